@@ -1,0 +1,125 @@
+/**
+ * The environment variables of `spec/config.md` and where each lands in the nested config.
+ * Env wins over the config file. Parsing of list/JSON/boolean variables happens here; the
+ * result is validated by the one schema afterwards.
+ */
+import { RelayError } from '../errors.js';
+
+/** One env variable: its config path and how its string becomes a value. */
+export interface EnvBinding {
+  readonly env: string;
+  readonly path: readonly string[];
+  readonly parse?: (raw: string) => unknown;
+  /** True for secrets: never echoed, not even in validation errors. */
+  readonly secret?: boolean;
+}
+
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+const bool = (raw: string) => ['1', 'true', 'yes', 'on'].includes(raw.trim().toLowerCase());
+
+/** Simple one-to-one bindings. Identities are handled by {@link identitiesFromEnv}. */
+export const ENV_BINDINGS: readonly EnvBinding[] = [
+  { env: 'GATEWAY_RELAY_URL', path: ['relay', 'url'] },
+  { env: 'GATEWAY_RELAY_ID', path: ['relay', 'gatewayId'] },
+  { env: 'GATEWAY_RELAY_SECRET', path: ['relay', 'secret'], secret: true },
+  { env: 'GATEWAY_RELAY_DELIVERY_KEY', path: ['relay', 'deliveryKey'], secret: true },
+  { env: 'GATEWAY_RELAY_IDENTITY_TOKEN', path: ['relay', 'identityToken'], secret: true },
+  { env: 'GATEWAY_RELAY_ENROLL_TOKEN', path: ['relay', 'enrollToken'], secret: true },
+  { env: 'GATEWAY_RELAY_WAKE_URL', path: ['relay', 'wakeUrl'] },
+  { env: 'GATEWAY_RELAY_INSTANCE_ID', path: ['relay', 'instanceId'] },
+  { env: 'GATEWAY_RELAY_ENDPOINT', path: ['relay', 'endpoint'] },
+  { env: 'GATEWAY_RELAY_ROUTE_KEYS', path: ['relay', 'routeKeys'], parse: list },
+  { env: 'AGENT_URL', path: ['agent', 'url'] },
+  { env: 'AGENT_MODE', path: ['agent', 'mode'] },
+  { env: 'SIDECAR_LISTEN', path: ['api', 'listen'] },
+  { env: 'SIDECAR_API_TOKEN', path: ['api', 'token'], secret: true },
+  { env: 'SIDECAR_DATA_DIR', path: ['dataDir'] },
+  { env: 'SIDECAR_PLUGINS', path: ['pluginsPath'] },
+  { env: 'LOG_LEVEL', path: ['log', 'level'] },
+  { env: 'LOG_PRETTY', path: ['log', 'pretty'], parse: bool },
+];
+
+/** Env names of the identity variables (documented with the others). */
+export const IDENTITY_ENV = [
+  'GATEWAY_RELAY_PLATFORMS',
+  'GATEWAY_RELAY_BOT_IDS',
+  'GATEWAY_RELAY_PLATFORM',
+  'GATEWAY_RELAY_BOT_ID',
+] as const;
+
+/** The env variable behind a config path, for error messages (`relay.secret` → GATEWAY_RELAY_SECRET). */
+export function envNameFor(path: readonly (string | number)[]): string | undefined {
+  const key = path.join('.');
+  if (key.startsWith('relay.identities')) return 'GATEWAY_RELAY_PLATFORMS';
+  return ENV_BINDINGS.find((b) => b.path.join('.') === key)?.env;
+}
+
+/**
+ * Identities from env: `GATEWAY_RELAY_PLATFORMS` (+ `GATEWAY_RELAY_BOT_IDS` JSON map), else the
+ * legacy `GATEWAY_RELAY_PLATFORM` + `GATEWAY_RELAY_BOT_ID`. Undefined when none is set.
+ */
+export function identitiesFromEnv(env: NodeJS.ProcessEnv): { platform: string; botId: string }[] | undefined {
+  const platforms = env.GATEWAY_RELAY_PLATFORMS;
+  if (platforms !== undefined && platforms.trim() !== '') {
+    const botIds = parseBotIds(env.GATEWAY_RELAY_BOT_IDS);
+    return list(platforms).map((platform) => ({ platform, botId: botIds[platform] ?? '' }));
+  }
+  if (env.GATEWAY_RELAY_PLATFORM !== undefined || env.GATEWAY_RELAY_BOT_ID !== undefined) {
+    return [
+      { platform: env.GATEWAY_RELAY_PLATFORM?.trim() || 'relay', botId: env.GATEWAY_RELAY_BOT_ID ?? '' },
+    ];
+  }
+  return undefined;
+}
+
+/** Parse `{"discord":{"botId":"…"}, …}`; malformed ⇒ the start is refused. */
+export function parseBotIds(raw: string | undefined): Record<string, string> {
+  if (raw === undefined || raw.trim() === '') return {};
+  const fail = (why: string): never => {
+    throw new RelayError(
+      'CORE_ERR_CONFIG_BOT_IDS_MALFORMED',
+      `GATEWAY_RELAY_BOT_IDS ${why}; expected a JSON object like {"discord":{"botId":"123"}}`,
+    );
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return fail('is not valid JSON');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return fail('is not a JSON object');
+  const out: Record<string, string> = {};
+  for (const [platform, entry] of Object.entries(parsed as Record<string, unknown>)) {
+    const botId = entry && typeof entry === 'object' ? (entry as { botId?: unknown }).botId : undefined;
+    if (typeof botId !== 'string' && typeof botId !== 'number')
+      fail(`entry "${platform}" has no string botId`);
+    out[platform] = String(botId);
+  }
+  return out;
+}
+
+/** The env overlay in nested config form. */
+export function envOverlay(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const b of ENV_BINDINGS) {
+    const raw = env[b.env];
+    if (raw === undefined || raw === '') continue;
+    setPath(out, b.path, b.parse ? b.parse(raw) : raw);
+  }
+  const identities = identitiesFromEnv(env);
+  if (identities) setPath(out, ['relay', 'identities'], identities);
+  return out;
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (!node[key] || typeof node[key] !== 'object') node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}

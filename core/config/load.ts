@@ -1,0 +1,113 @@
+/**
+ * Load, validate and freeze the configuration: config file (optional) overlaid by env.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { RelayError } from '../errors.js';
+import { envNameFor, envOverlay } from './env-map.js';
+import { type Config, ConfigSchema } from './schema.js';
+
+/** Where the configuration comes from. */
+export interface LoadConfigOptions {
+  /** Environment; default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Config file path; default `env.SIDECAR_CONFIG`. */
+  readonly file?: string;
+  /** Values applied under the file and env (CLI defaults, tests). */
+  readonly base?: Record<string, unknown>;
+}
+
+/** Read the config file (YAML or JSON). */
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new RelayError(
+      'CORE_ERR_CONFIG_FILE_UNREADABLE',
+      `config file ${path} cannot be read: ${(err as Error).message}`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text); // YAML is a superset of JSON
+  } catch (err) {
+    throw new RelayError(
+      'CORE_ERR_CONFIG_FILE_UNREADABLE',
+      `config file ${path} is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`,
+    );
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new RelayError(
+      'CORE_ERR_CONFIG_FILE_UNREADABLE',
+      `config file ${path} must hold an object of settings`,
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Deep-merge plain objects; arrays and scalars from `over` replace. */
+export function deepMerge(
+  under: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...under };
+  for (const [k, v] of Object.entries(over)) {
+    const prev = out[k];
+    const bothObjects =
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      prev &&
+      typeof prev === 'object' &&
+      !Array.isArray(prev);
+    out[k] = bothObjects ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+/** Recursively freeze. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * Build the frozen config. Throws {@link RelayError} `CORE_ERR_CONFIG_INVALID` naming every bad
+ * key (and its env variable) and what is wrong — never the value.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.SIDECAR_CONFIG;
+  const fromFile = file ? readConfigFile(file) : {};
+  const merged = deepMerge(deepMerge(options.base ?? {}, fromFile), envOverlay(env));
+  return validateConfig(merged);
+}
+
+/** Validate a nested config object and freeze it. */
+export function validateConfig(input: Record<string, unknown>): Config {
+  const result = ConfigSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = issue.path.join('.') || '(root)';
+      const env = envNameFor(issue.path as (string | number)[]);
+      return `${key}${env ? ` (${env})` : ''}: ${issue.message}`;
+    });
+    throw new RelayError('CORE_ERR_CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
+      details: { problems },
+    });
+  }
+  const cfg = result.data;
+  const mode = cfg.agent.mode ?? (cfg.agent.url ? 'push' : 'pull');
+  if (mode === 'push' && !cfg.agent.url) {
+    throw new RelayError(
+      'CORE_ERR_CONFIG_INVALID',
+      'invalid configuration:\n  agent.url (AGENT_URL): push mode needs AGENT_URL; set it or use AGENT_MODE=pull',
+    );
+  }
+  return deepFreeze({ ...cfg, agent: { ...cfg.agent, mode } }) as Config;
+}

@@ -1,0 +1,187 @@
+/**
+ * The one strict configuration schema. Every default lives here with its unit in the key name.
+ * Env variables (see `env-map.ts`) and the optional config file (`SIDECAR_CONFIG`) both feed it;
+ * `docs/config.md` is checked against it by a test.
+ */
+import { z } from 'zod';
+
+const ms = (def: number) => z.number().int().positive().default(def);
+const count = (def: number) => z.number().int().positive().default(def);
+
+/** One fronted identity: one `hello` each, in order; the first is the session default. */
+export const IdentitySchema = z.strictObject({ platform: z.string().min(1), botId: z.string().default('') });
+
+/** Relevance policy for one platform (POST /relay/policy). */
+export const PolicySchema = z.strictObject({
+  platform: z.string().min(1),
+  requireAddress: z.boolean().default(true),
+  freeResponseScopes: z.array(z.string()).default([]),
+  allowOtherBots: z.boolean().default(false),
+});
+
+/** Connection to the relay connector. */
+export const RelayConfigSchema = z.strictObject({
+  /** Connector base URL, http(s) or ws(s); normalised to the dial URL. Required for `run`. */
+  url: z.string().min(1).optional(),
+  /** Gateway id (token payload). With `secret`: authenticated dial. */
+  gatewayId: z.string().min(1).optional(),
+  /** Per-gateway secret. Never logged. */
+  secret: z.string().min(1).optional(),
+  /** Per-tenant delivery key (stored, unused by WS inbound). */
+  deliveryKey: z.string().min(1).optional(),
+  /** Fronted identities, in order. Default: the legacy single identity `relay`/"". */
+  identities: z
+    .array(IdentitySchema)
+    .min(1)
+    .default([{ platform: 'relay', botId: '' }]),
+  /** Caller identity bearer for /relay/enroll and /relay/provision. */
+  identityToken: z.string().min(1).optional(),
+  /** Single-use enrolment token. */
+  enrollToken: z.string().min(1).optional(),
+  wakeUrl: z.string().min(1).optional(),
+  instanceId: z.string().min(1).optional(),
+  endpoint: z.string().min(1).optional(),
+  routeKeys: z.array(z.string().min(1)).default([]),
+  /** Relevance policies sent at boot (fail-soft). */
+  policies: z.array(PolicySchema).default([]),
+  /** Discord application-command manifest sent with the discord hello. */
+  commandManifest: z.array(z.record(z.string(), z.unknown())).optional(),
+  /** Largest accepted WebSocket message, bytes (also caps the partial-line buffer). 16 MiB. */
+  maxPayloadBytes: count(16 * 1024 * 1024),
+  /** Time for the first descriptor after open, ms. 30 s. */
+  handshakeTimeoutMs: ms(30_000),
+  /** WebSocket ping interval, ms. 30 s. */
+  pingIntervalMs: ms(30_000),
+  /** No pong within this ⇒ socket dead, ms. 60 s. */
+  pongTimeoutMs: ms(60_000),
+  /** Outbound result timeout, ms. 30 s. */
+  outboundTimeoutMs: ms(30_000),
+  /** Most outbound calls awaiting a result at once. */
+  maxPendingOutbound: count(100_000),
+  /** Reconnect backoff base, ms. 1 s. */
+  backoffBaseMs: ms(1_000),
+  /** Reconnect backoff cap, ms. 30 s. */
+  backoffMaxMs: ms(30_000),
+  /** A connection up this long resets the backoff ladder, ms. 60 s. */
+  stableAfterMs: ms(60_000),
+  /** going_idle → going_idle_ack wait, ms. 10 s. */
+  goingIdleTimeoutMs: ms(10_000),
+  /** going_idle wait during shutdown, ms. 2 s. */
+  shutdownGoingIdleTimeoutMs: ms(2_000),
+  /** Upgrade token lifetime, s. 300 s. */
+  tokenTtlS: count(300),
+  /** Timeout of side-route HTTP calls (enroll, provision, policy, media), ms. 15 s. */
+  sideRouteTimeoutMs: ms(15_000),
+  /** Keep the process up after `revoked` (for inspection) instead of exiting. */
+  stayUpWhenRevoked: z.boolean().default(false),
+});
+
+/** Delivery to the agent process. */
+export const AgentConfigSchema = z.strictObject({
+  /** `push` (POST to url) or `pull` (SSE). Default: push when url is set, else pull. */
+  mode: z.enum(['push', 'pull']).optional(),
+  /** Push delivery URL. */
+  url: z.string().url().optional(),
+  /** Sessions delivered in parallel. 8. */
+  concurrency: count(8),
+  /** Push request timeout, ms. 30 s. */
+  timeoutMs: ms(30_000),
+  /** Pull mode: most unacked deliveries outstanding. 64. */
+  maxInFlight: count(64),
+  /** 4xx rejections (not 408/429) before a delivery is dead-lettered. 3. */
+  maxRejections: count(3),
+  /** Push retry backoff base, ms. 250 ms. */
+  retryBaseMs: ms(250),
+  /** Push retry backoff cap, ms. 30 s. */
+  retryMaxMs: ms(30_000),
+});
+
+/** The local agent API. */
+export const ApiConfigSchema = z.strictObject({
+  /** `host:port` or `unix:/path`. Loopback by default. */
+  listen: z.string().min(1).default('127.0.0.1:7700'),
+  /** Bearer token; generated into `<dataDir>/api-token` (0600) when unset. Never logged. */
+  token: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Largest request body, bytes. 1 MiB. */
+  maxBodyBytes: count(1024 * 1024),
+  /** Most concurrent /v1/actions calls in flight. */
+  maxInFlightActions: count(10_000),
+});
+
+/** The plugin worker pool. */
+export const PoolConfigSchema = z.strictObject({
+  minThreads: z.number().int().min(1).default(1),
+  maxThreads: z.number().int().min(1).default(2),
+  /** Most tasks waiting for a thread; more ⇒ saturated (transient). */
+  maxQueue: count(1_000),
+  /** Default per-task timeout, ms, when a plugin sets none. 2 s. */
+  taskTimeoutMs: ms(2_000),
+  /** Worker heap limit (old generation), MiB. */
+  maxOldGenerationSizeMb: count(128),
+  /** Worker young generation limit, MiB. */
+  maxYoungGenerationSizeMb: count(32),
+  /** Idle worker lifetime, ms. */
+  idleTimeoutMs: ms(60_000),
+});
+
+/** The durable inbox and store. */
+export const InboxConfigSchema = z.strictObject({
+  /** Dedupe keys older than this are forgotten, ms. 7 days. */
+  dedupeMaxAgeMs: ms(7 * 24 * 3600 * 1000),
+  /** At most this many dedupe keys are kept. */
+  dedupeMaxEntries: count(200_000),
+  /** Transient failures of one buffered frame before it is quarantined. 5. */
+  maxAttempts: count(5),
+  /** Delivered events are kept this long for inspection, ms. 1 h. */
+  retainDeliveredMs: ms(3600 * 1000),
+});
+
+/** Session-key shaping. */
+export const SessionConfigSchema = z.strictObject({
+  /** Non-DM, no thread: one session per participant. Default true. */
+  groupSessionsPerUser: z.boolean().default(true),
+  /** In a thread: one session per participant. Default false. */
+  threadSessionsPerUser: z.boolean().default(false),
+});
+
+/** Shutdown. */
+export const ShutdownConfigSchema = z.strictObject({
+  /** Whole graceful-shutdown budget, ms. 10 s. */
+  budgetMs: ms(10_000),
+});
+
+/** Logging. */
+export const LogConfigSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  pretty: z.boolean().default(false),
+});
+
+/** The whole configuration (nested form, as in the config file). */
+export const ConfigSchema = z.strictObject({
+  relay: RelayConfigSchema.default(RelayConfigSchema.parse({})),
+  agent: AgentConfigSchema.default(AgentConfigSchema.parse({})),
+  api: ApiConfigSchema.default(ApiConfigSchema.parse({})),
+  pool: PoolConfigSchema.default(PoolConfigSchema.parse({})),
+  inbox: InboxConfigSchema.default(InboxConfigSchema.parse({})),
+  session: SessionConfigSchema.default(SessionConfigSchema.parse({})),
+  shutdown: ShutdownConfigSchema.default(ShutdownConfigSchema.parse({})),
+  log: LogConfigSchema.default(LogConfigSchema.parse({})),
+  /** Inbox, store, generated token. */
+  dataDir: z.string().min(1).default('./.relay-sidecar'),
+  /** Plugin manifest path. */
+  pluginsPath: z.string().min(1).default('./plugins.json'),
+});
+
+/** The validated configuration, before freezing. */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+/** The validated, frozen configuration. `agent.mode` is always resolved. */
+export type Config = DeepReadonly<
+  z.infer<typeof ConfigSchema> & { agent: z.infer<typeof AgentConfigSchema> & { mode: 'push' | 'pull' } }
+>;
+
+/** Recursively readonly. */
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;

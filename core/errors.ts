@@ -1,0 +1,128 @@
+/**
+ * The one error class of relay-sidecar and the catalogue of its stable codes.
+ *
+ * Callers branch on `code`, never on message text. Every code has a row in `docs/errors.md`;
+ * `test/core/errors.test.ts` keeps the two in sync. Codes are never reused for a new meaning.
+ */
+
+/** Every stable error code, with the one-line meaning shown in `docs/errors.md`. */
+export const ERROR_CODES = {
+  // config
+  CORE_ERR_CONFIG_INVALID: 'A configuration value (env or config file) failed validation.',
+  CORE_ERR_CONFIG_FILE_UNREADABLE: 'The config file named by SIDECAR_CONFIG could not be read or parsed.',
+  CORE_ERR_CONFIG_BOT_IDS_MALFORMED: 'GATEWAY_RELAY_BOT_IDS is not a JSON object of {platform: {botId}}.',
+  // protocol / codec
+  CORE_ERR_FRAME_NOT_JSON: 'A line from the connector is not valid JSON.',
+  CORE_ERR_FRAME_NOT_OBJECT: 'A line from the connector is JSON but not an object.',
+  CORE_ERR_FRAME_SCHEMA: 'A frame failed the schema of its type.',
+  CORE_ERR_FRAME_UNKNOWN_TYPE:
+    'A frame has a missing or unknown type, or echoes a sidecar-to-connector type.',
+  CORE_ERR_FRAME_PARTIAL_OVERFLOW: 'The partial-line buffer exceeded maxPayload and was dropped.',
+  CORE_ERR_FRAME_TOO_LARGE: 'A WebSocket message exceeded maxPayload; the socket was closed (1009).',
+  CORE_ERR_FORWARD_BODY_INVALID: 'A passthrough forward body is not strict standard base64.',
+  // transport
+  CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT: 'No valid descriptor arrived within the handshake timeout.',
+  CORE_ERR_TRANSPORT_DIAL_FAILED: 'The WebSocket dial to the connector failed.',
+  CORE_ERR_TRANSPORT_PONG_TIMEOUT:
+    'No pong within pongTimeoutMs: the socket was declared dead and terminated.',
+  CORE_ERR_TRANSPORT_UNAUTHORIZED: 'The connector closed the socket with 4401.',
+  CORE_ERR_TRANSPORT_REVOKED:
+    'Two non-expired 4401 closes after a handshake: credentials revoked, no more dials.',
+  CORE_ERR_TRANSPORT_NOT_CONNECTED: 'An outbound call was made while no socket was ready.',
+  CORE_ERR_TRANSPORT_CLOSED: 'The transport is stopping or stopped.',
+  CORE_ERR_TRANSPORT_SEND_FAILED: 'Writing a frame to the socket failed.',
+  CORE_ERR_TRANSPORT_UNAUTHENTICATED:
+    'No gateway id and secret configured: dialing without authentication (dev only).',
+  CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT: 'No going_idle_ack arrived within the timeout.',
+  // outbound
+  CORE_ERR_OUTBOUND_TIMEOUT: 'No outbound_result within outboundTimeoutMs (ambiguous).',
+  CORE_ERR_OUTBOUND_CONNECTION_LOST: 'The socket was lost after an outbound frame was written (ambiguous).',
+  CORE_ERR_OUTBOUND_UNSUPPORTED_OP: 'The op is not advertised by the descriptor (op gating).',
+  CORE_ERR_OUTBOUND_INVALID_ACTION: 'An action failed its schema.',
+  // auth
+  CORE_ERR_AUTH_TOKEN_MALFORMED: 'An upgrade token could not be decoded or has fewer than three parts.',
+  CORE_ERR_AUTH_TOKEN_EXPIRED: 'An upgrade token is past its expiry.',
+  CORE_ERR_AUTH_TOKEN_BAD_SIGNATURE: 'An upgrade token signature matches no secret of the rotation list.',
+  // router
+  CORE_ERR_ROUTER_NO_ROUTE: 'A decoded frame has no route in the route table.',
+  CORE_ERR_ROUTER_HANDLER_FAILED: 'A route handler threw; the frame was skipped and the read loop goes on.',
+  // plugins
+  CORE_ERR_PLUGIN_MANIFEST_INVALID: 'plugins.json failed validation.',
+  CORE_ERR_PLUGIN_LOAD_FAILED: 'A plugin module could not be loaded.',
+  CORE_ERR_PLUGIN_NAME_MISMATCH: "A plugin module's export does not match its declared name.",
+  CORE_ERR_PLUGIN_OPTIONS_INVALID: "A plugin's options failed its own schema.",
+  CORE_ERR_PLUGIN_THREW: 'A plugin hook threw.',
+  CORE_ERR_PLUGIN_BAD_RESULT: 'A plugin hook returned a value that fails the hook result schema.',
+  CORE_ERR_PLUGIN_TIMEOUT: 'A plugin hook exceeded its timeoutMs; its worker was terminated.',
+  CORE_ERR_PLUGIN_WORKER_DIED: 'A plugin worker exited (process.exit, out of memory) during a task.',
+  CORE_ERR_PLUGIN_POOL_SATURATED: 'The worker pool queue is full; the task was not run.',
+  CORE_ERR_PLUGIN_REJECTED: 'A plugin rejected its input or an action (final verdict).',
+  CORE_ERR_PLUGIN_PLATFORM_DISABLED: 'A forward arrived for a platform whose plugin is disabled or absent.',
+  CORE_ERR_PLUGIN_QUARANTINED: 'A buffered frame failed transiently maxAttempts times and was dead-lettered.',
+  // store / inbox
+  CORE_ERR_STORE_OPEN_FAILED: 'The durable store could not be opened.',
+  CORE_ERR_INBOX_COMMIT_FAILED: 'Committing an event to the inbox failed; the frame was not acked.',
+  // agent delivery and API
+  CORE_ERR_DELIVERY_FAILED:
+    'A push delivery attempt failed (non-2xx, timeout or refused); it will be retried.',
+  CORE_ERR_DELIVERY_REJECTED:
+    'The agent rejected a delivery (4xx) maxRejections times; it was dead-lettered.',
+  CORE_ERR_API_UNAUTHORIZED: 'A local API call had a missing or wrong bearer token.',
+  CORE_ERR_API_BAD_REQUEST: 'A local API call had an invalid body.',
+  CORE_ERR_API_LISTEN_FAILED: 'The local API could not bind its address.',
+  // side routes and lifecycle
+  CORE_ERR_ENROLL_FAILED: 'POST /relay/enroll failed.',
+  CORE_ERR_PROVISION_FAILED: 'POST /relay/provision failed (fail-soft).',
+  CORE_ERR_POLICY_FAILED: 'POST /relay/policy failed (fail-soft).',
+  CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED:
+    'Shutdown did not finish inside its budget; the process was forced to exit.',
+} as const satisfies Record<string, string>;
+
+/** A stable error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Plain error data: the only shape that crosses a thread or process boundary. */
+export interface ErrorData {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The base error: a stable `code`, a message safe to log (never a secret), optional details. */
+export class RelayError extends Error {
+  override readonly name = 'RelayError';
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  /** The plain-data form of this error. */
+  toData(): ErrorData {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** True when `code` is a known code of the catalogue. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}
+
+/** Normalise anything thrown into plain `{code, message}` data; unknown errors get `fallback`. */
+export function toErrorData(err: unknown, fallback: ErrorCode): ErrorData {
+  if (err instanceof RelayError) return err.toData();
+  if (err && typeof err === 'object' && 'code' in err && isErrorCode((err as { code: unknown }).code)) {
+    return {
+      code: (err as { code: string }).code,
+      message: String((err as { message?: unknown }).message ?? ''),
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: fallback, message };
+}

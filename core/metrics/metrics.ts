@@ -1,0 +1,91 @@
+/**
+ * Prometheus metrics (prom-client) on a registry owned by one sidecar instance, so several
+ * instances (tests, benchmarks) never share counters. Every failure path counts here.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** All metrics of one sidecar. Names are stable: dashboards rely on them. */
+export class Metrics {
+  /** The registry served at `/metrics`. */
+  readonly registry = new Registry();
+
+  readonly framesIn = this.counter('relay_frames_in_total', 'Frames decoded from the connector', ['type']);
+  readonly framesOut = this.counter('relay_frames_out_total', 'Frames written to the connector', ['type']);
+  readonly framesMalformed = this.counter('relay_frames_malformed_total', 'Lines skipped as malformed', [
+    'code',
+  ]);
+  readonly framesIgnored = this.counter(
+    'relay_frames_ignored_total',
+    'Frames ignored (unknown type, missing type, echoed sidecar type, unknown requestId)',
+    ['reason'],
+  );
+  readonly reconnects = this.counter('relay_reconnects_total', 'Dials after the first');
+  readonly closes = this.counter('relay_socket_closes_total', 'Socket closes by close code', ['code']);
+  readonly state = this.gauge('relay_state', 'Relay client state (1 for the current state)', ['state']);
+  readonly outboundLatency = new Histogram({
+    name: 'relay_outbound_latency_seconds',
+    help: 'outbound frame written → outbound_result',
+    labelNames: ['op'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly outboundResults = this.counter('relay_outbound_results_total', 'Outbound results by outcome', [
+    'outcome',
+  ]);
+  readonly outboundPending = this.gauge('relay_outbound_pending', 'Outbound calls awaiting a result');
+  readonly inboundAcks = this.counter('relay_inbound_acks_total', 'inbound_ack frames sent');
+  readonly duplicates = this.counter('relay_duplicates_total', 'Inbound deliveries dropped as duplicates');
+  readonly inboxDepth = this.gauge('relay_inbox_depth', 'Events committed but not yet delivered');
+  readonly deliveryLatency = new Histogram({
+    name: 'relay_delivery_latency_seconds',
+    help: 'inbox commit → agent acknowledged',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+  readonly deliveries = this.counter('relay_deliveries_total', 'Delivery attempts by outcome', ['outcome']);
+  readonly deliveryRetries = this.counter('relay_delivery_retries_total', 'Delivery retries');
+  readonly pluginTaskDuration = new Histogram({
+    name: 'relay_plugin_task_duration_seconds',
+    help: 'Plugin hook task duration in the worker pool',
+    labelNames: ['plugin', 'hook'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
+    registers: [this.registry],
+  });
+  readonly pluginFailures = this.counter('relay_plugin_failures_total', 'Plugin hook failures', [
+    'plugin',
+    'code',
+  ]);
+  readonly pluginDropped = this.counter('relay_plugin_dropped_total', 'Events dropped by plugins', [
+    'plugin',
+    'reason',
+  ]);
+  readonly forwardsDropped = this.counter(
+    'relay_forwards_dropped_total',
+    'Passthrough forwards dropped before conversion',
+    ['platform', 'reason'],
+  );
+  readonly poolQueueDepth = this.gauge('relay_pool_queue_depth', 'Tasks waiting in the worker pool');
+  readonly errors = this.counter('relay_errors_total', 'Errors logged, by stable code', ['code']);
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private gauge<L extends string>(name: string, help: string, labelNames: L[] = []): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** Current value of a counter or gauge (summed over labels matching `labels`), for status and tests. */
+  async value(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const metric = this.registry.getSingleMetric(name);
+    if (!metric) return 0;
+    const data = await metric.get();
+    return data.values
+      .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+      .reduce((sum, v) => sum + v.value, 0);
+  }
+}

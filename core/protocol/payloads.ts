@@ -1,0 +1,167 @@
+/**
+ * Zod schemas of the payloads carried by frames (relay contract section 4): the capability
+ * descriptor, the MessageEvent and the PassthroughForward. Types come from `z.infer` only.
+ */
+import { z } from 'zod';
+
+/** Default `max_message_length` when the connector sends a non-integer or a value ≤ 0. */
+export const DEFAULT_MAX_MESSAGE_LENGTH = 4096;
+/** Ops assumed when a descriptor advertises an empty `supported_ops`. */
+export const LEGACY_OPS: readonly string[] = ['send', 'edit', 'typing', 'follow_up'];
+
+const required = (what: string) =>
+  z.custom<unknown>((v) => v !== undefined, { message: `${what} is required` });
+
+/** CapabilityDescriptor, normalised: unknown keys dropped, lengths and op lists cleaned. */
+export const DescriptorSchema = z
+  .object({
+    contract_version: z.number().int(),
+    platform: z.string(),
+    label: z.string(),
+    max_message_length: required('max_message_length').transform((v) =>
+      typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : DEFAULT_MAX_MESSAGE_LENGTH,
+    ),
+    supports_draft_streaming: z.boolean(),
+    supports_edit: z.boolean(),
+    supports_threads: z.boolean(),
+    markdown_dialect: z.string(),
+    len_unit: required('len_unit').transform((v): 'chars' | 'utf16' => (v === 'utf16' ? 'utf16' : 'chars')),
+    emoji: z.string().default('🔌'),
+    platform_hint: z.string().default(''),
+    pii_safe: z.boolean().default(false),
+    supports_context: z.boolean().default(false),
+    supports_inchannel_continuable: z.boolean().default(false),
+    supports_block_formatting: z.boolean().default(false),
+    supported_ops: z
+      .unknown()
+      .transform((v) =>
+        Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [],
+      ),
+  })
+  .transform((d) => ({
+    ...d,
+    /** Ops the sidecar may send: exact membership, or the legacy set when none advertised. */
+    effective_ops: d.supported_ops.length === 0 ? [...LEGACY_OPS] : [...d.supported_ops],
+  }));
+/** A normalised capability descriptor. */
+export type Descriptor = z.infer<typeof DescriptorSchema>;
+
+/** True when `op` may be sent to a connector that advertised `descriptor`. */
+export function opAllowed(descriptor: Descriptor, op: string): boolean {
+  return descriptor.effective_ops.includes(op);
+}
+
+const optStr = z.string().nullish();
+const optBool = z.boolean().nullish();
+
+/** `source` of a MessageEvent. Unknown keys are preserved for the agent. */
+export const SourceSchema = z
+  .looseObject({
+    platform: z.string(),
+    chat_id: z.string().default(''),
+    chat_type: z.string().default('dm'),
+    chat_name: optStr,
+    user_id: optStr,
+    user_name: optStr,
+    user_display_name: optStr,
+    user_handle: optStr,
+    thread_id: optStr,
+    chat_topic: optStr,
+    user_id_alt: optStr,
+    chat_id_alt: optStr,
+    scope_id: optStr,
+    guild_id: optStr,
+    parent_chat_id: optStr,
+    message_id: optStr,
+    profile: optStr,
+    is_bot: optBool,
+    message_is_edit: optBool,
+    one_to_one_verified: optBool,
+    auto_thread_created: optBool,
+    auto_thread_initial_name: optStr,
+    prospective_thread_id: optStr,
+  })
+  .transform((s) => ({
+    ...s,
+    // display name first, then user name, then handle
+    user_name: s.user_display_name ?? s.user_name ?? s.user_handle ?? null,
+    // [compat] first-generation connectors send guild_id instead of scope_id
+    scope_id: s.scope_id ?? s.guild_id ?? null,
+  }));
+/** A normalised MessageEvent source. */
+export type Source = z.infer<typeof SourceSchema>;
+
+/** One attachment descriptor; joined to `media_urls` by `url`. */
+export const MediaSchema = z.looseObject({
+  url: z.string(),
+  kind: optStr,
+  mime: optStr,
+  size: z.number().nullish(),
+  filename: optStr,
+  caption: optStr,
+});
+
+/** A normalised platform message. Unknown keys are preserved for the agent. */
+export const MessageEventSchema = z
+  .looseObject({
+    text: z
+      .string()
+      .nullish()
+      .transform((v) => v ?? ''),
+    message_type: z
+      .string()
+      .nullish()
+      .transform((v) => v ?? 'text'),
+    message_id: optStr,
+    reply_to_message_id: optStr,
+    reply_to: z.looseObject({ text: optStr, author: optStr, is_own: optBool }).nullish(),
+    media_urls: z.array(z.string()).nullish(),
+    media: z.array(MediaSchema).nullish(),
+    context: z
+      .array(
+        z.looseObject({ text: z.string(), source: z.looseObject({ user_name: optStr, user_id: optStr }) }),
+      )
+      .nullish(),
+    context_error: optStr,
+    prompt_response: z
+      .looseObject({ prompt_id: z.string(), option_id: z.string(), label: optStr, prompt_message_id: optStr })
+      .nullish(),
+    source: SourceSchema,
+  })
+  .transform((e) => {
+    if (!e.media || e.media.length === 0) return e;
+    // media entries are joined to media_urls by url, never by position
+    const urls = new Set(e.media_urls ?? []);
+    for (const m of e.media) urls.add(m.url);
+    return { ...e, media_urls: [...urls] };
+  });
+/** A normalised MessageEvent. */
+export type MessageEvent = z.infer<typeof MessageEventSchema>;
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** True when `s` is standard padded base64 (what `bodyB64` must be). */
+export function isStrictBase64(s: string): boolean {
+  return s.length % 4 === 0 && STRICT_BASE64.test(s);
+}
+
+const coercedString = z.preprocess((v) => (v === null || v === undefined ? '' : String(v)), z.string());
+
+/** A sanitized webhook request the connector already ACKed at its edge. */
+export const PassthroughForwardSchema = z.object({
+  platform: coercedString,
+  botId: coercedString,
+  method: coercedString,
+  path: coercedString,
+  headers: z
+    .unknown()
+    .transform((v) =>
+      (Array.isArray(v) ? v : [])
+        .filter((h): h is [unknown, unknown] => Array.isArray(h) && h.length === 2)
+        .map(([k, val]) => [String(k), String(val)] as [string, string]),
+    ),
+  bodyB64: coercedString.refine(isStrictBase64, { message: 'bodyB64 is not standard padded base64' }),
+  profile: z.string().nullish(),
+});
+/** A normalised PassthroughForward. */
+export type PassthroughForward = z.infer<typeof PassthroughForwardSchema>;
