@@ -34,6 +34,7 @@ export const DescriptorSchema = z
     supports_block_formatting: z.boolean().default(false),
     supported_ops: z
       .unknown()
+      .optional()
       .transform((v) =>
         Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [],
       ),
@@ -155,6 +156,7 @@ export const PassthroughForwardSchema = z.object({
   path: coercedString,
   headers: z
     .unknown()
+    .optional()
     .transform((v) =>
       (Array.isArray(v) ? v : [])
         .filter((h): h is [unknown, unknown] => Array.isArray(h) && h.length === 2)

@@ -1,0 +1,141 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../../core/config/load.js';
+import { RelayError } from '../../../core/errors.js';
+
+const SECRET = 'super-secret-value-xyz';
+
+function tmpFile(name: string, content: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rs-config-'));
+  const file = join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+function configError(fn: () => unknown): RelayError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof RelayError) return err;
+    throw err;
+  }
+  throw new Error('expected a RelayError');
+}
+
+test('defaults: pull mode, loopback API, legacy relay identity, frozen', (t) => {
+  const cfg = loadConfig({ env: {} });
+  t.is(cfg.agent.mode, 'pull');
+  t.is(cfg.api.listen, '127.0.0.1:7700');
+  t.deepEqual(cfg.relay.identities, [{ platform: 'relay', botId: '' }]);
+  t.is(cfg.relay.pingIntervalMs, 30_000);
+  t.is(cfg.relay.pongTimeoutMs, 60_000);
+  t.is(cfg.relay.maxPayloadBytes, 16 * 1024 * 1024);
+  t.true(Object.isFrozen(cfg));
+  t.true(Object.isFrozen(cfg.relay));
+  t.true(Object.isFrozen(cfg.relay.identities[0]));
+});
+
+test('env maps onto nested keys; AGENT_URL implies push', (t) => {
+  const cfg = loadConfig({
+    env: {
+      GATEWAY_RELAY_URL: 'https://c.example',
+      GATEWAY_RELAY_ID: 'gw-1',
+      GATEWAY_RELAY_SECRET: SECRET,
+      AGENT_URL: 'http://127.0.0.1:9000/hook',
+      SIDECAR_LISTEN: 'unix:/tmp/rs.sock',
+      GATEWAY_RELAY_ROUTE_KEYS: 'a, b,,c',
+      LOG_PRETTY: '1',
+    },
+  });
+  t.is(cfg.relay.url, 'https://c.example');
+  t.is(cfg.relay.gatewayId, 'gw-1');
+  t.is(cfg.relay.secret, SECRET);
+  t.is(cfg.agent.mode, 'push');
+  t.is(cfg.api.listen, 'unix:/tmp/rs.sock');
+  t.deepEqual(cfg.relay.routeKeys, ['a', 'b', 'c']);
+  t.true(cfg.log.pretty);
+});
+
+test('GATEWAY_RELAY_PLATFORMS with BOT_IDS: one identity each, in order; missing entry ⇒ empty botId', (t) => {
+  const cfg = loadConfig({
+    env: {
+      GATEWAY_RELAY_PLATFORMS: 'discord, slack,twilio',
+      GATEWAY_RELAY_BOT_IDS: '{"discord":{"botId":"123"},"twilio":{"botId":456}}',
+      GATEWAY_RELAY_PLATFORM: 'ignored',
+    },
+  });
+  t.deepEqual(cfg.relay.identities, [
+    { platform: 'discord', botId: '123' },
+    { platform: 'slack', botId: '' },
+    { platform: 'twilio', botId: '456' },
+  ]);
+});
+
+test('legacy GATEWAY_RELAY_PLATFORM + BOT_ID when PLATFORMS is unset', (t) => {
+  const cfg = loadConfig({ env: { GATEWAY_RELAY_PLATFORM: 'telegram', GATEWAY_RELAY_BOT_ID: 'b1' } });
+  t.deepEqual(cfg.relay.identities, [{ platform: 'telegram', botId: 'b1' }]);
+});
+
+for (const [name, raw] of [
+  ['not JSON', '{discord:'],
+  ['an array', '[1]'],
+  ['an entry without botId', '{"discord":{}}'],
+] as const) {
+  test(`malformed GATEWAY_RELAY_BOT_IDS (${name}) refuses the start`, (t) => {
+    const err = configError(() => loadConfig({ env: { GATEWAY_RELAY_PLATFORMS: 'discord', GATEWAY_RELAY_BOT_IDS: raw } }));
+    t.is(err.code, 'CORE_ERR_CONFIG_BOT_IDS_MALFORMED');
+    t.regex(err.message, /GATEWAY_RELAY_BOT_IDS/);
+  });
+}
+
+test('config file (YAML) is overridden by env', (t) => {
+  const file = tmpFile('c.yaml', 'relay:\n  url: http://from-file\n  pingIntervalMs: 1234\nagent:\n  concurrency: 3\n');
+  const cfg = loadConfig({ env: { SIDECAR_CONFIG: file, GATEWAY_RELAY_URL: 'http://from-env' } });
+  t.is(cfg.relay.url, 'http://from-env');
+  t.is(cfg.relay.pingIntervalMs, 1234);
+  t.is(cfg.agent.concurrency, 3);
+});
+
+test('config file (JSON) is accepted', (t) => {
+  const file = tmpFile('c.json', JSON.stringify({ inbox: { maxAttempts: 9 } }));
+  t.is(loadConfig({ env: {}, file }).inbox.maxAttempts, 9);
+});
+
+test('unreadable or non-object config file has its own code', (t) => {
+  t.is(configError(() => loadConfig({ env: {}, file: '/nonexistent/x.yaml' })).code, 'CORE_ERR_CONFIG_FILE_UNREADABLE');
+  t.is(configError(() => loadConfig({ env: {}, file: tmpFile('l.yaml', '- 1\n- 2\n') })).code, 'CORE_ERR_CONFIG_FILE_UNREADABLE');
+  t.is(configError(() => loadConfig({ env: {}, file: tmpFile('b.yaml', 'a: [\n') })).code, 'CORE_ERR_CONFIG_FILE_UNREADABLE');
+});
+
+test('bad values name the key and the env variable, never the secret value', (t) => {
+  const err = configError(() =>
+    loadConfig({ env: { AGENT_MODE: 'carrier-pigeon', SIDECAR_API_TOKEN: 'short', LOG_LEVEL: 'loud' } }),
+  );
+  t.is(err.code, 'CORE_ERR_CONFIG_INVALID');
+  t.regex(err.message, /agent\.mode \(AGENT_MODE\)/);
+  t.regex(err.message, /api\.token \(SIDECAR_API_TOKEN\)/);
+  t.regex(err.message, /log\.level \(LOG_LEVEL\)/);
+  t.false(err.message.includes('short'));
+});
+
+test('unknown keys in the config file are rejected (strict)', (t) => {
+  const file = tmpFile('u.yaml', 'relay:\n  pingIntervalMS: 5\n');
+  const err = configError(() => loadConfig({ env: {}, file }));
+  t.is(err.code, 'CORE_ERR_CONFIG_INVALID');
+  t.regex(err.message, /pingIntervalMS/);
+});
+
+test('push mode without AGENT_URL is refused with a fix', (t) => {
+  const err = configError(() => loadConfig({ env: { AGENT_MODE: 'push' } }));
+  t.is(err.code, 'CORE_ERR_CONFIG_INVALID');
+  t.regex(err.message, /AGENT_URL/);
+});
+
+test('negative and fractional durations are refused', (t) => {
+  const file = tmpFile('n.yaml', 'relay:\n  pongTimeoutMs: -1\n  outboundTimeoutMs: 1.5\n');
+  const err = configError(() => loadConfig({ env: {}, file }));
+  t.regex(err.message, /relay\.pongTimeoutMs/);
+  t.regex(err.message, /relay\.outboundTimeoutMs/);
+});

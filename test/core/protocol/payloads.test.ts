@@ -1,0 +1,128 @@
+import test from 'ava';
+import { DescriptorFrameSchema } from '../../../core/protocol/frames.js';
+import {
+  DescriptorSchema,
+  isStrictBase64,
+  LEGACY_OPS,
+  MessageEventSchema,
+  opAllowed,
+  PassthroughForwardSchema,
+} from '../../../core/protocol/payloads.js';
+
+const base = {
+  contract_version: 1,
+  platform: 'discord',
+  label: 'Discord',
+  max_message_length: 2000,
+  supports_draft_streaming: false,
+  supports_edit: true,
+  supports_threads: true,
+  markdown_dialect: 'discord',
+  len_unit: 'utf16',
+};
+
+test('descriptor: defaults for optional keys, unknown keys dropped', (t) => {
+  const d = DescriptorSchema.parse({ ...base, future_key: 1 });
+  t.is(d.emoji, '🔌');
+  t.is(d.platform_hint, '');
+  t.false(d.supports_block_formatting);
+  t.deepEqual(d.supported_ops, []);
+  t.false('future_key' in d);
+  t.is(d.len_unit, 'utf16');
+});
+
+for (const bad of [0, -5, 12.5, '4000', null]) {
+  test(`descriptor: max_message_length ${JSON.stringify(bad)} ⇒ 4096`, (t) => {
+    t.is(DescriptorSchema.parse({ ...base, max_message_length: bad }).max_message_length, 4096);
+  });
+}
+
+test('descriptor: unknown len_unit ⇒ chars', (t) => {
+  t.is(DescriptorSchema.parse({ ...base, len_unit: 'bytes' }).len_unit, 'chars');
+});
+
+test('descriptor: a missing required key fails the schema', (t) => {
+  for (const key of Object.keys(base)) {
+    const copy: Record<string, unknown> = { ...base };
+    delete copy[key];
+    t.false(DescriptorSchema.safeParse(copy).success, key);
+  }
+});
+
+test('descriptor: supported_ops non-list ⇒ empty; non-string/empty entries dropped', (t) => {
+  t.deepEqual(DescriptorSchema.parse({ ...base, supported_ops: 'send' }).supported_ops, []);
+  t.deepEqual(DescriptorSchema.parse({ ...base, supported_ops: ['send', '', 3, null, 'react'] }).supported_ops, [
+    'send',
+    'react',
+  ]);
+});
+
+test('op gating: empty ⇒ legacy set; otherwise exact membership', (t) => {
+  const legacy = DescriptorSchema.parse(base);
+  for (const op of LEGACY_OPS) t.true(opAllowed(legacy, op));
+  t.false(opAllowed(legacy, 'react'));
+  t.false(opAllowed(legacy, 'get_chat_info'));
+  const exact = DescriptorSchema.parse({ ...base, supported_ops: ['send', 'react'] });
+  t.true(opAllowed(exact, 'react'));
+  t.false(opAllowed(exact, 'edit'));
+});
+
+test('descriptor frame wraps the schema', (t) => {
+  t.true(DescriptorFrameSchema.safeParse({ type: 'descriptor', descriptor: base }).success);
+  t.false(DescriptorFrameSchema.safeParse({ type: 'descriptor', descriptor: { platform: 'x' } }).success);
+});
+
+test('message event: defaults, unknown keys preserved, user_name preference, guild_id compat', (t) => {
+  const e = MessageEventSchema.parse({
+    extra: { kept: true },
+    source: { platform: 'discord', user_name: 'u', user_handle: 'h', user_display_name: 'Display', guild_id: 'G1', x: 1 },
+  });
+  t.is(e.text, '');
+  t.is(e.message_type, 'text');
+  t.is(e.source.chat_id, '');
+  t.is(e.source.chat_type, 'dm');
+  t.is(e.source.user_name, 'Display');
+  t.is(e.source.scope_id, 'G1');
+  t.deepEqual((e as Record<string, unknown>).extra, { kept: true });
+  t.is((e.source as Record<string, unknown>).x, 1);
+  t.is(MessageEventSchema.parse({ source: { platform: 'p', user_handle: 'h' } }).source.user_name, 'h');
+  t.is(MessageEventSchema.parse({ source: { platform: 'p', scope_id: 'S', guild_id: 'G' } }).source.scope_id, 'S');
+});
+
+test('message event: media joined to media_urls by url, not position', (t) => {
+  const e = MessageEventSchema.parse({
+    media_urls: ['u2', 'u1'],
+    media: [
+      { url: 'u1', kind: 'image' },
+      { url: 'u3', kind: 'audio' },
+    ],
+    source: { platform: 'p' },
+  });
+  t.deepEqual(e.media_urls, ['u2', 'u1', 'u3']);
+});
+
+test('message event: a missing source fails', (t) => {
+  t.false(MessageEventSchema.safeParse({ text: 'x' }).success);
+});
+
+test('forward: strings coerced, bad header entries dropped in order, strict base64', (t) => {
+  const f = PassthroughForwardSchema.parse({
+    platform: 'discord',
+    botId: 123,
+    method: 'POST',
+    path: '/i',
+    headers: [['a', 1], ['bad'], 'x', ['b', 'c', 'd'], ['e', 'f']],
+    bodyB64: 'aGk=',
+  });
+  t.is(f.botId, '123');
+  t.deepEqual(f.headers, [
+    ['a', '1'],
+    ['e', 'f'],
+  ]);
+  for (const bad of ['aGk', 'a$k=', 'aG=k', 'aGk=\n', '====']) {
+    t.false(isStrictBase64(bad), bad);
+    t.false(PassthroughForwardSchema.safeParse({ ...f, bodyB64: bad }).success, bad);
+  }
+  t.true(isStrictBase64(''));
+  t.true(isStrictBase64('aGVsbG8gd29ybGQ='));
+});
