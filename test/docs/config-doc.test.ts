@@ -13,7 +13,9 @@ const defaults = ConfigSchema.parse({}) as Record<string, unknown>;
 function leaves(): { path: string; def: unknown }[] {
   const out: { path: string; def: unknown }[] = [];
   for (const [section, schema] of Object.entries(ConfigSchema.shape)) {
-    const inner = ((schema as z.ZodDefault).def.innerType ?? schema) as z.ZodType & { shape?: Record<string, unknown> };
+    const inner = ((schema as z.ZodDefault).def.innerType ?? schema) as z.ZodType & {
+      shape?: Record<string, unknown>;
+    };
     if (!inner.shape) {
       out.push({ path: section, def: defaults[section] });
       continue;

@@ -5,7 +5,7 @@ import { ERROR_CODES, RelayError, toErrorData } from '../../core/errors.js';
 import { repoRoot } from '../helpers/repo-root.js';
 
 const doc = readFileSync(join(repoRoot(), 'docs', 'errors.md'), 'utf8');
-const documented = new Set([...doc.matchAll(/^\|\s*`(CORE_ERR_[A-Z0-9_]+)`/gm)].map((m) => m[1]));
+const documented = new Set([...doc.matchAll(/^\|\s*`(CORE_ERR_[A-Z0-9_]+)`/gm)].map((m) => m[1] ?? ''));
 
 test('every error code has a row in docs/errors.md', (t) => {
   const missing = Object.keys(ERROR_CODES).filter((code) => !documented.has(code));
@@ -23,8 +23,14 @@ test('codes follow CORE_ERR_<AREA>_<WHAT>', (t) => {
 
 test('errors cross boundaries as plain {code, message}', (t) => {
   const err = new RelayError('CORE_ERR_PLUGIN_THREW', 'boom');
-  t.deepEqual(toErrorData(err, 'CORE_ERR_ROUTER_HANDLER_FAILED'), { code: 'CORE_ERR_PLUGIN_THREW', message: 'boom' });
-  t.deepEqual(toErrorData(new TypeError('x'), 'CORE_ERR_PLUGIN_THREW'), { code: 'CORE_ERR_PLUGIN_THREW', message: 'x' });
+  t.deepEqual(toErrorData(err, 'CORE_ERR_ROUTER_HANDLER_FAILED'), {
+    code: 'CORE_ERR_PLUGIN_THREW',
+    message: 'boom',
+  });
+  t.deepEqual(toErrorData(new TypeError('x'), 'CORE_ERR_PLUGIN_THREW'), {
+    code: 'CORE_ERR_PLUGIN_THREW',
+    message: 'x',
+  });
   t.deepEqual(toErrorData({ code: 'CORE_ERR_PLUGIN_TIMEOUT', message: 'late' }, 'CORE_ERR_PLUGIN_THREW'), {
     code: 'CORE_ERR_PLUGIN_TIMEOUT',
     message: 'late',
