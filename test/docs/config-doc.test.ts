@@ -28,7 +28,7 @@ function leaves(): { path: string; def: unknown }[] {
 }
 
 function rowOf(path: string): string | undefined {
-  return doc.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${path}\``));
+  return doc.split('\n').find((line) => line.startsWith(`| \`${path}\` |`));
 }
 
 for (const { path, def } of leaves()) {

@@ -1,0 +1,150 @@
+/**
+ * `relay-sidecar enroll`: trade a single-use enrolment token for this gateway's credentials and
+ * persist them to an env file (mode 0600). The secret is written, never printed.
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../core/config/load.js';
+import type { Config } from '../../core/config/schema.js';
+import { RelayError } from '../../core/errors.js';
+import { httpBase } from '../../core/transport/dial-url.js';
+import { enroll } from '../side-routes/enroll.js';
+import type { FetchFn } from '../side-routes/http-client.js';
+import type { CliIo } from './cli-io.js';
+import { checkEnvFileWritable, mergeEnvText, readEnvFile, writeEnvFileAtomic } from './env-file.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+
+/** Default env file of `enroll`, relative to the working directory. */
+export const DEFAULT_ENV_FILE = '.env.relay';
+
+/** Options of `enroll` (flags; each falls back to its env variable). */
+export interface EnrollOptions {
+  /** Enrolment token; env `GATEWAY_RELAY_ENROLL_TOKEN`. */
+  token?: string;
+  /** Gateway id; env `GATEWAY_RELAY_ID`. */
+  gatewayId?: string;
+  /** Connector base URL; env `GATEWAY_RELAY_URL`. */
+  connectorUrl?: string;
+  /** Wake URL; env `GATEWAY_RELAY_WAKE_URL`. */
+  wakeUrl?: string;
+  /** Identity token; env `GATEWAY_RELAY_IDENTITY_TOKEN`. */
+  identityToken?: string;
+  /** Env file to write; default {@link DEFAULT_ENV_FILE}. */
+  envFile?: string;
+  /** Side-route timeout override, ms; default `relay.sideRouteTimeoutMs`. */
+  timeoutMs?: number;
+  /** fetch override (tests). */
+  fetch?: FetchFn;
+}
+
+/** Env keys whose values are secrets: written to the file, shown masked. */
+const SECRET_KEYS = new Set(['GATEWAY_RELAY_SECRET', 'GATEWAY_RELAY_DELIVERY_KEY']);
+
+/** Run `enroll`; returns the exit code (never throws). */
+export async function runEnroll(opts: EnrollOptions, io: CliIo): Promise<ExitCode> {
+  const fail = (code: ExitCode, message: string, hint?: string): ExitCode => {
+    io.stderr(`enroll: ${message}\n${hint ? `  ${hint}\n` : ''}`);
+    return code;
+  };
+  let config: Config;
+  try {
+    config = loadConfig({ env: io.env });
+  } catch (err) {
+    return fail(exitCodeFor(err), (err as Error).message);
+  }
+  const token = opts.token ?? config.relay.enrollToken;
+  const gatewayId = opts.gatewayId ?? config.relay.gatewayId;
+  const url = (opts.connectorUrl ?? config.relay.url)?.trim();
+  const wakeUrl = opts.wakeUrl ?? config.relay.wakeUrl;
+  const identityToken = opts.identityToken ?? config.relay.identityToken;
+  const missing = [
+    !token && '--token (or GATEWAY_RELAY_ENROLL_TOKEN)',
+    !gatewayId && '--gateway-id (or GATEWAY_RELAY_ID)',
+    !url && '--connector-url (or GATEWAY_RELAY_URL)',
+    !identityToken && '--identity-token (or GATEWAY_RELAY_IDENTITY_TOKEN)',
+  ].filter((m): m is string => typeof m === 'string');
+  if (missing.length > 0) return fail(ExitCode.CONFIG, `missing ${missing.join(', ')}`);
+  try {
+    httpBase(url!);
+  } catch (err) {
+    return fail(ExitCode.CONFIG, (err as Error).message);
+  }
+  const envPath = resolve(io.cwd, opts.envFile ?? DEFAULT_ENV_FILE);
+  try {
+    // Before the single-use token is spent: make sure the result can be saved.
+    checkEnvFileWritable(envPath);
+  } catch (err) {
+    return fail(ExitCode.CONFIG, (err as Error).message, 'choose another --env-file or fix its permissions');
+  }
+
+  let creds: Awaited<ReturnType<typeof enroll>>;
+  try {
+    creds = await enroll({
+      base: url!,
+      identityToken: identityToken!,
+      enrollmentToken: token!,
+      gatewayId: gatewayId!,
+      wakeUrl,
+      timeoutMs: opts.timeoutMs ?? config.relay.sideRouteTimeoutMs,
+      fetch: opts.fetch,
+    });
+  } catch (err) {
+    const code = exitCodeFor(err);
+    const reason = err instanceof RelayError ? err.message : 'unexpected error';
+    return fail(
+      code,
+      `enrolment failed: ${reason}`,
+      code === ExitCode.UNREACHABLE ? 'check the connector URL and network, then retry' : undefined,
+    );
+  }
+
+  const entries: [string, string][] = [
+    ['GATEWAY_RELAY_ID', creds.gatewayId],
+    ['GATEWAY_RELAY_SECRET', creds.secret],
+    ['GATEWAY_RELAY_DELIVERY_KEY', creds.deliveryKey],
+    ['GATEWAY_RELAY_URL', url!],
+  ];
+  if (wakeUrl) entries.push(['GATEWAY_RELAY_WAKE_URL', wakeUrl]);
+  try {
+    writeEnvFileAtomic(envPath, mergeEnvText(readEnvFile(envPath), entries));
+  } catch (err) {
+    // The token is spent and the secret only lived in memory: say so plainly.
+    return fail(
+      ExitCode.FAILURE,
+      `enrolled, but ${(err as Error).message}`,
+      'the credentials were not saved; ask for a new enrolment token and rerun',
+    );
+  }
+  io.stdout(
+    `enrolled gateway ${creds.gatewayId}${creds.tenant ? ` (tenant ${creds.tenant})` : ''}\n` +
+      `wrote ${envPath} (mode 0600):\n` +
+      entries.map(([k, v]) => `  ${k}=${SECRET_KEYS.has(k) ? masked(v) : v}\n`).join('') +
+      'load it into the sidecar environment (systemd EnvironmentFile=, docker --env-file, ' +
+      `\`set -a; . ${envPath}; set +a\`) and keep it private\n`,
+  );
+  return ExitCode.OK;
+}
+
+/** A secret as shown to the operator: its length only. */
+export function masked(value: string): string {
+  return value === '' ? '(empty)' : `<hidden, ${value.length} chars>`;
+}
+
+/** Register `enroll` on `program`. */
+export function registerEnroll(program: Command, io: CliIo): Command {
+  return program
+    .command('enroll')
+    .description('enrol this gateway with the connector and write its credentials to an env file (0600)')
+    .option('--token <token>', 'single-use enrolment token (env GATEWAY_RELAY_ENROLL_TOKEN)')
+    .option('--gateway-id <id>', 'gateway id to enrol (env GATEWAY_RELAY_ID)')
+    .option('--connector-url <url>', 'connector base URL, http(s) or ws(s) (env GATEWAY_RELAY_URL)')
+    .option('--wake-url <url>', 'URL the connector may GET to wake this gateway (env GATEWAY_RELAY_WAKE_URL)')
+    .option(
+      '--identity-token <token>',
+      'caller identity bearer (env GATEWAY_RELAY_IDENTITY_TOKEN; prefer the env: command lines are visible)',
+    )
+    .option('--env-file <path>', 'env file to create or update', DEFAULT_ENV_FILE)
+    .action(async (opts: EnrollOptions) => {
+      io.setExitCode(await runEnroll(opts, io));
+    });
+}

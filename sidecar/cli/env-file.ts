@@ -1,0 +1,153 @@
+/**
+ * The env file written by `relay-sidecar enroll` (default `.env.relay`): `KEY=value` lines that
+ * systemd `EnvironmentFile=`, `docker --env-file`, `node --env-file` and `set -a; . file` all read.
+ *
+ * Writing merges into an existing file (other lines, comments and order are kept), replaces the
+ * file atomically (temp file in the same directory + rename) and leaves it at mode 0600.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { RelayError } from '../../core/errors.js';
+
+/** File mode of the env file: owner read/write only (it holds a secret). */
+export const ENV_FILE_MODE = 0o600;
+
+/** Values written bare; anything else is quoted. Covers hex secrets, ids and plain URLs. */
+const BARE = /^[A-Za-z0-9_./:@+=,%~-]*$/;
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `KEY=` at the start of a line, optionally after `export `. */
+const ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
+
+/**
+ * One value as it appears after `KEY=`: bare when safe, else single-quoted (literal in every
+ * reader), else double-quoted. Newlines cannot be represented portably and are refused.
+ */
+export function formatEnvValue(value: string): string {
+  if (/[\r\n\0]/.test(value))
+    throw new RelayError('CORE_ERR_ENV_FILE_WRITE_FAILED', 'env value contains a newline');
+  if (BARE.test(value)) return value;
+  if (!value.includes("'")) return `'${value}'`;
+  return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+}
+
+/**
+ * Merge `updates` into the text of an env file: the first assignment of a key is replaced in
+ * place, later duplicates are dropped (a later line would shadow the new value), new keys are
+ * appended. Every other line is kept byte for byte. The result ends with a newline.
+ */
+export function mergeEnvText(existing: string, updates: ReadonlyArray<readonly [string, string]>): string {
+  for (const [key] of updates) {
+    if (!KEY.test(key)) throw new RelayError('CORE_ERR_ENV_FILE_WRITE_FAILED', `invalid env key ${key}`);
+  }
+  const pending = new Map(updates.map(([k, v]) => [k, `${k}=${formatEnvValue(v)}`]));
+  const written = new Set<string>();
+  const lines = existing === '' ? [] : existing.replace(/\r?\n$/, '').split(/\r?\n/);
+  const out: string[] = [];
+  for (const line of lines) {
+    const key = ASSIGNMENT.exec(line)?.[1];
+    if (key === undefined || !pending.has(key)) {
+      out.push(line);
+    } else if (!written.has(key)) {
+      out.push(pending.get(key)!);
+      written.add(key);
+    }
+  }
+  for (const [key, line] of pending) if (!written.has(key)) out.push(line);
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * Parse env-file text the way common dotenv readers do: `#` comments, optional `export `,
+ * single quotes literal, double quotes with `\n \" \\` escapes, bare values trimmed up to ` #`.
+ * The last assignment of a key wins.
+ */
+export function parseEnvText(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const m = ASSIGNMENT.exec(line);
+    if (!m?.[1]) continue;
+    out[m[1]] = parseValue(line.slice(m[0].length).trim());
+  }
+  return out;
+}
+
+function parseValue(raw: string): string {
+  const q = raw[0];
+  if (q === "'" || q === '"') {
+    const end = raw.indexOf(q, 1);
+    if (end > 0 && q === "'") return raw.slice(1, end);
+    if (q === '"') {
+      const m = /^"((?:[^"\\]|\\.)*)"/.exec(raw);
+      if (m) return m[1]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    }
+  }
+  return raw.replace(/\s+#.*$/, '').trim();
+}
+
+/** The file's text, or `""` when it does not exist. Other read errors throw (named, no content). */
+export function readEnvFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw fileError('cannot read', path, err);
+  }
+}
+
+/**
+ * Prove the file can be written before anything irreversible happens (an enrolment token is
+ * single-use): create and remove a temp file beside it, and read the current file.
+ */
+export function checkEnvFileWritable(path: string): void {
+  readEnvFile(path);
+  const tmp = tempPathFor(path);
+  try {
+    closeSync(openSync(tmp, 'wx', ENV_FILE_MODE));
+  } catch (err) {
+    throw fileError('cannot write in the directory of', path, err);
+  }
+  rmSync(tmp, { force: true });
+}
+
+/**
+ * Replace `path` with `text` atomically: write a 0600 temp file beside it, fsync, rename over the
+ * target, then chmod 0600 (also when the file existed with a wider mode).
+ */
+export function writeEnvFileAtomic(path: string, text: string): void {
+  const tmp = tempPathFor(path);
+  try {
+    const fd = openSync(tmp, 'wx', ENV_FILE_MODE);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    chmodSync(path, ENV_FILE_MODE);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw fileError('cannot write', path, err);
+  }
+}
+
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+function fileError(what: string, path: string, err: unknown): RelayError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'error';
+  return new RelayError('CORE_ERR_ENV_FILE_WRITE_FAILED', `${what} env file ${path} (${code})`, {
+    details: { path, errno: code },
+  });
+}

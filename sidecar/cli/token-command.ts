@@ -1,0 +1,84 @@
+/**
+ * `relay-sidecar token`: print a fresh upgrade token for `GATEWAY_RELAY_ID` / `GATEWAY_RELAY_SECRET`
+ * (e.g. to try the connector with curl or websocat). The token goes to stdout alone, so it can be
+ * captured; the warning that it is a credential goes to stderr.
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../core/config/load.js';
+import type { Config } from '../../core/config/schema.js';
+import { upgradeToken } from '../../core/transport/auth-token.js';
+import type { CliIo } from './cli-io.js';
+import { parseEnvText, readEnvFile } from './env-file.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+
+/** Longest lifetime `--ttl` accepts, seconds (one day): a debugging token should not outlive that. */
+export const MAX_TOKEN_TTL_S = 86_400;
+
+/** Options of `token`. */
+export interface TokenOptions {
+  /** Read GATEWAY_RELAY_* from this env file; its values win over the process environment. */
+  envFile?: string;
+  /** Lifetime in seconds (1…86400); default `relay.tokenTtlS` (300). */
+  ttl?: string | number;
+}
+
+/** Run `token`; returns the exit code (never throws). */
+export function runToken(opts: TokenOptions, io: CliIo): ExitCode {
+  const fail = (code: ExitCode, message: string): ExitCode => {
+    io.stderr(`token: ${message}\n`);
+    return code;
+  };
+  let env: NodeJS.ProcessEnv = io.env;
+  if (opts.envFile !== undefined) {
+    const path = resolve(io.cwd, opts.envFile);
+    let text: string;
+    try {
+      text = readEnvFile(path);
+    } catch (err) {
+      return fail(ExitCode.CONFIG, (err as Error).message);
+    }
+    if (text === '') return fail(ExitCode.CONFIG, `env file ${path} does not exist or is empty`);
+    // The file was named explicitly, so it wins over whatever the shell exported.
+    env = { ...io.env, ...parseEnvText(text) };
+  }
+  let config: Config;
+  try {
+    config = loadConfig({ env });
+  } catch (err) {
+    return fail(exitCodeFor(err), (err as Error).message);
+  }
+  const { gatewayId, secret } = config.relay;
+  if (!gatewayId || !secret) {
+    return fail(
+      ExitCode.CONFIG,
+      'GATEWAY_RELAY_ID and GATEWAY_RELAY_SECRET must both be set ' +
+        '(run `relay-sidecar enroll` first, or pass --env-file .env.relay)',
+    );
+  }
+  const ttl = opts.ttl === undefined ? config.relay.tokenTtlS : Number(opts.ttl);
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TOKEN_TTL_S) {
+    return fail(ExitCode.CONFIG, `--ttl must be a whole number of seconds from 1 to ${MAX_TOKEN_TTL_S}`);
+  }
+  const nowMs = io.nowMs();
+  const token = upgradeToken(gatewayId, secret, nowMs, ttl);
+  io.stdout(`${token}\n`);
+  const until = new Date((Math.floor(nowMs / 1000) + ttl) * 1000).toISOString();
+  io.stderr(
+    `warning: this is a credential for gateway ${gatewayId}, valid for ${ttl} seconds (until ${until}); ` +
+      'do not paste it into logs, tickets or chats\n',
+  );
+  return ExitCode.OK;
+}
+
+/** Register `token` on `program`. */
+export function registerToken(program: Command, io: CliIo): Command {
+  return program
+    .command('token')
+    .description('print a fresh upgrade token for GATEWAY_RELAY_ID / GATEWAY_RELAY_SECRET (debugging)')
+    .option('--env-file <path>', 'read the credentials from this env file (e.g. .env.relay)')
+    .option('--ttl <seconds>', 'token lifetime in seconds (default relay.tokenTtlS, 300)')
+    .action((opts: TokenOptions) => {
+      io.setExitCode(runToken(opts, io));
+    });
+}

@@ -1,0 +1,91 @@
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { RelayError } from '../../../core/errors.js';
+import {
+  checkEnvFileWritable,
+  formatEnvValue,
+  mergeEnvText,
+  parseEnvText,
+  writeEnvFileAtomic,
+} from '../../../sidecar/cli/env-file.js';
+
+function tempDir(t: import('ava').ExecutionContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-env-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('formatEnvValue: bare when safe, quoted otherwise, newlines refused', (t) => {
+  t.is(formatEnvValue('ab12ef'), 'ab12ef');
+  t.is(formatEnvValue('https://c.example:8443/api?x=1'), "'https://c.example:8443/api?x=1'");
+  t.is(formatEnvValue('wss://c.example/relay'), 'wss://c.example/relay');
+  t.is(formatEnvValue('has space'), "'has space'");
+  t.is(formatEnvValue(`it's "x"`), '"it\'s \\"x\\""');
+  t.is(formatEnvValue(''), '');
+  const err = t.throws(() => formatEnvValue('a\nb'));
+  t.is((err as RelayError).code, 'CORE_ERR_ENV_FILE_WRITE_FAILED');
+});
+
+test('mergeEnvText keeps other lines, replaces in place, drops later duplicates, appends new keys', (t) => {
+  const existing = [
+    '# my settings',
+    'AGENT_URL=http://127.0.0.1:9000/hook',
+    'export GATEWAY_RELAY_ID=old-id',
+    '',
+    'GATEWAY_RELAY_SECRET=old-secret',
+    'GATEWAY_RELAY_ID=shadowing-duplicate',
+    'LOG_LEVEL=debug',
+  ].join('\n');
+  const merged = mergeEnvText(`${existing}\n`, [
+    ['GATEWAY_RELAY_ID', 'gw-new'],
+    ['GATEWAY_RELAY_SECRET', 'new-secret'],
+    ['GATEWAY_RELAY_URL', 'https://c.example'],
+  ]);
+  t.is(
+    merged,
+    [
+      '# my settings',
+      'AGENT_URL=http://127.0.0.1:9000/hook',
+      'GATEWAY_RELAY_ID=gw-new',
+      '',
+      'GATEWAY_RELAY_SECRET=new-secret',
+      'LOG_LEVEL=debug',
+      'GATEWAY_RELAY_URL=https://c.example',
+      '',
+    ].join('\n'),
+  );
+  t.is(mergeEnvText('', [['A', '1']]), 'A=1\n');
+});
+
+test('parseEnvText reads what mergeEnvText writes, and common dotenv forms', (t) => {
+  const text = mergeEnvText('# c\nexport X=1 # trailing\nY="a\\"b\\nc"\n', [
+    ['Q', 'with space'],
+    ['S', 'deadbeef'],
+  ]);
+  t.deepEqual(parseEnvText(text), { X: '1', Y: 'a"b\nc', Q: 'with space', S: 'deadbeef' });
+  t.deepEqual(parseEnvText("A='lit $x \\n'\nA=2\nnot a line"), { A: '2' });
+});
+
+test('writeEnvFileAtomic creates a 0600 file and tightens an existing 0644 one, leaving no temp files', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, '.env.relay');
+  writeFileSync(path, 'OLD=1\n', { mode: 0o644 });
+  chmodSync(path, 0o644);
+  writeEnvFileAtomic(path, 'NEW=2\n');
+  t.is(readFileSync(path, 'utf8'), 'NEW=2\n');
+  t.is(statSync(path).mode & 0o777, 0o600);
+  t.deepEqual(readdirSync(dir), ['.env.relay']);
+  const fresh = join(dir, 'fresh.env');
+  writeEnvFileAtomic(fresh, 'A=1\n');
+  t.is(statSync(fresh).mode & 0o777, 0o600);
+});
+
+test('an unwritable directory fails the pre-flight check with a stable code', (t) => {
+  const dir = tempDir(t);
+  const err = t.throws(() => checkEnvFileWritable(join(dir, 'missing-dir', '.env.relay')));
+  t.is((err as RelayError).code, 'CORE_ERR_ENV_FILE_WRITE_FAILED');
+  t.notThrows(() => checkEnvFileWritable(join(dir, '.env.relay')));
+  t.deepEqual(readdirSync(dir), []);
+});
