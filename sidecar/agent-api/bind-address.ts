@@ -1,0 +1,95 @@
+/**
+ * Bind the HTTP server to its listen address: TCP (`host:port`, a warning when not loopback) or a
+ * unix socket (a stale socket file is removed, a live one is never stolen, mode 0600 after bind).
+ */
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { connect } from 'node:net';
+import { RelayError } from '../../core/errors.js';
+import type { Logger } from '../../core/log/logger.js';
+import { formatListenAddress, isLoopbackHost, type ListenAddress } from './listen-address.js';
+
+const failed = (address: ListenAddress, why: string, cause?: unknown) =>
+  new RelayError(
+    'CORE_ERR_API_LISTEN_FAILED',
+    `agent api cannot listen on ${formatListenAddress(address)}: ${why}`,
+    {
+      ...(cause === undefined ? {} : { cause }),
+      details: { address: formatListenAddress(address) },
+    },
+  );
+
+/** True when something accepts connections on the unix socket at `path`. */
+function socketIsLive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/** Make `path` free for a new socket: remove a stale socket file; refuse anything else. */
+async function prepareUnixPath(address: ListenAddress & { kind: 'unix' }): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(address.path).isSocket();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw failed(address, `cannot inspect the path (${(err as NodeJS.ErrnoException).code})`, err);
+  }
+  // never delete a regular file by mistake: only a socket file may be replaced
+  if (!isSocket) throw failed(address, 'the path exists and is not a socket');
+  if (await socketIsLive(address.path)) throw failed(address, 'another process is listening on this socket');
+  try {
+    unlinkSync(address.path);
+  } catch (err) {
+    throw failed(address, `cannot remove the stale socket (${(err as NodeJS.ErrnoException).code})`, err);
+  }
+}
+
+/**
+ * Listen on `address`. Resolves with the bound address (the real port when 0 was asked);
+ * rejects with `CORE_ERR_API_LISTEN_FAILED` naming the address.
+ */
+export async function bindServer(
+  server: Server,
+  address: ListenAddress,
+  log: Logger,
+): Promise<ListenAddress> {
+  if (address.kind === 'tcp' && !isLoopbackHost(address.host)) {
+    log.warn(
+      { address: formatListenAddress(address) },
+      'agent api listens on a non-loopback address; anyone who can reach it and has the token can act as the agent',
+    );
+  }
+  if (address.kind === 'unix') await prepareUnixPath(address);
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => reject(failed(address, err.code ?? err.message, err));
+    server.once('error', onError);
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    if (address.kind === 'unix') server.listen({ path: address.path }, onListening);
+    else server.listen({ host: address.host, port: address.port }, onListening);
+  });
+  if (address.kind === 'unix') {
+    try {
+      chmodSync(address.path, 0o600); // only our user may talk to the agent API
+    } catch (err) {
+      server.close();
+      throw failed(
+        address,
+        `cannot restrict the socket to mode 0600 (${(err as NodeJS.ErrnoException).code})`,
+        err,
+      );
+    }
+    return address;
+  }
+  const bound = server.address();
+  const port = bound && typeof bound === 'object' ? bound.port : address.port;
+  return { kind: 'tcp', host: address.host, port };
+}

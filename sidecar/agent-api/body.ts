@@ -1,0 +1,73 @@
+/**
+ * Reading a JSON request body with a hard size cap. The cap is enforced before buffering: a
+ * declared `Content-Length` over the cap is refused without reading, and a chunked body stops
+ * being buffered the moment it crosses the cap. Any content type is accepted if the bytes parse.
+ */
+import type { IncomingMessage } from 'node:http';
+import { apiError, type JsonReply } from './errors.js';
+
+/** The outcome of reading a body: the parsed value, or the error reply to send. */
+export type BodyResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly reply: JsonReply };
+
+/** Header that makes the server drop the connection after a 413 (the rest of the body is unread). */
+export const CLOSE_AFTER_REPLY = { connection: 'close' } as const;
+
+const tooLarge = (maxBytes: number): BodyResult => ({
+  ok: false,
+  reply: apiError('body_too_large', `request body exceeds ${maxBytes} bytes`, { headers: CLOSE_AFTER_REPLY }),
+});
+
+/** Parse body bytes as JSON (UTF-8, optional BOM); a result value, never a throw. */
+export function parseJsonBytes(bytes: Buffer): BodyResult {
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  if (text.trim() === '') {
+    return { ok: false, reply: apiError('invalid_json', 'request body is empty; expected a JSON object') };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    // the parser's message names the position, never echoes more than a token of the body
+    return {
+      ok: false,
+      reply: apiError('invalid_json', `request body is not valid JSON: ${(err as Error).message}`),
+    };
+  }
+}
+
+/** Read and parse the body of `req`, at most `maxBytes` bytes. */
+export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve(tooLarge(maxBytes));
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (result: BodyResult) => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onError);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        chunks.length = 0; // stop holding what was read: the answer is 413 regardless
+        settle(tooLarge(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => settle(parseJsonBytes(Buffer.concat(chunks, size)));
+    // the client went away mid-body: whatever we answer is not read; keep it well-formed anyway
+    const onError = () => settle({ ok: false, reply: apiError('invalid_json', 'request body was cut off') });
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onError); // 'close' before 'end' means the body never completed
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * The agent API's listen address (`api.listen` / `SIDECAR_LISTEN`): `host:port` (IPv6 in brackets)
+ * or `unix:/path`. Pure parsing; binding lives in the server.
+ */
+import { isIP } from 'node:net';
+import { RelayError } from '../../core/errors.js';
+
+/** A parsed listen address. */
+export type ListenAddress =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'unix'; readonly path: string };
+
+const invalid = (raw: string, why: string) =>
+  new RelayError(
+    'CORE_ERR_CONFIG_INVALID',
+    `invalid configuration:\n  api.listen (SIDECAR_LISTEN): ${why}; expected host:port, [ipv6]:port or unix:/path`,
+    { details: { value: raw } },
+  );
+
+/** Parse `host:port`, `[::1]:port` or `unix:/path`. Throws `CORE_ERR_CONFIG_INVALID` naming the key. */
+export function parseListenAddress(raw: string): ListenAddress {
+  const text = raw.trim();
+  if (text.startsWith('unix:')) {
+    const path = text.slice('unix:'.length);
+    if (path === '') throw invalid(raw, 'unix socket path is empty');
+    return { kind: 'unix', path };
+  }
+  let host: string;
+  let portText: string;
+  if (text.startsWith('[')) {
+    // IPv6 literal: the port follows the closing bracket
+    const end = text.indexOf(']');
+    if (end < 0 || text[end + 1] !== ':') throw invalid(raw, 'IPv6 host must be [addr]:port');
+    host = text.slice(1, end);
+    portText = text.slice(end + 2);
+    if (isIP(host) !== 6) throw invalid(raw, 'bracketed host is not an IPv6 address');
+  } else {
+    const colon = text.lastIndexOf(':');
+    if (colon <= 0) throw invalid(raw, 'missing host or port');
+    host = text.slice(0, colon);
+    portText = text.slice(colon + 1);
+    if (host.includes(':')) throw invalid(raw, 'IPv6 hosts must be written in brackets');
+  }
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65_535) {
+    throw invalid(raw, 'port must be an integer 0-65535');
+  }
+  return { kind: 'tcp', host, port: Number(portText) };
+}
+
+/** True for hosts only this machine can reach: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  // IPv4-mapped IPv6 loopback
+  return h.startsWith('::ffff:127.');
+}
+
+/** The address for logs and errors: `127.0.0.1:7700`, `[::1]:7700`, `unix:/path`. */
+export function formatListenAddress(address: ListenAddress): string {
+  if (address.kind === 'unix') return `unix:${address.path}`;
+  return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}

@@ -1,0 +1,180 @@
+/**
+ * The agent API's HTTP server (node:http, no framework). One dispatch function: match the route
+ * table, answer "no route" / "wrong method" in this one place, check the token, run the handler,
+ * write its reply. A handler that throws gets a 500 JSON answer; the server keeps serving.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type Clock, systemClock } from '../../core/di/clock.js';
+import { reportError } from '../../core/log/report.js';
+import { type ActionExecutor, createActionPipeline } from './action-pipeline.js';
+import { BASIC_REALM, isAuthorized } from './auth.js';
+import { bindServer } from './bind-address.js';
+import { CLOSE_AFTER_REPLY } from './body.js';
+import type { ApiDeps } from './deps.js';
+import { apiError } from './errors.js';
+import type { OpenStreams } from './event-stream.js';
+import { formatListenAddress, type ListenAddress, parseListenAddress } from './listen-address.js';
+import { errorCodeOf, pathOf, writeReply } from './reply.js';
+import { RouteTable } from './route-table.js';
+import { buildRoutes, type RequestContext, type Route, type RouteResult } from './routes.js';
+
+// error replies worth a count: the agent sent something we could not use
+const BAD_REQUEST_CODES = new Set(['invalid_json', 'body_too_large', 'invalid_request']);
+
+/** The running agent API. */
+export interface AgentApi {
+  /** The action pipeline behind `POST /v1/actions`; push delivery runs response actions with it. */
+  readonly executeAction: ActionExecutor;
+  /** Bind `api.listen`; resolves with the bound address (real port when 0 was configured). */
+  listen(): Promise<ListenAddress>;
+  /** The bound address, once listening. */
+  address(): ListenAddress | undefined;
+  /** Stop: end SSE streams, refuse new connections, drop the rest after `budgetMs`. */
+  close(budgetMs?: number): Promise<void>;
+}
+
+/** Build the agent API (not yet listening). */
+export function createAgentApi(deps: ApiDeps): AgentApi {
+  const { config, metrics } = deps;
+  if (config.agent.mode === 'pull' && !deps.pull)
+    throw new Error('agent api: pull mode needs a pull delivery');
+  const log = deps.log.child({ component: 'agent-api' });
+  const clock: Clock = deps.clock ?? systemClock;
+  const pipeline = createActionPipeline({
+    client: deps.client,
+    plugins: deps.plugins,
+    log,
+    metrics,
+    maxInFlight: config.api.maxInFlightActions,
+  });
+  const streams: OpenStreams = new Set();
+  const routes = buildRoutes({
+    deps,
+    pipeline,
+    streams,
+    now: () => clock.now(),
+    startedAtMs: deps.startedAtMs ?? clock.now(),
+  });
+  const table = new RouteTable<Route>(routes);
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<RouteResult> {
+    const path = pathOf(req.url);
+    const match = table.match(req.method ?? 'GET', path);
+    switch (match.kind) {
+      case 'not_found':
+        return apiError('not_found', `no route for ${req.method} ${path.slice(0, 200)}`);
+      case 'method_not_allowed':
+        return apiError('method_not_allowed', `${req.method} is not allowed here`, {
+          headers: { allow: match.allow.join(', ') },
+        });
+      case 'bad_param':
+        return apiError('invalid_request', `path parameter ${match.param} is not valid percent-encoding`);
+    }
+    const { route } = match;
+    if (
+      route.access !== 'public' &&
+      !isAuthorized(req.headers.authorization, deps.token, route.access === 'browser')
+    ) {
+      reportError(log, metrics, 'CORE_ERR_API_UNAUTHORIZED', 'api call unauthorized', {
+        method: req.method,
+        path,
+      });
+      const challenge =
+        route.access === 'browser' ? `Basic realm="${BASIC_REALM}", charset="UTF-8"` : 'Bearer';
+      return apiError('unauthorized', 'missing or wrong bearer token', {
+        headers: { 'www-authenticate': challenge, ...CLOSE_AFTER_REPLY },
+      });
+    }
+    const ctx: RequestContext = { req, res, params: match.params };
+    return route.handle(ctx);
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = clock.now();
+    let result: RouteResult;
+    try {
+      result = await dispatch(req, res);
+    } catch (err) {
+      reportError(
+        log,
+        metrics,
+        'CORE_ERR_API_HANDLER_FAILED',
+        'api handler failed',
+        {
+          method: req.method,
+          path: pathOf(req.url),
+          error: (err as Error)?.message,
+        },
+        'error',
+      );
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      result = apiError('internal_error', 'the request could not be processed');
+    }
+    if (result === 'handled') return;
+    const code = 'body' in result ? errorCodeOf(result.body) : undefined;
+    if (code && BAD_REQUEST_CODES.has(code)) {
+      reportError(
+        log,
+        metrics,
+        'CORE_ERR_API_BAD_REQUEST',
+        'api request refused',
+        { path: pathOf(req.url), apiCode: code },
+        'debug',
+      );
+    }
+    writeReply(req, res, result);
+    log.debug(
+      { method: req.method, path: pathOf(req.url), status: result.status, ms: clock.now() - started },
+      'api request',
+    );
+  }
+
+  const server: Server = createServer((req, res) => void onRequest(req, res));
+  let bound: ListenAddress | undefined;
+  let closing: Promise<void> | undefined;
+
+  return {
+    executeAction: pipeline.executeAction,
+    async listen() {
+      bound = await bindServer(server, parseListenAddress(config.api.listen), log);
+      // after bind, a server error (e.g. accept failing on EMFILE) is reported, never a crash
+      server.on('error', (err: NodeJS.ErrnoException) =>
+        reportError(
+          log,
+          metrics,
+          'CORE_ERR_API_LISTEN_FAILED',
+          'agent api server error',
+          { reason: err.code ?? err.message },
+          'error',
+        ),
+      );
+      log.info({ address: formatListenAddress(bound), mode: config.agent.mode }, 'agent api listening');
+      return bound;
+    },
+    address: () => bound,
+    close(budgetMs = config.shutdown.budgetMs) {
+      closing ??= closeServer(server, streams, budgetMs, bound !== undefined);
+      return closing;
+    },
+  };
+}
+
+/** Bounded close: end streams, stop accepting, wait for in-flight calls up to `budgetMs`. */
+async function closeServer(
+  server: Server,
+  streams: OpenStreams,
+  budgetMs: number,
+  listening: boolean,
+): Promise<void> {
+  if (!listening) return;
+  for (const res of streams) res.end();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), budgetMs);
+  timer.unref();
+  await closed;
+  clearTimeout(timer);
+}

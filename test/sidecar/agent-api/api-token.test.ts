@@ -1,0 +1,109 @@
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { validateConfig } from '../../../core/config/load.js';
+import { RelayError } from '../../../core/errors.js';
+import { createLogger } from '../../../core/log/logger.js';
+import { API_TOKEN_FILE, ensureApiToken, resolveApiToken } from '../../../sidecar/agent-api/api-token.js';
+import { logSink, postJson, startApi, tempDir } from './api-harness.js';
+
+const posix = process.platform !== 'win32';
+
+function sinkLogger() {
+  const sink = logSink();
+  const log = createLogger({ level: 'debug', destination: sink.stream });
+  const lines = () =>
+    sink
+      .text()
+      .split('\n')
+      .filter((l) => l)
+      .map((l) => JSON.parse(l) as { msg: string; path?: string; level: number });
+  return { log, text: sink.text, lines };
+}
+
+test('a token is generated into <dataDir>/api-token with mode 0600; the path is logged, never the token', (t) => {
+  const dir = join(tempDir(t), 'nested', 'data');
+  const { log, text, lines } = sinkLogger();
+  const token = ensureApiToken(dir, log);
+  t.regex(token, /^[0-9a-f]{64}$/);
+  const file = join(dir, API_TOKEN_FILE);
+  t.is(readFileSync(file, 'utf8').trim(), token);
+  if (posix) t.is(statSync(file).mode & 0o777, 0o600);
+  t.true(lines().some((l) => l.msg === 'api token generated' && l.path === file));
+  t.false(text().includes(token));
+});
+
+test('an existing token file is reused', (t) => {
+  const dir = tempDir(t);
+  const { log } = sinkLogger();
+  const first = ensureApiToken(dir, log);
+  const second = ensureApiToken(dir, log);
+  t.is(second, first);
+});
+
+test('loose permissions are tightened to 0600 with a warning', (t) => {
+  if (!posix) return t.pass();
+  const dir = tempDir(t);
+  const file = join(dir, API_TOKEN_FILE);
+  writeFileSync(file, 'a-hand-written-token-0123456789\n');
+  chmodSync(file, 0o644);
+  const { log, text, lines } = sinkLogger();
+  t.is(ensureApiToken(dir, log), 'a-hand-written-token-0123456789');
+  t.is(statSync(file).mode & 0o777, 0o600);
+  t.true(lines().some((l) => l.msg === 'api token file permissions tightened to 0600' && l.level === 40));
+  t.false(text().includes('a-hand-written-token'));
+});
+
+test('an empty token file is regenerated', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, API_TOKEN_FILE);
+  writeFileSync(file, '\n', { mode: 0o600 });
+  const token = ensureApiToken(dir, sinkLogger().log);
+  t.regex(token, /^[0-9a-f]{64}$/);
+  t.is(readFileSync(file, 'utf8').trim(), token);
+});
+
+for (const [name, content] of [
+  ['too short', 'short'],
+  ['holding spaces', 'a token with spaces in it'],
+] as const) {
+  test(`a token file ${name} is refused with CORE_ERR_API_TOKEN_FILE_UNUSABLE`, (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, API_TOKEN_FILE), content, { mode: 0o600 });
+    const err = t.throws(() => ensureApiToken(dir, sinkLogger().log), { instanceOf: RelayError });
+    t.is((err as RelayError).code, 'CORE_ERR_API_TOKEN_FILE_UNUSABLE');
+    t.false((err as RelayError).message.includes(content));
+  });
+}
+
+test('a directory in place of the token file is refused', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, API_TOKEN_FILE));
+  const err = t.throws(() => ensureApiToken(dir, sinkLogger().log), { instanceOf: RelayError });
+  t.is((err as RelayError).code, 'CORE_ERR_API_TOKEN_FILE_UNUSABLE');
+});
+
+test('a configured token wins and no file is written', (t) => {
+  const dir = tempDir(t);
+  const config = validateConfig({ dataDir: dir, api: { token: 'configured-token-0123456789' } });
+  const { log, text } = sinkLogger();
+  t.is(resolveApiToken(config, log), 'configured-token-0123456789');
+  t.throws(() => statSync(join(dir, API_TOKEN_FILE)));
+  t.false(text().includes('configured-token'));
+});
+
+test('the generated token authorises API calls end to end', async (t) => {
+  const dir = tempDir(t);
+  const config = validateConfig({ dataDir: dir });
+  const token = resolveApiToken(config, sinkLogger().log);
+  const h = await startApi(t, { deps: { token } });
+  const res = await postJson(
+    h,
+    '/v1/actions',
+    { op: 'send', chat_id: 'C1', content: 'x' },
+    {
+      headers: { authorization: `Bearer ${readFileSync(join(dir, API_TOKEN_FILE), 'utf8').trim()}` },
+    },
+  );
+  t.is(res.status, 200);
+});
