@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   // transport
   CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT: 'No valid descriptor arrived within the handshake timeout.',
   CORE_ERR_TRANSPORT_DIAL_FAILED: 'The WebSocket dial to the connector failed.',
+  CORE_ERR_TRANSPORT_SOCKET_ERROR:
+    'The open WebSocket reported an error (protocol violation, reset); it closes and the client redials.',
   CORE_ERR_TRANSPORT_PONG_TIMEOUT:
     'No pong within pongTimeoutMs: the socket was declared dead and terminated.',
   CORE_ERR_TRANSPORT_UNAUTHORIZED: 'The connector closed the socket with 4401.',
@@ -59,21 +61,41 @@ export const ERROR_CODES = {
   CORE_ERR_PLUGIN_REJECTED: 'A plugin rejected its input or an action (final verdict).',
   CORE_ERR_PLUGIN_PLATFORM_DISABLED: 'A forward arrived for a platform whose plugin is disabled or absent.',
   CORE_ERR_PLUGIN_QUARANTINED: 'A buffered frame failed transiently maxAttempts times and was dead-lettered.',
+  CORE_ERR_PLUGIN_POOL_CLOSED:
+    'A plugin task was submitted or still pending while the worker pool was closing.',
+  CORE_ERR_PLUGIN_CONFLICT:
+    'Two enabled plugins claim the same passthrough platform or op, or a plugin redefines a core op.',
   // store / inbox
   CORE_ERR_STORE_OPEN_FAILED: 'The durable store could not be opened.',
   CORE_ERR_INBOX_COMMIT_FAILED: 'Committing an event to the inbox failed; the frame was not acked.',
+  CORE_ERR_INBOX_INGEST_FAILED:
+    'Processing a frame for the inbox threw unexpectedly; it was treated as a transient failure.',
+  CORE_ERR_INBOX_OVERLOADED:
+    'The ingest pipeline held twice inbox.maxIngestPending frames; a frame was refused (not acked).',
+  CORE_ERR_INBOX_REPLAY_FAILED: 'A dead letter could not be replayed (no replayable payload, or a store error).',
   // agent delivery and API
   CORE_ERR_DELIVERY_FAILED:
     'A push delivery attempt failed (non-2xx, timeout or refused); it will be retried.',
   CORE_ERR_DELIVERY_REJECTED:
     'The agent rejected a delivery (4xx) maxRejections times; it was dead-lettered.',
+  CORE_ERR_DELIVERY_RESPONSE_INVALID:
+    'A 2xx push response body is not JSON or its `actions` is not a list; delivered, actions ignored.',
+  CORE_ERR_DELIVERY_ACTION_FAILED: 'An action from a push response body failed to execute; not re-delivered.',
   CORE_ERR_API_UNAUTHORIZED: 'A local API call had a missing or wrong bearer token.',
   CORE_ERR_API_BAD_REQUEST: 'A local API call had an invalid body.',
   CORE_ERR_API_LISTEN_FAILED: 'The local API could not bind its address.',
+  CORE_ERR_API_TOKEN_FILE_UNUSABLE:
+    'The generated API token file cannot be created, read or restricted to mode 0600.',
+  CORE_ERR_API_HANDLER_FAILED: 'An agent API handler threw; the call was answered 500 internal_error.',
   // side routes and lifecycle
   CORE_ERR_ENROLL_FAILED: 'POST /relay/enroll failed.',
   CORE_ERR_PROVISION_FAILED: 'POST /relay/provision failed (fail-soft).',
   CORE_ERR_POLICY_FAILED: 'POST /relay/policy failed (fail-soft).',
+  CORE_ERR_PROVISION_NO_SECRET:
+    'POST /relay/provision succeeded but issued no secret (secretIssued:false) and none is configured.',
+  CORE_ERR_MEDIA_TOO_LARGE: 'A media upload is larger than the 25 MiB limit of POST /relay/media.',
+  CORE_ERR_MEDIA_UPLOAD_FAILED: 'POST /relay/media failed.',
+  CORE_ERR_ENV_FILE_WRITE_FAILED: 'The env file of `relay-sidecar enroll` could not be read or written.',
   CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED:
     'Shutdown did not finish inside its budget; the process was forced to exit.',
 } as const satisfies Record<string, string>;

@@ -1,0 +1,66 @@
+/**
+ * Runs chains through the batcher and the pool, and reports each reply on the main thread: hook
+ * log calls through pino with the plugin name, hook durations, and a failure logged once with its
+ * stable code and the plugin that was running, and counted.
+ */
+import { isErrorCode } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { reportError } from '../log/report.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { PluginPool } from '../pool/plugin-pool.js';
+import { TaskBatcher } from '../pool/task-batcher.js';
+import type { ChainTask, HookKind, TaskReply } from '../pool/task-protocol.js';
+import type { PluginTable } from './plugin-table.js';
+
+/** The host's path to the pool. */
+export class ChainRunner {
+  private readonly batcher: TaskBatcher;
+  private readonly log: Logger;
+  private readonly pluginLog: Logger;
+
+  constructor(
+    pool: PluginPool,
+    private readonly table: PluginTable,
+    log: Logger,
+    private readonly metrics: Metrics,
+    parallelism: number,
+  ) {
+    this.batcher = new TaskBatcher(pool, parallelism);
+    this.log = log.child({ component: 'plugin-host' });
+    this.pluginLog = log.child({ component: 'plugin' });
+  }
+
+  /** Run one chain (batched with the others of this turn) and report its reply. Never rejects. */
+  async run(
+    task: ChainTask,
+    hook: HookKind,
+    budgets: readonly number[] = this.table.budgetsOf(task.chain),
+  ): Promise<TaskReply> {
+    const reply = await this.batcher.submit({ task, budgets });
+    const nameAt = (position: number) => this.table.name(task.chain[position] ?? -1);
+    for (const [position, level, msg, fields] of reply.logs ?? []) {
+      // `plugin` last: a hook cannot pass its log line off as another plugin's
+      this.pluginLog[level]({ ...fields, plugin: nameAt(position), hook }, msg);
+    }
+    if (reply.ok) {
+      for (const [position, ms] of reply.ms.entries()) {
+        this.metrics.pluginTaskDuration.observe({ plugin: nameAt(position), hook }, ms / 1_000);
+      }
+      return reply;
+    }
+    const plugin = nameAt(reply.at);
+    const code = isErrorCode(reply.error.code) ? reply.error.code : 'CORE_ERR_PLUGIN_THREW';
+    // a full or closing pool is load or shutdown, not a plugin defect
+    const level =
+      code === 'CORE_ERR_PLUGIN_POOL_SATURATED' || code === 'CORE_ERR_PLUGIN_POOL_CLOSED' ? 'warn' : 'error';
+    const fields = { plugin, hook, reason: reply.error.message };
+    reportError(this.log, this.metrics, code, 'plugin task failed', fields, level);
+    this.metrics.pluginFailures.inc({ plugin, code });
+    return reply;
+  }
+
+  /** Send the chains waiting for this turn now (used at close, so they fail fast). */
+  flush(): void {
+    this.batcher.flush();
+  }
+}

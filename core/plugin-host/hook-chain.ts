@@ -1,0 +1,176 @@
+/**
+ * Running one hook chain (spec/plugins.md, "Isolation"): the code a pool worker executes for a
+ * task. Independent of worker_threads so it is tested in-process; the worker supplies a
+ * {@link ChainEnv} that loads plugins and marks progress.
+ *
+ * Every failure becomes a {@link TaskFailure} naming the chain position; nothing is thrown.
+ */
+import { performance } from 'node:perf_hooks';
+import type { z } from 'zod';
+import { RelayError, toErrorData } from '../errors.js';
+import type {
+  ChainTask,
+  ConvertValue,
+  InboundValue,
+  OutboundValue,
+  TaskFailure,
+  TaskReply,
+} from '../pool/task-protocol.js';
+import type { Action } from '../protocol/actions.js';
+import { type MessageEvent, MessageEventSchema } from '../protocol/payloads.js';
+import type { PluginContext, PluginDefinition, PluginLog } from './define-plugin.js';
+import { HookLogCollector } from './hook-log.js';
+import {
+  ConvertResultSchema,
+  InboundVerdictSchema,
+  outboundVerdictSchema,
+  summariseIssues,
+  toPlainData,
+} from './hook-results.js';
+
+/** A loaded plugin as a chain runs it. */
+export interface ChainPlugin {
+  readonly definition: PluginDefinition;
+  /** The hook context for one call, with its own log. */
+  context(log: PluginLog): PluginContext;
+}
+
+/** What the chain runner needs from its thread. */
+export interface ChainEnv {
+  /** The plugin at manifest index `index`; rejects with a RelayError (load/options failure). */
+  plugin(index: number): Promise<ChainPlugin>;
+  /** Called before chain position `position` starts (loading included). */
+  enter(position: number): void;
+}
+
+/** Longest error message kept from a hook, characters. */
+const MAX_ERROR_MESSAGE = 500;
+
+/** Run one chain task; always resolves. */
+export async function runChain(task: ChainTask, env: ChainEnv): Promise<TaskReply> {
+  const logs = new HookLogCollector();
+  const ms: number[] = [];
+  const state = { position: 0 };
+  try {
+    const value = await runKind(task, env, logs, ms, state);
+    const drained = logs.drain();
+    return drained ? { ok: true, value, logs: drained, ms } : { ok: true, value, ms };
+  } catch (err) {
+    const failure: TaskFailure = {
+      ok: false,
+      at: state.position,
+      error: toErrorData(err, 'CORE_ERR_PLUGIN_THREW'),
+    };
+    const drained = logs.drain();
+    return drained ? { ...failure, logs: drained } : failure;
+  }
+}
+
+async function runKind(
+  task: ChainTask,
+  env: ChainEnv,
+  logs: HookLogCollector,
+  ms: number[],
+  state: { position: number },
+): Promise<ConvertValue | InboundValue | OutboundValue> {
+  // Calls the hook of chain position `position`, timing it and turning a throw into THREW.
+  const step = async <T>(position: number, call: (p: ChainPlugin, log: PluginLog) => T | Promise<T>) => {
+    state.position = position;
+    env.enter(position);
+    const plugin = await env.plugin(task.chain[position] as number);
+    const started = performance.now();
+    try {
+      return await call(plugin, logs.forPosition(position));
+    } catch (err) {
+      throw new RelayError('CORE_ERR_PLUGIN_THREW', `hook threw: ${describe(err)}`);
+    } finally {
+      ms[position] = performance.now() - started;
+    }
+  };
+
+  if (task.k === 'convert') {
+    const raw = await step(0, (p, log) => {
+      const convert = p.definition.passthrough?.convert;
+      if (!convert) throw new Error('plugin has no passthrough converter');
+      const body = Buffer.from(task.forward.bodyB64, 'base64');
+      return convert({ ...task.forward, body }, p.context(log));
+    });
+    const result = checked(ConvertResultSchema, raw);
+    const events: { event: MessageEvent; capabilities: string[] }[] = [];
+    for (const [i, produced] of result.events.entries()) {
+      const parsed = MessageEventSchema.safeParse(produced.event);
+      // the converter's verdict on this input is final: redelivery would produce the same event
+      if (!parsed.success)
+        return { rejected: `invalid_event: events.${i}: ${summariseIssues(parsed.error, 1)}` };
+      events.push({ event: parsed.data, capabilities: produced.capabilities ?? [] });
+    }
+    return result.reason === undefined ? { events } : { events, reason: result.reason };
+  }
+
+  if (task.k === 'inbound') {
+    let event: MessageEvent = task.input.event;
+    let capabilities = [...task.input.capabilities];
+    for (let position = 0; position < task.chain.length; position++) {
+      const raw = await step(position, (p, log) => {
+        const hook = p.definition.inbound;
+        if (!hook) throw new Error('plugin has no inbound hook');
+        return hook({ event, sessionKey: task.input.sessionKey, capabilities }, p.context(log));
+      });
+      const verdict = checked(InboundVerdictSchema, raw);
+      if (!verdict) continue;
+      if ('drop' in verdict) return { drop: verdict.drop, at: position };
+      if (verdict.event) {
+        const parsed = MessageEventSchema.safeParse(verdict.event);
+        if (!parsed.success) throw badResult(`event: ${summariseIssues(parsed.error)}`);
+        event = parsed.data;
+      }
+      if (verdict.capabilities) capabilities = [...verdict.capabilities];
+    }
+    return { event, capabilities };
+  }
+
+  let { action } = task.input;
+  let { platform, botId } = task.input;
+  const schema = outboundVerdictSchema(action.op);
+  for (let position = 0; position < task.chain.length; position++) {
+    const current = { action, platform, botId };
+    const raw = await step(position, (p, log) => {
+      const hook = p.definition.outbound?.hook;
+      if (!hook) throw new Error('plugin has no outbound hook');
+      return hook(current, p.context(log));
+    });
+    const verdict = checked(schema, raw);
+    if (!verdict) continue;
+    if ('reject' in verdict) return { reject: verdict.reject, at: position };
+    if (verdict.action) action = verdict.action as Action;
+    if (verdict.platform !== undefined) platform = verdict.platform;
+    if (verdict.botId !== undefined) botId = verdict.botId;
+  }
+  return {
+    action,
+    ...(platform === undefined ? {} : { platform }),
+    ...(botId === undefined ? {} : { botId }),
+  };
+}
+
+/** Reduce a hook's value to plain data and validate it; anything else is a bad result. */
+function checked<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+  let plain: unknown;
+  try {
+    plain = toPlainData(raw);
+  } catch (err) {
+    throw badResult(`not plain JSON data: ${describe(err)}`);
+  }
+  const parsed = schema.safeParse(plain);
+  if (!parsed.success) throw badResult(summariseIssues(parsed.error));
+  return parsed.data;
+}
+
+function badResult(problem: string): RelayError {
+  return new RelayError('CORE_ERR_PLUGIN_BAD_RESULT', `hook returned a bad result: ${problem}`);
+}
+
+function describe(err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return text.slice(0, MAX_ERROR_MESSAGE);
+}

@@ -1,0 +1,63 @@
+/**
+ * The zod schemas a hook's return value must pass (spec/plugins.md, "Isolation": a hook that
+ * returns garbage fails its task with `CORE_ERR_PLUGIN_BAD_RESULT`). They run in the worker, on
+ * values first reduced to plain JSON data, so nothing uncloneable ever reaches the thread boundary.
+ */
+import { z } from 'zod';
+
+const capabilities = z.array(z.string().min(1).max(200)).max(64);
+const plainObject = z.record(z.string(), z.unknown());
+
+/** What a passthrough `convert` returns. Each event is validated with MessageEventSchema after. */
+export const ConvertResultSchema = z.strictObject({
+  events: z.array(z.strictObject({ event: plainObject, capabilities: capabilities.optional() })).max(100),
+  reason: z.string().min(1).max(200).optional(),
+});
+
+/** What an `inbound` hook returns: nothing (unchanged), a replacement, or a drop verdict. */
+export const InboundVerdictSchema = z.union([
+  z.undefined(),
+  z.null(),
+  z.strictObject({ drop: z.string().min(1).max(200) }),
+  z.strictObject({ event: plainObject.optional(), capabilities: capabilities.optional() }),
+]);
+
+/** A refusal of an action: lowercase API code, message for the agent, HTTP status (default 400). */
+export const RejectionSchema = z.strictObject({
+  code: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'code must be lowercase snake_case'),
+  message: z.string().max(1_000),
+  status: z.number().int().min(400).max(599).optional(),
+});
+
+/** What an `outbound` hook returns. An amended action must keep its `op`. */
+export function outboundVerdictSchema(op: string) {
+  return z.union([
+    z.undefined(),
+    z.null(),
+    z.strictObject({ reject: RejectionSchema }),
+    z.strictObject({
+      action: z.looseObject({ op: z.literal(op), metadata: plainObject.optional() }).optional(),
+      platform: z.string().optional(),
+      botId: z.string().optional(),
+    }),
+  ]);
+}
+
+/**
+ * Reduce a hook's value to plain JSON data (what the inbox stores and what crosses the thread
+ * boundary): drops functions and undefined, turns Dates into strings, and throws on cycles and
+ * BigInt — which the caller reports as a bad result instead of crashing the worker on postMessage.
+ */
+export function toPlainData(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  const json = JSON.stringify(value);
+  return json === undefined ? undefined : JSON.parse(json);
+}
+
+/** One line summary of zod issues, for a bad-result message (paths and messages, never values). */
+export function summariseIssues(error: z.ZodError, max = 3): string {
+  return error.issues
+    .slice(0, max)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}

@@ -1,0 +1,86 @@
+/**
+ * Start-up of the plugin host: manifest, main-thread checks of every enabled plugin, the store,
+ * and the pool with the plugins loaded in its first workers. Whatever fails, nothing is left
+ * running and a RelayError names the plugin and the problem.
+ */
+import { resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { type Clock, systemClock } from '../di/clock.js';
+import { isErrorCode, RelayError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { PluginPool } from '../pool/plugin-pool.js';
+import { type Database, databasePath, openDatabase } from '../store/database.js';
+import { KvStore } from '../store/kv-store.js';
+import type { Identity } from './define-plugin.js';
+import { readManifest } from './manifest.js';
+import { loadPlugins, type PluginInfo } from './plugin-loader.js';
+import { PluginTable } from './plugin-table.js';
+
+/** Options of `PluginHost.load`. */
+export interface PluginHostOptions {
+  /** Path of `plugins.json`. */
+  readonly manifestPath: string;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** Fronted identities given to hooks; default `config.relay.identities`. */
+  readonly identities?: readonly Identity[];
+  /** Clock of the main thread's store (TTL checks); default the system clock. */
+  readonly clock?: Clock;
+}
+
+/** Everything a started host owns. */
+export interface HostParts {
+  readonly infos: readonly PluginInfo[];
+  readonly table: PluginTable;
+  readonly pool: PluginPool;
+  readonly db: Database;
+  readonly kv: KvStore;
+}
+
+/** Budget for loading every plugin in the first workers at start, ms. */
+const WARM_TIMEOUT_MS = 30_000;
+
+/** Start the parts of a host; throws `CORE_ERR_PLUGIN_*` / `CORE_ERR_STORE_OPEN_FAILED`. */
+export async function openHostParts(opts: PluginHostOptions): Promise<HostParts> {
+  const { config } = opts;
+  const manifest = readManifest(opts.manifestPath, config.pool.taskTimeoutMs);
+  const loaded = await loadPlugins(manifest, opts.manifestPath);
+  const table = new PluginTable(loaded.enabled);
+  // absolute, so every worker opens the same file whatever its cwd
+  const dbPath = resolve(databasePath(config.dataDir));
+  const db = openDatabase(dbPath);
+  const clock = opts.clock ?? systemClock;
+  const kv = new KvStore(db, () => clock.now());
+  const identities = (opts.identities ?? config.relay.identities).map((i) => ({
+    platform: i.platform,
+    botId: i.botId,
+  }));
+  const plugins = loaded.enabled.map((p) => ({ name: p.info.name, url: p.url, options: p.entry.options }));
+  const pool = new PluginPool({
+    pool: config.pool,
+    worker: { plugins, identities, dbPath },
+    log: opts.log,
+    metrics: opts.metrics,
+  });
+  try {
+    // a module that loads on the main thread but not in a worker must also stop the start
+    const [first] = await pool.warm(config.pool.minThreads, WARM_TIMEOUT_MS);
+    if (first) {
+      throw new RelayError(
+        isErrorCode(first.error.code) ? first.error.code : 'CORE_ERR_PLUGIN_LOAD_FAILED',
+        first.error.message,
+      );
+    }
+  } catch (err) {
+    await pool.close();
+    db.close();
+    if (err instanceof RelayError) throw err;
+    throw new RelayError(
+      'CORE_ERR_PLUGIN_LOAD_FAILED',
+      `plugins failed to load in the worker pool: ${String(err)}`,
+    );
+  }
+  return { infos: loaded.infos, table, pool, db, kv };
+}

@@ -1,0 +1,122 @@
+/**
+ * `plugins.json` (spec/plugins.md, "Model"): which plugins run, in which order, with which options.
+ * Validated once at start with a strict schema; a bad manifest stops the start with a message that
+ * names the plugin (when known), the key and the problem.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { RelayError } from '../errors.js';
+
+/** Most plugins one manifest may list (a chain position must fit a progress slot). */
+export const MAX_PLUGINS = 256;
+
+/** A plugin name: also its store namespace and a metric label. */
+const PluginNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9@][A-Za-z0-9@/._-]{0,99}$/,
+    'must be 1-100 of [A-Za-z0-9@/._-], starting with a letter, digit or @',
+  );
+
+/** The manifest schema; `defaultTimeoutMs` is `config.pool.taskTimeoutMs`. */
+export function manifestSchema(defaultTimeoutMs: number) {
+  const entry = z.strictObject({
+    /** Must equal the module's `definePlugin({ name })`. */
+    name: PluginNameSchema,
+    /** A path relative to the manifest, an absolute path or `file:` URL, or a package specifier. */
+    module: z.string().min(1),
+    /** Off ⇒ not loaded: its platforms are dropped, its ops unsupported. Default true. */
+    enabled: z.boolean().default(true),
+    /** Passed to the plugin's own `options` schema. Default {}. */
+    options: z.record(z.string(), z.unknown()).default({}),
+    /** Per-hook timeout, ms; the worker is terminated past it. Default `pool.taskTimeoutMs`. */
+    timeoutMs: z.number().int().positive().max(600_000).default(defaultTimeoutMs),
+  });
+  return z
+    .strictObject({ apiVersion: z.literal(1), plugins: z.array(entry).max(MAX_PLUGINS) })
+    .superRefine((manifest, ctx) => {
+      const seen = new Map<string, number>();
+      manifest.plugins.forEach((p, i) => {
+        const first = seen.get(p.name);
+        if (first === undefined) seen.set(p.name, i);
+        else
+          ctx.addIssue({
+            code: 'custom',
+            path: ['plugins', i, 'name'],
+            message: `duplicate name (also plugins[${first}])`,
+          });
+      });
+    });
+}
+
+/** A validated manifest. */
+export type Manifest = z.infer<ReturnType<typeof manifestSchema>>;
+/** One validated manifest entry. */
+export type ManifestEntry = Manifest['plugins'][number];
+
+/** Read and validate the manifest at `manifestPath`. Throws `CORE_ERR_PLUGIN_MANIFEST_INVALID`. */
+export function readManifest(manifestPath: string, defaultTimeoutMs: number): Manifest {
+  let text: string;
+  try {
+    text = readFileSync(manifestPath, 'utf8');
+  } catch (err) {
+    throw invalid(manifestPath, [
+      `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    ]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw invalid(manifestPath, [`not valid JSON: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  return parseManifest(raw, manifestPath, defaultTimeoutMs);
+}
+
+/** Validate an already-parsed manifest (`source` names it in messages). */
+export function parseManifest(raw: unknown, source: string, defaultTimeoutMs: number): Manifest {
+  const parsed = manifestSchema(defaultTimeoutMs).safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const [, index] = issue.path;
+    const name = typeof index === 'number' ? pluginNameAt(raw, index) : undefined;
+    const key = issue.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .slice(1);
+    return `${key || '(root)'}${name ? ` (plugin "${name}")` : ''}: ${issue.message}`;
+  });
+  throw invalid(source, problems);
+}
+
+/**
+ * The absolute file of a manifest `module`: `file:` URLs and paths (relative to the manifest's
+ * directory) as given, package specifiers through Node's resolver from the manifest's location
+ * (which honours `exports`, including this package's own `relay-sidecar/plugins/<name>`).
+ */
+export function resolvePluginModule(specifier: string, manifestPath: string): string {
+  if (specifier.startsWith('file:')) return fileURLToPath(specifier);
+  if (isAbsolute(specifier)) return specifier;
+  if (specifier.startsWith('./') || specifier.startsWith('../'))
+    return resolve(dirname(manifestPath), specifier);
+  return createRequire(resolve(manifestPath)).resolve(specifier);
+}
+
+function pluginNameAt(raw: unknown, index: number): string | undefined {
+  const plugins = (raw as { plugins?: unknown } | null)?.plugins;
+  const name = Array.isArray(plugins) ? (plugins[index] as { name?: unknown } | null)?.name : undefined;
+  return typeof name === 'string' ? name.slice(0, 100) : undefined;
+}
+
+function invalid(source: string, problems: string[]): RelayError {
+  return new RelayError(
+    'CORE_ERR_PLUGIN_MANIFEST_INVALID',
+    `plugin manifest ${source} is invalid:\n  ${problems.join('\n  ')}`,
+    {
+      details: { problems },
+    },
+  );
+}

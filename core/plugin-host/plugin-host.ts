@@ -1,0 +1,178 @@
+/**
+ * The plugin host (spec/plugins.md, "Model" and "Isolation"): loads and checks the manifest, owns
+ * the worker pool and the main thread's store connection, and turns every hook chain into an
+ * outcome value. No method rejects: plugin failures come back as `failed` outcomes, already logged
+ * once (with the plugin name and code) and counted — callers must not log them again.
+ */
+import type { Logger } from '../log/logger.js';
+import { reportError } from '../log/report.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { PluginPool, PoolStats } from '../pool/plugin-pool.js';
+import type { ConvertValue, InboundValue, OutboundValue } from '../pool/task-protocol.js';
+import type { Action } from '../protocol/actions.js';
+import { isStrictBase64, type MessageEvent, type PassthroughForward } from '../protocol/payloads.js';
+import type { Database } from '../store/database.js';
+import type { KvStore } from '../store/kv-store.js';
+import { type ActionValidation, validateAction } from './action-validator.js';
+import { ChainRunner } from './chain-runner.js';
+import { type HostParts, openHostParts, type PluginHostOptions } from './host-parts.js';
+import type { ConvertOutcome, InboundOutcome, OutboundOutcome } from './outcomes.js';
+import type { PluginInfo } from './plugin-loader.js';
+import type { PluginTable } from './plugin-table.js';
+
+export type { ActionValidation } from './action-validator.js';
+export type { PluginHostOptions } from './host-parts.js';
+export type { ConvertOutcome, InboundOutcome, OutboundOutcome } from './outcomes.js';
+export type { PluginInfo } from './plugin-loader.js';
+
+/** Interval of the expired-row sweep of the store, ms. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+/** The plugin host. */
+export class PluginHost {
+  /** Every manifest entry (disabled ones included), in manifest order. */
+  readonly plugins: readonly PluginInfo[];
+  private readonly table: PluginTable;
+  private readonly pool: PluginPool;
+  private readonly db: Database;
+  private readonly kv: KvStore;
+  private readonly runner: ChainRunner;
+  private readonly log: Logger;
+  private readonly inboundBudgets: readonly number[];
+  private readonly sweeper: NodeJS.Timeout;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    parts: HostParts,
+    opts: PluginHostOptions,
+    private readonly metrics: Metrics = opts.metrics,
+  ) {
+    ({ table: this.table, pool: this.pool, db: this.db, kv: this.kv } = parts);
+    this.plugins = Object.freeze(parts.infos.map((i) => Object.freeze(i)));
+    this.log = opts.log.child({ component: 'plugin-host' });
+    this.runner = new ChainRunner(
+      parts.pool,
+      parts.table,
+      opts.log,
+      opts.metrics,
+      opts.config.pool.maxThreads,
+    );
+    this.inboundBudgets = parts.table.budgetsOf(parts.table.inboundChain);
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
+  }
+
+  /**
+   * Validate the manifest, check every enabled plugin on the main thread, open the store, start
+   * the pool and load the plugins in its workers. Throws a RelayError naming the plugin and the
+   * problem (`CORE_ERR_PLUGIN_*`, `CORE_ERR_STORE_OPEN_FAILED`): the sidecar must refuse to start.
+   */
+  static async load(opts: PluginHostOptions): Promise<PluginHost> {
+    return new PluginHost(await openHostParts(opts), opts);
+  }
+
+  /** Convert one forward with the plugin of its platform. Never rejects. */
+  async convertForward(forward: PassthroughForward): Promise<ConvertOutcome> {
+    const index = this.table.converter(forward.platform);
+    if (index === undefined) {
+      const platform = String(forward.platform).slice(0, 64);
+      const msg = 'forward dropped: no enabled plugin converts its platform';
+      reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_PLATFORM_DISABLED', msg, { platform });
+      this.metrics.forwardsDropped.inc({ platform, reason: 'disabled' });
+      return { kind: 'disabled', platform: forward.platform };
+    }
+    const plugin = this.table.name(index);
+    // the body must be strict base64 (the edge schema checks it; this guards direct callers)
+    if (!isStrictBase64(forward.bodyB64)) return this.rejected(plugin, 'body_not_base64');
+    const reply = await this.runner.run({ k: 'convert', chain: [index], forward }, 'convert');
+    if (!reply.ok) return { kind: 'failed', plugin, error: reply.error };
+    const value = reply.value as ConvertValue;
+    if ('rejected' in value) return this.rejected(plugin, value.rejected);
+    if (value.events.length === 0) return this.rejected(plugin, value.reason ?? 'no_events');
+    return {
+      kind: 'events',
+      plugin,
+      events: value.events.map((e) => ({ event: e.event, capabilities: [...e.capabilities] })),
+    };
+  }
+
+  /** Run the inbound chain on one event. Never rejects; no inbound plugin ⇒ no pool round trip. */
+  async runInbound(input: {
+    event: MessageEvent;
+    sessionKey: string;
+    capabilities: string[];
+  }): Promise<InboundOutcome> {
+    const chain = this.table.inboundChain;
+    if (chain.length === 0) return { kind: 'event', event: input.event, capabilities: input.capabilities };
+    const reply = await this.runner.run({ k: 'inbound', chain, input }, 'inbound', this.inboundBudgets);
+    if (!reply.ok)
+      return { kind: 'failed', plugin: this.table.name(chain[reply.at] ?? -1), error: reply.error };
+    const value = reply.value as InboundValue;
+    if ('drop' in value) {
+      const plugin = this.table.name(chain[value.at] ?? -1);
+      this.metrics.pluginDropped.inc({ plugin, reason: value.drop.slice(0, 64) });
+      return { kind: 'dropped', plugin, reason: value.drop };
+    }
+    return { kind: 'event', event: value.event, capabilities: value.capabilities };
+  }
+
+  /** Run the outbound chain of `action.op`. Never rejects; an empty chain ⇒ no pool round trip. */
+  async runOutbound(action: Action, tags: { platform?: string; botId?: string }): Promise<OutboundOutcome> {
+    const chain = this.table.outboundChain(action.op);
+    if (chain.length === 0) return { kind: 'ok', action, ...tags };
+    const reply = await this.runner.run({ k: 'outbound', chain, input: { action, ...tags } }, 'outbound');
+    if (!reply.ok)
+      return { kind: 'failed', plugin: this.table.name(chain[reply.at] ?? -1), error: reply.error };
+    const value = reply.value as OutboundValue;
+    if ('reject' in value) {
+      return { kind: 'rejected', plugin: this.table.name(chain[value.at] ?? -1), rejection: value.reject };
+    }
+    return { kind: 'ok', ...value };
+  }
+
+  /** Validate an agent's action (core schema or the defining plugin's schema). */
+  validateAction(raw: unknown): ActionValidation {
+    return validateAction(raw, this.table);
+  }
+
+  /** Ops accepted by {@link validateAction}: core ops and those of enabled plugins. */
+  knownOps(): string[] {
+    return this.table.knownOps();
+  }
+
+  /** Pool counters for `/v1/status`. */
+  stats(): PoolStats {
+    return this.pool.stats();
+  }
+
+  /** The main thread's view of the shared store (the same rows the workers see). */
+  store(): KvStore {
+    return this.kv;
+  }
+
+  /** Stop the sweep, close the pool (bounded) and the store connection. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.sweeper);
+      const closed = this.pool.close();
+      // chains still waiting for this turn's flush fail fast with CORE_ERR_PLUGIN_POOL_CLOSED
+      this.runner.flush();
+      await closed;
+      this.db.close();
+    })();
+    return this.closing;
+  }
+
+  private rejected(plugin: string, reason: string): ConvertOutcome {
+    // the label is the reason's stable prefix (`invalid_event: …` ⇒ `invalid_event`)
+    this.metrics.pluginDropped.inc({ plugin, reason: reason.split(':')[0]?.slice(0, 64) ?? 'rejected' });
+    return { kind: 'rejected', plugin, reason };
+  }
+
+  private sweep(): void {
+    try {
+      this.kv.sweepExpired();
+    } catch (err) {
+      this.log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'store sweep failed');
+    }
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Start-up check of every enabled plugin on the main thread (spec/plugins.md, "Model"): the module
+ * loads, its default export was made by `definePlugin`, the declared name matches the manifest,
+ * and the manifest options pass the plugin's own schema. Any failure stops the start with a
+ * RelayError naming the plugin and the problem. Disabled entries are listed, never imported.
+ */
+import { pathToFileURL } from 'node:url';
+import { RelayError } from '../errors.js';
+import { isPluginDefinition, type PluginDefinition } from './define-plugin.js';
+import type { Manifest, ManifestEntry } from './manifest.js';
+import { resolvePluginModule } from './manifest.js';
+import { parsePluginOptions } from './plugin-options.js';
+
+/** What `/v1/status` and callers see of one manifest entry. */
+export interface PluginInfo {
+  name: string;
+  version?: string;
+  enabled: boolean;
+  /** The `module` as written in the manifest. */
+  module: string;
+  /** Forward platforms converted (empty when disabled: the module is not loaded). */
+  passthrough: string[];
+  /** Has an inbound hook. */
+  inbound: boolean;
+  /** Ops its outbound hook runs on (`'*'` = all). */
+  outboundOps: string[] | '*';
+  /** Ops it defines. */
+  ops: string[];
+}
+
+/** An enabled, checked plugin. */
+export interface LoadedPlugin {
+  readonly entry: ManifestEntry;
+  readonly definition: PluginDefinition;
+  /** Absolute `file:` URL the workers import. */
+  readonly url: string;
+  readonly info: PluginInfo;
+}
+
+/** The manifest's entries, checked and (when enabled) loaded, in manifest order. */
+export interface LoadedManifest {
+  /** Enabled plugins only, in manifest order (their index is the worker's plugin index). */
+  readonly enabled: readonly LoadedPlugin[];
+  /** Every entry, enabled or not. */
+  readonly infos: readonly PluginInfo[];
+}
+
+/** Load and check every enabled entry; throws the first problem as a RelayError. */
+export async function loadPlugins(manifest: Manifest, manifestPath: string): Promise<LoadedManifest> {
+  const enabled: LoadedPlugin[] = [];
+  const infos: PluginInfo[] = [];
+  for (const entry of manifest.plugins) {
+    if (!entry.enabled) {
+      infos.push({
+        name: entry.name,
+        enabled: false,
+        module: entry.module,
+        passthrough: [],
+        inbound: false,
+        outboundOps: [],
+        ops: [],
+      });
+      continue;
+    }
+    const loaded = await loadOne(entry, manifestPath);
+    enabled.push(loaded);
+    infos.push(loaded.info);
+  }
+  return { enabled, infos };
+}
+
+async function loadOne(entry: ManifestEntry, manifestPath: string): Promise<LoadedPlugin> {
+  const fail = (
+    code: 'CORE_ERR_PLUGIN_LOAD_FAILED' | 'CORE_ERR_PLUGIN_NAME_MISMATCH' | 'CORE_ERR_PLUGIN_OPTIONS_INVALID',
+    problem: string,
+  ) =>
+    new RelayError(code, `plugin "${entry.name}" (${entry.module}): ${problem}`, {
+      details: { plugin: entry.name },
+    });
+
+  let file: string;
+  try {
+    file = resolvePluginModule(entry.module, manifestPath);
+  } catch (err) {
+    throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', `cannot resolve the module: ${reason(err)}`);
+  }
+  const url = pathToFileURL(file).href;
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(url)) as { default?: unknown };
+  } catch (err) {
+    throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', `the module failed to load: ${reason(err)}`);
+  }
+  const definition = mod.default;
+  if (!isPluginDefinition(definition)) {
+    throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', 'the default export was not made by definePlugin()');
+  }
+  if (definition.name !== entry.name) {
+    throw fail('CORE_ERR_PLUGIN_NAME_MISMATCH', `the module declares the name "${definition.name}"`);
+  }
+  const shape = shapeProblem(definition);
+  if (shape) throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', shape);
+  const options = parsePluginOptions(definition, entry.options);
+  if (!options.ok) throw fail('CORE_ERR_PLUGIN_OPTIONS_INVALID', `options: ${options.problem}`);
+  const outboundOps = definition.outbound ? definition.outbound.ops : [];
+  const info: PluginInfo = {
+    name: entry.name,
+    ...(definition.version === undefined ? {} : { version: definition.version }),
+    enabled: true,
+    module: entry.module,
+    passthrough: [...(definition.passthrough?.platforms ?? [])],
+    inbound: typeof definition.inbound === 'function',
+    outboundOps: outboundOps === '*' ? '*' : [...outboundOps],
+    ops: Object.keys(definition.ops ?? {}),
+  };
+  return { entry, definition, url, info };
+}
+
+/** What is wrong with the declaration's shape (a plain-JS plugin has no type checker), if anything. */
+function shapeProblem(d: PluginDefinition): string | undefined {
+  const p = d.passthrough;
+  if (
+    p &&
+    (!Array.isArray(p.platforms) ||
+      typeof p.convert !== 'function' ||
+      p.platforms.some((x) => typeof x !== 'string' || x === ''))
+  ) {
+    return 'passthrough needs platforms (non-empty strings) and a convert function';
+  }
+  if (d.inbound !== undefined && typeof d.inbound !== 'function') return 'inbound must be a function';
+  const o = d.outbound;
+  if (
+    o &&
+    (typeof o.hook !== 'function' ||
+      (o.ops !== '*' && (!Array.isArray(o.ops) || o.ops.some((x) => typeof x !== 'string'))))
+  ) {
+    return "outbound needs ops (string[] or '*') and a hook function";
+  }
+  for (const [op, schema] of Object.entries(d.ops ?? {})) {
+    if (typeof (schema as { safeParse?: unknown })?.safeParse !== 'function')
+      return `ops.${op} is not a zod schema`;
+  }
+  if (d.options !== undefined && typeof d.options.safeParse !== 'function')
+    return 'options is not a zod schema';
+  return undefined;
+}
+
+function reason(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]?.slice(0, 500) ?? '';
+}

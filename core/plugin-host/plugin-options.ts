@@ -1,0 +1,28 @@
+/**
+ * Parsing a plugin's manifest `options` with the plugin's own schema. Shared by the main thread
+ * (start-up check, `CORE_ERR_PLUGIN_OPTIONS_INVALID`) and the workers (the value hooks receive),
+ * so both sides always agree on the parsed options.
+ */
+import type { PluginDefinition } from './define-plugin.js';
+import { summariseIssues } from './hook-results.js';
+
+/** The parsed options, or why they are invalid (paths and messages, never values). */
+export type OptionsParse = { ok: true; value: unknown } | { ok: false; problem: string };
+
+/** Parse `raw` with `definition.options`; a plugin without a schema accepts only `{}`. */
+export function parsePluginOptions(definition: PluginDefinition, raw: unknown): OptionsParse {
+  if (!definition.options) {
+    const empty = raw === undefined || (isRecord(raw) && Object.keys(raw).length === 0);
+    return empty
+      ? { ok: true, value: {} }
+      : { ok: false, problem: 'the plugin declares no options schema, so options must be {}' };
+  }
+  const parsed = definition.options.safeParse(raw ?? {});
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : { ok: false, problem: summariseIssues(parsed.error) };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

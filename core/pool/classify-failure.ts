@@ -1,0 +1,51 @@
+/**
+ * Map a rejected pool task to a stable code (spec/plugins.md, "Isolation"). piscina rejects with
+ * plain Errors (their class and code are lost across threads), so the facts the pool knows —
+ * did our timer fire, did the worker start the task, is the pool closing — decide first.
+ */
+import type { ErrorData } from '../errors.js';
+
+/** What the pool knows about a rejected task. */
+export interface FailureFacts {
+  /** The task's own timer fired and aborted it. */
+  readonly timedOut: boolean;
+  /** The worker had started the task (its progress slot was written). */
+  readonly started: boolean;
+  /** The pool is closing or closed. */
+  readonly closing: boolean;
+  /** The task's timeout, ms (for the message). */
+  readonly timeoutMs: number;
+}
+
+/** The `{code, message}` of a rejected task. */
+export function classifyFailure(err: unknown, facts: FailureFacts): ErrorData {
+  if (facts.timedOut && facts.started) {
+    return {
+      code: 'CORE_ERR_PLUGIN_TIMEOUT',
+      message: `hook did not finish within ${facts.timeoutMs} ms; its worker was terminated`,
+    };
+  }
+  if (facts.timedOut) {
+    // never started: the pool was too busy (or a worker was still booting) for the whole budget
+    return {
+      code: 'CORE_ERR_PLUGIN_POOL_SATURATED',
+      message: `task waited ${facts.timeoutMs} ms without getting a worker`,
+    };
+  }
+  if (facts.closing) return { code: 'CORE_ERR_PLUGIN_POOL_CLOSED', message: 'the worker pool is closing' };
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return {
+      code: 'CORE_ERR_PLUGIN_WORKER_DIED',
+      message: 'worker ran out of memory (resource limit reached)',
+    };
+  }
+  if (/^worker exited with code/.test(message)) {
+    return { code: 'CORE_ERR_PLUGIN_WORKER_DIED', message: message.replace(/^worker/, 'worker thread') };
+  }
+  if (/Task queue is at limit|No task queue available/.test(message)) {
+    return { code: 'CORE_ERR_PLUGIN_POOL_SATURATED', message: 'the worker pool queue is full' };
+  }
+  return { code: 'CORE_ERR_PLUGIN_WORKER_DIED', message: `worker failed: ${message.slice(0, 500)}` };
+}

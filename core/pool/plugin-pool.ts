@@ -1,0 +1,230 @@
+/**
+ * The one piscina pool that runs all plugin code (spec/plugins.md, "Isolation"). `run` never
+ * rejects: a hook failure, a timeout (the worker is terminated), a dead worker and a full queue
+ * all resolve to a {@link TaskFailure} naming the chain position that was running.
+ */
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { Config } from '../config/schema.js';
+import type { ErrorData } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { reportError } from '../log/report.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { classifyFailure } from './classify-failure.js';
+import { ProgressSlots, type SlotProgress } from './progress-slots.js';
+import type {
+  ChainTask,
+  PoolTask,
+  PoolWorkerData,
+  TaskFailure,
+  TaskReply,
+  WarmValue,
+} from './task-protocol.js';
+import { TaskWatchdog } from './task-watchdog.js';
+
+/** The compiled worker entry, next to this file. */
+const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
+
+const SATURATED: ErrorData = {
+  code: 'CORE_ERR_PLUGIN_POOL_SATURATED',
+  message: 'the worker pool queue is full',
+};
+
+/** One chain of a batch and the timeout of each of its positions, ms. */
+export interface BatchItem {
+  readonly task: ChainTask;
+  readonly budgets: readonly number[];
+}
+
+/** Default bound of {@link PluginPool.close}, ms. */
+export const DEFAULT_CLOSE_BUDGET_MS = 5_000;
+
+/** Construction options of {@link PluginPool}. */
+export interface PluginPoolOptions {
+  /** Threads, queue bound, idle timeout and memory limits. */
+  readonly pool: Config['pool'];
+  /** Plugins, identities and the store path, sent once to every worker. */
+  readonly worker: Omit<PoolWorkerData, 'progress' | 'progressStartedAt'>;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** How long `close()` lets running tasks finish before terminating workers, ms. Default 5 s. */
+  readonly closeBudgetMs?: number;
+}
+
+/** Pool counters for `/v1/status`. `completed` counts tasks that produced a reply; `failed` the rest. */
+export interface PoolStats {
+  readonly threads: number;
+  readonly queued: number;
+  readonly completed: number;
+  readonly failed: number;
+}
+
+/** The plugin worker pool. */
+export class PluginPool {
+  private readonly piscina: Piscina<PoolTask, unknown>;
+  private readonly slots: ProgressSlots;
+  private readonly log: Logger;
+  private readonly metrics: Metrics;
+  private readonly maxQueue: number;
+  private readonly closeBudgetMs: number;
+  private completed = 0;
+  private failed = 0;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: PluginPoolOptions) {
+    const { pool } = options;
+    this.log = options.log.child({ component: 'plugin-pool' });
+    this.metrics = options.metrics;
+    this.maxQueue = pool.maxQueue;
+    this.closeBudgetMs = options.closeBudgetMs ?? DEFAULT_CLOSE_BUDGET_MS;
+    // every task in flight holds a slot: running (≤ maxThreads, twice while replacements boot)
+    // plus queued (≤ maxQueue); running out of slots is treated as saturation
+    this.slots = new ProgressSlots(pool.maxQueue + 2 * pool.maxThreads + 8);
+    this.piscina = new Piscina<PoolTask, unknown>({
+      filename: WORKER_ENTRY,
+      atomics: 'disabled',
+      minThreads: Math.min(pool.minThreads, pool.maxThreads),
+      maxThreads: pool.maxThreads,
+      maxQueue: pool.maxQueue,
+      idleTimeout: pool.idleTimeoutMs,
+      closeTimeout: this.closeBudgetMs,
+      resourceLimits: {
+        maxOldGenerationSizeMb: pool.maxOldGenerationSizeMb,
+        maxYoungGenerationSizeMb: pool.maxYoungGenerationSizeMb,
+      },
+      workerData: {
+        ...options.worker,
+        progress: this.slots.buffer,
+        progressStartedAt: this.slots.startedBuffer,
+      } satisfies PoolWorkerData,
+    });
+    // piscina emits 'error' for a worker that fails with no task (e.g. a stray timer of a hook
+    // throws after its task ended) and for a close that ran out of budget; without a listener an
+    // EventEmitter 'error' would crash the process
+    this.piscina.on('error', (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      if (this.closing) {
+        this.log.info({ reason: message }, 'worker pool close budget exceeded; workers terminated');
+        return;
+      }
+      reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_WORKER_DIED', 'idle plugin worker failed', {
+        reason: message.slice(0, 500),
+      });
+    });
+  }
+
+  /**
+   * Run a batch of chains in one worker; one reply per item, in order. `budgets[i]` of an item is
+   * the timeout (ms) of its chain position i, counted from when that plugin starts; past it the
+   * task is aborted and piscina terminates the worker (a replacement is started). Only the item
+   * that was running fails; the other items of the batch are run again in a new task (hooks are
+   * stateless per call, so a repeat is harmless).
+   */
+  async run(items: readonly BatchItem[]): Promise<TaskReply[]> {
+    const attempt = await this.attempt(items);
+    if (!('failedAt' in attempt)) return attempt.replies;
+    const { failedAt, error } = attempt;
+    const others = items.filter((_, i) => i !== failedAt.item);
+    const rerun = others.length > 0 ? await this.run(others) : [];
+    let next = 0;
+    return items.map((_, i) =>
+      i === failedAt.item ? this.failure(error, failedAt.position) : (rerun[next++] as TaskReply),
+    );
+  }
+
+  private async attempt(
+    items: readonly BatchItem[],
+  ): Promise<{ replies: TaskReply[] } | { failedAt: SlotProgress; error: ErrorData }> {
+    if (this.closing)
+      return this.failAll(items, {
+        code: 'CORE_ERR_PLUGIN_POOL_CLOSED',
+        message: 'the worker pool is closed',
+      });
+    // bound the queue ourselves: piscina's own limit also counts booting workers' capacity
+    if (this.piscina.queueSize >= this.maxQueue) return this.failAll(items, SATURATED);
+    const lease = this.slots.acquire();
+    if (!lease) return this.failAll(items, SATURATED);
+    const abort = new AbortController();
+    // abort one turn later: a worker that already died has its exit event processed first, so
+    // the task is reported as a death, not as a timeout (aborting a settled task is a no-op)
+    const watchdog = new TaskWatchdog(
+      this.slots,
+      lease,
+      items.map((i) => i.budgets),
+      () => setImmediate(() => abort.abort()),
+    );
+    try {
+      const task: PoolTask = {
+        k: 'batch',
+        slot: lease.slot,
+        stamp: lease.stamp,
+        items: items.map((i) => i.task),
+      };
+      const pending = this.piscina.run(task, { signal: abort.signal });
+      this.metrics.poolQueueDepth.set(this.piscina.queueSize);
+      const replies = (await pending) as TaskReply[];
+      for (const reply of replies) {
+        if (reply.ok) this.completed++;
+        else this.failed++;
+      }
+      return { replies };
+    } catch (err) {
+      const at = watchdog.expiry?.started ? watchdog.expiry.at : this.slots.progress(lease);
+      const error = classifyFailure(err, {
+        timedOut: watchdog.expiry !== undefined,
+        started: at !== undefined,
+        closing: this.closing !== undefined,
+        timeoutMs: watchdog.expiry?.budgetMs ?? 0,
+      });
+      // never started (queue, closing, a worker lost before it began): every item fails alike
+      return at ? { failedAt: at, error } : this.failAll(items, error);
+    } finally {
+      watchdog.stop();
+      this.slots.release(lease);
+      this.metrics.poolQueueDepth.set(this.piscina.queueSize);
+    }
+  }
+
+  /** Load every plugin in the running workers (start-up check); resolves with load failures. */
+  async warm(tasks: number, timeoutMs: number): Promise<WarmValue['failed']> {
+    const run = async () => {
+      const signal = AbortSignal.timeout(timeoutMs);
+      const reply = (await this.piscina.run({ k: 'warm' }, { signal })) as TaskReply<WarmValue>;
+      return reply.ok ? reply.value.failed : [];
+    };
+    const results = await Promise.all(Array.from({ length: Math.max(1, tasks) }, run));
+    return results.flat();
+  }
+
+  /** Current counters. */
+  stats(): PoolStats {
+    return {
+      threads: this.piscina.threads.length,
+      queued: this.piscina.queueSize,
+      completed: this.completed,
+      failed: this.failed,
+    };
+  }
+
+  /**
+   * Stop: queued tasks fail with `CORE_ERR_PLUGIN_POOL_CLOSED`, running ones get up to the close
+   * budget, then workers are terminated. Idempotent; bounded.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const budget = new Promise<void>((resolve) => setTimeout(resolve, this.closeBudgetMs + 1_000).unref());
+      await Promise.race([this.piscina.close({ force: true }), budget]);
+      this.metrics.poolQueueDepth.set(0);
+    })();
+    return this.closing;
+  }
+
+  private failAll(items: readonly BatchItem[], error: ErrorData): { replies: TaskReply[] } {
+    return { replies: items.map(() => this.failure(error, 0)) };
+  }
+
+  private failure(error: ErrorData, at: number): TaskFailure {
+    this.failed++;
+    return { ok: false, at, error };
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Progress slots: SharedArrayBuffers with one slot per task in flight, where the worker records
+ * which batch item and chain position it is running, and since when. When a task times out or its
+ * worker dies, the main thread reads the slot to blame the right plugin — no message is needed
+ * from a worker that is stuck in a loop or already gone.
+ *
+ * A slot is reused by later tasks, so each use gets a generation stamp; a value written under an
+ * older stamp (a terminated worker's last write) reads as "not started".
+ */
+import { MAX_CHAIN, SLOT_STAMP_STRIDE } from './task-protocol.js';
+
+/** Generations before the stamp wraps (the largest value, stamp + stride, stays inside an Int32). */
+const GENERATIONS = Math.floor((2 ** 31 - 1) / SLOT_STAMP_STRIDE) - 1;
+
+/** A claimed slot. */
+export interface SlotLease {
+  readonly slot: number;
+  readonly stamp: number;
+}
+
+/** Where a task is: batch item and chain position. */
+export interface SlotProgress {
+  readonly item: number;
+  readonly position: number;
+}
+
+/** The progress value a worker writes for `item`/`position` under `stamp`. */
+export function progressValue(stamp: number, item: number, position: number): number {
+  return stamp + item * MAX_CHAIN + position + 1;
+}
+
+/** The slot table of one pool. */
+export class ProgressSlots {
+  /** Progress values, shared with every worker through `workerData`. */
+  readonly buffer: SharedArrayBuffer;
+  /** Start time (epoch ms) of the position last written, per slot; shared the same way. */
+  readonly startedBuffer: SharedArrayBuffer;
+  private readonly view: Int32Array;
+  private readonly started: Float64Array;
+  private readonly free: number[];
+  private generation = 0;
+
+  constructor(readonly size: number) {
+    this.buffer = new SharedArrayBuffer(size * Int32Array.BYTES_PER_ELEMENT);
+    this.view = new Int32Array(this.buffer);
+    this.startedBuffer = new SharedArrayBuffer(size * Float64Array.BYTES_PER_ELEMENT);
+    this.started = new Float64Array(this.startedBuffer);
+    this.free = Array.from({ length: size }, (_, i) => size - 1 - i);
+  }
+
+  /** Claim a slot, or undefined when every slot is in use (the pool is saturated). */
+  acquire(): SlotLease | undefined {
+    const slot = this.free.pop();
+    if (slot === undefined) return undefined;
+    this.generation = (this.generation % GENERATIONS) + 1;
+    const stamp = this.generation * SLOT_STAMP_STRIDE;
+    Atomics.store(this.view, slot, 0);
+    return { slot, stamp };
+  }
+
+  /**
+   * The item and chain position running (or last started) under `lease`, or undefined when the
+   * worker never started it (still queued, or the worker died before picking it up).
+   */
+  progress(lease: SlotLease): SlotProgress | undefined {
+    const value = Atomics.load(this.view, lease.slot) - lease.stamp - 1;
+    if (value < 0 || value >= SLOT_STAMP_STRIDE) return undefined;
+    return { item: Math.floor(value / MAX_CHAIN), position: value % MAX_CHAIN };
+  }
+
+  /**
+   * When the progress returned by {@link progress} started (epoch ms). The worker writes the time
+   * before the atomic progress store, so after an atomic load of the progress this read is current.
+   */
+  startedAt(lease: SlotLease): number {
+    return this.started[lease.slot] ?? 0;
+  }
+
+  /** Return a slot once its task has settled. */
+  release(lease: SlotLease): void {
+    this.free.push(lease.slot);
+  }
+
+  /** Slots in use. */
+  get inUse(): number {
+    return this.size - this.free.length;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Micro-batching of chain tasks: chains submitted in the same event-loop turn (a burst of frames
+ * read from one socket chunk) travel to the pool together, split across the threads, so the main
+ * thread pays one postMessage round trip per batch instead of one per event. A fault in one chain
+ * still fails only that chain (see `PluginPool.run`).
+ */
+import type { BatchItem, PluginPool } from './plugin-pool.js';
+import { MAX_BATCH, type TaskReply } from './task-protocol.js';
+
+/** Default most chains per pool task. */
+export const DEFAULT_BATCH_SIZE = 32;
+
+interface Pending {
+  readonly item: BatchItem;
+  readonly resolve: (reply: TaskReply) => void;
+}
+
+/** Collects chain tasks and flushes them to the pool once per turn (or when a batch is full). */
+export class TaskBatcher {
+  private pending: Pending[] = [];
+  private scheduled = false;
+  private readonly maxBatch: number;
+  private readonly flushSoon = () => this.flush();
+
+  /**
+   * @param parallelism threads to spread one turn's chains over (`pool.maxThreads`).
+   * @param maxBatch most chains per pool task (≤ {@link MAX_BATCH}).
+   */
+  constructor(
+    private readonly pool: PluginPool,
+    private readonly parallelism: number,
+    maxBatch = DEFAULT_BATCH_SIZE,
+  ) {
+    this.maxBatch = Math.max(1, Math.min(MAX_BATCH, maxBatch));
+  }
+
+  /** Run one chain; resolves with its reply, never rejects. */
+  submit(item: BatchItem): Promise<TaskReply> {
+    return new Promise((resolve) => {
+      this.pending.push({ item, resolve });
+      if (this.pending.length >= this.maxBatch * this.parallelism) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.flushSoon);
+      }
+    });
+  }
+
+  /** Send everything pending now. */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    // spread the turn's chains over the threads, at most maxBatch per task
+    const size = Math.min(this.maxBatch, Math.ceil(batch.length / this.parallelism));
+    for (let start = 0; start < batch.length; start += size) this.send(batch.slice(start, start + size));
+  }
+
+  private send(chunk: Pending[]): void {
+    this.pool.run(chunk.map((p) => p.item)).then(
+      (replies) => {
+        for (const [i, p] of chunk.entries()) p.resolve(replies[i] ?? lost('no reply for this chain'));
+      },
+      (err: unknown) => {
+        // PluginPool.run does not reject; this only guards the promise contract of submit()
+        for (const p of chunk) p.resolve(lost(String(err)));
+      },
+    );
+  }
+}
+
+function lost(reason: string): TaskReply {
+  return {
+    ok: false,
+    at: 0,
+    error: { code: 'CORE_ERR_PLUGIN_WORKER_DIED', message: `task lost: ${reason}` },
+  };
+}

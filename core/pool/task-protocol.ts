@@ -1,0 +1,125 @@
+/**
+ * The plain-data protocol between the main thread and the pool workers. Only these shapes cross
+ * the thread boundary: no classes, no functions, errors as `{code, message}`.
+ *
+ * One chain runs every plugin of a hook chain in manifest order, and one pool task carries a batch
+ * of chains, so a burst of events costs one round trip to the pool, not one per event and plugin.
+ * Plugins are referred to by their index in {@link PoolWorkerData.plugins}, sent once per worker.
+ */
+import type { ErrorData } from '../errors.js';
+import type { Identity, Rejection } from '../plugin-host/define-plugin.js';
+import type { Action } from '../protocol/actions.js';
+import type { MessageEvent, PassthroughForward } from '../protocol/payloads.js';
+
+/** One enabled plugin as a worker sees it. */
+export interface WorkerPluginRef {
+  readonly name: string;
+  /** Absolute `file:` URL of the module. */
+  readonly url: string;
+  /** Raw manifest options; the worker parses them with the plugin's own schema. */
+  readonly options: unknown;
+}
+
+/** `workerData` of every pool worker. */
+export interface PoolWorkerData {
+  readonly plugins: readonly WorkerPluginRef[];
+  readonly identities: readonly Identity[];
+  /** The shared SQLite file; each worker opens its own connection on first store use. */
+  readonly dbPath: string;
+  /**
+   * Progress slots shared with the main thread: a running batch writes
+   * `stamp + item * MAX_CHAIN + position + 1` into its slot before each plugin, so a timeout or a
+   * dead worker is blamed on the right item and plugin.
+   */
+  readonly progress: SharedArrayBuffer;
+  /** Per slot, when the position in `progress` started (epoch ms, Float64). */
+  readonly progressStartedAt: SharedArrayBuffer;
+}
+
+/** Which hook a task runs. */
+export type HookKind = 'convert' | 'inbound' | 'outbound';
+
+/** Most plugins in one chain (a chain position fits 8 bits of a progress value). */
+export const MAX_CHAIN = 256;
+/** Most chain tasks in one batch (an item index fits 8 bits of a progress value). */
+export const MAX_BATCH = 256;
+/** Progress values per stamp: `item * MAX_CHAIN + position + 1` stays below it. */
+export const SLOT_STAMP_STRIDE = MAX_CHAIN * MAX_BATCH;
+
+/** One chain as the host builds it: plugin indices in manifest order, and the hook input. */
+export type ChainTask =
+  | { readonly k: 'convert'; readonly chain: readonly number[]; readonly forward: PassthroughForward }
+  | { readonly k: 'inbound'; readonly chain: readonly number[]; readonly input: InboundTaskInput }
+  | { readonly k: 'outbound'; readonly chain: readonly number[]; readonly input: OutboundTaskInput };
+
+/**
+ * A pool task: several chains run one after the other by one worker (one round trip for a burst
+ * of events), with the progress slot it reports into, or a warm-up that loads every plugin.
+ */
+export type PoolTask =
+  | { readonly k: 'warm' }
+  | {
+      readonly k: 'batch';
+      readonly slot: number;
+      readonly stamp: number;
+      readonly items: readonly ChainTask[];
+    };
+
+/** Input of an inbound chain. */
+export interface InboundTaskInput {
+  readonly event: MessageEvent;
+  readonly sessionKey: string;
+  readonly capabilities: readonly string[];
+}
+
+/** Input of an outbound chain. */
+export interface OutboundTaskInput {
+  readonly action: Action;
+  readonly platform?: string;
+  readonly botId?: string;
+}
+
+/** Log levels a hook may use. */
+export type HookLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** One collected hook log call: chain position, level, message, fields. */
+export type HookLogEntry = readonly [number, HookLogLevel, string, Record<string, unknown>?];
+
+/** What a convert task produces: validated events, or a final rejection (invalid event). */
+export type ConvertValue =
+  | { readonly events: readonly { event: MessageEvent; capabilities: string[] }[]; readonly reason?: string }
+  | { readonly rejected: string };
+
+/** What an inbound chain produces: the final event, or a drop by the plugin at `at`. */
+export type InboundValue =
+  | { readonly event: MessageEvent; readonly capabilities: string[] }
+  | { readonly drop: string; readonly at: number };
+
+/** What an outbound chain produces: the final action and tags, or a rejection by the plugin at `at`. */
+export type OutboundValue =
+  | { readonly action: Action; readonly platform?: string; readonly botId?: string }
+  | { readonly reject: Rejection; readonly at: number };
+
+/** Success: the chain's value, hook logs and each plugin's hook duration (ms, by position). */
+export interface TaskSuccess<V = unknown> {
+  readonly ok: true;
+  readonly value: V;
+  readonly logs?: readonly HookLogEntry[];
+  readonly ms: readonly number[];
+}
+
+/** Failure of the plugin at chain position `at`. */
+export interface TaskFailure {
+  readonly ok: false;
+  readonly at: number;
+  readonly error: ErrorData;
+  readonly logs?: readonly HookLogEntry[];
+}
+
+/** What every task resolves to; a worker never throws across the boundary. */
+export type TaskReply<V = unknown> = TaskSuccess<V> | TaskFailure;
+
+/** Reply of a `warm` task: plugins that failed to load in the worker. */
+export interface WarmValue {
+  readonly failed: readonly { name: string; error: ErrorData }[];
+}

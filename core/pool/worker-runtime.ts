@@ -1,0 +1,117 @@
+/**
+ * The state a pool worker keeps between tasks: plugin modules imported once by absolute file URL,
+ * their parsed options, and one SQLite connection (opened on first store use). Everything comes
+ * from `workerData`, so a replacement worker rebuilds the same state on its own.
+ */
+import { workerData } from 'node:worker_threads';
+import { RelayError, toErrorData } from '../errors.js';
+import { isPluginDefinition, type PluginStore } from '../plugin-host/define-plugin.js';
+import { type ChainEnv, type ChainPlugin, runChain } from '../plugin-host/hook-chain.js';
+import { parsePluginOptions } from '../plugin-host/plugin-options.js';
+import { openDatabase } from '../store/database.js';
+import { KvStore } from '../store/kv-store.js';
+import { progressValue } from './progress-slots.js';
+import type { PoolTask, PoolWorkerData, TaskReply, WarmValue } from './task-protocol.js';
+
+const data = workerData as PoolWorkerData;
+const progress = new Int32Array(data.progress);
+const progressStartedAt = new Float64Array(data.progressStartedAt);
+const identities = Object.freeze(data.identities.map((i) => Object.freeze({ ...i })));
+const plugins = new Map<number, Promise<ChainPlugin>>();
+let kv: KvStore | undefined;
+
+/** The worker's connection, opened lazily: plugins that never use the store never open it. */
+function sharedStore(): KvStore {
+  kv ??= new KvStore(openDatabase(data.dbPath));
+  return kv;
+}
+
+function namespace(ns: string): PluginStore {
+  return {
+    get: (key) => sharedStore().get(ns, key),
+    set: (key, value, ttlMs) => sharedStore().set(ns, key, value, ttlMs),
+    delete: (key) => sharedStore().delete(ns, key),
+  };
+}
+
+async function load(index: number): Promise<ChainPlugin> {
+  const ref = data.plugins[index];
+  if (!ref) throw new RelayError('CORE_ERR_PLUGIN_LOAD_FAILED', `no plugin at index ${index}`);
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(ref.url)) as { default?: unknown };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new RelayError(
+      'CORE_ERR_PLUGIN_LOAD_FAILED',
+      `plugin "${ref.name}": module failed to load in a worker: ${reason}`,
+    );
+  }
+  const definition = mod.default;
+  if (!isPluginDefinition(definition) || definition.name !== ref.name) {
+    throw new RelayError(
+      'CORE_ERR_PLUGIN_LOAD_FAILED',
+      `plugin "${ref.name}": module export changed since start`,
+    );
+  }
+  const options = parsePluginOptions(definition, ref.options);
+  if (!options.ok) {
+    throw new RelayError(
+      'CORE_ERR_PLUGIN_OPTIONS_INVALID',
+      `plugin "${ref.name}": options: ${options.problem}`,
+    );
+  }
+  const base = { name: ref.name, options: options.value, store: namespace(ref.name), identities };
+  return { definition, context: (log) => ({ ...base, log }) };
+}
+
+/** The plugin at `index`, imported once per worker (the promise is cached, failures included). */
+function plugin(index: number): Promise<ChainPlugin> {
+  let loading = plugins.get(index);
+  if (!loading) {
+    loading = load(index);
+    // a failure is reported by the task that awaits it; never an unhandled rejection
+    loading.catch(() => undefined);
+    plugins.set(index, loading);
+  }
+  return loading;
+}
+
+/** Run one task. Never throws: the reply is plain data (one reply per batch item). */
+export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskReply<WarmValue>> {
+  if (task.k === 'warm') return warm();
+  const replies: TaskReply[] = [];
+  for (const [item, chain] of task.items.entries()) {
+    const env: ChainEnv = {
+      plugin,
+      enter: (position) => {
+        // time first: the main thread reads it after an atomic load of the progress value
+        progressStartedAt[task.slot] = Date.now();
+        Atomics.store(progress, task.slot, progressValue(task.stamp, item, position));
+      },
+    };
+    replies.push(await runChain(chain, env));
+  }
+  return replies;
+}
+
+/** Import every plugin now (start-up and replacement workers) and report which failed. */
+async function warm(): Promise<TaskReply<WarmValue>> {
+  const results = await Promise.allSettled(data.plugins.map((_, i) => plugin(i)));
+  const failed = results.flatMap((r, i) =>
+    r.status === 'rejected'
+      ? [
+          {
+            name: data.plugins[i]?.name ?? String(i),
+            error: toErrorData(r.reason, 'CORE_ERR_PLUGIN_LOAD_FAILED'),
+          },
+        ]
+      : [],
+  );
+  return { ok: true, value: { failed }, ms: [] };
+}
+
+/** Start importing all plugins as soon as the worker boots, so its first task finds them ready. */
+export function preload(): void {
+  for (let i = 0; i < data.plugins.length; i++) void plugin(i);
+}

@@ -1,0 +1,79 @@
+/**
+ * The embedded durable store: one SQLite file (`<dataDir>/sidecar.db`) opened by the main thread
+ * and, with their own connections, by every pool worker. WAL mode lets readers and one writer
+ * work at once across threads; `busy_timeout` absorbs the short write-lock waits between them.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { RelayError } from '../errors.js';
+
+/** A better-sqlite3 connection. */
+export type Database = BetterSqlite3.Database;
+
+/** Name of the database file inside the data directory. */
+export const DATABASE_FILE = 'sidecar.db';
+
+/** How long a connection waits for another connection's write lock before SQLITE_BUSY, ms. */
+export const BUSY_TIMEOUT_MS = 5_000;
+
+/** The path of the shared database file for a data directory. */
+export function databasePath(dataDir: string): string {
+  return join(dataDir, DATABASE_FILE);
+}
+
+/**
+ * Open (creating when absent) the database at `file` with the sidecar's pragmas:
+ * WAL journal, `synchronous=NORMAL` (durable across process crashes; a power loss may lose the
+ * last transactions, never corrupt), a 5 s busy timeout and foreign keys on. The parent directory
+ * is created with mode 0700: the store holds conversation state. Throws `CORE_ERR_STORE_OPEN_FAILED`.
+ */
+export function openDatabase(file: string): Database {
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const db = new BetterSqlite3(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('foreign_keys = ON');
+    return db;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new RelayError('CORE_ERR_STORE_OPEN_FAILED', `cannot open the store ${file}: ${reason}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Apply the not-yet-applied steps of one component's migration list, in order, each step once.
+ * `name` identifies the component (`kv`, `inbox`); `steps[i]` is the SQL of version `i + 1`.
+ * Steps are append-only: never edit or reorder a released step, add a new one.
+ * Runs in an IMMEDIATE transaction so concurrent openers (main thread and workers) serialise.
+ * Returns the number of steps applied now.
+ */
+export function migrate(db: Database, name: string, steps: readonly string[]): number {
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (
+       name TEXT PRIMARY KEY,
+       version INTEGER NOT NULL,
+       applied_at INTEGER NOT NULL
+     )`,
+  );
+  const current = db.prepare('SELECT version FROM schema_migrations WHERE name = ?');
+  const record = db.prepare(
+    `INSERT INTO schema_migrations (name, version, applied_at) VALUES (?, ?, ?)
+     ON CONFLICT(name) DO UPDATE SET version = excluded.version, applied_at = excluded.applied_at`,
+  );
+  const apply = db.transaction((): number => {
+    // read inside the transaction: another connection may have migrated meanwhile
+    const row = current.get(name) as { version: number } | undefined;
+    const from = row?.version ?? 0;
+    for (let version = from + 1; version <= steps.length; version++) {
+      db.exec(steps[version - 1] as string);
+    }
+    if (steps.length > from) record.run(name, steps.length, Date.now());
+    return Math.max(0, steps.length - from);
+  });
+  return apply.immediate();
+}

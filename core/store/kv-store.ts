@@ -1,0 +1,113 @@
+/**
+ * The namespaced key-value store with TTL behind `ctx.store` (spec/plugins.md, "State").
+ * One table shared by every plugin (namespace = plugin name), the main thread and all workers;
+ * each thread holds its own connection to the same SQLite file.
+ */
+import type { PluginStore } from '../plugin-host/define-plugin.js';
+import { type Database, migrate } from './database.js';
+
+/** Schema steps of the `kv` component (append-only; see {@link migrate}). */
+export const KV_MIGRATIONS: readonly string[] = [
+  // value holds JSON text; TEXT affinity keeps "123" from being coerced to a number.
+  // expires_at is epoch ms, NULL = no expiry.
+  `CREATE TABLE kv (
+     ns TEXT NOT NULL,
+     key TEXT NOT NULL,
+     value TEXT NOT NULL,
+     expires_at INTEGER,
+     PRIMARY KEY (ns, key)
+   ) WITHOUT ROWID;
+   CREATE INDEX kv_expires_at ON kv (expires_at) WHERE expires_at IS NOT NULL;`,
+];
+
+/** Most rows one sweep deletes per statement, so one sweep never holds the write lock long. */
+const SWEEP_BATCH = 5_000;
+
+/** The shared store. Create one per connection; namespaces are cheap views. */
+export class KvStore {
+  private readonly selectStmt;
+  private readonly upsertStmt;
+  private readonly deleteStmt;
+  private readonly sweepStmt;
+
+  /**
+   * @param db an open connection (see `openDatabase`); the `kv` table is migrated here.
+   * @param now epoch-ms clock, injectable for tests; default `Date.now`.
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => number = Date.now,
+  ) {
+    migrate(db, 'kv', KV_MIGRATIONS);
+    // statements prepared once and shared by every namespace
+    this.selectStmt = db.prepare<[string, string], { value: string; expires_at: number | null }>(
+      'SELECT value, expires_at FROM kv WHERE ns = ? AND key = ?',
+    );
+    this.upsertStmt = db.prepare<[string, string, string, number | null]>(
+      `INSERT INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    );
+    this.deleteStmt = db.prepare<[string, string]>('DELETE FROM kv WHERE ns = ? AND key = ?');
+    this.sweepStmt = db.prepare<[number, number]>(
+      `DELETE FROM kv WHERE (ns, key) IN (
+         SELECT ns, key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
+    );
+  }
+
+  /** The value under `ns`/`key`, or undefined when absent or expired. */
+  get<T = unknown>(ns: string, key: string): T | undefined {
+    const row = this.selectStmt.get(ns, key);
+    if (!row) return undefined;
+    // expired rows stay until swept; reads never write (no lock contention on the read path)
+    if (row.expires_at !== null && row.expires_at <= this.now()) return undefined;
+    return JSON.parse(row.value) as T;
+  }
+
+  /**
+   * Store a JSON-serialisable value; `ttlMs` omitted ⇒ kept until deleted. `undefined` deletes.
+   * Throws TypeError for values JSON cannot encode and RangeError for a non-positive `ttlMs`.
+   */
+  set(ns: string, key: string, value: unknown, ttlMs?: number): void {
+    if (ttlMs !== undefined && !(Number.isFinite(ttlMs) && ttlMs > 0)) {
+      throw new RangeError(`ttlMs must be a positive number of milliseconds, got ${ttlMs}`);
+    }
+    const json = JSON.stringify(value);
+    if (json === undefined) {
+      this.delete(ns, key);
+      return;
+    }
+    const expiresAt = ttlMs === undefined ? null : Math.ceil(this.now() + ttlMs);
+    this.upsertStmt.run(ns, key, json, expiresAt);
+  }
+
+  /** Remove `ns`/`key` (no-op when absent). */
+  delete(ns: string, key: string): void {
+    this.deleteStmt.run(ns, key);
+  }
+
+  /** A {@link PluginStore} view of one namespace. */
+  namespace(ns: string): PluginStore {
+    return {
+      get: <T = unknown>(key: string) => this.get<T>(ns, key),
+      set: (key: string, value: unknown, ttlMs?: number) => this.set(ns, key, value, ttlMs),
+      delete: (key: string) => this.delete(ns, key),
+    };
+  }
+
+  /** Delete expired rows, in bounded batches, up to `max` rows. Returns how many were deleted. */
+  sweepExpired(max = 100_000): number {
+    const now = this.now();
+    let total = 0;
+    while (total < max) {
+      const { changes } = this.sweepStmt.run(now, Math.min(SWEEP_BATCH, max - total));
+      total += changes;
+      if (changes < SWEEP_BATCH) break;
+    }
+    return total;
+  }
+
+  /** The connection this store uses (owned by the caller, who closes it). */
+  get database(): Database {
+    return this.db;
+  }
+}

@@ -1,0 +1,57 @@
+import test from 'ava';
+import { validateAction } from '../../../core/plugin-host/action-validator.js';
+import { parseManifest } from '../../../core/plugin-host/manifest.js';
+import { loadPlugins } from '../../../core/plugin-host/plugin-loader.js';
+import { PluginTable } from '../../../core/plugin-host/plugin-table.js';
+import { type Entry, manifestOf } from './fixture-host.js';
+
+async function table(entries: Entry[]) {
+  const path = '/irrelevant/plugins.json';
+  return new PluginTable((await loadPlugins(parseManifest(manifestOf(entries), path, 2_000), path)).enabled);
+}
+
+test('core ops validate with the core schema and get their defaults', async (t) => {
+  const result = validateAction({ op: 'send', chat_id: 'c', content: 'hi' }, await table([]));
+  t.deepEqual(result, {
+    ok: true,
+    action: { op: 'send', chat_id: 'c', content: 'hi', reply_to: null, metadata: {} },
+  });
+});
+
+test('an invalid core action is 400 invalid_action with zod issues', async (t) => {
+  const result = validateAction({ op: 'send', chat_id: '', content: 1 }, await table([]));
+  if (result.ok) return t.fail('accepted');
+  t.is(result.status, 400);
+  t.is(result.code, 'invalid_action');
+  t.true(Array.isArray(result.issues) && result.issues.length >= 2);
+});
+
+test('non-objects and a missing op are 400', async (t) => {
+  const tbl = await table([]);
+  for (const raw of [null, 'send', [1], {}, { op: 7 }, { op: '' }]) {
+    const result = validateAction(raw, tbl);
+    t.false(result.ok);
+    if (!result.ok) t.is(result.status, 400, JSON.stringify(raw));
+  }
+});
+
+test('a plugin op validates with the schema of the plugin that defines it', async (t) => {
+  const tbl = await table([{ name: 'echo' }]);
+  t.deepEqual(validateAction({ op: 'echo_ping', chat_id: 'c' }, tbl), {
+    ok: true,
+    action: { op: 'echo_ping', chat_id: 'c', metadata: {} },
+  });
+  const bad = validateAction({ op: 'echo_ping', chat_id: 'c', extra: 1 }, tbl);
+  t.false(bad.ok);
+  if (!bad.ok) t.is(bad.code, 'invalid_action');
+  t.deepEqual(tbl.knownOps().slice(-1), ['echo_ping']);
+});
+
+test('unknown ops and ops of disabled plugins are 422 unsupported_op', async (t) => {
+  const tbl = await table([{ name: 'echo', enabled: false }]);
+  for (const op of ['echo_ping', 'teleport']) {
+    const result = validateAction({ op, chat_id: 'c' }, tbl);
+    t.like(result, { ok: false, status: 422, code: 'unsupported_op' });
+  }
+  t.false(tbl.knownOps().includes('echo_ping'));
+});

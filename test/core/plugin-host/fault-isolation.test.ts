@@ -1,0 +1,161 @@
+/**
+ * Fault isolation (spec/plugins.md, "Isolation"): each fault-injection fixture fails only its own
+ * task, with the right code and plugin name, logged once and counted; the pool replaces a dead or
+ * terminated worker and the next task — for another plugin — succeeds.
+ */
+import test from 'ava';
+import type { ErrorCode } from '../../../core/errors.js';
+import {
+  ECHO,
+  echoThread,
+  FAULT_TIMEOUT_MS,
+  forward,
+  inboundInput,
+  startFixtureHost,
+} from './fixture-host.js';
+
+interface FaultCase {
+  readonly plugin: string;
+  readonly platform: string;
+  readonly code: ErrorCode;
+  /** The worker is gone after the fault (terminated or dead). */
+  readonly replaced: boolean;
+  readonly timeoutMs?: number;
+}
+
+const FAULTS: readonly FaultCase[] = [
+  { plugin: 'fault-throws', platform: 'throws', code: 'CORE_ERR_PLUGIN_THREW', replaced: false },
+  { plugin: 'fault-garbage', platform: 'garbage', code: 'CORE_ERR_PLUGIN_BAD_RESULT', replaced: false },
+  { plugin: 'fault-loops', platform: 'loops', code: 'CORE_ERR_PLUGIN_TIMEOUT', replaced: true },
+  { plugin: 'fault-hangs', platform: 'hangs', code: 'CORE_ERR_PLUGIN_TIMEOUT', replaced: true },
+  // deaths get long budgets: the death, not the timeout, must end the task on a busy machine
+  {
+    plugin: 'fault-exits',
+    platform: 'exits',
+    code: 'CORE_ERR_PLUGIN_WORKER_DIED',
+    replaced: true,
+    timeoutMs: 20_000,
+  },
+  {
+    plugin: 'fault-oom',
+    platform: 'oom',
+    code: 'CORE_ERR_PLUGIN_WORKER_DIED',
+    replaced: true,
+    timeoutMs: 20_000,
+  },
+];
+
+for (const fault of FAULTS) {
+  test(`${fault.plugin}: ${fault.code}, logged once, and the next task of another plugin succeeds`, async (t) => {
+    const { host, sink, metrics } = await startFixtureHost(t, [
+      ECHO,
+      { name: fault.plugin, timeoutMs: fault.timeoutMs ?? FAULT_TIMEOUT_MS },
+    ]);
+    const before = await echoThread(host);
+
+    const outcome = await host.convertForward(forward(fault.platform, 'anything'));
+    t.deepEqual(outcome.kind === 'failed' ? [outcome.plugin, outcome.error.code] : outcome, [
+      fault.plugin,
+      fault.code,
+    ]);
+
+    // one worker only: the next task runs on the old worker or on its replacement
+    const after = await echoThread(host);
+    if (fault.replaced) t.not(after, before, 'the worker was replaced');
+    else t.is(after, before, 'the worker survived a fault it caught');
+    t.is(host.stats().threads, 1);
+
+    const lines = sink.withCode(fault.code).filter((l) => l.plugin === fault.plugin);
+    t.is(lines.length, 1, 'logged exactly once');
+    t.like(lines[0], { msg: 'plugin task failed', hook: 'convert', level: 50 });
+    t.is(await metrics.value('relay_plugin_failures_total', { plugin: fault.plugin, code: fault.code }), 1);
+    t.is(host.stats().failed, 1);
+  });
+}
+
+test('a garbage event from a converter is a final rejection, not a failure', async (t) => {
+  const { host, sink } = await startFixtureHost(t, [{ name: 'fault-garbage' }]);
+  const outcome = await host.convertForward(forward('garbage', 'bad-event'));
+  t.is(outcome.kind, 'rejected');
+  t.regex(outcome.kind === 'rejected' ? outcome.reason : '', /^invalid_event: events\.0: source/);
+  t.is(sink.withCode('CORE_ERR_PLUGIN_BAD_RESULT').length, 0);
+});
+
+/** Every fault plugin in one inbound and outbound chain, after echo. */
+const CHAIN = [
+  ECHO,
+  { name: 'fault-throws', timeoutMs: FAULT_TIMEOUT_MS },
+  { name: 'fault-garbage', timeoutMs: FAULT_TIMEOUT_MS },
+  { name: 'fault-loops', timeoutMs: FAULT_TIMEOUT_MS },
+  { name: 'fault-hangs', timeoutMs: FAULT_TIMEOUT_MS },
+  { name: 'fault-exits', timeoutMs: 20_000 },
+];
+
+test('in a chain, each inbound failure is blamed on the plugin that was running', async (t) => {
+  const { host } = await startFixtureHost(t, CHAIN);
+  const cases: [string, string, ErrorCode][] = [
+    ['fault:throw', 'fault-throws', 'CORE_ERR_PLUGIN_THREW'],
+    ['fault:garbage', 'fault-garbage', 'CORE_ERR_PLUGIN_BAD_RESULT'],
+    ['fault:loop', 'fault-loops', 'CORE_ERR_PLUGIN_TIMEOUT'],
+    ['fault:hang', 'fault-hangs', 'CORE_ERR_PLUGIN_TIMEOUT'],
+    ['fault:exit', 'fault-exits', 'CORE_ERR_PLUGIN_WORKER_DIED'],
+  ];
+  for (const [text, plugin, code] of cases) {
+    const outcome = await host.runInbound(inboundInput(text));
+    t.like(outcome, { kind: 'failed', plugin, error: { code } }, text);
+  }
+  // the whole chain still works for a normal event
+  const fine = await host.runInbound(inboundInput('normal'));
+  t.like(fine, { kind: 'event', event: { text: 'normal', echo_seen: true } });
+});
+
+test('in a chain, each outbound failure is blamed on the plugin that was running', async (t) => {
+  const { host } = await startFixtureHost(t, CHAIN);
+  const send = (content: string) => host.runOutbound({ op: 'send', chat_id: 'c', content, metadata: {} }, {});
+  t.like(await send('fault:throw'), {
+    kind: 'failed',
+    plugin: 'fault-throws',
+    error: { code: 'CORE_ERR_PLUGIN_THREW' },
+  });
+  t.like(await send('fault:loop'), {
+    kind: 'failed',
+    plugin: 'fault-loops',
+    error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' },
+  });
+  // an amended action that changes its op is a bad result
+  t.like(await send('fault:garbage'), {
+    kind: 'failed',
+    plugin: 'fault-garbage',
+    error: { code: 'CORE_ERR_PLUGIN_BAD_RESULT' },
+  });
+  t.like(await send('fine'), { kind: 'ok', action: { metadata: { echo: true } }, platform: 'echo' });
+});
+
+test('a fatal fault in a batch fails only its own event; the others of the batch are delivered', async (t) => {
+  const { host, sink } = await startFixtureHost(t, CHAIN);
+  // submitted in one turn: one pool task on the single worker
+  const texts = ['a', 'fault:loop', 'b', 'fault:exit', 'c'];
+  const outcomes = await Promise.all(texts.map((text) => host.runInbound(inboundInput(text))));
+  t.deepEqual(
+    outcomes.map((o) => (o.kind === 'failed' ? `${o.plugin}:${o.error.code}` : o.kind)),
+    [
+      'event',
+      'fault-loops:CORE_ERR_PLUGIN_TIMEOUT',
+      'event',
+      'fault-exits:CORE_ERR_PLUGIN_WORKER_DIED',
+      'event',
+    ],
+  );
+  t.is(sink.withMsg('plugin task failed').length, 2);
+});
+
+test('a per-plugin timeout is counted from when that plugin starts, not summed over the chain', async (t) => {
+  // echo's budget is long; the loop is still cut after its own short budget
+  const { host } = await startFixtureHost(t, [
+    { ...ECHO, timeoutMs: 60_000 },
+    { name: 'fault-loops', timeoutMs: 100 },
+  ]);
+  const outcome = await host.runInbound(inboundInput('fault:loop'));
+  t.like(outcome, { kind: 'failed', plugin: 'fault-loops', error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' } });
+  t.regex(outcome.kind === 'failed' ? outcome.error.message : '', /100 ms/);
+});

@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import test from 'ava';
+import { RelayError } from '../../../core/errors.js';
+import { parseManifest, readManifest, resolvePluginModule } from '../../../core/plugin-host/manifest.js';
+import { repoRoot } from '../../helpers/repo-root.js';
+import { writeManifest } from './fixture-host.js';
+
+const DEFAULT_TIMEOUT = 2_000;
+
+function invalid(t: import('ava').ExecutionContext, raw: unknown): string {
+  const err = t.throws(() => parseManifest(raw, 'plugins.json', DEFAULT_TIMEOUT), { instanceOf: RelayError });
+  t.is(err?.code, 'CORE_ERR_PLUGIN_MANIFEST_INVALID');
+  return err?.message ?? '';
+}
+
+const entry = (over: Record<string, unknown> = {}) => ({ name: 'p', module: './p.js', ...over });
+
+test('defaults: enabled, empty options, the pool task timeout', (t) => {
+  const m = parseManifest({ apiVersion: 1, plugins: [entry()] }, 'plugins.json', DEFAULT_TIMEOUT);
+  t.deepEqual(m.plugins[0], {
+    name: 'p',
+    module: './p.js',
+    enabled: true,
+    options: {},
+    timeoutMs: DEFAULT_TIMEOUT,
+  });
+});
+
+test('an empty plugin list is valid', (t) => {
+  t.deepEqual(parseManifest({ apiVersion: 1, plugins: [] }, 'x', DEFAULT_TIMEOUT).plugins, []);
+});
+
+test('the project plugins.json is valid', (t) => {
+  const m = readManifest(join(repoRoot(), 'plugins.json'), DEFAULT_TIMEOUT);
+  t.true(m.plugins.length > 0);
+});
+
+const entryCases: [string, Record<string, unknown>, RegExp][] = [
+  ['an unknown key', { enabeld: false }, /enabeld/],
+  ['a non-boolean enabled', { enabled: 'yes' }, /enabled/],
+  ['a zero timeout', { timeoutMs: 0 }, /timeoutMs/],
+  ['a fractional timeout', { timeoutMs: 1.5 }, /timeoutMs/],
+  ['array options', { options: [1] }, /options/],
+  ['an empty module', { module: '' }, /module/],
+];
+for (const [label, over, key] of entryCases) {
+  test(`an entry with ${label} is refused, naming the plugin and the key`, (t) => {
+    const message = invalid(t, { apiVersion: 1, plugins: [entry({ name: 'my-plugin', ...over })] });
+    t.regex(message, /plugin "my-plugin"/);
+    t.regex(message, key);
+  });
+}
+
+test('a bad name is refused', (t) => {
+  t.regex(invalid(t, { apiVersion: 1, plugins: [entry({ name: 'has space' })] }), /plugins\[0\]\.name/);
+  invalid(t, { apiVersion: 1, plugins: [entry({ name: '' })] });
+});
+
+test('duplicate names are refused, naming the plugin', (t) => {
+  const message = invalid(t, {
+    apiVersion: 1,
+    plugins: [entry({ name: 'twice' }), entry({ name: 'twice' })],
+  });
+  t.regex(message, /plugins\[1\]\.name \(plugin "twice"\): duplicate name/);
+});
+
+test('top-level problems are refused', (t) => {
+  invalid(t, { apiVersion: 2, plugins: [] });
+  invalid(t, { plugins: [] });
+  invalid(t, { apiVersion: 1 });
+  t.regex(invalid(t, { apiVersion: 1, plugins: [], extra: true }), /extra/);
+  invalid(t, []);
+  invalid(t, null);
+});
+
+test('an unreadable or non-JSON file is refused', (t) => {
+  const missing = t.throws(() => readManifest('/nonexistent/plugins.json', DEFAULT_TIMEOUT), {
+    instanceOf: RelayError,
+  });
+  t.is(missing?.code, 'CORE_ERR_PLUGIN_MANIFEST_INVALID');
+  const { manifestPath } = writeManifest(t, '{"apiVersion": 1, ');
+  const broken = t.throws(() => readManifest(manifestPath, DEFAULT_TIMEOUT), { instanceOf: RelayError });
+  t.is(broken?.code, 'CORE_ERR_PLUGIN_MANIFEST_INVALID');
+  t.true(broken?.message.includes(manifestPath));
+});
+
+test('module paths resolve relative to the manifest; file URLs and absolute paths as given', (t) => {
+  t.is(resolvePluginModule('./x/y.js', '/etc/relay/plugins.json'), '/etc/relay/x/y.js');
+  t.is(resolvePluginModule('../y.js', '/etc/relay/plugins.json'), '/etc/y.js');
+  t.is(resolvePluginModule('/opt/p.js', '/etc/relay/plugins.json'), '/opt/p.js');
+  t.is(resolvePluginModule('file:///opt/p.js', '/etc/relay/plugins.json'), '/opt/p.js');
+});
+
+test("package specifiers resolve through this package's exports", (t) => {
+  const manifest = join(repoRoot(), 'plugins.json');
+  t.is(resolvePluginModule('relay-sidecar/core', manifest), join(repoRoot(), 'dist', 'core', 'index.js'));
+  t.throws(() => resolvePluginModule('relay-sidecar-no-such-package', manifest), { any: true });
+});

@@ -1,0 +1,135 @@
+import test, { type ExecutionContext } from 'ava';
+import { type ErrorCode, RelayError } from '../../../core/errors.js';
+import { Metrics } from '../../../core/metrics/metrics.js';
+import { parseManifest } from '../../../core/plugin-host/manifest.js';
+import { PluginHost } from '../../../core/plugin-host/plugin-host.js';
+import { loadPlugins } from '../../../core/plugin-host/plugin-loader.js';
+import { PluginTable } from '../../../core/plugin-host/plugin-table.js';
+import { createLogSink } from '../../helpers/log-sink.js';
+import { testConfig } from '../../helpers/test-config.js';
+import { type Entry, fixture, manifestOf, writeManifest } from './fixture-host.js';
+
+const MANIFEST_PATH = '/irrelevant/plugins.json';
+
+function load(entries: Entry[]) {
+  return loadPlugins(parseManifest(manifestOf(entries), MANIFEST_PATH, 2_000), MANIFEST_PATH);
+}
+
+async function refused(
+  t: ExecutionContext,
+  entries: Entry[],
+  code: ErrorCode,
+  plugin: string,
+): Promise<string> {
+  const err = await t.throwsAsync(load(entries), { instanceOf: RelayError });
+  t.is(err?.code, code);
+  t.true(err?.message.includes(`plugin "${plugin}"`), err?.message);
+  return err?.message ?? '';
+}
+
+test('enabled plugins are loaded and described; disabled ones are listed, never imported', async (t) => {
+  const loaded = await load([
+    { name: 'echo' },
+    // a disabled entry whose module does not even exist
+    { name: 'ghost', module: '/nonexistent/ghost.js', enabled: false },
+    { name: 'fault-throws' },
+  ]);
+  t.deepEqual(
+    loaded.enabled.map((p) => p.info.name),
+    ['echo', 'fault-throws'],
+  );
+  t.deepEqual(
+    loaded.infos.map((p) => [p.name, p.enabled]),
+    [
+      ['echo', true],
+      ['ghost', false],
+      ['fault-throws', true],
+    ],
+  );
+  t.deepEqual(loaded.infos[0], {
+    name: 'echo',
+    version: '1.0.0',
+    enabled: true,
+    module: fixture('echo'),
+    passthrough: ['echo'],
+    inbound: true,
+    outboundOps: ['send', 'echo_ping'],
+    ops: ['echo_ping'],
+  });
+  t.deepEqual(loaded.infos[1]?.passthrough, []);
+});
+
+test('a module that cannot be found fails to load', async (t) => {
+  await refused(t, [{ name: 'echo', module: '/nonexistent/echo.js' }], 'CORE_ERR_PLUGIN_LOAD_FAILED', 'echo');
+});
+
+test('a package that cannot be resolved fails to load', async (t) => {
+  const message = await refused(
+    t,
+    [{ name: 'pkg', module: 'no-such-relay-plugin' }],
+    'CORE_ERR_PLUGIN_LOAD_FAILED',
+    'pkg',
+  );
+  t.regex(message, /resolve/);
+});
+
+test('a module that throws at import fails to load', async (t) => {
+  await refused(t, [{ name: 'broken-import' }], 'CORE_ERR_PLUGIN_LOAD_FAILED', 'broken-import');
+});
+
+test('a default export not made by definePlugin fails to load', async (t) => {
+  const message = await refused(t, [{ name: 'not-a-plugin' }], 'CORE_ERR_PLUGIN_LOAD_FAILED', 'not-a-plugin');
+  t.regex(message, /definePlugin/);
+});
+
+test('a declared name different from the manifest name is a mismatch', async (t) => {
+  const message = await refused(t, [{ name: 'misnamed' }], 'CORE_ERR_PLUGIN_NAME_MISMATCH', 'misnamed');
+  t.regex(message, /something-else/);
+});
+
+test("options failing the plugin's own schema are refused", async (t) => {
+  const message = await refused(
+    t,
+    [{ name: 'echo', options: { tag: 42 } }],
+    'CORE_ERR_PLUGIN_OPTIONS_INVALID',
+    'echo',
+  );
+  t.regex(message, /tag/);
+  await refused(t, [{ name: 'echo', options: { unknown: true } }], 'CORE_ERR_PLUGIN_OPTIONS_INVALID', 'echo');
+});
+
+test('a plugin without an options schema accepts only empty options', async (t) => {
+  await t.notThrowsAsync(load([{ name: 'fault-throws', options: {} }]));
+  await refused(
+    t,
+    [{ name: 'fault-throws', options: { x: 1 } }],
+    'CORE_ERR_PLUGIN_OPTIONS_INVALID',
+    'fault-throws',
+  );
+});
+
+test('two plugins claiming one platform or op conflict', async (t) => {
+  const loaded = await load([{ name: 'echo' }, { name: 'echo-twin' }]);
+  const err = t.throws(() => new PluginTable(loaded.enabled), { instanceOf: RelayError });
+  t.is(err?.code, 'CORE_ERR_PLUGIN_CONFLICT');
+  t.regex(err?.message ?? '', /"echo".*"echo-twin"/);
+  // disabling either side resolves it
+  const fine = await load([{ name: 'echo' }, { name: 'echo-twin', enabled: false }]);
+  t.notThrows(() => new PluginTable(fine.enabled));
+});
+
+test('the sidecar refuses to start: PluginHost.load rejects with the problem', async (t) => {
+  const { dir, manifestPath } = writeManifest(t, manifestOf([{ name: 'echo' }, { name: 'misnamed' }]));
+  const sink = createLogSink();
+  const err = await t.throwsAsync(
+    PluginHost.load({
+      manifestPath,
+      config: testConfig({ dataDir: dir }),
+      log: sink.logger,
+      metrics: new Metrics(),
+    }),
+    { instanceOf: RelayError },
+  );
+  t.is(err?.code, 'CORE_ERR_PLUGIN_NAME_MISMATCH');
+  t.regex(err?.message ?? '', /plugin "misnamed"/);
+});

@@ -1,0 +1,64 @@
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { RelayError } from '../../../core/errors.js';
+import { DATABASE_FILE, databasePath, migrate, openDatabase } from '../../../core/store/database.js';
+import { tempDir } from './temp-dir.js';
+
+test('databasePath puts sidecar.db in the data directory', (t) => {
+  t.is(databasePath('/var/lib/relay'), join('/var/lib/relay', DATABASE_FILE));
+  t.is(DATABASE_FILE, 'sidecar.db');
+});
+
+test('openDatabase creates the parent directory 0700 and sets WAL, NORMAL, busy timeout, foreign keys', (t) => {
+  const dir = join(tempDir(t), 'nested', 'data');
+  const db = openDatabase(databasePath(dir));
+  t.teardown(() => db.close());
+  t.is(statSync(dir).mode & 0o777, 0o700);
+  t.is(db.pragma('journal_mode', { simple: true }), 'wal');
+  t.is(db.pragma('synchronous', { simple: true }), 1); // NORMAL
+  t.is(db.pragma('busy_timeout', { simple: true }), 5_000);
+  t.is(db.pragma('foreign_keys', { simple: true }), 1);
+});
+
+test('openDatabase fails with CORE_ERR_STORE_OPEN_FAILED naming the file', (t) => {
+  const dir = tempDir(t);
+  const blocker = join(dir, 'not-a-dir');
+  writeFileSync(blocker, 'x');
+  const file = join(blocker, 'sidecar.db');
+  const err = t.throws(() => openDatabase(file), { instanceOf: RelayError });
+  t.is(err?.code, 'CORE_ERR_STORE_OPEN_FAILED');
+  t.true(err?.message.includes(file));
+});
+
+test('migrate applies each step once, in order, and only new steps later', (t) => {
+  const db = openDatabase(databasePath(tempDir(t)));
+  t.teardown(() => db.close());
+  const v1 = ['CREATE TABLE a (x INTEGER)'];
+  const v2 = [...v1, 'ALTER TABLE a ADD COLUMN y TEXT', "INSERT INTO a (x, y) VALUES (1, 'one')"];
+  t.is(migrate(db, 'demo', v1), 1);
+  t.is(migrate(db, 'demo', v1), 0);
+  t.is(migrate(db, 'demo', v2), 2);
+  t.is(migrate(db, 'demo', v2), 0);
+  t.deepEqual(db.prepare('SELECT x, y FROM a').all(), [{ x: 1, y: 'one' }]);
+  t.deepEqual(db.prepare("SELECT version FROM schema_migrations WHERE name = 'demo'").get(), { version: 3 });
+});
+
+test('migrations of different components are independent', (t) => {
+  const db = openDatabase(databasePath(tempDir(t)));
+  t.teardown(() => db.close());
+  t.is(migrate(db, 'one', ['CREATE TABLE one (x)']), 1);
+  t.is(migrate(db, 'two', ['CREATE TABLE two (x)', 'CREATE TABLE two_b (x)']), 2);
+  t.is(migrate(db, 'one', ['CREATE TABLE one (x)']), 0);
+});
+
+test('a failing step rolls the whole migration back', (t) => {
+  const db = openDatabase(databasePath(tempDir(t)));
+  t.teardown(() => db.close());
+  t.throws(() => migrate(db, 'bad', ['CREATE TABLE ok (x)', 'THIS IS NOT SQL']), {
+    any: true,
+    code: 'SQLITE_ERROR',
+  });
+  t.is(db.prepare("SELECT name FROM sqlite_master WHERE name = 'ok'").get(), undefined);
+  t.is(migrate(db, 'bad', ['CREATE TABLE ok (x)']), 1);
+});
