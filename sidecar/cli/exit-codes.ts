@@ -46,6 +46,13 @@ export function exitCodeFor(err: unknown): ExitCode {
     case 'CORE_ERR_CONFIG_FILE_UNREADABLE':
     case 'CORE_ERR_CONFIG_BOT_IDS_MALFORMED':
     case 'CORE_ERR_PLUGIN_MANIFEST_INVALID':
+    case 'CORE_ERR_PLUGIN_LOAD_FAILED':
+    case 'CORE_ERR_PLUGIN_NAME_MISMATCH':
+    case 'CORE_ERR_PLUGIN_OPTIONS_INVALID':
+    case 'CORE_ERR_PLUGIN_CONFLICT':
+    case 'CORE_ERR_API_LISTEN_FAILED':
+    case 'CORE_ERR_API_TOKEN_FILE_UNUSABLE':
+    case 'CORE_ERR_STORE_OPEN_FAILED':
       return ExitCode.CONFIG;
     case 'CORE_ERR_TRANSPORT_REVOKED':
       return ExitCode.REVOKED;

@@ -10,8 +10,12 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { type CliIo, processIo } from './cli-io.js';
+import { registerConnector } from './connector-command.js';
+import { registerDemo } from './demo-command.js';
+import { registerDoctor } from './doctor-command.js';
 import { registerEnroll } from './enroll-command.js';
 import { ExitCode } from './exit-codes.js';
+import { registerRun } from './run-command.js';
 import { registerToken } from './token-command.js';
 
 /** The package version, or `0.0.0` when package.json cannot be read. */
@@ -41,8 +45,12 @@ export function buildProgram(io: CliIo = processIo()): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .showHelpAfterError('(run with --help for usage)');
+  registerRun(program, io);
+  registerDemo(program, io);
   registerEnroll(program, io);
   registerToken(program, io);
+  registerDoctor(program, io);
+  registerConnector(program, io);
   return program;
 }
 

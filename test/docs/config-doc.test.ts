@@ -1,6 +1,6 @@
-import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import test from 'ava';
 import type { z } from 'zod';
 import { ENV_BINDINGS, IDENTITY_ENV } from '../../core/config/env-map.js';
 import { ConfigSchema } from '../../core/config/schema.js';
@@ -44,4 +44,16 @@ test('docs/config.md names every environment variable', (t) => {
   for (const name of [...ENV_BINDINGS.map((b) => b.env), ...IDENTITY_ENV, 'SIDECAR_CONFIG']) {
     t.true(doc.includes(`\`${name}\``), name);
   }
+});
+
+test('the README configuration table names only real variables', (t) => {
+  const readme = readFileSync(join(repoRoot(), 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Integrating an agent'));
+  const known = new Set<string>([...ENV_BINDINGS.map((b) => b.env), ...IDENTITY_ENV, 'SIDECAR_CONFIG']);
+  const named = [...section.matchAll(/`([A-Z][A-Z0-9_]{3,})`/g)].map((m) => m[1] ?? '');
+  t.true(named.length >= 10);
+  t.deepEqual(
+    named.filter((n) => !known.has(n)),
+    [],
+  );
 });

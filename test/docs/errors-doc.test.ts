@@ -1,7 +1,8 @@
-import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import test from 'ava';
 import { ERROR_CODES, RelayError, toErrorData } from '../../core/errors.js';
+import { API_ERROR_CODES } from '../../sidecar/agent-api/errors.js';
 import { repoRoot } from '../helpers/repo-root.js';
 
 const doc = readFileSync(join(repoRoot(), 'docs', 'errors.md'), 'utf8');
@@ -36,4 +37,9 @@ test('errors cross boundaries as plain {code, message}', (t) => {
     message: 'late',
   });
   t.deepEqual(toErrorData('str', 'CORE_ERR_PLUGIN_THREW'), { code: 'CORE_ERR_PLUGIN_THREW', message: 'str' });
+});
+
+test('every agent API answer code has a row in docs/errors.md', (t) => {
+  const missing = Object.keys(API_ERROR_CODES).filter((code) => !doc.includes(`| \`${code}\` |`));
+  t.deepEqual(missing, []);
 });

@@ -1,0 +1,136 @@
+/**
+ * The local checks of `relay-sidecar doctor`: pure functions of the configuration and the file
+ * system, each returning one {@link CheckResult}. Nothing here writes a file or prints a secret;
+ * permissions live in `doctor-permissions.ts`, plugins and the agent in `doctor-probes.ts`, the
+ * connector dial in `doctor-dial.ts`.
+ */
+import type { Config } from '../../core/config/schema.js';
+import { RelayError } from '../../core/errors.js';
+import { dialUrl } from '../../core/transport/dial-url.js';
+import { ExitCode } from './exit-codes.js';
+
+/** `ok` ⇒ ✓, `warn` ⇒ ! (does not fail the run), `fail` ⇒ ✗. */
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+/** The outcome of one check: one printed line. */
+export interface CheckResult {
+  readonly status: CheckStatus;
+  /** Short, stable name of the check (`config`, `data dir`, …). */
+  readonly name: string;
+  /** What was found (ok) or what is wrong (warn, fail). Never holds a secret. */
+  readonly detail: string;
+  /** What to do about it (warn, fail). */
+  readonly fix?: string;
+  /** Exit code of a failure; default {@link ExitCode.CONFIG}. */
+  readonly exitCode?: ExitCode;
+}
+
+/** A passed check. */
+export const ok = (name: string, detail: string): CheckResult => ({ status: 'ok', name, detail });
+/** A warning (exit code unaffected). */
+export const warn = (name: string, detail: string, fix: string): CheckResult => ({
+  status: 'warn',
+  name,
+  detail,
+  fix,
+});
+/** A failure. */
+export const fail = (name: string, detail: string, fix: string, exitCode: ExitCode = ExitCode.CONFIG) => ({
+  status: 'fail' as const,
+  name,
+  detail,
+  fix,
+  exitCode,
+});
+
+const MARKS: Readonly<Record<CheckStatus, string>> = { ok: '✓', warn: '!', fail: '✗' };
+
+/** One line: `✓ name — detail`, `✗ name — problem. Fix: …`, `! name — warning. Fix: …`. */
+export function formatCheck(r: CheckResult): string {
+  if (!r.fix) return `${MARKS[r.status]} ${r.name} — ${r.detail}`;
+  const sentence = /[.!?]$/.test(r.detail) ? r.detail : `${r.detail}.`;
+  return `${MARKS[r.status]} ${r.name} — ${sentence} Fix: ${r.fix}`;
+}
+
+/** 0 when nothing failed; else the exit code of the first failure (checks run config-first). */
+export function doctorExitCode(results: readonly CheckResult[]): ExitCode {
+  const first = results.find((r) => r.status === 'fail');
+  return first ? (first.exitCode ?? ExitCode.CONFIG) : ExitCode.OK;
+}
+
+/** A URL as shown to the operator: scheme, host and path only (userinfo and query may be secret). */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost: traffic that never leaves the machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** GATEWAY_RELAY_URL is set and normalises to a dial URL; cleartext to a remote host warns. */
+export function checkConnectorUrl(url: string | undefined): { result: CheckResult; dial?: string } {
+  const name = 'connector url';
+  if (!url?.trim()) {
+    const fix = 'set GATEWAY_RELAY_URL to the connector base URL, e.g. https://connector.example';
+    return { result: fail(name, 'GATEWAY_RELAY_URL is not set', fix) };
+  }
+  let dial: string;
+  try {
+    dial = dialUrl(url);
+  } catch (err) {
+    // dialUrl's message names the problem and never echoes the URL (it may hold credentials).
+    const why = err instanceof RelayError ? err.message : 'not a valid URL';
+    return { result: fail(name, why, 'use an absolute http(s):// or ws(s):// URL with a host') };
+  }
+  const u = new URL(dial);
+  if (u.protocol === 'ws:' && !isLoopbackHost(u.hostname)) {
+    const detail = `dials ${displayUrl(dial)} without TLS: messages travel in clear`;
+    return { result: warn(name, detail, 'use https:// or wss:// for a connector on another host'), dial };
+  }
+  return { result: ok(name, `dials ${displayUrl(dial)}`), dial };
+}
+
+/** Gateway id and secret both set (authenticated dial), or a warning that the dial is open. */
+export function checkCredentials(relay: Config['relay']): CheckResult {
+  const name = 'credentials';
+  const { gatewayId, secret } = relay;
+  if (gatewayId && secret) return ok(name, `gateway ${gatewayId}, secret set`);
+  const enrolFix = 'run `relay-sidecar enroll`, or set GATEWAY_RELAY_ID and GATEWAY_RELAY_SECRET';
+  if (gatewayId || secret) {
+    const missing = gatewayId ? 'GATEWAY_RELAY_SECRET' : 'GATEWAY_RELAY_ID';
+    return fail(name, `${missing} is missing, so the dial would go out unauthenticated`, enrolFix);
+  }
+  if (relay.identityToken) {
+    const detail =
+      'no GATEWAY_RELAY_ID/SECRET: `run` self-provisions at boot with the identity token; this check dials unauthenticated';
+    return warn(name, detail, enrolFix);
+  }
+  return warn(
+    name,
+    'no GATEWAY_RELAY_ID/SECRET: the dial is unauthenticated (dev connectors only)',
+    enrolFix,
+  );
+}
+
+/** The scope-reattacher plugin is enabled in the manifest (hosted connectors need its metadata). */
+export function checkScopeReattacher(
+  plugins: readonly { name: string; enabled: boolean }[],
+  manifestPath: string,
+): CheckResult {
+  const name = 'scope-reattacher';
+  const entry = plugins.find((p) => p.name === 'scope-reattacher');
+  const why = 'a hosted multi-tenant connector declines egress without the scope metadata it adds';
+  if (!entry) {
+    const fix = `add {"name": "scope-reattacher", "module": "relay-sidecar/plugins/scope-reattacher"} to ${manifestPath}`;
+    return warn(name, `not in the manifest: ${why}`, fix);
+  }
+  if (!entry.enabled) return warn(name, `disabled: ${why}`, `set "enabled": true on it in ${manifestPath}`);
+  return ok(name, 'enabled');
+}

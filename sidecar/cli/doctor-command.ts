@@ -1,0 +1,171 @@
+/**
+ * `relay-sidecar doctor`: check what `run` would need — configuration, connector URL and
+ * credentials, the plugin manifest and every enabled plugin, the scope-reattacher, the data dir and
+ * api token permissions, the agent (push mode) and a real dial to the connector that stops after the
+ * handshake — printing one line per check with a fix for each problem. Read-only: it creates no
+ * file, sends no frame beyond the hellos, and never prints a secret.
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../core/config/load.js';
+import type { Config } from '../../core/config/schema.js';
+import { silentLogger } from '../../core/log/logger.js';
+import type { SocketFactory } from '../../core/transport/relay-client.js';
+import type { FetchFn } from '../side-routes/http-client.js';
+import type { CliIo } from './cli-io.js';
+import {
+  type CheckResult,
+  checkConnectorUrl,
+  checkCredentials,
+  doctorExitCode,
+  fail,
+  formatCheck,
+} from './doctor-checks.js';
+import { dialCheck, probeConnector } from './doctor-dial.js';
+import { checkApiToken, checkDataDir } from './doctor-permissions.js';
+import { checkAgent, checkPlugins, codeAndMessage } from './doctor-probes.js';
+import { parseEnvText, readEnvFile } from './env-file.js';
+import { ExitCode } from './exit-codes.js';
+
+/** Default budget of the connector dial, ms. */
+export const DEFAULT_DOCTOR_TIMEOUT_MS = 10_000;
+/** Largest `--timeout-ms` accepted, ms. */
+export const MAX_DOCTOR_TIMEOUT_MS = 600_000;
+
+/** Options of `doctor`. */
+export interface DoctorOptions {
+  /** Read settings from this env file too; its values win over the process environment. */
+  envFile?: string;
+  /** Budget of the connector dial (upgrade + descriptor), ms; default 10 000. */
+  timeoutMs?: string | number;
+  /** fetch override for the agent probe (tests). */
+  fetch?: FetchFn;
+  /** Socket factory override for the dial (tests). */
+  socketFactory?: SocketFactory;
+}
+
+/** Run `doctor`; prints one line per check and returns the exit code (never throws). */
+export async function runDoctor(opts: DoctorOptions, io: CliIo): Promise<ExitCode> {
+  const timeoutMs = opts.timeoutMs === undefined ? DEFAULT_DOCTOR_TIMEOUT_MS : Number(opts.timeoutMs);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_DOCTOR_TIMEOUT_MS) {
+    io.stderr(
+      `doctor: --timeout-ms must be a whole number of milliseconds from 1 to ${MAX_DOCTOR_TIMEOUT_MS}\n`,
+    );
+    return ExitCode.CONFIG;
+  }
+  const results: CheckResult[] = [];
+  const report = (r: CheckResult) => {
+    results.push(r);
+    io.stdout(`${formatCheck(r)}\n`);
+  };
+
+  const env = environment(opts, io, report);
+  const config = env && loadChecked(env, io, report);
+  if (config) await checkAll(config, timeoutMs, opts, io, report);
+  io.stdout(`${summary(results, config !== undefined)}\n`);
+  return doctorExitCode(results);
+}
+
+/** The environment to check: the process's, with `--env-file` on top; undefined when unusable. */
+function environment(
+  opts: DoctorOptions,
+  io: CliIo,
+  report: (r: CheckResult) => void,
+): NodeJS.ProcessEnv | undefined {
+  if (opts.envFile === undefined) return io.env;
+  const path = resolve(io.cwd, opts.envFile);
+  let text: string;
+  try {
+    text = readEnvFile(path);
+  } catch (err) {
+    report(fail('env file', codeAndMessage(err), `check the path and permissions of ${path}`));
+    return undefined;
+  }
+  if (text === '') {
+    report(
+      fail('env file', `${path} does not exist or is empty`, 'pass the file `relay-sidecar enroll` wrote'),
+    );
+    return undefined;
+  }
+  return { ...io.env, ...parseEnvText(text) };
+}
+
+/** Load the configuration (a relative SIDECAR_CONFIG resolves against the working directory). */
+function loadChecked(
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+  report: (r: CheckResult) => void,
+): Config | undefined {
+  const file = env.SIDECAR_CONFIG ? resolve(io.cwd, env.SIDECAR_CONFIG) : undefined;
+  try {
+    const config = loadConfig({ env, ...(file ? { file } : {}) });
+    report({ status: 'ok', name: 'config', detail: file ? `loaded (env and ${file})` : 'loaded (env)' });
+    return config;
+  } catch (err) {
+    // Config errors name the key and the problem, never the value (it may be a secret).
+    const fix = 'correct the named keys in the environment or SIDECAR_CONFIG (see docs/config.md)';
+    report(fail('config', codeAndMessage(err), fix));
+    return undefined;
+  }
+}
+
+/** Every check after the configuration, in the order an operator fixes things. */
+async function checkAll(
+  config: Config,
+  timeoutMs: number,
+  opts: DoctorOptions,
+  io: CliIo,
+  report: (r: CheckResult) => void,
+): Promise<void> {
+  const log = silentLogger();
+  const url = checkConnectorUrl(config.relay.url);
+  report(url.result);
+  report(checkCredentials(config.relay));
+  const manifestPath = resolve(io.cwd, config.pluginsPath);
+  for (const r of (await checkPlugins(config, manifestPath, log)).results) report(r);
+  const dataDir = resolve(io.cwd, config.dataDir);
+  report(checkDataDir(dataDir));
+  report(checkApiToken(config, dataDir));
+  report(await checkAgent(config, timeoutMs, opts.fetch));
+  if (url.dial === undefined) return;
+  const outcome = await probeConnector({
+    config,
+    timeoutMs,
+    log,
+    ...(opts.socketFactory ? { socketFactory: opts.socketFactory } : {}),
+  });
+  const { gatewayId, secret } = config.relay;
+  report(
+    dialCheck(outcome, {
+      dial: url.dial,
+      authenticated: !!(gatewayId && secret),
+      ...(gatewayId ? { gatewayId } : {}),
+      timeoutMs,
+      platforms: config.relay.identities.map((i) => i.platform),
+    }),
+  );
+}
+
+/** The closing line: counts, and a note when the configuration stopped the other checks. */
+function summary(results: readonly CheckResult[], configLoaded: boolean): string {
+  const failed = results.filter((r) => r.status === 'fail').length;
+  const warned = results.filter((r) => r.status === 'warn').length;
+  const skipped = configLoaded ? '' : ' (the other checks need a loadable configuration)';
+  if (failed === 0 && warned === 0) return `doctor: all ${results.length} checks passed`;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return `doctor: ${plural(failed, 'problem')}, ${plural(warned, 'warning')}${skipped}`;
+}
+
+/** Register `doctor` on `program`. */
+export function registerDoctor(program: Command, io: CliIo): Command {
+  return program
+    .command('doctor')
+    .description(
+      'check configuration, plugins, permissions, the agent and a real dial to the connector; one line per check',
+    )
+    .option('--env-file <path>', 'also read settings from this env file (e.g. .env.relay)')
+    .option('--timeout-ms <ms>', `budget of the connector dial (default ${DEFAULT_DOCTOR_TIMEOUT_MS})`)
+    .action(async (opts: DoctorOptions) => {
+      io.setExitCode(await runDoctor(opts, io));
+    });
+}

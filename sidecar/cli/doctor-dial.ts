@@ -1,0 +1,201 @@
+/**
+ * The connector check of `relay-sidecar doctor`: one real dial with the real relay client, stopped
+ * right after the handshake (or the first failure), and the verdict as a check line. The socket
+ * factory is wrapped to see what the client deliberately hides behind its reconnect loop: the
+ * close code of the first attempt (4401 = credentials refused) and why a dial never opened.
+ */
+import type { Config } from '../../core/config/schema.js';
+import { type Clock, systemClock } from '../../core/di/clock.js';
+import type { Logger } from '../../core/log/logger.js';
+import { Metrics } from '../../core/metrics/metrics.js';
+import { defaultSocketFactory, RelayClient, type SocketFactory } from '../../core/transport/relay-client.js';
+import { type CheckResult, displayUrl, fail, ok } from './doctor-checks.js';
+import { ExitCode } from './exit-codes.js';
+
+/** How one probe dial ended. */
+export type DialOutcome =
+  | { readonly kind: 'ready'; readonly ms: number; readonly platforms: readonly string[] }
+  | { readonly kind: 'unauthorized'; readonly reason: string }
+  | { readonly kind: 'http'; readonly status: number }
+  | { readonly kind: 'unreachable'; readonly errno: string }
+  | { readonly kind: 'closed'; readonly code: number; readonly reason: string }
+  | { readonly kind: 'timeout'; readonly opened: boolean };
+
+/** Inputs of {@link probeConnector}. */
+export interface DialProbeOptions {
+  /** Configuration with `relay.url` set (and the credentials, when any). */
+  readonly config: Config;
+  /** Budget of the whole dial, upgrade and descriptor included, ms. */
+  readonly timeoutMs: number;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  readonly socketFactory?: SocketFactory;
+}
+
+/** The client's own handshake timer runs this much later than ours, so ours names the phase. */
+const CLIENT_TIMER_SLACK_MS = 1_000;
+const CLOSE_UNAUTHORIZED = 4401;
+
+/** Dial once and stop: resolves with the outcome, never rejects (needs a valid `relay.url`). */
+export function probeConnector(opts: DialProbeOptions): Promise<DialOutcome> {
+  const started = Date.now();
+  const relay = { ...opts.config.relay, handshakeTimeoutMs: opts.timeoutMs + CLIENT_TIMER_SLACK_MS };
+  const config: Config = { ...opts.config, relay };
+  const base = opts.socketFactory ?? defaultSocketFactory;
+  return new Promise((resolve) => {
+    let opened = false;
+    let settled = false;
+    let lastError: (Error & { code?: string }) | undefined;
+    const finish = (outcome: DialOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      unsubscribe();
+      // Stop before answering: no redial, and the socket closes politely (bounded by the client).
+      void client.stop().then(() => resolve(outcome));
+    };
+    // Only the first socket matters: the client may redial after a failure before we stop it.
+    let sockets = 0;
+    const observed: SocketFactory = (url, options) => {
+      const ws = base(url, options);
+      if (++sockets > 1) return ws;
+      ws.on('open', () => {
+        opened = true;
+      });
+      ws.on('error', (err) => {
+        lastError = err as Error & { code?: string };
+      });
+      ws.on('close', (code, reason) => {
+        const text = reason.toString('utf8');
+        if (code === CLOSE_UNAUTHORIZED) finish({ kind: 'unauthorized', reason: text });
+        else if (opened) finish({ kind: 'closed', code, reason: text });
+        else finish(failedDial(lastError));
+      });
+      return ws;
+    };
+    const client = new RelayClient(config, opts.log, new Metrics(), opts.clock ?? systemClock, observed);
+    const unsubscribe = client.onState((state) => {
+      if (state !== 'ready') return;
+      finish({ kind: 'ready', ms: Date.now() - started, platforms: [...client.descriptors().keys()] });
+    });
+    // Not unref'ed: the caller awaits this answer, and it is cleared on every other outcome.
+    const timer = setTimeout(() => finish({ kind: 'timeout', opened }), opts.timeoutMs);
+    try {
+      client.start();
+    } catch {
+      // Only an unusable relay.url throws here; the URL check has already reported why.
+      finish({ kind: 'unreachable', errno: 'invalid URL' });
+    }
+  });
+}
+
+/** A dial that never opened: an HTTP answer other than 101, or a network error. */
+function failedDial(err: (Error & { code?: string }) | undefined): DialOutcome {
+  const status = /Unexpected server response: (\d{3})/.exec(err?.message ?? '')?.[1];
+  if (status) return { kind: 'http', status: Number(status) };
+  return { kind: 'unreachable', errno: err?.code ?? err?.name ?? 'connection failed' };
+}
+
+/** Facts the verdict names (never a secret). */
+export interface DialContext {
+  readonly dial: string;
+  readonly gatewayId?: string;
+  readonly authenticated: boolean;
+  readonly timeoutMs: number;
+  readonly platforms: readonly string[];
+}
+
+/** The check line for a probe outcome; 4401 (credentials) is told apart from unreachable. */
+export function dialCheck(o: DialOutcome, ctx: DialContext): CheckResult {
+  const name = 'connector';
+  const where = displayUrl(ctx.dial);
+  const enrol = 'run `relay-sidecar enroll` for fresh credentials';
+  switch (o.kind) {
+    case 'ready': {
+      const who = ctx.authenticated ? `as gateway ${ctx.gatewayId}` : 'unauthenticated';
+      const got = o.platforms.length > 0 ? `; descriptor for ${o.platforms.join(', ')}` : '';
+      return ok(name, `handshake with ${where} ${who} in ${o.ms} ms${got}`);
+    }
+    case 'unauthorized':
+      return unauthorized(o.reason, ctx, enrol);
+    case 'http':
+      return httpRefusal(o.status, where);
+    case 'unreachable':
+      return fail(
+        name,
+        `cannot reach ${where} (${o.errno})`,
+        'check GATEWAY_RELAY_URL, DNS, proxies and firewalls, and that the connector is running',
+        ExitCode.UNREACHABLE,
+      );
+    case 'closed':
+      return fail(
+        name,
+        `${where} closed the connection before the handshake (code ${o.code}${o.reason ? ` ${clip(o.reason)}` : ''})`,
+        `check that the connector fronts ${ctx.platforms.join(', ')} (GATEWAY_RELAY_PLATFORMS)`,
+        ExitCode.UNREACHABLE,
+      );
+    case 'timeout':
+      return o.opened
+        ? fail(
+            name,
+            `${where} accepted the dial but sent no descriptor within ${ctx.timeoutMs} ms`,
+            `check that the connector fronts ${ctx.platforms.join(', ')} (GATEWAY_RELAY_PLATFORMS), or raise --timeout-ms`,
+            ExitCode.UNREACHABLE,
+          )
+        : fail(
+            name,
+            `no answer from ${where} within ${ctx.timeoutMs} ms`,
+            'check the network path to the connector, or raise --timeout-ms on a slow link',
+            ExitCode.UNREACHABLE,
+          );
+  }
+}
+
+function unauthorized(reason: string, ctx: DialContext, enrol: string): CheckResult {
+  if (!ctx.authenticated || reason === 'missing') {
+    const fix = `the connector requires an upgrade token: ${enrol}, or set GATEWAY_RELAY_ID and GATEWAY_RELAY_SECRET`;
+    return fail('connector', 'refused the unauthenticated dial (4401 missing)', fix, ExitCode.AUTH);
+  }
+  if (reason === 'expired') {
+    const fix = "the token was just minted, so this machine's clock is off: enable NTP and retry";
+    return fail('connector', 'refused the upgrade token as expired (4401 expired)', fix, ExitCode.AUTH);
+  }
+  return fail(
+    'connector',
+    `refused the credentials of gateway ${ctx.gatewayId} (4401 ${clip(reason) || 'unauthorized'})`,
+    `GATEWAY_RELAY_SECRET does not match what the connector issued to this gateway id, or was revoked: ${enrol}`,
+    ExitCode.AUTH,
+  );
+}
+
+function httpRefusal(status: number, where: string): CheckResult {
+  const detail = `${where} answered the upgrade with HTTP ${status}`;
+  if (status >= 300 && status < 400) {
+    const fix =
+      'set GATEWAY_RELAY_URL to the final URL (redirects are not followed: the token must not travel)';
+    return fail('connector', detail, fix, ExitCode.CONFIG);
+  }
+  if (status === 401 || status === 403) {
+    return fail(
+      'connector',
+      detail,
+      'a proxy in front of the connector refuses the dial; check its access rules',
+      ExitCode.AUTH,
+    );
+  }
+  if (status === 400 || status === 404) {
+    const fix = 'set GATEWAY_RELAY_URL to the connector base URL (the dial appends /relay)';
+    return fail('connector', detail, fix, ExitCode.CONFIG);
+  }
+  return fail(
+    'connector',
+    detail,
+    'the connector or a proxy is failing; check its health and retry',
+    ExitCode.UNREACHABLE,
+  );
+}
+
+/** A connector-provided close reason, printable and short. */
+function clip(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 60);
+}

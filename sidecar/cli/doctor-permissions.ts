@@ -1,0 +1,105 @@
+/**
+ * The file-permission checks of `relay-sidecar doctor`: the data dir (exists or can be created,
+ * writable by us, not by group or others) and the generated api token file (mode 0600). Read-only:
+ * nothing is created or chmod-ed here; each problem comes with the command that fixes it.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Config } from '../../core/config/schema.js';
+import { API_TOKEN_FILE } from '../agent-api/api-token.js';
+import { type CheckResult, fail, ok, warn } from './doctor-checks.js';
+
+const CHECK_MODES = process.platform !== 'win32';
+const octal = (mode: number) => `0${(mode & 0o777).toString(8)}`;
+
+/**
+ * The data dir exists (or its nearest existing parent lets us create it), is a directory we can
+ * write, and is not writable by group or others (its inbox holds messages, its store plugin state).
+ * Readable by others is a warning: message content is visible to other local users.
+ */
+export function checkDataDir(dir: string): CheckResult {
+  const name = 'data dir';
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      return fail(name, `${dir} cannot be inspected (${errno(err)})`, `check the permissions of ${dir}`);
+    }
+    return checkCreatable(name, dir);
+  }
+  if (!st.isDirectory())
+    return fail(name, `${dir} is not a directory`, 'point SIDECAR_DATA_DIR at a directory');
+  if (!writable(dir)) {
+    return fail(
+      name,
+      `${dir} is not writable by this user`,
+      `chown it to the sidecar's user, or chmod u+rwx ${dir}`,
+    );
+  }
+  if (CHECK_MODES && (st.mode & 0o022) !== 0) {
+    const who = st.mode & 0o002 ? 'world' : 'group';
+    return fail(name, `${dir} is ${who}-writable (mode ${octal(st.mode)})`, `chmod 700 ${dir}`);
+  }
+  if (CHECK_MODES && (st.mode & 0o005) !== 0) {
+    const detail = `${dir} is readable by other users (mode ${octal(st.mode)}): they can read queued messages`;
+    return warn(name, detail, `chmod 700 ${dir}`);
+  }
+  return ok(name, `${dir} (mode ${octal(st.mode)})`);
+}
+
+/** A missing data dir: fine when its nearest existing ancestor is a writable directory. */
+function checkCreatable(name: string, dir: string): CheckResult {
+  let parent = dirname(dir);
+  for (;;) {
+    try {
+      if (!statSync(parent).isDirectory()) break;
+      if (!writable(parent)) break;
+      return ok(name, `${dir} does not exist yet; it is created (mode 0700) at start`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(parent) === parent) break;
+      parent = dirname(parent);
+    }
+  }
+  return fail(
+    name,
+    `${dir} does not exist and cannot be created under ${parent}`,
+    `create it: mkdir -m 700 -p ${dir}`,
+  );
+}
+
+/** The api token: configured, or its generated file (if present) is a regular file with mode 0600. */
+export function checkApiToken(config: Config, dataDir: string): CheckResult {
+  const name = 'api token';
+  if (config.api.token) return ok(name, 'set by SIDECAR_API_TOKEN');
+  const path = join(dataDir, API_TOKEN_FILE);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return ok(name, `${path} is generated (mode 0600) at first start`);
+    }
+    return fail(name, `${path} cannot be inspected (${errno(err)})`, `check the permissions of ${dataDir}`);
+  }
+  if (!st.isFile())
+    return fail(name, `${path} is not a regular file`, `remove it; the sidecar generates a new one`);
+  if (CHECK_MODES && (st.mode & 0o077) !== 0) {
+    const fix = `chmod 600 ${path}; if others may have read it, delete it to generate a new token`;
+    return fail(name, `${path} is accessible to other users (mode ${octal(st.mode)})`, fix);
+  }
+  return ok(name, `${path} (mode ${octal(st.mode)})`);
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function errno(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? 'error';
+}

@@ -1,0 +1,111 @@
+/**
+ * The checks of `relay-sidecar doctor` that run real machinery: the manifest and every enabled
+ * plugin loaded through the real plugin host (worker pool included), and a reachability probe of
+ * the agent in push mode. Each is bounded and leaves nothing behind.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../../core/config/schema.js';
+import { RelayError } from '../../core/errors.js';
+import type { Logger } from '../../core/log/logger.js';
+import { Metrics } from '../../core/metrics/metrics.js';
+import { readManifest } from '../../core/plugin-host/manifest.js';
+import { PluginHost } from '../../core/plugin-host/plugin-host.js';
+import type { FetchFn } from '../side-routes/http-client.js';
+import { type CheckResult, checkScopeReattacher, displayUrl, fail, ok, warn } from './doctor-checks.js';
+
+/** Longest wait for the agent's answer, ms (the doctor's `--timeout-ms` may lower it). */
+export const AGENT_PROBE_MAX_MS = 3_000;
+
+/** The manifest, plugin-load and scope-reattacher results (later ones absent when skipped). */
+export interface PluginChecks {
+  readonly results: readonly CheckResult[];
+}
+
+/**
+ * Validate the manifest, then load every enabled plugin in a real (one-thread) pool and close it.
+ * The pool's store lives in a throwaway directory, so the doctor never touches the real inbox or
+ * store (it may run beside a live sidecar) and leaves nothing behind.
+ */
+export async function checkPlugins(config: Config, manifestPath: string, log: Logger): Promise<PluginChecks> {
+  let entries: { name: string; enabled: boolean }[];
+  try {
+    entries = readManifest(manifestPath, config.pool.taskTimeoutMs).plugins;
+  } catch (err) {
+    const fix = `correct ${manifestPath} (or point SIDECAR_PLUGINS at the right file); see docs/plugins.md`;
+    return { results: [fail('manifest', codeAndMessage(err), fix)] };
+  }
+  const enabled = entries.filter((e) => e.enabled).map((e) => e.name);
+  const manifest = ok('manifest', `${manifestPath}: ${entries.length} plugins, ${enabled.length} enabled`);
+  const scope = checkScopeReattacher(entries, manifestPath);
+  const scratch = mkdtempSync(join(tmpdir(), 'relay-doctor-'));
+  try {
+    const probeConfig: Config = {
+      ...config,
+      dataDir: scratch,
+      pool: { ...config.pool, minThreads: 1, maxThreads: 1 },
+    };
+    const host = await PluginHost.load({ manifestPath, config: probeConfig, log, metrics: new Metrics() });
+    await host.close();
+    const detail = enabled.length === 0 ? 'no plugin enabled' : `${enabled.join(', ')} loaded in a worker`;
+    return { results: [manifest, ok('plugins', detail), scope] };
+  } catch (err) {
+    const fix =
+      "check the named plugin's module path, its definePlugin name and its options (docs/plugins.md)";
+    return { results: [manifest, fail('plugins', codeAndMessage(err), fix), scope] };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Push mode: the agent URL answers at all (any HTTP status counts: HEAD may be unsupported).
+ * Only a warning when it does not: deliveries wait in the inbox and are retried.
+ */
+export async function checkAgent(
+  config: Config,
+  timeoutMs: number,
+  fetchFn: FetchFn = fetch,
+): Promise<CheckResult> {
+  const name = 'agent';
+  const { mode, url } = config.agent;
+  if (mode === 'pull' || !url) {
+    return ok(name, `pull mode: the agent reads GET /v1/events from the local API at ${config.api.listen}`);
+  }
+  const shown = displayUrl(url);
+  const ms = Math.min(timeoutMs, AGENT_PROBE_MAX_MS);
+  try {
+    // No redirects followed: a 3xx already proves something answers there.
+    const res = await fetchFn(url, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(ms) });
+    await res.body?.cancel();
+    return ok(name, `push to ${shown}: answered HTTP ${res.status}`);
+  } catch (err) {
+    const why = isTimeout(err) ? `no answer within ${ms} ms` : `not reachable (${causeCode(err)})`;
+    const fix =
+      'start the agent or correct AGENT_URL; until then deliveries wait in the inbox and are retried';
+    return warn(name, `push to ${shown}: ${why}`, fix);
+  }
+}
+
+/** `CODE: message` on one line, for a RelayError; the first line of anything else. */
+export function codeAndMessage(err: unknown): string {
+  const text = (err instanceof Error ? err.message : String(err))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  // Multi-problem messages ("invalid configuration:\n  a\n  b") become "…: a; b".
+  const line = text.length > 1 ? `${text[0]} ${text.slice(1).join('; ')}` : (text[0] ?? 'unknown error');
+  return err instanceof RelayError ? `${err.code}: ${line}` : line;
+}
+
+function isTimeout(err: unknown): boolean {
+  const name = (err as Error)?.name;
+  return name === 'TimeoutError' || name === 'AbortError';
+}
+
+/** The errno of a failed fetch (undici puts it on `cause`), else the cause's message, else the name. */
+function causeCode(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message?.slice(0, 80) ?? (err as Error)?.name ?? 'error';
+}

@@ -1,0 +1,153 @@
+/**
+ * `relay-sidecar run`: start the sidecar from env / config file / plugins.json, print a start-up
+ * summary, and run until SIGTERM/SIGINT (graceful drain; a second signal forces exit) or until
+ * the connector revokes the credentials (exit 3).
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../../core/config/load.js';
+import type { Config } from '../../core/config/schema.js';
+import { createLogger, type Logger } from '../../core/log/logger.js';
+import { dialUrl } from '../../core/transport/dial-url.js';
+import type { ListenAddress } from '../agent-api/listen-address.js';
+import { Sidecar } from '../app.js';
+import type { CliIo } from './cli-io.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+
+/** Options of `run`. */
+export interface RunOptions {
+  /** Config file (overrides SIDECAR_CONFIG). */
+  config?: string;
+  /** Plugin manifest (overrides SIDECAR_PLUGINS). */
+  plugins?: string;
+}
+
+/** Process hooks `run` needs; tests pass their own. */
+export interface RunHooks {
+  /** Subscribe to termination signals; returns an unsubscribe function. */
+  onSignal(listener: (signal: string) => void): () => void;
+  /** Leave now with `code` (second signal, shutdown budget exceeded). */
+  forceExit(code: number): void;
+  /** The logger to use; default a pino root logger from the config. */
+  logger?: (config: Config) => Logger;
+}
+
+/** The real process signals. */
+export function processHooks(): RunHooks {
+  return {
+    onSignal(listener) {
+      const handler = (signal: NodeJS.Signals) => listener(signal);
+      process.on('SIGTERM', handler);
+      process.on('SIGINT', handler);
+      return () => {
+        process.off('SIGTERM', handler);
+        process.off('SIGINT', handler);
+      };
+    },
+    forceExit: (code) => process.exit(code),
+  };
+}
+
+/** The connector URL for display: normalised, without user info or query. */
+export function displayUrl(url: string): string {
+  const u = new URL(dialUrl(url));
+  return `${u.protocol}//${u.host}${u.pathname}`;
+}
+
+/** The start-up summary: what an operator checks first. Never a secret. */
+export function startupSummary(sc: Sidecar): string {
+  const c = sc.config;
+  const address = sc.api.address();
+  const plugins = sc.plugins.plugins.map((p) => `${p.name}${p.enabled ? '' : ' (disabled)'}`).join(', ');
+  const lines = [
+    'relay-sidecar started',
+    `  gateway id   ${c.relay.gatewayId ?? '(none: unauthenticated dial, dev only)'}`,
+    `  identities   ${c.relay.identities.map((i) => `${i.platform}${i.botId ? `/${i.botId}` : ''}`).join(', ')}`,
+    `  connector    ${c.relay.url ? displayUrl(c.relay.url) : '(none)'}`,
+    `  plugins      ${plugins || '(none)'}`,
+    `  agent        ${c.agent.mode}${c.agent.mode === 'push' ? ` → ${c.agent.url}` : ' (GET /v1/events)'}`,
+    `  api          ${address ? formatAddress(address) : '(not listening)'}`,
+    `  data dir     ${c.dataDir}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** `http://host:port` or `unix:/path`. */
+export function formatAddress(a: ListenAddress): string {
+  return a.kind === 'unix'
+    ? `unix:${a.path}`
+    : `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+}
+
+/** Run until stopped; resolves with the exit code. Never throws. */
+export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = processHooks()): Promise<number> {
+  let config: Config;
+  try {
+    const env = { ...io.env, ...(opts.plugins ? { SIDECAR_PLUGINS: opts.plugins } : {}) };
+    config = loadConfig({ env, file: opts.config });
+  } catch (err) {
+    io.stderr(`run: ${(err as Error).message}\n`);
+    return exitCodeFor(err);
+  }
+  if (!config.relay.url) {
+    io.stderr(
+      'run: GATEWAY_RELAY_URL is required (the connector base URL, e.g. https://relay.example.com)\n',
+    );
+    return ExitCode.CONFIG;
+  }
+  const log = hooks.logger?.(config) ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
+  let sidecar: Sidecar;
+  try {
+    sidecar = await Sidecar.start(config, { log });
+  } catch (err) {
+    io.stderr(`run: ${(err as Error).message}\n`);
+    return exitCodeFor(err);
+  }
+  io.stderr(startupSummary(sidecar));
+  return new Promise<number>((resolveExit) => {
+    let signals = 0;
+    const finish = (code: number) => {
+      offSignal();
+      offState();
+      log.flush?.();
+      resolveExit(code);
+    };
+    const offSignal = hooks.onSignal((signal) => {
+      signals += 1;
+      if (signals > 1) {
+        io.stderr(`run: second ${signal}: exiting now\n`);
+        hooks.forceExit(130);
+        return;
+      }
+      io.stderr(`run: ${signal}: draining (budget ${config.shutdown.budgetMs} ms; send again to force)\n`);
+      const force = setTimeout(() => {
+        io.stderr('run: shutdown budget exceeded: exiting now\n');
+        hooks.forceExit(ExitCode.FAILURE);
+      }, config.shutdown.budgetMs + 1_000);
+      force.unref();
+      void sidecar.stop().then(() => {
+        clearTimeout(force);
+        finish(ExitCode.OK);
+      });
+    });
+    const offState = sidecar.client.onState((state) => {
+      if (state !== 'revoked' || config.relay.stayUpWhenRevoked) return;
+      io.stderr(
+        'run: the connector revoked this gateway (4401 twice). Re-enrol with `relay-sidecar enroll` ' +
+          'or ask the connector operator; set relay.stayUpWhenRevoked to keep the API up for inspection.\n',
+      );
+      void sidecar.stop().then(() => finish(ExitCode.REVOKED));
+    });
+  });
+}
+
+/** Register `run` on the program. */
+export function registerRun(program: Command, io: CliIo): void {
+  program
+    .command('run')
+    .description('start the sidecar (config from env, --config file and plugins.json)')
+    .option('-c, --config <file>', 'config file (YAML or JSON); default $SIDECAR_CONFIG')
+    .option('-p, --plugins <file>', 'plugin manifest; default $SIDECAR_PLUGINS or ./plugins.json')
+    .action(async (opts: RunOptions) => {
+      io.setExitCode(await runRun(opts, io));
+    });
+}

@@ -1,0 +1,90 @@
+/**
+ * The frames the demo's connector injects: a Discord message, a Discord slash command and a
+ * button press (interactions as the connector forwards them), a Twilio SMS webhook, an interrupt.
+ */
+
+const GUILD = '613425648685547541';
+const CHANNEL = '1100000000000000001';
+const USER = { id: '80351110224678912', username: 'nelly', global_name: 'Nelly' };
+
+/** Base64 of a JSON value or a string. */
+function b64(body: unknown): string {
+  return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)).toString('base64');
+}
+
+/** A passthrough forward as the connector sends it (already verified and ACKed at its edge). */
+function forward(platform: string, contentType: string, body: unknown): Record<string, unknown> {
+  return {
+    platform,
+    botId: platform === 'discord' ? '987654321098765432' : 'AC0000000000000000000000000000abcd',
+    method: 'POST',
+    path: `/${platform}/webhook`,
+    headers: [['content-type', contentType]],
+    bodyB64: b64(body),
+  };
+}
+
+/** A normalised Discord channel message (`inbound`). */
+export function discordMessage(text: string, messageId: string): Record<string, unknown> {
+  return {
+    type: 'inbound',
+    event: {
+      text,
+      message_id: messageId,
+      source: {
+        platform: 'discord',
+        chat_id: CHANNEL,
+        chat_type: 'group',
+        user_id: USER.id,
+        user_name: USER.global_name,
+        scope_id: GUILD,
+        message_id: messageId,
+      },
+    },
+  };
+}
+
+/** `/model gpt-x` as a Discord APPLICATION_COMMAND interaction (token already stripped). */
+export function slashCommand(): Record<string, unknown> {
+  return forward('discord', 'application/json', {
+    id: '1300000000000000001',
+    type: 2,
+    data: { name: 'model', type: 1, options: [{ name: 'name', type: 3, value: 'gpt-x' }] },
+    guild_id: GUILD,
+    channel_id: CHANNEL,
+    member: { user: USER, nick: 'Nel' },
+  });
+}
+
+/** A button press answering prompt `promptId` with `optionId` (MESSAGE_COMPONENT). */
+export function buttonPress(promptId: string, optionId: string, promptMessageId: string): Record<string, unknown> {
+  return forward('discord', 'application/json', {
+    id: '1300000000000000004',
+    type: 3,
+    data: { custom_id: `hp1:${promptId}:${optionId}`, component_type: 2 },
+    message: { id: promptMessageId, channel_id: CHANNEL },
+    guild_id: GUILD,
+    channel_id: CHANNEL,
+    member: { user: USER, nick: null },
+  });
+}
+
+/** An SMS as Twilio posts it (form-encoded). */
+export function twilioSms(text: string): Record<string, unknown> {
+  const form = new URLSearchParams({
+    MessageSid: 'SM0123456789abcdef0123456789abcdef',
+    AccountSid: 'AC0000000000000000000000000000abcd',
+    From: '+14155551234',
+    To: '+14155550100',
+    Body: text,
+    NumMedia: '0',
+  });
+  return forward('twilio', 'application/x-www-form-urlencoded', form.toString());
+}
+
+/** The session key of the demo's Discord channel user. */
+export const DISCORD_SESSION = `agent:main:discord:group:${CHANNEL}:${USER.id}`;
+/** The demo's Discord channel id. */
+export const DISCORD_CHANNEL = CHANNEL;
+/** The demo's guild id (what scope re-attach must add to outbound metadata). */
+export const DISCORD_GUILD = GUILD;

@@ -1,0 +1,334 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { type DoctorOptions, runDoctor } from '../../../sidecar/cli/doctor-command.js';
+import { dialCheck } from '../../../sidecar/cli/doctor-dial.js';
+import { ExitCode } from '../../../sidecar/cli/exit-codes.js';
+import { DevConnector } from '../../../sidecar/dev-connector/index.js';
+import { repoRoot } from '../../helpers/repo-root.js';
+import { closedPort } from '../side-routes/loopback.js';
+import { type TestIo, testIo } from './cli-harness.js';
+
+const CLI = join(repoRoot(), 'dist', 'sidecar', 'cli', 'main.js');
+const SECRET = 'doctor-secret-5d41402abc4b2a76';
+const ALL_PLUGINS = ['scope-reattacher', 'follow-up', 'discord-interaction', 'twilio'];
+
+/** A manifest in `dir` naming the built plugins by absolute path. */
+function manifest(dir: string, plugins: { name: string; enabled?: boolean; module?: string }[]): string {
+  const path = join(dir, 'plugins.json');
+  const entries = plugins.map((p) => ({
+    name: p.name,
+    module: p.module ?? join(repoRoot(), 'dist', 'plugins', p.name, 'index.js'),
+    enabled: p.enabled ?? true,
+  }));
+  writeFileSync(path, JSON.stringify({ apiVersion: 1, plugins: entries }));
+  return path;
+}
+
+async function devConnector(t: ExecutionContext, secrets: string[] = [SECRET]): Promise<DevConnector> {
+  const dc = await DevConnector.start({ secrets });
+  t.teardown(() => dc.close());
+  return dc;
+}
+
+/** A test io whose env points at `url`, a data dir in its temp cwd and a scope-reattacher manifest. */
+function doctorIo(t: ExecutionContext, env: Record<string, string | undefined>): TestIo {
+  const io = testIo(t);
+  const base: Record<string, string> = {
+    SIDECAR_DATA_DIR: join(io.cwd, 'data'),
+    SIDECAR_PLUGINS: manifest(io.cwd, [{ name: 'scope-reattacher' }]),
+    GATEWAY_RELAY_ID: 'gw-doc',
+    GATEWAY_RELAY_SECRET: SECRET,
+  };
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete base[k];
+    else base[k] = v;
+  }
+  Object.assign(io.env, base);
+  return io;
+}
+
+/** The printed check lines by name: mark and text. */
+function checks(out: string): Map<string, { mark: string; line: string }> {
+  const map = new Map<string, { mark: string; line: string }>();
+  for (const line of out.split('\n')) {
+    const m = /^([✓✗!]) (.+?) — /.exec(line);
+    if (m) map.set(m[2]!, { mark: m[1]!, line });
+  }
+  return map;
+}
+
+async function doctor(t: ExecutionContext, io: TestIo, opts: DoctorOptions = {}) {
+  const code = await runDoctor({ timeoutMs: 3_000, ...opts }, io);
+  const found = checks(io.out);
+  t.false(io.out.includes(SECRET), 'the secret is never printed');
+  return { code, found, mark: (name: string) => found.get(name)?.mark };
+}
+
+test('all good: every check passes with the real dev connector, the dial stops after the handshake', async (t) => {
+  const dc = await devConnector(t);
+  const io = doctorIo(t, {
+    GATEWAY_RELAY_URL: dc.url,
+    SIDECAR_PLUGINS: manifest(
+      testIo(t).cwd,
+      ALL_PLUGINS.map((name) => ({ name })),
+    ),
+  });
+  const r = await doctor(t, io);
+  t.is(r.code, ExitCode.OK, io.out);
+  for (const name of ['config', 'connector url', 'credentials', 'manifest', 'plugins', 'scope-reattacher']) {
+    t.is(r.mark(name), '✓', name);
+  }
+  for (const name of ['data dir', 'api token', 'agent', 'connector']) t.is(r.mark(name), '✓', name);
+  t.regex(r.found.get('plugins')!.line, /twilio/);
+  t.regex(io.out, /doctor: all \d+ checks passed/);
+  t.like(dc.upgrades[0], { authorized: true, gatewayId: 'gw-doc' });
+  t.true(dc.frames.some((f) => f.dir === 'in' && f.frame.type === 'hello'));
+  await waitUntil(() => dc.connectionCount() === 0);
+  t.false(
+    dc.frames.some((f) => f.dir === 'in' && f.frame.type !== 'hello'),
+    'nothing but hellos is sent',
+  );
+});
+
+test('a wrong secret is ✗ connector with a fix and exit 4 (AUTH), distinct from unreachable', async (t) => {
+  const dc = await devConnector(t, ['the-connector-knows-another-secret']);
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
+  const r = await doctor(t, io);
+  t.is(r.code, ExitCode.AUTH);
+  const line = r.found.get('connector')!.line;
+  t.is(r.mark('connector'), '✗');
+  t.regex(line, /4401 invalid.*Fix: /);
+  t.is(dc.totalConnections(), 0);
+  t.is(dc.upgrades.length, 1, 'one dial, no retry loop');
+});
+
+test('an unreachable connector is ✗ connector with exit 5 (UNREACHABLE)', async (t) => {
+  const port = await closedPort();
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: `http://127.0.0.1:${port}` });
+  const r = await doctor(t, io);
+  t.is(r.code, ExitCode.UNREACHABLE);
+  t.is(r.mark('connector'), '✗');
+  t.regex(r.found.get('connector')!.line, /ECONNREFUSED.*Fix: /);
+});
+
+test('no credentials: a warning (dev only), the open connector still passes; a locked one says 4401 missing', async (t) => {
+  const open = await devConnector(t, []);
+  const io = doctorIo(t, {
+    GATEWAY_RELAY_URL: open.url,
+    GATEWAY_RELAY_ID: undefined,
+    GATEWAY_RELAY_SECRET: undefined,
+  });
+  const r = await doctor(t, io);
+  t.is(r.code, ExitCode.OK, io.out);
+  t.is(r.mark('credentials'), '!');
+  t.regex(r.found.get('credentials')!.line, /unauthenticated.*Fix: /);
+  t.is(r.mark('connector'), '✓');
+
+  const locked = await devConnector(t);
+  const io2 = doctorIo(t, {
+    GATEWAY_RELAY_URL: locked.url,
+    GATEWAY_RELAY_ID: undefined,
+    GATEWAY_RELAY_SECRET: undefined,
+  });
+  const r2 = await doctor(t, io2);
+  t.is(r2.code, ExitCode.AUTH);
+  t.regex(r2.found.get('connector')!.line, /4401 missing/);
+});
+
+test('half the credentials is a config failure', async (t) => {
+  const dc = await devConnector(t, []);
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url, GATEWAY_RELAY_SECRET: undefined });
+  const r = await doctor(t, io);
+  t.is(r.mark('credentials'), '✗');
+  t.is(r.code, ExitCode.CONFIG);
+});
+
+test('a connector that never sends a descriptor fails within --timeout-ms', async (t) => {
+  const dc = await DevConnector.start({ secrets: [SECRET], descriptorFor: () => null });
+  t.teardown(() => dc.close());
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
+  const r = await doctor(t, io, { timeoutMs: 1_500 });
+  t.is(r.code, ExitCode.UNREACHABLE);
+  t.regex(r.found.get('connector')!.line, /no descriptor within 1500 ms/);
+});
+
+test('a bad manifest is ✗ manifest (exit 2); a plugin that does not load is ✗ plugins', async (t) => {
+  const dc = await devConnector(t);
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
+  writeFileSync(
+    io.env.SIDECAR_PLUGINS!,
+    JSON.stringify({ apiVersion: 1, plugins: [{ name: 'x', modul: 'y' }] }),
+  );
+  const r = await doctor(t, io);
+  t.is(r.code, ExitCode.CONFIG);
+  t.is(r.mark('manifest'), '✗');
+  t.regex(r.found.get('manifest')!.line, /CORE_ERR_PLUGIN_MANIFEST_INVALID/);
+  t.false(r.found.has('plugins'));
+  t.is(r.mark('connector'), '✓', 'the other checks still run');
+
+  const io2 = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
+  manifest(io2.cwd, [{ name: 'scope-reattacher' }, { name: 'ghost', module: join(io2.cwd, 'nope.js') }]);
+  const r2 = await doctor(t, io2);
+  t.is(r2.code, ExitCode.CONFIG);
+  t.regex(r2.found.get('plugins')!.line, /CORE_ERR_PLUGIN_LOAD_FAILED.*ghost/);
+});
+
+test('scope-reattacher disabled or absent is a warning, not a failure', async (t) => {
+  const dc = await devConnector(t);
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
+  manifest(io.cwd, [{ name: 'scope-reattacher', enabled: false }, { name: 'follow-up' }]);
+  const r = await doctor(t, io);
+  t.is(r.code, ExitCode.OK, io.out);
+  t.is(r.mark('scope-reattacher'), '!');
+  t.regex(r.found.get('scope-reattacher')!.line, /disabled: .*declines egress.*Fix: /);
+  t.regex(io.out, /doctor: 0 problems, 1 warning/);
+
+  const io2 = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
+  manifest(io2.cwd, [{ name: 'twilio' }]);
+  t.is((await doctor(t, io2)).mark('scope-reattacher'), '!');
+});
+
+test('loose data dir and api token permissions are ✗ with chmod fixes; other-readable is a warning', async (t) => {
+  const dc = await devConnector(t);
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
+  const dataDir = io.env.SIDECAR_DATA_DIR!;
+  mkdirSync(dataDir);
+  chmodSync(dataDir, 0o777);
+  writeFileSync(join(dataDir, 'api-token'), 'x'.repeat(32), { mode: 0o644 });
+  chmodSync(join(dataDir, 'api-token'), 0o644);
+  const r = await doctor(t, io);
+  t.is(r.code, ExitCode.CONFIG);
+  t.regex(r.found.get('data dir')!.line, /^✗ .*world-writable \(mode 0777\).*Fix: chmod 700 /);
+  t.regex(r.found.get('api token')!.line, /^✗ .*mode 0644.*Fix: chmod 600 /);
+
+  chmodSync(dataDir, 0o755);
+  chmodSync(join(dataDir, 'api-token'), 0o600);
+  const io2 = doctorIo(t, { GATEWAY_RELAY_URL: dc.url, SIDECAR_DATA_DIR: dataDir });
+  const r2 = await doctor(t, io2);
+  t.is(r2.code, ExitCode.OK, io2.out);
+  t.is(r2.mark('data dir'), '!');
+  t.is(r2.mark('api token'), '✓');
+});
+
+test('an invalid configuration is ✗ config with its code, exit 2, and the other checks are skipped', async (t) => {
+  const io = doctorIo(t, { AGENT_MODE: 'sideways' });
+  const r = await doctor(t, io);
+  t.is(r.code, ExitCode.CONFIG);
+  t.regex(r.found.get('config')!.line, /^✗ config — CORE_ERR_CONFIG_INVALID: .*AGENT_MODE.*Fix: /);
+  t.is(r.found.size, 1);
+  t.regex(io.out, /need a loadable configuration/);
+});
+
+test('a missing or invalid GATEWAY_RELAY_URL is ✗ connector url and no dial is tried', async (t) => {
+  const io = doctorIo(t, {});
+  const r = await doctor(t, io);
+  t.is(r.code, ExitCode.CONFIG);
+  t.is(r.mark('connector url'), '✗');
+  t.false(r.found.has('connector'));
+  const io2 = doctorIo(t, { GATEWAY_RELAY_URL: 'ftp://user:pw-in-url@host' });
+  const r2 = await doctor(t, io2);
+  t.is(r2.mark('connector url'), '✗');
+  t.false(io2.out.includes('pw-in-url'));
+});
+
+test('push mode: a reachable agent passes, an unreachable one is only a warning', async (t) => {
+  const dc = await devConnector(t);
+  const agent = createServer((_req, res) => res.writeHead(405).end());
+  await new Promise<void>((resolve) => agent.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => agent.close(() => resolve())));
+  const port = (agent.address() as { port: number }).port;
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url, AGENT_URL: `http://127.0.0.1:${port}/hook` });
+  const r = await doctor(t, io);
+  t.regex(
+    r.found.get('agent')!.line,
+    /^✓ agent — push to http:\/\/127\.0\.0\.1:\d+\/hook: answered HTTP 405$/,
+  );
+
+  const io2 = doctorIo(t, {
+    GATEWAY_RELAY_URL: dc.url,
+    AGENT_URL: `http://127.0.0.1:${await closedPort()}/hook`,
+  });
+  const r2 = await doctor(t, io2);
+  t.is(r2.code, ExitCode.OK, io2.out);
+  t.is(r2.mark('agent'), '!');
+});
+
+test('--env-file supplies the credentials; --timeout-ms is validated', async (t) => {
+  const dc = await devConnector(t);
+  const io = doctorIo(t, {
+    GATEWAY_RELAY_URL: dc.url,
+    GATEWAY_RELAY_ID: undefined,
+    GATEWAY_RELAY_SECRET: undefined,
+  });
+  writeFileSync(join(io.cwd, '.env.relay'), `GATEWAY_RELAY_ID=gw-file\nGATEWAY_RELAY_SECRET=${SECRET}\n`);
+  const r = await doctor(t, io, { envFile: '.env.relay' });
+  t.is(r.code, ExitCode.OK, io.out);
+  t.like(dc.upgrades[0], { authorized: true, gatewayId: 'gw-file' });
+  const bad = doctorIo(t, {});
+  t.is(await runDoctor({ timeoutMs: 'soon' }, bad), ExitCode.CONFIG);
+  t.regex(bad.err, /--timeout-ms/);
+});
+
+test('dialCheck maps HTTP answers: redirects and wrong paths are config, 401 auth, 503 unreachable', (t) => {
+  const ctx = {
+    dial: 'wss://c.example/relay',
+    authenticated: true,
+    gatewayId: 'g',
+    timeoutMs: 1,
+    platforms: ['relay'],
+  };
+  t.is(dialCheck({ kind: 'http', status: 301 }, ctx).exitCode, ExitCode.CONFIG);
+  t.is(dialCheck({ kind: 'http', status: 404 }, ctx).exitCode, ExitCode.CONFIG);
+  t.is(dialCheck({ kind: 'http', status: 401 }, ctx).exitCode, ExitCode.AUTH);
+  t.is(dialCheck({ kind: 'http', status: 503 }, ctx).exitCode, ExitCode.UNREACHABLE);
+  t.is(dialCheck({ kind: 'unauthorized', reason: 'expired' }, ctx).exitCode, ExitCode.AUTH);
+  t.is(dialCheck({ kind: 'closed', code: 1008, reason: 'x' }, ctx).status, 'fail');
+});
+
+test('the built CLI runs doctor as a child process: exit 0 against a good connector, 4 with a wrong secret', async (t) => {
+  const dc = await devConnector(t);
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
+  const good = await runChild(['doctor', '--timeout-ms', '5000'], io);
+  t.is(good.code, ExitCode.OK, good.out + good.err);
+  t.regex(good.out, /^✓ connector — handshake with ws:\/\/127\.0\.0\.1:\d+\/relay as gateway gw-doc/m);
+  const bad = await runChild(['doctor'], {
+    ...io,
+    env: { ...io.env, GATEWAY_RELAY_SECRET: 'wrong-secret-000' },
+  });
+  t.is(bad.code, ExitCode.AUTH);
+  t.regex(bad.out, /^✗ connector — .*Fix: /m);
+  t.false(good.out.includes(SECRET) || bad.out.includes('wrong-secret-000'));
+});
+
+/** Run the built CLI with exactly `io.env` (plus PATH) in `io.cwd`. */
+function runChild(args: string[], io: { env: NodeJS.ProcessEnv; cwd: string }) {
+  return new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
+    const env = { PATH: process.env.PATH ?? '', ...io.env };
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: io.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
