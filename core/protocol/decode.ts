@@ -1,0 +1,127 @@
+/**
+ * Decode one NDJSON line from the connector into a typed frame. Parse once, at the edge, with the
+ * one schema of the frame's type; the result is a value and decoding never throws, whatever the
+ * line holds (relay contract section 2: nothing on the socket may end the read loop).
+ */
+import type { z } from 'zod';
+import type { ErrorCode } from '../errors.js';
+import { INCOMING_SCHEMAS, type IncomingFrame, OUTGOING_TYPES } from './frames.js';
+
+/** Longest text of a line that may reach a log field (reasons, type names). */
+export const MAX_REASON_CHARS = 200;
+const MAX_TYPE_CHARS = 64;
+const MAX_BUFFER_ID_CHARS = 256;
+
+/** Why a well-formed object was ignored rather than reported as malformed. */
+export type IgnoredReason = 'missing_type' | 'unknown_type' | 'echoed_type';
+
+/** A line that did not become a frame. */
+export interface DecodeFailure {
+  readonly ok: false;
+  /** Stable code: NOT_JSON / NOT_OBJECT / SCHEMA (malformed) or UNKNOWN_TYPE (ignored). */
+  readonly code: Extract<
+    ErrorCode,
+    | 'CORE_ERR_FRAME_NOT_JSON'
+    | 'CORE_ERR_FRAME_NOT_OBJECT'
+    | 'CORE_ERR_FRAME_SCHEMA'
+    | 'CORE_ERR_FRAME_UNKNOWN_TYPE'
+  >;
+  /** Safe to log: at most {@link MAX_REASON_CHARS} characters, never the raw line. */
+  readonly reason: string;
+  /** Set for `CORE_ERR_FRAME_UNKNOWN_TYPE`: the metric label of the ignored frame. */
+  readonly ignored?: IgnoredReason;
+  /** The frame's `type` when it had a string one (truncated). */
+  readonly type?: string;
+  /** A schema-failed frame's string `bufferId`, so the caller can ack and dead-letter it. */
+  readonly bufferId?: string;
+}
+
+/** The outcome of {@link decodeFrame}. */
+export type DecodeResult = { readonly ok: true; readonly frame: IncomingFrame } | DecodeFailure;
+
+/** Decode one line. Never throws. */
+export function decodeFrame(line: string): DecodeResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    return { ok: false, code: 'CORE_ERR_FRAME_NOT_JSON', reason: clip(parseErrorReason(err)) };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+    return { ok: false, code: 'CORE_ERR_FRAME_NOT_OBJECT', reason: `expected an object, got ${kind}` };
+  }
+  const obj = value as Record<string, unknown>;
+  if (typeof obj.type !== 'string') {
+    return ignored('missing_type', 'frame has no string type');
+  }
+  const type = obj.type.slice(0, MAX_TYPE_CHARS);
+  if (OUTGOING_TYPES.has(obj.type)) {
+    return ignored('echoed_type', 'frame echoes a sidecar-to-connector type', type);
+  }
+  const schema = INCOMING_SCHEMAS.get(obj.type);
+  if (!schema) return ignored('unknown_type', 'frame type is not part of the contract', type);
+  const parsed = safeParse(schema, obj);
+  if (parsed.success) return { ok: true, frame: parsed.data as IncomingFrame };
+  const bufferId = bufferIdOf(obj);
+  return {
+    ok: false,
+    code: 'CORE_ERR_FRAME_SCHEMA',
+    reason: clip(parsed.reason),
+    type,
+    ...(bufferId === undefined ? {} : { bufferId }),
+  };
+}
+
+/** Run a schema; a throwing transform counts as a schema failure, never an exception. */
+function safeParse(
+  schema: z.ZodType,
+  obj: unknown,
+):
+  | { success: true; data: unknown }
+  | {
+      success: false;
+      reason: string;
+    } {
+  try {
+    const r = schema.safeParse(obj);
+    return r.success ? { success: true, data: r.data } : { success: false, reason: issues(r.error) };
+  } catch (err) {
+    return { success: false, reason: `schema threw: ${(err as Error)?.message ?? String(err)}` };
+  }
+}
+
+/** `path: message` of each issue; zod messages name expectations, not received content. */
+function issues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(frame)'}: ${i.message}`)
+    .join('; ');
+}
+
+function ignored(reason: IgnoredReason, text: string, type?: string): DecodeFailure {
+  return {
+    ok: false,
+    code: 'CORE_ERR_FRAME_UNKNOWN_TYPE',
+    reason: text,
+    ignored: reason,
+    ...(type === undefined ? {} : { type }),
+  };
+}
+
+function bufferIdOf(obj: Record<string, unknown>): string | undefined {
+  const id = obj.bufferId;
+  return typeof id === 'string' && id !== '' && id.length <= MAX_BUFFER_ID_CHARS ? id : undefined;
+}
+
+/**
+ * V8 quotes a snippet of the input in JSON.parse errors (`Unexpected token 'o', "not json" is
+ * not valid JSON`). The snippet may be a user's message text, so it is cut out; the position stays.
+ */
+function parseErrorReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/,?\s*(?:\.\.\.)?".*"(?:\.\.\.)?\s*is not valid JSON/s, ' (not valid JSON)');
+}
+
+function clip(text: string): string {
+  return text.length <= MAX_REASON_CHARS ? text : `${text.slice(0, MAX_REASON_CHARS - 1)}…`;
+}

@@ -1,0 +1,176 @@
+/**
+ * The outbound correlator: matches `outbound_result` frames to waiting callers by `requestId`
+ * and synthesises every result the contract defines when no answer can come (section 4). Each
+ * waiter is resolved exactly once and removed with its timer, so nothing leaks: `pendingCount()`
+ * is what the leak tests count.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../di/clock.js';
+import type { Logger } from '../log/logger.js';
+import { reportError } from '../log/report.js';
+import type { Metrics } from '../metrics/metrics.js';
+import {
+  isEgressDeclined,
+  type OutboundResult,
+  OutboundResultSchema,
+  SYNTHESISED,
+} from '../protocol/actions.js';
+
+/** The `outcome` label of `relay_outbound_results_total`. */
+export type OutboundOutcome =
+  | 'success'
+  | 'failure'
+  | 'egress_declined'
+  | 'malformed'
+  | 'timed_out'
+  | 'connection_lost'
+  | 'closed'
+  | 'not_connected'
+  | 'send_failed';
+
+/** Correlator bounds. */
+export interface CorrelatorOptions {
+  /** No result within this ⇒ `timedOut` (ambiguous), ms. */
+  readonly timeoutMs: number;
+  /** Most waiters at once. */
+  readonly maxPending: number;
+}
+
+interface Waiter {
+  readonly op: string;
+  readonly startedAt: number;
+  readonly timer: NodeJS.Timeout;
+  readonly resolve: (result: OutboundResult) => void;
+}
+
+/** A fresh `requestId`: 32 lowercase hex, a uuid4 without dashes. */
+export function newRequestId(): string {
+  return randomUUID().replaceAll('-', '');
+}
+
+/** Waiters for outbound results, keyed by requestId. */
+export class Correlator {
+  private readonly waiters = new Map<string, Waiter>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly options: CorrelatorOptions,
+  ) {}
+
+  /** Waiters not yet resolved. */
+  pendingCount(): number {
+    return this.waiters.size;
+  }
+
+  /** True when another waiter would exceed `maxPending`. */
+  full(): boolean {
+    return this.waiters.size >= this.options.maxPending;
+  }
+
+  /** Wait for the result of a frame about to be written; resolves once, never rejects. */
+  track(requestId: string, op: string): Promise<OutboundResult> {
+    return new Promise<OutboundResult>((resolve) => {
+      const timer = this.clock.setTimeout(() => this.timeout(requestId), this.options.timeoutMs);
+      this.waiters.set(requestId, { op, startedAt: this.clock.now(), timer, resolve });
+      this.metrics.outboundPending.set(this.waiters.size);
+    });
+  }
+
+  /** An `outbound_result` arrived. False (and counted as ignored) when no one waits for it. */
+  settle(requestId: string, raw: Record<string, unknown>): boolean {
+    const waiter = this.waiters.get(requestId);
+    if (!waiter) {
+      // Late (already timed out) or foreign ids are normal after a timeout or a reconnect.
+      this.metrics.framesIgnored.inc({ reason: 'unknown_request' });
+      this.log.debug({ requestId: requestId.slice(0, 64) }, 'outbound_result for unknown requestId ignored');
+      return false;
+    }
+    this.metrics.outboundLatency.observe({ op: waiter.op }, (this.clock.now() - waiter.startedAt) / 1000);
+    const result = normaliseResult(raw);
+    if (!result) {
+      reportError(this.log, this.metrics, 'CORE_ERR_FRAME_SCHEMA', 'outbound_result has a malformed result', {
+        type: 'outbound_result',
+        op: waiter.op,
+      });
+      // The connector answered, so the action may have been applied: ambiguous, never retried.
+      this.finish(requestId, MALFORMED_RESULT(), 'malformed');
+      return true;
+    }
+    this.finish(requestId, result, outcomeOf(result));
+    return true;
+  }
+
+  /** Resolve one waiter with a synthesised result (e.g. its write failed). */
+  fail(requestId: string, result: OutboundResult, outcome: OutboundOutcome): void {
+    this.finish(requestId, result, outcome);
+  }
+
+  /** The socket carrying every pending frame is gone: all resolve `connectionLost` (ambiguous). */
+  connectionLost(): number {
+    return this.failAll(SYNTHESISED.connectionLost, 'connection_lost');
+  }
+
+  /** The transport stops: all resolve `closed`. */
+  closeAll(): number {
+    return this.failAll(SYNTHESISED.closed, 'closed');
+  }
+
+  /** Count a result synthesised before anything was tracked (not connected, closed). */
+  record(outcome: OutboundOutcome): void {
+    this.metrics.outboundResults.inc({ outcome });
+  }
+
+  private timeout(requestId: string): void {
+    const waiter = this.waiters.get(requestId);
+    if (!waiter) return;
+    reportError(this.log, this.metrics, 'CORE_ERR_OUTBOUND_TIMEOUT', 'outbound result timed out', {
+      requestId,
+      op: waiter.op,
+      timeoutMs: this.options.timeoutMs,
+    });
+    this.finish(requestId, SYNTHESISED.timedOut(), 'timed_out');
+  }
+
+  private failAll(make: () => OutboundResult, outcome: OutboundOutcome): number {
+    const ids = [...this.waiters.keys()];
+    for (const id of ids) this.finish(id, make(), outcome);
+    return ids.length;
+  }
+
+  private finish(requestId: string, result: OutboundResult, outcome: OutboundOutcome): void {
+    const waiter = this.waiters.get(requestId);
+    if (!waiter) return;
+    this.waiters.delete(requestId);
+    this.clock.clearTimeout(waiter.timer);
+    this.metrics.outboundPending.set(this.waiters.size);
+    this.metrics.outboundResults.inc({ outcome });
+    waiter.resolve(result);
+  }
+}
+
+const MALFORMED_RESULT = (): OutboundResult => ({
+  success: false,
+  error: 'relay outbound result malformed',
+  ambiguous: true,
+});
+
+/**
+ * Validate a connector result. Numeric ids (Telegram message ids are integers on the wire) are
+ * turned into strings first, because rejecting a result that reports success would be worse.
+ */
+export function normaliseResult(raw: Record<string, unknown>): OutboundResult | undefined {
+  const fixed: Record<string, unknown> = { ...raw };
+  for (const key of ['message_id', 'thread_id'] as const) {
+    if (typeof fixed[key] === 'number' && Number.isFinite(fixed[key])) fixed[key] = String(fixed[key]);
+  }
+  const parsed = OutboundResultSchema.safeParse(fixed);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The outcome label of a connector result. */
+export function outcomeOf(result: OutboundResult): OutboundOutcome {
+  if (result.success === true) return 'success';
+  return isEgressDeclined(result) ? 'egress_declined' : 'failure';
+}

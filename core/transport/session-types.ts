@@ -1,0 +1,58 @@
+/**
+ * The shapes around one connection: how sockets are made (the DI socket factory), what a dial
+ * needs, what a session reports, and how it ended.
+ */
+import WebSocket, { type ClientOptions } from 'ws';
+import type { Clock } from '../di/clock.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { FrameSink } from './frame-reader.js';
+import type { HelloFrame } from './hello.js';
+
+/** Creates client sockets; tests inject their own through DI. */
+export type SocketFactory = (url: string, options: ClientOptions) => WebSocket;
+
+/** The production socket factory. */
+export const defaultSocketFactory: SocketFactory = (url, options) => new WebSocket(url, options);
+
+/** Why the session ended, when the sidecar ended it. */
+export type CloseCause = 'handshake_timeout' | 'pong_timeout' | 'too_large' | 'stopped';
+
+/** How a session ended (reported once). */
+export interface SessionClose {
+  readonly code: number;
+  readonly reason: string;
+  /** The WebSocket upgrade succeeded. */
+  readonly opened: boolean;
+  /** A valid descriptor completed the handshake. */
+  readonly handshaken: boolean;
+  readonly cause?: CloseCause;
+}
+
+/** Everything one dial needs. */
+export interface SessionOptions {
+  readonly url: string;
+  /** Upgrade headers (the bearer token lives here and nowhere else). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly hellos: readonly HelloFrame[];
+  readonly maxPayloadBytes: number;
+  readonly handshakeTimeoutMs: number;
+  readonly pingIntervalMs: number;
+  readonly pongTimeoutMs: number;
+}
+
+/** Session collaborators. */
+export interface SessionDeps {
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly socketFactory: SocketFactory;
+}
+
+/** The session's outputs. */
+export interface SessionEvents extends FrameSink {
+  closed(info: SessionClose): void;
+}
+
+/** The result of a write: ok, or why nothing was written. */
+export type WriteResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };

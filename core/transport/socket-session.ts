@@ -1,0 +1,258 @@
+/**
+ * One WebSocket connection to the connector, from dial to close: hellos on open, the handshake
+ * deadline, keepalive, the read path and writes. It reports exactly one `closed` event; the
+ * supervisor decides what happens next. A session is never reused.
+ */
+import WebSocket from 'ws';
+import { reportError } from '../log/report.js';
+import type { OutgoingFrame } from '../protocol/frames.js';
+import type { Descriptor } from '../protocol/payloads.js';
+import { FrameReader } from './frame-reader.js';
+import { Heartbeat } from './heartbeat.js';
+import type {
+  CloseCause,
+  SessionClose,
+  SessionDeps,
+  SessionEvents,
+  SessionOptions,
+  WriteResult,
+} from './session-types.js';
+
+export {
+  type CloseCause,
+  defaultSocketFactory,
+  type SessionClose,
+  type SessionDeps,
+  type SessionEvents,
+  type SessionOptions,
+  type SocketFactory,
+  type WriteResult,
+} from './session-types.js';
+
+const MAX_CLOSE_REASON_CHARS = 123; // the WebSocket limit of a close reason, bytes
+
+/** One connection. */
+export class SocketSession {
+  /** Descriptors of this connection by platform, in arrival order. */
+  readonly descriptors = new Map<string, Descriptor>();
+  /** The descriptor that completed the handshake. */
+  firstDescriptor: Descriptor | undefined;
+  /** This connection asked the connector to go idle. */
+  idleRequested = false;
+  private ws: WebSocket | undefined;
+  private readonly reader: FrameReader;
+  private heartbeat: Heartbeat | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private opened = false;
+  private done = false;
+  private paused = false;
+  private cause: CloseCause | undefined;
+  private readonly closeWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly id: number,
+    private readonly options: SessionOptions,
+    private readonly deps: SessionDeps,
+    private readonly events: SessionEvents,
+  ) {
+    this.reader = new FrameReader(options.maxPayloadBytes, deps.log, deps.metrics, events);
+  }
+
+  /** True once a valid descriptor arrived. */
+  get handshaken(): boolean {
+    return this.firstDescriptor !== undefined;
+  }
+
+  /** True while frames can be written. */
+  get writable(): boolean {
+    return !this.done && this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** Dial. Failures arrive as the `closed` event, never as an exception. */
+  open(): void {
+    const { options, deps } = this;
+    this.handshakeTimer = deps.clock.setTimeout(() => this.handshakeTimedOut(), options.handshakeTimeoutMs);
+    try {
+      // No redirects: the bearer token must never be forwarded to another host.
+      this.ws = deps.socketFactory(options.url, {
+        headers: { ...options.headers },
+        maxPayload: options.maxPayloadBytes,
+        followRedirects: false,
+      });
+    } catch (err) {
+      reportError(deps.log, deps.metrics, 'CORE_ERR_TRANSPORT_DIAL_FAILED', 'relay dial failed', {
+        err: scrubUrls((err as Error)?.message),
+      });
+      queueMicrotask(() => this.finish(1006, ''));
+      return;
+    }
+    const ws = this.ws;
+    ws.on('open', () => this.onOpen());
+    ws.on('message', (data) => this.onMessage(data));
+    ws.on('pong', () => this.heartbeat?.pong());
+    ws.on('error', (err) => this.onError(err as Error & { code?: string }));
+    ws.on('close', (code, reason) => this.finish(code, reason.toString('utf8')));
+  }
+
+  /** Record a descriptor; true when it is the first (the handshake completes). */
+  acceptDescriptor(descriptor: Descriptor): boolean {
+    if (this.done) return false;
+    this.descriptors.set(descriptor.platform, descriptor);
+    if (this.firstDescriptor) return false;
+    this.firstDescriptor = descriptor;
+    this.deps.clock.clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    this.applyPause();
+    return true;
+  }
+
+  /**
+   * Stop or restart reading (ingest backpressure): TCP flow control then slows the connector.
+   * Applied once the handshake is done, since the descriptor must still be read. While paused,
+   * pongs cannot be read either, so keepalive is suspended rather than declaring the peer dead.
+   */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    this.applyPause();
+  }
+
+  /** Write one frame as a text message (`JSON\n`). `onLost` hears a failure after hand-off. */
+  write(frame: OutgoingFrame, onLost?: (err: Error) => void): WriteResult {
+    const ws = this.ws;
+    if (!ws || !this.writable) return { ok: false, reason: 'socket not open' };
+    try {
+      ws.send(`${JSON.stringify(frame)}\n`, (err) => {
+        if (err) onLost?.(err);
+      });
+    } catch (err) {
+      return { ok: false, reason: (err as Error)?.message ?? 'write threw' };
+    }
+    this.deps.metrics.framesOut.inc({ type: frame.type });
+    return { ok: true };
+  }
+
+  /** Kill the socket now (dead peer, handshake timeout). */
+  terminate(cause: CloseCause): void {
+    this.cause ??= cause;
+    this.ws?.terminate();
+  }
+
+  /** Close politely; terminate after `graceMs`. Resolves once closed. Bounded. */
+  close(code: number, reason: string, graceMs: number): Promise<void> {
+    this.cause ??= 'stopped';
+    if (this.done || !this.ws) return Promise.resolve();
+    const ws = this.ws;
+    const done = new Promise<void>((resolve) => this.closeWaiters.push(resolve));
+    const kill = this.deps.clock.setTimeout(() => ws.terminate(), graceMs);
+    void done.then(() => this.deps.clock.clearTimeout(kill));
+    ws.close(code, reason);
+    return done;
+  }
+
+  private onOpen(): void {
+    if (this.done || !this.ws) return;
+    this.opened = true;
+    for (const hello of this.options.hellos) this.write(hello);
+    this.heartbeat = new Heartbeat(this.ws, this.options, this.deps.clock, () => {
+      reportError(this.deps.log, this.deps.metrics, 'CORE_ERR_TRANSPORT_PONG_TIMEOUT', 'relay socket dead', {
+        pongTimeoutMs: this.options.pongTimeoutMs,
+      });
+      this.terminate('pong_timeout');
+    });
+    this.heartbeat.start();
+  }
+
+  private applyPause(): void {
+    const ws = this.ws;
+    if (this.done || !ws || !this.handshaken || ws.isPaused === this.paused) return;
+    if (this.paused) {
+      ws.pause();
+      this.heartbeat?.stop();
+    } else {
+      ws.resume();
+      this.heartbeat?.start();
+    }
+    this.deps.log.info({ session: this.id, paused: this.paused }, 'relay reading paused state changed');
+  }
+
+  private onMessage(data: WebSocket.RawData): void {
+    if (this.done) return;
+    try {
+      this.reader.push(data);
+    } catch (err) {
+      // The reader and the router already contain every failure; this only guards against a bug
+      // of ours escaping into the ws emitter, where it would crash the process.
+      reportError(
+        this.deps.log,
+        this.deps.metrics,
+        'CORE_ERR_ROUTER_HANDLER_FAILED',
+        'read path failed',
+        {
+          type: 'read_path',
+          err: (err as Error)?.message?.slice(0, 200),
+        },
+        'error',
+      );
+    }
+  }
+
+  private handshakeTimedOut(): void {
+    this.handshakeTimer = undefined;
+    if (this.done || this.handshaken) return;
+    reportError(
+      this.deps.log,
+      this.deps.metrics,
+      'CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT',
+      'relay handshake timed out',
+      {
+        handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+        phase: this.opened ? 'descriptor' : 'upgrade',
+      },
+    );
+    this.terminate('handshake_timeout');
+  }
+
+  private onError(err: Error & { code?: string }): void {
+    const { log, metrics } = this.deps;
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      // ws closes with 1009 itself; the message was never buffered, let alone parsed.
+      this.cause ??= 'too_large';
+      metrics.framesMalformed.inc({ code: 'CORE_ERR_FRAME_TOO_LARGE' });
+      reportError(log, metrics, 'CORE_ERR_FRAME_TOO_LARGE', 'relay message too large', {
+        maxPayloadBytes: this.options.maxPayloadBytes,
+      });
+      return;
+    }
+    // Errors caused by our own terminate() say nothing new.
+    if (this.cause) return;
+    const code = this.opened ? 'CORE_ERR_TRANSPORT_SOCKET_ERROR' : 'CORE_ERR_TRANSPORT_DIAL_FAILED';
+    reportError(log, metrics, code, this.opened ? 'relay socket error' : 'relay dial failed', {
+      err: scrubUrls(err.message),
+      errCode: err.code,
+    });
+  }
+
+  private finish(code: number, reason: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.deps.clock.clearTimeout(this.handshakeTimer);
+    this.heartbeat?.stop();
+    this.reader.reset();
+    const info: SessionClose = {
+      code,
+      reason: reason.slice(0, MAX_CLOSE_REASON_CHARS),
+      opened: this.opened,
+      handshaken: this.handshaken,
+      ...(this.cause === undefined ? {} : { cause: this.cause }),
+    };
+    this.deps.metrics.closes.inc({ code: String(code) });
+    this.deps.log.info({ session: this.id, ...info }, 'relay socket closed');
+    for (const resolve of this.closeWaiters.splice(0)) resolve();
+    this.events.closed(info);
+  }
+}
+
+/** Error text without URLs: a URL may carry credentials in its userinfo or query. */
+export function scrubUrls(text: string | undefined): string {
+  return (text ?? '').replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]').slice(0, 200);
+}

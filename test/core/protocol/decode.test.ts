@@ -1,0 +1,172 @@
+import test from 'ava';
+import { decodeFrame, MAX_REASON_CHARS } from '../../../core/protocol/decode.js';
+import { OUTGOING_TYPES } from '../../../core/protocol/frames.js';
+import { defaultDescriptor } from '../../../sidecar/dev-connector/index.js';
+
+const line = (v: unknown) => JSON.stringify(v);
+const event = { text: 'hi', source: { platform: 'discord', chat_id: 'c1', user_id: 'u1' } };
+const forward = { platform: 'discord', botId: 'b', method: 'POST', path: '/i', headers: [], bodyB64: 'e30=' };
+
+const VALID: Record<string, unknown> = {
+  descriptor: { type: 'descriptor', descriptor: defaultDescriptor('discord') },
+  inbound: { type: 'inbound', event, bufferId: 'b1' },
+  outbound_result: { type: 'outbound_result', requestId: 'a'.repeat(32), result: { success: true } },
+  interrupt_inbound: { type: 'interrupt_inbound', session_key: 'agent:main:discord:dm:d1', chat_id: 'd1' },
+  passthrough_forward: { type: 'passthrough_forward', forward },
+  going_idle_ack: { type: 'going_idle_ack' },
+};
+
+for (const [type, frame] of Object.entries(VALID)) {
+  test(`a valid ${type} frame decodes`, (t) => {
+    const r = decodeFrame(line(frame));
+    t.true(r.ok);
+    if (r.ok) t.is(r.frame.type as string, type);
+  });
+}
+
+test('outbound_result without result decodes to an empty result', (t) => {
+  const r = decodeFrame(line({ type: 'outbound_result', requestId: 'x' }));
+  t.true(r.ok);
+  if (r.ok && r.frame.type === 'outbound_result') t.deepEqual(r.frame.result, {});
+});
+
+test('not JSON is CORE_ERR_FRAME_NOT_JSON with a bounded reason', (t) => {
+  const r = decodeFrame(`{"type":"inbound", ${'S'.repeat(5_000)}`);
+  t.false(r.ok);
+  if (r.ok) return;
+  t.is(r.code, 'CORE_ERR_FRAME_NOT_JSON');
+  t.true(r.reason.length <= MAX_REASON_CHARS);
+  t.false(r.reason.includes('S'.repeat(50)));
+});
+
+test('a not-JSON reason never quotes the line (it may be a user message)', (t) => {
+  const r = decodeFrame('my private words');
+  t.false(r.ok);
+  if (!r.ok) t.false(r.reason.includes('private'));
+});
+
+for (const value of ['[]', '42', 'null', '"inbound"', 'true']) {
+  test(`JSON ${value} is CORE_ERR_FRAME_NOT_OBJECT`, (t) => {
+    const r = decodeFrame(value);
+    t.false(r.ok);
+    if (!r.ok) t.is(r.code, 'CORE_ERR_FRAME_NOT_OBJECT');
+  });
+}
+
+for (const frame of [{}, { type: 7 }, { type: null }, { kind: 'inbound' }]) {
+  test(`missing type ${line(frame)} is ignored as missing_type`, (t) => {
+    const r = decodeFrame(line(frame));
+    t.false(r.ok);
+    if (r.ok) return;
+    t.is(r.code, 'CORE_ERR_FRAME_UNKNOWN_TYPE');
+    t.is(r.ignored, 'missing_type');
+  });
+}
+
+for (const type of ['nonsense', '__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+  test(`unknown type ${type} is ignored as unknown_type`, (t) => {
+    const r = decodeFrame(line({ type }));
+    t.false(r.ok);
+    if (r.ok) return;
+    t.is(r.code, 'CORE_ERR_FRAME_UNKNOWN_TYPE');
+    t.is(r.ignored, 'unknown_type');
+    t.is(r.type, type);
+  });
+}
+
+test('every sidecar→connector type echoed back is ignored as echoed_type', (t) => {
+  t.true(OUTGOING_TYPES.size >= 5);
+  for (const type of OUTGOING_TYPES) {
+    const r = decodeFrame(line({ type, platform: 'x', botId: '' }));
+    t.false(r.ok, type);
+    if (!r.ok) t.is(r.ignored, 'echoed_type', type);
+  }
+});
+
+test('a long type name is truncated', (t) => {
+  const r = decodeFrame(line({ type: 'q'.repeat(1_000) }));
+  t.false(r.ok);
+  if (!r.ok) t.true((r.type ?? '').length <= 64);
+});
+
+test('a schema failure names the failing paths and returns the bufferId', (t) => {
+  const r = decodeFrame(line({ type: 'inbound', event: { text: 'x', source: {} }, bufferId: 'buf-7' }));
+  t.false(r.ok);
+  if (r.ok) return;
+  t.is(r.code, 'CORE_ERR_FRAME_SCHEMA');
+  t.is(r.type, 'inbound');
+  t.is(r.bufferId, 'buf-7');
+  t.regex(r.reason, /event\.source\.platform/);
+  t.is(r.ignored, undefined);
+});
+
+test('a schema failure without a usable bufferId returns none', (t) => {
+  for (const bufferId of [undefined, 7, '', { id: 1 }]) {
+    const r = decodeFrame(
+      line({ type: 'passthrough_forward', forward: { ...forward, bodyB64: '%%%' }, bufferId }),
+    );
+    t.false(r.ok);
+    if (!r.ok) {
+      t.is(r.code, 'CORE_ERR_FRAME_SCHEMA');
+      t.is(r.bufferId, undefined);
+    }
+  }
+});
+
+test('a schema failure never carries raw content beyond the reason cap', (t) => {
+  const secretish = 'Z'.repeat(10_000);
+  const r = decodeFrame(line({ type: 'descriptor', descriptor: { label: secretish } }));
+  t.false(r.ok);
+  if (r.ok) return;
+  t.is(r.code, 'CORE_ERR_FRAME_SCHEMA');
+  t.true(r.reason.length <= MAX_REASON_CHARS);
+  t.false(JSON.stringify(r).includes('ZZZZZZZZZZ'));
+});
+
+test('a descriptor missing a required key is a schema failure', (t) => {
+  const { len_unit: _, ...rest } = defaultDescriptor('discord');
+  const r = decodeFrame(line({ type: 'descriptor', descriptor: rest }));
+  t.false(r.ok);
+  if (!r.ok) t.is(r.code, 'CORE_ERR_FRAME_SCHEMA');
+});
+
+test('descriptor normalisation: length, len_unit and supported_ops', (t) => {
+  const d = defaultDescriptor('telegram', {
+    max_message_length: 0,
+    len_unit: 'bytes',
+    supported_ops: ['send', '', 7, 'get_chat_info'],
+    extra: 'ignored',
+  });
+  const r = decodeFrame(line({ type: 'descriptor', descriptor: d }));
+  t.true(r.ok);
+  if (!r.ok || r.frame.type !== 'descriptor') return;
+  t.is(r.frame.descriptor.max_message_length, 4096);
+  t.is(r.frame.descriptor.len_unit, 'chars');
+  t.deepEqual(r.frame.descriptor.supported_ops, ['send', 'get_chat_info']);
+  t.false('extra' in r.frame.descriptor);
+});
+
+test('decoding never throws, whatever the line', (t) => {
+  const nasty = [
+    '',
+    ' ',
+    '\u0000',
+    '{"type":"inbound","event":null}',
+    '{"type":"descriptor","descriptor":[]}',
+    '{"type":"outbound_result","requestId":{},"result":[]}',
+    '{"type":"interrupt_inbound"}',
+    '{"type":"passthrough_forward","forward":"x"}',
+    '{"type":"inbound","event":{"source":{"platform":"x"},"media":[{"url":1}]}}',
+    '{"__proto__":{"type":"inbound"}}',
+    '{"type":"going_idle_ack","extra":1}',
+    '"\\ud800"',
+    '[{"type":"inbound"}]',
+    '9'.repeat(400),
+  ];
+  for (const l of nasty) t.notThrows(() => decodeFrame(l), l.slice(0, 40));
+  // Random byte soup.
+  for (let i = 0; i < 200; i++) {
+    const chars = Array.from({ length: 30 }, () => String.fromCharCode(Math.floor(Math.random() * 128)));
+    t.notThrows(() => decodeFrame(chars.join('')));
+  }
+});

@@ -1,0 +1,110 @@
+import test from 'ava';
+import { Metrics } from '../../../core/metrics/metrics.js';
+import { REQUEST_ID } from '../../../core/protocol/frames.js';
+import { Correlator, newRequestId, normaliseResult, outcomeOf } from '../../../core/transport/correlator.js';
+import { createLogSink } from '../../helpers/log-sink.js';
+import { FakeClock } from './fake-clock.js';
+
+function setup(maxPending = 100) {
+  const clock = new FakeClock();
+  const metrics = new Metrics();
+  const sink = createLogSink();
+  const c = new Correlator(clock, metrics, sink.logger, { timeoutMs: 30_000, maxPending });
+  return { clock, metrics, sink, c };
+}
+
+test('request ids are 32 lowercase hex and unique', (t) => {
+  const ids = new Set(Array.from({ length: 1_000 }, newRequestId));
+  t.is(ids.size, 1_000);
+  for (const id of ids) t.regex(id, REQUEST_ID);
+});
+
+test('a result resolves its waiter by id and leaves nothing behind', async (t) => {
+  const { c, clock, metrics } = setup();
+  const a = c.track('a'.repeat(32), 'send');
+  const b = c.track('b'.repeat(32), 'edit');
+  t.is(c.pendingCount(), 2);
+  t.true(c.settle('b'.repeat(32), { success: true }));
+  t.true(c.settle('a'.repeat(32), { success: true, message_id: 'm1' }));
+  t.deepEqual(await a, { success: true, message_id: 'm1' });
+  t.deepEqual(await b, { success: true });
+  t.is(c.pendingCount(), 0);
+  t.is(clock.pending(), 0);
+  t.is(await metrics.value('relay_outbound_results_total', { outcome: 'success' }), 2);
+  t.is(await metrics.value('relay_outbound_pending'), 0);
+});
+
+test('unknown ids are ignored and counted', async (t) => {
+  const { c, metrics } = setup();
+  t.false(c.settle('f'.repeat(32), { success: true }));
+  t.is(await metrics.value('relay_frames_ignored_total', { reason: 'unknown_request' }), 1);
+});
+
+test('no result within the timeout ⇒ timed out, ambiguous; a late result is ignored', async (t) => {
+  const { c, clock, metrics, sink } = setup();
+  const p = c.track('c'.repeat(32), 'send');
+  clock.advance(29_999);
+  t.is(c.pendingCount(), 1);
+  clock.advance(1);
+  t.deepEqual(await p, { success: false, error: 'relay outbound timed out', ambiguous: true });
+  t.is(c.pendingCount(), 0);
+  t.is(sink.withCode('CORE_ERR_OUTBOUND_TIMEOUT').length, 1);
+  t.false(c.settle('c'.repeat(32), { success: true }));
+  t.is(await metrics.value('relay_outbound_results_total', { outcome: 'timed_out' }), 1);
+});
+
+test('connection lost resolves every waiter as lost and ambiguous', async (t) => {
+  const { c, clock } = setup();
+  const ps = ['1', '2', '3'].map((d) => c.track(d.repeat(32), 'send'));
+  t.is(c.connectionLost(), 3);
+  for (const r of await Promise.all(ps)) {
+    t.deepEqual(r, { success: false, error: 'relay transport connection lost', ambiguous: true });
+  }
+  t.is(c.pendingCount(), 0);
+  t.is(clock.pending(), 0);
+});
+
+test('closeAll resolves every waiter as closed', async (t) => {
+  const { c } = setup();
+  const p = c.track('d'.repeat(32), 'send');
+  t.is(c.closeAll(), 1);
+  t.deepEqual(await p, { success: false, error: 'relay transport closed' });
+  t.is(c.pendingCount(), 0);
+});
+
+test('fail resolves one waiter with a synthesised result', async (t) => {
+  const { c, metrics } = setup();
+  const p = c.track('e'.repeat(32), 'send');
+  c.fail('e'.repeat(32), { success: false, error: 'relay send failed: x' }, 'send_failed');
+  t.deepEqual(await p, { success: false, error: 'relay send failed: x' });
+  t.is(await metrics.value('relay_outbound_results_total', { outcome: 'send_failed' }), 1);
+});
+
+test('a malformed result resolves as malformed and ambiguous', async (t) => {
+  const { c, sink } = setup();
+  const p = c.track('9'.repeat(32), 'send');
+  c.settle('9'.repeat(32), { success: 'yes' });
+  t.deepEqual(await p, { success: false, error: 'relay outbound result malformed', ambiguous: true });
+  t.is(sink.withCode('CORE_ERR_FRAME_SCHEMA').length, 1);
+});
+
+test('full() honours maxPending', (t) => {
+  const { c } = setup(2);
+  c.track('1'.repeat(32), 'send');
+  t.false(c.full());
+  c.track('2'.repeat(32), 'send');
+  t.true(c.full());
+  c.closeAll();
+});
+
+test('results: numeric ids become strings, unknown keys survive, outcomes classified', (t) => {
+  t.deepEqual(normaliseResult({ success: true, message_id: 42, extra: 1 }), {
+    success: true,
+    message_id: '42',
+    extra: 1,
+  });
+  t.is(outcomeOf({ success: true }), 'success');
+  t.is(outcomeOf({ success: false, code: 'egress_declined' }), 'egress_declined');
+  t.is(outcomeOf({ success: false, error: 'egress declined: policy' }), 'egress_declined');
+  t.is(outcomeOf({}), 'failure');
+});

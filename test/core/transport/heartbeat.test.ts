@@ -1,0 +1,90 @@
+import test from 'ava';
+import { Heartbeat } from '../../../core/transport/heartbeat.js';
+import { FakeClock } from './fake-clock.js';
+
+const TIMINGS = { pingIntervalMs: 30_000, pongTimeoutMs: 60_000 };
+
+function setup() {
+  const clock = new FakeClock();
+  const socket = {
+    pings: 0,
+    ping() {
+      this.pings += 1;
+    },
+  };
+  let dead = 0;
+  const hb = new Heartbeat(socket, TIMINGS, clock, () => {
+    dead += 1;
+  });
+  return { clock, socket, hb, dead: () => dead };
+}
+
+test('pings every interval while pongs come back', (t) => {
+  const { clock, socket, hb, dead } = setup();
+  hb.start();
+  for (let i = 0; i < 10; i++) {
+    clock.advance(30_000);
+    hb.pong();
+  }
+  t.is(socket.pings, 10);
+  t.is(dead(), 0);
+});
+
+test('no pong within the timeout declares the socket dead, once', (t) => {
+  const { clock, hb, dead } = setup();
+  hb.start();
+  clock.advance(30_000); // ping 1, deadline at 90 s
+  clock.advance(59_999);
+  t.is(dead(), 0);
+  clock.advance(1);
+  t.is(dead(), 1);
+  clock.advance(600_000);
+  t.is(dead(), 1);
+  t.is(clock.pending(), 0);
+});
+
+test('later pings do not push the pong deadline out', (t) => {
+  const { clock, hb, dead } = setup();
+  hb.start();
+  clock.advance(30_000 + 60_000);
+  t.is(dead(), 1);
+});
+
+test('a pong after a ping clears the deadline', (t) => {
+  const { clock, hb, dead } = setup();
+  hb.start();
+  clock.advance(30_000);
+  clock.advance(50_000);
+  hb.pong();
+  clock.advance(20_000);
+  t.is(dead(), 0);
+});
+
+test('stop clears every timer; start is idempotent', (t) => {
+  const { clock, socket, hb } = setup();
+  hb.start();
+  hb.start();
+  clock.advance(30_000);
+  t.is(socket.pings, 1);
+  hb.stop();
+  t.is(clock.pending(), 0);
+  clock.advance(120_000);
+  t.is(socket.pings, 1);
+});
+
+test('a ping that throws (socket closing) is tolerated', (t) => {
+  const clock = new FakeClock();
+  const hb = new Heartbeat(
+    {
+      ping: () => {
+        throw new Error('not open');
+      },
+    },
+    TIMINGS,
+    clock,
+    () => {},
+  );
+  hb.start();
+  t.notThrows(() => clock.advance(30_000));
+  hb.stop();
+});

@@ -1,0 +1,134 @@
+import 'reflect-metadata';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type Socket } from 'node:net';
+import test from 'ava';
+import { sleep, startHarness, waitUntil } from './relay-harness.js';
+import { recordSockets } from './socket-recorder.js';
+
+test('a dropped connection is redialed: reconnecting, then ready again', async (t) => {
+  const h = await startHarness(t);
+  await h.waitState('ready');
+  h.dc.drop();
+  await waitUntil(() => h.dc.totalConnections() === 2 && h.client.state === 'ready');
+  t.deepEqual(h.states, ['ready', 'reconnecting', 'ready']);
+  t.is(await h.metrics.value('relay_reconnects_total'), 1);
+  t.is(await h.metrics.value('relay_socket_closes_total', { code: '1012' }), 1);
+  t.is(await h.metrics.value('relay_state', { state: 'ready' }), 1);
+  t.is(await h.metrics.value('relay_state', { state: 'reconnecting' }), 0);
+});
+
+test('keepalive: no pong in time ⇒ the socket is declared dead, terminated and redialed', async (t) => {
+  const h = await startHarness(t, {
+    dc: { autoPong: false },
+    config: { relay: { pingIntervalMs: 30, pongTimeoutMs: 60 } },
+  });
+  await h.waitState('ready');
+  const dead = await h.sink.waitFor((l) => l.code === 'CORE_ERR_TRANSPORT_PONG_TIMEOUT');
+  t.is(dead.pongTimeoutMs, 60);
+  await waitUntil(() => h.dc.totalConnections() >= 2);
+  const closed = h.sink.withMsg('relay socket closed')[0];
+  t.is(closed?.cause, 'pong_timeout');
+});
+
+test('exactly one dialer: repeated starts, drops and failed handshakes never hold two sockets', async (t) => {
+  const rec = recordSockets();
+  const h = await startHarness(t, {
+    socketFactory: rec.factory,
+    config: { relay: { handshakeTimeoutMs: 40 } },
+  });
+  h.client.start();
+  h.client.start();
+  await h.waitState('ready');
+  for (let i = 0; i < 4; i++) {
+    const before = h.dc.totalConnections();
+    h.dc.drop();
+    await waitUntil(() => h.dc.totalConnections() > before && h.client.state === 'ready');
+    h.client.start();
+  }
+  h.dc.setDescriptorFor(() => null); // now every handshake times out and is redialed
+  h.dc.drop();
+  await waitUntil(() => h.sink.withCode('CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT').length >= 3);
+  t.is(rec.maxAlive(), 1);
+  t.true(rec.alive() <= 1);
+  t.true(rec.dials.length >= 8);
+  t.is(await h.metrics.value('relay_reconnects_total'), rec.dials.length - 1);
+});
+
+test('a drop soon after the handshake climbs the ladder; a stable connection resets it', async (t) => {
+  const h = await startHarness(t, {
+    config: { relay: { stableAfterMs: 300, backoffBaseMs: 5, backoffMaxMs: 20 } },
+  });
+  const attempts = () => h.sink.withMsg('relay redial scheduled').map((l) => l.attempt);
+  for (let i = 1; i <= 3; i++) {
+    await waitUntil(() => h.client.state === 'ready' && h.dc.totalConnections() === i);
+    h.dc.drop(); // well before stableAfterMs
+    await waitUntil(() => attempts().length === i);
+  }
+  t.deepEqual(attempts(), [1, 2, 3]);
+  await waitUntil(() => h.client.state === 'ready' && h.dc.totalConnections() === 4);
+  await sleep(400); // stable
+  h.dc.drop();
+  await waitUntil(() => attempts().length === 4);
+  t.is(attempts()[3], 1);
+});
+
+test('stop during a backoff wait cancels the redial', async (t) => {
+  const h = await startHarness(t, { config: { relay: { backoffBaseMs: 10_000, backoffMaxMs: 10_000 } } });
+  await h.waitState('ready');
+  h.dc.drop();
+  await h.waitState('reconnecting');
+  await h.client.stop();
+  await sleep(50);
+  t.is(h.dc.totalConnections(), 1);
+  t.is(h.client.state, 'stopped');
+});
+
+test('a connector that never answers the upgrade: handshake timeout in the upgrade phase; stop is bounded', async (t) => {
+  const sockets = new Set<Socket>();
+  const blackhole = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    blackhole.close();
+  });
+  const port = (blackhole.address() as { port: number }).port;
+  const h = await startHarness(t, {
+    config: { relay: { url: `http://127.0.0.1:${port}`, handshakeTimeoutMs: 50 } },
+  });
+  const line = await h.sink.waitFor((l) => l.code === 'CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT');
+  t.is(line.phase, 'upgrade');
+  t.is(h.client.state, 'connecting');
+  await h.client.stop();
+  t.is(h.client.state, 'stopped');
+});
+
+test('a refused dial (nothing listening) is reported and retried with backoff', async (t) => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const h = await startHarness(t, { config: { relay: { url: `ws://127.0.0.1:${port}` } } });
+  await waitUntil(() => h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED').length >= 2);
+  t.is(h.client.state, 'connecting');
+  t.is(h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED')[0]?.errCode, 'ECONNREFUSED');
+});
+
+test('an HTTP error answer to the upgrade is a dial failure, retried', async (t) => {
+  const server = createHttpServer();
+  server.on('upgrade', (_req, socket) => {
+    socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const port = (server.address() as { port: number }).port;
+  const h = await startHarness(t, { config: { relay: { url: `http://127.0.0.1:${port}` } } });
+  await waitUntil(() => h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED').length >= 2);
+  t.regex(String(h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED')[0]?.err), /503/);
+  t.is(h.client.state, 'connecting');
+});

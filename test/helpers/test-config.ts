@@ -1,0 +1,34 @@
+/**
+ * A frozen Config for tests: validated by the real schema, with every timeout shortened to
+ * 20–200 ms so failure paths run fast, then `overrides` deep-merged on top.
+ */
+import { deepMerge, validateConfig } from '../../core/config/load.js';
+import type { Config } from '../../core/config/schema.js';
+
+/** Short timings (ms) used by every test unless overridden. */
+export const TEST_TIMINGS = {
+  relay: {
+    handshakeTimeoutMs: 200,
+    pingIntervalMs: 50,
+    pongTimeoutMs: 100,
+    outboundTimeoutMs: 200,
+    backoffBaseMs: 10,
+    backoffMaxMs: 50,
+    stableAfterMs: 200,
+    goingIdleTimeoutMs: 100,
+    shutdownGoingIdleTimeoutMs: 50,
+    sideRouteTimeoutMs: 200,
+  },
+  agent: { mode: 'pull', timeoutMs: 200, retryBaseMs: 20, retryMaxMs: 200 },
+  pool: { taskTimeoutMs: 200, idleTimeoutMs: 200 },
+  shutdown: { budgetMs: 2_000 },
+  log: { level: 'debug' },
+} as const;
+
+/**
+ * Build a frozen config from the test timings and `overrides` (nested form, e.g.
+ * `{ relay: { url, gatewayId, secret } }`). Throws like the real loader on a bad value.
+ */
+export function testConfig(overrides: Record<string, unknown> = {}): Config {
+  return validateConfig(deepMerge(structuredClone(TEST_TIMINGS) as Record<string, unknown>, overrides));
+}
