@@ -72,7 +72,8 @@ export const ERROR_CODES = {
     'Processing a frame for the inbox threw unexpectedly; it was treated as a transient failure.',
   CORE_ERR_INBOX_OVERLOADED:
     'The ingest pipeline held twice inbox.maxIngestPending frames; a frame was refused (not acked).',
-  CORE_ERR_INBOX_REPLAY_FAILED: 'A dead letter could not be replayed (no replayable payload, or a store error).',
+  CORE_ERR_INBOX_REPLAY_FAILED:
+    'A dead letter could not be replayed (no replayable payload, or a store error).',
   // agent delivery and API
   CORE_ERR_DELIVERY_FAILED:
     'A push delivery attempt failed (non-2xx, timeout or refused); it will be retried.',

@@ -134,6 +134,8 @@ export const InboxConfigSchema = z.strictObject({
   maxAttempts: count(5),
   /** Delivered events are kept this long for inspection, ms. 1 h. */
   retainDeliveredMs: ms(3600 * 1000),
+  /** Frames in the ingest pipeline (plugins → commit) before socket reading pauses. 10 000. */
+  maxIngestPending: count(10_000),
 });
 
 /** Session-key shaping. */

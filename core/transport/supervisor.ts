@@ -78,7 +78,7 @@ export class Supervisor {
         this.deps.log,
         this.deps.metrics,
         'CORE_ERR_TRANSPORT_UNAUTHORIZED',
-        'relay upgrade refused',
+        'relay connection closed 4401 (unauthorized)',
         {
           reason: info.reason,
           everHandshaken: this.everHandshaken,

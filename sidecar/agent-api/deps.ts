@@ -79,12 +79,26 @@ export interface ApiPluginHost {
 export interface InboxStats {
   readonly pending: number;
   readonly oldest_age_s: number | null;
-  readonly [key: string]: unknown;
+}
+
+/** One dead letter as listed (no payload). */
+export interface DeadLetterView {
+  readonly id: string;
+  readonly kind: string;
+  readonly code: string;
+  readonly message: string;
+  readonly created_at: string;
 }
 
 /** The inbox as the API uses it. */
 export interface ApiInbox {
   stats(): InboxStats | Promise<InboxStats>;
+  /** Latest dead letters, newest first (absent ⇒ the dead-letter routes answer 404). */
+  deadLetters?(limit?: number): readonly DeadLetterView[];
+  /** One dead letter with its secret-free payload. */
+  deadLetter?(id: string): (DeadLetterView & { readonly payload: unknown }) | undefined;
+  /** Put a dead letter back into the pipeline. */
+  replay?(id: string): 'replayed' | 'unknown' | 'not_replayable';
 }
 
 /** The SSE stream handed to pull delivery: the delivery writes whole SSE events. */

@@ -85,6 +85,16 @@ export const API_ERROR_CODES = {
     meaning: 'The delivery id to ack is not outstanding (never sent, already acked, or from an old stream).',
     remedy: 'Nothing: treat as already acknowledged.',
   },
+  unknown_dead_letter: {
+    status: 404,
+    meaning: 'No dead letter has this id (never existed, or already replayed).',
+    remedy: 'List them with `GET /v1/dead-letters` or `relay-sidecar dead-letters list`.',
+  },
+  not_replayable: {
+    status: 409,
+    meaning: 'The dead letter holds no payload that can run again (e.g. a frame that never parsed).',
+    remedy: 'Inspect it with `GET /v1/dead-letters/{id}`; fix the sender; it cannot be replayed.',
+  },
   internal_error: {
     status: 500,
     meaning: 'A handler failed unexpectedly (logged as CORE_ERR_API_HANDLER_FAILED).',

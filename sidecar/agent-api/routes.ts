@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { ActionPipeline } from './action-pipeline.js';
 import { readJsonBody } from './body.js';
+import { deadLetterRoutes } from './dead-letter-routes.js';
 import type { ApiDeps } from './deps.js';
 import { apiError, type JsonReply } from './errors.js';
 import { lastEventIdOf, type OpenStreams, openEventStream } from './event-stream.js';
@@ -164,6 +165,7 @@ export function buildRoutes(env: RouteEnv): Route[] {
         return apiError('unknown_delivery', `delivery ${id.slice(0, 100)} is not outstanding`);
       },
     },
+    ...deadLetterRoutes(deps.inbox),
   ];
 }
 

@@ -132,7 +132,17 @@ export function createAgentApi(deps: ApiDeps): AgentApi {
     );
   }
 
-  const server: Server = createServer((req, res) => void onRequest(req, res));
+  // Requests in progress; when closing and none is left, remaining sockets are idle keep-alives
+  // (fetch opens a spare one that never sends a request and that closeIdleConnections misses).
+  const inflight = { count: 0, closing: false };
+  const server: Server = createServer((req, res) => {
+    inflight.count += 1;
+    res.once('close', () => {
+      inflight.count -= 1;
+      if (inflight.closing && inflight.count === 0) server.closeAllConnections();
+    });
+    void onRequest(req, res);
+  });
   let bound: ListenAddress | undefined;
   let closing: Promise<void> | undefined;
 
@@ -156,7 +166,8 @@ export function createAgentApi(deps: ApiDeps): AgentApi {
     },
     address: () => bound,
     close(budgetMs = config.shutdown.budgetMs) {
-      closing ??= closeServer(server, streams, budgetMs, bound !== undefined);
+      inflight.closing = true;
+      closing ??= closeServer(server, streams, budgetMs, bound !== undefined, inflight);
       return closing;
     },
   };
@@ -168,11 +179,13 @@ async function closeServer(
   streams: OpenStreams,
   budgetMs: number,
   listening: boolean,
+  inflight: { readonly count: number },
 ): Promise<void> {
   if (!listening) return;
   for (const res of streams) res.end();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
+  if (inflight.count === 0) server.closeAllConnections();
   const timer = setTimeout(() => server.closeAllConnections(), budgetMs);
   timer.unref();
   await closed;

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { type CliIo, processIo } from './cli-io.js';
 import { registerConnector } from './connector-command.js';
+import { registerDeadLetters } from './dead-letters-command.js';
 import { registerDemo } from './demo-command.js';
 import { registerDoctor } from './doctor-command.js';
 import { registerEnroll } from './enroll-command.js';
@@ -47,6 +48,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerRun(program, io);
   registerDemo(program, io);
+  registerDeadLetters(program, io);
   registerEnroll(program, io);
   registerToken(program, io);
   registerDoctor(program, io);

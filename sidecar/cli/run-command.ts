@@ -29,6 +29,11 @@ export interface RunHooks {
   forceExit(code: number): void;
   /** The logger to use; default a pino root logger from the config. */
   logger?: (config: Config) => Logger;
+  /**
+   * The drain finished with `code`, `leftMs` before the budget ends. The real process leaves
+   * by then even if a cut-off close (a socket's close grace, a pool) still holds the event loop.
+   */
+  drained?(code: number, leftMs: number): void;
 }
 
 /** The real process signals. */
@@ -44,6 +49,10 @@ export function processHooks(): RunHooks {
       };
     },
     forceExit: (code) => process.exit(code),
+    drained(code, leftMs) {
+      // unref'd: normally the event loop empties first and the process ends on its own
+      setTimeout(() => process.exit(code), leftMs).unref();
+    },
   };
 }
 
@@ -105,11 +114,21 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
   io.stderr(startupSummary(sidecar));
   return new Promise<number>((resolveExit) => {
     let signals = 0;
+    let deadline = 0;
+    let finished = false;
     const finish = (code: number) => {
+      // a signal during the revocation drain shares that drain: the first outcome wins
+      if (finished) return;
+      finished = true;
       offSignal();
       offState();
       log.flush?.();
+      hooks.drained?.(code, Math.max(0, deadline - Date.now()));
       resolveExit(code);
+    };
+    const stop = () => {
+      deadline ||= Date.now() + config.shutdown.budgetMs;
+      return sidecar.stop();
     };
     const offSignal = hooks.onSignal((signal) => {
       signals += 1;
@@ -124,18 +143,27 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
         hooks.forceExit(ExitCode.FAILURE);
       }, config.shutdown.budgetMs + 1_000);
       force.unref();
-      void sidecar.stop().then(() => {
+      void stop().then(() => {
         clearTimeout(force);
         finish(ExitCode.OK);
       });
     });
     const offState = sidecar.client.onState((state) => {
-      if (state !== 'revoked' || config.relay.stayUpWhenRevoked) return;
+      if (state !== 'revoked') return;
+      if (config.relay.stayUpWhenRevoked) {
+        // still say it once: an operator tailing stderr must not mistake this for a healthy idle
+        io.stderr(
+          'run: the connector revoked this gateway (4401 twice); staying up for inspection ' +
+            '(relay.stayUpWhenRevoked): /readyz answers 503, no more dials. Re-enrol with ' +
+            '`relay-sidecar enroll`, then restart.\n',
+        );
+        return;
+      }
       io.stderr(
         'run: the connector revoked this gateway (4401 twice). Re-enrol with `relay-sidecar enroll` ' +
           'or ask the connector operator; set relay.stayUpWhenRevoked to keep the API up for inspection.\n',
       );
-      void sidecar.stop().then(() => finish(ExitCode.REVOKED));
+      void stop().then(() => finish(ExitCode.REVOKED));
     });
   });
 }

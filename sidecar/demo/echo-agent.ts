@@ -23,7 +23,11 @@ export interface Envelope {
     readonly text?: string;
     readonly message_id?: string | null;
     readonly prompt_response?: { readonly prompt_id: string; readonly option_id: string } | null;
-    readonly source: { readonly platform: string; readonly chat_id: string; readonly message_id?: string | null };
+    readonly source: {
+      readonly platform: string;
+      readonly chat_id: string;
+      readonly message_id?: string | null;
+    };
   };
   readonly interrupt?: { readonly chat_id?: string | null };
 }
@@ -35,7 +39,9 @@ export function replyTo(env: Envelope): Record<string, unknown>[] {
   const chat = event.source.chat_id;
   const text = event.text ?? '';
   if (event.prompt_response) {
-    return [{ op: 'send', chat_id: chat, content: `You chose "${event.prompt_response.option_id}". Deploying.` }];
+    return [
+      { op: 'send', chat_id: chat, content: `You chose "${event.prompt_response.option_id}". Deploying.` },
+    ];
   }
   if (env.capabilities?.includes('discord.interaction_token')) {
     return [{ op: 'follow_up', session_key: env.session_key, content: `Done: ${text}` }];

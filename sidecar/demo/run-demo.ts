@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateConfig } from '../../core/config/load.js';
 import { createLogger } from '../../core/log/logger.js';
-import { defaultDescriptor, DevConnector, type RecordedFrame } from '../dev-connector/index.js';
 import { Sidecar } from '../app.js';
+import { DevConnector, defaultDescriptor, type RecordedFrame } from '../dev-connector/index.js';
 import { type AgentTurn, EchoAgent } from './echo-agent.js';
 import * as sample from './samples.js';
 import { frameLine, turnLines } from './transcript.js';
@@ -24,9 +24,10 @@ export interface DemoIo {
 /** Per round-trip wait, ms. */
 const STEP_TIMEOUT_MS = 15_000;
 
-type Outbound = { op?: string; [k: string]: unknown };
-const outboundWith = (pred: (a: Outbound, f: Record<string, any>) => boolean) => (r: RecordedFrame) =>
-  r.dir === 'in' && r.frame.type === 'outbound' && pred((r.frame as any).action ?? {}, r.frame);
+type Outbound = { op?: string; metadata?: Record<string, unknown>; [k: string]: unknown };
+const actionOf = (r: RecordedFrame): Outbound => (r.frame.action ?? {}) as Outbound;
+const outboundWith = (pred: (a: Outbound) => boolean) => (r: RecordedFrame) =>
+  r.dir === 'in' && r.frame.type === 'outbound' && pred(actionOf(r));
 
 /** Run the demo; true when all round trips completed. */
 export async function runDemo(io: DemoIo): Promise<boolean> {
@@ -103,35 +104,73 @@ export async function runDemo(io: DemoIo): Promise<boolean> {
     await step('1. Discord message → agent → send (scope re-attached)', async () => {
       connector.send(sample.discordMessage('hello relay', 'm-1001'));
       const f = await connector.waitFor(
-        outboundWith((a) => a.op === 'send' && (a.metadata as any)?.scope_id === sample.DISCORD_GUILD),
+        outboundWith((a) => a.op === 'send' && a.metadata?.scope_id === sample.DISCORD_GUILD),
         STEP_TIMEOUT_MS,
       );
-      await connector.waitFor((r) => r.dir === 'out' && r.frame.type === 'outbound_result' && r.frame.requestId === f.frame.requestId);
+      await connector.waitFor(
+        (r) =>
+          r.dir === 'out' && r.frame.type === 'outbound_result' && r.frame.requestId === f.frame.requestId,
+      );
     });
-    await step('2. Discord slash command (passthrough, buffered) → agent → token-less follow_up', async () => {
-      const bufferId = connector.sendBuffered({ type: 'passthrough_forward', forward: sample.slashCommand() });
-      await connector.waitFor((r) => r.dir === 'in' && r.frame.type === 'inbound_ack' && r.frame.bufferId === bufferId, STEP_TIMEOUT_MS);
-      await connector.waitFor(outboundWith((a) => a.op === 'follow_up' && a.kind === 'discord.interaction_token'), STEP_TIMEOUT_MS);
-    });
+    await step(
+      '2. Discord slash command (passthrough, buffered) → agent → token-less follow_up',
+      async () => {
+        const bufferId = connector.sendBuffered({
+          type: 'passthrough_forward',
+          forward: sample.slashCommand(),
+        });
+        await connector.waitFor(
+          (r) => r.dir === 'in' && r.frame.type === 'inbound_ack' && r.frame.bufferId === bufferId,
+          STEP_TIMEOUT_MS,
+        );
+        await connector.waitFor(
+          outboundWith((a) => a.op === 'follow_up' && a.kind === 'discord.interaction_token'),
+          STEP_TIMEOUT_MS,
+        );
+      },
+    );
     await step('3. Twilio SMS (passthrough) → agent → send to the phone number', async () => {
       connector.send({ type: 'passthrough_forward', forward: sample.twilioSms('what is on my calendar?') });
-      await connector.waitFor(outboundWith((a) => a.op === 'send' && a.chat_id === '+14155551234'), STEP_TIMEOUT_MS);
+      await connector.waitFor(
+        outboundWith((a) => a.op === 'send' && a.chat_id === '+14155551234'),
+        STEP_TIMEOUT_MS,
+      );
     });
     await step('4. Prompt with buttons, then a button press answers it', async () => {
       connector.send(sample.discordMessage('deploy?', 'm-1002'));
-      const prompt = await connector.waitFor(outboundWith((a) => a.op === 'prompt'), STEP_TIMEOUT_MS);
-      const promptId = String((prompt.frame as any).action.prompt_id);
-      const reply = await connector.waitFor(
-        (r) => r.dir === 'out' && r.frame.type === 'outbound_result' && r.frame.requestId === prompt.frame.requestId,
+      const prompt = await connector.waitFor(
+        outboundWith((a) => a.op === 'prompt'),
+        STEP_TIMEOUT_MS,
       );
-      const messageId = String((reply.frame as any).result?.message_id ?? 'm-prompt');
-      connector.send({ type: 'passthrough_forward', forward: sample.buttonPress(promptId, 'approve', messageId) });
+      const promptId = String(actionOf(prompt).prompt_id);
+      const reply = await connector.waitFor(
+        (r) =>
+          r.dir === 'out' &&
+          r.frame.type === 'outbound_result' &&
+          r.frame.requestId === prompt.frame.requestId,
+      );
+      const messageId = String(
+        (reply.frame.result as { message_id?: string } | undefined)?.message_id ?? 'm-prompt',
+      );
+      connector.send({
+        type: 'passthrough_forward',
+        forward: sample.buttonPress(promptId, 'approve', messageId),
+      });
       await waitTurn((t) => t.envelope.event?.prompt_response?.option_id === 'approve');
-      await connector.waitFor(outboundWith((a) => a.op === 'send' && String(a.content).includes('approve')), STEP_TIMEOUT_MS);
+      await connector.waitFor(
+        outboundWith((a) => a.op === 'send' && String(a.content).includes('approve')),
+        STEP_TIMEOUT_MS,
+      );
     });
     await step('5. Interrupts: /stop from the platform, and from the agent', async () => {
-      connector.send({ type: 'interrupt_inbound', session_key: sample.DISCORD_SESSION, chat_id: sample.DISCORD_CHANNEL });
-      await waitTurn((t) => t.envelope.type === 'interrupt' && t.envelope.session_key === sample.DISCORD_SESSION);
+      connector.send({
+        type: 'interrupt_inbound',
+        session_key: sample.DISCORD_SESSION,
+        chat_id: sample.DISCORD_CHANNEL,
+      });
+      await waitTurn(
+        (t) => t.envelope.type === 'interrupt' && t.envelope.session_key === sample.DISCORD_SESSION,
+      );
       const res = await fetch(`${api}/v1/interrupt`, {
         method: 'POST',
         headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' },
@@ -150,6 +189,8 @@ export async function runDemo(io: DemoIo): Promise<boolean> {
     rmSync(dataDir, { recursive: true, force: true });
   }
   const ok = results.length === 5 && results.every(Boolean);
-  io.out(`\n${ok ? '✓ all 5 round trips completed' : `✗ ${results.filter((r) => !r).length} round trip(s) failed`}`);
+  io.out(
+    `\n${ok ? '✓ all 5 round trips completed' : `✗ ${results.filter((r) => !r).length} round trip(s) failed`}`,
+  );
   return ok;
 }

@@ -57,7 +57,11 @@ export function slashCommand(): Record<string, unknown> {
 }
 
 /** A button press answering prompt `promptId` with `optionId` (MESSAGE_COMPONENT). */
-export function buttonPress(promptId: string, optionId: string, promptMessageId: string): Record<string, unknown> {
+export function buttonPress(
+  promptId: string,
+  optionId: string,
+  promptMessageId: string,
+): Record<string, unknown> {
   return forward('discord', 'application/json', {
     id: '1300000000000000004',
     type: 3,

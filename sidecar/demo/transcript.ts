@@ -14,9 +14,23 @@ function quote(s: unknown): string {
   return JSON.stringify(clip(String(s ?? '')));
 }
 
+/** The fields of any frame the transcript shows (all optional: frames differ by type). */
+interface FrameView {
+  type?: string;
+  platform?: string;
+  botId?: string;
+  bufferId?: string;
+  session_key?: string;
+  descriptor?: { platform?: string; supported_ops?: string[] };
+  event?: { text?: string; source?: { platform?: string; chat_type?: string } };
+  forward?: { platform?: string; method?: string; path?: string };
+  action?: { op?: string; chat_id?: string; session_key?: string; content?: string; metadata?: object };
+  result?: { success?: boolean; message_id?: string };
+}
+
 /** Summarise one frame recorded by the dev connector (`out` = connector → sidecar). */
 export function frameLine(rec: RecordedFrame): string {
-  const f = rec.frame as Record<string, any>;
+  const f = rec.frame as FrameView;
   const arrow = rec.dir === 'out' ? 'connector → sidecar  ' : 'sidecar   → connector';
   let detail = '';
   switch (f.type) {
@@ -34,7 +48,8 @@ export function frameLine(rec: RecordedFrame): string {
       break;
     case 'outbound': {
       const a = f.action ?? {};
-      const meta = a.metadata && Object.keys(a.metadata).length ? ` metadata ${JSON.stringify(a.metadata)}` : '';
+      const meta =
+        a.metadata && Object.keys(a.metadata).length ? ` metadata ${JSON.stringify(a.metadata)}` : '';
       detail = `${a.op} ${a.chat_id ?? a.session_key ?? ''} ${quote(a.content ?? '')}${f.platform ? ` [${f.platform}]` : ''}${meta}`;
       break;
     }

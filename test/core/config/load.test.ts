@@ -1,7 +1,7 @@
-import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
 import { loadConfig } from '../../../core/config/load.js';
 import { RelayError } from '../../../core/errors.js';
 
@@ -84,14 +84,19 @@ for (const [name, raw] of [
   ['an entry without botId', '{"discord":{}}'],
 ] as const) {
   test(`malformed GATEWAY_RELAY_BOT_IDS (${name}) refuses the start`, (t) => {
-    const err = configError(() => loadConfig({ env: { GATEWAY_RELAY_PLATFORMS: 'discord', GATEWAY_RELAY_BOT_IDS: raw } }));
+    const err = configError(() =>
+      loadConfig({ env: { GATEWAY_RELAY_PLATFORMS: 'discord', GATEWAY_RELAY_BOT_IDS: raw } }),
+    );
     t.is(err.code, 'CORE_ERR_CONFIG_BOT_IDS_MALFORMED');
     t.regex(err.message, /GATEWAY_RELAY_BOT_IDS/);
   });
 }
 
 test('config file (YAML) is overridden by env', (t) => {
-  const file = tmpFile('c.yaml', 'relay:\n  url: http://from-file\n  pingIntervalMs: 1234\nagent:\n  concurrency: 3\n');
+  const file = tmpFile(
+    'c.yaml',
+    'relay:\n  url: http://from-file\n  pingIntervalMs: 1234\nagent:\n  concurrency: 3\n',
+  );
   const cfg = loadConfig({ env: { SIDECAR_CONFIG: file, GATEWAY_RELAY_URL: 'http://from-env' } });
   t.is(cfg.relay.url, 'http://from-env');
   t.is(cfg.relay.pingIntervalMs, 1234);
@@ -104,9 +109,18 @@ test('config file (JSON) is accepted', (t) => {
 });
 
 test('unreadable or non-object config file has its own code', (t) => {
-  t.is(configError(() => loadConfig({ env: {}, file: '/nonexistent/x.yaml' })).code, 'CORE_ERR_CONFIG_FILE_UNREADABLE');
-  t.is(configError(() => loadConfig({ env: {}, file: tmpFile('l.yaml', '- 1\n- 2\n') })).code, 'CORE_ERR_CONFIG_FILE_UNREADABLE');
-  t.is(configError(() => loadConfig({ env: {}, file: tmpFile('b.yaml', 'a: [\n') })).code, 'CORE_ERR_CONFIG_FILE_UNREADABLE');
+  t.is(
+    configError(() => loadConfig({ env: {}, file: '/nonexistent/x.yaml' })).code,
+    'CORE_ERR_CONFIG_FILE_UNREADABLE',
+  );
+  t.is(
+    configError(() => loadConfig({ env: {}, file: tmpFile('l.yaml', '- 1\n- 2\n') })).code,
+    'CORE_ERR_CONFIG_FILE_UNREADABLE',
+  );
+  t.is(
+    configError(() => loadConfig({ env: {}, file: tmpFile('b.yaml', 'a: [\n') })).code,
+    'CORE_ERR_CONFIG_FILE_UNREADABLE',
+  );
 });
 
 test('bad values name the key and the env variable, never the secret value', (t) => {

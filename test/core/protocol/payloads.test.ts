@@ -51,10 +51,10 @@ test('descriptor: a missing required key fails the schema', (t) => {
 
 test('descriptor: supported_ops non-list ⇒ empty; non-string/empty entries dropped', (t) => {
   t.deepEqual(DescriptorSchema.parse({ ...base, supported_ops: 'send' }).supported_ops, []);
-  t.deepEqual(DescriptorSchema.parse({ ...base, supported_ops: ['send', '', 3, null, 'react'] }).supported_ops, [
-    'send',
-    'react',
-  ]);
+  t.deepEqual(
+    DescriptorSchema.parse({ ...base, supported_ops: ['send', '', 3, null, 'react'] }).supported_ops,
+    ['send', 'react'],
+  );
 });
 
 test('op gating: empty ⇒ legacy set; otherwise exact membership', (t) => {
@@ -75,7 +75,14 @@ test('descriptor frame wraps the schema', (t) => {
 test('message event: defaults, unknown keys preserved, user_name preference, guild_id compat', (t) => {
   const e = MessageEventSchema.parse({
     extra: { kept: true },
-    source: { platform: 'discord', user_name: 'u', user_handle: 'h', user_display_name: 'Display', guild_id: 'G1', x: 1 },
+    source: {
+      platform: 'discord',
+      user_name: 'u',
+      user_handle: 'h',
+      user_display_name: 'Display',
+      guild_id: 'G1',
+      x: 1,
+    },
   });
   t.is(e.text, '');
   t.is(e.message_type, 'text');
@@ -86,7 +93,10 @@ test('message event: defaults, unknown keys preserved, user_name preference, gui
   t.deepEqual((e as Record<string, unknown>).extra, { kept: true });
   t.is((e.source as Record<string, unknown>).x, 1);
   t.is(MessageEventSchema.parse({ source: { platform: 'p', user_handle: 'h' } }).source.user_name, 'h');
-  t.is(MessageEventSchema.parse({ source: { platform: 'p', scope_id: 'S', guild_id: 'G' } }).source.scope_id, 'S');
+  t.is(
+    MessageEventSchema.parse({ source: { platform: 'p', scope_id: 'S', guild_id: 'G' } }).source.scope_id,
+    'S',
+  );
 });
 
 test('message event: media joined to media_urls by url, not position', (t) => {

@@ -87,10 +87,15 @@ test('main() in-process: --version exits 0, unknown command exits 2', async (t) 
 
 test('buildProgram exposes every command, and others can add commands', (t) => {
   const program = buildProgram(testIo(t));
-  t.deepEqual(
-    program.commands.map((c) => c.name()).sort(),
-    ['connector', 'demo', 'doctor', 'enroll', 'run', 'token'],
-  );
+  t.deepEqual(program.commands.map((c) => c.name()).sort(), [
+    'connector',
+    'dead-letters',
+    'demo',
+    'doctor',
+    'enroll',
+    'run',
+    'token',
+  ]);
   program.command('extra').action(() => {});
-  t.is(program.commands.length, 7);
+  t.is(program.commands.length, 8);
 });

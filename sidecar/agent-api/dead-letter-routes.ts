@@ -1,0 +1,55 @@
+/**
+ * Dead letters over the API: list, inspect and replay what the sidecar could not deliver or
+ * process (rejected deliveries, poison and quarantined frames). `relay-sidecar dead-letters`
+ * is the CLI face of these routes.
+ */
+import type { ApiInbox } from './deps.js';
+import { apiError, type JsonReply } from './errors.js';
+import type { Route } from './routes.js';
+
+const MAX_LIST = 500;
+
+/** The dead-letter routes (bearer only). */
+export function deadLetterRoutes(inbox: ApiInbox): Route[] {
+  const missing = (id: string): JsonReply =>
+    apiError('unknown_dead_letter', `no dead letter ${id.slice(0, 100)}`);
+  return [
+    {
+      method: 'GET',
+      pattern: '/v1/dead-letters',
+      access: 'bearer',
+      handle: ({ req }) => {
+        const raw = new URL(req.url ?? '/', 'http://x').searchParams.get('limit');
+        const limit = Math.min(MAX_LIST, Math.max(1, Number.parseInt(raw ?? '50', 10) || 50));
+        return { status: 200, body: { dead_letters: inbox.deadLetters?.(limit) ?? [] } };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/v1/dead-letters/:id',
+      access: 'bearer',
+      handle: ({ params }) => {
+        const id = params.id ?? '';
+        const letter = inbox.deadLetter?.(id);
+        return letter ? { status: 200, body: letter } : missing(id);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/v1/dead-letters/:id/replay',
+      access: 'bearer',
+      handle: ({ params }) => {
+        const id = params.id ?? '';
+        const outcome = inbox.replay?.(id) ?? 'unknown';
+        if (outcome === 'replayed') return { status: 202, body: { replayed: id } };
+        if (outcome === 'not_replayable') {
+          return apiError(
+            'not_replayable',
+            `dead letter ${id.slice(0, 100)} has no payload that can run again`,
+          );
+        }
+        return missing(id);
+      },
+    },
+  ];
+}

@@ -1,0 +1,161 @@
+/**
+ * The composition root: builds one sidecar from a frozen config — DI container, plugin host,
+ * relay client, inbox + delivery, agent API — starts it, and stops it within a budget.
+ */
+import 'reflect-metadata';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { validateConfig } from '../core/config/load.js';
+import type { Config } from '../core/config/schema.js';
+import { type Clock, systemClock } from '../core/di/clock.js';
+import { createContainer } from '../core/di/container.js';
+import type { Logger } from '../core/log/logger.js';
+import { Metrics } from '../core/metrics/metrics.js';
+import { PluginHost } from '../core/plugin-host/plugin-host.js';
+import { RelayClient, type RelayState, type SocketFactory } from '../core/transport/relay-client.js';
+import { resolveApiToken } from './agent-api/api-token.js';
+import { type AgentApi, createAgentApi } from './agent-api/server.js';
+import { Inbox } from './inbox/inbox.js';
+import { drain } from './lifecycle/drain.js';
+import { bootProvision, type ProvisionedCredentials, postPolicies } from './side-routes/index.js';
+
+/** What a sidecar is built from besides its config. */
+export interface SidecarParts {
+  readonly log: Logger;
+  readonly metrics?: Metrics;
+  readonly clock?: Clock;
+  readonly socketFactory?: SocketFactory;
+  /** Skip boot provisioning and the policy POST (tests, demo). Default false. */
+  readonly offline?: boolean;
+}
+
+/** A running sidecar. */
+export class Sidecar {
+  private stopping: Promise<void> | undefined;
+  private readonly startedAt: number;
+
+  private constructor(
+    readonly config: Config,
+    readonly log: Logger,
+    readonly metrics: Metrics,
+    readonly client: RelayClient,
+    readonly plugins: PluginHost,
+    readonly inbox: Inbox,
+    readonly api: AgentApi,
+    readonly apiToken: string,
+    private readonly clock: Clock,
+  ) {
+    this.startedAt = clock.now();
+  }
+
+  /**
+   * Build and start a sidecar. Throws a RelayError (bad manifest, unusable data dir or token,
+   * API address in use) before anything dials; after that, failures are states, not throws.
+   */
+  static async start(initial: Config, parts: SidecarParts): Promise<Sidecar> {
+    const log = parts.log;
+    const metrics = parts.metrics ?? new Metrics({ defaultMetrics: true });
+    const clock = parts.clock ?? systemClock;
+    mkdirSync(resolve(initial.dataDir), { recursive: true, mode: 0o700 });
+    const creds = parts.offline ? undefined : await bootProvision(initial, log, { metrics });
+    const config = creds ? withCredentials(initial, creds) : initial;
+
+    const di = createContainer({ config, log, metrics, clock, socketFactory: parts.socketFactory });
+    const plugins = await PluginHost.load({
+      manifestPath: resolve(config.pluginsPath),
+      config,
+      log,
+      metrics,
+      identities: config.relay.identities,
+    });
+    const client = di.resolve(RelayClient);
+    const token = resolveApiToken(config, log);
+    let api: AgentApi | undefined;
+    let inbox: Inbox;
+    try {
+      inbox = Inbox.open({
+        config,
+        log,
+        metrics,
+        clock,
+        plugins,
+        apiToken: token,
+        ack: (bufferId) => client.ackInbound(bufferId),
+        // the API exists before the first delivery: the scheduler starts below
+        executeAction: (raw) => executeResponseAction(api!, raw),
+      });
+      api = createAgentApi({ config, log, metrics, client, plugins, inbox, pull: inbox.pull, token, clock });
+      await api.listen();
+    } catch (err) {
+      await plugins.close();
+      throw err;
+    }
+    client.setRoutes(inbox.routes);
+    inbox.onBackpressure((paused) => client.pauseReading(paused));
+    const sidecar = new Sidecar(config, log, metrics, client, plugins, inbox, api, token, clock);
+    inbox.start();
+    client.start();
+    if (!parts.offline) void postPolicies(config, log, clock.now(), { creds, metrics });
+    return sidecar;
+  }
+
+  /** Current relay state. */
+  get state(): RelayState {
+    return this.client.state;
+  }
+
+  /** Seconds since start. */
+  uptimeS(): number {
+    return (this.clock.now() - this.startedAt) / 1000;
+  }
+
+  /** Wait until the relay state is `state` (or reject after `timeoutMs`). */
+  waitForState(state: RelayState, timeoutMs = 10_000): Promise<void> {
+    if (this.client.state === state) return Promise.resolve();
+    return new Promise((ok, fail) => {
+      const timer = setTimeout(() => {
+        off();
+        fail(
+          new Error(`relay state did not become ${state} within ${timeoutMs} ms (now ${this.client.state})`),
+        );
+      }, timeoutMs);
+      const off = this.client.onState((s) => {
+        if (s !== state) return;
+        clearTimeout(timer);
+        off();
+        ok();
+      });
+    });
+  }
+
+  /**
+   * Graceful stop within `config.shutdown.budgetMs`: going_idle (bounded), drain ingest and
+   * in-flight deliveries (bounded), fail pending outbound calls, close pool, socket and API.
+   * Idempotent. Nothing committed to the inbox is lost: it is redelivered on the next start.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= drain(this, this.config.shutdown.budgetMs);
+    return this.stopping;
+  }
+}
+
+/**
+ * An action from a push response body, run like `POST /v1/actions`. The agent cannot see the
+ * answer, so a refusal or a failed result becomes an error the action runner logs and counts.
+ */
+async function executeResponseAction(api: AgentApi, raw: unknown): Promise<unknown> {
+  const { status, body } = await api.executeAction(raw);
+  const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+  if (status >= 400) throw new Error(`${status} ${error?.code ?? 'error'}: ${error?.message ?? ''}`);
+  const result = (body as { result?: { success?: boolean; error?: string } } | undefined)?.result;
+  if (result?.success === false) throw new Error(`result success:false: ${result.error ?? ''}`);
+  return body;
+}
+
+/** The config with credentials obtained by boot provisioning (process memory only). */
+function withCredentials(config: Config, creds: ProvisionedCredentials): Config {
+  const plain = JSON.parse(JSON.stringify(config)) as Record<string, Record<string, unknown>>;
+  plain.relay = { ...plain.relay, gatewayId: creds.gatewayId, secret: creds.secret };
+  if (creds.deliveryKey) plain.relay.deliveryKey = creds.deliveryKey;
+  return validateConfig(plain);
+}

@@ -1,0 +1,65 @@
+/**
+ * A small client for the sidecar's own agent API, used by CLI commands that talk to a running
+ * sidecar (dead letters). Speaks TCP or a unix socket, as `SIDECAR_LISTEN` says.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import type { Config } from '../../core/config/schema.js';
+import { API_TOKEN_FILE } from '../agent-api/api-token.js';
+import { parseListenAddress } from '../agent-api/listen-address.js';
+
+/** One JSON answer. */
+export interface ApiAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** The API token the running sidecar uses: configured, else the generated file. */
+export function apiTokenFor(config: Config): string {
+  if (config.api.token) return config.api.token;
+  try {
+    return readFileSync(join(config.dataDir, API_TOKEN_FILE), 'utf8').trim();
+  } catch {
+    throw new Error(
+      `no API token: set SIDECAR_API_TOKEN or run from the directory whose ${config.dataDir}/${API_TOKEN_FILE} the sidecar wrote`,
+    );
+  }
+}
+
+/** Call `method path` on the sidecar at `config.api.listen` with the bearer token. */
+export function apiRequest(
+  config: Config,
+  method: string,
+  path: string,
+  timeoutMs = 10_000,
+): Promise<ApiAnswer> {
+  const address = parseListenAddress(config.api.listen);
+  const token = apiTokenFor(config);
+  const target =
+    address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port };
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { ...target, method, path, headers: { authorization: `Bearer ${token}` }, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = text;
+          try {
+            body = text ? JSON.parse(text) : undefined;
+          } catch {
+            // not JSON: keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer from the sidecar within ${timeoutMs} ms`)));
+    req.on('error', (err) =>
+      reject(new Error(`cannot reach the sidecar API at ${config.api.listen}: ${err.message}`)),
+    );
+    req.end();
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * `relay-sidecar dead-letters list|show <id>|replay <id>`: inspect and replay what a running
+ * sidecar dead-lettered (rejected deliveries, poison and quarantined frames), via its API.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../../core/config/load.js';
+import type { Config } from '../../core/config/schema.js';
+import { apiRequest } from './api-request.js';
+import type { CliIo } from './cli-io.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+
+/** The sub-actions. */
+export type DeadLetterAction = { kind: 'list'; limit?: number } | { kind: 'show' | 'replay'; id: string };
+
+interface Row {
+  id: string;
+  kind: string;
+  code: string;
+  message: string;
+  created_at: string;
+}
+
+/** Run one sub-action against the sidecar configured by `io.env`; returns the exit code. */
+export async function runDeadLetters(action: DeadLetterAction, io: CliIo): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig({ env: io.env });
+  } catch (err) {
+    io.stderr(`dead-letters: ${(err as Error).message}\n`);
+    return exitCodeFor(err);
+  }
+  try {
+    if (action.kind === 'list') {
+      const res = await apiRequest(config, 'GET', `/v1/dead-letters?limit=${action.limit ?? 50}`);
+      if (res.status !== 200) return failed(io, res.status, res.body);
+      const rows = (res.body as { dead_letters: Row[] }).dead_letters;
+      if (rows.length === 0) io.stdout('no dead letters\n');
+      for (const r of rows)
+        io.stdout(`${r.id}  ${r.created_at}  ${r.kind.padEnd(8)} ${r.code}  ${r.message}\n`);
+      return ExitCode.OK;
+    }
+    const id = encodeURIComponent(action.id);
+    const res =
+      action.kind === 'show'
+        ? await apiRequest(config, 'GET', `/v1/dead-letters/${id}`)
+        : await apiRequest(config, 'POST', `/v1/dead-letters/${id}/replay`);
+    if (res.status >= 300) return failed(io, res.status, res.body);
+    io.stdout(action.kind === 'show' ? `${JSON.stringify(res.body, null, 2)}\n` : `replayed ${action.id}\n`);
+    return ExitCode.OK;
+  } catch (err) {
+    io.stderr(`dead-letters: ${(err as Error).message}\n`);
+    return ExitCode.UNREACHABLE;
+  }
+}
+
+function failed(io: CliIo, status: number, body: unknown): number {
+  const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+  io.stderr(`dead-letters: HTTP ${status} ${error?.code ?? ''}: ${error?.message ?? ''}\n`);
+  return status === 401 ? ExitCode.AUTH : ExitCode.FAILURE;
+}
+
+/** Register `dead-letters` on the program. */
+export function registerDeadLetters(program: Command, io: CliIo): void {
+  const cmd = program
+    .command('dead-letters')
+    .description('list, show or replay dead letters of the running sidecar (via its API)');
+  cmd
+    .command('list')
+    .option('-n, --limit <n>', 'how many, newest first', '50')
+    .action(async (opts: { limit: string }) => {
+      io.setExitCode(await runDeadLetters({ kind: 'list', limit: Number(opts.limit) || 50 }, io));
+    });
+  cmd
+    .command('show <id>')
+    .action(async (id: string) => io.setExitCode(await runDeadLetters({ kind: 'show', id }, io)));
+  cmd
+    .command('replay <id>')
+    .action(async (id: string) => io.setExitCode(await runDeadLetters({ kind: 'replay', id }, io)));
+}

@@ -1,0 +1,54 @@
+/**
+ * The seam between the scheduler and a way of reaching the agent (push over HTTP, pull over
+ * SSE), and between the scheduler and the durable rows it moves along.
+ */
+import type { DeliveryType } from '../inbox/envelope.js';
+
+/** One attempt to hand one delivery to the agent. */
+export interface DeliveryJob {
+  readonly id: string;
+  readonly type: DeliveryType;
+  readonly sessionKey: string;
+  /**
+   * Start an attempt: durably count it and return the envelope JSON to send (stamped with the
+   * attempt number). Undefined ⇒ the row is no longer deliverable (already acked or dead).
+   */
+  begin(): Promise<string | undefined> | string | undefined;
+}
+
+/** How an attempt ended. */
+export type DeliveryResult =
+  /** The agent took it (2xx, or an SSE ack); `actions` from a push response body, in order. */
+  | { readonly kind: 'delivered'; readonly actions: readonly unknown[] }
+  /** Down or busy (5xx, 408, 429, timeout, refused): try again after a backoff. */
+  | {
+      readonly kind: 'retry';
+      readonly reason: string;
+      readonly status?: number;
+      readonly retryAfterMs?: number;
+    }
+  /** The agent refused this delivery (4xx other than 408/429). */
+  | { readonly kind: 'rejected'; readonly status: number }
+  /** The row was no longer deliverable when the attempt began. */
+  | { readonly kind: 'gone' }
+  /** The target is closing; the row stays queued on disk for the next start. */
+  | { readonly kind: 'cancelled' };
+
+/** A way of reaching the agent. `deliver` never rejects. */
+export interface DeliveryTarget {
+  deliver(job: DeliveryJob): Promise<DeliveryResult>;
+  /** Abort what is in flight (those attempts end `cancelled`) and release sockets and timers. */
+  close(): Promise<void>;
+}
+
+/** The durable side of delivery (implemented by the inbox). Each promise settles once durable. */
+export interface DeliveryLedger {
+  /** Count an attempt; the stamped envelope JSON, or undefined when no longer deliverable. */
+  begin(id: string): Promise<string | undefined>;
+  /** Mark delivered (durably, before anything else); the commit time, or undefined if it was not pending. */
+  delivered(id: string): Promise<number | undefined>;
+  /** Count a rejection; the total so far. */
+  rejected(id: string): Promise<number | undefined>;
+  /** Move to the dead-letter table; false when the row was not pending. */
+  deadLetter(id: string, code: string, message: string): Promise<boolean>;
+}

@@ -1,0 +1,98 @@
+/**
+ * Delivery to the agent, assembled from config: the scheduler over a push or pull target, and
+ * the runner of response actions. Closing is bounded and closes only what it created.
+ */
+import type { Config } from '../../core/config/schema.js';
+import type { Clock } from '../../core/di/clock.js';
+import { RelayError } from '../../core/errors.js';
+import type { Logger } from '../../core/log/logger.js';
+import type { Metrics } from '../../core/metrics/metrics.js';
+import type { RandomSource } from '../../core/transport/backoff.js';
+import { ActionRunner, type ExecuteAction } from './action-runner.js';
+import type { DeliveryLedger, DeliveryTarget } from './delivery-target.js';
+import { PullDelivery } from './pull-delivery.js';
+import { PushDelivery } from './push-delivery.js';
+import { Scheduler } from './scheduler.js';
+
+/** What delivery needs. */
+export interface DeliveryOptions {
+  readonly config: Config;
+  readonly ledger: DeliveryLedger;
+  /** The API token: signs push requests. Never logged. */
+  readonly apiToken: string;
+  /** Execute one action from a push response body, as `POST /v1/actions` would. */
+  readonly executeAction: ExecuteAction;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly random?: RandomSource;
+  /** Pull keep-alive comment interval, ms; default 15 s. */
+  readonly pullKeepAliveMs?: number;
+  /** Pull: an ack for an id not outstanding in memory. */
+  readonly lateAck?: (id: string) => 'acked' | 'unknown';
+}
+
+/** The assembled delivery. */
+export class Delivery {
+  readonly scheduler: Scheduler;
+  /** Present in pull mode: mount it on `GET /v1/events` and `POST /v1/events/{id}/ack`. */
+  readonly pull: PullDelivery | undefined;
+  private readonly target: DeliveryTarget;
+  private readonly actions: ActionRunner;
+
+  constructor(opts: DeliveryOptions) {
+    const { config, clock, log, metrics } = opts;
+    const agent = config.agent;
+    this.actions = new ActionRunner(opts.executeAction, log, metrics);
+    if (agent.mode === 'pull') {
+      this.pull = new PullDelivery({
+        clock,
+        log,
+        ...(opts.pullKeepAliveMs ? { keepAliveMs: opts.pullKeepAliveMs } : {}),
+        ...(opts.lateAck ? { lateAck: opts.lateAck } : {}),
+      });
+      this.target = this.pull;
+    } else {
+      // validateConfig already refuses push mode without a URL; this guards direct callers
+      if (!agent.url)
+        throw new RelayError('CORE_ERR_CONFIG_INVALID', 'agent.url (AGENT_URL): push mode needs it');
+      this.pull = undefined;
+      this.target = new PushDelivery({
+        url: agent.url,
+        token: opts.apiToken,
+        timeoutMs: agent.timeoutMs,
+        maxSockets: agent.concurrency,
+        maxResponseBytes: config.api.maxBodyBytes,
+        clock,
+        log,
+        metrics,
+      });
+    }
+    this.scheduler = new Scheduler({
+      // pull: one unacked delivery per session, so the unacked bound is the parallelism bound
+      slots: agent.mode === 'pull' ? agent.maxInFlight : agent.concurrency,
+      target: this.target,
+      ledger: opts.ledger,
+      log,
+      metrics,
+      clock,
+      retry: { baseMs: agent.retryBaseMs, maxMs: agent.retryMaxMs },
+      maxRejections: agent.maxRejections,
+      ...(opts.random ? { random: opts.random } : {}),
+      onDelivered: (entry, actions) => this.actions.run(entry.sessionKey, entry.id, actions),
+    });
+  }
+
+  /**
+   * Stop scheduling; give push requests in flight until `budgetMs` to finish (pull deliveries
+   * wait for acks that may never come, so they are cancelled at once), then abort the rest and
+   * wait for queued response actions within what is left of the budget.
+   */
+  async close(budgetMs: number, now: () => number): Promise<void> {
+    const deadline = now() + budgetMs;
+    this.scheduler.stop();
+    if (!this.pull) await this.scheduler.idle(budgetMs);
+    await this.target.close();
+    await this.actions.idle(Math.max(0, deadline - now()));
+  }
+}

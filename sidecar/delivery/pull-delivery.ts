@@ -1,0 +1,158 @@
+/**
+ * Pull delivery (agent-api.md): the agent holds one SSE stream (`GET /v1/events`) and confirms
+ * each delivery with `POST /v1/events/{id}/ack`. A delivery stays outstanding until acked; every
+ * outstanding delivery is sent again (attempt + 1) when a stream (re)attaches. One stream at a
+ * time: a new one replaces and ends the old. The number outstanding is bounded by the
+ * scheduler's slots (`agent.maxInFlight` in pull mode).
+ */
+import type { Clock } from '../../core/di/clock.js';
+import type { Logger } from '../../core/log/logger.js';
+import type { DeliveryJob, DeliveryResult, DeliveryTarget } from './delivery-target.js';
+import { sseComment, sseEvent, sseRetry } from './sse.js';
+
+/** The stream the agent API hands over (an HTTP response in SSE mode). */
+export interface PullStream {
+  write(chunk: string): boolean;
+  end(): void;
+  onClose(cb: () => void): void;
+}
+
+/** Pull settings. */
+export interface PullOptions {
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Keep-alive comment interval, ms. 15 s. */
+  readonly keepAliveMs?: number;
+  /** An ack for an id not outstanding here (e.g. sent before a restart): the inbox decides. */
+  readonly lateAck?: (id: string) => 'acked' | 'unknown';
+}
+
+interface Outstanding {
+  readonly job: DeliveryJob;
+  readonly resolve: (result: DeliveryResult) => void;
+}
+
+/** Delivery over one SSE stream with explicit acks. */
+export class PullDelivery implements DeliveryTarget {
+  private readonly outstanding = new Map<string, Outstanding>();
+  private readonly log: Logger;
+  private stream: PullStream | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: PullOptions) {
+    this.log = opts.log.child({ component: 'pull-delivery' });
+  }
+
+  /** Deliveries sent (or waiting for a stream) and not yet acked. */
+  get unacked(): number {
+    return this.outstanding.size;
+  }
+
+  /** True while an agent stream is attached. */
+  get attached(): boolean {
+    return this.stream !== undefined;
+  }
+
+  /** Hold the delivery until acked; send it now when a stream is attached. Never rejects. */
+  deliver(job: DeliveryJob): Promise<DeliveryResult> {
+    if (this.closed) return Promise.resolve({ kind: 'cancelled' });
+    return new Promise((resolve) => {
+      this.outstanding.set(job.id, { job, resolve });
+      if (this.stream) this.send(this.stream, job.id);
+    });
+  }
+
+  /** Make `stream` the agent's stream: end the previous one, re-send everything unacked. */
+  attach(stream: PullStream, lastEventId?: string): void {
+    if (this.closed) {
+      stream.end();
+      return;
+    }
+    const previous = this.stream;
+    this.stream = stream;
+    stream.onClose(() => {
+      if (this.stream === stream) {
+        this.stream = undefined;
+        this.log.info({ unacked: this.outstanding.size }, 'agent stream closed');
+      }
+    });
+    previous?.end();
+    // Last-Event-ID is only logged: at-least-once means every unacked delivery goes again
+    this.log.info(
+      { lastEventId, unacked: this.outstanding.size, replaced: !!previous },
+      'agent stream attached',
+    );
+    this.write(stream, sseRetry(1000));
+    for (const id of [...this.outstanding.keys()]) {
+      if (this.stream !== stream) break;
+      this.send(stream, id);
+    }
+    this.startKeepAlive();
+  }
+
+  /** The agent confirmed `id`. */
+  ack(id: string): 'acked' | 'unknown' {
+    const entry = this.outstanding.get(id);
+    if (!entry) return this.opts.lateAck?.(id) ?? 'unknown';
+    this.outstanding.delete(id);
+    entry.resolve({ kind: 'delivered', actions: [] });
+    return 'acked';
+  }
+
+  /** End the stream; outstanding deliveries end `cancelled` and stay queued on disk. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.opts.clock.clearTimeout(this.keepAlive);
+    this.keepAlive = undefined;
+    const stream = this.stream;
+    this.stream = undefined;
+    stream?.end();
+    for (const { resolve } of this.outstanding.values()) resolve({ kind: 'cancelled' });
+    this.outstanding.clear();
+  }
+
+  /** Write one delivery (a new attempt each time). */
+  private send(stream: PullStream, id: string): void {
+    const entry = this.outstanding.get(id);
+    if (!entry) return;
+    Promise.resolve()
+      .then(() => entry.job.begin())
+      .then(
+        (body) => {
+          if (body === undefined) {
+            this.outstanding.delete(id);
+            entry.resolve({ kind: 'gone' });
+          } else if (this.stream === stream && this.outstanding.get(id) === entry) {
+            // a stream replaced meanwhile gets everything outstanding from attach()
+            this.write(stream, sseEvent(id, entry.job.type, body));
+          }
+        },
+        (err: unknown) => {
+          this.log.error(
+            { id, error: err instanceof Error ? err.message : String(err) },
+            'attempt not recorded',
+          );
+        },
+      );
+  }
+
+  private write(stream: PullStream, chunk: string): void {
+    try {
+      stream.write(chunk);
+    } catch (err) {
+      this.log.warn({ error: err instanceof Error ? err.message : String(err) }, 'agent stream write failed');
+    }
+  }
+
+  private startKeepAlive(): void {
+    if (this.keepAlive) return;
+    const tick = () => {
+      this.keepAlive = undefined;
+      if (this.closed || !this.stream) return;
+      this.write(this.stream, sseComment('keep-alive'));
+      this.keepAlive = this.opts.clock.setTimeout(tick, this.opts.keepAliveMs ?? 15_000);
+    };
+    this.keepAlive = this.opts.clock.setTimeout(tick, this.opts.keepAliveMs ?? 15_000);
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The delivery scheduler: per-session FIFO, sessions in parallel up to a number of slots,
+ * interrupts ahead of a session's queued messages.
+ *
+ * Each session has two lanes, each delivering one item at a time. The interrupt lane runs even
+ * while a message of the session is in flight (an interrupt exists to cancel that turn); the
+ * message lane starts its next message only when no interrupt of the session is queued or in
+ * flight. A session waiting out a retry backoff gives its slot back, so a slow or failing
+ * session never holds up the others.
+ */
+import type { Clock } from '../../core/di/clock.js';
+import type { Logger } from '../../core/log/logger.js';
+import { reportError } from '../../core/log/report.js';
+import type { Metrics } from '../../core/metrics/metrics.js';
+import type { BackoffBounds, RandomSource } from '../../core/transport/backoff.js';
+import type { QueuedDelivery } from '../inbox/event-table.js';
+import type { DeliveryLedger, DeliveryResult, DeliveryTarget } from './delivery-target.js';
+import { Fifo } from './fifo.js';
+import { InFlight } from './in-flight.js';
+import { type SettleContext, settleAttempt } from './settle-attempt.js';
+import { SlotPool } from './slot-pool.js';
+
+/** Scheduler settings and collaborators. */
+export interface SchedulerOptions {
+  /** Deliveries in flight at once (push: `agent.concurrency`; pull: `agent.maxInFlight`). */
+  readonly slots: number;
+  readonly target: DeliveryTarget;
+  readonly ledger: DeliveryLedger;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  /** Retry backoff (`agent.retryBaseMs` → `agent.retryMaxMs`). */
+  readonly retry: BackoffBounds;
+  /** 4xx rejections before a delivery is dead-lettered (`agent.maxRejections`). */
+  readonly maxRejections: number;
+  readonly random?: RandomSource;
+  /** A delivery was marked delivered: run its response actions. */
+  readonly onDelivered: (entry: QueuedDelivery, actions: readonly unknown[]) => void;
+}
+
+interface Lane {
+  readonly queue: Fifo<QueuedDelivery>;
+  busy: boolean;
+}
+
+interface Session {
+  readonly key: string;
+  readonly messages: Lane;
+  readonly interrupts: Lane;
+}
+
+const lane = (): Lane => ({ queue: new Fifo(), busy: false });
+
+/** Per-session delivery scheduling. */
+export class Scheduler {
+  private readonly sessions = new Map<string, Session>();
+  private readonly slots: SlotPool;
+  private readonly skipped = new Set<string>();
+  private readonly sleepers = new Set<() => void>();
+  private readonly log: Logger;
+  private readonly inFlight: InFlight;
+  private readonly settle: SettleContext;
+  private stopped = false;
+  private started = false;
+  private backlog: QueuedDelivery[] = [];
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.log = opts.log.child({ component: 'scheduler' });
+    this.slots = new SlotPool(Math.max(1, opts.slots));
+    this.inFlight = new InFlight(opts.clock);
+    this.settle = { ...opts, log: this.log, inFlight: this.inFlight };
+  }
+
+  /** Deliveries being attempted right now (pull: sent and awaiting their ack). */
+  get attempting(): number {
+    return this.inFlight.size;
+  }
+
+  /** Begin delivering (entries enqueued before are held until now). */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    const held = this.backlog;
+    this.backlog = [];
+    this.enqueue(held);
+  }
+
+  /** Queue committed rows, in commit order. */
+  enqueue(entries: readonly QueuedDelivery[]): void {
+    if (this.stopped) return;
+    if (!this.started) {
+      this.backlog.push(...entries);
+      return;
+    }
+    const touched = new Set<Session>();
+    for (const entry of entries) {
+      let session = this.sessions.get(entry.sessionKey);
+      if (!session) {
+        session = { key: entry.sessionKey, messages: lane(), interrupts: lane() };
+        this.sessions.set(entry.sessionKey, session);
+      }
+      (entry.type === 'interrupt' ? session.interrupts : session.messages).queue.push(entry);
+      touched.add(session);
+    }
+    for (const session of touched) this.kick(session);
+  }
+
+  /** Do not deliver `id` when its turn comes (it was acknowledged some other way). */
+  skip(id: string): void {
+    this.skipped.add(id);
+  }
+
+  /** Stop starting deliveries and wake sleeping retries (they end without another attempt). */
+  stop(): void {
+    this.stopped = true;
+    for (const wake of this.sleepers) wake();
+    this.sleepers.clear();
+    this.slots.close();
+  }
+
+  /** Resolve when no attempt (or its bookkeeping) is in flight, or after `budgetMs`. */
+  idle(budgetMs: number): Promise<void> {
+    return this.inFlight.idle(budgetMs);
+  }
+
+  /** Last line of defence: a lane must never end in an unhandled rejection. */
+  private readonly crashed = (err: unknown): void => {
+    this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'delivery lane failed');
+  };
+
+  /** Start whichever lanes of `session` may run now. */
+  private kick(session: Session): void {
+    if (this.stopped) return;
+    const { interrupts, messages } = session;
+    if (!interrupts.busy && interrupts.queue.length > 0) {
+      interrupts.busy = true;
+      void this.slots.acquire(true).then((ok) => this.runLane(session, interrupts, ok).catch(this.crashed));
+    }
+    if (!messages.busy && messages.queue.length > 0 && this.interruptsClear(session)) {
+      messages.busy = true;
+      void this.slots.acquire(false).then((ok) => this.runLane(session, messages, ok).catch(this.crashed));
+    }
+  }
+
+  private interruptsClear(session: Session): boolean {
+    return !session.interrupts.busy && session.interrupts.queue.length === 0;
+  }
+
+  /** Deliver the lane's items one at a time while holding a slot. */
+  private async runLane(session: Session, current: Lane, acquired: boolean): Promise<void> {
+    let holding = acquired;
+    try {
+      while (holding && !this.stopped) {
+        // an interrupt that arrived while this lane waited for its slot still goes first
+        if (current === session.messages && !this.interruptsClear(session)) break;
+        const entry = current.queue.shift();
+        if (!entry) break;
+        if (this.skipped.delete(entry.id)) continue;
+        holding = await this.deliverEntry(entry);
+      }
+    } finally {
+      if (holding) this.slots.release();
+      current.busy = false;
+      const { messages, interrupts } = session;
+      if (messages.queue.length + interrupts.queue.length > 0) this.kick(session);
+      else if (!messages.busy && !interrupts.busy) this.sessions.delete(session.key);
+    }
+  }
+
+  /** Attempt until delivered, dead or stopped. Returns whether the caller still holds a slot. */
+  private async deliverEntry(entry: QueuedDelivery): Promise<boolean> {
+    let failures = 0;
+    for (;;) {
+      let wait: number | undefined;
+      // counted until the result is durable, so close() waits for the bookkeeping too
+      this.inFlight.enter();
+      try {
+        wait = await settleAttempt(this.settle, entry, await this.attempt(entry), failures);
+      } catch (err) {
+        // the store failed: the row stays pending on disk and is delivered again after a restart
+        reportError(this.log, this.opts.metrics, 'CORE_ERR_INBOX_COMMIT_FAILED', 'delivery state not saved', {
+          id: entry.id,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      } finally {
+        this.inFlight.leave();
+      }
+      if (wait === undefined) return true;
+      failures += 1;
+      // back off without a slot: other sessions use it meanwhile
+      this.slots.release();
+      await this.sleep(wait);
+      if (this.stopped) return false;
+      if (!(await this.slots.acquire(true))) return false;
+    }
+  }
+
+  private async attempt(entry: QueuedDelivery): Promise<DeliveryResult> {
+    const { ledger, target } = this.opts;
+    try {
+      return await target.deliver({
+        id: entry.id,
+        type: entry.type,
+        sessionKey: entry.sessionKey,
+        begin: () => ledger.begin(entry.id),
+      });
+    } catch (err) {
+      // targets never reject; if one does, treat it as the agent being unreachable
+      return { kind: 'retry', reason: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.opts.clock.clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = this.opts.clock.setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * What one attempt's result means, made durable: delivered (then the response actions),
+ * rejected (dead-lettered after `agent.maxRejections`), or a retry after a jittered backoff.
+ */
+import type { Clock } from '../../core/di/clock.js';
+import type { Logger } from '../../core/log/logger.js';
+import { reportError } from '../../core/log/report.js';
+import type { Metrics } from '../../core/metrics/metrics.js';
+import { type BackoffBounds, backoffDelay, type RandomSource } from '../../core/transport/backoff.js';
+import type { QueuedDelivery } from '../inbox/event-table.js';
+import type { DeliveryLedger, DeliveryResult } from './delivery-target.js';
+import type { InFlight } from './in-flight.js';
+
+/** What settling needs. */
+export interface SettleContext {
+  readonly ledger: DeliveryLedger;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly retry: BackoffBounds;
+  readonly maxRejections: number;
+  readonly random?: RandomSource;
+  readonly inFlight: InFlight;
+  readonly onDelivered: (entry: QueuedDelivery, actions: readonly unknown[]) => void;
+}
+
+/** Apply `result` durably. Returns the wait before the next attempt, ms, or undefined when done. */
+export async function settleAttempt(
+  ctx: SettleContext,
+  entry: QueuedDelivery,
+  result: DeliveryResult,
+  failures: number,
+): Promise<number | undefined> {
+  const { ledger, metrics } = ctx;
+  switch (result.kind) {
+    case 'delivered':
+      metrics.deliveries.inc({ outcome: 'delivered' });
+      markDelivered(ctx, entry, result.actions);
+      return undefined;
+    case 'gone':
+    case 'cancelled':
+      return undefined;
+    case 'rejected': {
+      metrics.deliveries.inc({ outcome: 'rejected' });
+      const rejections = (await ledger.rejected(entry.id)) ?? 0;
+      const fields = { id: entry.id, sessionKey: entry.sessionKey, status: result.status, rejections };
+      if (rejections < ctx.maxRejections) {
+        ctx.log.warn(fields, 'delivery rejected by the agent');
+        return backoff(ctx, failures);
+      }
+      const message = `the agent answered ${result.status} ${rejections} times`;
+      if (await ledger.deadLetter(entry.id, 'CORE_ERR_DELIVERY_REJECTED', message)) metrics.inboxDepth.dec();
+      metrics.deliveries.inc({ outcome: 'dead' });
+      reportError(ctx.log, metrics, 'CORE_ERR_DELIVERY_REJECTED', 'delivery dead-lettered', fields);
+      return undefined;
+    }
+    case 'retry': {
+      metrics.deliveries.inc({ outcome: 'failed' });
+      metrics.deliveryRetries.inc();
+      // the agent may be down for long: the first failure and every tenth are worth a warning
+      const fields = {
+        id: entry.id,
+        sessionKey: entry.sessionKey,
+        reason: result.reason,
+        status: result.status,
+        failures,
+      };
+      const level = failures % 10 === 0 ? 'warn' : 'debug';
+      reportError(ctx.log, metrics, 'CORE_ERR_DELIVERY_FAILED', 'delivery failed, will retry', fields, level);
+      return Math.min(ctx.retry.maxMs, Math.max(backoff(ctx, failures), result.retryAfterMs ?? 0));
+    }
+  }
+}
+
+/**
+ * Mark delivered without holding up the session: its next delivery may begin at once, and its
+ * attempt count is then written in the same group transaction as this mark. The response
+ * actions wait until the mark is durable.
+ */
+function markDelivered(ctx: SettleContext, entry: QueuedDelivery, actions: readonly unknown[]): void {
+  const { metrics } = ctx;
+  const durable = ctx.ledger.delivered(entry.id).then(
+    (createdAt) => {
+      if (createdAt === undefined) return;
+      metrics.inboxDepth.dec();
+      metrics.deliveryLatency.observe(Math.max(0, ctx.clock.now() - createdAt) / 1000);
+      ctx.onDelivered(entry, actions);
+    },
+    (err: unknown) => {
+      // the row stays pending on disk: delivered again (same id) after a restart
+      reportError(ctx.log, metrics, 'CORE_ERR_INBOX_COMMIT_FAILED', 'delivery state not saved', {
+        id: entry.id,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    },
+  );
+  ctx.inFlight.track(durable);
+}
+
+function backoff(ctx: SettleContext, failures: number): number {
+  return backoffDelay(failures, ctx.retry, ctx.random);
+}

@@ -1,0 +1,42 @@
+/**
+ * Ingest backpressure with hysteresis: "pause" when the frames in the pipeline reach the limit,
+ * "resume" once they are down to half, so socket reading does not flap at the boundary.
+ */
+import type { Logger } from '../../core/log/logger.js';
+
+/** Tracks the pipeline fill level and tells listeners when to pause and resume. */
+export class Backpressure {
+  private paused = false;
+  private readonly listeners: ((paused: boolean) => void)[] = [];
+
+  constructor(
+    private readonly limit: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** True while reading should be paused. */
+  get active(): boolean {
+    return this.paused;
+  }
+
+  /** Add a listener: `true` = pause reading, `false` = resume. */
+  onChange(listener: (paused: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Report the current number of frames in the pipeline. */
+  update(pending: number): void {
+    const next = this.paused ? pending > Math.floor(this.limit / 2) : pending >= this.limit;
+    if (next === this.paused) return;
+    this.paused = next;
+    this.log.info({ pending, paused: next }, next ? 'ingest backpressure on' : 'ingest backpressure off');
+    for (const listener of this.listeners) {
+      try {
+        listener(next);
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        this.log.error({ error }, 'backpressure listener threw');
+      }
+    }
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The `inbox_dedupe` table: keys of frames and events already handled, persisted across
+ * restarts, bounded by age (`inbox.dedupeMaxAgeMs`) and count (`inbox.dedupeMaxEntries`).
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+
+/** Prepared access to `inbox_dedupe`. */
+export class DedupeTable {
+  private readonly hasStmt;
+  private readonly addStmt;
+  private readonly pruneAgeStmt;
+  private readonly countStmt;
+  private readonly pruneCountStmt;
+
+  constructor(db: BetterSqlite3.Database) {
+    this.hasStmt = db.prepare<[string], number>('SELECT 1 FROM inbox_dedupe WHERE key = ?').pluck();
+    this.addStmt = db.prepare<[string, number], void>(
+      'INSERT OR REPLACE INTO inbox_dedupe (key, created_at) VALUES (?, ?)',
+    );
+    this.pruneAgeStmt = db.prepare<[number], void>('DELETE FROM inbox_dedupe WHERE created_at < ?');
+    this.countStmt = db.prepare<[], number>('SELECT COUNT(*) FROM inbox_dedupe').pluck();
+    this.pruneCountStmt = db.prepare<[number], void>(
+      `DELETE FROM inbox_dedupe WHERE key IN
+         (SELECT key FROM inbox_dedupe ORDER BY created_at ASC LIMIT ?)`,
+    );
+  }
+
+  /** True when `key` was seen (and not yet forgotten). */
+  has(key: string): boolean {
+    return this.hasStmt.get(key) !== undefined;
+  }
+
+  /** Remember `key` as handled at `now`. Call inside the commit transaction. */
+  add(key: string, now: number): void {
+    this.addStmt.run(key, now);
+  }
+
+  /** Forget keys older than `maxAgeMs` and the oldest beyond `maxEntries`; returns how many. */
+  prune(now: number, maxAgeMs: number, maxEntries: number): number {
+    let removed = this.pruneAgeStmt.run(now - maxAgeMs).changes;
+    const excess = (this.countStmt.get() ?? 0) - maxEntries;
+    if (excess > 0) removed += this.pruneCountStmt.run(excess).changes;
+    return removed;
+  }
+}

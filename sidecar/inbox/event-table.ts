@@ -1,0 +1,202 @@
+/**
+ * The `inbox_events` table (one small row per delivery, pending → delivered or dead) and its
+ * `inbox_envelopes`. All statements are prepared once; every call is synchronous.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type { DeliveryType } from './envelope.js';
+
+/** What the scheduler keeps in memory per queued delivery (the envelope stays on disk). */
+export interface QueuedDelivery {
+  readonly seq: number;
+  readonly id: string;
+  readonly type: DeliveryType;
+  readonly sessionKey: string;
+  /** Commit time, ms since the epoch (delivery latency is measured from here). */
+  readonly createdAt: number;
+}
+
+/** A row to insert. */
+export interface NewDelivery {
+  readonly id: string;
+  readonly type: DeliveryType;
+  readonly sessionKey: string;
+  /** The stored envelope (attempt 0). */
+  readonly envelope: string;
+}
+
+/** Counts by state, for stats and the depth gauge. */
+export interface StateCounts {
+  pending: number;
+  delivered: number;
+  dead: number;
+}
+
+interface QueuedRow {
+  seq: number;
+  id: string;
+  type: DeliveryType;
+  session_key: string;
+  created_at: number;
+}
+
+/** Prepared access to `inbox_events` and `inbox_envelopes`. */
+export class EventTable {
+  private readonly insertStmt;
+  private readonly insertEnvelopeStmt;
+  private readonly envelopeStmt;
+  private readonly beginStmt;
+  private readonly deliveredStmt;
+  private readonly rejectStmt;
+  private readonly deadStmt;
+  private readonly requeueStmt;
+  private readonly queuedStmt;
+  private readonly oneQueuedStmt;
+  private readonly stateStmt;
+  private readonly countsStmt;
+  private readonly oldestStmt;
+  private readonly pruneEnvelopesStmt;
+  private readonly pruneStmt;
+  private readonly forgetDeadStmt;
+  private readonly envelopeDeleteStmt;
+
+  constructor(db: BetterSqlite3.Database) {
+    this.insertStmt = db.prepare<[string, string, string, number, number], void>(
+      `INSERT INTO inbox_events (id, type, session_key, state, created_at, updated_at)
+         VALUES (?, ?, ?, 'pending', ?, ?)`,
+    );
+    this.insertEnvelopeStmt = db.prepare<[number, string], void>(
+      'INSERT INTO inbox_envelopes (seq, envelope) VALUES (?, ?)',
+    );
+    this.envelopeStmt = db
+      .prepare<[number], string>('SELECT envelope FROM inbox_envelopes WHERE seq = ?')
+      .pluck();
+    // an attempt only bumps a counter: no index changes, a small row rewritten
+    this.beginStmt = db.prepare<[number, string], { seq: number; attempt: number }>(
+      `UPDATE inbox_events SET attempt = attempt + 1, updated_at = ?
+         WHERE id = ? AND state = 'pending' RETURNING seq, attempt`,
+    );
+    this.deliveredStmt = db.prepare<[number, string], { created_at: number }>(
+      `UPDATE inbox_events SET state = 'delivered', updated_at = ?
+         WHERE id = ? AND state = 'pending' RETURNING created_at`,
+    );
+    this.rejectStmt = db.prepare<[number, string], { rejections: number }>(
+      `UPDATE inbox_events SET rejections = rejections + 1, updated_at = ?
+         WHERE id = ? AND state = 'pending' RETURNING rejections`,
+    );
+    this.deadStmt = db.prepare<[number, string], { seq: number }>(
+      `UPDATE inbox_events SET state = 'dead', updated_at = ?
+         WHERE id = ? AND state = 'pending' RETURNING seq`,
+    );
+    this.requeueStmt = db.prepare<[number, string], QueuedRow>(
+      `UPDATE inbox_events SET state = 'pending', rejections = 0, updated_at = ?
+         WHERE id = ? AND state = 'dead' RETURNING seq, id, type, session_key, created_at`,
+    );
+    this.queuedStmt = db.prepare<[], QueuedRow>(
+      `SELECT seq, id, type, session_key, created_at FROM inbox_events
+         WHERE state = 'pending' ORDER BY seq`,
+    );
+    this.oneQueuedStmt = db.prepare<[string], QueuedRow & { attempt: number }>(
+      `SELECT seq, id, type, session_key, created_at, attempt FROM inbox_events
+         WHERE id = ? AND state = 'pending'`,
+    );
+    this.stateStmt = db.prepare<[string], string>('SELECT state FROM inbox_events WHERE id = ?').pluck();
+    this.countsStmt = db.prepare<[], { state: keyof StateCounts; n: number }>(
+      'SELECT state, COUNT(*) AS n FROM inbox_events GROUP BY state',
+    );
+    this.oldestStmt = db
+      .prepare<[], number>(`SELECT created_at FROM inbox_events WHERE state = 'pending' ORDER BY seq LIMIT 1`)
+      .pluck();
+    this.pruneEnvelopesStmt = db.prepare<[number], void>(
+      `DELETE FROM inbox_envelopes WHERE seq IN
+           (SELECT seq FROM inbox_events WHERE state = 'delivered' AND updated_at < ?)`,
+    );
+    this.pruneStmt = db.prepare<[number], void>(
+      `DELETE FROM inbox_events WHERE state = 'delivered' AND updated_at < ?`,
+    );
+    this.envelopeDeleteStmt = db.prepare<[number], void>('DELETE FROM inbox_envelopes WHERE seq = ?');
+    this.forgetDeadStmt = db.prepare<[string], { seq: number }>(
+      `DELETE FROM inbox_events WHERE id = ? AND state = 'dead' RETURNING seq`,
+    );
+  }
+
+  /** Insert a pending row; its rowid is its commit order. Call inside the commit transaction. */
+  insert(row: NewDelivery, now: number): QueuedDelivery {
+    const { lastInsertRowid } = this.insertStmt.run(row.id, row.type, row.sessionKey, now, now);
+    const seq = Number(lastInsertRowid);
+    this.insertEnvelopeStmt.run(seq, row.envelope);
+    return { seq, id: row.id, type: row.type, sessionKey: row.sessionKey, createdAt: now };
+  }
+
+  /** Start an attempt (attempt + 1). Undefined when the row is not pending. */
+  begin(id: string, now: number): { attempt: number; envelope: string } | undefined {
+    const row = this.beginStmt.get(now, id);
+    if (!row) return undefined;
+    const envelope = this.envelopeStmt.get(row.seq);
+    return envelope === undefined ? undefined : { attempt: row.attempt, envelope };
+  }
+
+  /** Mark delivered; returns the commit time, or undefined when it was not pending. */
+  markDelivered(id: string, now: number): number | undefined {
+    return this.deliveredStmt.get(now, id)?.created_at;
+  }
+
+  /** Count one rejection (4xx); returns the new total, or undefined when not pending. */
+  reject(id: string, now: number): number | undefined {
+    return this.rejectStmt.get(now, id)?.rejections;
+  }
+
+  /** Move a row to `dead`; false when it was not pending. */
+  markDead(id: string, now: number): boolean {
+    return this.deadStmt.get(now, id) !== undefined;
+  }
+
+  /** Put a dead row back to pending (replay); returns its queue entry. */
+  requeue(id: string, now: number): QueuedDelivery | undefined {
+    const row = this.requeueStmt.get(now, id);
+    return row && toQueued(row);
+  }
+
+  /** Every row still to deliver, in commit order (loaded at open). */
+  queued(): QueuedDelivery[] {
+    return this.queuedStmt.all().map(toQueued);
+  }
+
+  /** One still-to-deliver row with its attempt count, or undefined. */
+  queuedOne(id: string): (QueuedDelivery & { attempt: number }) | undefined {
+    const row = this.oneQueuedStmt.get(id);
+    return row && { ...toQueued(row), attempt: row.attempt };
+  }
+
+  /** The state of a row, or undefined when unknown (or pruned). */
+  stateOf(id: string): string | undefined {
+    return this.stateStmt.get(id);
+  }
+
+  /** Row counts by state. */
+  counts(): StateCounts {
+    const out: StateCounts = { pending: 0, delivered: 0, dead: 0 };
+    for (const { state, n } of this.countsStmt.all()) out[state] = n;
+    return out;
+  }
+
+  /** Commit time of the oldest row still to deliver. */
+  oldestQueuedAt(): number | undefined {
+    return this.oldestStmt.get();
+  }
+
+  /** Delete a dead row (and its envelope) whose dead letter was pruned. */
+  forgetDead(id: string): void {
+    const row = this.forgetDeadStmt.get(id);
+    if (row) this.envelopeDeleteStmt.run(row.seq);
+  }
+
+  /** Forget delivered rows last touched before `before`; returns how many. */
+  pruneDelivered(before: number): number {
+    this.pruneEnvelopesStmt.run(before);
+    return this.pruneStmt.run(before).changes;
+  }
+}
+
+function toQueued(row: QueuedRow): QueuedDelivery {
+  return { seq: row.seq, id: row.id, type: row.type, sessionKey: row.session_key, createdAt: row.created_at };
+}

@@ -1,0 +1,40 @@
+/**
+ * The `inbox_attempts` table: transient failures (plugin crash, timeout, saturated pool) per
+ * `bufferId`, kept in the store so the count survives restarts. After `inbox.maxAttempts` the
+ * frame is quarantined, so one bad frame can never wedge the connector's redelivery loop.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+
+/** Prepared access to `inbox_attempts`. */
+export class FrameAttempts {
+  private readonly bumpStmt;
+  private readonly clearStmt;
+  private readonly pruneStmt;
+
+  constructor(db: BetterSqlite3.Database) {
+    this.bumpStmt = db
+      .prepare<[string, number], number>(
+        `INSERT INTO inbox_attempts (buffer_id, attempts, updated_at) VALUES (?, 1, ?)
+         ON CONFLICT (buffer_id) DO UPDATE SET attempts = attempts + 1, updated_at = excluded.updated_at
+         RETURNING attempts`,
+      )
+      .pluck();
+    this.clearStmt = db.prepare<[string], void>('DELETE FROM inbox_attempts WHERE buffer_id = ?');
+    this.pruneStmt = db.prepare<[number], void>('DELETE FROM inbox_attempts WHERE updated_at < ?');
+  }
+
+  /** Count one more transient failure of `bufferId`; returns the total. */
+  bump(bufferId: string, now: number): number {
+    return this.bumpStmt.get(bufferId, now) ?? 1;
+  }
+
+  /** Forget the count of a frame that was committed or dead-lettered. */
+  clear(bufferId: string): void {
+    this.clearStmt.run(bufferId);
+  }
+
+  /** Forget counts untouched since `before` (the connector gave up on those frames). */
+  prune(before: number): number {
+    return this.pruneStmt.run(before).changes;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Committing a run of in-order frame results, then their effects — strictly in this order:
+ * the transaction, then metrics and logs, the rows to the scheduler, and `inbound_ack` last.
+ */
+import type { Logger } from '../../core/log/logger.js';
+import { reportError } from '../../core/log/report.js';
+import type { Metrics } from '../../core/metrics/metrics.js';
+import type { QueuedDelivery } from './event-table.js';
+import type { CommitDecision, FrameJob, FrameOutcome } from './frame-outcome.js';
+import type { InboxStore } from './inbox-store.js';
+
+/** What a commit touches. */
+export interface CommitDeps {
+  readonly store: InboxStore;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+  /** Send `inbound_ack{bufferId}`; false when no socket is ready. */
+  readonly ack: (bufferId: string) => boolean;
+  readonly onCommitted: (rows: readonly QueuedDelivery[]) => void;
+}
+
+/** Commit `items` (one group transaction; one by one if the group fails) and apply the effects. */
+export function commitFrames(deps: CommitDeps, items: readonly [FrameJob, FrameOutcome][]): void {
+  const now = deps.now();
+  let decisions: (CommitDecision | undefined)[];
+  try {
+    decisions = deps.store.commitBatch(items, now);
+  } catch {
+    // one bad frame must not fail its neighbours: retry each alone
+    decisions = items.map((item) => commitOne(deps, item, now));
+  }
+  for (const [i, [job]] of items.entries()) {
+    const decision = decisions[i];
+    if (decision) applyDecision(deps, job, decision);
+    job.onSettled?.();
+  }
+}
+
+function commitOne(
+  deps: CommitDeps,
+  item: [FrameJob, FrameOutcome],
+  now: number,
+): CommitDecision | undefined {
+  try {
+    return deps.store.commitBatch([item], now)[0];
+  } catch (err) {
+    // not acked: a buffered frame comes back with the connector's next redelivery
+    reportError(deps.log, deps.metrics, 'CORE_ERR_INBOX_COMMIT_FAILED', 'inbox commit failed', {
+      type: item[0].type,
+      bufferId: item[0].bufferId,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return undefined;
+  }
+}
+
+/** Effects of a committed decision: metrics, logs, scheduler, and the ack — strictly after. */
+function applyDecision(deps: CommitDeps, job: FrameJob, decision: CommitDecision): void {
+  const { metrics, log } = deps;
+  const fields = { type: job.type, bufferId: job.bufferId };
+  if (decision.committed.length > 0) {
+    metrics.inboxDepth.inc(decision.committed.length);
+    deps.onCommitted(decision.committed);
+  }
+  if (decision.duplicate) {
+    metrics.duplicates.inc();
+    log.debug(fields, 'duplicate frame not delivered again');
+  }
+  if (decision.deadLetter) {
+    const dead = { ...fields, deadLetterId: decision.deadLetter.id };
+    if (decision.deadLetter.code === 'CORE_ERR_PLUGIN_QUARANTINED') {
+      reportError(log, metrics, 'CORE_ERR_PLUGIN_QUARANTINED', 'frame quarantined', dead);
+    } else {
+      // the host already logged and counted the plugin's verdict; this records where it went
+      log.warn({ ...dead, code: decision.deadLetter.code }, 'frame dead-lettered');
+    }
+  } else if (decision.attempts !== undefined) {
+    log.info(
+      { ...fields, attempts: decision.attempts },
+      'transient failure, frame left unacked for redelivery',
+    );
+  }
+  // the relay client counts the acks it writes (relay_inbound_acks_total); one it could not
+  // write comes back as a redelivery, which the dedupe key turns into another ack
+  if (decision.ack && job.bufferId && !deps.ack(job.bufferId))
+    log.debug(fields, 'inbound_ack not sent: no socket');
+}

@@ -1,0 +1,59 @@
+/**
+ * The inbox's own tables in the shared SQLite file, applied with the store's `migrate` under the
+ * name `inbox`. Append new steps at the end; never edit a step that has shipped.
+ */
+
+/** Migration steps of the inbox schema, in order. */
+export const INBOX_MIGRATIONS: readonly string[] = [
+  `
+  -- One row per delivery. seq (the rowid) is the commit order: per-session FIFO follows it.
+  -- Rows stay small (the envelope lives apart) because every attempt rewrites its row, and the
+  -- columns carry no CHECK / NOT NULL constraints: they made each update ~3x dearer (measured);
+  -- only inbox code writes here, with typed statements. type: 'message' | 'interrupt';
+  -- state: 'pending' | 'delivered' | 'dead'.
+  CREATE TABLE inbox_events (
+    seq         INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    type        TEXT,
+    session_key TEXT,
+    state       TEXT,
+    attempt     INTEGER DEFAULT 0,
+    rejections  INTEGER DEFAULT 0,
+    created_at  INTEGER,
+    updated_at  INTEGER
+  );
+  CREATE INDEX inbox_events_state_seq ON inbox_events (state, seq);
+
+  -- The envelope of each delivery (attempt 0; stamped when sent), keyed by the event's seq.
+  CREATE TABLE inbox_envelopes (
+    seq      INTEGER PRIMARY KEY,
+    envelope TEXT    NOT NULL
+  );
+
+  -- Dedupe keys of committed (or dead-lettered) frames and events, bounded by age and count.
+  CREATE TABLE inbox_dedupe (
+    key        TEXT    PRIMARY KEY,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX inbox_dedupe_created ON inbox_dedupe (created_at);
+
+  -- Transient failures per bufferId (plugin crash, timeout, saturated pool) before quarantine.
+  CREATE TABLE inbox_attempts (
+    buffer_id  TEXT    PRIMARY KEY,
+    attempts   INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  -- Frames and deliveries that will not go through on their own; listed and replayable.
+  CREATE TABLE inbox_dead_letters (
+    id               TEXT    PRIMARY KEY,
+    kind             TEXT    NOT NULL CHECK (kind IN ('frame', 'delivery')),
+    code             TEXT    NOT NULL,
+    message          TEXT    NOT NULL,
+    payload          TEXT    NOT NULL,
+    created_at       INTEGER NOT NULL,
+    replay_requested INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX inbox_dead_letters_created ON inbox_dead_letters (created_at);
+  `,
+];

@@ -1,0 +1,129 @@
+/**
+ * The inbox's durable state on one SQLite handle, and the commit rule: everything one frame
+ * produced (its events, its dedupe key, its dead letter or attempt count) is written in one
+ * transaction, and several ready frames share one transaction (group commit) under load.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import { DeadLetters } from './dead-letters.js';
+import { DedupeTable } from './dedupe-table.js';
+import { newDeadLetterId } from './envelope.js';
+import { EventTable, type QueuedDelivery } from './event-table.js';
+import { FrameAttempts } from './frame-attempts.js';
+import type { CommitDecision, FrameJob, FrameOutcome } from './frame-outcome.js';
+import { redactFrame } from './redact-frame.js';
+
+/** Limits the commit rule needs. */
+export interface CommitLimits {
+  /** Transient failures of one bufferId before quarantine (`inbox.maxAttempts`). */
+  readonly maxAttempts: number;
+}
+
+/** All inbox tables on one handle, plus the frame commit. */
+export class InboxStore {
+  readonly events: EventTable;
+  readonly dedupe: DedupeTable;
+  readonly attempts: FrameAttempts;
+  readonly deadLetters: DeadLetters;
+  private readonly batch: BetterSqlite3.Transaction<
+    (items: readonly [FrameJob, FrameOutcome][], now: number) => CommitDecision[]
+  >;
+
+  constructor(
+    readonly db: BetterSqlite3.Database,
+    private readonly limits: CommitLimits,
+  ) {
+    this.events = new EventTable(db);
+    this.dedupe = new DedupeTable(db);
+    this.attempts = new FrameAttempts(db);
+    this.deadLetters = new DeadLetters(db);
+    this.batch = db.transaction((items: readonly [FrameJob, FrameOutcome][], now: number) =>
+      items.map(([job, outcome]) => this.apply(job, outcome, now)),
+    );
+  }
+
+  /** Commit several frames in one transaction, in the given order. Throws when SQLite fails. */
+  commitBatch(items: readonly [FrameJob, FrameOutcome][], now: number): CommitDecision[] {
+    // IMMEDIATE: take the write lock up front (waiting out busy_timeout). A deferred transaction
+    // that reads first fails at once with SQLITE_BUSY when a pool worker wrote the store meanwhile.
+    return this.batch.immediate(items, now);
+  }
+
+  /** Commit standalone rows (interrupts) in one transaction. */
+  insertNow(rows: readonly Parameters<EventTable['insert']>[0][], now: number): QueuedDelivery[] {
+    return this.db.transaction(() => rows.map((row) => this.events.insert(row, now))).immediate();
+  }
+
+  /** Decide and write one frame. Runs inside the batch transaction. */
+  private apply(job: FrameJob, outcome: FrameOutcome, now: number): CommitDecision {
+    const buffered = job.bufferId !== undefined && job.replayOf === undefined;
+    // Re-checked here, not only before the plugins: two copies may have been in flight at once.
+    if (outcome.kind === 'duplicate' || (job.key && !job.replayOf && this.dedupe.has(job.key))) {
+      return { ack: buffered, committed: [], duplicate: true };
+    }
+    switch (outcome.kind) {
+      case 'events': {
+        let duplicate = false;
+        const committed: QueuedDelivery[] = [];
+        for (const event of outcome.events) {
+          if (event.dedupeKey) {
+            if (!job.replayOf && this.dedupe.has(event.dedupeKey)) {
+              duplicate = true;
+              continue;
+            }
+            this.dedupe.add(event.dedupeKey, now);
+          }
+          committed.push(this.events.insert(event, now));
+        }
+        this.settle(job, now);
+        return { ack: buffered, committed, duplicate };
+      }
+      case 'consumed':
+        this.settle(job, now);
+        return { ack: buffered, committed: [], duplicate: false };
+      case 'poison':
+        return this.deadLetter(job, outcome.code, outcome.message, now, buffered);
+      case 'transient':
+        return this.transient(job, outcome.code, outcome.message, now, buffered);
+    }
+  }
+
+  /** A frame is done with: remember its key, drop its attempt count and its replayed dead letter. */
+  private settle(job: FrameJob, now: number): void {
+    if (job.key) this.dedupe.add(job.key, now);
+    if (job.bufferId) this.attempts.clear(job.bufferId);
+    if (job.replayOf) this.deadLetters.remove(job.replayOf);
+  }
+
+  private deadLetter(
+    job: FrameJob,
+    code: string,
+    message: string,
+    now: number,
+    ack: boolean,
+  ): CommitDecision {
+    const id = job.replayOf ?? newDeadLetterId();
+    if (job.key) this.dedupe.add(job.key, now);
+    if (job.bufferId) this.attempts.clear(job.bufferId);
+    this.deadLetters.add(
+      { id, kind: 'frame', code, message, payload: { frame: redactFrame(job.frame) } },
+      now,
+    );
+    return { ack, committed: [], duplicate: false, deadLetter: { id, code } };
+  }
+
+  private transient(
+    job: FrameJob,
+    code: string,
+    message: string,
+    now: number,
+    buffered: boolean,
+  ): CommitDecision {
+    // A live frame is never redelivered and a replay runs once: keep them as dead letters so
+    // nothing is lost, rather than leaving them to a redelivery that will not come.
+    if (!buffered || !job.bufferId) return this.deadLetter(job, code, message, now, false);
+    const attempts = this.attempts.bump(job.bufferId, now);
+    if (attempts < this.limits.maxAttempts) return { ack: false, committed: [], duplicate: false, attempts };
+    const why = `quarantined after ${attempts} transient failures; last: ${code}: ${message}`;
+    return { ...this.deadLetter(job, 'CORE_ERR_PLUGIN_QUARANTINED', why, now, true), attempts };
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The durable inbox: every event is committed here before anything else happens to it, then
+ * delivered to the agent (push or pull) with per-session order, and survives restarts.
+ *
+ * Wiring: `const inbox = Inbox.open({...})`, `client.setRoutes(inbox.routes)`,
+ * `inbox.onBackpressure(paused => …)`, mount `inbox.pull` (pull mode), then `inbox.start()`.
+ */
+import { resolve } from 'node:path';
+import type { Config } from '../../core/config/schema.js';
+import { type Clock, systemClock } from '../../core/di/clock.js';
+import { RelayError } from '../../core/errors.js';
+import type { Logger } from '../../core/log/logger.js';
+import type { Metrics } from '../../core/metrics/metrics.js';
+import { type Database, databasePath, migrate, openDatabase } from '../../core/store/database.js';
+import type { RandomSource } from '../../core/transport/backoff.js';
+import type { ExecuteAction } from '../delivery/action-runner.js';
+import { Delivery } from '../delivery/delivery.js';
+import type { PullDelivery } from '../delivery/pull-delivery.js';
+import type { DeadLetter, DeadLetterSummary } from './dead-letters.js';
+import { acceptLateAck, deliveryLedger } from './delivery-ledger.js';
+import { encodeInterruptEnvelope, newDeliveryId, type OriginFrame } from './envelope.js';
+import type { IngestPlugins } from './frame-processor.js';
+import { INBOX_MIGRATIONS } from './inbox-migrations.js';
+import { type InboxStats, inboxStats } from './inbox-stats.js';
+import { InboxStore } from './inbox-store.js';
+import { Ingest, type IngestRoutes } from './ingest.js';
+import { pruneInbox } from './maintenance.js';
+
+export type { InboxStats } from './inbox-stats.js';
+
+import { type ReplayResult, replayDeadLetter } from './replay.js';
+import { WriteBatcher } from './write-batcher.js';
+
+/** Everything the inbox needs. */
+export interface InboxOpenOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly clock?: Clock;
+  /** A handle on the store's database to share (not closed by the inbox); default: its own. */
+  readonly db?: Database;
+  /** The plugin host (`convertForward`, `runInbound`). */
+  readonly plugins: IngestPlugins;
+  /** Send `inbound_ack{bufferId}` (`RelayClient.ackInbound`). */
+  readonly ack: (bufferId: string) => boolean;
+  /** The API token: signs push requests. */
+  readonly apiToken: string;
+  /** Execute an action from a push response body, as `POST /v1/actions` would. */
+  readonly executeAction: ExecuteAction;
+  readonly random?: RandomSource;
+  readonly pullKeepAliveMs?: number;
+  /** Upkeep interval (pruning, replay requests from the CLI), ms; default 5 s. */
+  readonly maintenanceIntervalMs?: number;
+}
+
+const PRUNE_EVERY_MS = 60_000;
+
+/** The inbox of one sidecar. */
+export class Inbox {
+  /** Pass to `RelayClient.setRoutes`. */
+  readonly routes: IngestRoutes;
+  /** Pull mode only: for `GET /v1/events` and `POST /v1/events/{id}/ack`. */
+  readonly pull: PullDelivery | undefined;
+  private readonly ingest: Ingest;
+  private readonly delivery: Delivery;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly timer: NodeJS.Timeout;
+  private readonly replaying = new Set<string>();
+  private readonly batcher: WriteBatcher;
+  private lastPrune = 0;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly opts: InboxOpenOptions,
+    readonly store: InboxStore,
+    private readonly ownsDb: boolean,
+  ) {
+    const { config, metrics } = opts;
+    this.clock = opts.clock ?? systemClock;
+    this.batcher = new WriteBatcher(store.db);
+    this.log = opts.log.child({ component: 'inbox' });
+    const now = () => this.clock.now();
+    this.delivery = new Delivery({
+      ...opts,
+      clock: this.clock,
+      ledger: deliveryLedger(store, this.batcher, now),
+      lateAck: (id) => this.lateAck(id),
+    });
+    this.pull = this.delivery.pull;
+    this.ingest = new Ingest({
+      ...opts,
+      store,
+      now,
+      session: config.session,
+      maxPending: config.inbox.maxIngestPending,
+      // leave half the pool queue to outbound hooks (/v1/actions)
+      maxInPlugins: Math.max(1, Math.floor(config.pool.maxQueue / 2)),
+      onCommitted: (rows) => this.delivery.scheduler.enqueue(rows),
+      onInterrupt: (frame) =>
+        this.commitInterrupt(frame.session_key, frame.chat_id || null, null, 'interrupt_inbound'),
+    });
+    this.routes = this.ingest.routes;
+    const queued = store.events.queued();
+    metrics.inboxDepth.set(queued.length);
+    this.delivery.scheduler.enqueue(queued); // held until start()
+    this.timer = setInterval(() => this.upkeep(), opts.maintenanceIntervalMs ?? 5_000);
+    this.timer.unref();
+  }
+
+  /**
+   * Open the inbox in `config.dataDir` (or on `db`), migrate, and re-queue what was not delivered
+   * (held until {@link start}). Throws `CORE_ERR_STORE_OPEN_FAILED`.
+   */
+  static open(opts: InboxOpenOptions): Inbox {
+    const db = opts.db ?? openDatabase(resolve(databasePath(opts.config.dataDir)));
+    try {
+      migrate(db, 'inbox', INBOX_MIGRATIONS);
+      return new Inbox(opts, new InboxStore(db, { maxAttempts: opts.config.inbox.maxAttempts }), !opts.db);
+    } catch (err) {
+      if (!opts.db) db.close();
+      if (err instanceof RelayError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new RelayError('CORE_ERR_STORE_OPEN_FAILED', `cannot open the inbox: ${reason}`, { cause: err });
+    }
+  }
+
+  /** Begin delivering to the agent (rows re-queued at open included). */
+  start(): void {
+    this.delivery.scheduler.start();
+    this.upkeep();
+  }
+
+  /** Be told when ingest is full (pause reading the socket) and when it has room again. */
+  onBackpressure(listener: (paused: boolean) => void): void {
+    this.ingest.onBackpressure(listener);
+  }
+
+  /**
+   * A local interrupt (`POST /v1/interrupt`): committed and delivered ahead of queued messages.
+   * Returns its delivery id. Throws `RelayError` `CORE_ERR_INBOX_COMMIT_FAILED` when closed or
+   * when the store fails.
+   */
+  submitInterrupt(sessionKey: string, reason: string | null): string {
+    if (this.closing) throw new RelayError('CORE_ERR_INBOX_COMMIT_FAILED', 'the inbox is closed');
+    try {
+      return this.commitInterrupt(sessionKey, null, reason, 'local');
+    } catch (err) {
+      throw new RelayError('CORE_ERR_INBOX_COMMIT_FAILED', 'the interrupt could not be committed', {
+        cause: err,
+      });
+    }
+  }
+
+  /** Figures for `/v1/status`. */
+  stats(): InboxStats {
+    return inboxStats(this.store, this.delivery.scheduler.attempting, this.clock.now());
+  }
+
+  /** The latest dead letters, newest first. */
+  deadLetters(limit = 50): DeadLetterSummary[] {
+    return this.store.deadLetters.list(limit);
+  }
+
+  /** One dead letter with its (secret-free) payload. */
+  deadLetter(id: string): DeadLetter | undefined {
+    return this.store.deadLetters.get(id);
+  }
+
+  /** Put a dead letter back: a delivery is queued again, a frame runs through the plugins again. */
+  replay(id: string): ReplayResult {
+    if (this.closing) return 'unknown';
+    return replayDeadLetter(id, {
+      store: this.store,
+      ingest: this.ingest,
+      scheduler: this.delivery.scheduler,
+      metrics: this.opts.metrics,
+      log: this.log,
+      now: this.clock.now(),
+      replaying: this.replaying,
+    });
+  }
+
+  /**
+   * Stop taking frames and scheduling, let in-flight work finish within `budgetMs` (default half
+   * the shutdown budget), then release what the inbox opened. Idempotent.
+   */
+  close(budgetMs = this.opts.config.shutdown.budgetMs / 2): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.timer);
+      const deadline = this.clock.now() + budgetMs;
+      const left = () => Math.max(0, deadline - this.clock.now());
+      await this.ingest.close(left());
+      await this.delivery.close(left(), () => this.clock.now());
+      this.batcher.close();
+      if (this.ownsDb) this.store.db.close();
+    })();
+    return this.closing;
+  }
+
+  private commitInterrupt(
+    sessionKey: string,
+    chatId: string | null,
+    reason: string | null,
+    frame: OriginFrame,
+  ): string {
+    const id = newDeliveryId();
+    const now = this.clock.now();
+    const envelope = encodeInterruptEnvelope(id, sessionKey, now, { chat_id: chatId, reason }, { frame });
+    const rows = this.store.insertNow([{ id, type: 'interrupt', sessionKey, envelope }], now);
+    this.opts.metrics.inboxDepth.inc(rows.length);
+    this.delivery.scheduler.enqueue(rows);
+    return id;
+  }
+
+  /** Pull: an ack for an id not outstanding (sent before a restart, or acked twice). */
+  private lateAck(id: string): 'acked' | 'unknown' {
+    const verdict = acceptLateAck(this.store.events, id, this.clock.now());
+    if (verdict === 'unknown') return 'unknown';
+    if (verdict === 'acked-now') {
+      this.opts.metrics.inboxDepth.dec();
+      this.opts.metrics.deliveries.inc({ outcome: 'delivered' });
+      this.delivery.scheduler.skip(id);
+    }
+    return 'acked';
+  }
+
+  private upkeep(): void {
+    if (this.closing) return;
+    try {
+      const now = this.clock.now();
+      if (now - this.lastPrune >= PRUNE_EVERY_MS) {
+        this.lastPrune = now;
+        pruneInbox(this.store, this.opts.config.inbox, now, this.log);
+      }
+      for (const id of this.store.deadLetters.replayRequested()) {
+        if (!this.replaying.has(id)) this.replay(id);
+      }
+    } catch (err) {
+      this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'inbox upkeep failed');
+    }
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The ingest pipeline: connector frames → plugins (concurrently, through the pool) → session
+ * key → commit (in arrival order) → `inbound_ack`. Route handlers return at once and never await
+ * anything on the socket's read path; results come back through the {@link ReorderChain}.
+ */
+import { isErrorCode, toErrorData } from '../../core/errors.js';
+import type { Logger } from '../../core/log/logger.js';
+import { reportError } from '../../core/log/report.js';
+import type { IncomingOf } from '../../core/protocol/frames.js';
+import type { SessionKeyOptions } from '../../core/protocol/session-key.js';
+import { Backpressure } from './backpressure.js';
+import { bufferDedupeKey, eventDedupeKey } from './dedupe-key.js';
+import { type CommitDeps, commitFrames } from './frame-commit.js';
+import type { FrameJob, FrameOutcome } from './frame-outcome.js';
+import {
+  type IngestPlugins,
+  type ProcessContext,
+  processForward,
+  processInbound,
+} from './frame-processor.js';
+import { ReorderChain } from './reorder-chain.js';
+import { TaskLimiter } from './task-limiter.js';
+
+/** A frame that failed its schema but carried a bufferId (from the relay client). */
+export interface PoisonNotice {
+  readonly bufferId: string;
+  readonly code: string;
+  readonly reason: string;
+  readonly type?: string;
+}
+
+/** The routes the relay client calls (`RelayClient.setRoutes`). */
+export interface IngestRoutes {
+  inbound(frame: IncomingOf<'inbound'>): void;
+  passthrough_forward(frame: IncomingOf<'passthrough_forward'>): void;
+  interrupt_inbound(frame: IncomingOf<'interrupt_inbound'>): void;
+  poison(notice: PoisonNotice): void;
+}
+
+/** What ingest needs from outside the inbox. */
+export interface IngestDeps {
+  readonly plugins: IngestPlugins;
+  /** Send `inbound_ack{bufferId}`; false when no socket is ready (the connector redelivers). */
+  readonly ack: (bufferId: string) => boolean;
+}
+
+/** Ingest settings and collaborators (`onCommitted` hands committed rows to the scheduler). */
+export interface IngestOptions extends IngestDeps, CommitDeps {
+  readonly session: SessionKeyOptions;
+  /** Frames in the pipeline before `onBackpressure(true)` (`inbox.maxIngestPending`). */
+  readonly maxPending: number;
+  /** Frames inside the plugin pool at once. */
+  readonly maxInPlugins: number;
+  /** A local or connector interrupt: committed at once, outside the frame order. */
+  readonly onInterrupt: (frame: IncomingOf<'interrupt_inbound'>) => void;
+}
+
+type Work = () => Promise<FrameOutcome>;
+
+/** The frames that go through the plugins (and so can be replayed from a dead letter). */
+export type ReplayableFrame = IncomingOf<'inbound'> | IncomingOf<'passthrough_forward'>;
+
+/** The ingest pipeline of one inbox. */
+export class Ingest {
+  /** Pass to `RelayClient.setRoutes`. */
+  readonly routes: IngestRoutes;
+  private readonly chain: ReorderChain<[FrameJob, FrameOutcome]>;
+  private readonly limiter: TaskLimiter;
+  private readonly log: Logger;
+  private readonly backpressure: Backpressure;
+  private closed = false;
+  private abandoned = false;
+  private readonly ctx: ProcessContext;
+
+  constructor(private readonly opts: IngestOptions) {
+    this.log = opts.log.child({ component: 'ingest' });
+    this.backpressure = new Backpressure(opts.maxPending, this.log);
+    this.chain = new ReorderChain((items) => this.commit(items));
+    this.limiter = new TaskLimiter(Math.max(1, opts.maxInPlugins));
+    this.ctx = { plugins: opts.plugins, session: opts.session };
+    this.routes = {
+      inbound: (frame) => this.accept(frame, frame.bufferId ?? undefined, eventDedupeKey(frame.event)),
+      passthrough_forward: (frame) => this.accept(frame, frame.bufferId ?? undefined, undefined),
+      interrupt_inbound: (frame) => {
+        if (this.closed) return;
+        try {
+          opts.onInterrupt(frame);
+        } catch (err) {
+          // a live frame: logged and counted, the read loop goes on
+          const error = err instanceof Error ? err.message : String(err);
+          reportError(this.log, opts.metrics, 'CORE_ERR_INBOX_COMMIT_FAILED', 'interrupt not committed', {
+            error,
+          });
+        }
+      },
+      poison: (notice) => {
+        const frame = { type: notice.type ?? 'unknown', bufferId: notice.bufferId, reason: notice.reason };
+        const code = isErrorCode(notice.code) ? notice.code : 'CORE_ERR_FRAME_SCHEMA';
+        const outcome: FrameOutcome = { kind: 'poison', code, message: notice.reason };
+        this.accept(frame, notice.bufferId, undefined, outcome);
+      },
+    };
+  }
+
+  /** Frames accepted and not yet committed (or given up). */
+  get pending(): number {
+    return this.chain.pending;
+  }
+
+  /** Be told when the pipeline is full (pause reading the socket) and when it has room again. */
+  onBackpressure(listener: (paused: boolean) => void): void {
+    this.backpressure.onChange(listener);
+  }
+
+  /** Run a dead-lettered frame through the pipeline again; it is neither deduped nor acked. */
+  replay(deadLetterId: string, frame: ReplayableFrame, onSettled: () => void): void {
+    const job = { ...this.job(frame, frame.bufferId ?? undefined, deadLetterId), onSettled };
+    this.enqueue(job, this.work(frame, job));
+  }
+
+  /** Stop taking frames; wait up to `budgetMs` for those in the pipeline to commit. */
+  async close(budgetMs: number): Promise<void> {
+    this.closed = true;
+    const deadline = this.opts.now() + budgetMs;
+    while (this.chain.pending > 0 && this.opts.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // later results are dropped un-acked: the connector redelivers buffered frames
+    this.abandoned = true;
+  }
+
+  /** The plugin work of a frame. */
+  private work(frame: ReplayableFrame, job: FrameJob): Work {
+    const facts = {
+      frame: frame.type,
+      receivedAt: job.receivedAt,
+      ...(job.bufferId ? { bufferId: job.bufferId } : {}),
+    };
+    return frame.type === 'inbound'
+      ? () => processInbound(frame.event, facts, this.ctx)
+      : () => processForward(frame.forward, facts, this.ctx);
+  }
+
+  private job(frame: object, bufferId: string | undefined, replayOf?: string): FrameJob {
+    const type = String((frame as { type?: unknown }).type ?? 'unknown');
+    return {
+      seq: this.chain.next(),
+      type,
+      frame: frame as Record<string, unknown>,
+      receivedAt: this.opts.now(),
+      ...(bufferId ? { bufferId, key: bufferDedupeKey(bufferId) } : {}),
+      ...(replayOf ? { replayOf } : {}),
+    };
+  }
+
+  /** Take a frame off the read path: early duplicate check, then the plugins, then the chain. */
+  private accept(
+    frame: ReplayableFrame | Record<string, unknown>,
+    bufferId: string | undefined,
+    eventKey: string | undefined,
+    poison?: FrameOutcome,
+  ): void {
+    if (this.closed) return; // not acked: the connector redelivers a buffered frame
+    if (this.chain.pending >= this.opts.maxPending * 2) {
+      reportError(
+        this.log,
+        this.opts.metrics,
+        'CORE_ERR_INBOX_OVERLOADED',
+        'ingest pipeline full, frame refused',
+        {
+          bufferId,
+          pending: this.chain.pending,
+        },
+      );
+      return;
+    }
+    const job = this.job(frame, bufferId);
+    const known = job.key ?? (bufferId ? undefined : eventKey);
+    if (known && this.opts.store.dedupe.has(known)) {
+      this.chain.complete(job.seq, [job, { kind: 'duplicate' }]);
+    } else if (poison) {
+      this.chain.complete(job.seq, [job, poison]);
+    } else {
+      this.enqueue(job, this.work(frame as ReplayableFrame, job));
+    }
+    this.backpressure.update(this.chain.pending);
+  }
+
+  private enqueue(job: FrameJob, work: Work): void {
+    this.limiter.run(work).then(
+      (outcome) => this.chain.complete(job.seq, [job, outcome]),
+      (err: unknown) => {
+        const error = toErrorData(err, 'CORE_ERR_INBOX_INGEST_FAILED');
+        reportError(this.log, this.opts.metrics, 'CORE_ERR_INBOX_INGEST_FAILED', 'frame processing threw', {
+          type: job.type,
+          bufferId: job.bufferId,
+          error: error.message,
+        });
+        this.chain.complete(job.seq, [job, { kind: 'transient', ...error }]);
+      },
+    );
+  }
+
+  /** Commit a run of in-order results, then ack and hand rows on. */
+  private commit(items: [FrameJob, FrameOutcome][]): void {
+    if (this.abandoned) {
+      for (const [job] of items) job.onSettled?.();
+      return;
+    }
+    try {
+      commitFrames(this.opts, items);
+    } catch (err) {
+      // runs from setImmediate: nothing may escape (an effect failed after its commit)
+      const error = err instanceof Error ? err.message : String(err);
+      this.log.error({ error, frames: items.length }, 'after-commit effects failed');
+    }
+    this.backpressure.update(this.chain.pending);
+  }
+}

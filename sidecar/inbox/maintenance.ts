@@ -1,0 +1,45 @@
+/**
+ * Periodic upkeep of the inbox tables: dedupe keys bounded by age and count, attempt counters of
+ * frames the connector gave up on, delivered rows past their retention, dead letters beyond
+ * their cap. Each pass is a few indexed DELETEs.
+ */
+import type { Logger } from '../../core/log/logger.js';
+import { MAX_DEAD_LETTERS } from './dead-letters.js';
+import type { InboxStore } from './inbox-store.js';
+
+/** Retention limits (from `config.inbox`). */
+export interface RetentionLimits {
+  readonly dedupeMaxAgeMs: number;
+  readonly dedupeMaxEntries: number;
+  readonly retainDeliveredMs: number;
+  readonly maxDeadLetters?: number;
+}
+
+/** What one pass removed. */
+export interface PruneReport {
+  readonly dedupe: number;
+  readonly attempts: number;
+  readonly delivered: number;
+  readonly deadLetters: number;
+}
+
+/** Run one pruning pass. */
+export function pruneInbox(
+  store: InboxStore,
+  limits: RetentionLimits,
+  now: number,
+  log: Logger,
+): PruneReport {
+  const dedupe = store.dedupe.prune(now, limits.dedupeMaxAgeMs, limits.dedupeMaxEntries);
+  // a bufferId not redelivered within the dedupe horizon will not come back
+  const attempts = store.attempts.prune(now - limits.dedupeMaxAgeMs);
+  const delivered = store.events.pruneDelivered(now - limits.retainDeliveredMs);
+  const dropped = store.deadLetters.prune(limits.maxDeadLetters ?? MAX_DEAD_LETTERS);
+  for (const letter of dropped) if (letter.kind === 'delivery') store.events.forgetDead(letter.id);
+  if (dropped.length > 0) {
+    log.warn({ dropped: dropped.length, oldest: dropped[0]?.id }, 'dead letters beyond the cap were dropped');
+  }
+  const report = { dedupe, attempts, delivered, deadLetters: dropped.length };
+  if (dedupe + attempts + delivered > 0) log.debug(report, 'inbox pruned');
+  return report;
+}

@@ -1,0 +1,105 @@
+/**
+ * Graceful shutdown, in the order that loses nothing: ask the connector to buffer (going_idle,
+ * bounded), keep committing what already arrived, finish deliveries in flight, then close the
+ * socket (pending outbound calls resolve `relay transport closed`), the pool and the API.
+ *
+ * Every step is bounded by one deadline (`budgetMs` from the start), and a share of the budget
+ * is kept for the closing steps, so a connector that never acks or a partitioned network cannot
+ * push the whole sequence past the budget.
+ */
+import type { Config } from '../../core/config/schema.js';
+import type { Logger } from '../../core/log/logger.js';
+import { reportError } from '../../core/log/report.js';
+import type { Metrics } from '../../core/metrics/metrics.js';
+
+/** The parts of a sidecar that drain touches. */
+export interface Drainable {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly client: {
+    readonly state: string;
+    goingIdle(timeoutMs?: number): Promise<boolean>;
+    stop(): Promise<void>;
+  };
+  readonly plugins: { close(): Promise<void> };
+  readonly inbox: { close(budgetMs?: number): Promise<void> };
+  readonly api: { close(budgetMs?: number): Promise<void> };
+}
+
+/** Share of the budget kept for closing socket, pool and API (at most {@link CLOSE_RESERVE_MAX_MS}). */
+export const CLOSE_RESERVE_SHARE = 0.25;
+/** Upper bound of the closing reserve, ms: the socket's close grace is 1 s. */
+export const CLOSE_RESERVE_MAX_MS = 1_000;
+/** Extra wait for a step that bounds itself (inbox, API) before it counts as cut off, ms. */
+const TIMER_SLACK_MS = 50;
+
+/** The part of `budgetMs` kept for the closing steps. Pure. */
+export function closeReserveMs(budgetMs: number): number {
+  return Math.min(CLOSE_RESERVE_MAX_MS, Math.floor(Math.max(0, budgetMs) * CLOSE_RESERVE_SHARE));
+}
+
+/**
+ * Resolve true when `work` fulfils within `ms`, false when the time runs out first (the work
+ * keeps running); reject with its error when it fails first.
+ */
+export function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    // not unref'd: the shutdown is awaiting this, and the budget bounds it
+    const timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** Run the shutdown sequence within `budgetMs`; never throws. */
+export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
+  const log = sc.log.child({ component: 'shutdown' });
+  const started = Date.now();
+  const deadline = started + budgetMs;
+  const left = () => Math.max(0, deadline - Date.now());
+  const reserve = closeReserveMs(budgetMs);
+  // what the work steps may use: everything but the closing reserve
+  const forWork = () => Math.max(0, left() - reserve);
+  /** One step: bounded by `ms`; a failure is reported and never skips the later closes. */
+  const step = async (name: string, work: () => Promise<unknown>, ms: number) => {
+    const code = 'CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED';
+    try {
+      if (!(await within(work(), ms))) {
+        reportError(log, sc.metrics, code, 'shutdown step cut off by the budget', { step: name, budgetMs });
+      }
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      reportError(log, sc.metrics, code, 'shutdown step failed', { step: name, error });
+    }
+  };
+  log.info({ budgetMs }, 'shutdown started');
+  if (sc.client.state === 'ready') {
+    // deliveries in flight keep running during this wait, so it costs them nothing
+    await step('going_idle', () => goingIdle(sc, log, forWork()), forWork() + TIMER_SLACK_MS);
+  }
+  // ingest commits what arrived; deliveries in flight (and their response actions) finish
+  await step('inbox', () => sc.inbox.close(forWork()), forWork() + reserve / 2);
+  // pending outbound calls resolve `relay transport closed` at once; then the close handshake,
+  // with half the rest at most: a peer that never answers must leave time for the pool
+  await step('socket', () => sc.client.stop(), left() / 2);
+  await step('plugins', () => sc.plugins.close(), left());
+  await step('api', () => sc.api.close(left()), left() + TIMER_SLACK_MS);
+  log.info({ ms: Date.now() - started }, 'shutdown complete');
+}
+
+/** Ask the connector to buffer; a missing ack is reported, not thrown. */
+async function goingIdle(sc: Drainable, log: Logger, maxMs: number): Promise<void> {
+  const acked = await sc.client.goingIdle(Math.min(sc.config.relay.shutdownGoingIdleTimeoutMs, maxMs));
+  if (acked) return;
+  const code = 'CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT';
+  reportError(log, sc.metrics, code, 'going_idle not acknowledged; closing anyway');
+}

@@ -1,0 +1,181 @@
+/**
+ * Shared parts of the end-to-end tests: temp dirs, the dev connector with a secret, an in-process
+ * sidecar on a real socket / pool / SQLite / HTTP API with every log line captured, the frames
+ * the connector injects, and small polling helpers that wait on state (never sleep to assert).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { Sidecar } from '../../sidecar/app.js';
+import { DevConnector } from '../../sidecar/dev-connector/index.js';
+import { createLogSink, type LogSink } from '../helpers/log-sink.js';
+import { repoRoot } from '../helpers/repo-root.js';
+import { testConfig } from '../helpers/test-config.js';
+import { BOT_ID } from './e2e-frames.js';
+
+export * from './e2e-frames.js';
+
+/**
+ * How long any single wait may take, ms. Waits end as soon as their condition holds, so this
+ * only bounds a failing run; it is long because CI machines can be heavily loaded.
+ */
+export const WAIT = 20_000;
+
+/** A fresh temp dir, removed at teardown. */
+export function tempDir(t: ExecutionContext, prefix = 'relay-e2e-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A random secret-like string with a recognisable prefix (so a leak is easy to spot). */
+export function secretOf(prefix: string): string {
+  return `${prefix}-${randomBytes(18).toString('hex')}`;
+}
+
+/** The repository's own plugins.json (the four built-in plugins). */
+export function repoManifest(): string {
+  return join(repoRoot(), 'plugins.json');
+}
+
+/** Start a dev connector checking upgrade tokens against `secret`; closed at teardown. */
+export async function startConnector(t: ExecutionContext, secret: string): Promise<DevConnector> {
+  const connector = await DevConnector.start({ secrets: [secret] });
+  t.teardown(() => connector.close());
+  return connector;
+}
+
+/** The relay part of a config that dials `connector` as a Discord gateway. */
+export function relayConfig(connector: DevConnector, secret: string): Record<string, unknown> {
+  return {
+    url: connector.url,
+    gatewayId: 'e2e-gateway',
+    secret,
+    identities: [{ platform: 'discord', botId: BOT_ID }],
+  };
+}
+
+/**
+ * Test timings for an e2e sidecar on top of `testConfig`: plugin tasks get a generous budget (a
+ * worker booting on a busy CI box must not time out), everything else stays short.
+ */
+export const E2E_TUNABLES = {
+  pool: { taskTimeoutMs: 15_000, idleTimeoutMs: 60_000, minThreads: 1, maxThreads: 2 },
+  agent: { timeoutMs: 15_000, retryBaseMs: 20, retryMaxMs: 100 },
+  // heartbeats and handshakes tolerate a starved event loop: a spurious reconnect would lose
+  // live frames and make a test flaky, while these tests are about delivery, not liveness
+  relay: {
+    backoffBaseMs: 20,
+    backoffMaxMs: 100,
+    outboundTimeoutMs: 15_000,
+    handshakeTimeoutMs: 15_000,
+    pingIntervalMs: 1_000,
+    pongTimeoutMs: 15_000,
+  },
+  inbox: { maxAttempts: 3 },
+} as const;
+
+/** A running in-process sidecar and what the test reads from it. */
+export interface InProcess {
+  readonly sidecar: Sidecar;
+  readonly sink: LogSink;
+  readonly token: string;
+  readonly dataDir: string;
+  /** `fetch` on the agent API with the bearer token. */
+  api(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/** Options of {@link startInProcess}. */
+export interface InProcessOptions {
+  readonly connector: DevConnector;
+  readonly secret: string;
+  /** Push to this URL; absent ⇒ pull mode. */
+  readonly agentUrl?: string;
+  /** The API token (also the push signing key); default a fresh one. */
+  readonly token?: string;
+  readonly dataDir?: string;
+  readonly manifestPath?: string;
+  /** Deep-merged over the e2e timings. */
+  readonly config?: Record<string, unknown>;
+  /** Log into this sink (a restart keeps one sink); default a new one. */
+  readonly sink?: LogSink;
+}
+
+/** Start a sidecar in this process (real socket, pool, SQLite, HTTP); stopped at teardown. */
+export async function startInProcess(t: ExecutionContext, opts: InProcessOptions): Promise<InProcess> {
+  const token = opts.token ?? secretOf('api');
+  const dataDir = opts.dataDir ?? tempDir(t);
+  const sink = opts.sink ?? createLogSink();
+  const config = testConfig(
+    deepMergeAll(
+      E2E_TUNABLES,
+      {
+        relay: relayConfig(opts.connector, opts.secret),
+        agent: opts.agentUrl ? { mode: 'push', url: opts.agentUrl } : { mode: 'pull' },
+        api: { listen: '127.0.0.1:0', token },
+        dataDir,
+        pluginsPath: opts.manifestPath ?? repoManifest(),
+      },
+      opts.config ?? {},
+    ),
+  );
+  const sidecar = await Sidecar.start(config, { log: sink.logger, offline: true });
+  t.teardown(() => sidecar.stop());
+  await sidecar.waitForState('ready', WAIT);
+  const address = sidecar.api.address();
+  if (address?.kind !== 'tcp') throw new Error('e2e: the agent API is not on TCP');
+  const base = `http://${address.host}:${address.port}`;
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${base}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
+  return {
+    sidecar,
+    sink,
+    token,
+    dataDir,
+    api,
+  };
+}
+
+/** Deep-merge plain objects (right wins); arrays and scalars replace. */
+export function deepMergeAll(...layers: readonly Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      const prev = out[key];
+      out[key] =
+        isPlain(prev) && isPlain(value)
+          ? deepMergeAll(prev, value)
+          : isPlain(value)
+            ? deepMergeAll(value)
+            : value;
+    }
+  }
+  return out;
+}
+
+function isPlain(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Poll `probe` every 20 ms until it returns true; reject after `timeoutMs` with `what`. */
+export async function until(
+  probe: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return;
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

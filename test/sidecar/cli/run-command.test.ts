@@ -1,0 +1,172 @@
+/**
+ * `relay-sidecar run` as a real child process against a loopback dev connector: the start-up
+ * summary (and what it must never show), the exit codes of a refused start (2), revocation (3),
+ * and staying up when revoked if configured.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import test from 'ava';
+import { repoRoot } from '../../helpers/repo-root.js';
+import { api, runChild, runEnv, startRelay, waitReady } from '../lifecycle/run-fixture.js';
+import { spawnCli, tempDir, writeJson } from '../lifecycle/sidecar-child.js';
+
+const BOT_IDS = {
+  discord: { botId: '987654321098765432' },
+  twilio: { botId: 'AC00000000000000000000000000000abc' },
+};
+
+/** A summary line's value: `  <label>   <value>`. */
+function summaryValue(stderr: string, label: string): string | undefined {
+  return new RegExp(`^ {2}${label} +(.+)$`, 'm').exec(stderr)?.[1];
+}
+
+test.serial(
+  'the start-up summary names gateway, identities, connector without credentials, plugins, agent mode and API; never a secret',
+  async (t) => {
+    const relay = await startRelay(t);
+    const urlPassword = `pw-${randomBytes(6).toString('hex')}`;
+    const urlQuery = `q-${randomBytes(6).toString('hex')}`;
+    const agentUrl = 'http://127.0.0.1:9/agent-hook';
+    const run = await runChild(t, relay, {
+      agentUrl,
+      platforms: 'discord,twilio',
+      env: {
+        GATEWAY_RELAY_URL: `http://opsuser:${urlPassword}@127.0.0.1:${relay.connector.port}/?access_token=${urlQuery}`,
+        GATEWAY_RELAY_BOT_IDS: JSON.stringify(BOT_IDS),
+      },
+    });
+    const err = run.child.stderr();
+    t.is(summaryValue(err, 'gateway id'), relay.gatewayId);
+    t.is(
+      summaryValue(err, 'identities'),
+      'discord/987654321098765432, twilio/AC00000000000000000000000000000abc',
+    );
+    t.is(summaryValue(err, 'connector'), `ws://127.0.0.1:${relay.connector.port}/relay`);
+    t.is(summaryValue(err, 'plugins'), 'scope-reattacher, follow-up, discord-interaction, twilio');
+    t.is(summaryValue(err, 'agent'), `push → ${agentUrl}`);
+    // the address printed is the one actually bound (port 0 was asked for)
+    const health = await fetch(`${await run.child.apiUrl()}/healthz`);
+    t.is(health.status, 200);
+    // the credentials in the URL still reached the connector's upgrade (authenticated dial worked)
+    t.true(relay.connector.upgrades.some((u) => u.authorized && u.gatewayId === relay.gatewayId));
+
+    run.child.proc.kill('SIGTERM');
+    t.is((await run.child.waitExit()).code, 0);
+    const everything = run.child.stderr() + run.child.stdout();
+    for (const secret of [relay.secret, run.apiToken, urlPassword, urlQuery, 'opsuser']) {
+      t.false(everything.includes(secret), `printed a secret: ${secret.slice(0, 6)}…`);
+    }
+  },
+);
+
+test.serial('missing GATEWAY_RELAY_URL exits 2 naming the variable', async (t) => {
+  const relay = await startRelay(t);
+  const env = runEnv(t, relay);
+  delete env.GATEWAY_RELAY_URL;
+  const child = spawnCli(t, ['run'], env);
+  t.is((await child.waitExit()).code, 2);
+  t.regex(child.stderr(), /GATEWAY_RELAY_URL is required/);
+  t.is(relay.connector.totalConnections(), 0);
+});
+
+test.serial('an invalid config value exits 2 naming the key, and never echoes a secret value', async (t) => {
+  const relay = await startRelay(t);
+  const badFile = spawnCli(t, ['run'], runEnv(t, relay, { config: { shutdown: { budgetMs: -5 } } }));
+  const badEnv = spawnCli(t, ['run'], runEnv(t, relay, { env: { LOG_LEVEL: 'loud' } }));
+  const shortToken = 'tiny-secret';
+  const badSecret = spawnCli(t, ['run'], runEnv(t, relay, { env: { SIDECAR_API_TOKEN: shortToken } }));
+  t.is((await badFile.waitExit()).code, 2);
+  t.regex(badFile.stderr(), /shutdown\.budgetMs/);
+  t.is((await badEnv.waitExit()).code, 2);
+  t.regex(badEnv.stderr(), /log\.level \(LOG_LEVEL\)/);
+  t.is((await badSecret.waitExit()).code, 2);
+  t.regex(badSecret.stderr(), /api\.token \(SIDECAR_API_TOKEN\)/);
+  t.false(badSecret.stderr().includes(shortToken));
+  t.is(relay.connector.totalConnections(), 0);
+});
+
+test.serial('a bad manifest, or a plugin that fails to load, exits 2 naming the plugin', async (t) => {
+  const relay = await startRelay(t);
+  const dir = tempDir(t);
+  const invalid = writeJson(dir, 'invalid.json', {
+    apiVersion: 1,
+    plugins: [{ name: 'typo-plugin', module: 'relay-sidecar/plugins/twilio', enabled: 'yes' }],
+  });
+  const broken = writeJson(dir, 'broken.json', {
+    apiVersion: 1,
+    plugins: [
+      {
+        name: 'broken-import',
+        module: `${repoRoot()}/dist/test/fixtures/plugins/broken-import.js`,
+        enabled: true,
+        options: {},
+      },
+    ],
+  });
+  const a = spawnCli(t, ['run'], runEnv(t, relay, { env: { SIDECAR_PLUGINS: invalid } }));
+  // the --plugins flag overrides SIDECAR_PLUGINS
+  const b = spawnCli(t, ['run', '--plugins', broken], runEnv(t, relay));
+  t.is((await a.waitExit()).code, 2);
+  t.regex(a.stderr(), /plugin "typo-plugin"/);
+  t.is((await b.waitExit()).code, 2);
+  t.regex(b.stderr(), /plugin "broken-import"/);
+  t.is(relay.connector.totalConnections(), 0);
+});
+
+test.serial('an API address already in use exits 2 before anything dials', async (t) => {
+  const relay = await startRelay(t);
+  const squatter = createServer();
+  await new Promise<void>((ok) => squatter.listen(0, '127.0.0.1', ok));
+  t.teardown(() => new Promise<void>((ok) => squatter.close(() => ok())));
+  const { port } = squatter.address() as { port: number };
+  const child = spawnCli(t, ['run'], runEnv(t, relay, { env: { SIDECAR_LISTEN: `127.0.0.1:${port}` } }));
+  t.is((await child.waitExit()).code, 2);
+  t.regex(child.stderr(), new RegExp(`127\\.0\\.0\\.1:${port}`));
+  t.is(relay.connector.totalConnections(), 0);
+});
+
+/** Close with 4401 `revoked` after the handshake, twice (the second on the immediate redial). */
+async function revokeTwice(relay: Awaited<ReturnType<typeof startRelay>>): Promise<void> {
+  const first = await relay.connector.waitForConnection();
+  relay.connector.close4401('revoked');
+  await waitReady(relay.connector, first);
+  relay.connector.close4401('revoked');
+}
+
+test.serial(
+  'revocation (4401 twice after handshakes, not expired) exits 3 with an actionable message',
+  async (t) => {
+    const relay = await startRelay(t);
+    const run = await runChild(t, relay);
+    await revokeTwice(relay);
+    t.is((await run.child.waitExit()).code, 3);
+    t.regex(run.child.stderr(), /revoked/);
+    t.regex(run.child.stderr(), /relay-sidecar enroll/);
+    t.truthy(run.child.logs.find((l) => l.code === 'CORE_ERR_TRANSPORT_REVOKED'));
+    t.is(relay.connector.totalConnections(), 2, 'no dial after the revocation');
+  },
+);
+
+test.serial(
+  'with relay.stayUpWhenRevoked the process stays up, /readyz says revoked, and SIGTERM still stops it',
+  async (t) => {
+    const relay = await startRelay(t);
+    const run = await runChild(t, relay, { config: { relay: { stayUpWhenRevoked: true } } });
+    await revokeTwice(relay);
+    await run.child.waitStderr(/revoked.*staying up/);
+    const ready = await api(run, '/readyz');
+    t.is(ready.status, 503);
+    t.is(ready.body.state, 'revoked');
+    const action = await api(run, '/v1/actions', {
+      method: 'POST',
+      body: { op: 'send', chat_id: 'c1', content: 'after revocation' },
+    });
+    t.is(action.body.error?.code, 'relay_revoked');
+    t.false(run.child.exited());
+    t.falsy(run.child.logs.find((l) => l.msg === 'shutdown started'));
+
+    run.child.proc.kill('SIGTERM');
+    t.is((await run.child.waitExit()).code, 0);
+    t.is(relay.connector.totalConnections(), 2);
+  },
+);

@@ -1,0 +1,151 @@
+/**
+ * Push delivery against a real loopback HTTP agent: signed POSTs, retries on 5xx / refused /
+ * 429 / timeout with the same id and a growing attempt, 4xx rejections dead-lettered after
+ * maxRejections, response actions executed in order after the delivery is durable.
+ */
+import test from 'ava';
+import { LoopbackAgent } from '../../helpers/loopback-agent.js';
+import { inbound, rows, sharedHost, startInbox, TOKEN, until } from '../inbox/inbox-harness.js';
+
+const host = sharedHost();
+
+async function agentFor(t: Parameters<typeof startInbox>[0]): Promise<LoopbackAgent> {
+  const agent = await LoopbackAgent.start({ token: TOKEN });
+  t.teardown(() => agent.close());
+  return agent;
+}
+
+// a generous timeout: the machine may be busy, and a timed-out attempt is retried (a duplicate)
+const push = (url: string, agent: Record<string, unknown> = {}) => ({
+  agent: { mode: 'push', url, timeoutMs: 5_000, ...agent },
+});
+
+test('a delivery is POSTed with id, timestamp and a valid signature; 2xx marks it delivered', async (t) => {
+  const agent = await agentFor(t);
+  const h = await startInbox(t, host(), { config: push(agent.url) });
+  h.inbox.routes.inbound(inbound({ text: 'ping', chat: 'P1', bufferId: 'b-push' }));
+  await agent.waitFor(1);
+  const [d] = agent.deliveries;
+  t.is(d?.method, 'POST');
+  t.true(d?.signatureValid);
+  t.is(d?.id, d?.envelope?.id);
+  t.regex(d?.timestamp ?? '', /^\d{10}$/);
+  t.is(d?.headers['content-type'], 'application/json');
+  t.is(d?.envelope?.attempt, 1);
+  t.is(d?.envelope?.session_key, 'agent:main:telegram:dm:P1');
+  await until(() => rows(h)[0]?.state === 'delivered');
+  t.is(await h.metrics.value('relay_deliveries_total', { outcome: 'delivered' }), 1);
+  t.is(await h.metrics.value('relay_inbox_depth'), 0);
+  t.is(h.inbox.stats().pending, 0);
+  t.false(JSON.stringify(agent.deliveries.map((x) => x.headers)).includes(TOKEN));
+});
+
+test('5xx, refused, 429 and a timeout are retried with the same id and a growing attempt', async (t) => {
+  const agent = await agentFor(t);
+  agent.reply(
+    { status: 503 },
+    { refuse: true },
+    { status: 429, headers: { 'retry-after': '0' } },
+    { hang: true },
+  );
+  const h = await startInbox(t, host(), { config: push(agent.url, { timeoutMs: 300 }) });
+  h.inbox.routes.inbound(inbound({ text: 'again', bufferId: 'b-retry' }));
+  await until(() => rows(h)[0]?.state === 'delivered');
+  // four scripted failures, then success (a busy machine may add a timed-out attempt)
+  const n = agent.deliveries.length;
+  t.true(n >= 5);
+  t.deepEqual(
+    agent.deliveries.map((d) => d.envelope?.attempt),
+    Array.from({ length: n }, (_, i) => i + 1),
+  );
+  t.is(new Set(agent.deliveries.map((d) => d.id)).size, 1);
+  t.true(agent.deliveries.every((d) => d.signatureValid));
+  t.is(await h.metrics.value('relay_delivery_retries_total'), n - 1);
+  t.is(h.sink.withCode('CORE_ERR_DELIVERY_FAILED').length, n - 1);
+  t.is(rows(h)[0]?.attempt, n);
+});
+
+test('4xx answers are rejections: dead-lettered after maxRejections, the session moves on, replayable', async (t) => {
+  const agent = await agentFor(t);
+  let refuse = true;
+  agent.setScript((d) => (refuse && d.envelope?.event?.text === 'bad' ? { status: 422 } : {}));
+  const h = await startInbox(t, host(), { config: push(agent.url, { maxRejections: 2 }) });
+  h.inbox.routes.inbound(inbound({ text: 'bad', chat: 'R1' }));
+  h.inbox.routes.inbound(inbound({ text: 'good', chat: 'R1' }));
+  await agent.waitUntil((all) => all.some((d) => d.envelope?.event?.text === 'good'));
+  t.deepEqual(
+    agent.deliveries.map((d) => d.envelope?.event?.text),
+    ['bad', 'bad', 'good'],
+  );
+  const stats = h.inbox.stats();
+  t.is(stats.dead, 1);
+  t.like(stats.dead_letters[0], { kind: 'delivery', code: 'CORE_ERR_DELIVERY_REJECTED' });
+  t.is(stats.dead_letters[0]?.id, agent.deliveries[0]?.id, 'a delivery dead letter keeps the delivery id');
+  t.is(h.sink.withCode('CORE_ERR_DELIVERY_REJECTED').length, 1);
+  refuse = false;
+  t.is(h.inbox.replay(stats.dead_letters[0]!.id), 'replayed');
+  await agent.waitFor(4);
+  t.is(agent.deliveries[3]?.id, agent.deliveries[0]?.id);
+  t.is(agent.deliveries[3]?.envelope?.attempt, 3);
+  await until(() => rows(h).every((r) => r.state === 'delivered'));
+  t.is(h.inbox.stats().dead, 0);
+});
+
+test('actions in a response body run in order, per session, after the delivery is durable', async (t) => {
+  const agent = await agentFor(t);
+  agent.setScript((d) => {
+    const text = d.envelope?.event?.text as string;
+    if (text === 'one')
+      return {
+        actions: [
+          { op: 'send', n: 1 },
+          { op: 'boom', n: 2 },
+          { op: 'send', n: 3 },
+        ],
+      };
+    if (text === 'two') return { actions: [{ op: 'send', n: 4 }] };
+    return {};
+  });
+  const executed: { n: number; delivered: boolean }[] = [];
+  let harness: Awaited<ReturnType<typeof startInbox>> | undefined;
+  const h = await startInbox(t, host(), {
+    config: push(agent.url),
+    async executeAction(raw) {
+      const action = raw as { op: string; n: number };
+      const states = harness ? rows(harness).map((r) => r.state) : [];
+      executed.push({ n: action.n, delivered: states[action.n < 4 ? 0 : 1] === 'delivered' });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (action.op === 'boom') throw new Error('the action failed');
+      return { success: true };
+    },
+  });
+  harness = h;
+  h.inbox.routes.inbound(inbound({ text: 'one', chat: 'A1' }));
+  h.inbox.routes.inbound(inbound({ text: 'two', chat: 'A1' }));
+  await until(() => executed.length === 4);
+  t.deepEqual(executed, [
+    { n: 1, delivered: true },
+    { n: 2, delivered: true },
+    { n: 3, delivered: true },
+    { n: 4, delivered: true },
+  ]);
+  const failed = h.sink.withCode('CORE_ERR_DELIVERY_ACTION_FAILED');
+  t.is(failed.length, 1);
+  t.like(failed[0], { op: 'boom', index: 1 });
+  t.is(agent.deliveries.length, 2, 'a failing action never causes a re-delivery');
+});
+
+test('a broken response body still delivers; the actions are ignored with a stable code', async (t) => {
+  const agent = await agentFor(t);
+  agent.reply(
+    { body: '{"actions": [', headers: { 'content-type': 'application/json' } },
+    { body: { actions: 'send' } },
+  );
+  const h = await startInbox(t, host(), { config: push(agent.url) });
+  h.inbox.routes.inbound(inbound({ text: 'x', chat: 'X1' }));
+  h.inbox.routes.inbound(inbound({ text: 'y', chat: 'X2' }));
+  await until(() => rows(h).length === 2 && rows(h).every((r) => r.state === 'delivered'));
+  t.is(h.sink.withCode('CORE_ERR_DELIVERY_RESPONSE_INVALID').length, 2);
+  t.deepEqual(h.actions, []);
+  t.is(agent.deliveries.length, 2);
+});

@@ -1,0 +1,183 @@
+/**
+ * The pure parts of the inbox, alone: envelope encoding and attempt stamping, dedupe keys,
+ * secret stripping of dead-letter payloads, the in-order commit chain, the plugin limiter,
+ * backpressure hysteresis and the group-commit batcher.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { silentLogger } from '../../../core/log/logger.js';
+import { MessageEventSchema } from '../../../core/protocol/payloads.js';
+import { openDatabase } from '../../../core/store/database.js';
+import { Backpressure } from '../../../sidecar/inbox/backpressure.js';
+import { bufferDedupeKey, eventDedupeKey } from '../../../sidecar/inbox/dedupe-key.js';
+import {
+  encodeInterruptEnvelope,
+  encodeMessageEnvelope,
+  newDeliveryId,
+  stampAttempt,
+} from '../../../sidecar/inbox/envelope.js';
+import { redactBodyB64, redactFrame } from '../../../sidecar/inbox/redact-frame.js';
+import { ReorderChain } from '../../../sidecar/inbox/reorder-chain.js';
+import { TaskLimiter } from '../../../sidecar/inbox/task-limiter.js';
+import { WriteBatcher } from '../../../sidecar/inbox/write-batcher.js';
+import type { Json } from '../../helpers/loopback-agent.js';
+
+const event = MessageEventSchema.parse({
+  text: 'a "quoted" \\"attempt\\":0, text',
+  attempt: 0,
+  source: { platform: 'discord', chat_id: 'C1', chat_type: 'group', user_id: 'U1' },
+});
+
+test('stampAttempt sets the top-level attempt only, even when the event holds look-alikes', (t) => {
+  const stored = encodeMessageEnvelope('dlv_A', 'agent:main:discord:group:C1:U1', 0, event, ['x'], {
+    frame: 'inbound',
+  });
+  const stamped = JSON.parse(stampAttempt(stored, 7)) as Json;
+  t.is(stamped.attempt, 7);
+  t.deepEqual(stamped.event, JSON.parse(JSON.stringify(event)));
+  t.is(stamped.received_at, '1970-01-01T00:00:00.000Z');
+  const interrupt = encodeInterruptEnvelope(
+    'dlv_B',
+    'k',
+    0,
+    { chat_id: null, reason: 'stop' },
+    { frame: 'local' },
+  );
+  t.is(JSON.parse(stampAttempt(interrupt, 2)).attempt, 2);
+  // an envelope not written by this module is re-encoded rather than patched
+  t.deepEqual(JSON.parse(stampAttempt('{"attempt":5,"id":"x"}', 6)), { attempt: 6, id: 'x' });
+});
+
+test('delivery ids are dlv_<ulid> and increase', (t) => {
+  const ids = Array.from({ length: 100 }, newDeliveryId);
+  t.true(ids.every((id) => /^dlv_[0-9A-HJKMNP-TV-Z]{26}$/.test(id)));
+  t.deepEqual([...ids].sort(), ids);
+});
+
+test('dedupe keys: bufferId, else platform:chat:message; none without a message id', (t) => {
+  t.is(bufferDedupeKey('b-1'), 'buf:b-1');
+  t.is(eventDedupeKey({ message_id: 'm1', source: { platform: 'slack', chat_id: 'C' } }), 'evt:slack:C:m1');
+  t.is(eventDedupeKey({ source: { platform: 'slack', chat_id: 'C', message_id: 'm2' } }), 'evt:slack:C:m2');
+  t.is(eventDedupeKey({ source: { platform: 'slack', chat_id: 'C' } }), undefined);
+  t.not(
+    bufferDedupeKey('evt:slack:C:m1'),
+    eventDedupeKey({ message_id: 'm1', source: { platform: 'slack', chat_id: 'C' } }),
+  );
+});
+
+test('dead-letter payloads lose credential headers and body keys, keep everything else', (t) => {
+  const body = Buffer.from(
+    JSON.stringify({ token: 's3cr3t', data: { name: 'x', secret: 'y' }, id: 1 }),
+  ).toString('base64');
+  const frame = redactFrame({
+    type: 'passthrough_forward',
+    bufferId: 'b',
+    forward: {
+      platform: 'discord',
+      headers: [
+        ['Authorization', 'Bearer s3cr3t'],
+        ['X-Signature-Ed25519', 'abc'],
+        ['content-type', 'application/json'],
+      ],
+      bodyB64: body,
+    },
+  }) as { forward: { headers: unknown; bodyB64: string } };
+  t.deepEqual(frame.forward.headers, [['content-type', 'application/json']]);
+  t.deepEqual(JSON.parse(Buffer.from(frame.forward.bodyB64, 'base64').toString()), {
+    data: { name: 'x' },
+    id: 1,
+  });
+  const form = Buffer.from('Body=hi&From=%2B1').toString('base64');
+  t.is(redactBodyB64(form), form, 'a non-JSON body is kept as it is');
+  t.false(
+    JSON.stringify(redactFrame({ type: 'inbound', event: { token: 's3cr3t', text: 'x' } })).includes(
+      's3cr3t',
+    ),
+  );
+});
+
+test('the reorder chain flushes in sequence order, grouping what is ready', (t) => {
+  const flushed: string[][] = [];
+  const deferred: (() => void)[] = [];
+  const chain = new ReorderChain<string>(
+    (items) => flushed.push(items),
+    (fn) => deferred.push(fn),
+  );
+  const seqs = [chain.next(), chain.next(), chain.next(), chain.next()];
+  t.is(chain.pending, 4);
+  chain.complete(seqs[2]!, 'c');
+  chain.complete(seqs[1]!, 'b');
+  t.is(deferred.length, 0, 'nothing flushes while the head is missing');
+  chain.complete(seqs[0]!, 'a');
+  chain.complete(seqs[0]!, 'again'); // a second completion of the same seq is ignored
+  deferred.shift()!();
+  t.deepEqual(flushed, [['a', 'b', 'c']]);
+  chain.complete(seqs[3]!, undefined); // skipped without a flush
+  deferred.shift()?.();
+  t.deepEqual(flushed, [['a', 'b', 'c']]);
+  t.is(chain.pending, 0);
+});
+
+test('the task limiter runs at most `limit` at once, in arrival order', async (t) => {
+  const limiter = new TaskLimiter(2);
+  let running = 0;
+  let most = 0;
+  const started: number[] = [];
+  const tasks = Array.from({ length: 6 }, (_, i) =>
+    limiter.run(async () => {
+      started.push(i);
+      running += 1;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running -= 1;
+      if (i === 3) throw new Error('task 3 fails');
+      return i;
+    }),
+  );
+  const results = await Promise.allSettled(tasks);
+  t.is(most, 2);
+  t.deepEqual(started, [0, 1, 2, 3, 4, 5]);
+  t.is(results[3]?.status, 'rejected');
+  t.deepEqual(results[5], { status: 'fulfilled', value: 5 });
+});
+
+test('backpressure pauses at the limit and resumes at half of it', (t) => {
+  const bp = new Backpressure(10, silentLogger());
+  const seen: boolean[] = [];
+  bp.onChange((paused) => seen.push(paused));
+  bp.onChange(() => {
+    throw new Error('a broken listener does not stop the others');
+  });
+  for (const n of [3, 9, 10, 12, 7, 6, 5, 4, 10]) bp.update(n);
+  t.deepEqual(seen, [true, false, true]);
+  t.true(bp.active);
+});
+
+test('the write batcher runs a turn of writes in a transaction; a failure fails only its caller', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-batcher-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const db = openDatabase(join(dir, 'x.db'));
+  t.teardown(() => db.close());
+  db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const batcher = new WriteBatcher(db);
+  const results = await Promise.allSettled([
+    batcher.run(() => insert.run(1).changes),
+    batcher.run(() => insert.run(null).changes), // NOT NULL: fails
+    batcher.run(() => insert.run(3).changes),
+  ]);
+  t.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+  );
+  t.deepEqual(db.prepare('SELECT v FROM t ORDER BY v').pluck().all(), [1, 3]);
+  const inside = await Promise.all([
+    batcher.run(() => db.inTransaction),
+    batcher.run(() => db.inTransaction),
+  ]);
+  t.deepEqual(inside, [true, true]);
+  batcher.close();
+  await t.throwsAsync(batcher.run(() => insert.run(6)));
+});

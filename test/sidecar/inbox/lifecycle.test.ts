@@ -1,0 +1,131 @@
+/**
+ * The inbox over its life: a bounded close that keeps undelivered rows for the next start,
+ * commits that share the store file with busy pool workers, pruning by age and count, status
+ * figures, and a shared database handle left open.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { silentLogger } from '../../../core/log/logger.js';
+import { Metrics } from '../../../core/metrics/metrics.js';
+import { PluginHost } from '../../../core/plugin-host/plugin-host.js';
+import { databasePath, openDatabase } from '../../../core/store/database.js';
+import { Inbox } from '../../../sidecar/inbox/inbox.js';
+import { pruneInbox } from '../../../sidecar/inbox/maintenance.js';
+import { LoopbackAgent } from '../../helpers/loopback-agent.js';
+import { testConfig } from '../../helpers/test-config.js';
+import { fixturePlugin, inbound, rows, sharedHost, startInbox, TOKEN, until } from './inbox-harness.js';
+
+const host = sharedHost();
+
+test('close is bounded: a hanging push is aborted, its row kept, and redelivered after a restart', async (t) => {
+  const agent = await LoopbackAgent.start({ token: TOKEN });
+  t.teardown(() => agent.close());
+  agent.reply({ hang: true });
+  const h = await startInbox(t, host(), {
+    config: { agent: { mode: 'push', url: agent.url, timeoutMs: 60_000 } },
+  });
+  h.inbox.routes.inbound(inbound({ text: 'stuck', chat: 'H1' }));
+  await agent.waitFor(1);
+  const started = Date.now();
+  await h.inbox.close(150);
+  t.true(Date.now() - started < 5_000, 'close returned within its budget (generously bounded)');
+  const again = await h.reopen();
+  await until(() => rows(again)[0]?.state === 'delivered');
+  t.is(agent.deliveries.length, 2);
+  t.is(agent.deliveries[1]?.id, agent.deliveries[0]?.id);
+  t.deepEqual(
+    agent.deliveries.map((d) => d.envelope?.attempt),
+    [1, 2],
+  );
+});
+
+test('commits share the store file with pool workers writing it, without lock errors', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'relay-inbox-shared-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const manifestPath = join(dataDir, 'plugins.json');
+  writeFileSync(manifestPath, JSON.stringify({ apiVersion: 1, plugins: [fixturePlugin('echo')] }));
+  // the echo plugin writes the shared store from the workers on every event; enough frames that
+  // a worker commits between a read and a write of the inbox (a deferred transaction would fail)
+  const own = await PluginHost.load({
+    manifestPath,
+    config: testConfig({ dataDir, pool: { minThreads: 2, maxThreads: 2, taskTimeoutMs: 5_000 } }),
+    log: silentLogger(),
+    metrics: new Metrics(),
+  });
+  t.teardown(() => own.close());
+  const h = await startInbox(t, own, { dataDir, start: false });
+  for (let i = 0; i < 3000; i++)
+    h.inbox.routes.inbound(inbound({ text: `m${i}`, chat: `C${i % 7}`, bufferId: `sh-${i}` }));
+  await until(() => h.acks.length === 3000, 30_000, 'all acks');
+  t.deepEqual(h.sink.withCode('CORE_ERR_INBOX_COMMIT_FAILED'), []);
+  t.is(rows(h).length, 3000);
+  t.true(h.acks.every((a) => a.committedBefore));
+});
+
+test('pruning bounds dedupe keys by age and count, and forgets delivered rows past retention', async (t) => {
+  const h = await startInbox(t, host(), { start: false });
+  const { store } = h.inbox;
+  const now = 1_000_000;
+  for (let i = 0; i < 10; i++) store.dedupe.add(`k${i}`, now - 10_000 + i);
+  store.dedupe.add('old', now - 100_000);
+  const id = h.inbox.submitInterrupt('agent:main:telegram:dm:C1', null);
+  t.not(store.events.markDelivered(id, now - 50_000), undefined);
+  const report = pruneInbox(
+    store,
+    { dedupeMaxAgeMs: 60_000, dedupeMaxEntries: 4, retainDeliveredMs: 10_000 },
+    now,
+    silentLogger(),
+  );
+  t.is(report.dedupe, 7);
+  t.false(store.dedupe.has('old'));
+  t.false(store.dedupe.has('k5'));
+  t.true(store.dedupe.has('k6') && store.dedupe.has('k9'));
+  t.is(report.delivered, 1);
+  t.is(store.events.stateOf(id), undefined);
+});
+
+test('status figures: backlog, oldest age, retained deliveries, dead letters', async (t) => {
+  const h = await startInbox(t, host(), { start: false });
+  t.like(h.inbox.stats(), {
+    pending: 0,
+    oldest_age_s: 0,
+    inflight: 0,
+    delivered: 0,
+    dead: 0,
+    dead_letters: [],
+  });
+  h.inbox.routes.inbound(inbound({ text: 'one', chat: 'S1' }));
+  h.inbox.routes.passthrough_forward({
+    type: 'passthrough_forward',
+    forward: { platform: 'nowhere', botId: '', method: 'POST', path: '/', headers: [], bodyB64: '' },
+    bufferId: 'st-1',
+  });
+  await until(() => h.inbox.stats().pending === 1 && h.inbox.stats().dead === 1);
+  const stats = h.inbox.stats();
+  t.true(stats.oldest_age_s >= 0);
+  t.like(stats.dead_letters[0], { kind: 'frame', code: 'CORE_ERR_PLUGIN_PLATFORM_DISABLED' });
+  t.false(Number.isNaN(Date.parse(stats.dead_letters[0]!.created_at)));
+});
+
+test('an inbox on a shared database handle leaves it open on close', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'relay-inbox-db-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const db = openDatabase(databasePath(dataDir));
+  t.teardown(() => db.close());
+  const inbox = Inbox.open({
+    config: testConfig({ dataDir }),
+    log: silentLogger(),
+    metrics: new Metrics(),
+    db,
+    plugins: host(),
+    ack: () => true,
+    apiToken: TOKEN,
+    executeAction: async () => ({}),
+  });
+  inbox.submitInterrupt('agent:main:telegram:dm:C1', 'stop');
+  await inbox.close(100);
+  t.true(db.open);
+  t.is(db.prepare('SELECT COUNT(*) FROM inbox_events').pluck().get(), 1);
+});

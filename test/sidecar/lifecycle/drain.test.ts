@@ -1,0 +1,107 @@
+/**
+ * The shutdown sequence alone, over parts that record what was asked of them: the order, the
+ * budget split, and that a failing or hanging step never skips the closes after it. The real
+ * parts are covered through the process in shutdown-*.test.ts.
+ */
+import test from 'ava';
+import { Metrics } from '../../../core/metrics/metrics.js';
+import {
+  CLOSE_RESERVE_MAX_MS,
+  closeReserveMs,
+  type Drainable,
+  drain,
+  within,
+} from '../../../sidecar/lifecycle/drain.js';
+import { createLogSink } from '../../helpers/log-sink.js';
+import { testConfig } from '../../helpers/test-config.js';
+
+type Behaviour = 'ok' | 'fail' | 'hang';
+
+/** Parts that log each call (with the budget handed to it) and behave as told. */
+function parts(state: string, how: Partial<Record<string, Behaviour>> = {}, acked = true) {
+  const calls: string[] = [];
+  const budgets: Record<string, number> = {};
+  const sink = createLogSink();
+  const act = (name: string, ms?: number): Promise<void> => {
+    calls.push(name);
+    if (ms !== undefined) budgets[name] = ms;
+    const b = how[name] ?? 'ok';
+    if (b === 'fail') return Promise.reject(new Error(`${name} broke`));
+    if (b === 'hang') return new Promise(() => {});
+    return Promise.resolve();
+  };
+  const sc: Drainable = {
+    config: testConfig({ relay: { shutdownGoingIdleTimeoutMs: 50 } }),
+    log: sink.logger,
+    metrics: new Metrics(),
+    client: {
+      state,
+      goingIdle: async (ms) => {
+        await act('goingIdle', ms);
+        return acked;
+      },
+      stop: () => act('stop'),
+    },
+    plugins: { close: () => act('plugins') },
+    inbox: { close: (ms) => act('inbox', ms) },
+    api: { close: (ms) => act('api', ms) },
+  };
+  return { sc, calls, budgets, sink };
+}
+
+test('the order: going_idle (when ready), inbox, socket, pool, API; work steps leave the closing reserve', async (t) => {
+  const { sc, calls, budgets, sink } = parts('ready');
+  await drain(sc, 1_000);
+  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'plugins', 'api']);
+  // going_idle: the configured 50 ms; the inbox: at most the budget less the reserve (250 ms)
+  t.is(budgets.goingIdle, 50);
+  t.true((budgets.inbox ?? Infinity) <= 750);
+  t.true((budgets.api ?? Infinity) <= 1_000);
+  t.is(sink.withMsg('shutdown complete').length, 1);
+  t.is(sink.lines.filter((l) => l.code).length, 0);
+});
+
+test('no going_idle when not connected; an unacked going_idle is reported and the drain goes on', async (t) => {
+  const down = parts('reconnecting');
+  await drain(down.sc, 1_000);
+  t.deepEqual(down.calls, ['inbox', 'stop', 'plugins', 'api']);
+
+  const unacked = parts('ready', {}, false);
+  await drain(unacked.sc, 1_000);
+  t.is(unacked.sink.withCode('CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT').length, 1);
+  t.deepEqual(unacked.calls.slice(1), ['inbox', 'stop', 'plugins', 'api']);
+});
+
+test('a failing step is reported with its name and never skips the closes after it', async (t) => {
+  const { sc, calls, sink } = parts('ready', { inbox: 'fail', plugins: 'fail' });
+  await drain(sc, 1_000);
+  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'plugins', 'api']);
+  const failed = sink.withCode('CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED').map((l) => [l.step, l.msg]);
+  t.deepEqual(failed, [
+    ['inbox', 'shutdown step failed'],
+    ['plugins', 'shutdown step failed'],
+  ]);
+  t.is(sink.withMsg('shutdown complete').length, 1);
+});
+
+test('steps that never finish are cut off by the budget and the drain still completes', async (t) => {
+  const { sc, calls, sink } = parts('ready', { goingIdle: 'hang', stop: 'hang', api: 'hang' });
+  await drain(sc, 200);
+  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'plugins', 'api']);
+  const cut = sink.withCode('CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED').map((l) => l.step);
+  t.deepEqual(cut, ['going_idle', 'socket', 'api']);
+  t.is(sink.withMsg('shutdown complete').length, 1);
+});
+
+test('the closing reserve is a quarter of the budget, at most 1 s', (t) => {
+  t.is(closeReserveMs(2_000), 500);
+  t.is(closeReserveMs(10_000), CLOSE_RESERVE_MAX_MS);
+  t.is(closeReserveMs(0), 0);
+  t.is(closeReserveMs(-5), 0);
+});
+
+test('within: true when the work finishes in time, false when it does not, its error when it fails', async (t) => {
+  t.true(await within(Promise.resolve(), 50));
+  t.false(await within(new Promise(() => {}), 10));
+  await t.throwsAsync(within(Promise.reject(new Error('boom')), 50), { message: 'boom' });
+});
