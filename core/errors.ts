@@ -19,7 +19,6 @@ export const ERROR_CODES = {
     'A frame has a missing or unknown type, or echoes a sidecar-to-connector type.',
   CORE_ERR_FRAME_PARTIAL_OVERFLOW: 'The partial-line buffer exceeded maxPayload and was dropped.',
   CORE_ERR_FRAME_TOO_LARGE: 'A WebSocket message exceeded maxPayload; the socket was closed (1009).',
-  CORE_ERR_FORWARD_BODY_INVALID: 'A passthrough forward body is not strict standard base64.',
   // transport
   CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT: 'No valid descriptor arrived within the handshake timeout.',
   CORE_ERR_TRANSPORT_DIAL_FAILED: 'The WebSocket dial to the connector failed.',
@@ -30,15 +29,12 @@ export const ERROR_CODES = {
   CORE_ERR_TRANSPORT_UNAUTHORIZED: 'The connector closed the socket with 4401.',
   CORE_ERR_TRANSPORT_REVOKED:
     'Two non-expired 4401 closes after a handshake: credentials revoked, no more dials.',
-  CORE_ERR_TRANSPORT_NOT_CONNECTED: 'An outbound call was made while no socket was ready.',
-  CORE_ERR_TRANSPORT_CLOSED: 'The transport is stopping or stopped.',
   CORE_ERR_TRANSPORT_SEND_FAILED: 'Writing a frame to the socket failed.',
   CORE_ERR_TRANSPORT_UNAUTHENTICATED:
     'No gateway id and secret configured: dialing without authentication (dev only).',
   CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT: 'No going_idle_ack arrived within the timeout.',
   // outbound
   CORE_ERR_OUTBOUND_TIMEOUT: 'No outbound_result within outboundTimeoutMs (ambiguous).',
-  CORE_ERR_OUTBOUND_CONNECTION_LOST: 'The socket was lost after an outbound frame was written (ambiguous).',
   CORE_ERR_OUTBOUND_UNSUPPORTED_OP: 'The op is not advertised by the descriptor (op gating).',
   CORE_ERR_OUTBOUND_INVALID_ACTION: 'An action failed its schema.',
   // auth

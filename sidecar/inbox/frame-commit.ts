@@ -72,8 +72,10 @@ function applyDecision(deps: CommitDeps, job: FrameJob, decision: CommitDecision
     if (decision.deadLetter.code === 'CORE_ERR_PLUGIN_QUARANTINED') {
       reportError(log, metrics, 'CORE_ERR_PLUGIN_QUARANTINED', 'frame quarantined', dead);
     } else {
-      // the host already logged and counted the plugin's verdict; this records where it went
-      log.warn({ ...dead, code: decision.deadLetter.code }, 'frame dead-lettered');
+      // the failure itself was logged once with its code (by the relay client or the plugin
+      // host); this line records where the frame went, under `cause` so a search by code finds
+      // each failure once
+      log.warn({ ...dead, cause: decision.deadLetter.code }, 'frame dead-lettered');
     }
   } else if (decision.attempts !== undefined) {
     log.info(
