@@ -17,25 +17,14 @@ import type { QueuedDelivery } from '../inbox/event-table.js';
 import type { DeliveryLedger, DeliveryResult, DeliveryTarget } from './delivery-target.js';
 import { Fifo } from './fifo.js';
 import { InFlight } from './in-flight.js';
-import { type SettleContext, settleAttempt } from './settle-attempt.js';
+import { type SettleContext, type SettlePolicy, settleAttempt } from './settle-attempt.js';
 import { SlotPool } from './slot-pool.js';
 
 /** Scheduler settings and collaborators. */
-export interface SchedulerOptions {
+export interface SchedulerOptions extends SettlePolicy {
   /** Deliveries in flight at once (push: `agent.concurrency`; pull: `agent.maxInFlight`). */
   readonly slots: number;
   readonly target: DeliveryTarget;
-  readonly ledger: DeliveryLedger;
-  readonly log: Logger;
-  readonly metrics: Metrics;
-  readonly clock: Clock;
-  /** Retry backoff (`agent.retryBaseMs` → `agent.retryMaxMs`). */
-  readonly retry: BackoffBounds;
-  /** 4xx rejections before a delivery is dead-lettered (`agent.maxRejections`). */
-  readonly maxRejections: number;
-  readonly random?: RandomSource;
-  /** A delivery was marked delivered: run its response actions. */
-  readonly onDelivered: (entry: QueuedDelivery, actions: readonly unknown[]) => void;
 }
 
 interface Lane {

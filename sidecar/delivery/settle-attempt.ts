@@ -11,17 +11,24 @@ import type { QueuedDelivery } from '../inbox/event-table.js';
 import type { DeliveryLedger, DeliveryResult } from './delivery-target.js';
 import type { InFlight } from './in-flight.js';
 
-/** What settling needs. */
-export interface SettleContext {
+/** How attempts are settled: shared by the scheduler's options and the settle context. */
+export interface SettlePolicy {
   readonly ledger: DeliveryLedger;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly clock: Clock;
+  /** Retry backoff (`agent.retryBaseMs` → `agent.retryMaxMs`). */
   readonly retry: BackoffBounds;
+  /** 4xx rejections before a delivery is dead-lettered (`agent.maxRejections`). */
   readonly maxRejections: number;
   readonly random?: RandomSource;
-  readonly inFlight: InFlight;
+  /** A delivery was marked delivered: run its response actions. */
   readonly onDelivered: (entry: QueuedDelivery, actions: readonly unknown[]) => void;
+}
+
+/** What settling needs. */
+export interface SettleContext extends SettlePolicy {
+  readonly inFlight: InFlight;
 }
 
 /** Apply `result` durably. Returns the wait before the next attempt, ms, or undefined when done. */

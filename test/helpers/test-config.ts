@@ -8,9 +8,9 @@ import type { Config } from '../../core/config/schema.js';
 /** Short timings (ms) used by every test unless overridden. */
 export const TEST_TIMINGS = {
   relay: {
-    handshakeTimeoutMs: 200,
+    handshakeTimeoutMs: 2_000,
     pingIntervalMs: 50,
-    pongTimeoutMs: 100,
+    pongTimeoutMs: 1_000,
     outboundTimeoutMs: 200,
     backoffBaseMs: 10,
     backoffMaxMs: 50,
@@ -20,7 +20,7 @@ export const TEST_TIMINGS = {
     sideRouteTimeoutMs: 200,
   },
   agent: { mode: 'pull', timeoutMs: 200, retryBaseMs: 20, retryMaxMs: 200 },
-  pool: { taskTimeoutMs: 200, idleTimeoutMs: 200 },
+  pool: { taskTimeoutMs: 2_000, idleTimeoutMs: 200 },
   shutdown: { budgetMs: 2_000 },
   log: { level: 'debug' },
 } as const;

@@ -74,7 +74,7 @@ export interface InboxHarness {
  * `test.before` / `test.after.always`. Call at the top level of a test file.
  */
 export function sharedHost(
-  plugins: readonly { name: string; module: string }[] = [fixturePlugin('echo')],
+  plugins: readonly { name: string; module: string; timeoutMs?: number }[] = [fixturePlugin('echo')],
 ): () => PluginHost {
   let host: PluginHost | undefined;
   let dir: string | undefined;
