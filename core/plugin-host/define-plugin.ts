@@ -64,6 +64,12 @@ export interface ConvertResult {
   readonly events: readonly ConvertedEvent[];
   /** Why nothing was produced (e.g. `ping`, `status_callback`, `malformed`). */
   readonly reason?: string;
+  /**
+   * No events and nothing wrong: the input is normal traffic that needs no event (a ping, a
+   * delivery-status callback). It is acked and counted but not kept as a dead letter. Default
+   * false: an empty result is a rejection of malformed input, kept in the dead-letter table.
+   */
+  readonly benign?: boolean;
 }
 
 /** What an inbound hook sees: the event as it stands and its envelope facts. */

@@ -104,7 +104,11 @@ async function runKind(
         return { rejected: `invalid_event: events.${i}: ${summariseIssues(parsed.error, 1)}` };
       events.push({ event: parsed.data, capabilities: produced.capabilities ?? [] });
     }
-    return result.reason === undefined ? { events } : { events, reason: result.reason };
+    return {
+      events,
+      ...(result.reason === undefined ? {} : { reason: result.reason }),
+      ...(result.benign ? { benign: true } : {}),
+    };
   }
 
   if (task.k === 'inbound') {

@@ -12,6 +12,7 @@ const plainObject = z.record(z.string(), z.unknown());
 export const ConvertResultSchema = z.strictObject({
   events: z.array(z.strictObject({ event: plainObject, capabilities: capabilities.optional() })).max(100),
   reason: z.string().min(1).max(200).optional(),
+  benign: z.boolean().optional(),
 });
 
 /** What an `inbound` hook returns: nothing (unchanged), a replacement, or a drop verdict. */

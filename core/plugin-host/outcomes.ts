@@ -11,7 +11,7 @@ import type { Rejection } from './define-plugin.js';
 /** Result of converting one forward. `failed` is transient (do not ack); the others are final. */
 export type ConvertOutcome =
   | { kind: 'events'; plugin: string; events: { event: MessageEvent; capabilities: string[] }[] }
-  | { kind: 'rejected'; plugin: string; reason: string }
+  | { kind: 'rejected'; plugin: string; reason: string; benign?: boolean }
   | { kind: 'disabled'; platform: string }
   | { kind: 'failed'; plugin: string; error: ErrorData };
 

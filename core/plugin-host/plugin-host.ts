@@ -87,7 +87,7 @@ export class PluginHost {
     if (!reply.ok) return { kind: 'failed', plugin, error: reply.error };
     const value = reply.value as ConvertValue;
     if ('rejected' in value) return this.rejected(plugin, value.rejected);
-    if (value.events.length === 0) return this.rejected(plugin, value.reason ?? 'no_events');
+    if (value.events.length === 0) return this.rejected(plugin, value.reason ?? 'no_events', value.benign);
     return {
       kind: 'events',
       plugin,
@@ -162,10 +162,10 @@ export class PluginHost {
     return this.closing;
   }
 
-  private rejected(plugin: string, reason: string): ConvertOutcome {
+  private rejected(plugin: string, reason: string, benign?: boolean): ConvertOutcome {
     // the label is the reason's stable prefix (`invalid_event: …` ⇒ `invalid_event`)
     this.metrics.pluginDropped.inc({ plugin, reason: reason.split(':')[0]?.slice(0, 64) ?? 'rejected' });
-    return { kind: 'rejected', plugin, reason };
+    return benign ? { kind: 'rejected', plugin, reason, benign } : { kind: 'rejected', plugin, reason };
   }
 
   private sweep(): void {

@@ -87,7 +87,11 @@ export type HookLogEntry = readonly [number, HookLogLevel, string, Record<string
 
 /** What a convert task produces: validated events, or a final rejection (invalid event). */
 export type ConvertValue =
-  | { readonly events: readonly { event: MessageEvent; capabilities: string[] }[]; readonly reason?: string }
+  | {
+      readonly events: readonly { event: MessageEvent; capabilities: string[] }[];
+      readonly reason?: string;
+      readonly benign?: boolean;
+    }
   | { readonly rejected: string };
 
 /** What an inbound chain produces: the final event, or a drop by the plugin at `at`. */

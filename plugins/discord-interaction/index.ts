@@ -41,10 +41,10 @@ export default definePlugin({
       if ('drop' in outcome) {
         const fields = { reason: outcome.drop, detail: outcome.detail, interaction_id: interactionId };
         // PING and autocomplete are normal traffic the edge already answered; the rest is suspect
-        if (outcome.drop === 'ping' || outcome.drop === 'autocomplete')
-          ctx.log.debug('discord interaction dropped', fields);
+        const benign = outcome.drop === 'ping' || outcome.drop === 'autocomplete';
+        if (benign) ctx.log.debug('discord interaction dropped', fields);
         else ctx.log.warn('discord interaction dropped', fields);
-        return { events: [], reason: outcome.drop };
+        return { events: [], reason: outcome.drop, benign };
       }
       return { events: [{ event: outcome.event, capabilities: [INTERACTION_CAPABILITY] }] };
     },

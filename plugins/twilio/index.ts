@@ -33,9 +33,10 @@ export default definePlugin({
       const outcome = formToEvent(decoded.params, forward.profile);
       if ('drop' in outcome) {
         const fields = { reason: outcome.drop, detail: outcome.detail, path: forward.path };
-        if (outcome.drop === 'status_callback') ctx.log.debug('twilio status callback ignored', fields);
+        const benign = outcome.drop === 'status_callback';
+        if (benign) ctx.log.debug('twilio status callback ignored', fields);
         else ctx.log.warn('twilio webhook dropped', fields);
-        return { events: [], reason: outcome.drop };
+        return { events: [], reason: outcome.drop, benign };
       }
       return { events: [{ event: outcome.event }] };
     },

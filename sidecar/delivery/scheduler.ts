@@ -1,20 +1,7 @@
-/**
- * The delivery scheduler: per-session FIFO, sessions in parallel up to a number of slots,
- * interrupts ahead of a session's queued messages.
- *
- * Each session has two lanes, each delivering one item at a time. The interrupt lane runs even
- * while a message of the session is in flight (an interrupt exists to cancel that turn); the
- * message lane starts its next message only when no interrupt of the session is queued or in
- * flight. A session waiting out a retry backoff gives its slot back, so a slow or failing
- * session never holds up the others.
- */
-import type { Clock } from '../../core/di/clock.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
-import type { Metrics } from '../../core/metrics/metrics.js';
-import type { BackoffBounds, RandomSource } from '../../core/transport/backoff.js';
 import type { QueuedDelivery } from '../inbox/event-table.js';
-import type { DeliveryLedger, DeliveryResult, DeliveryTarget } from './delivery-target.js';
+import type { DeliveryResult, DeliveryTarget } from './delivery-target.js';
 import { Fifo } from './fifo.js';
 import { InFlight } from './in-flight.js';
 import { type SettleContext, type SettlePolicy, settleAttempt } from './settle-attempt.js';

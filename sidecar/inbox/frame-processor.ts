@@ -1,38 +1,9 @@
-/**
- * One frame through the plugins: passthrough conversion, inbound hooks, session key, envelope.
- * Pure apart from the plugin calls; the verdict is a {@link FrameOutcome} that the commit turns
- * into rows, dead letters or attempt counts.
- */
-import type { ErrorData } from '../../core/errors.js';
+import type { ConvertOutcome, InboundOutcome } from '../../core/plugin-host/outcomes.js';
 import type { MessageEvent, PassthroughForward } from '../../core/protocol/payloads.js';
 import { type SessionKeyOptions, sessionKey } from '../../core/protocol/session-key.js';
 import { eventDedupeKey } from './dedupe-key.js';
 import { type EnvelopeOrigin, encodeMessageEnvelope, newDeliveryId, type OriginFrame } from './envelope.js';
 import type { FrameOutcome, PreparedEvent } from './frame-outcome.js';
-
-/** The plugin host's verdict on a passthrough forward. */
-export type ConvertOutcome =
-  | {
-      readonly kind: 'events';
-      readonly plugin: string;
-      readonly events: readonly { readonly event: MessageEvent; readonly capabilities: readonly string[] }[];
-    }
-  | { readonly kind: 'rejected'; readonly plugin: string; readonly reason: string }
-  | { readonly kind: 'disabled'; readonly platform: string }
-  | { readonly kind: 'failed'; readonly plugin: string; readonly error: ErrorData };
-
-/** The plugin host's verdict after the inbound hooks. */
-export type InboundOutcome =
-  | { readonly kind: 'event'; readonly event: MessageEvent; readonly capabilities: readonly string[] }
-  | { readonly kind: 'dropped'; readonly plugin: string; readonly reason: string }
-  | { readonly kind: 'failed'; readonly plugin: string; readonly error: ErrorData };
-
-/**
- * Reasons a converter gives for producing no event by design (not because the input is bad).
- * The host reports them as `rejected` like malformed input; they are acked and counted (by the
- * host) but not dead-lettered, or every Twilio status callback would fill the dead-letter table.
- */
-export const BENIGN_DROP_REASONS: ReadonlySet<string> = new Set(['ping', 'autocomplete', 'status_callback']);
 
 /** What ingest needs of the plugin host (structurally satisfied by `PluginHost`). */
 export interface IngestPlugins {
@@ -75,7 +46,8 @@ export async function processForward(
   const converted = await ctx.plugins.convertForward(forward);
   switch (converted.kind) {
     case 'rejected':
-      if (BENIGN_DROP_REASONS.has(converted.reason)) return { kind: 'consumed', reason: converted.reason };
+      // normal traffic that needs no event (ping, status callback): acked, not dead-lettered
+      if (converted.benign) return { kind: 'consumed', reason: converted.reason };
       return {
         kind: 'poison',
         code: 'CORE_ERR_PLUGIN_REJECTED',

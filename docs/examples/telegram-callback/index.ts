@@ -28,9 +28,11 @@ export default definePlugin({
     convert(forward, ctx): ConvertResult {
       const outcome = callbackToEvent(forward.body, forward.profile, ctx.options);
       if ('drop' in outcome) {
+        // other update types are normal traffic (benign: acked, not dead-lettered)
+        const benign = outcome.drop === 'not_a_callback';
         // fixed message, facts as fields; never the body (it holds user data)
         ctx.log.warn('telegram callback dropped', { reason: outcome.drop, detail: outcome.detail });
-        return { events: [], reason: outcome.drop };
+        return { events: [], reason: outcome.drop, benign };
       }
       return { events: [{ event: outcome.event, capabilities: [CALLBACK_CAPABILITY] }] };
     },

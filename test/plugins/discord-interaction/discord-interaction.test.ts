@@ -56,10 +56,19 @@ test('a body that is not a JSON object is dropped as malformed with a warning, n
   }
 });
 
-test('PING is dropped with reason ping', async (t) => {
+test('PING is dropped with reason ping, as benign traffic', async (t) => {
   const { ctx } = testContext(plugin);
   t.deepEqual(await plugin.passthrough!.convert(forward('{"type":1,"id":"p"}'), ctx), {
     events: [],
     reason: 'ping',
+    benign: true,
+  });
+});
+
+test('a malformed body is dropped as not benign (kept as a dead letter)', async (t) => {
+  const { ctx } = testContext(plugin);
+  t.deepEqual(await plugin.passthrough!.convert(forward('{not json'), ctx), {
+    events: [],
+    reason: 'malformed',
   });
 });

@@ -43,6 +43,6 @@ test('a status callback is dropped with reason status_callback at debug level', 
     forward('MessageSid=SM1&MessageStatus=sent&From=%2B1'),
     ctx,
   );
-  t.deepEqual(result, { events: [], reason: 'status_callback' });
+  t.deepEqual(result, { events: [], reason: 'status_callback', benign: true });
   t.is(lines[0]?.level, 'debug');
 });

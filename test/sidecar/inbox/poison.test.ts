@@ -64,6 +64,19 @@ test('a forward for a platform no plugin converts is dead-lettered and acked', a
   t.is(rows(h).length, 0);
 });
 
+test('a benign drop (normal traffic, no event) is acked and counted but not dead-lettered', async (t) => {
+  const h = await startInbox(t, echo(), { start: false });
+  h.inbox.routes.passthrough_forward(forward('echo', { text: 'heartbeat' }, { bufferId: 'hb-1' }));
+  await until(() => h.acks.length === 1);
+  t.deepEqual(h.acks, [{ bufferId: 'hb-1', committedBefore: true }]);
+  t.is(h.inbox.stats().dead, 0);
+  t.is(rows(h).length, 0);
+  // a redelivery of the same buffered frame is recognised and acked again, still nothing stored
+  h.inbox.routes.passthrough_forward(forward('echo', { text: 'heartbeat' }, { bufferId: 'hb-1' }));
+  await until(() => h.acks.length === 2);
+  t.is(h.inbox.stats().dead, 0);
+});
+
 test('a schema-failed frame reported by the relay client is dead-lettered and acked', async (t) => {
   const h = await startInbox(t, echo(), { start: false });
   h.inbox.routes.poison({
