@@ -1,6 +1,8 @@
 /**
- * A frozen Config for tests: validated by the real schema, with every timeout shortened to
- * 20–200 ms so failure paths run fast, then `overrides` deep-merged on top.
+ * A frozen Config for tests: validated by the real schema, with retry and ping timings shortened
+ * to 10–200 ms so failure paths run fast, then `overrides` deep-merged on top. Budgets whose
+ * expiry would be a failure in an unrelated test (plugin task, handshake, pong) stay at 1–2 s so
+ * a loaded CI machine does not trip them; tests about those timeouts set their own.
  */
 import { deepMerge, validateConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
