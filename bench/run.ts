@@ -44,9 +44,6 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     } catch (err) {
       log(`${scenario} failed: ${(err as Error).stack ?? err}`);
       results.failures.push({ scenario, error: (err as Error).message ?? String(err) });
-    } finally {
-      for (const [k, n] of rig.sidecar?.problems ?? []) results.problems[k] = (results.problems[k] ?? 0) + n;
-      rig.sidecar?.problems.clear();
     }
   };
   const want = (s: Scenario) => opts.only.has(s);
@@ -96,6 +93,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   } finally {
     clearInterval(loadTimer);
     await rig.close();
+    // every sidecar has been stopped by now, so the rig holds all their warnings
+    for (const [k, n] of rig.problems) results.problems[k] = n;
   }
   if (opts.profileDir) {
     results.profiles = readdirSync(opts.profileDir)

@@ -32,6 +32,8 @@ export class Rig {
   readonly dir = mkdtempSync(join(tmpdir(), 'relay-bench-'));
   sidecar: SidecarProc | undefined;
   pull: PullAgent | undefined;
+  /** Warn/error log lines of every sidecar stopped so far, by code. */
+  readonly problems = new Map<string, number>();
   private tags = 0;
   private readerUp = false;
   private dataDirs = 0;
@@ -126,6 +128,7 @@ export class Rig {
     await this.pull?.close();
     this.pull = undefined;
     await this.sidecar?.stop();
+    for (const [k, n] of this.sidecar?.problems ?? []) this.problems.set(k, (this.problems.get(k) ?? 0) + n);
     this.sidecar = undefined;
   }
 
