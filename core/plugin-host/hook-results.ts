@@ -32,6 +32,19 @@ export const RejectionSchema = z.strictObject({
 
 /** What an `outbound` hook returns. An amended action must keep its `op`. */
 export function outboundVerdictSchema(op: string) {
+  // Built once per op: constructing a zod schema per call cost most of the outbound chain's time
+  // (docs/benchmarks.md, F4). Ops reaching a chain passed validation, so the set is small; the
+  // bound only guards against an unbounded set of plugin-defined ops.
+  let schema = verdictSchemas.get(op);
+  if (!schema) {
+    schema = buildVerdictSchema(op);
+    if (verdictSchemas.size >= MAX_CACHED_VERDICT_SCHEMAS) verdictSchemas.clear();
+    verdictSchemas.set(op, schema);
+  }
+  return schema;
+}
+
+function buildVerdictSchema(op: string) {
   return z.union([
     z.undefined(),
     z.null(),
@@ -43,6 +56,9 @@ export function outboundVerdictSchema(op: string) {
     }),
   ]);
 }
+
+const MAX_CACHED_VERDICT_SCHEMAS = 256;
+const verdictSchemas = new Map<string, ReturnType<typeof buildVerdictSchema>>();
 
 /**
  * Reduce a hook's value to plain JSON data (what the inbox stores and what crosses the thread
