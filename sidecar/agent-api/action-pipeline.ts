@@ -91,6 +91,12 @@ async function runPipeline(deps: ActionPipelineDeps, raw: unknown): Promise<Acti
     log.debug({ op: action.op, plugin: verdict.plugin, apiCode: code }, 'action rejected by plugin');
     return errorReply(validStatus(status), code, message, { plugin: verdict.plugin });
   }
+  if (verdict.kind === 'failed' && verdict.error.code === 'CORE_ERR_PLUGIN_POOL_SATURATED') {
+    // load, not a plugin bug: tell the agent to retry (docs/benchmarks.md, F5)
+    return apiError('busy', 'the plugin worker pool is saturated; retry later', {
+      headers: { 'retry-after': '1' },
+    });
+  }
   if (verdict.kind === 'failed') {
     // the plugin host already logged and counted the failure; the agent gets the code, not the text
     return errorReply(502, 'plugin_failed', `plugin ${verdict.plugin} failed (${verdict.error.code})`, {

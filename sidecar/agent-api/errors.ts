@@ -72,8 +72,10 @@ export const API_ERROR_CODES = {
   },
   busy: {
     status: 503,
-    meaning: 'api.maxInFlightActions action calls are already in flight.',
-    remedy: 'Retry with backoff; raise api.maxInFlightActions if this is the normal load.',
+    meaning:
+      'api.maxInFlightActions action calls are already in flight, or the plugin worker pool queue is full.',
+    remedy:
+      'Retry with backoff (honour Retry-After); raise api.maxInFlightActions or pool.maxQueue / pool.maxThreads if this is the normal load.',
   },
   wrong_mode: {
     status: 409,

@@ -177,6 +177,24 @@ test('a crashing outbound plugin ⇒ 502 plugin_failed naming the plugin, nothin
   t.is(h.client.sent.length, 0);
 });
 
+test('a saturated worker pool ⇒ 503 busy with Retry-After (load, not a plugin bug), nothing sent', async (t) => {
+  const saturated = definePlugin({
+    name: 'saturated',
+    outbound: {
+      ops: ['send'],
+      hook: () => {
+        throw Object.assign(new Error('queue full'), { code: 'CORE_ERR_PLUGIN_POOL_SATURATED' });
+      },
+    },
+  });
+  const h = await startApi(t, { plugins: [saturated] });
+  const res = await postJson(h, '/v1/actions', SEND);
+  t.is(res.status, 503);
+  t.is(res.headers.get('retry-after'), '1');
+  t.is(((await res.json()) as ErrorBody).error.code, 'busy');
+  t.is(h.client.sent.length, 0);
+});
+
 test('more than maxInFlightActions concurrent calls ⇒ 503 busy; capacity returns after', async (t) => {
   const h = await startApi(t, { config: { api: { maxInFlightActions: 1 } } });
   let release: () => void = () => {};

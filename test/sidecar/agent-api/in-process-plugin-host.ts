@@ -89,10 +89,12 @@ export class InProcessPluginHost implements ApiPluginHost {
       try {
         verdict = await hook.hook(current, this.contexts.get(d.name)!);
       } catch (err) {
+        // a thrown `{code}` stands for how the real pool reports that failure (e.g. saturation)
+        const code = (err as { code?: unknown }).code;
         return {
           kind: 'failed',
           plugin: d.name,
-          error: { code: 'CORE_ERR_PLUGIN_THREW', message: String(err) },
+          error: { code: typeof code === 'string' ? code : 'CORE_ERR_PLUGIN_THREW', message: String(err) },
         };
       }
       if (!verdict) continue;
