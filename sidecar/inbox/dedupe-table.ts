@@ -17,7 +17,10 @@ export class DedupeTable {
     this.addStmt = db.prepare<[string, number], void>(
       'INSERT OR REPLACE INTO inbox_dedupe (key, created_at) VALUES (?, ?)',
     );
-    this.pruneAgeStmt = db.prepare<[number], void>('DELETE FROM inbox_dedupe WHERE created_at < ?');
+    this.pruneAgeStmt = db.prepare<[number, number], void>(
+      `DELETE FROM inbox_dedupe WHERE key IN
+         (SELECT key FROM inbox_dedupe WHERE created_at < ? ORDER BY created_at LIMIT ?)`,
+    );
     this.countStmt = db.prepare<[], number>('SELECT COUNT(*) FROM inbox_dedupe').pluck();
     this.pruneCountStmt = db.prepare<[number], void>(
       `DELETE FROM inbox_dedupe WHERE key IN
@@ -35,11 +38,14 @@ export class DedupeTable {
     this.addStmt.run(key, now);
   }
 
-  /** Forget keys older than `maxAgeMs` and the oldest beyond `maxEntries`; returns how many. */
-  prune(now: number, maxAgeMs: number, maxEntries: number): number {
-    let removed = this.pruneAgeStmt.run(now - maxAgeMs).changes;
+  /**
+   * Forget keys older than `maxAgeMs`, then the oldest beyond `maxEntries`, at most `batch` of
+   * each (a bounded statement keeps the event loop responsive); returns how many.
+   */
+  prune(now: number, maxAgeMs: number, maxEntries: number, batch: number): number {
+    let removed = this.pruneAgeStmt.run(now - maxAgeMs, batch).changes;
     const excess = (this.countStmt.get() ?? 0) - maxEntries;
-    if (excess > 0) removed += this.pruneCountStmt.run(excess).changes;
+    if (excess > 0) removed += this.pruneCountStmt.run(Math.min(excess, batch)).changes;
     return removed;
   }
 }

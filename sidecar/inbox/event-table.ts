@@ -56,6 +56,7 @@ export class EventTable {
   private readonly oldestStmt;
   private readonly pruneEnvelopesStmt;
   private readonly pruneStmt;
+  private readonly pruneTx;
   private readonly forgetDeadStmt;
   private readonly envelopeDeleteStmt;
 
@@ -106,13 +107,16 @@ export class EventTable {
     this.oldestStmt = db
       .prepare<[], number>(`SELECT created_at FROM inbox_events WHERE state = 'pending' ORDER BY seq LIMIT 1`)
       .pluck();
-    this.pruneEnvelopesStmt = db.prepare<[number], void>(
-      `DELETE FROM inbox_envelopes WHERE seq IN
-           (SELECT seq FROM inbox_events WHERE state = 'delivered' AND updated_at < ?)`,
+    // the same ordered, limited selection in both statements (run in one transaction)
+    const due = `SELECT seq FROM inbox_events WHERE state = 'delivered' AND updated_at < ? ORDER BY seq LIMIT ?`;
+    this.pruneEnvelopesStmt = db.prepare<[number, number], void>(
+      `DELETE FROM inbox_envelopes WHERE seq IN (${due})`,
     );
-    this.pruneStmt = db.prepare<[number], void>(
-      `DELETE FROM inbox_events WHERE state = 'delivered' AND updated_at < ?`,
-    );
+    this.pruneStmt = db.prepare<[number, number], void>(`DELETE FROM inbox_events WHERE seq IN (${due})`);
+    this.pruneTx = db.transaction((before: number, batch: number): number => {
+      this.pruneEnvelopesStmt.run(before, batch);
+      return this.pruneStmt.run(before, batch).changes;
+    });
     this.envelopeDeleteStmt = db.prepare<[number], void>('DELETE FROM inbox_envelopes WHERE seq = ?');
     this.forgetDeadStmt = db.prepare<[string], { seq: number }>(
       `DELETE FROM inbox_events WHERE id = ? AND state = 'dead' RETURNING seq`,
@@ -190,10 +194,9 @@ export class EventTable {
     if (row) this.envelopeDeleteStmt.run(row.seq);
   }
 
-  /** Forget delivered rows last touched before `before`; returns how many. */
-  pruneDelivered(before: number): number {
-    this.pruneEnvelopesStmt.run(before);
-    return this.pruneStmt.run(before).changes;
+  /** Forget at most `batch` delivered rows last touched before `before`; returns how many. */
+  pruneDelivered(before: number, batch: number): number {
+    return this.pruneTx.immediate(before, batch);
   }
 }
 

@@ -225,13 +225,25 @@ export class Inbox {
     return 'acked';
   }
 
+  /** One bounded pruning pass; a backlog continues on the next turns, never in one stall. */
+  private prunePass(now: number): void {
+    if (this.closing) return;
+    try {
+      if (pruneInbox(this.store, this.opts.config.inbox, now, this.log).more) {
+        setImmediate(() => this.prunePass(now));
+      }
+    } catch (err) {
+      this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'inbox upkeep failed');
+    }
+  }
+
   private upkeep(): void {
     if (this.closing) return;
     try {
       const now = this.clock.now();
       if (now - this.lastPrune >= PRUNE_EVERY_MS) {
         this.lastPrune = now;
-        pruneInbox(this.store, this.opts.config.inbox, now, this.log);
+        this.prunePass(now);
       }
       for (const id of this.store.deadLetters.replayRequested()) {
         if (!this.replaying.has(id)) this.replay(id);

@@ -83,7 +83,36 @@ test('pruning bounds dedupe keys by age and count, and forgets delivered rows pa
   t.false(store.dedupe.has('k5'));
   t.true(store.dedupe.has('k6') && store.dedupe.has('k9'));
   t.is(report.delivered, 1);
+  t.false(report.more);
   t.is(store.events.stateOf(id), undefined);
+});
+
+test('pruning is bounded per pass: a backlog is removed over several passes, none lost or left', async (t) => {
+  const h = await startInbox(t, host(), { start: false });
+  const { store } = h.inbox;
+  const now = 1_000_000;
+  for (let i = 0; i < 10; i++) store.dedupe.add(`old-${i}`, now - 100_000 + i);
+  const ids = [0, 1, 2, 3, 4].map((i) => h.inbox.submitInterrupt(`agent:main:telegram:dm:P${i}`, null));
+  for (const id of ids) t.not(store.events.markDelivered(id, now - 50_000), undefined);
+  const limits = { dedupeMaxAgeMs: 60_000, dedupeMaxEntries: 1_000, retainDeliveredMs: 10_000 };
+  const passes = [];
+  for (let pass = 0; pass < 10; pass++) {
+    const report = pruneInbox(store, limits, now, silentLogger(), 3);
+    passes.push(report);
+    t.true(report.dedupe <= 3 && report.delivered <= 3);
+    if (!report.more) break;
+  }
+  t.true(passes.length >= 4, 'ten keys at three per pass need at least four passes');
+  t.is(
+    passes.reduce((n, r) => n + r.dedupe, 0),
+    10,
+  );
+  t.is(
+    passes.reduce((n, r) => n + r.delivered, 0),
+    5,
+  );
+  for (let i = 0; i < 10; i++) t.false(store.dedupe.has(`old-${i}`));
+  for (const id of ids) t.is(store.events.stateOf(id), undefined);
 });
 
 test('status figures: backlog, oldest age, retained deliveries, dead letters', async (t) => {
