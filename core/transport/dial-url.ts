@@ -89,3 +89,13 @@ function invalid(reason: string): RelayError {
     details: { key: 'GATEWAY_RELAY_URL', reason },
   });
 }
+
+/** The URL without credentials or query (either may carry a secret). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '[unparseable]';
+  }
+}

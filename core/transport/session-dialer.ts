@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { upgradeToken } from './auth-token.js';
+import { redactUrl } from './dial-url.js';
 import { helloFrames } from './hello.js';
 import { type SessionEvents, type SocketFactory, SocketSession } from './socket-session.js';
 
@@ -82,15 +83,5 @@ export class SessionDialer {
     );
     session.open();
     return session;
-  }
-}
-
-/** The URL without credentials or query (either may carry a secret). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '[unparseable]';
   }
 }

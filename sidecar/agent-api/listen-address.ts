@@ -49,7 +49,8 @@ export function parseListenAddress(raw: string): ListenAddress {
 
 /** True for hosts only this machine can reach: 127.0.0.0/8, ::1, localhost. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase();
+  // URL.hostname keeps IPv6 brackets (`[::1]`); a listen address does not
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   if (isIP(h) === 4) return h.startsWith('127.');
   // IPv4-mapped IPv6 loopback

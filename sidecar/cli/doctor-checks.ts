@@ -6,7 +6,8 @@
  */
 import type { Config } from '../../core/config/schema.js';
 import { RelayError } from '../../core/errors.js';
-import { dialUrl } from '../../core/transport/dial-url.js';
+import { dialUrl, redactUrl } from '../../core/transport/dial-url.js';
+import { isLoopbackHost } from '../agent-api/listen-address.js';
 import { ExitCode } from './exit-codes.js';
 
 /** `ok` ⇒ ✓, `warn` ⇒ ! (does not fail the run), `fail` ⇒ ✗. */
@@ -58,22 +59,6 @@ export function doctorExitCode(results: readonly CheckResult[]): ExitCode {
   return first ? (first.exitCode ?? ExitCode.CONFIG) : ExitCode.OK;
 }
 
-/** A URL as shown to the operator: scheme, host and path only (userinfo and query may be secret). */
-export function displayUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
-/** True for 127.0.0.0/8, ::1 and localhost: traffic that never leaves the machine. */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
-
 /** GATEWAY_RELAY_URL is set and normalises to a dial URL; cleartext to a remote host warns. */
 export function checkConnectorUrl(url: string | undefined): { result: CheckResult; dial?: string } {
   const name = 'connector url';
@@ -91,10 +76,10 @@ export function checkConnectorUrl(url: string | undefined): { result: CheckResul
   }
   const u = new URL(dial);
   if (u.protocol === 'ws:' && !isLoopbackHost(u.hostname)) {
-    const detail = `dials ${displayUrl(dial)} without TLS: messages travel in clear`;
+    const detail = `dials ${redactUrl(dial)} without TLS: messages travel in clear`;
     return { result: warn(name, detail, 'use https:// or wss:// for a connector on another host'), dial };
   }
-  return { result: ok(name, `dials ${displayUrl(dial)}`), dial };
+  return { result: ok(name, `dials ${redactUrl(dial)}`), dial };
 }
 
 /** Gateway id and secret both set (authenticated dial), or a warning that the dial is open. */

@@ -8,8 +8,9 @@ import type { Config } from '../../core/config/schema.js';
 import { type Clock, systemClock } from '../../core/di/clock.js';
 import type { Logger } from '../../core/log/logger.js';
 import { Metrics } from '../../core/metrics/metrics.js';
+import { redactUrl } from '../../core/transport/dial-url.js';
 import { defaultSocketFactory, RelayClient, type SocketFactory } from '../../core/transport/relay-client.js';
-import { type CheckResult, displayUrl, fail, ok } from './doctor-checks.js';
+import { type CheckResult, fail, ok } from './doctor-checks.js';
 import { ExitCode } from './exit-codes.js';
 
 /** How one probe dial ended. */
@@ -108,7 +109,7 @@ export interface DialContext {
 /** The check line for a probe outcome; 4401 (credentials) is told apart from unreachable. */
 export function dialCheck(o: DialOutcome, ctx: DialContext): CheckResult {
   const name = 'connector';
-  const where = displayUrl(ctx.dial);
+  const where = redactUrl(ctx.dial);
   const enrol = 'run `relay-sidecar enroll` for fresh credentials';
   switch (o.kind) {
     case 'ready': {

@@ -12,8 +12,9 @@ import type { Logger } from '../../core/log/logger.js';
 import { Metrics } from '../../core/metrics/metrics.js';
 import { readManifest } from '../../core/plugin-host/manifest.js';
 import { PluginHost } from '../../core/plugin-host/plugin-host.js';
+import { redactUrl } from '../../core/transport/dial-url.js';
 import type { FetchFn } from '../side-routes/http-client.js';
-import { type CheckResult, checkScopeReattacher, displayUrl, fail, ok, warn } from './doctor-checks.js';
+import { type CheckResult, checkScopeReattacher, fail, ok, warn } from './doctor-checks.js';
 
 /** Longest wait for the agent's answer, ms (the doctor's `--timeout-ms` may lower it). */
 export const AGENT_PROBE_MAX_MS = 3_000;
@@ -73,7 +74,7 @@ export async function checkAgent(
   if (mode === 'pull' || !url) {
     return ok(name, `pull mode: the agent reads GET /v1/events from the local API at ${config.api.listen}`);
   }
-  const shown = displayUrl(url);
+  const shown = redactUrl(url);
   const ms = Math.min(timeoutMs, AGENT_PROBE_MAX_MS);
   try {
     // No redirects followed: a 3xx already proves something answers there.

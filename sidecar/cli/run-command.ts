@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { createLogger, type Logger } from '../../core/log/logger.js';
-import { dialUrl } from '../../core/transport/dial-url.js';
+import { dialUrl, redactUrl } from '../../core/transport/dial-url.js';
 import type { ListenAddress } from '../agent-api/listen-address.js';
 import { Sidecar } from '../app.js';
 import type { CliIo } from './cli-io.js';
@@ -58,8 +58,7 @@ export function processHooks(): RunHooks {
 
 /** The connector URL for display: normalised, without user info or query. */
 export function displayUrl(url: string): string {
-  const u = new URL(dialUrl(url));
-  return `${u.protocol}//${u.host}${u.pathname}`;
+  return redactUrl(dialUrl(url));
 }
 
 /** The start-up summary: what an operator checks first. Never a secret. */

@@ -47,6 +47,7 @@ for (const raw of [
 test('loopback detection', (t) => {
   for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1'])
     t.true(isLoopbackHost(h), h);
+  t.true(isLoopbackHost('[::1]'), 'bracketed, as URL.hostname gives it');
   for (const h of ['0.0.0.0', '10.0.0.1', '::', 'example.com', '128.0.0.1']) t.false(isLoopbackHost(h), h);
   t.is(formatListenAddress({ kind: 'tcp', host: '::1', port: 80 }), '[::1]:80');
 });
