@@ -36,7 +36,7 @@ export interface PoolVsMain {
 }
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const noStore = { get: () => undefined, set() {}, delete() {} };
+const noStore = { get: () => undefined, set() {}, remember: () => false, delete() {} };
 
 /** The forwards of `n` frames, parsed as the sidecar's edge schema would. */
 function forwards(kind: 'discord' | 'twilio', n: number): PassthroughForward[] {

@@ -13,6 +13,13 @@ export interface PluginStore {
   get<T = unknown>(key: string): T | undefined;
   /** Set a JSON-serialisable value; `ttlMs` omitted ⇒ kept until deleted. */
   set(key: string, value: unknown, ttlMs?: number): void;
+  /**
+   * Set with a sliding lifetime, for values refreshed on every event (e.g. per-chat memory):
+   * the write is skipped while the stored value is the same and more than half of `ttlMs` is
+   * left, so a hot key costs a read, not a write, and still lives at least `ttlMs / 2` after its
+   * last refresh. Returns true when it wrote.
+   */
+  remember(key: string, value: unknown, ttlMs: number): boolean;
   /** Remove a key. */
   delete(key: string): void;
 }

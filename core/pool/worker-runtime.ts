@@ -30,6 +30,7 @@ function namespace(ns: string): PluginStore {
   return {
     get: (key) => sharedStore().get(ns, key),
     set: (key, value, ttlMs) => sharedStore().set(ns, key, value, ttlMs),
+    remember: (key, value, ttlMs) => sharedStore().remember(ns, key, value, ttlMs),
     delete: (key) => sharedStore().delete(ns, key),
   };
 }

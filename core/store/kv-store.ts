@@ -23,6 +23,27 @@ export const KV_MIGRATIONS: readonly string[] = [
 /** Most rows one sweep deletes per statement, so one sweep never holds the write lock long. */
 const SWEEP_BATCH = 5_000;
 
+/** Throws RangeError unless `ttlMs` is undefined or a positive finite number. */
+function checkTtl(ttlMs: number | undefined): void {
+  if (ttlMs !== undefined && !(Number.isFinite(ttlMs) && ttlMs > 0)) {
+    throw new RangeError(`ttlMs must be a positive number of milliseconds, got ${ttlMs}`);
+  }
+}
+
+/**
+ * Whether {@link KvStore.remember} must write: nothing stored, another value, no expiry, or at
+ * most half of `ttlMs` left. Exported for in-memory stores that mimic the durable one.
+ */
+export function rememberNeedsWrite(
+  stored: { readonly value: string; readonly expires_at: number | null } | undefined,
+  json: string,
+  ttlMs: number,
+  now: number,
+): boolean {
+  if (!stored || stored.value !== json || stored.expires_at === null) return true;
+  return stored.expires_at - now <= ttlMs / 2;
+}
+
 /** The shared store. Create one per connection; namespaces are cheap views. */
 export class KvStore {
   private readonly selectStmt;
@@ -68,16 +89,28 @@ export class KvStore {
    * Throws TypeError for values JSON cannot encode and RangeError for a non-positive `ttlMs`.
    */
   set(ns: string, key: string, value: unknown, ttlMs?: number): void {
-    if (ttlMs !== undefined && !(Number.isFinite(ttlMs) && ttlMs > 0)) {
-      throw new RangeError(`ttlMs must be a positive number of milliseconds, got ${ttlMs}`);
-    }
+    checkTtl(ttlMs);
+    const json = JSON.stringify(value);
+    if (json === undefined) this.delete(ns, key);
+    else this.upsertStmt.run(ns, key, json, ttlMs === undefined ? null : Math.ceil(this.now() + ttlMs));
+  }
+
+  /**
+   * {@link PluginStore.remember}: write only when the value changed or less than half of `ttlMs`
+   * is left. A read is cheap; a write takes the file's write lock and invalidates every other
+   * connection's page cache, which is what made per-event plugin writes dear (benchmarks F1).
+   */
+  remember(ns: string, key: string, value: unknown, ttlMs: number): boolean {
+    checkTtl(ttlMs);
     const json = JSON.stringify(value);
     if (json === undefined) {
       this.delete(ns, key);
-      return;
+      return true;
     }
-    const expiresAt = ttlMs === undefined ? null : Math.ceil(this.now() + ttlMs);
-    this.upsertStmt.run(ns, key, json, expiresAt);
+    const now = this.now();
+    if (!rememberNeedsWrite(this.selectStmt.get(ns, key), json, ttlMs, now)) return false;
+    this.upsertStmt.run(ns, key, json, Math.ceil(now + ttlMs));
+    return true;
   }
 
   /** Remove `ns`/`key` (no-op when absent). */
@@ -90,6 +123,7 @@ export class KvStore {
     return {
       get: <T = unknown>(key: string) => this.get<T>(ns, key),
       set: (key: string, value: unknown, ttlMs?: number) => this.set(ns, key, value, ttlMs),
+      remember: (key: string, value: unknown, ttlMs: number) => this.remember(ns, key, value, ttlMs),
       delete: (key: string) => this.delete(ns, key),
     };
   }

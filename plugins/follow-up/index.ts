@@ -31,7 +31,7 @@ export default definePlugin({
   inbound({ sessionKey, capabilities }, ctx) {
     // a plain message later in the session does not revoke what an interaction granted
     if (capabilities.length > 0)
-      ctx.store.set(capabilitiesKey(sessionKey), [...capabilities], ctx.options.ttlMs);
+      ctx.store.remember(capabilitiesKey(sessionKey), [...capabilities], ctx.options.ttlMs);
     return undefined;
   },
   outbound: {

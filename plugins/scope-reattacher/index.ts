@@ -27,8 +27,9 @@ export default definePlugin({
   options: OptionsSchema,
   inbound({ event }, ctx) {
     const learned = memoryFromEvent(event);
-    // written on every event, so the TTL runs from the last time the chat was seen
-    if (learned) ctx.store.set(memoryKey(learned.chatId), learned.memory, ctx.options.ttlMs);
+    // refreshed on every event, so the TTL runs from the last time the chat was seen; an
+    // unchanged memory is written at most once per half TTL (a read, not a write, per event)
+    if (learned) ctx.store.remember(memoryKey(learned.chatId), learned.memory, ctx.options.ttlMs);
     return undefined;
   },
   outbound: {

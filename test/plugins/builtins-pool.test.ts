@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import test from 'ava';
 import { type MessageEvent, MessageEventSchema, sessionKey } from '../../core/index.js';
+import { databasePath, openDatabase } from '../../core/store/database.js';
 import { repoRoot } from '../helpers/repo-root.js';
 import { BUILTINS, builtinModule, type Harness, startHost } from './host-harness.js';
 
@@ -72,6 +73,32 @@ test('a send to a known group chat gets scope, user, profile, the guild mirror a
     platform: 'discord',
     botId: 'B1',
   });
+});
+
+test('repeated events of one chat leave its stored memory alone until something changes', async (t) => {
+  const h = await startHost((fn) => t.teardown(fn), BUILTINS, identities);
+  const db = openDatabase(databasePath(h.dataDir));
+  t.teardown(() => db.close());
+  const row = () =>
+    db
+      .prepare("SELECT value, expires_at FROM kv WHERE ns = 'scope-reattacher' AND key = 'chat:c1'")
+      .get() as {
+      value: string;
+      expires_at: number;
+    };
+  await inbound(h, guildEvent);
+  const first = row();
+  for (let i = 0; i < 5; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 3));
+    await inbound(h, guildEvent);
+  }
+  t.deepEqual(row(), first, 'same memory, same expiry: no write');
+  await inbound(
+    h,
+    MessageEventSchema.parse({ ...guildEvent, source: { ...guildEvent.source, user_id: 'u9' } }),
+  );
+  t.is(JSON.parse(row().value).user_id, 'u9');
+  t.true(row().expires_at > first.expires_at);
 });
 
 test('a DM gets user_id only; get_chat_info and unknown chats are untouched', async (t) => {

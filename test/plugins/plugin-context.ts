@@ -3,6 +3,7 @@
  * store with TTL on an injectable clock, captured log lines, and the fronted identities.
  */
 import type { Identity, PluginContext, PluginDefinition, PluginStore } from '../../core/index.js';
+import { rememberNeedsWrite } from '../../core/store/kv-store.js';
 
 /** One captured hook log line. */
 export interface CapturedLine {
@@ -14,6 +15,8 @@ export interface CapturedLine {
 /** An in-memory {@link PluginStore} with TTL; `dump()` shows everything stored (for leak checks). */
 export class MemoryStore implements PluginStore {
   private readonly entries = new Map<string, { json: string; expiresAt: number | undefined }>();
+  /** Writes `remember` did not skip. */
+  writes = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -33,6 +36,16 @@ export class MemoryStore implements PluginStore {
       json: JSON.stringify(value),
       expiresAt: ttlMs === undefined ? undefined : this.now() + ttlMs,
     });
+  }
+
+  remember(key: string, value: unknown, ttlMs: number): boolean {
+    const json = JSON.stringify(value);
+    const entry = this.entries.get(key);
+    const stored = entry && { value: entry.json, expires_at: entry.expiresAt ?? null };
+    if (!rememberNeedsWrite(stored, json, ttlMs, this.now())) return false;
+    this.set(key, value, ttlMs);
+    this.writes += 1;
+    return true;
   }
 
   delete(key: string): void {

@@ -30,7 +30,12 @@ function env(definitions: PluginDefinition[]): ChainEnv & { entered: number[] } 
   };
 }
 
-const noStore = { get: () => undefined, set: () => undefined, delete: () => undefined };
+const noStore = {
+  get: () => undefined,
+  set: () => undefined,
+  remember: () => false,
+  delete: () => undefined,
+};
 
 const event: MessageEvent = MessageEventSchema.parse({ text: 'hi', source: { platform: 'x', chat_id: 'c' } });
 

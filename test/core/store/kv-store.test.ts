@@ -105,3 +105,38 @@ test('two connections to one file share the rows', (t) => {
   second.kv.namespace('p').delete('k');
   t.is(first.kv.namespace('p').get('k'), undefined);
 });
+
+test('remember writes a new or changed value, and skips an unchanged one with over half its TTL left', (t) => {
+  const { kv, clock } = storeWithClock(t);
+  const ns = kv.namespace('p');
+  const expiry = () =>
+    (kv.database.prepare("SELECT expires_at FROM kv WHERE key = 'k'").get() as { expires_at: number })
+      .expires_at;
+  t.true(ns.remember('k', { a: 1 }, 1_000), 'absent: written');
+  t.is(expiry(), clock.now + 1_000);
+  clock.now += 499;
+  t.false(ns.remember('k', { a: 1 }, 1_000), 'same value, 501 ms of 1 000 left: skipped');
+  t.is(expiry(), clock.now - 499 + 1_000);
+  t.true(ns.remember('k', { a: 2 }, 1_000), 'changed: written at once');
+  t.deepEqual(ns.get('k'), { a: 2 });
+  clock.now += 500;
+  t.true(ns.remember('k', { a: 2 }, 1_000), 'half the TTL left: refreshed');
+  t.is(expiry(), clock.now + 1_000);
+  clock.now += 2_000;
+  t.is(ns.get('k'), undefined);
+  t.true(ns.remember('k', { a: 2 }, 1_000), 'expired: written again');
+  t.deepEqual(ns.get('k'), { a: 2 });
+});
+
+test('remember over a value kept without expiry writes; undefined deletes; a bad TTL throws', (t) => {
+  const { kv } = storeWithClock(t);
+  const ns = kv.namespace('p');
+  ns.set('k', 'v');
+  t.true(ns.remember('k', 'v', 1_000), 'a value without expiry takes the TTL');
+  t.false(ns.remember('k', 'v', 1_000));
+  t.true(ns.remember('k', undefined, 1_000));
+  t.is(ns.get('k'), undefined);
+  for (const ttl of [0, -1, Number.NaN]) {
+    t.throws(() => ns.remember('k', 'v', ttl), { instanceOf: RangeError }, `ttl ${ttl}`);
+  }
+});

@@ -58,6 +58,26 @@ test('last seen wins', async (t) => {
   t.like(verdict, { action: { metadata: { user_id: 'u2', profile: 'p2' } } });
 });
 
+test('an unchanged memory is not rewritten on every event; a change is written at once', async (t) => {
+  let now = 1_000;
+  const store = new MemoryStore(() => now);
+  await inbound(store, groupEvent, { ttlMs: 1_000 });
+  now += 400;
+  await inbound(store, groupEvent, { ttlMs: 1_000 });
+  t.is(store.writes, 1);
+  await inbound(store, { source: { ...groupEvent.source, user_id: 'u2' } }, { ttlMs: 1_000 });
+  t.is(store.writes, 2);
+  // still seen ⇒ still remembered, past the first TTL
+  for (let i = 0; i < 6; i++) {
+    now += 300;
+    await inbound(store, { source: { ...groupEvent.source, user_id: 'u2' } }, { ttlMs: 1_000 });
+  }
+  t.like(await outbound(store, { op: 'typing', chat_id: 'c1', metadata: {} }), {
+    action: { metadata: { user_id: 'u2' } },
+  });
+  t.true(store.writes >= 3 && store.writes <= 5, `refreshed about once per half TTL: ${store.writes}`);
+});
+
 test('follow_up and get_chat_info are not chat-addressed: untouched', async (t) => {
   const store = new MemoryStore();
   await inbound(store, groupEvent);

@@ -24,6 +24,12 @@ class MapStore implements PluginStore {
   set(key: string, value: unknown): void {
     this.map.set(key, JSON.stringify(value));
   }
+  remember(key: string, value: unknown): boolean {
+    const json = JSON.stringify(value);
+    if (this.map.get(key) === json) return false;
+    this.map.set(key, json);
+    return true;
+  }
   delete(key: string): void {
     this.map.delete(key);
   }
