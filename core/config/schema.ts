@@ -136,6 +136,11 @@ export const InboxConfigSchema = z.strictObject({
   retainDeliveredMs: ms(3600 * 1000),
   /** Frames in the ingest pipeline (plugins → commit) before socket reading pauses. 10 000. */
   maxIngestPending: count(10_000),
+  /**
+   * Least time between two commits of delivery bookkeeping under load, ms (0 = one per turn).
+   * Bounds write transactions to 1000/groupCommitMs per second. 5.
+   */
+  groupCommitMs: z.number().int().min(0).max(1_000).default(5),
 });
 
 /** Session-key shaping. */

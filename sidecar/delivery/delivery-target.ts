@@ -10,8 +10,8 @@ export interface DeliveryJob {
   readonly type: DeliveryType;
   readonly sessionKey: string;
   /**
-   * Start an attempt: durably count it and return the envelope JSON to send (stamped with the
-   * attempt number). Undefined ⇒ the row is no longer deliverable (already acked or dead).
+   * Start an attempt: count it and return the envelope JSON to send (stamped with the attempt
+   * number). Undefined ⇒ the row is no longer deliverable (already acked or dead).
    */
   begin(): Promise<string | undefined> | string | undefined;
 }
@@ -43,8 +43,11 @@ export interface DeliveryTarget {
 
 /** The durable side of delivery (implemented by the inbox). Each promise settles once durable. */
 export interface DeliveryLedger {
-  /** Count an attempt; the stamped envelope JSON, or undefined when no longer deliverable. */
-  begin(id: string): Promise<string | undefined>;
+  /**
+   * Start an attempt: the envelope JSON stamped with its attempt number, or undefined when the
+   * row is no longer deliverable. The count is saved with the next group commit (not awaited).
+   */
+  begin(id: string): string | undefined;
   /** Mark delivered (durably, before anything else); the commit time, or undefined if it was not pending. */
   delivered(id: string): Promise<number | undefined>;
   /** Count a rejection; the total so far. */

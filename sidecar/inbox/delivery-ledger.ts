@@ -1,8 +1,15 @@
 /**
  * The scheduler's view of the inbox rows ({@link DeliveryLedger}): attempts, delivered marks,
  * rejections and delivery dead letters. Writes go through a {@link WriteBatcher}, so the
- * bookkeeping of many deliveries finishing in the same turn shares one transaction.
+ * bookkeeping of many deliveries finishing close together shares one transaction.
+ *
+ * Starting an attempt is a read: the attempt number comes from the saved count and the attempts
+ * this process started (kept in memory until the row is delivered or dead), and is saved with the
+ * next group commit while the send goes ahead. A crash inside that window (at most
+ * `inbox.groupCommitMs`) can leave one attempt uncounted: the redelivery then carries the same
+ * id with the same attempt number (docs/decisions.md).
  */
+import type { Logger } from '../../core/log/logger.js';
 import type { DeliveryLedger } from '../delivery/delivery-target.js';
 import { stampAttempt } from './envelope.js';
 import type { EventTable } from './event-table.js';
@@ -10,23 +17,50 @@ import type { InboxStore } from './inbox-store.js';
 import type { WriteBatcher } from './write-batcher.js';
 
 /** A ledger over `store`, stamping times from `now`. */
-export function deliveryLedger(store: InboxStore, batcher: WriteBatcher, now: () => number): DeliveryLedger {
+export function deliveryLedger(
+  store: InboxStore,
+  batcher: WriteBatcher,
+  now: () => number,
+  log: Logger,
+): DeliveryLedger {
   const { events, deadLetters } = store;
+  // attempts started by this process, per row still pending (bounded by the rows being tried)
+  const started = new Map<string, number>();
+  const done = (id: string) => started.delete(id);
   return {
-    begin: (id) =>
-      batcher.run(() => {
-        const row = events.begin(id, now());
-        return row && stampAttempt(row.envelope, row.attempt);
-      }),
-    delivered: (id) => batcher.run(() => events.markDelivered(id, now())),
+    begin: (id) => {
+      const row = events.peek(id);
+      if (!row) {
+        done(id);
+        return undefined;
+      }
+      const attempt = Math.max(row.attempt, started.get(id) ?? 0) + 1;
+      started.set(id, attempt);
+      batcher
+        .run(() => events.recordAttempt(id, attempt, now()))
+        .catch((err: unknown) => {
+          // only the count is lost: the row itself is pending and will be delivered
+          log.debug(
+            { id, error: err instanceof Error ? err.message : String(err) },
+            'attempt count not saved',
+          );
+        });
+      return stampAttempt(row.envelope, attempt);
+    },
+    delivered: (id) => {
+      done(id);
+      return batcher.run(() => events.markDelivered(id, now()));
+    },
     rejected: (id) => batcher.run(() => events.reject(id, now())),
-    deadLetter: (id, code, message) =>
-      batcher.run(() => {
+    deadLetter: (id, code, message) => {
+      done(id);
+      return batcher.run(() => {
         const at = now();
         if (!events.markDead(id, at)) return false;
         deadLetters.add({ id, kind: 'delivery', code, message, payload: { delivery_id: id } }, at);
         return true;
-      }),
+      });
+    },
   };
 }
 

@@ -43,8 +43,8 @@ interface QueuedRow {
 export class EventTable {
   private readonly insertStmt;
   private readonly insertEnvelopeStmt;
-  private readonly envelopeStmt;
-  private readonly beginStmt;
+  private readonly peekStmt;
+  private readonly attemptStmt;
   private readonly deliveredStmt;
   private readonly rejectStmt;
   private readonly deadStmt;
@@ -68,13 +68,14 @@ export class EventTable {
     this.insertEnvelopeStmt = db.prepare<[number, string], void>(
       'INSERT INTO inbox_envelopes (seq, envelope) VALUES (?, ?)',
     );
-    this.envelopeStmt = db
-      .prepare<[number], string>('SELECT envelope FROM inbox_envelopes WHERE seq = ?')
-      .pluck();
-    // an attempt only bumps a counter: no index changes, a small row rewritten
-    this.beginStmt = db.prepare<[number, string], { seq: number; attempt: number }>(
-      `UPDATE inbox_events SET attempt = attempt + 1, updated_at = ?
-         WHERE id = ? AND state = 'pending' RETURNING seq, attempt`,
+    this.peekStmt = db.prepare<[string], { attempt: number; envelope: string }>(
+      `SELECT e.attempt, v.envelope FROM inbox_events e JOIN inbox_envelopes v ON v.seq = e.seq
+         WHERE e.id = ? AND e.state = 'pending'`,
+    );
+    // an attempt only raises a counter: no index changes, a small row rewritten
+    this.attemptStmt = db.prepare<[number, number, string], void>(
+      `UPDATE inbox_events SET attempt = max(attempt, ?), updated_at = ?
+         WHERE id = ? AND state = 'pending'`,
     );
     this.deliveredStmt = db.prepare<[number, string], { created_at: number }>(
       `UPDATE inbox_events SET state = 'delivered', updated_at = ?
@@ -131,12 +132,14 @@ export class EventTable {
     return { seq, id: row.id, type: row.type, sessionKey: row.sessionKey, createdAt: now };
   }
 
-  /** Start an attempt (attempt + 1). Undefined when the row is not pending. */
-  begin(id: string, now: number): { attempt: number; envelope: string } | undefined {
-    const row = this.beginStmt.get(now, id);
-    if (!row) return undefined;
-    const envelope = this.envelopeStmt.get(row.seq);
-    return envelope === undefined ? undefined : { attempt: row.attempt, envelope };
+  /** A pending row's saved attempt count and stored envelope (a read). Undefined when not pending. */
+  peek(id: string): { attempt: number; envelope: string } | undefined {
+    return this.peekStmt.get(id);
+  }
+
+  /** Save that attempt `attempt` has started (never lowers the count). */
+  recordAttempt(id: string, attempt: number, now: number): void {
+    this.attemptStmt.run(attempt, now, id);
   }
 
   /** Mark delivered; returns the commit time, or undefined when it was not pending. */

@@ -78,13 +78,13 @@ export class Inbox {
   ) {
     const { config, metrics } = opts;
     this.clock = opts.clock ?? systemClock;
-    this.batcher = new WriteBatcher(store.db);
+    this.batcher = new WriteBatcher(store.db, { intervalMs: config.inbox.groupCommitMs });
     this.log = opts.log.child({ component: 'inbox' });
     const now = () => this.clock.now();
     this.delivery = new Delivery({
       ...opts,
       clock: this.clock,
-      ledger: deliveryLedger(store, this.batcher, now),
+      ledger: deliveryLedger(store, this.batcher, now, this.log),
       lateAck: (id) => this.lateAck(id),
     });
     this.pull = this.delivery.pull;

@@ -1,8 +1,9 @@
 /**
- * Group commit for delivery bookkeeping: the writes asked for during one event-loop turn
- * (attempt counts, delivered marks, rejections) run in one IMMEDIATE transaction, and each
- * caller's promise settles once that transaction is durable. Under load this turns thousands
- * of small commits per second into a few dozen; when idle it costs one turn of latency.
+ * Group commit for delivery bookkeeping: writes asked for close together (attempt counts,
+ * delivered marks, rejections) run in one IMMEDIATE transaction, and each caller's promise
+ * settles once that transaction is durable. When idle a write commits on the next event-loop
+ * turn; under load commits are spaced at least `intervalMs` apart, so the number of
+ * transactions per second stays bounded however many deliveries finish (benchmarks F2).
  */
 import type BetterSqlite3 from 'better-sqlite3';
 
@@ -12,17 +13,35 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
-/** Batches synchronous SQLite writes into one transaction per turn. */
+/** How commits are paced. */
+export interface WriteBatcherOptions {
+  /** Least time between two commits, ms (`inbox.groupCommitMs`); 0 = one commit per turn. */
+  readonly intervalMs?: number;
+  /** Commit at once (next turn) when this many writes are queued. Default 1 000. */
+  readonly maxBatch?: number;
+  /** Clock for the spacing, ms. Default `performance.now`. */
+  readonly now?: () => number;
+}
+
+/** Batches synchronous SQLite writes into one transaction per turn or per interval. */
 export class WriteBatcher {
   private queue: Pending[] = [];
-  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private closed = false;
+  private lastFlush = Number.NEGATIVE_INFINITY;
+  private readonly intervalMs: number;
+  private readonly maxBatch: number;
+  private readonly now: () => number;
   private readonly group: BetterSqlite3.Transaction<(batch: readonly Pending[]) => unknown[]>;
 
   constructor(
     private readonly db: BetterSqlite3.Database,
-    private readonly defer: (fn: () => void) => void = (fn) => setImmediate(fn),
+    options: WriteBatcherOptions = {},
   ) {
+    this.intervalMs = options.intervalMs ?? 0;
+    this.maxBatch = options.maxBatch ?? 1_000;
+    this.now = options.now ?? (() => performance.now());
     this.group = db.transaction((batch: readonly Pending[]) => batch.map((p) => p.op()));
   }
 
@@ -31,11 +50,13 @@ export class WriteBatcher {
     if (this.closed) return Promise.reject(new Error('the inbox store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        this.defer(() => this.flush());
-      }
+      this.schedule();
     });
+  }
+
+  /** Writes queued and not yet committed. */
+  get queued(): number {
+    return this.queue.length;
   }
 
   /** Commit what is queued and refuse further writes (before the database closes). */
@@ -46,10 +67,11 @@ export class WriteBatcher {
 
   /** Commit everything queued now. */
   flush(): void {
-    this.scheduled = false;
+    this.cancelScheduled();
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    this.lastFlush = this.now();
     let results: unknown[];
     try {
       results = this.group.immediate(batch);
@@ -65,5 +87,25 @@ export class WriteBatcher {
       return;
     }
     for (const [i, p] of batch.entries()) p.resolve(results[i]);
+  }
+
+  /** Next turn when idle or full; otherwise when `intervalMs` has passed since the last commit. */
+  private schedule(): void {
+    if (this.immediate !== undefined) return;
+    const wait = this.intervalMs - (this.now() - this.lastFlush);
+    if (wait > 0 && this.queue.length < this.maxBatch) {
+      this.timer ??= setTimeout(() => this.flush(), Math.ceil(wait));
+      return;
+    }
+    // idle long enough, or full: a full queue does not wait out the interval
+    this.cancelScheduled();
+    this.immediate = setImmediate(() => this.flush());
+  }
+
+  private cancelScheduled(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
   }
 }
