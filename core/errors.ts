@@ -63,6 +63,8 @@ export const ERROR_CODES = {
     'Two enabled plugins claim the same passthrough platform or op, or a plugin redefines a core op.',
   // store / inbox
   CORE_ERR_STORE_OPEN_FAILED: 'The durable store could not be opened.',
+  CORE_ERR_STORE_CHECKPOINT_FAILED:
+    'The background WAL checkpoint failed; connections checkpoint themselves meanwhile.',
   CORE_ERR_INBOX_COMMIT_FAILED: 'Committing an event to the inbox failed; the frame was not acked.',
   CORE_ERR_INBOX_INGEST_FAILED:
     'Processing a frame for the inbox threw unexpectedly; it was treated as a transient failure.',

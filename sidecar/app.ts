@@ -71,7 +71,7 @@ export class Sidecar {
     const client = di.resolve(RelayClient);
     const token = resolveApiToken(config, log);
     let api: AgentApi | undefined;
-    let inbox: Inbox;
+    let inbox: Inbox | undefined;
     try {
       inbox = Inbox.open({
         config,
@@ -87,6 +87,8 @@ export class Sidecar {
       api = createAgentApi({ config, log, metrics, client, plugins, inbox, pull: inbox.pull, token, clock });
       await api.listen();
     } catch (err) {
+      // release what was opened (the store and its checkpoint thread) before reporting
+      await inbox?.close(0);
       await plugins.close();
       throw err;
     }

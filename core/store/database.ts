@@ -17,6 +17,15 @@ export const DATABASE_FILE = 'sidecar.db';
 /** How long a connection waits for another connection's write lock before SQLITE_BUSY, ms. */
 export const BUSY_TIMEOUT_MS = 5_000;
 
+/**
+ * WAL pages after which a connection checkpoints inside its own commit (~40 MiB). Only a
+ * fallback: the {@link Checkpointer} thread normally checkpoints long before.
+ */
+export const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+
+/** The WAL file is truncated back to at most this size after a checkpoint resets it, bytes. */
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /** The path of the shared database file for a data directory. */
 export function databasePath(dataDir: string): string {
   return join(dataDir, DATABASE_FILE);
@@ -25,7 +34,9 @@ export function databasePath(dataDir: string): string {
 /**
  * Open (creating when absent) the database at `file` with the sidecar's pragmas:
  * WAL journal, `synchronous=NORMAL` (durable across process crashes; a power loss may lose the
- * last transactions, never corrupt), a 5 s busy timeout and foreign keys on. The parent directory
+ * last transactions, never corrupt), a 5 s busy timeout, foreign keys on, and checkpoints left
+ * to the {@link Checkpointer} thread (a connection checkpoints itself only past
+ * {@link FALLBACK_AUTOCHECKPOINT_PAGES}). The parent directory
  * is created with mode 0700: the store holds conversation state. Throws `CORE_ERR_STORE_OPEN_FAILED`.
  */
 export function openDatabase(file: string): Database {
@@ -36,6 +47,8 @@ export function openDatabase(file: string): Database {
     db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
+    db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     return db;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);

@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../../core/di/clock.js';
 import { RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
+import { Checkpointer } from '../../core/store/checkpointer.js';
 import { type Database, databasePath, migrate, openDatabase } from '../../core/store/database.js';
 import type { RandomSource } from '../../core/transport/backoff.js';
 import type { ExecuteAction } from '../delivery/action-runner.js';
@@ -68,6 +69,8 @@ export class Inbox {
   private readonly timer: NodeJS.Timeout;
   private readonly replaying = new Set<string>();
   private readonly batcher: WriteBatcher;
+  /** WAL checkpoints on their own thread (only when the inbox opened the file itself). */
+  private readonly checkpointer: Checkpointer | undefined;
   private lastPrune = 0;
   private closing: Promise<void> | undefined;
 
@@ -106,6 +109,7 @@ export class Inbox {
     this.delivery.scheduler.enqueue(queued); // held until start()
     this.timer = setInterval(() => this.upkeep(), opts.maintenanceIntervalMs ?? 5_000);
     this.timer.unref();
+    this.checkpointer = ownsDb ? Checkpointer.start(store.db.name, this.log, metrics) : undefined;
   }
 
   /**
@@ -194,6 +198,7 @@ export class Inbox {
       await this.delivery.close(left(), () => this.clock.now());
       this.batcher.close();
       if (this.ownsDb) this.store.db.close();
+      await this.checkpointer?.stop(Math.max(100, left()));
     })();
     return this.closing;
   }
