@@ -11,9 +11,13 @@ export const BASIC_REALM = 'relay-sidecar';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
+/** The expected token's digest, computed once per token (one token per process). */
+let expectedDigest: { readonly token: string; readonly digest: Buffer } | undefined;
+
 /** Constant-time equality of a presented token and the expected one. */
 export function tokenEquals(presented: string, expected: string): boolean {
-  return timingSafeEqual(digest(presented), digest(expected)) && expected.length > 0;
+  if (expectedDigest?.token !== expected) expectedDigest = { token: expected, digest: digest(expected) };
+  return timingSafeEqual(digest(presented), expectedDigest.digest) && expected.length > 0;
 }
 
 /** The token of an `Authorization: Bearer <token>` header, else undefined. */

@@ -13,23 +13,37 @@ import type { Logger } from '../../core/log/logger.js';
 import type { DeliveryLedger } from '../delivery/delivery-target.js';
 import { stampAttempt } from './envelope.js';
 import type { EventTable } from './event-table.js';
+import type { FreshEnvelopes } from './fresh-envelopes.js';
 import type { InboxStore } from './inbox-store.js';
 import type { WriteBatcher } from './write-batcher.js';
 
-/** A ledger over `store`, stamping times from `now`. */
-export function deliveryLedger(
-  store: InboxStore,
-  batcher: WriteBatcher,
-  now: () => number,
-  log: Logger,
-): DeliveryLedger {
+/** What a ledger works on. */
+export interface LedgerParts {
+  readonly store: InboxStore;
+  readonly batcher: WriteBatcher;
+  /** Envelopes of rows just committed (saved attempt 0): a first attempt reads nothing. */
+  readonly fresh?: FreshEnvelopes;
+  /** Epoch-ms clock for the rows' timestamps. */
+  readonly now: () => number;
+  readonly log: Logger;
+}
+
+/** A ledger over `store`. */
+export function deliveryLedger({ store, batcher, fresh, now, log }: LedgerParts): DeliveryLedger {
   const { events, deadLetters } = store;
   // attempts started by this process, per row still pending (bounded by the rows being tried)
   const started = new Map<string, number>();
-  const done = (id: string) => started.delete(id);
+  const done = (id: string) => {
+    started.delete(id);
+    fresh?.take(id);
+  };
+  const read = (id: string) => {
+    const envelope = fresh?.take(id);
+    return envelope === undefined ? events.peek(id) : { attempt: 0, envelope };
+  };
   return {
     begin: (id) => {
-      const row = events.peek(id);
+      const row = read(id);
       if (!row) {
         done(id);
         return undefined;

@@ -17,7 +17,7 @@ export interface CommitDeps {
   readonly now: () => number;
   /** Send `inbound_ack{bufferId}`; false when no socket is ready. */
   readonly ack: (bufferId: string) => boolean;
-  readonly onCommitted: (rows: readonly QueuedDelivery[]) => void;
+  readonly onCommitted: (rows: readonly QueuedDelivery[], envelopes: readonly string[]) => void;
 }
 
 /** Commit `items` (one group transaction; one by one if the group fails) and apply the effects. */
@@ -61,7 +61,7 @@ function applyDecision(deps: CommitDeps, job: FrameJob, decision: CommitDecision
   const fields = { type: job.type, bufferId: job.bufferId };
   if (decision.committed.length > 0) {
     metrics.inboxDepth.inc(decision.committed.length);
-    deps.onCommitted(decision.committed);
+    deps.onCommitted(decision.committed, decision.envelopes ?? []);
   }
   if (decision.duplicate) {
     metrics.duplicates.inc();

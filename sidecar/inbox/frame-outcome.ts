@@ -50,6 +50,8 @@ export interface CommitDecision {
   readonly ack: boolean;
   /** Rows committed, to hand to the scheduler. */
   readonly committed: readonly QueuedDelivery[];
+  /** Their stored envelopes, in the same order (for the first attempt, without a read). */
+  readonly envelopes?: readonly string[];
   /** The frame (or some of its events) was a duplicate of a committed one. */
   readonly duplicate: boolean;
   /** The frame was dead-lettered: id and code. */

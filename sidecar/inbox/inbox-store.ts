@@ -64,6 +64,7 @@ export class InboxStore {
       case 'events': {
         let duplicate = false;
         const committed: QueuedDelivery[] = [];
+        const envelopes: string[] = [];
         for (const event of outcome.events) {
           if (event.dedupeKey) {
             if (!job.replayOf && this.dedupe.has(event.dedupeKey)) {
@@ -73,9 +74,10 @@ export class InboxStore {
             this.dedupe.add(event.dedupeKey, now);
           }
           committed.push(this.events.insert(event, now));
+          envelopes.push(event.envelope);
         }
         this.settle(job, now);
-        return { ack: buffered, committed, duplicate };
+        return { ack: buffered, committed, envelopes, duplicate };
       }
       case 'consumed':
         this.settle(job, now);

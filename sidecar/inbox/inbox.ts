@@ -29,6 +29,7 @@ import { pruneInbox } from './maintenance.js';
 
 export type { InboxStats } from './inbox-stats.js';
 
+import { FreshEnvelopes } from './fresh-envelopes.js';
 import { type ReplayResult, replayDeadLetter } from './replay.js';
 import { WriteBatcher } from './write-batcher.js';
 
@@ -69,6 +70,8 @@ export class Inbox {
   private readonly timer: NodeJS.Timeout;
   private readonly replaying = new Set<string>();
   private readonly batcher: WriteBatcher;
+  /** Envelopes of rows just committed, so their first attempt needs no read. */
+  private readonly fresh = new FreshEnvelopes();
   /** WAL checkpoints on their own thread (only when the inbox opened the file itself). */
   private readonly checkpointer: Checkpointer | undefined;
   private lastPrune = 0;
@@ -87,7 +90,7 @@ export class Inbox {
     this.delivery = new Delivery({
       ...opts,
       clock: this.clock,
-      ledger: deliveryLedger(store, this.batcher, now, this.log),
+      ledger: deliveryLedger({ store, batcher: this.batcher, fresh: this.fresh, now, log: this.log }),
       lateAck: (id) => this.lateAck(id),
     });
     this.pull = this.delivery.pull;
@@ -99,7 +102,10 @@ export class Inbox {
       maxPending: config.inbox.maxIngestPending,
       // leave half the pool queue to outbound hooks (/v1/actions)
       maxInPlugins: Math.max(1, Math.floor(config.pool.maxQueue / 2)),
-      onCommitted: (rows) => this.delivery.scheduler.enqueue(rows),
+      onCommitted: (rows, envelopes) => {
+        this.fresh.add(rows, envelopes);
+        this.delivery.scheduler.enqueue(rows);
+      },
       onInterrupt: (frame) =>
         this.commitInterrupt(frame.session_key, frame.chat_id || null, null, 'interrupt_inbound'),
     });

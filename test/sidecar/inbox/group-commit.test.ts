@@ -13,6 +13,7 @@ import { MessageEventSchema } from '../../../core/protocol/payloads.js';
 import { type Database, migrate, openDatabase } from '../../../core/store/database.js';
 import { deliveryLedger } from '../../../sidecar/inbox/delivery-ledger.js';
 import { encodeMessageEnvelope, newDeliveryId } from '../../../sidecar/inbox/envelope.js';
+import { FreshEnvelopes } from '../../../sidecar/inbox/fresh-envelopes.js';
 import { INBOX_MIGRATIONS } from '../../../sidecar/inbox/inbox-migrations.js';
 import { InboxStore } from '../../../sidecar/inbox/inbox-store.js';
 import { WriteBatcher } from '../../../sidecar/inbox/write-batcher.js';
@@ -71,7 +72,7 @@ function ledgerWithRow(t: ExecutionContext) {
   const store = new InboxStore(db, { maxAttempts: 5 });
   // synchronous tests: nothing commits until they call flush()
   const batcher = new WriteBatcher(db, { intervalMs: 60_000, now: () => 0 });
-  const ledger = deliveryLedger(store, batcher, () => 5_000, silentLogger());
+  const ledger = deliveryLedger({ store, batcher, now: () => 5_000, log: silentLogger() });
   const id = newDeliveryId();
   const event = MessageEventSchema.parse({ text: 'hi', source: { platform: 'discord', chat_id: 'C1' } });
   const envelope = encodeMessageEnvelope(id, 'k', 1_000, event, [], { frame: 'inbound' });
@@ -98,7 +99,7 @@ test('delivered rows are no longer deliverable; a later process continues from t
   ledger.begin(id);
   batcher.flush();
   // a new process (new ledger, nothing in memory) continues from the saved count
-  const again = deliveryLedger(store, batcher, () => 6_000, silentLogger());
+  const again = deliveryLedger({ store, batcher, now: () => 6_000, log: silentLogger() });
   t.is(JSON.parse(again.begin(id) ?? '{}').attempt, 3);
   const delivered = again.delivered(id);
   batcher.flush();
@@ -106,5 +107,27 @@ test('delivered rows are no longer deliverable; a later process continues from t
   t.is(again.begin(id), undefined);
   t.is(saved(), 3);
   t.is(db.prepare('SELECT state FROM inbox_events WHERE id = ?').pluck().get(id), 'delivered');
+  batcher.close();
+});
+
+test('fresh envelopes: first attempt from memory, later ones from the store; bounded, oldest out first', (t) => {
+  const { store, batcher, id, saved } = ledgerWithRow(t);
+  const fresh = new FreshEnvelopes(2_000);
+  const ledger = deliveryLedger({ store, batcher, fresh, now: () => 5_000, log: silentLogger() });
+  const stored = store.events.peek(id)?.envelope ?? '';
+  // what the cache holds is what is sent: mark it so the test can tell the two sources apart
+  fresh.add([{ id }], [stored.replace('"text":"hi"', '"text":"from memory"')]);
+  t.is(fresh.size, 1);
+  t.like(JSON.parse(ledger.begin(id) ?? '{}'), { attempt: 1, event: { text: 'from memory' } });
+  t.is(fresh.size, 0, 'taken by the first attempt');
+  t.like(JSON.parse(ledger.begin(id) ?? '{}'), { attempt: 2, event: { text: 'hi' } });
+  batcher.flush();
+  t.is(saved(), 2);
+
+  fresh.add([{ id: 'a' }, { id: 'b' }], ['x'.repeat(400), 'y'.repeat(400)]);
+  fresh.add([{ id: 'c' }], ['z'.repeat(400)]);
+  t.is(fresh.size, 2, '3 × 800 bytes over a 2 000-byte budget: the oldest is dropped');
+  t.is(fresh.take('a'), undefined);
+  t.is(fresh.take('c')?.length, 400);
   batcher.close();
 });
