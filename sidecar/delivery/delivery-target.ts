@@ -13,7 +13,7 @@ export interface DeliveryJob {
    * Start an attempt: count it and return the envelope JSON to send (stamped with the attempt
    * number). Undefined ⇒ the row is no longer deliverable (already acked or dead).
    */
-  begin(): Promise<string | undefined> | string | undefined;
+  begin(): string | undefined;
 }
 
 /** How an attempt ended. */

@@ -39,6 +39,8 @@ export class PullDelivery implements DeliveryTarget {
   private stream: PullStream | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Chunks written this turn, not yet handed to their stream. */
+  private out: { readonly stream: PullStream; readonly chunks: string[] } | undefined;
 
   constructor(private readonly opts: PullOptions) {
     this.log = opts.log.child({ component: 'pull-delivery' });
@@ -77,6 +79,7 @@ export class PullDelivery implements DeliveryTarget {
         this.log.info({ unacked: this.outstanding.size }, 'agent stream closed');
       }
     });
+    this.flushOut();
     previous?.end();
     // Last-Event-ID is only logged: at-least-once means every unacked delivery goes again
     this.log.info(
@@ -107,6 +110,7 @@ export class PullDelivery implements DeliveryTarget {
     this.keepAlive = undefined;
     const stream = this.stream;
     this.stream = undefined;
+    this.flushOut();
     stream?.end();
     for (const { resolve } of this.outstanding.values()) resolve({ kind: 'cancelled' });
     this.outstanding.clear();
@@ -116,30 +120,42 @@ export class PullDelivery implements DeliveryTarget {
   private send(stream: PullStream, id: string): void {
     const entry = this.outstanding.get(id);
     if (!entry) return;
-    Promise.resolve()
-      .then(() => entry.job.begin())
-      .then(
-        (body) => {
-          if (body === undefined) {
-            this.outstanding.delete(id);
-            entry.resolve({ kind: 'gone' });
-          } else if (this.stream === stream && this.outstanding.get(id) === entry) {
-            // a stream replaced meanwhile gets everything outstanding from attach()
-            this.write(stream, sseEvent(id, entry.job.type, body));
-          }
-        },
-        (err: unknown) => {
-          this.log.error(
-            { id, error: err instanceof Error ? err.message : String(err) },
-            'attempt not recorded',
-          );
-        },
-      );
+    let body: string | undefined;
+    try {
+      body = entry.job.begin();
+    } catch (err) {
+      // stays outstanding: sent again when a stream (re)attaches
+      this.log.error({ id, error: err instanceof Error ? err.message : String(err) }, 'attempt not recorded');
+      return;
+    }
+    if (body === undefined) {
+      this.outstanding.delete(id);
+      entry.resolve({ kind: 'gone' });
+    } else {
+      this.write(stream, sseEvent(id, entry.job.type, body));
+    }
   }
 
+  /**
+   * Queue `chunk` for `stream`; everything queued in one event-loop turn goes out in one write
+   * (one syscall for a burst of deliveries instead of one each).
+   */
   private write(stream: PullStream, chunk: string): void {
+    if (this.out && this.out.stream !== stream) this.flushOut();
+    if (!this.out) {
+      this.out = { stream, chunks: [] };
+      setImmediate(() => this.flushOut());
+    }
+    this.out.chunks.push(chunk);
+  }
+
+  /** Write what is queued now. */
+  private flushOut(): void {
+    const out = this.out;
+    this.out = undefined;
+    if (!out || out.chunks.length === 0) return;
     try {
-      stream.write(chunk);
+      out.stream.write(out.chunks.join(''));
     } catch (err) {
       this.log.warn({ error: err instanceof Error ? err.message : String(err) }, 'agent stream write failed');
     }

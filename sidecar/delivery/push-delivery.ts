@@ -71,7 +71,7 @@ export class PushDelivery implements DeliveryTarget {
     if (this.closed) return { kind: 'cancelled' };
     let body: string | undefined;
     try {
-      body = await job.begin();
+      body = job.begin();
     } catch (err) {
       return {
         kind: 'retry',

@@ -83,6 +83,21 @@ test('events arrive as SSE; at most maxInFlight are unacked; an ack releases the
   t.is(h.inbox.pull!.ack(first[0]!.id), 'acked', 'acking twice is harmless');
 });
 
+test('deliveries ready in the same turn reach the stream in one write', async (t) => {
+  const h = await startInbox(t, host(), { config: pull({ maxInFlight: 64 }) });
+  const stream = new FakeStream();
+  h.inbox.pull!.attach(stream);
+  await until(() => stream.chunks.length === 1); // the retry hint
+  // one socket chunk's worth of frames: committed together, started together, written together
+  for (let i = 0; i < 20; i++) h.inbox.routes.inbound(inbound({ text: `B${i}`, chat: `B${i}` }));
+  await until(() => stream.events().length === 20);
+  t.true(stream.chunks.length <= 4, `20 events in ${stream.chunks.length - 1} writes`);
+  t.deepEqual(
+    stream.events().map((e) => e.data.event.text),
+    Array.from({ length: 20 }, (_, i) => `B${i}`),
+  );
+});
+
 test('one session has one unacked delivery at a time: order holds across acks', async (t) => {
   const h = await startInbox(t, host(), { config: pull({ maxInFlight: 8 }) });
   const stream = new FakeStream();
