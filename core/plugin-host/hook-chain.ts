@@ -114,6 +114,7 @@ async function runKind(
   if (task.k === 'inbound') {
     let event: MessageEvent = task.input.event;
     let capabilities = [...task.input.capabilities];
+    let changed = false;
     for (let position = 0; position < task.chain.length; position++) {
       const raw = await step(position, (p, log) => {
         const hook = p.definition.inbound;
@@ -127,10 +128,15 @@ async function runKind(
         const parsed = MessageEventSchema.safeParse(verdict.event);
         if (!parsed.success) throw badResult(`event: ${summariseIssues(parsed.error)}`);
         event = parsed.data;
+        changed = true;
       }
-      if (verdict.capabilities) capabilities = [...verdict.capabilities];
+      if (verdict.capabilities) {
+        capabilities = [...verdict.capabilities];
+        changed = true;
+      }
     }
-    return { event, capabilities };
+    // the common case: nothing to send back across the thread boundary
+    return changed ? { event, capabilities } : { unchanged: true };
   }
 
   let { action } = task.input;

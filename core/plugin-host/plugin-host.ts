@@ -107,6 +107,7 @@ export class PluginHost {
     if (!reply.ok)
       return { kind: 'failed', plugin: this.table.name(chain[reply.at] ?? -1), error: reply.error };
     const value = reply.value as InboundValue;
+    if ('unchanged' in value) return { kind: 'event', event: input.event, capabilities: input.capabilities };
     if ('drop' in value) {
       const plugin = this.table.name(chain[value.at] ?? -1);
       this.metrics.pluginDropped.inc({ plugin, reason: value.drop.slice(0, 64) });

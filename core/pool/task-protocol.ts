@@ -94,9 +94,13 @@ export type ConvertValue =
     }
   | { readonly rejected: string };
 
-/** What an inbound chain produces: the final event, or a drop by the plugin at `at`. */
+/**
+ * What an inbound chain produces: the final event, `unchanged` when no hook replaced the event or
+ * the capabilities (the caller keeps its own copy), or a drop by the plugin at `at`.
+ */
 export type InboundValue =
   | { readonly event: MessageEvent; readonly capabilities: string[] }
+  | { readonly unchanged: true }
   | { readonly drop: string; readonly at: number };
 
 /** What an outbound chain produces: the final action and tags, or a rejection by the plugin at `at`. */

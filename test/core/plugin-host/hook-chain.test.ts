@@ -129,6 +129,13 @@ test('inbound hooks run in order; replacements and capabilities flow down the ch
   t.deepEqual(e.entered, [0, 1]);
 });
 
+test('a chain whose hooks change nothing answers unchanged (no event sent back)', async (t) => {
+  const quiet = definePlugin({ name: 'quiet', inbound: () => undefined });
+  const empty = definePlugin({ name: 'empty', inbound: () => ({}) });
+  const value = ok(t, await runChain(inbound([0, 1]), env([quiet, empty]))).value;
+  t.deepEqual(value, { unchanged: true });
+});
+
 test('a drop stops the chain and names the position', async (t) => {
   let ranAfter = false;
   const dropper = definePlugin({ name: 'dropper', inbound: () => ({ drop: 'spam' }) });
