@@ -118,8 +118,11 @@ export const PoolConfigSchema = z.strictObject({
   taskTimeoutMs: ms(2_000),
   /** Worker heap limit (old generation), MiB. */
   maxOldGenerationSizeMb: count(128),
-  /** Worker young generation limit, MiB. */
-  maxYoungGenerationSizeMb: count(32),
+  /**
+   * Worker young generation limit, MiB. 8: hooks allocate little per task, and V8 otherwise grows
+   * each worker's young generation to ~27 MiB under load (benchmarks: RSS).
+   */
+  maxYoungGenerationSizeMb: count(8),
   /** Idle worker lifetime, ms. */
   idleTimeoutMs: ms(60_000),
 });
