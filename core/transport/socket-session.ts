@@ -3,6 +3,7 @@
  * deadline, keepalive, the read path and writes. It reports exactly one `closed` event; the
  * supervisor decides what happens next. A session is never reused.
  */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { reportError } from '../log/report.js';
 import type { OutgoingFrame } from '../protocol/frames.js';
@@ -40,6 +41,13 @@ export class SocketSession {
   /** This connection asked the connector to go idle. */
   idleRequested = false;
   private ws: WebSocket | undefined;
+  /** The TCP socket under `ws` (from its upgrade response), corked while a turn writes frames. */
+  private socket: Socket | undefined;
+  private corked = false;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.socket?.uncork();
+  };
   private readonly reader: FrameReader;
   private heartbeat: Heartbeat | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
@@ -87,6 +95,9 @@ export class SocketSession {
       return;
     }
     const ws = this.ws;
+    ws.on('upgrade', (res) => {
+      this.socket = res.socket;
+    });
     ws.on('open', () => this.onOpen());
     ws.on('message', (data) => this.onMessage(data));
     ws.on('pong', () => this.heartbeat?.pong());
@@ -116,10 +127,19 @@ export class SocketSession {
     this.applyPause();
   }
 
-  /** Write one frame as a text message (`JSON\n`). `onLost` hears a failure after hand-off. */
+  /**
+   * Write one frame as a text message (`JSON\n`). `onLost` hears a failure after hand-off.
+   * Frames written in one synchronous run (a commit's acks) leave in one socket write: the socket
+   * is corked at the first and uncorked on the next tick, so no frame waits for other I/O.
+   */
   write(frame: OutgoingFrame, onLost?: (err: Error) => void): WriteResult {
     const ws = this.ws;
     if (!ws || !this.writable) return { ok: false, reason: 'socket not open' };
+    if (this.socket && !this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     try {
       ws.send(`${JSON.stringify(frame)}\n`, (err) => {
         if (err) onLost?.(err);
