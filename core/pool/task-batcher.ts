@@ -4,11 +4,22 @@
  * thread pays one postMessage round trip per batch instead of one per event. A fault in one chain
  * still fails only that chain (see `PluginPool.run`).
  */
-import type { BatchItem, PluginPool } from './plugin-pool.js';
+import type { BatchItem } from './plugin-pool.js';
 import { MAX_BATCH, type TaskReply } from './task-protocol.js';
 
 /** Default most chains per pool task. */
 export const DEFAULT_BATCH_SIZE = 32;
+
+/**
+ * A turn's chains are spread over the threads only in chunks of at least this many: below it one
+ * message is cheaper for the main thread (the bottleneck) than the parallelism is worth.
+ */
+export const MIN_SPREAD_CHUNK = 16;
+
+/** What the batcher needs of the pool. */
+export interface BatchRunner {
+  run(items: readonly BatchItem[]): Promise<TaskReply[]>;
+}
 
 interface Pending {
   readonly item: BatchItem;
@@ -27,7 +38,7 @@ export class TaskBatcher {
    * @param maxBatch most chains per pool task (≤ {@link MAX_BATCH}).
    */
   constructor(
-    private readonly pool: PluginPool,
+    private readonly pool: BatchRunner,
     private readonly parallelism: number,
     maxBatch = DEFAULT_BATCH_SIZE,
   ) {
@@ -52,8 +63,10 @@ export class TaskBatcher {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    // spread the turn's chains over the threads, at most maxBatch per task
-    const size = Math.min(this.maxBatch, Math.ceil(batch.length / this.parallelism));
+    // spread the turn's chains over the threads, at most maxBatch and (unless fewer are
+    // pending) at least MIN_SPREAD_CHUNK per task
+    const spread = Math.max(MIN_SPREAD_CHUNK, Math.ceil(batch.length / this.parallelism));
+    const size = Math.min(this.maxBatch, spread);
     for (let start = 0; start < batch.length; start += size) this.send(batch.slice(start, start + size));
   }
 
