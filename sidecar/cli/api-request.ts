@@ -9,6 +9,12 @@ import type { Config } from '../../core/config/schema.js';
 import { API_TOKEN_FILE } from '../agent-api/api-token.js';
 import { parseListenAddress } from '../agent-api/listen-address.js';
 
+/** True for an error of {@link apiRequest} that means nothing listens there (not running). */
+export function nothingListens(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === 'ECONNREFUSED' || code === 'ENOENT';
+}
+
 /** One JSON answer. */
 export interface ApiAnswer {
   readonly status: number;
@@ -57,8 +63,12 @@ export function apiRequest(
       },
     );
     req.on('timeout', () => req.destroy(new Error(`no answer from the sidecar within ${timeoutMs} ms`)));
-    req.on('error', (err) =>
-      reject(new Error(`cannot reach the sidecar API at ${config.api.listen}: ${err.message}`)),
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        Object.assign(new Error(`cannot reach the sidecar API at ${config.api.listen}: ${err.message}`), {
+          code: err.code,
+        }),
+      ),
     );
     req.end();
   });

@@ -1,12 +1,14 @@
 /**
- * `relay-sidecar dead-letters list|show <id>|replay <id>`: inspect and replay what a running
- * sidecar dead-lettered (rejected deliveries, poison and quarantined frames), via its API.
+ * `relay-sidecar dead-letters list|show <id>|replay <id>`: inspect and replay what the sidecar
+ * dead-lettered (rejected deliveries, poison and quarantined frames): via its API when it runs,
+ * else from its store (a replay is then queued for its next start).
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
-import { apiRequest } from './api-request.js';
+import { apiRequest, nothingListens } from './api-request.js';
 import type { CliIo } from './cli-io.js';
+import { deadLettersOffline } from './dead-letters-offline.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 
 /** The sub-actions. */
@@ -33,10 +35,7 @@ export async function runDeadLetters(action: DeadLetterAction, io: CliIo): Promi
     if (action.kind === 'list') {
       const res = await apiRequest(config, 'GET', `/v1/dead-letters?limit=${action.limit ?? 50}`);
       if (res.status !== 200) return failed(io, res.status, res.body);
-      const rows = (res.body as { dead_letters: Row[] }).dead_letters;
-      if (rows.length === 0) io.stdout('no dead letters\n');
-      for (const r of rows)
-        io.stdout(`${r.id}  ${r.created_at}  ${r.kind.padEnd(8)} ${r.code}  ${r.message}\n`);
+      printList(io, res.body);
       return ExitCode.OK;
     }
     const id = encodeURIComponent(action.id);
@@ -48,9 +47,42 @@ export async function runDeadLetters(action: DeadLetterAction, io: CliIo): Promi
     io.stdout(action.kind === 'show' ? `${JSON.stringify(res.body, null, 2)}\n` : `replayed ${action.id}\n`);
     return ExitCode.OK;
   } catch (err) {
+    if (nothingListens(err)) {
+      const code = offline(config, action, io);
+      if (code !== undefined) return code;
+    }
     io.stderr(`dead-letters: ${(err as Error).message}\n`);
     return ExitCode.UNREACHABLE;
   }
+}
+
+/** The sidecar is not running: answer from its store; undefined when there is none. */
+function offline(config: Config, action: DeadLetterAction, io: CliIo): number | undefined {
+  let answer: ReturnType<typeof deadLettersOffline>;
+  try {
+    answer = deadLettersOffline(config, action);
+  } catch (err) {
+    io.stderr(
+      `dead-letters: the sidecar is not running and its store cannot be read: ${(err as Error).message}\n`,
+    );
+    return ExitCode.FAILURE;
+  }
+  if (!answer) return undefined;
+  io.stderr(`dead-letters: the sidecar is not running; read from the store in ${config.dataDir}\n`);
+  if (!answer.ok) {
+    io.stderr(`dead-letters: ${answer.code}: ${answer.message}\n`);
+    return ExitCode.FAILURE;
+  }
+  if (action.kind === 'list') printList(io, answer.body);
+  else if (action.kind === 'show') io.stdout(`${JSON.stringify(answer.body, null, 2)}\n`);
+  else io.stdout(`queued ${action.id}: replayed when the sidecar starts\n`);
+  return ExitCode.OK;
+}
+
+function printList(io: CliIo, body: unknown): void {
+  const rows = (body as { dead_letters: Row[] }).dead_letters;
+  if (rows.length === 0) io.stdout('no dead letters\n');
+  for (const r of rows) io.stdout(`${r.id}  ${r.created_at}  ${r.kind.padEnd(8)} ${r.code}  ${r.message}\n`);
 }
 
 function failed(io: CliIo, status: number, body: unknown): number {
@@ -63,7 +95,9 @@ function failed(io: CliIo, status: number, body: unknown): number {
 export function registerDeadLetters(program: Command, io: CliIo): void {
   const cmd = program
     .command('dead-letters')
-    .description('list, show or replay dead letters of the running sidecar (via its API)');
+    .description(
+      'list, show or replay dead letters (via the API of the running sidecar, else from its store: a replay is then queued for its next start)',
+    );
   cmd
     .command('list')
     .option('-n, --limit <n>', 'how many, newest first', '50')

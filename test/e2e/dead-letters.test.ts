@@ -4,6 +4,8 @@
  * and replayed through the pipeline (where it is rejected again into the same dead letter, as the
  * input has not changed).
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { runDeadLetters } from '../../sidecar/cli/dead-letters-command.js';
 import { testIo } from '../sidecar/cli/cli-harness.js';
@@ -61,4 +63,62 @@ test('a rejected forward is listed, shown and replayed through the API and the C
 
   const wrongToken = testIo(t, { ...env, SIDECAR_API_TOKEN: secretOf('wrong') });
   t.is(await runDeadLetters({ kind: 'list' }, wrongToken), 4);
+});
+
+test('with the sidecar stopped, the CLI lists and shows from the store and queues a replay for the next start', async (t) => {
+  const secret = secretOf('relay');
+  const connector = await startConnector(t, secret);
+  const first = await startInProcess(t, { connector, secret });
+  const bufferId = connector.sendBuffered({
+    type: 'passthrough_forward',
+    forward: forwardOf('twilio', { not: 'a form', token: 'tok-should-not-be-stored' }),
+  });
+  await connector.waitFor(ackOf(bufferId), WAIT);
+  const address = first.sidecar.api.address();
+  if (address?.kind !== 'tcp') throw new Error('expected a TCP API');
+  await first.sidecar.stop();
+
+  // nothing listens on the old address any more: the CLI reads the store in the data dir
+  const env = {
+    SIDECAR_LISTEN: `${address.host}:${address.port}`,
+    SIDECAR_API_TOKEN: first.token,
+    SIDECAR_DATA_DIR: first.dataDir,
+  };
+  const list = testIo(t, env);
+  t.is(await runDeadLetters({ kind: 'list' }, list), 0);
+  t.regex(list.err, /not running/);
+  const id = /^(\S+)\s/.exec(list.out)?.[1] ?? '';
+  t.true(list.out.includes('CORE_ERR_PLUGIN_REJECTED'));
+
+  const show = testIo(t, env);
+  t.is(await runDeadLetters({ kind: 'show', id }, show), 0);
+  t.is((JSON.parse(show.out) as { id: string }).id, id);
+  t.false(show.out.includes('tok-should-not-be-stored'));
+
+  const unknown = testIo(t, env);
+  t.is(await runDeadLetters({ kind: 'replay', id: 'no-such-letter' }, unknown), 1);
+  t.regex(unknown.err, /unknown_dead_letter/);
+
+  const replay = testIo(t, env);
+  t.is(await runDeadLetters({ kind: 'replay', id }, replay), 0);
+  t.regex(replay.out, /queued .* replayed when the sidecar starts/);
+
+  // the next start runs it through the plugins again (rejected again, into the same dead letter)
+  const second = await startInProcess(t, { connector, secret, dataDir: first.dataDir });
+  await until(() => second.sink.withMsg('frame dead-lettered').some((l) => l.deadLetterId === id));
+  const after = (await (await second.api('/v1/dead-letters')).json()) as { dead_letters: { id: string }[] };
+  t.deepEqual(
+    after.dead_letters.map((d) => d.id),
+    [id],
+  );
+});
+
+test('with the sidecar stopped and no store, the CLI says it cannot reach the sidecar', async (t) => {
+  const io = testIo(t, {
+    SIDECAR_LISTEN: '127.0.0.1:1',
+    SIDECAR_API_TOKEN: secretOf('api'),
+    SIDECAR_DATA_DIR: join(tmpdir(), 'relay-no-such-store', String(process.pid)),
+  });
+  t.is(await runDeadLetters({ kind: 'list' }, io), 5);
+  t.regex(io.err, /cannot reach the sidecar API/);
 });
