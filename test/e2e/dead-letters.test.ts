@@ -6,13 +6,14 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { runDeadLetters } from '../../sidecar/cli/dead-letters-command.js';
 import { testIo } from '../sidecar/cli/cli-harness.js';
 import { ackOf, forwardOf } from './e2e-frames.js';
 import { secretOf, startConnector, startInProcess, until, WAIT } from './e2e-harness.js';
 
-test('a rejected forward is listed, shown and replayed through the API and the CLI', async (t) => {
+/** A sidecar whose store holds one dead letter: a forward the twilio plugin rejects. */
+async function sidecarWithDeadLetter(t: ExecutionContext) {
   const secret = secretOf('relay');
   const connector = await startConnector(t, secret);
   const sc = await startInProcess(t, { connector, secret });
@@ -22,6 +23,11 @@ test('a rejected forward is listed, shown and replayed through the API and the C
     forward: forwardOf('twilio', { not: 'a form', token: 'tok-should-not-be-stored' }),
   });
   await connector.waitFor(ackOf(bufferId), WAIT);
+  return { sc, connector, secret };
+}
+
+test('a rejected forward is listed, shown and replayed through the API and the CLI', async (t) => {
+  const { sc } = await sidecarWithDeadLetter(t);
 
   const listed = (await (await sc.api('/v1/dead-letters')).json()) as {
     dead_letters: { id: string; code: string }[];
@@ -66,14 +72,7 @@ test('a rejected forward is listed, shown and replayed through the API and the C
 });
 
 test('with the sidecar stopped, the CLI lists and shows from the store and queues a replay for the next start', async (t) => {
-  const secret = secretOf('relay');
-  const connector = await startConnector(t, secret);
-  const first = await startInProcess(t, { connector, secret });
-  const bufferId = connector.sendBuffered({
-    type: 'passthrough_forward',
-    forward: forwardOf('twilio', { not: 'a form', token: 'tok-should-not-be-stored' }),
-  });
-  await connector.waitFor(ackOf(bufferId), WAIT);
+  const { sc: first, connector, secret } = await sidecarWithDeadLetter(t);
   const address = first.sidecar.api.address();
   if (address?.kind !== 'tcp') throw new Error('expected a TCP API');
   await first.sidecar.stop();
