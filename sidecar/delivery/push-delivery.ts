@@ -1,12 +1,11 @@
 /**
- * Push delivery: `POST <agent.url>` with the envelope, signed, over keep-alive connections
- * (node:http with an Agent — measurably faster than `fetch` for many small requests).
- * One call is one attempt; the scheduler owns retries and durable state.
+ * Push delivery: `POST <agent.url>` with the envelope, signed, over keep-alive connections of an
+ * undici `Pool` (about a third less CPU per request than node:http with an Agent, measured:
+ * benchmarks). One call is one attempt; the scheduler owns retries and durable state.
  */
 
 import type { KeyObject } from 'node:crypto';
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import { Pool } from 'undici';
 import type { Clock } from '../../core/di/clock.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
@@ -32,38 +31,37 @@ export interface PushOptions {
   readonly metrics: Metrics;
 }
 
+type Headers = Record<string, string | string[] | undefined>;
+
 /** Delivery by HTTP POST to the agent. */
 export class PushDelivery implements DeliveryTarget {
-  private readonly url: URL;
-  private readonly target: http.RequestOptions;
+  private readonly path: string;
+  /** `Authorization: Basic …` from credentials in the URL, if any. */
+  private readonly basicAuth: string | undefined;
   private readonly key: KeyObject;
-  private readonly agent: http.Agent;
-  private readonly request: typeof http.request;
-  private readonly inflight = new Set<http.ClientRequest>();
+  private readonly pool: Pool;
+  private readonly inflight = new Set<AbortController>();
   private readonly log: Logger;
   private closed = false;
 
   constructor(private readonly opts: PushOptions) {
-    this.url = new URL(opts.url);
-    const secure = this.url.protocol === 'https:';
-    const agentOptions = { keepAlive: true, maxSockets: Math.max(1, opts.maxSockets) };
-    this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-    this.request = secure ? https.request : http.request;
+    const url = new URL(opts.url);
+    // parsed once: every request reuses the same path and credentials
+    this.path = `${url.pathname}${url.search}`;
+    this.basicAuth = url.username
+      ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
+      : undefined;
     this.key = signingKey(opts.token);
-    // parsed once: every request reuses the same target (and credentials in the URL, if any)
-    this.target = {
-      protocol: this.url.protocol,
-      hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
-      port: this.url.port || undefined,
-      path: `${this.url.pathname}${this.url.search}`,
-      ...(this.url.username
-        ? { auth: `${decodeURIComponent(this.url.username)}:${decodeURIComponent(this.url.password)}` }
-        : {}),
-      method: 'POST',
-      agent: this.agent,
-    };
+    // our own timer bounds each attempt as a whole; undici's are only a backstop
+    const backstop = opts.timeoutMs + 1_000;
+    this.pool = new Pool(url.origin, {
+      connections: Math.max(1, opts.maxSockets),
+      pipelining: 1,
+      headersTimeout: backstop,
+      bodyTimeout: backstop,
+    });
     // the URL may carry credentials (user:pass@ or a query token): log its origin only
-    this.log = opts.log.child({ component: 'push-delivery', agent: this.url.origin });
+    this.log = opts.log.child({ component: 'push-delivery', agent: url.origin });
   }
 
   /** One attempt. Never rejects. */
@@ -83,85 +81,83 @@ export class PushDelivery implements DeliveryTarget {
     return this.post(job, body);
   }
 
-  private post(job: DeliveryJob, body: string): Promise<DeliveryResult> {
+  private async post(job: DeliveryJob, body: string): Promise<DeliveryResult> {
     const timestamp = String(Math.floor(this.opts.clock.now() / 1000));
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (result: DeliveryResult) => {
-        if (done) return;
-        done = true;
-        this.opts.clock.clearTimeout(timer);
-        this.inflight.delete(req);
-        resolve(this.closed && result.kind !== 'delivered' ? { kind: 'cancelled' } : result);
-      };
-      const req = this.request({
-        ...this.target,
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = this.opts.clock.setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, this.opts.timeoutMs);
+    this.inflight.add(abort);
+    let result: DeliveryResult;
+    try {
+      const res = await this.pool.request({
+        path: this.path,
+        method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
           'x-relay-delivery-id': job.id,
           'x-relay-timestamp': timestamp,
           'x-relay-signature': signDelivery(this.key, timestamp, body),
+          ...(this.basicAuth ? { authorization: this.basicAuth } : {}),
         },
+        body,
+        signal: abort.signal,
       });
-      const timer = this.opts.clock.setTimeout(() => {
-        finish({ kind: 'retry', reason: `timed out after ${this.opts.timeoutMs} ms` });
-        req.destroy();
-      }, this.opts.timeoutMs);
-      this.inflight.add(req);
-      req.on('error', (err: NodeJS.ErrnoException) =>
-        finish({ kind: 'retry', reason: err.code ?? err.message }),
-      );
-      req.on('response', (res) => this.read(job, res, finish));
-      req.end(body);
-    });
+      result = await this.read(job, res.statusCode, res.headers, res.body);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const reason = timedOut
+        ? `timed out after ${this.opts.timeoutMs} ms`
+        : (code ?? (err instanceof Error ? err.message : String(err)));
+      result = { kind: 'retry', reason };
+    } finally {
+      this.opts.clock.clearTimeout(timer);
+      this.inflight.delete(abort);
+    }
+    return this.closed && result.kind !== 'delivered' ? { kind: 'cancelled' } : result;
   }
 
-  /** Abort every request in flight (they end `cancelled`) and drop the pooled sockets. */
+  /** Abort every request in flight (they end `cancelled`) and drop the pooled connections. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const req of this.inflight) req.destroy();
+    for (const abort of this.inflight) abort.abort();
     this.inflight.clear();
-    this.agent.destroy();
+    await this.pool.destroy().catch(() => undefined);
   }
 
-  /** Read the status and (for a 2xx) the body, bounded. */
-  private read(job: DeliveryJob, res: IncomingMessage, finish: (r: DeliveryResult) => void): void {
-    const status = res.statusCode ?? 0;
+  /** The verdict from the status and (for a 2xx) the body, read up to `maxResponseBytes`. */
+  private async read(
+    job: DeliveryJob,
+    status: number,
+    headers: Headers,
+    body: AsyncIterable<Buffer> & { dump(): Promise<void> },
+  ): Promise<DeliveryResult> {
     if (status < 200 || status >= 300) {
-      res.resume(); // drain so the connection can be reused
-      res.on('end', () =>
-        finish(verdictOf(status, retryAfterMs(header(res, 'retry-after'), this.opts.clock.now()))),
-      );
-      res.on('error', () => finish(verdictOf(status, undefined)));
-      return;
+      await body.dump().catch(() => undefined); // drain so the connection can be reused
+      return verdictOf(status, retryAfterMs(header(headers, 'retry-after'), this.opts.clock.now()));
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let overflow = false;
-    res.on('data', (chunk: Buffer) => {
-      if (overflow) return;
-      size += chunk.length;
-      if (size <= this.opts.maxResponseBytes) {
+    try {
+      for await (const chunk of body) {
+        size += chunk.length;
+        if (size > this.opts.maxResponseBytes) {
+          this.problem(job, 'body larger than maxBodyBytes');
+          await body.dump().catch(() => undefined);
+          return { kind: 'delivered', actions: [] };
+        }
         chunks.push(chunk);
-        return;
       }
-      overflow = true;
-      chunks.length = 0;
-      this.problem(job, 'body larger than maxBodyBytes');
-      finish({ kind: 'delivered', actions: [] });
-      res.destroy();
-    });
-    // a 2xx is a delivery even when the body then breaks off
-    res.on('error', () => finish({ kind: 'delivered', actions: [] }));
-    res.on('end', () => {
-      const actions = actionsOf(Buffer.concat(chunks).toString('utf8'), header(res, 'content-type'));
-      if (Array.isArray(actions)) finish({ kind: 'delivered', actions });
-      else {
-        this.problem(job, (actions as { reason: string }).reason);
-        finish({ kind: 'delivered', actions: [] });
-      }
-    });
+    } catch {
+      // a 2xx is a delivery even when the body then breaks off
+      return { kind: 'delivered', actions: [] };
+    }
+    const actions = actionsOf(Buffer.concat(chunks).toString('utf8'), header(headers, 'content-type'));
+    if (Array.isArray(actions)) return { kind: 'delivered', actions };
+    this.problem(job, (actions as { reason: string }).reason);
+    return { kind: 'delivered', actions: [] };
   }
 
   private problem(job: DeliveryJob, reason: string): void {
@@ -172,7 +168,7 @@ export class PushDelivery implements DeliveryTarget {
   }
 }
 
-function header(res: IncomingMessage, name: string): string | undefined {
-  const value = res.headers[name];
+function header(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
