@@ -62,3 +62,40 @@ test('a burst is spread over the threads, at most the batch size per message', a
     150,
   );
 });
+
+test('while every thread is busy with a task, chains gather and go together when one answers', async (t) => {
+  const chunks: number[] = [];
+  const answers: (() => void)[] = [];
+  const runner: BatchRunner = {
+    run: (items) =>
+      new Promise((resolve) => {
+        chunks.push(items.length);
+        answers.push(() =>
+          resolve(items.map((i) => ({ ok: true, value: i.budgets[0], ms: [] }) as TaskReply)),
+        );
+      }),
+  };
+  const batcher = new TaskBatcher(runner, 2);
+  const turnOf = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => batcher.submit(item(from + i)));
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+  const first = turnOf(0, 1);
+  await tick();
+  const second = turnOf(1, 1);
+  await tick();
+  t.deepEqual(chunks, [1, 1], 'an idle pool: each turn goes at once');
+  const waiting = [...turnOf(2, 3)];
+  await tick();
+  waiting.push(...turnOf(5, 2));
+  await tick();
+  t.deepEqual(chunks, [1, 1], 'both threads busy: nothing more is sent');
+  answers[0]?.();
+  await Promise.all(first);
+  await tick();
+  t.deepEqual(chunks, [1, 1, 5], 'one answered: the five waiting go in one message');
+  for (const answer of answers.slice(1)) answer();
+  t.deepEqual(
+    (await Promise.all([...second, ...waiting])).map((r) => (r.ok ? r.value : undefined)),
+    [1, 2, 3, 4, 5, 6],
+  );
+});
