@@ -40,7 +40,6 @@ export class PushDelivery implements DeliveryTarget {
   private readonly basicAuth: string | undefined;
   private readonly key: KeyObject;
   private readonly pool: Pool;
-  private readonly inflight = new Set<AbortController>();
   private readonly log: Logger;
   private closed = false;
 
@@ -52,13 +51,13 @@ export class PushDelivery implements DeliveryTarget {
       ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
       : undefined;
     this.key = signingKey(opts.token);
-    // our own timer bounds each attempt as a whole; undici's are only a backstop
-    const backstop = opts.timeoutMs + 1_000;
+    // agent.timeoutMs bounds the wait for the response headers and any pause in its body
+    // (undici's own timers: no AbortController and timer per request)
     this.pool = new Pool(url.origin, {
       connections: Math.max(1, opts.maxSockets),
       pipelining: 1,
-      headersTimeout: backstop,
-      bodyTimeout: backstop,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
     });
     // the URL may carry credentials (user:pass@ or a query token): log its origin only
     this.log = opts.log.child({ component: 'push-delivery', agent: url.origin });
@@ -83,13 +82,6 @@ export class PushDelivery implements DeliveryTarget {
 
   private async post(job: DeliveryJob, body: string): Promise<DeliveryResult> {
     const timestamp = String(Math.floor(this.opts.clock.now() / 1000));
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = this.opts.clock.setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, this.opts.timeoutMs);
-    this.inflight.add(abort);
     let result: DeliveryResult;
     try {
       const res = await this.pool.request({
@@ -103,18 +95,15 @@ export class PushDelivery implements DeliveryTarget {
           ...(this.basicAuth ? { authorization: this.basicAuth } : {}),
         },
         body,
-        signal: abort.signal,
       });
       result = await this.read(job, res.statusCode, res.headers, res.body);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const reason = timedOut
-        ? `timed out after ${this.opts.timeoutMs} ms`
-        : (code ?? (err instanceof Error ? err.message : String(err)));
+      const reason =
+        code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+          ? `timed out after ${this.opts.timeoutMs} ms`
+          : (code ?? (err instanceof Error ? err.message : String(err)));
       result = { kind: 'retry', reason };
-    } finally {
-      this.opts.clock.clearTimeout(timer);
-      this.inflight.delete(abort);
     }
     return this.closed && result.kind !== 'delivered' ? { kind: 'cancelled' } : result;
   }
@@ -122,8 +111,6 @@ export class PushDelivery implements DeliveryTarget {
   /** Abort every request in flight (they end `cancelled`) and drop the pooled connections. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const abort of this.inflight) abort.abort();
-    this.inflight.clear();
     await this.pool.destroy().catch(() => undefined);
   }
 
