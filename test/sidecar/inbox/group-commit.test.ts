@@ -4,32 +4,22 @@
  * attempt starts with a read; its count is saved with the next commit; numbers keep rising
  * across retries before that commit lands).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { silentLogger } from '../../../core/log/logger.js';
 import { MessageEventSchema } from '../../../core/protocol/payloads.js';
-import { type Database, migrate, openDatabase } from '../../../core/store/database.js';
+import { migrate } from '../../../core/store/database.js';
 import { deliveryLedger } from '../../../sidecar/inbox/delivery-ledger.js';
 import { encodeMessageEnvelope, newDeliveryId } from '../../../sidecar/inbox/envelope.js';
 import { FreshEnvelopes } from '../../../sidecar/inbox/fresh-envelopes.js';
 import { INBOX_MIGRATIONS } from '../../../sidecar/inbox/inbox-migrations.js';
 import { InboxStore } from '../../../sidecar/inbox/inbox-store.js';
 import { WriteBatcher } from '../../../sidecar/inbox/write-batcher.js';
-
-function freshDb(t: ExecutionContext): Database {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-group-commit-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const db = openDatabase(join(dir, 'inbox.db'));
-  t.teardown(() => db.close());
-  return db;
-}
+import { tempDatabase } from '../../helpers/temp-db.js';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 test('idle writes commit on the next turn; under load commits are spaced by the interval', async (t) => {
-  const db = freshDb(t);
+  const db = tempDatabase(t);
   db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
   const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
   const count = () => db.prepare('SELECT COUNT(*) FROM t').pluck().get();
@@ -56,7 +46,7 @@ test('idle writes commit on the next turn; under load commits are spaced by the 
 });
 
 test('interval 0 commits every turn', async (t) => {
-  const db = freshDb(t);
+  const db = tempDatabase(t);
   db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
   const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
   const batcher = new WriteBatcher(db, { intervalMs: 0 });
@@ -67,7 +57,7 @@ test('interval 0 commits every turn', async (t) => {
 
 /** An inbox store with one pending row, and a ledger over a batcher. */
 function ledgerWithRow(t: ExecutionContext) {
-  const db = freshDb(t);
+  const db = tempDatabase(t);
   migrate(db, 'inbox', INBOX_MIGRATIONS);
   const store = new InboxStore(db, { maxAttempts: 5 });
   // synchronous tests: nothing commits until they call flush()
