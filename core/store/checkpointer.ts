@@ -3,7 +3,8 @@
  * crosses the WAL threshold — usually the main thread's — and syncs the database file there,
  * stalling the read loop for milliseconds (benchmarks: p99 latency). Connections therefore
  * checkpoint themselves only as a fallback ({@link FALLBACK_AUTOCHECKPOINT_PAGES}), and this
- * thread checkpoints every few hundred ms instead.
+ * thread checkpoints every few hundred ms instead, making the WAL start over once it holds
+ * {@link RESTART_FRAMES} pages.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -16,13 +17,22 @@ const ENTRY = fileURLToPath(new URL('./checkpoint-worker.js', import.meta.url));
 /** Default time between checkpoints, ms. */
 export const CHECKPOINT_INTERVAL_MS = 250;
 
+/** WAL frames (pages) after which the thread makes the WAL start over (~8 MiB). */
+export const RESTART_FRAMES = 2_000;
+
 /** A background checkpointer for one database file. */
 export class Checkpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
 
-  private constructor(file: string, intervalMs: number, log: Logger, metrics: Metrics) {
-    this.worker = new Worker(ENTRY, { workerData: { file, intervalMs } });
+  private constructor(
+    file: string,
+    intervalMs: number,
+    restartFrames: number,
+    log: Logger,
+    metrics: Metrics,
+  ) {
+    this.worker = new Worker(ENTRY, { workerData: { file, intervalMs, restartFrames } });
     this.worker.on('message', (msg: { type?: string; message?: string }) => {
       if (msg.type === 'error') {
         reportError(log, metrics, 'CORE_ERR_STORE_CHECKPOINT_FAILED', 'background WAL checkpoint failed', {
@@ -41,14 +51,15 @@ export class Checkpointer {
     this.worker.unref();
   }
 
-  /** Start checkpointing `file` every `intervalMs`. */
+  /** Start checkpointing `file` every `intervalMs`, restarting the WAL past `restartFrames`. */
   static start(
     file: string,
     log: Logger,
     metrics: Metrics,
     intervalMs = CHECKPOINT_INTERVAL_MS,
+    restartFrames = RESTART_FRAMES,
   ): Checkpointer {
-    return new Checkpointer(file, intervalMs, log, metrics);
+    return new Checkpointer(file, intervalMs, restartFrames, log, metrics);
   }
 
   /** Run a last checkpoint and stop, within `budgetMs` (then the thread is terminated). */
