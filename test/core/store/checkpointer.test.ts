@@ -5,7 +5,7 @@
  */
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createLogger } from '../../../core/log/logger.js';
 import { Metrics } from '../../../core/metrics/metrics.js';
 import { Checkpointer } from '../../../core/store/checkpointer.js';
@@ -27,12 +27,17 @@ async function until(check: () => boolean, budgetMs = 10_000): Promise<boolean> 
   return true;
 }
 
-test('committed pages reach the database file from the checkpoint thread', async (t) => {
+/** A store file with one table `t (v)`, and its insert statement. */
+function storeWithTable(t: ExecutionContext) {
   const file = databasePath(tempDir(t));
   const db = openDatabase(file);
   t.teardown(() => db.close());
-  db.exec('CREATE TABLE t (v TEXT NOT NULL)');
-  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  db.exec('CREATE TABLE t (v NOT NULL)');
+  return { file, db, insert: db.prepare('INSERT INTO t (v) VALUES (?)') };
+}
+
+test('committed pages reach the database file from the checkpoint thread', async (t) => {
+  const { file, db, insert } = storeWithTable(t);
   db.transaction(() => {
     for (let i = 0; i < 1_000; i++) insert.run('x'.repeat(1_000));
   })();
@@ -58,11 +63,7 @@ test('a checkpoint thread that cannot open the store is reported with its code',
 });
 
 test('under steady writes the WAL starts over instead of growing: its file stays a fraction of what was written', async (t) => {
-  const file = databasePath(tempDir(t));
-  const db = openDatabase(file);
-  t.teardown(() => db.close());
-  db.exec('CREATE TABLE t (v BLOB NOT NULL)');
-  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const { file, db, insert } = storeWithTable(t);
   const { log, lines } = capture();
   const checkpointer = Checkpointer.start(file, log, new Metrics(), 10, 100);
   const page = Buffer.alloc(4_000, 7);
