@@ -5,11 +5,11 @@
  */
 import { workerData } from 'node:worker_threads';
 import { RelayError, toErrorData } from '../errors.js';
-import { isPluginDefinition, type PluginStore } from '../plugin-host/define-plugin.js';
+import { isPluginDefinition } from '../plugin-host/define-plugin.js';
 import { type ChainEnv, type ChainPlugin, runChain } from '../plugin-host/hook-chain.js';
 import { parsePluginOptions } from '../plugin-host/plugin-options.js';
 import { openDatabase } from '../store/database.js';
-import { KvStore } from '../store/kv-store.js';
+import { KvStore, namespaceView } from '../store/kv-store.js';
 import { progressValue } from './progress-slots.js';
 import type { PoolTask, PoolWorkerData, TaskReply, WarmValue } from './task-protocol.js';
 
@@ -26,14 +26,6 @@ function sharedStore(): KvStore {
   return kv;
 }
 
-function namespace(ns: string): PluginStore {
-  return {
-    get: (key) => sharedStore().get(ns, key),
-    set: (key, value, ttlMs) => sharedStore().set(ns, key, value, ttlMs),
-    remember: (key, value, ttlMs) => sharedStore().remember(ns, key, value, ttlMs),
-    delete: (key) => sharedStore().delete(ns, key),
-  };
-}
 
 async function load(index: number): Promise<ChainPlugin> {
   const ref = data.plugins[index];
@@ -62,7 +54,7 @@ async function load(index: number): Promise<ChainPlugin> {
       `plugin "${ref.name}": options: ${options.problem}`,
     );
   }
-  const base = { name: ref.name, options: options.value, store: namespace(ref.name), identities };
+  const base = { name: ref.name, options: options.value, store: namespaceView(sharedStore, ref.name), identities };
   return { definition, context: (log) => ({ ...base, log }) };
 }
 

@@ -44,6 +44,19 @@ export function rememberNeedsWrite(
   return stored.expires_at - now <= ttlMs / 2;
 }
 
+/**
+ * A {@link PluginStore} view of namespace `ns` of the store `store()` returns — resolved on each
+ * call, so a worker can hand out views before it opens its connection.
+ */
+export function namespaceView(store: () => KvStore, ns: string): PluginStore {
+  return {
+    get: <T = unknown>(key: string) => store().get<T>(ns, key),
+    set: (key: string, value: unknown, ttlMs?: number) => store().set(ns, key, value, ttlMs),
+    remember: (key: string, value: unknown, ttlMs: number) => store().remember(ns, key, value, ttlMs),
+    delete: (key: string) => store().delete(ns, key),
+  };
+}
+
 /** The shared store. Create one per connection; namespaces are cheap views. */
 export class KvStore {
   private readonly selectStmt;
@@ -120,12 +133,7 @@ export class KvStore {
 
   /** A {@link PluginStore} view of one namespace. */
   namespace(ns: string): PluginStore {
-    return {
-      get: <T = unknown>(key: string) => this.get<T>(ns, key),
-      set: (key: string, value: unknown, ttlMs?: number) => this.set(ns, key, value, ttlMs),
-      remember: (key: string, value: unknown, ttlMs: number) => this.remember(ns, key, value, ttlMs),
-      delete: (key: string) => this.delete(ns, key),
-    };
+    return namespaceView(() => this, ns);
   }
 
   /** Delete expired rows, in bounded batches, up to `max` rows. Returns how many were deleted. */
