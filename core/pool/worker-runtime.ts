@@ -26,7 +26,6 @@ function sharedStore(): KvStore {
   return kv;
 }
 
-
 async function load(index: number): Promise<ChainPlugin> {
   const ref = data.plugins[index];
   if (!ref) throw new RelayError('CORE_ERR_PLUGIN_LOAD_FAILED', `no plugin at index ${index}`);
@@ -54,7 +53,12 @@ async function load(index: number): Promise<ChainPlugin> {
       `plugin "${ref.name}": options: ${options.problem}`,
     );
   }
-  const base = { name: ref.name, options: options.value, store: namespaceView(sharedStore, ref.name), identities };
+  const base = {
+    name: ref.name,
+    options: options.value,
+    store: namespaceView(sharedStore, ref.name),
+    identities,
+  };
   return { definition, context: (log) => ({ ...base, log }) };
 }
 
