@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { DeadLetters } from '../../../sidecar/inbox/dead-letters.js';
 import type { IngestPlugins } from '../../../sidecar/inbox/frame-processor.js';
 import type { Json } from '../../helpers/loopback-agent.js';
@@ -130,7 +130,11 @@ test('a live frame that fails transiently is kept as a dead letter, not acked, n
   t.regex(h.inbox.stats().dead_letters[0]?.code ?? '', /^CORE_ERR_PLUGIN_(THREW|TIMEOUT)$/);
 });
 
-test('a quarantined frame replays through the plugins once they work, and is delivered', async (t) => {
+/**
+ * An inbox (not started, quarantine at the first failure) whose inbound hooks fail with `code`
+ * until `fix()` is called.
+ */
+async function brokenUntilFixed(t: ExecutionContext, code: string) {
   let broken = true;
   const h = await startInbox(t, echo(), {
     start: false,
@@ -138,16 +142,24 @@ test('a quarantined frame replays through the plugins once they work, and is del
     wrap: (real): IngestPlugins => ({
       convertForward: (f) => real.convertForward(f),
       runInbound: async (input) =>
-        broken
-          ? { kind: 'failed', plugin: 'echo', error: { code: 'CORE_ERR_PLUGIN_TIMEOUT', message: 'slow' } }
-          : real.runInbound(input),
+        broken ? { kind: 'failed', plugin: 'echo', error: { code, message: code } } : real.runInbound(input),
     }),
   });
+  return {
+    h,
+    fix: () => {
+      broken = false;
+    },
+  };
+}
+
+test('a quarantined frame replays through the plugins once they work, and is delivered', async (t) => {
+  const { h, fix } = await brokenUntilFixed(t, 'CORE_ERR_PLUGIN_TIMEOUT');
   h.inbox.routes.inbound(inbound({ text: 'later', bufferId: 'rp-1' }));
   await until(() => h.acks.length === 1);
   const id = h.inbox.stats().dead_letters[0]!.id;
   t.is(h.inbox.replay('dl_nope'), 'unknown');
-  broken = false;
+  fix();
   t.is(h.inbox.replay(id), 'replayed');
   await until(() => rows(h).length === 1);
   await until(() => h.inbox.stats().dead === 0);
@@ -157,21 +169,10 @@ test('a quarantined frame replays through the plugins once they work, and is del
 });
 
 test('a replay requested from another process (the CLI) is picked up by the running inbox', async (t) => {
-  let broken = true;
-  const h = await startInbox(t, echo(), {
-    start: false,
-    config: { inbox: { maxAttempts: 1 } },
-    wrap: (real): IngestPlugins => ({
-      convertForward: (f) => real.convertForward(f),
-      runInbound: async (input) =>
-        broken
-          ? { kind: 'failed', plugin: 'echo', error: { code: 'CORE_ERR_PLUGIN_THREW', message: 'x' } }
-          : real.runInbound(input),
-    }),
-  });
+  const { h, fix } = await brokenUntilFixed(t, 'CORE_ERR_PLUGIN_THREW');
   h.inbox.routes.inbound(inbound({ text: 'cli', bufferId: 'rp-2' }));
   await until(() => h.inbox.stats().dead === 1);
-  broken = false;
+  fix();
   // a second connection, as the CLI would open it
   const { openDatabase, databasePath } = await import('../../../core/store/database.js');
   const db = openDatabase(databasePath(h.dataDir));
