@@ -4,7 +4,7 @@
  * per-session order, with several sessions interleaved and buffered and live frames mixed.
  */
 import test from 'ava';
-import { LoopbackAgent } from '../helpers/loopback-agent.js';
+import { startAgent } from '../helpers/loopback-agent.js';
 import { AckBook, AgentGate } from './agent-tools.js';
 import {
   ackOf,
@@ -30,8 +30,7 @@ test('agent refused, then 503, then up: everything arrives in per-session order'
   const secret = secretOf('relay-secret');
   const token = secretOf('api-token');
   const connector = await startConnector(t, secret);
-  const agent = await LoopbackAgent.start({ token });
-  t.teardown(() => agent.close());
+  const agent = await startAgent(t, { token });
   const gate = await AgentGate.start(agent, false);
   t.teardown(() => gate.down());
   const book = new AckBook();

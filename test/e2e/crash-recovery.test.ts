@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import type { DevConnector } from '../../sidecar/dev-connector/index.js';
-import { LoopbackAgent, type RecordedDelivery } from '../helpers/loopback-agent.js';
+import { LoopbackAgent, type RecordedDelivery, startAgent } from '../helpers/loopback-agent.js';
 import { type SidecarProcess, startSidecarProcess } from '../helpers/sidecar-process.js';
 import { AckBook, AgentGate, textOf } from './agent-tools.js';
 import {
@@ -65,8 +65,7 @@ test('SIGKILL before delivery and before the 2xx: after restarts every event arr
   const dataDir = tempDir(t);
   const connector = await startConnector(t, secret);
   const book = new AckBook();
-  const agent = await LoopbackAgent.start({ token });
-  t.teardown(() => agent.close());
+  const agent = await startAgent(t, { token });
   const gate = await AgentGate.start(agent, false);
   t.teardown(() => gate.down());
   const start = () =>

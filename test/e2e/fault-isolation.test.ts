@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import type { ErrorCode } from '../../core/errors.js';
 import { fixture } from '../core/plugin-host/fixture-host.js';
-import { LoopbackAgent } from '../helpers/loopback-agent.js';
+import { startAgent } from '../helpers/loopback-agent.js';
 import { repoRoot } from '../helpers/repo-root.js';
 import { textOf } from './agent-tools.js';
 import {
@@ -78,8 +78,7 @@ test('faulty plugins fail only their own frames; valid Discord frames flow; tran
     }),
   );
   const connector = await startConnector(t, secret);
-  const agent = await LoopbackAgent.start({ token });
-  t.teardown(() => agent.close());
+  const agent = await startAgent(t, { token });
   const sc = await startInProcess(t, {
     connector,
     secret,

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { DevConnector } from '../../sidecar/dev-connector/index.js';
-import { LoopbackAgent } from '../helpers/loopback-agent.js';
+import { LoopbackAgent, startAgent } from '../helpers/loopback-agent.js';
 import { textOf } from './agent-tools.js';
 import {
   ackCounts,
@@ -28,8 +28,7 @@ async function setup(t: Parameters<typeof startConnector>[0]) {
   const secret = secretOf('relay-secret');
   const token = secretOf('api-token');
   const connector = await startConnector(t, secret);
-  const agent = await LoopbackAgent.start({ token });
-  t.teardown(() => agent.close());
+  const agent = await startAgent(t, { token });
   const sc = await startInProcess(t, { connector, secret, token, agentUrl: agent.url });
   return { secret, token, connector, agent, sc };
 }

@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import type { RecordedFrame } from '../../sidecar/dev-connector/index.js';
-import { LoopbackAgent } from '../helpers/loopback-agent.js';
+import { startAgent } from '../helpers/loopback-agent.js';
 import {
   ackOf,
   actionOf,
@@ -39,8 +39,7 @@ test('push: inbound → agent → send in the response body → outbound with sc
   const token = secretOf('api-token');
   const connector = await startConnector(t, secret);
   connector.setRespond((frame) => ({ success: true, message_id: `mid-${frame.requestId.slice(0, 8)}` }));
-  const agent = await LoopbackAgent.start({ token });
-  t.teardown(() => agent.close());
+  const agent = await startAgent(t, { token });
   agent.setScript((d) => {
     const event = d.envelope?.event;
     if (d.envelope?.origin?.plugin === 'discord-interaction') {
@@ -106,8 +105,7 @@ test('POST /v1/actions: outbound with re-attached scope, answered with the conne
   const token = secretOf('api-token');
   const connector = await startConnector(t, secret);
   connector.setRespond((frame) => ({ success: true, message_id: `mid-${frame.requestId}` }));
-  const agent = await LoopbackAgent.start({ token });
-  t.teardown(() => agent.close());
+  const agent = await startAgent(t, { token });
   const sc = await startInProcess(t, { connector, secret, token, agentUrl: agent.url });
   // the scope is learned from an inbound event of that chat
   connector.send(discordMessage(CHAT, 'learn my scope', 'm-rt-2'));

@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { LoopbackAgent } from '../helpers/loopback-agent.js';
+import { startAgent } from '../helpers/loopback-agent.js';
 import { startSidecarProcess } from '../helpers/sidecar-process.js';
 import { textOf } from './agent-tools.js';
 import {
@@ -48,8 +48,7 @@ test('no secret reaches a log line, the inbox files, the agent, the wire or an A
   const dataDir = tempDir(t);
   const configDir = tempDir(t);
   const connector = await startConnector(t, secret);
-  const agent = await LoopbackAgent.start({ token });
-  t.teardown(() => agent.close());
+  const agent = await startAgent(t, { token });
   agent.setScript((d) =>
     d.envelope?.origin?.plugin === 'discord-interaction'
       ? { actions: [{ op: 'follow_up', session_key: d.envelope?.session_key, content: 'done' }] }

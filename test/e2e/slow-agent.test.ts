@@ -5,7 +5,7 @@
  * `outbound_result`; the slow session's next message waits its turn and follows once released.
  */
 import test from 'ava';
-import { LoopbackAgent } from '../helpers/loopback-agent.js';
+import { startAgent } from '../helpers/loopback-agent.js';
 import { AckBook, textOf } from './agent-tools.js';
 import {
   ackOf,
@@ -34,8 +34,7 @@ test('one hanging session does not hold up other sessions, the read loop, or out
   const secret = secretOf('relay-secret');
   const token = secretOf('api-token');
   const connector = await startConnector(t, secret);
-  const agent = await LoopbackAgent.start({ token });
-  t.teardown(() => agent.close());
+  const agent = await startAgent(t, { token });
   let release: () => void = () => undefined;
   const released = new Promise<void>((resolve) => {
     release = resolve;

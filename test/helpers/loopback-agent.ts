@@ -3,9 +3,11 @@
  * with its headers, verifies the `X-Relay-Signature`, and answers from a script — per call:
  * status, delay, body (with `actions`), extra headers, refuse (destroy the socket) or hang.
  */
+
 import { EventEmitter } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { ExecutionContext } from 'ava';
 import { verifyDelivery } from '../../sidecar/delivery/signature.js';
 
 /** Parsed JSON as tests read it (deep property access without casts). */
@@ -201,4 +203,11 @@ export class LoopbackAgent {
     res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
     res.end(body);
   }
+}
+
+/** Start a {@link LoopbackAgent} closed with the test. */
+export async function startAgent(t: ExecutionContext, opts: LoopbackAgentOptions): Promise<LoopbackAgent> {
+  const agent = await LoopbackAgent.start(opts);
+  t.teardown(() => agent.close());
+  return agent;
 }

@@ -4,25 +4,14 @@
  * maxRejections, response actions executed in order after the delivery is durable.
  */
 import test from 'ava';
-import { LoopbackAgent } from '../../helpers/loopback-agent.js';
-import { inbound, rows, sharedHost, startInbox, TOKEN, until } from '../inbox/inbox-harness.js';
+import { startAgent } from '../../helpers/loopback-agent.js';
+import { inbound, pushTo, rows, sharedHost, startInbox, TOKEN, until } from '../inbox/inbox-harness.js';
 
 const host = sharedHost();
 
-async function agentFor(t: Parameters<typeof startInbox>[0]): Promise<LoopbackAgent> {
-  const agent = await LoopbackAgent.start({ token: TOKEN });
-  t.teardown(() => agent.close());
-  return agent;
-}
-
-// a generous timeout: the machine may be busy, and a timed-out attempt is retried (a duplicate)
-const push = (url: string, agent: Record<string, unknown> = {}) => ({
-  agent: { mode: 'push', url, timeoutMs: 5_000, ...agent },
-});
-
 test('a delivery is POSTed with id, timestamp and a valid signature; 2xx marks it delivered', async (t) => {
-  const agent = await agentFor(t);
-  const h = await startInbox(t, host(), { config: push(agent.url) });
+  const agent = await startAgent(t, { token: TOKEN });
+  const h = await startInbox(t, host(), { config: pushTo(agent.url) });
   h.inbox.routes.inbound(inbound({ text: 'ping', chat: 'P1', bufferId: 'b-push' }));
   await agent.waitFor(1);
   const [d] = agent.deliveries;
@@ -41,14 +30,14 @@ test('a delivery is POSTed with id, timestamp and a valid signature; 2xx marks i
 });
 
 test('5xx, refused, 429 and a timeout are retried with the same id and a growing attempt', async (t) => {
-  const agent = await agentFor(t);
+  const agent = await startAgent(t, { token: TOKEN });
   agent.reply(
     { status: 503 },
     { refuse: true },
     { status: 429, headers: { 'retry-after': '0' } },
     { hang: true },
   );
-  const h = await startInbox(t, host(), { config: push(agent.url, { timeoutMs: 300 }) });
+  const h = await startInbox(t, host(), { config: pushTo(agent.url, { timeoutMs: 300 }) });
   h.inbox.routes.inbound(inbound({ text: 'again', bufferId: 'b-retry' }));
   await until(() => rows(h)[0]?.state === 'delivered');
   // four scripted failures, then success (a busy machine may add a timed-out attempt)
@@ -66,10 +55,10 @@ test('5xx, refused, 429 and a timeout are retried with the same id and a growing
 });
 
 test('4xx answers are rejections: dead-lettered after maxRejections, the session moves on, replayable', async (t) => {
-  const agent = await agentFor(t);
+  const agent = await startAgent(t, { token: TOKEN });
   let refuse = true;
   agent.setScript((d) => (refuse && d.envelope?.event?.text === 'bad' ? { status: 422 } : {}));
-  const h = await startInbox(t, host(), { config: push(agent.url, { maxRejections: 2 }) });
+  const h = await startInbox(t, host(), { config: pushTo(agent.url, { maxRejections: 2 }) });
   h.inbox.routes.inbound(inbound({ text: 'bad', chat: 'R1' }));
   h.inbox.routes.inbound(inbound({ text: 'good', chat: 'R1' }));
   await agent.waitUntil((all) => all.some((d) => d.envelope?.event?.text === 'good'));
@@ -92,7 +81,7 @@ test('4xx answers are rejections: dead-lettered after maxRejections, the session
 });
 
 test('actions in a response body run in order, per session, after the delivery is durable', async (t) => {
-  const agent = await agentFor(t);
+  const agent = await startAgent(t, { token: TOKEN });
   agent.setScript((d) => {
     const text = d.envelope?.event?.text as string;
     if (text === 'one')
@@ -109,7 +98,7 @@ test('actions in a response body run in order, per session, after the delivery i
   const executed: { n: number; delivered: boolean }[] = [];
   let harness: Awaited<ReturnType<typeof startInbox>> | undefined;
   const h = await startInbox(t, host(), {
-    config: push(agent.url),
+    config: pushTo(agent.url),
     async executeAction(raw) {
       const action = raw as { op: string; n: number };
       const states = harness ? rows(harness).map((r) => r.state) : [];
@@ -136,12 +125,12 @@ test('actions in a response body run in order, per session, after the delivery i
 });
 
 test('a broken response body still delivers; the actions are ignored with a stable code', async (t) => {
-  const agent = await agentFor(t);
+  const agent = await startAgent(t, { token: TOKEN });
   agent.reply(
     { body: '{"actions": [', headers: { 'content-type': 'application/json' } },
     { body: { actions: 'send' } },
   );
-  const h = await startInbox(t, host(), { config: push(agent.url) });
+  const h = await startInbox(t, host(), { config: pushTo(agent.url) });
   h.inbox.routes.inbound(inbound({ text: 'x', chat: 'X1' }));
   h.inbox.routes.inbound(inbound({ text: 'y', chat: 'X2' }));
   await until(() => rows(h).length === 2 && rows(h).every((r) => r.state === 'delivered'));

@@ -5,21 +5,11 @@
  * next attempt — and never what was.
  */
 import test from 'ava';
-import { LoopbackAgent, type RecordedDelivery } from '../../helpers/loopback-agent.js';
-import { inbound, rows, sharedHost, startInbox, TOKEN, until } from '../inbox/inbox-harness.js';
+import { type RecordedDelivery, startAgent } from '../../helpers/loopback-agent.js';
+import { inbound, pushTo, rows, sharedHost, startInbox, TOKEN, until } from '../inbox/inbox-harness.js';
 
 const host = sharedHost();
 
-async function agentFor(t: Parameters<typeof startInbox>[0]): Promise<LoopbackAgent> {
-  const agent = await LoopbackAgent.start({ token: TOKEN });
-  t.teardown(() => agent.close());
-  return agent;
-}
-
-// a generous timeout: the machine may be busy, and a timed-out attempt is retried (a duplicate)
-const push = (url: string, agent: Record<string, unknown> = {}) => ({
-  agent: { mode: 'push', url, timeoutMs: 5_000, ...agent },
-});
 const text = (d: RecordedDelivery) =>
   d.envelope?.type === 'interrupt' ? 'INT' : (d.envelope?.event?.text as string);
 /** Texts per session in first-arrival order of each delivery id (retries are not new arrivals). */
@@ -36,7 +26,7 @@ const bySession = (all: readonly RecordedDelivery[]) => {
 };
 
 test('per-session order is kept while sessions run in parallel, never beyond agent.concurrency', async (t) => {
-  const agent = await agentFor(t);
+  const agent = await startAgent(t, { token: TOKEN });
   let inFlight = 0;
   let most = 0;
   agent.setScript(async (d) => {
@@ -46,7 +36,7 @@ test('per-session order is kept while sessions run in parallel, never beyond age
     inFlight -= 1;
     return {};
   });
-  const h = await startInbox(t, host(), { config: push(agent.url, { concurrency: 3 }) });
+  const h = await startInbox(t, host(), { config: pushTo(agent.url, { concurrency: 3 }) });
   const chats = ['S1', 'S2', 'S3', 'S4', 'S5'];
   for (let i = 0; i < 8; i++)
     for (const chat of chats) h.inbox.routes.inbound(inbound({ text: `${chat}-${i}`, chat }));
@@ -64,13 +54,13 @@ test('per-session order is kept while sessions run in parallel, never beyond age
 });
 
 test('an interrupt is delivered during the turn in flight and ahead of queued messages', async (t) => {
-  const agent = await agentFor(t);
+  const agent = await startAgent(t, { token: TOKEN });
   agent.setScript(async (d) => {
     // the first message's turn only ends once the interrupt has arrived
     if (text(d) === 'm1') await agent.waitUntil((all) => all.some((x) => text(x) === 'INT'));
     return {};
   });
-  const h = await startInbox(t, host(), { config: push(agent.url) });
+  const h = await startInbox(t, host(), { config: pushTo(agent.url) });
   for (const m of ['m1', 'm2', 'm3']) h.inbox.routes.inbound(inbound({ text: m, chat: 'I1' }));
   await agent.waitFor(1);
   await until(() => rows(h).length === 3);
@@ -85,7 +75,7 @@ test('an interrupt is delivered during the turn in flight and ahead of queued me
 });
 
 test('a slow session does not stall another', async (t) => {
-  const agent = await agentFor(t);
+  const agent = await startAgent(t, { token: TOKEN });
   agent.setScript(async (d) => {
     if (text(d) === 'slow')
       await agent.waitUntil(
@@ -93,7 +83,7 @@ test('a slow session does not stall another', async (t) => {
       );
     return {};
   });
-  const h = await startInbox(t, host(), { config: push(agent.url, { concurrency: 2 }) });
+  const h = await startInbox(t, host(), { config: pushTo(agent.url, { concurrency: 2 }) });
   h.inbox.routes.inbound(inbound({ text: 'slow', chat: 'L1' }));
   h.inbox.routes.inbound(inbound({ text: 'after slow', chat: 'L1' }));
   for (let i = 0; i < 5; i++) h.inbox.routes.inbound(inbound({ text: `fast ${i}`, chat: 'F1' }));
@@ -102,11 +92,11 @@ test('a slow session does not stall another', async (t) => {
 });
 
 test('a session backing off a failure gives its slot to others', async (t) => {
-  const agent = await agentFor(t);
+  const agent = await startAgent(t, { token: TOKEN });
   let down = true;
   agent.setScript((d) => (down && d.envelope?.session_key?.endsWith(':D1') ? { status: 503 } : {}));
   const h = await startInbox(t, host(), {
-    config: push(agent.url, { concurrency: 1, retryBaseMs: 50, retryMaxMs: 50 }),
+    config: pushTo(agent.url, { concurrency: 1, retryBaseMs: 50, retryMaxMs: 50 }),
   });
   h.inbox.routes.inbound(inbound({ text: 'down', chat: 'D1' }));
   for (let i = 0; i < 3; i++) h.inbox.routes.inbound(inbound({ text: `up ${i}`, chat: 'U1' }));
@@ -117,10 +107,10 @@ test('a session backing off a failure gives its slot to others', async (t) => {
 });
 
 test('agent down for a while, then up: everything arrives, in per-session order', async (t) => {
-  const agent = await agentFor(t);
+  const agent = await startAgent(t, { token: TOKEN });
   let down = true;
   agent.setScript(() => (down ? { refuse: true } : {}));
-  const h = await startInbox(t, host(), { config: push(agent.url, { retryBaseMs: 10, retryMaxMs: 40 }) });
+  const h = await startInbox(t, host(), { config: pushTo(agent.url, { retryBaseMs: 10, retryMaxMs: 40 }) });
   for (let i = 0; i < 4; i++)
     for (const chat of ['A', 'B']) h.inbox.routes.inbound(inbound({ text: `${chat}${i}`, chat }));
   await agent.waitFor(6);
@@ -141,9 +131,9 @@ test('agent down for a while, then up: everything arrives, in per-session order'
 });
 
 test('a restart redelivers what was not delivered (same id, next attempt), never what was', async (t) => {
-  const agent = await agentFor(t);
+  const agent = await startAgent(t, { token: TOKEN });
   agent.setScript((d) => (text(d) === 'second' ? { status: 500 } : {}));
-  const h = await startInbox(t, host(), { config: push(agent.url) });
+  const h = await startInbox(t, host(), { config: pushTo(agent.url) });
   h.inbox.routes.inbound(inbound({ text: 'first', chat: 'Z1' }));
   h.inbox.routes.inbound(inbound({ text: 'second', chat: 'Z1' }));
   await agent.waitUntil((all) => all.filter((d) => text(d) === 'second').length === 2);
@@ -160,8 +150,8 @@ test('a restart redelivers what was not delivered (same id, next attempt), never
 });
 
 test('rows committed but never sent before a restart are delivered after it', async (t) => {
-  const agent = await agentFor(t);
-  const h = await startInbox(t, host(), { config: push(agent.url), start: false });
+  const agent = await startAgent(t, { token: TOKEN });
+  const h = await startInbox(t, host(), { config: pushTo(agent.url), start: false });
   h.inbox.routes.inbound(inbound({ text: 'kept', chat: 'K1', bufferId: 'k-1' }));
   h.inbox.submitInterrupt('agent:main:telegram:dm:K1', 'stop');
   await until(() => rows(h).length === 2);

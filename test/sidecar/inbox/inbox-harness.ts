@@ -224,3 +224,11 @@ export function rows(h: InboxHarness): Row[] {
     .all() as (Omit<Row, 'envelope'> & { envelope: string })[];
   return raw.map((r) => ({ ...r, envelope: JSON.parse(r.envelope) as Json }));
 }
+
+/**
+ * Config for push delivery to `url`, with a generous timeout: the machine may be busy, and a
+ * timed-out attempt is retried (a duplicate).
+ */
+export const pushTo = (url: string, agent: Record<string, unknown> = {}) => ({
+  agent: { mode: 'push', url, timeoutMs: 5_000, ...agent },
+});

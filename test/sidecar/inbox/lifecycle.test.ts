@@ -13,15 +13,14 @@ import { PluginHost } from '../../../core/plugin-host/plugin-host.js';
 import { databasePath, openDatabase } from '../../../core/store/database.js';
 import { Inbox } from '../../../sidecar/inbox/inbox.js';
 import { pruneInbox } from '../../../sidecar/inbox/maintenance.js';
-import { LoopbackAgent } from '../../helpers/loopback-agent.js';
+import { startAgent } from '../../helpers/loopback-agent.js';
 import { testConfig } from '../../helpers/test-config.js';
 import { fixturePlugin, inbound, rows, sharedHost, startInbox, TOKEN, until } from './inbox-harness.js';
 
 const host = sharedHost();
 
 test('close is bounded: a hanging push is aborted, its row kept, and redelivered after a restart', async (t) => {
-  const agent = await LoopbackAgent.start({ token: TOKEN });
-  t.teardown(() => agent.close());
+  const agent = await startAgent(t, { token: TOKEN });
   agent.reply({ hang: true });
   const h = await startInbox(t, host(), {
     config: { agent: { mode: 'push', url: agent.url, timeoutMs: 60_000 } },

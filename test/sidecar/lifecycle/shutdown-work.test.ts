@@ -6,16 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { DISCORD_CHANNEL, discordMessage } from '../../../sidecar/demo/samples.js';
-import { type AgentReply, LoopbackAgent } from '../../helpers/loopback-agent.js';
+import { type AgentReply, LoopbackAgent, startAgent } from '../../helpers/loopback-agent.js';
 import { api, type Relay, type RunChildOptions, runChild, startRelay } from './run-fixture.js';
 
 const EXIT_MARGIN_MS = 5_000;
 
 /** A push agent whose token matches the child's; closed at teardown. */
-async function startAgent(t: ExecutionContext): Promise<{ agent: LoopbackAgent; token: string }> {
+async function agentWithToken(t: ExecutionContext): Promise<{ agent: LoopbackAgent; token: string }> {
   const token = randomBytes(24).toString('hex');
-  const agent = await LoopbackAgent.start({ token });
-  t.teardown(() => agent.close());
+  const agent = await startAgent(t, { token });
   return { agent, token };
 }
 
@@ -43,7 +42,7 @@ test.serial(
   'a push delivery in flight at SIGTERM completes, its response actions go out, then exit 0',
   async (t) => {
     const relay = await startRelay(t);
-    const { agent, token } = await startAgent(t);
+    const { agent, token } = await agentWithToken(t);
     const held = heldReply();
     agent.setScript(held.script);
     const run = await pushChild(t, relay, agent, token);
@@ -100,7 +99,7 @@ test.serial(
   'a delivery still in flight when the budget runs out is delivered again after a restart',
   async (t) => {
     const relay = await startRelay(t);
-    const { agent, token } = await startAgent(t);
+    const { agent, token } = await agentWithToken(t);
     agent.setScript(() => ({ hang: true }));
     const budgetMs = 1_000;
     const run = await pushChild(t, relay, agent, token, { config: { shutdown: { budgetMs } } });
@@ -132,7 +131,7 @@ test.serial(
     run.child.proc.kill('SIGTERM');
     t.is((await run.child.waitExit(2_000 + EXIT_MARGIN_MS)).code, 0);
 
-    const { agent, token } = await startAgent(t);
+    const { agent, token } = await agentWithToken(t);
     await pushChild(t, relay, agent, token, { dataDir: run.dataDir });
     await agent.waitFor(1);
     t.is(agent.deliveries[0]?.envelope?.event?.text, 'kept across restarts');
