@@ -12,11 +12,22 @@ function b64(body: unknown): string {
   return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)).toString('base64');
 }
 
-/** A passthrough forward as the connector sends it (already verified and ACKed at its edge). */
-function forward(platform: string, contentType: string, body: unknown): Record<string, unknown> {
+/** The Discord bot identity the demo fronts. */
+export const DISCORD_BOT_ID = '987654321098765432';
+
+/**
+ * A passthrough forward as the connector sends it (already verified and ACKed at its edge):
+ * `body` JSON-encoded unless it is a string.
+ */
+export function forwardFrame(
+  platform: string,
+  botId: string,
+  contentType: string,
+  body: unknown,
+): Record<string, unknown> {
   return {
     platform,
-    botId: platform === 'discord' ? '987654321098765432' : 'AC0000000000000000000000000000abcd',
+    botId,
     method: 'POST',
     path: `/${platform}/webhook`,
     headers: [['content-type', contentType]],
@@ -24,8 +35,22 @@ function forward(platform: string, contentType: string, body: unknown): Record<s
   };
 }
 
-/** A normalised Discord channel message (`inbound`). */
-export function discordMessage(text: string, messageId: string): Record<string, unknown> {
+function forward(platform: string, contentType: string, body: unknown): Record<string, unknown> {
+  const botId = platform === 'discord' ? DISCORD_BOT_ID : 'AC0000000000000000000000000000abcd';
+  return forwardFrame(platform, botId, contentType, body);
+}
+
+/** A normalised Discord guild-channel message (`inbound`) from one user. */
+export function discordChannelMessage(
+  chat: {
+    readonly channel: string;
+    readonly userId: string;
+    readonly userName: string;
+    readonly guild: string;
+  },
+  text: string,
+  messageId: string,
+): Record<string, unknown> {
   return {
     type: 'inbound',
     event: {
@@ -33,15 +58,24 @@ export function discordMessage(text: string, messageId: string): Record<string, 
       message_id: messageId,
       source: {
         platform: 'discord',
-        chat_id: CHANNEL,
+        chat_id: chat.channel,
         chat_type: 'group',
-        user_id: USER.id,
-        user_name: USER.global_name,
-        scope_id: GUILD,
+        user_id: chat.userId,
+        user_name: chat.userName,
+        scope_id: chat.guild,
         message_id: messageId,
       },
     },
   };
+}
+
+/** The demo's Discord channel message (`inbound`). */
+export function discordMessage(text: string, messageId: string): Record<string, unknown> {
+  return discordChannelMessage(
+    { channel: CHANNEL, userId: USER.id, userName: USER.global_name, guild: GUILD },
+    text,
+    messageId,
+  );
 }
 
 /** `/model gpt-x` as a Discord APPLICATION_COMMAND interaction (token already stripped). */

@@ -2,10 +2,11 @@
  * The frames the e2e tests' connector injects (Discord messages and interactions as the
  * connector forwards them) and predicates over the frames it records.
  */
+import { DISCORD_BOT_ID, discordChannelMessage, forwardFrame } from '../../sidecar/demo/samples.js';
 import type { DevConnector, RecordedFrame } from '../../sidecar/dev-connector/index.js';
 
 /** The Discord bot identity every e2e sidecar fronts. */
-export const BOT_ID = '987654321098765432';
+export const BOT_ID = DISCORD_BOT_ID;
 /** The guild of every Discord chat here: what scope re-attach must put back on outbound ops. */
 export const GUILD = '613425648685547541';
 
@@ -22,36 +23,13 @@ export function sessionOf(chat: Chat): string {
 
 /** A normalised Discord channel message (`inbound`), live unless the connector buffers it. */
 export function discordMessage(chat: Chat, text: string, messageId: string): Record<string, unknown> {
-  return {
-    type: 'inbound',
-    event: {
-      text,
-      message_id: messageId,
-      source: {
-        platform: 'discord',
-        chat_id: chat.channel,
-        chat_type: 'group',
-        user_id: chat.user,
-        user_name: `user ${chat.user}`,
-        scope_id: GUILD,
-        message_id: messageId,
-      },
-    },
-  };
+  const from = { channel: chat.channel, userId: chat.user, userName: `user ${chat.user}`, guild: GUILD };
+  return discordChannelMessage(from, text, messageId);
 }
 
 /** A passthrough forward (the connector already verified and ACKed it at its edge). */
 export function forwardOf(platform: string, body: unknown, extra: Record<string, unknown> = {}) {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return {
-    platform,
-    botId: BOT_ID,
-    method: 'POST',
-    path: `/${platform}/webhook`,
-    headers: [['content-type', 'application/json']],
-    bodyB64: Buffer.from(text).toString('base64'),
-    ...extra,
-  };
+  return { ...forwardFrame(platform, BOT_ID, 'application/json', body), ...extra };
 }
 
 /**
