@@ -13,6 +13,7 @@ import { DevConnector } from '../../sidecar/dev-connector/index.js';
 import { createLogSink, type LogSink } from '../helpers/log-sink.js';
 import { repoRoot } from '../helpers/repo-root.js';
 import { testConfig } from '../helpers/test-config.js';
+import { until as waitUntil } from '../helpers/until.js';
 import { BOT_ID } from './e2e-frames.js';
 
 export * from './e2e-frames.js';
@@ -167,15 +168,10 @@ function isPlain(v: unknown): v is Record<string, unknown> {
 }
 
 /** Poll `probe` every 20 ms until it returns true; reject after `timeoutMs` with `what`. */
-export async function until(
+export function until(
   probe: () => boolean | Promise<boolean>,
   timeoutMs = 5_000,
   what = 'condition',
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return waitUntil(probe, timeoutMs, what, 20);
 }

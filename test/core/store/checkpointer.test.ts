@@ -10,21 +10,13 @@ import { createLogger } from '../../../core/log/logger.js';
 import { Metrics } from '../../../core/metrics/metrics.js';
 import { Checkpointer } from '../../../core/store/checkpointer.js';
 import { databasePath, openDatabase } from '../../../core/store/database.js';
+import { until } from '../../helpers/until.js';
 import { tempDir } from './temp-dir.js';
 
 function capture() {
   const chunks: string[] = [];
   const log = createLogger({ level: 'debug', destination: { write: (c: string) => void chunks.push(c) } });
   return { log, lines: () => chunks.join('') };
-}
-
-async function until(check: () => boolean, budgetMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + budgetMs;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return true;
 }
 
 /** A store file with one table `t (v)`, and its insert statement. */
@@ -45,7 +37,7 @@ test('committed pages reach the database file from the checkpoint thread', async
   t.true(before < 100_000, `nothing checkpointed yet (${before} bytes; fallback threshold is ~40 MiB)`);
   const { log, lines } = capture();
   const checkpointer = Checkpointer.start(file, log, new Metrics(), 20);
-  t.true(await until(() => statSync(file).size > 1_000_000), 'the main file grew to hold the rows');
+  await until(() => statSync(file).size > 1_000_000, 10_000, 'the main file grew to hold the rows', 20);
   await checkpointer.stop();
   t.is(db.prepare('SELECT COUNT(*) FROM t').pluck().get(), 1_000);
   t.false(lines().includes('CORE_ERR_STORE_CHECKPOINT_FAILED'));
@@ -57,7 +49,7 @@ test('a checkpoint thread that cannot open the store is reported with its code',
   const { log, lines } = capture();
   const metrics = new Metrics();
   const checkpointer = Checkpointer.start(join(blocker, 'sidecar.db'), log, metrics, 20);
-  t.true(await until(() => lines().includes('CORE_ERR_STORE_CHECKPOINT_FAILED')));
+  await until(() => lines().includes('CORE_ERR_STORE_CHECKPOINT_FAILED'), 10_000, 'the failure logged', 20);
   await checkpointer.stop(500);
   t.regex(lines(), /checkpoint thread died/);
 });

@@ -3,6 +3,7 @@
  * actions become `outbound` frames on the wire and the connector's `outbound_result` comes back as
  * the HTTP answer; interrupts become `interrupt` frames.
  */
+
 import test, { type ExecutionContext } from 'ava';
 import { WebSocketServer } from 'ws';
 import { validateConfig } from '../../../core/config/load.js';
@@ -10,6 +11,7 @@ import { systemClock } from '../../../core/di/clock.js';
 import { createLogger } from '../../../core/log/logger.js';
 import { Metrics } from '../../../core/metrics/metrics.js';
 import { defaultSocketFactory, RelayClient } from '../../../core/transport/relay-client.js';
+import { until } from '../../helpers/until.js';
 import { postJson, startApi } from './api-harness.js';
 
 type Frame = Record<string, unknown> & { type: string };
@@ -83,11 +85,6 @@ async function startWithRealClient(t: ExecutionContext, supportedOps: string[]) 
   client.start();
   await ready;
   return { h, connector, client };
-}
-
-/** Wait until `pred` holds (frames arrive asynchronously on the connector side). */
-async function until(pred: () => boolean): Promise<void> {
-  while (!pred()) await new Promise((r) => setTimeout(r, 5));
 }
 
 test('POST /v1/actions ⇒ an outbound frame on the wire ⇒ the connector result as the answer', async (t) => {

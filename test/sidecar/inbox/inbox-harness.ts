@@ -196,13 +196,7 @@ export function forward(
 }
 
 /** Resolve once `predicate` holds (polled every 5 ms); reject after `timeoutMs`. */
-export async function until(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { until } from '../../helpers/until.js';
 
 /** One row of `inbox_events` with its parsed envelope. */
 export interface Row {
