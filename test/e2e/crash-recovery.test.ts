@@ -11,10 +11,9 @@ import { type SidecarProcess, startSidecarProcess } from '../helpers/sidecar-pro
 import { AckBook, AgentGate, textOf } from './agent-tools.js';
 import {
   ackOf,
-  BOT_ID,
   type Chat,
   discordMessage,
-  repoManifest,
+  relayEnv,
   secretOf,
   sessionOf,
   startConnector,
@@ -70,18 +69,7 @@ test('SIGKILL before delivery and before the 2xx: after restarts every event arr
   t.teardown(() => gate.down());
   const start = () =>
     startSidecarProcess(t, {
-      env: {
-        GATEWAY_RELAY_URL: connector.url,
-        GATEWAY_RELAY_ID: 'e2e-gateway',
-        GATEWAY_RELAY_SECRET: secret,
-        GATEWAY_RELAY_PLATFORMS: 'discord',
-        GATEWAY_RELAY_BOT_IDS: JSON.stringify({ discord: { botId: BOT_ID } }),
-        AGENT_URL: gate.url,
-        SIDECAR_API_TOKEN: token,
-        SIDECAR_DATA_DIR: dataDir,
-        SIDECAR_PLUGINS: repoManifest(),
-        LOG_LEVEL: 'debug',
-      },
+      env: { ...relayEnv(connector, secret, { url: gate.url, token, dataDir }), LOG_LEVEL: 'debug' },
       config: TUNABLES,
       configDir: dataDir,
     });

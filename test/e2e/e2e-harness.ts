@@ -59,6 +59,28 @@ export function relayConfig(connector: DevConnector, secret: string): Record<str
 }
 
 /**
+ * The environment of a sidecar child process for `connector`: the same relay settings as
+ * {@link relayConfig}, plus the agent URL, API token, data dir and the repository's manifest.
+ */
+export function relayEnv(
+  connector: DevConnector,
+  secret: string,
+  agent: { readonly url: string; readonly token: string; readonly dataDir: string },
+): Record<string, string> {
+  return {
+    GATEWAY_RELAY_URL: connector.url,
+    GATEWAY_RELAY_ID: 'e2e-gateway',
+    GATEWAY_RELAY_SECRET: secret,
+    GATEWAY_RELAY_PLATFORMS: 'discord',
+    GATEWAY_RELAY_BOT_IDS: JSON.stringify({ discord: { botId: BOT_ID } }),
+    AGENT_URL: agent.url,
+    SIDECAR_API_TOKEN: agent.token,
+    SIDECAR_DATA_DIR: agent.dataDir,
+    SIDECAR_PLUGINS: repoManifest(),
+  };
+}
+
+/**
  * Test timings for an e2e sidecar on top of `testConfig`: plugin tasks get a generous budget (a
  * worker booting on a busy CI box must not time out), everything else stays short.
  */

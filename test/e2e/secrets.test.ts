@@ -15,12 +15,11 @@ import { textOf } from './agent-tools.js';
 import {
   ackOf,
   actionOf,
-  BOT_ID,
   type Chat,
   discordMessage,
   forwardOf,
   outboundWhere,
-  repoManifest,
+  relayEnv,
   secretOf,
   sessionOf,
   slashCommand,
@@ -55,18 +54,7 @@ test('no secret reaches a log line, the inbox files, the agent, the wire or an A
       : { actions: [{ op: 'send', chat_id: CHAT.channel, content: `re: ${textOf(d)}` }] },
   );
   const proc = await startSidecarProcess(t, {
-    env: {
-      GATEWAY_RELAY_URL: connector.url,
-      GATEWAY_RELAY_ID: 'e2e-gateway',
-      GATEWAY_RELAY_SECRET: secret,
-      GATEWAY_RELAY_PLATFORMS: 'discord',
-      GATEWAY_RELAY_BOT_IDS: JSON.stringify({ discord: { botId: BOT_ID } }),
-      AGENT_URL: agent.url,
-      SIDECAR_API_TOKEN: token,
-      SIDECAR_DATA_DIR: dataDir,
-      SIDECAR_PLUGINS: repoManifest(),
-      LOG_LEVEL: 'trace',
-    },
+    env: { ...relayEnv(connector, secret, { url: agent.url, token, dataDir }), LOG_LEVEL: 'trace' },
     config: { relay: { backoffBaseMs: 20, backoffMaxMs: 100 }, agent: { retryBaseMs: 20, retryMaxMs: 100 } },
     configDir,
   });
