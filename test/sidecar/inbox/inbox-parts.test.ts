@@ -16,6 +16,7 @@ import {
   encodeInterruptEnvelope,
   encodeMessageEnvelope,
   newDeliveryId,
+  pooledPrng,
   stampAttempt,
 } from '../../../sidecar/inbox/envelope.js';
 import { redactBodyB64, redactFrame } from '../../../sidecar/inbox/redact-frame.js';
@@ -54,6 +55,17 @@ test('delivery ids are dlv_<ulid> and increase', (t) => {
   const ids = Array.from({ length: 100 }, newDeliveryId);
   t.true(ids.every((id) => /^dlv_[0-9A-HJKMNP-TV-Z]{26}$/.test(id)));
   t.deepEqual([...ids].sort(), ids);
+});
+
+test('the ULID random source draws uniform bytes and refills its pool', (t) => {
+  const prng = pooledPrng(32);
+  const draws = Array.from({ length: 32 * 200 }, prng);
+  t.true(draws.every((x) => x >= 0 && x < 1 && Number.isInteger(x * 256)));
+  // each refill is new randomness, not the first pool again
+  t.notDeepEqual(draws.slice(32, 64), draws.slice(0, 32));
+  const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
+  t.true(Math.abs(mean - 0.498) < 0.03, `mean ${mean}`);
+  t.true(new Set(draws.map((x) => x * 256)).size > 250, 'every byte value appears');
 });
 
 test('dedupe keys: bufferId, else platform:chat:message; none without a message id', (t) => {
