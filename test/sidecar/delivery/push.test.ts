@@ -138,3 +138,21 @@ test('a broken response body still delivers; the actions are ignored with a stab
   t.deepEqual(h.actions, []);
   t.is(agent.deliveries.length, 2);
 });
+
+test('a 2xx body past maxBodyBytes delivers without running its actions; the next one goes through', async (t) => {
+  const agent = await startAgent(t, { token: TOKEN });
+  const big = { actions: [{ op: 'send', chat_id: 'B1', text: 'x'.repeat(4_000) }] };
+  agent.reply({ body: big }, { status: 500, body: 'y'.repeat(4_000) }, { actions: [] });
+  const h = await startInbox(t, host(), {
+    config: { ...pushTo(agent.url), api: { maxBodyBytes: 1_024 } },
+  });
+  h.inbox.routes.inbound(inbound({ text: 'big', chat: 'B1' }));
+  h.inbox.routes.inbound(inbound({ text: 'after', chat: 'B1' }));
+  await until(() => rows(h).length === 2 && rows(h).every((r) => r.state === 'delivered'));
+  const [problem, ...more] = h.sink.withCode('CORE_ERR_DELIVERY_RESPONSE_INVALID');
+  t.like(problem, { reason: 'body larger than maxBodyBytes' });
+  t.is(more.length, 0);
+  t.deepEqual(h.actions, []);
+  // the 500 (its body read and dropped) was retried: three requests for two deliveries
+  t.is(agent.deliveries.length, 3);
+});
