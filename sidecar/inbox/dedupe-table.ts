@@ -36,10 +36,14 @@ export class DedupeTable {
     return this.hasStmt.get(key) !== undefined;
   }
 
-  /** Remember `key` as handled at `now` (a key already known keeps its time). Call inside the commit transaction. */
-  add(key: string, now: number): void {
+  /**
+   * Remember `key` as handled at `now`; false when it was already known (it keeps its time). One
+   * statement answers both "seen?" and "remember": call inside the commit transaction.
+   */
+  add(key: string, now: number): boolean {
     const { changes } = this.addStmt.run(key, now);
     if (this.count !== undefined) this.count += changes;
+    return changes > 0;
   }
 
   /**

@@ -56,9 +56,13 @@ export class InboxStore {
   /** Decide and write one frame. Runs inside the batch transaction. */
   private apply(job: FrameJob, outcome: FrameOutcome, now: number): CommitDecision {
     const buffered = job.bufferId !== undefined && job.replayOf === undefined;
+    if (outcome.kind === 'duplicate') return { ack: buffered, committed: [], duplicate: true };
     // Re-checked here, not only before the plugins: two copies may have been in flight at once.
-    if (outcome.kind === 'duplicate' || (job.key && !job.replayOf && this.dedupe.has(job.key))) {
-      return { ack: buffered, committed: [], duplicate: true };
+    // A frame that is done with is remembered by the same statement that checks it; a transient
+    // failure is not remembered (the frame comes again).
+    if (job.key && !job.replayOf) {
+      const fresh = outcome.kind === 'transient' ? !this.dedupe.has(job.key) : this.dedupe.add(job.key, now);
+      if (!fresh) return { ack: buffered, committed: [], duplicate: true };
     }
     switch (outcome.kind) {
       case 'events': {
@@ -66,12 +70,9 @@ export class InboxStore {
         const committed: QueuedDelivery[] = [];
         const envelopes: string[] = [];
         for (const event of outcome.events) {
-          if (event.dedupeKey) {
-            if (!job.replayOf && this.dedupe.has(event.dedupeKey)) {
-              duplicate = true;
-              continue;
-            }
-            this.dedupe.add(event.dedupeKey, now);
+          if (event.dedupeKey && !this.dedupe.add(event.dedupeKey, now) && !job.replayOf) {
+            duplicate = true;
+            continue;
           }
           committed.push(this.events.insert(event, now));
           envelopes.push(event.envelope);
@@ -89,9 +90,10 @@ export class InboxStore {
     }
   }
 
-  /** A frame is done with: remember its key, drop its attempt count and its replayed dead letter. */
+  /** A frame is done with: remember a replay's key, drop its attempt count and its replayed dead letter. */
   private settle(job: FrameJob, now: number): void {
-    if (job.key) this.dedupe.add(job.key, now);
+    // a frame that is not a replay was remembered when it was checked (apply)
+    if (job.key && job.replayOf) this.dedupe.add(job.key, now);
     if (job.bufferId) this.attempts.clear(job.bufferId);
     if (job.replayOf) this.deadLetters.remove(job.replayOf);
   }
@@ -104,6 +106,7 @@ export class InboxStore {
     ack: boolean,
   ): CommitDecision {
     const id = job.replayOf ?? newDeadLetterId();
+    // rare path: remembered here whatever happened before (a repeat add is a no-op)
     if (job.key) this.dedupe.add(job.key, now);
     if (job.bufferId) this.attempts.clear(job.bufferId);
     this.deadLetters.add(
