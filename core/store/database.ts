@@ -18,10 +18,11 @@ export const DATABASE_FILE = 'sidecar.db';
 export const BUSY_TIMEOUT_MS = 5_000;
 
 /**
- * WAL pages after which a connection checkpoints inside its own commit (~40 MiB). Only a
- * fallback: the {@link Checkpointer} thread normally checkpoints long before.
+ * WAL pages after which a connection checkpoints inside its own commit (~160 MiB). Only a
+ * fallback, well above the {@link Checkpointer} thread's restart threshold (16 000 pages), so it
+ * applies only when that thread is not running.
  */
-export const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+export const FALLBACK_AUTOCHECKPOINT_PAGES = 40_000;
 
 /** The WAL file is truncated back to at most this size after a checkpoint resets it, bytes. */
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
