@@ -19,11 +19,14 @@ export interface BenchOptions {
   readonly profileDir?: string;
   /** Extra environment of every sidecar (`--sidecar-env K=V`, repeatable). */
   readonly sidecarEnv: Readonly<Record<string, string>>;
+  /** Tunables merged into every sidecar's config file (`--sidecar-config JSON`). */
+  readonly sidecarConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** Usage text. */
 export const USAGE = `usage: node dist/bench/run.js [--quick | --smoke] [--runs N] [--only ${SCENARIOS.join(',')}]
                              [--modes push,pull] [--out DIR] [--profile DIR] [--sidecar-env K=V]
+                             [--sidecar-config JSON]
   --quick     short run (a few minutes, 3 runs per figure)
   --smoke     tiny counts, 1 run: checks every scenario works (the bench self-test)
   --runs N    runs per figure (default 5; medians and min/max over them)
@@ -31,7 +34,8 @@ export const USAGE = `usage: node dist/bench/run.js [--quick | --smoke] [--runs 
   --modes     agent modes for items 1-2 (default push,pull)
   --out DIR   where results go (default bench/results)
   --profile   run the sidecars under --cpu-prof, profiles and a summary in DIR
-  --sidecar-env K=V   extra environment for every sidecar (repeatable; experiments)`;
+  --sidecar-env K=V   extra environment for every sidecar (repeatable; experiments)
+  --sidecar-config JSON  tunables for every sidecar's config file, e.g. '{"pool":{"maxThreads":1}}'`;
 
 /** Parse `argv` (without node and the script); throws with a message on a bad option. */
 export function parseBenchArgs(argv: readonly string[], defaultOut: string): BenchOptions {
@@ -46,6 +50,7 @@ export function parseBenchArgs(argv: readonly string[], defaultOut: string): Ben
       out: { type: 'string' },
       profile: { type: 'string' },
       'sidecar-env': { type: 'string', multiple: true },
+      'sidecar-config': { type: 'string' },
     },
     strict: true,
   });
@@ -68,9 +73,25 @@ export function parseBenchArgs(argv: readonly string[], defaultOut: string): Ben
     if (eq < 1) throw new Error(`--sidecar-env: expected K=V, got "${pair}"`);
     sidecarEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
+  let sidecarConfig: Record<string, unknown> | undefined;
+  if (values['sidecar-config'] !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(values['sidecar-config']);
+    } catch {
+      throw new Error('--sidecar-config: not valid JSON');
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new Error(
+        '--sidecar-config: expected a JSON object of config sections, e.g. {"pool":{"maxThreads":1}}',
+      );
+    }
+    sidecarConfig = parsed as Record<string, unknown>;
+  }
   return {
     sizes,
     sidecarEnv,
+    ...(sidecarConfig ? { sidecarConfig } : {}),
     only,
     modes: modes as Mode[],
     outDir: values.out ?? defaultOut,

@@ -27,6 +27,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     startedAt: new Date().toISOString(),
     sizes: opts.sizes,
     machine: machineInfo(),
+    ...(Object.keys(opts.sidecarEnv).length > 0 || opts.sidecarConfig
+      ? {
+          sidecarSettings: {
+            env: { ...opts.sidecarEnv },
+            ...(opts.sidecarConfig ? { config: { ...opts.sidecarConfig } } : {}),
+          },
+        }
+      : {}),
     load: [load1()],
     inbound: [],
     latency: [],
@@ -37,6 +45,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
   const rig = await Rig.start({
     ...(opts.profileDir ? { cpuProfDir: opts.profileDir } : {}),
     sidecarEnv: opts.sidecarEnv,
+    ...(opts.sidecarConfig ? { sidecarConfig: opts.sidecarConfig } : {}),
   });
   const attempt = async (scenario: string, fn: () => Promise<void>) => {
     try {

@@ -19,6 +19,9 @@ export function renderMarkdown(r: BenchResults): string {
       `Load average at start ${m.loadavg.join(' / ')}; during the run (1-min, every 5 s) ${med(r.load)}.`,
     '',
     'Figures: median (min–max) over the runs; ratios are computed per run against the baseline measured in the same run.',
+    ...(r.sidecarSettings
+      ? ['', `**Not the defaults:** every sidecar ran with ${JSON.stringify(r.sidecarSettings)}.`]
+      : []),
     '',
     '## Targets',
     '',

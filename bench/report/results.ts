@@ -15,6 +15,11 @@ export interface BenchResults {
   finishedAt?: string;
   readonly sizes: Sizes;
   readonly machine: MachineInfo;
+  /** Non-default sidecar settings of this run (`--sidecar-env`, `--sidecar-config`), if any. */
+  readonly sidecarSettings?: {
+    readonly env: Record<string, string>;
+    readonly config?: Record<string, unknown>;
+  };
   /** The 1-minute load average, sampled every 5 s during the run. */
   readonly load: number[];
   readonly inbound: InboundResult[];

@@ -23,6 +23,8 @@ export interface RigOptions {
   readonly cpuProfDir?: string;
   /** Extra environment of every sidecar (experiments, e.g. `MALLOC_ARENA_MAX=2`). */
   readonly sidecarEnv?: Readonly<Record<string, string>>;
+  /** Tunables of every sidecar's config file; a scenario's own settings win (experiments). */
+  readonly sidecarConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** The running rig. */
@@ -113,7 +115,7 @@ export class Rig {
       apiPort: await freePort(),
       dataDir,
       ...(mode === 'push' ? { agentUrl: this.push.url } : {}),
-      ...(config ? { config } : {}),
+      ...(config || this.opts.sidecarConfig ? { config: { ...this.opts.sidecarConfig, ...config } } : {}),
       ...(this.opts.cpuProfDir ? { cpuProfDir: this.opts.cpuProfDir } : {}),
       ...(this.opts.sidecarEnv ? { env: this.opts.sidecarEnv } : {}),
     };
