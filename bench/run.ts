@@ -65,9 +65,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
     return rig.sidecar !== undefined;
   };
   try {
-    // inbound and latency of every mode first: the outbound scenario's thousands of connections
-    // leave the harness (the agent's process) slower for a while, which measured the pull mode
-    // 20-30 % low when it came after them (its bare baseline dropped alike)
+    // inbound and latency of every mode first, each on a fresh sidecar, so that neither follows
+    // the outbound scenario's thousands of connections; passthrough and outbound then share one
     for (const mode of opts.modes) {
       if (!want('inbound') && !want('latency')) break;
       if (!(await startWarm(mode))) continue;
