@@ -4,14 +4,13 @@
  * the connector injects, and small polling helpers that wait on state (never sleep to assert).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { Sidecar } from '../../sidecar/app.js';
 import { DevConnector } from '../../sidecar/dev-connector/index.js';
 import { createLogSink, type LogSink } from '../helpers/log-sink.js';
 import { repoRoot } from '../helpers/repo-root.js';
+import { tempDir as tempDirOf } from '../helpers/temp-dir.js';
 import { testConfig } from '../helpers/test-config.js';
 import { until as waitUntil } from '../helpers/until.js';
 import { BOT_ID } from './e2e-frames.js';
@@ -26,9 +25,7 @@ export const WAIT = 20_000;
 
 /** A fresh temp dir, removed at teardown. */
 export function tempDir(t: ExecutionContext, prefix = 'relay-e2e-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return tempDirOf(t, prefix);
 }
 
 /** A random secret-like string with a recognisable prefix (so a leak is easy to spot). */

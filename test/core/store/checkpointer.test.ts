@@ -10,8 +10,8 @@ import { createLogger } from '../../../core/log/logger.js';
 import { Metrics } from '../../../core/metrics/metrics.js';
 import { Checkpointer } from '../../../core/store/checkpointer.js';
 import { databasePath, openDatabase } from '../../../core/store/database.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/until.js';
-import { tempDir } from './temp-dir.js';
 
 function capture() {
   const chunks: string[] = [];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { RelayError } from '../../../core/errors.js';
 import { DATABASE_FILE, databasePath, migrate, openDatabase } from '../../../core/store/database.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 test('databasePath puts sidecar.db in the data directory', (t) => {
   t.is(databasePath('/var/lib/relay'), join('/var/lib/relay', DATABASE_FILE));

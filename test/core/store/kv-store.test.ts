@@ -1,7 +1,7 @@
 import test from 'ava';
 import { databasePath, openDatabase } from '../../../core/store/database.js';
 import { KvStore } from '../../../core/store/kv-store.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 /** A store on a fresh file with a settable clock. */
 function storeWithClock(t: Parameters<typeof tempDir>[0], file = databasePath(tempDir(t))) {

@@ -1,11 +1,3 @@
-/**
- * A real agent API on 127.0.0.1:0 with minimal in-test implementations of its dependency
- * interfaces (relay client, plugin host, inbox, pull delivery), a log sink whose lines the tests
- * parse, and a per-test Metrics registry. Every resource is closed by `t.teardown`.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import { deepMerge, validateConfig } from '../../../core/config/load.js';
@@ -24,6 +16,7 @@ import type {
   RelayState,
 } from '../../../sidecar/agent-api/deps.js';
 import { type AgentApi, createAgentApi } from '../../../sidecar/agent-api/server.js';
+import { tempDir as tempDirOf } from '../../helpers/temp-dir.js';
 import { InProcessPluginHost } from './in-process-plugin-host.js';
 
 /** The token every harness server uses (tests that need another pass their own). */
@@ -120,9 +113,7 @@ export interface HarnessOptions {
 
 /** A temporary directory removed at teardown. */
 export function tempDir(t: ExecutionContext, prefix = 'agent-api-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return tempDirOf(t, prefix);
 }
 
 /** A log sink: a pino destination whose lines are kept for parsing. */

@@ -1,5 +1,4 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { RelayError } from '../../../core/errors.js';
@@ -10,11 +9,10 @@ import {
   parseEnvText,
   writeEnvFileAtomic,
 } from '../../../sidecar/cli/env-file.js';
+import { tempDir as tempDirOf } from '../../helpers/temp-dir.js';
 
 function tempDir(t: import('ava').ExecutionContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-env-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return tempDirOf(t, 'relay-env-');
 }
 
 test('formatEnvValue: bare when safe, quoted otherwise, newlines refused', (t) => {

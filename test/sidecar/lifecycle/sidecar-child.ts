@@ -4,11 +4,11 @@
  * text), wait on lines instead of sleeping, and kill the child at teardown.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { repoRoot } from '../../helpers/repo-root.js';
+import { tempDir as tempDirOf } from '../../helpers/temp-dir.js';
 
 /** The compiled CLI entry. */
 export const CLI = join(repoRoot(), 'dist', 'sidecar', 'cli', 'main.js');
@@ -59,9 +59,7 @@ function baseEnv(): NodeJS.ProcessEnv {
 
 /** A temp directory removed at teardown. */
 export function tempDir(t: ExecutionContext, prefix = 'relay-life-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return tempDirOf(t, prefix);
 }
 
 /** Write `value` as JSON to `dir/name` and return the path. */

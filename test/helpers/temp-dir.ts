@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 
 /** Create a temp dir for `t`, removed at teardown. */
-export function tempDir(t: ExecutionContext, prefix = 'relay-store-'): string {
+export function tempDir(t: ExecutionContext, prefix = 'relay-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
