@@ -3,12 +3,14 @@
  * This keeps a burst from overflowing the pool's queue (which would fail frames as "saturated"
  * even though they only had to wait).
  */
+import { Fifo } from '../delivery/fifo.js';
 
 /** A FIFO concurrency limiter for async tasks. */
 export class TaskLimiter {
   private running = 0;
-  private readonly waiting: (() => void)[] = [];
-  private waitHead = 0;
+  // a started task leaves the queue at once: a slot still holding it would keep its closure, and
+  // through it the task's result (a whole frame's events), alive until the array was compacted
+  private readonly waiting = new Fifo<() => void>();
 
   constructor(private readonly limit: number) {}
 
@@ -32,15 +34,6 @@ export class TaskLimiter {
 
   private release(): void {
     this.running -= 1;
-    if (this.waitHead < this.waiting.length) {
-      const start = this.waiting[this.waitHead]!;
-      this.waitHead += 1;
-      // compact now and then so the array does not grow without bound
-      if (this.waitHead > 1024 && this.waitHead * 2 > this.waiting.length) {
-        this.waiting.splice(0, this.waitHead);
-        this.waitHead = 0;
-      }
-      start();
-    }
+    this.waiting.shift()?.();
   }
 }

@@ -6,6 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import test from 'ava';
 import { silentLogger } from '../../../core/log/logger.js';
 import { MessageEventSchema } from '../../../core/protocol/payloads.js';
@@ -153,6 +155,29 @@ test('the task limiter runs at most `limit` at once, in arrival order', async (t
   t.deepEqual(started, [0, 1, 2, 3, 4, 5]);
   t.is(results[3]?.status, 'rejected');
   t.deepEqual(results[5], { status: 'fulfilled', value: 5 });
+});
+
+test('the task limiter lets a started task go: nothing keeps its result alive', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const limiter = new TaskLimiter(1);
+  const results: WeakRef<object>[] = [];
+  const run = () =>
+    limiter.run(async () => {
+      const result = { events: Array.from({ length: 100 }, (_, i) => ({ i })) };
+      results.push(new WeakRef(result));
+      await new Promise((resolve) => setImmediate(resolve));
+      return result;
+    });
+  // the first starts at once, the other four wait in the limiter's queue
+  await Promise.all([run(), run(), run(), run(), run()]).then(() => undefined);
+  await new Promise((resolve) => setImmediate(resolve)); // a WeakRef holds its target for one job
+  gc();
+  t.is(results.length, 5);
+  t.deepEqual(
+    results.map((r) => r.deref() === undefined),
+    [true, true, true, true, true],
+  );
 });
 
 test('backpressure pauses at the limit and resumes at half of it', (t) => {
