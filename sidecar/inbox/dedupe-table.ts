@@ -1,49 +1,104 @@
 /**
- * The `inbox_dedupe` table: keys of frames and events already handled, persisted across
- * restarts, bounded by age (`inbox.dedupeMaxAgeMs`) and count (`inbox.dedupeMaxEntries`).
+ * Dedupe keys of frames and events already handled, persisted across restarts, bounded by age
+ * (`inbox.dedupeMaxAgeMs`) and count (`inbox.dedupeMaxEntries`).
+ *
+ * Lookups are answered from memory (a {@link FingerprintSet}, loaded from the table at start);
+ * the table `inbox_dedupe_keys` holds the keys in arrival order with no index on the key, so
+ * remembering one writes the right edge of its B-trees. A table keyed by the key (the schema
+ * before) dirtied a random leaf page per key: ~15 µs of the read loop per event on a full inbox
+ * (docs/benchmarks.md, F11).
+ *
+ * Memory and disk agree at every commit: a key added inside a transaction that rolls back is
+ * forgotten again ({@link track}); keys are removed from memory only after their rows are
+ * deleted. Only this connection writes the table.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { type Fingerprint, FingerprintSet, fingerprint } from './fingerprint-set.js';
 
-/** Prepared access to `inbox_dedupe`. */
+/** Looked-up fingerprints kept for their add, at most. */
+const MAX_LOOKED_UP = 16_384;
+
+/** The dedupe keys: a fingerprint set in memory over their table in SQLite. */
 export class DedupeTable {
-  private readonly hasStmt;
-  private readonly addStmt;
+  private readonly known = new FingerprintSet();
+  /** Fingerprints of keys looked up and not yet added (see {@link has}). */
+  private readonly looked = new Map<string, Fingerprint>();
+  /** Fingerprints added since the enclosing transaction began. */
+  private pending: Fingerprint[] = [];
+  private readonly insertStmt;
   private readonly pruneAgeStmt;
-  private readonly countStmt;
   private readonly pruneCountStmt;
-  /** Keys in the table, once counted (see {@link prune}). */
-  private count: number | undefined;
 
-  constructor(db: BetterSqlite3.Database) {
-    this.hasStmt = db.prepare<[string], number>('SELECT 1 FROM inbox_dedupe WHERE key = ?').pluck();
-    // IGNORE, not REPLACE: `changes` then says whether a key was added, which keeps the count exact
-    this.addStmt = db.prepare<[string, number], void>(
-      'INSERT OR IGNORE INTO inbox_dedupe (key, created_at) VALUES (?, ?)',
+  constructor(private readonly db: BetterSqlite3.Database) {
+    this.insertStmt = db.prepare<[string, number], void>(
+      'INSERT INTO inbox_dedupe_keys (key, created_at) VALUES (?, ?)',
     );
-    this.pruneAgeStmt = db.prepare<[number, number], void>(
-      `DELETE FROM inbox_dedupe WHERE key IN
-         (SELECT key FROM inbox_dedupe WHERE created_at < ? ORDER BY created_at LIMIT ?)`,
-    );
-    this.countStmt = db.prepare<[], number>('SELECT COUNT(*) FROM inbox_dedupe').pluck();
-    this.pruneCountStmt = db.prepare<[number], void>(
-      `DELETE FROM inbox_dedupe WHERE key IN
-         (SELECT key FROM inbox_dedupe ORDER BY created_at ASC LIMIT ?)`,
-    );
+    this.pruneAgeStmt = db
+      .prepare<[number, number], string>(
+        `DELETE FROM inbox_dedupe_keys WHERE seq IN
+         (SELECT seq FROM inbox_dedupe_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)
+       RETURNING key`,
+      )
+      .pluck();
+    this.pruneCountStmt = db
+      .prepare<[number], string>(
+        `DELETE FROM inbox_dedupe_keys WHERE seq IN
+         (SELECT seq FROM inbox_dedupe_keys ORDER BY created_at LIMIT ?)
+       RETURNING key`,
+      )
+      .pluck();
+    const all = db.prepare<[], string>('SELECT key FROM inbox_dedupe_keys ORDER BY seq').pluck();
+    for (const key of all.iterate()) this.known.add(fingerprint(key));
+  }
+
+  /** Keys remembered. */
+  get size(): number {
+    return this.known.size;
+  }
+
+  /** Bytes of memory the lookup set takes. */
+  get memoryBytes(): number {
+    return this.known.bytes;
   }
 
   /** True when `key` was seen (and not yet forgotten). */
   has(key: string): boolean {
-    return this.hasStmt.get(key) !== undefined;
+    // a frame's key is looked up before its plugins run and added at its commit: keep the
+    // fingerprint for the add (bounded: entries of frames that never commit are dropped en bloc)
+    if (this.looked.size >= MAX_LOOKED_UP) this.looked.clear();
+    const fp = fingerprint(key);
+    this.looked.set(key, fp);
+    return this.known.has(fp);
   }
 
   /**
    * Remember `key` as handled at `now`; false when it was already known (it keeps its time). One
-   * statement answers both "seen?" and "remember": call inside the commit transaction.
+   * call answers both "seen?" and "remember". Inside a transaction, run that transaction through
+   * {@link track}.
    */
   add(key: string, now: number): boolean {
-    const { changes } = this.addStmt.run(key, now);
-    if (this.count !== undefined) this.count += changes;
-    return changes > 0;
+    const fp = this.looked.get(key) ?? fingerprint(key);
+    this.looked.delete(key);
+    if (this.known.has(fp)) return false;
+    this.insertStmt.run(key, now); // throws before memory changes if the write fails
+    this.known.add(fp);
+    if (this.db.inTransaction) this.pending.push(fp);
+    return true;
+  }
+
+  /**
+   * Run `transaction` (a better-sqlite3 transaction that may call {@link add}), keeping memory in
+   * step with how it ends: when it throws it was rolled back, and so are the keys it added.
+   */
+  track<T>(transaction: () => T): T {
+    try {
+      return transaction();
+    } catch (err) {
+      for (const fp of this.pending) this.known.delete(fp);
+      throw err;
+    } finally {
+      this.pending = [];
+    }
   }
 
   /**
@@ -51,14 +106,15 @@ export class DedupeTable {
    * each (a bounded statement keeps the event loop responsive); returns how many.
    */
   prune(now: number, maxAgeMs: number, maxEntries: number, batch: number): number {
-    // counted once, then kept up to date: COUNT(*) walks the whole table (200 000 keys by default)
-    // and ran on every pass (benchmarks F6). Only this connection writes the table; a rolled-back
-    // add can only make the count high, which prunes a few keys early, never too late.
-    this.count ??= this.countStmt.get() ?? 0;
-    let removed = this.pruneAgeStmt.run(now - maxAgeMs, batch).changes;
-    const excess = this.count - removed - maxEntries;
-    if (excess > 0) removed += this.pruneCountStmt.run(Math.min(excess, batch)).changes;
-    this.count -= removed;
+    let removed = this.forget(this.pruneAgeStmt.all(now - maxAgeMs, batch));
+    const excess = this.known.size - maxEntries;
+    if (excess > 0) removed += this.forget(this.pruneCountStmt.all(Math.min(excess, batch)));
     return removed;
+  }
+
+  /** Drop deleted keys from memory (after their rows are gone); returns how many. */
+  private forget(keys: readonly string[]): number {
+    for (const key of keys) this.known.delete(fingerprint(key));
+    return keys.length;
   }
 }

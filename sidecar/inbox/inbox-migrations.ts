@@ -67,4 +67,18 @@ export const INBOX_MIGRATIONS: readonly string[] = [
   -- dead letters flagged for replay (polled every few seconds) without a scan
   CREATE INDEX inbox_dead_letters_replay ON inbox_dead_letters (created_at) WHERE replay_requested = 1;
   `,
+  `
+  -- Dedupe keys in arrival order (seq): lookups are answered from memory (a fingerprint set
+  -- loaded at start), so nothing indexes the key, and remembering a key writes the right edge of
+  -- two B-trees instead of a random leaf of a keyed one (benchmarks F11). Pruning goes by time.
+  CREATE TABLE inbox_dedupe_keys (
+    seq        INTEGER PRIMARY KEY,
+    key        TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX inbox_dedupe_keys_created ON inbox_dedupe_keys (created_at);
+  INSERT INTO inbox_dedupe_keys (key, created_at)
+    SELECT key, created_at FROM inbox_dedupe ORDER BY created_at, key;
+  DROP TABLE inbox_dedupe;
+  `,
 ];

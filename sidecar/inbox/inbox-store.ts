@@ -45,7 +45,7 @@ export class InboxStore {
   commitBatch(items: readonly [FrameJob, FrameOutcome][], now: number): CommitDecision[] {
     // IMMEDIATE: take the write lock up front (waiting out busy_timeout). A deferred transaction
     // that reads first fails at once with SQLITE_BUSY when a pool worker wrote the store meanwhile.
-    return this.batch.immediate(items, now);
+    return this.dedupe.track(() => this.batch.immediate(items, now));
   }
 
   /** Commit standalone rows (interrupts) in one transaction. */

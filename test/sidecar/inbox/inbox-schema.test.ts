@@ -62,7 +62,7 @@ test('the dedupe count stays exact across adds, repeats and pruning passes', (t)
   const db = tempDatabase(t);
   migrate(db, 'inbox', INBOX_MIGRATIONS);
   const dedupe = new DedupeTable(db);
-  const total = () => db.prepare('SELECT COUNT(*) FROM inbox_dedupe').pluck().get();
+  const total = () => db.prepare('SELECT COUNT(*) FROM inbox_dedupe_keys').pluck().get();
   for (let i = 0; i < 10; i++) dedupe.add(`a${i}`, 1_000 + i);
   t.is(dedupe.prune(2_000, 60_000, 4, 100), 6);
   t.is(total(), 4);
@@ -78,4 +78,54 @@ test('the dedupe count stays exact across adds, repeats and pruning passes', (t)
     ['b0', 'b1', 'b4', 'a9'].map((k) => dedupe.has(k)),
     [false, true, true, false],
   );
+});
+
+test('dedupe keys of the keyed table (schema 2) move to the arrival-ordered table and are known', (t) => {
+  const db = tempDatabase(t);
+  migrate(db, 'inbox', INBOX_MIGRATIONS.slice(0, 2));
+  const put = db.prepare('INSERT INTO inbox_dedupe (key, created_at) VALUES (?, ?)');
+  for (const [key, at] of [
+    ['buf:b2', 2_000],
+    ['evt:discord:C:m1', 1_000],
+    ['buf:b3', 3_000],
+  ] as const)
+    put.run(key, at);
+  migrate(db, 'inbox', INBOX_MIGRATIONS);
+  t.deepEqual(db.prepare('SELECT key FROM inbox_dedupe_keys ORDER BY seq').pluck().all(), [
+    'evt:discord:C:m1',
+    'buf:b2',
+    'buf:b3',
+  ]);
+  const dedupe = new DedupeTable(db);
+  t.true(dedupe.has('buf:b2') && dedupe.has('evt:discord:C:m1') && dedupe.has('buf:b3'));
+  t.false(dedupe.has('buf:b4'));
+  t.is(dedupe.size, 3);
+  // pruning still goes by time: the oldest (m1) first
+  t.is(dedupe.prune(10_000, 60_000, 2, 10), 1);
+  t.false(dedupe.has('evt:discord:C:m1'));
+});
+
+test('dedupe keys added by a transaction that rolls back are forgotten; committed ones stay, across a restart', (t) => {
+  const db = tempDatabase(t);
+  migrate(db, 'inbox', INBOX_MIGRATIONS);
+  const dedupe = new DedupeTable(db);
+  const commit = db.transaction((keys: string[], fail: boolean) => {
+    for (const key of keys) dedupe.add(key, 1_000);
+    if (fail) throw new Error('disk full');
+  });
+  dedupe.track(() => commit(['a', 'b'], false));
+  t.throws(() => dedupe.track(() => commit(['c', 'a', 'd'], true)), { message: 'disk full' });
+  t.deepEqual(
+    ['a', 'b', 'c', 'd'].map((k) => dedupe.has(k)),
+    [true, true, false, false],
+  );
+  // "c" was never stored, so it is new now; the table and memory agree
+  t.true(dedupe.add('c', 2_000));
+  const reopened = new DedupeTable(db);
+  t.deepEqual(
+    ['a', 'b', 'c', 'd'].map((k) => reopened.has(k)),
+    [true, true, true, false],
+  );
+  t.is(reopened.size, 3);
+  t.is(db.prepare('SELECT COUNT(*) FROM inbox_dedupe_keys').pluck().get(), 3);
 });
