@@ -157,6 +157,28 @@ test('the task limiter runs at most `limit` at once, in arrival order', async (t
   t.deepEqual(results[5], { status: 'fulfilled', value: 5 });
 });
 
+test('the reorder chain keeps order with thousands in flight, completed in reverse, over several turns', (t) => {
+  const flushed: number[][] = [];
+  const deferred: (() => void)[] = [];
+  const chain = new ReorderChain<number>(
+    (items) => flushed.push(items),
+    (fn) => deferred.push(fn),
+  );
+  const run = (count: number) => {
+    const seqs = Array.from({ length: count }, () => chain.next());
+    for (const seq of [...seqs].reverse()) chain.complete(seq, seq % 7 === 3 ? undefined : seq);
+    for (let fn = deferred.shift(); fn; fn = deferred.shift()) fn();
+    return seqs;
+  };
+  const first = run(5_000); // the ring grows past its first 64 slots
+  const second = run(100);
+  t.deepEqual(
+    flushed.flat(),
+    [...first, ...second].filter((seq) => seq % 7 !== 3),
+  );
+  t.is(chain.pending, 0);
+});
+
 test('the task limiter lets a started task go: nothing keeps its result alive', async (t) => {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
