@@ -5,7 +5,8 @@
  *
  * Starting an attempt is a read: the attempt number comes from the saved count and the attempts
  * this process started (kept in memory until the row is delivered or dead), and is saved with the
- * next group commit while the send goes ahead. A crash inside that window (at most
+ * next group commit while the send goes ahead — or with the delivered mark, when the delivery
+ * finished before that commit ran (one row update instead of two at the ceiling). A crash inside that window (at most
  * `inbox.groupCommitMs`) can leave one attempt uncounted: the redelivery then carries the same
  * id with the same attempt number (docs/decisions.md).
  */
@@ -33,6 +34,9 @@ export function deliveryLedger({ store, batcher, fresh, now, log }: LedgerParts)
   const { events, deadLetters } = store;
   // attempts started by this process, per row still pending (bounded by the rows being tried)
   const started = new Map<string, number>();
+  // attempts whose count is not saved yet: a delivered mark that gets there first saves it
+  // instead, so a delivery answered within one group commit costs one row update, not two
+  const unsaved = new Set<string>();
   const done = (id: string) => {
     started.delete(id);
     fresh?.take(id);
@@ -50,8 +54,12 @@ export function deliveryLedger({ store, batcher, fresh, now, log }: LedgerParts)
       }
       const attempt = Math.max(row.attempt, started.get(id) ?? 0) + 1;
       started.set(id, attempt);
+      unsaved.add(id);
       batcher
-        .run(() => events.recordAttempt(id, attempt, now()))
+        .run(() => {
+          // the latest count: a retry begun before this commit ran is saved here too
+          if (unsaved.delete(id)) events.recordAttempt(id, started.get(id) ?? attempt, now());
+        })
         .catch((err: unknown) => {
           // only the count is lost: the row itself is pending and will be delivered
           log.debug(
@@ -62,8 +70,10 @@ export function deliveryLedger({ store, batcher, fresh, now, log }: LedgerParts)
       return stampAttempt(row.envelope, attempt);
     },
     delivered: (id) => {
+      const attempt = started.get(id) ?? 0;
+      unsaved.delete(id);
       done(id);
-      return batcher.run(() => events.markDelivered(id, now()));
+      return batcher.run(() => events.markDelivered(id, now(), attempt));
     },
     rejected: (id) => batcher.run(() => events.reject(id, now())),
     deadLetter: (id, code, message) => {

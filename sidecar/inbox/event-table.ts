@@ -76,8 +76,9 @@ export class EventTable {
       `UPDATE inbox_events SET attempt = max(attempt, ?), updated_at = ?
          WHERE id = ? AND state = 'pending'`,
     );
-    this.deliveredStmt = db.prepare<[number, string], { created_at: number }>(
-      `UPDATE inbox_events SET state = 'delivered', updated_at = ?
+    // the attempt that delivered is saved with the mark when its own save had not run yet
+    this.deliveredStmt = db.prepare<[number, number, string], { created_at: number }>(
+      `UPDATE inbox_events SET state = 'delivered', attempt = max(attempt, ?), updated_at = ?
          WHERE id = ? AND state = 'pending' RETURNING created_at`,
     );
     this.rejectStmt = db.prepare<[number, string], { rejections: number }>(
@@ -145,9 +146,12 @@ export class EventTable {
     this.attemptStmt.run(attempt, now, id);
   }
 
-  /** Mark delivered; returns the commit time, or undefined when it was not pending. */
-  markDelivered(id: string, now: number): number | undefined {
-    return this.deliveredStmt.get(now, id)?.created_at;
+  /**
+   * Mark delivered (by attempt `attempt`, raising the saved count to it); returns the commit
+   * time, or undefined when it was not pending.
+   */
+  markDelivered(id: string, now: number, attempt = 0): number | undefined {
+    return this.deliveredStmt.get(attempt, now, id)?.created_at;
   }
 
   /** Count one rejection (4xx); returns the new total, or undefined when not pending. */

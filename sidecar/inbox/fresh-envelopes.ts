@@ -23,6 +23,7 @@ export class FreshEnvelopes {
       this.entries.set(row.id, envelope);
       this.bytes += envelope.length * 2;
     }
+    if (this.bytes <= this.maxBytes) return;
     for (const [id, envelope] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(id);

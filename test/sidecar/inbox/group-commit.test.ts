@@ -83,6 +83,20 @@ test('an attempt starts with a read; its count is saved with the next group comm
   batcher.close();
 });
 
+test('a delivery answered before the next commit saves its attempt with the delivered mark: one row update', async (t) => {
+  const { db, ledger, batcher, id, saved } = ledgerWithRow(t);
+  const changes = () => db.prepare('SELECT total_changes()').pluck().get() as number;
+  const before = changes();
+  t.is(JSON.parse(ledger.begin(id) ?? '{}').attempt, 1);
+  const delivered = ledger.delivered(id);
+  batcher.flush();
+  t.is(await delivered, 1_000);
+  t.is(saved(), 1, 'the count is saved all the same');
+  t.is(db.prepare('SELECT state FROM inbox_events WHERE id = ?').pluck().get(id), 'delivered');
+  t.is(changes() - before, 1, 'one update: the attempt rode on the delivered mark');
+  batcher.close();
+});
+
 test('delivered rows are no longer deliverable; a later process continues from the saved count', async (t) => {
   const { db, store, batcher, ledger, id, saved } = ledgerWithRow(t);
   ledger.begin(id);
