@@ -27,9 +27,10 @@ export interface PruneReport {
 /**
  * Rows one pass deletes per table at most. A single unbounded DELETE of ~250 000 delivered rows
  * stalled the event loop for 565 ms (docs/benchmarks.md, F3); the caller runs passes on
- * successive turns until `more` is false.
+ * successive turns until `more` is false. 500 dedupe keys take 1–2 ms a pass on a 250 000-key
+ * table (2 000 took 4–8.5 ms, a stall that reached p99 at 1 000 events/s: F14).
  */
-export const PRUNE_BATCH_ROWS = 2_000;
+export const PRUNE_BATCH_ROWS = 500;
 
 /** Run one bounded pruning pass. */
 export function pruneInbox(
