@@ -1,6 +1,6 @@
 /**
  * A set of 128-bit key fingerprints (the first 16 bytes of a key's SHA-256) in one typed array:
- * open addressing with linear probing, deletion by backward shift, doubling past half full. It
+ * open addressing with linear probing, deletion by backward shift, doubling past 80 % full. It
  * answers "seen this dedupe key?" without a SQLite lookup and without one JS object per key (a
  * `Set<string>` of 200 000 keys would add ~20 MB of old-generation objects for every major GC to
  * mark; this holds them in 16 bytes a slot, outside the collector's view).
@@ -54,7 +54,7 @@ export class FingerprintSet {
   /** Add `fp`; false when it was already held. */
   add(fp: Fingerprint): boolean {
     if (this.find(fp) >= 0) return false;
-    if ((this.count + 1) * 2 > this.mask + 1) this.grow();
+    if ((this.count + 1) * 5 > (this.mask + 1) * 4) this.grow();
     this.place(this.table, this.mask, fp);
     this.count += 1;
     return true;
