@@ -25,7 +25,7 @@ import { INBOX_MIGRATIONS } from './inbox-migrations.js';
 import { type InboxStats, inboxStats } from './inbox-stats.js';
 import { InboxStore } from './inbox-store.js';
 import { Ingest, type IngestRoutes } from './ingest.js';
-import { pruneInbox } from './maintenance.js';
+import { PRUNE_BATCH_ROWS, pruneInbox } from './maintenance.js';
 
 export type { InboxStats } from './inbox-stats.js';
 
@@ -57,6 +57,13 @@ export interface InboxOpenOptions {
 
 const PRUNE_EVERY_MS = 60_000;
 
+/**
+ * Dedupe keys allowed past `inbox.dedupeMaxEntries` before a prune runs at once rather than at the
+ * next minute: the in-memory fingerprint set grows with the keys and never shrinks, so a minute at
+ * 10 000 events/s would leave it sized for 800 000 keys (16 MiB) instead of 200 000 (4 MiB).
+ */
+const dedupeSlack = (cap: number) => Math.max(PRUNE_BATCH_ROWS, Math.ceil(cap / 100));
+
 /** The inbox of one sidecar. */
 export class Inbox {
   /** Pass to `RelayClient.setRoutes`. */
@@ -75,6 +82,7 @@ export class Inbox {
   /** WAL checkpoints on their own thread (only when the inbox opened the file itself). */
   private readonly checkpointer: Checkpointer | undefined;
   private lastPrune = 0;
+  private dedupePruning = false;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -105,6 +113,7 @@ export class Inbox {
       onCommitted: (rows, envelopes) => {
         this.fresh.add(rows, envelopes);
         this.delivery.scheduler.enqueue(rows);
+        this.boundDedupe();
       },
       onInterrupt: (frame) =>
         this.commitInterrupt(frame.session_key, frame.chat_id || null, null, 'interrupt_inbound'),
@@ -246,6 +255,32 @@ export class Inbox {
     } catch (err) {
       this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'inbox upkeep failed');
     }
+  }
+
+  /** Start pruning dedupe keys once they pass their cap by more than {@link dedupeSlack}. */
+  private boundDedupe(): void {
+    const cap = this.opts.config.inbox.dedupeMaxEntries;
+    if (this.dedupePruning || this.store.dedupe.size <= cap + dedupeSlack(cap)) return;
+    this.dedupePruning = true;
+    setImmediate(() => this.dedupePass());
+  }
+
+  /** One bounded pass over the dedupe keys; continues on the next turns while it removes a full batch. */
+  private dedupePass(): void {
+    const { dedupeMaxAgeMs, dedupeMaxEntries } = this.opts.config.inbox;
+    try {
+      if (!this.closing) {
+        const now = this.clock.now();
+        const removed = this.store.dedupe.prune(now, dedupeMaxAgeMs, dedupeMaxEntries, PRUNE_BATCH_ROWS);
+        if (removed >= PRUNE_BATCH_ROWS) {
+          setImmediate(() => this.dedupePass());
+          return;
+        }
+      }
+    } catch (err) {
+      this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'inbox upkeep failed');
+    }
+    this.dedupePruning = false;
   }
 
   private upkeep(): void {

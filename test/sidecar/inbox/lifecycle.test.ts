@@ -63,6 +63,19 @@ test('commits share the store file with pool workers writing it, without lock er
   t.true(h.acks.every((a) => a.committedBefore));
 });
 
+test('dedupe keys past their cap are pruned within moments, not at the next minute', async (t) => {
+  const h = await startInbox(t, host(), { start: false, config: { inbox: { dedupeMaxEntries: 1_000 } } });
+  const { store } = h.inbox;
+  for (let i = 0; i < 3000; i++)
+    h.inbox.routes.inbound(inbound({ text: `m${i}`, chat: `C${i % 7}`, bufferId: `cap-${i}` }));
+  await until(() => h.acks.length === 3000, 30_000, 'all acks');
+  // the slack is 500 keys (one pruning batch); the first upkeep (5 s) has not run yet
+  await until(() => store.dedupe.size <= 1_500, 2_000, 'keys back near the cap');
+  t.is(store.db.prepare('SELECT COUNT(*) FROM inbox_dedupe_keys').pluck().get(), store.dedupe.size);
+  t.true(store.dedupe.has('buf:cap-2999'), 'the newest keys stay');
+  t.false(store.dedupe.has('buf:cap-0'), 'the oldest went first');
+});
+
 test('pruning bounds dedupe keys by age and count, and forgets delivered rows past retention', async (t) => {
   const h = await startInbox(t, host(), { start: false });
   const { store } = h.inbox;
