@@ -6,9 +6,9 @@
  * Starting an attempt is a read: the attempt number comes from the saved count and the attempts
  * this process started (kept in memory until the row is delivered or dead), and is saved with the
  * next group commit while the send goes ahead — or with the delivered mark, when the delivery
- * finished before that commit ran (one row update instead of two at the ceiling). A crash inside that window (at most
- * `inbox.groupCommitMs`) can leave one attempt uncounted: the redelivery then carries the same
- * id with the same attempt number (docs/decisions.md).
+ * finished before that commit ran (one row update instead of two at the ceiling). A crash inside
+ * that window (at most `inbox.groupCommitMs`) can leave one attempt uncounted: the redelivery then
+ * carries the same id with the same attempt number (docs/decisions.md).
  */
 import type { Logger } from '../../core/log/logger.js';
 import type { DeliveryLedger } from '../delivery/delivery-target.js';
