@@ -112,13 +112,19 @@ test('dead-letter payloads lose credential headers and body keys, keep everythin
   );
 });
 
-test('the reorder chain flushes in sequence order, grouping what is ready', (t) => {
-  const flushed: string[][] = [];
+/** A reorder chain that records its flushes and holds its deferred drains for the test to run. */
+function recordingChain<T>() {
+  const flushed: T[][] = [];
   const deferred: (() => void)[] = [];
-  const chain = new ReorderChain<string>(
+  const chain = new ReorderChain<T>(
     (items) => flushed.push(items),
     (fn) => deferred.push(fn),
   );
+  return { chain, flushed, deferred };
+}
+
+test('the reorder chain flushes in sequence order, grouping what is ready', (t) => {
+  const { chain, flushed, deferred } = recordingChain<string>();
   const seqs = [chain.next(), chain.next(), chain.next(), chain.next()];
   t.is(chain.pending, 4);
   chain.complete(seqs[2]!, 'c');
@@ -158,12 +164,7 @@ test('the task limiter runs at most `limit` at once, in arrival order', async (t
 });
 
 test('the reorder chain keeps order with thousands in flight, completed in reverse, over several turns', (t) => {
-  const flushed: number[][] = [];
-  const deferred: (() => void)[] = [];
-  const chain = new ReorderChain<number>(
-    (items) => flushed.push(items),
-    (fn) => deferred.push(fn),
-  );
+  const { chain, flushed, deferred } = recordingChain<number>();
   const run = (count: number) => {
     const seqs = Array.from({ length: count }, () => chain.next());
     for (const seq of [...seqs].reverse()) chain.complete(seq, seq % 7 === 3 ? undefined : seq);
