@@ -265,7 +265,11 @@ export class Inbox {
     setImmediate(() => this.dedupePass());
   }
 
-  /** One bounded pass over the dedupe keys; continues on the next turns while it removes a full batch. */
+  /**
+   * One bounded pass over the dedupe keys; continues on the next turns while it removes a full
+   * batch. Not {@link prunePass}: its other tables (a COUNT(*) of up to 100 000 dead letters
+   * among them) need not run on every overshoot, which comes several times a second at the ceiling.
+   */
   private dedupePass(): void {
     const { dedupeMaxAgeMs, dedupeMaxEntries } = this.opts.config.inbox;
     try {
