@@ -5,7 +5,13 @@
  */
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
-import { INCOMING_SCHEMAS, type IncomingFrame, OUTGOING_TYPES } from './frames.js';
+import {
+  finishInbound,
+  INCOMING_SCHEMAS,
+  InboundReadSchema,
+  type IncomingFrame,
+  OUTGOING_TYPES,
+} from './frames.js';
 
 /** Longest text of a line that may reach a log field (reasons, type names). */
 export const MAX_REASON_CHARS = 200;
@@ -59,10 +65,15 @@ export function decodeFrame(line: string): DecodeResult {
   if (OUTGOING_TYPES.has(obj.type)) {
     return ignored('echoed_type', 'frame echoes a sidecar-to-connector type', type);
   }
-  const schema = INCOMING_SCHEMAS.get(obj.type);
+  // the hottest frame is parsed without zod transforms and completed in plain code
+  const inbound = obj.type === 'inbound';
+  const schema = inbound ? InboundReadSchema : INCOMING_SCHEMAS.get(obj.type);
   if (!schema) return ignored('unknown_type', 'frame type is not part of the contract', type);
   const parsed = safeParse(schema, obj);
-  if (parsed.success) return { ok: true, frame: parsed.data as IncomingFrame };
+  if (parsed.success) {
+    const frame = inbound ? finishInbound(parsed.data as Parameters<typeof finishInbound>[0]) : parsed.data;
+    return { ok: true, frame: frame as IncomingFrame };
+  }
   const bufferId = bufferIdOf(obj);
   return {
     ok: false,

@@ -3,7 +3,13 @@
  * unions: frames the connector sends us, and frames we send the connector.
  */
 import { z } from 'zod';
-import { DescriptorSchema, MessageEventSchema, PassthroughForwardSchema } from './payloads.js';
+import {
+  DescriptorSchema,
+  MessageEventFieldsSchema,
+  MessageEventSchema,
+  normaliseEvent,
+  PassthroughForwardSchema,
+} from './payloads.js';
 
 /** 32 lowercase hex: a uuid4 without dashes. */
 export const REQUEST_ID = /^[0-9a-f]{32}$/;
@@ -21,6 +27,18 @@ export const InboundFrameSchema = z.object({
   event: MessageEventSchema,
   bufferId: z.string().min(1).nullish(),
 });
+/**
+ * `inbound` as the read path parses it: the event validated without transforms (see
+ * `MessageEventFieldsSchema` for why), then completed by {@link finishInbound}. Same frames
+ * accepted, same result as {@link InboundFrameSchema}.
+ */
+export const InboundReadSchema = InboundFrameSchema.extend({ event: MessageEventFieldsSchema });
+
+/** Complete a frame parsed with {@link InboundReadSchema} (normalises its event in place). */
+export function finishInbound(frame: z.infer<typeof InboundReadSchema>): z.infer<typeof InboundFrameSchema> {
+  normaliseEvent(frame.event);
+  return frame as z.infer<typeof InboundFrameSchema>;
+}
 /** `outbound_result`: the answer to an `outbound`; missing result ⇒ `{}`. */
 export const OutboundResultFrameSchema = z.object({
   type: z.literal('outbound_result'),

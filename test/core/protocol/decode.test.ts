@@ -1,6 +1,7 @@
 import test from 'ava';
+import type { z } from 'zod';
 import { decodeFrame, MAX_REASON_CHARS } from '../../../core/protocol/decode.js';
-import { OUTGOING_TYPES } from '../../../core/protocol/frames.js';
+import { InboundFrameSchema, InboundReadSchema, OUTGOING_TYPES } from '../../../core/protocol/frames.js';
 import { defaultDescriptor } from '../../../sidecar/dev-connector/index.js';
 
 const line = (v: unknown) => JSON.stringify(v);
@@ -169,4 +170,61 @@ test('decoding never throws, whatever the line', (t) => {
     const chars = Array.from({ length: 30 }, () => String.fromCharCode(Math.floor(Math.random() * 128)));
     t.notThrows(() => decodeFrame(chars.join('')));
   }
+});
+
+/** Events covering every normalisation step: defaults, names, scope compat, media, unknown keys. */
+const NORMALISED_CASES: Record<string, unknown>[] = [
+  event,
+  { source: { platform: 'p' } },
+  { text: null, message_type: null, source: { platform: 'p', user_handle: 'h' } },
+  {
+    text: 'x',
+    extra: { kept: [1, 2] },
+    media_urls: ['u2', 'u1'],
+    media: [{ url: 'u1' }, { url: 'u3', kind: 'audio' }],
+    source: { platform: 'discord', user_name: 'u', user_display_name: 'D', guild_id: 'G', x: 1 },
+  },
+  { text: 't', source: { platform: 'p', scope_id: 'S', guild_id: 'G', user_name: 'n' } },
+];
+
+test('the read path decodes inbound to exactly what the public InboundFrameSchema gives', (t) => {
+  for (const ev of NORMALISED_CASES) {
+    const frame = { type: 'inbound', event: ev, bufferId: 'b1' };
+    const r = decodeFrame(line(frame));
+    if (!r.ok) return t.fail(`did not decode: ${r.reason}`);
+    t.deepEqual(r.frame, InboundFrameSchema.parse(frame));
+  }
+  // and it rejects what the public schema rejects
+  const bad = { type: 'inbound', event: { text: 'x', source: { chat_id: 'c' } } };
+  t.false(decodeFrame(line(bad)).ok);
+  t.false(InboundFrameSchema.safeParse(bad).success);
+});
+
+test('decoding inbound normalises the parse output, never the caller input shape', (t) => {
+  const r = decodeFrame(line({ type: 'inbound', event: { source: { platform: 'p', guild_id: 'G' } } }));
+  if (!r.ok || r.frame.type !== 'inbound') return t.fail('did not decode');
+  t.is(r.frame.event.text, '');
+  t.is(r.frame.event.source.scope_id, 'G');
+  t.is(r.frame.event.source.user_name, null);
+});
+
+/** Every zod schema node reachable from `schema` (object shapes, wrappers, arrays, pipes). */
+function schemaNodes(schema: z.ZodType, seen = new Set<unknown>()): { type: string }[] {
+  if (seen.has(schema)) return [];
+  seen.add(schema);
+  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
+  const children: unknown[] = [def.innerType, def.element, def.catchall, def.in, def.out];
+  if (def.shape) children.push(...Object.values(def.shape as Record<string, unknown>));
+  const nodes: { type: string }[] = [def];
+  for (const c of children) if (c) nodes.push(...schemaNodes(c as z.ZodType, seen));
+  return nodes;
+}
+
+test('the inbound read schema holds no zod transform (each kept parsed events alive through a scavenge)', (t) => {
+  const types = new Set(schemaNodes(InboundReadSchema).map((n) => n.type));
+  t.true(types.has('object') && types.has('array'), 'the walk reaches nested objects and arrays');
+  t.false(types.has('transform'));
+  t.false(types.has('pipe'));
+  // the walk does see transforms where they are
+  t.true(new Set(schemaNodes(InboundFrameSchema).map((n) => n.type)).has('transform'));
 });
