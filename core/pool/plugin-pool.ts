@@ -12,6 +12,7 @@ import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { classifyFailure } from './classify-failure.js';
 import { ProgressSlots, type SlotProgress } from './progress-slots.js';
+import { TaskAbort } from './task-abort.js';
 import type {
   ChainTask,
   PoolTask,
@@ -144,7 +145,7 @@ export class PluginPool {
     if (this.piscina.queueSize >= this.maxQueue) return this.failAll(items, SATURATED);
     const lease = this.slots.acquire();
     if (!lease) return this.failAll(items, SATURATED);
-    const abort = new AbortController();
+    const abort = new TaskAbort();
     // abort one turn later: a worker that already died has its exit event processed first, so
     // the task is reported as a death, not as a timeout (aborting a settled task is a no-op)
     const watchdog = new TaskWatchdog(
@@ -160,7 +161,7 @@ export class PluginPool {
         stamp: lease.stamp,
         items: items.map((i) => i.task),
       };
-      const pending = this.piscina.run(task, { signal: abort.signal });
+      const pending = this.piscina.run(task, { signal: abort });
       this.metrics.poolQueueDepth.set(this.piscina.queueSize);
       const replies = (await pending) as TaskReply[];
       for (const reply of replies) {
