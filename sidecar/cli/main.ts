@@ -6,6 +6,8 @@
  * Exit codes are those of `exit-codes.ts`; usage errors (unknown option, missing value) exit 2.
  */
 import 'reflect-metadata';
+// first: V8 settings must be in place before hot code runs
+import './v8-flags.js';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
