@@ -200,7 +200,7 @@ test('the read path decodes inbound to exactly what the public InboundFrameSchem
   t.false(InboundFrameSchema.safeParse(bad).success);
 });
 
-test('decoding inbound normalises the parse output, never the caller input shape', (t) => {
+test('decoding inbound fills the defaults and the source names', (t) => {
   const r = decodeFrame(line({ type: 'inbound', event: { source: { platform: 'p', guild_id: 'G' } } }));
   if (!r.ok || r.frame.type !== 'inbound') return t.fail('did not decode');
   t.is(r.frame.event.text, '');

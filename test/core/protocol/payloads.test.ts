@@ -111,6 +111,25 @@ test('message event: media joined to media_urls by url, not position', (t) => {
   t.deepEqual(e.media_urls, ['u2', 'u1', 'u3']);
 });
 
+test("message event: normalising never touches the caller's object (it works on the parse output)", (t) => {
+  const deepFreeze = <T>(v: T): T => {
+    if (v && typeof v === 'object') for (const x of Object.values(Object.freeze(v))) deepFreeze(x);
+    return v;
+  };
+  const input = deepFreeze({
+    media_urls: ['u2'],
+    media: [{ url: 'u1' }],
+    source: { platform: 'p', user_handle: 'h', guild_id: 'G' },
+  });
+  const before = structuredClone(input);
+  const e = MessageEventSchema.parse(input);
+  t.deepEqual(input, before);
+  t.not(e as unknown, input);
+  t.not(e.source as unknown, input.source);
+  t.is(e.source.user_name, 'h');
+  t.deepEqual(e.media_urls, ['u2', 'u1']);
+});
+
 test('message event: a missing source fails', (t) => {
   t.false(MessageEventSchema.safeParse({ text: 'x' }).success);
 });
