@@ -253,7 +253,7 @@ export class Inbox {
         setImmediate(() => this.prunePass(now));
       }
     } catch (err) {
-      this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'inbox upkeep failed');
+      this.upkeepFailed(err);
     }
   }
 
@@ -282,9 +282,14 @@ export class Inbox {
         }
       }
     } catch (err) {
-      this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'inbox upkeep failed');
+      this.upkeepFailed(err);
     }
     this.dedupePruning = false;
+  }
+
+  /** Log a failed upkeep step (pruning, replay); the next pass or upkeep tries again. */
+  private upkeepFailed(err: unknown): void {
+    this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'inbox upkeep failed');
   }
 
   private upkeep(): void {
@@ -299,7 +304,7 @@ export class Inbox {
         if (!this.replaying.has(id)) this.replay(id);
       }
     } catch (err) {
-      this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'inbox upkeep failed');
+      this.upkeepFailed(err);
     }
   }
 }
