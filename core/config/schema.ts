@@ -144,6 +144,11 @@ export const InboxConfigSchema = z.strictObject({
    * Bounds write transactions to 1000/groupCommitMs per second. 5.
    */
   groupCommitMs: z.number().int().min(0).max(1_000).default(5),
+  /**
+   * SQLite page cache of the inbox's connection, MiB. 4: the read path writes at the right edge
+   * of its tables, so a small cache holds the pages it touches (benchmarks: memory).
+   */
+  pageCacheMb: z.number().int().min(1).max(1_024).default(4),
 });
 
 /** Session-key shaping. */

@@ -27,6 +27,13 @@ export const FALLBACK_AUTOCHECKPOINT_PAGES = 40_000;
 /** The WAL file is truncated back to at most this size after a checkpoint resets it, bytes. */
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Page cache of a connection that does not say otherwise, MiB. SQLite as better-sqlite3 builds it
+ * caches up to 16 MiB per connection; the plugin stores and the checkpointer touch far less, and
+ * every connection's cache is process memory (benchmarks: memory).
+ */
+export const DEFAULT_PAGE_CACHE_MIB = 2;
+
 /** The path of the shared database file for a data directory. */
 export function databasePath(dataDir: string): string {
   return join(dataDir, DATABASE_FILE);
@@ -37,10 +44,10 @@ export function databasePath(dataDir: string): string {
  * WAL journal, `synchronous=NORMAL` (durable across process crashes; a power loss may lose the
  * last transactions, never corrupt), a 5 s busy timeout, foreign keys on, and checkpoints left
  * to the {@link Checkpointer} thread (a connection checkpoints itself only past
- * {@link FALLBACK_AUTOCHECKPOINT_PAGES}). The parent directory
+ * {@link FALLBACK_AUTOCHECKPOINT_PAGES}), and a page cache of `pageCacheMib`. The parent directory
  * is created with mode 0700: the store holds conversation state. Throws `CORE_ERR_STORE_OPEN_FAILED`.
  */
-export function openDatabase(file: string): Database {
+export function openDatabase(file: string, pageCacheMib = DEFAULT_PAGE_CACHE_MIB): Database {
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const db = new BetterSqlite3(file);
@@ -50,6 +57,8 @@ export function openDatabase(file: string): Database {
     db.pragma('foreign_keys = ON');
     db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+    // a negative cache_size is in KiB
+    db.pragma(`cache_size = -${Math.max(1, Math.round(pageCacheMib * 1024))}`);
     return db;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);

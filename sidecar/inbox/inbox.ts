@@ -132,7 +132,8 @@ export class Inbox {
    * (held until {@link start}). Throws `CORE_ERR_STORE_OPEN_FAILED`.
    */
   static open(opts: InboxOpenOptions): Inbox {
-    const db = opts.db ?? openDatabase(resolve(databasePath(opts.config.dataDir)));
+    const db =
+      opts.db ?? openDatabase(resolve(databasePath(opts.config.dataDir)), opts.config.inbox.pageCacheMb);
     try {
       migrate(db, 'inbox', INBOX_MIGRATIONS);
       return new Inbox(opts, new InboxStore(db, { maxAttempts: opts.config.inbox.maxAttempts }), !opts.db);

@@ -2,7 +2,13 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { RelayError } from '../../../core/errors.js';
-import { DATABASE_FILE, databasePath, migrate, openDatabase } from '../../../core/store/database.js';
+import {
+  DATABASE_FILE,
+  DEFAULT_PAGE_CACHE_MIB,
+  databasePath,
+  migrate,
+  openDatabase,
+} from '../../../core/store/database.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 test('databasePath puts sidecar.db in the data directory', (t) => {
@@ -19,6 +25,17 @@ test('openDatabase creates the parent directory 0700 and sets WAL, NORMAL, busy 
   t.is(db.pragma('synchronous', { simple: true }), 1); // NORMAL
   t.is(db.pragma('busy_timeout', { simple: true }), 5_000);
   t.is(db.pragma('foreign_keys', { simple: true }), 1);
+});
+
+test('openDatabase bounds the page cache: 2 MiB unless the caller names a size', (t) => {
+  const dir = tempDir(t);
+  const plain = openDatabase(databasePath(dir));
+  t.teardown(() => plain.close());
+  // negative cache_size = KiB; SQLite as better-sqlite3 builds it would cache 16 MiB
+  t.is(plain.pragma('cache_size', { simple: true }), -DEFAULT_PAGE_CACHE_MIB * 1024);
+  const sized = openDatabase(databasePath(dir), 6);
+  t.teardown(() => sized.close());
+  t.is(sized.pragma('cache_size', { simple: true }), -6 * 1024);
 });
 
 test('openDatabase fails with CORE_ERR_STORE_OPEN_FAILED naming the file', (t) => {

@@ -150,6 +150,13 @@ test('status figures: backlog, oldest age, retained deliveries, dead letters', a
   t.false(Number.isNaN(Date.parse(stats.dead_letters[0]!.created_at)));
 });
 
+test('the inbox opens its store with the page cache of inbox.pageCacheMb', async (t) => {
+  const h = await startInbox(t, host(), { config: { inbox: { pageCacheMb: 3 } } });
+  t.is(h.inbox.store.db.pragma('cache_size', { simple: true }), -3 * 1024);
+  const plain = await h.reopen({ config: { agent: { mode: 'pull' } } });
+  t.is(plain.inbox.store.db.pragma('cache_size', { simple: true }), -4 * 1024, 'default 4 MiB');
+});
+
 test('an inbox on a shared database handle leaves it open on close', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'relay-inbox-db-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
