@@ -110,8 +110,12 @@ export const ApiConfigSchema = z.strictObject({
 
 /** The plugin worker pool. */
 export const PoolConfigSchema = z.strictObject({
+  /** Workers kept, and the tasks in flight at once under normal load. */
   minThreads: z.number().int().min(1).default(1),
+  /** Most workers: those beyond minThreads are spares, started only while a task stalls. */
   maxThreads: z.number().int().min(1).default(2),
+  /** A task in flight this long lets one more go to a spare worker, ms. 100. */
+  spareAfterMs: ms(100),
   /** Most tasks waiting for a thread; more ⇒ saturated (transient). */
   maxQueue: count(1_000),
   /** Default per-task timeout, ms, when a plugin sets none. 2 s. */

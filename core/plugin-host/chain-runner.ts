@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PluginPool } from '../pool/plugin-pool.js';
-import { TaskBatcher } from '../pool/task-batcher.js';
+import { type BatcherThreads, TaskBatcher } from '../pool/task-batcher.js';
 import type { ChainTask, HookKind, TaskReply } from '../pool/task-protocol.js';
 import type { PluginTable } from './plugin-table.js';
 
@@ -23,9 +23,9 @@ export class ChainRunner {
     private readonly table: PluginTable,
     log: Logger,
     private readonly metrics: Metrics,
-    parallelism: number,
+    threads: BatcherThreads,
   ) {
-    this.batcher = new TaskBatcher(pool, parallelism);
+    this.batcher = new TaskBatcher(pool, threads);
     this.log = log.child({ component: 'plugin-host' });
     this.pluginLog = log.child({ component: 'plugin' });
   }

@@ -50,13 +50,12 @@ export class PluginHost {
     ({ table: this.table, pool: this.pool, db: this.db, kv: this.kv } = parts);
     this.plugins = Object.freeze(parts.infos.map((i) => Object.freeze(i)));
     this.log = opts.log.child({ component: 'plugin-host' });
-    this.runner = new ChainRunner(
-      parts.pool,
-      parts.table,
-      opts.log,
-      opts.metrics,
-      opts.config.pool.maxThreads,
-    );
+    const { minThreads, maxThreads, spareAfterMs } = opts.config.pool;
+    this.runner = new ChainRunner(parts.pool, parts.table, opts.log, opts.metrics, {
+      active: Math.min(minThreads, maxThreads),
+      max: maxThreads,
+      spareAfterMs,
+    });
     this.inboundBudgets = parts.table.budgetsOf(parts.table.inboundChain);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
   }

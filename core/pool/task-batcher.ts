@@ -21,29 +21,48 @@ export interface BatchRunner {
   run(items: readonly BatchItem[]): Promise<TaskReply[]>;
 }
 
+/** How many tasks the batcher keeps in flight. */
+export interface BatcherThreads {
+  /** Threads that carry the load (`pool.minThreads`). */
+  readonly active: number;
+  /** Most threads, spares included (`pool.maxThreads`). */
+  readonly max: number;
+  /**
+   * A task in flight this long no longer holds its thread's place: one more task may go, to a
+   * spare thread, up to `max` (`pool.spareAfterMs`).
+   */
+  readonly spareAfterMs: number;
+}
+
 interface Pending {
   readonly item: BatchItem;
   readonly resolve: (reply: TaskReply) => void;
 }
 
-/** Collects chain tasks and flushes them to the pool once per turn (or when a batch is full). */
+/**
+ * Collects chain tasks and sends them to the pool once per turn (or when a batch is full), at
+ * most one task per active thread at a time. Spare threads are used only while a task runs past
+ * `spareAfterMs` (a slow or stuck hook): the other events keep flowing, and a pool that is not
+ * stuck never starts its spares, each a V8 isolate of its own (benchmarks: memory).
+ */
 export class TaskBatcher {
   private pending: Pending[] = [];
   private scheduled = false;
-  /** Tasks sent and not answered yet. */
-  private inFlight = 0;
+  /** When each task in flight was sent (`performance.now()`). */
+  private readonly running = new Set<{ readonly at: number }>();
+  private spareTimer: NodeJS.Timeout | undefined;
   private readonly maxBatch: number;
-  private readonly flushSoon = () => this.flush();
+  private readonly threads: BatcherThreads;
+  private readonly dispatchSoon = () => this.dispatch();
 
-  /**
-   * @param parallelism threads to spread one turn's chains over (`pool.maxThreads`).
-   * @param maxBatch most chains per pool task (≤ {@link MAX_BATCH}).
-   */
+  /** @param maxBatch most chains per pool task (≤ {@link MAX_BATCH}). */
   constructor(
     private readonly pool: BatchRunner,
-    private readonly parallelism: number,
+    threads: BatcherThreads,
     maxBatch = DEFAULT_BATCH_SIZE,
   ) {
+    const active = Math.max(1, threads.active);
+    this.threads = { active, max: Math.max(active, threads.max), spareAfterMs: threads.spareAfterMs };
     this.maxBatch = Math.max(1, Math.min(MAX_BATCH, maxBatch));
   }
 
@@ -51,39 +70,81 @@ export class TaskBatcher {
   submit(item: BatchItem): Promise<TaskReply> {
     return new Promise((resolve) => {
       this.pending.push({ item, resolve });
-      if (this.pending.length >= this.maxBatch * this.parallelism) this.flush();
+      if (this.pending.length >= this.maxBatch * this.threads.active) this.dispatch();
       else this.schedule();
     });
   }
 
-  /**
-   * Flush after this turn — unless every thread is busy with a task of ours: then chains gather
-   * until one answers (no thread could start them sooner), so a busy pool gets fewer, larger
-   * messages, each a wake-up of two threads saved. An idle pool adds no wait.
-   */
-  private schedule(): void {
-    if (this.scheduled || this.pending.length === 0 || this.inFlight >= this.parallelism) return;
-    this.scheduled = true;
-    setImmediate(this.flushSoon);
-  }
-
-  /** Send everything pending now. */
+  /** Send everything pending now, however many tasks are in flight (at close: they fail fast). */
   flush(): void {
     this.scheduled = false;
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
-    // spread the turn's chains over the threads, at most maxBatch and (unless fewer are
-    // pending) at least MIN_SPREAD_CHUNK per task
-    const spread = Math.max(MIN_SPREAD_CHUNK, Math.ceil(batch.length / this.parallelism));
-    const size = Math.min(this.maxBatch, spread);
-    for (let start = 0; start < batch.length; start += size) this.send(batch.slice(start, start + size));
+    while (this.pending.length > 0) this.send(this.pending.splice(0, this.maxBatch));
+  }
+
+  /**
+   * Send after this turn — unless no thread is free: then chains gather until a task answers or
+   * one passes `spareAfterMs` (no thread could start them sooner), so a busy pool gets fewer,
+   * larger messages, each a wake-up of two threads saved. An idle pool adds no wait.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.pending.length === 0) return;
+    const now = performance.now();
+    if (this.running.size >= this.capacity(now)) {
+      this.armSpare(now);
+      return;
+    }
+    this.scheduled = true;
+    setImmediate(this.dispatchSoon);
+  }
+
+  /** Send what the free threads take now; the rest waits for an answer (or a spare). */
+  private dispatch(): void {
+    this.scheduled = false;
+    const now = performance.now();
+    const free = this.capacity(now) - this.running.size;
+    if (free > 0 && this.pending.length > 0) {
+      // spread the turn's chains over the free threads, at most maxBatch and (unless fewer are
+      // pending) at least MIN_SPREAD_CHUNK per task
+      const spread = Math.max(MIN_SPREAD_CHUNK, Math.ceil(this.pending.length / free));
+      const size = Math.min(this.maxBatch, spread);
+      for (let sent = 0; sent < free && this.pending.length > 0; sent++) {
+        this.send(this.pending.splice(0, size));
+      }
+    }
+    if (this.pending.length > 0) this.armSpare(now);
+  }
+
+  /** Tasks that may be in flight now: one per active thread, plus one for each stalled task. */
+  private capacity(now: number): number {
+    let stalled = 0;
+    for (const task of this.running) if (now - task.at >= this.threads.spareAfterMs) stalled++;
+    return Math.min(this.threads.max, this.threads.active + stalled);
+  }
+
+  /** Look again when the next task in flight passes `spareAfterMs`, if a spare could then go. */
+  private armSpare(now: number): void {
+    if (this.spareTimer || this.running.size >= this.threads.max) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const task of this.running) {
+      if (now - task.at < this.threads.spareAfterMs) next = Math.min(next, task.at);
+    }
+    if (next === Number.POSITIVE_INFINITY) return;
+    this.spareTimer = setTimeout(
+      () => {
+        this.spareTimer = undefined;
+        this.schedule();
+      },
+      Math.ceil(next + this.threads.spareAfterMs - now),
+    );
+    // a task in flight keeps its worker, and so the process, running
+    this.spareTimer.unref();
   }
 
   private send(chunk: Pending[]): void {
-    this.inFlight += 1;
+    const task = { at: performance.now() };
+    this.running.add(task);
     const answered = () => {
-      this.inFlight -= 1;
+      this.running.delete(task);
       this.schedule();
     };
     this.pool.run(chunk.map((p) => p.item)).then(

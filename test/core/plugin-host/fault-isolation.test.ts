@@ -159,3 +159,25 @@ test('a per-plugin timeout is counted from when that plugin starts, not summed o
   t.like(outcome, { kind: 'failed', plugin: 'fault-loops', error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' } });
   t.regex(outcome.kind === 'failed' ? outcome.error.message : '', /100 ms/);
 });
+
+test('a stuck hook holds no other event: a spare worker starts for them, and a burst alone starts none', async (t) => {
+  const { host } = await startFixtureHost(t, [ECHO, { name: 'fault-hangs', timeoutMs: 30_000 }], {
+    minThreads: 1,
+    maxThreads: 2,
+    spareAfterMs: 50,
+  });
+  const burst = await Promise.all(Array.from({ length: 100 }, (_, i) => echoThread(host, `b${i}`)));
+  t.is(new Set(burst).size, 1, 'a burst that does not stall runs on the one active worker');
+  t.is(host.stats().threads, 1, 'no spare started');
+
+  let hangSettled = false;
+  void host.convertForward(forward('hangs', 'anything')).finally(() => {
+    hangSettled = true;
+  });
+  // a later turn: chains of the same turn share the stuck task (and are run again after it fails)
+  await new Promise((resolve) => setImmediate(resolve));
+  const spare = await echoThread(host);
+  t.false(hangSettled, 'the other event was converted while the hook is still stuck');
+  t.not(spare, burst[0], 'on a spare worker');
+  t.is(host.stats().threads, 2);
+});
