@@ -135,6 +135,18 @@ export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
 }
 
+/**
+ * The message of anything thrown: an Error's `message`, the string `message` of an error-like
+ * object (thrown across a realm or by a library that throws plain objects), else its string form.
+ */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') {
+    return (err as { message: string }).message;
+  }
+  return String(err);
+}
+
 /** Normalise anything thrown into plain `{code, message}` data; unknown errors get `fallback`. */
 export function toErrorData(err: unknown, fallback: ErrorCode): ErrorData {
   if (err instanceof RelayError) return err.toData();
@@ -144,6 +156,6 @@ export function toErrorData(err: unknown, fallback: ErrorCode): ErrorData {
       message: String((err as { message?: unknown }).message ?? ''),
     };
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return { code: fallback, message };
 }

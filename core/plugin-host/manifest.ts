@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { RelayError } from '../errors.js';
+import { errorMessage, RelayError } from '../errors.js';
 
 /** Most plugins one manifest may list (a chain position must fit a progress slot). */
 export const MAX_PLUGINS = 256;
@@ -71,7 +71,7 @@ export function readManifest(manifestPath: string, defaultTimeoutMs: number): Ma
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw invalid(manifestPath, [`not valid JSON: ${err instanceof Error ? err.message : String(err)}`]);
+    throw invalid(manifestPath, [`not valid JSON: ${errorMessage(err)}`]);
   }
   return parseManifest(raw, manifestPath, defaultTimeoutMs);
 }

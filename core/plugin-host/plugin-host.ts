@@ -4,6 +4,8 @@
  * outcome value. No method rejects: plugin failures come back as `failed` outcomes, already logged
  * once (with the plugin name and code) and counted — callers must not log them again.
  */
+
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -172,7 +174,7 @@ export class PluginHost {
     try {
       this.kv.sweepExpired();
     } catch (err) {
-      this.log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'store sweep failed');
+      this.log.warn({ reason: errorMessage(err) }, 'store sweep failed');
     }
   }
 }

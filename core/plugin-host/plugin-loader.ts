@@ -5,7 +5,7 @@
  * RelayError naming the plugin and the problem. Disabled entries are listed, never imported.
  */
 import { pathToFileURL } from 'node:url';
-import { RelayError } from '../errors.js';
+import { errorMessage, RelayError } from '../errors.js';
 import { isPluginDefinition, type PluginDefinition } from './define-plugin.js';
 import type { Manifest, ManifestEntry } from './manifest.js';
 import { resolvePluginModule } from './manifest.js';
@@ -146,5 +146,5 @@ function shapeProblem(d: PluginDefinition): string | undefined {
 }
 
 function reason(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]?.slice(0, 500) ?? '';
+  return errorMessage(err).split('\n')[0]?.slice(0, 500) ?? '';
 }

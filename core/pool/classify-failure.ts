@@ -4,6 +4,7 @@
  * did our timer fire, did the worker start the task, is the pool closing — decide first.
  */
 import type { ErrorData } from '../errors.js';
+import { errorMessage } from '../errors.js';
 
 /** What the pool knows about a rejected task. */
 export interface FailureFacts {
@@ -34,7 +35,7 @@ export function classifyFailure(err: unknown, facts: FailureFacts): ErrorData {
   }
   if (facts.closing) return { code: 'CORE_ERR_PLUGIN_POOL_CLOSED', message: 'the worker pool is closing' };
   const code = (err as { code?: unknown } | null)?.code;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
     return {
       code: 'CORE_ERR_PLUGIN_WORKER_DIED',

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Config } from '../config/schema.js';
 import type { ErrorData } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -103,7 +104,7 @@ export class PluginPool {
     // throws after its task ended) and for a close that ran out of budget; without a listener an
     // EventEmitter 'error' would crash the process
     this.piscina.on('error', (err: unknown) => {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       if (this.closing) {
         this.log.info({ reason: message }, 'worker pool close budget exceeded; workers terminated');
         return;

@@ -4,7 +4,7 @@
  * from `workerData`, so a replacement worker rebuilds the same state on its own.
  */
 import { workerData } from 'node:worker_threads';
-import { RelayError, toErrorData } from '../errors.js';
+import { errorMessage, RelayError, toErrorData } from '../errors.js';
 import { isPluginDefinition } from '../plugin-host/define-plugin.js';
 import { type ChainEnv, type ChainPlugin, runChain } from '../plugin-host/hook-chain.js';
 import { parsePluginOptions } from '../plugin-host/plugin-options.js';
@@ -33,7 +33,7 @@ async function load(index: number): Promise<ChainPlugin> {
   try {
     mod = (await import(ref.url)) as { default?: unknown };
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     throw new RelayError(
       'CORE_ERR_PLUGIN_LOAD_FAILED',
       `plugin "${ref.name}": module failed to load in a worker: ${reason}`,

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import {
   finishInbound,
   INCOMING_SCHEMAS,
@@ -129,7 +130,7 @@ function bufferIdOf(obj: Record<string, unknown>): string | undefined {
  * not valid JSON`). The snippet may be a user's message text, so it is cut out; the position stays.
  */
 function parseErrorReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return message.replace(/,?\s*(?:\.\.\.)?".*"(?:\.\.\.)?\s*is not valid JSON/s, ' (not valid JSON)');
 }
 

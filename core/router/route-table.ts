@@ -4,6 +4,7 @@
  * loop from a handler that throws (or returns a promise that rejects).
  */
 
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -67,7 +68,7 @@ export class RouteTable {
   }
 
   private failed(type: string, err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     reportError(
       this.log,
       this.metrics,

@@ -10,6 +10,7 @@
  * during the one before (benchmarks: the main thread's commits waited 4-9 ms on every restart).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { errorMessage } from '../errors.js';
 import { openDatabase } from './database.js';
 
 const { file, intervalMs, restartFrames } = workerData as {
@@ -49,7 +50,7 @@ function checkpoint(): void {
     lastError = '';
   } catch (err) {
     // reported once per distinct failure; the connections' own autocheckpoint is the fallback
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     if (message !== lastError) parentPort?.postMessage({ type: 'error', message });
     lastError = message;
   }

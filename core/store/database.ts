@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { RelayError } from '../errors.js';
+import { errorMessage, RelayError } from '../errors.js';
 
 /** A better-sqlite3 connection. */
 export type Database = BetterSqlite3.Database;
@@ -61,7 +61,7 @@ export function openDatabase(file: string, pageCacheMib = DEFAULT_PAGE_CACHE_MIB
     db.pragma(`cache_size = -${Math.max(1, Math.round(pageCacheMib * 1024))}`);
     return db;
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     throw new RelayError('CORE_ERR_STORE_OPEN_FAILED', `cannot open the store ${file}: ${reason}`, {
       cause: err,
     });

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../core/config/schema.js';
-import { RelayError } from '../../core/errors.js';
+import { errorMessage, RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { Metrics } from '../../core/metrics/metrics.js';
 import { readManifest } from '../../core/plugin-host/manifest.js';
@@ -91,7 +91,7 @@ export async function checkAgent(
 
 /** `CODE: message` on one line, for a RelayError; the first line of anything else. */
 export function codeAndMessage(err: unknown): string {
-  const text = (err instanceof Error ? err.message : String(err))
+  const text = errorMessage(err)
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '');

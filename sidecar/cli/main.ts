@@ -11,6 +11,7 @@ import './v8-flags.js';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { errorMessage } from '../../core/errors.js';
 import { type CliIo, processIo } from './cli-io.js';
 import { registerConnector } from './connector-command.js';
 import { registerDeadLetters } from './dead-letters-command.js';
@@ -74,7 +75,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIo = p
     await buildProgram(recording).parseAsync([...argv]);
   } catch (err) {
     if (!(err instanceof CommanderError)) {
-      io.stderr(`relay-sidecar: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+      io.stderr(`relay-sidecar: unexpected error: ${errorMessage(err)}\n`);
       return ExitCode.FAILURE;
     }
     // --help and --version carry exit code 0; usage errors (and a bare `relay-sidecar`) carry 1.

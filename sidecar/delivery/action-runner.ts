@@ -4,6 +4,8 @@
  * message 1 goes out before a reply to message 2); sessions run in parallel. A failing action
  * is logged and counted and never causes a re-delivery: the delivery is already durable.
  */
+
+import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
@@ -62,7 +64,7 @@ export class ActionRunner {
           id,
           index,
           op: typeof op === 'string' ? op : undefined,
-          error: err instanceof Error ? err.message : String(err),
+          error: errorMessage(err),
         });
       }
     }

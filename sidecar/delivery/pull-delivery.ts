@@ -6,6 +6,7 @@
  * scheduler's slots (`agent.maxInFlight` in pull mode).
  */
 import type { Clock } from '../../core/di/clock.js';
+import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import type { DeliveryJob, DeliveryResult, DeliveryTarget } from './delivery-target.js';
 import { sseComment, sseEvent, sseRetry } from './sse.js';
@@ -125,7 +126,7 @@ export class PullDelivery implements DeliveryTarget {
       body = entry.job.begin();
     } catch (err) {
       // stays outstanding: sent again when a stream (re)attaches
-      this.log.error({ id, error: err instanceof Error ? err.message : String(err) }, 'attempt not recorded');
+      this.log.error({ id, error: errorMessage(err) }, 'attempt not recorded');
       return;
     }
     if (body === undefined) {
@@ -157,7 +158,7 @@ export class PullDelivery implements DeliveryTarget {
     try {
       out.stream.write(out.chunks.join(''));
     } catch (err) {
-      this.log.warn({ error: err instanceof Error ? err.message : String(err) }, 'agent stream write failed');
+      this.log.warn({ error: errorMessage(err) }, 'agent stream write failed');
     }
   }
 

@@ -7,6 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import { type Dispatcher, Pool } from 'undici';
 import type { Clock } from '../../core/di/clock.js';
+import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
@@ -72,7 +73,7 @@ export class PushDelivery implements DeliveryTarget {
     } catch (err) {
       return {
         kind: 'retry',
-        reason: `attempt not recorded: ${err instanceof Error ? err.message : String(err)}`,
+        reason: `attempt not recorded: ${errorMessage(err)}`,
       };
     }
     if (body === undefined) return { kind: 'gone' };

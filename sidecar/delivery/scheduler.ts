@@ -1,3 +1,4 @@
+import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { QueuedDelivery } from '../inbox/event-table.js';
@@ -101,7 +102,7 @@ export class Scheduler {
 
   /** Last line of defence: a lane must never end in an unhandled rejection. */
   private readonly crashed = (err: unknown): void => {
-    this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'delivery lane failed');
+    this.log.error({ error: errorMessage(err) }, 'delivery lane failed');
   };
 
   /** Start whichever lanes of `session` may run now. */
@@ -156,7 +157,7 @@ export class Scheduler {
         // the store failed: the row stays pending on disk and is delivered again after a restart
         reportError(this.log, this.opts.metrics, 'CORE_ERR_INBOX_COMMIT_FAILED', 'delivery state not saved', {
           id: entry.id,
-          error: err instanceof Error ? err.message : String(err),
+          error: errorMessage(err),
         });
       } finally {
         this.inFlight.leave();
@@ -182,7 +183,7 @@ export class Scheduler {
       });
     } catch (err) {
       // targets never reject; if one does, treat it as the agent being unreachable
-      return { kind: 'retry', reason: err instanceof Error ? err.message : String(err) };
+      return { kind: 'retry', reason: errorMessage(err) };
     }
   }
 

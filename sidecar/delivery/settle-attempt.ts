@@ -3,6 +3,7 @@
  * rejected (dead-lettered after `agent.maxRejections`), or a retry after a jittered backoff.
  */
 import type { Clock } from '../../core/di/clock.js';
+import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
@@ -97,7 +98,7 @@ function markDelivered(ctx: SettleContext, entry: QueuedDelivery, actions: reado
       // the row stays pending on disk: delivered again (same id) after a restart
       reportError(ctx.log, metrics, 'CORE_ERR_INBOX_COMMIT_FAILED', 'delivery state not saved', {
         id: entry.id,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     },
   );

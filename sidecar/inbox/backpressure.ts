@@ -2,6 +2,8 @@
  * Ingest backpressure with hysteresis: "pause" when the frames in the pipeline reach the limit,
  * "resume" once they are down to half, so socket reading does not flap at the boundary.
  */
+
+import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 
 /** Tracks the pipeline fill level and tells listeners when to pause and resume. */
@@ -34,7 +36,7 @@ export class Backpressure {
       try {
         listener(next);
       } catch (err) {
-        const error = err instanceof Error ? err.message : String(err);
+        const error = errorMessage(err);
         this.log.error({ error }, 'backpressure listener threw');
       }
     }

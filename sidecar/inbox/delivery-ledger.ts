@@ -10,6 +10,8 @@
  * that window (at most `inbox.groupCommitMs`) can leave one attempt uncounted: the redelivery then
  * carries the same id with the same attempt number (docs/decisions.md).
  */
+
+import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import type { DeliveryLedger } from '../delivery/delivery-target.js';
 import { stampAttempt } from './envelope.js';
@@ -62,10 +64,7 @@ export function deliveryLedger({ store, batcher, fresh, now, log }: LedgerParts)
         })
         .catch((err: unknown) => {
           // only the count is lost: the row itself is pending and will be delivered
-          log.debug(
-            { id, error: err instanceof Error ? err.message : String(err) },
-            'attempt count not saved',
-          );
+          log.debug({ id, error: errorMessage(err) }, 'attempt count not saved');
         });
       return stampAttempt(row.envelope, attempt);
     },

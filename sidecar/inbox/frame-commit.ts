@@ -2,6 +2,8 @@
  * Committing a run of in-order frame results, then their effects — strictly in this order:
  * the transaction, then metrics and logs, the rows to the scheduler, and `inbound_ack` last.
  */
+
+import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
@@ -49,7 +51,7 @@ function commitOne(
     reportError(deps.log, deps.metrics, 'CORE_ERR_INBOX_COMMIT_FAILED', 'inbox commit failed', {
       type: item[0].type,
       bufferId: item[0].bufferId,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     return undefined;
   }

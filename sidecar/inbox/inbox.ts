@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import type { Config } from '../../core/config/schema.js';
 import { type Clock, systemClock } from '../../core/di/clock.js';
-import { RelayError } from '../../core/errors.js';
+import { errorMessage, RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
 import { Checkpointer } from '../../core/store/checkpointer.js';
@@ -140,7 +140,7 @@ export class Inbox {
     } catch (err) {
       if (!opts.db) db.close();
       if (err instanceof RelayError) throw err;
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       throw new RelayError('CORE_ERR_STORE_OPEN_FAILED', `cannot open the inbox: ${reason}`, { cause: err });
     }
   }
@@ -290,7 +290,7 @@ export class Inbox {
 
   /** Log a failed upkeep step (pruning, replay); the next pass or upkeep tries again. */
   private upkeepFailed(err: unknown): void {
-    this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'inbox upkeep failed');
+    this.log.error({ error: errorMessage(err) }, 'inbox upkeep failed');
   }
 
   private upkeep(): void {

@@ -3,7 +3,7 @@
  * key → commit (in arrival order) → `inbound_ack`. Route handlers return at once and never await
  * anything on the socket's read path; results come back through the {@link ReorderChain}.
  */
-import { isErrorCode, toErrorData } from '../../core/errors.js';
+import { errorMessage, isErrorCode, toErrorData } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { IncomingOf } from '../../core/protocol/frames.js';
@@ -87,7 +87,7 @@ export class Ingest {
           opts.onInterrupt(frame);
         } catch (err) {
           // a live frame: logged and counted, the read loop goes on
-          const error = err instanceof Error ? err.message : String(err);
+          const error = errorMessage(err);
           reportError(this.log, opts.metrics, 'CORE_ERR_INBOX_COMMIT_FAILED', 'interrupt not committed', {
             error,
           });
@@ -211,7 +211,7 @@ export class Ingest {
       commitFrames(this.opts, items);
     } catch (err) {
       // runs from setImmediate: nothing may escape (an effect failed after its commit)
-      const error = err instanceof Error ? err.message : String(err);
+      const error = errorMessage(err);
       this.log.error({ error, frames: items.length }, 'after-commit effects failed');
     }
     this.backpressure.update(this.chain.pending);

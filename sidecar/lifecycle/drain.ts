@@ -8,6 +8,7 @@
  * push the whole sequence past the budget.
  */
 import type { Config } from '../../core/config/schema.js';
+import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
@@ -77,7 +78,7 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
         reportError(log, sc.metrics, code, 'shutdown step cut off by the budget', { step: name, budgetMs });
       }
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
+      const error = errorMessage(err);
       reportError(log, sc.metrics, code, 'shutdown step failed', { step: name, error });
     }
   };
