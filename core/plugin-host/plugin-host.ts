@@ -4,7 +4,6 @@
  * outcome value. No method rejects: plugin failures come back as `failed` outcomes, already logged
  * once (with the plugin name and code) and counted — callers must not log them again.
  */
-
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
