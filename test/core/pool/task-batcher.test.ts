@@ -121,7 +121,8 @@ test('while every thread is busy with a task, chains gather and go together when
 
 test('one active thread: a spare gets a task only once the one in flight passes spareAfterMs', async (t) => {
   const runner = heldRunner();
-  const spareAfterMs = 300;
+  // well above two turns of the event loop, even on a loaded machine
+  const spareAfterMs = 1_000;
   const batcher = new TaskBatcher(runner, { active: 1, max: 2, spareAfterMs });
   const first = batcher.submit(item(0));
   const sentAt = performance.now();
@@ -132,7 +133,8 @@ test('one active thread: a spare gets a task only once the one in flight passes 
   await until(() => runner.chunks.length === 2, 10_000, 'the second task sent to a spare');
   t.true(performance.now() - sentAt >= spareAfterMs, 'not before the first task stalled');
   const third = batcher.submit(item(2));
-  await new Promise((resolve) => setTimeout(resolve, spareAfterMs * 2));
+  // long enough for the second task to stall too
+  await new Promise((resolve) => setTimeout(resolve, spareAfterMs * 1.2));
   t.deepEqual(runner.chunks, [1, 1], 'both threads (max 2) hold a task: nothing more goes, stalled or not');
   runner.answer(1);
   await until(() => runner.chunks.length === 3, 10_000, 'the third task sent');
