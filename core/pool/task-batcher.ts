@@ -7,8 +7,12 @@
 import type { BatchItem } from './plugin-pool.js';
 import { MAX_BATCH, type TaskReply } from './task-protocol.js';
 
-/** Default most chains per pool task. */
-export const DEFAULT_BATCH_SIZE = 32;
+/**
+ * Default most chains per pool task. 128: with one worker in use, every round trip the main
+ * thread saves is CPU it spends on the next frames (benchmarks: 32 → 128 gave +5–10 % at the
+ * inbound ceiling); a worker runs 128 chains in well under a millisecond.
+ */
+export const DEFAULT_BATCH_SIZE = 128;
 
 /**
  * A turn's chains are spread over the threads only in chunks of at least this many: below it one
