@@ -3,8 +3,7 @@
  * plain Errors (their class and code are lost across threads), so the facts the pool knows —
  * did our timer fire, did the worker start the task, is the pool closing — decide first.
  */
-import type { ErrorData } from '../errors.js';
-import { errorMessage } from '../errors.js';
+import { type ErrorData, errorMessage } from '../errors.js';
 
 /** What the pool knows about a rejected task. */
 export interface FailureFacts {

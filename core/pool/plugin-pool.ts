@@ -6,8 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Config } from '../config/schema.js';
-import type { ErrorData } from '../errors.js';
-import { errorMessage } from '../errors.js';
+import { type ErrorData, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';

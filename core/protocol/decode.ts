@@ -4,8 +4,7 @@
  * line holds (relay contract section 2: nothing on the socket may end the read loop).
  */
 import type { z } from 'zod';
-import type { ErrorCode } from '../errors.js';
-import { errorMessage } from '../errors.js';
+import { type ErrorCode, errorMessage } from '../errors.js';
 import {
   finishInbound,
   INCOMING_SCHEMAS,

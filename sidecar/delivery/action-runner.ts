@@ -4,7 +4,6 @@
  * message 1 goes out before a reply to message 2); sessions run in parallel. A failing action
  * is logged and counted and never causes a re-delivery: the delivery is already durable.
  */
-
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';

@@ -2,7 +2,6 @@
  * Ingest backpressure with hysteresis: "pause" when the frames in the pipeline reach the limit,
  * "resume" once they are down to half, so socket reading does not flap at the boundary.
  */
-
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 

@@ -10,7 +10,6 @@
  * that window (at most `inbox.groupCommitMs`) can leave one attempt uncounted: the redelivery then
  * carries the same id with the same attempt number (docs/decisions.md).
  */
-
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import type { DeliveryLedger } from '../delivery/delivery-target.js';

@@ -2,7 +2,6 @@
  * Committing a run of in-order frame results, then their effects — strictly in this order:
  * the transaction, then metrics and logs, the rows to the scheduler, and `inbound_ack` last.
  */
-
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
