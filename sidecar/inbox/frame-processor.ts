@@ -91,8 +91,8 @@ async function hookEvents(
       return { kind: 'transient', code: hooked.error.code, message: hooked.error.message };
     }
     if (hooked.kind === 'dropped') continue;
-    // hooks may have changed the source, so the key is computed again from what is delivered
-    const key = sessionKey(hooked.event.source, ctx.session);
+    // hooks may have changed the source, so a replaced event is keyed again from what is delivered
+    const key = hooked.event === input.event ? before : sessionKey(hooked.event.source, ctx.session);
     const id = newDeliveryId();
     prepared.push({
       id,

@@ -149,6 +149,31 @@ test('frames are committed in arrival order even when an earlier one is slower i
   );
 });
 
+test('the session key is the incoming one for an unchanged event and follows a hook that moves it', async (t) => {
+  const h = await startInbox(t, host(), {
+    start: false,
+    wrap: (real) => ({
+      convertForward: (f) => real.convertForward(f),
+      async runInbound(input) {
+        if (input.event.text === 'as is') return { kind: 'event', event: input.event, capabilities: [] };
+        const out = await real.runInbound(input);
+        if (out.kind !== 'event') return out;
+        return { ...out, event: { ...out.event, source: { ...out.event.source, chat_id: 'C-moved' } } };
+      },
+    }),
+  });
+  h.inbox.routes.inbound(inbound({ text: 'as is', chat: 'C1', user: 'U1', bufferId: 'k1' }));
+  h.inbox.routes.inbound(inbound({ text: 'move me', chat: 'C1', user: 'U1', bufferId: 'k2' }));
+  await until(() => h.acks.length === 2);
+  t.deepEqual(
+    rows(h).map((r) => [r.envelope.event.text, r.envelope.session_key]),
+    [
+      ['as is', 'agent:main:telegram:dm:C1'],
+      ['move me', 'agent:main:telegram:dm:C-moved'],
+    ],
+  );
+});
+
 test('a full pipeline asks for backpressure and releases it once drained', async (t) => {
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => {
