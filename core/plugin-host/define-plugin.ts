@@ -17,7 +17,8 @@ export interface PluginStore {
    * Set with a sliding lifetime, for values refreshed on every event (e.g. per-chat memory):
    * the write is skipped while the stored value is the same and more than half of `ttlMs` is
    * left, so a hot key costs a read, not a write, and still lives at least `ttlMs / 2` after its
-   * last refresh. Returns true when it wrote.
+   * last refresh. For a second after this worker read or wrote the key, that stands in for the
+   * read. Returns true when it wrote.
    */
   remember(key: string, value: unknown, ttlMs: number): boolean;
   /** Remove a key. */

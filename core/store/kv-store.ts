@@ -23,6 +23,24 @@ export const KV_MIGRATIONS: readonly string[] = [
 /** Most rows one sweep deletes per statement, so one sweep never holds the write lock long. */
 const SWEEP_BATCH = 5_000;
 
+/**
+ * How long {@link KvStore.remember} trusts the row its own connection last read or wrote for a
+ * key instead of reading it again, ms. A hot key (a chat's scope memory) is remembered on every
+ * event; its read cost the plugin worker ~4 µs per event at the inbound ceiling (benchmarks,
+ * sixth round). Another connection's write of the same key is seen at the first call after this.
+ */
+export const REMEMBER_TRUST_MS = 1_000;
+
+/** Most keys whose last known row one connection keeps for `remember` (oldest dropped first). */
+export const REMEMBER_KNOWN_MAX = 4_096;
+
+/** A row as `remember` last saw it on this connection, and when (epoch ms). */
+interface KnownRow {
+  readonly value: string;
+  readonly expires_at: number | null;
+  readonly at: number;
+}
+
 /** Throws RangeError unless `ttlMs` is undefined or a positive finite number. */
 function checkTtl(ttlMs: number | undefined): void {
   if (ttlMs !== undefined && !(Number.isFinite(ttlMs) && ttlMs > 0)) {
@@ -44,6 +62,11 @@ export function rememberNeedsWrite(
   return stored.expires_at - now <= ttlMs / 2;
 }
 
+/** The key of `ns`/`key` among the rows `remember` knows (a namespace, a plugin name, has no NUL). */
+function knownId(ns: string, key: string): string {
+  return `${ns}\u0000${key}`;
+}
+
 /**
  * A {@link PluginStore} view of namespace `ns` of the store `store()` returns — resolved on each
  * call, so a worker can hand out views before it opens its connection.
@@ -63,6 +86,8 @@ export class KvStore {
   private readonly upsertStmt;
   private readonly deleteStmt;
   private readonly sweepStmt;
+  /** What `remember` last read or wrote per `ns\0key`, in the order last seen. */
+  private readonly known = new Map<string, KnownRow>();
 
   /**
    * @param db an open connection (see `openDatabase`); the `kv` table is migrated here.
@@ -104,14 +129,22 @@ export class KvStore {
   set(ns: string, key: string, value: unknown, ttlMs?: number): void {
     checkTtl(ttlMs);
     const json = JSON.stringify(value);
-    if (json === undefined) this.delete(ns, key);
-    else this.upsertStmt.run(ns, key, json, ttlMs === undefined ? null : Math.ceil(this.now() + ttlMs));
+    if (json === undefined) {
+      this.delete(ns, key);
+      return;
+    }
+    const now = this.now();
+    const expires = ttlMs === undefined ? null : Math.ceil(now + ttlMs);
+    this.upsertStmt.run(ns, key, json, expires);
+    this.note(knownId(ns, key), json, expires, now);
   }
 
   /**
    * {@link PluginStore.remember}: write only when the value changed or less than half of `ttlMs`
    * is left. A read is cheap; a write takes the file's write lock and invalidates every other
    * connection's page cache, which is what made per-event plugin writes dear (benchmarks F1).
+   * What this connection read or wrote for the key in the last {@link REMEMBER_TRUST_MS} stands
+   * in for the read.
    */
   remember(ns: string, key: string, value: unknown, ttlMs: number): boolean {
     checkTtl(ttlMs);
@@ -121,14 +154,42 @@ export class KvStore {
       return true;
     }
     const now = this.now();
-    if (!rememberNeedsWrite(this.selectStmt.get(ns, key), json, ttlMs, now)) return false;
-    this.upsertStmt.run(ns, key, json, Math.ceil(now + ttlMs));
+    const id = knownId(ns, key);
+    const known = this.known.get(id);
+    const stored = known && now - known.at < REMEMBER_TRUST_MS ? known : this.read(id, ns, key, now);
+    if (!rememberNeedsWrite(stored, json, ttlMs, now)) return false;
+    const expires = Math.ceil(now + ttlMs);
+    this.upsertStmt.run(ns, key, json, expires);
+    this.note(id, json, expires, now);
     return true;
   }
 
   /** Remove `ns`/`key` (no-op when absent). */
   delete(ns: string, key: string): void {
     this.deleteStmt.run(ns, key);
+    this.known.delete(knownId(ns, key));
+  }
+
+  /** Read `ns`/`key` for `remember`, noting what was found. */
+  private read(id: string, ns: string, key: string, now: number): KnownRow | undefined {
+    const row = this.selectStmt.get(ns, key);
+    if (!row) {
+      this.known.delete(id);
+      return undefined;
+    }
+    return this.note(id, row.value, row.expires_at, now);
+  }
+
+  /** Note the row this connection now knows for `id` (most recent last; the oldest dropped). */
+  private note(id: string, value: string, expires: number | null, now: number): KnownRow {
+    const row: KnownRow = { value, expires_at: expires, at: now };
+    this.known.delete(id);
+    this.known.set(id, row);
+    if (this.known.size > REMEMBER_KNOWN_MAX) {
+      const oldest = this.known.keys().next().value;
+      if (oldest !== undefined) this.known.delete(oldest);
+    }
+    return row;
   }
 
   /** A {@link PluginStore} view of one namespace. */

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { databasePath, openDatabase } from '../../../core/store/database.js';
-import { KvStore } from '../../../core/store/kv-store.js';
+import { KvStore, REMEMBER_KNOWN_MAX, REMEMBER_TRUST_MS } from '../../../core/store/kv-store.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 /** A store on a fresh file with a settable clock. */
@@ -126,6 +126,56 @@ test('remember writes a new or changed value, and skips an unchanged one with ov
   t.is(ns.get('k'), undefined);
   t.true(ns.remember('k', { a: 2 }, 1_000), 'expired: written again');
   t.deepEqual(ns.get('k'), { a: 2 });
+});
+
+test("remember trusts its own connection for REMEMBER_TRUST_MS, then sees another connection's write", (t) => {
+  const first = storeWithClock(t);
+  const second = storeWithClock(t, first.file);
+  second.clock.now = first.clock.now;
+  const mine = first.kv.namespace('p');
+  const theirs = second.kv.namespace('p');
+  const ttl = 60_000;
+  t.true(mine.remember('k', 'v1', ttl), 'absent: written');
+  theirs.set('k', 'v2', ttl);
+  // within the window the first connection goes by what it wrote itself: no read, no write
+  first.clock.now += REMEMBER_TRUST_MS - 1;
+  t.false(mine.remember('k', 'v1', ttl));
+  t.is(theirs.get('k'), 'v2');
+  // past it, it reads again, finds the other value and writes its own
+  first.clock.now += 1;
+  t.true(mine.remember('k', 'v1', ttl));
+  t.is(theirs.get('k'), 'v1');
+  // a delete by the other connection is seen the same way
+  theirs.delete('k');
+  first.clock.now += REMEMBER_TRUST_MS;
+  t.true(mine.remember('k', 'v1', ttl), 'deleted elsewhere: written again');
+  t.is(theirs.get('k'), 'v1');
+});
+
+test('a trusted row still gets its half-TTL refresh, and set and delete on the same connection update it', (t) => {
+  const { kv, clock } = storeWithClock(t);
+  const ns = kv.namespace('p');
+  t.true(ns.remember('k', 'v', 1_000));
+  clock.now += 500; // inside the trust window, and only half the TTL left
+  t.true(ns.remember('k', 'v', 1_000), 'half the TTL left: refreshed without a read');
+  ns.set('k', 'other', 1_000);
+  t.true(ns.remember('k', 'v', 1_000), 'changed by set on this connection: written');
+  t.is(ns.get('k'), 'v');
+  ns.delete('k');
+  t.true(ns.remember('k', 'v', 1_000), 'deleted on this connection: written again');
+  t.is(ns.get('k'), 'v');
+});
+
+test('remember keeps at most REMEMBER_KNOWN_MAX rows in memory and stays exact past it', (t) => {
+  const { kv } = storeWithClock(t);
+  const ns = kv.namespace('p');
+  for (let i = 0; i <= REMEMBER_KNOWN_MAX; i++) ns.remember(`k${i}`, i, 60_000);
+  const known = (kv as unknown as { known: Map<string, unknown> }).known;
+  t.is(known.size, REMEMBER_KNOWN_MAX);
+  t.false(known.has('p\u0000k0'), 'the oldest is dropped first');
+  // the dropped key is read again, not assumed absent
+  t.false(ns.remember('k0', 0, 60_000));
+  t.true(known.has('p\u0000k0'));
 });
 
 test('remember over a value kept without expiry writes; undefined deletes; a bad TTL throws', (t) => {
