@@ -95,6 +95,19 @@ export function sharedHost(
   };
 }
 
+/** A `wrap` that replaces only the inbound hooks; conversions go to the real host unchanged. */
+export function wrapInbound(
+  runInbound: (
+    input: Parameters<IngestPlugins['runInbound']>[0],
+    real: PluginHost,
+  ) => ReturnType<IngestPlugins['runInbound']>,
+): (real: PluginHost) => IngestPlugins {
+  return (real) => ({
+    convertForward: (f) => real.convertForward(f),
+    runInbound: (input) => runInbound(input, real),
+  });
+}
+
 /** Start an inbox on `host` for one test; everything is torn down with it. */
 export async function startInbox(
   t: ExecutionContext,

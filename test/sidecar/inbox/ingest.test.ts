@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import type { InboundRoutes } from '../../../core/router/inbound-routes.js';
-import { forward, inbound, rows, sharedHost, startInbox, until } from './inbox-harness.js';
+import { forward, inbound, rows, sharedHost, startInbox, until, wrapInbound } from './inbox-harness.js';
 
 const host = sharedHost();
 
@@ -127,13 +127,10 @@ test('an interrupt_inbound frame is committed as an interrupt, never acked', asy
 test('frames are committed in arrival order even when an earlier one is slower in the plugins', async (t) => {
   const h = await startInbox(t, host(), {
     start: false,
-    wrap: (real) => ({
-      convertForward: (f) => real.convertForward(f),
-      async runInbound(input) {
-        const out = await real.runInbound(input);
-        if (input.event.text.startsWith('slow')) await new Promise((resolve) => setTimeout(resolve, 60));
-        return out;
-      },
+    wrap: wrapInbound(async (input, real) => {
+      const out = await real.runInbound(input);
+      if (input.event.text.startsWith('slow')) await new Promise((resolve) => setTimeout(resolve, 60));
+      return out;
     }),
   });
   const texts = ['slow 1', 'fast 2', 'slow 3', 'fast 4', 'fast 5'];
@@ -152,14 +149,11 @@ test('frames are committed in arrival order even when an earlier one is slower i
 test('the session key is the incoming one for an unchanged event and follows a hook that moves it', async (t) => {
   const h = await startInbox(t, host(), {
     start: false,
-    wrap: (real) => ({
-      convertForward: (f) => real.convertForward(f),
-      async runInbound(input) {
-        if (input.event.text === 'as is') return { kind: 'event', event: input.event, capabilities: [] };
-        const out = await real.runInbound(input);
-        if (out.kind !== 'event') return out;
-        return { ...out, event: { ...out.event, source: { ...out.event.source, chat_id: 'C-moved' } } };
-      },
+    wrap: wrapInbound(async (input, real) => {
+      if (input.event.text === 'as is') return { kind: 'event', event: input.event, capabilities: [] };
+      const out = await real.runInbound(input);
+      if (out.kind !== 'event') return out;
+      return { ...out, event: { ...out.event, source: { ...out.event.source, chat_id: 'C-moved' } } };
     }),
   });
   h.inbox.routes.inbound(inbound({ text: 'as is', chat: 'C1', user: 'U1', bufferId: 'k1' }));
@@ -182,12 +176,9 @@ test('a full pipeline asks for backpressure and releases it once drained', async
   const h = await startInbox(t, host(), {
     start: false,
     config: { inbox: { maxIngestPending: 4 } },
-    wrap: (real) => ({
-      convertForward: (f) => real.convertForward(f),
-      async runInbound(input) {
-        await gate;
-        return real.runInbound(input);
-      },
+    wrap: wrapInbound(async (input, real) => {
+      await gate;
+      return real.runInbound(input);
     }),
   });
   const seen: boolean[] = [];
@@ -208,12 +199,9 @@ test('beyond twice maxIngestPending frames are refused un-acked, with a stable c
   const h = await startInbox(t, host(), {
     start: false,
     config: { inbox: { maxIngestPending: 2 } },
-    wrap: (real) => ({
-      convertForward: (f) => real.convertForward(f),
-      async runInbound(input) {
-        await gate;
-        return real.runInbound(input);
-      },
+    wrap: wrapInbound(async (input, real) => {
+      await gate;
+      return real.runInbound(input);
     }),
   });
   for (let i = 0; i < 6; i++) h.inbox.routes.inbound(inbound({ text: `m${i}`, bufferId: `ov${i}` }));

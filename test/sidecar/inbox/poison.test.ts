@@ -7,9 +7,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { DeadLetters } from '../../../sidecar/inbox/dead-letters.js';
-import type { IngestPlugins } from '../../../sidecar/inbox/frame-processor.js';
 import type { Json } from '../../helpers/loopback-agent.js';
-import { fixturePlugin, forward, inbound, rows, sharedHost, startInbox, until } from './inbox-harness.js';
+import {
+  fixturePlugin,
+  forward,
+  inbound,
+  rows,
+  sharedHost,
+  startInbox,
+  until,
+  wrapInbound,
+} from './inbox-harness.js';
 
 const echo = sharedHost();
 const faults = sharedHost([
@@ -139,11 +147,9 @@ async function brokenUntilFixed(t: ExecutionContext, code: string) {
   const h = await startInbox(t, echo(), {
     start: false,
     config: { inbox: { maxAttempts: 1 } },
-    wrap: (real): IngestPlugins => ({
-      convertForward: (f) => real.convertForward(f),
-      runInbound: async (input) =>
-        broken ? { kind: 'failed', plugin: 'echo', error: { code, message: code } } : real.runInbound(input),
-    }),
+    wrap: wrapInbound(async (input, real) =>
+      broken ? { kind: 'failed', plugin: 'echo', error: { code, message: code } } : real.runInbound(input),
+    ),
   });
   return {
     h,
