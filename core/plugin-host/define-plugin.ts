@@ -7,7 +7,10 @@ import type { z } from 'zod';
 import type { Action } from '../protocol/actions.js';
 import type { PassthroughForward } from '../protocol/payloads.js';
 
-/** A namespaced key-value store with TTL, shared by all workers and the main thread (durable). */
+/**
+ * A namespaced key-value store with TTL, shared by all workers and the main thread (durable). A
+ * hook reads its own writes at once; the worker commits them when its task ends (docs/plugins.md).
+ */
 export interface PluginStore {
   /** The value, or undefined when absent or expired. */
   get<T = unknown>(key: string): T | undefined;

@@ -6,11 +6,12 @@
 import { workerData } from 'node:worker_threads';
 import { errorMessage, RelayError, toErrorData } from '../errors.js';
 import { isPluginDefinition } from '../plugin-host/define-plugin.js';
-import { type ChainEnv, type ChainPlugin, runChain } from '../plugin-host/hook-chain.js';
+import type { ChainPlugin } from '../plugin-host/hook-chain.js';
 import { parsePluginOptions } from '../plugin-host/plugin-options.js';
 import { openDatabase } from '../store/database.js';
 import { KvStore, namespaceView } from '../store/kv-store.js';
 import { progressValue } from './progress-slots.js';
+import { type BatchEnv, runBatch, type Writer } from './run-batch.js';
 import type { PoolTask, PoolWorkerData, TaskReply, WarmValue } from './task-protocol.js';
 
 const data = workerData as PoolWorkerData;
@@ -19,10 +20,18 @@ const progressStartedAt = new Float64Array(data.progressStartedAt);
 const identities = Object.freeze(data.identities.map((i) => Object.freeze({ ...i })));
 const plugins = new Map<number, Promise<ChainPlugin>>();
 let kv: KvStore | undefined;
+/** While a batch runs: who makes each store write (its writes are held until the batch ends). */
+let holding: (() => Writer) | undefined;
 
-/** The worker's connection, opened lazily: plugins that never use the store never open it. */
+/**
+ * The worker's connection, opened lazily: plugins that never use the store never open it. Opened
+ * during a batch, it holds that batch's writes like one opened before.
+ */
 function sharedStore(): KvStore {
-  kv ??= new KvStore(openDatabase(data.dbPath));
+  if (!kv) {
+    kv = new KvStore(openDatabase(data.dbPath));
+    if (holding) kv.hold(holding);
+  }
   return kv;
 }
 
@@ -77,19 +86,23 @@ function plugin(index: number): Promise<ChainPlugin> {
 /** Run one task. Never throws: the reply is plain data (one reply per batch item). */
 export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskReply<WarmValue>> {
   if (task.k === 'warm') return warm();
-  const replies: TaskReply[] = [];
-  for (const [item, chain] of task.items.entries()) {
-    const env: ChainEnv = {
-      plugin,
-      enter: (position) => {
-        // time first: the main thread reads it after an atomic load of the progress value
-        progressStartedAt[task.slot] = Date.now();
-        Atomics.store(progress, task.slot, progressValue(task.stamp, item, position));
-      },
-    };
-    replies.push(await runChain(chain, env));
-  }
-  return replies;
+  const env: BatchEnv = {
+    plugin,
+    enter: (item, position) => {
+      // time first: the main thread reads it after an atomic load of the progress value
+      progressStartedAt[task.slot] = Date.now();
+      Atomics.store(progress, task.slot, progressValue(task.stamp, item, position));
+    },
+    hold: (writer) => {
+      holding = writer;
+      kv?.hold(writer);
+    },
+    release: () => {
+      holding = undefined;
+      return kv?.release<Writer>();
+    },
+  };
+  return runBatch(task.items, env);
 }
 
 /** Import every plugin now (start-up and replacement workers) and report which failed. */

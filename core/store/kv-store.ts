@@ -34,10 +34,34 @@ export const REMEMBER_TRUST_MS = 1_000;
 /** Most keys whose last known row one connection keeps for `remember` (oldest dropped first). */
 export const REMEMBER_KNOWN_MAX = 4_096;
 
-/** A row as `remember` last saw it on this connection, and when (epoch ms). */
-interface KnownRow {
+/**
+ * Most writes one {@link KvStore.hold} keeps before committing them early (still one
+ * transaction per this many), so a hook that writes in a loop cannot grow the buffer unbounded.
+ */
+export const HELD_WRITES_MAX = 4_096;
+
+/** A write held until {@link KvStore.release}: a row to upsert, or `json` undefined to delete. */
+interface HeldWrite {
+  readonly ns: string;
+  readonly key: string;
+  readonly json: string | undefined;
+  readonly expires: number | null;
+}
+
+/** Held writes that could not be committed: who made them, and why. */
+export interface ReleaseFailure<O> {
+  readonly owners: readonly O[];
+  readonly error: unknown;
+}
+
+/** A stored row: JSON text and expiry (epoch ms, null = none). */
+interface StoredRow {
   readonly value: string;
   readonly expires_at: number | null;
+}
+
+/** A row as `remember` last saw it on this connection, and when (epoch ms). */
+interface KnownRow extends StoredRow {
   readonly at: number;
 }
 
@@ -86,8 +110,13 @@ export class KvStore {
   private readonly upsertStmt;
   private readonly deleteStmt;
   private readonly sweepStmt;
+  private readonly commitHeldTx;
   /** What `remember` last read or wrote per `ns\0key`, in the order last seen. */
   private readonly known = new Map<string, KnownRow>();
+  /** While writes are held (see {@link hold}): the latest per `ns\0key`, and who wrote them. */
+  private held: { writes: Map<string, HeldWrite>; owners: Set<unknown>; owner: () => unknown } | undefined;
+  /** Owners of held writes a commit lost since {@link hold}, and the first error. */
+  private lost: { owners: Set<unknown>; error: unknown } | undefined;
 
   /**
    * @param db an open connection (see `openDatabase`); the `kv` table is migrated here.
@@ -99,7 +128,7 @@ export class KvStore {
   ) {
     migrate(db, 'kv', KV_MIGRATIONS);
     // statements prepared once and shared by every namespace
-    this.selectStmt = db.prepare<[string, string], { value: string; expires_at: number | null }>(
+    this.selectStmt = db.prepare<[string, string], StoredRow>(
       'SELECT value, expires_at FROM kv WHERE ns = ? AND key = ?',
     );
     this.upsertStmt = db.prepare<[string, string, string, number | null]>(
@@ -107,6 +136,12 @@ export class KvStore {
        ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
     );
     this.deleteStmt = db.prepare<[string, string]>('DELETE FROM kv WHERE ns = ? AND key = ?');
+    this.commitHeldTx = db.transaction((writes: Iterable<HeldWrite>) => {
+      for (const w of writes) {
+        if (w.json === undefined) this.deleteStmt.run(w.ns, w.key);
+        else this.upsertStmt.run(w.ns, w.key, w.json, w.expires);
+      }
+    });
     this.sweepStmt = db.prepare<[number, number]>(
       `DELETE FROM kv WHERE (ns, key) IN (
          SELECT ns, key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
@@ -115,7 +150,7 @@ export class KvStore {
 
   /** The value under `ns`/`key`, or undefined when absent or expired. */
   get<T = unknown>(ns: string, key: string): T | undefined {
-    const row = this.selectStmt.get(ns, key);
+    const row = this.lookup(ns, key);
     if (!row) return undefined;
     // expired rows stay until swept; reads never write (no lock contention on the read path)
     if (row.expires_at !== null && row.expires_at <= this.now()) return undefined;
@@ -135,7 +170,7 @@ export class KvStore {
     }
     const now = this.now();
     const expires = ttlMs === undefined ? null : Math.ceil(now + ttlMs);
-    this.upsertStmt.run(ns, key, json, expires);
+    this.write(ns, key, json, expires);
     this.note(knownId(ns, key), json, expires, now);
   }
 
@@ -159,20 +194,87 @@ export class KvStore {
     const stored = known && now - known.at < REMEMBER_TRUST_MS ? known : this.read(id, ns, key, now);
     if (!rememberNeedsWrite(stored, json, ttlMs, now)) return false;
     const expires = Math.ceil(now + ttlMs);
-    this.upsertStmt.run(ns, key, json, expires);
+    this.write(ns, key, json, expires);
     this.note(id, json, expires, now);
     return true;
   }
 
   /** Remove `ns`/`key` (no-op when absent). */
   delete(ns: string, key: string): void {
-    this.deleteStmt.run(ns, key);
+    this.write(ns, key, undefined, null);
     this.known.delete(knownId(ns, key));
+  }
+
+  /**
+   * Hold this connection's writes from now until {@link release}, which commits them in one
+   * transaction: a plugin worker holds them for each task, so a batch of chains that each write
+   * (a group chat's scope memory changes with every speaker) takes the write lock once instead of
+   * once per write. Reads on this connection see held writes; other connections see them at the
+   * release. `owner` names who writes (the chain running), for {@link release} to report.
+   * Holding already: only the owner changes.
+   */
+  hold(owner: () => unknown): void {
+    if (this.held) this.held.owner = owner;
+    else this.held = { writes: new Map(), owners: new Set(), owner };
+  }
+
+  /**
+   * Commit the held writes and stop holding. Never throws: when a commit failed (the write lock
+   * not granted within the busy timeout, a full disk) the writes are gone and the answer names
+   * their owners and the error, for the caller to fail their chains as if the write had thrown.
+   */
+  release<O>(): ReleaseFailure<O> | undefined {
+    if (!this.held) return undefined;
+    this.commitHeld();
+    this.held = undefined;
+    const lost = this.lost;
+    this.lost = undefined;
+    return lost ? { owners: [...lost.owners] as O[], error: lost.error } : undefined;
+  }
+
+  /** Write now, or hold the write (committing the held ones early past {@link HELD_WRITES_MAX}). */
+  private write(ns: string, key: string, json: string | undefined, expires: number | null): void {
+    const held = this.held;
+    if (!held) {
+      if (json === undefined) this.deleteStmt.run(ns, key);
+      else this.upsertStmt.run(ns, key, json, expires);
+      return;
+    }
+    const id = knownId(ns, key);
+    held.writes.delete(id);
+    held.writes.set(id, { ns, key, json, expires });
+    held.owners.add(held.owner());
+    if (held.writes.size >= HELD_WRITES_MAX) this.commitHeld();
+  }
+
+  /** Commit what is held in one transaction; a failure is recorded for {@link release}. */
+  private commitHeld(): void {
+    const held = this.held;
+    if (!held || held.writes.size === 0) return;
+    try {
+      // IMMEDIATE: take the write lock first (waiting up to the busy timeout), never upgrade a
+      // read snapshot that another connection's commit may have made stale
+      this.commitHeldTx.immediate(held.writes.values());
+    } catch (error) {
+      // this connection no longer knows what the file holds for these keys
+      for (const id of held.writes.keys()) this.known.delete(id);
+      this.lost ??= { owners: new Set(), error };
+      for (const owner of held.owners) this.lost.owners.add(owner);
+    }
+    held.writes.clear();
+    held.owners.clear();
+  }
+
+  /** The row of `ns`/`key` as this connection sees it: a held write first, else the file's. */
+  private lookup(ns: string, key: string, id?: string): StoredRow | undefined {
+    const held = this.held?.writes.get(id ?? knownId(ns, key));
+    if (!held) return this.selectStmt.get(ns, key);
+    return held.json === undefined ? undefined : { value: held.json, expires_at: held.expires };
   }
 
   /** Read `ns`/`key` for `remember`, noting what was found. */
   private read(id: string, ns: string, key: string, now: number): KnownRow | undefined {
-    const row = this.selectStmt.get(ns, key);
+    const row = this.lookup(ns, key, id);
     if (!row) {
       this.known.delete(id);
       return undefined;
