@@ -3,7 +3,9 @@
  * connector must never be the bottleneck). Each carries a marker `#b<tag>.<seq>@<sendUs>#` in the
  * text the agent finally sees, so the receiver can count distinct events and measure latency on
  * the machine's shared monotonic clock. Chats rotate over `sessions` so deliveries can run in
- * parallel (order is per session).
+ * parallel (order is per session), and each chat's messages rotate over {@link SPEAKERS}: a busy
+ * group chat, where every message changes what scope-reattacher remembers for the chat (until
+ * the seventh round of docs/benchmarks.md one speaker wrote everything, which hid that cost).
  */
 
 /** What a benchmark frame carries. */
@@ -24,6 +26,17 @@ export interface FrameFacts {
 }
 
 const GUILD = '613425648685547541';
+/** The members of every chat, who take turns: id, username, display name. */
+const SPEAKERS = [
+  ['80351110224678912', 'nelly', 'Nelly'],
+  ['80351110224678913', 'omar', 'Omar'],
+  ['80351110224678914', 'priya', 'Priya'],
+] as const;
+
+/** Who wrote frame `seq` of a flow over `sessions` chats: each chat's next message, the next member. */
+function speakerOf(f: FrameFacts): (typeof SPEAKERS)[number] {
+  return SPEAKERS[Math.floor(f.seq / f.sessions) % SPEAKERS.length] as (typeof SPEAKERS)[number];
+}
 /** A realistic message length: most chat messages are a sentence or two. */
 const FILLER = 'please summarise the thread above and list the next steps for the team';
 
@@ -43,8 +56,10 @@ export function frameLine(f: FrameFacts): string {
   const chat = `110000000000${String(f.seq % f.sessions).padStart(7, '0')}`;
   const buffer = f.bufferId ? `,"bufferId":"${f.bufferId}"` : '';
   switch (f.kind) {
-    case 'inbound':
-      return `{"type":"inbound","event":{"text":"${FILLER} ${marker(f.tag, f.seq, f.sendUs)}","message_id":"m${f.tag}-${f.seq}","source":{"platform":"discord","chat_id":"${chat}","chat_type":"group","user_id":"80351110224678912","user_name":"Nelly","scope_id":"${GUILD}","message_id":"m${f.tag}-${f.seq}"}}${buffer}}\n`;
+    case 'inbound': {
+      const [userId, , userName] = speakerOf(f);
+      return `{"type":"inbound","event":{"text":"${FILLER} ${marker(f.tag, f.seq, f.sendUs)}","message_id":"m${f.tag}-${f.seq}","source":{"platform":"discord","chat_id":"${chat}","chat_type":"group","user_id":"${userId}","user_name":"${userName}","scope_id":"${GUILD}","message_id":"m${f.tag}-${f.seq}"}}${buffer}}\n`;
+    }
     case 'discord':
       return `{"type":"passthrough_forward","forward":${JSON.stringify(discordForward(f, chat))}${buffer}}\n`;
     case 'twilio':
@@ -54,6 +69,7 @@ export function frameLine(f: FrameFacts): string {
 
 /** The Discord interaction of a `/ask` slash command, as the connector forwards it (token removed). */
 export function discordInteraction(f: FrameFacts, chat: string): Record<string, unknown> {
+  const [id, username, globalName] = speakerOf(f);
   return {
     id: `13${String(f.tag).padStart(6, '0')}${String(f.seq).padStart(11, '0')}`,
     type: 2,
@@ -65,7 +81,7 @@ export function discordInteraction(f: FrameFacts, chat: string): Record<string, 
     },
     guild_id: GUILD,
     channel_id: chat,
-    member: { user: { id: '80351110224678912', username: 'nelly', global_name: 'Nelly' }, nick: 'Nel' },
+    member: { user: { id, username, global_name: globalName }, nick: null },
   };
 }
 
