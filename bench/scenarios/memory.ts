@@ -49,14 +49,19 @@ export interface MemoryResult {
   readonly samples: [number, number][];
 }
 
-/** Sample `pid`'s RSS every `everyMs` until the returned stop function is called. */
+/**
+ * Sample `pid`'s RSS every `everyMs` until the returned stop function is called, and once more at
+ * the stop: a run shorter than one interval (a smoke run) still has a sample under load.
+ */
 function sampler(pid: number, everyMs: number): { stop: () => [number, number][] } {
   const t0 = Date.now();
   const samples: [number, number][] = [];
-  const timer = setInterval(() => samples.push([(Date.now() - t0) / 1000, rssMiB(pid)]), everyMs);
+  const sample = () => samples.push([(Date.now() - t0) / 1000, rssMiB(pid)]);
+  const timer = setInterval(sample, everyMs);
   return {
     stop: () => {
       clearInterval(timer);
+      sample();
       return samples;
     },
   };
@@ -159,7 +164,6 @@ async function bareMemory(rig: Rig, sizes: Sizes): Promise<MemoryResult['bare']>
       .stop()
       .map(([, m]) => m)
       .filter(Number.isFinite),
-    rssMiB(pid),
   );
   await rig.dropReader();
   const ports = await rig.bare.startApi(rig.bareArgs());
