@@ -15,6 +15,8 @@ export interface BlastSpec {
   readonly fromSeq?: number;
   readonly buffered: boolean;
   readonly sessions: number;
+  /** Members taking turns in each chat (see `FrameFacts.speakers`). */
+  readonly speakers?: number;
   /** Ceiling mode: most frames in flight (sent, not yet counted by the receiver). */
   readonly window?: number;
   /** Paced mode: frames per second. */
@@ -102,6 +104,7 @@ export class Blaster {
           seq,
           sendUs,
           sessions: spec.sessions,
+          ...(spec.speakers ? { speakers: spec.speakers } : {}),
           bufferId,
         });
         try {

@@ -3,9 +3,9 @@
  * connector must never be the bottleneck). Each carries a marker `#b<tag>.<seq>@<sendUs>#` in the
  * text the agent finally sees, so the receiver can count distinct events and measure latency on
  * the machine's shared monotonic clock. Chats rotate over `sessions` so deliveries can run in
- * parallel (order is per session), and each chat's messages rotate over {@link SPEAKERS}: a busy
- * group chat, where every message changes what scope-reattacher remembers for the chat (until
- * the seventh round of docs/benchmarks.md one speaker wrote everything, which hid that cost).
+ * parallel (order is per session). A chat's messages come from one person, or rotate over
+ * `speakers` members: a busy group chat, where every message changes what scope-reattacher
+ * remembers for the chat (docs/benchmarks.md, seventh round).
  */
 
 /** What a benchmark frame carries. */
@@ -21,21 +21,24 @@ export interface FrameFacts {
   readonly sendUs: number;
   /** Distinct chats (sessions) to rotate over. */
   readonly sessions: number;
+  /** Members of each chat who take turns (at most three); default 1: one person writes everything. */
+  readonly speakers?: number;
   /** Set ⇒ a buffered delivery (the sidecar acks it after commit). */
   readonly bufferId?: string;
 }
 
 const GUILD = '613425648685547541';
-/** The members of every chat, who take turns: id, username, display name. */
+/** The members of every chat, in turn order: id, username, display name, server nickname. */
 const SPEAKERS = [
-  ['80351110224678912', 'nelly', 'Nelly'],
-  ['80351110224678913', 'omar', 'Omar'],
-  ['80351110224678914', 'priya', 'Priya'],
+  ['80351110224678912', 'nelly', 'Nelly', 'Nel'],
+  ['80351110224678913', 'omar', 'Omar', 'Om'],
+  ['80351110224678914', 'priya', 'Priya', 'Pri'],
 ] as const;
 
 /** Who wrote frame `seq` of a flow over `sessions` chats: each chat's next message, the next member. */
 function speakerOf(f: FrameFacts): (typeof SPEAKERS)[number] {
-  return SPEAKERS[Math.floor(f.seq / f.sessions) % SPEAKERS.length] as (typeof SPEAKERS)[number];
+  const members = Math.min(SPEAKERS.length, Math.max(1, f.speakers ?? 1));
+  return SPEAKERS[Math.floor(f.seq / f.sessions) % members] as (typeof SPEAKERS)[number];
 }
 /** A realistic message length: most chat messages are a sentence or two. */
 const FILLER = 'please summarise the thread above and list the next steps for the team';
@@ -69,7 +72,7 @@ export function frameLine(f: FrameFacts): string {
 
 /** The Discord interaction of a `/ask` slash command, as the connector forwards it (token removed). */
 export function discordInteraction(f: FrameFacts, chat: string): Record<string, unknown> {
-  const [id, username, globalName] = speakerOf(f);
+  const [id, username, globalName, nick] = speakerOf(f);
   return {
     id: `13${String(f.tag).padStart(6, '0')}${String(f.seq).padStart(11, '0')}`,
     type: 2,
@@ -81,7 +84,7 @@ export function discordInteraction(f: FrameFacts, chat: string): Record<string, 
     },
     guild_id: GUILD,
     channel_id: chat,
-    member: { user: { id, username, global_name: globalName }, nick: null },
+    member: { user: { id, username, global_name: globalName }, nick },
   };
 }
 

@@ -4,6 +4,7 @@
  * run. `docs/benchmarks.md` quotes it.
  */
 import { ratio } from '../lib/stats.js';
+import { INBOUND_VARIANTS } from '../scenarios/inbound.js';
 import { dec, int, med, pct, table } from './format.js';
 import { renderRest } from './markdown-rest.js';
 import type { BenchResults } from './results.js';
@@ -31,11 +32,11 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('', '## Failed scenarios', '', ...r.failures.map((f) => `- ${f.scenario}: ${f.error}`));
   }
   for (const ib of r.inbound) {
-    const rows = (['Live', 'Buffered'] as const).map((v) => {
+    const rows = INBOUND_VARIANTS.map(([v, label]) => {
       const sc = ib.runs.map((x) => x[`sidecar${v}`]);
       const bare = ib.runs.map((x) => x[`bare${v}`]);
       return [
-        v.toLowerCase(),
+        label,
         med(
           sc.map((x) => x.ratePerS),
           int,

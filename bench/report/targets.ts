@@ -4,6 +4,7 @@
  * "missed badly" are visible at a glance).
  */
 import { ratio } from '../lib/stats.js';
+import { INBOUND_VARIANTS } from '../scenarios/inbound.js';
 import { dec, int, median, pct, verdict } from './format.js';
 import type { BenchResults } from './results.js';
 
@@ -14,18 +15,18 @@ export type TargetRow = [string, string, string];
 export function targetRows(r: BenchResults): TargetRow[] {
   const rows: TargetRow[] = [];
   for (const ib of r.inbound) {
-    for (const variant of ['Live', 'Buffered'] as const) {
+    for (const [variant, label] of INBOUND_VARIANTS) {
       const sc = median(ib.runs.map((x) => x[`sidecar${variant}`].ratePerS));
       const share = median(
         ib.runs.map((x) => ratio(x[`sidecar${variant}`].ratePerS, x[`bare${variant}`].ratePerS)),
       );
       rows.push([
-        `inbound ${ib.mode} ${variant.toLowerCase()} ≥ 10 000 events/s`,
+        `inbound ${ib.mode} ${label} ≥ 10 000 events/s`,
         `${int(sc)}/s`,
         verdict(sc >= 10_000, `${dec(sc / 10_000)}× the target`),
       ]);
       rows.push([
-        `inbound ${ib.mode} ${variant.toLowerCase()} ≥ 30 % of bare socket`,
+        `inbound ${ib.mode} ${label} ≥ 30 % of bare socket`,
         pct(share),
         verdict(share >= 0.3, `${dec(share / 0.3)}× the target`),
       ]);

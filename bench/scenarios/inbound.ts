@@ -1,20 +1,35 @@
 /**
  * Item 1 — inbound ceiling: `inbound` frames per second from the connector to the agent, live and
  * buffered (commit + `inbound_ack`), through the sidecar in its current mode, each run next to the
- * bare reader (reads and `JSON.parse`s the same stream) as the machine's limit.
+ * bare reader (reads and `JSON.parse`s the same stream) as the machine's limit. One person writes
+ * each chat's messages; a third pair of flows, live, has {@link GROUP_SPEAKERS} people take turns
+ * in every chat (a busy group chat: scope-reattacher rewrites a chat's memory at every message).
  */
 import type { FlowResult } from './measure.js';
 import { throughBare, throughSidecar } from './measure.js';
 import type { Mode, Rig } from './rig.js';
 import type { Sizes } from './sizes.js';
 
-/** One run's four numbers. */
+/** Members taking turns in each chat of the group-chat flows. */
+export const GROUP_SPEAKERS = 3;
+
+/** One run's six numbers. */
 export interface InboundRun {
   readonly bareLive: FlowResult;
   readonly sidecarLive: FlowResult;
   readonly bareBuffered: FlowResult;
   readonly sidecarBuffered: FlowResult;
+  /** Live frames of busy group chats ({@link GROUP_SPEAKERS} speakers taking turns). */
+  readonly bareGroup: FlowResult;
+  readonly sidecarGroup: FlowResult;
 }
+
+/** The flows of a run, as the report names them: [key suffix, label]. */
+export const INBOUND_VARIANTS = [
+  ['Live', 'live'],
+  ['Buffered', 'buffered'],
+  ['Group', 'live, busy group chats'],
+] as const;
 
 /** Item 1 for one mode. */
 export interface InboundResult {
@@ -50,9 +65,12 @@ export async function measureInbound(rig: Rig, mode: Mode, sizes: Sizes): Promis
     const sidecarLive = await throughSidecar(rig, { ...base, buffered: false }, false);
     const bareBuffered = await throughBare(rig, { ...base, buffered: true }, false);
     const sidecarBuffered = await throughSidecar(rig, { ...base, buffered: true }, false);
-    runs.push({ bareLive, sidecarLive, bareBuffered, sidecarBuffered });
+    const group = { ...base, buffered: false, speakers: GROUP_SPEAKERS };
+    const bareGroup = await throughBare(rig, group, false);
+    const sidecarGroup = await throughSidecar(rig, group, false);
+    runs.push({ bareLive, sidecarLive, bareBuffered, sidecarBuffered, bareGroup, sidecarGroup });
     log(
-      `inbound ${mode} run ${i + 1}/${sizes.runs}: live ${fmt(sidecarLive)} vs bare ${fmt(bareLive)}; buffered ${fmt(sidecarBuffered)} vs bare ${fmt(bareBuffered)}`,
+      `inbound ${mode} run ${i + 1}/${sizes.runs}: live ${fmt(sidecarLive)} vs bare ${fmt(bareLive)}; buffered ${fmt(sidecarBuffered)} vs bare ${fmt(bareBuffered)}; group chats ${fmt(sidecarGroup)} vs bare ${fmt(bareGroup)}`,
     );
   }
   return { mode, n: sizes.inboundN, runs };

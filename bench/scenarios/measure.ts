@@ -17,6 +17,8 @@ export interface Flow {
   readonly n: number;
   readonly buffered: boolean;
   readonly sessions: number;
+  /** Members taking turns in each chat (default 1). */
+  readonly speakers?: number;
   /** Ceiling mode: frames in flight at most. */
   readonly window?: number;
   /** Paced mode: frames per second. */
@@ -115,6 +117,7 @@ function spec(flow: Flow, tag: number): BlastSpec {
     n: flow.n,
     buffered: flow.buffered,
     sessions: flow.sessions,
+    ...(flow.speakers ? { speakers: flow.speakers } : {}),
     maxMs: flow.maxMs,
     ...(flow.window ? { window: flow.window } : {}),
     ...(flow.ratePerS ? { ratePerS: flow.ratePerS } : {}),
