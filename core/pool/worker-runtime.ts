@@ -20,7 +20,11 @@ const progressStartedAt = new Float64Array(data.progressStartedAt);
 const identities = Object.freeze(data.identities.map((i) => Object.freeze({ ...i })));
 const plugins = new Map<number, Promise<ChainPlugin>>();
 let kv: KvStore | undefined;
-/** While a batch runs: who makes each store write (its writes are held until the batch ends). */
+/**
+ * While a batch runs: who makes each store write (its writes are held until the batch ends). One
+ * batch at a time per worker (piscina's `concurrentTasksPerWorker` is left at 1), so the hold is
+ * the running batch's alone.
+ */
 let holding: (() => Writer) | undefined;
 
 /**
