@@ -1,8 +1,8 @@
 /**
  * Running one batch task in a pool worker: its chains in order, with the worker's store writes
- * held for the whole batch and committed in one transaction at its end (`KvStore.hold`).
- * Independent of worker_threads so it is tested in-process; the worker supplies a
- * {@link BatchEnv}.
+ * held for the whole batch and committed in one transaction at its end (`KvStore.hold`) — or
+ * sooner, once the batch has run {@link HOLD_FLUSH_MS}. Independent of worker_threads so it is
+ * tested in-process; the worker supplies a {@link BatchEnv}.
  */
 import { errorMessage } from '../errors.js';
 import { type ChainEnv, type ChainPlugin, runChain } from '../plugin-host/hook-chain.js';
@@ -20,9 +20,20 @@ export interface BatchEnv {
   enter(item: number, position: number): void;
   /** Hold the thread's store writes from now on; `writer()` names who makes each one. */
   hold(writer: () => Writer): void;
+  /** Commit what is held now and keep holding (a failure is reported by `release`). */
+  flush(): void;
   /** Commit the held writes; the writers whose writes were lost, when the commit failed. */
   release(): ReleaseFailure<Writer> | undefined;
 }
+
+/**
+ * A batch that runs longer than this commits what it holds, before each further chain and while
+ * its hooks wait, ms. A fast batch (a few ms at the ceiling) commits once; a slow one — a hook
+ * awaiting a remote call — keeps the store's order: by the time a spare worker takes newer events
+ * (`pool.spareAfterMs`, 100 ms by default), what the older ones wrote is committed, so their
+ * commit cannot land after the newer writes and undo them.
+ */
+export const HOLD_FLUSH_MS = 20;
 
 /** Longest store error message kept in a failure, characters. */
 const MAX_STORE_MESSAGE = 500;
@@ -32,7 +43,11 @@ const MAX_STORE_MESSAGE = 500;
  * could not be committed fails at the position that wrote (`CORE_ERR_PLUGIN_STORE_FAILED`), as if
  * the write had thrown: a transient failure, so a buffered frame is redelivered.
  */
-export async function runBatch(chains: readonly ChainTask[], env: BatchEnv): Promise<TaskReply[]> {
+export async function runBatch(
+  chains: readonly ChainTask[],
+  env: BatchEnv,
+  flushMs = HOLD_FLUSH_MS,
+): Promise<TaskReply[]> {
   let item = 0;
   let writer: Writer = 0;
   const chainEnv: ChainEnv = {
@@ -44,9 +59,16 @@ export async function runBatch(chains: readonly ChainTask[], env: BatchEnv): Pro
   };
   const replies: TaskReply[] = [];
   env.hold(() => writer);
+  const started = performance.now();
+  // fires only while the thread is free, i.e. while a hook awaits something
+  const flusher = setInterval(() => env.flush(), flushMs);
   try {
-    for (; item < chains.length; item++) replies.push(await runChain(chains[item] as ChainTask, chainEnv));
+    for (; item < chains.length; item++) {
+      if (performance.now() - started >= flushMs) env.flush();
+      replies.push(await runChain(chains[item] as ChainTask, chainEnv));
+    }
   } finally {
+    clearInterval(flusher);
     const lost = env.release();
     if (lost) failWriters(replies, lost);
   }

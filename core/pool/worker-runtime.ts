@@ -101,6 +101,7 @@ export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskRepl
       holding = writer;
       kv?.hold(writer);
     },
+    flush: () => kv?.flush(),
     release: () => {
       holding = undefined;
       return kv?.release<Writer>();

@@ -219,6 +219,14 @@ export class KvStore {
   }
 
   /**
+   * Commit what is held now and keep holding. Never throws: a failure is reported by
+   * {@link release}, like one of its own.
+   */
+  flush(): void {
+    this.commitHeld();
+  }
+
+  /**
    * Commit the held writes and stop holding. Never throws: when a commit failed (the write lock
    * not granted within the busy timeout, a full disk) the writes are gone and the answer names
    * their owners and the error, for the caller to fail their chains as if the write had thrown.

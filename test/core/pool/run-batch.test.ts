@@ -11,7 +11,7 @@ import {
   type PluginDefinition,
 } from '../../../core/index.js';
 import type { ChainPlugin } from '../../../core/plugin-host/hook-chain.js';
-import { type BatchEnv, runBatch, type Writer } from '../../../core/pool/run-batch.js';
+import { type BatchEnv, HOLD_FLUSH_MS, runBatch, type Writer } from '../../../core/pool/run-batch.js';
 import type { ChainTask } from '../../../core/pool/task-protocol.js';
 import { databasePath, openDatabase } from '../../../core/store/database.js';
 import { KvStore } from '../../../core/store/kv-store.js';
@@ -45,6 +45,7 @@ function env(store: KvStore, definitions: PluginDefinition[]): BatchEnv & { ente
       return { definition, context: (log) => ({ ...base, log }) };
     },
     hold: (writer) => store.hold(writer),
+    flush: () => store.flush(),
     release: () => store.release<Writer>(),
   };
 }
@@ -75,6 +76,9 @@ function writerPlugin(readBack: unknown[] = []): PluginDefinition {
   });
 }
 
+/** A flush interval no test batch reaches: writes are held until the batch ends. */
+const NEVER = 3_600_000;
+
 /** Changes nothing. */
 const passive = definePlugin({ name: 'passive', inbound: () => undefined });
 
@@ -91,7 +95,7 @@ test('writes of a batch are read back inside it and reach the file once it ends'
   });
   const readBack: unknown[] = [];
   const e = env(mine, [writerPlugin(readBack), observer]);
-  const replies = await runBatch([inbound('c1'), inbound('c2', [1, 0])], e);
+  const replies = await runBatch([inbound('c1'), inbound('c2', [1, 0])], e, NEVER);
   t.true(replies.every((r) => r.ok));
   t.deepEqual(e.entered, ['0.0', '1.0', '1.1']);
   t.deepEqual(seenByOthers, [undefined], 'not visible to another connection during the batch');
@@ -117,6 +121,7 @@ test('a commit that fails fails the chains that wrote, at the position that wrot
   const replies = await runBatch(
     [inbound('c1', [0, 1]), inbound('quiet-1', [0, 1]), inbound('c2', [1, 2]), inbound('quiet-last', [2])],
     e,
+    NEVER,
   );
   theirs.database.exec('COMMIT');
   t.deepEqual(
@@ -144,9 +149,35 @@ test('a failed chain keeps its own failure when its writes are lost too', async 
       throw new Error('boom');
     },
   });
-  const replies = await runBatch([inbound('c1')], env(mine, [thrower]));
+  const replies = await runBatch([inbound('c1')], env(mine, [thrower]), NEVER);
   theirs.database.exec('COMMIT');
   const [reply] = replies;
   t.false(reply?.ok);
   if (reply && !reply.ok) t.is(reply.error.code, 'CORE_ERR_PLUGIN_THREW');
+});
+
+test('a batch past its flush interval commits what it holds while a hook waits and before the next chain', async (t) => {
+  const { mine, theirs } = stores(t);
+  const seen: unknown[] = [];
+  const sleepy = definePlugin({
+    name: 'sleepy',
+    async inbound({ event }, ctx) {
+      if (chatOf(event) === 'wait') {
+        // written, then the hook waits: only the flush timer can commit it meanwhile
+        ctx.store.set('mine', 1);
+        await new Promise((resolve) => setTimeout(resolve, HOLD_FLUSH_MS * 5));
+        seen.push(theirs.get('sleepy', 'mine'));
+      } else {
+        // no timer runs between chains: the batch, past its interval, committed before this one
+        seen.push(theirs.get('writer', 'c2'));
+      }
+      return undefined;
+    },
+  });
+  const replies = await runBatch(
+    [inbound('wait', [1]), inbound('c2'), inbound('after', [1])],
+    env(mine, [writerPlugin(), sleepy]),
+  );
+  t.true(replies.every((r) => r.ok));
+  t.deepEqual(seen, [1, { seen: true }], 'committed while waiting; committed before the next chain');
 });
