@@ -137,10 +137,7 @@ export class KvStore {
     );
     this.deleteStmt = db.prepare<[string, string]>('DELETE FROM kv WHERE ns = ? AND key = ?');
     this.commitHeldTx = db.transaction((writes: Iterable<HeldWrite>) => {
-      for (const w of writes) {
-        if (w.json === undefined) this.deleteStmt.run(w.ns, w.key);
-        else this.upsertStmt.run(w.ns, w.key, w.json, w.expires);
-      }
+      for (const w of writes) this.put(w.ns, w.key, w.json, w.expires);
     });
     this.sweepStmt = db.prepare<[number, number]>(
       `DELETE FROM kv WHERE (ns, key) IN (
@@ -244,15 +241,19 @@ export class KvStore {
   private write(ns: string, key: string, json: string | undefined, expires: number | null): void {
     const held = this.held;
     if (!held) {
-      if (json === undefined) this.deleteStmt.run(ns, key);
-      else this.upsertStmt.run(ns, key, json, expires);
+      this.put(ns, key, json, expires);
       return;
     }
-    const id = knownId(ns, key);
-    held.writes.delete(id);
-    held.writes.set(id, { ns, key, json, expires });
+    // the latest write of a key replaces an earlier one; all of them commit in one transaction
+    held.writes.set(knownId(ns, key), { ns, key, json, expires });
     held.owners.add(held.owner());
     if (held.writes.size >= HELD_WRITES_MAX) this.commitHeld();
+  }
+
+  /** Upsert the row, or delete it when `json` is undefined. */
+  private put(ns: string, key: string, json: string | undefined, expires: number | null): void {
+    if (json === undefined) this.deleteStmt.run(ns, key);
+    else this.upsertStmt.run(ns, key, json, expires);
   }
 
   /** Commit what is held in one transaction; a failure is recorded for {@link release}. */
