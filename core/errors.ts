@@ -70,7 +70,7 @@ export const ERROR_CODES = {
   CORE_ERR_INBOX_INGEST_FAILED:
     'Processing a frame for the inbox threw unexpectedly; it was treated as a transient failure.',
   CORE_ERR_INBOX_OVERLOADED:
-    'The ingest pipeline held twice inbox.maxIngestPending frames; a frame was refused (not acked).',
+    'The ingest pipeline ran past twice inbox.maxIngestPending frames; every frame is still taken.',
   CORE_ERR_INBOX_REPLAY_FAILED:
     'A dead letter could not be replayed (no replayable payload, or a store error).',
   // agent delivery and API

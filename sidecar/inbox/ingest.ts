@@ -70,6 +70,8 @@ export class Ingest {
   private readonly backpressure: Backpressure;
   private closed = false;
   private abandoned = false;
+  /** Past twice the limit (reported once until the pipeline is back under the limit). */
+  private overloaded = false;
   private readonly ctx: ProcessContext;
 
   constructor(private readonly opts: IngestOptions) {
@@ -161,19 +163,7 @@ export class Ingest {
     poison?: FrameOutcome,
   ): void {
     if (this.closed) return; // not acked: the connector redelivers a buffered frame
-    if (this.chain.pending >= this.opts.maxPending * 2) {
-      reportError(
-        this.log,
-        this.opts.metrics,
-        'CORE_ERR_INBOX_OVERLOADED',
-        'ingest pipeline full, frame refused',
-        {
-          bufferId,
-          pending: this.chain.pending,
-        },
-      );
-      return;
-    }
+    this.noteOverload();
     const job = this.job(frame, bufferId);
     const known = job.key ?? (bufferId ? undefined : eventKey);
     if (known && this.opts.store.dedupe.has(known)) {
@@ -184,6 +174,27 @@ export class Ingest {
       this.enqueue(job, this.work(frame as ReplayableFrame, job));
     }
     this.backpressure.update(this.chain.pending);
+  }
+
+  /**
+   * A frame that reached ingest is always taken: a live one is never redelivered, and reading is
+   * paused at the limit, so what still arrives is what the socket had already read (bounded by
+   * the frame size limit). Running past twice the limit is reported once per episode.
+   */
+  private noteOverload(): void {
+    const pending = this.chain.pending;
+    if (this.overloaded) {
+      this.overloaded = pending >= this.opts.maxPending;
+    } else if (pending >= this.opts.maxPending * 2) {
+      this.overloaded = true;
+      reportError(
+        this.log,
+        this.opts.metrics,
+        'CORE_ERR_INBOX_OVERLOADED',
+        'ingest pipeline past twice its limit; frames already read are still taken',
+        { pending, limit: this.opts.maxPending },
+      );
+    }
   }
 
   private enqueue(job: FrameJob, work: Work): void {
