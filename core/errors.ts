@@ -66,7 +66,8 @@ export const ERROR_CODES = {
   CORE_ERR_STORE_OPEN_FAILED: 'The durable store could not be opened.',
   CORE_ERR_STORE_CHECKPOINT_FAILED:
     'The background WAL checkpoint failed; connections checkpoint themselves meanwhile.',
-  CORE_ERR_INBOX_COMMIT_FAILED: 'Committing an event to the inbox failed; the frame was not acked.',
+  CORE_ERR_INBOX_COMMIT_FAILED:
+    'Committing an event to the inbox failed, or it came after the inbox closed; the frame was not acked.',
   CORE_ERR_INBOX_INGEST_FAILED:
     'Processing a frame for the inbox threw unexpectedly; it was treated as a transient failure.',
   CORE_ERR_INBOX_OVERLOADED:

@@ -85,14 +85,29 @@ export class Delivery {
 
   /**
    * Stop scheduling; give push requests in flight until `budgetMs` to finish (pull deliveries
-   * wait for acks that may never come, so they are cancelled at once), then abort the rest and
-   * wait for queued response actions within what is left of the budget.
+   * wait for acks that may never come, so they are not waited for), and their queued response
+   * actions what is left of the budget. Idempotent; {@link close} follows.
+   */
+  async quiesce(budgetMs: number, now: () => number): Promise<void> {
+    const deadline = now() + budgetMs;
+    await this.stopScheduling(budgetMs);
+    await this.actions.idle(Math.max(0, deadline - now()));
+  }
+
+  /**
+   * {@link quiesce}, then abort what is still in flight (pull deliveries are cancelled) and wait
+   * for queued response actions within what is left of the budget.
    */
   async close(budgetMs: number, now: () => number): Promise<void> {
     const deadline = now() + budgetMs;
-    this.scheduler.stop();
-    if (!this.pull) await this.scheduler.idle(budgetMs);
+    await this.stopScheduling(budgetMs);
     await this.target.close();
     await this.actions.idle(Math.max(0, deadline - now()));
+  }
+
+  /** Start no more deliveries; wait up to `budgetMs` for push requests in flight. */
+  private async stopScheduling(budgetMs: number): Promise<void> {
+    this.scheduler.stop();
+    if (!this.pull) await this.scheduler.idle(budgetMs);
   }
 }

@@ -202,6 +202,18 @@ export class Inbox {
   }
 
   /**
+   * The shutdown's step while the socket is still open: frames already taken commit (buffered
+   * ones are acked), no new deliveries start, and deliveries in flight finish with their
+   * response actions, within `budgetMs`. Frames still arriving are taken; {@link close}, after
+   * the socket has closed, commits them.
+   */
+  async quiesce(budgetMs: number): Promise<void> {
+    const deadline = this.clock.now() + budgetMs;
+    await this.ingest.settle(budgetMs);
+    await this.delivery.quiesce(Math.max(0, deadline - this.clock.now()), () => this.clock.now());
+  }
+
+  /**
    * Stop taking frames and scheduling, let in-flight work finish within `budgetMs` (default half
    * the shutdown budget), then release what the inbox opened. Idempotent.
    */

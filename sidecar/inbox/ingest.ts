@@ -120,15 +120,32 @@ export class Ingest {
     this.enqueue(job, this.work(frame, job));
   }
 
-  /** Stop taking frames; wait up to `budgetMs` for those in the pipeline to commit. */
+  /**
+   * Wait up to `budgetMs` for every frame taken so far to commit; frames arriving meanwhile are
+   * still taken, not waited for. The shutdown's step while the socket is open: buffered frames
+   * that already arrived get their `inbound_ack` while there is a socket to carry it.
+   */
+  async settle(budgetMs: number): Promise<void> {
+    const taken = this.chain.taken;
+    await this.waitUntil(() => this.chain.flushed >= taken, budgetMs);
+  }
+
+  /**
+   * Stop taking frames (at shutdown the socket is closed by now, so none arrive); wait up to
+   * `budgetMs` for those in the pipeline to commit.
+   */
   async close(budgetMs: number): Promise<void> {
     this.closed = true;
-    const deadline = this.opts.now() + budgetMs;
-    while (this.chain.pending > 0 && this.opts.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await this.waitUntil(() => this.chain.pending === 0, budgetMs);
     // later results are dropped un-acked: the connector redelivers buffered frames
     this.abandoned = true;
+  }
+
+  private async waitUntil(done: () => boolean, budgetMs: number): Promise<void> {
+    const deadline = this.opts.now() + budgetMs;
+    while (!done() && this.opts.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 
   /** The plugin work of a frame. */
@@ -162,7 +179,19 @@ export class Ingest {
     eventKey: string | undefined,
     poison?: FrameOutcome,
   ): void {
-    if (this.closed) return; // not acked: the connector redelivers a buffered frame
+    if (this.closed) {
+      // only a replay can come this late: the socket closes before the inbox does
+      reportError(
+        this.log,
+        this.opts.metrics,
+        'CORE_ERR_INBOX_COMMIT_FAILED',
+        'frame not taken: the inbox is closed',
+        {
+          bufferId,
+        },
+      );
+      return;
+    }
     this.noteOverload();
     const job = this.job(frame, bufferId);
     const known = job.key ?? (bufferId ? undefined : eventKey);

@@ -25,6 +25,16 @@ export class ReorderChain<T> {
     return this.assigned - this.head;
   }
 
+  /** Sequence numbers taken so far. */
+  get taken(): number {
+    return this.assigned;
+  }
+
+  /** Sequence numbers flushed (or moved past) so far, all in order. */
+  get flushed(): number {
+    return this.head;
+  }
+
   /** Take the next sequence number. */
   next(): number {
     return this.assigned++;

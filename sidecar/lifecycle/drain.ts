@@ -1,7 +1,9 @@
 /**
  * Graceful shutdown, in the order that loses nothing: ask the connector to buffer (going_idle,
- * bounded), keep committing what already arrived, finish deliveries in flight, then close the
- * socket (pending outbound calls resolve `relay transport closed`), the pool and the API.
+ * bounded), commit what already arrived, finish deliveries in flight, then close the socket
+ * (pending outbound calls resolve `relay transport closed`), commit what arrived until it closed
+ * (a connector that missed the ack keeps sending live frames, which it never redelivers), and
+ * close the pool and the API.
  *
  * Every step is bounded by one deadline (`budgetMs` from the start), and a share of the budget
  * is kept for the closing steps, so a connector that never acks or a partitioned network cannot
@@ -24,7 +26,7 @@ export interface Drainable {
     stop(): Promise<void>;
   };
   readonly plugins: { close(): Promise<void> };
-  readonly inbox: { close(budgetMs?: number): Promise<void> };
+  readonly inbox: { quiesce(budgetMs: number): Promise<void>; close(budgetMs?: number): Promise<void> };
   readonly api: { close(budgetMs?: number): Promise<void> };
 }
 
@@ -87,11 +89,14 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
     // deliveries in flight keep running during this wait, so it costs them nothing
     await step('going_idle', () => goingIdle(sc, log, forWork()), forWork() + TIMER_SLACK_MS);
   }
-  // ingest commits what arrived; deliveries in flight (and their response actions) finish
-  await step('inbox', () => sc.inbox.close(forWork()), forWork() + reserve / 2);
+  // ingest commits what arrived (and is still reading); deliveries in flight and their response
+  // actions finish while the socket can carry them
+  await step('inbox', () => sc.inbox.quiesce(forWork()), forWork() + reserve / 2);
   // pending outbound calls resolve `relay transport closed` at once; then the close handshake,
   // with half the rest at most: a peer that never answers must leave time for the pool
   await step('socket', () => sc.client.stop(), left() / 2);
+  // frames that arrived until the socket closed go through the pool, so it closes after them
+  await step('inbox_close', () => sc.inbox.close(left() / 2), left() / 2 + TIMER_SLACK_MS);
   await step('plugins', () => sc.plugins.close(), left());
   await step('api', () => sc.api.close(left()), left() + TIMER_SLACK_MS);
   log.info({ ms: Date.now() - started }, 'shutdown complete');

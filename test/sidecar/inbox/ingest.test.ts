@@ -8,6 +8,15 @@ import { forward, inbound, rows, sharedHost, startInbox, until, wrapInbound } fr
 
 const host = sharedHost();
 
+/** A promise the test opens when it wants: hooks awaiting `gate` hold their frames until `release()`. */
+function gated(): { gate: Promise<void>; release: () => void } {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { gate, release };
+}
+
 test('a buffered inbound frame is committed, then acked; the envelope is as agent-api.md says', async (t) => {
   const h = await startInbox(t, host(), { start: false });
   h.inbox.routes.inbound(inbound({ text: 'hi', chat: 'C9', user: 'U9', bufferId: 'buf-1' }));
@@ -169,10 +178,7 @@ test('the session key is the incoming one for an unchanged event and follows a h
 });
 
 test('a full pipeline asks for backpressure and releases it once drained', async (t) => {
-  let release: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const { gate, release } = gated();
   const h = await startInbox(t, host(), {
     start: false,
     config: { inbox: { maxIngestPending: 4 } },
@@ -192,10 +198,7 @@ test('a full pipeline asks for backpressure and releases it once drained', async
 });
 
 test('past twice maxIngestPending frames are still taken (a live one is never redelivered), reported once', async (t) => {
-  let release: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const { gate, release } = gated();
   const h = await startInbox(t, host(), {
     start: false,
     config: { inbox: { maxIngestPending: 2 } },
@@ -214,6 +217,37 @@ test('past twice maxIngestPending frames are still taken (a live one is never re
     h.acks.map((a) => a.bufferId),
     ['ov0', 'ov1', 'ov2', 'ov3', 'ov4', 'ov5'],
   );
+});
+
+test('quiesce waits for the frames taken so far and keeps taking new ones; close commits those', async (t) => {
+  const { gate, release } = gated();
+  const h = await startInbox(t, host(), {
+    start: false,
+    wrap: wrapInbound(async (input, real) => {
+      if (input.event.text === 'slow') await gate;
+      return real.runInbound(input);
+    }),
+  });
+  h.inbox.routes.inbound(inbound({ text: 'first', bufferId: 'st-1' }));
+  const settled = h.inbox.quiesce(5_000);
+  h.inbox.routes.inbound(inbound({ text: 'slow', bufferId: 'st-2' }));
+  await settled;
+  t.deepEqual(
+    h.acks.map((a) => a.bufferId),
+    ['st-1'],
+    'quiesce did not wait for the frame taken after it started',
+  );
+  const closed = h.inbox.close(5_000);
+  release();
+  await closed;
+  // committed (a buffered frame is acked only after its commit) before the store closed
+  t.deepEqual(
+    h.acks.map((a) => a.bufferId),
+    ['st-1', 'st-2'],
+  );
+  // once closed, a frame is refused with a stable code
+  h.inbox.routes.inbound(inbound({ text: 'too late', bufferId: 'st-3' }));
+  t.is(h.sink.withCode('CORE_ERR_INBOX_COMMIT_FAILED').length, 1);
 });
 
 test('the routes fit the relay client; a refused ack (no socket) leaves the frame to redelivery', async (t) => {

@@ -43,16 +43,16 @@ function parts(state: string, how: Partial<Record<string, Behaviour>> = {}, acke
       stop: () => act('stop'),
     },
     plugins: { close: () => act('plugins') },
-    inbox: { close: (ms) => act('inbox', ms) },
+    inbox: { quiesce: (ms) => act('inbox', ms), close: (ms) => act('inboxClose', ms) },
     api: { close: (ms) => act('api', ms) },
   };
   return { sc, calls, budgets, sink };
 }
 
-test('the order: going_idle (when ready), inbox, socket, pool, API; work steps leave the closing reserve', async (t) => {
+test('the order: going_idle (when ready), inbox, socket, inbox close, pool, API; work steps leave the closing reserve', async (t) => {
   const { sc, calls, budgets, sink } = parts('ready');
   await drain(sc, 1_000);
-  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'plugins', 'api']);
+  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'inboxClose', 'plugins', 'api']);
   // going_idle: the configured 50 ms; the inbox: at most the budget less the reserve (250 ms)
   t.is(budgets.goingIdle, 50);
   t.true((budgets.inbox ?? Infinity) <= 750);
@@ -64,18 +64,18 @@ test('the order: going_idle (when ready), inbox, socket, pool, API; work steps l
 test('no going_idle when not connected; an unacked going_idle is reported and the drain goes on', async (t) => {
   const down = parts('reconnecting');
   await drain(down.sc, 1_000);
-  t.deepEqual(down.calls, ['inbox', 'stop', 'plugins', 'api']);
+  t.deepEqual(down.calls, ['inbox', 'stop', 'inboxClose', 'plugins', 'api']);
 
   const unacked = parts('ready', {}, false);
   await drain(unacked.sc, 1_000);
   t.is(unacked.sink.withCode('CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT').length, 1);
-  t.deepEqual(unacked.calls.slice(1), ['inbox', 'stop', 'plugins', 'api']);
+  t.deepEqual(unacked.calls.slice(1), ['inbox', 'stop', 'inboxClose', 'plugins', 'api']);
 });
 
 test('a failing step is reported with its name and never skips the closes after it', async (t) => {
   const { sc, calls, sink } = parts('ready', { inbox: 'fail', plugins: 'fail' });
   await drain(sc, 1_000);
-  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'plugins', 'api']);
+  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'inboxClose', 'plugins', 'api']);
   const failed = sink.withCode('CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED').map((l) => [l.step, l.msg]);
   t.deepEqual(failed, [
     ['inbox', 'shutdown step failed'],
@@ -87,7 +87,7 @@ test('a failing step is reported with its name and never skips the closes after 
 test('steps that never finish are cut off by the budget and the drain still completes', async (t) => {
   const { sc, calls, sink } = parts('ready', { goingIdle: 'hang', stop: 'hang', api: 'hang' });
   await drain(sc, 200);
-  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'plugins', 'api']);
+  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'inboxClose', 'plugins', 'api']);
   const cut = sink.withCode('CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED').map((l) => l.step);
   t.deepEqual(cut, ['going_idle', 'socket', 'api']);
   t.is(sink.withMsg('shutdown complete').length, 1);

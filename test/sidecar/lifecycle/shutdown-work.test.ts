@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { DISCORD_CHANNEL, discordMessage } from '../../../sidecar/demo/samples.js';
 import { type AgentReply, LoopbackAgent, startAgent } from '../../helpers/loopback-agent.js';
+import { until } from '../../helpers/until.js';
 import { api, type Relay, type RunChildOptions, runChild, startRelay } from './run-fixture.js';
 
 const EXIT_MARGIN_MS = 5_000;
@@ -136,5 +137,41 @@ test.serial(
     await agent.waitFor(1);
     t.is(agent.deliveries[0]?.envelope?.event?.text, 'kept across restarts');
     t.true(agent.deliveries[0]?.signatureValid);
+  },
+);
+
+test.serial(
+  'live frames that keep arriving after a missed going_idle_ack are committed before exit, and delivered after a restart',
+  async (t) => {
+    const relay = await startRelay(t, { answerGoingIdle: false });
+    const { agent, token } = await agentWithToken(t);
+    const held = heldReply();
+    agent.setScript(held.script);
+    const run = await pushChild(t, relay, agent, token, { config: { shutdown: { budgetMs: 4_000 } } });
+    relay.connector.send(discordMessage('in flight at the stop', 'm-flight'));
+    await agent.waitFor(1);
+
+    run.child.proc.kill('SIGTERM');
+    await run.child.waitLog((l) => l.code === 'CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT');
+    // the connector never acked, so it still sends live frames, which it never redelivers
+    const late = ['late 1', 'late 2', 'late 3'];
+    for (const [i, text] of late.entries()) relay.connector.send(discordMessage(text, `m-late-${i}`));
+    // committed while the delivery in flight holds the drain (the API stays up until the end)
+    await until(
+      async () => (await api(run, '/v1/status')).body.inbox?.pending === 1 + late.length,
+      3_000,
+      'the late frames committed',
+      50,
+    );
+    held.release({});
+    t.is((await run.child.waitExit(4_000 + EXIT_MARGIN_MS)).code, 0);
+
+    agent.setScript(() => ({}));
+    await pushChild(t, relay, agent, token, { dataDir: run.dataDir });
+    await agent.waitFor(1 + late.length);
+    t.deepEqual(
+      agent.deliveries.slice(1).map((d) => d.envelope?.event?.text),
+      late,
+    );
   },
 );
