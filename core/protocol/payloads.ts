@@ -9,6 +9,13 @@ export const DEFAULT_MAX_MESSAGE_LENGTH = 4096;
 /** Ops assumed when a descriptor advertises an empty `supported_ops`. */
 export const LEGACY_OPS: readonly string[] = ['send', 'edit', 'typing', 'follow_up'];
 
+/**
+ * An optional key with a default: absent or `null` (how a Python connector writes `None`) ⇒ the
+ * default. A `null` there must not fail the descriptor, which would keep the handshake pending.
+ */
+const orDefault = <T>(schema: z.ZodType<T>, fallback: T) =>
+  schema.nullish().transform((v): T => v ?? fallback);
+
 const required = (what: string) =>
   z.custom<unknown>((v) => v !== undefined, { message: `${what} is required` });
 
@@ -26,12 +33,12 @@ export const DescriptorSchema = z
     supports_threads: z.boolean(),
     markdown_dialect: z.string(),
     len_unit: required('len_unit').transform((v): 'chars' | 'utf16' => (v === 'utf16' ? 'utf16' : 'chars')),
-    emoji: z.string().default('🔌'),
-    platform_hint: z.string().default(''),
-    pii_safe: z.boolean().default(false),
-    supports_context: z.boolean().default(false),
-    supports_inchannel_continuable: z.boolean().default(false),
-    supports_block_formatting: z.boolean().default(false),
+    emoji: orDefault(z.string(), '🔌'),
+    platform_hint: orDefault(z.string(), ''),
+    pii_safe: orDefault(z.boolean(), false),
+    supports_context: orDefault(z.boolean(), false),
+    supports_inchannel_continuable: orDefault(z.boolean(), false),
+    supports_block_formatting: orDefault(z.boolean(), false),
     supported_ops: z
       .unknown()
       .optional()
@@ -61,8 +68,9 @@ const optBool = z.boolean().nullish();
  */
 const SourceFieldsSchema = z.looseObject({
   platform: z.string(),
-  chat_id: z.string().default(''),
-  chat_type: z.string().default('dm'),
+  // absent or null ⇒ the default, set by normaliseSource (no transform on the read path)
+  chat_id: optStr,
+  chat_type: optStr,
   chat_name: optStr,
   user_id: optStr,
   user_name: optStr,
@@ -88,12 +96,16 @@ type SourceFields = z.infer<typeof SourceFieldsSchema>;
 
 /** A normalised MessageEvent source. */
 export type Source = SourceFields & {
+  chat_id: string;
+  chat_type: string;
   user_name: string | null;
   scope_id: string | null;
 };
 
 /** Normalise a parsed source in place (zod's output is a fresh object, never the caller's input). */
 function normaliseSource(s: SourceFields): Source {
+  s.chat_id = s.chat_id ?? '';
+  s.chat_type = s.chat_type ?? 'dm';
   // display name first, then user name, then handle
   s.user_name = s.user_display_name ?? s.user_name ?? s.user_handle ?? null;
   // [compat] first-generation connectors send guild_id instead of scope_id

@@ -31,6 +31,37 @@ test('descriptor: defaults for optional keys, unknown keys dropped', (t) => {
   t.is(d.len_unit, 'utf16');
 });
 
+test('descriptor: null optional keys (a Python connector writing None) take their defaults', (t) => {
+  const nulls = {
+    emoji: null,
+    platform_hint: null,
+    pii_safe: null,
+    supports_context: null,
+    supports_inchannel_continuable: null,
+    supports_block_formatting: null,
+    supported_ops: null,
+  };
+  const d = DescriptorSchema.parse({ ...base, ...nulls });
+  t.is(d.emoji, '🔌');
+  t.is(d.platform_hint, '');
+  t.false(d.pii_safe);
+  t.false(d.supports_context);
+  t.false(d.supports_inchannel_continuable);
+  t.false(d.supports_block_formatting);
+  t.deepEqual(d.effective_ops, [...LEGACY_OPS]);
+  // a wrong type is still a schema failure
+  t.false(DescriptorSchema.safeParse({ ...base, pii_safe: 'yes' }).success);
+});
+
+test('event: chat_id and chat_type absent or null take their defaults ("" and dm)', (t) => {
+  for (const extra of [{}, { chat_id: null, chat_type: null }]) {
+    const e = MessageEventSchema.parse({ text: 'hi', source: { platform: 'telegram', ...extra } });
+    t.is(e.source.chat_id, '');
+    t.is(e.source.chat_type, 'dm');
+  }
+  t.false(MessageEventSchema.safeParse({ source: { platform: 'telegram', chat_id: 5 } }).success);
+});
+
 for (const bad of [0, -5, 12.5, '4000', null]) {
   test(`descriptor: max_message_length ${JSON.stringify(bad)} ⇒ 4096`, (t) => {
     t.is(DescriptorSchema.parse({ ...base, max_message_length: bad }).max_message_length, 4096);
