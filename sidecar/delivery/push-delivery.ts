@@ -21,7 +21,7 @@ export interface PushOptions {
   readonly url: string;
   /** The API token: the signing key. Never logged. */
   readonly token: string;
-  /** Per-request timeout, ms (`agent.timeoutMs`). */
+  /** Bound of one whole attempt (connect, headers and body), ms (`agent.timeoutMs`). */
   readonly timeoutMs: number;
   /** Most parallel connections (`agent.concurrency`). */
   readonly maxSockets: number;
@@ -52,13 +52,13 @@ export class PushDelivery implements DeliveryTarget {
       ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
       : undefined;
     this.key = signingKey(opts.token);
-    // agent.timeoutMs bounds the wait for the response headers and any pause in its body
-    // (undici's own timers: no AbortController and timer per request)
+    // agent.timeoutMs bounds the whole attempt with one timer per exchange (PushExchange):
+    // undici's headersTimeout/bodyTimeout only bound each wait, so an agent sending a byte now
+    // and then held an attempt forever. connectTimeout ends a connect the exchange gave up on.
     this.pool = new Pool(url.origin, {
       connections: Math.max(1, opts.maxSockets),
       pipelining: 1,
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
+      connectTimeout: opts.timeoutMs,
     });
     // the URL may carry credentials (user:pass@ or a query token): log its origin only
     this.log = opts.log.child({ component: 'push-delivery', agent: url.origin });
@@ -83,7 +83,7 @@ export class PushDelivery implements DeliveryTarget {
 
   private async post(job: DeliveryJob, body: string): Promise<DeliveryResult> {
     const timestamp = String(Math.floor(this.opts.clock.now() / 1000));
-    const exchange = new PushExchange(this.opts.maxResponseBytes);
+    const exchange = new PushExchange(this.opts.maxResponseBytes, this.opts.timeoutMs);
     this.pool.dispatch(
       {
         path: this.path,
@@ -113,14 +113,13 @@ export class PushDelivery implements DeliveryTarget {
   /** The verdict from the status and (for a 2xx) the body, read up to `maxResponseBytes`. */
   private verdict(job: DeliveryJob, exchange: PushExchange): DeliveryResult {
     const { status, headers, error } = exchange;
+    // an answer not complete within agent.timeoutMs is a timeout whatever its status line said:
+    // a 2xx whose body never ends may hold actions, a 4xx whose body never ends frees no slot
+    if (exchange.timedOut) return { kind: 'retry', reason: `timed out after ${this.opts.timeoutMs} ms` };
     if (status === 0) {
-      // no response: refused, reset, or no headers within agent.timeoutMs
+      // no response: refused, reset, or the connection failed
       const code = (error as NodeJS.ErrnoException | undefined)?.code;
-      const reason =
-        code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
-          ? `timed out after ${this.opts.timeoutMs} ms`
-          : (code ?? error?.message ?? 'no response');
-      return { kind: 'retry', reason };
+      return { kind: 'retry', reason: code ?? error?.message ?? 'no response' };
     }
     if (status < 200 || status >= 300) {
       return verdictOf(status, retryAfterMs(header(headers, 'retry-after'), this.opts.clock.now()));
@@ -149,6 +148,11 @@ export class PushDelivery implements DeliveryTarget {
  * One request on undici's handler API: the status, headers and a 2xx body (up to `maxBytes`) are
  * collected from the parser's callbacks, with no response stream or async iterator per request
  * (those were ~10 % of the main thread's allocations per pushed event: benchmarks).
+ *
+ * One timer bounds the whole exchange (`timeoutMs`, from dispatch to the body's end): when it
+ * fires the request is aborted through undici's controller, or — while still waiting for a
+ * connection, before undici hands over a controller — the exchange ends at once and the request
+ * is aborted the moment it starts.
  */
 class PushExchange implements Dispatcher.DispatchHandler {
   /** 0 until the response's final status line arrives. */
@@ -157,19 +161,33 @@ class PushExchange implements Dispatcher.DispatchHandler {
   error: Error | undefined;
   /** The 2xx body passed `maxBytes`: the request was aborted, the body dropped. */
   oversize = false;
+  /** `timeoutMs` ran out before the response was complete: the request was aborted. */
+  timedOut = false;
   readonly done: Promise<void>;
   private readonly chunks: Buffer[] = [];
   private size = 0;
-  private finish!: () => void;
+  private controller: Dispatcher.DispatchController | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private resolve!: () => void;
 
-  constructor(private readonly maxBytes: number) {
+  constructor(
+    private readonly maxBytes: number,
+    timeoutMs: number,
+  ) {
     this.done = new Promise((resolve) => {
-      this.finish = resolve;
+      this.resolve = resolve;
     });
+    // timers of one duration share one list in Node: arming and clearing one is O(1)
+    this.timer = setTimeout(() => this.expire(), timeoutMs);
+    this.timer.unref();
   }
 
-  /** Present so undici drives this handler through the controller API (not the legacy one). */
-  onRequestStart(): void {}
+  /** Also what makes undici drive this handler through the controller API (not the legacy one). */
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // the exchange already gave up while this request waited for a connection
+    if (this.timedOut) controller.abort(timeoutError());
+  }
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
     this.status = statusCode;
@@ -198,12 +216,28 @@ class PushExchange implements Dispatcher.DispatchHandler {
     this.finish();
   }
 
+  private expire(): void {
+    this.timedOut = true;
+    // the abort ends the exchange through onResponseError; without a controller, end it here
+    if (this.controller) this.controller.abort(timeoutError());
+    else this.finish();
+  }
+
+  private finish(): void {
+    clearTimeout(this.timer);
+    this.resolve();
+  }
+
   text(): string {
     if (this.chunks.length === 0) return '';
     return (this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks)).toString(
       'utf8',
     );
   }
+}
+
+function timeoutError(): Error {
+  return new Error('push attempt exceeded agent.timeoutMs');
 }
 
 function header(headers: Headers, name: string): string | undefined {

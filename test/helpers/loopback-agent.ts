@@ -1,7 +1,8 @@
 /**
  * A real HTTP agent on 127.0.0.1 (port 0) for tests of push delivery: it records every request
  * with its headers, verifies the `X-Relay-Signature`, and answers from a script — per call:
- * status, delay, body (with `actions`), extra headers, refuse (destroy the socket) or hang.
+ * status, delay, body (with `actions`), extra headers, refuse (destroy the socket), hang, or
+ * trickle (send the status line, then one byte at a time and never end).
  */
 
 import { EventEmitter } from 'node:events';
@@ -28,6 +29,18 @@ export interface AgentReply {
   readonly refuse?: boolean;
   /** Never answer (until the agent closes). */
   readonly hang?: boolean;
+  /** Send the status and headers, then one body byte every this many ms, never ending. */
+  readonly trickleMs?: number;
+}
+
+/** How a trickled answer ended. */
+export interface TrickleEnd {
+  /** The request's arrival index. */
+  readonly index: number;
+  /** Body bytes written before the client closed the connection. */
+  readonly bytes: number;
+  /** From the status line to the close, ms. */
+  readonly ms: number;
 }
 
 /** One request as the agent saw it. */
@@ -66,6 +79,8 @@ export interface LoopbackAgentOptions {
 export class LoopbackAgent {
   /** Every request received, in arrival order (refused ones included). */
   readonly deliveries: RecordedDelivery[] = [];
+  /** Trickled answers the client cut off, in the order they ended. */
+  readonly trickles: TrickleEnd[] = [];
   private readonly queued: AgentReply[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly events = new EventEmitter();
@@ -194,6 +209,10 @@ export class LoopbackAgent {
       this.hanging.add(res);
       return;
     }
+    if (reply.trickleMs) {
+      this.trickle(delivery.index, res, reply);
+      return;
+    }
     const body =
       reply.body !== undefined
         ? typeof reply.body === 'string'
@@ -202,6 +221,24 @@ export class LoopbackAgent {
         : JSON.stringify(reply.actions ? { actions: reply.actions } : {});
     res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
     res.end(body);
+  }
+
+  /** Status and headers now, then a byte every `trickleMs` until the client goes away. */
+  private trickle(index: number, res: ServerResponse, reply: AgentReply): void {
+    this.hanging.add(res);
+    res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
+    res.flushHeaders();
+    const started = Date.now();
+    let bytes = 0;
+    const timer = setInterval(() => {
+      res.write(bytes === 0 ? '{' : ' ');
+      bytes += 1;
+    }, reply.trickleMs);
+    res.once('close', () => {
+      clearInterval(timer);
+      this.hanging.delete(res);
+      this.trickles.push({ index, bytes, ms: Date.now() - started });
+    });
   }
 }
 

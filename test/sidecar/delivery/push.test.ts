@@ -156,3 +156,44 @@ test('a 2xx body past maxBodyBytes delivers without running its actions; the nex
   // the 500 (its body read and dropped) was retried: three requests for two deliveries
   t.is(agent.deliveries.length, 3);
 });
+
+test('an answer that trickles past agent.timeoutMs is cut off and retried, a 2xx one too', async (t) => {
+  const agent = await startAgent(t, { token: TOKEN });
+  // status line at once, then a byte every 20 ms: no single wait is long, the whole answer is
+  agent.reply({ status: 500, trickleMs: 20 }, { status: 200, trickleMs: 20 });
+  const h = await startInbox(t, host(), { config: pushTo(agent.url, { timeoutMs: 300 }) });
+  h.inbox.routes.inbound(inbound({ text: 'slow', chat: 'T1' }));
+  await until(() => rows(h)[0]?.state === 'delivered');
+  const n = agent.deliveries.length;
+  t.true(n >= 3);
+  t.deepEqual(
+    agent.deliveries.map((d) => d.envelope?.attempt),
+    Array.from({ length: n }, (_, i) => i + 1),
+  );
+  // the sidecar closed both trickles mid-body (they never end on their own)
+  t.deepEqual(
+    agent.trickles.map((e) => e.index),
+    [0, 1],
+  );
+  t.true(agent.trickles.every((e) => e.bytes > 0));
+  const failed = h.sink.withCode('CORE_ERR_DELIVERY_FAILED');
+  t.is(failed.length, n - 1);
+  t.like(failed[0], { reason: 'timed out after 300 ms' });
+  t.like(failed[1], { reason: 'timed out after 300 ms' });
+  t.is(await h.metrics.value('relay_delivery_retries_total'), n - 1);
+});
+
+test('sessions whose agent trickles forever do not hold every slot: other sessions are delivered', async (t) => {
+  const agent = await startAgent(t, { token: TOKEN });
+  agent.setScript((d) => (d.envelope?.event?.text === 'stuck' ? { trickleMs: 20 } : {}));
+  const h = await startInbox(t, host(), {
+    config: pushTo(agent.url, { timeoutMs: 200, concurrency: 2 }),
+  });
+  h.inbox.routes.inbound(inbound({ text: 'stuck', chat: 'S1' }));
+  h.inbox.routes.inbound(inbound({ text: 'stuck', chat: 'S2' }));
+  await agent.waitUntil((all) => all.filter((d) => d.envelope?.event?.text === 'stuck').length >= 2);
+  h.inbox.routes.inbound(inbound({ text: 'free', chat: 'S3' }));
+  await until(() => rows(h).some((r) => r.envelope.event?.text === 'free' && r.state === 'delivered'));
+  t.true(agent.trickles.length >= 2);
+  t.true(rows(h).every((r) => r.envelope.event?.text === 'free' || r.state === 'pending'));
+});
