@@ -4,6 +4,7 @@
  * being buffered the moment it crosses the cap. Any content type is accepted if the bytes parse.
  */
 import type { IncomingMessage } from 'node:http';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../../core/protocol/json-depth.js';
 import { apiError, type JsonReply } from './errors.js';
 
 /** The outcome of reading a body: the parsed value, or the error reply to send. */
@@ -19,11 +20,23 @@ const tooLarge = (maxBytes: number): BodyResult => ({
   reply: apiError('body_too_large', `request body exceeds ${maxBytes} bytes`, { headers: CLOSE_AFTER_REPLY }),
 });
 
-/** Parse body bytes as JSON (UTF-8, optional BOM); a result value, never a throw. */
+/**
+ * Parse body bytes as JSON (UTF-8, optional BOM); a result value, never a throw. A body nested
+ * deeper than MAX_JSON_DEPTH is refused before parsing (see json-depth.ts for why).
+ */
 export function parseJsonBytes(bytes: Buffer): BodyResult {
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   if (text.trim() === '') {
     return { ok: false, reply: apiError('invalid_json', 'request body is empty; expected a JSON object') };
+  }
+  if (exceedsJsonDepth(text)) {
+    return {
+      ok: false,
+      reply: apiError(
+        'json_too_deep',
+        `request body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep; flatten it`,
+      ),
+    };
   }
   try {
     return { ok: true, value: JSON.parse(text) as unknown };

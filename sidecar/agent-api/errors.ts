@@ -40,6 +40,11 @@ export const API_ERROR_CODES = {
     meaning: 'The request body is empty or not valid JSON.',
     remedy: 'Send one UTF-8 JSON object as the body.',
   },
+  json_too_deep: {
+    status: 400,
+    meaning: 'The request body nests objects or arrays more than 64 levels deep; it was not parsed.',
+    remedy: 'Flatten the body (usually `metadata`) to at most 64 levels, the outermost object included.',
+  },
   invalid_request: {
     status: 400,
     meaning: 'The body or a path parameter of a non-action route failed validation (`issues` says where).',

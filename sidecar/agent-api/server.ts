@@ -19,7 +19,7 @@ import { RouteTable } from './route-table.js';
 import { buildRoutes, type RequestContext, type Route, type RouteResult } from './routes.js';
 
 // error replies worth a count: the agent sent something we could not use
-const BAD_REQUEST_CODES = new Set(['invalid_json', 'body_too_large', 'invalid_request']);
+const BAD_REQUEST_CODES = new Set(['invalid_json', 'json_too_deep', 'body_too_large', 'invalid_request']);
 
 /** The running agent API. */
 export interface AgentApi {

@@ -2,6 +2,7 @@
  * How a push response is read: the status decides delivered / retry / rejected; a 2xx body may
  * carry `{"actions": [...]}` (serverless style: the agent replies in its response).
  */
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../../core/protocol/json-depth.js';
 import type { DeliveryResult } from './delivery-target.js';
 
 /** A response body that could not be used: delivered anyway, the actions ignored. */
@@ -9,10 +10,15 @@ export interface BodyProblem {
   readonly reason: string;
 }
 
-/** Actions from a 2xx body: `[]` for an empty or non-JSON text body, a problem for a broken one. */
+/**
+ * Actions from a 2xx body: `[]` for an empty or non-JSON text body, a problem for a broken one or
+ * one nested more than MAX_JSON_DEPTH levels deep.
+ */
 export function actionsOf(body: string, contentType: string | undefined): readonly unknown[] | BodyProblem {
   const text = body.trim();
   if (text === '') return [];
+  // the same bound as the API's bodies: a deeper action would kill the plugin worker it reaches
+  if (exceedsJsonDepth(text)) return { reason: `body nested more than ${MAX_JSON_DEPTH} levels deep` };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

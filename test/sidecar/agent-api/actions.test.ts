@@ -63,6 +63,29 @@ for (const [name, body] of [
   });
 }
 
+test('a body nested past 64 levels ⇒ 400 json_too_deep (counted), 64 levels pass', async (t) => {
+  const h = await startApi(t);
+  const nest = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+  // the action object is level 1, metadata level 2, so the array may nest 62 deep
+  const ok = await postJson(
+    h,
+    '/v1/actions',
+    `{"op":"send","chat_id":"C1","content":"a","metadata":{"x":${nest(62)}}}`,
+  );
+  t.is(ok.status, 200, await ok.text());
+  const res = await postJson(
+    h,
+    '/v1/actions',
+    `{"op":"send","chat_id":"C1","content":"b","metadata":{"x":${nest(63)}}}`,
+  );
+  t.is(res.status, 400);
+  const body = (await res.json()) as ErrorBody;
+  t.is(body.error.code, 'json_too_deep');
+  t.regex(body.error.message, /64/);
+  t.is(h.client.sent.length, 1);
+  t.is(await h.metrics.value('relay_errors_total', { code: 'CORE_ERR_API_BAD_REQUEST' }), 1);
+});
+
 test('a wrong content type is tolerated when the body parses', async (t) => {
   const h = await startApi(t);
   const res = await h.call('/v1/actions', {

@@ -36,6 +36,18 @@ test('POST /v1/interrupt while revoked ⇒ 503 relay_revoked', async (t) => {
   t.is(((await res.json()) as ErrorBody).error.code, 'relay_revoked');
 });
 
+test('POST /v1/interrupt with a body nested past 64 levels ⇒ 400 json_too_deep, nothing sent', async (t) => {
+  const h = await startApi(t);
+  const res = await postJson(
+    h,
+    '/v1/interrupt',
+    `{"session_key":"${KEY}","x":${'['.repeat(65)}${']'.repeat(65)}}`,
+  );
+  t.is(res.status, 400);
+  t.is(((await res.json()) as ErrorBody).error.code, 'json_too_deep');
+  t.is(h.client.interrupts.length, 0);
+});
+
 for (const [name, body] of [
   ['missing session_key', { reason: 'x' }],
   ['empty session_key', { session_key: '' }],

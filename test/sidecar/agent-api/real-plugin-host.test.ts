@@ -17,7 +17,7 @@ const IDENTITIES = [
   { platform: 'slack', botId: 'S1' },
 ];
 
-async function withRealHost(t: ExecutionContext) {
+async function withRealHost(t: ExecutionContext, metrics = new Metrics()) {
   const dataDir = tempDir(t, 'agent-api-host-');
   const config = validateConfig({
     dataDir,
@@ -29,7 +29,7 @@ async function withRealHost(t: ExecutionContext) {
     manifestPath: MANIFEST,
     config,
     log: createLogger({ level: 'silent' }),
-    metrics: new Metrics(),
+    metrics,
   });
   t.teardown(() => host.close());
   const h = await startApi(t, { config: { relay: { identities: IDENTITIES } }, deps: { plugins: host } });
@@ -120,4 +120,39 @@ test('real host: /v1/status lists the built-in plugins and pool figures, no opti
   for (const p of body.plugins) t.false('options' in p);
   t.deepEqual(Object.keys(body.pool).sort(), ['completed', 'failed', 'queued', 'threads']);
   t.true((body.pool.threads ?? 0) >= 1);
+});
+
+test('real host: a 10 000-level metadata ⇒ 400 json_too_deep; valid actions sent with it succeed', async (t) => {
+  const metrics = new Metrics();
+  const { h } = await withRealHost(t, metrics);
+  // a worker that structured-clones this overflows its stack and dies with its whole batch
+  const levels = 10_000;
+  const deep = `{"op":"send","chat_id":"C1","content":"deep","metadata":{"x":${'['.repeat(levels)}${']'.repeat(levels)}}}`;
+  const calls: Promise<[string, number, string]>[] = [];
+  for (let i = 0; i < 20; i++) {
+    calls.push(postJson(h, '/v1/actions', deep).then(async (r) => ['deep', r.status, await r.text()]));
+    calls.push(
+      postJson(h, '/v1/actions', { op: 'send', chat_id: 'C1', content: `n${i}` }).then(async (r) => [
+        'valid',
+        r.status,
+        await r.text(),
+      ]),
+    );
+  }
+  const answers = await Promise.all(calls);
+  for (const [kind, status, text] of answers) {
+    if (kind === 'deep') {
+      t.is(status, 400);
+      t.is((JSON.parse(text) as ErrorBody).error.code, 'json_too_deep');
+    } else {
+      t.is(status, 200, text);
+    }
+  }
+  t.is(h.client.sent.length, 20);
+  t.true(h.client.sent.every((s) => s.action.content !== 'deep'));
+  t.is(await metrics.value('relay_errors_total', { code: 'CORE_ERR_PLUGIN_WORKER_DIED' }), 0);
+  // the same worker still serves, also an action at the depth limit (64 levels, 62 in metadata)
+  const edge = `{"op":"send","chat_id":"C1","content":"edge","metadata":{"x":${'['.repeat(62)}${']'.repeat(62)}}}`;
+  const after = await postJson(h, '/v1/actions', edge);
+  t.is(after.status, 200, await after.text());
 });

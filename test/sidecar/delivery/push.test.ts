@@ -197,3 +197,21 @@ test('sessions whose agent trickles forever do not hold every slot: other sessio
   t.true(agent.trickles.length >= 2);
   t.true(rows(h).every((r) => r.envelope.event?.text === 'free' || r.state === 'pending'));
 });
+
+test('a response nested past 64 levels delivers without running its actions, with a stable code', async (t) => {
+  const agent = await startAgent(t, { token: TOKEN });
+  const levels = 10_000;
+  const deep = `{"actions":[{"op":"send","chat_id":"D1","content":"deep","metadata":{"x":${'['.repeat(levels)}${']'.repeat(levels)}}}]}`;
+  agent.reply({ body: deep }, { actions: [{ op: 'send', chat_id: 'D1', content: 'flat' }] });
+  const h = await startInbox(t, host(), { config: pushTo(agent.url) });
+  h.inbox.routes.inbound(inbound({ text: 'one', chat: 'D1' }));
+  h.inbox.routes.inbound(inbound({ text: 'two', chat: 'D1' }));
+  await until(() => h.actions.length === 1);
+  t.deepEqual(h.actions, [{ op: 'send', chat_id: 'D1', content: 'flat' }]);
+  const problems = h.sink.withCode('CORE_ERR_DELIVERY_RESPONSE_INVALID');
+  t.is(problems.length, 1);
+  t.like(problems[0], { reason: 'body nested more than 64 levels deep' });
+  t.is(await h.metrics.value('relay_errors_total', { code: 'CORE_ERR_DELIVERY_RESPONSE_INVALID' }), 1);
+  t.true(rows(h).every((r) => r.state === 'delivered'));
+  t.is(agent.deliveries.length, 2);
+});
