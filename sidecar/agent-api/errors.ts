@@ -32,7 +32,8 @@ export const API_ERROR_CODES = {
   },
   body_too_large: {
     status: 413,
-    meaning: 'The request body exceeds api.maxBodyBytes (1 MiB by default); it was not read.',
+    meaning:
+      'The request body exceeds api.maxBodyBytes (1 MiB by default), on any route, even one that takes no body; the rest of it was not read.',
     remedy: 'Send a smaller body (large media go by URL, not inline).',
   },
   invalid_json: {

@@ -5,7 +5,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { ActionPipeline } from './action-pipeline.js';
-import { readJsonBody } from './body.js';
 import { deadLetterRoutes } from './dead-letter-routes.js';
 import type { ApiDeps } from './deps.js';
 import { apiError, type JsonReply } from './errors.js';
@@ -33,11 +32,18 @@ export interface RequestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly params: Readonly<Record<string, string>>;
+  /** The parsed JSON body of a `body: 'json'` route; undefined on other routes. */
+  readonly body: unknown;
 }
 
 /** One row of the table. */
 export interface Route extends RouteShape {
   readonly access: Access;
+  /**
+   * `'json'`: the server reads and parses the body before the handler runs (400/413 answered
+   * there). Other routes ignore their body; the server still reads it, under the same cap.
+   */
+  readonly body?: 'json';
   readonly handle: (ctx: RequestContext) => Promise<RouteResult> | RouteResult;
 }
 
@@ -64,7 +70,6 @@ export const InterruptBodySchema = z.object({
 export function buildRoutes(env: RouteEnv): Route[] {
   const { deps, pipeline } = env;
   const { client, config } = deps;
-  const maxBody = config.api.maxBodyBytes;
   // pull-mode routes exist in push mode too, answering 409 so a misconfigured agent learns why
   const pull = config.agent.mode === 'pull' ? deps.pull : undefined;
   const wrongMode = () =>
@@ -105,19 +110,16 @@ export function buildRoutes(env: RouteEnv): Route[] {
       method: 'POST',
       pattern: '/v1/actions',
       access: 'bearer',
-      handle: async ({ req }) => {
-        const body = await readJsonBody(req, maxBody);
-        return body.ok ? pipeline.executeAction(body.value) : body.reply;
-      },
+      body: 'json',
+      handle: ({ body }) => pipeline.executeAction(body),
     },
     {
       method: 'POST',
       pattern: '/v1/interrupt',
       access: 'bearer',
-      handle: async ({ req }) => {
-        const body = await readJsonBody(req, maxBody);
-        if (!body.ok) return body.reply;
-        const parsed = InterruptBodySchema.safeParse(body.value);
+      body: 'json',
+      handle: ({ body }) => {
+        const parsed = InterruptBodySchema.safeParse(body);
         if (!parsed.success) {
           return apiError('invalid_request', 'expected {session_key, reason?}', {
             issues: parsed.error.issues,

@@ -1,7 +1,8 @@
 /**
  * The agent API's HTTP server (node:http, no framework). One dispatch function: match the route
- * table, answer "no route" / "wrong method" in this one place, check the token, run the handler,
- * write its reply. A handler that throws gets a 500 JSON answer; the server keeps serving.
+ * table, answer "no route" / "wrong method" in this one place, check the token, read the body
+ * under the size cap (parsed for JSON routes, dropped for the others), run the handler, write its
+ * reply. A handler that throws gets a 500 JSON answer; the server keeps serving.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type Clock, systemClock } from '../../core/di/clock.js';
@@ -9,7 +10,7 @@ import { reportError } from '../../core/log/report.js';
 import { type ActionExecutor, createActionPipeline } from './action-pipeline.js';
 import { BASIC_REALM, isAuthorized } from './auth.js';
 import { bindServer } from './bind-address.js';
-import { CLOSE_AFTER_REPLY } from './body.js';
+import { announcesBody, CLOSE_AFTER_REPLY, readBody, readJsonBody } from './body.js';
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import type { OpenStreams } from './event-stream.js';
@@ -85,7 +86,18 @@ export function createAgentApi(deps: ApiDeps): AgentApi {
         headers: { 'www-authenticate': challenge, ...CLOSE_AFTER_REPLY },
       });
     }
-    const ctx: RequestContext = { req, res, params: match.params };
+    // after the token check (a caller without it learns nothing, 401 first), before the handler:
+    // every route's body is capped (agent-api.md: max 1 MiB, 413 beyond), read by it or not
+    let body: unknown;
+    if (route.body === 'json') {
+      const read = await readJsonBody(req, config.api.maxBodyBytes);
+      if (!read.ok) return read.reply;
+      body = read.value;
+    } else if (announcesBody(req)) {
+      const read = await readBody(req, config.api.maxBodyBytes, false);
+      if (!read.ok) return read.reply;
+    }
+    const ctx: RequestContext = { req, res, params: match.params, body };
     return route.handle(ctx);
   }
 
