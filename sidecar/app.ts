@@ -9,6 +9,7 @@ import { validateConfig } from '../core/config/load.js';
 import type { Config } from '../core/config/schema.js';
 import { type Clock, systemClock } from '../core/di/clock.js';
 import { createContainer } from '../core/di/container.js';
+import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log/logger.js';
 import { Metrics } from '../core/metrics/metrics.js';
 import { PluginHost } from '../core/plugin-host/plugin-host.js';
@@ -51,6 +52,8 @@ export class Sidecar {
   /**
    * Build and start a sidecar. Throws a RelayError (bad manifest, unusable data dir or token,
    * API address in use) before anything dials; after that, failures are states, not throws.
+   * A start step that fails closes what the earlier steps opened (API server, inbox, pool,
+   * client timers) before the error is thrown, so nothing keeps the process alive after it.
    */
   static async start(initial: Config, parts: SidecarParts): Promise<Sidecar> {
     const log = parts.log;
@@ -69,10 +72,10 @@ export class Sidecar {
       identities: config.relay.identities,
     });
     const client = di.resolve(RelayClient);
-    const token = resolveApiToken(config, log);
     let api: AgentApi | undefined;
     let inbox: Inbox | undefined;
     try {
+      const token = resolveApiToken(config, log);
       inbox = Inbox.open({
         config,
         log,
@@ -86,19 +89,17 @@ export class Sidecar {
       });
       api = createAgentApi({ config, log, metrics, client, plugins, inbox, pull: inbox.pull, token, clock });
       await api.listen();
+      client.setRoutes(inbox.routes);
+      inbox.onBackpressure((paused) => client.pauseReading(paused));
+      const sidecar = new Sidecar(config, log, metrics, client, plugins, inbox, api, token, clock);
+      inbox.start();
+      client.start();
+      if (!parts.offline) void postPolicies(config, log, clock.now(), { creds, metrics });
+      return sidecar;
     } catch (err) {
-      // release what was opened (the store and its checkpoint thread) before reporting
-      await inbox?.close(0);
-      await plugins.close();
+      await abortStart(log, { client, plugins, inbox, api });
       throw err;
     }
-    client.setRoutes(inbox.routes);
-    inbox.onBackpressure((paused) => client.pauseReading(paused));
-    const sidecar = new Sidecar(config, log, metrics, client, plugins, inbox, api, token, clock);
-    inbox.start();
-    client.start();
-    if (!parts.offline) void postPolicies(config, log, clock.now(), { creds, metrics });
-    return sidecar;
   }
 
   /** Current relay state. */
@@ -152,6 +153,31 @@ async function executeResponseAction(api: AgentApi, raw: unknown): Promise<unkno
   const result = (body as { result?: { success?: boolean; error?: string } } | undefined)?.result;
   if (result?.success === false) throw new Error(`result success:false: ${result.error ?? ''}`);
   return body;
+}
+
+/**
+ * Undo a start that failed part way: close, with no grace, whatever was opened (the API server,
+ * the inbox with its store and scheduler, the client's timers, the pool). Nothing was delivered
+ * or dialed for long, and what the inbox holds is redelivered on the next start. Never throws:
+ * the start's own error is the one to report; a close that fails is only logged.
+ */
+async function abortStart(
+  log: Logger,
+  opened: { client: RelayClient; plugins: PluginHost; inbox: Inbox | undefined; api: AgentApi | undefined },
+): Promise<void> {
+  const steps: [string, () => Promise<void> | undefined][] = [
+    ['api', () => opened.api?.close(0)],
+    ['inbox', () => opened.inbox?.close(0)],
+    ['socket', () => opened.client.stop()],
+    ['plugins', () => opened.plugins.close()],
+  ];
+  for (const [step, close] of steps) {
+    try {
+      await close();
+    } catch (err) {
+      log.warn({ step, error: errorMessage(err) }, 'start clean-up step failed');
+    }
+  }
 }
 
 /** The config with credentials obtained by boot provisioning (process memory only). */

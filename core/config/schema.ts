@@ -4,6 +4,7 @@
  * `docs/config.md` is checked against it by a test.
  */
 import { z } from 'zod';
+import { CONNECTOR_URL_FORM, connectorUrlProblem } from '../transport/dial-url.js';
 
 const ms = (def: number) => z.number().int().positive().default(def);
 const count = (def: number) => z.number().int().positive().default(def);
@@ -21,8 +22,18 @@ export const PolicySchema = z.strictObject({
 
 /** Connection to the relay connector. */
 export const RelayConfigSchema = z.strictObject({
-  /** Connector base URL, http(s) or ws(s); normalised to the dial URL. Required for `run`. */
-  url: z.string().min(1).optional(),
+  /**
+   * Connector base URL, http(s) or ws(s); normalised to the dial URL. Required for `run`. Checked
+   * here by the dial URL's own rule, so a bad URL stops the start before anything opens.
+   */
+  url: z
+    .string()
+    .min(1)
+    .superRefine((url, ctx) => {
+      const problem = connectorUrlProblem(url);
+      if (problem) ctx.addIssue({ code: 'custom', message: `must be ${CONNECTOR_URL_FORM} (${problem})` });
+    })
+    .optional(),
   /** Gateway id (token payload). With `secret`: authenticated dial. */
   gatewayId: z.string().min(1).optional(),
   /** Per-gateway secret. Never logged. */

@@ -8,8 +8,11 @@ import { RelayError } from '../errors.js';
 /** The path suffix every dial URL ends with. */
 const RELAY_PATH = '/relay';
 
-const EXPECTED =
-  'GATEWAY_RELAY_URL must be an absolute http(s):// or ws(s):// URL with a host, e.g. https://connector.example';
+/** What a connector base URL must look like: the config schema's message uses it too. */
+export const CONNECTOR_URL_FORM =
+  'an absolute http(s):// or ws(s):// URL with a host, e.g. https://connector.example';
+
+const EXPECTED = `GATEWAY_RELAY_URL must be ${CONNECTOR_URL_FORM}`;
 
 /** Scheme mapping for the dial URL: http(s) becomes ws(s), ws(s) is kept. */
 const TO_WS: Readonly<Record<string, string>> = { http: 'ws', https: 'wss', ws: 'ws', wss: 'wss' };
@@ -62,25 +65,42 @@ function stripSlashes(path: string): string {
   return path.replace(/\/+$/, '');
 }
 
+/**
+ * Why `input` cannot be a connector URL (http(s)/ws(s) with a host), or undefined when it can.
+ * The one rule: the config schema checks it at load, and the dial and side-route URLs are built
+ * by it. The reason names the problem but never echoes the URL: it may carry credentials.
+ */
+export function connectorUrlProblem(input: string): string | undefined {
+  const cut = parseParts(input, TO_WS);
+  return 'reason' in cut ? cut.reason : undefined;
+}
+
 /** Validate and cut a URL; the scheme is mapped through `schemes` (lowercased first). */
 function split(input: string, schemes: Readonly<Record<string, string>>): UrlParts {
+  const cut = parseParts(input, schemes);
+  if ('reason' in cut) throw invalid(cut.reason);
+  return cut;
+}
+
+/** {@link split} as a result value: the parts, or the reason the URL is refused. */
+function parseParts(input: string, schemes: Readonly<Record<string, string>>): UrlParts | { reason: string } {
   const text = typeof input === 'string' ? input.trim() : '';
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/s.exec(text);
-  if (!m) throw invalid('not an absolute URL');
+  if (!m) return { reason: 'not an absolute URL' };
   const [, rawScheme = '', authority = '', path = '', query = '', fragment] = m;
   const scheme = schemes[rawScheme.toLowerCase()];
   // Name the bad scheme but never echo the URL: it may carry credentials.
-  if (!scheme) throw invalid(`unsupported scheme "${rawScheme.toLowerCase()}:"`);
-  if (fragment !== undefined) throw invalid('a fragment (#…) is not allowed');
+  if (!scheme) return { reason: `unsupported scheme "${rawScheme.toLowerCase()}:"` };
+  if (fragment !== undefined) return { reason: 'a fragment (#…) is not allowed' };
   // WHATWG parsing would read `https:///x` as host "x"; the authority itself must name a host.
-  if (authority.replace(/^.*@/s, '') === '') throw invalid('missing host');
+  if (authority.replace(/^.*@/s, '') === '') return { reason: 'missing host' };
   let host: string;
   try {
     host = new URL(`${rawScheme}://${authority}${path}${query}`).hostname;
   } catch {
-    throw invalid('not a parseable URL');
+    return { reason: 'not a parseable URL' };
   }
-  if (host === '') throw invalid('missing host');
+  if (host === '') return { reason: 'missing host' };
   return { scheme, authority, path, query };
 }
 

@@ -134,6 +134,28 @@ test('bad values name the key and the env variable, never the secret value', (t)
   t.false(err.message.includes('short'));
 });
 
+for (const url of ['relay.example.com', 'notaurl', 'ftp://x', 'https://', 'https://c.example/#frag']) {
+  test(`a bad GATEWAY_RELAY_URL is refused at load, naming the key and the accepted form: ${url}`, (t) => {
+    const err = configError(() => loadConfig({ env: { GATEWAY_RELAY_URL: url } }));
+    t.is(err.code, 'CORE_ERR_CONFIG_INVALID');
+    t.regex(err.message, /relay\.url \(GATEWAY_RELAY_URL\): must be .*http\(s\):\/\/ or ws\(s\):\/\//);
+  });
+}
+
+test('a bad relay.url in the config file is refused at load, without echoing credentials', (t) => {
+  const file = tmpFile('u.yaml', 'relay:\n  url: ftp://user:hunter2@c.example\n');
+  const err = configError(() => loadConfig({ env: {}, file }));
+  t.is(err.code, 'CORE_ERR_CONFIG_INVALID');
+  t.regex(err.message, /relay\.url/);
+  t.false(err.message.includes('hunter2'));
+});
+
+test('http(s) and ws(s) connector URLs load unchanged (normalised only when dialing)', (t) => {
+  for (const url of ['https://c.example', 'http://localhost:8080/api', 'wss://x/relay', 'ws://127.0.0.1:9']) {
+    t.is(loadConfig({ env: { GATEWAY_RELAY_URL: url } }).relay.url, url);
+  }
+});
+
 test('unknown keys in the config file are rejected (strict)', (t) => {
   const file = tmpFile('u.yaml', 'relay:\n  pingIntervalMS: 5\n');
   const err = configError(() => loadConfig({ env: {}, file }));

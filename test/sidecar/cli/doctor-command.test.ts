@@ -222,16 +222,21 @@ test('an invalid configuration is ✗ config with its code, exit 2, and the othe
   t.regex(io.out, /need a loadable configuration/);
 });
 
-test('a missing or invalid GATEWAY_RELAY_URL is ✗ connector url and no dial is tried', async (t) => {
+test('a missing GATEWAY_RELAY_URL is ✗ connector url and no dial is tried', async (t) => {
   const io = doctorIo(t, {});
   const r = await doctor(t, io);
   t.is(r.code, ExitCode.CONFIG);
   t.is(r.mark('connector url'), '✗');
   t.false(r.found.has('connector'));
-  const io2 = doctorIo(t, { GATEWAY_RELAY_URL: 'ftp://user:pw-in-url@host' });
-  const r2 = await doctor(t, io2);
-  t.is(r2.mark('connector url'), '✗');
-  t.false(io2.out.includes('pw-in-url'));
+});
+
+test('an invalid GATEWAY_RELAY_URL is ✗ config naming the variable (as `run` refuses it), never the URL', async (t) => {
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: 'ftp://user:pw-in-url@host' });
+  const r = await doctor(t, io);
+  t.is(r.code, ExitCode.CONFIG);
+  t.regex(r.found.get('config')!.line, /^✗ config — CORE_ERR_CONFIG_INVALID: .*GATEWAY_RELAY_URL/);
+  t.false(r.found.has('connector'));
+  t.false(io.out.includes('pw-in-url'));
 });
 
 test('push mode: a reachable agent passes, an unreachable one is only a warning', async (t) => {

@@ -69,6 +69,21 @@ test.serial('missing GATEWAY_RELAY_URL exits 2 naming the variable', async (t) =
   t.is(relay.connector.totalConnections(), 0);
 });
 
+test.serial('a bad GATEWAY_RELAY_URL exits 2 naming the variable, before the API opens', async (t) => {
+  const relay = await startRelay(t);
+  for (const url of ['relay.example.com', 'ftp://x']) {
+    const child = spawnCli(t, ['run'], runEnv(t, relay, { env: { GATEWAY_RELAY_URL: url } }));
+    // a start refused this late used to leave the API up and the process running forever
+    t.is((await child.waitExit()).code, 2, url);
+    t.regex(child.stderr(), /relay\.url \(GATEWAY_RELAY_URL\): must be/);
+    t.falsy(
+      child.logs.find((l) => l.msg === 'agent api listening'),
+      'the API opened first',
+    );
+  }
+  t.is(relay.connector.totalConnections(), 0);
+});
+
 test.serial('an invalid config value exits 2 naming the key, and never echoes a secret value', async (t) => {
   const relay = await startRelay(t);
   const badFile = spawnCli(t, ['run'], runEnv(t, relay, { config: { shutdown: { budgetMs: -5 } } }));
