@@ -61,11 +61,14 @@ export function envNameFor(path: readonly (string | number)[]): string | undefin
 /**
  * Identities from env: `GATEWAY_RELAY_PLATFORMS` (+ `GATEWAY_RELAY_BOT_IDS` JSON map), else the
  * legacy `GATEWAY_RELAY_PLATFORM` + `GATEWAY_RELAY_BOT_ID`. Undefined when none is set.
+ * @throws RelayError `CORE_ERR_CONFIG_BOT_IDS_MALFORMED` when `GATEWAY_RELAY_BOT_IDS` is set and
+ * malformed, even when `GATEWAY_RELAY_PLATFORMS` is unset and the map would go unused.
  */
 export function identitiesFromEnv(env: NodeJS.ProcessEnv): { platform: string; botId: string }[] | undefined {
+  // parsed whenever set: a malformed map refuses the start rather than being silently ignored
+  const botIds = parseBotIds(env.GATEWAY_RELAY_BOT_IDS);
   const platforms = env.GATEWAY_RELAY_PLATFORMS;
   if (platforms !== undefined && platforms.trim() !== '') {
-    const botIds = parseBotIds(env.GATEWAY_RELAY_BOT_IDS);
     return list(platforms).map((platform) => ({ platform, botId: botIds[platform] ?? '' }));
   }
   if (env.GATEWAY_RELAY_PLATFORM !== undefined || env.GATEWAY_RELAY_BOT_ID !== undefined) {

@@ -92,6 +92,22 @@ for (const [name, raw] of [
   });
 }
 
+test('malformed GATEWAY_RELAY_BOT_IDS refuses the start even without GATEWAY_RELAY_PLATFORMS', (t) => {
+  for (const env of [
+    { GATEWAY_RELAY_BOT_IDS: '{discord:' },
+    { GATEWAY_RELAY_BOT_IDS: '[1]', GATEWAY_RELAY_PLATFORM: 'discord', GATEWAY_RELAY_BOT_ID: 'b1' },
+  ]) {
+    const err = configError(() => loadConfig({ env }));
+    t.is(err.code, 'CORE_ERR_CONFIG_BOT_IDS_MALFORMED');
+    t.regex(err.message, /GATEWAY_RELAY_BOT_IDS/);
+  }
+});
+
+test('a well-formed GATEWAY_RELAY_BOT_IDS without PLATFORMS is accepted (and unused)', (t) => {
+  const cfg = loadConfig({ env: { GATEWAY_RELAY_BOT_IDS: '{"discord":{"botId":"123"}}' } });
+  t.deepEqual(cfg.relay.identities, [{ platform: 'relay', botId: '' }]);
+});
+
 test('config file (YAML) is overridden by env', (t) => {
   const file = tmpFile(
     'c.yaml',
