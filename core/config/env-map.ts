@@ -19,7 +19,22 @@ const list = (raw: string) =>
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-const bool = (raw: string) => ['1', 'true', 'yes', 'on'].includes(raw.trim().toLowerCase());
+/** The words a boolean env variable accepts (any case), for on and for off. */
+export const ENV_BOOLEAN_WORDS = {
+  on: ['1', 'true', 'yes', 'on'],
+  off: ['0', 'false', 'no', 'off'],
+} as const;
+
+/**
+ * A boolean env variable. Any other word is passed on as the string it is, so the schema refuses
+ * it naming the key, instead of a typo (`LOG_PRETTY=maybe`) silently meaning off.
+ */
+const bool = (raw: string): boolean | string => {
+  const word = raw.trim().toLowerCase();
+  if ((ENV_BOOLEAN_WORDS.on as readonly string[]).includes(word)) return true;
+  if ((ENV_BOOLEAN_WORDS.off as readonly string[]).includes(word)) return false;
+  return raw;
+};
 
 /** Simple one-to-one bindings. Identities are handled by {@link identitiesFromEnv}. */
 export const ENV_BINDINGS: readonly EnvBinding[] = [

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CONNECTOR_URL_FORM, connectorUrlProblem } from '../transport/dial-url.js';
+import { ENV_BOOLEAN_WORDS } from './env-map.js';
 
 const ms = (def: number) => z.number().int().positive().default(def);
 const count = (def: number) => z.number().int().positive().default(def);
@@ -180,10 +181,20 @@ export const ShutdownConfigSchema = z.strictObject({
   budgetMs: ms(10_000),
 });
 
+/** `a, b or c`. */
+const anyOf = (words: readonly string[]) => `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
+
+/** What `log.pretty` accepts, in the words of each source. */
+const PRETTY_FORM =
+  `LOG_PRETTY takes ${anyOf(ENV_BOOLEAN_WORDS.on)} for human-readable logs and ` +
+  `${anyOf(ENV_BOOLEAN_WORDS.off)} (or unset) for JSON lines; the config file takes true or false`;
+
 /** Logging. */
 export const LogConfigSchema = z.strictObject({
+  /** pino level. `info`. */
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  pretty: z.boolean().default(false),
+  /** Human-readable logs (dev only). false. */
+  pretty: z.boolean({ error: `must be on or off: ${PRETTY_FORM}` }).default(false),
 });
 
 /** The whole configuration (nested form, as in the config file). */

@@ -172,6 +172,22 @@ test('http(s) and ws(s) connector URLs load unchanged (normalised only when dial
   }
 });
 
+test('LOG_PRETTY: the documented words turn pretty logs on or off, in any case', (t) => {
+  for (const word of ['1', 'true', 'YES', ' on '])
+    t.true(loadConfig({ env: { LOG_PRETTY: word } }).log.pretty, word);
+  for (const word of ['0', 'false', 'No', 'off'])
+    t.false(loadConfig({ env: { LOG_PRETTY: word } }).log.pretty, word);
+  t.false(loadConfig({ env: {} }).log.pretty);
+});
+
+for (const word of ['maybe', '2', 'enabled']) {
+  test(`LOG_PRETTY=${word} is refused naming the key and the accepted words`, (t) => {
+    const err = configError(() => loadConfig({ env: { LOG_PRETTY: word } }));
+    t.is(err.code, 'CORE_ERR_CONFIG_INVALID');
+    t.regex(err.message, /log\.pretty \(LOG_PRETTY\): .*1, true, yes or on.*0, false, no or off/);
+  });
+}
+
 test('unknown keys in the config file are rejected (strict)', (t) => {
   const file = tmpFile('u.yaml', 'relay:\n  pingIntervalMS: 5\n');
   const err = configError(() => loadConfig({ env: {}, file }));
