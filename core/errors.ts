@@ -51,7 +51,8 @@ export const ERROR_CODES = {
   CORE_ERR_PLUGIN_OPTIONS_INVALID: "A plugin's options failed its own schema.",
   CORE_ERR_PLUGIN_THREW: 'A plugin hook threw.',
   CORE_ERR_PLUGIN_STORE_FAILED: "A plugin's store writes could not be committed; its task failed.",
-  CORE_ERR_PLUGIN_BAD_RESULT: 'A plugin hook returned a value that fails the hook result schema.',
+  CORE_ERR_PLUGIN_BAD_RESULT:
+    'A plugin hook returned a value that fails the hook result schema (an invalid converted or replacement event included).',
   CORE_ERR_PLUGIN_TIMEOUT: 'A plugin hook exceeded its timeoutMs; its worker was terminated.',
   CORE_ERR_PLUGIN_WORKER_DIED: 'A plugin worker exited (process.exit, out of memory) during a task.',
   CORE_ERR_PLUGIN_POOL_SATURATED: 'The worker pool queue is full; the task was not run.',

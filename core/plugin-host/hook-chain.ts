@@ -99,9 +99,10 @@ async function runKind(
     const events: { event: MessageEvent; capabilities: string[] }[] = [];
     for (const [i, produced] of result.events.entries()) {
       const parsed = MessageEventSchema.safeParse(produced.event);
-      // the converter's verdict on this input is final: redelivery would produce the same event
-      if (!parsed.success)
-        return { rejected: `invalid_event: events.${i}: ${summariseIssues(parsed.error, 1)}` };
+      // A converter's verdict on malformed input is "no events"; an event it built that fails the
+      // schema is its own defect (garbage out), a failure like any other bad result — never a
+      // final verdict on the input. The message names the field (zod path), never its value.
+      if (!parsed.success) throw badResult(summariseIssues(parsed.error, 3, `events.${i}.event`));
       events.push({ event: parsed.data, capabilities: produced.capabilities ?? [] });
     }
     return {

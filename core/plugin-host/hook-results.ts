@@ -71,10 +71,17 @@ export function toPlainData(value: unknown): unknown {
   return json === undefined ? undefined : JSON.parse(json);
 }
 
-/** One line summary of zod issues, for a bad-result message (paths and messages, never values). */
-export function summariseIssues(error: z.ZodError, max = 3): string {
+/**
+ * One line summary of zod issues, for a bad-result message (paths and messages, never values):
+ * at most `max` issues, each path below `prefix` when given (`events.0.event` ⇒
+ * `events.0.event.source.platform`).
+ */
+export function summariseIssues(error: z.ZodError, max = 3, prefix?: string): string {
   return error.issues
     .slice(0, max)
-    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .map((i) => {
+      const path = [...(prefix === undefined ? [] : [prefix]), ...i.path.map(String)].join('.');
+      return `${path || '(root)'}: ${i.message}`;
+    })
     .join('; ');
 }

@@ -86,7 +86,6 @@ export class PluginHost {
     const reply = await this.runner.run({ k: 'convert', chain: [index], forward }, 'convert');
     if (!reply.ok) return { kind: 'failed', plugin, error: reply.error };
     const value = reply.value as ConvertValue;
-    if ('rejected' in value) return this.rejected(plugin, value.rejected);
     if (value.events.length === 0) return this.rejected(plugin, value.reason ?? 'no_events', value.benign);
     return {
       kind: 'events',
@@ -164,7 +163,7 @@ export class PluginHost {
   }
 
   private rejected(plugin: string, reason: string, benign?: boolean): ConvertOutcome {
-    // the label is the reason's stable prefix (`invalid_event: …` ⇒ `invalid_event`)
+    // the label is the reason's stable prefix (`malformed: …` ⇒ `malformed`)
     this.metrics.pluginDropped.inc({ plugin, reason: reason.split(':')[0]?.slice(0, 64) ?? 'rejected' });
     return benign ? { kind: 'rejected', plugin, reason, benign } : { kind: 'rejected', plugin, reason };
   }

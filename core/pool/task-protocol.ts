@@ -85,14 +85,15 @@ export type HookLogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** One collected hook log call: chain position, level, message, fields. */
 export type HookLogEntry = readonly [number, HookLogLevel, string, Record<string, unknown>?];
 
-/** What a convert task produces: validated events, or a final rejection (invalid event). */
-export type ConvertValue =
-  | {
-      readonly events: readonly { event: MessageEvent; capabilities: string[] }[];
-      readonly reason?: string;
-      readonly benign?: boolean;
-    }
-  | { readonly rejected: string };
+/**
+ * What a convert task produces: validated events, or none with the converter's reason (its final
+ * verdict on the input). An invalid event fails the task instead (`CORE_ERR_PLUGIN_BAD_RESULT`).
+ */
+export interface ConvertValue {
+  readonly events: readonly { event: MessageEvent; capabilities: string[] }[];
+  readonly reason?: string;
+  readonly benign?: boolean;
+}
 
 /**
  * What an inbound chain produces: the final event, `unchanged` when no hook replaced the event or

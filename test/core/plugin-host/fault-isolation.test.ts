@@ -73,13 +73,27 @@ for (const fault of FAULTS) {
   });
 }
 
-test('a garbage event from a converter is a final rejection, not a failure', async (t) => {
-  const { host, sink } = await startFixtureHost(t, [{ name: 'fault-garbage' }]);
-  const outcome = await host.convertForward(forward('garbage', 'bad-event'));
-  t.is(outcome.kind, 'rejected');
-  t.regex(outcome.kind === 'rejected' ? outcome.reason : '', /^invalid_event: events\.0: source/);
-  t.is(sink.withCode('CORE_ERR_PLUGIN_BAD_RESULT').length, 0);
-});
+for (const [body, field] of [
+  ['bad-event', 'events.0.event.source'],
+  ['bad-text', 'events.0.event.text'],
+] as const) {
+  test(`a converter's invalid event (${body}) is a bad result: logged once with the field, counted`, async (t) => {
+    const { host, sink, metrics } = await startFixtureHost(t, [{ name: 'fault-garbage' }]);
+    const outcome = await host.convertForward(forward('garbage', body));
+    t.like(outcome, {
+      kind: 'failed',
+      plugin: 'fault-garbage',
+      error: { code: 'CORE_ERR_PLUGIN_BAD_RESULT' },
+    });
+    const lines = sink.withCode('CORE_ERR_PLUGIN_BAD_RESULT');
+    t.is(lines.length, 1, 'logged exactly once');
+    t.like(lines[0], { msg: 'plugin task failed', plugin: 'fault-garbage', hook: 'convert', level: 50 });
+    t.true(String(lines[0]?.reason).includes(`${field}: `), String(lines[0]?.reason));
+    const labels = { plugin: 'fault-garbage', code: 'CORE_ERR_PLUGIN_BAD_RESULT' };
+    t.is(await metrics.value('relay_plugin_failures_total', labels), 1);
+    t.is(sink.withCode('CORE_ERR_PLUGIN_REJECTED').length, 0);
+  });
+}
 
 /** Every fault plugin in one inbound and outbound chain, after echo. */
 const CHAIN = [

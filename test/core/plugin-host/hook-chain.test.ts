@@ -94,13 +94,39 @@ test('convert decodes the body and validates each event', async (t) => {
   t.is(reply.ms.length, 1);
 });
 
-test('convert with no events carries the reason; an invalid event is a final rejection', async (t) => {
+test('convert with no events carries the reason (the final verdict on its input)', async (t) => {
   t.deepEqual(ok(t, await runChain(forward('nothing'), env([converter]))).value, {
     events: [],
     reason: 'ping',
   });
-  const rejected = ok(t, await runChain(forward('invalid'), env([converter]))).value as { rejected: string };
-  t.regex(rejected.rejected, /^invalid_event: events\.0/);
+});
+
+test('an invalid event from a converter is a bad result naming the field, not a verdict', async (t) => {
+  const reply = failed(t, await runChain(forward('invalid'), env([converter])));
+  t.is(reply.at, 0);
+  t.is(reply.error.code, 'CORE_ERR_PLUGIN_BAD_RESULT');
+  t.regex(reply.error.message, /events\.0\.event\.source: /);
+});
+
+test('a bad converted event is reported by path, never by value', async (t) => {
+  const secretish = 'body-value-4c1d';
+  const wrongText = definePlugin({
+    name: 'wrong-text',
+    passthrough: {
+      platforms: ['x'],
+      // the second event is wrong; its value comes from the body and must not be echoed
+      convert: (f) => ({
+        events: [
+          { event: { text: 'fine', source: { platform: 'x', chat_id: 'c' } } },
+          { event: { text: [f.body.toString('utf8')], source: { platform: 'x', chat_id: 'c' } } },
+        ],
+      }),
+    },
+  });
+  const reply = failed(t, await runChain(forward(secretish), env([wrongText])));
+  t.is(reply.error.code, 'CORE_ERR_PLUGIN_BAD_RESULT');
+  t.regex(reply.error.message, /events\.1\.event\.text: /);
+  t.false(reply.error.message.includes(secretish));
 });
 
 test('inbound hooks run in order; replacements and capabilities flow down the chain', async (t) => {

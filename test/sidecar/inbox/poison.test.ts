@@ -25,6 +25,7 @@ const faults = sharedHost([
   fixturePlugin('fault-throws'),
   // a short budget of its own: the hang is cut quickly while other plugins keep the default
   { ...fixturePlugin('fault-hangs'), timeoutMs: 200 },
+  fixturePlugin('fault-garbage'),
 ]);
 
 test('a rejected forward is dead-lettered and acked; its secrets are not stored anywhere', async (t) => {
@@ -116,6 +117,24 @@ test('a crashing hook leaves the frame un-acked until maxAttempts, then quaranti
   t.deepEqual(h.acks, [{ bufferId: 'tr-1', committedBefore: true }]);
   t.is(h.inbox.stats().dead_letters[0]?.code, 'CORE_ERR_PLUGIN_QUARANTINED');
   t.is(h.sink.withCode('CORE_ERR_PLUGIN_QUARANTINED').length, 1);
+  t.is(rows(h).length, 0);
+});
+
+test('a converter returning an invalid event is transient: retried until maxAttempts, then quarantined', async (t) => {
+  const h = await startInbox(t, faults(), { start: false, config: { inbox: { maxAttempts: 2 } } });
+  const send = () => h.inbox.routes.passthrough_forward(forward('garbage', 'bad-text', { bufferId: 'gb-1' }));
+  send();
+  await h.sink.waitFor(
+    (l) => l.msg === 'transient failure, frame left unacked for redelivery' && l.attempts === 1,
+  );
+  t.deepEqual(h.acks, []);
+  send();
+  await until(() => h.acks.length === 1);
+  t.deepEqual(h.acks, [{ bufferId: 'gb-1', committedBefore: true }]);
+  const [letter] = h.inbox.stats().dead_letters;
+  t.is(letter?.code, 'CORE_ERR_PLUGIN_QUARANTINED');
+  t.regex(letter?.message ?? '', /last: CORE_ERR_PLUGIN_BAD_RESULT: .*events\.0\.event\.text: /);
+  t.is(h.inbox.stats().dead, 1, 'dead-lettered once, as quarantined — never as a rejection');
   t.is(rows(h).length, 0);
 });
 
