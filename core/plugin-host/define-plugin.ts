@@ -17,11 +17,12 @@ export interface PluginStore {
   /** Set a JSON-serialisable value; `ttlMs` omitted ⇒ kept until deleted. */
   set(key: string, value: unknown, ttlMs?: number): void;
   /**
-   * Set with a sliding lifetime, for values refreshed on every event (e.g. per-chat memory):
-   * the write is skipped while the stored value is the same and more than half of `ttlMs` is
-   * left, so a hot key costs a read, not a write, and still lives at least `ttlMs / 2` after its
-   * last refresh. For a second after this worker read or wrote the key, that stands in for the
-   * read. Returns true when it wrote.
+   * Set with a sliding lifetime, for values refreshed on every event (e.g. per-chat memory): the
+   * value lives at least `ttlMs` after the last call. A write sets the expiry a little past
+   * `ttlMs` (by `min(ttlMs / 2, 1 h)`), and the write is skipped while the stored value is the
+   * same and still has `ttlMs` to live, so a hot key costs a read, not a write, and is written at
+   * most once per that slack. For a second after this worker read or wrote the key, that stands
+   * in for the read. Returns true when it wrote.
    */
   remember(key: string, value: unknown, ttlMs: number): boolean;
   /** Remove a key. */

@@ -5,6 +5,7 @@
  */
 import type { PluginStore } from '../plugin-host/define-plugin.js';
 import { type Database, migrate } from './database.js';
+import { rememberWrite } from './remember-rule.js';
 
 /** Schema steps of the `kv` component (append-only; see {@link migrate}). */
 export const KV_MIGRATIONS: readonly string[] = [
@@ -70,20 +71,6 @@ function checkTtl(ttlMs: number | undefined): void {
   if (ttlMs !== undefined && !(Number.isFinite(ttlMs) && ttlMs > 0)) {
     throw new RangeError(`ttlMs must be a positive number of milliseconds, got ${ttlMs}`);
   }
-}
-
-/**
- * Whether {@link KvStore.remember} must write: nothing stored, another value, no expiry, or at
- * most half of `ttlMs` left. Exported for in-memory stores that mimic the durable one.
- */
-export function rememberNeedsWrite(
-  stored: { readonly value: string; readonly expires_at: number | null } | undefined,
-  json: string,
-  ttlMs: number,
-  now: number,
-): boolean {
-  if (!stored || stored.value !== json || stored.expires_at === null) return true;
-  return stored.expires_at - now <= ttlMs / 2;
 }
 
 /** The key of `ns`/`key` among the rows `remember` knows (a namespace, a plugin name, has no NUL). */
@@ -172,11 +159,11 @@ export class KvStore {
   }
 
   /**
-   * {@link PluginStore.remember}: write only when the value changed or less than half of `ttlMs`
-   * is left. A read is cheap; a write takes the file's write lock and invalidates every other
-   * connection's page cache, which is what made per-event plugin writes dear (benchmarks F1).
-   * What this connection read or wrote for the key in the last {@link REMEMBER_TRUST_MS} stands
-   * in for the read.
+   * {@link PluginStore.remember}: write only when the value changed or the stored one would
+   * expire less than `ttlMs` from now, with a slack past `ttlMs` ({@link rememberWrite}). A read
+   * is cheap; a write takes the file's write lock and invalidates every other connection's page
+   * cache, which is what made per-event plugin writes dear (benchmarks F1). What this connection
+   * read or wrote for the key in the last {@link REMEMBER_TRUST_MS} stands in for the read.
    */
   remember(ns: string, key: string, value: unknown, ttlMs: number): boolean {
     checkTtl(ttlMs);
@@ -189,8 +176,8 @@ export class KvStore {
     const id = knownId(ns, key);
     const known = this.known.get(id);
     const stored = known && now - known.at < REMEMBER_TRUST_MS ? known : this.read(id, ns, key, now);
-    if (!rememberNeedsWrite(stored, json, ttlMs, now)) return false;
-    const expires = Math.ceil(now + ttlMs);
+    const expires = rememberWrite(stored, json, ttlMs, now);
+    if (expires === undefined) return false;
     this.write(ns, key, json, expires);
     this.note(id, json, expires, now);
     return true;

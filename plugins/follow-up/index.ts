@@ -17,8 +17,9 @@ const ONE_DAY_MS = 24 * 3600 * 1000;
 /** Options of follow-up. */
 const OptionsSchema = z.strictObject({
   /**
-   * How long a session's recorded capabilities are remembered, ms. Default 1 day: longer than
-   * any platform token, so an expired capability is reported by the connector, not guessed here.
+   * How long a session's recorded capabilities are remembered after the last event that carried
+   * them, ms (at least this, at most an hour longer). Default 1 day: longer than any platform
+   * token, so an expired capability is reported by the connector, not guessed here.
    */
   ttlMs: z.number().int().positive().default(ONE_DAY_MS),
 });

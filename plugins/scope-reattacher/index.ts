@@ -15,7 +15,10 @@ const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 
 /** Options of scope-reattacher. */
 const OptionsSchema = z.strictObject({
-  /** How long a chat's memory lives after its last event, ms. Default 7 days. */
+  /**
+   * How long a chat's memory lives after its last event, ms: at least this, and at most an hour
+   * (half of it when shorter than two hours) longer. Default 7 days.
+   */
   ttlMs: z.number().int().positive().default(SEVEN_DAYS_MS),
   /** [compat] Mirror `scope_id` into `metadata.guild_id` for first-generation connectors. Default true. */
   mirrorGuildId: z.boolean().default(true),
@@ -27,8 +30,8 @@ export default definePlugin({
   options: OptionsSchema,
   inbound({ event }, ctx) {
     const learned = memoryFromEvent(event);
-    // refreshed on every event, so the TTL runs from the last time the chat was seen; an
-    // unchanged memory is written at most once per half TTL (a read, not a write, per event)
+    // remembered on every event, so the memory lives at least ttlMs after the chat was last
+    // seen; an unchanged memory is written at most once an hour (a read, not a write, per event)
     if (learned) ctx.store.remember(memoryKey(learned.chatId), learned.memory, ctx.options.ttlMs);
     return undefined;
   },

@@ -3,7 +3,7 @@
  * store with TTL on an injectable clock, captured log lines, and the fronted identities.
  */
 import type { Identity, PluginContext, PluginDefinition, PluginStore } from '../../core/index.js';
-import { rememberNeedsWrite } from '../../core/store/kv-store.js';
+import { rememberWrite } from '../../core/store/remember-rule.js';
 
 /** One captured hook log line. */
 export interface CapturedLine {
@@ -42,8 +42,10 @@ export class MemoryStore implements PluginStore {
     const json = JSON.stringify(value);
     const entry = this.entries.get(key);
     const stored = entry && { value: entry.json, expires_at: entry.expiresAt ?? null };
-    if (!rememberNeedsWrite(stored, json, ttlMs, this.now())) return false;
-    this.set(key, value, ttlMs);
+    // the durable store's own rule, expiry included
+    const expiresAt = rememberWrite(stored, json, ttlMs, this.now());
+    if (expiresAt === undefined) return false;
+    this.entries.set(key, { json, expiresAt });
     this.writes += 1;
     return true;
   }

@@ -75,7 +75,21 @@ test('an unchanged memory is not rewritten on every event; a change is written a
   t.like(await outbound(store, { op: 'typing', chat_id: 'c1', metadata: {} }), {
     action: { metadata: { user_id: 'u2' } },
   });
+  // the slack of a 1 s TTL is half of it
   t.true(store.writes >= 3 && store.writes <= 5, `refreshed about once per half TTL: ${store.writes}`);
+});
+
+test('a chat seen again keeps its memory ttlMs after that event, even when nothing was written', async (t) => {
+  const day = 24 * 3_600_000;
+  let now = 1_000;
+  const store = new MemoryStore(() => now);
+  await inbound(store, groupEvent); // default ttlMs: 7 days
+  now += 3 * day;
+  await inbound(store, groupEvent);
+  now += 7 * day - 1; // quiet since: 7 days less 1 ms
+  t.like(await outbound(store, { op: 'typing', chat_id: 'c1', metadata: {} }), {
+    action: { metadata: { user_id: 'u1' } },
+  });
 });
 
 test('follow_up and get_chat_info are not chat-addressed: untouched', async (t) => {
@@ -102,11 +116,12 @@ test('an unknown chat gets no tags and no metadata', async (t) => {
   t.deepEqual(verdict, { action: { op: 'send', chat_id: 'other', content: 'x', metadata: { a: 1 } } });
 });
 
-test('memory expires after ttlMs', async (t) => {
+test('memory expires after ttlMs and its slack', async (t) => {
   let now = 1_000;
   const store = new MemoryStore(() => now);
   await inbound(store, groupEvent, { ttlMs: 50 });
-  now += 49;
+  // lives ttlMs, plus remember's slack (half of so short a TTL)
+  now += 50 + 25 - 1;
   t.like(await outbound(store, { op: 'send', chat_id: 'c1', content: 'x', metadata: {} }), {
     platform: 'discord',
   });
