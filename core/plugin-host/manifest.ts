@@ -4,11 +4,11 @@
  * names the plugin (when known), the key and the problem.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { errorMessage, RelayError } from '../errors.js';
+import { type EsmResolution, esmResolveAll } from './esm-resolve.js';
 
 /** Most plugins one manifest may list (a chain position must fit a progress slot). */
 export const MAX_PLUGINS = 256;
@@ -92,17 +92,60 @@ export function parseManifest(raw: unknown, source: string, defaultTimeoutMs: nu
   throw invalid(source, problems);
 }
 
+/** Where a manifest `module` points: its absolute file, or why it cannot be resolved. */
+export type ModuleResolution = { readonly file: string } | { readonly problem: string };
+
 /**
- * The absolute file of a manifest `module`: `file:` URLs and paths (relative to the manifest's
- * directory) as given, package specifiers through Node's resolver from the manifest's location
- * (which honours `exports`, including this package's own `relay-sidecar/plugins/<name>`).
+ * The absolute files of manifest `module`s, in order: `file:` URLs and paths (relative to the
+ * manifest's directory) as given; package specifiers as an `import()` from the manifest file would
+ * resolve them — Node's ESM resolver, honouring the package's `exports` with the "node", "import"
+ * and "default" conditions (so ESM-only packages load), including this package's own
+ * `relay-sidecar/plugins/<name>`. All package specifiers share one resolver thread
+ * ({@link esmResolveAll}). Never rejects: a failure is a `problem` for each entry it concerns.
  */
-export function resolvePluginModule(specifier: string, manifestPath: string): string {
+export async function resolvePluginModules(
+  specifiers: readonly string[],
+  manifestPath: string,
+): Promise<ModuleResolution[]> {
+  const packages = specifiers.filter((s) => !isPathSpecifier(s));
+  let answers: EsmResolution[];
+  try {
+    answers = await esmResolveAll(packages, pathToFileURL(resolve(manifestPath)).href);
+  } catch (err) {
+    const problem = `the module resolver failed: ${errorMessage(err)}`;
+    answers = packages.map(() => ({ error: problem }));
+  }
+  let next = 0;
+  return specifiers.map((specifier): ModuleResolution => {
+    if (isPathSpecifier(specifier)) return { file: resolvePath(specifier, manifestPath) };
+    const answer = answers[next++] ?? { error: 'no answer from the module resolver' };
+    if ('error' in answer) return { problem: answer.error };
+    // a plugin is a file; `node:` built-ins, `data:` and the like are not
+    if (!answer.url.startsWith('file:')) return { problem: `resolves to ${answer.url}, not a file` };
+    return { file: fileURLToPath(answer.url) };
+  });
+}
+
+/** {@link resolvePluginModules} for one `module`; rejects with the problem. */
+export async function resolvePluginModule(specifier: string, manifestPath: string): Promise<string> {
+  const [resolution] = await resolvePluginModules([specifier], manifestPath);
+  if (resolution && 'file' in resolution) return resolution.file;
+  throw new Error(resolution?.problem ?? 'not resolved');
+}
+
+/** A `file:` URL, an absolute path, or a path relative to the manifest (`./…`, `../…`). */
+function isPathSpecifier(specifier: string): boolean {
+  return (
+    specifier.startsWith('file:') ||
+    isAbsolute(specifier) ||
+    specifier.startsWith('./') ||
+    specifier.startsWith('../')
+  );
+}
+
+function resolvePath(specifier: string, manifestPath: string): string {
   if (specifier.startsWith('file:')) return fileURLToPath(specifier);
-  if (isAbsolute(specifier)) return specifier;
-  if (specifier.startsWith('./') || specifier.startsWith('../'))
-    return resolve(dirname(manifestPath), specifier);
-  return createRequire(resolve(manifestPath)).resolve(specifier);
+  return isAbsolute(specifier) ? specifier : resolve(dirname(manifestPath), specifier);
 }
 
 function pluginNameAt(raw: unknown, index: number): string | undefined {

@@ -2,7 +2,7 @@
  * Start a real PluginHost (real piscina pool, real SQLite file in a temp dir) on a temp manifest
  * listing fixture plugins from `test/fixtures/plugins/`, with every log line captured.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { type MessageEvent, MessageEventSchema, type PassthroughForward } from '
 import { Metrics } from '../../../core/metrics/metrics.js';
 import { PluginHost } from '../../../core/plugin-host/plugin-host.js';
 import { createLogSink, type LogSink } from '../../helpers/log-sink.js';
+import { repoRoot } from '../../helpers/repo-root.js';
 import { testConfig } from '../../helpers/test-config.js';
 
 /** The compiled fixture plugins directory. */
@@ -51,6 +52,22 @@ export function writeManifest(t: ExecutionContext, manifest: unknown): { dir: st
   const manifestPath = join(dir, 'plugins.json');
   writeFileSync(manifestPath, typeof manifest === 'string' ? manifest : JSON.stringify(manifest));
   return { dir, manifestPath };
+}
+
+/** The fixture packages (`test/fixtures/packages/<name>/`, plain files: not compiled). */
+export const FIXTURE_PACKAGES = ['esm-only-plugin', 'dual-package', 'main-only'] as const;
+
+/**
+ * Install the fixture packages into `dir/node_modules`, beside `relay-sidecar` itself (a link to
+ * this repository, as `npm install relay-sidecar` would put it), as a user installs plugins.
+ */
+export function installFixturePackages(dir: string): void {
+  const modules = join(dir, 'node_modules');
+  mkdirSync(modules, { recursive: true });
+  for (const name of FIXTURE_PACKAGES) {
+    cpSync(join(repoRoot(), 'test', 'fixtures', 'packages', name), join(modules, name), { recursive: true });
+  }
+  symlinkSync(repoRoot(), join(modules, 'relay-sidecar'), 'dir');
 }
 
 /** The manifest of `entries` (modules default to the fixture of the same name). */

@@ -7,7 +7,14 @@ import { loadPlugins } from '../../../core/plugin-host/plugin-loader.js';
 import { PluginTable } from '../../../core/plugin-host/plugin-table.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 import { testConfig } from '../../helpers/test-config.js';
-import { type Entry, fixture, manifestOf, writeManifest } from './fixture-host.js';
+import {
+  type Entry,
+  fixture,
+  forward as forwardOf,
+  installFixturePackages,
+  manifestOf,
+  writeManifest,
+} from './fixture-host.js';
 
 const MANIFEST_PATH = '/irrelevant/plugins.json';
 
@@ -132,4 +139,22 @@ test('the sidecar refuses to start: PluginHost.load rejects with the problem', a
   );
   t.is(err?.code, 'CORE_ERR_PLUGIN_NAME_MISMATCH');
   t.regex(err?.message ?? '', /plugin "misnamed"/);
+});
+
+test('an installed ESM-only plugin package loads by its name and runs in the pool', async (t) => {
+  const { dir, manifestPath } = writeManifest(
+    t,
+    manifestOf([{ name: 'esm-only-plugin', module: 'esm-only-plugin', timeoutMs: 10_000 }]),
+  );
+  installFixturePackages(dir);
+  const host = await PluginHost.load({
+    manifestPath,
+    config: testConfig({ dataDir: dir, pool: { minThreads: 1, maxThreads: 1 } }),
+    log: createLogSink().logger,
+    metrics: new Metrics(),
+  });
+  t.teardown(() => host.close());
+  t.like(host.plugins[0], { name: 'esm-only-plugin', version: '1.0.0', module: 'esm-only-plugin' });
+  const outcome = await host.convertForward(forwardOf('esm-only', 'hello'));
+  t.like(outcome, { kind: 'events', plugin: 'esm-only-plugin', events: [{ event: { text: 'hello' } }] });
 });
