@@ -1,8 +1,11 @@
 /**
  * What a dead letter keeps of a frame: everything needed to replay it, minus secrets. The
  * connector strips credentials and the plugins remove interaction tokens, but a frame that a
- * plugin rejected may still carry one, so the inbox removes them again before storing.
+ * plugin rejected may still carry one — a body the plugin could not even parse (cut off, or
+ * not JSON) most of all — so the inbox removes them again before storing (spec/plugins.md: the
+ * interaction token must never reach the inbox).
  */
+import { hasSecretPair, redactSecretPairs } from './redact-text.js';
 
 /** Header names that can carry credentials; dropped from stored forwards. */
 const SECRET_HEADER = /authorization|cookie|token|secret|signature|api[-_]?key|password/i;
@@ -22,17 +25,48 @@ export function stripSecretKeys(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/** A base64 body with credential keys removed when it is a JSON object; other bodies unchanged. */
-export function redactBodyB64(bodyB64: string): string {
-  const text = Buffer.from(bodyB64, 'base64').toString('utf8');
-  const first = text.trimStart()[0];
-  if (first !== '{' && first !== '[') return bodyB64;
+/** A body fit for storage: base64 with every credential removed, or none (`''`) and why. */
+export type RedactedBody = { readonly bodyB64: string } | { readonly bodyB64: ''; readonly omitted: string };
+
+/** Why a body that could not be searched for credentials was not stored. */
+export const BODY_OMITTED = {
+  notText: 'the body is not text (it holds NUL bytes), so it cannot be searched for credentials',
+  unhandledPair:
+    'the body is no JSON object and shows a credential key whose value could not be removed (e.g. behind escaped quotes)',
+} as const;
+
+/**
+ * A base64 body without credentials, as close to the original as that allows:
+ * - JSON (after one leading UTF-8 BOM, which the plugins' `TextDecoder` skips too) that is an
+ *   object or array ⇒ re-serialised without credential keys, at any depth;
+ * - anything else ⇒ the original bytes, except the value of each `"<credential key>": value`
+ *   pair, replaced textually (a body cut off mid-value included; see redact-text.ts);
+ * - a body that is not text, or still shows a credential pair the text scan could not handle ⇒
+ *   no body, and why.
+ */
+export function redactBody(bodyB64: string): RedactedBody {
+  const bytes = Buffer.from(bodyB64, 'base64');
+  let text = bytes.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     const parsed: unknown = JSON.parse(text);
-    return Buffer.from(JSON.stringify(stripSecretKeys(parsed)), 'utf8').toString('base64');
+    if (parsed && typeof parsed === 'object') {
+      return { bodyB64: Buffer.from(JSON.stringify(stripSecretKeys(parsed)), 'utf8').toString('base64') };
+    }
   } catch {
-    return bodyB64;
+    // not JSON: searched as text below
   }
+  // UTF-16 or binary: a key spelled with NULs between its letters would not be found
+  if (bytes.includes(0)) return { bodyB64: '', omitted: BODY_OMITTED.notText };
+  // one character per byte, so every byte the scan does not replace is kept as it was
+  const { text: redacted, redacted: count } = redactSecretPairs(bytes.toString('latin1'), SECRET_KEYS);
+  if (hasSecretPair(redacted, SECRET_KEYS)) return { bodyB64: '', omitted: BODY_OMITTED.unhandledPair };
+  return { bodyB64: count === 0 ? bodyB64 : Buffer.from(redacted, 'latin1').toString('base64') };
+}
+
+/** {@link redactBody}'s base64 alone (`''` when the body had to be left out). */
+export function redactBodyB64(bodyB64: string): string {
+  return redactBody(bodyB64).bodyB64;
 }
 
 /** A copy of a connector frame fit for the dead-letter table. */
@@ -42,10 +76,13 @@ export function redactFrame(frame: Record<string, unknown>): Record<string, unkn
   if (forward && typeof forward === 'object' && !Array.isArray(forward)) {
     const fwd = forward as Record<string, unknown>;
     const headers = Array.isArray(fwd.headers) ? fwd.headers : [];
+    const body = typeof fwd.bodyB64 === 'string' ? redactBody(fwd.bodyB64) : undefined;
     out.forward = {
       ...fwd,
       headers: headers.filter((h) => !(Array.isArray(h) && SECRET_HEADER.test(String(h[0])))),
-      bodyB64: typeof fwd.bodyB64 === 'string' ? redactBodyB64(fwd.bodyB64) : fwd.bodyB64,
+      bodyB64: body ? body.bodyB64 : fwd.bodyB64,
+      // said where the body would be: `dead-letters show` prints it (a replay ignores the key)
+      ...(body && 'omitted' in body ? { bodyOmitted: body.omitted } : {}),
     };
   }
   return out;

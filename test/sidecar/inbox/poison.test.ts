@@ -6,8 +6,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { PassthroughForwardFrameSchema } from '../../../core/protocol/frames.js';
 import { DeadLetters } from '../../../sidecar/inbox/dead-letters.js';
+import { REDACTED_VALUE } from '../../../sidecar/inbox/redact-text.js';
 import type { Json } from '../../helpers/loopback-agent.js';
+import { repoRoot } from '../../helpers/repo-root.js';
 import {
   fixturePlugin,
   forward,
@@ -19,7 +22,14 @@ import {
   wrapInbound,
 } from './inbox-harness.js';
 
-const echo = sharedHost();
+// echo, and the built-in discord converter (passthrough only: the echo tests see no difference)
+const echo = sharedHost([
+  fixturePlugin('echo'),
+  {
+    name: 'discord-interaction',
+    module: join(repoRoot(), 'dist', 'plugins', 'discord-interaction', 'index.js'),
+  },
+]);
 const faults = sharedHost([
   fixturePlugin('echo'),
   fixturePlugin('fault-throws'),
@@ -61,6 +71,56 @@ test('a rejected forward is dead-lettered and acked; its secrets are not stored 
   t.is(h.inbox.stats().dead, 1);
   const files = readdirSync(h.dataDir).filter((f) => f.startsWith('sidecar.db'));
   t.true(files.length > 0);
+  for (const f of files) t.false(readFileSync(join(h.dataDir, f)).toString('latin1').includes(secret), f);
+  t.false(h.sink.text().includes(secret));
+});
+
+test('a discord body the plugin cannot use (cut off, or BOM and unknown type) is dead-lettered without its token', async (t) => {
+  const h = await startInbox(t, echo(), { start: false });
+  const secret = 'aW50ZXJhY3Rpb246OTk5OmxlYWtlZC10b2tlbg';
+  const interaction = `{"type":2,"id":"1","channel_id":"c","token":"${secret}","data":{"name":"deploy"}}`;
+  const bodies: Record<string, Buffer> = {
+    'cut-off': Buffer.from(interaction.slice(0, interaction.indexOf(secret) + 12)),
+    bom: Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(interaction.replace('"type":2', '"type":99')),
+    ]),
+  };
+  for (const [bufferId, body] of Object.entries(bodies)) {
+    h.inbox.routes.passthrough_forward(
+      PassthroughForwardFrameSchema.parse({
+        type: 'passthrough_forward',
+        bufferId,
+        forward: {
+          platform: 'discord',
+          botId: 'B1',
+          method: 'POST',
+          path: '/i',
+          headers: [],
+          bodyB64: body.toString('base64'),
+        },
+      }),
+    );
+  }
+  await until(() => h.acks.length === 2);
+  const letters = h.inbox.stats().dead_letters;
+  t.deepEqual(
+    letters.map((l) => l.code),
+    ['CORE_ERR_PLUGIN_REJECTED', 'CORE_ERR_PLUGIN_REJECTED'],
+  );
+  const kept = new Map(
+    letters.map((l) => {
+      const letter = h.inbox.deadLetter(l.id) as { payload: { frame: Json } };
+      return [
+        letter.payload.frame.bufferId,
+        Buffer.from(letter.payload.frame.forward.bodyB64, 'base64').toString(),
+      ];
+    }),
+  );
+  // forensic value kept: the cut-off body as it was up to the token, the BOM body as the JSON it is
+  t.is(kept.get('cut-off'), `{"type":2,"id":"1","channel_id":"c","token":${REDACTED_VALUE}`);
+  t.like(JSON.parse(kept.get('bom') ?? '{}'), { type: 99, id: '1', data: { name: 'deploy' } });
+  const files = readdirSync(h.dataDir).filter((f) => f.startsWith('sidecar.db'));
   for (const f of files) t.false(readFileSync(join(h.dataDir, f)).toString('latin1').includes(secret), f);
   t.false(h.sink.text().includes(secret));
 });
