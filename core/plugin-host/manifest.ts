@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolve as resolveEsm } from 'import-meta-resolve';
 import { z } from 'zod';
 import { errorMessage, RelayError } from '../errors.js';
-import { type EsmResolution, esmResolveAll } from './esm-resolve.js';
 
 /** Most plugins one manifest may list (a chain position must fit a progress slot). */
 export const MAX_PLUGINS = 256;
@@ -92,60 +92,29 @@ export function parseManifest(raw: unknown, source: string, defaultTimeoutMs: nu
   throw invalid(source, problems);
 }
 
-/** Where a manifest `module` points: its absolute file, or why it cannot be resolved. */
-export type ModuleResolution = { readonly file: string } | { readonly problem: string };
-
 /**
- * The absolute files of manifest `module`s, in order: `file:` URLs and paths (relative to the
- * manifest's directory) as given; package specifiers as an `import()` from the manifest file would
- * resolve them — Node's ESM resolver, honouring the package's `exports` with the "node", "import"
- * and "default" conditions (so ESM-only packages load), including this package's own
- * `relay-sidecar/plugins/<name>`. All package specifiers share one resolver thread
- * ({@link esmResolveAll}). Never rejects: a failure is a `problem` for each entry it concerns.
+ * The absolute file of a manifest `module`: `file:` URLs and paths (relative to the manifest's
+ * directory) as given; package specifiers as an `import()` from the manifest file would resolve
+ * them: Node's ESM resolution (`import-meta-resolve`; Node 20's own `import.meta.resolve` ignores a
+ * parent URL without an experimental flag), honouring the package's `exports` with the "node",
+ * "import" and "default" conditions — so an ESM-only package loads — including this package's own
+ * `relay-sidecar/plugins/<name>`. Throws with Node's error code and message when it does not resolve.
  */
-export async function resolvePluginModules(
-  specifiers: readonly string[],
-  manifestPath: string,
-): Promise<ModuleResolution[]> {
-  const packages = specifiers.filter((s) => !isPathSpecifier(s));
-  let answers: EsmResolution[];
-  try {
-    answers = await esmResolveAll(packages, pathToFileURL(resolve(manifestPath)).href);
-  } catch (err) {
-    const problem = `the module resolver failed: ${errorMessage(err)}`;
-    answers = packages.map(() => ({ error: problem }));
-  }
-  let next = 0;
-  return specifiers.map((specifier): ModuleResolution => {
-    if (isPathSpecifier(specifier)) return { file: resolvePath(specifier, manifestPath) };
-    const answer = answers[next++] ?? { error: 'no answer from the module resolver' };
-    if ('error' in answer) return { problem: answer.error };
-    // a plugin is a file; `node:` built-ins, `data:` and the like are not
-    if (!answer.url.startsWith('file:')) return { problem: `resolves to ${answer.url}, not a file` };
-    return { file: fileURLToPath(answer.url) };
-  });
-}
-
-/** {@link resolvePluginModules} for one `module`; rejects with the problem. */
-export async function resolvePluginModule(specifier: string, manifestPath: string): Promise<string> {
-  const [resolution] = await resolvePluginModules([specifier], manifestPath);
-  if (resolution && 'file' in resolution) return resolution.file;
-  throw new Error(resolution?.problem ?? 'not resolved');
-}
-
-/** A `file:` URL, an absolute path, or a path relative to the manifest (`./…`, `../…`). */
-function isPathSpecifier(specifier: string): boolean {
-  return (
-    specifier.startsWith('file:') ||
-    isAbsolute(specifier) ||
-    specifier.startsWith('./') ||
-    specifier.startsWith('../')
-  );
-}
-
-function resolvePath(specifier: string, manifestPath: string): string {
+export function resolvePluginModule(specifier: string, manifestPath: string): string {
   if (specifier.startsWith('file:')) return fileURLToPath(specifier);
-  return isAbsolute(specifier) ? specifier : resolve(dirname(manifestPath), specifier);
+  if (isAbsolute(specifier)) return specifier;
+  if (specifier.startsWith('./') || specifier.startsWith('../'))
+    return resolve(dirname(manifestPath), specifier);
+  let url: string;
+  try {
+    url = resolveEsm(specifier, pathToFileURL(resolve(manifestPath)).href);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code ? `${code}: ${errorMessage(err)}` : errorMessage(err));
+  }
+  // a plugin is a file; `node:` built-ins and the like are not
+  if (!url.startsWith('file:')) throw new Error(`resolves to ${url}, not a file`);
+  return fileURLToPath(url);
 }
 
 function pluginNameAt(raw: unknown, index: number): string | undefined {

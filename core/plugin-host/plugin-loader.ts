@@ -7,8 +7,8 @@
 import { pathToFileURL } from 'node:url';
 import { errorMessage, RelayError } from '../errors.js';
 import { isPluginDefinition, type PluginDefinition } from './define-plugin.js';
-import type { Manifest, ManifestEntry, ModuleResolution } from './manifest.js';
-import { resolvePluginModules } from './manifest.js';
+import type { Manifest, ManifestEntry } from './manifest.js';
+import { resolvePluginModule } from './manifest.js';
 import { parsePluginOptions } from './plugin-options.js';
 
 /** What `/v1/status` and callers see of one manifest entry. */
@@ -49,9 +49,6 @@ export interface LoadedManifest {
 export async function loadPlugins(manifest: Manifest, manifestPath: string): Promise<LoadedManifest> {
   const enabled: LoadedPlugin[] = [];
   const infos: PluginInfo[] = [];
-  // every enabled module resolved at once: package specifiers share one resolver thread
-  const modules = manifest.plugins.filter((e) => e.enabled).map((e) => e.module);
-  const resolutions = await resolvePluginModules(modules, manifestPath);
   for (const entry of manifest.plugins) {
     if (!entry.enabled) {
       infos.push({
@@ -65,17 +62,14 @@ export async function loadPlugins(manifest: Manifest, manifestPath: string): Pro
       });
       continue;
     }
-    const loaded = await loadOne(entry, resolutions[enabled.length]);
+    const loaded = await loadOne(entry, manifestPath);
     enabled.push(loaded);
     infos.push(loaded.info);
   }
   return { enabled, infos };
 }
 
-async function loadOne(
-  entry: ManifestEntry,
-  resolution: ModuleResolution | undefined,
-): Promise<LoadedPlugin> {
+async function loadOne(entry: ManifestEntry, manifestPath: string): Promise<LoadedPlugin> {
   const fail = (
     code: 'CORE_ERR_PLUGIN_LOAD_FAILED' | 'CORE_ERR_PLUGIN_NAME_MISMATCH' | 'CORE_ERR_PLUGIN_OPTIONS_INVALID',
     problem: string,
@@ -84,11 +78,13 @@ async function loadOne(
       details: { plugin: entry.name },
     });
 
-  if (!resolution || 'problem' in resolution) {
-    const problem = resolution?.problem ?? 'not resolved';
-    throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', `cannot resolve the module: ${reason(problem)}`);
+  let file: string;
+  try {
+    file = resolvePluginModule(entry.module, manifestPath);
+  } catch (err) {
+    throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', `cannot resolve the module: ${reason(err)}`);
   }
-  const url = pathToFileURL(resolution.file).href;
+  const url = pathToFileURL(file).href;
   let mod: { default?: unknown };
   try {
     mod = (await import(url)) as { default?: unknown };
