@@ -7,7 +7,8 @@ import type { ApiInbox } from './deps.js';
 import { apiError, type JsonReply } from './errors.js';
 import type { Route } from './routes.js';
 
-const MAX_LIST = 500;
+/** Most rows one `GET /v1/dead-letters` answers. */
+export const MAX_LIST = 500;
 
 /** The dead-letter routes (bearer only). */
 export function deadLetterRoutes(inbox: ApiInbox): Route[] {

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
+import { MAX_LIST } from '../agent-api/dead-letter-routes.js';
 import { apiRequest, nothingListens } from './api-request.js';
 import type { CliIo } from './cli-io.js';
 import { deadLettersOffline } from './dead-letters-offline.js';
@@ -24,6 +25,13 @@ interface Row {
 
 /** Run one sub-action against the sidecar configured by `io.env`; returns the exit code. */
 export async function runDeadLetters(action: DeadLetterAction, io: CliIo): Promise<number> {
+  if (action.kind === 'list' && action.limit !== undefined) {
+    const n = action.limit;
+    if (!Number.isInteger(n) || n < 1 || n > MAX_LIST) {
+      io.stderr(`dead-letters: --limit must be a whole number from 1 to ${MAX_LIST}\n`);
+      return ExitCode.CONFIG;
+    }
+  }
   let config: Config;
   try {
     config = loadConfig({ env: io.env });
@@ -50,6 +58,12 @@ export async function runDeadLetters(action: DeadLetterAction, io: CliIo): Promi
     if (nothingListens(err)) {
       const code = offline(config, action, io);
       if (code !== undefined) return code;
+      // nothing listens and no store: most likely the wrong data dir or API address
+      io.stderr(
+        `dead-letters: no sidecar answers at ${config.api.listen} and ${config.dataDir} holds no store; ` +
+          'point SIDECAR_DATA_DIR (and SIDECAR_LISTEN) at the sidecar you mean\n',
+      );
+      return ExitCode.CONFIG;
     }
     io.stderr(`dead-letters: ${(err as Error).message}\n`);
     return ExitCode.UNREACHABLE;
@@ -102,7 +116,7 @@ export function registerDeadLetters(program: Command, io: CliIo): void {
     .command('list')
     .option('-n, --limit <n>', 'how many, newest first', '50')
     .action(async (opts: { limit: string }) => {
-      io.setExitCode(await runDeadLetters({ kind: 'list', limit: Number(opts.limit) || 50 }, io));
+      io.setExitCode(await runDeadLetters({ kind: 'list', limit: Number(opts.limit) }, io));
     });
   cmd
     .command('show <id>')

@@ -35,7 +35,7 @@ export const MAX_DOCTOR_TIMEOUT_MS = 600_000;
 /** Options of `doctor`. */
 export interface DoctorOptions {
   /** Read settings from this env file too; its values win over the process environment. */
-  envFile?: string;
+  envPath?: string;
   /** Budget of the connector dial (upgrade + descriptor), ms; default 10 000. */
   timeoutMs?: string | number;
   /** fetch override for the agent probe (tests). */
@@ -66,14 +66,14 @@ export async function runDoctor(opts: DoctorOptions, io: CliIo): Promise<ExitCod
   return doctorExitCode(results);
 }
 
-/** The environment to check: the process's, with `--env-file` on top; undefined when unusable. */
+/** The environment to check: the process's, with `--env-path` on top; undefined when unusable. */
 function environment(
   opts: DoctorOptions,
   io: CliIo,
   report: (r: CheckResult) => void,
 ): NodeJS.ProcessEnv | undefined {
-  if (opts.envFile === undefined) return io.env;
-  const path = resolve(io.cwd, opts.envFile);
+  if (opts.envPath === undefined) return io.env;
+  const path = resolve(io.cwd, opts.envPath);
   let text: string;
   try {
     text = readEnvFile(path);
@@ -163,7 +163,7 @@ export function registerDoctor(program: Command, io: CliIo): Command {
     .description(
       'check configuration, plugins, permissions, the agent and a real dial to the connector; one line per check',
     )
-    .option('--env-file <path>', 'also read settings from this env file (e.g. .env.relay)')
+    .option('--env-path <path>', 'also read settings from this env file (e.g. .env.relay)')
     .option('--timeout-ms <ms>', `budget of the connector dial (default ${DEFAULT_DOCTOR_TIMEOUT_MS})`)
     .action(async (opts: DoctorOptions) => {
       io.setExitCode(await runDoctor(opts, io));

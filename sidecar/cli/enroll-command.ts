@@ -30,7 +30,7 @@ export interface EnrollOptions {
   /** Identity token; env `GATEWAY_RELAY_IDENTITY_TOKEN`. */
   identityToken?: string;
   /** Env file to write; default {@link DEFAULT_ENV_FILE}. */
-  envFile?: string;
+  envPath?: string;
   /** Side-route timeout override, ms; default `relay.sideRouteTimeoutMs`. */
   timeoutMs?: number;
   /** fetch override (tests). */
@@ -69,12 +69,12 @@ export async function runEnroll(opts: EnrollOptions, io: CliIo): Promise<ExitCod
   } catch (err) {
     return fail(ExitCode.CONFIG, (err as Error).message);
   }
-  const envPath = resolve(io.cwd, opts.envFile ?? DEFAULT_ENV_FILE);
+  const envPath = resolve(io.cwd, opts.envPath ?? DEFAULT_ENV_FILE);
   try {
     // Before the single-use token is spent: make sure the result can be saved.
     checkEnvFileWritable(envPath);
   } catch (err) {
-    return fail(ExitCode.CONFIG, (err as Error).message, 'choose another --env-file or fix its permissions');
+    return fail(ExitCode.CONFIG, (err as Error).message, 'choose another --env-path or fix its permissions');
   }
 
   let creds: Awaited<ReturnType<typeof enroll>>;
@@ -143,7 +143,7 @@ export function registerEnroll(program: Command, io: CliIo): Command {
       '--identity-token <token>',
       'caller identity bearer (env GATEWAY_RELAY_IDENTITY_TOKEN; prefer the env: command lines are visible)',
     )
-    .option('--env-file <path>', 'env file to create or update', DEFAULT_ENV_FILE)
+    .option('--env-path <path>', 'env file to create or update', DEFAULT_ENV_FILE)
     .action(async (opts: EnrollOptions) => {
       io.setExitCode(await runEnroll(opts, io));
     });

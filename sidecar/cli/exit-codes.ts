@@ -12,7 +12,7 @@ export const ExitCode = {
   FAILURE: 1,
   /**
    * Bad configuration or usage: an invalid env variable or config file value, a missing required
-   * option, an unknown option, an unusable env-file path. Fix the named key or flag and rerun.
+   * option, an unknown option, an unusable --env-path. Fix the named key or flag and rerun.
    */
   CONFIG: 2,
   /**

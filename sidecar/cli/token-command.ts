@@ -18,7 +18,7 @@ export const MAX_TOKEN_TTL_S = 86_400;
 /** Options of `token`. */
 export interface TokenOptions {
   /** Read GATEWAY_RELAY_* from this env file; its values win over the process environment. */
-  envFile?: string;
+  envPath?: string;
   /** Lifetime in seconds (1…86400); default `relay.tokenTtlS` (300). */
   ttl?: string | number;
 }
@@ -30,8 +30,8 @@ export function runToken(opts: TokenOptions, io: CliIo): ExitCode {
     return code;
   };
   let env: NodeJS.ProcessEnv = io.env;
-  if (opts.envFile !== undefined) {
-    const path = resolve(io.cwd, opts.envFile);
+  if (opts.envPath !== undefined) {
+    const path = resolve(io.cwd, opts.envPath);
     let text: string;
     try {
       text = readEnvFile(path);
@@ -53,7 +53,7 @@ export function runToken(opts: TokenOptions, io: CliIo): ExitCode {
     return fail(
       ExitCode.CONFIG,
       'GATEWAY_RELAY_ID and GATEWAY_RELAY_SECRET must both be set ' +
-        '(run `relay-sidecar enroll` first, or pass --env-file .env.relay)',
+        '(run `relay-sidecar enroll` first, or pass --env-path .env.relay)',
     );
   }
   const ttl = opts.ttl === undefined ? config.relay.tokenTtlS : Number(opts.ttl);
@@ -76,7 +76,7 @@ export function registerToken(program: Command, io: CliIo): Command {
   return program
     .command('token')
     .description('print a fresh upgrade token for GATEWAY_RELAY_ID / GATEWAY_RELAY_SECRET (debugging)')
-    .option('--env-file <path>', 'read the credentials from this env file (e.g. .env.relay)')
+    .option('--env-path <path>', 'read the credentials from this env file (e.g. .env.relay)')
     .option('--ttl <seconds>', 'token lifetime in seconds (default relay.tokenTtlS, 300)')
     .action((opts: TokenOptions) => {
       io.setExitCode(runToken(opts, io));

@@ -112,12 +112,23 @@ test('with the sidecar stopped, the CLI lists and shows from the store and queue
   );
 });
 
-test('with the sidecar stopped and no store, the CLI says it cannot reach the sidecar', async (t) => {
+test('with the sidecar stopped and no store, the CLI names both places and exits 2 (a wrong data dir or address)', async (t) => {
   const io = testIo(t, {
     SIDECAR_LISTEN: '127.0.0.1:1',
     SIDECAR_API_TOKEN: secretOf('api'),
     SIDECAR_DATA_DIR: join(tmpdir(), 'relay-no-such-store', String(process.pid)),
   });
-  t.is(await runDeadLetters({ kind: 'list' }, io), 5);
-  t.regex(io.err, /cannot reach the sidecar API/);
+  t.is(await runDeadLetters({ kind: 'list' }, io), 2);
+  t.regex(
+    io.err,
+    /no sidecar answers at 127\.0\.0\.1:1 and .*relay-no-such-store.* holds no store; point SIDECAR_DATA_DIR/,
+  );
+});
+
+test('dead-letters list refuses a --limit that is not a whole number from 1 to 500, before any request', async (t) => {
+  for (const limit of [Number.NaN, 0, -5, 1.5, 501]) {
+    const io = testIo(t, { SIDECAR_LISTEN: '127.0.0.1:1', SIDECAR_API_TOKEN: secretOf('api') });
+    t.is(await runDeadLetters({ kind: 'list', limit }, io), 2, String(limit));
+    t.regex(io.err, /--limit must be a whole number from 1 to 500/);
+  }
 });

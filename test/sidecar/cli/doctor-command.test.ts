@@ -261,7 +261,7 @@ test('push mode: a reachable agent passes, an unreachable one is only a warning'
   t.is(r2.mark('agent'), '!');
 });
 
-test('--env-file supplies the credentials; --timeout-ms is validated', async (t) => {
+test('--env-path supplies the credentials; --timeout-ms is validated', async (t) => {
   const dc = await devConnector(t);
   const io = doctorIo(t, {
     GATEWAY_RELAY_URL: dc.url,
@@ -269,7 +269,7 @@ test('--env-file supplies the credentials; --timeout-ms is validated', async (t)
     GATEWAY_RELAY_SECRET: undefined,
   });
   writeFileSync(join(io.cwd, '.env.relay'), `GATEWAY_RELAY_ID=gw-file\nGATEWAY_RELAY_SECRET=${SECRET}\n`);
-  const r = await doctor(t, io, { envFile: '.env.relay' });
+  const r = await doctor(t, io, { envPath: '.env.relay' });
   t.is(r.code, ExitCode.OK, io.out);
   t.like(dc.upgrades[0], { authorized: true, gatewayId: 'gw-file' });
   const bad = doctorIo(t, {});

@@ -47,7 +47,7 @@ test('enrols, writes a 0600 env file merged with existing lines, and never print
   t.regex(io.out, /GATEWAY_RELAY_ID=gw-cli/);
 });
 
-test('flags fall back to the env variables of config.md; --env-file picks the path', async (t) => {
+test('flags fall back to the env variables of config.md; --env-path picks the path', async (t) => {
   const c = await connector(t);
   const io = testIo(t, {
     GATEWAY_RELAY_ENROLL_TOKEN: ENROLL,
@@ -56,7 +56,7 @@ test('flags fall back to the env variables of config.md; --env-file picks the pa
     GATEWAY_RELAY_IDENTITY_TOKEN: IDENTITY,
   });
   mkdirSync(join(io.cwd, 'conf'));
-  t.is(await runEnroll({ envFile: 'conf/relay.env', timeoutMs: 5_000 }, io), ExitCode.OK, io.err);
+  t.is(await runEnroll({ envPath: 'conf/relay.env', timeoutMs: 5_000 }, io), ExitCode.OK, io.err);
   t.is(parseEnvText(readFileSync(join(io.cwd, 'conf/relay.env'), 'utf8')).GATEWAY_RELAY_ID, 'gw-env');
   t.is(c.routes.calls[0]?.gatewayId, 'gw-env');
 });
@@ -77,7 +77,7 @@ test('a bad connector URL exits 2', async (t) => {
 test('an unwritable env file exits 2 before the single-use token is spent', async (t) => {
   const c = await connector(t);
   const io = testIo(t);
-  t.is(await runEnroll(opts(c.base, { envFile: 'no/such/dir/.env' }), io), ExitCode.CONFIG);
+  t.is(await runEnroll(opts(c.base, { envPath: 'no/such/dir/.env' }), io), ExitCode.CONFIG);
   t.is(c.routes.calls.length, 0);
 });
 

@@ -40,11 +40,23 @@ function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = cleanEnv()
   });
 }
 
-test('the built CLI enrols as a child process, then `token --env-file` mints a verifiable token', async (t) => {
+test('the built CLI enrols as a child process into a new --env-path, then `token --env-path` mints a verifiable token', async (t) => {
   const c = await connector(t, { identityTokens: [IDENTITY], enrollmentTokens: [ENROLL] });
   const { cwd } = testIo(t);
+  // a file that does not exist yet: Node 20 takes a `--env-file` after the script name for its own
+  // flag and exits 9 on a missing file, which is why the option is --env-path
   const enrolled = await runCli(
-    ['enroll', '--token', ENROLL, '--gateway-id', 'gw-child', '--connector-url', c.base],
+    [
+      'enroll',
+      '--token',
+      ENROLL,
+      '--gateway-id',
+      'gw-child',
+      '--connector-url',
+      c.base,
+      '--env-path',
+      '.env.relay',
+    ],
     cwd,
     cleanEnv({ GATEWAY_RELAY_IDENTITY_TOKEN: IDENTITY }),
   );
@@ -55,7 +67,7 @@ test('the built CLI enrols as a child process, then `token --env-file` mints a v
   t.is(parseEnvText(readFileSync(envPath, 'utf8')).GATEWAY_RELAY_SECRET, secret);
   for (const s of [secret, IDENTITY, ENROLL]) t.false((enrolled.out + enrolled.err).includes(s));
 
-  const minted = await runCli(['token', '--env-file', '.env.relay'], cwd);
+  const minted = await runCli(['token', '--env-path', '.env.relay'], cwd);
   t.is(minted.code, ExitCode.OK, minted.err);
   const v = verifyToken(minted.out.trim(), [secret], Date.now() / 1000);
   t.true(v.ok && v.payload === 'gw-child');

@@ -47,14 +47,14 @@ test('missing id or secret exits 2 with a clear message and no output', (t) => {
   }
 });
 
-test('--env-file supplies the credentials and wins over the process environment', (t) => {
+test('--env-path supplies the credentials and wins over the process environment', (t) => {
   const io = testIo(t, { GATEWAY_RELAY_ID: 'stale', GATEWAY_RELAY_SECRET: 'stale-secret' }, NOW_MS);
   writeFileSync(join(io.cwd, '.env.relay'), `GATEWAY_RELAY_ID=gw-file\nGATEWAY_RELAY_SECRET=${SECRET}\n`);
-  t.is(runToken({ envFile: '.env.relay' }, io), ExitCode.OK);
+  t.is(runToken({ envPath: '.env.relay' }, io), ExitCode.OK);
   const v = verifyToken(io.out.trim(), [SECRET], NOW_MS / 1000);
   t.true(v.ok && v.payload === 'gw-file');
   const missing = testIo(t);
-  t.is(runToken({ envFile: 'nope.env' }, missing), ExitCode.CONFIG);
+  t.is(runToken({ envPath: 'nope.env' }, missing), ExitCode.CONFIG);
 });
 
 test('an invalid config exits 2 without echoing secrets', (t) => {
