@@ -73,6 +73,9 @@ export const ERROR_CODES = {
     'Processing a frame for the inbox threw unexpectedly; it was treated as a transient failure.',
   CORE_ERR_INBOX_OVERLOADED:
     'The ingest pipeline ran past twice inbox.maxIngestPending frames; every frame is still taken.',
+  CORE_ERR_INBOX_UPKEEP_FAILED:
+    'An inbox upkeep step (pruning, queued replays) failed; the next pass retries.',
+  CORE_ERR_INBOX_DEAD_LETTERS_DROPPED: 'Dead letters past the cap (100 000) were dropped, oldest first.',
   CORE_ERR_INBOX_REPLAY_FAILED:
     'A dead letter could not be replayed (no replayable payload, or a store error).',
   // agent delivery and API
@@ -100,6 +103,7 @@ export const ERROR_CODES = {
   CORE_ERR_ENV_FILE_WRITE_FAILED: 'The env file of `relay-sidecar enroll` could not be read or written.',
   CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED:
     'Shutdown did not finish inside its budget; the process was forced to exit.',
+  CORE_ERR_INTERNAL_THREW: 'An internal step threw where nothing may escape; the sidecar went on (a bug).',
 } as const satisfies Record<string, string>;
 
 /** A stable error code. */

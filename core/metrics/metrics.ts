@@ -4,6 +4,29 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/** The label value that stands for every value past a {@link BoundedLabel}'s limit. */
+export const OTHER_LABEL = 'other';
+
+/**
+ * Label values that come from outside the sidecar (a connector's platform name, a plugin's drop
+ * reason) kept to a bounded set, so no input can grow a metric's series without limit: the first
+ * `max` distinct values (each cut to 64 characters) are kept, every later one is `other`.
+ */
+export class BoundedLabel {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly max = 32) {}
+
+  /** The label for `value`. */
+  of(value: string): string {
+    const label = value.slice(0, 64);
+    if (this.seen.has(label)) return label;
+    if (this.seen.size >= this.max) return OTHER_LABEL;
+    this.seen.add(label);
+    return label;
+  }
+}
+
 /** All metrics of one sidecar. Names are stable: dashboards rely on them. */
 export class Metrics {
   /** The registry served at `/metrics`. */
@@ -59,6 +82,10 @@ export class Metrics {
     'plugin',
     'reason',
   ]);
+  /** `reason` of relay_plugin_dropped_total: a plugin's reason, its stable prefix, bounded. */
+  readonly dropReasons = new BoundedLabel();
+  /** `platform` of relay_forwards_dropped_total: the connector's platform name, bounded. */
+  readonly dropPlatforms = new BoundedLabel();
   readonly forwardsDropped = this.counter(
     'relay_forwards_dropped_total',
     'Passthrough forwards dropped before conversion',

@@ -77,7 +77,10 @@ export class PluginHost {
       const platform = String(forward.platform).slice(0, 64);
       const msg = 'forward dropped: no enabled plugin converts its platform';
       reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_PLATFORM_DISABLED', msg, { platform });
-      this.metrics.forwardsDropped.inc({ platform, reason: 'disabled' });
+      this.metrics.forwardsDropped.inc({
+        platform: this.metrics.dropPlatforms.of(platform),
+        reason: 'disabled',
+      });
       return { kind: 'disabled', platform: forward.platform };
     }
     const plugin = this.table.name(index);
@@ -109,7 +112,7 @@ export class PluginHost {
     if ('unchanged' in value) return { kind: 'event', event: input.event, capabilities: input.capabilities };
     if ('drop' in value) {
       const plugin = this.table.name(chain[value.at] ?? -1);
-      this.metrics.pluginDropped.inc({ plugin, reason: value.drop.slice(0, 64) });
+      this.countDrop(plugin, value.drop);
       return { kind: 'dropped', plugin, reason: value.drop };
     }
     return { kind: 'event', event: value.event, capabilities: value.capabilities };
@@ -163,16 +166,27 @@ export class PluginHost {
   }
 
   private rejected(plugin: string, reason: string, benign?: boolean): ConvertOutcome {
-    // the label is the reason's stable prefix (`malformed: …` ⇒ `malformed`)
-    this.metrics.pluginDropped.inc({ plugin, reason: reason.split(':')[0]?.slice(0, 64) ?? 'rejected' });
-    return benign ? { kind: 'rejected', plugin, reason, benign } : { kind: 'rejected', plugin, reason };
+    this.countDrop(plugin, reason);
+    if (benign) return { kind: 'rejected', plugin, reason, benign };
+    // the plugin's final verdict on its input: the frame is dead-lettered under this code
+    const fields = { plugin, reason: reason.slice(0, 200) };
+    reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_REJECTED', 'forward rejected by its plugin', fields);
+    return { kind: 'rejected', plugin, reason };
+  }
+
+  /** Count a drop or rejection under the reason's stable prefix (`malformed: …` ⇒ `malformed`). */
+  private countDrop(plugin: string, reason: string): void {
+    const prefix = reason.split(':')[0] || 'dropped';
+    this.metrics.pluginDropped.inc({ plugin, reason: this.metrics.dropReasons.of(prefix) });
   }
 
   private sweep(): void {
     try {
       this.kv.sweepExpired();
     } catch (err) {
-      this.log.warn({ reason: errorMessage(err) }, 'store sweep failed');
+      reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_STORE_FAILED', 'store sweep failed', {
+        reason: errorMessage(err),
+      });
     }
   }
 }

@@ -50,6 +50,7 @@ export class RelayClient {
   private described: SocketSession | undefined;
   private stopping: Promise<void> | undefined;
   private readingPaused = false;
+  private readonly ladder: BackoffLadder;
 
   constructor(
     @inject(CONFIG) config: Config,
@@ -67,12 +68,13 @@ export class RelayClient {
     });
     this.idle = new GoingIdle(clock, this.log, metrics);
     this.sender = new OutboundSender(this.correlator, this.relay, this.log, metrics);
+    this.ladder = new BackoffLadder({ baseMs: this.relay.backoffBaseMs, maxMs: this.relay.backoffMaxMs });
     this.supervisor = new Supervisor({
       clock,
       log: this.log,
       metrics,
       state: this.cell,
-      ladder: new BackoffLadder({ baseMs: this.relay.backoffBaseMs, maxMs: this.relay.backoffMaxMs }),
+      ladder: this.ladder,
       stableAfterMs: this.relay.stableAfterMs,
       dial: () => this.dial(),
     });
@@ -232,16 +234,19 @@ export class RelayClient {
   /** Open one session wired to this client (the supervisor's only way to dial). */
   private dial(): SocketSession {
     if (!this.dialer) throw new Error('RelayClient dialed before start()');
-    const opened = this.dialer.open((session) => ({
-      frame: (frame) => this.table?.dispatch(frame),
-      poison: (info) => this.poison(info),
-      closed: (info) => {
-        // Every frame still waiting was written on this socket: it may have been applied.
-        this.correlator.connectionLost();
-        this.idle.settle(false);
-        this.supervisor.closed(session, info);
-      },
-    }));
+    const opened = this.dialer.open(
+      (session) => ({
+        frame: (frame) => this.table?.dispatch(frame),
+        poison: (info) => this.poison(info),
+        closed: (info) => {
+          // Every frame still waiting was written on this socket: it may have been applied.
+          this.correlator.connectionLost();
+          this.idle.settle(false);
+          this.supervisor.closed(session, info);
+        },
+      }),
+      this.ladder.attempts,
+    );
     // A new connection inherits backpressure; it takes effect after its handshake.
     opened.setPaused(this.readingPaused);
     return opened;

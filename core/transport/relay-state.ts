@@ -2,7 +2,9 @@
  * The relay client's state machine as a value: the current state, its gauge, and listeners.
  * `stopped` is final; `revoked` can only move on to `stopped`.
  */
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 
 /**
@@ -68,7 +70,15 @@ export class StateCell {
         listener(next, detail);
       } catch (err) {
         // A listener's bug must not break the transport that is telling it something.
-        this.log.error({ err: (err as Error)?.message }, 'relay state listener threw');
+        const fields = { step: 'relay state listener', error: errorMessage(err) };
+        reportError(
+          this.log,
+          this.metrics,
+          'CORE_ERR_INTERNAL_THREW',
+          'relay state listener threw',
+          fields,
+          'error',
+        );
       }
     }
   }

@@ -47,7 +47,7 @@ export class SessionDialer {
   }
 
   /** Create and open one session; `events` receives the session so `closed` can name it. */
-  open(events: (session: SocketSession) => SessionEvents): SocketSession {
+  open(events: (session: SocketSession) => SessionEvents, failedBefore = 0): SocketSession {
     const { relay, url, log, metrics, clock, socketFactory } = this.deps;
     const headers = this.headers();
     const hellos = helloFrames(relay.identities, relay.commandManifest);
@@ -73,6 +73,7 @@ export class SessionDialer {
         handshakeTimeoutMs: relay.handshakeTimeoutMs,
         pingIntervalMs: relay.pingIntervalMs,
         pongTimeoutMs: relay.pongTimeoutMs,
+        failedBefore,
       },
       { log, metrics, clock, socketFactory },
       {

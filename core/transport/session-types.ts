@@ -39,6 +39,11 @@ export interface SessionOptions {
   readonly handshakeTimeoutMs: number;
   readonly pingIntervalMs: number;
   readonly pongTimeoutMs: number;
+  /**
+   * Connections that failed in a row before this dial. A connector that stays unreachable fails
+   * every dial of the backoff: the first failure and every tenth are warnings, the rest debug.
+   */
+  readonly failedBefore?: number;
 }
 
 /** Session collaborators. */

@@ -88,9 +88,14 @@ export class SocketSession {
         followRedirects: false,
       });
     } catch (err) {
-      reportError(deps.log, deps.metrics, 'CORE_ERR_TRANSPORT_DIAL_FAILED', 'relay dial failed', {
-        err: scrubUrls((err as Error)?.message),
-      });
+      reportError(
+        deps.log,
+        deps.metrics,
+        'CORE_ERR_TRANSPORT_DIAL_FAILED',
+        'relay dial failed',
+        { err: scrubUrls((err as Error)?.message), failedBefore: options.failedBefore ?? 0 },
+        this.dialFailureLevel(),
+      );
       queueMicrotask(() => this.finish(1006, ''));
       return;
     }
@@ -245,11 +250,25 @@ export class SocketSession {
     }
     // Errors caused by our own terminate() say nothing new.
     if (this.cause) return;
-    const code = this.opened ? 'CORE_ERR_TRANSPORT_SOCKET_ERROR' : 'CORE_ERR_TRANSPORT_DIAL_FAILED';
-    reportError(log, metrics, code, this.opened ? 'relay socket error' : 'relay dial failed', {
-      err: scrubUrls(err.message),
-      errCode: err.code,
-    });
+    const fields = { err: scrubUrls(err.message), errCode: err.code };
+    if (this.opened)
+      reportError(log, metrics, 'CORE_ERR_TRANSPORT_SOCKET_ERROR', 'relay socket error', fields);
+    else {
+      const dial = { ...fields, failedBefore: this.options.failedBefore ?? 0 };
+      reportError(
+        log,
+        metrics,
+        'CORE_ERR_TRANSPORT_DIAL_FAILED',
+        'relay dial failed',
+        dial,
+        this.dialFailureLevel(),
+      );
+    }
+  }
+
+  /** A dial failure's log level: the first of a run of failures and every tenth warn, the rest debug. */
+  private dialFailureLevel(): 'warn' | 'debug' {
+    return (this.options.failedBefore ?? 0) % 10 === 0 ? 'warn' : 'debug';
   }
 
   private finish(code: number, reason: string): void {
@@ -266,7 +285,9 @@ export class SocketSession {
       ...(this.cause === undefined ? {} : { cause: this.cause }),
     };
     this.deps.metrics.closes.inc({ code: String(code) });
-    this.deps.log.info({ session: this.id, ...info }, 'relay socket closed');
+    // `code` in a log line is a CORE_ERR_… code: the WebSocket close code is `closeCode`
+    const { code: closeCode, ...rest } = info;
+    this.deps.log.info({ session: this.id, closeCode, ...rest }, 'relay socket closed');
     for (const resolve of this.closeWaiters.splice(0)) resolve();
     this.events.closed(info);
   }

@@ -110,7 +110,7 @@ export class Supervisor {
     // The immediate redial after a first non-expired 4401 gets a fresh token and no delay.
     const delayMs = decision.action === 'immediate' ? 0 : this.deps.ladder.fail();
     this.deps.log.info(
-      { delayMs, attempt: this.deps.ladder.attempts, code: info.code },
+      { delayMs, attempt: this.deps.ladder.attempts, closeCode: info.code },
       'relay redial scheduled',
     );
     this.retryTimer = this.deps.clock.setTimeout(() => {

@@ -88,7 +88,9 @@ async function runPipeline(deps: ActionPipelineDeps, raw: unknown): Promise<Acti
   const verdict = await plugins.runOutbound(action, {});
   if (verdict.kind === 'rejected') {
     const { code, message, status } = verdict.rejection;
-    log.debug({ op: action.op, plugin: verdict.plugin, apiCode: code }, 'action rejected by plugin');
+    // the agent gets the answer: counted, logged at debug like any request the API refuses
+    const fields = { op: action.op, plugin: verdict.plugin, apiCode: code };
+    reportError(log, metrics, 'CORE_ERR_PLUGIN_REJECTED', 'action rejected by plugin', fields, 'debug');
     return errorReply(validStatus(status), code, message, { plugin: verdict.plugin });
   }
   if (verdict.kind === 'failed' && verdict.error.code === 'CORE_ERR_PLUGIN_POOL_SATURATED') {

@@ -35,7 +35,8 @@ const unusable = (path: string, why: string, cause?: unknown) =>
   );
 
 /** The configured token, else the one in `<dataDir>/api-token` (generated on first use). */
-export function resolveApiToken(config: Config, log: Logger): string {
+export function resolveApiToken(config: Config, parent: Logger): string {
+  const log = parent.child({ component: 'agent-api' });
   if (config.api.token) {
     log.info({ source: 'config' }, 'api token from configuration');
     return config.api.token;

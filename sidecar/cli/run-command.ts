@@ -6,7 +6,9 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
+import { errorMessage, RelayError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/log/logger.js';
+import { reportError } from '../../core/log/report.js';
 import { dialUrl, redactUrl } from '../../core/transport/dial-url.js';
 import type { ListenAddress } from '../agent-api/listen-address.js';
 import { Sidecar } from '../app.js';
@@ -93,7 +95,7 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
     const env = { ...io.env, ...(opts.plugins ? { SIDECAR_PLUGINS: opts.plugins } : {}) };
     config = loadConfig({ env, file: opts.config });
   } catch (err) {
-    io.stderr(`run: ${(err as Error).message}\n`);
+    io.stderr(`run: ${withCode(err)}\n`);
     return exitCodeFor(err);
   }
   if (!config.relay.url) {
@@ -107,7 +109,10 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
   try {
     sidecar = await Sidecar.start(config, { log });
   } catch (err) {
-    io.stderr(`run: ${(err as Error).message}\n`);
+    // the log (stdout, JSON) gets the code like every other failure; stderr the sentence
+    if (err instanceof RelayError)
+      reportError(log, undefined, err.code, 'start failed', { error: err.message }, 'error');
+    io.stderr(`run: ${withCode(err)}\n`);
     return exitCodeFor(err);
   }
   io.stderr(startupSummary(sidecar));
@@ -177,4 +182,10 @@ export function registerRun(program: Command, io: CliIo): void {
     .action(async (opts: RunOptions) => {
       io.setExitCode(await runRun(opts, io));
     });
+}
+
+/** An error's message, led by its stable code when it has one (`CORE_ERR_…: …`). */
+function withCode(err: unknown): string {
+  const message = errorMessage(err);
+  return err instanceof RelayError ? `${err.code}: ${message}` : message;
 }

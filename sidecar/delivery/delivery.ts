@@ -48,6 +48,7 @@ export class Delivery {
       this.pull = new PullDelivery({
         clock,
         log,
+        metrics,
         ...(opts.pullKeepAliveMs ? { keepAliveMs: opts.pullKeepAliveMs } : {}),
         ...(opts.lateAck ? { lateAck: opts.lateAck } : {}),
       });

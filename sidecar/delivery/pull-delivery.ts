@@ -8,6 +8,8 @@
 import type { Clock } from '../../core/di/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
+import { reportError } from '../../core/log/report.js';
+import type { Metrics } from '../../core/metrics/metrics.js';
 import type { DeliveryJob, DeliveryResult, DeliveryTarget } from './delivery-target.js';
 import { sseComment, sseEvent, sseRetry } from './sse.js';
 
@@ -22,6 +24,8 @@ export interface PullStream {
 export interface PullOptions {
   readonly clock: Clock;
   readonly log: Logger;
+  /** Where failures are counted (relay_errors_total). */
+  readonly metrics?: Metrics;
   /** Keep-alive comment interval, ms. 15 s. */
   readonly keepAliveMs?: number;
   /** An ack for an id not outstanding here (e.g. sent before a restart): the inbox decides. */
@@ -126,7 +130,15 @@ export class PullDelivery implements DeliveryTarget {
       body = entry.job.begin();
     } catch (err) {
       // stays outstanding: sent again when a stream (re)attaches
-      this.log.error({ id, error: errorMessage(err) }, 'attempt not recorded');
+      const fields = { id, error: errorMessage(err) };
+      reportError(
+        this.log,
+        this.opts.metrics,
+        'CORE_ERR_INBOX_COMMIT_FAILED',
+        'attempt not recorded',
+        fields,
+        'error',
+      );
       return;
     }
     if (body === undefined) {
@@ -158,7 +170,14 @@ export class PullDelivery implements DeliveryTarget {
     try {
       out.stream.write(out.chunks.join(''));
     } catch (err) {
-      this.log.warn({ error: errorMessage(err) }, 'agent stream write failed');
+      const fields = { error: errorMessage(err) };
+      reportError(
+        this.log,
+        this.opts.metrics,
+        'CORE_ERR_DELIVERY_FAILED',
+        'agent stream write failed',
+        fields,
+      );
     }
   }
 

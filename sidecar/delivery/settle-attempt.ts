@@ -53,7 +53,13 @@ export async function settleAttempt(
       const rejections = (await ledger.rejected(entry.id)) ?? 0;
       const fields = { id: entry.id, sessionKey: entry.sessionKey, status: result.status, rejections };
       if (rejections < ctx.maxRejections) {
-        ctx.log.warn(fields, 'delivery rejected by the agent');
+        reportError(
+          ctx.log,
+          ctx.metrics,
+          'CORE_ERR_DELIVERY_FAILED',
+          'delivery rejected by the agent',
+          fields,
+        );
         return backoff(ctx, failures);
       }
       const message = `the agent answered ${result.status} ${rejections} times`;

@@ -4,6 +4,7 @@
  */
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
+import { reportError } from '../../core/log/report.js';
 
 /** Tracks the pipeline fill level and tells listeners when to pause and resume. */
 export class Backpressure {
@@ -35,8 +36,8 @@ export class Backpressure {
       try {
         listener(next);
       } catch (err) {
-        const error = errorMessage(err);
-        this.log.error({ error }, 'backpressure listener threw');
+        const fields = { step: 'backpressure listener', error: errorMessage(err) };
+        reportError(this.log, undefined, 'CORE_ERR_INTERNAL_THREW', 'backpressure listener threw', fields, 'error');
       }
     }
   }

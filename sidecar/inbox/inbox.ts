@@ -10,6 +10,7 @@ import type { Config } from '../../core/config/schema.js';
 import { type Clock, systemClock } from '../../core/di/clock.js';
 import { errorMessage, RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
+import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
 import { Checkpointer } from '../../core/store/checkpointer.js';
 import { type Database, databasePath, migrate, openDatabase } from '../../core/store/database.js';
@@ -262,9 +263,13 @@ export class Inbox {
   private prunePass(now: number): void {
     if (this.closing) return;
     try {
-      if (pruneInbox(this.store, this.opts.config.inbox, now, this.log).more) {
-        setImmediate(() => this.prunePass(now));
+      const report = pruneInbox(this.store, this.opts.config.inbox, now, this.log);
+      if (report.deadLetters > 0) {
+        const fields = { dropped: report.deadLetters, oldest: report.oldestDropped };
+        const msg = 'dead letters beyond the cap were dropped';
+        reportError(this.log, this.opts.metrics, 'CORE_ERR_INBOX_DEAD_LETTERS_DROPPED', msg, fields);
       }
+      if (report.more) setImmediate(() => this.prunePass(now));
     } catch (err) {
       this.upkeepFailed(err);
     }
@@ -302,7 +307,15 @@ export class Inbox {
 
   /** Log a failed upkeep step (pruning, replay); the next pass or upkeep tries again. */
   private upkeepFailed(err: unknown): void {
-    this.log.error({ error: errorMessage(err) }, 'inbox upkeep failed');
+    const fields = { error: errorMessage(err) };
+    reportError(
+      this.log,
+      this.opts.metrics,
+      'CORE_ERR_INBOX_UPKEEP_FAILED',
+      'inbox upkeep failed',
+      fields,
+      'error',
+    );
   }
 
   private upkeep(): void {

@@ -73,9 +73,12 @@ export class Ingest {
   /** Past twice the limit (reported once until the pipeline is back under the limit). */
   private overloaded = false;
   private readonly ctx: ProcessContext;
+  /** The commit's collaborators, logging as `ingest` like the rest of the pipeline. */
+  private readonly commitDeps: CommitDeps;
 
   constructor(private readonly opts: IngestOptions) {
     this.log = opts.log.child({ component: 'ingest' });
+    this.commitDeps = { ...opts, log: this.log };
     this.backpressure = new Backpressure(opts.maxPending, this.log);
     this.chain = new ReorderChain((items) => this.commit(items));
     this.limiter = new TaskLimiter(Math.max(1, opts.maxInPlugins));
@@ -248,11 +251,18 @@ export class Ingest {
       return;
     }
     try {
-      commitFrames(this.opts, items);
+      commitFrames(this.commitDeps, items);
     } catch (err) {
       // runs from setImmediate: nothing may escape (an effect failed after its commit)
-      const error = errorMessage(err);
-      this.log.error({ error, frames: items.length }, 'after-commit effects failed');
+      const fields = { step: 'after-commit effects', error: errorMessage(err), frames: items.length };
+      reportError(
+        this.log,
+        this.opts.metrics,
+        'CORE_ERR_INTERNAL_THREW',
+        'after-commit effects failed',
+        fields,
+        'error',
+      );
     }
     this.backpressure.update(this.chain.pending);
   }

@@ -21,6 +21,8 @@ export interface PruneReport {
   readonly attempts: number;
   readonly delivered: number;
   readonly deadLetters: number;
+  /** The oldest dead letter dropped past the cap, when any was. */
+  readonly oldestDropped?: string;
   readonly more: boolean;
 }
 
@@ -46,11 +48,16 @@ export function pruneInbox(
   const delivered = store.events.pruneDelivered(now - limits.retainDeliveredMs, batch);
   const dropped = store.deadLetters.prune(limits.maxDeadLetters ?? MAX_DEAD_LETTERS);
   for (const letter of dropped) if (letter.kind === 'delivery') store.events.forgetDead(letter.id);
-  if (dropped.length > 0) {
-    log.warn({ dropped: dropped.length, oldest: dropped[0]?.id }, 'dead letters beyond the cap were dropped');
-  }
   const more = dedupe >= batch || delivered >= batch;
-  const report = { dedupe, attempts, delivered, deadLetters: dropped.length, more };
+  const oldestDropped = dropped[0]?.id;
+  const report = {
+    dedupe,
+    attempts,
+    delivered,
+    deadLetters: dropped.length,
+    more,
+    ...(oldestDropped ? { oldestDropped } : {}),
+  };
   if (dedupe + attempts + delivered > 0) log.debug(report, 'inbox pruned');
   return report;
 }

@@ -196,3 +196,27 @@ test('a stuck hook holds no other event: a spare worker starts for them, and a b
   t.not(spare, burst[0], 'on a spare worker');
   t.is(host.stats().threads, 2);
 });
+
+test("a converter's rejection is logged once with its code and counted; a benign one is not", async (t) => {
+  const { host, sink, metrics } = await startFixtureHost(t, [{ name: 'echo' }]);
+  t.like(await host.convertForward(forward('echo', 'not json')), { kind: 'rejected', reason: 'malformed' });
+  t.like(await host.convertForward(forward('echo', { text: 'heartbeat' })), {
+    kind: 'rejected',
+    benign: true,
+  });
+  const lines = sink.withCode('CORE_ERR_PLUGIN_REJECTED');
+  t.is(lines.length, 1, 'the benign drop is no failure');
+  t.like(lines[0], { msg: 'forward rejected by its plugin', plugin: 'echo', reason: 'malformed', level: 40 });
+  t.is(await metrics.value('relay_errors_total', { code: 'CORE_ERR_PLUGIN_REJECTED' }), 1);
+  t.is(await metrics.value('relay_plugin_dropped_total', { plugin: 'echo', reason: 'malformed' }), 1);
+});
+
+test('forwards for platforms nobody converts are counted under a bounded set of platform labels', async (t) => {
+  const { host, metrics } = await startFixtureHost(t, [{ name: 'echo' }]);
+  for (let i = 0; i < 40; i++) await host.convertForward(forward(`made-up-${i}`, 'x'));
+  const series =
+    (await metrics.registry.getSingleMetric('relay_forwards_dropped_total')?.get())?.values ?? [];
+  const platforms = series.map((v) => String(v.labels.platform));
+  t.is(platforms.length, 33, '32 platforms, then one `other`');
+  t.is(series.find((v) => v.labels.platform === 'other')?.value, 8);
+});

@@ -116,6 +116,26 @@ test('a refused dial (nothing listening) is reported and retried with backoff', 
   t.is(h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED')[0]?.errCode, 'ECONNREFUSED');
 });
 
+test('a connector that stays unreachable: every dial failure counted, the first and every tenth a warning', async (t) => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const url = `ws://127.0.0.1:${port}`;
+  const h = await startHarness(t, { config: { relay: { url, backoffBaseMs: 1, backoffMaxMs: 2 } } });
+  await waitUntil(() => h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED').length >= 12);
+  const lines = h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED').slice(0, 12);
+  t.deepEqual(
+    lines.map((l) => l.failedBefore),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+  );
+  t.deepEqual(
+    lines.map((l) => l.level),
+    lines.map((l) => ((l.failedBefore as number) % 10 === 0 ? 40 : 20)),
+  );
+  t.true((await h.metrics.value('relay_errors_total', { code: 'CORE_ERR_TRANSPORT_DIAL_FAILED' })) >= 12);
+});
+
 test('an HTTP error answer to the upgrade is a dial failure, retried', async (t) => {
   const server = createHttpServer();
   server.on('upgrade', (_req, socket) => {

@@ -95,7 +95,7 @@ test.serial('an invalid config value exits 2 naming the key, and never echoes a 
   t.is((await badEnv.waitExit()).code, 2);
   t.regex(badEnv.stderr(), /log\.level \(LOG_LEVEL\)/);
   t.is((await badSecret.waitExit()).code, 2);
-  t.regex(badSecret.stderr(), /api\.token \(SIDECAR_API_TOKEN\)/);
+  t.regex(badSecret.stderr(), /^run: CORE_ERR_CONFIG_INVALID: invalid configuration:\n  api\.token \(SIDECAR_API_TOKEN\)/);
   t.false(badSecret.stderr().includes(shortToken));
   t.is(relay.connector.totalConnections(), 0);
 });
@@ -136,7 +136,12 @@ test.serial('an API address already in use exits 2 before anything dials', async
   const { port } = squatter.address() as { port: number };
   const child = spawnCli(t, ['run'], runEnv(t, relay, { env: { SIDECAR_LISTEN: `127.0.0.1:${port}` } }));
   t.is((await child.waitExit()).code, 2);
-  t.regex(child.stderr(), new RegExp(`127\\.0\\.0\\.1:${port}`));
+  t.regex(child.stderr(), new RegExp(`^run: CORE_ERR_API_LISTEN_FAILED: .*127\\.0\\.0\\.1:${port}`, 'm'));
+  // the log (stdout, JSON) carries the code like every other failure
+  t.like(
+    child.logs.find((l) => l.msg === 'start failed'),
+    { code: 'CORE_ERR_API_LISTEN_FAILED', level: 50 },
+  );
   t.is(relay.connector.totalConnections(), 0);
 });
 

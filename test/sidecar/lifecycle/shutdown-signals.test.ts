@@ -27,7 +27,7 @@ function withinBudget(t: ExecutionContext, child: SidecarChild, budgetMs: number
 /** The child closed its socket itself with a completed closing handshake. */
 function closedCleanly(t: ExecutionContext, child: SidecarChild): void {
   const close = child.logs.find((l) => l.msg === 'relay socket closed' && l.cause === 'stopped');
-  t.is(close?.code as unknown, 1000, 'closing handshake completed (1000, not 1006)');
+  t.is(close?.closeCode as unknown, 1000, 'closing handshake completed (1000, not 1006)');
 }
 
 const clean = test.macro(async (t, signal: NodeJS.Signals) => {
