@@ -3,7 +3,6 @@
  * relay client, inbox + delivery, agent API — starts it, and stops it within a budget.
  */
 import 'reflect-metadata';
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validateConfig } from '../core/config/load.js';
 import type { Config } from '../core/config/schema.js';
@@ -13,6 +12,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log/logger.js';
 import { Metrics } from '../core/metrics/metrics.js';
 import { PluginHost } from '../core/plugin-host/plugin-host.js';
+import { DataDirLock } from '../core/store/data-dir-lock.js';
 import { RelayClient, type RelayState, type SocketFactory } from '../core/transport/relay-client.js';
 import { resolveApiToken } from './agent-api/api-token.js';
 import { type AgentApi, createAgentApi } from './agent-api/server.js';
@@ -45,6 +45,7 @@ export class Sidecar {
     readonly api: AgentApi,
     readonly apiToken: string,
     private readonly clock: Clock,
+    private readonly lock: DataDirLock,
   ) {
     this.startedAt = clock.now();
   }
@@ -56,10 +57,24 @@ export class Sidecar {
    * client timers) before the error is thrown, so nothing keeps the process alive after it.
    */
   static async start(initial: Config, parts: SidecarParts): Promise<Sidecar> {
+    // one sidecar per data directory, taken before anything opens the store (exit 2 when held)
+    const lock = DataDirLock.acquire(resolve(initial.dataDir));
+    try {
+      return await Sidecar.startLocked(initial, parts, lock);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  private static async startLocked(
+    initial: Config,
+    parts: SidecarParts,
+    lock: DataDirLock,
+  ): Promise<Sidecar> {
     const log = parts.log;
     const metrics = parts.metrics ?? new Metrics({ defaultMetrics: true });
     const clock = parts.clock ?? systemClock;
-    mkdirSync(resolve(initial.dataDir), { recursive: true, mode: 0o700 });
     const creds = parts.offline ? undefined : await bootProvision(initial, log, { metrics });
     const config = creds ? withCredentials(initial, creds) : initial;
 
@@ -91,7 +106,7 @@ export class Sidecar {
       await api.listen();
       client.setRoutes(inbox.routes);
       inbox.onBackpressure((paused) => client.pauseReading(paused));
-      const sidecar = new Sidecar(config, log, metrics, client, plugins, inbox, api, token, clock);
+      const sidecar = new Sidecar(config, log, metrics, client, plugins, inbox, api, token, clock, lock);
       inbox.start();
       client.start();
       if (!parts.offline) void postPolicies(config, log, clock.now(), { creds, metrics });
@@ -137,7 +152,8 @@ export class Sidecar {
    * Idempotent. Nothing committed to the inbox is lost: it is redelivered on the next start.
    */
   stop(): Promise<void> {
-    this.stopping ??= drain(this, this.config.shutdown.budgetMs);
+    // the data directory is free for the next sidecar once everything here has closed
+    this.stopping ??= drain(this, this.config.shutdown.budgetMs).finally(() => this.lock.release());
     return this.stopping;
   }
 }

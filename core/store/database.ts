@@ -3,7 +3,7 @@
  * and, with their own connections, by every pool worker. WAL mode lets readers and one writer
  * work at once across threads; `busy_timeout` absorbs the short write-lock waits between them.
  */
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { errorMessage, RelayError } from '../errors.js';
@@ -39,6 +39,15 @@ export function databasePath(dataDir: string): string {
   return join(dataDir, DATABASE_FILE);
 }
 
+/** How a store may be opened. */
+export interface OpenOptions {
+  /**
+   * Accept a file this user may only read (SQLite then opens it read-only). Only for readers that
+   * write nothing; everyone else is refused at open rather than at the first commit.
+   */
+  readonly readOnly?: boolean;
+}
+
 /**
  * Open (creating when absent) the database at `file` with the sidecar's pragmas:
  * WAL journal, `synchronous=NORMAL` (durable across process crashes; a power loss may lose the
@@ -47,9 +56,15 @@ export function databasePath(dataDir: string): string {
  * {@link FALLBACK_AUTOCHECKPOINT_PAGES}), and a page cache of `pageCacheMib`. The parent directory
  * is created with mode 0700: the store holds conversation state. Throws `CORE_ERR_STORE_OPEN_FAILED`.
  */
-export function openDatabase(file: string, pageCacheMib = DEFAULT_PAGE_CACHE_MIB): Database {
+export function openDatabase(
+  file: string,
+  pageCacheMib = DEFAULT_PAGE_CACHE_MIB,
+  options: OpenOptions = {},
+): Database {
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // SQLite opens a file it may not write read-only, silently: every commit would fail later
+    if (file !== ':memory:' && !options.readOnly) checkWritable(file);
     const db = new BetterSqlite3(file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -65,6 +80,18 @@ export function openDatabase(file: string, pageCacheMib = DEFAULT_PAGE_CACHE_MIB
     throw new RelayError('CORE_ERR_STORE_OPEN_FAILED', `cannot open the store ${file}: ${reason}`, {
       cause: err,
     });
+  }
+}
+
+/** Throw unless this user may write the store, its WAL files and their directory. */
+function checkWritable(file: string): void {
+  for (const path of [dirname(file), file, `${file}-wal`, `${file}-shm`]) {
+    if (path !== dirname(file) && !existsSync(path)) continue;
+    try {
+      accessSync(path, constants.W_OK);
+    } catch {
+      throw new Error(`${path} is not writable by this user; fix its owner or mode, or run as its owner`);
+    }
   }
 }
 

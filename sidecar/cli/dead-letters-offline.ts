@@ -21,7 +21,8 @@ export function deadLettersOffline(
 ): OfflineAnswer | undefined {
   const file = resolve(databasePath(config.dataDir));
   if (!existsSync(file)) return undefined;
-  const db = openDatabase(file);
+  // list and show only read: a store this user may only read still answers them
+  const db = openDatabase(file, undefined, { readOnly: action.kind !== 'replay' });
   try {
     const letters = new DeadLetters(db);
     if (action.kind === 'list') return { ok: true, body: { dead_letters: letters.list(action.limit ?? 50) } };

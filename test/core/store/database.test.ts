@@ -1,5 +1,7 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import test from 'ava';
 import { RelayError } from '../../../core/errors.js';
 import {
@@ -9,6 +11,7 @@ import {
   migrate,
   openDatabase,
 } from '../../../core/store/database.js';
+import { repoRoot } from '../../helpers/repo-root.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 test('databasePath puts sidecar.db in the data directory', (t) => {
@@ -78,4 +81,41 @@ test('a failing step rolls the whole migration back', (t) => {
   });
   t.is(db.prepare("SELECT name FROM sqlite_master WHERE name = 'ok'").get(), undefined);
   t.is(migrate(db, 'bad', ['CREATE TABLE ok (x)']), 1);
+});
+
+// root writes any file, so a read-only store needs another user: runuser, as root (CI runs as root)
+const asOtherUser = process.getuid?.() === 0 && existsSync('/usr/sbin/runuser') ? test : test.skip;
+
+asOtherUser('a store this user may only read is refused at open, unless the opener only reads', (t) => {
+  // the other user's own directory, holding a store file root created (0644): readable, not writable
+  const parent = tempDir(t);
+  chmodSync(parent, 0o755);
+  const dir = join(parent, 'data');
+  const file = databasePath(dir);
+  openDatabase(file).close();
+  const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+  chownSync(dir, nobody, nobody);
+  chmodSync(dir, 0o755);
+  const module = pathToFileURL(join(repoRoot(), 'dist', 'core', 'store', 'database.js')).href;
+  const script = `
+    const { openDatabase } = await import(${JSON.stringify(module)});
+    try { openDatabase(${JSON.stringify(file)}); console.log('opened for writing'); }
+    catch (err) { console.log(err.code + ' ' + err.message); }
+    const reader = openDatabase(${JSON.stringify(file)}, undefined, { readOnly: true });
+    console.log('reader sees ' + reader.prepare('SELECT count(*) AS n FROM sqlite_master').get().n + ' objects');
+    reader.close();`;
+  const run = spawnSync(
+    '/usr/sbin/runuser',
+    ['-u', 'nobody', '--', process.execPath, '--input-type=module', '-e', script],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const [refused, reader] = run.stdout.trim().split('\n');
+  t.regex(
+    refused ?? '',
+    /^CORE_ERR_STORE_OPEN_FAILED cannot open the store .*: .*sidecar\.db is not writable by this user/,
+    run.stderr,
+  );
+  t.regex(reader ?? '', /^reader sees \d+ objects$/, run.stderr);
 });

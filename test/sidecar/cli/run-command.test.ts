@@ -95,7 +95,10 @@ test.serial('an invalid config value exits 2 naming the key, and never echoes a 
   t.is((await badEnv.waitExit()).code, 2);
   t.regex(badEnv.stderr(), /log\.level \(LOG_LEVEL\)/);
   t.is((await badSecret.waitExit()).code, 2);
-  t.regex(badSecret.stderr(), /^run: CORE_ERR_CONFIG_INVALID: invalid configuration:\n  api\.token \(SIDECAR_API_TOKEN\)/);
+  t.regex(
+    badSecret.stderr(),
+    /^run: CORE_ERR_CONFIG_INVALID: invalid configuration:\n {2}api\.token \(SIDECAR_API_TOKEN\)/,
+  );
   t.false(badSecret.stderr().includes(shortToken));
   t.is(relay.connector.totalConnections(), 0);
 });
@@ -143,6 +146,19 @@ test.serial('an API address already in use exits 2 before anything dials', async
     { code: 'CORE_ERR_API_LISTEN_FAILED', level: 50 },
   );
   t.is(relay.connector.totalConnections(), 0);
+});
+
+test.serial('a second sidecar on the same data directory exits 2 at once; the first runs on', async (t) => {
+  const relay = await startRelay(t);
+  const first = await runChild(t, relay);
+  const second = spawnCli(t, ['run'], first.env);
+  t.is((await second.waitExit()).code, 2);
+  t.regex(
+    second.stderr(),
+    /^run: CORE_ERR_STORE_OPEN_FAILED: another relay-sidecar is running on the data directory /m,
+  );
+  t.is(first.child.proc.exitCode, null, 'the first is untouched');
+  t.is(relay.connector.totalConnections(), 1);
 });
 
 /** Close with 4401 `revoked` after the handshake, twice (the second on the immediate redial). */

@@ -1,0 +1,58 @@
+/**
+ * One sidecar per data directory. Two processes on one store would each load the dedupe keys and
+ * queue every pending delivery at start, so both would deliver the same events under different
+ * ids, which the agent cannot dedupe. The lock is a small SQLite file, `<dataDir>/sidecar.lock`,
+ * held in an EXCLUSIVE transaction for as long as the sidecar runs: SQLite locks it with the
+ * operating system's file locks, which end with the process however it ends, so a crashed
+ * sidecar never leaves a stale lock behind (a restart after `kill -9` starts at once).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { errorMessage, RelayError } from '../errors.js';
+
+/** Name of the lock file inside the data directory. */
+export const LOCK_FILE = 'sidecar.lock';
+
+/** A held data-directory lock. */
+export class DataDirLock {
+  private constructor(private db: BetterSqlite3.Database | undefined) {}
+
+  /**
+   * Take the lock of `dataDir` (created with mode 0700 when absent), or throw
+   * `CORE_ERR_STORE_OPEN_FAILED` at once when another process holds it: no waiting, the
+   * message says what to do.
+   */
+  static acquire(dataDir: string): DataDirLock {
+    const file = join(dataDir, LOCK_FILE);
+    let db: BetterSqlite3.Database | undefined;
+    try {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      // timeout 0: a held lock is an answer, not something to wait for
+      db = new BetterSqlite3(file, { timeout: 0 });
+      db.exec('BEGIN EXCLUSIVE');
+      return new DataDirLock(db);
+    } catch (err) {
+      db?.close();
+      if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
+        throw new RelayError(
+          'CORE_ERR_STORE_OPEN_FAILED',
+          `another relay-sidecar is running on the data directory ${dataDir} (it holds ${file}); ` +
+            'stop it, or give this one its own SIDECAR_DATA_DIR',
+        );
+      }
+      throw new RelayError(
+        'CORE_ERR_STORE_OPEN_FAILED',
+        `cannot lock the data directory ${dataDir} (${file}): ${errorMessage(err)}`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Let another sidecar take the data directory. Idempotent. */
+  release(): void {
+    const db = this.db;
+    this.db = undefined;
+    db?.close();
+  }
+}
