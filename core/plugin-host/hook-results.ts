@@ -62,13 +62,30 @@ const verdictSchemas = new Map<string, ReturnType<typeof buildVerdictSchema>>();
 
 /**
  * Reduce a hook's value to plain JSON data (what the inbox stores and what crosses the thread
- * boundary): drops functions and undefined, turns Dates into strings, and throws on cycles and
- * BigInt — which the caller reports as a bad result instead of crashing the worker on postMessage.
+ * boundary). A key whose value is `undefined` counts as absent and a value with `toJSON` (a Date)
+ * becomes what that returns; anything else JSON would silently drop or flatten — a function, a
+ * symbol, an instance of a class such as Map — throws, as do cycles and BigInt, and the caller
+ * reports a bad result naming the key, instead of handing the agent an event with a field gone.
  */
 export function toPlainData(value: unknown): unknown {
   if (value === undefined) return undefined;
-  const json = JSON.stringify(value);
+  const json = JSON.stringify(value, plainOnly);
   return json === undefined ? undefined : JSON.parse(json);
+}
+
+/** `JSON.stringify` replacer of {@link toPlainData}: sees each value after its `toJSON`. */
+function plainOnly(key: string, value: unknown): unknown {
+  const at = key === '' ? 'the value' : `"${key}"`;
+  if (typeof value === 'function' || typeof value === 'symbol') {
+    throw new TypeError(`${at} is a ${typeof value}`);
+  }
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new TypeError(`${at} is a ${proto?.constructor?.name ?? 'class'} instance, not a plain object`);
+    }
+  }
+  return value;
 }
 
 /**

@@ -76,6 +76,7 @@ for (const fault of FAULTS) {
 for (const [body, field] of [
   ['bad-event', 'events.0.event.source'],
   ['bad-text', 'events.0.event.text'],
+  ['fn-text', 'not plain JSON data'],
 ] as const) {
   test(`a converter's invalid event (${body}) is a bad result: logged once with the field, counted`, async (t) => {
     const { host, sink, metrics } = await startFixtureHost(t, [{ name: 'fault-garbage' }]);
