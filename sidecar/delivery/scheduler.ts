@@ -103,7 +103,14 @@ export class Scheduler {
   /** Last line of defence: a lane must never end in an unhandled rejection. */
   private readonly crashed = (err: unknown): void => {
     const fields = { step: 'delivery lane', error: errorMessage(err) };
-    reportError(this.log, this.opts.metrics, 'CORE_ERR_INTERNAL_THREW', 'delivery lane failed', fields, 'error');
+    reportError(
+      this.log,
+      this.opts.metrics,
+      'CORE_ERR_INTERNAL_THREW',
+      'delivery lane failed',
+      fields,
+      'error',
+    );
   };
 
   /** Start whichever lanes of `session` may run now. */

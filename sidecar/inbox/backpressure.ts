@@ -37,7 +37,14 @@ export class Backpressure {
         listener(next);
       } catch (err) {
         const fields = { step: 'backpressure listener', error: errorMessage(err) };
-        reportError(this.log, undefined, 'CORE_ERR_INTERNAL_THREW', 'backpressure listener threw', fields, 'error');
+        reportError(
+          this.log,
+          undefined,
+          'CORE_ERR_INTERNAL_THREW',
+          'backpressure listener threw',
+          fields,
+          'error',
+        );
       }
     }
   }
