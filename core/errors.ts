@@ -102,7 +102,7 @@ export const ERROR_CODES = {
   CORE_ERR_MEDIA_UPLOAD_FAILED: 'POST /relay/media failed.',
   CORE_ERR_ENV_FILE_WRITE_FAILED: 'The env file of `relay-sidecar enroll` could not be read or written.',
   CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED:
-    'Shutdown did not finish inside its budget; the process was forced to exit.',
+    'A shutdown step was cut off by its share of the budget, or failed; the later steps still ran.',
   CORE_ERR_INTERNAL_THREW: 'An internal step threw where nothing may escape; the sidecar went on (a bug).',
 } as const satisfies Record<string, string>;
 

@@ -60,7 +60,7 @@ export const RelayConfigSchema = z.strictObject({
   commandManifest: z.array(z.record(z.string(), z.unknown())).optional(),
   /** Largest accepted WebSocket message, bytes (also caps the partial-line buffer). 16 MiB. */
   maxPayloadBytes: count(16 * 1024 * 1024),
-  /** Time for the first descriptor after open, ms. 30 s. */
+  /** Time from the dial to the first valid descriptor (the upgrade included), ms. 30 s. */
   handshakeTimeoutMs: ms(30_000),
   /** WebSocket ping interval, ms. 30 s. */
   pingIntervalMs: ms(30_000),

@@ -45,7 +45,9 @@ export function createActionPipeline(deps: ActionPipelineDeps): ActionPipeline {
   let inFlight = 0;
   const executeAction: ActionExecutor = async (raw) => {
     if (inFlight >= deps.maxInFlight) {
-      return apiError('busy', `${deps.maxInFlight} actions already in flight; retry later`);
+      return apiError('busy', `${deps.maxInFlight} actions already in flight; retry later`, {
+        headers: { 'retry-after': '1' },
+      });
     }
     inFlight++;
     try {

@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   readFileSync,
   renameSync,
-  statSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -71,7 +71,10 @@ export function ensureApiToken(dataDir: string, log: Logger): string {
 function readExisting(path: string, log: Logger): string | undefined {
   let mode: number;
   try {
-    const st = statSync(path);
+    // lstat: a link would make the token whatever file it points at (and the chmod below hit it)
+    const st = lstatSync(path);
+    if (st.isSymbolicLink())
+      throw unusable(path, 'is a symbolic link; the token file must be a regular file');
     if (!st.isFile()) throw unusable(path, 'is not a regular file');
     mode = st.mode & 0o777;
   } catch (err) {

@@ -6,7 +6,6 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { RelayError } from '../../core/errors.js';
-import type { Logger } from '../../core/log/logger.js';
 import { formatListenAddress, isLoopbackHost, type ListenAddress } from './listen-address.js';
 
 const failed = (address: ListenAddress, why: string, cause?: unknown) =>
@@ -54,15 +53,13 @@ async function prepareUnixPath(address: ListenAddress & { kind: 'unix' }): Promi
  * Listen on `address`. Resolves with the bound address (the real port when 0 was asked);
  * rejects with `CORE_ERR_API_LISTEN_FAILED` naming the address.
  */
-export async function bindServer(
-  server: Server,
-  address: ListenAddress,
-  log: Logger,
-): Promise<ListenAddress> {
+export async function bindServer(server: Server, address: ListenAddress): Promise<ListenAddress> {
   if (address.kind === 'tcp' && !isLoopbackHost(address.host)) {
-    log.warn(
-      { address: formatListenAddress(address) },
-      'agent api listens on a non-loopback address; anyone who can reach it and has the token can act as the agent',
+    // the API serves the agent beside it; /healthz, /readyz and /metrics answer without a token
+    throw failed(
+      address,
+      'not a loopback address: the agent API is bound to loopback (127.0.0.1 or ::1); an agent in ' +
+        'another container shares the network namespace or a unix:/path socket on a shared volume',
     );
   }
   if (address.kind === 'unix') await prepareUnixPath(address);

@@ -161,7 +161,7 @@ export function createAgentApi(deps: ApiDeps): AgentApi {
   return {
     executeAction: pipeline.executeAction,
     async listen() {
-      bound = await bindServer(server, parseListenAddress(config.api.listen), log);
+      bound = await bindServer(server, parseListenAddress(config.api.listen));
       // after bind, a server error (e.g. accept failing on EMFILE) is reported, never a crash
       server.on('error', (err: NodeJS.ErrnoException) =>
         reportError(

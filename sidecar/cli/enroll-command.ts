@@ -116,7 +116,7 @@ export async function runEnroll(opts: EnrollOptions, io: CliIo): Promise<ExitCod
     );
   }
   io.stdout(
-    `enrolled gateway ${creds.gatewayId}${creds.tenant ? ` (tenant ${creds.tenant})` : ''}\n` +
+    `enrolled gateway ${printable(creds.gatewayId)}${creds.tenant ? ` (tenant ${printable(creds.tenant)})` : ''}\n` +
       `wrote ${envPath} (mode 0600):\n` +
       entries.map(([k, v]) => `  ${k}=${SECRET_KEYS.has(k) ? masked(v) : v}\n`).join('') +
       'load it into the sidecar environment (systemd EnvironmentFile=, docker --env-file, ' +
@@ -147,4 +147,10 @@ export function registerEnroll(program: Command, io: CliIo): Command {
     .action(async (opts: EnrollOptions) => {
       io.setExitCode(await runEnroll(opts, io));
     });
+}
+
+/** A value from the connector as the terminal may show it: control characters (escapes) as `?`. */
+function printable(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
+  return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }

@@ -29,15 +29,23 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
 
 /**
- * One value as it appears after `KEY=`: bare when safe, else single-quoted (literal in every
- * reader), else double-quoted. Newlines cannot be represented portably and are refused.
+ * One value as it appears after `KEY=`: bare when safe, else single-quoted, which every reader
+ * (a shell's `.`, systemd, node) takes literally. A value single quotes cannot hold — one with a
+ * `'` — or holding a control character (a newline, a terminal escape) is refused: the values come
+ * partly from the connector's answer, and inside double quotes a shell would run a `$(…)` in them.
  */
 export function formatEnvValue(value: string): string {
-  if (/[\r\n\0]/.test(value))
-    throw new RelayError('CORE_ERR_ENV_FILE_WRITE_FAILED', 'env value contains a newline');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value))
+    throw new RelayError('CORE_ERR_ENV_FILE_WRITE_FAILED', 'env value contains a control character');
   if (BARE.test(value)) return value;
-  if (!value.includes("'")) return `'${value}'`;
-  return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+  if (value.includes("'")) {
+    throw new RelayError(
+      'CORE_ERR_ENV_FILE_WRITE_FAILED',
+      "env value contains a ' (no env-file reader takes it literally in every form)",
+    );
+  }
+  return `'${value}'`;
 }
 
 /**

@@ -105,6 +105,9 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
     return ExitCode.CONFIG;
   }
   const log = hooks.logger?.(config) ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
+  // what the sidecar creates (store, WAL, lock) is its user's alone, whatever the data directory's
+  // mode: the store holds conversations (files 0600, directories 0700)
+  process.umask(0o077);
   let sidecar: Sidecar;
   try {
     sidecar = await Sidecar.start(config, { log });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { NdjsonSplitter } from '../../../core/protocol/ndjson.js';
+import { NdjsonSplitter, PARTIAL_CHUNK_COST } from '../../../core/protocol/ndjson.js';
 
 const CAP = 64;
 
@@ -70,4 +70,25 @@ test('reset forgets the partial line', (t) => {
   s.reset();
   t.is(s.pendingBytes, 0);
   t.deepEqual(s.push('{"whole":1}\n').lines, ['{"whole":1}']);
+});
+
+test('a partial line spread over too many messages overflows too (one byte per message)', (t) => {
+  const cap = 64 * PARTIAL_CHUNK_COST;
+  const s = new NdjsonSplitter(cap);
+  let overflow: number | undefined;
+  let pushed = 0;
+  while (overflow === undefined && pushed < cap) {
+    overflow = s.push('x').overflowBytes;
+    pushed += 1;
+  }
+  // 64 one-byte pieces are held (64 bytes, far under the byte cap), the 65th overflows
+  t.is(pushed, 65);
+  t.is(overflow, 65);
+  t.is(s.pendingBytes, 0);
+  t.deepEqual(s.push('tail of it\n{"next":1}\n').lines, ['{"next":1}']);
+  // the same line in a few large pieces is kept
+  const whole = new NdjsonSplitter(cap);
+  whole.push('a'.repeat(1000));
+  whole.push('b'.repeat(1000));
+  t.deepEqual(whole.push('\n').lines, ['a'.repeat(1000) + 'b'.repeat(1000)]);
 });

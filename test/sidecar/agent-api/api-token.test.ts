@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { validateConfig } from '../../../core/config/load.js';
@@ -81,6 +81,18 @@ test('a directory in place of the token file is refused', (t) => {
   mkdirSync(join(dir, API_TOKEN_FILE));
   const err = t.throws(() => ensureApiToken(dir, sinkLogger().log), { instanceOf: RelayError });
   t.is((err as RelayError).code, 'CORE_ERR_API_TOKEN_FILE_UNUSABLE');
+});
+
+test('a symbolic link in place of the token file is refused, its target left alone', (t) => {
+  const dir = tempDir(t);
+  const target = join(dir, 'someone-elses-file');
+  writeFileSync(target, 'publicknownvalue1234', { mode: 0o644 });
+  chmodSync(target, 0o644);
+  symlinkSync(target, join(dir, API_TOKEN_FILE));
+  const err = t.throws(() => ensureApiToken(dir, sinkLogger().log), { instanceOf: RelayError });
+  t.is((err as RelayError).code, 'CORE_ERR_API_TOKEN_FILE_UNUSABLE');
+  t.regex(err?.message ?? '', /is a symbolic link/);
+  t.is(statSync(target).mode & 0o777, 0o644, 'the target was not chmod-ed');
 });
 
 test('a configured token wins and no file is written', (t) => {

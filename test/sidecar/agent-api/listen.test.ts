@@ -132,13 +132,14 @@ test('a port in use ⇒ CORE_ERR_API_LISTEN_FAILED naming the address', async (t
   t.true((err as RelayError).message.includes(`127.0.0.1:${port}`));
 });
 
-test('a non-loopback listen address logs a warning', async (t) => {
-  const h = await startApi(t, { config: { api: { listen: '0.0.0.0:0' } } });
-  const warn = h.logs().find((l) => l.level === 40 && String(l.msg).includes('non-loopback'));
-  t.truthy(warn);
-  t.is(warn?.address, '0.0.0.0:0');
-  const loopback = await startApi(t);
-  t.false(loopback.logs().some((l) => String(l.msg).includes('non-loopback')));
+test('a non-loopback listen address is refused (CORE_ERR_API_LISTEN_FAILED), nothing bound', async (t) => {
+  for (const listen of ['0.0.0.0:0', '[::]:0']) {
+    const h = await startApi(t, { config: { api: { listen } }, listen: false });
+    const err = await t.throwsAsync(h.api.listen(), { instanceOf: RelayError });
+    t.is((err as RelayError).code, 'CORE_ERR_API_LISTEN_FAILED');
+    t.regex((err as RelayError).message, /not a loopback address/);
+    t.is(h.api.address(), undefined);
+  }
 });
 
 test('close() is bounded: a hung request is cut after the budget', async (t) => {

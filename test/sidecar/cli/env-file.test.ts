@@ -20,7 +20,10 @@ test('formatEnvValue: bare when safe, quoted otherwise, newlines refused', (t) =
   t.is(formatEnvValue('https://c.example:8443/api?x=1'), "'https://c.example:8443/api?x=1'");
   t.is(formatEnvValue('wss://c.example/relay'), 'wss://c.example/relay');
   t.is(formatEnvValue('has space'), "'has space'");
-  t.is(formatEnvValue(`it's "x"`), '"it\'s \\"x\\""');
+  t.is(formatEnvValue('say "$(x)"'), '\'say "$(x)"\'');
+  // single quotes cannot hold a ', and inside double quotes a shell would run the $(…)
+  t.throws(() => formatEnvValue("s3cr3t'$(touch /tmp/pwned)"), { message: /contains a '/ });
+  t.throws(() => formatEnvValue('gw\u001b]0;title\u0007'), { message: /control character/ });
   t.is(formatEnvValue(''), '');
   const err = t.throws(() => formatEnvValue('a\nb'));
   t.is((err as RelayError).code, 'CORE_ERR_ENV_FILE_WRITE_FAILED');

@@ -4,7 +4,9 @@
  * and staying up when revoked if configured.
  */
 import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import test from 'ava';
 import { repoRoot } from '../../helpers/repo-root.js';
 import { api, runChild, runEnv, startRelay, waitReady } from '../lifecycle/run-fixture.js';
@@ -160,6 +162,23 @@ test.serial('a second sidecar on the same data directory exits 2 at once; the fi
   t.is(first.child.proc.exitCode, null, 'the first is untouched');
   t.is(relay.connector.totalConnections(), 1);
 });
+
+test.serial(
+  'the store files are private to the sidecar user, even in a data directory others may read',
+  async (t) => {
+    const relay = await startRelay(t);
+    const dataDir = join(tempDir(t), 'shared-data');
+    mkdirSync(dataDir, { mode: 0o755 });
+    chmodSync(dataDir, 0o755);
+    const run = await runChild(t, relay, { dataDir });
+    for (const file of ['sidecar.db', 'sidecar.db-wal', 'sidecar.lock', 'api-token']) {
+      const path = join(dataDir, file);
+      if (file !== 'api-token' || existsSync(path)) t.is(statSync(path).mode & 0o077, 0, file);
+    }
+    run.child.proc.kill('SIGTERM');
+    t.is((await run.child.waitExit()).code, 0);
+  },
+);
 
 /** Close with 4401 `revoked` after the handshake, twice (the second on the immediate redial). */
 async function revokeTwice(relay: Awaited<ReturnType<typeof startRelay>>): Promise<void> {
