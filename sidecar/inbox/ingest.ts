@@ -70,8 +70,6 @@ export class Ingest {
   private readonly backpressure: Backpressure;
   private closed = false;
   private abandoned = false;
-  /** Past twice the limit (reported once until the pipeline is back under the limit). */
-  private overloaded = false;
   private readonly ctx: ProcessContext;
   /** The commit's collaborators, logging as `ingest` like the rest of the pipeline. */
   private readonly commitDeps: CommitDeps;
@@ -79,7 +77,7 @@ export class Ingest {
   constructor(private readonly opts: IngestOptions) {
     this.log = opts.log.child({ component: 'ingest' });
     this.commitDeps = { ...opts, log: this.log };
-    this.backpressure = new Backpressure(opts.maxPending, this.log);
+    this.backpressure = new Backpressure(opts.maxPending, this.log, opts.metrics);
     this.chain = new ReorderChain((items) => this.commit(items));
     this.limiter = new TaskLimiter(Math.max(1, opts.maxInPlugins));
     this.ctx = { plugins: opts.plugins, session: opts.session };
@@ -195,7 +193,6 @@ export class Ingest {
       );
       return;
     }
-    this.noteOverload();
     const job = this.job(frame, bufferId);
     const known = job.key ?? (bufferId ? undefined : eventKey);
     if (known && this.opts.store.dedupe.has(known)) {
@@ -206,27 +203,6 @@ export class Ingest {
       this.enqueue(job, this.work(frame as ReplayableFrame, job));
     }
     this.backpressure.update(this.chain.pending);
-  }
-
-  /**
-   * A frame that reached ingest is always taken: a live one is never redelivered, and reading is
-   * paused at the limit, so what still arrives is what the socket had already read (bounded by
-   * the frame size limit). Running past twice the limit is reported once per episode.
-   */
-  private noteOverload(): void {
-    const pending = this.chain.pending;
-    if (this.overloaded) {
-      this.overloaded = pending >= this.opts.maxPending;
-    } else if (pending >= this.opts.maxPending * 2) {
-      this.overloaded = true;
-      reportError(
-        this.log,
-        this.opts.metrics,
-        'CORE_ERR_INBOX_OVERLOADED',
-        'ingest pipeline past twice its limit; frames already read are still taken',
-        { pending, limit: this.opts.maxPending },
-      );
-    }
   }
 
   private enqueue(job: FrameJob, work: Work): void {
