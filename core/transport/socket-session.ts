@@ -88,14 +88,7 @@ export class SocketSession {
         followRedirects: false,
       });
     } catch (err) {
-      reportError(
-        deps.log,
-        deps.metrics,
-        'CORE_ERR_TRANSPORT_DIAL_FAILED',
-        'relay dial failed',
-        { err: scrubUrls((err as Error)?.message), failedBefore: options.failedBefore ?? 0 },
-        this.dialFailureLevel(),
-      );
+      this.dialFailed({ err: scrubUrls((err as Error)?.message) });
       queueMicrotask(() => this.finish(1006, ''));
       return;
     }
@@ -253,22 +246,25 @@ export class SocketSession {
     const fields = { err: scrubUrls(err.message), errCode: err.code };
     if (this.opened)
       reportError(log, metrics, 'CORE_ERR_TRANSPORT_SOCKET_ERROR', 'relay socket error', fields);
-    else {
-      const dial = { ...fields, failedBefore: this.options.failedBefore ?? 0 };
-      reportError(
-        log,
-        metrics,
-        'CORE_ERR_TRANSPORT_DIAL_FAILED',
-        'relay dial failed',
-        dial,
-        this.dialFailureLevel(),
-      );
-    }
+    else this.dialFailed(fields);
   }
 
-  /** A dial failure's log level: the first of a run of failures and every tenth warn, the rest debug. */
-  private dialFailureLevel(): 'warn' | 'debug' {
-    return (this.options.failedBefore ?? 0) % 10 === 0 ? 'warn' : 'debug';
+  /**
+   * Report a failed dial: counted always; logged as a warning at the first of a run of failures
+   * and every tenth, at debug between (a connector that stays down fails every backoff step).
+   */
+  private dialFailed(fields: Record<string, unknown>): void {
+    const failedBefore = this.options.failedBefore ?? 0;
+    const level = failedBefore % 10 === 0 ? 'warn' : 'debug';
+    const { log, metrics } = this.deps;
+    reportError(
+      log,
+      metrics,
+      'CORE_ERR_TRANSPORT_DIAL_FAILED',
+      'relay dial failed',
+      { ...fields, failedBefore },
+      level,
+    );
   }
 
   private finish(code: number, reason: string): void {

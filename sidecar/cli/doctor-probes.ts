@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../core/config/schema.js';
-import { errorMessage, RelayError } from '../../core/errors.js';
+import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { Metrics } from '../../core/metrics/metrics.js';
 import { readManifest } from '../../core/plugin-host/manifest.js';
@@ -15,6 +15,7 @@ import { PluginHost } from '../../core/plugin-host/plugin-host.js';
 import { redactUrl } from '../../core/transport/dial-url.js';
 import type { FetchFn } from '../side-routes/http-client.js';
 import { type CheckResult, checkScopeReattacher, fail, ok, warn } from './doctor-checks.js';
+import { withCode } from './exit-codes.js';
 
 /** Longest wait for the agent's answer, ms (the doctor's `--timeout-ms` may lower it). */
 export const AGENT_PROBE_MAX_MS = 3_000;
@@ -97,7 +98,7 @@ export function codeAndMessage(err: unknown): string {
     .filter((l) => l !== '');
   // Multi-problem messages ("invalid configuration:\n  a\n  b") become "…: a; b".
   const line = text.length > 1 ? `${text[0]} ${text.slice(1).join('; ')}` : (text[0] ?? 'unknown error');
-  return err instanceof RelayError ? `${err.code}: ${line}` : line;
+  return withCode(err, line);
 }
 
 function isTimeout(err: unknown): boolean {

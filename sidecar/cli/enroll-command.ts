@@ -11,7 +11,13 @@ import { httpBase } from '../../core/transport/dial-url.js';
 import { enroll } from '../side-routes/enroll.js';
 import type { FetchFn } from '../side-routes/http-client.js';
 import type { CliIo } from './cli-io.js';
-import { checkEnvFileWritable, mergeEnvText, readEnvFile, writeEnvFileAtomic } from './env-file.js';
+import {
+  checkEnvFileWritable,
+  mergeEnvText,
+  printable,
+  readEnvFile,
+  writeEnvFileAtomic,
+} from './env-file.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 
 /** Default env file of `enroll`, relative to the working directory. */
@@ -147,10 +153,4 @@ export function registerEnroll(program: Command, io: CliIo): Command {
     .action(async (opts: EnrollOptions) => {
       io.setExitCode(await runEnroll(opts, io));
     });
-}
-
-/** A value from the connector as the terminal may show it: control characters (escapes) as `?`. */
-function printable(value: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
-  return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }

@@ -28,6 +28,15 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** `KEY=` at the start of a line, optionally after `export `. */
 const ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
 
+/** C0 and C1 control characters and DEL: a newline, a terminal escape. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it matches
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** `value` as a terminal may show it: control characters (escapes) as `?`. */
+export function printable(value: string): string {
+  return value.replace(CONTROL_CHARACTERS, '?');
+}
+
 /**
  * One value as it appears after `KEY=`: bare when safe, else single-quoted, which every reader
  * (a shell's `.`, systemd, node) takes literally. A value single quotes cannot hold — one with a
@@ -35,8 +44,7 @@ const ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
  * partly from the connector's answer, and inside double quotes a shell would run a `$(…)` in them.
  */
 export function formatEnvValue(value: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(value))
+  if (printable(value) !== value)
     throw new RelayError('CORE_ERR_ENV_FILE_WRITE_FAILED', 'env value contains a control character');
   if (BARE.test(value)) return value;
   if (value.includes("'")) {

@@ -2,7 +2,7 @@
  * Exit codes of `relay-sidecar`: stable, documented, and the same for every command, so scripts
  * and supervisors can branch on them.
  */
-import { RelayError } from '../../core/errors.js';
+import { errorMessage, RelayError } from '../../core/errors.js';
 
 /** Every exit code of the CLI. */
 export const ExitCode = {
@@ -79,4 +79,9 @@ function sideRouteExit(details: RelayError['details']): ExitCode {
   const status = details?.status;
   if (typeof status === 'number' && PROXY_UNREACHABLE.has(status)) return ExitCode.UNREACHABLE;
   return ExitCode.AUTH;
+}
+
+/** `text` (default: the error's message), led by the error's stable code when it has one (`CORE_ERR_…: …`). */
+export function withCode(err: unknown, text: string = errorMessage(err)): string {
+  return err instanceof RelayError ? `${err.code}: ${text}` : text;
 }

@@ -6,14 +6,14 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
-import { errorMessage, RelayError } from '../../core/errors.js';
+import { RelayError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import { dialUrl, redactUrl } from '../../core/transport/dial-url.js';
 import type { ListenAddress } from '../agent-api/listen-address.js';
 import { Sidecar } from '../app.js';
 import type { CliIo } from './cli-io.js';
-import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { ExitCode, exitCodeFor, withCode } from './exit-codes.js';
 
 /** Options of `run`. */
 export interface RunOptions {
@@ -185,10 +185,4 @@ export function registerRun(program: Command, io: CliIo): void {
     .action(async (opts: RunOptions) => {
       io.setExitCode(await runRun(opts, io));
     });
-}
-
-/** An error's message, led by its stable code when it has one (`CORE_ERR_…: …`). */
-function withCode(err: unknown): string {
-  const message = errorMessage(err);
-  return err instanceof RelayError ? `${err.code}: ${message}` : message;
 }
