@@ -3,11 +3,29 @@
  * 429 / timeout with the same id and a growing attempt, 4xx rejections dead-lettered after
  * maxRejections, response actions executed in order after the delivery is durable.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { startAgent } from '../../helpers/loopback-agent.js';
 import { inbound, pushTo, rows, sharedHost, startInbox, TOKEN, until } from '../inbox/inbox-harness.js';
 
 const host = sharedHost();
+
+/**
+ * Assert the agent saw at least `min` deliveries, numbered 1, 2, 3, … (one delivery retried, its
+ * attempt growing by one each time); returns how many.
+ */
+function attemptsCountUp(
+  t: ExecutionContext,
+  deliveries: readonly { readonly envelope?: { readonly attempt?: number } }[],
+  min: number,
+): number {
+  const n = deliveries.length;
+  t.true(n >= min, `${n} deliveries, expected at least ${min}`);
+  t.deepEqual(
+    deliveries.map((d) => d.envelope?.attempt),
+    Array.from({ length: n }, (_, i) => i + 1),
+  );
+  return n;
+}
 
 test('a delivery is POSTed with id, timestamp and a valid signature; 2xx marks it delivered', async (t) => {
   const agent = await startAgent(t, { token: TOKEN });
@@ -41,12 +59,7 @@ test('5xx, refused, 429 and a timeout are retried with the same id and a growing
   h.inbox.routes.inbound(inbound({ text: 'again', bufferId: 'b-retry' }));
   await until(() => rows(h)[0]?.state === 'delivered');
   // four scripted failures, then success (a busy machine may add a timed-out attempt)
-  const n = agent.deliveries.length;
-  t.true(n >= 5);
-  t.deepEqual(
-    agent.deliveries.map((d) => d.envelope?.attempt),
-    Array.from({ length: n }, (_, i) => i + 1),
-  );
+  const n = attemptsCountUp(t, agent.deliveries, 5);
   t.is(new Set(agent.deliveries.map((d) => d.id)).size, 1);
   t.true(agent.deliveries.every((d) => d.signatureValid));
   t.is(await h.metrics.value('relay_delivery_retries_total'), n - 1);
@@ -164,12 +177,7 @@ test('an answer that trickles past agent.timeoutMs is cut off and retried, a 2xx
   const h = await startInbox(t, host(), { config: pushTo(agent.url, { timeoutMs: 300 }) });
   h.inbox.routes.inbound(inbound({ text: 'slow', chat: 'T1' }));
   await until(() => rows(h)[0]?.state === 'delivered');
-  const n = agent.deliveries.length;
-  t.true(n >= 3);
-  t.deepEqual(
-    agent.deliveries.map((d) => d.envelope?.attempt),
-    Array.from({ length: n }, (_, i) => i + 1),
-  );
+  const n = attemptsCountUp(t, agent.deliveries, 3);
   // the sidecar closed both trickles mid-body (they never end on their own)
   t.deepEqual(
     agent.trickles.map((e) => e.index),
