@@ -85,8 +85,9 @@ export function openDatabase(
 
 /** Throw unless this user may write the store, its WAL files and their directory. */
 function checkWritable(file: string): void {
-  for (const path of [dirname(file), file, `${file}-wal`, `${file}-shm`]) {
-    if (path !== dirname(file) && !existsSync(path)) continue;
+  // the directory always (SQLite creates the WAL files there); the files when they exist
+  const files = [file, `${file}-wal`, `${file}-shm`].filter((path) => existsSync(path));
+  for (const path of [dirname(file), ...files]) {
     try {
       accessSync(path, constants.W_OK);
     } catch {
