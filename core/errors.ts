@@ -88,6 +88,8 @@ export const ERROR_CODES = {
   CORE_ERR_DELIVERY_ACTION_FAILED: 'An action from a push response body failed to execute; not re-delivered.',
   CORE_ERR_API_UNAUTHORIZED: 'A local API call had a missing or wrong bearer token.',
   CORE_ERR_API_BAD_REQUEST: 'A local API call had an invalid body.',
+  CORE_ERR_API_HOST_NOT_ALLOWED:
+    'A local API call named a Host that is not loopback nor in api.allowedHosts (DNS-rebinding guard); answered 403.',
   CORE_ERR_API_LISTEN_FAILED: 'The local API could not bind its address.',
   CORE_ERR_API_TOKEN_FILE_UNUSABLE:
     'The generated API token file cannot be created, read or restricted to mode 0600.',

@@ -118,6 +118,18 @@ export const ApiConfigSchema = z.strictObject({
   maxBodyBytes: count(1024 * 1024),
   /** Most concurrent /v1/actions calls in flight. */
   maxInFlightActions: count(10_000),
+  /**
+   * Host names besides loopback ones the API answers on TCP (the `Host` header; DNS-rebinding
+   * guard): for a name of the operator's own that resolves to 127.0.0.1.
+   */
+  allowedHosts: z
+    .array(
+      z
+        .string()
+        .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'must be a lower-case host name without port'),
+    )
+    .max(32)
+    .default([]),
 });
 
 /** The plugin worker pool. */

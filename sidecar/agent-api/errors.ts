@@ -20,6 +20,13 @@ export const API_ERROR_CODES = {
     meaning: 'Missing or wrong `Authorization: Bearer <token>`.',
     remedy: 'Send the token from SIDECAR_API_TOKEN or from `<data dir>/api-token`.',
   },
+  host_not_allowed: {
+    status: 403,
+    meaning:
+      'The `Host` header names neither a loopback address nor `localhost` nor a name in api.allowedHosts: a web page pointing its own name at 127.0.0.1 (DNS rebinding) is refused.',
+    remedy:
+      'Address the API as 127.0.0.1, [::1] or localhost; to use another name that resolves to loopback, list it in api.allowedHosts.',
+  },
   not_found: {
     status: 404,
     meaning: 'No route has this path.',

@@ -14,6 +14,7 @@ import { announcesBody, CLOSE_AFTER_REPLY, readBody, readJsonBody } from './body
 import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import type { OpenStreams } from './event-stream.js';
+import { hostAllowed } from './host-check.js';
 import { formatListenAddress, type ListenAddress, parseListenAddress } from './listen-address.js';
 import { errorCodeOf, pathOf, writeReply } from './reply.js';
 import { RouteTable } from './route-table.js';
@@ -58,8 +59,24 @@ export function createAgentApi(deps: ApiDeps): AgentApi {
   });
   const table = new RouteTable<Route>(routes);
 
+  // a unix socket is out of a browser's reach: only TCP checks the Host header
+  const allowedHosts =
+    parseListenAddress(config.api.listen).kind === 'tcp' ? new Set(config.api.allowedHosts) : undefined;
+
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<RouteResult> {
     const path = pathOf(req.url);
+    if (allowedHosts && !hostAllowed(req.headers.host, allowedHosts)) {
+      reportError(log, metrics, 'CORE_ERR_API_HOST_NOT_ALLOWED', 'api call to a foreign host name refused', {
+        method: req.method,
+        path,
+        host: req.headers.host?.slice(0, 100),
+      });
+      return apiError(
+        'host_not_allowed',
+        'the Host header is not a loopback name; address the API as 127.0.0.1, [::1] or localhost, or list the name in api.allowedHosts',
+        { headers: CLOSE_AFTER_REPLY },
+      );
+    }
     const match = table.match(req.method ?? 'GET', path);
     switch (match.kind) {
       case 'not_found':
