@@ -1,5 +1,5 @@
 /**
- * Bind the HTTP server to its listen address: TCP (`host:port`, a warning when not loopback) or a
+ * Bind the HTTP server to its listen address: TCP (`host:port` on loopback, any other host refused) or a
  * unix socket (a stale socket file is removed, a live one is never stolen, mode 0600 after bind).
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
