@@ -35,33 +35,79 @@ export const BODY_OMITTED = {
     'the body is no JSON object and shows a credential key whose value could not be removed (e.g. behind escaped quotes)',
 } as const;
 
+/** What a form field holding a credential becomes. */
+const REDACTED_FIELD = '[redacted]';
+
+/** `name=value&…`, percent-encoded, no whitespace: a form-encoded body (Twilio, Slack). */
+const FORM_BODY = /^[^\s=&]+=[^\s&]*(?:&[^\s=&]+=[^\s&]*)*&?$/;
+
+/** `text` as JSON without credential keys, or undefined when it is no JSON object or array. */
+function strippedJson(text: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === 'object' ? JSON.stringify(stripSecretKeys(parsed)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `text` (JSON-like, maybe cut off) with each credential pair's value replaced, or undefined when one stays. */
+function strippedPairs(text: string): { text: string; redacted: number } | undefined {
+  const result = redactSecretPairs(text, SECRET_KEYS);
+  return hasSecretPair(result.text, SECRET_KEYS) ? undefined : result;
+}
+
+/**
+ * A form-encoded body without credentials: a field named like a credential gets
+ * {@link REDACTED_FIELD}, a field whose value shows a credential pair (Slack's `payload=` JSON)
+ * loses it as a JSON body would. `unchanged` when nothing had to go, undefined when a pair stays.
+ */
+function strippedForm(text: string): string | 'unchanged' | undefined {
+  const out = new URLSearchParams();
+  let changed = false;
+  for (const [name, value] of new URLSearchParams(text)) {
+    let kept = value;
+    if (SECRET_KEYS.has(name)) kept = REDACTED_FIELD;
+    else if (hasSecretPair(value, SECRET_KEYS)) {
+      const stripped = strippedJson(value) ?? strippedPairs(value)?.text;
+      if (stripped === undefined) return undefined;
+      kept = stripped;
+    }
+    changed ||= kept !== value;
+    out.append(name, kept);
+  }
+  return changed ? out.toString() : 'unchanged';
+}
+
 /**
  * A base64 body without credentials, as close to the original as that allows:
  * - JSON (after one leading UTF-8 BOM, which the plugins' `TextDecoder` skips too) that is an
  *   object or array ⇒ re-serialised without credential keys, at any depth;
+ * - a form-encoded body (`a=1&b=2`) ⇒ the original bytes when no field holds a credential, else
+ *   re-encoded with each credential field's value replaced, and credential keys removed from JSON
+ *   inside a field;
  * - anything else ⇒ the original bytes, except the value of each `"<credential key>": value`
  *   pair, replaced textually (a body cut off mid-value included; see redact-text.ts);
- * - a body that is not text, or still shows a credential pair the text scan could not handle ⇒
+ * - a body that is not text, or still shows a credential pair the scans could not handle ⇒
  *   no body, and why.
  */
 export function redactBody(bodyB64: string): RedactedBody {
   const bytes = Buffer.from(bodyB64, 'base64');
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object') {
-      return { bodyB64: Buffer.from(JSON.stringify(stripSecretKeys(parsed)), 'utf8').toString('base64') };
-    }
-  } catch {
-    // not JSON: searched as text below
-  }
+  const json = strippedJson(text);
+  if (json !== undefined) return { bodyB64: Buffer.from(json, 'utf8').toString('base64') };
   // UTF-16 or binary: a key spelled with NULs between its letters would not be found
   if (bytes.includes(0)) return { bodyB64: '', omitted: BODY_OMITTED.notText };
+  if (FORM_BODY.test(text)) {
+    const form = strippedForm(text);
+    if (form === undefined) return { bodyB64: '', omitted: BODY_OMITTED.unhandledPair };
+    if (form !== 'unchanged') return { bodyB64: Buffer.from(form, 'utf8').toString('base64') };
+  }
   // one character per byte, so every byte the scan does not replace is kept as it was
-  const { text: redacted, redacted: count } = redactSecretPairs(bytes.toString('latin1'), SECRET_KEYS);
-  if (hasSecretPair(redacted, SECRET_KEYS)) return { bodyB64: '', omitted: BODY_OMITTED.unhandledPair };
-  return { bodyB64: count === 0 ? bodyB64 : Buffer.from(redacted, 'latin1').toString('base64') };
+  const pairs = strippedPairs(bytes.toString('latin1'));
+  if (pairs === undefined) return { bodyB64: '', omitted: BODY_OMITTED.unhandledPair };
+  return { bodyB64: pairs.redacted === 0 ? bodyB64 : Buffer.from(pairs.text, 'latin1').toString('base64') };
 }
 
 /** {@link redactBody}'s base64 alone (`''` when the body had to be left out). */

@@ -116,3 +116,39 @@ test('a dead-lettered forward says why its body was left out', (t) => {
   t.is(frame.forward.bodyOmitted, BODY_OMITTED.notText);
   t.false(JSON.stringify(frame).includes(SECRET));
 });
+
+// Slack's slash commands and interactivity post form-encoded bodies: the legacy verification
+// `token` is a form field, and an interaction's JSON sits percent-encoded in `payload`
+const SLACK_COMMAND = `token=${SECRET}&team_id=T0001&channel_id=C2147483705&command=%2Fweather&text=94070&user_name=Steve`;
+
+test('a form-encoded body loses its credential fields and keeps the others', (t) => {
+  const body = redactBody(b64(SLACK_COMMAND));
+  const kept = stored(body).toString();
+  t.false(kept.includes(SECRET));
+  t.false('omitted' in body);
+  const form = new URLSearchParams(kept);
+  t.is(form.get('token'), '[redacted]');
+  t.is(form.get('command'), '/weather');
+  t.is(form.get('text'), '94070');
+  t.is(form.get('user_name'), 'Steve');
+});
+
+test('a form field holding JSON (Slack payload=) loses the credential keys inside it', (t) => {
+  const payload = JSON.stringify({ type: 'block_actions', token: SECRET, user: { id: 'U1' }, actions: [] });
+  const body = redactBody(b64(`payload=${encodeURIComponent(payload)}`));
+  const kept = stored(body).toString();
+  t.false(kept.includes(SECRET));
+  t.deepEqual(JSON.parse(new URLSearchParams(kept).get('payload') ?? ''), {
+    type: 'block_actions',
+    user: { id: 'U1' },
+    actions: [],
+  });
+  // cut off inside the JSON: the pair is replaced textually
+  const cut = redactBody(b64(`payload=${encodeURIComponent(payload.slice(0, 60))}`));
+  t.false(stored(cut).toString().includes(SECRET.slice(0, 20)));
+});
+
+test('a form body with no credential is stored byte for byte (Twilio)', (t) => {
+  const twilio = 'ToCountry=US&Body=Hello+there%21&From=%2B15017122661&MessageSid=SM1&AccountSid=AC1';
+  t.is(stored(redactBody(b64(twilio))).toString(), twilio);
+});
