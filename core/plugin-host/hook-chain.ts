@@ -6,7 +6,6 @@
  * Every failure becomes a {@link TaskFailure} naming the chain position; nothing is thrown.
  */
 import { performance } from 'node:perf_hooks';
-import type { z } from 'zod';
 import { RelayError, toErrorData } from '../errors.js';
 import type {
   ChainTask,
@@ -26,6 +25,7 @@ import {
   outboundVerdictSchema,
   summariseIssues,
   toPlainData,
+  type VerdictCheck,
 } from './hook-results.js';
 
 /** A loaded plugin as a chain runs it. */
@@ -165,7 +165,7 @@ async function runKind(
 }
 
 /** Reduce a hook's value to plain data and validate it; anything else is a bad result. */
-function checked<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+function checked<T>(schema: VerdictCheck<T>, raw: unknown): T {
   let plain: unknown;
   try {
     plain = toPlainData(raw);

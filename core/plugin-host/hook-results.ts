@@ -15,13 +15,37 @@ export const ConvertResultSchema = z.strictObject({
   benign: z.boolean().optional(),
 });
 
+/** What checks a hook's verdict: a zod schema, or {@link byKey}'s choice of two. */
+export interface VerdictCheck<T> {
+  safeParse(value: unknown): z.ZodSafeParseResult<T>;
+}
+
+/**
+ * `withKey` for an object that has its own `key`, `without` for anything else. A zod union of
+ * the two explains a bad verdict meant as one by the other's complaint (zod answers with the only
+ * branch whose issues do not abort: `{reject: {code}}` got "Unrecognized key: reject" instead of
+ * "reject.message: required"), which sends a plugin author the wrong way.
+ */
+function byKey<A, B>(key: string, withKey: z.ZodType<A>, without: z.ZodType<B>): VerdictCheck<A | B> {
+  return {
+    safeParse: (value) =>
+      (typeof value === 'object' && value !== null && Object.hasOwn(value, key)
+        ? withKey
+        : without
+      ).safeParse(value) as z.ZodSafeParseResult<A | B>,
+  };
+}
+
 /** What an `inbound` hook returns: nothing (unchanged), a replacement, or a drop verdict. */
-export const InboundVerdictSchema = z.union([
-  z.undefined(),
-  z.null(),
+export const InboundVerdictSchema = byKey(
+  'drop',
   z.strictObject({ drop: z.string().min(1).max(200) }),
-  z.strictObject({ event: plainObject.optional(), capabilities: capabilities.optional() }),
-]);
+  z.union([
+    z.undefined(),
+    z.null(),
+    z.strictObject({ event: plainObject.optional(), capabilities: capabilities.optional() }),
+  ]),
+);
 
 /** A refusal of an action: lowercase API code, message for the agent, HTTP status (default 400). */
 export const RejectionSchema = z.strictObject({
@@ -29,6 +53,8 @@ export const RejectionSchema = z.strictObject({
   message: z.string().max(1_000),
   status: z.number().int().min(400).max(599).optional(),
 });
+
+const RejectionVerdictSchema = z.strictObject({ reject: RejectionSchema });
 
 /** What an `outbound` hook returns. An amended action must keep its `op`. */
 export function outboundVerdictSchema(op: string) {
@@ -45,16 +71,19 @@ export function outboundVerdictSchema(op: string) {
 }
 
 function buildVerdictSchema(op: string) {
-  return z.union([
-    z.undefined(),
-    z.null(),
-    z.strictObject({ reject: RejectionSchema }),
-    z.strictObject({
-      action: z.looseObject({ op: z.literal(op), metadata: plainObject.optional() }).optional(),
-      platform: z.string().optional(),
-      botId: z.string().optional(),
-    }),
-  ]);
+  return byKey(
+    'reject',
+    RejectionVerdictSchema,
+    z.union([
+      z.undefined(),
+      z.null(),
+      z.strictObject({
+        action: z.looseObject({ op: z.literal(op), metadata: plainObject.optional() }).optional(),
+        platform: z.string().optional(),
+        botId: z.string().optional(),
+      }),
+    ]),
+  );
 }
 
 const MAX_CACHED_VERDICT_SCHEMAS = 256;
@@ -88,6 +117,22 @@ function plainOnly(key: string, value: unknown): unknown {
   return value;
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union's failure told by the branch the value came closest to (fewest issues, then the
+ * deepest path: the one that got furthest into the value), with its paths below the union's;
+ * zod itself says only "Invalid input" at the union. Any other issue stays as it is.
+ */
+function closestBranch(issue: Issue): Issue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const depth = (branch: Issue[]) => Math.max(...branch.map((i) => i.path.length));
+  const best = issue.errors.reduce((a, b) =>
+    b.length < a.length || (b.length === a.length && depth(b) > depth(a)) ? b : a,
+  );
+  return best.flatMap((i) => closestBranch({ ...i, path: [...issue.path, ...i.path] } as Issue));
+}
+
 /**
  * One line summary of zod issues, for a bad-result message (paths and messages, never values):
  * at most `max` issues, each path below `prefix` when given (`events.0.event` ⇒
@@ -95,6 +140,7 @@ function plainOnly(key: string, value: unknown): unknown {
  */
 export function summariseIssues(error: z.ZodError, max = 3, prefix?: string): string {
   return error.issues
+    .flatMap(closestBranch)
     .slice(0, max)
     .map((i) => {
       const path = [...(prefix === undefined ? [] : [prefix]), ...i.path.map(String)].join('.');

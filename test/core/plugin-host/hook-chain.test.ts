@@ -269,7 +269,43 @@ test('an outbound hook may not change the op', async (t) => {
     chain: [0],
     input: { action: { op: 'send', chat_id: 'c', content: 'x' } },
   };
-  t.is(failed(t, await runChain(task, env([switcher]))).error.code, 'CORE_ERR_PLUGIN_BAD_RESULT');
+  const reply = failed(t, await runChain(task, env([switcher])));
+  t.is(reply.error.code, 'CORE_ERR_PLUGIN_BAD_RESULT');
+  t.regex(reply.error.message, /result: action\.op: .*"send"/);
+});
+
+test('a bad verdict is explained by the shape it came closest to, not as "(root): Invalid input"', async (t) => {
+  const verdicts: [string, unknown, RegExp][] = [
+    [
+      'an amended action without its op',
+      { action: { chat_id: 'c', content: 'x' } },
+      /result: action\.op: .*"send"/,
+    ],
+    ['a rejection without a message', { reject: { code: 'no_way' } }, /result: reject\.message: /],
+    [
+      'a rejection with a bad code',
+      { reject: { code: 'No Way', message: 'm' } },
+      /result: reject\.code: .*snake_case/,
+    ],
+  ];
+  for (const [label, verdict, expected] of verdicts) {
+    const hook = definePlugin({ name: 'h', outbound: { ops: '*', hook: () => verdict as undefined } });
+    const task: ChainTask = {
+      k: 'outbound',
+      chain: [0],
+      input: { action: { op: 'send', chat_id: 'c', content: 'x' } },
+    };
+    const reply = failed(t, await runChain(task, env([hook])));
+    t.is(reply.error.code, 'CORE_ERR_PLUGIN_BAD_RESULT', label);
+    t.regex(reply.error.message, expected, label);
+  }
+});
+
+test('a bad drop verdict names the drop, not the replacement shape', async (t) => {
+  const dropper = definePlugin({ name: 'dropper', inbound: () => ({ drop: '' }) });
+  const reply = failed(t, await runChain(inbound([0]), env([dropper])));
+  t.is(reply.error.code, 'CORE_ERR_PLUGIN_BAD_RESULT');
+  t.regex(reply.error.message, /result: drop: /);
 });
 
 test('hook logs are collected with their position, made plain, and bounded', async (t) => {
