@@ -50,7 +50,7 @@ function spawnCli(t: ExecutionContext, args: string[]): Child {
   };
   proc.stdout.on('data', collect(lines.out));
   proc.stderr.on('data', collect(lines.err));
-  const line = (re: RegExp, stream: 'out' | 'err' = 'out', timeoutMs = 5_000) =>
+  const line = (re: RegExp, stream: 'out' | 'err' = 'out', timeoutMs = 20_000) =>
     new Promise<string>((resolve, reject) => {
       const check = () => {
         const hit = lines[stream].find((l) => re.test(l));
@@ -169,7 +169,7 @@ async function inProcess(t: ExecutionContext, opts: ConnectorOptions) {
   return { io, stdin, done, started, stop };
 }
 
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 5_000): Promise<T> {
+async function waitFor<T>(probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = probe();
