@@ -157,3 +157,30 @@ test('dedupe survives a sidecar restart: a replayed bufferId and a repeated live
   ]);
   t.is(await again.sidecar.metrics.value('relay_duplicates_total'), 2);
 });
+
+/** `frame` (a discordMessage) as an edit of its message: same message_id, new text. */
+function editOf(frame: Record<string, unknown>, text: string): Record<string, unknown> {
+  const event = frame.event as { source: Record<string, unknown> };
+  return { ...frame, event: { ...event, text, source: { ...event.source, message_is_edit: true } } };
+}
+
+test('edits of a message are events of their own: each distinct edit delivered once, a repeated edit deduped', async (t) => {
+  const { connector, agent, sc } = await setup(t);
+  const original = discordMessage(A, 'original', 'm-edited');
+  connector.send(original);
+  await agent.waitFor(1, WAIT);
+  connector.send(editOf(original, 'edited once'));
+  // the platform (or the connector) repeats the same edit: a duplicate
+  connector.send(editOf(original, 'edited once'));
+  connector.send(editOf(original, 'edited twice'));
+  connector.send(discordMessage(A, 'after', 'm-after-edits'));
+  await agent.waitUntil((all) => all.some((d) => textOf(d) === 'after'), WAIT);
+  await drained(sc);
+  t.deepEqual([...requestsByText(agent)].sort(), [
+    ['after', 1],
+    ['edited once', 1],
+    ['edited twice', 1],
+    ['original', 1],
+  ]);
+  t.is(await sc.sidecar.metrics.value('relay_duplicates_total'), 1);
+});

@@ -75,6 +75,18 @@ test('dedupe keys: bufferId, else platform:chat:message; none without a message 
   t.is(eventDedupeKey({ message_id: 'm1', source: { platform: 'slack', chat_id: 'C' } }), 'evt:slack:C:m1');
   t.is(eventDedupeKey({ source: { platform: 'slack', chat_id: 'C', message_id: 'm2' } }), 'evt:slack:C:m2');
   t.is(eventDedupeKey({ source: { platform: 'slack', chat_id: 'C' } }), undefined);
+  // an edit keeps the message id: its key adds a digest of the new content, so each distinct edit
+  // is an event of its own and a repeated one is still a duplicate
+  const edit = (text: string, media_urls?: string[]) => ({
+    message_id: 'm1',
+    text,
+    ...(media_urls ? { media_urls } : {}),
+    source: { platform: 'slack', chat_id: 'C', message_is_edit: true },
+  });
+  t.regex(eventDedupeKey(edit('v2')) ?? '', /^evt:slack:C:m1:edit:[0-9a-f]{32}$/);
+  t.is(eventDedupeKey(edit('v2')), eventDedupeKey(edit('v2')));
+  t.not(eventDedupeKey(edit('v2')), eventDedupeKey(edit('v3')));
+  t.not(eventDedupeKey(edit('v2')), eventDedupeKey(edit('v2', ['https://x/y.png'])));
   t.not(
     bufferDedupeKey('evt:slack:C:m1'),
     eventDedupeKey({ message_id: 'm1', source: { platform: 'slack', chat_id: 'C' } }),
