@@ -81,11 +81,15 @@ export class SocketSession {
     const { options, deps } = this;
     this.handshakeTimer = deps.clock.setTimeout(() => this.handshakeTimedOut(), options.handshakeTimeoutMs);
     try {
-      // No redirects: the bearer token must never be forwarded to another host.
+      // No redirects: the bearer token must never be forwarded to another host. No UTF-8 check
+      // of text messages: ws fails the whole connection on one invalid byte (RFC 6455), and with
+      // it the live frames behind it and a character split across two text messages; the
+      // contract reads text and binary as one byte stream, decoded per line (one bad line).
       this.ws = deps.socketFactory(options.url, {
         headers: { ...options.headers },
         maxPayload: options.maxPayloadBytes,
         followRedirects: false,
+        skipUTF8Validation: true,
       });
     } catch (err) {
       this.dialFailed({ err: scrubUrls((err as Error)?.message) });

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import test from 'ava';
+import { startRawConnector } from './raw-connector.js';
 import { type Harness, startHarness, waitUntil } from './relay-harness.js';
 
 const source = { platform: 'discord', chat_id: 'c1', user_id: 'u1' };
@@ -171,4 +172,26 @@ test('inbound, passthrough_forward and interrupt_inbound reach their routes', as
   );
   t.deepEqual(h.routed.passthrough_forward[0]?.forward.headers, [['a', 'b']]);
   t.is(h.routed.inbound[0]?.bufferId, 'b1');
+});
+
+test('a text message that is not valid UTF-8 is one bad line, not the end of the connection', async (t) => {
+  // ws fails a connection on invalid UTF-8 in a text message (RFC 6455); the contract reads text
+  // and binary as one UTF-8 byte stream and lets nothing on the wire end the read loop, and the
+  // live frames queued behind the bad one would be lost with the connection
+  const split = Buffer.from(line(inbound('sp🔌lit')));
+  const cut = split.indexOf(0xf0) + 2; // inside the 4-byte emoji
+  const raw = await startRawConnector(t, (ws) => {
+    ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x0a]), { binary: false });
+    ws.send(line(inbound('after')));
+    // a connector that chunks its NDJSON byte stream into text messages anywhere
+    ws.send(split.subarray(0, cut), { binary: false });
+    ws.send(split.subarray(cut), { binary: false });
+  });
+  const h = await ready(t, { config: { relay: { url: raw.url } } });
+  await waitUntil(() => h.routed.inbound.length === 2 || raw.sockets.length > 1);
+  t.deepEqual(texts(h), ['after', 'sp🔌lit']);
+  t.is(raw.sockets.length, 1);
+  t.is(h.sink.withCode('CORE_ERR_TRANSPORT_SOCKET_ERROR').length, 0);
+  t.is(h.sink.withCode('CORE_ERR_FRAME_NOT_JSON').length, 1);
+  t.is(h.client.state, 'ready');
 });
