@@ -12,6 +12,7 @@ import {
   drain,
   within,
 } from '../../../sidecar/lifecycle/drain.js';
+import { startHarness } from '../../core/transport/relay-harness.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 import { testConfig } from '../../helpers/test-config.js';
 
@@ -61,14 +62,16 @@ test('the order: going_idle (when ready), inbox, socket, inbox close, pool, API;
   t.is(sink.lines.filter((l) => l.code).length, 0);
 });
 
-test('no going_idle when not connected; an unacked going_idle is reported and the drain goes on', async (t) => {
+test('no going_idle when not connected; an unacked going_idle is noted and the drain goes on', async (t) => {
   const down = parts('reconnecting');
   await drain(down.sc, 1_000);
   t.deepEqual(down.calls, ['inbox', 'stop', 'inboxClose', 'plugins', 'api']);
 
   const unacked = parts('ready', {}, false);
   await drain(unacked.sc, 1_000);
-  t.is(unacked.sink.withCode('CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT').length, 1);
+  // the client reports the missed ack with its code; the drain only says it goes on
+  t.is(unacked.sink.withMsg('going_idle not acknowledged; closing anyway').length, 1);
+  t.is(unacked.sink.withCode('CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT').length, 0);
   t.deepEqual(unacked.calls.slice(1), ['inbox', 'stop', 'inboxClose', 'plugins', 'api']);
 });
 
@@ -104,4 +107,22 @@ test('within: true when the work finishes in time, false when it does not, its e
   t.true(await within(Promise.resolve(), 50));
   t.false(await within(new Promise(() => {}), 10));
   await t.throwsAsync(within(Promise.reject(new Error('boom')), 50), { message: 'boom' });
+});
+
+test('a connector that never acks going_idle: the missed ack is reported once, by the client', async (t) => {
+  const h = await startHarness(t, { dc: { answerGoingIdle: false } });
+  await h.waitState('ready');
+  const { sc, calls } = parts('ready');
+  const drained: Drainable = {
+    ...sc,
+    log: h.sink.logger,
+    metrics: h.metrics,
+    client: { state: h.client.state, goingIdle: (ms) => h.client.goingIdle(ms), stop: () => h.client.stop() },
+  };
+  await drain(drained, 1_000);
+  t.deepEqual(calls, ['inbox', 'inboxClose', 'plugins', 'api']); // going_idle and stop: the real client
+  t.is(h.received('going_idle').length, 1);
+  t.is(h.sink.withCode('CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT').length, 1);
+  t.is(await h.metrics.value('relay_errors_total', { code: 'CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT' }), 1);
+  t.is(h.client.state, 'stopped');
 });
