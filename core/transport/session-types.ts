@@ -9,8 +9,14 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { FrameSink } from './frame-reader.js';
 import type { HelloFrame } from './hello.js';
 
+/** Options of one dial: ws's client options, with `closeTimeout` (ws ≥ 8.19; not in @types/ws 8.18). */
+export type DialOptions = ClientOptions & {
+  /** Wait for the peer to end TCP after the close handshake, ms. */
+  readonly closeTimeout?: number;
+};
+
 /** Creates client sockets; tests inject their own through DI. */
-export type SocketFactory = (url: string, options: ClientOptions) => WebSocket;
+export type SocketFactory = (url: string, options: DialOptions) => WebSocket;
 
 /** The production socket factory. */
 export const defaultSocketFactory: SocketFactory = (url, options) => new WebSocket(url, options);

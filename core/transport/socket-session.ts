@@ -32,6 +32,14 @@ export {
 
 const MAX_CLOSE_REASON_CHARS = 123; // the WebSocket limit of a close reason, bytes
 
+/**
+ * How long the socket waits, once close frames were exchanged, for the peer to end TCP before it
+ * is destroyed, ms (ws's `closeTimeout`, 30 s by default). A connector that sends its close frame
+ * and then goes silent (it crashed, or the path died) is gone either way: waiting longer only
+ * delays the redial, with no socket to send on meanwhile.
+ */
+export const CLOSE_HANDSHAKE_GRACE_MS = 1_000;
+
 /** One connection. */
 export class SocketSession {
   /** Descriptors of this connection by platform, in arrival order. */
@@ -90,6 +98,7 @@ export class SocketSession {
         maxPayload: options.maxPayloadBytes,
         followRedirects: false,
         skipUTF8Validation: true,
+        closeTimeout: CLOSE_HANDSHAKE_GRACE_MS,
       });
     } catch (err) {
       this.dialFailed({ err: scrubUrls((err as Error)?.message) });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import test from 'ava';
+import { startRawConnector } from './raw-connector.js';
 import { sleep, startHarness, waitUntil } from './relay-harness.js';
 import { recordSockets } from './socket-recorder.js';
 
@@ -151,4 +152,24 @@ test('an HTTP error answer to the upgrade is a dial failure, retried', async (t)
   await waitUntil(() => h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED').length >= 2);
   t.regex(String(h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED')[0]?.err), /503/);
   t.is(h.client.state, 'connecting');
+});
+
+test('a close frame and then silence (TCP left open): the client redials without waiting for the pong timeout', async (t) => {
+  // ws waits 30 s for the peer to end TCP after the close handshake; a connector that crashed or
+  // a path that died right after its close frame held the client in `ready` with no socket to send on
+  const raw = await startRawConnector(t, (_ws, index) => {
+    if (index > 0) return;
+    const tcp = raw.tcp[0];
+    tcp?.write(Buffer.from([0x88, 0x02, 0x03, 0xf4])); // FIN + close, 2-byte payload: code 1012
+    tcp?.pause(); // read nothing more (the client's close frame, its pings) and never end
+  });
+  const h = await startHarness(t, { config: { relay: { url: raw.url, pongTimeoutMs: 60_000 } } });
+  await waitUntil(
+    () => raw.sockets.length === 2 && h.client.state === 'ready',
+    10_000,
+    'a second connection',
+  );
+  t.deepEqual(h.states, ['ready', 'reconnecting', 'ready']);
+  t.is(h.sink.withCode('CORE_ERR_TRANSPORT_PONG_TIMEOUT').length, 0);
+  t.is(h.sink.withMsg('relay socket closed')[0]?.closeCode, 1012);
 });
