@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   CORE_ERR_TRANSPORT_REVOKED:
     'Two non-expired 4401 closes after a handshake: credentials revoked, no more dials.',
   CORE_ERR_TRANSPORT_SEND_FAILED: 'Writing a frame to the socket failed.',
+  CORE_ERR_TRANSPORT_SEND_BUFFER_FULL:
+    'The connector is not reading: the send buffer passed relay.maxSendBufferBytes; frames are refused until it drains.',
   CORE_ERR_TRANSPORT_UNAUTHENTICATED:
     'No gateway id and secret configured: dialing without authentication (dev only).',
   CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT: 'No going_idle_ack arrived within the timeout.',

@@ -60,6 +60,11 @@ export const RelayConfigSchema = z.strictObject({
   commandManifest: z.array(z.record(z.string(), z.unknown())).optional(),
   /** Largest accepted WebSocket message, bytes (also caps the partial-line buffer). 16 MiB. */
   maxPayloadBytes: count(16 * 1024 * 1024),
+  /**
+   * Bytes written to the socket and not yet taken by the connector above which frames are refused
+   * (outbound: `relay send failed`; an ack: left to redelivery), bytes. 16 MiB.
+   */
+  maxSendBufferBytes: count(16 * 1024 * 1024),
   /** Time from the dial to the first valid descriptor (the upgrade included), ms. 30 s. */
   handshakeTimeoutMs: ms(30_000),
   /** WebSocket ping interval, ms. 30 s. */

@@ -70,6 +70,7 @@ export class SessionDialer {
         headers,
         hellos: hellos.frames,
         maxPayloadBytes: relay.maxPayloadBytes,
+        maxSendBufferBytes: relay.maxSendBufferBytes,
         handshakeTimeoutMs: relay.handshakeTimeoutMs,
         pingIntervalMs: relay.pingIntervalMs,
         pongTimeoutMs: relay.pongTimeoutMs,

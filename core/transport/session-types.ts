@@ -42,6 +42,8 @@ export interface SessionOptions {
   readonly headers: Readonly<Record<string, string>>;
   readonly hellos: readonly HelloFrame[];
   readonly maxPayloadBytes: number;
+  /** Bytes waiting for the connector to read above which writes are refused. */
+  readonly maxSendBufferBytes: number;
   readonly handshakeTimeoutMs: number;
   readonly pingIntervalMs: number;
   readonly pongTimeoutMs: number;

@@ -62,6 +62,8 @@ export class SocketSession {
   private opened = false;
   private done = false;
   private paused = false;
+  /** Writes are being refused because the connector stopped taking what was written. */
+  private backedUp = false;
   private cause: CloseCause | undefined;
   private readonly closeWaiters: (() => void)[] = [];
 
@@ -146,6 +148,7 @@ export class SocketSession {
   write(frame: OutgoingFrame, onLost?: (err: Error) => void): WriteResult {
     const ws = this.ws;
     if (!ws || !this.writable) return { ok: false, reason: 'socket not open' };
+    if (!this.roomToWrite(ws)) return { ok: false, reason: 'send buffer full' };
     if (this.socket && !this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -160,6 +163,33 @@ export class SocketSession {
     }
     this.deps.metrics.framesOut.inc({ type: frame.type });
     return { ok: true };
+  }
+
+  /**
+   * False while more than `maxSendBufferBytes` wait for the connector to read them: a peer that
+   * stops reading (but still holds the TCP connection, until the pong timeout) must not make the
+   * sidecar buffer whatever the agent sends. The episode is reported once, its end at info.
+   */
+  private roomToWrite(ws: WebSocket): boolean {
+    const { log, metrics } = this.deps;
+    const bufferedBytes = ws.bufferedAmount;
+    const max = this.options.maxSendBufferBytes;
+    if (bufferedBytes < max) {
+      if (this.backedUp) {
+        this.backedUp = false;
+        log.info({ session: this.id, bufferedBytes }, 'relay send buffer drained');
+      }
+      return true;
+    }
+    if (!this.backedUp) {
+      this.backedUp = true;
+      reportError(log, metrics, 'CORE_ERR_TRANSPORT_SEND_BUFFER_FULL', 'relay send buffer full', {
+        session: this.id,
+        bufferedBytes,
+        maxSendBufferBytes: max,
+      });
+    }
+    return false;
   }
 
   /** Kill the socket now (dead peer, handshake timeout). */
