@@ -67,5 +67,28 @@ export interface SessionEvents extends FrameSink {
   closed(info: SessionClose): void;
 }
 
+/**
+ * How long the socket waits, once close frames were exchanged, for the peer to end TCP before it
+ * is destroyed, ms (ws's `closeTimeout`, 30 s by default). A connector that sends its close frame
+ * and then goes silent (it crashed, or the path died) is gone either way: waiting longer only
+ * delays the redial, with no socket to send on meanwhile.
+ */
+export const CLOSE_HANDSHAKE_GRACE_MS = 1_000;
+
+/** The ws client options of one dial. */
+export function dialOptions(options: SessionOptions): DialOptions {
+  return {
+    headers: { ...options.headers },
+    maxPayload: options.maxPayloadBytes,
+    // No redirects: the bearer token must never be forwarded to another host.
+    followRedirects: false,
+    // No UTF-8 check of text messages: ws fails the whole connection on one invalid byte (RFC
+    // 6455), and with it the live frames behind it and a character split across two text
+    // messages; the contract reads text and binary as one byte stream, decoded per line.
+    skipUTF8Validation: true,
+    closeTimeout: CLOSE_HANDSHAKE_GRACE_MS,
+  };
+}
+
 /** The result of a write: ok, or why nothing was written. */
 export type WriteResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };

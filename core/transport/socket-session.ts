@@ -10,13 +10,15 @@ import type { OutgoingFrame } from '../protocol/frames.js';
 import type { Descriptor } from '../protocol/payloads.js';
 import { FrameReader } from './frame-reader.js';
 import { Heartbeat } from './heartbeat.js';
-import type {
-  CloseCause,
-  SessionClose,
-  SessionDeps,
-  SessionEvents,
-  SessionOptions,
-  WriteResult,
+import { SendBufferGuard } from './send-buffer.js';
+import {
+  type CloseCause,
+  dialOptions,
+  type SessionClose,
+  type SessionDeps,
+  type SessionEvents,
+  type SessionOptions,
+  type WriteResult,
 } from './session-types.js';
 
 export {
@@ -31,14 +33,6 @@ export {
 } from './session-types.js';
 
 const MAX_CLOSE_REASON_CHARS = 123; // the WebSocket limit of a close reason, bytes
-
-/**
- * How long the socket waits, once close frames were exchanged, for the peer to end TCP before it
- * is destroyed, ms (ws's `closeTimeout`, 30 s by default). A connector that sends its close frame
- * and then goes silent (it crashed, or the path died) is gone either way: waiting longer only
- * delays the redial, with no socket to send on meanwhile.
- */
-export const CLOSE_HANDSHAKE_GRACE_MS = 1_000;
 
 /** One connection. */
 export class SocketSession {
@@ -62,8 +56,7 @@ export class SocketSession {
   private opened = false;
   private done = false;
   private paused = false;
-  /** Writes are being refused because the connector stopped taking what was written. */
-  private backedUp = false;
+  private readonly sendBuffer: SendBufferGuard;
   private cause: CloseCause | undefined;
   private readonly closeWaiters: (() => void)[] = [];
 
@@ -74,6 +67,7 @@ export class SocketSession {
     private readonly events: SessionEvents,
   ) {
     this.reader = new FrameReader(options.maxPayloadBytes, deps.log, deps.metrics, events);
+    this.sendBuffer = new SendBufferGuard(id, options.maxSendBufferBytes, deps.log, deps.metrics);
   }
 
   /** True once a valid descriptor arrived. */
@@ -91,17 +85,7 @@ export class SocketSession {
     const { options, deps } = this;
     this.handshakeTimer = deps.clock.setTimeout(() => this.handshakeTimedOut(), options.handshakeTimeoutMs);
     try {
-      // No redirects: the bearer token must never be forwarded to another host. No UTF-8 check
-      // of text messages: ws fails the whole connection on one invalid byte (RFC 6455), and with
-      // it the live frames behind it and a character split across two text messages; the
-      // contract reads text and binary as one byte stream, decoded per line (one bad line).
-      this.ws = deps.socketFactory(options.url, {
-        headers: { ...options.headers },
-        maxPayload: options.maxPayloadBytes,
-        followRedirects: false,
-        skipUTF8Validation: true,
-        closeTimeout: CLOSE_HANDSHAKE_GRACE_MS,
-      });
+      this.ws = deps.socketFactory(options.url, dialOptions(options));
     } catch (err) {
       this.dialFailed({ err: scrubUrls((err as Error)?.message) });
       queueMicrotask(() => this.finish(1006, ''));
@@ -148,7 +132,7 @@ export class SocketSession {
   write(frame: OutgoingFrame, onLost?: (err: Error) => void): WriteResult {
     const ws = this.ws;
     if (!ws || !this.writable) return { ok: false, reason: 'socket not open' };
-    if (!this.roomToWrite(ws)) return { ok: false, reason: 'send buffer full' };
+    if (!this.sendBuffer.room(ws.bufferedAmount)) return { ok: false, reason: 'send buffer full' };
     if (this.socket && !this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -163,33 +147,6 @@ export class SocketSession {
     }
     this.deps.metrics.framesOut.inc({ type: frame.type });
     return { ok: true };
-  }
-
-  /**
-   * False while more than `maxSendBufferBytes` wait for the connector to read them: a peer that
-   * stops reading (but still holds the TCP connection, until the pong timeout) must not make the
-   * sidecar buffer whatever the agent sends. The episode is reported once, its end at info.
-   */
-  private roomToWrite(ws: WebSocket): boolean {
-    const { log, metrics } = this.deps;
-    const bufferedBytes = ws.bufferedAmount;
-    const max = this.options.maxSendBufferBytes;
-    if (bufferedBytes < max) {
-      if (this.backedUp) {
-        this.backedUp = false;
-        log.info({ session: this.id, bufferedBytes }, 'relay send buffer drained');
-      }
-      return true;
-    }
-    if (!this.backedUp) {
-      this.backedUp = true;
-      reportError(log, metrics, 'CORE_ERR_TRANSPORT_SEND_BUFFER_FULL', 'relay send buffer full', {
-        session: this.id,
-        bufferedBytes,
-        maxSendBufferBytes: max,
-      });
-    }
-    return false;
   }
 
   /** Kill the socket now (dead peer, handshake timeout). */
