@@ -44,6 +44,11 @@ export class Metrics {
   );
   readonly reconnects = this.counter('relay_reconnects_total', 'Dials after the first');
   readonly closes = this.counter('relay_socket_closes_total', 'Socket closes by close code', ['code']);
+  /**
+   * `code` of relay_socket_closes_total past the protocol's own codes (below 3000) and 4401: the
+   * connector chooses them (3000–4999), bounded.
+   */
+  readonly closeCodes = new BoundedLabel();
   readonly state = this.gauge('relay_state', 'Relay client state (1 for the current state)', ['state']);
   readonly outboundLatency = new Histogram({
     name: 'relay_outbound_latency_seconds',

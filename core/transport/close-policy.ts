@@ -3,6 +3,8 @@
  * supervisor feeds it the facts and applies the decision.
  */
 
+import type { BoundedLabel } from '../metrics/metrics.js';
+
 /** The close code a connector uses to refuse the upgrade token. */
 export const CLOSE_UNAUTHORIZED = 4401;
 /** The 4401 reason meaning "your token aged": a fresh token fixes it. */
@@ -34,4 +36,12 @@ export function decideAfterClose(facts: CloseFacts): CloseDecision {
   if (facts.reason === REASON_EXPIRED) return { action: 'backoff', strikes: facts.strikes };
   const strikes = facts.strikes + 1;
   return strikes >= REVOKE_STRIKES ? { action: 'revoked', strikes } : { action: 'immediate', strikes };
+}
+
+/**
+ * The metric label of a close code: the protocol's own codes (below 3000) and 4401 as such; the
+ * codes a connector chooses (3000–4999, up to 2 000 series) through `bounded`.
+ */
+export function closeCodeLabel(code: number, bounded: BoundedLabel): string {
+  return code < 3000 || code === CLOSE_UNAUTHORIZED ? String(code) : bounded.of(String(code));
 }

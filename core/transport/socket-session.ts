@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { reportError } from '../log/report.js';
 import type { OutgoingFrame } from '../protocol/frames.js';
 import type { Descriptor } from '../protocol/payloads.js';
+import { closeCodeLabel } from './close-policy.js';
 import { FrameReader } from './frame-reader.js';
 import { Heartbeat } from './heartbeat.js';
 import { SendBufferGuard } from './send-buffer.js';
@@ -280,7 +281,7 @@ export class SocketSession {
       handshaken: this.handshaken,
       ...(this.cause === undefined ? {} : { cause: this.cause }),
     };
-    this.deps.metrics.closes.inc({ code: String(code) });
+    this.deps.metrics.closes.inc({ code: closeCodeLabel(code, this.deps.metrics.closeCodes) });
     // `code` in a log line is a CORE_ERR_… code: the WebSocket close code is `closeCode`
     const { code: closeCode, ...rest } = info;
     this.deps.log.info({ session: this.id, closeCode, ...rest }, 'relay socket closed');

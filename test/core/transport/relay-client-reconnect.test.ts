@@ -173,3 +173,25 @@ test('a close frame and then silence (TCP left open): the client redials without
   t.is(h.sink.withCode('CORE_ERR_TRANSPORT_PONG_TIMEOUT').length, 0);
   t.is(h.sink.withMsg('relay socket closed')[0]?.closeCode, 1012);
 });
+
+test('close codes come from the connector: their metric label is bounded like other outside values', async (t) => {
+  const h = await startHarness(t);
+  const codes = Array.from({ length: 40 }, (_, i) => 4_100 + i);
+  for (const [i, code] of codes.entries()) {
+    await waitUntil(() => h.client.state === 'ready' && h.dc.totalConnections() === i + 1);
+    h.dc.drop(code, 'bye');
+  }
+  await waitUntil(() => h.sink.withMsg('relay socket closed').length === codes.length);
+  const series = (await h.metrics.registry.getSingleMetric('relay_socket_closes_total')?.get())?.values ?? [];
+  t.true(series.length <= 33, `${series.length} series`);
+  t.is(
+    series.reduce((sum, v) => sum + v.value, 0),
+    codes.length,
+  );
+  t.is(series.find((v) => v.labels.code === 'other')?.value, codes.length - 32);
+  // the log keeps the exact code
+  t.deepEqual(
+    h.sink.withMsg('relay socket closed').map((l) => l.closeCode),
+    codes,
+  );
+});
