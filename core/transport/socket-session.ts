@@ -9,6 +9,7 @@ import { reportError } from '../log/report.js';
 import type { OutgoingFrame } from '../protocol/frames.js';
 import type { Descriptor } from '../protocol/payloads.js';
 import { closeCodeLabel } from './close-policy.js';
+import { admitDescriptor } from './descriptor-limit.js';
 import { FrameReader } from './frame-reader.js';
 import { Heartbeat } from './heartbeat.js';
 import { SendBufferGuard } from './send-buffer.js';
@@ -105,7 +106,8 @@ export class SocketSession {
 
   /** Record a descriptor; true when it is the first (the handshake completes). */
   acceptDescriptor(descriptor: Descriptor): boolean {
-    if (this.done) return false;
+    const hellos = this.options.hellos.length;
+    if (this.done || !admitDescriptor(this.descriptors, descriptor, hellos, this.deps)) return false;
     this.descriptors.set(descriptor.platform, descriptor);
     if (this.firstDescriptor) return false;
     this.firstDescriptor = descriptor;

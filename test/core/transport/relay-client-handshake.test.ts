@@ -116,3 +116,24 @@ test('getChatInfo asks the connector without tags and reads nested or flat answe
   t.false('platform' in frame);
   t.false('botId' in frame);
 });
+
+test('a connector sending descriptors for ever more platforms: the set per connection is bounded', async (t) => {
+  // one descriptor per hello is the contract; each may be up to maxPayload, and all are kept
+  // for the connection (and shown by /v1/status)
+  const h = await startHarness(t, { config: { relay: { identities } } });
+  await h.waitState('ready');
+  await waitUntil(() => h.client.descriptors().size === 2);
+  const flood = Array.from({ length: 500 }, (_, i) => ({
+    type: 'descriptor',
+    descriptor: defaultDescriptor(`p${i}`),
+  }));
+  h.dc.send(flood.map((f) => `${JSON.stringify(f)}\n`).join(''));
+  // an update of a platform already known is still taken
+  h.dc.send({ type: 'descriptor', descriptor: defaultDescriptor('discord', { supported_ops: ['send'] }) });
+  await waitUntil(() => h.client.descriptors().get('discord')?.supported_ops.length === 1);
+  const size = h.client.descriptors().size;
+  t.true(size <= 2 + 16, `${size} descriptors kept`);
+  t.deepEqual([...h.client.descriptors().keys()].slice(0, 2), ['telegram', 'discord']);
+  t.is(await h.metrics.value('relay_frames_ignored_total', { reason: 'descriptor_limit' }), 500 - (size - 2));
+  t.is(h.client.state, 'ready');
+});
