@@ -40,7 +40,7 @@ export class Heartbeat {
     this.schedulePing();
   }
 
-  /** A pong arrived: the socket is alive. */
+  /** A pong (or any other data from the peer) arrived: the socket is alive. */
   pong(): void {
     this.clock.clearTimeout(this.pongDeadline);
     this.pongDeadline = undefined;

@@ -181,6 +181,8 @@ export class SocketSession {
       this.terminate('pong_timeout');
     });
     this.heartbeat.start();
+    // Any byte proves the path alive, as a pong does (which may queue behind a large message).
+    this.socket?.on('data', () => this.heartbeat?.pong());
   }
 
   private applyPause(): void {

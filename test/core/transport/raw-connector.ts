@@ -20,12 +20,16 @@ export interface RawConnector {
   readonly tcp: Duplex[];
 }
 
-/** Start the server; `onConnection` runs after the descriptor went out. Closed by `t.teardown`. */
+/**
+ * Start the server; `onConnection` runs after the descriptor went out. `autoPong: false` leaves
+ * pings to the test. Closed by `t.teardown`.
+ */
 export async function startRawConnector(
   t: ExecutionContext,
   onConnection: (ws: WebSocket, index: number) => void = () => {},
+  options: { autoPong?: boolean } = {},
 ): Promise<RawConnector> {
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, autoPong: options.autoPong ?? true });
   const server = createServer();
   const sockets: WebSocket[] = [];
   const tcp: Duplex[] = [];

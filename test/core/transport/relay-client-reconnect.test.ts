@@ -195,3 +195,53 @@ test('close codes come from the connector: their metric label is bounded like ot
     codes,
   );
 });
+
+test('a message still arriving when the pong is due (a slow link): data counts as life, the socket is kept', async (t) => {
+  // the pong to a ping sent meanwhile queues behind the message on the wire; declaring the
+  // socket dead mid-message lost the message, and a buffered one replayed first on every
+  // reconnect would never get through
+  const text = 'z'.repeat(30_000);
+  const payload = Buffer.from(
+    `${JSON.stringify({ type: 'inbound', event: { text, source: { platform: 'relay', chat_id: 'c' } } })}\n`,
+  );
+  let trickling = false;
+  let heldPongs = 0;
+  const raw = await startRawConnector(
+    t,
+    (ws, index) => {
+      ws.on('ping', () => {
+        if (trickling) heldPongs += 1;
+        else ws.pong();
+      });
+      if (index > 0) return;
+      const tcp = raw.tcp[0];
+      // one unmasked text frame, 16-bit length, written by hand a slice at a time
+      tcp?.write(Buffer.from([0x81, 126, payload.length >> 8, payload.length & 0xff]));
+      trickling = true;
+      const slices = 40;
+      const size = Math.ceil(payload.length / slices);
+      let i = 0;
+      const timer = setInterval(() => {
+        tcp?.write(payload.subarray(i * size, (i + 1) * size));
+        i += 1;
+        if (i < slices) return;
+        clearInterval(timer);
+        trickling = false;
+        for (; heldPongs > 0; heldPongs -= 1) ws.pong();
+      }, 75);
+      t.teardown(() => clearInterval(timer));
+    },
+    { autoPong: false },
+  );
+  const h = await startHarness(t, {
+    config: { relay: { url: raw.url, pingIntervalMs: 50, pongTimeoutMs: 750 } },
+  });
+  await waitUntil(
+    () => h.routed.inbound.length === 1 || raw.sockets.length > 1,
+    15_000,
+    'the message or a redial',
+  );
+  t.true(h.routed.inbound[0]?.event.text === text, 'the slow message arrived whole');
+  t.is(raw.sockets.length, 1);
+  t.is(h.sink.withCode('CORE_ERR_TRANSPORT_PONG_TIMEOUT').length, 0);
+});
