@@ -21,8 +21,8 @@ export type SocketFactory = (url: string, options: DialOptions) => WebSocket;
 /** The production socket factory. */
 export const defaultSocketFactory: SocketFactory = (url, options) => new WebSocket(url, options);
 
-/** Why the session ended, when the sidecar ended it. */
-export type CloseCause = 'handshake_timeout' | 'pong_timeout' | 'too_large' | 'stopped';
+/** Why the session ended, when the sidecar ended it or reported why (a socket error). */
+export type CloseCause = 'handshake_timeout' | 'pong_timeout' | 'too_large' | 'socket_error' | 'stopped';
 
 /** How a session ended (reported once). */
 export interface SessionClose {
@@ -88,6 +88,14 @@ export function dialOptions(options: SessionOptions): DialOptions {
     skipUTF8Validation: true,
     closeTimeout: CLOSE_HANDSHAKE_GRACE_MS,
   };
+}
+
+/**
+ * Level of a failed dial's report: a warning at the first of a run of failures and every tenth,
+ * debug between (a connector that stays down fails every backoff step).
+ */
+export function dialFailureLevel(failedBefore: number): 'warn' | 'debug' {
+  return failedBefore % 10 === 0 ? 'warn' : 'debug';
 }
 
 /** The result of a write: ok, or why nothing was written. */

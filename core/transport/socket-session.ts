@@ -15,6 +15,7 @@ import { Heartbeat } from './heartbeat.js';
 import { SendBufferGuard } from './send-buffer.js';
 import {
   type CloseCause,
+  dialFailureLevel,
   dialOptions,
   type SessionClose,
   type SessionDeps,
@@ -249,18 +250,16 @@ export class SocketSession {
     // Errors caused by our own terminate() say nothing new.
     if (this.cause) return;
     const fields = { err: scrubUrls(err.message), errCode: err.code };
+    this.cause = 'socket_error'; // reported here: the close that follows is not reported again
     if (this.opened)
       reportError(log, metrics, 'CORE_ERR_TRANSPORT_SOCKET_ERROR', 'relay socket error', fields);
     else this.dialFailed(fields);
   }
 
-  /**
-   * Report a failed dial: counted always; logged as a warning at the first of a run of failures
-   * and every tenth, at debug between (a connector that stays down fails every backoff step).
-   */
+  /** Report a failed dial: counted always, logged at {@link dialFailureLevel}. */
   private dialFailed(fields: Record<string, unknown>): void {
     const failedBefore = this.options.failedBefore ?? 0;
-    const level = failedBefore % 10 === 0 ? 'warn' : 'debug';
+    const level = dialFailureLevel(failedBefore);
     const { log, metrics } = this.deps;
     reportError(
       log,

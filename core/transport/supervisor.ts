@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { BackoffLadder } from './backoff.js';
 import { CLOSE_UNAUTHORIZED, decideAfterClose } from './close-policy.js';
 import type { StateCell } from './relay-state.js';
+import { dialFailureLevel } from './session-types.js';
 import type { SessionClose, SocketSession } from './socket-session.js';
 
 /** Supervisor collaborators. */
@@ -84,6 +85,14 @@ export class Supervisor {
           everHandshaken: this.everHandshaken,
         },
       );
+    } else if (info.opened && !info.handshaken && info.cause === undefined) {
+      // Upgraded, then closed by the connector before its descriptor: a dial that failed, reported
+      // like one (a connector refusing every session otherwise left only info lines).
+      const failedBefore = this.deps.ladder.attempts;
+      const fields = { closeCode: info.code, reason: info.reason, failedBefore };
+      const msg = 'relay connection closed before the handshake';
+      const level = dialFailureLevel(failedBefore);
+      reportError(this.deps.log, this.deps.metrics, 'CORE_ERR_TRANSPORT_DIAL_FAILED', msg, fields, level);
     }
     const decision = decideAfterClose({
       code: info.code,

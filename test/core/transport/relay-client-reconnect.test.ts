@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import test from 'ava';
+import { WebSocketServer } from 'ws';
 import { startRawConnector } from './raw-connector.js';
 import { sleep, startHarness, waitUntil } from './relay-harness.js';
 import { recordSockets } from './socket-recorder.js';
@@ -244,4 +245,29 @@ test('a message still arriving when the pong is due (a slow link): data counts a
   t.true(h.routed.inbound[0]?.event.text === text, 'the slow message arrived whole');
   t.is(raw.sockets.length, 1);
   t.is(h.sink.withCode('CORE_ERR_TRANSPORT_PONG_TIMEOUT').length, 0);
+});
+
+test('a connector that accepts and closes at once, every time: each is a failed dial, reported like one, with backoff', async (t) => {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  wss.on('connection', (ws) => ws.close(1011, 'not now'));
+  t.teardown(() => new Promise<void>((r) => wss.close(() => r())));
+  const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+  const h = await startHarness(t, { config: { relay: { url, backoffBaseMs: 1, backoffMaxMs: 2 } } });
+  await waitUntil(() => h.sink.withMsg('relay socket closed').length >= 12, 10_000, '12 closes');
+  const failed = h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED').slice(0, 12);
+  t.is(failed.length, 12);
+  t.deepEqual(
+    failed.map((l) => [l.failedBefore, l.level, l.closeCode, l.reason]),
+    failed.map((_, i) => [i, i % 10 === 0 ? 40 : 20, 1011, 'not now']),
+  );
+  t.is(h.client.state, 'connecting');
+  // the ladder climbs: no hot loop
+  t.deepEqual(
+    h.sink
+      .withMsg('relay redial scheduled')
+      .slice(0, 3)
+      .map((l) => l.attempt),
+    [1, 2, 3],
+  );
 });
