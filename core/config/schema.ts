@@ -69,7 +69,7 @@ export const RelayConfigSchema = z.strictObject({
   handshakeTimeoutMs: ms(30_000),
   /** WebSocket ping interval, ms. 30 s. */
   pingIntervalMs: ms(30_000),
-  /** No pong (nor any other byte from the connector) within this ⇒ socket dead, ms. 60 s. */
+  /** No pong within this ⇒ socket dead (set again while a message is still arriving), ms. 60 s. */
   pongTimeoutMs: ms(60_000),
   /** Outbound result timeout, ms. 30 s. */
   outboundTimeoutMs: ms(30_000),

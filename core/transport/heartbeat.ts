@@ -3,6 +3,12 @@
  * within `pongTimeoutMs` of an unanswered ping ⇒ the socket is dead. There are no
  * application-level ping frames. A half-open TCP connection (NAT timeout, sleeping laptop) never
  * reports a close, so without this the sidecar would wait forever on a socket that is gone.
+ *
+ * One exception: a message still arriving holds the pong back behind it (TCP keeps order), so
+ * on a slow link a large message would outlast the deadline and be lost with the socket. When
+ * the deadline passes while the peer's bytes kept coming since it was set and stopped in the
+ * middle of a message, it is set again. A peer that sends whole frames but never reads (no pong)
+ * is still dead, and so is one silent in the middle of a message.
  */
 import type { Clock } from '../di/clock.js';
 
@@ -22,6 +28,10 @@ export class Heartbeat {
   private pingTimer: NodeJS.Timeout | undefined;
   private pongDeadline: NodeJS.Timeout | undefined;
   private running = false;
+  /** Bytes arrived since the pong deadline was set. */
+  private heard = false;
+  /** The last bytes that arrived left a message (or control frame) unfinished. */
+  private midMessage = false;
 
   /**
    * @param onDead called once when no pong arrived in time; the owner terminates the socket.
@@ -40,10 +50,22 @@ export class Heartbeat {
     this.schedulePing();
   }
 
-  /** A pong (or any other data from the peer) arrived: the socket is alive. */
+  /** A pong arrived: the socket is alive. */
   pong(): void {
+    this.midMessage = false;
     this.clock.clearTimeout(this.pongDeadline);
     this.pongDeadline = undefined;
+  }
+
+  /** Bytes arrived from the peer: called before they are parsed (ahead of the ws listener). */
+  data(): void {
+    this.heard = true;
+    this.midMessage = true;
+  }
+
+  /** A whole message or control frame was parsed from what arrived. */
+  parsed(): void {
+    this.midMessage = false;
   }
 
   /** Stop and clear every timer. Idempotent. */
@@ -67,14 +89,22 @@ export class Heartbeat {
       // ping throws only when the socket is no longer open; its close event ends the session.
     }
     // One deadline per unanswered ping run: later pings do not push the deadline out.
-    if (!this.pongDeadline) {
-      this.pongDeadline = this.clock.setTimeout(() => this.dead(), this.timings.pongTimeoutMs);
-    }
+    if (!this.pongDeadline) this.armDeadline();
     this.schedulePing();
   }
 
-  private dead(): void {
+  private armDeadline(): void {
+    this.heard = false;
+    this.pongDeadline = this.clock.setTimeout(() => this.expired(), this.timings.pongTimeoutMs);
+  }
+
+  private expired(): void {
     if (!this.running) return;
+    if (this.heard && this.midMessage) {
+      // a message is still arriving: the pong is behind it
+      this.armDeadline();
+      return;
+    }
     this.stop();
     this.onDead();
   }

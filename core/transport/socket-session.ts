@@ -101,6 +101,7 @@ export class SocketSession {
     ws.on('open', () => this.onOpen());
     ws.on('message', (data) => this.onMessage(data));
     ws.on('pong', () => this.heartbeat?.pong());
+    ws.on('ping', () => this.heartbeat?.parsed());
     ws.on('error', (err) => this.onError(err as Error & { code?: string }));
     ws.on('close', (code, reason) => this.finish(code, reason.toString('utf8')));
   }
@@ -182,8 +183,7 @@ export class SocketSession {
       this.terminate('pong_timeout');
     });
     this.heartbeat.start();
-    // Any byte proves the path alive, as a pong does (which may queue behind a large message).
-    this.socket?.on('data', () => this.heartbeat?.pong());
+    this.socket?.prependListener('data', () => this.heartbeat?.data()); // ahead of ws's parser
   }
 
   private applyPause(): void {
@@ -200,6 +200,7 @@ export class SocketSession {
   }
 
   private onMessage(data: WebSocket.RawData): void {
+    this.heartbeat?.parsed();
     if (this.done) return;
     try {
       this.reader.push(data);

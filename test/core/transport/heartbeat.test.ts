@@ -88,3 +88,43 @@ test('a ping that throws (socket closing) is tolerated', (t) => {
   t.notThrows(() => clock.advance(30_000));
   hb.stop();
 });
+
+test('a message still arriving at the deadline sets it again; the pong behind it then clears it', (t) => {
+  const { clock, hb, dead } = setup();
+  hb.start();
+  clock.advance(30_000); // ping, deadline at 90 s
+  for (let s = 0; s < 150; s += 10) {
+    clock.advance(10_000);
+    hb.data(); // a slice of one large message, never finished until now
+  }
+  t.is(dead(), 0);
+  hb.parsed();
+  hb.pong();
+  clock.advance(60_000);
+  hb.pong();
+  t.is(dead(), 0);
+});
+
+test('a peer silent in the middle of a message is dead at the next deadline', (t) => {
+  const { clock, hb, dead } = setup();
+  hb.start();
+  clock.advance(30_000); // ping, deadline at 90 s
+  clock.advance(50_000);
+  hb.data(); // the start of a message, then nothing
+  clock.advance(10_000); // 90 s: bytes came and the message is unfinished: set again, to 150 s
+  t.is(dead(), 0);
+  clock.advance(60_000);
+  t.is(dead(), 1);
+});
+
+test('whole frames without a pong do not keep the socket alive', (t) => {
+  const { clock, hb, dead } = setup();
+  hb.start();
+  clock.advance(30_000); // ping, deadline at 90 s
+  for (let s = 0; s < 60; s += 5) {
+    clock.advance(5_000);
+    hb.data();
+    hb.parsed(); // a complete frame each time: a peer that writes but does not read
+  }
+  t.is(dead(), 1);
+});

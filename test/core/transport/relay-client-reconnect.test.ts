@@ -5,6 +5,13 @@ import test from 'ava';
 import { WebSocketServer } from 'ws';
 import { startRawConnector } from './raw-connector.js';
 import { sleep, startHarness, waitUntil } from './relay-harness.js';
+
+const line = (frame: unknown) => `${JSON.stringify(frame)}\n`;
+const inbound = (text: string) => ({
+  type: 'inbound',
+  event: { text, source: { platform: 'relay', chat_id: 'c' } },
+});
+
 import { recordSockets } from './socket-recorder.js';
 
 test('a dropped connection is redialed: reconnecting, then ready again', async (t) => {
@@ -270,4 +277,22 @@ test('a connector that accepts and closes at once, every time: each is a failed 
       .map((l) => l.attempt),
     [1, 2, 3],
   );
+});
+
+test('a connector that stops reading but keeps sending whole frames is still declared dead (no pong)', async (t) => {
+  // its data proves the path, not that it reads: acks and outbound would pile up unanswered
+  const raw = await startRawConnector(t, (ws, index) => {
+    if (index > 0) return;
+    raw.tcp[0]?.pause(); // reads nothing more: no pongs
+    let n = 0;
+    const timer = setInterval(() => ws.send(line(inbound(`chatty ${n++}`))), 20);
+    ws.on('close', () => clearInterval(timer));
+    t.teardown(() => clearInterval(timer));
+  });
+  const h = await startHarness(t, {
+    config: { relay: { url: raw.url, pingIntervalMs: 50, pongTimeoutMs: 300 } },
+  });
+  await waitUntil(() => raw.sockets.length === 2, 10_000, 'a redial');
+  t.true(h.routed.inbound.length > 0);
+  t.is(h.sink.withCode('CORE_ERR_TRANSPORT_PONG_TIMEOUT').length, 1);
 });
