@@ -98,5 +98,19 @@ export function dialFailureLevel(failedBefore: number): 'warn' | 'debug' {
   return failedBefore % 10 === 0 ? 'warn' : 'debug';
 }
 
+/** Error text without URLs: a URL may carry credentials in its userinfo or query. */
+export function scrubUrls(text: string | undefined): string {
+  return (text ?? '').replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]').slice(0, 200);
+}
+
+/**
+ * The HTTP status the connector answered the upgrade with, when not 101: ws says it only in the
+ * text of its error (`Unexpected server response: 401`). A redirect is never followed.
+ */
+export function upgradeStatus(err: Error | undefined): number | undefined {
+  const status = /^Unexpected server response: (\d{3})$/.exec(err?.message ?? '')?.[1];
+  return status === undefined ? undefined : Number(status);
+}
+
 /** The result of a write: ok, or why nothing was written. */
 export type WriteResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };

@@ -21,6 +21,8 @@ import {
   type SessionDeps,
   type SessionEvents,
   type SessionOptions,
+  scrubUrls,
+  upgradeStatus,
   type WriteResult,
 } from './session-types.js';
 
@@ -32,6 +34,7 @@ export {
   type SessionEvents,
   type SessionOptions,
   type SocketFactory,
+  scrubUrls,
   type WriteResult,
 } from './session-types.js';
 
@@ -250,7 +253,7 @@ export class SocketSession {
     }
     // Errors caused by our own terminate() say nothing new.
     if (this.cause) return;
-    const fields = { err: scrubUrls(err.message), errCode: err.code };
+    const fields = { err: scrubUrls(err.message), errCode: err.code, httpStatus: upgradeStatus(err) };
     this.cause = 'socket_error'; // reported here: the close that follows is not reported again
     if (this.opened)
       reportError(log, metrics, 'CORE_ERR_TRANSPORT_SOCKET_ERROR', 'relay socket error', fields);
@@ -292,9 +295,4 @@ export class SocketSession {
     for (const resolve of this.closeWaiters.splice(0)) resolve();
     this.events.closed(info);
   }
-}
-
-/** Error text without URLs: a URL may carry credentials in its userinfo or query. */
-export function scrubUrls(text: string | undefined): string {
-  return (text ?? '').replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]').slice(0, 200);
 }

@@ -10,6 +10,7 @@ import type { Logger } from '../../core/log/logger.js';
 import { Metrics } from '../../core/metrics/metrics.js';
 import { redactUrl } from '../../core/transport/dial-url.js';
 import { defaultSocketFactory, RelayClient, type SocketFactory } from '../../core/transport/relay-client.js';
+import { upgradeStatus } from '../../core/transport/session-types.js';
 import { type CheckResult, fail, ok } from './doctor-checks.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -92,8 +93,8 @@ export function probeConnector(opts: DialProbeOptions): Promise<DialOutcome> {
 
 /** A dial that never opened: an HTTP answer other than 101, or a network error. */
 function failedDial(err: (Error & { code?: string }) | undefined): DialOutcome {
-  const status = /Unexpected server response: (\d{3})/.exec(err?.message ?? '')?.[1];
-  if (status) return { kind: 'http', status: Number(status) };
+  const status = upgradeStatus(err);
+  if (status !== undefined) return { kind: 'http', status };
   return { kind: 'unreachable', errno: err?.code ?? err?.name ?? 'connection failed' };
 }
 

@@ -162,6 +162,36 @@ test('an HTTP error answer to the upgrade is a dial failure, retried', async (t)
   t.is(h.client.state, 'connecting');
 });
 
+test('each HTTP answer to the upgrade is told apart by its status; a redirect is not followed, its target not logged', async (t) => {
+  const answers = [
+    '401 Unauthorized',
+    '403 Forbidden',
+    '404 Not Found',
+    '302 Found\r\nLocation: http://elsewhere.example/relay?token=abc',
+  ];
+  for (const answer of answers) {
+    const server = createHttpServer();
+    server.on('upgrade', (_req, socket) => {
+      socket.end(`HTTP/1.1 ${answer}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.teardown(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const port = (server.address() as { port: number }).port;
+    const h = await startHarness(t, { config: { relay: { url: `http://127.0.0.1:${port}` } } });
+    await waitUntil(() => h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED').length >= 2);
+    await h.client.stop();
+    const failed = h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED');
+    t.true(
+      failed.every((l) => l.httpStatus === Number(answer.slice(0, 3))),
+      answer,
+    );
+    t.false(h.sink.text().includes('elsewhere'));
+  }
+});
+
 test('a close frame and then silence (TCP left open): the client redials without waiting for the pong timeout', async (t) => {
   // ws waits 30 s for the peer to end TCP after the close handshake; a connector that crashed or
   // a path that died right after its close frame held the client in `ready` with no socket to send on
