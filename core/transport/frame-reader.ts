@@ -28,6 +28,8 @@ export interface FrameSink {
 /** Splits, decodes and reports the messages of one connection. */
 export class FrameReader {
   private readonly splitter: NdjsonSplitter;
+  /** Malformed lines so far on this connection, by code (for the warning's rhythm). */
+  private readonly malformed = new Map<string, number>();
 
   constructor(
     maxPartialBytes: number,
@@ -79,7 +81,20 @@ export class FrameReader {
       return;
     }
     this.metrics.framesMalformed.inc({ code: f.code });
-    reportError(this.log, this.metrics, f.code, 'malformed frame skipped', fields);
+    // Every line is counted and logged, but a warning only at the 1st, 10th, 100th… of its code
+    // on this connection: one 16 MiB message of "x\n" is 8 Mi lines, and a warning each turned a
+    // connector's bytes into a hundred times as many bytes of log.
+    const malformedSoFar = (this.malformed.get(f.code) ?? 0) + 1;
+    this.malformed.set(f.code, malformedSoFar);
+    const level = isPowerOfTen(malformedSoFar) ? 'warn' : 'debug';
+    reportError(
+      this.log,
+      this.metrics,
+      f.code,
+      'malformed frame skipped',
+      { ...fields, malformedSoFar },
+      level,
+    );
     if (f.bufferId !== undefined) {
       this.sink.poison({
         bufferId: f.bufferId,
@@ -89,6 +104,13 @@ export class FrameReader {
       });
     }
   }
+}
+
+/** 1, 10, 100, … */
+function isPowerOfTen(n: number): boolean {
+  let x = n;
+  while (x >= 10 && x % 10 === 0) x /= 10;
+  return x === 1;
 }
 
 /** ws hands over a Buffer, an ArrayBuffer or fragments depending on `binaryType`. */

@@ -195,3 +195,20 @@ test('a text message that is not valid UTF-8 is one bad line, not the end of the
   t.is(h.sink.withCode('CORE_ERR_FRAME_NOT_JSON').length, 1);
   t.is(h.client.state, 'ready');
 });
+
+test('a flood of malformed lines is counted line by line but warned about at the 1st, 10th, 100th, 1000th', async (t) => {
+  // one 16 MiB message of "x\n" is 8 Mi lines: a warning each turned a connector's bytes into
+  // a hundred times as many bytes of log
+  const h = await ready(t);
+  h.dc.send(`${'x\n'.repeat(2_500)}${line(inbound('after the flood'))}`);
+  await waitUntil(() => h.routed.inbound.length === 1);
+  t.is(await h.metrics.value('relay_frames_malformed_total', { code: 'CORE_ERR_FRAME_NOT_JSON' }), 2_500);
+  const lines = h.sink.withCode('CORE_ERR_FRAME_NOT_JSON');
+  const warned = lines.filter((l) => l.level === 40);
+  t.deepEqual(
+    warned.map((l) => l.malformedSoFar),
+    [1, 10, 100, 1_000],
+  );
+  t.is(lines.length, 2_500); // the rest at debug
+  t.is(await h.metrics.value('relay_errors_total', { code: 'CORE_ERR_FRAME_NOT_JSON' }), 2_500);
+});
