@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CONNECTOR_URL_FORM, connectorUrlProblem } from '../transport/dial-url.js';
 import { ENV_BOOLEAN_WORDS } from './env-map.js';
+import { LISTEN_FORM, listenAddressProblem } from './listen-address.js';
 
 const ms = (def: number) => z.number().int().positive().default(def);
 const count = (def: number) => z.number().int().positive().default(def);
@@ -93,12 +94,40 @@ export const RelayConfigSchema = z.strictObject({
   stayUpWhenRevoked: z.boolean().default(false),
 });
 
+/** What is wrong with a push URL (never its text: it may carry credentials), or undefined. */
+function agentUrlProblem(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'not an absolute URL';
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    return `the scheme is ${u.protocol} (not http or https)`;
+  if (u.hostname === '') return 'no host';
+  return undefined;
+}
+
 /** Delivery to the agent process. */
 export const AgentConfigSchema = z.strictObject({
   /** `push` (POST to url) or `pull` (SSE). Default: push when url is set, else pull. */
   mode: z.enum(['push', 'pull']).optional(),
-  /** Push delivery URL. */
-  url: z.string().url().optional(),
+  /**
+   * Push delivery URL: absolute http(s) with a host (push delivery POSTs with an HTTP client;
+   * checked here so a bad one stops the start naming AGENT_URL, before anything opens).
+   */
+  url: z
+    .string()
+    .min(1)
+    .superRefine((url, ctx) => {
+      const problem = agentUrlProblem(url);
+      if (problem)
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be an absolute http(s):// URL with a host, e.g. http://127.0.0.1:9000/relay (${problem})`,
+        });
+    })
+    .optional(),
   /** Sessions delivered in parallel. 8. */
   concurrency: count(8),
   /** Push request timeout, ms. 30 s. */
@@ -115,8 +144,15 @@ export const AgentConfigSchema = z.strictObject({
 
 /** The local agent API. */
 export const ApiConfigSchema = z.strictObject({
-  /** `host:port` or `unix:/path`. Loopback by default. */
-  listen: z.string().min(1).default('127.0.0.1:7700'),
+  /** `host:port` or `unix:/path`. Loopback by default. The form is checked here, the host when binding. */
+  listen: z
+    .string()
+    .min(1)
+    .superRefine((listen, ctx) => {
+      const problem = listenAddressProblem(listen);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${problem}; ${LISTEN_FORM}` });
+    })
+    .default('127.0.0.1:7700'),
   /** Bearer token; generated into `<dataDir>/api-token` (0600) when unset. Never logged. */
   token: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Largest request body, bytes. 1 MiB. */

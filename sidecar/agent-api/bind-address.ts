@@ -5,8 +5,8 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
+import { formatListenAddress, isLoopbackHost, type ListenAddress } from '../../core/config/listen-address.js';
 import { RelayError } from '../../core/errors.js';
-import { formatListenAddress, isLoopbackHost, type ListenAddress } from './listen-address.js';
 
 const failed = (address: ListenAddress, why: string, cause?: unknown) =>
   new RelayError(

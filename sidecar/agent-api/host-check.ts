@@ -7,7 +7,7 @@
  * `*.localhost`) or to a name listed in `api.allowedHosts`. A unix socket is out of a browser's
  * reach and is not checked.
  */
-import { isLoopbackHost } from './listen-address.js';
+import { isLoopbackHost } from '../../core/config/listen-address.js';
 
 /** The host name of a `Host` header (port and IPv6 brackets removed, lower case), else undefined. */
 export function hostNameOf(header: string): string | undefined {

@@ -5,6 +5,11 @@
  * reply. A handler that throws gets a 500 JSON answer; the server keeps serving.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  formatListenAddress,
+  type ListenAddress,
+  parseListenAddress,
+} from '../../core/config/listen-address.js';
 import { type Clock, systemClock } from '../../core/di/clock.js';
 import { reportError } from '../../core/log/report.js';
 import { type ActionExecutor, createActionPipeline } from './action-pipeline.js';
@@ -15,7 +20,6 @@ import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import type { OpenStreams } from './event-stream.js';
 import { hostAllowed } from './host-check.js';
-import { formatListenAddress, type ListenAddress, parseListenAddress } from './listen-address.js';
 import { errorCodeOf, pathOf, writeReply } from './reply.js';
 import { RouteTable } from './route-table.js';
 import { buildRoutes, type RequestContext, type Route, type RouteResult } from './routes.js';

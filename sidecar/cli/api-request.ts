@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
+import { parseListenAddress } from '../../core/config/listen-address.js';
 import type { Config } from '../../core/config/schema.js';
 import { API_TOKEN_FILE } from '../agent-api/api-token.js';
-import { parseListenAddress } from '../agent-api/listen-address.js';
 
 /** True for an error of {@link apiRequest} that means nothing listens there (not running). */
 export function nothingListens(err: unknown): boolean {

@@ -4,10 +4,11 @@
  * permissions live in `doctor-permissions.ts`, plugins and the agent in `doctor-probes.ts`, the
  * connector dial in `doctor-dial.ts`.
  */
+
+import { isLoopbackHost } from '../../core/config/listen-address.js';
 import type { Config } from '../../core/config/schema.js';
 import { RelayError } from '../../core/errors.js';
 import { dialUrl, redactUrl } from '../../core/transport/dial-url.js';
-import { isLoopbackHost } from '../agent-api/listen-address.js';
 import { ExitCode } from './exit-codes.js';
 
 /** `ok` ⇒ ✓, `warn` ⇒ ! (does not fail the run), `fail` ⇒ ✗. */

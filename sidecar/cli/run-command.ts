@@ -4,13 +4,13 @@
  * the connector revokes the credentials (exit 3).
  */
 import type { Command } from 'commander';
+import type { ListenAddress } from '../../core/config/listen-address.js';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { RelayError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import { dialUrl, redactUrl } from '../../core/transport/dial-url.js';
-import type { ListenAddress } from '../agent-api/listen-address.js';
 import { Sidecar } from '../app.js';
 import type { CliIo } from './cli-io.js';
 import { ExitCode, exitCodeFor, withCode } from './exit-codes.js';

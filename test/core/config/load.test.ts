@@ -207,3 +207,36 @@ test('negative and fractional durations are refused', (t) => {
   t.regex(err.message, /relay\.pongTimeoutMs/);
   t.regex(err.message, /relay\.outboundTimeoutMs/);
 });
+
+for (const [listen, why] of [
+  ['127.0.0.1:99999', /port must be an integer 0-65535/],
+  ['localhost', /missing host or port/],
+  ['http://127.0.0.1:7700', /without a scheme/],
+] as const) {
+  test(`SIDECAR_LISTEN=${listen} is refused at load, naming the key and the accepted form`, (t) => {
+    // was: accepted here and refused only when the API bound, after the data dir and token were made
+    const err = configError(() => loadConfig({ env: { SIDECAR_LISTEN: listen } }));
+    t.is(err.code, 'CORE_ERR_CONFIG_INVALID');
+    t.regex(
+      err.message,
+      /api\.listen \(SIDECAR_LISTEN\): .*expected host:port, \[ipv6\]:port or unix:\/path/,
+    );
+    t.regex(err.message, why);
+  });
+}
+
+for (const url of ['localhost:9000/relay', 'ftp://127.0.0.1/relay', 'http://', 'file:///tmp/agent']) {
+  test(`AGENT_URL=${url} is refused at load, naming the key and the accepted form`, (t) => {
+    // was: accepted here, then the start failed as CORE_ERR_STORE_OPEN_FAILED "cannot open the inbox"
+    const err = configError(() => loadConfig({ env: { AGENT_URL: url } }));
+    t.is(err.code, 'CORE_ERR_CONFIG_INVALID');
+    t.regex(err.message, /agent\.url \(AGENT_URL\): must be an absolute http\(s\):\/\/ URL with a host/);
+  });
+}
+
+test('an AGENT_URL with credentials loads; a refused one never echoes them', (t) => {
+  const url = 'https://agent:hunter2@127.0.0.1:9000/relay?key=abc';
+  t.is(loadConfig({ env: { AGENT_URL: url } }).agent.url, url);
+  const err = configError(() => loadConfig({ env: { AGENT_URL: 'ftp://agent:hunter2@127.0.0.1/relay' } }));
+  t.false(err.message.includes('hunter2'));
+});

@@ -4,13 +4,13 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
-import { RelayError } from '../../../core/errors.js';
 import {
   formatListenAddress,
   isLoopbackHost,
   type ListenAddress,
   parseListenAddress,
-} from '../../../sidecar/agent-api/listen-address.js';
+} from '../../../core/config/listen-address.js';
+import { RelayError } from '../../../core/errors.js';
 import { startApi, TEST_TOKEN, tempDir } from './api-harness.js';
 
 const PARSE_CASES: [string, ListenAddress][] = [

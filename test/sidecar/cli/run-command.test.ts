@@ -86,6 +86,27 @@ test.serial('a bad GATEWAY_RELAY_URL exits 2 naming the variable, before the API
   t.is(relay.connector.totalConnections(), 0);
 });
 
+test.serial(
+  'a bad SIDECAR_LISTEN or AGENT_URL exits 2 naming the variable, before the data dir is made',
+  async (t) => {
+    const relay = await startRelay(t);
+    for (const [env, named] of [
+      [{ SIDECAR_LISTEN: '127.0.0.1:99999' }, /api\.listen \(SIDECAR_LISTEN\): port must be/],
+      [{ AGENT_URL: 'localhost:9000/relay' }, /agent\.url \(AGENT_URL\): must be an absolute http/],
+    ] as const) {
+      const dataDir = join(tempDir(t), 'data');
+      const child = spawnCli(t, ['run'], runEnv(t, relay, { dataDir, env }));
+      // were: refused only once the data dir, its lock and the api token existed (the listen
+      // address), or as CORE_ERR_STORE_OPEN_FAILED "cannot open the inbox: Invalid URL" (AGENT_URL)
+      t.is((await child.waitExit()).code, 2, child.stderr());
+      t.regex(child.stderr(), /^run: CORE_ERR_CONFIG_INVALID: invalid configuration:\n/);
+      t.regex(child.stderr(), named);
+      t.false(existsSync(dataDir), 'the data dir was created');
+    }
+    t.is(relay.connector.totalConnections(), 0);
+  },
+);
+
 test.serial('an invalid config value exits 2 naming the key, and never echoes a secret value', async (t) => {
   const relay = await startRelay(t);
   const badFile = spawnCli(t, ['run'], runEnv(t, relay, { config: { shutdown: { budgetMs: -5 } } }));
