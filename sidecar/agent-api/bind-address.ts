@@ -50,18 +50,26 @@ async function prepareUnixPath(address: ListenAddress & { kind: 'unix' }): Promi
 }
 
 /**
+ * `CORE_ERR_API_LISTEN_FAILED` for a TCP address off loopback (bindServer refuses it, doctor
+ * reports it), else undefined. The API serves the agent beside it, and /healthz, /readyz and
+ * /metrics answer without a token.
+ */
+export function notLoopback(address: ListenAddress): RelayError | undefined {
+  if (address.kind === 'unix' || isLoopbackHost(address.host)) return undefined;
+  return failed(
+    address,
+    'not a loopback address: the agent API is bound to loopback (127.0.0.1 or ::1); an agent in ' +
+      'another container shares the network namespace or a unix:/path socket on a shared volume',
+  );
+}
+
+/**
  * Listen on `address`. Resolves with the bound address (the real port when 0 was asked);
  * rejects with `CORE_ERR_API_LISTEN_FAILED` naming the address.
  */
 export async function bindServer(server: Server, address: ListenAddress): Promise<ListenAddress> {
-  if (address.kind === 'tcp' && !isLoopbackHost(address.host)) {
-    // the API serves the agent beside it; /healthz, /readyz and /metrics answer without a token
-    throw failed(
-      address,
-      'not a loopback address: the agent API is bound to loopback (127.0.0.1 or ::1); an agent in ' +
-        'another container shares the network namespace or a unix:/path socket on a shared volume',
-    );
-  }
+  const refusal = notLoopback(address);
+  if (refusal) throw refusal;
   if (address.kind === 'unix') await prepareUnixPath(address);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => reject(failed(address, err.code ?? err.message, err));

@@ -5,10 +5,11 @@
  * connector dial in `doctor-dial.ts`.
  */
 
-import { isLoopbackHost } from '../../core/config/listen-address.js';
+import { formatListenAddress, isLoopbackHost, parseListenAddress } from '../../core/config/listen-address.js';
 import type { Config } from '../../core/config/schema.js';
 import { RelayError } from '../../core/errors.js';
 import { dialUrl, redactUrl } from '../../core/transport/dial-url.js';
+import { notLoopback } from '../agent-api/bind-address.js';
 import { ExitCode } from './exit-codes.js';
 
 /** `ok` ⇒ ✓, `warn` ⇒ ! (does not fail the run), `fail` ⇒ ✗. */
@@ -81,6 +82,22 @@ export function checkConnectorUrl(url: string | undefined): { result: CheckResul
     return { result: warn(name, detail, 'use https:// or wss:// for a connector on another host'), dial };
   }
   return { result: ok(name, `dials ${redactUrl(dial)}`), dial };
+}
+
+/**
+ * The agent API's address is one `run` binds: on loopback, or a unix socket (the form is the
+ * config's check). Whether the port is free is not checked: the sidecar may be running.
+ */
+export function checkApiAddress(listen: string): CheckResult {
+  const name = 'api address';
+  const address = parseListenAddress(listen);
+  const refusal = notLoopback(address);
+  if (refusal) {
+    const fix = 'set SIDECAR_LISTEN to 127.0.0.1:<port>, [::1]:<port> or unix:/path';
+    return fail(name, `${refusal.code}: ${refusal.message}`, fix);
+  }
+  const shown = formatListenAddress(address);
+  return ok(name, address.kind === 'unix' ? shown : `${shown} (loopback)`);
 }
 
 /** Gateway id and secret both set (authenticated dial), or a warning that the dial is open. */

@@ -1,8 +1,8 @@
 /**
  * `relay-sidecar doctor`: check what `run` would need — configuration, connector URL and
  * credentials, the plugin manifest and every enabled plugin, the scope-reattacher, the data dir and
- * api token permissions, the agent (push mode) and a real dial to the connector that stops after the
- * handshake — printing one line per check with a fix for each problem. Read-only: it creates no
+ * api token permissions, the API address, the agent (push mode) and a real dial to the connector
+ * that stops after the handshake — printing one line per check with a fix for each problem. Read-only: it creates no
  * file, sends no frame beyond the hellos, and never prints a secret.
  */
 import { resolve } from 'node:path';
@@ -15,6 +15,7 @@ import type { FetchFn } from '../side-routes/http-client.js';
 import type { CliIo } from './cli-io.js';
 import {
   type CheckResult,
+  checkApiAddress,
   checkConnectorUrl,
   checkCredentials,
   doctorExitCode,
@@ -126,6 +127,7 @@ async function checkAll(
   const dataDir = resolve(io.cwd, config.dataDir);
   report(checkDataDir(dataDir));
   report(checkApiToken(config, dataDir));
+  report(checkApiAddress(config.api.listen));
   report(await checkAgent(config, timeoutMs, opts.fetch));
   if (url.dial === undefined) return;
   const outcome = await probeConnector({

@@ -13,6 +13,7 @@ import { Metrics } from '../../core/metrics/metrics.js';
 import { readManifest } from '../../core/plugin-host/manifest.js';
 import { PluginHost } from '../../core/plugin-host/plugin-host.js';
 import { redactUrl } from '../../core/transport/dial-url.js';
+import { basicAuthOf } from '../delivery/push-delivery.js';
 import type { FetchFn } from '../side-routes/http-client.js';
 import { type CheckResult, checkScopeReattacher, fail, ok, warn } from './doctor-checks.js';
 import { withCode } from './exit-codes.js';
@@ -78,8 +79,18 @@ export async function checkAgent(
   const shown = redactUrl(url);
   const ms = Math.min(timeoutMs, AGENT_PROBE_MAX_MS);
   try {
-    // No redirects followed: a 3xx already proves something answers there.
-    const res = await fetchFn(url, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(ms) });
+    // No redirects followed: a 3xx already proves something answers there. Credentials in the URL
+    // go as Basic auth, as push delivery sends them (fetch refuses a URL that holds them).
+    const target = new URL(url);
+    const auth = basicAuthOf(target);
+    target.username = '';
+    target.password = '';
+    const res = await fetchFn(target, {
+      method: 'HEAD',
+      headers: auth ? { authorization: auth } : {},
+      redirect: 'manual',
+      signal: AbortSignal.timeout(ms),
+    });
     await res.body?.cancel();
     return ok(name, `push to ${shown}: answered HTTP ${res.status}`);
   } catch (err) {

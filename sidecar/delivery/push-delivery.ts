@@ -34,6 +34,13 @@ export interface PushOptions {
 
 type Headers = Record<string, string | string[] | undefined>;
 
+/** `Basic …` from the credentials of `url` (user:pass@), or undefined when it holds none. */
+export function basicAuthOf(url: URL): string | undefined {
+  if (!url.username) return undefined;
+  const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return `Basic ${Buffer.from(user).toString('base64')}`;
+}
+
 /** Delivery by HTTP POST to the agent. */
 export class PushDelivery implements DeliveryTarget {
   private readonly path: string;
@@ -48,9 +55,7 @@ export class PushDelivery implements DeliveryTarget {
     const url = new URL(opts.url);
     // parsed once: every request reuses the same path and credentials
     this.path = `${url.pathname}${url.search}`;
-    this.basicAuth = url.username
-      ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
-      : undefined;
+    this.basicAuth = basicAuthOf(url);
     this.key = signingKey(opts.token);
     // agent.timeoutMs bounds the whole attempt with one timer per exchange (PushExchange):
     // undici's headersTimeout/bodyTimeout only bound each wait, so an agent sending a byte now

@@ -261,6 +261,50 @@ test('push mode: a reachable agent passes, an unreachable one is only a warning'
   t.is(r2.mark('agent'), '!');
 });
 
+test('the API address: a non-loopback SIDECAR_LISTEN is ✗ api address, as `run` refuses it; a malformed one ✗ config', async (t) => {
+  const dc = await devConnector(t);
+  const good = await doctor(t, doctorIo(t, { GATEWAY_RELAY_URL: dc.url, SIDECAR_LISTEN: '[::1]:7700' }));
+  t.regex(good.found.get('api address')!.line, /^✓ api address — \[::1\]:7700 \(loopback\)$/);
+  // was: ✓ everywhere (the pull-mode agent line even named the address), then `run` exited 2
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url, SIDECAR_LISTEN: '0.0.0.0:7700' });
+  const r = await doctor(t, io);
+  t.is(r.code, ExitCode.CONFIG, io.out);
+  t.regex(
+    r.found.get('api address')!.line,
+    /^✗ api address — CORE_ERR_API_LISTEN_FAILED: agent api cannot listen on 0\.0\.0\.0:7700: not a loopback address.*Fix: .*SIDECAR_LISTEN/,
+  );
+  const malformed = doctorIo(t, { GATEWAY_RELAY_URL: dc.url, SIDECAR_LISTEN: '127.0.0.1:99999' });
+  const m = await doctor(t, malformed);
+  t.is(m.code, ExitCode.CONFIG);
+  t.regex(m.found.get('config')!.line, /^✗ config — CORE_ERR_CONFIG_INVALID: .*SIDECAR_LISTEN/);
+});
+
+test('push mode: an AGENT_URL with credentials is probed with them, never printing them', async (t) => {
+  const dc = await devConnector(t);
+  const seen: (string | undefined)[] = [];
+  const agent = createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    res.writeHead(405).end();
+  });
+  await new Promise<void>((resolve) => agent.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => agent.close(() => resolve())));
+  const port = (agent.address() as { port: number }).port;
+  const io = doctorIo(t, {
+    GATEWAY_RELAY_URL: dc.url,
+    AGENT_URL: `http://hook:pw-9f3e@127.0.0.1:${port}/hook?key=q-7c1d`,
+  });
+  const r = await doctor(t, io);
+  // was: "! agent — … not reachable (TypeError)": fetch refuses a URL with credentials, which push
+  // delivery sends as Basic auth
+  t.regex(
+    r.found.get('agent')!.line,
+    /^✓ agent — push to http:\/\/127\.0\.0\.1:\d+\/hook: answered HTTP 405$/,
+  );
+  t.deepEqual(seen, [`Basic ${Buffer.from('hook:pw-9f3e').toString('base64')}`]);
+  t.false(io.out.includes('pw-9f3e'));
+  t.false(io.out.includes('q-7c1d'));
+});
+
 test('--env-path supplies the credentials; --timeout-ms is validated', async (t) => {
   const dc = await devConnector(t);
   const io = doctorIo(t, {
