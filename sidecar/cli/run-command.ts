@@ -74,7 +74,8 @@ export function startupSummary(sc: Sidecar): string {
     `  identities   ${c.relay.identities.map((i) => `${i.platform}${i.botId ? `/${i.botId}` : ''}`).join(', ')}`,
     `  connector    ${c.relay.url ? displayUrl(c.relay.url) : '(none)'}`,
     `  plugins      ${plugins || '(none)'}`,
-    `  agent        ${c.agent.mode}${c.agent.mode === 'push' ? ` → ${c.agent.url}` : ' (GET /v1/events)'}`,
+    // push delivery sends an AGENT_URL's user:pass@ as Basic auth: show it as the logs do, redacted
+    `  agent        ${c.agent.mode}${c.agent.mode === 'push' ? ` → ${redactUrl(c.agent.url ?? '')}` : ' (GET /v1/events)'}`,
     `  api          ${address ? formatAddress(address) : '(not listening)'}`,
     `  data dir     ${c.dataDir}`,
   ];

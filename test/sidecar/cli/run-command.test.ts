@@ -28,7 +28,10 @@ test.serial(
     const relay = await startRelay(t);
     const urlPassword = `pw-${randomBytes(6).toString('hex')}`;
     const urlQuery = `q-${randomBytes(6).toString('hex')}`;
-    const agentUrl = 'http://127.0.0.1:9/agent-hook';
+    const agentPassword = `apw-${randomBytes(6).toString('hex')}`;
+    const agentQuery = `aq-${randomBytes(6).toString('hex')}`;
+    // push delivery sends user:pass@ as Basic auth; the summary printed the whole URL
+    const agentUrl = `http://hook:${agentPassword}@127.0.0.1:9/agent-hook?key=${agentQuery}`;
     const run = await runChild(t, relay, {
       agentUrl,
       platforms: 'discord,twilio',
@@ -45,7 +48,7 @@ test.serial(
     );
     t.is(summaryValue(err, 'connector'), `ws://127.0.0.1:${relay.connector.port}/relay`);
     t.is(summaryValue(err, 'plugins'), 'scope-reattacher, follow-up, discord-interaction, twilio');
-    t.is(summaryValue(err, 'agent'), `push → ${agentUrl}`);
+    t.is(summaryValue(err, 'agent'), 'push → http://127.0.0.1:9/agent-hook');
     // the address printed is the one actually bound (port 0 was asked for)
     const health = await fetch(`${await run.child.apiUrl()}/healthz`);
     t.is(health.status, 200);
@@ -55,7 +58,15 @@ test.serial(
     run.child.proc.kill('SIGTERM');
     t.is((await run.child.waitExit()).code, 0);
     const everything = run.child.stderr() + run.child.stdout();
-    for (const secret of [relay.secret, run.apiToken, urlPassword, urlQuery, 'opsuser']) {
+    for (const secret of [
+      relay.secret,
+      run.apiToken,
+      urlPassword,
+      urlQuery,
+      'opsuser',
+      agentPassword,
+      agentQuery,
+    ]) {
       t.false(everything.includes(secret), `printed a secret: ${secret.slice(0, 6)}…`);
     }
   },
