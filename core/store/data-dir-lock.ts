@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { errorMessage, RelayError } from '../errors.js';
+import { checkWritable } from './database.js';
 
 /** Name of the lock file inside the data directory. */
 export const LOCK_FILE = 'sidecar.lock';
@@ -28,6 +29,8 @@ export class DataDirLock {
     let db: BetterSqlite3.Database | undefined;
     try {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      // a directory or lock file another user owns (a first start as root) names itself
+      checkWritable(file);
       // timeout 0: a held lock is an answer, not something to wait for
       db = new BetterSqlite3(file, { timeout: 0 });
       db.exec('BEGIN EXCLUSIVE');

@@ -83,8 +83,11 @@ export function openDatabase(
   }
 }
 
-/** Throw unless this user may write the store, its WAL files and their directory. */
-function checkWritable(file: string): void {
+/**
+ * Throw unless this user may write the store, its WAL files and their directory (also the
+ * data-directory lock's check: SQLite itself only says "unable to open database file").
+ */
+export function checkWritable(file: string): void {
   // the directory always (SQLite creates the WAL files there); the files when they exist
   const files = [file, `${file}-wal`, `${file}-shm`].filter((path) => existsSync(path));
   for (const path of [dirname(file), ...files]) {

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import test from 'ava';
@@ -37,4 +38,46 @@ test('a holder killed with SIGKILL leaves no stale lock: the next start takes it
   await exited;
   DataDirLock.acquire(dir).release();
   t.pass();
+});
+
+// root writes any file, so an unwritable lock needs another user: runuser, as root (CI runs as root)
+const asOtherUser = process.getuid?.() === 0 && existsSync('/usr/sbin/runuser') ? test : test.skip;
+
+/** `DataDirLock.acquire(dir)` as the user nobody: `held`, or the error's code and message. */
+function acquireAsNobody(dir: string): string {
+  const module = pathToFileURL(join(repoRoot(), 'dist', 'core', 'store', 'data-dir-lock.js')).href;
+  const script = `const { DataDirLock } = await import(${JSON.stringify(module)});
+    try { DataDirLock.acquire(${JSON.stringify(dir)}).release(); console.log('held'); }
+    catch (err) { console.log(err.code + ' ' + err.message); }`;
+  const run = spawnSync(
+    '/usr/sbin/runuser',
+    ['-u', 'nobody', '--', process.execPath, '--input-type=module', '-e', script],
+    { encoding: 'utf8' },
+  );
+  return run.stdout.trim() || run.stderr;
+}
+
+asOtherUser('a lock this user may not take names the path that is not writable and what to do', (t) => {
+  // the usual slip: a first start as root, then the service as its own user on the same directory
+  const parent = tempDir(t);
+  chmodSync(parent, 0o755);
+  const dir = join(parent, 'data');
+  DataDirLock.acquire(dir).release(); // root's sidecar.lock, mode 0644 or tighter
+  const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+  chownSync(dir, nobody, nobody);
+  chmodSync(join(dir, LOCK_FILE), 0o600);
+  // was: "cannot lock the data directory … (…/sidecar.lock): unable to open database file"
+  t.regex(
+    acquireAsNobody(dir),
+    new RegExp(
+      `^CORE_ERR_STORE_OPEN_FAILED cannot lock the data directory ${dir} .*: ${join(dir, LOCK_FILE)} is not writable by this user; fix its owner or mode, or run as its owner$`,
+    ),
+  );
+  // the directory itself: root's, not writable by nobody
+  chownSync(dir, 0, 0);
+  chmodSync(dir, 0o755);
+  t.regex(acquireAsNobody(dir), new RegExp(`: ${dir} is not writable by this user; fix its owner or mode`));
+  chownSync(dir, nobody, nobody);
+  chownSync(join(dir, LOCK_FILE), nobody, nobody);
+  t.is(acquireAsNobody(dir), 'held');
 });
