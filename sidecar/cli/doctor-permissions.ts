@@ -1,11 +1,14 @@
 /**
  * The file-permission checks of `relay-sidecar doctor`: the data dir (exists or can be created,
- * writable by us, not by group or others) and the generated api token file (mode 0600). Read-only:
- * nothing is created or chmod-ed here; each problem comes with the command that fixes it.
+ * writable by us with the store files in it, not by group or others) and the generated api token
+ * file (readable by us, mode 0600). Read-only: nothing is created or chmod-ed here; each problem
+ * comes with the command that fixes it.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../core/config/schema.js';
+import { LOCK_FILE } from '../../core/store/data-dir-lock.js';
+import { DATABASE_FILE } from '../../core/store/database.js';
 import { API_TOKEN_FILE } from '../agent-api/api-token.js';
 import { type CheckResult, fail, ok, warn } from './doctor-checks.js';
 
@@ -35,6 +38,18 @@ export function checkDataDir(dir: string): CheckResult {
       name,
       `${dir} is not writable by this user`,
       `chown it to the sidecar's user, or chmod u+rwx ${dir}`,
+    );
+  }
+  // files a start as another user (root) left behind: `run` refuses the lock and the store
+  const foreign = STORE_FILES.filter(
+    (file) => existsSync(join(dir, file)) && !writable(join(dir, file), false),
+  );
+  if (foreign.length > 0) {
+    const are = foreign.length === 1 ? 'is' : 'are';
+    return fail(
+      name,
+      `${foreign.join(', ')} in ${dir} ${are} not writable by this user`,
+      `chown -R <the sidecar's user> ${dir} (and run doctor as that user)`,
     );
   }
   if (CHECK_MODES && (st.mode & 0o022) !== 0) {
@@ -68,7 +83,10 @@ function checkCreatable(name: string, dir: string): CheckResult {
   );
 }
 
-/** The api token: configured, or its generated file (if present) is a regular file with mode 0600. */
+/**
+ * The api token: configured, or its generated file (if present) is a regular file this user can
+ * read, with mode 0600.
+ */
 export function checkApiToken(config: Config, dataDir: string): CheckResult {
   const name = 'api token';
   if (config.api.token) return ok(name, 'set by SIDECAR_API_TOKEN');
@@ -84,6 +102,10 @@ export function checkApiToken(config: Config, dataDir: string): CheckResult {
   }
   if (!st.isFile())
     return fail(name, `${path} is not a regular file`, `remove it; the sidecar generates a new one`);
+  if (!readable(path)) {
+    const fix = `chown it to the sidecar's user, delete it to generate a new one, or set SIDECAR_API_TOKEN`;
+    return fail(name, `${path} is not readable by this user`, fix);
+  }
   if (CHECK_MODES && (st.mode & 0o077) !== 0) {
     const fix = `chmod 600 ${path}; if others may have read it, delete it to generate a new token`;
     return fail(name, `${path} is accessible to other users (mode ${octal(st.mode)})`, fix);
@@ -91,9 +113,22 @@ export function checkApiToken(config: Config, dataDir: string): CheckResult {
   return ok(name, `${path} (mode ${octal(st.mode)})`);
 }
 
-function writable(path: string): boolean {
+/** The files `run` opens for writing in the data dir, when they exist. */
+const STORE_FILES = [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`, LOCK_FILE];
+
+/** Writable (and, for a directory, searchable) by this user. */
+function writable(path: string, directory = true): boolean {
   try {
-    accessSync(path, constants.W_OK | constants.X_OK);
+    accessSync(path, directory ? constants.W_OK | constants.X_OK : constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
     return true;
   } catch {
     return false;

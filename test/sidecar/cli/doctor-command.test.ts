@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -211,6 +211,40 @@ test('loose data dir and api token permissions are ✗ with chmod fixes; other-r
   t.is(r2.code, ExitCode.OK, io2.out);
   t.is(r2.mark('data dir'), '!');
   t.is(r2.mark('api token'), '✓');
+});
+
+// root reads and writes any file, so files this user may not use need another user: runuser, as root
+const asOtherUser = process.getuid?.() === 0 && existsSync('/usr/sbin/runuser') ? test : test.skip;
+
+asOtherUser('store files and an api token another user owns are ✗, as `run` refuses them', (t) => {
+  // the usual slip: a first start as root, then the service as its own user on the same directory
+  const io = doctorIo(t, {});
+  chmodSync(io.cwd, 0o755);
+  const dataDir = io.env.SIDECAR_DATA_DIR!;
+  mkdirSync(dataDir, { mode: 0o700 });
+  for (const file of ['sidecar.db', 'sidecar.lock', 'api-token']) {
+    writeFileSync(join(dataDir, file), file === 'api-token' ? 'x'.repeat(32) : '', { mode: 0o600 });
+  }
+  const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+  chownSync(dataDir, nobody, nobody);
+  const run = spawnSync('/usr/sbin/runuser', ['-u', 'nobody', '--', process.execPath, CLI, 'doctor'], {
+    cwd: io.cwd,
+    env: { PATH: process.env.PATH ?? '', ...io.env },
+    encoding: 'utf8',
+  });
+  const found = checks(run.stdout);
+  // were: ✓ data dir and ✓ api token, then `run` refused the lock, the store and the token in turn
+  t.regex(
+    found.get('data dir')?.line ?? run.stdout,
+    new RegExp(
+      `^✗ data dir — sidecar\\.db, sidecar\\.lock in ${dataDir} are not writable by this user.* Fix: chown `,
+    ),
+  );
+  t.regex(
+    found.get('api token')?.line ?? run.stdout,
+    new RegExp(`^✗ api token — ${join(dataDir, 'api-token')} is not readable by this user.* Fix: `),
+  );
+  t.is(run.status, ExitCode.CONFIG);
 });
 
 test('an invalid configuration is ✗ config with its code, exit 2, and the other checks are skipped', async (t) => {
