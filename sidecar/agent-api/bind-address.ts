@@ -1,10 +1,12 @@
 /**
- * Bind the HTTP server to its listen address: TCP (`host:port` on loopback, any other host refused) or a
- * unix socket (a stale socket file is removed, a live one is never stolen, mode 0600 after bind).
+ * Bind the HTTP server to its listen address: TCP (`host:port`, loopback only) or a unix socket
+ * (a stale socket file is removed, a live one is never stolen, mode 0600 after bind). A failure
+ * says what its errno means here and what to do.
  */
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
+import { dirname } from 'node:path';
 import { formatListenAddress, isLoopbackHost, type ListenAddress } from '../../core/config/listen-address.js';
 import { RelayError } from '../../core/errors.js';
 
@@ -49,6 +51,22 @@ async function prepareUnixPath(address: ListenAddress & { kind: 'unix' }): Promi
   }
 }
 
+/** The errno of a failed listen, with what it means here and what to do. */
+function listenProblem(address: ListenAddress, err: NodeJS.ErrnoException): string {
+  const code = err.code ?? err.message;
+  if (code === 'EADDRINUSE') {
+    return `${code}: another process listens there (another relay-sidecar?); stop it, or set SIDECAR_LISTEN to a free port`;
+  }
+  if (code !== 'EACCES') return code;
+  if (address.kind === 'tcp')
+    return `${code}: this user may not bind that port (below 1024?); choose another port`;
+  // Linux answers EACCES, not ENOENT, for a socket in a directory that does not exist
+  const dir = dirname(address.path);
+  if (!existsSync(dir))
+    return `${code}: the directory ${dir} does not exist; create it (mode 0700) or choose another path`;
+  return `${code}: this user may not create a socket in ${dir}; fix its owner or mode, or choose another path`;
+}
+
 /**
  * `CORE_ERR_API_LISTEN_FAILED` for a TCP address off loopback (bindServer refuses it, doctor
  * reports it), else undefined. The API serves the agent beside it, and /healthz, /readyz and
@@ -72,7 +90,7 @@ export async function bindServer(server: Server, address: ListenAddress): Promis
   if (refusal) throw refusal;
   if (address.kind === 'unix') await prepareUnixPath(address);
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => reject(failed(address, err.code ?? err.message, err));
+    const onError = (err: NodeJS.ErrnoException) => reject(failed(address, listenProblem(address, err), err));
     server.once('error', onError);
     const onListening = () => {
       server.off('error', onError);

@@ -130,6 +130,28 @@ test('a port in use ⇒ CORE_ERR_API_LISTEN_FAILED naming the address', async (t
   const err = await t.throwsAsync(second.api.listen(), { instanceOf: RelayError });
   t.is((err as RelayError).code, 'CORE_ERR_API_LISTEN_FAILED');
   t.true((err as RelayError).message.includes(`127.0.0.1:${port}`));
+  // was: "… on 127.0.0.1:<port>: EADDRINUSE", the errno alone
+  t.regex(
+    (err as RelayError).message,
+    /: EADDRINUSE: another process listens there \(another relay-sidecar\?\); stop it, or set SIDECAR_LISTEN to a free port$/,
+  );
+});
+
+test('a unix socket in a directory that does not exist ⇒ the message says so (the errno is EACCES)', async (t) => {
+  const dir = join(tempDir(t), 'missing');
+  const h = await startApi(t, {
+    config: { api: { listen: `unix:${join(dir, 'api.sock')}` } },
+    listen: false,
+  });
+  const err = await t.throwsAsync(h.api.listen(), { instanceOf: RelayError });
+  t.is((err as RelayError).code, 'CORE_ERR_API_LISTEN_FAILED');
+  // was: "… on unix:<path>: EACCES", which sent the operator after permissions
+  t.regex(
+    (err as RelayError).message,
+    new RegExp(
+      `: EACCES: the directory ${dir} does not exist; create it \\(mode 0700\\) or choose another path$`,
+    ),
+  );
 });
 
 test('a non-loopback listen address is refused (CORE_ERR_API_LISTEN_FAILED), nothing bound', async (t) => {
