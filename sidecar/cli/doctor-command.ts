@@ -35,6 +35,10 @@ export const MAX_DOCTOR_TIMEOUT_MS = 600_000;
 
 /** Options of `doctor`. */
 export interface DoctorOptions {
+  /** Config file, as `run --config` (overrides SIDECAR_CONFIG). */
+  config?: string;
+  /** Plugin manifest, as `run --plugins` (overrides SIDECAR_PLUGINS). */
+  plugins?: string;
   /** Read settings from this env file too; its values win over the process environment. */
   envPath?: string;
   /** Budget of the connector dial (upgrade + descriptor), ms; default 10 000. */
@@ -60,7 +64,13 @@ export async function runDoctor(opts: DoctorOptions, io: CliIo): Promise<ExitCod
     io.stdout(`${formatCheck(r)}\n`);
   };
 
-  const env = environment(opts, io, report);
+  const fromEnv = environment(opts, io, report);
+  // the options win, as they do for `run`
+  const env = fromEnv && {
+    ...fromEnv,
+    ...(opts.config ? { SIDECAR_CONFIG: opts.config } : {}),
+    ...(opts.plugins ? { SIDECAR_PLUGINS: opts.plugins } : {}),
+  };
   const config = env && loadChecked(env, io, report);
   if (config) await checkAll(config, timeoutMs, opts, io, report);
   io.stdout(`${summary(results, config !== undefined)}\n`);
@@ -165,6 +175,8 @@ export function registerDoctor(program: Command, io: CliIo): Command {
     .description(
       'check configuration, plugins, permissions, the agent and a real dial to the connector; one line per check',
     )
+    .option('-c, --config <file>', 'config file, as for run; default $SIDECAR_CONFIG')
+    .option('-p, --plugins <file>', 'plugin manifest, as for run; default $SIDECAR_PLUGINS or ./plugins.json')
     .option('--env-path <path>', 'also read settings from this env file (e.g. .env.relay)')
     .option('--timeout-ms <ms>', `budget of the connector dial (default ${DEFAULT_DOCTOR_TIMEOUT_MS})`)
     .action(async (opts: DoctorOptions) => {

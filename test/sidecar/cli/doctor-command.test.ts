@@ -339,6 +339,23 @@ test('push mode: an AGENT_URL with credentials is probed with them, never printi
   t.false(io.out.includes('q-7c1d'));
 });
 
+test('--config and --plugins check the files `run -c … -p …` would use, relative to the working directory', async (t) => {
+  const io = doctorIo(t, {});
+  writeFileSync(join(io.cwd, 'sidecar.yaml'), 'agent:\n  concurency: 8\n');
+  // was: "error: unknown option '--config'", so a deployment started with `run -c` could not be checked
+  const r = await doctor(t, io, { config: 'sidecar.yaml' });
+  t.is(r.code, ExitCode.CONFIG);
+  t.regex(r.found.get('config')!.line, /^✗ config — CORE_ERR_CONFIG_INVALID: .*concurency/);
+
+  const io2 = doctorIo(t, {});
+  writeFileSync(join(io2.cwd, 'broken.json'), '{ "apiVersion": 1, "plugins": [');
+  const r2 = await doctor(t, io2, { plugins: 'broken.json' });
+  t.regex(r2.found.get('manifest')!.line, /^✗ manifest — CORE_ERR_PLUGIN_MANIFEST_INVALID: .*broken\.json/);
+  // the options win over SIDECAR_CONFIG / SIDECAR_PLUGINS, as they do for run
+  const r3 = await doctor(t, doctorIo(t, {}), { plugins: join(io2.cwd, 'broken.json') });
+  t.is(r3.mark('manifest'), '✗');
+});
+
 test('--env-path supplies the credentials; --timeout-ms is validated', async (t) => {
   const dc = await devConnector(t);
   const io = doctorIo(t, {
