@@ -11,7 +11,7 @@ import { Metrics } from '../../core/metrics/metrics.js';
 import { redactUrl } from '../../core/transport/dial-url.js';
 import { defaultSocketFactory, RelayClient, type SocketFactory } from '../../core/transport/relay-client.js';
 import { upgradeStatus } from '../../core/transport/session-types.js';
-import { type CheckResult, fail, ok } from './doctor-checks.js';
+import { type CheckResult, fail, ok, warn } from './doctor-checks.js';
 import { ExitCode } from './exit-codes.js';
 
 /** How one probe dial ended. */
@@ -52,6 +52,7 @@ export function probeConnector(opts: DialProbeOptions): Promise<DialOutcome> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearInterval(poll);
       unsubscribe();
       // Stop before answering: no redial, and the socket closes politely (bounded by the client).
       void client.stop().then(() => resolve(outcome));
@@ -76,12 +77,26 @@ export function probeConnector(opts: DialProbeOptions): Promise<DialOutcome> {
       return ws;
     };
     const client = new RelayClient(config, opts.log, new Metrics(), opts.clock ?? systemClock, observed);
+    // the first descriptor completes the handshake; one per hello follows, so wait for every
+    // fronted platform's (bounded by the same budget) and name the ones that did not come
+    const expected = new Set(opts.config.relay.identities.map((i) => i.platform));
+    let readyMs: number | undefined;
+    let poll: NodeJS.Timeout | undefined;
+    const ready = () => {
+      finish({ kind: 'ready', ms: readyMs ?? 0, platforms: [...client.descriptors().keys()] });
+    };
+    const allDescribed = () => [...expected].every((p) => client.descriptors().has(p));
     const unsubscribe = client.onState((state) => {
-      if (state !== 'ready') return;
-      finish({ kind: 'ready', ms: Date.now() - started, platforms: [...client.descriptors().keys()] });
+      if (state !== 'ready' || readyMs !== undefined) return;
+      readyMs = Date.now() - started;
+      if (allDescribed()) ready();
+      else poll = setInterval(() => allDescribed() && ready(), 10);
     });
     // Not unref'ed: the caller awaits this answer, and it is cleared on every other outcome.
-    const timer = setTimeout(() => finish({ kind: 'timeout', opened }), opts.timeoutMs);
+    const timer = setTimeout(
+      () => (readyMs === undefined ? finish({ kind: 'timeout', opened }) : ready()),
+      opts.timeoutMs,
+    );
     try {
       client.start();
     } catch {
@@ -115,8 +130,17 @@ export function dialCheck(o: DialOutcome, ctx: DialContext): CheckResult {
   switch (o.kind) {
     case 'ready': {
       const who = ctx.authenticated ? `as gateway ${ctx.gatewayId}` : 'unauthenticated';
-      const got = o.platforms.length > 0 ? `; descriptor for ${o.platforms.join(', ')}` : '';
-      return ok(name, `handshake with ${where} ${who} in ${o.ms} ms${got}`);
+      const plural = o.platforms.length === 1 ? '' : 's';
+      const got = o.platforms.length > 0 ? `; descriptor${plural} for ${o.platforms.join(', ')}` : '';
+      const missing = [...new Set(ctx.platforms)].filter((p) => !o.platforms.includes(p));
+      const shook = `handshake with ${where} ${who} in ${o.ms} ms${got}`;
+      if (missing.length === 0) return ok(name, shook);
+      // a platform without a descriptor has no op gating of its own: its outbounds use the default's
+      return warn(
+        name,
+        `${shook}, none for ${missing.join(', ')} within ${ctx.timeoutMs} ms`,
+        `check that the connector fronts ${missing.join(', ')}, or drop it from GATEWAY_RELAY_PLATFORMS`,
+      );
     }
     case 'unauthorized':
       return unauthorized(o.reason, ctx, enrol);

@@ -6,7 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import { type DoctorOptions, runDoctor } from '../../../sidecar/cli/doctor-command.js';
 import { dialCheck } from '../../../sidecar/cli/doctor-dial.js';
 import { ExitCode } from '../../../sidecar/cli/exit-codes.js';
-import { DevConnector } from '../../../sidecar/dev-connector/index.js';
+import { DevConnector, defaultDescriptor } from '../../../sidecar/dev-connector/index.js';
 import { repoRoot } from '../../helpers/repo-root.js';
 import { closedPort } from '../side-routes/loopback.js';
 import { type TestIo, testIo } from './cli-harness.js';
@@ -103,6 +103,25 @@ test('a wrong secret is ✗ connector with a fix and exit 4 (AUTH), distinct fro
   t.regex(line, /4401 invalid.*Fix: /);
   t.is(dc.totalConnections(), 0);
   t.is(dc.upgrades.length, 1, 'one dial, no retry loop');
+});
+
+test('every fronted identity is waited for: all descriptors are named, a missing one is a warning naming it', async (t) => {
+  const dc = await DevConnector.start({
+    secrets: [SECRET],
+    descriptorFor: (hello) => (hello.platform === 'twilio' ? null : defaultDescriptor(hello.platform)),
+  });
+  t.teardown(() => dc.close());
+  const both = doctorIo(t, { GATEWAY_RELAY_URL: dc.url, GATEWAY_RELAY_PLATFORMS: 'discord,slack' });
+  const r = await doctor(t, both);
+  // was: "descriptor for discord": the state is ready at the first descriptor, and doctor stopped there
+  t.regex(r.found.get('connector')!.line, /^✓ connector — handshake .*; descriptors for discord, slack$/);
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url, GATEWAY_RELAY_PLATFORMS: 'discord,twilio' });
+  const r2 = await doctor(t, io, { timeoutMs: 1_000 });
+  t.is(r2.code, ExitCode.OK, io.out);
+  t.regex(
+    r2.found.get('connector')!.line,
+    /^! connector — handshake .*; descriptor for discord, none for twilio within 1000 ms\. Fix: check that the connector fronts twilio/,
+  );
 });
 
 test('an unreachable connector is ✗ connector with exit 5 (UNREACHABLE)', async (t) => {
