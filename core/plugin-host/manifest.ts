@@ -63,9 +63,13 @@ export function readManifest(manifestPath: string, defaultTimeoutMs: number): Ma
   try {
     text = readFileSync(manifestPath, 'utf8');
   } catch (err) {
-    throw invalid(manifestPath, [
-      `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-    ]);
+    const code = (err as NodeJS.ErrnoException).code;
+    const problem =
+      code === 'ENOENT'
+        ? 'the file does not exist: point SIDECAR_PLUGINS (or --plugins) at the manifest; it is ' +
+          './plugins.json of the working directory by default'
+        : `cannot read the file: ${code ?? String(err)}`;
+    throw invalid(manifestPath, [problem]);
   }
   let raw: unknown;
   try {

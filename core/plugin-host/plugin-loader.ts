@@ -4,6 +4,8 @@
  * and the manifest options pass the plugin's own schema. Any failure stops the start with a
  * RelayError naming the plugin and the problem. Disabled entries are listed, never imported.
  */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { errorMessage, RelayError } from '../errors.js';
 import { isPluginDefinition, type PluginDefinition } from './define-plugin.js';
@@ -83,6 +85,14 @@ async function loadOne(entry: ManifestEntry, manifestPath: string): Promise<Load
     file = resolvePluginModule(entry.module, manifestPath);
   } catch (err) {
     throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', `cannot resolve the module: ${reason(err)}`);
+  }
+  if (!existsSync(file)) {
+    // Node would say "Cannot find module … imported from" this loader
+    const relative = entry.module.startsWith('./') || entry.module.startsWith('../');
+    const from = relative
+      ? ` (a relative module path starts from the manifest's directory, ${dirname(manifestPath)})`
+      : '';
+    throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', `the file ${file} does not exist${from}`);
   }
   const url = pathToFileURL(file).href;
   let mod: { default?: unknown };

@@ -31,6 +31,17 @@ test('an empty plugin list is valid', (t) => {
   t.deepEqual(parseManifest({ apiVersion: 1, plugins: [] }, 'x', DEFAULT_TIMEOUT).plugins, []);
 });
 
+test('a manifest that does not exist says so and where it is looked for', (t) => {
+  const path = join(tempDir(t), 'plugins.json');
+  const err = t.throws(() => readManifest(path, DEFAULT_TIMEOUT), { instanceOf: RelayError });
+  t.is(err?.code, 'CORE_ERR_PLUGIN_MANIFEST_INVALID');
+  // was: "cannot read the file: ENOENT"
+  t.regex(
+    err?.message ?? '',
+    /the file does not exist: point SIDECAR_PLUGINS \(or --plugins\) at the manifest; it is \.\/plugins\.json of the working directory by default/,
+  );
+});
+
 test('the project plugins.json is valid', (t) => {
   const m = readManifest(join(repoRoot(), 'plugins.json'), DEFAULT_TIMEOUT);
   t.true(m.plugins.length > 0);

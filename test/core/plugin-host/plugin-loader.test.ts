@@ -66,8 +66,25 @@ test('enabled plugins are loaded and described; disabled ones are listed, never 
   t.deepEqual(loaded.infos[1]?.passthrough, []);
 });
 
-test('a module that cannot be found fails to load', async (t) => {
-  await refused(t, [{ name: 'echo', module: '/nonexistent/echo.js' }], 'CORE_ERR_PLUGIN_LOAD_FAILED', 'echo');
+test('a module that cannot be found fails to load, naming the file and where a relative path starts', async (t) => {
+  const message = await refused(
+    t,
+    [{ name: 'echo', module: '/nonexistent/echo.js' }],
+    'CORE_ERR_PLUGIN_LOAD_FAILED',
+    'echo',
+  );
+  // was: Node's "Cannot find module '…' imported from …/core/plugin-host/plugin-loader.js"
+  t.regex(message, /: the file \/nonexistent\/echo\.js does not exist$/);
+  const relative = await refused(
+    t,
+    [{ name: 'echo', module: './plugins/echo.js' }],
+    'CORE_ERR_PLUGIN_LOAD_FAILED',
+    'echo',
+  );
+  t.regex(
+    relative,
+    /: the file \/irrelevant\/plugins\/echo\.js does not exist \(a relative module path starts from the manifest's directory, \/irrelevant\)$/,
+  );
 });
 
 test('a package that cannot be resolved fails to load', async (t) => {
