@@ -6,7 +6,7 @@
  * operating system's file locks, which end with the process however it ends, so a crashed
  * sidecar never leaves a stale lock behind (a restart after `kill -9` starts at once).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { errorMessage, RelayError } from '../errors.js';
@@ -28,6 +28,10 @@ export class DataDirLock {
     const file = join(dataDir, LOCK_FILE);
     let db: BetterSqlite3.Database | undefined;
     try {
+      // mkdir alone would say "EEXIST: file already exists"
+      if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
+        throw new Error(`${dataDir} is not a directory; point SIDECAR_DATA_DIR at a directory`);
+      }
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       // a directory or lock file another user owns (a first start as root) names itself
       checkWritable(file);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import test from 'ava';
@@ -20,6 +20,18 @@ test('one holder per data directory: a second is refused at once, naming the dir
   first.release();
   first.release(); // idempotent
   DataDirLock.acquire(dir).release();
+});
+
+test('a data dir that is a file is named as such, with what to do', (t) => {
+  const file = join(tempDir(t), 'data');
+  writeFileSync(file, 'not a directory');
+  const err = t.throws(() => DataDirLock.acquire(file), { instanceOf: RelayError });
+  t.is(err?.code, 'CORE_ERR_STORE_OPEN_FAILED');
+  // was: "… EEXIST: file already exists, mkdir '…'"
+  t.regex(
+    err?.message ?? '',
+    new RegExp(`: ${file} is not a directory; point SIDECAR_DATA_DIR at a directory$`),
+  );
 });
 
 test('a holder killed with SIGKILL leaves no stale lock: the next start takes it at once', async (t) => {
