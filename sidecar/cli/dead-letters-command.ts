@@ -114,14 +114,17 @@ export function registerDeadLetters(program: Command, io: CliIo): void {
     );
   cmd
     .command('list')
+    .description('one line per dead letter: id, when, kind, code and why')
     .option('-n, --limit <n>', 'how many, newest first', '50')
     .action(async (opts: { limit: string }) => {
       io.setExitCode(await runDeadLetters({ kind: 'list', limit: Number(opts.limit) }, io));
     });
   cmd
     .command('show <id>')
+    .description('one dead letter in full, as JSON')
     .action(async (id: string) => io.setExitCode(await runDeadLetters({ kind: 'show', id }, io)));
   cmd
     .command('replay <id>')
+    .description('run a dead letter again (when the sidecar is stopped: at its next start)')
     .action(async (id: string) => io.setExitCode(await runDeadLetters({ kind: 'replay', id }, io)));
 }

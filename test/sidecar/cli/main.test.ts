@@ -111,3 +111,13 @@ test('buildProgram exposes every command, and others can add commands', (t) => {
   program.command('extra').action(() => {});
   t.is(program.commands.length, 8);
 });
+
+test('every command and subcommand says what it does in --help', (t) => {
+  const program = buildProgram(testIo(t));
+  const all = (c: typeof program): (typeof program)[] => c.commands.flatMap((sub) => [sub, ...all(sub)]);
+  // was: dead-letters list, show and replay listed bare, with no line on what they do
+  const bare = all(program)
+    .filter((c) => c.description().trim() === '')
+    .map((c) => c.name());
+  t.deepEqual(bare, []);
+});
