@@ -9,6 +9,8 @@ import type { Route } from './routes.js';
 
 /** Most rows one `GET /v1/dead-letters` answers. */
 export const MAX_LIST = 500;
+/** Rows answered without `?limit=`. */
+const DEFAULT_LIST = 50;
 
 /** The dead-letter routes (bearer only). */
 export function deadLetterRoutes(inbox: ApiInbox): Route[] {
@@ -21,7 +23,11 @@ export function deadLetterRoutes(inbox: ApiInbox): Route[] {
       access: 'bearer',
       handle: ({ req }) => {
         const raw = new URL(req.url ?? '/', 'http://x').searchParams.get('limit');
-        const limit = Math.min(MAX_LIST, Math.max(1, Number.parseInt(raw ?? '50', 10) || 50));
+        // refused, not clamped: a caller's typo must not pass for an answer (the CLI checks the same)
+        const limit = raw === null ? DEFAULT_LIST : /^\d{1,3}$/.test(raw) ? Number(raw) : 0;
+        if (limit < 1 || limit > MAX_LIST) {
+          return apiError('invalid_request', `limit must be a whole number from 1 to ${MAX_LIST}`);
+        }
         return { status: 200, body: { dead_letters: inbox.deadLetters?.(limit) ?? [] } };
       },
     },
