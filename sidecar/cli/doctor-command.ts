@@ -11,7 +11,6 @@ import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { silentLogger } from '../../core/log/logger.js';
 import type { SocketFactory } from '../../core/transport/relay-client.js';
-import type { FetchFn } from '../side-routes/http-client.js';
 import type { CliIo } from './cli-io.js';
 import {
   type CheckResult,
@@ -43,8 +42,6 @@ export interface DoctorOptions {
   envPath?: string;
   /** Budget of the connector dial (upgrade + descriptor), ms; default 10 000. */
   timeoutMs?: string | number;
-  /** fetch override for the agent probe (tests). */
-  fetch?: FetchFn;
   /** Socket factory override for the dial (tests). */
   socketFactory?: SocketFactory;
 }
@@ -138,7 +135,7 @@ async function checkAll(
   report(checkDataDir(dataDir));
   report(checkApiToken(config, dataDir));
   report(checkApiAddress(config.api.listen));
-  report(await checkAgent(config, timeoutMs, opts.fetch));
+  report(await checkAgent(config, timeoutMs));
   if (url.dial === undefined) return;
   const outcome = await probeConnector({
     config,

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'undici';
 import type { Config } from '../../core/config/schema.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
@@ -14,7 +15,6 @@ import { readManifest } from '../../core/plugin-host/manifest.js';
 import { PluginHost } from '../../core/plugin-host/plugin-host.js';
 import { redactUrl } from '../../core/transport/dial-url.js';
 import { basicAuthOf } from '../delivery/push-delivery.js';
-import type { FetchFn } from '../side-routes/http-client.js';
 import { type CheckResult, checkScopeReattacher, fail, ok, warn } from './doctor-checks.js';
 import { withCode } from './exit-codes.js';
 
@@ -64,13 +64,11 @@ export async function checkPlugins(config: Config, manifestPath: string, log: Lo
 
 /**
  * Push mode: the agent URL answers at all (any HTTP status counts: HEAD may be unsupported).
- * Only a warning when it does not: deliveries wait in the inbox and are retried.
+ * Only a warning when it does not: deliveries wait in the inbox and are retried. The probe uses
+ * push delivery's HTTP client (undici), not fetch(), so it reaches what push reaches: fetch()
+ * refuses a URL holding credentials and the ports of the fetch standard's "bad ports" list.
  */
-export async function checkAgent(
-  config: Config,
-  timeoutMs: number,
-  fetchFn: FetchFn = fetch,
-): Promise<CheckResult> {
+export async function checkAgent(config: Config, timeoutMs: number): Promise<CheckResult> {
   const name = 'agent';
   const { mode, url } = config.agent;
   if (mode === 'pull' || !url) {
@@ -80,19 +78,19 @@ export async function checkAgent(
   const ms = Math.min(timeoutMs, AGENT_PROBE_MAX_MS);
   try {
     // No redirects followed: a 3xx already proves something answers there. Credentials in the URL
-    // go as Basic auth, as push delivery sends them (fetch refuses a URL that holds them).
+    // go as Basic auth, as push delivery sends them.
     const target = new URL(url);
     const auth = basicAuthOf(target);
     target.username = '';
     target.password = '';
-    const res = await fetchFn(target, {
+    const res = await request(target, {
       method: 'HEAD',
       headers: auth ? { authorization: auth } : {},
-      redirect: 'manual',
       signal: AbortSignal.timeout(ms),
     });
-    await res.body?.cancel();
-    return ok(name, `push to ${shown}: answered HTTP ${res.status}`);
+    await res.body.dump();
+    const status = res.statusCode;
+    return ok(name, `push to ${shown}: answered HTTP ${status}`);
   } catch (err) {
     const why = isTimeout(err) ? `no answer within ${ms} ms` : `not reachable (${causeCode(err)})`;
     const fix =
@@ -117,8 +115,8 @@ function isTimeout(err: unknown): boolean {
   return name === 'TimeoutError' || name === 'AbortError';
 }
 
-/** The errno of a failed fetch (undici puts it on `cause`), else the cause's message, else the name. */
+/** The errno of a failed request (on the error or its `cause`), else the cause's message, else the name. */
 function causeCode(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  return cause?.code ?? cause?.message?.slice(0, 80) ?? (err as Error)?.name ?? 'error';
+  const e = err as { code?: string; cause?: { code?: string; message?: string }; name?: string };
+  return e?.cause?.code ?? e?.code ?? e?.cause?.message?.slice(0, 80) ?? e?.name ?? 'error';
 }

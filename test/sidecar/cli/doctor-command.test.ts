@@ -358,6 +358,29 @@ test('push mode: an AGENT_URL with credentials is probed with them, never printi
   t.false(io.out.includes('q-7c1d'));
 });
 
+test('push mode: an agent on a port fetch() refuses (6000, 10080, …) is probed as push delivery reaches it', async (t) => {
+  const dc = await devConnector(t);
+  const agent = createServer((_req, res) => res.writeHead(405).end());
+  // ports on the fetch standard's "bad ports" list; push delivery's HTTP client has no such list
+  let port: number | undefined;
+  for (const candidate of [6000, 10080, 6665, 6666, 6667, 6668, 6669, 6697, 4190, 5060, 5061]) {
+    const bound = await new Promise<boolean>((resolve) => {
+      agent.once('error', () => resolve(false));
+      agent.listen(candidate, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      port = candidate;
+      break;
+    }
+  }
+  if (port === undefined) return t.pass('no port of the list is free on this machine');
+  t.teardown(() => new Promise<void>((resolve) => agent.close(() => resolve())));
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url, AGENT_URL: `http://127.0.0.1:${port}/hook` });
+  const r = await doctor(t, io);
+  // was: "! agent — push to …: not reachable (bad port)" while deliveries reached the agent
+  t.is(r.found.get('agent')?.line, `✓ agent — push to http://127.0.0.1:${port}/hook: answered HTTP 405`);
+});
+
 test('--config and --plugins check the files `run -c … -p …` would use, relative to the working directory', async (t) => {
   const io = doctorIo(t, {});
   writeFileSync(join(io.cwd, 'sidecar.yaml'), 'agent:\n  concurency: 8\n');
