@@ -87,12 +87,15 @@ export class Delivery {
   /**
    * Stop scheduling; give push requests in flight until `budgetMs` to finish (pull deliveries
    * wait for acks that may never come, so they are not waited for), and their queued response
-   * actions what is left of the budget. Idempotent; {@link close} follows.
+   * actions what is left of the budget. Idempotent; {@link close} follows. Resolves with what is
+   * still unfinished when the budget ran out (push requests and sessions' response actions;
+   * 0 when everything finished), for the shutdown to report.
    */
-  async quiesce(budgetMs: number, now: () => number): Promise<void> {
+  async quiesce(budgetMs: number, now: () => number): Promise<number> {
     const deadline = now() + budgetMs;
     await this.stopScheduling(budgetMs);
     await this.actions.idle(Math.max(0, deadline - now()));
+    return (this.pull ? 0 : this.scheduler.attempting) + this.actions.busy;
   }
 
   /**

@@ -206,12 +206,13 @@ export class Inbox {
    * The shutdown's step while the socket is still open: frames already taken commit (buffered
    * ones are acked), no new deliveries start, and deliveries in flight finish with their
    * response actions, within `budgetMs`. Frames still arriving are taken; {@link close}, after
-   * the socket has closed, commits them.
+   * the socket has closed, commits them. Resolves with the deliveries (and response-action
+   * chains) still unfinished when the budget ran out.
    */
-  async quiesce(budgetMs: number): Promise<void> {
+  async quiesce(budgetMs: number): Promise<number> {
     const deadline = this.clock.now() + budgetMs;
     await this.ingest.settle(budgetMs);
-    await this.delivery.quiesce(Math.max(0, deadline - this.clock.now()), () => this.clock.now());
+    return this.delivery.quiesce(Math.max(0, deadline - this.clock.now()), () => this.clock.now());
   }
 
   /**

@@ -26,7 +26,11 @@ export interface Drainable {
     stop(): Promise<void>;
   };
   readonly plugins: { close(): Promise<void> };
-  readonly inbox: { quiesce(budgetMs: number): Promise<void>; close(budgetMs?: number): Promise<void> };
+  readonly inbox: {
+    /** Resolves with the deliveries still unfinished when `budgetMs` ran out (0: none). */
+    quiesce(budgetMs: number): Promise<number>;
+    close(budgetMs?: number): Promise<void>;
+  };
   readonly api: { close(budgetMs?: number): Promise<void> };
 }
 
@@ -90,8 +94,19 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
     await step('going_idle', () => goingIdle(sc, log, forWork()), forWork() + TIMER_SLACK_MS);
   }
   // ingest commits what arrived (and is still reading); deliveries in flight and their response
-  // actions finish while the socket can carry them
-  await step('inbox', () => sc.inbox.quiesce(forWork()), forWork() + reserve / 2);
+  // actions finish while the socket can carry them. The inbox bounds its own wait, so one that
+  // ran out of budget is reported here (the delivery is made again after the next start).
+  const quiesce = async () => {
+    const inFlight = await sc.inbox.quiesce(forWork());
+    if (inFlight === 0) return;
+    const code = 'CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED';
+    reportError(log, sc.metrics, code, 'shutdown step cut off by the budget', {
+      step: 'deliveries',
+      inFlight,
+      budgetMs,
+    });
+  };
+  await step('inbox', quiesce, forWork() + reserve / 2);
   // pending outbound calls resolve `relay transport closed` at once; then the close handshake,
   // with half the rest at most: a peer that never answers must leave time for the pool
   await step('socket', () => sc.client.stop(), left() / 2);

@@ -44,7 +44,13 @@ function parts(state: string, how: Partial<Record<string, Behaviour>> = {}, acke
       stop: () => act('stop'),
     },
     plugins: { close: () => act('plugins') },
-    inbox: { quiesce: (ms) => act('inbox', ms), close: (ms) => act('inboxClose', ms) },
+    inbox: {
+      quiesce: async (ms) => {
+        await act('inbox', ms);
+        return 0;
+      },
+      close: (ms) => act('inboxClose', ms),
+    },
     api: { close: (ms) => act('api', ms) },
   };
   return { sc, calls, budgets, sink };

@@ -108,6 +108,10 @@ test.serial(
     await agent.waitFor(1);
     run.child.proc.kill('SIGTERM');
     t.is((await run.child.waitExit(budgetMs + EXIT_MARGIN_MS)).code, 0);
+    // was: only "shutdown complete" after the whole wait, no word of the delivery left unfinished
+    const cut = run.child.logs.filter((l) => l.code === 'CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED');
+    t.is(cut.length, 1, JSON.stringify(cut));
+    t.like(cut[0], { step: 'deliveries', inFlight: 1, component: 'shutdown' });
 
     agent.setScript(() => ({}));
     await pushChild(t, relay, agent, token, { dataDir: run.dataDir });
