@@ -84,8 +84,28 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const file = options.file ?? env.SIDECAR_CONFIG;
   const fromFile = file ? readConfigFile(file) : {};
-  const merged = deepMerge(deepMerge(options.base ?? {}, fromFile), envOverlay(env));
-  return validateConfig(merged);
+  let overlay: Record<string, unknown>;
+  let botIds: RelayError | undefined;
+  try {
+    overlay = envOverlay(env);
+  } catch (err) {
+    if (!(err instanceof RelayError) || err.code !== 'CORE_ERR_CONFIG_BOT_IDS_MALFORMED') throw err;
+    // the rest is still checked, so one start names every bad key
+    botIds = err;
+    overlay = envOverlay({ ...env, GATEWAY_RELAY_BOT_IDS: undefined });
+  }
+  const merged = deepMerge(deepMerge(options.base ?? {}, fromFile), overlay);
+  if (!botIds) return validateConfig(merged);
+  let others: string[] = [];
+  try {
+    validateConfig(merged);
+  } catch (err) {
+    if (!(err instanceof RelayError)) throw err;
+    others = err.message.split('\n').slice(1);
+  }
+  if (others.length === 0) throw botIds;
+  // the layout of every other configuration error: a header, then one problem a line
+  throw new RelayError(botIds.code, `invalid configuration:\n  ${botIds.message}\n${others.join('\n')}`);
 }
 
 /** Validate a nested config object and freeze it. */

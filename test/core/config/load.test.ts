@@ -103,6 +103,18 @@ test('malformed GATEWAY_RELAY_BOT_IDS refuses the start even without GATEWAY_REL
   }
 });
 
+test('a malformed GATEWAY_RELAY_BOT_IDS is reported with every other bad key, not alone', (t) => {
+  const err = configError(() =>
+    loadConfig({ env: { GATEWAY_RELAY_BOT_IDS: '{bad', LOG_LEVEL: 'loud', SIDECAR_API_TOKEN: 'short' } }),
+  );
+  t.is(err.code, 'CORE_ERR_CONFIG_BOT_IDS_MALFORMED');
+  // was: the bot ids alone; the other keys came one restart later
+  t.regex(err.message, /GATEWAY_RELAY_BOT_IDS is not valid JSON/);
+  t.regex(err.message, /log\.level \(LOG_LEVEL\)/);
+  t.regex(err.message, /api\.token \(SIDECAR_API_TOKEN\)/);
+  t.false(err.message.includes('short'));
+});
+
 test('a well-formed GATEWAY_RELAY_BOT_IDS without PLATFORMS is accepted (and unused)', (t) => {
   const cfg = loadConfig({ env: { GATEWAY_RELAY_BOT_IDS: '{"discord":{"botId":"123"}}' } });
   t.deepEqual(cfg.relay.identities, [{ platform: 'relay', botId: '' }]);
