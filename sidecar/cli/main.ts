@@ -95,7 +95,20 @@ function invokedAsEntry(): boolean {
   }
 }
 
+/**
+ * A reader that went away (`relay-sidecar doctor | head -1`) fails every later write with EPIPE:
+ * those writes are dropped and the command ends with its own exit code, instead of an unhandled
+ * 'error' event printing a stack trace. Any other stream error still ends the process.
+ */
+function dropWritesToClosedPipes(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 if (invokedAsEntry()) {
+  dropWritesToClosedPipes(process.stdout);
+  dropWritesToClosedPipes(process.stderr);
   main().then((code) => {
     process.exitCode = code;
   });

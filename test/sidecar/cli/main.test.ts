@@ -121,3 +121,22 @@ test('every command and subcommand says what it does in --help', (t) => {
     .map((c) => c.name());
   t.deepEqual(bare, []);
 });
+
+test('a reader that stops early (`doctor | head -1`) ends the command quietly with its own exit code', async (t) => {
+  // the read end of stdout is closed before the child writes: every write fails with EPIPE
+  const cwd = testIo(t).cwd;
+  const child = spawn(process.execPath, [CLI, 'doctor'], {
+    cwd,
+    env: cleanEnv({ AGENT_MODE: 'sideways' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.destroy();
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  // was: "Error: write EPIPE" with a stack trace on stderr, exit 1
+  t.is(err, '');
+  t.is(code, ExitCode.CONFIG);
+});
