@@ -13,6 +13,7 @@ import type { FetchFn } from '../side-routes/http-client.js';
 import type { CliIo } from './cli-io.js';
 import {
   checkEnvFileWritable,
+  formatEnvValue,
   mergeEnvText,
   printable,
   readEnvFile,
@@ -121,12 +122,18 @@ export async function runEnroll(opts: EnrollOptions, io: CliIo): Promise<ExitCod
       'the credentials were not saved; ask for a new enrolment token and rerun',
     );
   }
+  // docker run --env-file takes everything after `=` literally, quotes included
+  const quoted = entries.filter(([, v]) => formatEnvValue(v) !== v).map(([k]) => k);
+  const readers =
+    quoted.length === 0
+      ? `systemd EnvironmentFile=, docker --env-file, \`set -a; . ${envPath}; set +a\``
+      : `systemd EnvironmentFile=, \`set -a; . ${envPath}; set +a\`; docker --env-file keeps quotes as ` +
+        `part of the value: pass ${quoted.join(', ')} with -e instead`;
   io.stdout(
     `enrolled gateway ${printable(creds.gatewayId)}${creds.tenant ? ` (tenant ${printable(creds.tenant)})` : ''}\n` +
       `wrote ${envPath} (mode 0600):\n` +
       entries.map(([k, v]) => `  ${k}=${SECRET_KEYS.has(k) ? masked(v) : v}\n`).join('') +
-      'load it into the sidecar environment (systemd EnvironmentFile=, docker --env-file, ' +
-      `\`set -a; . ${envPath}; set +a\`) and keep it private\n`,
+      `load it into the sidecar environment (${readers}) and keep it private\n`,
   );
   return ExitCode.OK;
 }

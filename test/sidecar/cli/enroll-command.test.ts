@@ -47,6 +47,25 @@ test('enrols, writes a 0600 env file merged with existing lines, and never print
   t.regex(io.out, /GATEWAY_RELAY_ID=gw-cli/);
 });
 
+test('the loading hint offers docker --env-file only when no value was written in quotes', async (t) => {
+  const c = await connector(t, { identityTokens: [IDENTITY], enrollmentTokens: [ENROLL] });
+  const bare = testIo(t);
+  t.is(await runEnroll(opts(c.base, { envPath: 'bare.env' }), bare), ExitCode.OK, bare.err);
+  t.regex(bare.out, /systemd EnvironmentFile=, docker --env-file, `set -a/);
+  // a wake URL with a query is single-quoted in the file, which docker --env-file keeps literally
+  const quoted = testIo(t);
+  const wakeUrl = 'https://wake.example/w?k=1&z=2';
+  const c2 = await connector(t, { identityTokens: [IDENTITY], enrollmentTokens: [ENROLL] });
+  t.is(await runEnroll(opts(c2.base, { wakeUrl, envPath: 'q.env' }), quoted), ExitCode.OK, quoted.err);
+  t.regex(readFileSync(join(quoted.cwd, 'q.env'), 'utf8'), /^GATEWAY_RELAY_WAKE_URL='https:\/\/wake/m);
+  // was: "docker --env-file" offered for this file too, and the container got the quotes in the value
+  t.notRegex(quoted.out, /EnvironmentFile=, docker --env-file/);
+  t.regex(
+    quoted.out,
+    /docker --env-file keeps quotes as part of the value: pass GATEWAY_RELAY_WAKE_URL with -e instead/,
+  );
+});
+
 test('flags fall back to the env variables of config.md; --env-path picks the path', async (t) => {
   const c = await connector(t);
   const io = testIo(t, {
