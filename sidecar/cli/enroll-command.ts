@@ -74,7 +74,12 @@ export async function runEnroll(opts: EnrollOptions, io: CliIo): Promise<ExitCod
   try {
     httpBase(url!);
   } catch (err) {
-    return fail(ExitCode.CONFIG, (err as Error).message);
+    // the check names the variable; the URL may have come from the flag
+    const message = (err as Error).message;
+    return fail(
+      ExitCode.CONFIG,
+      opts.connectorUrl === undefined ? message : message.replace(/^GATEWAY_RELAY_URL\b/, '--connector-url'),
+    );
   }
   const envPath = resolve(io.cwd, opts.envPath ?? DEFAULT_ENV_FILE);
   try {
@@ -97,7 +102,8 @@ export async function runEnroll(opts: EnrollOptions, io: CliIo): Promise<ExitCod
     });
   } catch (err) {
     const code = exitCodeFor(err);
-    const reason = err instanceof RelayError ? err.message : 'unexpected error';
+    // side-route errors start with their route ('enroll: …'), which the prefix already says
+    const reason = err instanceof RelayError ? err.message.replace(/^enroll: /, '') : 'unexpected error';
     return fail(
       code,
       `enrolment failed: ${reason}`,

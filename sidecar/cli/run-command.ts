@@ -101,7 +101,7 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
   }
   if (!config.relay.url) {
     io.stderr(
-      'run: GATEWAY_RELAY_URL is required (the connector base URL, e.g. https://relay.example.com)\n',
+      'run: GATEWAY_RELAY_URL (or relay.url in the config file) is required: the connector base URL, e.g. https://relay.example.com\n',
     );
     return ExitCode.CONFIG;
   }

@@ -88,9 +88,13 @@ test('missing inputs exit 2 naming every missing flag, with no request made', as
   t.is(c.routes.calls.length, 0);
 });
 
-test('a bad connector URL exits 2', async (t) => {
+test('a bad connector URL exits 2, naming where it came from', async (t) => {
   const io = testIo(t);
   t.is(await runEnroll(opts('ftp://x'), io), ExitCode.CONFIG);
+  t.regex(io.err, /--connector-url must be an absolute/);
+  const fromEnv = testIo(t, { GATEWAY_RELAY_URL: 'ftp://x' });
+  t.is(await runEnroll({ ...opts(''), connectorUrl: undefined }, fromEnv), ExitCode.CONFIG);
+  t.regex(fromEnv.err, /\(GATEWAY_RELAY_URL\): must be an absolute/);
 });
 
 test('an unwritable env file exits 2 before the single-use token is spent', async (t) => {
@@ -115,6 +119,8 @@ test('401 and 403 exit 4; nothing is written', async (t) => {
 test('unreachable, timeout and 503 exit 5; other statuses exit 4', async (t) => {
   const io = testIo(t);
   t.is(await runEnroll(opts(`http://127.0.0.1:${await closedPort()}`), io), ExitCode.UNREACHABLE);
+  // the failure reads once as what failed, then why (not 'enrolment failed: enroll: …')
+  t.regex(io.err, /enrolment failed: cannot reach the connector at http:\/\/127\.0\.0\.1:\d+/);
   const slow = await scripted(t, () => 'hang');
   t.is(await runEnroll(opts(slow.base, { timeoutMs: 50 }), testIo(t)), ExitCode.UNREACHABLE);
   const busy = await scripted(t, () => ({ status: 503, body: { error: 'maintenance' } }));

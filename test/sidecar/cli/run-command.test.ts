@@ -78,7 +78,7 @@ test.serial('missing GATEWAY_RELAY_URL exits 2 naming the variable', async (t) =
   delete env.GATEWAY_RELAY_URL;
   const child = spawnCli(t, ['run'], env);
   t.is((await child.waitExit()).code, 2);
-  t.regex(child.stderr(), /GATEWAY_RELAY_URL is required/);
+  t.regex(child.stderr(), /GATEWAY_RELAY_URL \(or relay\.url in the config file\) is required/);
   t.is(relay.connector.totalConnections(), 0);
 });
 
