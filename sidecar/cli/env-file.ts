@@ -16,7 +16,7 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { RelayError } from '../../core/errors.js';
 
 /** File mode of the env file: owner read/write only (it holds a secret). */
@@ -118,6 +118,27 @@ export function readEnvFile(path: string): string {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw fileError('cannot read', path, err);
   }
+}
+
+/**
+ * `env` with the settings of the env file `envPath` (relative to `cwd`) on top: the file was
+ * named explicitly, so it wins over what the shell exported. Throws, naming the file, when it
+ * cannot be read, does not exist or is empty.
+ */
+export function withEnvFile(env: NodeJS.ProcessEnv, cwd: string, envPath: string): NodeJS.ProcessEnv {
+  const path = resolve(cwd, envPath);
+  let text: string;
+  try {
+    text = readEnvFile(path);
+  } catch (err) {
+    throw new RelayError('CORE_ERR_CONFIG_INVALID', (err as Error).message, { details: { path } });
+  }
+  if (text === '') {
+    throw new RelayError('CORE_ERR_CONFIG_INVALID', `env file ${path} does not exist or is empty`, {
+      details: { path },
+    });
+  }
+  return { ...env, ...parseEnvText(text) };
 }
 
 /**

@@ -13,6 +13,7 @@ import { reportError } from '../../core/log/report.js';
 import { dialUrl, redactUrl } from '../../core/transport/dial-url.js';
 import { Sidecar } from '../app.js';
 import type { CliIo } from './cli-io.js';
+import { withEnvFile } from './env-file.js';
 import { ExitCode, exitCodeFor, withCode } from './exit-codes.js';
 
 /** Options of `run`. */
@@ -21,6 +22,8 @@ export interface RunOptions {
   config?: string;
   /** Plugin manifest (overrides SIDECAR_PLUGINS). */
   plugins?: string;
+  /** Env file whose settings go on top of the environment (e.g. the `.env.relay` enroll wrote). */
+  envPath?: string;
 }
 
 /** Process hooks `run` needs; tests pass their own. */
@@ -93,7 +96,8 @@ export function formatAddress(a: ListenAddress): string {
 export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = processHooks()): Promise<number> {
   let config: Config;
   try {
-    const env = { ...io.env, ...(opts.plugins ? { SIDECAR_PLUGINS: opts.plugins } : {}) };
+    const base = opts.envPath === undefined ? io.env : withEnvFile(io.env, io.cwd, opts.envPath);
+    const env = { ...base, ...(opts.plugins ? { SIDECAR_PLUGINS: opts.plugins } : {}) };
     config = loadConfig({ env, file: opts.config });
   } catch (err) {
     io.stderr(`run: ${withCode(err)}\n`);
@@ -183,6 +187,10 @@ export function registerRun(program: Command, io: CliIo): void {
     .description('start the sidecar (config from env, --config file and plugins.json)')
     .option('-c, --config <file>', 'config file (YAML or JSON); default $SIDECAR_CONFIG')
     .option('-p, --plugins <file>', 'plugin manifest; default $SIDECAR_PLUGINS or ./plugins.json')
+    .option(
+      '--env-path <path>',
+      'also read settings from this env file (e.g. .env.relay), over the environment',
+    )
     .action(async (opts: RunOptions) => {
       io.setExitCode(await runRun(opts, io));
     });

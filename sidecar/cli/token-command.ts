@@ -3,13 +3,12 @@
  * (e.g. to try the connector with curl or websocat). The token goes to stdout alone, so it can be
  * captured; the warning that it is a credential goes to stderr.
  */
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { upgradeToken } from '../../core/transport/auth-token.js';
 import type { CliIo } from './cli-io.js';
-import { parseEnvText, readEnvFile } from './env-file.js';
+import { withEnvFile } from './env-file.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 
 /** Longest lifetime `--ttl` accepts, seconds (one day): a debugging token should not outlive that. */
@@ -30,17 +29,10 @@ export function runToken(opts: TokenOptions, io: CliIo): ExitCode {
     return code;
   };
   let env: NodeJS.ProcessEnv = io.env;
-  if (opts.envPath !== undefined) {
-    const path = resolve(io.cwd, opts.envPath);
-    let text: string;
-    try {
-      text = readEnvFile(path);
-    } catch (err) {
-      return fail(ExitCode.CONFIG, (err as Error).message);
-    }
-    if (text === '') return fail(ExitCode.CONFIG, `env file ${path} does not exist or is empty`);
-    // The file was named explicitly, so it wins over whatever the shell exported.
-    env = { ...io.env, ...parseEnvText(text) };
+  try {
+    if (opts.envPath !== undefined) env = withEnvFile(io.env, io.cwd, opts.envPath);
+  } catch (err) {
+    return fail(ExitCode.CONFIG, (err as Error).message);
   }
   let config: Config;
   try {

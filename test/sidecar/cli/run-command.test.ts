@@ -4,7 +4,7 @@
  * and staying up when revoked if configured.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
@@ -81,6 +81,37 @@ test.serial('missing GATEWAY_RELAY_URL exits 2 naming the variable', async (t) =
   t.regex(child.stderr(), /GATEWAY_RELAY_URL \(or relay\.url in the config file\) is required/);
   t.is(relay.connector.totalConnections(), 0);
 });
+
+test.serial(
+  '--env-path supplies the credentials enroll wrote; a missing env file exits 2 naming it',
+  async (t) => {
+    const relay = await startRelay(t);
+    const env = runEnv(t, relay);
+    const dir = tempDir(t);
+    const envFile = join(dir, '.env.relay');
+    writeFileSync(
+      envFile,
+      `GATEWAY_RELAY_ID=${env.GATEWAY_RELAY_ID}\nGATEWAY_RELAY_SECRET=${env.GATEWAY_RELAY_SECRET}\nGATEWAY_RELAY_URL=${env.GATEWAY_RELAY_URL}\n`,
+      { mode: 0o600 },
+    );
+    delete env.GATEWAY_RELAY_URL;
+    delete env.GATEWAY_RELAY_SECRET;
+    const before = relay.connector.totalConnections();
+    const child = spawnCli(t, ['run', '--env-path', envFile], env);
+    await waitReady(relay.connector, before);
+    // the dial was authenticated with the file's secret
+    t.true(relay.connector.upgrades.some((u) => u.authorized && u.gatewayId === relay.gatewayId));
+    child.proc.kill('SIGTERM');
+    t.is((await child.waitExit()).code, 0);
+
+    const missing = spawnCli(t, ['run', '--env-path', join(dir, 'nope.env')], env);
+    t.is((await missing.waitExit()).code, 2);
+    t.regex(
+      missing.stderr(),
+      /^run: CORE_ERR_CONFIG_INVALID: env file .*nope\.env does not exist or is empty/,
+    );
+  },
+);
 
 test.serial('a bad GATEWAY_RELAY_URL exits 2 naming the variable, before the API opens', async (t) => {
   const relay = await startRelay(t);
