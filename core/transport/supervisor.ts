@@ -75,15 +75,16 @@ export class Supervisor {
     this.stableTimer = undefined;
     if (this.halted) return;
     if (info.code === CLOSE_UNAUTHORIZED) {
+      // before any handshake a 4401 repeats at every backoff step (a connector not provisioned
+      // yet): throttled like a failed dial; afterwards at most two come before revocation
+      const failedBefore = this.deps.ladder.attempts;
       reportError(
         this.deps.log,
         this.deps.metrics,
         'CORE_ERR_TRANSPORT_UNAUTHORIZED',
         'relay connection closed 4401 (unauthorized)',
-        {
-          reason: info.reason,
-          everHandshaken: this.everHandshaken,
-        },
+        { reason: info.reason, everHandshaken: this.everHandshaken, failedBefore },
+        this.everHandshaken ? 'warn' : dialFailureLevel(failedBefore),
       );
     } else if (info.opened && !info.handshaken && info.cause === undefined) {
       // Upgraded, then closed by the connector before its descriptor: a dial that failed, reported

@@ -65,6 +65,25 @@ test('4401 before any handshake is retried with backoff (cold-start race), never
   await h.waitState('ready');
 });
 
+test('4401 before any handshake, over and over: every one counted, the first and every tenth a warning', async (t) => {
+  const h = await startHarness(t, {
+    config: { relay: { ...auth, backoffBaseMs: 1, backoffMaxMs: 2 } },
+    dc: { secrets: ['not-yet-provisioned'] },
+  });
+  await waitUntil(() => h.sink.withCode('CORE_ERR_TRANSPORT_UNAUTHORIZED').length >= 12);
+  const lines = h.sink.withCode('CORE_ERR_TRANSPORT_UNAUTHORIZED').slice(0, 12);
+  t.deepEqual(
+    lines.map((l) => l.failedBefore),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+  );
+  // a connector that is never provisioned must not flood the log at warn
+  t.deepEqual(
+    lines.map((l) => l.level),
+    lines.map((l) => ((l.failedBefore as number) % 10 === 0 ? 40 : 20)),
+  );
+  t.true((await h.metrics.value('relay_errors_total', { code: 'CORE_ERR_TRANSPORT_UNAUTHORIZED' })) >= 12);
+});
+
 test('4401 "expired" after a handshake reconnects normally, as often as it happens', async (t) => {
   const h = await startHarness(t, { config: { relay: auth }, dc: { secrets: [SECRET] } });
   for (let i = 1; i <= 3; i++) {
