@@ -2,11 +2,12 @@
  * The one HTTP client of the side routes (`/relay/enroll`, `/relay/provision`, `/relay/policy`,
  * `/relay/media`): a bounded POST with a bearer credential.
  *
- * Redirects are handled here, not by fetch: a same-origin redirect is followed (same method, same
+ * Redirects are handled here, not by the client: a same-origin redirect is followed (same method, same
  * body, at most {@link MAX_REDIRECTS} hops); a redirect to another origin is refused, so the bearer
  * never travels to a host the operator did not configure. The whole exchange (every hop and the
  * response body) shares one timeout, and the response body is read up to a byte cap.
  */
+import { type Dispatcher, request } from 'undici';
 import { RelayConfigSchema } from '../../core/config/schema.js';
 import { type ErrorCode, RelayError } from '../../core/errors.js';
 import { sideRouteUrl } from '../../core/transport/dial-url.js';
@@ -24,6 +25,39 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** The fetch function used; tests and callers may inject another. */
 export type FetchFn = typeof fetch;
+
+/**
+ * The default client: undici's `request` (push delivery's and doctor's client) in fetch's shape.
+ * fetch() itself refuses the ports of the fetch standard's "bad ports" list (6000, 10080, …)
+ * before connecting, where the WebSocket dial to the same connector gets through: enrolment
+ * failed with "bad port" against a connector the sidecar could dial. No redirect is followed here
+ * either (undici follows none unless asked); {@link postSideRoute} handles them.
+ */
+export const requestFetch: FetchFn = async (input, init) => {
+  const res = await request(input instanceof Request ? input.url : input, {
+    method: (init?.method ?? 'GET') as Dispatcher.HttpMethod,
+    headers: init?.headers as Record<string, string> | undefined,
+    body: init?.body as string | Uint8Array | undefined,
+    signal: init?.signal ?? undefined,
+  });
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value])
+      headers.append(name, v);
+  }
+  // read here, up to one byte past the cap (the caller's check then refuses it), not streamed:
+  // node 20's stream adapter threw from a body cancelled mid-way
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > MAX_RESPONSE_BYTES) break;
+  }
+  // a Response may carry no body with these statuses
+  const noBody = res.statusCode === 204 || res.statusCode === 205 || res.statusCode === 304;
+  return new Response(noBody ? null : Buffer.concat(chunks), { status: res.statusCode, headers });
+};
 
 /** Why a side-route call failed, in `RelayError.details.kind`. */
 export type SideRouteFailureKind =
@@ -81,7 +115,7 @@ export function sideRouteError(
  * timeout, cross-origin redirect, redirect loop, oversized body).
  */
 export async function postSideRoute(req: SideRouteRequest): Promise<SideRouteResponse> {
-  const doFetch = req.fetch ?? fetch;
+  const doFetch = req.fetch ?? requestFetch;
   let url = parseUrl(req);
   if (!/^[\x21-\x7e]+$/.test(req.bearer)) {
     throw sideRouteError(
@@ -202,11 +236,15 @@ function transportError(req: SideRouteRequest, url: URL, err: unknown): RelayErr
       `${req.route}: no answer from ${url.origin} within ${req.timeoutMs} ms`,
     );
   }
+  // undici's request throws the socket's error itself (`code`), fetch wraps it in `cause`
+  const own = (err as { code?: unknown } | null)?.code;
   const cause = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
   const why =
-    typeof cause?.code === 'string'
-      ? cause.code
-      : scrub(String(cause?.message ?? 'network error'), [req.bearer]);
+    typeof own === 'string'
+      ? own
+      : typeof cause?.code === 'string'
+        ? cause.code
+        : scrub(String(cause?.message ?? 'network error'), [req.bearer]);
   return sideRouteError(
     req,
     'unreachable',

@@ -7,6 +7,7 @@ import { type DoctorOptions, runDoctor } from '../../../sidecar/cli/doctor-comma
 import { dialCheck } from '../../../sidecar/cli/doctor-dial.js';
 import { ExitCode } from '../../../sidecar/cli/exit-codes.js';
 import { DevConnector, defaultDescriptor } from '../../../sidecar/dev-connector/index.js';
+import { listenOnFetchBadPort } from '../../helpers/bad-port.js';
 import { repoRoot } from '../../helpers/repo-root.js';
 import { closedPort } from '../side-routes/loopback.js';
 import { type TestIo, testIo } from './cli-harness.js';
@@ -362,17 +363,7 @@ test('push mode: an agent on a port fetch() refuses (6000, 10080, …) is probed
   const dc = await devConnector(t);
   const agent = createServer((_req, res) => res.writeHead(405).end());
   // ports on the fetch standard's "bad ports" list; push delivery's HTTP client has no such list
-  let port: number | undefined;
-  for (const candidate of [6000, 10080, 6665, 6666, 6667, 6668, 6669, 6697, 4190, 5060, 5061]) {
-    const bound = await new Promise<boolean>((resolve) => {
-      agent.once('error', () => resolve(false));
-      agent.listen(candidate, '127.0.0.1', () => resolve(true));
-    });
-    if (bound) {
-      port = candidate;
-      break;
-    }
-  }
+  const port = await listenOnFetchBadPort(agent);
   if (port === undefined) return t.pass('no port of the list is free on this machine');
   t.teardown(() => new Promise<void>((resolve) => agent.close(() => resolve())));
   const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url, AGENT_URL: `http://127.0.0.1:${port}/hook` });

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import test from 'ava';
 import { RelayError } from '../../../core/errors.js';
 import {
@@ -6,6 +7,7 @@ import {
   type SideRouteRequest,
   scrub,
 } from '../../../sidecar/side-routes/http-client.js';
+import { listenOnFetchBadPort } from '../../helpers/bad-port.js';
 import { closedPort, scripted } from './loopback.js';
 
 const BEARER = 'bearer-credential-0123456789';
@@ -122,4 +124,19 @@ test('a bearer with invalid characters is refused before any request, without ec
   t.is(err.details?.kind, 'bad-credential');
   t.false(err.message.includes('secret-part'));
   t.is(srv.seen.length, 0);
+});
+
+test('a connector on a port fetch() refuses (6000, 10080, …) is reached, as the WebSocket dial reaches it', async (t) => {
+  // ports on the fetch standard's "bad ports" list: fetch() fails them ("bad port") before any
+  // connection, while ws (the dial) and undici's request have no such list
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+  });
+  const port = await listenOnFetchBadPort(server);
+  if (port === undefined) return t.pass('no port of the list is free on this machine');
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const res = await postSideRoute(request(`http://127.0.0.1:${port}/relay/provision`));
+  t.is(res.status, 200);
+  t.deepEqual(res.json, { ok: true });
 });
