@@ -62,7 +62,8 @@ export class Delivery {
         url: agent.url,
         token: opts.apiToken,
         timeoutMs: agent.timeoutMs,
-        maxSockets: agent.concurrency,
+        // interrupts may run beside the turns of their sessions (interruptsShareSlot)
+        maxSockets: agent.concurrency * 2,
         maxResponseBytes: config.api.maxBodyBytes,
         clock,
         log,
@@ -72,6 +73,7 @@ export class Delivery {
     this.scheduler = new Scheduler({
       // pull: one unacked delivery per session, so the unacked bound is the parallelism bound
       slots: agent.mode === 'pull' ? agent.maxInFlight : agent.concurrency,
+      interruptsShareSlot: agent.mode === 'push',
       target: this.target,
       ledger: opts.ledger,
       log,

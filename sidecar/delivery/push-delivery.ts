@@ -23,7 +23,7 @@ export interface PushOptions {
   readonly token: string;
   /** Bound of one whole attempt (connect, headers and body), ms (`agent.timeoutMs`). */
   readonly timeoutMs: number;
-  /** Most parallel connections (`agent.concurrency`). */
+  /** Most parallel connections (twice `agent.concurrency`: interrupts run beside turns). */
   readonly maxSockets: number;
   /** Largest response body read for actions, bytes (`api.maxBodyBytes`). */
   readonly maxResponseBytes: number;

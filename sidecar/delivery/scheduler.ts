@@ -13,12 +13,24 @@ export interface SchedulerOptions extends SettlePolicy {
   /** Deliveries in flight at once (push: `agent.concurrency`; pull: `agent.maxInFlight`). */
   readonly slots: number;
   readonly target: DeliveryTarget;
+  /**
+   * Push: an interrupt for a session whose message holds a slot runs under that slot instead of
+   * waiting for one of its own, so it reaches the turn in flight even when every slot is taken
+   * (at most `slots` such interrupts: up to twice `slots` requests at once). Pull keeps its
+   * `agent.maxInFlight` bound on unacked deliveries strict. Default false.
+   */
+  readonly interruptsShareSlot?: boolean;
 }
 
 interface Lane {
   readonly queue: Fifo<QueuedDelivery>;
   busy: boolean;
+  /** The lane holds a slot of the pool right now (not while it backs off or shares one). */
+  holds: boolean;
 }
+
+/** How a lane starts: with a slot of its own, under its session's message slot, or with none. */
+type LaneStart = 'held' | 'shared' | 'none';
 
 interface Session {
   readonly key: string;
@@ -26,7 +38,7 @@ interface Session {
   readonly interrupts: Lane;
 }
 
-const lane = (): Lane => ({ queue: new Fifo(), busy: false });
+const lane = (): Lane => ({ queue: new Fifo(), busy: false, holds: false });
 
 /** Per-session delivery scheduling. */
 export class Scheduler {
@@ -119,11 +131,21 @@ export class Scheduler {
     const { interrupts, messages } = session;
     if (!interrupts.busy && interrupts.queue.length > 0) {
       interrupts.busy = true;
-      void this.slots.acquire(true).then((ok) => this.runLane(session, interrupts, ok).catch(this.crashed));
+      if (this.mayShare(session)) {
+        // the turn in flight holds the slot: waiting for another would hold the interrupt
+        // until some turn ends, and with every slot taken by turns that is after its own
+        void this.runLane(session, interrupts, 'shared').catch(this.crashed);
+      } else {
+        void this.slots
+          .acquire(true)
+          .then((ok) => this.runLane(session, interrupts, ok ? 'held' : 'none').catch(this.crashed));
+      }
     }
     if (!messages.busy && messages.queue.length > 0 && this.interruptsClear(session)) {
       messages.busy = true;
-      void this.slots.acquire(false).then((ok) => this.runLane(session, messages, ok).catch(this.crashed));
+      void this.slots
+        .acquire(false)
+        .then((ok) => this.runLane(session, messages, ok ? 'held' : 'none').catch(this.crashed));
     }
   }
 
@@ -131,20 +153,29 @@ export class Scheduler {
     return !session.interrupts.busy && session.interrupts.queue.length === 0;
   }
 
+  /** An interrupt of `session` may run under the slot its message lane holds. */
+  private mayShare(session: Session): boolean {
+    return this.opts.interruptsShareSlot === true && session.messages.holds;
+  }
+
   /** Deliver the lane's items one at a time while holding a slot. */
-  private async runLane(session: Session, current: Lane, acquired: boolean): Promise<void> {
-    let holding = acquired;
+  private async runLane(session: Session, current: Lane, start: LaneStart): Promise<void> {
+    current.holds = start === 'held';
+    let going = start !== 'none';
     try {
-      while (holding && !this.stopped) {
+      while (going && !this.stopped) {
         // an interrupt that arrived while this lane waited for its slot still goes first
         if (current === session.messages && !this.interruptsClear(session)) break;
+        // sharing lasts while the turn holds its slot; then the next interrupt takes its own
+        if (!current.holds && !this.mayShare(session)) break;
         const entry = current.queue.shift();
         if (!entry) break;
         if (this.skipped.delete(entry.id)) continue;
-        holding = await this.deliverEntry(entry);
+        going = await this.deliverEntry(entry, current);
       }
     } finally {
-      if (holding) this.slots.release();
+      if (current.holds) this.slots.release();
+      current.holds = false;
       current.busy = false;
       const { messages, interrupts } = session;
       if (messages.queue.length + interrupts.queue.length > 0) this.kick(session);
@@ -152,8 +183,8 @@ export class Scheduler {
     }
   }
 
-  /** Attempt until delivered, dead or stopped. Returns whether the caller still holds a slot. */
-  private async deliverEntry(entry: QueuedDelivery): Promise<boolean> {
+  /** Attempt until delivered, dead or stopped. Returns whether the lane may go on. */
+  private async deliverEntry(entry: QueuedDelivery, lane: Lane): Promise<boolean> {
     let failures = 0;
     for (;;) {
       let wait: number | undefined;
@@ -173,10 +204,13 @@ export class Scheduler {
       if (wait === undefined) return true;
       failures += 1;
       // back off without a slot: other sessions use it meanwhile
-      this.slots.release();
+      if (lane.holds) this.slots.release();
+      lane.holds = false;
       await this.sleep(wait);
       if (this.stopped) return false;
+      // a shared slot is not waited for again: the retry takes a slot of its own
       if (!(await this.slots.acquire(true))) return false;
+      lane.holds = true;
     }
   }
 

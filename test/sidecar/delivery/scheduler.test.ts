@@ -74,6 +74,50 @@ test('an interrupt is delivered during the turn in flight and ahead of queued me
   t.deepEqual(agent.deliveries[1]?.envelope?.interrupt, { chat_id: 'I1', reason: null });
 });
 
+test('an interrupt reaches a turn in flight when that turn holds the last slot of agent.concurrency', async (t) => {
+  const agent = await startAgent(t, { token: TOKEN });
+  // each message's turn waits (up to 10 s) for its session's interrupt, as a serverless agent
+  // answering with the turn's actions in the response body would
+  const interrupted = new Map<string, boolean>();
+  agent.setScript(async (d) => {
+    const key = String(d.envelope?.session_key);
+    if (d.envelope?.type === 'message' && !interrupted.has(key)) {
+      const seen = (all: readonly RecordedDelivery[]) =>
+        all.some((x) => x.envelope?.type === 'interrupt' && x.envelope?.session_key === key);
+      interrupted.set(
+        key,
+        await agent.waitUntil(seen, 10_000).then(
+          () => true,
+          () => false,
+        ),
+      );
+    }
+    return {};
+  });
+  const h = await startInbox(t, host(), {
+    config: pushTo(agent.url, { concurrency: 2, timeoutMs: 30_000 }),
+  });
+  // two sessions fill both slots with a turn each
+  for (const chat of ['J1', 'J2']) h.inbox.routes.inbound(inbound({ text: `${chat}-m1`, chat }));
+  h.inbox.routes.inbound(inbound({ text: 'J1-m2', chat: 'J1' }));
+  await agent.waitFor(2);
+  for (const chat of ['J1', 'J2']) {
+    h.inbox.routes.interrupt_inbound({
+      type: 'interrupt_inbound',
+      session_key: `agent:main:telegram:dm:${chat}`,
+      chat_id: chat,
+    });
+  }
+  await agent.waitFor(5, 15_000);
+  t.deepEqual(Object.fromEntries(interrupted), {
+    'agent:main:telegram:dm:J1': true,
+    'agent:main:telegram:dm:J2': true,
+  });
+  const j1 = bySession(agent.deliveries).get('agent:main:telegram:dm:J1');
+  t.deepEqual(j1, ['J1-m1', 'INT', 'J1-m2']);
+  await until(() => rows(h).every((r) => r.state === 'delivered'));
+});
+
 test('a slow session does not stall another', async (t) => {
   const agent = await startAgent(t, { token: TOKEN });
   agent.setScript(async (d) => {
