@@ -1,6 +1,7 @@
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
+import { backoffDelay } from '../../core/transport/backoff.js';
 import type { QueuedDelivery } from '../inbox/event-table.js';
 import type { DeliveryResult, DeliveryTarget } from './delivery-target.js';
 import { Fifo } from './fifo.js';
@@ -193,11 +194,14 @@ export class Scheduler {
       try {
         wait = await settleAttempt(this.settle, entry, await this.attempt(entry), failures);
       } catch (err) {
-        // the store failed: the row stays pending on disk and is delivered again after a restart
+        // the store failed to record the outcome (a rejection, a dead letter): the row is still
+        // pending, so it is tried again after a backoff, and its session's next waits. Moving on
+        // left it out of the queue until a restart, delivered then after the messages behind it.
         reportError(this.log, this.opts.metrics, 'CORE_ERR_INBOX_COMMIT_FAILED', 'delivery state not saved', {
           id: entry.id,
           error: errorMessage(err),
         });
+        wait = backoffDelay(failures, this.opts.retry, this.opts.random);
       } finally {
         this.inFlight.leave();
       }

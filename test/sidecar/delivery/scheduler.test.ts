@@ -118,6 +118,26 @@ test('an interrupt reaches a turn in flight when that turn holds the last slot o
   await until(() => rows(h).every((r) => r.state === 'delivered'));
 });
 
+test('a rejection the store cannot save holds its session: the delivery is tried again, the next one waits', async (t) => {
+  const agent = await startAgent(t, { token: TOKEN });
+  let rejecting = true;
+  agent.setScript((d) => (text(d) === 'X' && rejecting ? { status: 400 } : {}));
+  const h = await startInbox(t, host(), {
+    config: pushTo(agent.url, { retryBaseMs: 20, retryMaxMs: 50 }),
+  });
+  // a real SQLite failure on the rejection count (a full disk, a lock held past busy_timeout)
+  h.inbox.store.db.exec(`CREATE TRIGGER no_reject BEFORE UPDATE OF rejections ON inbox_events
+    BEGIN SELECT RAISE(ABORT, 'injected: the store refuses'); END`);
+  for (const m of ['X', 'Y']) h.inbox.routes.inbound(inbound({ text: m, chat: 'R1' }));
+  await until(() => h.sink.withCode('CORE_ERR_INBOX_COMMIT_FAILED').length > 0);
+  h.inbox.store.db.exec('DROP TRIGGER no_reject');
+  rejecting = false;
+  await until(() => rows(h).length === 2 && rows(h).every((r) => r.state === 'delivered'));
+  const texts = agent.deliveries.map(text);
+  t.true(texts.lastIndexOf('X') < texts.indexOf('Y'), texts.join(' '));
+  t.is(texts.filter((x) => x === 'Y').length, 1);
+});
+
 test('a slow session does not stall another', async (t) => {
   const agent = await startAgent(t, { token: TOKEN });
   agent.setScript(async (d) => {
