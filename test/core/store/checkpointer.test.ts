@@ -54,7 +54,7 @@ test('a checkpoint thread that cannot open the store is reported with its code',
   t.regex(lines(), /checkpoint thread died/);
 });
 
-test('under steady writes the WAL starts over instead of growing: its file stays a fraction of what was written', async (t) => {
+test('under steady writes the WAL starts over instead of growing: its file stays under half of what was written', async (t) => {
   const { file, db, insert } = storeWithTable(t);
   const { log, lines } = capture();
   const checkpointer = Checkpointer.start(file, log, new Metrics(), 10, 100);
@@ -71,7 +71,9 @@ test('under steady writes the WAL starts over instead of growing: its file stays
   await checkpointer.stop();
   const written = rows * 4_096;
   const wal = statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
-  t.true(wal < written / 3, `WAL file ${wal} bytes after ${written} bytes of pages`);
+  // without a restart the WAL holds every page written; with the checkpointer it started over
+  // (how often depends on how busy the machine is: a third under load 15 reached 3.1 of 8.2 MB)
+  t.true(wal < written / 2, `WAL file ${wal} bytes after ${written} bytes of pages`);
   t.is(db.prepare('SELECT COUNT(*) FROM t').pluck().get(), rows);
   t.false(lines().includes('CORE_ERR_STORE_CHECKPOINT_FAILED'));
 });
