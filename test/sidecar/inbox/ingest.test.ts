@@ -264,3 +264,61 @@ test('the routes fit the relay client; a refused ack (no socket) leaves the fram
   await until(() => h.acks.length === 2);
   t.is(rows(h).length, 1);
 });
+
+test('a frame whose commit fails is not acked, its neighbours commit alone, and its redelivery commits', async (t) => {
+  const { gate, release } = gated();
+  const h = await startInbox(t, host(), {
+    start: false,
+    // the three results reach the chain in one turn, so they share one group transaction
+    wrap: wrapInbound(async (input, real) => {
+      const out = await real.runInbound(input);
+      await gate;
+      return out;
+    }),
+  });
+  // a real SQLite failure for one frame's row (a TEMP trigger lives on this connection only)
+  h.inbox.store.db.exec(`CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON main.inbox_envelopes
+    WHEN instr(NEW.envelope, '"text":"boom"') > 0 BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
+  h.inbox.routes.inbound(inbound({ text: 'ok one', bufferId: 'cf-1' }));
+  h.inbox.routes.inbound(inbound({ text: 'boom', bufferId: 'cf-2' }));
+  h.inbox.routes.inbound(inbound({ text: 'ok two', bufferId: 'cf-3' }));
+  release();
+  const failed = await h.sink.waitFor((l) => l.code === 'CORE_ERR_INBOX_COMMIT_FAILED');
+  t.is(failed.bufferId, 'cf-2');
+  // the acks of one commit run go out in the same turn as its failure line
+  t.deepEqual(h.acks, [
+    { bufferId: 'cf-1', committedBefore: true },
+    { bufferId: 'cf-3', committedBefore: true },
+  ]);
+  t.deepEqual(
+    rows(h).map((r) => r.envelope.event.text),
+    ['ok one', 'ok two'],
+  );
+  // the store works again; the connector redelivers the un-acked frame: it is new, not a duplicate
+  h.inbox.store.db.exec('DROP TRIGGER temp.refuse_boom');
+  h.inbox.routes.inbound(inbound({ text: 'boom', bufferId: 'cf-2' }));
+  await until(() => h.acks.length === 3);
+  t.deepEqual(h.acks[2], { bufferId: 'cf-2', committedBefore: true });
+  t.deepEqual(
+    rows(h).map((r) => r.envelope.event.text),
+    ['ok one', 'ok two', 'boom'],
+  );
+  t.is(await h.metrics.value('relay_duplicates_total'), 0);
+});
+
+test('a redelivered frame that was already committed is acked without running the plugins again', async (t) => {
+  const hooked: string[] = [];
+  const h = await startInbox(t, host(), {
+    start: false,
+    wrap: wrapInbound((input, real) => {
+      hooked.push(input.event.text);
+      return real.runInbound(input);
+    }),
+  });
+  h.inbox.routes.inbound(inbound({ text: 'once', bufferId: 'rd-1' }));
+  await until(() => h.acks.length === 1);
+  h.inbox.routes.inbound(inbound({ text: 'once', bufferId: 'rd-1' }));
+  await until(() => h.acks.length === 2);
+  t.deepEqual(hooked, ['once']);
+  t.is(rows(h).length, 1);
+});
