@@ -64,6 +64,14 @@ test('a line of exactly the cap is kept', (t) => {
   t.deepEqual(s.push('\n').lines, ['12345678']);
 });
 
+test('a line one byte over the cap, completed by its newline, overflows', (t) => {
+  const s = new NdjsonSplitter(8);
+  t.deepEqual(s.push('1234567').lines, []);
+  const r = s.push('89\n{"n":2}\n');
+  t.is(r.overflowBytes, 9);
+  t.deepEqual(r.lines, ['{"n":2}']);
+});
+
 test('reset forgets the partial line', (t) => {
   const s = new NdjsonSplitter(CAP);
   s.push('{"half":');

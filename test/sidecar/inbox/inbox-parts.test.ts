@@ -217,13 +217,22 @@ test('the task limiter lets a started task go: nothing keeps its result alive', 
 
 test('backpressure pauses at the limit and resumes at half of it', (t) => {
   const bp = new Backpressure(10, silentLogger());
-  const seen: boolean[] = [];
-  bp.onChange((paused) => seen.push(paused));
+  const seen: [number, boolean][] = [];
+  let level = 0;
+  bp.onChange((paused) => seen.push([level, paused]));
   bp.onChange(() => {
     throw new Error('a broken listener does not stop the others');
   });
-  for (const n of [3, 9, 10, 12, 7, 6, 5, 4, 10]) bp.update(n);
-  t.deepEqual(seen, [true, false, true]);
+  for (const n of [3, 9, 10, 12, 7, 6, 5, 4, 10]) {
+    level = n;
+    bp.update(n);
+  }
+  // on at the limit (10), off only at half of it (5), not as soon as it is under the limit
+  t.deepEqual(seen, [
+    [10, true],
+    [5, false],
+    [10, true],
+  ]);
   t.true(bp.active);
 });
 
