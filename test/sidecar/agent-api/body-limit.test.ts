@@ -94,6 +94,17 @@ test('the default cap is 1 MiB: a 3 MB body on GET /v1/status ⇒ 413, 1 MiB pas
   t.is(exact.status, 200);
 });
 
+test('the cap is exact: a body of maxBodyBytes passes, one byte more is refused, declared or chunked', async (t) => {
+  const h = await startApi(t, { config: { api: { maxBodyBytes: 1024 } } });
+  for (const declared of [true, false]) {
+    const at = await raw(h, 'GET', '/v1/status', { bytes: 1024, declared });
+    t.is(at.status, 200, `${declared ? 'declared' : 'chunked'}: exactly the cap`);
+    const over = await raw(h, 'GET', '/v1/status', { bytes: 1025, declared });
+    t.is(over.status, 413, `${declared ? 'declared' : 'chunked'}: one byte over`);
+    t.is(over.body.error?.code, 'body_too_large');
+  }
+});
+
 test('public routes are capped too: GET /healthz with a body over the cap ⇒ 413', async (t) => {
   const h = await startApi(t, { config: { api: { maxBodyBytes: 1024 } } });
   const res = await raw(h, 'GET', '/healthz', { bytes: 4096, declared: true, token: null });
