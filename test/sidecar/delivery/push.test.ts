@@ -67,6 +67,22 @@ test('5xx, refused, 429 and a timeout are retried with the same id and a growing
   t.is(rows(h)[0]?.attempt, n);
 });
 
+test('Retry-After is honoured, up to agent.retryMaxMs', async (t) => {
+  const agent = await startAgent(t, { token: TOKEN });
+  // an hour: the wait is capped at retryMaxMs; a backoff of its own would be at most 1 ms
+  agent.reply({ status: 503, headers: { 'retry-after': '3600' } });
+  const h = await startInbox(t, host(), {
+    config: pushTo(agent.url, { retryBaseMs: 1, retryMaxMs: 1_500 }),
+  });
+  h.inbox.routes.inbound(inbound({ text: 'later', bufferId: 'b-after' }));
+  await until(() => rows(h)[0]?.state === 'delivered');
+  attemptsCountUp(t, agent.deliveries, 2);
+  const [first, second] = agent.deliveries;
+  // a lower bound only: the retry may come late on a busy machine, never early
+  const gap = (second?.receivedAt ?? 0) - (first?.receivedAt ?? 0);
+  t.true(gap >= 1_400, `the retry came ${gap} ms after the 503, expected the capped 1 500 ms`);
+});
+
 test('4xx answers are rejections: dead-lettered after maxRejections, the session moves on, replayable', async (t) => {
   const agent = await startAgent(t, { token: TOKEN });
   let refuse = true;
