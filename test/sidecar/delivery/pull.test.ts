@@ -83,6 +83,29 @@ test('events arrive as SSE; at most maxInFlight are unacked; an ack releases the
   t.is(h.inbox.pull!.ack(first[0]!.id), 'acked', 'acking twice is harmless');
 });
 
+test('an interrupt waiting for a slot goes before the next queued message of its session', async (t) => {
+  // pull keeps agent.maxInFlight strict: with one slot held by m1, the interrupt can only wait
+  const h = await startInbox(t, host(), { config: pull({ maxInFlight: 1 }) });
+  const stream = new FakeStream();
+  h.inbox.pull!.attach(stream);
+  for (const m of ['m1', 'm2']) h.inbox.routes.inbound(inbound({ text: m, chat: 'I2' }));
+  await until(() => rows(h).length === 2 && stream.events().length === 1);
+  h.inbox.submitInterrupt('agent:main:telegram:dm:I2', 'stop');
+  await until(() => rows(h).length === 3);
+  // m1's lane holds the slot; once acked it must hand the slot to the interrupt, not to m2
+  h.inbox.pull!.ack(stream.events()[0]!.id);
+  for (let i = 1; i < 3; i++) {
+    await until(() => stream.events().length === i + 1);
+    h.inbox.pull!.ack(stream.events()[i]!.id);
+  }
+  t.deepEqual(
+    stream.events().map((e) => e.event),
+    ['message', 'interrupt', 'message'],
+  );
+  t.is(stream.events()[2]?.data.event.text, 'm2');
+  await until(() => rows(h).every((r) => r.state === 'delivered'));
+});
+
 test('deliveries ready in the same turn reach the stream in one write', async (t) => {
   const h = await startInbox(t, host(), { config: pull({ maxInFlight: 64 }) });
   const stream = new FakeStream();
