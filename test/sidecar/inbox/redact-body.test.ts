@@ -19,6 +19,12 @@ test('a JSON body loses its credential keys at any depth, and nothing else', (t)
   const body = redactBody(b64(JSON.stringify({ type: 2, token: SECRET, data: { name: 'x', secret: 'y' } })));
   t.deepEqual(JSON.parse(stored(body).toString()), { type: 2, data: { name: 'x' } });
   t.false('omitted' in body);
+  // every credential key name, six levels down, inside arrays too
+  const deep = {
+    a: [{ b: { c: [{ d: { token: SECRET, password: 'p', api_key: 'k', apiKey: 'K', keep: 1 } }] } }],
+  };
+  const redacted = redactBody(b64(JSON.stringify(deep)));
+  t.deepEqual(JSON.parse(stored(redacted).toString()), { a: [{ b: { c: [{ d: { keep: 1 } }] } }] });
 });
 
 test('a body with a UTF-8 BOM is read as the plugin reads it: JSON, token removed', (t) => {
