@@ -252,3 +252,34 @@ test('an AGENT_URL with credentials loads; a refused one never echoes them', (t)
   const err = configError(() => loadConfig({ env: { AGENT_URL: 'ftp://agent:hunter2@127.0.0.1/relay' } }));
   t.false(err.message.includes('hunter2'));
 });
+
+test('an unknown top-level key in the config file is rejected too', (t) => {
+  const file = tmpFile('top.yaml', 'inbx:\n  maxAttempts: 3\n');
+  const err = configError(() => loadConfig({ env: {}, file }));
+  t.is(err.code, 'CORE_ERR_CONFIG_INVALID');
+  t.regex(err.message, /inbx/);
+});
+
+test('counts must be positive integers; bounded keys refuse values past their bound', (t) => {
+  const file = tmpFile(
+    'c.yaml',
+    [
+      'relay:\n  maxPayloadBytes: 0',
+      'agent:\n  maxRejections: 0',
+      'pool:\n  maxQueue: -1',
+      'inbox:\n  maxAttempts: 0\n  groupCommitMs: 1001',
+    ].join('\n'),
+  );
+  const err = configError(() => loadConfig({ env: {}, file }));
+  for (const key of [
+    'relay.maxPayloadBytes',
+    'agent.maxRejections',
+    'pool.maxQueue',
+    'inbox.maxAttempts',
+    'inbox.groupCommitMs',
+  ]) {
+    t.regex(err.message, new RegExp(key.replace('.', '\\.')), key);
+  }
+  const edge = tmpFile('e.yaml', 'inbox:\n  maxAttempts: 1\n  groupCommitMs: 1000\n');
+  t.like(loadConfig({ env: {}, file: edge }).inbox, { maxAttempts: 1, groupCommitMs: 1000 });
+});
