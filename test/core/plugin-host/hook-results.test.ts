@@ -1,5 +1,9 @@
 import test from 'ava';
-import { outboundVerdictSchema, toPlainData } from '../../../core/plugin-host/hook-results.js';
+import {
+  ConvertResultSchema,
+  outboundVerdictSchema,
+  toPlainData,
+} from '../../../core/plugin-host/hook-results.js';
 
 test('the outbound verdict schema is built once per op and reused', (t) => {
   t.is(outboundVerdictSchema('send'), outboundVerdictSchema('send'));
@@ -40,4 +44,21 @@ test('toPlainData refuses what JSON would drop or flatten without a word, naming
   cycle.self = cycle;
   t.throws(() => toPlainData(cycle), { message: /circular/ });
   t.throws(() => toPlainData({ n: 1n }), { message: /BigInt/ });
+});
+
+test('a convert result holds at most 100 events; a rejection status is an HTTP error status', (t) => {
+  const events = (n: number) => ({ events: Array.from({ length: n }, () => ({ event: { text: 'x' } })) });
+  t.true(ConvertResultSchema.safeParse(events(100)).success);
+  t.false(ConvertResultSchema.safeParse(events(101)).success);
+  const reject = (status?: number) =>
+    outboundVerdictSchema('send').safeParse({
+      reject: { code: 'no', message: 'no', ...(status === undefined ? {} : { status }) },
+    }).success;
+  t.true(reject());
+  t.true(reject(400));
+  t.true(reject(599));
+  t.false(reject(200));
+  t.false(reject(399));
+  t.false(reject(600));
+  t.false(reject(404.5));
 });
