@@ -46,3 +46,10 @@ test('a status callback is dropped with reason status_callback at debug level', 
   t.deepEqual(result, { events: [], reason: 'status_callback', benign: true });
   t.is(lines[0]?.level, 'debug');
 });
+
+test('a form that is no message, voice input or status callback is dropped as malformed, not benign', async (t) => {
+  const { ctx, lines } = testContext(plugin);
+  const result = await plugin.passthrough!.convert(forward('AccountSid=AC1&Foo=bar'), ctx);
+  t.deepEqual(result, { events: [], reason: 'malformed', benign: false });
+  t.is(lines[0]?.level, 'warn');
+});
