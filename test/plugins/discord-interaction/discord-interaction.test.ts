@@ -65,6 +65,22 @@ test('PING is dropped with reason ping, as benign traffic', async (t) => {
   });
 });
 
+test('AUTOCOMPLETE is dropped as benign traffic too, at debug; an unknown type is not benign', async (t) => {
+  const auto = testContext(plugin);
+  t.deepEqual(
+    await plugin.passthrough!.convert(forward('{"type":4,"id":"a","data":{"name":"x"}}'), auto.ctx),
+    { events: [], reason: 'autocomplete', benign: true },
+  );
+  t.is(auto.lines[0]?.level, 'debug');
+  const unknown = testContext(plugin);
+  t.deepEqual(await plugin.passthrough!.convert(forward('{"type":42,"id":"u"}'), unknown.ctx), {
+    events: [],
+    reason: 'unsupported_type',
+    benign: false,
+  });
+  t.is(unknown.lines[0]?.level, 'warn');
+});
+
 test('a malformed body is dropped as not benign (kept as a dead letter)', async (t) => {
   const { ctx } = testContext(plugin);
   t.deepEqual(await plugin.passthrough!.convert(forward('{not json'), ctx), {

@@ -89,6 +89,21 @@ test('hp1 prompt ids become prompt responses with the button label when the mess
     prompt_message_id: 'm1',
     label: 'Approve',
   });
+  // the label of the button pressed, not of the first button in the message
+  const choice = {
+    id: 'm2',
+    components: [
+      {
+        type: 1,
+        components: [
+          { type: 2, custom_id: 'hp1:p.2:approve', label: 'Approve' },
+          { type: 2, custom_id: 'hp1:p.2:deny', label: 'Deny' },
+        ],
+      },
+    ],
+  };
+  const denied = eventOf({ ...guildBase, type: 3, data: { custom_id: 'hp1:p.2:deny' }, message: choice });
+  t.like(denied, { text: '/deny', prompt_response: { option_id: 'deny', label: 'Deny' } });
   const noMessage = eventOf({ ...guildBase, type: 3, data: { custom_id: 'hp1:p:o' } });
   t.deepEqual(noMessage.prompt_response, { prompt_id: 'p', option_id: 'o', prompt_message_id: null });
 });
