@@ -68,6 +68,13 @@ test('the order: going_idle (when ready), inbox, socket, inbox close, pool, API;
   t.is(sink.lines.filter((l) => l.code).length, 0);
 });
 
+test('the going_idle wait is cut to what the work steps may use when the budget is shorter', async (t) => {
+  // going idle is configured to 50 ms; a 40 ms budget keeps 10 ms for the closes, leaving 30
+  const { sc, budgets } = parts('ready');
+  await drain(sc, 40);
+  t.true((budgets.goingIdle ?? Infinity) <= 30, `going_idle was given ${budgets.goingIdle} ms`);
+});
+
 test('no going_idle when not connected; an unacked going_idle is noted and the drain goes on', async (t) => {
   const down = parts('reconnecting');
   await drain(down.sc, 1_000);
