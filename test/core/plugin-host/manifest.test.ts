@@ -1,7 +1,12 @@
 import { join } from 'node:path';
 import test from 'ava';
 import { RelayError } from '../../../core/errors.js';
-import { parseManifest, readManifest, resolvePluginModule } from '../../../core/plugin-host/manifest.js';
+import {
+  MAX_PLUGINS,
+  parseManifest,
+  readManifest,
+  resolvePluginModule,
+} from '../../../core/plugin-host/manifest.js';
 import { repoRoot } from '../../helpers/repo-root.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { installFixturePackages, writeManifest } from './fixture-host.js';
@@ -83,6 +88,13 @@ test('top-level problems are refused', (t) => {
   t.regex(invalid(t, { apiVersion: 1, plugins: [], extra: true }), /extra/);
   invalid(t, []);
   invalid(t, null);
+});
+
+test('a manifest lists at most MAX_PLUGINS plugins', (t) => {
+  const many = (n: number) => Array.from({ length: n }, (_, i) => entry({ name: `p${i}` }));
+  const m = parseManifest({ apiVersion: 1, plugins: many(MAX_PLUGINS) }, 'plugins.json', DEFAULT_TIMEOUT);
+  t.is(m.plugins.length, MAX_PLUGINS);
+  t.regex(invalid(t, { apiVersion: 1, plugins: many(MAX_PLUGINS + 1) }), /plugins/);
 });
 
 test('an unreadable or non-JSON file is refused', (t) => {
