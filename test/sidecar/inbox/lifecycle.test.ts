@@ -84,6 +84,12 @@ test('pruning bounds dedupe keys by age and count, and forgets delivered rows pa
   store.dedupe.add('old', now - 100_000);
   const id = h.inbox.submitInterrupt('agent:main:telegram:dm:C1', null);
   t.not(store.events.markDelivered(id, now - 50_000), undefined);
+  // delivered within the retention: kept
+  const recent = h.inbox.submitInterrupt('agent:main:telegram:dm:C2', null);
+  t.not(store.events.markDelivered(recent, now - 5_000), undefined);
+  // attempt counts: one the connector gave up on (older than the dedupe horizon), one in use
+  store.attempts.bump('buf-abandoned', now - 100_000);
+  store.attempts.bump('buf-retrying', now - 30_000);
   const report = pruneInbox(
     store,
     { dedupeMaxAgeMs: 60_000, dedupeMaxEntries: 4, retainDeliveredMs: 10_000 },
@@ -97,6 +103,11 @@ test('pruning bounds dedupe keys by age and count, and forgets delivered rows pa
   t.is(report.delivered, 1);
   t.false(report.more);
   t.is(store.events.stateOf(id), undefined);
+  t.is(store.events.stateOf(recent), 'delivered');
+  t.is(report.attempts, 1);
+  // the count in use goes on from where it was
+  t.is(store.attempts.bump('buf-retrying', now), 2);
+  t.is(store.attempts.bump('buf-abandoned', now), 1);
 });
 
 test('pruning is bounded per pass: a backlog is removed over several passes, none lost or left', async (t) => {
