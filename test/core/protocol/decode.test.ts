@@ -102,7 +102,7 @@ test('a schema failure names the failing paths and returns the bufferId', (t) =>
 });
 
 test('a schema failure without a usable bufferId returns none', (t) => {
-  for (const bufferId of [undefined, 7, '', { id: 1 }]) {
+  for (const bufferId of [undefined, 7, '', { id: 1 }, 'b'.repeat(257)]) {
     const r = decodeFrame(
       line({ type: 'passthrough_forward', forward: { ...forward, bodyB64: '%%%' }, bufferId }),
     );
@@ -112,6 +112,11 @@ test('a schema failure without a usable bufferId returns none', (t) => {
       t.is(r.bufferId, undefined);
     }
   }
+  // 256 characters is the longest bufferId a failed frame hands on
+  const longest = decodeFrame(
+    line({ type: 'passthrough_forward', forward: { ...forward, bodyB64: '%%%' }, bufferId: 'b'.repeat(256) }),
+  );
+  t.is(longest.ok ? undefined : longest.bufferId, 'b'.repeat(256));
 });
 
 test('a schema failure never carries raw content beyond the reason cap', (t) => {
