@@ -52,6 +52,10 @@ test('loose permissions are tightened to 0600 with a warning', (t) => {
   t.is(statSync(file).mode & 0o777, 0o600);
   t.true(lines().some((l) => l.msg === 'api token file permissions tightened to 0600' && l.level === 40));
   t.false(text().includes('a-hand-written-token'));
+  // readable by the group only is loose too
+  chmodSync(file, 0o640);
+  t.is(ensureApiToken(dir, log), 'a-hand-written-token-0123456789');
+  t.is(statSync(file).mode & 0o777, 0o600);
 });
 
 test('an empty token file is regenerated', (t) => {
