@@ -268,3 +268,36 @@ test('a replay requested from another process (the CLI) is picked up by the runn
   await until(() => rows(h).length === 1);
   await until(() => h.inbox.stats().dead === 0);
 });
+
+test('a dead frame replayed again while its first replay still runs is not run (or delivered) twice', async (t) => {
+  let broken = true;
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const h = await startInbox(t, echo(), {
+    start: false,
+    config: { inbox: { maxAttempts: 1 } },
+    wrap: wrapInbound(async (input, real) => {
+      if (broken)
+        return { kind: 'failed', plugin: 'echo', error: { code: 'CORE_ERR_PLUGIN_THREW', message: 'x' } };
+      await gate;
+      return real.runInbound(input);
+    }),
+  });
+  h.inbox.routes.inbound(inbound({ text: 'twice?', bufferId: 'rp-3' }));
+  await until(() => h.inbox.stats().dead === 1);
+  const id = h.inbox.stats().dead_letters[0]!.id;
+  broken = false;
+  t.is(h.inbox.replay(id), 'replayed');
+  // the first replay is held in the plugins; the agent (or the CLI) asks again
+  t.is(h.inbox.replay(id), 'replayed');
+  release();
+  await until(() => h.inbox.stats().dead === 0);
+  // anything a second run would commit comes in the same turns as the first
+  await h.inbox.quiesce(1_000);
+  t.deepEqual(
+    rows(h).map((r) => r.envelope.event.text),
+    ['twice?'],
+  );
+});
