@@ -55,3 +55,35 @@ test('unknown ops and ops of disabled plugins are 422 unsupported_op', async (t)
   }
   t.false(tbl.knownOps().includes('echo_ping'));
 });
+
+test('a prompt needs ids its buttons can carry back (hp1:<prompt_id>:<option_id>) and at least one option', async (t) => {
+  const tbl = await table([]);
+  const prompt = (over: Record<string, unknown>) => ({
+    op: 'prompt',
+    chat_id: 'c',
+    content: 'approve?',
+    prompt_kind: 'approval',
+    prompt_id: 'p.1',
+    options: [
+      { id: 'yes', label: 'Yes' },
+      { id: 'no', label: 'No' },
+    ],
+    ...over,
+  });
+  t.true(validateAction(prompt({}), tbl).ok);
+  t.true(validateAction(prompt({ prompt_id: 'A'.repeat(32) }), tbl).ok);
+  for (const over of [
+    { prompt_id: 'a:b' },
+    { prompt_id: 'A'.repeat(33) },
+    { prompt_id: '' },
+    { options: [{ id: 'y:n', label: 'Yes' }] },
+    { options: [{ id: 'yes', label: '' }] },
+    { options: [] },
+  ]) {
+    t.like(
+      validateAction(prompt(over), tbl),
+      { ok: false, status: 400, code: 'invalid_action' },
+      JSON.stringify(over),
+    );
+  }
+});
