@@ -87,3 +87,8 @@ test('a prompt needs ids its buttons can carry back (hp1:<prompt_id>:<option_id>
     );
   }
 });
+
+test('a plugin op whose schema rewrites the op is refused, never routed as another op', async (t) => {
+  const result = validateAction({ op: 'rewrite_me', chat_id: 'c' }, await table([{ name: 'op-rewriter' }]));
+  t.like(result, { ok: false, status: 400, code: 'invalid_action' });
+});
