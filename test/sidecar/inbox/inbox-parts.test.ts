@@ -25,6 +25,7 @@ import { redactBodyB64, redactFrame } from '../../../sidecar/inbox/redact-frame.
 import { ReorderChain } from '../../../sidecar/inbox/reorder-chain.js';
 import { TaskLimiter } from '../../../sidecar/inbox/task-limiter.js';
 import { WriteBatcher } from '../../../sidecar/inbox/write-batcher.js';
+import { createLogSink } from '../../helpers/log-sink.js';
 import type { Json } from '../../helpers/loopback-agent.js';
 
 const event = MessageEventSchema.parse({
@@ -234,6 +235,16 @@ test('backpressure pauses at the limit and resumes at half of it', (t) => {
     [10, true],
   ]);
   t.true(bp.active);
+});
+
+test('running past twice the limit is reported once per episode: again only after the level fell under the limit', (t) => {
+  const sink = createLogSink();
+  const bp = new Backpressure(10, sink.logger);
+  const reports = () => sink.withCode('CORE_ERR_INBOX_OVERLOADED').map((l) => l.pending);
+  for (const n of [20, 25, 15, 22, 10]) bp.update(n);
+  t.deepEqual(reports(), [20], 'one report while the level stays at or over the limit');
+  for (const n of [9, 20]) bp.update(n);
+  t.deepEqual(reports(), [20, 20], 'a new episode after the level fell under the limit');
 });
 
 test('the write batcher runs a turn of writes in a transaction; a failure fails only its caller', async (t) => {
