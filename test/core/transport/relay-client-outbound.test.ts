@@ -210,6 +210,15 @@ test('goingIdle: going_idle → ack ⇒ true and state idle; inbound is still se
   t.true((await h.client.send(send())).success);
 });
 
+test('two goingIdle calls before the ack share one request and both see it', async (t) => {
+  const h = await startHarness(t);
+  await h.waitState('ready');
+  const [first, second] = await Promise.all([h.client.goingIdle(), h.client.goingIdle()]);
+  t.deepEqual([first, second], [true, true]);
+  t.is(h.received('going_idle').length, 1);
+  t.is(h.client.state, 'idle');
+});
+
 test('goingIdle without an ack ⇒ false after the timeout, reported, state unchanged', async (t) => {
   const h = await startHarness(t, { dc: { answerGoingIdle: false } });
   await h.waitState('ready');
