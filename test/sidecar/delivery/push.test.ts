@@ -109,6 +109,23 @@ test('4xx answers are rejections: dead-lettered after maxRejections, the session
   t.is(h.inbox.stats().dead, 0);
 });
 
+test('a replayed delivery gets maxRejections again: its rejection count starts over', async (t) => {
+  const agent = await startAgent(t, { token: TOKEN });
+  agent.setScript(() => ({ status: 422 }));
+  const h = await startInbox(t, host(), { config: pushTo(agent.url, { maxRejections: 2 }) });
+  h.inbox.routes.inbound(inbound({ text: 'still bad', chat: 'R2' }));
+  await until(() => h.inbox.stats().dead === 1);
+  t.is(agent.deliveries.length, 2);
+  t.is(h.inbox.replay(h.inbox.stats().dead_letters[0]!.id), 'replayed');
+  await until(() => h.inbox.stats().dead === 1 && agent.deliveries.length >= 4);
+  t.deepEqual(
+    agent.deliveries.map((d) => d.envelope?.attempt),
+    [1, 2, 3, 4],
+    'two attempts before the dead letter, two more after the replay',
+  );
+  t.is(h.sink.withCode('CORE_ERR_DELIVERY_REJECTED').length, 2);
+});
+
 test('actions in a response body run in order, per session, after the delivery is durable', async (t) => {
   const agent = await startAgent(t, { token: TOKEN });
   agent.setScript((d) => {
