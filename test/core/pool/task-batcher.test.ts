@@ -136,13 +136,18 @@ test('one active thread: a spare gets a task only once the one in flight passes 
   // long enough for the second task to stall too
   await new Promise((resolve) => setTimeout(resolve, spareAfterMs * 1.2));
   t.deepEqual(runner.chunks, [1, 1], 'both threads (max 2) hold a task: nothing more goes, stalled or not');
+  // a chain submitted while both are stalled looks again, and still finds no thread
+  const fourth = batcher.submit(item(3));
+  await tick();
+  await tick();
+  t.deepEqual(runner.chunks, [1, 1], 'two stalled tasks never open a third thread past max');
   runner.answer(1);
-  await until(() => runner.chunks.length === 3, 10_000, 'the third task sent');
+  await until(() => runner.chunks.length === 3, 10_000, 'the third and fourth chains sent');
   runner.answer(2);
   runner.answer(0);
   t.deepEqual(
-    (await Promise.all([first, second, third])).map((r) => (r.ok ? r.value : undefined)),
-    [0, 1, 2],
+    (await Promise.all([first, second, third, fourth])).map((r) => (r.ok ? r.value : undefined)),
+    [0, 1, 2, 3],
   );
 });
 
