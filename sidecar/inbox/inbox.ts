@@ -158,9 +158,11 @@ export class Inbox {
   }
 
   /**
-   * A local interrupt (`POST /v1/interrupt`): committed and delivered ahead of queued messages.
-   * Returns its delivery id. Throws `RelayError` `CORE_ERR_INBOX_COMMIT_FAILED` when closed or
-   * when the store fails.
+   * Commit an interrupt directly (origin `local`), delivered ahead of the session's queued
+   * messages; returns its delivery id. The sidecar itself takes interrupts only from the connector
+   * (`interrupt_inbound`; `POST /v1/interrupt` sends the `interrupt` frame, docs/decisions.md):
+   * this is the seam for an embedder or a test running an inbox without a connector. Throws
+   * `RelayError` `CORE_ERR_INBOX_COMMIT_FAILED` when closed or when the store fails.
    */
   submitInterrupt(sessionKey: string, reason: string | null): string {
     if (this.closing) throw new RelayError('CORE_ERR_INBOX_COMMIT_FAILED', 'the inbox is closed');
