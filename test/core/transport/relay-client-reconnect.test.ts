@@ -1,10 +1,15 @@
 import 'reflect-metadata';
-import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import test from 'ava';
 import { WebSocketServer } from 'ws';
 import { startRawConnector } from './raw-connector.js';
-import { sleep, startHarness, waitUntil } from './relay-harness.js';
+import {
+  assertWarnsFirstAndEveryTenth,
+  sleep,
+  startHarness,
+  upgradeAnswering,
+  waitUntil,
+} from './relay-harness.js';
 
 const line = (frame: unknown) => `${JSON.stringify(frame)}\n`;
 const inbound = (text: string) => ({
@@ -134,28 +139,12 @@ test('a connector that stays unreachable: every dial failure counted, the first 
   const h = await startHarness(t, { config: { relay: { url, backoffBaseMs: 1, backoffMaxMs: 2 } } });
   await waitUntil(() => h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED').length >= 12);
   const lines = h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED').slice(0, 12);
-  t.deepEqual(
-    lines.map((l) => l.failedBefore),
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
-  );
-  t.deepEqual(
-    lines.map((l) => l.level),
-    lines.map((l) => ((l.failedBefore as number) % 10 === 0 ? 40 : 20)),
-  );
+  assertWarnsFirstAndEveryTenth(t, lines);
   t.true((await h.metrics.value('relay_errors_total', { code: 'CORE_ERR_TRANSPORT_DIAL_FAILED' })) >= 12);
 });
 
 test('an HTTP error answer to the upgrade is a dial failure, retried', async (t) => {
-  const server = createHttpServer();
-  server.on('upgrade', (_req, socket) => {
-    socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const port = (server.address() as { port: number }).port;
+  const port = await upgradeAnswering(t, '503 Service Unavailable');
   const h = await startHarness(t, { config: { relay: { url: `http://127.0.0.1:${port}` } } });
   await waitUntil(() => h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED').length >= 2);
   t.regex(String(h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED')[0]?.err), /503/);
@@ -170,16 +159,7 @@ test('each HTTP answer to the upgrade is told apart by its status; a redirect is
     '302 Found\r\nLocation: http://elsewhere.example/relay?token=abc',
   ];
   for (const answer of answers) {
-    const server = createHttpServer();
-    server.on('upgrade', (_req, socket) => {
-      socket.end(`HTTP/1.1 ${answer}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    t.teardown(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const port = (server.address() as { port: number }).port;
+    const port = await upgradeAnswering(t, answer);
     const h = await startHarness(t, { config: { relay: { url: `http://127.0.0.1:${port}` } } });
     await waitUntil(() => h.sink.withCode('CORE_ERR_TRANSPORT_DIAL_FAILED').length >= 2);
     await h.client.stop();

@@ -4,6 +4,7 @@
  * metrics registry. Every resource is released by `t.teardown`.
  */
 import 'reflect-metadata';
+import { createServer as createHttpServer } from 'node:http';
 import type { ExecutionContext } from 'ava';
 import { container } from 'tsyringe';
 import type { Config } from '../../../core/config/schema.js';
@@ -127,4 +128,36 @@ export async function waitUntil(cond: () => boolean, timeoutMs = 3_000, what = '
 /** Resolve after `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * A failure repeated at every backoff step is counted every time but logged as a warning only at
+ * the first of the run and every tenth (pino levels: 40 warn, 20 debug); `lines` are its first 12.
+ */
+export function assertWarnsFirstAndEveryTenth(
+  t: ExecutionContext,
+  lines: readonly Record<string, unknown>[],
+): void {
+  t.deepEqual(
+    lines.map((l) => l.failedBefore),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+  );
+  t.deepEqual(
+    lines.map((l) => l.level),
+    lines.map((l) => ((l.failedBefore as number) % 10 === 0 ? 40 : 20)),
+  );
+}
+
+/** A plain HTTP server on loopback answering every WebSocket upgrade with `HTTP/1.1 <answer>`; its port. */
+export async function upgradeAnswering(t: ExecutionContext, answer: string): Promise<number> {
+  const server = createHttpServer();
+  server.on('upgrade', (_req, socket) => {
+    socket.end(`HTTP/1.1 ${answer}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return (server.address() as { port: number }).port;
 }
