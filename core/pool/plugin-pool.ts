@@ -23,8 +23,8 @@ import type {
 } from './task-protocol.js';
 import { TaskWatchdog } from './task-watchdog.js';
 
-/** The compiled worker entry, next to this file. */
-const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
+/** What piscina loads in each worker (a CommonJS shim that imports the ESM entry: worker-shim.cts). */
+export const WORKER_ENTRY = fileURLToPath(new URL('./worker-shim.cjs', import.meta.url));
 
 const SATURATED: ErrorData = {
   code: 'CORE_ERR_PLUGIN_POOL_SATURATED',
