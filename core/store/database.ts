@@ -83,13 +83,18 @@ export function openDatabase(
   }
 }
 
+/** The store file and the WAL files SQLite keeps beside it. */
+export function storeFiles(file: string): string[] {
+  return [file, `${file}-wal`, `${file}-shm`];
+}
+
 /**
  * Throw unless this user may write the store, its WAL files and their directory (also the
  * data-directory lock's check: SQLite itself only says "unable to open database file").
  */
 export function checkWritable(file: string): void {
   // the directory always (SQLite creates the WAL files there); the files when they exist
-  const files = [file, `${file}-wal`, `${file}-shm`].filter((path) => existsSync(path));
+  const files = storeFiles(file).filter((path) => existsSync(path));
   for (const path of [dirname(file), ...files]) {
     try {
       accessSync(path, constants.W_OK);

@@ -24,7 +24,7 @@ import {
 import { dialCheck, probeConnector } from './doctor-dial.js';
 import { checkApiToken, checkDataDir } from './doctor-permissions.js';
 import { checkAgent, checkPlugins, codeAndMessage } from './doctor-probes.js';
-import { parseEnvText, readEnvFile } from './env-file.js';
+import { withEnvFile } from './env-file.js';
 import { ExitCode } from './exit-codes.js';
 
 /** Default budget of the connector dial, ms. */
@@ -81,21 +81,13 @@ function environment(
   report: (r: CheckResult) => void,
 ): NodeJS.ProcessEnv | undefined {
   if (opts.envPath === undefined) return io.env;
-  const path = resolve(io.cwd, opts.envPath);
-  let text: string;
   try {
-    text = readEnvFile(path);
+    return withEnvFile(io.env, io.cwd, opts.envPath);
   } catch (err) {
-    report(fail('env file', codeAndMessage(err), `check the path and permissions of ${path}`));
+    const fix = 'pass the file `relay-sidecar enroll` wrote, readable by this user';
+    report(fail('env file', codeAndMessage(err), fix));
     return undefined;
   }
-  if (text === '') {
-    report(
-      fail('env file', `${path} does not exist or is empty`, 'pass the file `relay-sidecar enroll` wrote'),
-    );
-    return undefined;
-  }
-  return { ...io.env, ...parseEnvText(text) };
 }
 
 /** Load the configuration (a relative SIDECAR_CONFIG resolves against the working directory). */

@@ -8,7 +8,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../core/config/schema.js';
 import { LOCK_FILE } from '../../core/store/data-dir-lock.js';
-import { DATABASE_FILE } from '../../core/store/database.js';
+import { DATABASE_FILE, storeFiles } from '../../core/store/database.js';
 import { API_TOKEN_FILE } from '../agent-api/api-token.js';
 import { type CheckResult, fail, ok, warn } from './doctor-checks.js';
 
@@ -114,7 +114,7 @@ export function checkApiToken(config: Config, dataDir: string): CheckResult {
 }
 
 /** The files `run` opens for writing in the data dir, when they exist. */
-const STORE_FILES = [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`, LOCK_FILE];
+const STORE_FILES = [...storeFiles(DATABASE_FILE), LOCK_FILE];
 
 /** Writable (and, for a directory, searchable) by this user. */
 function writable(path: string, directory = true): boolean {
