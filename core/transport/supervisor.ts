@@ -74,10 +74,11 @@ export class Supervisor {
     this.deps.clock.clearTimeout(this.stableTimer);
     this.stableTimer = undefined;
     if (this.halted) return;
+    // consecutive failed dials before this close: the throttle of the reports below
+    const failedBefore = this.deps.ladder.attempts;
     if (info.code === CLOSE_UNAUTHORIZED) {
       // before any handshake a 4401 repeats at every backoff step (a connector not provisioned
       // yet): throttled like a failed dial; afterwards at most two come before revocation
-      const failedBefore = this.deps.ladder.attempts;
       reportError(
         this.deps.log,
         this.deps.metrics,
@@ -89,7 +90,6 @@ export class Supervisor {
     } else if (info.opened && !info.handshaken && info.cause === undefined) {
       // Upgraded, then closed by the connector before its descriptor: a dial that failed, reported
       // like one (a connector refusing every session otherwise left only info lines).
-      const failedBefore = this.deps.ladder.attempts;
       const fields = { closeCode: info.code, reason: info.reason, failedBefore };
       const msg = 'relay connection closed before the handshake';
       const level = dialFailureLevel(failedBefore);

@@ -63,9 +63,9 @@ export function createAgentApi(deps: ApiDeps): AgentApi {
   });
   const table = new RouteTable<Route>(routes);
 
+  const listenAddress = parseListenAddress(config.api.listen);
   // a unix socket is out of a browser's reach: only TCP checks the Host header
-  const allowedHosts =
-    parseListenAddress(config.api.listen).kind === 'tcp' ? new Set(config.api.allowedHosts) : undefined;
+  const allowedHosts = listenAddress.kind === 'tcp' ? new Set(config.api.allowedHosts) : undefined;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<RouteResult> {
     const path = pathOf(req.url);
@@ -182,7 +182,7 @@ export function createAgentApi(deps: ApiDeps): AgentApi {
   return {
     executeAction: pipeline.executeAction,
     async listen() {
-      bound = await bindServer(server, parseListenAddress(config.api.listen));
+      bound = await bindServer(server, listenAddress);
       // after bind, a server error (e.g. accept failing on EMFILE) is reported, never a crash
       server.on('error', (err: NodeJS.ErrnoException) =>
         reportError(
