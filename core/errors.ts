@@ -82,7 +82,7 @@ export const ERROR_CODES = {
     'A dead letter could not be replayed (no replayable payload, or a store error).',
   // agent delivery and API
   CORE_ERR_DELIVERY_FAILED:
-    'A push delivery attempt failed (non-2xx, timeout or refused); it will be retried.',
+    'A delivery attempt failed (push: non-2xx, timeout or refused; either mode: its envelope could not be read from the store); it will be retried.',
   CORE_ERR_DELIVERY_REJECTED:
     'The agent rejected a delivery (4xx) maxRejections times; it was dead-lettered.',
   CORE_ERR_DELIVERY_RESPONSE_INVALID:

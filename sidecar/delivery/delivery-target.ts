@@ -2,6 +2,7 @@
  * The seam between the scheduler and a way of reaching the agent (push over HTTP, pull over
  * SSE), and between the scheduler and the durable rows it moves along.
  */
+import { errorMessage } from '../../core/errors.js';
 import type { DeliveryType } from '../inbox/envelope.js';
 
 /** One attempt to hand one delivery to the agent. */
@@ -33,6 +34,19 @@ export type DeliveryResult =
   | { readonly kind: 'gone' }
   /** The target is closing; the row stays queued on disk for the next start. */
   | { readonly kind: 'cancelled' };
+
+/**
+ * Begin `job`'s attempt: the body to send, or the result that ends the attempt before anything
+ * is sent (`gone`; `retry` when the store could not be read, so the scheduler tries again after
+ * a backoff instead of the delivery waiting for something else to happen).
+ */
+export function beginAttempt(job: DeliveryJob): string | DeliveryResult {
+  try {
+    return job.begin() ?? { kind: 'gone' };
+  } catch (err) {
+    return { kind: 'retry', reason: `attempt not recorded: ${errorMessage(err)}` };
+  }
+}
 
 /** A way of reaching the agent. `deliver` never rejects. */
 export interface DeliveryTarget {

@@ -10,7 +10,12 @@ import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
-import type { DeliveryJob, DeliveryResult, DeliveryTarget } from './delivery-target.js';
+import {
+  beginAttempt,
+  type DeliveryJob,
+  type DeliveryResult,
+  type DeliveryTarget,
+} from './delivery-target.js';
 import { sseComment, sseEvent, sseRetry } from './sse.js';
 
 /** The stream the agent API hands over (an HTTP response in SSE mode). */
@@ -125,28 +130,15 @@ export class PullDelivery implements DeliveryTarget {
   private send(stream: PullStream, id: string): void {
     const entry = this.outstanding.get(id);
     if (!entry) return;
-    let body: string | undefined;
-    try {
-      body = entry.job.begin();
-    } catch (err) {
-      // stays outstanding: sent again when a stream (re)attaches
-      const fields = { id, error: errorMessage(err) };
-      reportError(
-        this.log,
-        this.opts.metrics,
-        'CORE_ERR_INBOX_COMMIT_FAILED',
-        'attempt not recorded',
-        fields,
-        'error',
-      );
+    const body = beginAttempt(entry.job);
+    if (typeof body === 'string') {
+      this.write(stream, sseEvent(id, entry.job.type, body));
       return;
     }
-    if (body === undefined) {
-      this.outstanding.delete(id);
-      entry.resolve({ kind: 'gone' });
-    } else {
-      this.write(stream, sseEvent(id, entry.job.type, body));
-    }
+    // gone, or the store could not be read: the scheduler retries after a backoff (before, the
+    // delivery waited for the agent's next stream, and its session with it)
+    this.outstanding.delete(id);
+    entry.resolve(body);
   }
 
   /**

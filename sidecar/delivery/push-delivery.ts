@@ -7,11 +7,15 @@
 import type { KeyObject } from 'node:crypto';
 import { type Dispatcher, Pool } from 'undici';
 import type { Clock } from '../../core/di/clock.js';
-import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
-import type { DeliveryJob, DeliveryResult, DeliveryTarget } from './delivery-target.js';
+import {
+  beginAttempt,
+  type DeliveryJob,
+  type DeliveryResult,
+  type DeliveryTarget,
+} from './delivery-target.js';
 import { actionsOf, retryAfterMs, verdictOf } from './push-response.js';
 import { signDelivery, signingKey } from './signature.js';
 
@@ -72,16 +76,8 @@ export class PushDelivery implements DeliveryTarget {
   /** One attempt. Never rejects. */
   async deliver(job: DeliveryJob): Promise<DeliveryResult> {
     if (this.closed) return { kind: 'cancelled' };
-    let body: string | undefined;
-    try {
-      body = job.begin();
-    } catch (err) {
-      return {
-        kind: 'retry',
-        reason: `attempt not recorded: ${errorMessage(err)}`,
-      };
-    }
-    if (body === undefined) return { kind: 'gone' };
+    const body = beginAttempt(job);
+    if (typeof body !== 'string') return body;
     if (this.closed) return { kind: 'cancelled' };
     return this.post(job, body);
   }

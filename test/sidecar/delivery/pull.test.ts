@@ -199,3 +199,27 @@ test('an ack after a restart for a delivery sent before it is honoured; it is no
   again.inbox.pull!.ack(other!.id);
   await until(() => rows(again).every((r) => r.state === 'delivered'));
 });
+
+test('an attempt whose envelope cannot be read is tried again while the same stream stays attached', async (t) => {
+  const h = await startInbox(t, host(), { config: pull({ retryBaseMs: 20, retryMaxMs: 50 }) });
+  const stream = new FakeStream();
+  h.inbox.pull!.attach(stream);
+  h.inbox.routes.inbound(inbound({ text: 'from disk', chat: 'U1' }));
+  await until(() => stream.events().length === 1);
+  // after a restart the envelope is read from SQLite, and here that read fails (a real error)
+  const again = await h.reopen({ start: false });
+  again.inbox.store.db.exec('ALTER TABLE inbox_envelopes RENAME TO inbox_envelopes_away');
+  const next = new FakeStream();
+  again.inbox.pull!.attach(next);
+  again.inbox.start();
+  await until(() => again.sink.lines.some((line) => /inbox_envelopes/.test(JSON.stringify(line))));
+  again.inbox.store.db.exec('ALTER TABLE inbox_envelopes_away RENAME TO inbox_envelopes');
+  // no new stream: the attempt comes again by itself once the store reads again
+  await until(() => next.events().length === 1);
+  t.deepEqual(
+    next.events().map((e) => [e.data.event.text, e.data.attempt]),
+    [['from disk', 2]],
+  );
+  again.inbox.pull!.ack(next.events()[0]!.id);
+  await until(() => rows(again).every((r) => r.state === 'delivered'));
+});
