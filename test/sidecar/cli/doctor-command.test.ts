@@ -364,7 +364,6 @@ test('push mode: an agent on a port fetch() refuses (6000, 10080, …) is probed
   const agent = createServer((_req, res) => res.writeHead(405).end());
   // ports on the fetch standard's "bad ports" list; push delivery's HTTP client has no such list
   const port = await listenOnFetchBadPort(agent);
-  if (port === undefined) return t.pass('no port of the list is free on this machine');
   t.teardown(() => new Promise<void>((resolve) => agent.close(() => resolve())));
   const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url, AGENT_URL: `http://127.0.0.1:${port}/hook` });
   const r = await doctor(t, io);

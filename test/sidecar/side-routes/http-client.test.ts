@@ -134,7 +134,6 @@ test('a connector on a port fetch() refuses (6000, 10080, …) is reached, as th
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
   });
   const port = await listenOnFetchBadPort(server);
-  if (port === undefined) return t.pass('no port of the list is free on this machine');
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const res = await postSideRoute(request(`http://127.0.0.1:${port}/relay/provision`));
   t.is(res.status, 200);
