@@ -21,16 +21,26 @@ export interface ApiAnswer {
   readonly body: unknown;
 }
 
-/** The API token the running sidecar uses: configured, else the generated file. */
-export function apiTokenFor(config: Config): string {
+/**
+ * The API token the running sidecar uses: configured, else the file it generated in its data
+ * dir; undefined when neither is there (a request then goes without one: a sidecar that answers
+ * says 401, and nothing listening means it is not running, which needs no token).
+ */
+export function apiTokenFor(config: Config): string | undefined {
   if (config.api.token) return config.api.token;
   try {
-    return readFileSync(join(config.dataDir, API_TOKEN_FILE), 'utf8').trim();
+    return readFileSync(join(config.dataDir, API_TOKEN_FILE), 'utf8').trim() || undefined;
   } catch {
-    throw new Error(
-      `no API token: set SIDECAR_API_TOKEN or run from the directory whose ${config.dataDir}/${API_TOKEN_FILE} the sidecar wrote`,
-    );
+    return undefined;
   }
+}
+
+/** What to do when the API refused a request made without a token. */
+export function noTokenHint(config: Config): string {
+  return (
+    `no API token: set SIDECAR_API_TOKEN to the token the sidecar uses, or SIDECAR_DATA_DIR to its ` +
+    `data dir (it writes ${API_TOKEN_FILE} there when no token is configured; ${config.dataDir} has none)`
+  );
 }
 
 /** Call `method path` on the sidecar at `config.api.listen` with the bearer token. */
@@ -46,7 +56,13 @@ export function apiRequest(
     address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port };
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { ...target, method, path, headers: { authorization: `Bearer ${token}` }, timeout: timeoutMs },
+      {
+        ...target,
+        method,
+        path,
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        timeout: timeoutMs,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

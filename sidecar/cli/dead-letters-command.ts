@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { MAX_LIST } from '../agent-api/dead-letter-routes.js';
-import { apiRequest, nothingListens } from './api-request.js';
+import { apiRequest, apiTokenFor, noTokenHint, nothingListens } from './api-request.js';
 import type { CliIo } from './cli-io.js';
 import { deadLettersOffline } from './dead-letters-offline.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
@@ -42,7 +42,7 @@ export async function runDeadLetters(action: DeadLetterAction, io: CliIo): Promi
   try {
     if (action.kind === 'list') {
       const res = await apiRequest(config, 'GET', `/v1/dead-letters?limit=${action.limit ?? 50}`);
-      if (res.status !== 200) return failed(io, res.status, res.body);
+      if (res.status !== 200) return failed(io, config, res.status, res.body);
       printList(io, res.body);
       return ExitCode.OK;
     }
@@ -51,7 +51,7 @@ export async function runDeadLetters(action: DeadLetterAction, io: CliIo): Promi
       action.kind === 'show'
         ? await apiRequest(config, 'GET', `/v1/dead-letters/${id}`)
         : await apiRequest(config, 'POST', `/v1/dead-letters/${id}/replay`);
-    if (res.status >= 300) return failed(io, res.status, res.body);
+    if (res.status >= 300) return failed(io, config, res.status, res.body);
     io.stdout(action.kind === 'show' ? `${JSON.stringify(res.body, null, 2)}\n` : `replayed ${action.id}\n`);
     return ExitCode.OK;
   } catch (err) {
@@ -99,9 +99,11 @@ function printList(io: CliIo, body: unknown): void {
   for (const r of rows) io.stdout(`${r.id}  ${r.created_at}  ${r.kind.padEnd(8)} ${r.code}  ${r.message}\n`);
 }
 
-function failed(io: CliIo, status: number, body: unknown): number {
+function failed(io: CliIo, config: Config, status: number, body: unknown): number {
   const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
   io.stderr(`dead-letters: HTTP ${status} ${error?.code ?? ''}: ${error?.message ?? ''}\n`);
+  if (status === 401 && apiTokenFor(config) === undefined)
+    io.stderr(`dead-letters: ${noTokenHint(config)}\n`);
   return status === 401 ? ExitCode.AUTH : ExitCode.FAILURE;
 }
 

@@ -4,6 +4,7 @@
  * and replayed through the pipeline (where it is rejected again into the same dead letter, as the
  * input has not changed).
  */
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -69,6 +70,13 @@ test('a rejected forward is listed, shown and replayed through the API and the C
 
   const wrongToken = testIo(t, { ...env, SIDECAR_API_TOKEN: secretOf('wrong') });
   t.is(await runDeadLetters({ kind: 'list' }, wrongToken), 4);
+
+  // no token anywhere (configured for the sidecar, so its data dir holds no api-token file):
+  // the running sidecar refuses, and the CLI says where a token comes from
+  t.false(existsSync(join(sc.dataDir, 'api-token')));
+  const noToken = testIo(t, { SIDECAR_LISTEN: env.SIDECAR_LISTEN, SIDECAR_DATA_DIR: sc.dataDir });
+  t.is(await runDeadLetters({ kind: 'list' }, noToken), 4);
+  t.regex(noToken.err, /HTTP 401 .*\n.*no API token: set SIDECAR_API_TOKEN .* or SIDECAR_DATA_DIR/s);
 });
 
 test('with the sidecar stopped, the CLI lists and shows from the store and queues a replay for the next start', async (t) => {
@@ -94,6 +102,12 @@ test('with the sidecar stopped, the CLI lists and shows from the store and queue
   t.is((JSON.parse(show.out) as { id: string }).id, id);
   t.false(show.out.includes('tok-should-not-be-stored'));
 
+  // reading the store needs no API token (was: "no API token", exit 5, the store never read)
+  const { SIDECAR_API_TOKEN: _token, ...tokenless } = env;
+  const showTokenless = testIo(t, tokenless);
+  t.is(await runDeadLetters({ kind: 'show', id }, showTokenless), 0, showTokenless.err);
+  t.is((JSON.parse(showTokenless.out) as { id: string }).id, id);
+
   const unknown = testIo(t, env);
   t.is(await runDeadLetters({ kind: 'replay', id: 'no-such-letter' }, unknown), 1);
   t.regex(unknown.err, /unknown_dead_letter/);
@@ -113,16 +127,19 @@ test('with the sidecar stopped, the CLI lists and shows from the store and queue
 });
 
 test('with the sidecar stopped and no store, the CLI names both places and exits 2 (a wrong data dir or address)', async (t) => {
-  const io = testIo(t, {
-    SIDECAR_LISTEN: '127.0.0.1:1',
-    SIDECAR_API_TOKEN: secretOf('api'),
-    SIDECAR_DATA_DIR: join(tmpdir(), 'relay-no-such-store', String(process.pid)),
-  });
-  t.is(await runDeadLetters({ kind: 'list' }, io), 2);
-  t.regex(
-    io.err,
-    /no sidecar answers at 127\.0\.0\.1:1 and .*relay-no-such-store.* holds no store; point SIDECAR_DATA_DIR/,
-  );
+  const tokens: Record<string, string>[] = [{ SIDECAR_API_TOKEN: secretOf('api') }, {}];
+  for (const token of tokens) {
+    const io = testIo(t, {
+      SIDECAR_LISTEN: '127.0.0.1:1',
+      ...token,
+      SIDECAR_DATA_DIR: join(tmpdir(), 'relay-no-such-store', String(process.pid)),
+    });
+    t.is(await runDeadLetters({ kind: 'list' }, io), 2);
+    t.regex(
+      io.err,
+      /no sidecar answers at 127\.0\.0\.1:1 and .*relay-no-such-store.* holds no store; point SIDECAR_DATA_DIR/,
+    );
+  }
 });
 
 test('dead-letters list refuses a --limit that is not a whole number from 1 to 500, before any request', async (t) => {
