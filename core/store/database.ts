@@ -109,7 +109,9 @@ export function checkWritable(file: string): void {
  * `name` identifies the component (`kv`, `inbox`); `steps[i]` is the SQL of version `i + 1`.
  * Steps are append-only: never edit or reorder a released step, add a new one.
  * Runs in an IMMEDIATE transaction so concurrent openers (main thread and workers) serialise.
- * Returns the number of steps applied now.
+ * Returns the number of steps applied now. Throws `CORE_ERR_STORE_SCHEMA_TOO_NEW`, changing
+ * nothing, when the store records more steps than `steps` holds: a newer build migrated it, and
+ * this one would read and write tables whose shape it does not know (docs/operations.md, upgrades).
  */
 export function migrate(db: Database, name: string, steps: readonly string[]): number {
   db.exec(
@@ -128,6 +130,7 @@ export function migrate(db: Database, name: string, steps: readonly string[]): n
     // read inside the transaction: another connection may have migrated meanwhile
     const row = current.get(name) as { version: number } | undefined;
     const from = row?.version ?? 0;
+    if (from > steps.length) throw schemaTooNew(db.name, name, from, steps.length);
     for (let version = from + 1; version <= steps.length; version++) {
       db.exec(steps[version - 1] as string);
     }
@@ -135,4 +138,16 @@ export function migrate(db: Database, name: string, steps: readonly string[]): n
     return Math.max(0, steps.length - from);
   });
   return apply.immediate();
+}
+
+/** The refusal of a store whose `name` schema a newer build migrated to `found` (this one knows `known`). */
+function schemaTooNew(file: string, name: string, found: number, known: number): RelayError {
+  return new RelayError(
+    'CORE_ERR_STORE_SCHEMA_TOO_NEW',
+    `the store ${file}: its "${name}" schema is at version ${found}; this build knows versions up to ${known}. ` +
+      'A newer relay-sidecar migrated it and this older one cannot use it safely: run that newer version ' +
+      '(or a later one) again, or restore the copy of the data directory taken before the upgrade ' +
+      '(docs/operations.md, upgrades and rollbacks)',
+    { details: { component: name, found, known } },
+  );
 }

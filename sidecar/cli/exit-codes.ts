@@ -53,6 +53,7 @@ export function exitCodeFor(err: unknown): ExitCode {
     case 'CORE_ERR_API_LISTEN_FAILED':
     case 'CORE_ERR_API_TOKEN_FILE_UNUSABLE':
     case 'CORE_ERR_STORE_OPEN_FAILED':
+    case 'CORE_ERR_STORE_SCHEMA_TOO_NEW':
       return ExitCode.CONFIG;
     case 'CORE_ERR_TRANSPORT_REVOKED':
       return ExitCode.REVOKED;

@@ -83,6 +83,26 @@ test('a failing step rolls the whole migration back', (t) => {
   t.is(migrate(db, 'bad', ['CREATE TABLE ok (x)']), 1);
 });
 
+test('migrate refuses a store whose recorded version is newer than the steps it knows, changing nothing', (t) => {
+  const db = openDatabase(databasePath(tempDir(t)));
+  t.teardown(() => db.close());
+  const v2 = ['CREATE TABLE a (x INTEGER)', 'ALTER TABLE a ADD COLUMN y TEXT'];
+  t.is(migrate(db, 'demo', v2), 2);
+  const before = db.prepare("SELECT version, applied_at FROM schema_migrations WHERE name = 'demo'").get();
+  // an older build (one step) opens the store the newer one (two steps) migrated
+  const err = t.throws(() => migrate(db, 'demo', v2.slice(0, 1)), { instanceOf: RelayError });
+  t.is(err?.code, 'CORE_ERR_STORE_SCHEMA_TOO_NEW');
+  t.regex(err?.message ?? '', /"demo" schema is at version 2; this build knows versions up to 1/);
+  t.regex(err?.message ?? '', /newer relay-sidecar/);
+  t.deepEqual(
+    db.prepare("SELECT version, applied_at FROM schema_migrations WHERE name = 'demo'").get(),
+    before,
+  );
+  // the same build and a newer one still open it
+  t.is(migrate(db, 'demo', v2), 0);
+  t.is(migrate(db, 'demo', [...v2, 'CREATE TABLE b (z)']), 1);
+});
+
 // root writes any file, so a read-only store needs another user: runuser, as root (CI runs as root)
 const asOtherUser = process.getuid?.() === 0 && existsSync('/usr/sbin/runuser') ? test : test.skip;
 

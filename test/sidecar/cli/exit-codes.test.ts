@@ -23,6 +23,7 @@ test('exitCodeFor maps by code and details, never by message', (t) => {
   t.is(exitCodeFor(enrollErr({ kind: 'bad-response', status: 200 })), ExitCode.AUTH);
   t.is(exitCodeFor(new Error('boom')), ExitCode.FAILURE);
   t.is(exitCodeFor(new RelayError('CORE_ERR_STORE_OPEN_FAILED', 'x')), ExitCode.CONFIG);
+  t.is(exitCodeFor(new RelayError('CORE_ERR_STORE_SCHEMA_TOO_NEW', 'x')), ExitCode.CONFIG);
   t.is(exitCodeFor(new RelayError('CORE_ERR_PLUGIN_LOAD_FAILED', 'x')), ExitCode.CONFIG);
   t.is(exitCodeFor(new RelayError('CORE_ERR_INBOX_COMMIT_FAILED', 'x')), ExitCode.FAILURE);
 });

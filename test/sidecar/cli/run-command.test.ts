@@ -8,6 +8,9 @@ import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
+import { databasePath, migrate, openDatabase } from '../../../core/store/database.js';
+import { KV_MIGRATIONS } from '../../../core/store/kv-store.js';
+import { INBOX_MIGRATIONS } from '../../../sidecar/inbox/inbox-migrations.js';
 import { repoRoot } from '../../helpers/repo-root.js';
 import { api, runChild, runEnv, startRelay, waitReady } from '../lifecycle/run-fixture.js';
 import { spawnCli, tempDir, writeJson } from '../lifecycle/sidecar-child.js';
@@ -225,6 +228,45 @@ test.serial('a second sidecar on the same data directory exits 2 at once; the fi
   t.is(first.child.proc.exitCode, null, 'the first is untouched');
   t.is(relay.connector.totalConnections(), 1);
 });
+
+test.serial(
+  'a store a newer build migrated (a rolled-back binary) exits 2 naming the versions; nothing dials or changes',
+  async (t) => {
+    const relay = await startRelay(t);
+    for (const [name, steps] of [
+      ['kv', KV_MIGRATIONS],
+      ['inbox', INBOX_MIGRATIONS],
+    ] as const) {
+      const dataDir = join(tempDir(t), 'data');
+      const db = openDatabase(databasePath(dataDir));
+      migrate(db, 'kv', KV_MIGRATIONS);
+      migrate(db, 'inbox', INBOX_MIGRATIONS);
+      // what a build with one more step of this component leaves behind
+      db.prepare('UPDATE schema_migrations SET version = version + 1 WHERE name = ?').run(name);
+      const recorded = () =>
+        db.prepare('SELECT name, version, applied_at FROM schema_migrations ORDER BY name').all();
+      const before = recorded();
+      const child = spawnCli(t, ['run'], runEnv(t, relay, { dataDir }));
+      t.is((await child.waitExit()).code, 2, name);
+      t.regex(
+        child.stderr(),
+        new RegExp(
+          `^run: CORE_ERR_STORE_SCHEMA_TOO_NEW: the store .*sidecar\\.db: its "${name}" schema is at version ${steps.length + 1}; this build knows versions up to ${steps.length}`,
+          'm',
+        ),
+        name,
+      );
+      t.like(
+        child.logs.find((l) => l.msg === 'start failed'),
+        { code: 'CORE_ERR_STORE_SCHEMA_TOO_NEW', level: 50 },
+      );
+      t.notRegex(child.stderr() + child.stdout(), /\n\s+at /, 'no stack trace');
+      t.deepEqual(recorded(), before, name);
+      db.close();
+    }
+    t.is(relay.connector.totalConnections(), 0);
+  },
+);
 
 test.serial(
   'the store files are private to the sidecar user, even in a data directory others may read',
