@@ -83,6 +83,29 @@ export function openDatabase(
   }
 }
 
+/**
+ * SQLite result codes (extended ones included, by prefix) that say the store cannot take a write
+ * now, whatever is written: a full disk, an I/O error, the write lock not granted within the busy
+ * timeout, a store that became read-only, no memory. The same write may succeed later; a
+ * constraint, a malformed statement or a corrupt file will not.
+ */
+const UNAVAILABLE_CODES = [
+  'SQLITE_FULL',
+  'SQLITE_IOERR',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_READONLY',
+  'SQLITE_CANTOPEN',
+  'SQLITE_NOMEM',
+  'SQLITE_PROTOCOL',
+];
+
+/** True when `err` is a SQLite failure of the store itself, worth retrying ({@link UNAVAILABLE_CODES}). */
+export function isStoreUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && UNAVAILABLE_CODES.some((c) => code === c || code.startsWith(`${c}_`));
+}
+
 /** The store file and the WAL files SQLite keeps beside it. */
 export function storeFiles(file: string): string[] {
   return [file, `${file}-wal`, `${file}-shm`];

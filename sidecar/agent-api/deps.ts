@@ -93,6 +93,8 @@ export interface DeadLetterView {
 /** The inbox as the API uses it. */
 export interface ApiInbox {
   stats(): InboxStats | Promise<InboxStats>;
+  /** True while received frames wait for the store to take them (`/readyz` 503, `store: failing`). */
+  readonly storeFailing?: boolean;
   /** Latest dead letters, newest first (absent ⇒ the dead-letter routes answer 404). */
   deadLetters?(limit?: number): readonly DeadLetterView[];
   /** One dead letter with its secret-free payload. */

@@ -82,7 +82,12 @@ export function buildRoutes(env: RouteEnv): Route[] {
       method: 'GET',
       pattern: '/readyz',
       access: 'public',
-      handle: () => json(client.state === 'ready' ? 200 : 503, { state: client.state }),
+      handle: () => {
+        // ready to take events only if they can be committed: frames the store refuses are held
+        const failing = deps.inbox.storeFailing === true;
+        const body = failing ? { state: client.state, store: 'failing' } : { state: client.state };
+        return json(client.state === 'ready' && !failing ? 200 : 503, body);
+      },
     },
     {
       method: 'GET',

@@ -6,6 +6,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
+import { isStoreUnavailable } from '../../core/store/database.js';
 import type { QueuedDelivery } from './event-table.js';
 import type { CommitDecision, FrameJob, FrameOutcome } from './frame-outcome.js';
 import type { InboxStore } from './inbox-store.js';
@@ -21,38 +22,65 @@ export interface CommitDeps {
   readonly onCommitted: (rows: readonly QueuedDelivery[], envelopes: readonly string[]) => void;
 }
 
-/** Commit `items` (one group transaction; one by one if the group fails) and apply the effects. */
-export function commitFrames(deps: CommitDeps, items: readonly [FrameJob, FrameOutcome][]): void {
+/** Frames the store could not take now (from the first such frame on, in order), and why. */
+export interface HeldFrames {
+  readonly items: readonly [FrameJob, FrameOutcome][];
+  readonly error: unknown;
+}
+
+/**
+ * Commit `items` (one group transaction; one by one if the group fails) and apply the effects.
+ * A frame the store refuses as unavailable ({@link isStoreUnavailable}: a full disk, an I/O error,
+ * the write lock not granted) stops the run: it and every later frame are returned, uncommitted
+ * and unacked, for the caller to hold and commit again in the same order. A frame that fails
+ * otherwise is reported and left (a buffered one comes back with a redelivery).
+ */
+export function commitFrames(
+  deps: CommitDeps,
+  items: readonly [FrameJob, FrameOutcome][],
+): HeldFrames | undefined {
   const now = deps.now();
   let decisions: (CommitDecision | undefined)[];
+  let held: HeldFrames | undefined;
   try {
     decisions = deps.store.commitBatch(items, now);
   } catch {
     // one bad frame must not fail its neighbours: retry each alone
-    decisions = items.map((item) => commitOne(deps, item, now));
+    decisions = [];
+    for (const [i, item] of items.entries()) {
+      const result = commitOne(deps, item, now);
+      if (result.held) {
+        held = { items: items.slice(i), error: result.error };
+        break;
+      }
+      decisions.push(result.decision);
+    }
   }
   for (const [i, [job]] of items.entries()) {
+    if (i >= decisions.length) break;
     const decision = decisions[i];
     if (decision) applyDecision(deps, job, decision);
     job.onSettled?.();
   }
+  return held;
 }
 
 function commitOne(
   deps: CommitDeps,
   item: [FrameJob, FrameOutcome],
   now: number,
-): CommitDecision | undefined {
+): { decision?: CommitDecision; held?: true; error?: unknown } {
   try {
-    return deps.store.commitBatch([item], now)[0];
+    return { decision: deps.store.commitBatch([item], now)[0] };
   } catch (err) {
+    if (isStoreUnavailable(err)) return { held: true, error: err };
     // not acked: a buffered frame comes back with the connector's next redelivery
     reportError(deps.log, deps.metrics, 'CORE_ERR_INBOX_COMMIT_FAILED', 'inbox commit failed', {
       type: item[0].type,
       bufferId: item[0].bufferId,
       error: errorMessage(err),
     });
-    return undefined;
+    return {};
   }
 }
 

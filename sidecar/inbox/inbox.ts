@@ -175,6 +175,14 @@ export class Inbox {
     }
   }
 
+  /**
+   * True while received frames wait for the store to take their commit (a full disk, an I/O
+   * error): they are held unacked and retried, socket reading paused; `/readyz` answers 503.
+   */
+  get storeFailing(): boolean {
+    return this.ingest.storeFailing;
+  }
+
   /** Figures for `/v1/status`. */
   stats(): InboxStats {
     return inboxStats(this.store, this.delivery.scheduler.attempting, this.clock.now());

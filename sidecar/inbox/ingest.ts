@@ -10,7 +10,7 @@ import type { IncomingOf } from '../../core/protocol/frames.js';
 import type { SessionKeyOptions } from '../../core/protocol/session-key.js';
 import { Backpressure } from './backpressure.js';
 import { bufferDedupeKey, eventDedupeKey } from './dedupe-key.js';
-import { type CommitDeps, commitFrames } from './frame-commit.js';
+import { type CommitDeps, commitFrames, type HeldFrames } from './frame-commit.js';
 import type { FrameJob, FrameOutcome } from './frame-outcome.js';
 import {
   type IngestPlugins,
@@ -57,6 +57,11 @@ export interface IngestOptions extends IngestDeps, CommitDeps {
 
 type Work = () => Promise<FrameOutcome>;
 
+/** First wait before committing held frames again, ms; it doubles per failed try up to {@link HELD_RETRY_MAX_MS}. */
+export const HELD_RETRY_MIN_MS = 100;
+/** Longest wait between two tries of held frames, ms. */
+export const HELD_RETRY_MAX_MS = 5_000;
+
 /** The frames that go through the plugins (and so can be replayed from a dead letter). */
 export type ReplayableFrame = IncomingOf<'inbound'> | IncomingOf<'passthrough_forward'>;
 
@@ -73,6 +78,16 @@ export class Ingest {
   private readonly ctx: ProcessContext;
   /** The commit's collaborators, logging as `ingest` like the rest of the pipeline. */
   private readonly commitDeps: CommitDeps;
+  /**
+   * Frames the store refused as unavailable (a full disk, an I/O error, the write lock not
+   * granted), in order, with every frame completed after them: committed again on a timer until
+   * the store takes them. Reading stays paused meanwhile, so this holds what was already read.
+   */
+  private held: [FrameJob, FrameOutcome][] = [];
+  /** When the store first refused the frames held now (undefined: none held). */
+  private heldSince: number | undefined;
+  private retryMs = HELD_RETRY_MIN_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: IngestOptions) {
     this.log = opts.log.child({ component: 'ingest' });
@@ -107,7 +122,12 @@ export class Ingest {
 
   /** Frames accepted and not yet committed (or given up). */
   get pending(): number {
-    return this.chain.pending;
+    return this.chain.pending + this.held.length;
+  }
+
+  /** True while frames wait for the store to take their commit (see {@link held}). */
+  get storeFailing(): boolean {
+    return this.held.length > 0;
   }
 
   /** Be told when the pipeline is full (pause reading the socket) and when it has room again. */
@@ -137,9 +157,11 @@ export class Ingest {
    */
   async close(budgetMs: number): Promise<void> {
     this.closed = true;
-    await this.waitUntil(() => this.chain.pending === 0, budgetMs);
+    await this.waitUntil(() => this.pending === 0, budgetMs);
     // later results are dropped un-acked: the connector redelivers buffered frames
     this.abandoned = true;
+    clearTimeout(this.retryTimer);
+    if (this.held.length > 0) this.abandonHeld();
   }
 
   private async waitUntil(done: () => boolean, budgetMs: number): Promise<void> {
@@ -202,7 +224,7 @@ export class Ingest {
     } else {
       this.enqueue(job, this.work(frame as ReplayableFrame, job));
     }
-    this.backpressure.update(this.chain.pending);
+    this.updateBackpressure();
   }
 
   private enqueue(job: FrameJob, work: Work): void {
@@ -226,8 +248,16 @@ export class Ingest {
       for (const [job] of items) job.onSettled?.();
       return;
     }
+    // behind frames the store has not taken yet, in order
+    if (this.held.length > 0) this.held.push(...items);
+    else this.hold(this.commitNow(items));
+    this.updateBackpressure();
+  }
+
+  /** Commit `items`; what the store could not take now is returned. */
+  private commitNow(items: readonly [FrameJob, FrameOutcome][]): HeldFrames | undefined {
     try {
-      commitFrames(this.commitDeps, items);
+      return commitFrames(this.commitDeps, items);
     } catch (err) {
       // runs from setImmediate: nothing may escape (an effect failed after its commit)
       const fields = { step: 'after-commit effects', error: errorMessage(err), frames: items.length };
@@ -239,7 +269,63 @@ export class Ingest {
         fields,
         'error',
       );
+      return undefined;
     }
-    this.backpressure.update(this.chain.pending);
+  }
+
+  /** Hold what the store refused (reported once per episode) and try it again later. */
+  private hold(refused: HeldFrames | undefined): void {
+    if (!refused) return;
+    this.held = [...refused.items, ...this.held];
+    if (this.heldSince === undefined) {
+      this.heldSince = this.opts.now();
+      reportError(
+        this.log,
+        this.opts.metrics,
+        'CORE_ERR_INBOX_COMMIT_FAILED',
+        'the store refuses commits; frames held unacked and retried, socket reading paused',
+        { error: errorMessage(refused.error), frames: this.held.length },
+      );
+    }
+    this.retryTimer = setTimeout(() => this.retryHeld(), this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, HELD_RETRY_MAX_MS);
+  }
+
+  private retryHeld(): void {
+    this.retryTimer = undefined;
+    if (this.abandoned) return;
+    const items = this.held;
+    this.held = [];
+    this.hold(this.commitNow(items));
+    if (this.held.length === 0) {
+      const heldMs = Math.round(this.opts.now() - (this.heldSince ?? 0));
+      this.log.info({ frames: items.length, heldMs }, 'the store takes commits again; held frames committed');
+      this.heldSince = undefined;
+      this.retryMs = HELD_RETRY_MIN_MS;
+    }
+    this.updateBackpressure();
+  }
+
+  /** At close: frames the store never took. Buffered ones come back; live ones are lost. */
+  private abandonHeld(): void {
+    const held = this.held;
+    this.held = [];
+    // a replay's dead letter stays where it was: only a live frame is lost
+    const live = held.filter(([job]) => job.bufferId === undefined && job.replayOf === undefined).length;
+    reportError(
+      this.log,
+      this.opts.metrics,
+      'CORE_ERR_INBOX_COMMIT_FAILED',
+      'closing with frames the store never took',
+      { frames: held.length, live, buffered: held.length - live },
+      'error',
+    );
+    for (const [job] of held) job.onSettled?.();
+  }
+
+  /** Pipeline level for backpressure; held frames keep reading paused until the store takes them. */
+  private updateBackpressure(): void {
+    const level = this.pending;
+    this.backpressure.update(this.held.length > 0 ? Math.max(level, this.opts.maxPending) : level);
   }
 }

@@ -1,0 +1,106 @@
+/**
+ * A full disk under a running sidecar (in process: real socket, pool, SQLite file and HTTP): the
+ * inbox's connection is capped with `PRAGMA max_page_count` at the pages the file already has,
+ * its free pages filled, so every commit that needs a new page fails with SQLITE_FULL, as on a
+ * full filesystem. Frames are large enough (overflow pages) to need one.
+ */
+import test from 'ava';
+import type { Database } from '../../core/store/database.js';
+import { startAgent } from '../helpers/loopback-agent.js';
+import { textOf } from './agent-tools.js';
+import {
+  ackOf,
+  type Chat,
+  discordMessage,
+  secretOf,
+  startConnector,
+  startInProcess,
+  until,
+  WAIT,
+} from './e2e-harness.js';
+
+const A: Chat = { channel: 'c-100', user: 'u-a' };
+
+/** A message of chat A too large for the slack in the store's pages (text starts with `name `). */
+const big = (name: string) => discordMessage(A, `${name} ${'x'.repeat(40_000)}`, `m-${name}`);
+
+/** The first word of each delivery's text, in the order the agent got them. */
+const names = (deliveries: readonly Parameters<typeof textOf>[0][]) =>
+  deliveries.map((d) => textOf(d)?.split(' ')[0]);
+
+/** Make `db` (one connection) see a full disk: no page beyond those the file has, none free. */
+function fillDisk(db: Database): () => void {
+  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+  db.exec('CREATE TABLE disk_filler (x BLOB)');
+  const insert = db.prepare('INSERT INTO disk_filler VALUES (zeroblob(1000))');
+  try {
+    for (;;) insert.run();
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'SQLITE_FULL') throw err;
+  }
+  return () => db.pragma('max_page_count = 1073741823');
+}
+
+test('a full disk: frames that cannot be committed are held (reading paused, /readyz 503) and committed once space returns, in order, without a reconnect', async (t) => {
+  const secret = secretOf('relay');
+  const token = secretOf('api');
+  const connector = await startConnector(t, secret);
+  const agent = await startAgent(t, { token });
+  const sc = await startInProcess(t, { connector, secret, token, agentUrl: agent.url });
+  const db = (sc.sidecar.inbox as unknown as { store: { db: Database } }).store.db;
+  connector.send(discordMessage(A, 'warm', 'm-warm'));
+  await until(() => agent.deliveries.length === 1, WAIT, 'the first delivery');
+
+  const spaceReturns = fillDisk(db);
+  connector.send(big('live1'));
+  const buffered = connector.sendBuffered(big('buf1'));
+  connector.send(big('live2'));
+  await until(() => sc.sink.withCode('CORE_ERR_INBOX_COMMIT_FAILED').length > 0, WAIT, 'the failure logged');
+  const readyz = await sc.api('/readyz');
+  t.is(readyz.status, 503);
+  t.deepEqual(await readyz.json(), { state: 'ready', store: 'failing' });
+  t.false(connector.frames.some(ackOf(buffered)), 'not acked before it is committed');
+  t.deepEqual(names(agent.deliveries), ['warm']);
+  t.is(sc.sink.withMsg('ingest backpressure on').length, 1, 'socket reading paused');
+
+  spaceReturns();
+  await until(() => agent.deliveries.length === 4, WAIT, 'the held frames delivered');
+  t.deepEqual(names(agent.deliveries), ['warm', 'live1', 'buf1', 'live2']);
+  await connector.waitFor(ackOf(buffered), WAIT);
+  t.is(connector.totalConnections(), 1, 'no reconnect was needed');
+  t.is((await sc.api('/readyz')).status, 200);
+  t.is(sc.sink.withMsg('ingest backpressure off').length, 1, 'socket reading resumed');
+  t.like(sc.sink.withMsg('the store takes commits again; held frames committed')[0], { level: 30 });
+  // one failure, one line and one count, however many retries it took
+  t.is(sc.sink.withCode('CORE_ERR_INBOX_COMMIT_FAILED').length, 1);
+  const metrics = await (await sc.api('/metrics')).text();
+  t.regex(metrics, /^relay_errors_total\{code="CORE_ERR_INBOX_COMMIT_FAILED"\} 1$/m);
+});
+
+test('a full disk at shutdown: held frames are reported, a buffered one stays unacked and is delivered after a restart', async (t) => {
+  const secret = secretOf('relay');
+  const token = secretOf('api');
+  const connector = await startConnector(t, secret);
+  const agent = await startAgent(t, { token });
+  const first = await startInProcess(t, { connector, secret, token, agentUrl: agent.url });
+  const db = (first.sidecar.inbox as unknown as { store: { db: Database } }).store.db;
+  fillDisk(db);
+  const buffered = connector.sendBuffered(big('buf1'));
+  connector.send(big('live1'));
+  await until(
+    () => first.sink.withCode('CORE_ERR_INBOX_COMMIT_FAILED').length > 0,
+    WAIT,
+    'the failure logged',
+  );
+  await first.sidecar.stop();
+  const [, abandoned] = first.sink.withCode('CORE_ERR_INBOX_COMMIT_FAILED');
+  t.like(abandoned, { level: 50, frames: 2, live: 1, buffered: 1 });
+  t.false(connector.frames.some(ackOf(buffered)));
+  t.deepEqual(agent.deliveries, []);
+
+  // the next start (the disk has room again): the connector redelivers the unacked frame
+  await startInProcess(t, { connector, secret, token, agentUrl: agent.url, dataDir: first.dataDir });
+  await connector.waitFor(ackOf(buffered), WAIT);
+  await until(() => agent.deliveries.length === 1, WAIT, 'the buffered frame delivered');
+  t.deepEqual(names(agent.deliveries), ['buf1']);
+});
