@@ -10,7 +10,7 @@ import { isErrorCode, RelayError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { PluginPool } from '../pool/plugin-pool.js';
-import { type Database, databasePath, openDatabase } from '../store/database.js';
+import { type Database, databasePath, openDatabase, storeOpenFailed } from '../store/database.js';
 import { KvStore } from '../store/kv-store.js';
 import type { Identity } from './define-plugin.js';
 import { readManifest } from './manifest.js';
@@ -52,7 +52,14 @@ export async function openHostParts(opts: PluginHostOptions): Promise<HostParts>
   const dbPath = resolve(databasePath(config.dataDir));
   const db = openDatabase(dbPath);
   const clock = opts.clock ?? systemClock;
-  const kv = new KvStore(db, () => clock.now());
+  let kv: KvStore;
+  try {
+    kv = new KvStore(db, () => clock.now());
+  } catch (err) {
+    // migrating the plugin store is the first write at start: a held lock or a damaged file shows here
+    db.close();
+    throw storeOpenFailed(`the store ${dbPath}`, err);
+  }
   const identities = (opts.identities ?? config.relay.identities).map((i) => ({
     platform: i.platform,
     botId: i.botId,

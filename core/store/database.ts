@@ -76,11 +76,43 @@ export function openDatabase(
     db.pragma(`cache_size = -${Math.max(1, Math.round(pageCacheMib * 1024))}`);
     return db;
   } catch (err) {
-    const reason = errorMessage(err);
-    throw new RelayError('CORE_ERR_STORE_OPEN_FAILED', `cannot open the store ${file}: ${reason}`, {
-      cause: err,
-    });
+    throw storeOpenFailed(`the store ${file}`, err);
   }
+}
+
+/**
+ * `CORE_ERR_STORE_OPEN_FAILED` for a failure to open or set up `what` (`the store <file>`):
+ * SQLite's reason, then what to do when SQLite's words alone do not say it (another process
+ * holding the lock, a damaged file). A `RelayError` is passed through as it is.
+ */
+export function storeOpenFailed(what: string, err: unknown): RelayError {
+  if (err instanceof RelayError) return err;
+  const hint = storeFailureHint(err);
+  return new RelayError(
+    'CORE_ERR_STORE_OPEN_FAILED',
+    `cannot open ${what}: ${errorMessage(err)}${hint ? `; ${hint}` : ''}`,
+    { cause: err },
+  );
+}
+
+/** What to do about a SQLite failure of the store, by its code; undefined when the reason says it. */
+export function storeFailureHint(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return undefined;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return (
+      `another process holds its write lock for longer than ${BUSY_TIMEOUT_MS / 1000} s ` +
+      '(a sqlite3 shell in a transaction, a backup or copy tool): end it, then start again'
+    );
+  }
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    return (
+      'the file is damaged or not a relay-sidecar store: stop, move the data directory aside ' +
+      '(keep it: sqlite3 .recover may save its rows) and start on a backup or an empty one; ' +
+      'what it held and had not delivered is then not delivered (docs/operations.md, a damaged store)'
+    );
+  }
+  return undefined;
 }
 
 /**

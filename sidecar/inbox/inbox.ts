@@ -13,7 +13,13 @@ import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
 import { Checkpointer } from '../../core/store/checkpointer.js';
-import { type Database, databasePath, migrate, openDatabase } from '../../core/store/database.js';
+import {
+  type Database,
+  databasePath,
+  migrate,
+  openDatabase,
+  storeOpenFailed,
+} from '../../core/store/database.js';
 import type { RandomSource } from '../../core/transport/backoff.js';
 import type { ExecuteAction } from '../delivery/action-runner.js';
 import { Delivery } from '../delivery/delivery.js';
@@ -140,9 +146,7 @@ export class Inbox {
       return new Inbox(opts, new InboxStore(db, { maxAttempts: opts.config.inbox.maxAttempts }), !opts.db);
     } catch (err) {
       if (!opts.db) db.close();
-      if (err instanceof RelayError) throw err;
-      const reason = errorMessage(err);
-      throw new RelayError('CORE_ERR_STORE_OPEN_FAILED', `cannot open the inbox: ${reason}`, { cause: err });
+      throw storeOpenFailed(`the inbox in ${db.name}`, err);
     }
   }
 

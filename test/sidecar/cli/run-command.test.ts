@@ -3,13 +3,14 @@
  * summary (and what it must never show), the exit codes of a refused start (2), revocation (3),
  * and staying up when revoked if configured.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
 import { databasePath, migrate, openDatabase } from '../../../core/store/database.js';
-import { KV_MIGRATIONS } from '../../../core/store/kv-store.js';
+import { KV_MIGRATIONS, KvStore } from '../../../core/store/kv-store.js';
 import { INBOX_MIGRATIONS } from '../../../sidecar/inbox/inbox-migrations.js';
 import { repoRoot } from '../../helpers/repo-root.js';
 import { api, runChild, runEnv, startRelay, waitReady } from '../lifecycle/run-fixture.js';
@@ -263,6 +264,66 @@ test.serial(
       t.notRegex(child.stderr() + child.stdout(), /\n\s+at /, 'no stack trace');
       t.deepEqual(recorded(), before, name);
       db.close();
+    }
+    t.is(relay.connector.totalConnections(), 0);
+  },
+);
+
+test.serial('a store another process holds locked exits 2 naming the lock and what to do', async (t) => {
+  const relay = await startRelay(t);
+  const dataDir = join(tempDir(t), 'data');
+  const file = databasePath(dataDir);
+  openDatabase(file).close();
+  // not a sidecar: a process with the store's write lock taken (a sqlite3 shell in a transaction)
+  const script = `const db = new (require('better-sqlite3'))(${JSON.stringify(file)});
+    db.exec('BEGIN EXCLUSIVE'); console.log('locked'); setInterval(() => {}, 1000);`;
+  const holder = spawn(process.execPath, ['-e', script], {
+    cwd: repoRoot(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => holder.kill());
+  await new Promise<void>((ok, fail) => {
+    holder.stdout.on('data', () => ok());
+    holder.on('exit', () => fail(new Error('the lock holder ended')));
+  });
+  const child = spawnCli(t, ['run'], runEnv(t, relay, { dataDir }));
+  t.is((await child.waitExit()).code, 2);
+  t.regex(
+    child.stderr(),
+    /^run: CORE_ERR_STORE_OPEN_FAILED: cannot open the store .*sidecar\.db: database is locked; another process holds its write lock/m,
+  );
+  t.like(
+    child.logs.find((l) => l.msg === 'start failed'),
+    { code: 'CORE_ERR_STORE_OPEN_FAILED', level: 50 },
+  );
+  t.notRegex(child.stderr() + child.stdout(), /\n\s+at /, 'no stack trace');
+  t.is(relay.connector.totalConnections(), 0);
+});
+
+test.serial(
+  'a damaged store (not SQLite, truncated) exits 2 saying it is damaged and what to do',
+  async (t) => {
+    const relay = await startRelay(t);
+    const damaged: Record<string, (file: string) => void> = {
+      'not a database': (file) => writeFileSync(file, 'this is not a SQLite file\n'.repeat(100)),
+      truncated: (file) => truncateSync(file, 16 * 4096),
+    };
+    for (const [what, damage] of Object.entries(damaged)) {
+      const dataDir = join(tempDir(t), 'data');
+      const file = databasePath(dataDir);
+      const db = openDatabase(file);
+      const kv = new KvStore(db);
+      for (let i = 0; i < 500; i++) kv.set('plugin', `key-${i}`, 'x'.repeat(500));
+      db.close();
+      damage(file);
+      const child = spawnCli(t, ['run'], runEnv(t, relay, { dataDir }));
+      t.is((await child.waitExit()).code, 2, what);
+      t.regex(
+        child.stderr(),
+        /^run: CORE_ERR_STORE_OPEN_FAILED: cannot open the store .*sidecar\.db: .*; the file is damaged or not a relay-sidecar store: .*move the data directory aside/m,
+        what,
+      );
+      t.notRegex(child.stderr() + child.stdout(), /\n\s+at /, 'no stack trace');
     }
     t.is(relay.connector.totalConnections(), 0);
   },
