@@ -1,7 +1,7 @@
 /**
  * `relay-sidecar doctor`: check what `run` would need — configuration, connector URL and
  * credentials, the plugin manifest and every enabled plugin, the scope-reattacher, the data dir and
- * api token permissions, the API address, the agent (push mode) and a real dial to the connector
+ * api token permissions, the store (schema version, damage), the API address, the agent (push mode) and a real dial to the connector
  * that stops after the handshake — printing one line per check with a fix for each problem. Read-only: it creates no
  * file, sends no frame beyond the hellos, and never prints a secret.
  */
@@ -24,6 +24,7 @@ import {
 import { dialCheck, probeConnector } from './doctor-dial.js';
 import { checkApiToken, checkDataDir } from './doctor-permissions.js';
 import { checkAgent, checkPlugins, codeAndMessage } from './doctor-probes.js';
+import { checkStore } from './doctor-store.js';
 import { withEnvFile } from './env-file.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -125,6 +126,7 @@ async function checkAll(
   for (const r of (await checkPlugins(config, manifestPath, log)).results) report(r);
   const dataDir = resolve(io.cwd, config.dataDir);
   report(checkDataDir(dataDir));
+  report(checkStore(dataDir));
   report(checkApiToken(config, dataDir));
   report(checkApiAddress(config.api.listen));
   report(await checkAgent(config, timeoutMs));
@@ -162,7 +164,7 @@ export function registerDoctor(program: Command, io: CliIo): Command {
   return program
     .command('doctor')
     .description(
-      'check configuration, plugins, permissions, the agent and a real dial to the connector; one line per check',
+      'check configuration, plugins, permissions, the store, the agent and a real dial to the connector; one line per check',
     )
     .option('-c, --config <file>', 'config file, as for run; default $SIDECAR_CONFIG')
     .option('-p, --plugins <file>', 'plugin manifest, as for run; default $SIDECAR_PLUGINS or ./plugins.json')

@@ -1,12 +1,25 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { databasePath, migrate, openDatabase } from '../../../core/store/database.js';
+import { KvStore } from '../../../core/store/kv-store.js';
 import { type DoctorOptions, runDoctor } from '../../../sidecar/cli/doctor-command.js';
 import { dialCheck } from '../../../sidecar/cli/doctor-dial.js';
 import { ExitCode } from '../../../sidecar/cli/exit-codes.js';
 import { DevConnector, defaultDescriptor } from '../../../sidecar/dev-connector/index.js';
+import { INBOX_MIGRATIONS } from '../../../sidecar/inbox/inbox-migrations.js';
 import { listenOnFetchBadPort } from '../../helpers/bad-port.js';
 import { repoRoot } from '../../helpers/repo-root.js';
 import { closedPort } from '../side-routes/loopback.js';
@@ -265,6 +278,81 @@ asOtherUser('store files and an api token another user owns are ✗, as `run` re
     new RegExp(`^✗ api token — ${join(dataDir, 'api-token')} is not readable by this user.* Fix: `),
   );
   t.is(run.status, ExitCode.CONFIG);
+});
+
+/** A store in `dataDir` as a sidecar leaves it: both schemas migrated, 300 plugin rows (75 pages). */
+function storeIn(dataDir: string): string {
+  const file = databasePath(dataDir);
+  const db = openDatabase(file);
+  migrate(db, 'inbox', INBOX_MIGRATIONS);
+  const kv = new KvStore(db);
+  for (let i = 0; i < 300; i++) kv.set('plugin', `key-${i}`, 'x'.repeat(800));
+  db.close();
+  return file;
+}
+
+test('the store: none yet, intact, written by a newer build, damaged deep inside, not SQLite; read only', async (t) => {
+  const dc = await devConnector(t);
+  const run = async (prepare: (dataDir: string) => void) => {
+    const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
+    const dataDir = io.env.SIDECAR_DATA_DIR as string;
+    mkdirSync(dataDir, { mode: 0o700 });
+    prepare(dataDir);
+    const before = readdirSync(dataDir).sort();
+    const r = await doctor(t, io);
+    t.deepEqual(readdirSync(dataDir).sort(), before, 'doctor creates no file');
+    return { ...r, line: r.found.get('store')?.line ?? io.out };
+  };
+
+  const none = await run(() => {});
+  t.regex(none.line, /^✓ store — none yet in .*data/);
+  const intact = await run((dir) => storeIn(dir));
+  t.regex(
+    intact.line,
+    /^✓ store — .*sidecar\.db: intact \(quick_check\), schema inbox 3, kv 1 \(\d+\.\d MiB\)$/,
+  );
+  t.is(intact.code, ExitCode.OK);
+
+  const newer = await run((dir) => {
+    const db = openDatabase(storeIn(dir));
+    db.prepare("UPDATE schema_migrations SET version = version + 1 WHERE name = 'inbox'").run();
+    db.close();
+  });
+  t.regex(
+    newer.line,
+    new RegExp(
+      `^✗ store — .*: its "inbox" schema is at version ${INBOX_MIGRATIONS.length + 1}; this build knows versions up to ${INBOX_MIGRATIONS.length}.* Fix: run the newer relay-sidecar`,
+    ),
+  );
+  t.is(newer.code, ExitCode.CONFIG);
+
+  // a running sidecar's store: checked in place, WAL included (this change is only in the WAL)
+  let running: ReturnType<typeof openDatabase> | undefined;
+  const live = await run((dir) => {
+    running = openDatabase(storeIn(dir));
+    running.prepare("UPDATE schema_migrations SET version = version + 1 WHERE name = 'kv'").run();
+  });
+  running?.close();
+  t.regex(live.line, /^✗ store — .*: its "kv" schema is at version 2; this build knows versions up to 1/);
+
+  // garbage over pages in the middle: the file opens, as it does for `run`; a page read fails
+  const deep = await run((dir) => {
+    const file = storeIn(dir);
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(3 * 4096, 0x5a), 0, 3 * 4096, 40 * 4096);
+    closeSync(fd);
+  });
+  t.regex(
+    deep.line,
+    /^✗ store — .*sidecar\.db is damaged: .* Fix: stop the sidecar, move the data directory aside/,
+  );
+  t.is(deep.code, ExitCode.CONFIG);
+
+  const garbage = await run((dir) => writeFileSync(databasePath(dir), 'not a database\n'.repeat(300)));
+  t.regex(
+    garbage.line,
+    /^✗ store — .*sidecar\.db is damaged: file is not a database.* Fix: stop the sidecar, move/,
+  );
 });
 
 test('an invalid configuration is ✗ config with its code, exit 2, and the other checks are skipped', async (t) => {
