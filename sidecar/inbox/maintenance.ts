@@ -46,8 +46,15 @@ export function pruneInbox(
   // a bufferId not redelivered within the dedupe horizon will not come back
   const attempts = store.attempts.prune(now - limits.dedupeMaxAgeMs);
   const delivered = store.events.pruneDelivered(now - limits.retainDeliveredMs, batch);
-  const dropped = store.deadLetters.prune(limits.maxDeadLetters ?? MAX_DEAD_LETTERS);
-  for (const letter of dropped) if (letter.kind === 'delivery') store.events.forgetDead(letter.id);
+  // one transaction: dead letters dropped without their dead rows would leave those rows (and
+  // their envelopes) behind for good, since nothing else prunes a dead row
+  const dropped = store.db
+    .transaction(() => {
+      const gone = store.deadLetters.prune(limits.maxDeadLetters ?? MAX_DEAD_LETTERS);
+      for (const letter of gone) if (letter.kind === 'delivery') store.events.forgetDead(letter.id);
+      return gone;
+    })
+    .immediate();
   const more = dedupe >= batch || delivered >= batch;
   const oldestDropped = dropped[0]?.id;
   const report = {

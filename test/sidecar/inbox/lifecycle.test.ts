@@ -188,3 +188,47 @@ test('an inbox on a shared database handle leaves it open on close', async (t) =
   t.true(db.open);
   t.is(db.prepare('SELECT COUNT(*) FROM inbox_events').pluck().get(), 1);
 });
+
+test('dropping dead letters past the cap is all or nothing: a failure midway leaves every row for the next pass', async (t) => {
+  const h = await startInbox(t, host(), { start: false });
+  const { store } = h.inbox;
+  const now = 1_000_000;
+  // three deliveries the agent rejected: dead rows, each with its dead letter
+  const ids = [0, 1, 2].map((i) => h.inbox.submitInterrupt(`agent:main:telegram:dm:D${i}`, null));
+  for (const [i, id] of ids.entries()) {
+    t.true(store.events.markDead(id, now + i));
+    store.deadLetters.add(
+      { id, kind: 'delivery', code: 'X', message: 'x', payload: { delivery_id: id } },
+      now + i,
+    );
+  }
+  const envelopes = () => store.db.prepare('SELECT COUNT(*) FROM inbox_envelopes').pluck().get();
+  const limits = {
+    dedupeMaxAgeMs: 60_000,
+    dedupeMaxEntries: 1_000,
+    retainDeliveredMs: 10_000,
+    maxDeadLetters: 1,
+  };
+  // a real SQLite failure after the first rows went (a full disk fails as late as this)
+  store.db.exec(`CREATE TEMP TRIGGER refuse_envelope_delete BEFORE DELETE ON main.inbox_envelopes
+    BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+  t.throws(() => pruneInbox(store, limits, now, silentLogger()), {
+    any: true,
+    message: /refused by the test/,
+  });
+  t.is(store.deadLetters.count(), 3, 'no dead letter dropped');
+  t.deepEqual(
+    ids.map((id) => store.events.stateOf(id)),
+    ['dead', 'dead', 'dead'],
+  );
+  t.is(envelopes(), 3);
+
+  store.db.exec('DROP TRIGGER temp.refuse_envelope_delete');
+  const report = pruneInbox(store, limits, now, silentLogger());
+  t.is(report.deadLetters, 2);
+  t.deepEqual(
+    ids.map((id) => store.events.stateOf(id)),
+    [undefined, undefined, 'dead'],
+  );
+  t.is(envelopes(), 1, 'no envelope left without its row');
+});
