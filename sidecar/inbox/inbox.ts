@@ -181,7 +181,7 @@ export class Inbox {
 
   /**
    * True while received frames wait for the store to take their commit (a full disk, an I/O
-   * error): they are held unacked and retried, socket reading paused; `/readyz` answers 503.
+   * error): they are held unacked and retried; `/readyz` answers 503.
    */
   get storeFailing(): boolean {
     return this.ingest.storeFailing;

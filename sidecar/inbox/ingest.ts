@@ -81,7 +81,8 @@ export class Ingest {
   /**
    * Frames the store refused as unavailable (a full disk, an I/O error, the write lock not
    * granted), in order, with every frame completed after them: committed again on a timer until
-   * the store takes them. Reading stays paused meanwhile, so this holds what was already read.
+   * the store takes them. They count toward `inbox.maxIngestPending`, so past it socket reading
+   * pauses as under load; below it the socket is read on (outbound results, keepalive).
    */
   private held: [FrameJob, FrameOutcome][] = [];
   /** When the store first refused the frames held now (undefined: none held). */
@@ -283,7 +284,7 @@ export class Ingest {
         this.log,
         this.opts.metrics,
         'CORE_ERR_INBOX_COMMIT_FAILED',
-        'the store refuses commits; frames held unacked and retried, socket reading paused',
+        'the store refuses commits; frames held unacked and retried',
         { error: errorMessage(refused.error), frames: this.held.length },
       );
     }
@@ -323,9 +324,8 @@ export class Ingest {
     for (const [job] of held) job.onSettled?.();
   }
 
-  /** Pipeline level for backpressure; held frames keep reading paused until the store takes them. */
+  /** Pipeline level for backpressure, held frames included. */
   private updateBackpressure(): void {
-    const level = this.pending;
-    this.backpressure.update(this.held.length > 0 ? Math.max(level, this.opts.maxPending) : level);
+    this.backpressure.update(this.pending);
   }
 }

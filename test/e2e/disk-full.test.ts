@@ -41,7 +41,7 @@ function fillDisk(db: Database): () => void {
   return () => db.pragma('max_page_count = 1073741823');
 }
 
-test('a full disk: frames that cannot be committed are held (reading paused, /readyz 503) and committed once space returns, in order, without a reconnect', async (t) => {
+test('a full disk: frames that cannot be committed are held (/readyz 503, actions still go out) and committed once space returns, in order, without a reconnect', async (t) => {
   const secret = secretOf('relay');
   const token = secretOf('api');
   const connector = await startConnector(t, secret);
@@ -61,7 +61,13 @@ test('a full disk: frames that cannot be committed are held (reading paused, /re
   t.deepEqual(await readyz.json(), { state: 'ready', store: 'failing' });
   t.false(connector.frames.some(ackOf(buffered)), 'not acked before it is committed');
   t.deepEqual(names(agent.deliveries), ['warm']);
-  t.is(sc.sink.withMsg('ingest backpressure on').length, 1, 'socket reading paused');
+  // the socket is read on below inbox.maxIngestPending: the agent's actions still get their result
+  const action = await sc.api('/v1/actions', {
+    method: 'POST',
+    body: JSON.stringify({ op: 'send', chat_id: A.channel, content: 'while the disk is full' }),
+  });
+  t.is(action.status, 200);
+  t.like(await action.json(), { result: { success: true } });
 
   spaceReturns();
   await until(() => agent.deliveries.length === 4, WAIT, 'the held frames delivered');
@@ -69,7 +75,6 @@ test('a full disk: frames that cannot be committed are held (reading paused, /re
   await connector.waitFor(ackOf(buffered), WAIT);
   t.is(connector.totalConnections(), 1, 'no reconnect was needed');
   t.is((await sc.api('/readyz')).status, 200);
-  t.is(sc.sink.withMsg('ingest backpressure off').length, 1, 'socket reading resumed');
   t.like(sc.sink.withMsg('the store takes commits again; held frames committed')[0], { level: 30 });
   // one failure, one line and one count, however many retries it took
   t.is(sc.sink.withCode('CORE_ERR_INBOX_COMMIT_FAILED').length, 1);
@@ -77,12 +82,18 @@ test('a full disk: frames that cannot be committed are held (reading paused, /re
   t.regex(metrics, /^relay_errors_total\{code="CORE_ERR_INBOX_COMMIT_FAILED"\} 1$/m);
 });
 
-test('a full disk at shutdown: held frames are reported, a buffered one stays unacked and is delivered after a restart', async (t) => {
+test('a full disk at shutdown: held frames (reading paused at inbox.maxIngestPending) are reported, a buffered one stays unacked and is delivered after a restart', async (t) => {
   const secret = secretOf('relay');
   const token = secretOf('api');
   const connector = await startConnector(t, secret);
   const agent = await startAgent(t, { token });
-  const first = await startInProcess(t, { connector, secret, token, agentUrl: agent.url });
+  const first = await startInProcess(t, {
+    connector,
+    secret,
+    token,
+    agentUrl: agent.url,
+    config: { inbox: { maxIngestPending: 2 } },
+  });
   const db = (first.sidecar.inbox as unknown as { store: { db: Database } }).store.db;
   fillDisk(db);
   const buffered = connector.sendBuffered(big('buf1'));
@@ -92,6 +103,8 @@ test('a full disk at shutdown: held frames are reported, a buffered one stays un
     WAIT,
     'the failure logged',
   );
+  // held frames count toward inbox.maxIngestPending: memory stays bounded as under load
+  await until(() => first.sink.withMsg('ingest backpressure on').length === 1, WAIT, 'reading paused');
   await first.sidecar.stop();
   const [, abandoned] = first.sink.withCode('CORE_ERR_INBOX_COMMIT_FAILED');
   t.like(abandoned, { level: 50, frames: 2, live: 1, buffered: 1 });
