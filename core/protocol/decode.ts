@@ -12,6 +12,7 @@ import {
   type IncomingFrame,
   OUTGOING_TYPES,
 } from './frames.js';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
 
 /** Longest text of a line that may reach a log field (reasons, type names). */
 export const MAX_REASON_CHARS = 200;
@@ -69,16 +70,25 @@ export function decodeFrame(line: string): DecodeResult {
   const inbound = obj.type === 'inbound';
   const schema = inbound ? InboundReadSchema : INCOMING_SCHEMAS.get(obj.type);
   if (!schema) return ignored('unknown_type', 'frame type is not part of the contract', type);
+  // A deeper frame parses (JSON.parse does not recurse), but its structured clone into the plugin
+  // worker overflows the stack and fails the whole batch it travels in, good neighbours included.
+  if (exceedsJsonDepth(line))
+    return schemaFailure(obj, type, `frame nested more than ${MAX_JSON_DEPTH} levels deep`);
   const parsed = safeParse(schema, obj);
   if (parsed.success) {
     const frame = inbound ? finishInbound(parsed.data as Parameters<typeof finishInbound>[0]) : parsed.data;
     return { ok: true, frame: frame as IncomingFrame };
   }
+  return schemaFailure(obj, type, parsed.reason);
+}
+
+/** A frame of a known type that cannot be taken; its bufferId lets the caller ack and dead-letter it. */
+function schemaFailure(obj: Record<string, unknown>, type: string, reason: string): DecodeFailure {
   const bufferId = bufferIdOf(obj);
   return {
     ok: false,
     code: 'CORE_ERR_FRAME_SCHEMA',
-    reason: clip(parsed.reason),
+    reason: clip(reason),
     type,
     ...(bufferId === undefined ? {} : { bufferId }),
   };

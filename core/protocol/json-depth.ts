@@ -2,7 +2,8 @@
  * Nesting depth of JSON text, checked before parsing. A body nested thousands of levels deep
  * parses fine, but whatever walks the value recursively afterwards (zod, structured clone into
  * the plugin worker, a hook) overflows the stack: the worker dies and takes the other tasks of
- * its batch with it. Bodies from the agent are therefore refused past {@link MAX_JSON_DEPTH}.
+ * its batch with it. Bodies from the agent and frames from the connector are therefore refused
+ * past {@link MAX_JSON_DEPTH}.
  */
 
 /**

@@ -2,6 +2,7 @@ import test from 'ava';
 import type { z } from 'zod';
 import { decodeFrame, MAX_REASON_CHARS } from '../../../core/protocol/decode.js';
 import { InboundFrameSchema, InboundReadSchema, OUTGOING_TYPES } from '../../../core/protocol/frames.js';
+import { MAX_JSON_DEPTH } from '../../../core/protocol/json-depth.js';
 import { defaultDescriptor } from '../../../sidecar/dev-connector/index.js';
 
 const line = (v: unknown) => JSON.stringify(v);
@@ -232,4 +233,26 @@ test('the inbound read schema holds no zod transform (each kept parsed events al
   t.false(types.has('pipe'));
   // the walk does see transforms where they are
   t.true(new Set(schemaNodes(InboundFrameSchema).map((n) => n.type)).has('transform'));
+});
+
+/** `inbound` text whose event carries an unknown key nested `depth` objects deep. */
+function deepInbound(depth: number, bufferId?: string): string {
+  const nested = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  const deepEvent = JSON.stringify(event).replace(/}$/, `,"extra":${nested}}`);
+  return `{"type":"inbound",${bufferId ? `"bufferId":"${bufferId}",` : ''}"event":${deepEvent}}`;
+}
+
+test('a frame nested deeper than MAX_JSON_DEPTH is a schema failure that hands on its bufferId', (t) => {
+  // Deeper frames parse, but the structured clone into the plugin worker overflows its stack
+  // and fails the whole batch the frame travels in (its neighbours included).
+  const r = decodeFrame(deepInbound(20_000, 'buf-deep'));
+  t.false(r.ok);
+  if (r.ok) return;
+  t.is(r.code, 'CORE_ERR_FRAME_SCHEMA');
+  t.is(r.type, 'inbound');
+  t.is(r.bufferId, 'buf-deep');
+  t.regex(r.reason, new RegExp(`more than ${MAX_JSON_DEPTH} levels`));
+  // the frame itself counts: inbound(1) → event(2) → extra, so the deepest allowed extra is 62
+  t.true(decodeFrame(deepInbound(MAX_JSON_DEPTH - 2)).ok);
+  t.false(decodeFrame(deepInbound(MAX_JSON_DEPTH - 1)).ok);
 });

@@ -1,0 +1,59 @@
+/**
+ * A connector frame nested thousands of levels deep (found by fuzzing the read path): it parses,
+ * but the structured clone into the plugin worker overflows its stack, which failed the whole
+ * batch the frame travelled in. Its neighbours, good frames sent in the same message, were left
+ * un-acked (buffered) or dead-lettered (live) instead of delivered.
+ */
+import test from 'ava';
+import { startAgent } from '../helpers/loopback-agent.js';
+import { textOf } from './agent-tools.js';
+import {
+  ackOf,
+  type Chat,
+  discordMessage,
+  secretOf,
+  startConnector,
+  startInProcess,
+  until,
+  WAIT,
+} from './e2e-harness.js';
+
+const CHAT: Chat = { channel: 'c-deep', user: 'u-deep' };
+const DEPTH = 20_000;
+
+test('a frame nested too deep is dead-lettered and acked; good frames in the same message are delivered', async (t) => {
+  const secret = secretOf('relay');
+  const token = secretOf('api');
+  const connector = await startConnector(t, secret);
+  const agent = await startAgent(t, { token });
+  const sc = await startInProcess(t, { connector, secret, token, agentUrl: agent.url });
+  await connector.waitForConnection(WAIT);
+
+  const deep = discordMessage(CHAT, 'deep', 'm-deep');
+  const nested = `${'{"a":'.repeat(DEPTH)}1${'}'.repeat(DEPTH)}`;
+  const deepEvent = JSON.stringify(deep.event).replace(/}$/, `,"extra":${nested}}`);
+  const lines = [
+    `{"type":"inbound","bufferId":"b-deep","event":${deepEvent}}`,
+    JSON.stringify({ ...discordMessage(CHAT, 'after buffered', 'm-b'), bufferId: 'b-good' }),
+    JSON.stringify(discordMessage(CHAT, 'after live', 'm-l')),
+  ];
+  // one message: the three frames reach the pipeline in one turn, so they share a batch
+  connector.send(`${lines.join('\n')}\n`);
+
+  await connector.waitFor(ackOf('b-good'), WAIT);
+  await connector.waitFor(ackOf('b-deep'), WAIT);
+  await until(
+    () => ['after buffered', 'after live'].every((text) => agent.deliveries.some((d) => textOf(d) === text)),
+    WAIT,
+    'good frames delivered',
+  );
+  t.false(agent.deliveries.some((d) => textOf(d) === 'deep'));
+  const listed = (await (await sc.api('/v1/dead-letters')).json()) as {
+    dead_letters: { code: string }[];
+  };
+  t.deepEqual(
+    listed.dead_letters.map((d) => d.code),
+    ['CORE_ERR_FRAME_SCHEMA'],
+  );
+  t.is(sc.sink.lines.filter((l) => l.code === 'CORE_ERR_PLUGIN_WORKER_DIED').length, 0);
+});
