@@ -1,0 +1,241 @@
+/**
+ * Property-based fuzzing of the frame decoder (relay contract section 2): whatever a line holds —
+ * any text, any JSON, a valid frame of the contract mutated anywhere (wrong types, huge numbers,
+ * unicode, prototype keys, deep nesting, long strings) — `decodeFrame` returns a result and never
+ * throws, a failure carries a stable code and a bounded reason that never quotes the input, and a
+ * frame that decodes decodes again to the same value (a valid frame round-trips). fast-check
+ * prints the seed and the shrunk counterexample of a failure; rerun with it to reproduce.
+ */
+import test from 'ava';
+import fc from 'fast-check';
+import { type DecodeResult, decodeFrame, MAX_REASON_CHARS } from '../../../core/protocol/decode.js';
+import { MAX_JSON_DEPTH } from '../../../core/protocol/json-depth.js';
+import { defaultDescriptor } from '../../../sidecar/dev-connector/index.js';
+import { loadSharedFixture } from '../../helpers/shared-fixtures.js';
+
+const CODES = new Set([
+  'CORE_ERR_FRAME_NOT_JSON',
+  'CORE_ERR_FRAME_NOT_OBJECT',
+  'CORE_ERR_FRAME_SCHEMA',
+  'CORE_ERR_FRAME_UNKNOWN_TYPE',
+]);
+/** Put into values (never into `type` or `bufferId`, which a failure hands on by design). */
+const MARKER = 'Qx7SECRETzz';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** The forwards of the shared fixtures (Discord interactions and Twilio webhooks). */
+function fixtureForwards(): Record<string, Json>[] {
+  return ['discord-interactions.json', 'twilio-webhooks.json'].flatMap((name) =>
+    loadSharedFixture<{ samples: { forward: Record<string, Json> }[] }>(name).samples.map((s) => s.forward),
+  );
+}
+
+const VALID: readonly Record<string, Json>[] = [
+  { type: 'descriptor', descriptor: defaultDescriptor('discord') as unknown as Json },
+  {
+    type: 'inbound',
+    bufferId: 'b1',
+    event: {
+      text: 'hi',
+      message_id: 'm1',
+      reply_to: { text: 'q', author: 'a', is_own: false },
+      media_urls: ['https://x/1'],
+      media: [{ url: 'https://x/2', kind: 'image', size: 3 }],
+      context: [{ text: 'c', source: { user_name: 'n' } }],
+      prompt_response: { prompt_id: 'p', option_id: 'o' },
+      source: { platform: 'discord', chat_id: 'c1', chat_type: 'group', user_id: 'u1', guild_id: 'g' },
+    },
+  },
+  { type: 'outbound_result', requestId: 'a'.repeat(32), result: { success: true, message_id: 'm' } },
+  { type: 'interrupt_inbound', session_key: 'agent:main:discord:dm:d1', chat_id: 'd1' },
+  ...fixtureForwards().map((forward) => ({ type: 'passthrough_forward', bufferId: 'b2', forward })),
+  { type: 'going_idle_ack' },
+];
+
+/** Paths to the values inside `v` down to 8 levels (the root excluded), parents before children. */
+function paths(v: Json, at: (string | number)[] = []): (string | number)[][] {
+  if (v === null || typeof v !== 'object' || at.length >= 8) return [];
+  const keys: (string | number)[] = Array.isArray(v) ? v.map((_, i) => i) : Object.keys(v);
+  return keys.flatMap((k) => [[...at, k], ...paths((v as Record<string, Json>)[k] as Json, [...at, k])]);
+}
+
+/** Set an own property, `__proto__` included (plain assignment would replace the prototype). */
+function setOwn(target: Record<string | number, Json>, key: string | number, value: Json): void {
+  // a copy: the generated value belongs to fast-check, which shrinks and prints it later
+  const copy = structuredClone(value);
+  Object.defineProperty(target, key, { value: copy, enumerable: true, writable: true, configurable: true });
+}
+
+const hostileKey = fc.oneof(
+  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'type'),
+  fc.string({ maxLength: 12 }),
+);
+const hostileValue: fc.Arbitrary<Json> = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>,
+  fc.constantFrom<Json>(1e308, -1e308, 2 ** 53 + 1, -0, 0.5, '', 'x'.repeat(20_000), '🔌\u0000\u2028\uffff'),
+  fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => `${s}${MARKER}`),
+  fc.integer({ min: 1, max: 1_500 }).map((d): Json => JSON.parse(`${'['.repeat(d)}0${']'.repeat(d)}`)),
+  fc.constantFrom<Json>({ toString: 1 }, { valueOf: 'x', toString: 'y' }, [1, 2, 3], [['k', { v: 1 }]]),
+);
+
+/** One mutation of a value at a path: replace, delete, add a key, wrap in an array. */
+type Mutation =
+  | { kind: 'replace'; path: number; value: Json }
+  | { kind: 'delete'; path: number }
+  | { kind: 'add'; path: number; key: string; value: Json }
+  | { kind: 'wrap'; path: number };
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant('replace' as const), path: fc.nat(), value: hostileValue }),
+  fc.record({ kind: fc.constant('delete' as const), path: fc.nat() }),
+  fc.record({ kind: fc.constant('add' as const), path: fc.nat(), key: hostileKey, value: hostileValue }),
+  fc.record({ kind: fc.constant('wrap' as const), path: fc.nat() }),
+);
+
+/** Apply `m` to a copy of `frame`; the frame's `type` is left alone (other tests own that). */
+function mutate(frame: Record<string, Json>, ms: readonly Mutation[]): Record<string, Json> {
+  const out = structuredClone(frame);
+  for (const m of ms) {
+    const all = paths(out).filter((p) => !(p.length === 1 && p[0] === 'type'));
+    if (all.length === 0) continue;
+    const path = all[m.path % all.length] as (string | number)[];
+    const parent = path.slice(0, -1).reduce<Json>((o, k) => (o as Record<string, Json>)[k] as Json, out) as
+      | Record<string | number, Json>
+      | Json[];
+    const key = path.at(-1) as string | number;
+    const current = (parent as Record<string | number, Json>)[key] as Json;
+    if (m.kind === 'replace') setOwn(parent as Record<string, Json>, key, m.value);
+    else if (m.kind === 'delete') {
+      if (Array.isArray(parent)) parent.splice(Number(key), 1);
+      else delete parent[key];
+    } else if (m.kind === 'wrap') setOwn(parent as Record<string, Json>, key, [current]);
+    else if (current !== null && typeof current === 'object' && !Array.isArray(current)) {
+      setOwn(current, m.key, m.value);
+    } else setOwn(parent as Record<string, Json>, key, { [m.key]: m.value });
+  }
+  return out;
+}
+
+/** What every result must satisfy, whatever the line was. */
+function checkResult(r: DecodeResult, line: string): void {
+  if (r.ok) return;
+  if (!CODES.has(r.code)) throw new Error(`unstable code ${r.code}`);
+  if (typeof r.reason !== 'string' || r.reason.length > MAX_REASON_CHARS) {
+    throw new Error(`reason not bounded: ${r.reason?.length}`);
+  }
+  if (r.reason.includes(MARKER)) throw new Error(`reason quotes the input: ${r.reason}`);
+  if (r.type !== undefined && (typeof r.type !== 'string' || r.type.length > 64)) throw new Error('type');
+  if (r.bufferId !== undefined && (r.bufferId.length === 0 || r.bufferId.length > 256)) throw new Error('id');
+  if (r.code === 'CORE_ERR_FRAME_UNKNOWN_TYPE' && r.ignored === undefined) throw new Error('ignored unset');
+  if (r.bufferId !== undefined && r.code !== 'CORE_ERR_FRAME_SCHEMA')
+    throw new Error('bufferId on non-schema');
+  if (line.length === 0) throw new Error('blank lines never reach the decoder');
+}
+
+/** JSON with sorted keys: the same value, whatever order its keys were set in. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_, x: unknown) =>
+    x !== null && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0)))
+      : x,
+  );
+}
+
+/** A frame that decoded must decode again, from its own JSON, to the same value. */
+function checkRoundTrip(r: DecodeResult): void {
+  if (!r.ok) return;
+  const again = decodeFrame(JSON.stringify(r.frame));
+  if (!again.ok) throw new Error(`a decoded frame does not decode again: ${again.code} ${again.reason}`);
+  const a = canonical(r.frame);
+  const b = canonical(again.frame);
+  if (a !== b) throw new Error(`round trip changed the frame:\n${a.slice(0, 500)}\n${b.slice(0, 500)}`);
+}
+
+test('any text: a result, never an exception; failures have a stable code and a bounded reason', (t) => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 300 }),
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 80 }).map((s) => `{"type":"inbound",${s}`),
+        fc.string({ minLength: 1, maxLength: 80 }).map((s) => `${MARKER}${s}`),
+      ),
+      (line) => {
+        const r = decodeFrame(line);
+        checkResult(r, line);
+        return true;
+      },
+    ),
+    { numRuns: 2_000 },
+  );
+  t.pass();
+});
+
+test('any JSON value, and any object with a contract type: never throws, codes stable', (t) => {
+  const typed = fc
+    .tuple(
+      fc.constantFrom(...VALID.map((f) => f.type as string)),
+      fc.dictionary(hostileKey, hostileValue, { maxKeys: 5 }),
+    )
+    .map(([type, rest]) => ({ ...rest, type }));
+  fc.assert(
+    fc.property(fc.oneof(fc.jsonValue(), typed), (value) => {
+      const line = JSON.stringify(value) ?? 'null';
+      const r = decodeFrame(line);
+      checkResult(r, line);
+      checkRoundTrip(r);
+      return true;
+    }),
+    { numRuns: 1_500 },
+  );
+  t.pass();
+});
+
+test('valid frames decode and round-trip', (t) => {
+  for (const frame of VALID) {
+    const r = decodeFrame(JSON.stringify(frame));
+    t.true(r.ok, String(frame.type));
+    checkRoundTrip(r);
+  }
+});
+
+test('valid frames mutated anywhere: never throws, failures bounded, survivors round-trip', (t) => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...VALID),
+      fc.array(mutation, { minLength: 1, maxLength: 4 }),
+      (frame, ms) => {
+        const line = JSON.stringify(mutate(frame, ms));
+        const r = decodeFrame(line);
+        checkResult(r, line);
+        checkRoundTrip(r);
+        // a buffered frame that fails its schema is handed on with its id, to be acked
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        if (!r.ok && r.code === 'CORE_ERR_FRAME_SCHEMA' && typeof parsed.bufferId === 'string') {
+          const id = parsed.bufferId;
+          if (id !== '' && id.length <= 256 && r.bufferId !== id) throw new Error('bufferId lost');
+        }
+        return true;
+      },
+    ),
+    { numRuns: 1_500 },
+  );
+  t.pass();
+});
+
+test('a decoded frame is never deeper than MAX_JSON_DEPTH', (t) => {
+  const depthOf = (v: unknown): number =>
+    v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0;
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...VALID),
+      fc.array(mutation, { minLength: 1, maxLength: 3 }),
+      (frame, ms) => {
+        const r = decodeFrame(JSON.stringify(mutate(frame, ms)));
+        return !r.ok || depthOf(r.frame) <= MAX_JSON_DEPTH;
+      },
+    ),
+    { numRuns: 500 },
+  );
+  t.pass();
+});
