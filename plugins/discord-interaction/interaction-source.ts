@@ -19,6 +19,24 @@ export function str(value: unknown): string | undefined {
 }
 
 /**
+ * `String(value)`, or undefined when it cannot be converted: an object whose `toString` and
+ * `valueOf` are not callable (`{"toString": 1}`), or arrays nested past the stack. Discord sends
+ * neither, but the body is untrusted input and the conversion must never throw.
+ */
+export function stringOf(value: unknown): string | undefined {
+  try {
+    return String(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The items of `list` that convert to strings (see {@link stringOf}), converted; the rest skipped. */
+export function stringsOf(list: readonly unknown[]): string[] {
+  return list.flatMap((v) => stringOf(v) ?? []);
+}
+
+/**
  * Source fields: chat from `channel_id` (a thread channel ⇒ `chat_type "thread"` with
  * `thread_id` = the channel and `parent_chat_id` = its parent), user from `member.user ?? user`,
  * display name `member.nick ?? user.global_name ?? user.username`, scope = guild.

@@ -2,7 +2,7 @@
  * Turn one decoded (token-free) Discord interaction into a MessageEvent, or say why there is
  * none (spec/plugins.md, discord-interaction). Pure; never throws on any input shape.
  */
-import { asRecord, interactionSource, str } from './interaction-source.js';
+import { asRecord, interactionSource, str, stringsOf } from './interaction-source.js';
 import { renderCommand } from './render-options.js';
 
 /** The interaction types of the Discord API. */
@@ -85,7 +85,7 @@ function componentBody(
     if (label) response.label = label;
     return { text: `/${optionId}`, message_type: 'command', prompt_response: response };
   }
-  const values = Array.isArray(data.values) ? data.values.map((v) => String(v)) : [];
+  const values = Array.isArray(data.values) ? stringsOf(data.values) : [];
   return { text: [customId, ...values].join(' ').trim(), message_type: 'text' };
 }
 
@@ -111,10 +111,18 @@ function collectInputs(components: unknown, lines: string[], depth: number): voi
     const component = asRecord(raw);
     const name = str(component.label) ?? str(component.custom_id);
     if (name && typeof component.value === 'string') lines.push(`${name}: ${component.value}`);
-    else if (name && Array.isArray(component.values)) lines.push(`${name}: ${component.values.join(', ')}`);
+    else if (name && Array.isArray(component.values)) lines.push(`${name}: ${joinValues(component.values)}`);
     collectInputs(component.components, lines, depth + 1);
     if (component.component) collectInputs([component.component], lines, depth + 1);
   }
+}
+
+/**
+ * A select's values joined with `, ` as `Array.join` does (null and undefined as `''`), skipping
+ * values `String()` cannot convert.
+ */
+function joinValues(values: readonly unknown[]): string {
+  return stringsOf(values.map((v) => v ?? '')).join(', ');
 }
 
 /** The label of the button with `customId` in a message's components, when present. */

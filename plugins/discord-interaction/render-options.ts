@@ -3,6 +3,8 @@
  * event text (spec/plugins.md, discord-interaction): `/model gpt-x`, `/skill run deploy`.
  */
 
+import { stringOf } from './interaction-source.js';
+
 /** Discord option types that nest further options instead of carrying a value. */
 const SUB_COMMAND = 1;
 const SUB_COMMAND_GROUP = 2;
@@ -13,7 +15,8 @@ const MAX_DEPTH = 8;
 /**
  * The words of `options`, in order: a sub-command (group) contributes its name then its own
  * options; any other option contributes `String(value).trim()` unless the value is null or blank.
- * Entries that are not objects are skipped, so a malformed list never throws.
+ * Entries that are not objects, and values `String()` cannot convert, are skipped, so a malformed
+ * list never throws.
  */
 export function renderOptions(options: unknown, depth = 0): string[] {
   if (!Array.isArray(options) || depth > MAX_DEPTH) return [];
@@ -27,7 +30,8 @@ export function renderOptions(options: unknown, depth = 0): string[] {
       continue;
     }
     if (value === null || value === undefined) continue;
-    const word = String(value).trim();
+    // a value String() cannot convert is skipped like a blank one
+    const word = stringOf(value)?.trim() ?? '';
     if (word !== '') words.push(word);
   }
   return words;

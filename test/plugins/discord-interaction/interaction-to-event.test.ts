@@ -196,3 +196,44 @@ test('thread channels (10/11/12) are threads with the parent chat', (t) => {
 test('missing channel gives an empty chat id', (t) => {
   t.is(interactionSource({ id: 'x' }, null).chat_id, '');
 });
+
+/** Values `String()` cannot convert: `toString`/`valueOf` not callable, arrays nested past the stack. */
+const UNCONVERTIBLE: readonly unknown[] = [
+  { toString: 1 },
+  { valueOf: 'x', toString: 'y' },
+  [{ toString: 1 }],
+  JSON.parse(`${'['.repeat(20_000)}${']'.repeat(20_000)}`),
+];
+
+test('an option, select or modal value String() cannot convert is skipped, never thrown (found by fuzzing)', (t) => {
+  // the plugin threw: CORE_ERR_PLUGIN_THREW, a transient failure retried until maxAttempts
+  for (const value of UNCONVERTIBLE) {
+    const command = {
+      ...guildBase,
+      type: 2,
+      data: {
+        name: 'model',
+        options: [
+          { name: 'a', type: 3, value },
+          { name: 'b', type: 3, value: 'gpt-x' },
+        ],
+      },
+    };
+    t.is(eventOf(command).text, '/model gpt-x');
+    const select = { ...guildBase, type: 3, data: { custom_id: 'pick', values: [value, 'two'] } };
+    t.is(eventOf(select).text, 'pick two');
+    const modal = {
+      ...guildBase,
+      type: 5,
+      data: {
+        custom_id: 'form',
+        components: [
+          { type: 1, components: [{ custom_id: 'bad', values: [value] }] },
+          { type: 1, components: [{ custom_id: 'ok', value: 'fine' }] },
+        ],
+      },
+    };
+    // like an empty select: its line names it with nothing after
+    t.is(eventOf(modal).text, 'form\nbad: \nok: fine');
+  }
+});
