@@ -11,6 +11,14 @@ import fc from 'fast-check';
 import { type DecodeResult, decodeFrame, MAX_REASON_CHARS } from '../../../core/protocol/decode.js';
 import { MAX_JSON_DEPTH } from '../../../core/protocol/json-depth.js';
 import { defaultDescriptor } from '../../../sidecar/dev-connector/index.js';
+import {
+  hostileKey,
+  hostileValue,
+  type Json,
+  MARKER,
+  mutate,
+  mutation,
+} from '../../helpers/json-mutation.js';
 import { loadSharedFixture } from '../../helpers/shared-fixtures.js';
 
 const CODES = new Set([
@@ -19,10 +27,6 @@ const CODES = new Set([
   'CORE_ERR_FRAME_SCHEMA',
   'CORE_ERR_FRAME_UNKNOWN_TYPE',
 ]);
-/** Put into values (never into `type` or `bufferId`, which a failure hands on by design). */
-const MARKER = 'Qx7SECRETzz';
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** The forwards of the shared fixtures (Discord interactions and Twilio webhooks). */
 function fixtureForwards(): Record<string, Json>[] {
@@ -52,70 +56,6 @@ const VALID: readonly Record<string, Json>[] = [
   ...fixtureForwards().map((forward) => ({ type: 'passthrough_forward', bufferId: 'b2', forward })),
   { type: 'going_idle_ack' },
 ];
-
-/** Paths to the values inside `v` down to 8 levels (the root excluded), parents before children. */
-function paths(v: Json, at: (string | number)[] = []): (string | number)[][] {
-  if (v === null || typeof v !== 'object' || at.length >= 8) return [];
-  const keys: (string | number)[] = Array.isArray(v) ? v.map((_, i) => i) : Object.keys(v);
-  return keys.flatMap((k) => [[...at, k], ...paths((v as Record<string, Json>)[k] as Json, [...at, k])]);
-}
-
-/** Set an own property, `__proto__` included (plain assignment would replace the prototype). */
-function setOwn(target: Record<string | number, Json>, key: string | number, value: Json): void {
-  // a copy: the generated value belongs to fast-check, which shrinks and prints it later
-  const copy = structuredClone(value);
-  Object.defineProperty(target, key, { value: copy, enumerable: true, writable: true, configurable: true });
-}
-
-const hostileKey = fc.oneof(
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'type'),
-  fc.string({ maxLength: 12 }),
-);
-const hostileValue: fc.Arbitrary<Json> = fc.oneof(
-  fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>,
-  fc.constantFrom<Json>(1e308, -1e308, 2 ** 53 + 1, -0, 0.5, '', 'x'.repeat(20_000), '🔌\u0000\u2028\uffff'),
-  fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => `${s}${MARKER}`),
-  fc.integer({ min: 1, max: 1_500 }).map((d): Json => JSON.parse(`${'['.repeat(d)}0${']'.repeat(d)}`)),
-  fc.constantFrom<Json>({ toString: 1 }, { valueOf: 'x', toString: 'y' }, [1, 2, 3], [['k', { v: 1 }]]),
-);
-
-/** One mutation of a value at a path: replace, delete, add a key, wrap in an array. */
-type Mutation =
-  | { kind: 'replace'; path: number; value: Json }
-  | { kind: 'delete'; path: number }
-  | { kind: 'add'; path: number; key: string; value: Json }
-  | { kind: 'wrap'; path: number };
-
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('replace' as const), path: fc.nat(), value: hostileValue }),
-  fc.record({ kind: fc.constant('delete' as const), path: fc.nat() }),
-  fc.record({ kind: fc.constant('add' as const), path: fc.nat(), key: hostileKey, value: hostileValue }),
-  fc.record({ kind: fc.constant('wrap' as const), path: fc.nat() }),
-);
-
-/** Apply `m` to a copy of `frame`; the frame's `type` is left alone (other tests own that). */
-function mutate(frame: Record<string, Json>, ms: readonly Mutation[]): Record<string, Json> {
-  const out = structuredClone(frame);
-  for (const m of ms) {
-    const all = paths(out).filter((p) => !(p.length === 1 && p[0] === 'type'));
-    if (all.length === 0) continue;
-    const path = all[m.path % all.length] as (string | number)[];
-    const parent = path.slice(0, -1).reduce<Json>((o, k) => (o as Record<string, Json>)[k] as Json, out) as
-      | Record<string | number, Json>
-      | Json[];
-    const key = path.at(-1) as string | number;
-    const current = (parent as Record<string | number, Json>)[key] as Json;
-    if (m.kind === 'replace') setOwn(parent as Record<string, Json>, key, m.value);
-    else if (m.kind === 'delete') {
-      if (Array.isArray(parent)) parent.splice(Number(key), 1);
-      else delete parent[key];
-    } else if (m.kind === 'wrap') setOwn(parent as Record<string, Json>, key, [current]);
-    else if (current !== null && typeof current === 'object' && !Array.isArray(current)) {
-      setOwn(current, m.key, m.value);
-    } else setOwn(parent as Record<string, Json>, key, { [m.key]: m.value });
-  }
-  return out;
-}
 
 /** What every result must satisfy, whatever the line was. */
 function checkResult(r: DecodeResult, line: string): void {
