@@ -137,8 +137,9 @@ function bufferIdOf(obj: Record<string, unknown>): string | undefined {
 /**
  * V8 quotes a snippet of the input in JSON.parse errors (`Unexpected token 'o', "not json" is
  * not valid JSON`). The snippet may be a user's message text, so it is cut out; the position stays.
+ * Also used for the agent API's `invalid_json` message.
  */
-function parseErrorReason(err: unknown): string {
+export function parseErrorReason(err: unknown): string {
   const message = errorMessage(err);
   return message.replace(/,?\s*(?:\.\.\.)?".*"(?:\.\.\.)?\s*is not valid JSON/s, ' (not valid JSON)');
 }

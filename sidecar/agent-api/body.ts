@@ -6,6 +6,7 @@
  * content type is accepted if the bytes parse.
  */
 import type { IncomingMessage } from 'node:http';
+import { parseErrorReason } from '../../core/protocol/decode.js';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../../core/protocol/json-depth.js';
 import { apiError, type JsonReply } from './errors.js';
 
@@ -50,10 +51,10 @@ export function parseJsonBytes(bytes: Buffer): BodyResult {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (err) {
-    // the parser's message names the position, never echoes more than a token of the body
+    // the parser's message, without the snippet of the body V8 quotes in it (the position stays)
     return {
       ok: false,
-      reply: apiError('invalid_json', `request body is not valid JSON: ${(err as Error).message}`),
+      reply: apiError('invalid_json', `request body is not valid JSON: ${parseErrorReason(err)}`),
     };
   }
 }

@@ -63,6 +63,24 @@ for (const [name, body] of [
   });
 }
 
+test('an invalid_json message names the position, never quotes the body (found by fuzzing)', async (t) => {
+  // V8's parser message quotes up to ~30 characters around the error: a credential in metadata,
+  // or the user's words, came back in the message, which an agent's error log may keep
+  const h = await startApi(t);
+  for (const body of [
+    '{"op":"send","metadata":{"api_key": sk-live-SECRET123}}',
+    'SECRET hello',
+    '{"a":1} SECRET',
+  ]) {
+    const res = await postJson(h, '/v1/actions', body);
+    t.is(res.status, 400);
+    const { error } = (await res.json()) as ErrorBody;
+    t.is(error.code, 'invalid_json');
+    t.false(error.message.includes('SECRET'), error.message);
+    t.regex(error.message, /position \d+|not valid JSON/);
+  }
+});
+
 test('a body nested past 64 levels ⇒ 400 json_too_deep (counted), 64 levels pass', async (t) => {
   const h = await startApi(t);
   const nest = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
