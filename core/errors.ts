@@ -91,7 +91,8 @@ export const ERROR_CODES = {
     'A 2xx push response body is not JSON, its `actions` is not a list, it is larger than api.maxBodyBytes or nested more than 64 levels deep; delivered, actions ignored.',
   CORE_ERR_DELIVERY_ACTION_FAILED: 'An action from a push response body failed to execute; not re-delivered.',
   CORE_ERR_API_UNAUTHORIZED: 'A local API call had a missing or wrong bearer token.',
-  CORE_ERR_API_BAD_REQUEST: 'A local API call had an invalid body.',
+  CORE_ERR_API_BAD_REQUEST:
+    "A local API call had an invalid body, or was a request node's HTTP parser refused (broken framing, oversize headers, an unknown `Expect`).",
   CORE_ERR_API_HOST_NOT_ALLOWED:
     'A local API call named a Host that is not loopback nor in api.allowedHosts (DNS-rebinding guard); answered 403.',
   CORE_ERR_API_LISTEN_FAILED: 'The local API could not bind its address.',

@@ -110,6 +110,28 @@ export const API_ERROR_CODES = {
     meaning: 'The dead letter holds no payload that can run again (e.g. a frame that never parsed).',
     remedy: 'Inspect it with `GET /v1/dead-letters/{id}`; fix the sender; it cannot be replayed.',
   },
+  malformed_request: {
+    status: 400,
+    meaning:
+      "The request is not well-formed HTTP/1.1 (broken chunked framing, Content-Length and Transfer-Encoding together, a bad header): node's parser refused it before any route ran; the connection is closed.",
+    remedy: 'Fix the HTTP client; a plain HTTP library does not send this.',
+  },
+  headers_too_large: {
+    status: 431,
+    meaning: "The request headers exceed node's parser limit (16 KiB); the connection is closed.",
+    remedy: 'Send fewer or shorter headers.',
+  },
+  request_timeout: {
+    status: 408,
+    meaning:
+      "The request did not arrive completely within node's request timeouts; the connection is closed.",
+    remedy: 'Send the whole request at once; check the client is not stalled.',
+  },
+  expectation_failed: {
+    status: 417,
+    meaning: 'The request carries an `Expect` other than `100-continue`.',
+    remedy: 'Drop the `Expect` header (or use `100-continue`).',
+  },
   internal_error: {
     status: 500,
     meaning: 'A handler failed unexpectedly (logged as CORE_ERR_API_HANDLER_FAILED).',

@@ -20,6 +20,7 @@ import type { ApiDeps } from './deps.js';
 import { apiError } from './errors.js';
 import type { OpenStreams } from './event-stream.js';
 import { hostAllowed } from './host-check.js';
+import { answerParserRefusals } from './parser-refusals.js';
 import { errorCodeOf, pathOf, writeReply } from './reply.js';
 import { RouteTable } from './route-table.js';
 import { buildRoutes, type RequestContext, type Route, type RouteResult } from './routes.js';
@@ -176,6 +177,16 @@ export function createAgentApi(deps: ApiDeps): AgentApi {
     });
     void onRequest(req, res);
   });
+  answerParserRefusals(server, (apiCode, reason) =>
+    reportError(
+      log,
+      metrics,
+      'CORE_ERR_API_BAD_REQUEST',
+      'api request refused',
+      { apiCode, reason },
+      'debug',
+    ),
+  );
   let bound: ListenAddress | undefined;
   let closing: Promise<void> | undefined;
 
