@@ -9,6 +9,7 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
+import { decodeFrame } from '../../core/protocol/decode.js';
 import { MessageEventSchema, type PassthroughForward } from '../../core/protocol/payloads.js';
 import { sessionKey } from '../../core/protocol/session-key.js';
 import {
@@ -227,6 +228,55 @@ test.serial(
       { numRuns: 40 },
     );
     t.false(harness.storeBytes().includes(TOKEN));
+    t.is(harness.lines().filter((l) => l.code === 'CORE_ERR_PLUGIN_WORKER_DIED').length, 0);
+  },
+);
+
+/** A connector's inbound event with every optional field the contract lists. */
+const EVENT: Record<string, Json> = {
+  text: 'hi',
+  message_id: 'm1',
+  reply_to: { text: 'q', author: 'a', is_own: false },
+  media_urls: ['https://x/1'],
+  media: [{ url: 'https://x/2', kind: 'image', size: 3 }],
+  context: [{ text: 'c', source: { user_name: 'n' } }],
+  prompt_response: { prompt_id: 'p', option_id: 'o' },
+  source: {
+    platform: 'discord',
+    chat_id: 'c1',
+    chat_type: 'group',
+    user_id: 'u1',
+    scope_id: 'g1',
+    thread_id: 't1',
+    profile: 'reviewer',
+  },
+};
+
+test.serial(
+  'inbound events as a connector may send them, mutated: the inbound chain answers each, never fails',
+  async (t) => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(mutation, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }),
+        async (mutations) => {
+          // only what the read path lets through reaches the plugins
+          const events = mutations.flatMap((ms) => {
+            const r = decodeFrame(JSON.stringify({ type: 'inbound', event: mutate(EVENT, ms) }));
+            return r.ok && r.frame.type === 'inbound' ? [r.frame.event] : [];
+          });
+          const outcomes = await Promise.all(
+            events.map((event) =>
+              harness.host.runInbound({ event, sessionKey: sessionKey(event.source), capabilities: [] }),
+            ),
+          );
+          for (const outcome of outcomes) {
+            if (outcome.kind === 'failed')
+              throw new Error(`inbound chain failed: ${JSON.stringify(outcome)}`);
+          }
+        },
+      ),
+      { numRuns: 40, includeErrorInReport: true },
+    );
     t.is(harness.lines().filter((l) => l.code === 'CORE_ERR_PLUGIN_WORKER_DIED').length, 0);
   },
 );
