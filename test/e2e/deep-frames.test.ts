@@ -2,7 +2,9 @@
  * A connector frame nested thousands of levels deep (found by fuzzing the read path): it parses,
  * but the structured clone into the plugin worker overflows its stack, which failed the whole
  * batch the frame travelled in. Its neighbours, good frames sent in the same message, were left
- * un-acked (buffered) or dead-lettered (live) instead of delivered.
+ * un-acked (buffered) or dead-lettered (live) instead of delivered. And an `outbound_result`
+ * that deep reached the agent API, whose reply could not be serialised: an unhandled rejection,
+ * which ends a Node 20 process.
  */
 import test from 'ava';
 import { startAgent } from '../helpers/loopback-agent.js';
@@ -56,4 +58,31 @@ test('a frame nested too deep is dead-lettered and acked; good frames in the sam
     ['CORE_ERR_FRAME_SCHEMA'],
   );
   t.is(sc.sink.lines.filter((l) => l.code === 'CORE_ERR_PLUGIN_WORKER_DIED').length, 0);
+});
+
+test('an outbound_result nested too deep is skipped: the action call gets the timeout, the sidecar stays up', async (t) => {
+  const secret = secretOf('relay');
+  const connector = await startConnector(t, secret);
+  const sc = await startInProcess(t, { connector, secret, config: { relay: { outboundTimeoutMs: 300 } } });
+  await connector.waitForConnection(WAIT);
+  // answer each outbound with a result holding an unknown key 20 000 objects deep
+  connector.setRespond(() => undefined);
+  connector.onFrame((f) => {
+    if (f.dir !== 'in' || f.frame.type !== 'outbound') return;
+    const nested = `${'{"a":'.repeat(DEPTH)}1${'}'.repeat(DEPTH)}`;
+    const requestId = String(f.frame.requestId);
+    connector.send(
+      `{"type":"outbound_result","requestId":"${requestId}","result":{"success":true,"extra":${nested}}}\n`,
+    );
+  });
+  const res = await sc.api('/v1/actions', {
+    method: 'POST',
+    body: JSON.stringify({ op: 'send', chat_id: 'c1', content: 'x' }),
+  });
+  t.is(res.status, 200);
+  t.like(await res.json(), {
+    result: { success: false, error: 'relay outbound timed out', ambiguous: true },
+  });
+  t.true(sc.sink.withCode('CORE_ERR_FRAME_SCHEMA').length >= 1);
+  t.is((await sc.api('/readyz')).status, 200);
 });
