@@ -98,7 +98,8 @@ export const ERROR_CODES = {
   CORE_ERR_API_LISTEN_FAILED: 'The local API could not bind its address.',
   CORE_ERR_API_TOKEN_FILE_UNUSABLE:
     'The generated API token file cannot be created, read or restricted to mode 0600.',
-  CORE_ERR_API_HANDLER_FAILED: 'An agent API handler threw; the call was answered 500 internal_error.',
+  CORE_ERR_API_HANDLER_FAILED:
+    'An agent API handler threw, or its answer could not be serialised; the call was answered 500 internal_error.',
   // side routes and lifecycle
   CORE_ERR_ENROLL_FAILED: 'POST /relay/enroll failed.',
   CORE_ERR_PROVISION_FAILED: 'POST /relay/provision failed (fail-soft).',

@@ -159,7 +159,23 @@ export function createAgentApi(deps: ApiDeps): AgentApi {
         'debug',
       );
     }
-    writeReply(req, res, result);
+    try {
+      writeReply(req, res, result);
+    } catch (err) {
+      // a body that cannot be serialised (a connector result nested past the stack) must not
+      // leave the call unanswered and its rejection unhandled, which ends the process
+      reportError(
+        log,
+        metrics,
+        'CORE_ERR_API_HANDLER_FAILED',
+        'api reply failed',
+        { method: req.method, path: pathOf(req.url), error: (err as Error)?.message },
+        'error',
+      );
+      if (res.headersSent) res.destroy();
+      else writeReply(req, res, apiError('internal_error', 'the answer could not be serialised'));
+      return;
+    }
     log.debug(
       { method: req.method, path: pathOf(req.url), status: result.status, ms: clock.now() - started },
       'api request',

@@ -81,6 +81,23 @@ test('an invalid_json message names the position, never quotes the body (found b
   }
 });
 
+test('a reply that cannot be serialised is a 500 internal_error, reported once, not an unhandled rejection', async (t) => {
+  // a connector result nested past the stack: writeReply's JSON.stringify threw outside the
+  // handler's try, so the request was never answered and the rejection was unhandled (exit 1)
+  const h = await startApi(t);
+  let deep: Record<string, unknown> = { success: true };
+  for (let i = 0; i < 20_000; i++) deep = { a: deep };
+  h.client.reply = async () => ({ success: true, extra: deep });
+  const res = await postJson(h, '/v1/actions', SEND);
+  t.is(res.status, 500);
+  t.is(((await res.json()) as ErrorBody).error.code, 'internal_error');
+  t.is(await h.metrics.value('relay_errors_total', { code: 'CORE_ERR_API_HANDLER_FAILED' }), 1);
+  // the server goes on serving
+  t.is((await postJson(h, '/v1/actions', SEND)).status, 500);
+  h.client.reply = async () => ({ success: true, message_id: 'm-2' });
+  t.is((await postJson(h, '/v1/actions', SEND)).status, 200);
+});
+
 test('a body nested past 64 levels ⇒ 400 json_too_deep (counted), 64 levels pass', async (t) => {
   const h = await startApi(t);
   const nest = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
