@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { Piscina } from 'piscina';
 import { TaskAbort } from '../../../core/pool/task-abort.js';
+import { repoRoot } from '../../helpers/repo-root.js';
 
 test('abort calls the listener once, then is a no-op', (t) => {
   const abort = new TaskAbort();
@@ -39,10 +38,8 @@ test('removing another listener leaves the registered one', (t) => {
 
 // the handle is piscina's EventEmitter form of a signal: a real pool aborts a running task with it
 test('piscina aborts a running task through a TaskAbort, and rejects one aborted before it ran', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'task-abort-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const filename = join(dir, 'hang.mjs');
-  writeFileSync(filename, 'export default () => new Promise(() => {});\n');
+  // a file of the repository: a replacement worker may still load it after destroy() resolved
+  const filename = join(repoRoot(), 'dist', 'test', 'fixtures', 'pool', 'hang-task.js');
   const pool = new Piscina({
     filename,
     minThreads: 1,
