@@ -1,9 +1,9 @@
 /**
  * Graceful shutdown, in the order that loses nothing: ask the connector to buffer (going_idle,
  * bounded), commit what already arrived, finish deliveries in flight, then close the socket
- * (pending outbound calls resolve `relay transport closed`), commit what arrived until it closed
- * (a connector that missed the ack keeps sending live frames, which it never redelivers), and
- * close the pool and the API.
+ * (pending outbound calls resolve `relay transport closed`), close the API (before the store it
+ * reads), commit what arrived until the socket closed (a connector that missed the ack keeps
+ * sending live frames, which it never redelivers), and close the pool.
  *
  * Every step is bounded by one deadline (`budgetMs` from the start), and a share of the budget
  * is kept for the closing steps, so a connector that never acks or a partitioned network cannot
@@ -110,10 +110,13 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
   // pending outbound calls resolve `relay transport closed` at once; then the close handshake,
   // with half the rest at most: a peer that never answers must leave time for the pool
   await step('socket', () => sc.client.stop(), left() / 2);
+  // the API before the store: a call arriving while the inbox closed found its database closed
+  // (500, logged as a handler failure). Calls in flight end here (pending outbound calls were
+  // answered when the socket stopped), and an agent's later call is refused, not failed.
+  await step('api', () => sc.api.close(left() / 3), left() / 3 + TIMER_SLACK_MS);
   // frames that arrived until the socket closed go through the pool, so it closes after them
   await step('inbox_close', () => sc.inbox.close(left() / 2), left() / 2 + TIMER_SLACK_MS);
   await step('plugins', () => sc.plugins.close(), left());
-  await step('api', () => sc.api.close(left()), left() + TIMER_SLACK_MS);
   log.info({ ms: Date.now() - started }, 'shutdown complete');
 }
 

@@ -56,10 +56,10 @@ function parts(state: string, how: Partial<Record<string, Behaviour>> = {}, acke
   return { sc, calls, budgets, sink };
 }
 
-test('the order: going_idle (when ready), inbox, socket, inbox close, pool, API; work steps leave the closing reserve', async (t) => {
+test('the order: going_idle (when ready), inbox, socket, API, inbox close, pool; work steps leave the closing reserve', async (t) => {
   const { sc, calls, budgets, sink } = parts('ready');
   await drain(sc, 1_000);
-  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'inboxClose', 'plugins', 'api']);
+  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'api', 'inboxClose', 'plugins']);
   // going_idle: the configured 50 ms; the inbox: at most the budget less the reserve (250 ms)
   t.is(budgets.goingIdle, 50);
   t.true((budgets.inbox ?? Infinity) <= 750);
@@ -78,20 +78,20 @@ test('the going_idle wait is cut to what the work steps may use when the budget 
 test('no going_idle when not connected; an unacked going_idle is noted and the drain goes on', async (t) => {
   const down = parts('reconnecting');
   await drain(down.sc, 1_000);
-  t.deepEqual(down.calls, ['inbox', 'stop', 'inboxClose', 'plugins', 'api']);
+  t.deepEqual(down.calls, ['inbox', 'stop', 'api', 'inboxClose', 'plugins']);
 
   const unacked = parts('ready', {}, false);
   await drain(unacked.sc, 1_000);
   // the client reports the missed ack with its code; the drain only says it goes on
   t.is(unacked.sink.withMsg('going_idle not acknowledged; closing anyway').length, 1);
   t.is(unacked.sink.withCode('CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT').length, 0);
-  t.deepEqual(unacked.calls.slice(1), ['inbox', 'stop', 'inboxClose', 'plugins', 'api']);
+  t.deepEqual(unacked.calls.slice(1), ['inbox', 'stop', 'api', 'inboxClose', 'plugins']);
 });
 
 test('a failing step is reported with its name and never skips the closes after it', async (t) => {
   const { sc, calls, sink } = parts('ready', { inbox: 'fail', plugins: 'fail' });
   await drain(sc, 1_000);
-  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'inboxClose', 'plugins', 'api']);
+  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'api', 'inboxClose', 'plugins']);
   const failed = sink.withCode('CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED').map((l) => [l.step, l.msg]);
   t.deepEqual(failed, [
     ['inbox', 'shutdown step failed'],
@@ -103,7 +103,7 @@ test('a failing step is reported with its name and never skips the closes after 
 test('steps that never finish are cut off by the budget and the drain still completes', async (t) => {
   const { sc, calls, sink } = parts('ready', { goingIdle: 'hang', stop: 'hang', api: 'hang' });
   await drain(sc, 200);
-  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'inboxClose', 'plugins', 'api']);
+  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'api', 'inboxClose', 'plugins']);
   const cut = sink.withCode('CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED').map((l) => l.step);
   t.deepEqual(cut, ['going_idle', 'socket', 'api']);
   t.is(sink.withMsg('shutdown complete').length, 1);
@@ -133,7 +133,7 @@ test('a connector that never acks going_idle: the missed ack is reported once, b
     client: { state: h.client.state, goingIdle: (ms) => h.client.goingIdle(ms), stop: () => h.client.stop() },
   };
   await drain(drained, 1_000);
-  t.deepEqual(calls, ['inbox', 'inboxClose', 'plugins', 'api']); // going_idle and stop: the real client
+  t.deepEqual(calls, ['inbox', 'api', 'inboxClose', 'plugins']); // going_idle and stop: the real client
   t.is(h.received('going_idle').length, 1);
   t.is(h.sink.withCode('CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT').length, 1);
   t.is(await h.metrics.value('relay_errors_total', { code: 'CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT' }), 1);
