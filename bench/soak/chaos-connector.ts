@@ -131,6 +131,18 @@ export class ChaosConnector {
     this.current?.terminate();
   }
 
+  /** Write a raw line (junk) to the current connection; false when none. */
+  sendLine(line: string): boolean {
+    const conn = this.readyConn();
+    if (!conn || !this.current) return false;
+    try {
+      this.current.send(line, { conn: conn.id });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Send a raw frame to the latest connection (an unsolicited going_idle_ack, …); false when none. */
   sendRaw(frame: Record<string, unknown>): boolean {
     const conn = this.readyConn();
@@ -149,6 +161,15 @@ export class ChaosConnector {
    * connection a real connector buffers it for the instance instead).
    */
   deliver(frame: Record<string, unknown>, buffered: boolean): SendOutcome {
+    return this.deliverOr(frame, buffered, true);
+  }
+
+  /** Write `frame` live to the current connection, or nothing when there is none (a retried send). */
+  resendLive(frame: Record<string, unknown>): boolean {
+    return this.deliverOr(frame, false, false).connSeq !== undefined;
+  }
+
+  private deliverOr(frame: Record<string, unknown>, buffered: boolean, orBuffer: boolean): SendOutcome {
     const conn = this.readyConn();
     if (!buffered && conn && this.current) {
       try {
@@ -158,6 +179,7 @@ export class ChaosConnector {
         // closed under us: buffer it like a connector with the instance offline
       }
     }
+    if (!buffered && !orBuffer) return {};
     this.nextBuffer += 1;
     const bufferId = `soak-buf-${this.nextBuffer}`;
     const stored = { ...frame, bufferId };

@@ -35,7 +35,8 @@ export class AgentLedger {
   resentAfterAccept = 0;
 
   see(envelope: Json | undefined, id: string | undefined): Seen {
-    const text = envelope?.event === undefined ? '' : JSON.stringify(envelope.event);
+    const body = envelope?.event ?? envelope?.interrupt;
+    const text = body === undefined ? '' : JSON.stringify(body);
     const m = MARKER.exec(text);
     const seen: Seen = {
       id: id ?? String(envelope?.id ?? ''),

@@ -77,7 +77,7 @@ const BUG_CODES = new Set([
   'CORE_ERR_ROUTER_HANDLER_FAILED',
 ]);
 
-type Kind = 'discord' | 'edit' | 'slash' | 'telegram' | 'slack';
+type Kind = 'discord' | 'edit' | 'slash' | 'telegram' | 'slack' | 'interrupt' | 'badframe';
 
 /** One event the soak sent. */
 interface SoakEvent {
@@ -93,6 +93,8 @@ interface SoakEvent {
   atRisk: boolean;
   readonly chatId: string;
   readonly messageId: string | undefined;
+  /** The frame as sent (live duplicates are sent again from it). */
+  readonly frame: Record<string, unknown>;
 }
 
 /** mulberry32: small, fast, seeded. */
@@ -280,12 +282,29 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const edits = new Map<string, string>();
   let seq = 0;
   const emit = () => {
+    const noise = rand();
+    if (noise < 0.03) {
+      // a live frame again, as a connector retrying a send might: deduped by the contract's key
+      const again = events
+        .filter((e) => !e.buffered && e.kind !== 'interrupt' && e.kind !== 'badframe')
+        .slice(-50);
+      if (again.length > 0) {
+        const ev = pick(again);
+        if (connector.resendLive(ev.frame)) bump('liveDuplicates');
+        return;
+      }
+    } else if (noise < 0.05) {
+      // junk on the wire: never ends the read loop
+      connector.sendLine(pick(['not json\n', '[1,2]\n', '{"type":"inbound"}\n', '{"no":"type"}\n', '\n\n']));
+      bump('junkLines');
+      return;
+    }
     seq += 1;
     const n = seq;
     const marker = `soak-${n}`;
     const buffered = rand() < 0.4;
-    const poison = opts.mode === 'push' && rand() < 0.02;
-    const tag = poison ? ' #reject' : '';
+    const poisonDraw = opts.mode === 'push' && rand() < 0.02;
+    const tag = poisonDraw ? ' #reject' : '';
     const r = rand();
     let kind: Kind;
     let frame: Record<string, unknown>;
@@ -340,6 +359,21 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         type: 'passthrough_forward',
         forward: forwardFrame('discord', BOT_IDS.discord, 'application/json', body),
       };
+    } else if (r < 0.63) {
+      // a /stop for one session: committed at once, delivered ahead of the session's queue
+      kind = 'interrupt';
+      const chat = pick(chats.discord);
+      chatId = `soak-${n}`;
+      frame = {
+        type: 'interrupt_inbound',
+        session_key: `agent:main:discord:group:${chat.channel}:${chat.user}`,
+        chat_id: chatId,
+      };
+    } else if (r < 0.645) {
+      // a buffered frame that fails its schema: dead-lettered and acked, never delivered
+      kind = 'badframe';
+      chatId = 'c-1';
+      frame = { type: 'inbound', event: { text: `${marker} broken`, source: 'not an object' } };
     } else if (r < 0.8) {
       kind = 'telegram';
       chatId = pick(chats.telegram);
@@ -372,22 +406,30 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         },
       };
     }
-    const out = connector.deliver(frame, buffered);
+    // an interrupt is never buffered (the contract gives interrupt_inbound no bufferId): with no
+    // connection a connector has no instance to route it to, and it is not sent at all
+    const out =
+      kind === 'interrupt'
+        ? connector.resendLive(frame)
+          ? { connSeq: connector.currentConnSeq }
+          : {}
+        : connector.deliver(frame, kind === 'badframe' ? true : buffered);
     const ev: SoakEvent = {
       seq: n,
       kind,
       buffered: out.bufferId !== undefined,
-      poison,
+      poison: poisonDraw && kind !== 'interrupt' && kind !== 'badframe',
       sentAt: Date.now(),
       connSeq: out.connSeq,
       bufferId: out.bufferId,
-      atRisk: false,
+      atRisk: out.bufferId === undefined && out.connSeq === undefined, // not sent at all
       chatId,
       messageId,
+      frame,
     };
     events.push(ev);
     bump(`events.${kind}`);
-    if (kind === 'discord' && !poison) discordOriginals.push(ev);
+    if (kind === 'discord' && !ev.poison) discordOriginals.push(ev);
   };
   /**
    * An abrupt cut of the connections with sequence in [fromSeq, upTo]: a live frame written to one
@@ -605,7 +647,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     if (!connector.running) await connector.up();
     if (!proc) await startSidecar();
     say(`${since()} ms: draining`);
-    const mustArrive = () => events.filter((e) => (!e.poison || replayed.get(e.seq) === true) && !e.atRisk);
+    const mustArrive = () =>
+      events.filter((e) => (!e.poison || replayed.get(e.seq) === true) && !e.atRisk && e.kind !== 'badframe');
     const acceptedSeqs = () => new Set(ledger.accepted.map((s) => s.seq));
     const drained = async () => {
       if (connector.pendingIds().length > 0) return false;
@@ -654,12 +697,17 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     bump('resentAfterAccept', ledger.resentAfterAccept);
     // 1. buffered: the connector's buffer is empty (every buffered frame acked)
     const pending = connector.pendingIds();
-    if (pending.length > 0)
-      violations.push(`buffered frames never acked: ${pending.slice(0, 10).join(', ')}`);
+    const byBuffer = new Map(events.map((e) => [e.bufferId, e]));
+    if (pending.length > 0) {
+      const what = pending
+        .slice(0, 10)
+        .map((id) => `${id} (soak-${byBuffer.get(id)?.seq} ${byBuffer.get(id)?.kind})`);
+      violations.push(`buffered frames never acked: ${what.join(', ')}`);
+    }
     // 2. exactly once: one delivery id per event; accepted unless poison (or lost at risk)
     const idsBySeq = new Map<number, Set<string>>();
     for (const s of ledger.received) {
-      if (s.seq === undefined || s.type !== 'message') continue;
+      if (s.seq === undefined) continue;
       const ids = idsBySeq.get(s.seq) ?? new Set<string>();
       idsBySeq.set(s.seq, ids);
       ids.add(s.id);
@@ -672,6 +720,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         violations.push(
           `soak-${ev.seq} (${ev.kind}, ${ev.buffered ? `buffered ${ev.bufferId}` : 'live'}) delivered under ${ids.size} ids: ${[...ids].join(' ')}`,
         );
+      }
+      if (ev.kind === 'badframe') {
+        if (ids) violations.push(`soak-${ev.seq}: a frame that fails its schema reached the agent`);
+        continue;
       }
       if (ev.poison) continue;
       if (!acc.has(ev.seq)) {
@@ -721,7 +773,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     }
     // 5. dead letters: every poison event ends dead-lettered, nothing else does
     const b = base();
-    if (b && push) {
+    if (b) {
       const auth = { headers: { authorization: `Bearer ${token}` } };
       const res = await fetch(`${b}/v1/dead-letters?limit=500`, auth);
       const rows =
@@ -736,6 +788,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         const seqs = new Set(fromFrame);
         const viaId = seqOfId.get(row.id);
         if (viaId !== undefined) seqs.add(viaId);
+        // a frame that failed its schema is kept without its body: its bufferId names it
+        const buffer = /"bufferId":"([^"]+)"/.exec(one)?.[1];
+        const viaBuffer = buffer === undefined ? undefined : byBuffer.get(buffer)?.seq;
+        if (viaBuffer !== undefined) seqs.add(viaBuffer);
         if (seqs.size === 0)
           violations.push(`dead letter ${row.id} (${row.code}) is no soak event: ${one.slice(0, 300)}`);
         deadSeqs.push(...seqs);
@@ -760,8 +816,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           if (acc.has(ev.seq)) violations.push(`poison soak-${ev.seq} accepted although never forgiven`);
         }
       }
+      for (const ev of events.filter((e) => e.kind === 'badframe')) {
+        const n = deadCount.get(ev.seq) ?? 0;
+        if (n !== 1)
+          violations.push(`soak-${ev.seq}: a buffered frame failing its schema is ${n} dead letters, not 1`);
+      }
       for (const s of deadCount.keys()) {
-        if (!bySeq.get(s)?.poison) violations.push(`soak-${s} dead-lettered but the agent never rejected it`);
+        if (!bySeq.get(s)?.poison && bySeq.get(s)?.kind !== 'badframe')
+          violations.push(`soak-${s} dead-lettered but the agent never rejected it`);
       }
     }
     if (b) {
