@@ -13,6 +13,8 @@ const USAGE = `usage: node dist/bench/soak/main.js [--seed N] [--duration S] [--
   --mode        agent mode (default both: a push run, then a pull run, per seed)
   --runs N      seeds to run (default 1)
   --quiet       no progress lines, only the reports
+  --gap MS      mean gap between events (default 25, about 40 events/s)
+  --sidecar-config JSON  tunables over the soak's own, e.g. '{"inbox":{"maxIngestPending":8}}'
   --logs DIR    keep every sidecar life's output in DIR/<seed>-<mode>/ (the secrets in it are the run's own)`;
 
 function parse(): {
@@ -22,6 +24,8 @@ function parse(): {
   runs: number;
   quiet: boolean;
   logs?: string;
+  gapMs?: number;
+  sidecarConfig?: Record<string, unknown>;
 } {
   const { values } = parseArgs({
     options: {
@@ -31,6 +35,8 @@ function parse(): {
       runs: { type: 'string' },
       quiet: { type: 'boolean' },
       logs: { type: 'string' },
+      gap: { type: 'string' },
+      'sidecar-config': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -51,6 +57,10 @@ function parse(): {
     runs: Math.max(1, int(values.runs, 'runs', 1)),
     quiet: values.quiet ?? false,
     ...(values.logs ? { logs: values.logs } : {}),
+    ...(values.gap ? { gapMs: int(values.gap, 'gap', 25) } : {}),
+    ...(values['sidecar-config']
+      ? { sidecarConfig: JSON.parse(values['sidecar-config']) as Record<string, unknown> }
+      : {}),
   };
 }
 
@@ -71,6 +81,8 @@ for (let i = 0; i < opts.runs; i++) {
       seed,
       mode,
       durationMs: opts.durationMs,
+      ...(opts.gapMs !== undefined ? { eventGapMs: opts.gapMs } : {}),
+      ...(opts.sidecarConfig ? { sidecarConfig: opts.sidecarConfig } : {}),
       ...(opts.logs ? { logsDir: join(opts.logs, `${seed}-${mode}`) } : {}),
       ...(opts.quiet ? {} : { log: (line: string) => process.stdout.write(`  ${line}\n`) }),
     });

@@ -31,6 +31,8 @@ export class AgentLedger {
   readonly acceptedIds = new Map<string, number>();
   /** Accepted deliveries in acceptance order. */
   readonly accepted: Seen[] = [];
+  /** The soak seqs of everything received. */
+  readonly seenSeqs = new Set<number>();
   /** Deliveries re-sent after the agent had accepted them (at-least-once; counted, not a fault by itself). */
   resentAfterAccept = 0;
 
@@ -48,6 +50,7 @@ export class AgentLedger {
     };
     if (this.acceptedIds.has(seen.id)) this.resentAfterAccept += 1;
     this.received.push(seen);
+    if (seen.seq !== undefined) this.seenSeqs.add(seen.seq);
     return seen;
   }
 

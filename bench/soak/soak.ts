@@ -38,6 +38,8 @@ export interface SoakOptions {
    * the duration if needed: the short CI version covers them all.
    */
   readonly cover?: boolean;
+  /** Tunables deep-merged over the soak's own (e.g. `{"inbox":{"maxIngestPending":8}}`). */
+  readonly sidecarConfig?: Record<string, unknown>;
   /** Scales how long a fault lasts (connector or agent down, flaky spell); default 1. */
   readonly faultScale?: number;
   /** Longest wait for the drain after the faults stop, ms; default 60 000. */
@@ -89,6 +91,10 @@ interface SoakEvent {
   readonly sentAt: number;
   readonly connSeq: number | undefined;
   readonly bufferId: string | undefined;
+  /** Times the live frame was sent again (a duplicate; the later copy may be the one that lands). */
+  resent: number;
+  /** It was sent again before the agent had seen it: the copy may be what lands. */
+  resentUnseen: boolean;
   /** Live, and cut off by an abrupt fault before it could be committed: loss allowed. */
   atRisk: boolean;
   readonly chatId: string;
@@ -213,7 +219,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     shutdown: { budgetMs: 5_000 },
   };
   const configPath = join(dir, 'sidecar-config.json');
-  writeFileSync(configPath, JSON.stringify(config));
+  writeFileSync(configPath, JSON.stringify(mergeDeep(config, opts.sidecarConfig ?? {})));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
@@ -290,7 +296,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         .slice(-50);
       if (again.length > 0) {
         const ev = pick(again);
-        if (connector.resendLive(ev.frame)) bump('liveDuplicates');
+        if (connector.resendLive(ev.frame)) {
+          ev.resent += 1;
+          if (!ledger.seenSeqs.has(ev.seq)) ev.resentUnseen = true;
+          bump('liveDuplicates');
+        }
         return;
       }
     } else if (noise < 0.05) {
@@ -422,6 +432,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       sentAt: Date.now(),
       connSeq: out.connSeq,
       bufferId: out.bufferId,
+      resent: 0,
+      resentUnseen: false,
       atRisk: out.bufferId === undefined && out.connSeq === undefined, // not sent at all
       chatId,
       messageId,
@@ -464,6 +476,19 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     return out;
   };
   let lifeFirstConn = 1;
+  /** Every dead letter in the store. */
+  const deadLetterRows = (): { id: string; code: string; payload: string }[] => {
+    const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare('SELECT id, code, payload FROM inbox_dead_letters').all() as {
+        id: string;
+        code: string;
+        payload: string;
+      }[];
+    } finally {
+      db.close();
+    }
+  };
 
   // ── dead letters the agent forgives: replayed through the API, or by the CLI while the sidecar is down
   /** delivery id ⇒ soak seq of every dead letter listed so far. */
@@ -742,14 +767,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const bySeq = new Map(events.map((e) => [e.seq, e]));
     for (const s of ledger.accepted) {
       if (s.seq === undefined || !s.session || s.type !== 'message') continue;
-      // a dead letter replayed is queued behind what its session has now (decisions.md)
-      if (bySeq.get(s.seq)?.poison) continue;
+      // a dead letter replayed is queued behind what its session has now (decisions.md); a live
+      // frame sent again lands where its copy does when the first was lost at a cut
+      const me = bySeq.get(s.seq);
+      if (me?.poison || me?.resentUnseen) continue;
       const prev = lastBySession.get(s.session);
       if (prev !== undefined && s.seq < prev) {
         const ev = bySeq.get(s.seq);
         const pv = bySeq.get(prev);
+        const how = (e: SoakEvent | undefined) =>
+          `${e?.kind} ${e?.buffered ? e.bufferId : `live on conn ${e?.connSeq}`}${e?.resent ? `, sent ${e.resent + 1}×` : ''}${e?.atRisk ? ', at risk' : ''}, at ${(e?.sentAt ?? t0) - t0} ms`;
         violations.push(
-          `order: in ${s.session} soak-${s.seq} (${ev?.buffered ? 'buffered' : 'live'}) accepted after soak-${prev} (${pv?.buffered ? 'buffered' : 'live'})`,
+          `order: in ${s.session} soak-${s.seq} (${how(ev)}) accepted after soak-${prev} (${how(pv)})`,
         );
       }
       lastBySession.set(s.session, Math.max(prev ?? 0, s.seq));
@@ -774,16 +803,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     // 5. dead letters: every poison event ends dead-lettered, nothing else does
     const b = base();
     if (b) {
-      const auth = { headers: { authorization: `Bearer ${token}` } };
-      const res = await fetch(`${b}/v1/dead-letters?limit=500`, auth);
-      const rows =
-        ((await res.json()) as { dead_letters?: { id: string; code: string }[] }).dead_letters ?? [];
+      // every dead letter, read from the store (the API lists 500 at most); what it shows of one
+      // is what the API shows (`GET /v1/dead-letters/{id}` is this row), so the check stands for both
+      const rows = deadLetterRows();
       bump('deadLetters', rows.length);
       const deadSeqs: number[] = [];
       const seqOfId = new Map(ledger.received.map((x) => [x.id, x.seq]));
       for (const row of rows) {
         // a delivery dead letter names its delivery (the id the agent saw); a frame one holds the frame
-        const one = await (await fetch(`${b}/v1/dead-letters/${encodeURIComponent(row.id)}`, auth)).text();
+        const one = row.payload;
         const fromFrame = [...one.matchAll(/(?<!edit of )soak-(\d+)\b/g)].map((m) => Number(m[1]));
         const seqs = new Set(fromFrame);
         const viaId = seqOfId.get(row.id);
@@ -904,6 +932,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     notes,
     faults,
   };
+}
+
+/** `over` deep-merged onto `base` (plain objects merge, anything else replaces). */
+function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    const plain = (x: unknown): x is Record<string, unknown> =>
+      typeof x === 'object' && x !== null && !Array.isArray(x);
+    out[k] = plain(b) && plain(v) ? mergeDeep(b, v) : v;
+  }
+  return out;
 }
 
 /** Run the CLI with `args` and `env`; resolves with its exit code and output. */
