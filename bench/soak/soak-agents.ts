@@ -21,6 +21,8 @@ export interface Seen {
   readonly type: string | undefined;
   readonly chatId: string | undefined;
   readonly platform: string | undefined;
+  /** The follow_up kinds usable for the session (the envelope's `capabilities`). */
+  readonly capabilities: readonly string[];
 }
 
 /** The ledger both agents keep. */
@@ -47,6 +49,7 @@ export class AgentLedger {
       type: typeof envelope?.type === 'string' ? envelope.type : undefined,
       chatId: envelope?.event?.source?.chat_id,
       platform: envelope?.event?.source?.platform,
+      capabilities: Array.isArray(envelope?.capabilities) ? (envelope.capabilities as string[]) : [],
     };
     if (this.acceptedIds.has(seen.id)) this.resentAfterAccept += 1;
     this.received.push(seen);

@@ -151,14 +151,22 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 
   // ── actions the agent sends out (nonce in the content) and what the API answered
   let nonce = 0;
-  const actionResults = new Map<string, { success: boolean | undefined; status: number }>();
-  const sendAction = (seen: Seen): unknown[] => {
+  const actionResults = new Map<
+    string,
+    { success: boolean | undefined; status: number; code?: string; seq?: number; op: string }
+  >();
+  const sendAction = (seen: Seen): Record<string, unknown>[] => {
     if (!seen.chatId || seen.type !== 'message') return [];
     nonce += 1;
+    // a slash command's session answers by follow_up without naming the kind: the recorded
+    // capability must be there once the delivery that carried it reached the agent
+    if (seen.capabilities.length > 0 && seen.session) {
+      return [{ op: 'follow_up', session_key: seen.session, content: `act-${nonce}`, metadata: {} }];
+    }
     return [{ op: 'send', chat_id: seen.chatId, content: `act-${nonce}`, reply_to: null, metadata: {} }];
   };
   const postAction = async (base: string, seen: Seen) => {
-    const [action] = sendAction(seen) as [Record<string, unknown> | undefined];
+    const [action] = sendAction(seen);
     if (!action) return;
     const content = String(action.content);
     try {
@@ -168,10 +176,19 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         body: JSON.stringify(action),
         signal: AbortSignal.timeout(15_000),
       });
-      const body = (await res.json().catch(() => ({}))) as { result?: { success?: boolean } };
-      actionResults.set(content, { success: body.result?.success, status: res.status });
+      const body = (await res.json().catch(() => ({}))) as {
+        result?: { success?: boolean };
+        error?: { code?: string };
+      };
+      actionResults.set(content, {
+        success: body.result?.success,
+        status: res.status,
+        op: String(action.op),
+        ...(body.error?.code ? { code: body.error.code } : {}),
+        ...(seen.seq !== undefined ? { seq: seen.seq } : {}),
+      });
     } catch {
-      actionResults.set(content, { success: undefined, status: 0 });
+      actionResults.set(content, { success: undefined, status: 0, op: String(action.op) });
     }
   };
 
@@ -708,6 +725,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         writeFileSync(join(opts.logsDir, `life-${i + 1}.log`), life.text());
       }
       writeFileSync(join(opts.logsDir, 'faults.txt'), `${faults.join('\n')}\n`);
+      const accIndex = (id: string) => ledger.acceptedIds.get(id);
+      writeFileSync(
+        join(opts.logsDir, 'agent.jsonl'),
+        ledger.received.map((x, i) => JSON.stringify({ i, ...x, accepted: accIndex(x.id) })).join('\n'),
+      );
     }
     rmSync(dir, { recursive: true, force: true });
   }
@@ -765,7 +787,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     // 3. per-session order (docs/decisions.md: per-session FIFO of commits in arrival order)
     const lastBySession = new Map<string, number>();
     const bySeq = new Map(events.map((e) => [e.seq, e]));
-    for (const s of ledger.accepted) {
+    // push: the order of the agent's first 2xx (a session's requests are sequential); pull: the
+    // order deliveries first came down the stream (one unacked per session: the next is sent
+    // only after the ack, but the 204s of two acks may resolve in either order at the agent)
+    const firstSeen = new Set<number>();
+    const orderOf =
+      opts.mode === 'push'
+        ? ledger.accepted
+        : ledger.received.filter((s) => s.seq !== undefined && !firstSeen.has(s.seq) && firstSeen.add(s.seq));
+    for (const s of orderOf) {
       if (s.seq === undefined || !s.session || s.type !== 'message') continue;
       // a dead letter replayed is queued behind what its session has now (decisions.md); a live
       // frame sent again lands where its copy does when the first was lost at a cut
@@ -778,7 +808,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         const how = (e: SoakEvent | undefined) =>
           `${e?.kind} ${e?.buffered ? e.bufferId : `live on conn ${e?.connSeq}`}${e?.resent ? `, sent ${e.resent + 1}×` : ''}${e?.atRisk ? ', at risk' : ''}, at ${(e?.sentAt ?? t0) - t0} ms`;
         violations.push(
-          `order: in ${s.session} soak-${s.seq} (${how(ev)}) accepted after soak-${prev} (${how(pv)})`,
+          `order: in ${s.session} soak-${s.seq} (${how(ev)}) ${opts.mode === 'push' ? 'accepted' : 'sent'} after soak-${prev} (${how(pv)})`,
         );
       }
       lastBySession.set(s.session, Math.max(prev ?? 0, s.seq));
@@ -794,6 +824,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     for (const [content, n] of outboundCount)
       if (n > 1) violations.push(`action ${content} reached the connector ${n}×`);
     for (const [content, r] of actionResults) {
+      if (r.status >= 400 && r.status !== 503) {
+        violations.push(`action ${content} (${r.op} for soak-${r.seq}) refused: ${r.status} ${r.code ?? ''}`);
+      }
       if (r.success === true && outboundCount.get(content) !== 1) {
         violations.push(
           `action ${content} answered success but reached the connector ${outboundCount.get(content) ?? 0}×`,
@@ -911,6 +944,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         if (code) codes.set(code, (codes.get(code) ?? 0) + 1);
         if (code && !documented.has(code))
           violations.push(`life ${i + 1} logged ${code}, not in docs/errors.md`);
+        if (code === 'CORE_ERR_DELIVERY_ACTION_FAILED' && /\b4\d\d\b/.test(String(line.error))) {
+          violations.push(
+            `life ${i + 1}: a response action was refused: ${String(line.error).slice(0, 200)}`,
+          );
+        }
         if (code && BUG_CODES.has(code))
           violations.push(`life ${i + 1}: ${JSON.stringify(line).slice(0, 400)}`);
         if (Number(line.level) >= 60)
