@@ -19,6 +19,8 @@ interface ConnState {
   ready: boolean;
   /** The sidecar sent `going_idle` on it: buffered-only from then on. */
   idle: boolean;
+  /** When the handshake completed (ms since the epoch; 0 before). */
+  readyAt: number;
 }
 
 /** How a frame was handed to the sidecar. */
@@ -86,6 +88,12 @@ export class ChaosConnector {
   /** The sequence of the connection live frames go to now (0: none). */
   get currentConnSeq(): number {
     return this.readyConn()?.seq ?? 0;
+  }
+
+  /** How long the current connection has been handshaken, ms (0: none). */
+  get currentConnAgeMs(): number {
+    const c = this.readyConn();
+    return c ? Date.now() - c.readyAt : 0;
   }
 
   /** Buffered frames not yet acked. */
@@ -213,7 +221,7 @@ export class ChaosConnector {
     let conn = this.conns.get(key);
     if (!conn) {
       this.connSeq += 1;
-      conn = { seq: this.connSeq, gen, id: f.conn, ready: false, idle: false };
+      conn = { seq: this.connSeq, gen, id: f.conn, ready: false, idle: false, readyAt: 0 };
       this.conns.set(key, conn);
       // forget old generations' connections (bounded)
       for (const [k, c] of this.conns) if (c.gen < gen - 1) this.conns.delete(k);
@@ -221,6 +229,7 @@ export class ChaosConnector {
     if (f.dir === 'out') {
       if (f.frame.type === 'descriptor' && !conn.ready) {
         conn.ready = true;
+        conn.readyAt = f.at;
         // at-least-once: everything not acked goes again on every new connection, oldest first
         const replay = [...this.pending.values()];
         const id = f.conn;

@@ -224,6 +224,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       pongTimeoutMs: 10_000,
       handshakeTimeoutMs: 10_000,
       outboundTimeoutMs: 3_000,
+      // a connection up this long resets the 4401 strikes (the soak's one-off 4401s are far apart)
+      stableAfterMs: 2_000,
     },
     agent: {
       mode: opts.mode,
@@ -560,12 +562,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const scaled = (ms: number) => Math.floor((opts.faultScale ?? 1) * ms);
   const pause = (ms: number) => scaled(rand() * ms);
 
+  let last4401 = 0;
+
   // ── faults
   const FAULTS = [
     'connector-restart',
     'connector-drop',
     'connector-terminate',
     'connector-4401-expired',
+    'connector-4401-other',
     'connector-unsolicited-idle-ack',
     'agent-restart',
     'agent-flaky',
@@ -602,6 +607,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         markAtRisk(from, upTo);
         break;
       }
+      case 'connector-4401-other':
+        // one non-expired 4401 after a handshake: one immediate re-dial with a fresh token (a second
+        // within relay.stableAfterMs would be revocation, so they are kept apart)
+        // (the connection up past stableAfterMs has reset the strike of the one before)
+        if (Date.now() - last4401 > 6_000 && connector.currentConnAgeMs > 3_000) {
+          last4401 = Date.now();
+          connector.drop(4401, 'invalid');
+        }
+        break;
       case 'connector-4401-expired':
         connector.drop(4401, 'expired');
         break;
@@ -892,8 +906,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       const status = (await (
         await fetch(`${b}/v1/status`, { headers: { authorization: `Bearer ${token}` } })
       ).json()) as {
-        inbox?: { pending?: number };
+        inbox?: { pending?: number; dead?: number };
       };
+      const storeDead = deadLetterRows().length;
+      if (status.inbox?.dead !== storeDead) {
+        violations.push(
+          `/v1/status inbox.dead ${status.inbox?.dead} but the store holds ${storeDead} dead letters`,
+        );
+      }
       // every code the last life logged is counted in relay_errors_total at least as often
       const life = lives.at(-1);
       const logged = new Map<string, number>();
