@@ -48,9 +48,14 @@ export const OutboundResultFrameSchema = z.object({
     .nullish()
     .transform((r) => r ?? {}),
 });
-/** `interrupt_inbound`: a /stop for exactly one session. */
+/**
+ * `interrupt_inbound`: a /stop for exactly one session. The contract gives it no `bufferId`; a
+ * connector that buffers one anyway gets it acked once committed, and deduped by it like any
+ * buffered frame (else its every reconnect would deliver the same /stop again).
+ */
 export const InterruptInboundFrameSchema = z.object({
   type: z.literal('interrupt_inbound'),
+  bufferId: z.string().min(1).nullish(),
   session_key: z.string().min(1),
   chat_id: z
     .string()

@@ -48,9 +48,20 @@ export class InboxStore {
     return this.dedupe.track(() => this.batch.immediate(items, now));
   }
 
-  /** Commit standalone rows (interrupts) in one transaction. */
-  insertNow(rows: readonly Parameters<EventTable['insert']>[0][], now: number): QueuedDelivery[] {
-    return this.db.transaction(() => rows.map((row) => this.events.insert(row, now))).immediate();
+  /**
+   * Commit standalone rows (interrupts) in one transaction; with `dedupeKey`, only when the key
+   * is new (remembered in the same transaction), else nothing.
+   */
+  insertNow(
+    rows: readonly Parameters<EventTable['insert']>[0][],
+    now: number,
+    dedupeKey?: string,
+  ): QueuedDelivery[] {
+    const insert = this.db.transaction(() => {
+      if (dedupeKey !== undefined && !this.dedupe.add(dedupeKey, now)) return [];
+      return rows.map((row) => this.events.insert(row, now));
+    });
+    return this.dedupe.track(() => insert.immediate());
   }
 
   /** Decide and write one frame. Runs inside the batch transaction. */

@@ -12,6 +12,7 @@ import { errorMessage, RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
+import type { IncomingOf } from '../../core/protocol/frames.js';
 import { Checkpointer } from '../../core/store/checkpointer.js';
 import {
   type Database,
@@ -25,6 +26,7 @@ import type { ExecuteAction } from '../delivery/action-runner.js';
 import { Delivery } from '../delivery/delivery.js';
 import type { PullDelivery } from '../delivery/pull-delivery.js';
 import type { DeadLetter, DeadLetterSummary } from './dead-letters.js';
+import { bufferDedupeKey } from './dedupe-key.js';
 import { acceptLateAck, deliveryLedger } from './delivery-ledger.js';
 import { encodeInterruptEnvelope, newDeliveryId, type OriginFrame } from './envelope.js';
 import type { IngestPlugins } from './frame-processor.js';
@@ -122,8 +124,7 @@ export class Inbox {
         this.delivery.scheduler.enqueue(rows);
         this.boundDedupe();
       },
-      onInterrupt: (frame) =>
-        this.commitInterrupt(frame.session_key, frame.chat_id || null, null, 'interrupt_inbound'),
+      onInterrupt: (frame) => this.commitConnectorInterrupt(frame),
     });
     this.routes = this.ingest.routes;
     const queued = store.events.queued();
@@ -247,16 +248,26 @@ export class Inbox {
     return this.closing;
   }
 
+  /** An `interrupt_inbound`; one carrying a `bufferId` (off-contract) is deduped by it and acked. */
+  private commitConnectorInterrupt(frame: IncomingOf<'interrupt_inbound'>): void {
+    const bufferId = frame.bufferId ?? undefined;
+    const key = bufferId === undefined ? undefined : bufferDedupeKey(bufferId);
+    this.commitInterrupt(frame.session_key, frame.chat_id || null, null, 'interrupt_inbound', key);
+    if (bufferId !== undefined) this.opts.ack(bufferId);
+  }
+
   private commitInterrupt(
     sessionKey: string,
     chatId: string | null,
     reason: string | null,
     frame: OriginFrame,
+    dedupeKey?: string,
   ): string {
     const id = newDeliveryId();
     const now = this.clock.now();
     const envelope = encodeInterruptEnvelope(id, sessionKey, now, { chat_id: chatId, reason }, { frame });
-    const rows = this.store.insertNow([{ id, type: 'interrupt', sessionKey, envelope }], now);
+    const rows = this.store.insertNow([{ id, type: 'interrupt', sessionKey, envelope }], now, dedupeKey);
+    if (rows.length === 0) this.opts.metrics.duplicates.inc();
     this.opts.metrics.inboxDepth.inc(rows.length);
     this.delivery.scheduler.enqueue(rows);
     return id;

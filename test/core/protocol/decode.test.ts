@@ -256,3 +256,16 @@ test('a frame nested deeper than MAX_JSON_DEPTH is a schema failure that hands o
   t.true(decodeFrame(deepInbound(MAX_JSON_DEPTH - 2)).ok);
   t.false(decodeFrame(deepInbound(MAX_JSON_DEPTH - 1)).ok);
 });
+
+test('an interrupt_inbound keeps a bufferId a connector added (off-contract), so it can be acked', (t) => {
+  const r = decodeFrame(
+    line({
+      type: 'interrupt_inbound',
+      bufferId: 'buf-1',
+      session_key: 'agent:main:discord:dm:d1',
+      chat_id: 'd1',
+    }),
+  );
+  t.true(r.ok);
+  if (r.ok) t.like(r.frame, { type: 'interrupt_inbound', bufferId: 'buf-1' });
+});

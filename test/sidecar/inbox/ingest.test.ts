@@ -322,3 +322,28 @@ test('a redelivered frame that was already committed is acked without running th
   t.deepEqual(hooked, ['once']);
   t.is(rows(h).length, 1);
 });
+
+test('an interrupt_inbound a connector buffered anyway (off-contract bufferId) is acked once committed and delivered once across redeliveries and a restart', async (t) => {
+  const h = await startInbox(t, host(), { start: false });
+  const frame = {
+    type: 'interrupt_inbound' as const,
+    bufferId: 'buf-stop',
+    session_key: 'agent:main:telegram:dm:C1',
+    chat_id: 'C1',
+  };
+  h.inbox.routes.interrupt_inbound(frame);
+  h.inbox.routes.interrupt_inbound(frame);
+  t.deepEqual(
+    h.acks.map((a) => [a.bufferId, a.committedBefore]),
+    [
+      ['buf-stop', true],
+      ['buf-stop', true],
+    ],
+  );
+  t.is(rows(h).length, 1);
+  t.is(await h.metrics.value('relay_duplicates_total'), 1);
+  const again = await h.reopen({ start: false });
+  again.inbox.routes.interrupt_inbound(frame);
+  t.deepEqual(again.acks, [{ bufferId: 'buf-stop', committedBefore: true }]);
+  t.is(rows(again).length, 1);
+});
