@@ -27,10 +27,23 @@ export class BoundedLabel {
   }
 }
 
+/** The process's default metrics (CPU, memory, event-loop lag, GC), collected once: see {@link Metrics}. */
+let processMetrics: Registry | undefined;
+
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
+}
+
 /** All metrics of one sidecar. Names are stable: dashboards rely on them. */
 export class Metrics {
-  /** The registry served at `/metrics`. */
-  readonly registry = new Registry();
+  /** This instance's own metrics. */
+  private readonly own = new Registry();
+  /** The registry served at `/metrics`: this instance's metrics, plus the process's when asked for. */
+  readonly registry: Registry;
 
   readonly framesIn = this.counter('relay_frames_in_total', 'Frames decoded from the connector', ['type']);
   readonly framesOut = this.counter('relay_frames_out_total', 'Frames written to the connector', ['type']);
@@ -55,7 +68,7 @@ export class Metrics {
     help: 'outbound frame written → outbound_result',
     labelNames: ['op'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly outboundResults = this.counter('relay_outbound_results_total', 'Outbound results by outcome', [
     'outcome',
@@ -68,7 +81,7 @@ export class Metrics {
     name: 'relay_delivery_latency_seconds',
     help: 'inbox commit → agent acknowledged',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly deliveries = this.counter('relay_deliveries_total', 'Delivery attempts by outcome', ['outcome']);
   readonly deliveryRetries = this.counter('relay_delivery_retries_total', 'Delivery retries');
@@ -77,7 +90,7 @@ export class Metrics {
     help: 'Plugin hook task duration in the worker pool',
     labelNames: ['plugin', 'hook'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly pluginFailures = this.counter('relay_plugin_failures_total', 'Plugin hook failures', [
     'plugin',
@@ -99,16 +112,22 @@ export class Metrics {
   readonly poolQueueDepth = this.gauge('relay_pool_queue_depth', 'Tasks waiting in the worker pool');
   readonly errors = this.counter('relay_errors_total', 'Errors logged, by stable code', ['code']);
 
+  /**
+   * @param options.defaultMetrics serve the process's default metrics too. They are collected once
+   *   per process and shared: prom-client's collectors (a GC observer, an event-loop delay monitor
+   *   sampling every 10 ms) cannot be stopped, so collecting them per instance kept every stopped
+   *   sidecar's registry, with all its series, alive and sampled for the life of the process.
+   */
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    this.registry = options.defaultMetrics ? Registry.merge([this.own, processRegistry()]) : this.own;
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> {
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
+    return new Counter({ name, help, labelNames, registers: [this.own] });
   }
 
   private gauge<L extends string>(name: string, help: string, labelNames: L[] = []): Gauge<L> {
-    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+    return new Gauge({ name, help, labelNames, registers: [this.own] });
   }
 
   /** Current value of a counter or gauge (summed over labels matching `labels`), for status and tests. */
