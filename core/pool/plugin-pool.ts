@@ -71,6 +71,8 @@ export class PluginPool {
   private completed = 0;
   private failed = 0;
   private closing: Promise<void> | undefined;
+  /** Set once {@link close} has finished: no worker may run after it. */
+  private closed = false;
 
   constructor(options: PluginPoolOptions) {
     const { pool } = options;
@@ -111,6 +113,13 @@ export class PluginPool {
       reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_WORKER_DIED', 'idle plugin worker failed', {
         reason: message.slice(0, 500),
       });
+    });
+    // piscina (5.3) forgets that it closed: a worker it terminated before the close (a timeout, an
+    // idle spare) whose thread exits only after it makes piscina start a replacement, which then
+    // ran, plugins loaded, in a pool nobody closes again (a thread and its isolate for the life of
+    // the process); such a worker is ended as soon as it is up
+    this.piscina.on('workerCreate', () => {
+      if (this.closed) void this.piscina.destroy();
     });
   }
 
@@ -215,6 +224,7 @@ export class PluginPool {
     this.closing ??= (async () => {
       const budget = new Promise<void>((resolve) => setTimeout(resolve, this.closeBudgetMs + 1_000).unref());
       await Promise.race([this.piscina.close({ force: true }), budget]);
+      this.closed = true;
       this.metrics.poolQueueDepth.set(0);
     })();
     return this.closing;

@@ -2,19 +2,23 @@
  * The pool on its own: saturation, a bounded close, and the counters. Fault attribution and
  * worker replacement are proven through the host in `test/core/plugin-host/fault-isolation`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
+import type { Piscina } from 'piscina';
 import { MessageEventSchema } from '../../../core/index.js';
 import { Metrics } from '../../../core/metrics/metrics.js';
 import { type BatchItem, PluginPool } from '../../../core/pool/plugin-pool.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 import { testConfig } from '../../helpers/test-config.js';
+import { until } from '../../helpers/until.js';
 import { fixture } from '../plugin-host/fixture-host.js';
 
-const PLUGINS = ['echo', 'fault-loops', 'fault-hangs'];
+const PLUGINS = ['echo', 'fault-loops', 'fault-hangs', 'fault-blocks'];
 
 function startPool(t: ExecutionContext, pool: Record<string, unknown>, closeBudgetMs?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'relay-pool-'));
@@ -77,5 +81,33 @@ test('close is bounded: a hanging task is cut and resolves as closed', async (t)
     ok: false,
     error: { code: 'CORE_ERR_PLUGIN_POOL_CLOSED' },
   });
+  t.is(pool.stats().threads, 0);
+});
+
+test('a worker terminated for a timeout that exits only after close leaves no worker running in the closed pool', async (t) => {
+  const { pool } = startPool(t, {}, 200);
+  await pool.warm(1, 10_000);
+  // fault-blocks waits in open() on a named pipe: terminating its worker waits for the call
+  const dir = mkdtempSync(join(tmpdir(), 'relay-pool-fifo-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const piscina = (pool as unknown as { piscina: Piscina }).piscina;
+  const [blocked] = piscina.threads;
+  if (!blocked) throw new Error('no worker after warm-up');
+  const exited = once(blocked, 'exit');
+  const [reply] = await pool.run([inbound(3, `fault:block:${fifo}`, 100)]);
+  t.like(reply, { ok: false, at: 0, error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' } });
+  await pool.close();
+  t.is(pool.stats().threads, 0);
+  // the blocked call returns: the terminated worker exits now, after the close (piscina then
+  // started a replacement in the closed pool, which stayed for the life of the process)
+  try {
+    writeFileSync(fifo, 'go');
+  } catch {
+    // EPIPE: the reader went away as soon as the pipe opened
+  }
+  await exited;
+  await until(() => pool.stats().threads === 0, 10_000, 'no worker in the closed pool');
   t.is(pool.stats().threads, 0);
 });
