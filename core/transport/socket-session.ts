@@ -227,6 +227,8 @@ export class SocketSession {
   private handshakeTimedOut(): void {
     this.handshakeTimer = undefined;
     if (this.done || this.handshaken) return;
+    // a connector that stays unresponsive times out at every backoff step: throttled like a dial
+    const failedBefore = this.options.failedBefore ?? 0;
     reportError(
       this.deps.log,
       this.deps.metrics,
@@ -235,7 +237,9 @@ export class SocketSession {
       {
         handshakeTimeoutMs: this.options.handshakeTimeoutMs,
         phase: this.opened ? 'descriptor' : 'upgrade',
+        failedBefore,
       },
+      dialFailureLevel(failedBefore),
     );
     this.terminate('handshake_timeout');
   }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createServer, type Socket } from 'node:net';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { WebSocketServer } from 'ws';
 import { startRawConnector } from './raw-connector.js';
 import {
@@ -18,6 +18,21 @@ const inbound = (text: string) => ({
 });
 
 import { recordSockets } from './socket-recorder.js';
+
+/** A TCP server on loopback that accepts and never answers (no upgrade); its URL. */
+async function blackhole(t: ExecutionContext): Promise<string> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
 
 test('a dropped connection is redialed: reconnecting, then ready again', async (t) => {
   const h = await startHarness(t);
@@ -98,25 +113,27 @@ test('stop during a backoff wait cancels the redial', async (t) => {
 });
 
 test('a connector that never answers the upgrade: handshake timeout in the upgrade phase; stop is bounded', async (t) => {
-  const sockets = new Set<Socket>();
-  const blackhole = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    blackhole.close();
-  });
-  const port = (blackhole.address() as { port: number }).port;
   const h = await startHarness(t, {
-    config: { relay: { url: `http://127.0.0.1:${port}`, handshakeTimeoutMs: 50 } },
+    config: { relay: { url: await blackhole(t), handshakeTimeoutMs: 50 } },
   });
   const line = await h.sink.waitFor((l) => l.code === 'CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT');
   t.is(line.phase, 'upgrade');
   t.is(h.client.state, 'connecting');
   await h.client.stop();
   t.is(h.client.state, 'stopped');
+});
+
+test('a connector that never answers, at every dial: each handshake timeout counted, the first and every tenth a warning', async (t) => {
+  const relay = { url: await blackhole(t), handshakeTimeoutMs: 20, backoffBaseMs: 1, backoffMaxMs: 2 };
+  const h = await startHarness(t, { config: { relay } });
+  const timeouts = () => h.sink.withCode('CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT');
+  await waitUntil(() => timeouts().length >= 12, 10_000, '12 handshake timeouts');
+  // was: a warning at every attempt
+  assertWarnsFirstAndEveryTenth(t, timeouts().slice(0, 12));
+  const counted = await h.metrics.value('relay_errors_total', {
+    code: 'CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT',
+  });
+  t.true(counted >= 12);
 });
 
 test('a refused dial (nothing listening) is reported and retried with backoff', async (t) => {
