@@ -173,6 +173,8 @@ export class Scheduler {
         if (!entry) break;
         if (this.skipped.delete(entry.id)) continue;
         going = await this.deliverEntry(entry, current);
+        // acknowledged some other way while it was being tried (a late pull ack): done with it
+        this.skipped.delete(entry.id);
       }
     } finally {
       if (current.holds) this.slots.release();
@@ -212,6 +214,8 @@ export class Scheduler {
       lane.holds = false;
       await this.sleep(wait);
       if (this.stopped) return false;
+      // acknowledged some other way meanwhile (a late pull ack): no other attempt
+      if (this.skipped.has(entry.id)) return true;
       // a shared slot is not waited for again: the retry takes a slot of its own
       if (!(await this.slots.acquire(true))) return false;
       lane.holds = true;

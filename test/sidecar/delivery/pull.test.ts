@@ -4,7 +4,7 @@
  * re-sends what is unacked, a new stream replaces the old, acks after a restart are honoured.
  * (The HTTP side of `GET /v1/events` is tested with the agent API.)
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { Json } from '../../helpers/loopback-agent.js';
 import { inbound, rows, sharedHost, startInbox, until } from '../inbox/inbox-harness.js';
 
@@ -200,20 +200,31 @@ test('an ack after a restart for a delivery sent before it is honoured; it is no
   await until(() => rows(again).every((r) => r.state === 'delivered'));
 });
 
-test('an attempt whose envelope cannot be read is tried again while the same stream stays attached', async (t) => {
+/**
+ * One message sent on a stream, then a restart whose envelope reads fail (a real SQLite error:
+ * after a restart the envelope is read from the store) while a new stream is attached; resolves
+ * once a read has failed. `restore()` makes the store readable again.
+ */
+async function sentThenUnreadable(t: ExecutionContext, text: string) {
   const h = await startInbox(t, host(), { config: pull({ retryBaseMs: 20, retryMaxMs: 50 }) });
   const stream = new FakeStream();
   h.inbox.pull!.attach(stream);
-  h.inbox.routes.inbound(inbound({ text: 'from disk', chat: 'U1' }));
-  await until(() => stream.events().length === 1);
-  // after a restart the envelope is read from SQLite, and here that read fails (a real error)
+  h.inbox.routes.inbound(inbound({ text, chat: text }));
+  await until(() => stream.events().length === 1 && rows(h)[0]?.attempt === 1);
   const again = await h.reopen({ start: false });
   again.inbox.store.db.exec('ALTER TABLE inbox_envelopes RENAME TO inbox_envelopes_away');
   const next = new FakeStream();
   again.inbox.pull!.attach(next);
   again.inbox.start();
   await until(() => again.sink.lines.some((line) => /inbox_envelopes/.test(JSON.stringify(line))));
-  again.inbox.store.db.exec('ALTER TABLE inbox_envelopes_away RENAME TO inbox_envelopes');
+  const restore = () =>
+    again.inbox.store.db.exec('ALTER TABLE inbox_envelopes_away RENAME TO inbox_envelopes');
+  return { sent: stream.events()[0]!, again, next, restore };
+}
+
+test('an attempt whose envelope cannot be read is tried again while the same stream stays attached', async (t) => {
+  const { again, next, restore } = await sentThenUnreadable(t, 'from disk');
+  restore();
   // no new stream: the attempt comes again by itself once the store reads again
   await until(() => next.events().length === 1);
   t.deepEqual(
@@ -222,4 +233,17 @@ test('an attempt whose envelope cannot be read is tried again while the same str
   );
   again.inbox.pull!.ack(next.events()[0]!.id);
   await until(() => rows(again).every((r) => r.state === 'delivered'));
+});
+
+test('an ack that comes while the delivery waits to retry a failed read ends it: not sent again, nothing kept for it', async (t) => {
+  const { sent, again, next, restore } = await sentThenUnreadable(t, 'acked late');
+  // the agent acks what it got before the restart while the retries fail
+  t.is(again.inbox.pull!.ack(sent.id), 'acked');
+  restore();
+  const { skipped } = (again.inbox as unknown as { delivery: { scheduler: { skipped: Set<string> } } })
+    .delivery.scheduler;
+  // was: its id stayed in the scheduler's skip set for good (it was never queued again)
+  await until(() => skipped.size === 0);
+  t.is(rows(again)[0]?.state, 'delivered');
+  t.deepEqual(next.events(), []);
 });
