@@ -18,6 +18,7 @@ import {
   processForward,
   processInbound,
 } from './frame-processor.js';
+import { HeldCommits } from './held-commits.js';
 import { ReorderChain } from './reorder-chain.js';
 import { TaskLimiter } from './task-limiter.js';
 
@@ -57,11 +58,6 @@ export interface IngestOptions extends IngestDeps, CommitDeps {
 
 type Work = () => Promise<FrameOutcome>;
 
-/** First wait before committing held frames again, ms; it doubles per failed try up to {@link HELD_RETRY_MAX_MS}. */
-export const HELD_RETRY_MIN_MS = 100;
-/** Longest wait between two tries of held frames, ms. */
-export const HELD_RETRY_MAX_MS = 5_000;
-
 /** The frames that go through the plugins (and so can be replayed from a dead letter). */
 export type ReplayableFrame = IncomingOf<'inbound'> | IncomingOf<'passthrough_forward'>;
 
@@ -78,23 +74,21 @@ export class Ingest {
   private readonly ctx: ProcessContext;
   /** The commit's collaborators, logging as `ingest` like the rest of the pipeline. */
   private readonly commitDeps: CommitDeps;
-  /**
-   * Frames the store refused as unavailable (a full disk, an I/O error, the write lock not
-   * granted), in order, with every frame completed after them: committed again on a timer until
-   * the store takes them. They count toward `inbox.maxIngestPending`, so past it socket reading
-   * pauses as under load; below it the socket is read on (outbound results, keepalive).
-   */
-  private held: [FrameJob, FrameOutcome][] = [];
-  /** When the store first refused the frames held now (undefined: none held). */
-  private heldSince: number | undefined;
-  private retryMs = HELD_RETRY_MIN_MS;
-  private retryTimer: NodeJS.Timeout | undefined;
+  /** Commits in arrival order, with what the store refuses held for a retry (counted as pending). */
+  private readonly held: HeldCommits;
 
   constructor(private readonly opts: IngestOptions) {
     this.log = opts.log.child({ component: 'ingest' });
     this.commitDeps = { ...opts, log: this.log };
     this.backpressure = new Backpressure(opts.maxPending, this.log, opts.metrics);
     this.chain = new ReorderChain((items) => this.commit(items));
+    this.held = new HeldCommits({
+      commit: (items) => this.commitNow(items),
+      now: opts.now,
+      log: this.log,
+      metrics: opts.metrics,
+      onChange: () => this.updateBackpressure(),
+    });
     this.limiter = new TaskLimiter(Math.max(1, opts.maxInPlugins));
     this.ctx = { plugins: opts.plugins, session: opts.session };
     this.routes = {
@@ -123,12 +117,12 @@ export class Ingest {
 
   /** Frames accepted and not yet committed (or given up). */
   get pending(): number {
-    return this.chain.pending + this.held.length;
+    return this.chain.pending + this.held.size;
   }
 
-  /** True while frames wait for the store to take their commit (see {@link held}). */
+  /** True while frames wait for the store to take their commit ({@link HeldCommits}). */
   get storeFailing(): boolean {
-    return this.held.length > 0;
+    return this.held.size > 0;
   }
 
   /** Be told when the pipeline is full (pause reading the socket) and when it has room again. */
@@ -161,8 +155,7 @@ export class Ingest {
     await this.waitUntil(() => this.pending === 0, budgetMs);
     // later results are dropped un-acked: the connector redelivers buffered frames
     this.abandoned = true;
-    clearTimeout(this.retryTimer);
-    if (this.held.length > 0) this.abandonHeld();
+    this.held.abandon();
   }
 
   private async waitUntil(done: () => boolean, budgetMs: number): Promise<void> {
@@ -249,9 +242,7 @@ export class Ingest {
       for (const [job] of items) job.onSettled?.();
       return;
     }
-    // behind frames the store has not taken yet, in order
-    if (this.held.length > 0) this.held.push(...items);
-    else this.hold(this.commitNow(items));
+    this.held.commit(items);
     this.updateBackpressure();
   }
 
@@ -272,56 +263,6 @@ export class Ingest {
       );
       return undefined;
     }
-  }
-
-  /** Hold what the store refused (reported once per episode) and try it again later. */
-  private hold(refused: HeldFrames | undefined): void {
-    if (!refused) return;
-    this.held = [...refused.items, ...this.held];
-    if (this.heldSince === undefined) {
-      this.heldSince = this.opts.now();
-      reportError(
-        this.log,
-        this.opts.metrics,
-        'CORE_ERR_INBOX_COMMIT_FAILED',
-        'the store refuses commits; frames held unacked and retried',
-        { error: errorMessage(refused.error), frames: this.held.length },
-      );
-    }
-    this.retryTimer = setTimeout(() => this.retryHeld(), this.retryMs);
-    this.retryMs = Math.min(this.retryMs * 2, HELD_RETRY_MAX_MS);
-  }
-
-  private retryHeld(): void {
-    this.retryTimer = undefined;
-    if (this.abandoned) return;
-    const items = this.held;
-    this.held = [];
-    this.hold(this.commitNow(items));
-    if (this.held.length === 0) {
-      const heldMs = Math.round(this.opts.now() - (this.heldSince ?? 0));
-      this.log.info({ frames: items.length, heldMs }, 'the store takes commits again; held frames committed');
-      this.heldSince = undefined;
-      this.retryMs = HELD_RETRY_MIN_MS;
-    }
-    this.updateBackpressure();
-  }
-
-  /** At close: frames the store never took. Buffered ones come back; live ones are lost. */
-  private abandonHeld(): void {
-    const held = this.held;
-    this.held = [];
-    // a replay's dead letter stays where it was: only a live frame is lost
-    const live = held.filter(([job]) => job.bufferId === undefined && job.replayOf === undefined).length;
-    reportError(
-      this.log,
-      this.opts.metrics,
-      'CORE_ERR_INBOX_COMMIT_FAILED',
-      'closing with frames the store never took',
-      { frames: held.length, live, buffered: held.length - live },
-      'error',
-    );
-    for (const [job] of held) job.onSettled?.();
   }
 
   /** Pipeline level for backpressure, held frames included. */
