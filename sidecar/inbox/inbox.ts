@@ -8,9 +8,8 @@
 import { resolve } from 'node:path';
 import type { Config } from '../../core/config/schema.js';
 import { type Clock, systemClock } from '../../core/di/clock.js';
-import { errorMessage, RelayError } from '../../core/errors.js';
+import { RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
-import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
 import type { IncomingOf } from '../../core/protocol/frames.js';
 import { Checkpointer } from '../../core/store/checkpointer.js';
@@ -31,10 +30,10 @@ import { acceptLateAck, deliveryLedger } from './delivery-ledger.js';
 import { encodeInterruptEnvelope, newDeliveryId, type OriginFrame } from './envelope.js';
 import type { IngestPlugins } from './frame-processor.js';
 import { INBOX_MIGRATIONS } from './inbox-migrations.js';
+import { InboxPruning, reportUpkeepFailed } from './inbox-pruning.js';
 import { type InboxStats, inboxStats } from './inbox-stats.js';
 import { InboxStore } from './inbox-store.js';
 import { Ingest, type IngestRoutes } from './ingest.js';
-import { PRUNE_BATCH_ROWS, pruneInbox } from './maintenance.js';
 
 export type { InboxStats } from './inbox-stats.js';
 
@@ -64,15 +63,6 @@ export interface InboxOpenOptions {
   readonly maintenanceIntervalMs?: number;
 }
 
-const PRUNE_EVERY_MS = 60_000;
-
-/**
- * Dedupe keys allowed past `inbox.dedupeMaxEntries` before a prune runs at once rather than at the
- * next minute: the in-memory fingerprint set grows with the keys and never shrinks, so a minute at
- * 10 000 events/s would leave it sized for 800 000 keys (16 MiB) instead of 200 000 (4 MiB).
- */
-const dedupeSlack = (cap: number) => Math.max(PRUNE_BATCH_ROWS, Math.ceil(cap / 100));
-
 /** The inbox of one sidecar. */
 export class Inbox {
   /** Pass to `RelayClient.setRoutes`. */
@@ -90,8 +80,7 @@ export class Inbox {
   private readonly fresh = new FreshEnvelopes();
   /** WAL checkpoints on their own thread (only when the inbox opened the file itself). */
   private readonly checkpointer: Checkpointer | undefined;
-  private lastPrune = 0;
-  private dedupePruning = false;
+  private readonly pruning: InboxPruning;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -104,6 +93,14 @@ export class Inbox {
     this.batcher = new WriteBatcher(store.db, { intervalMs: config.inbox.groupCommitMs });
     this.log = opts.log.child({ component: 'inbox' });
     const now = () => this.clock.now();
+    this.pruning = new InboxPruning({
+      store,
+      limits: config.inbox,
+      clock: this.clock,
+      log: this.log,
+      metrics,
+      closing: () => this.closing !== undefined,
+    });
     this.delivery = new Delivery({
       ...opts,
       clock: this.clock,
@@ -122,7 +119,7 @@ export class Inbox {
       onCommitted: (rows, envelopes) => {
         this.fresh.add(rows, envelopes);
         this.delivery.scheduler.enqueue(rows);
-        this.boundDedupe();
+        this.pruning.boundDedupe();
       },
       onInterrupt: (frame) => this.commitConnectorInterrupt(frame),
     });
@@ -285,78 +282,15 @@ export class Inbox {
     return 'acked';
   }
 
-  /** One bounded pruning pass; a backlog continues on the next turns, never in one stall. */
-  private prunePass(now: number): void {
-    if (this.closing) return;
-    try {
-      const report = pruneInbox(this.store, this.opts.config.inbox, now, this.log);
-      if (report.deadLetters > 0) {
-        const fields = { dropped: report.deadLetters, oldest: report.oldestDropped };
-        const msg = 'dead letters beyond the cap were dropped';
-        reportError(this.log, this.opts.metrics, 'CORE_ERR_INBOX_DEAD_LETTERS_DROPPED', msg, fields);
-      }
-      if (report.more) setImmediate(() => this.prunePass(now));
-    } catch (err) {
-      this.upkeepFailed(err);
-    }
-  }
-
-  /** Start pruning dedupe keys once they pass their cap by more than {@link dedupeSlack}. */
-  private boundDedupe(): void {
-    const cap = this.opts.config.inbox.dedupeMaxEntries;
-    if (this.dedupePruning || this.store.dedupe.size <= cap + dedupeSlack(cap)) return;
-    this.dedupePruning = true;
-    setImmediate(() => this.dedupePass());
-  }
-
-  /**
-   * One bounded pass over the dedupe keys; continues on the next turns while it removes a full
-   * batch. Not {@link prunePass}: its other tables (a COUNT(*) of up to 100 000 dead letters
-   * among them) need not run on every overshoot, which comes several times a second at the ceiling.
-   */
-  private dedupePass(): void {
-    const { dedupeMaxAgeMs, dedupeMaxEntries } = this.opts.config.inbox;
-    try {
-      if (!this.closing) {
-        const now = this.clock.now();
-        const removed = this.store.dedupe.prune(now, dedupeMaxAgeMs, dedupeMaxEntries, PRUNE_BATCH_ROWS);
-        if (removed >= PRUNE_BATCH_ROWS) {
-          setImmediate(() => this.dedupePass());
-          return;
-        }
-      }
-    } catch (err) {
-      this.upkeepFailed(err);
-    }
-    this.dedupePruning = false;
-  }
-
-  /** Log a failed upkeep step (pruning, replay); the next pass or upkeep tries again. */
-  private upkeepFailed(err: unknown): void {
-    const fields = { error: errorMessage(err) };
-    reportError(
-      this.log,
-      this.opts.metrics,
-      'CORE_ERR_INBOX_UPKEEP_FAILED',
-      'inbox upkeep failed',
-      fields,
-      'error',
-    );
-  }
-
   private upkeep(): void {
     if (this.closing) return;
     try {
-      const now = this.clock.now();
-      if (now - this.lastPrune >= PRUNE_EVERY_MS) {
-        this.lastPrune = now;
-        this.prunePass(now);
-      }
+      this.pruning.due(this.clock.now());
       for (const id of this.store.deadLetters.replayRequested()) {
         if (!this.replaying.has(id)) this.replay(id);
       }
     } catch (err) {
-      this.upkeepFailed(err);
+      reportUpkeepFailed(this.log, this.opts.metrics, err);
     }
   }
 }
