@@ -229,18 +229,11 @@ export class SocketSession {
     if (this.done || this.handshaken) return;
     // a connector that stays unresponsive times out at every backoff step: throttled like a dial
     const failedBefore = this.options.failedBefore ?? 0;
-    reportError(
-      this.deps.log,
-      this.deps.metrics,
-      'CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT',
-      'relay handshake timed out',
-      {
-        handshakeTimeoutMs: this.options.handshakeTimeoutMs,
-        phase: this.opened ? 'descriptor' : 'upgrade',
-        failedBefore,
-      },
-      dialFailureLevel(failedBefore),
-    );
+    const { handshakeTimeoutMs } = this.options;
+    const fields = { handshakeTimeoutMs, phase: this.opened ? 'descriptor' : 'upgrade', failedBefore };
+    const { log, metrics } = this.deps;
+    const code = 'CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT';
+    reportError(log, metrics, code, 'relay handshake timed out', fields, dialFailureLevel(failedBefore));
     this.terminate('handshake_timeout');
   }
 
