@@ -10,10 +10,22 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { errorMessage, RelayError } from '../errors.js';
-import { checkWritable } from './database.js';
+import { checkWritable, DATABASE_FILE, storeFiles } from './database.js';
+import { privateFilesProblem } from './private-files.js';
 
 /** Name of the lock file inside the data directory. */
 export const LOCK_FILE = 'sidecar.lock';
+
+/**
+ * The files SQLite opens in the data directory (a hot rollback journal is replayed into its
+ * database at open), checked before the lock or the store is opened.
+ */
+export const PRIVATE_FILES = [
+  ...storeFiles(DATABASE_FILE),
+  `${DATABASE_FILE}-journal`,
+  LOCK_FILE,
+  `${LOCK_FILE}-journal`,
+];
 
 /** A held data-directory lock. */
 export class DataDirLock {
@@ -32,6 +44,9 @@ export class DataDirLock {
       if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
         throw new Error(`${dataDir} is not a directory; point SIDECAR_DATA_DIR at a directory`);
       }
+      // before anything is created in it: a directory or store file other users control
+      const unsafe = privateFilesProblem(dataDir, PRIVATE_FILES);
+      if (unsafe) throw new Error(`${unsafe.problem}; ${unsafe.fix}`);
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       // a directory or lock file another user owns (a first start as root) names itself
       checkWritable(file);

@@ -7,8 +7,9 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../core/config/schema.js';
-import { LOCK_FILE } from '../../core/store/data-dir-lock.js';
+import { LOCK_FILE, PRIVATE_FILES } from '../../core/store/data-dir-lock.js';
 import { DATABASE_FILE, storeFiles } from '../../core/store/database.js';
+import { privateFilesProblem } from '../../core/store/private-files.js';
 import { API_TOKEN_FILE } from '../agent-api/api-token.js';
 import { type CheckResult, fail, ok, warn } from './doctor-checks.js';
 
@@ -52,6 +53,9 @@ export function checkDataDir(dir: string): CheckResult {
       `chown -R <the sidecar's user> ${dir} (and run doctor as that user)`,
     );
   }
+  // what `run` refuses: store files that are links or another user's, a directory of another user
+  const unsafe = privateFilesProblem(dir, PRIVATE_FILES);
+  if (unsafe) return fail(name, unsafe.problem, unsafe.fix);
   if (CHECK_MODES && (st.mode & 0o022) !== 0) {
     const who = st.mode & 0o002 ? 'world' : 'group';
     return fail(name, `${dir} is ${who}-writable (mode ${octal(st.mode)})`, `chmod 700 ${dir}`);

@@ -1,10 +1,20 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import test from 'ava';
 import { RelayError } from '../../../core/errors.js';
 import { DataDirLock, LOCK_FILE } from '../../../core/store/data-dir-lock.js';
+import { DATABASE_FILE, storeFiles } from '../../../core/store/database.js';
 import { repoRoot } from '../../helpers/repo-root.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
@@ -93,3 +103,83 @@ asOtherUser('a lock this user may not take names the path that is not writable a
   chownSync(join(dir, LOCK_FILE), nobody, nobody);
   t.is(acquireAsNobody(dir), 'held');
 });
+
+test('a world-writable data dir is refused: any local user could put their own store files in it', (t) => {
+  const dir = join(tempDir(t), 'data');
+  mkdirSync(dir);
+  for (const mode of [0o777, 0o1777]) {
+    chmodSync(dir, mode);
+    const err = t.throws(() => DataDirLock.acquire(dir), { instanceOf: RelayError });
+    t.is(err?.code, 'CORE_ERR_STORE_OPEN_FAILED');
+    t.true(
+      err?.message.endsWith(
+        `: ${dir} is world-writable (mode 0${mode.toString(8)}): another local user could place or replace the store's files; chmod 700 ${dir}`,
+      ),
+      err?.message,
+    );
+  }
+  t.false(existsSync(join(dir, LOCK_FILE)), 'nothing was created in it');
+  chmodSync(dir, 0o700);
+  DataDirLock.acquire(dir).release();
+});
+
+test('a store file that is a symbolic link is refused: SQLite would open whatever it points at', (t) => {
+  const root = tempDir(t);
+  const dir = join(root, 'data');
+  mkdirSync(dir, { mode: 0o700 });
+  const elsewhere = join(root, 'elsewhere.db');
+  writeFileSync(elsewhere, '');
+  for (const name of [...storeFiles(DATABASE_FILE), `${DATABASE_FILE}-journal`, LOCK_FILE]) {
+    symlinkSync(elsewhere, join(dir, name));
+    const err = t.throws(() => DataDirLock.acquire(dir), { instanceOf: RelayError });
+    t.is(err?.code, 'CORE_ERR_STORE_OPEN_FAILED');
+    t.true(
+      err?.message.endsWith(
+        `: ${join(dir, name)} is a symbolic link; the store's files must be regular files of this user; remove it`,
+      ),
+      err?.message,
+    );
+    rmSync(join(dir, name));
+  }
+  t.is(readFileSync(elsewhere, 'utf8'), '', 'the link target was not touched');
+  DataDirLock.acquire(dir).release();
+});
+
+asOtherUser(
+  'store files or a data dir of another user are refused: that user could read and change the store',
+  (t) => {
+    // a store file another user placed (mode 0666 passes every writability check): as root, the
+    // sidecar would keep its messages, interaction tokens and plugin state in that user's file
+    const parent = tempDir(t);
+    chmodSync(parent, 0o755);
+    const dir = join(parent, 'data');
+    mkdirSync(dir, { mode: 0o700 });
+    const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+    const planted = join(dir, `${DATABASE_FILE}-wal`);
+    writeFileSync(planted, '', { mode: 0o666 });
+    chmodSync(planted, 0o666);
+    chownSync(planted, nobody, nobody);
+    const err = t.throws(() => DataDirLock.acquire(dir), { instanceOf: RelayError });
+    t.is(err?.code, 'CORE_ERR_STORE_OPEN_FAILED');
+    t.true(
+      err?.message.endsWith(
+        `: ${planted} belongs to another user (uid ${nobody}), who could read and change it; remove it, or run as its owner`,
+      ),
+      err?.message,
+    );
+    rmSync(planted);
+    // the directory itself: its owner may replace any file in it
+    chownSync(dir, nobody, nobody);
+    const dirErr = t.throws(() => DataDirLock.acquire(dir), { instanceOf: RelayError });
+    t.true(
+      dirErr?.message.endsWith(
+        `: ${dir} belongs to another user (uid ${nobody}), who could replace the store's files; chown it to this user, or run as its owner`,
+      ),
+      dirErr?.message,
+    );
+    // root's files are not another user's: nobody runs on a directory root created for it
+    chownSync(dir, 0, 0);
+    DataDirLock.acquire(dir).release();
+    t.regex(acquireAsNobody(dir), /is not writable by this user/);
+  },
+);

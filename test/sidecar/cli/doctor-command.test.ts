@@ -7,6 +7,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  symlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -244,6 +245,19 @@ test('loose data dir and api token permissions are ✗ with chmod fixes; other-r
   t.is(r2.code, ExitCode.OK, io2.out);
   t.is(r2.mark('data dir'), '!');
   t.is(r2.mark('api token'), '✓');
+});
+
+test('a store file that is a symbolic link is ✗, as `run` refuses it', async (t) => {
+  const dc = await devConnector(t);
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
+  const dataDir = io.env.SIDECAR_DATA_DIR!;
+  mkdirSync(dataDir, { mode: 0o700 });
+  writeFileSync(join(io.cwd, 'elsewhere'), '');
+  symlinkSync(join(io.cwd, 'elsewhere'), join(dataDir, 'sidecar.db-wal'));
+  const r = await doctor(t, io);
+  t.is(r.code, ExitCode.CONFIG);
+  // was: ✓ data dir, then `run` opened the store with its WAL in whatever the link points at
+  t.regex(r.found.get('data dir')!.line, /^✗ .*sidecar\.db-wal is a symbolic link.*Fix: remove it/);
 });
 
 // root reads and writes any file, so files this user may not use need another user: runuser, as root
