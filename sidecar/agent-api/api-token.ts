@@ -76,6 +76,11 @@ function readExisting(path: string, log: Logger): string | undefined {
     if (st.isSymbolicLink())
       throw unusable(path, 'is a symbolic link; the token file must be a regular file');
     if (!st.isFile()) throw unusable(path, 'is not a regular file');
+    // its owner may read it whatever its mode (and chmod it back): root could tighten and use it
+    const me = process.getuid?.();
+    if (me !== undefined && st.uid !== me && st.uid !== 0) {
+      throw unusable(path, `belongs to another user (uid ${st.uid}), who can read the token`);
+    }
     mode = st.mode & 0o777;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

@@ -106,6 +106,11 @@ export function checkApiToken(config: Config, dataDir: string): CheckResult {
   }
   if (!st.isFile())
     return fail(name, `${path} is not a regular file`, `remove it; the sidecar generates a new one`);
+  const me = process.getuid?.();
+  if (me !== undefined && st.uid !== me && st.uid !== 0) {
+    const fix = `delete it to generate a new token (its owner knows this one), or set SIDECAR_API_TOKEN`;
+    return fail(name, `${path} belongs to another user (uid ${st.uid}), who can read the token`, fix);
+  }
   if (!readable(path)) {
     const fix = `chown it to the sidecar's user, delete it to generate a new one, or set SIDECAR_API_TOKEN`;
     return fail(name, `${path} is not readable by this user`, fix);

@@ -1,4 +1,14 @@
-import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { validateConfig } from '../../../core/config/load.js';
@@ -123,3 +133,26 @@ test('the generated token authorises API calls end to end', async (t) => {
   );
   t.is(res.status, 200);
 });
+
+// root may chmod and read any file: a token file of another user needs root and that user
+const asOtherUser = process.getuid?.() === 0 && existsSync('/usr/sbin/runuser') ? test : test.skip;
+
+asOtherUser(
+  'a token file another user owns is refused, not tightened and adopted: that user knows the token',
+  (t) => {
+    const dir = tempDir(t);
+    const file = join(dir, API_TOKEN_FILE);
+    writeFileSync(file, 'planted-by-another-user-0123456789\n', { mode: 0o644 });
+    const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+    chownSync(file, nobody, nobody);
+    chmodSync(file, 0o644);
+    // was: tightened to 0600 (root may chmod it) and used; its owner can read it again at will
+    const err = t.throws(() => ensureApiToken(dir, sinkLogger().log), { instanceOf: RelayError });
+    t.is((err as RelayError).code, 'CORE_ERR_API_TOKEN_FILE_UNUSABLE');
+    t.regex(err?.message ?? '', new RegExp(`belongs to another user \\(uid ${nobody}\\)`));
+    t.is(statSync(file).mode & 0o777, 0o644, 'not chmod-ed');
+    // root's own file is fine (a token root wrote for the service)
+    chownSync(file, 0, 0);
+    t.is(ensureApiToken(dir, sinkLogger().log), 'planted-by-another-user-0123456789');
+  },
+);

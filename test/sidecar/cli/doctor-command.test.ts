@@ -294,6 +294,21 @@ asOtherUser('store files and an api token another user owns are ✗, as `run` re
   t.is(run.status, ExitCode.CONFIG);
 });
 
+asOtherUser('an api token file another user owns is ✗ for root too, as `run` refuses it', async (t) => {
+  const dc = await devConnector(t);
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
+  const dataDir = io.env.SIDECAR_DATA_DIR!;
+  mkdirSync(dataDir, { mode: 0o700 });
+  const file = join(dataDir, 'api-token');
+  writeFileSync(file, 'x'.repeat(32), { mode: 0o600 });
+  const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+  chownSync(file, nobody, nobody);
+  const r = await doctor(t, io);
+  // was: ✓ (root reads any file), then `run` refused it
+  t.regex(r.found.get('api token')!.line, /^✗ .*api-token belongs to another user .*Fix: /);
+  t.is(r.code, ExitCode.CONFIG);
+});
+
 /** A store in `dataDir` as a sidecar leaves it: both schemas migrated, 300 plugin rows (75 pages). */
 function storeIn(dataDir: string): string {
   const file = databasePath(dataDir);
