@@ -2,7 +2,7 @@
  * Load, validate and freeze the configuration: config file (optional) overlaid by env.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { type Alias, parseDocument, visit, type YAMLError } from 'yaml';
 import { RelayError } from '../errors.js';
 import { envNameFor, envOverlay } from './env-map.js';
 import { type Config, ConfigSchema } from './schema.js';
@@ -28,13 +28,40 @@ function readConfigFile(path: string): Record<string, unknown> {
       `config file ${path} cannot be read: ${(err as Error).message}`,
     );
   }
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text); // YAML is a superset of JSON
-  } catch (err) {
+  // YAML is a superset of JSON. Warnings (a tag YAML cannot resolve) refuse the file too: the
+  // value would silently change, and yaml prints them to stderr with the line they are on
+  const doc = parseDocument(text, { prettyErrors: false, logLevel: 'silent' });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) {
     throw new RelayError(
       'CORE_ERR_CONFIG_FILE_UNREADABLE',
-      `config file ${path} is not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`,
+      `config file ${path} is not valid YAML/JSON: ${yamlProblem(problem, text)}`,
+    );
+  }
+  // toJS() would throw for an alias naming no anchor, quoting the name
+  let unresolved: Alias | undefined;
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc)) return undefined;
+      unresolved = alias;
+      return visit.BREAK;
+    },
+  });
+  if (unresolved) {
+    const at = linePosOf(text, unresolved.range?.[0] ?? 0);
+    throw new RelayError(
+      'CORE_ERR_CONFIG_FILE_UNREADABLE',
+      `config file ${path} is not valid YAML/JSON: an alias names no anchor (a value starting with * must be quoted) at line ${at.line}, column ${at.col} (BAD_ALIAS)`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = doc.toJS();
+  } catch (err) {
+    const what = (err as Error).message.split('\n')[0]?.split(': ')[0];
+    throw new RelayError(
+      'CORE_ERR_CONFIG_FILE_UNREADABLE',
+      `config file ${path} is not valid YAML/JSON: ${what}`,
     );
   }
   if (parsed === null || parsed === undefined) return {};
@@ -45,6 +72,24 @@ function readConfigFile(path: string): Record<string, unknown> {
     );
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * A YAML error without the file's text: what follows a `: ` in yaml's message is quoted from the
+ * file (an alias, a tag, a block header), and an unquoted value starting with `*`, `&`, `!` or `|`
+ * — a secret among them — is read as one. Its position and code say where and what.
+ */
+function yamlProblem(err: YAMLError, text: string): string {
+  const what = err.message.split('\n')[0]?.split(': ')[0] ?? 'error';
+  const at = err.linePos?.[0] ?? linePosOf(text, err.pos[0]);
+  return `${what} at line ${at.line}, column ${at.col} (${err.code})`;
+}
+
+/** 1-based line and column of `offset` in `text`. */
+function linePosOf(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, col: offset - before.lastIndexOf('\n') };
 }
 
 /** Deep-merge plain objects; arrays and scalars from `over` replace. */

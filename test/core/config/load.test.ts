@@ -151,6 +151,33 @@ test('unreadable or non-object config file has its own code', (t) => {
   );
 });
 
+// YAML reads an unquoted value starting with *, & or ! as an alias, anchor or tag: a secret that
+// happens to start so (an API token chosen by hand) was quoted back in the refusal, or printed
+// with its whole line as a process warning on stderr, to the service's logs
+for (const [what, text] of [
+  ['an alias', `api:\n  token: *${SECRET}\n`],
+  ['a tag', `api:\n  token: !${SECRET}\n`],
+  ['a tag with a value', `relay:\n  secret: !${SECRET} and-more\n`],
+  ['a verbatim tag', `api:\n  token: !<${SECRET}> x\n`],
+  ['a block scalar header', `api:\n  token: |${SECRET}\n    x\n`],
+] as const) {
+  test(`a config file YAML cannot read never quotes a value: ${what}`, async (t) => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.message}\n${w.stack ?? ''}`);
+    process.on('warning', onWarning);
+    t.teardown(() => process.off('warning', onWarning));
+    const err = configError(() => loadConfig({ env: {}, file: tmpFile('s.yaml', text) }));
+    t.is(err.code, 'CORE_ERR_CONFIG_FILE_UNREADABLE');
+    t.false(err.message.includes(SECRET), err.message);
+    t.regex(err.message, / at line 2, column \d+ \([A-Z_]+\)$/);
+    await new Promise((next) => setImmediate(next)); // process warnings are emitted on the next tick
+    t.false(
+      warnings.some((w) => w.includes(SECRET)),
+      warnings.join('\n'),
+    );
+  });
+}
+
 test('bad values name the key and the env variable, never the secret value', (t) => {
   const err = configError(() =>
     loadConfig({ env: { AGENT_MODE: 'carrier-pigeon', SIDECAR_API_TOKEN: 'short', LOG_LEVEL: 'loud' } }),
