@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve as resolveEsm } from 'import-meta-resolve';
 import { z } from 'zod';
 import { errorMessage, RelayError } from '../errors.js';
+import { parseErrorReason } from '../protocol/decode.js';
 
 /** Most plugins one manifest may list (a chain position must fit a progress slot). */
 export const MAX_PLUGINS = 256;
@@ -75,7 +76,8 @@ export function readManifest(manifestPath: string, defaultTimeoutMs: number): Ma
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw invalid(manifestPath, [`not valid JSON: ${errorMessage(err)}`]);
+    // without the snippet V8 quotes: plugin options may hold credentials
+    throw invalid(manifestPath, [`not valid JSON: ${parseErrorReason(err)}`]);
   }
   return parseManifest(raw, manifestPath, defaultTimeoutMs);
 }

@@ -108,6 +108,21 @@ test('an unreadable or non-JSON file is refused', (t) => {
   t.true(broken?.message.includes(manifestPath));
 });
 
+test('a non-JSON manifest is refused without quoting it: plugin options may hold credentials', (t) => {
+  const secret = 'sk-live-0123456789abcdef';
+  for (const text of [
+    `{"apiVersion": 1, "plugins": [{"name": "p", "module": "./p.js", "options": {"apiKey": "${secret}"}]}`,
+    `{"apiVersion": 1, "plugins": [{"name": "p", "module": "./p.js", "options": {"apiKey": ${secret}}}]}`,
+  ]) {
+    const { manifestPath } = writeManifest(t, text);
+    const err = t.throws(() => readManifest(manifestPath, DEFAULT_TIMEOUT), { instanceOf: RelayError });
+    t.is(err?.code, 'CORE_ERR_PLUGIN_MANIFEST_INVALID');
+    // was: V8's message, which quotes the text around the fault (`…""apiKey": sk-live-01"… is not valid JSON`)
+    t.false(/live|0123/.test(err?.message ?? ''), err?.message);
+    t.regex(err?.message ?? '', /\n {2}not valid JSON: /);
+  }
+});
+
 test('module paths resolve relative to the manifest; file URLs and absolute paths as given', (t) => {
   t.is(resolvePluginModule('./x/y.js', '/etc/relay/plugins.json'), '/etc/relay/x/y.js');
   t.is(resolvePluginModule('../y.js', '/etc/relay/plugins.json'), '/etc/y.js');
