@@ -47,6 +47,13 @@ export async function openHostParts(opts: PluginHostOptions): Promise<HostParts>
   const { config } = opts;
   const manifest = readManifest(opts.manifestPath, config.pool.taskTimeoutMs);
   const loaded = await loadPlugins(manifest, opts.manifestPath);
+  // the manifest names a path, a package or a link: say which file each plugin really is
+  for (const p of loaded.enabled) {
+    opts.log.info(
+      { component: 'plugin-host', plugin: p.info.name, module: p.info.module, file: p.file },
+      'plugin loaded',
+    );
+  }
   const table = new PluginTable(loaded.enabled);
   // absolute, so every worker opens the same file whatever its cwd
   const dbPath = resolve(databasePath(config.dataDir));

@@ -4,13 +4,13 @@
  * and the manifest options pass the plugin's own schema. Any failure stops the start with a
  * RelayError naming the plugin and the problem. Disabled entries are listed, never imported.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { errorMessage, RelayError } from '../errors.js';
 import { isPluginDefinition, type PluginDefinition } from './define-plugin.js';
 import type { Manifest, ManifestEntry } from './manifest.js';
-import { resolvePluginModule } from './manifest.js';
+import { openToEveryone, resolvePluginModule } from './manifest.js';
 import { parsePluginOptions } from './plugin-options.js';
 
 /** What `/v1/status` and callers see of one manifest entry. */
@@ -36,6 +36,8 @@ export interface LoadedPlugin {
   readonly definition: PluginDefinition;
   /** Absolute `file:` URL the workers import. */
   readonly url: string;
+  /** The file that URL loads, links resolved (logged at start). */
+  readonly file: string;
   readonly info: PluginInfo;
 }
 
@@ -94,6 +96,11 @@ async function loadOne(entry: ManifestEntry, manifestPath: string): Promise<Load
       : '';
     throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', `the file ${file} does not exist${from}`);
   }
+  // the file Node loads is the link's target: a module (or its directory) any local user may
+  // write to runs their code as the sidecar, with its secrets and the store
+  const real = realpathSync(file);
+  const open = openToEveryone(real, 'the module');
+  if (open) throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', open);
   const url = pathToFileURL(file).href;
   let mod: { default?: unknown };
   try {
@@ -123,7 +130,7 @@ async function loadOne(entry: ManifestEntry, manifestPath: string): Promise<Load
     outboundOps: outboundOps === '*' ? '*' : [...outboundOps],
     ops: Object.keys(definition.ops ?? {}),
   };
-  return { entry, definition, url, info };
+  return { entry, definition, url, file: real, info };
 }
 
 /** What is wrong with the declaration's shape (a plain-JS plugin has no type checker), if anything. */

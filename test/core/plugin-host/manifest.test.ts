@@ -1,3 +1,4 @@
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { RelayError } from '../../../core/errors.js';
@@ -121,6 +122,23 @@ test('a non-JSON manifest is refused without quoting it: plugin options may hold
     t.false(/live|0123/.test(err?.message ?? ''), err?.message);
     t.regex(err?.message ?? '', /\n {2}not valid JSON: /);
   }
+});
+
+test('a manifest any local user may change is refused: they could name a module of theirs', (t) => {
+  const { dir, manifestPath } = writeManifest(t, { apiVersion: 1, plugins: [] });
+  chmodSync(manifestPath, 0o666);
+  const err = t.throws(() => readManifest(manifestPath, DEFAULT_TIMEOUT), { instanceOf: RelayError });
+  t.is(err?.code, 'CORE_ERR_PLUGIN_MANIFEST_INVALID');
+  t.regex(err?.message ?? '', /plugins\.json is writable by every local user \(mode 0666\).*chmod o-w /);
+  chmodSync(manifestPath, 0o644);
+  chmodSync(dir, 0o777);
+  const inDir = t.throws(() => readManifest(manifestPath, DEFAULT_TIMEOUT), { instanceOf: RelayError });
+  t.regex(
+    inDir?.message ?? '',
+    /its directory .* is writable by every local user \(mode 0777\): anyone could replace the manifest/,
+  );
+  chmodSync(dir, 0o755);
+  t.deepEqual(readManifest(manifestPath, DEFAULT_TIMEOUT).plugins, []);
 });
 
 test('module paths resolve relative to the manifest; file URLs and absolute paths as given', (t) => {

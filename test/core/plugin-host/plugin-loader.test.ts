@@ -1,3 +1,6 @@
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { type ErrorCode, RelayError } from '../../../core/errors.js';
 import { Metrics } from '../../../core/metrics/metrics.js';
@@ -6,6 +9,8 @@ import { PluginHost } from '../../../core/plugin-host/plugin-host.js';
 import { loadPlugins } from '../../../core/plugin-host/plugin-loader.js';
 import { PluginTable } from '../../../core/plugin-host/plugin-table.js';
 import { createLogSink } from '../../helpers/log-sink.js';
+import { repoRoot } from '../../helpers/repo-root.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { testConfig } from '../../helpers/test-config.js';
 import {
   type Entry,
@@ -174,4 +179,78 @@ test('an installed ESM-only plugin package loads by its name and runs in the poo
   t.like(host.plugins[0], { name: 'esm-only-plugin', version: '1.0.0', module: 'esm-only-plugin' });
   const outcome = await host.convertForward(forwardOf('esm-only', 'hello'));
   t.like(outcome, { kind: 'events', plugin: 'esm-only-plugin', events: [{ event: { text: 'hello' } }] });
+});
+
+/** A self-contained plugin file `name`.js in `dir` (definePlugin imported by absolute URL). */
+function pluginFile(dir: string, name: string): string {
+  const core = pathToFileURL(join(repoRoot(), 'dist', 'core', 'index.js')).href;
+  const file = join(dir, `${name}.js`);
+  writeFileSync(
+    file,
+    `import { definePlugin } from ${JSON.stringify(core)};\nexport default definePlugin({ name: ${JSON.stringify(name)} });\n`,
+  );
+  return file;
+}
+
+test('a plugin module any local user may change is refused, its real file named: through a link too', async (t) => {
+  const root = tempDir(t);
+  const dir = join(root, 'code');
+  mkdirSync(dir, { mode: 0o755 });
+  const file = pluginFile(dir, 'loose');
+  chmodSync(file, 0o666);
+  const direct = await refused(t, [{ name: 'loose', module: file }], 'CORE_ERR_PLUGIN_LOAD_FAILED', 'loose');
+  t.true(
+    direct.endsWith(
+      `: ${file} is writable by every local user (mode 0666): anyone could run code as the sidecar; chmod o-w ${file}`,
+    ),
+    direct,
+  );
+  // the manifest names a link: the file Node loads is its target, and that one is checked
+  const link = join(root, 'loose.js');
+  symlinkSync(file, link);
+  const linked = await refused(t, [{ name: 'loose', module: link }], 'CORE_ERR_PLUGIN_LOAD_FAILED', 'loose');
+  t.true(linked.includes(`: ${file} is writable by every local user`), linked);
+  chmodSync(file, 0o644);
+  t.is((await load([{ name: 'loose', module: link }])).enabled.length, 1);
+});
+
+test('a plugin module in a directory any local user may write to is refused; a sticky one (/tmp) is fine', async (t) => {
+  const dir = join(tempDir(t), 'code');
+  mkdirSync(dir);
+  const file = pluginFile(dir, 'open-dir');
+  chmodSync(file, 0o644);
+  chmodSync(dir, 0o777);
+  const message = await refused(
+    t,
+    [{ name: 'open-dir', module: file }],
+    'CORE_ERR_PLUGIN_LOAD_FAILED',
+    'open-dir',
+  );
+  t.true(
+    message.endsWith(
+      `: its directory ${dir} is writable by every local user (mode 0777): anyone could replace the module and run code as the sidecar; chmod o-w ${dir}`,
+    ),
+    message,
+  );
+  // sticky: others may add files there, not replace this one
+  chmodSync(dir, 0o1777);
+  t.is((await load([{ name: 'open-dir', module: file }])).enabled.length, 1);
+});
+
+test('the sidecar logs the file each plugin was loaded from', async (t) => {
+  const { dir, manifestPath } = writeManifest(t, '{}');
+  const file = pluginFile(dir, 'located');
+  const link = join(dir, 'located-link.js');
+  symlinkSync(file, link);
+  writeFileSync(manifestPath, JSON.stringify(manifestOf([{ name: 'located', module: './located-link.js' }])));
+  const sink = createLogSink();
+  const host = await PluginHost.load({
+    manifestPath,
+    config: testConfig({ dataDir: dir, pool: { minThreads: 1, maxThreads: 1 } }),
+    log: sink.logger,
+    metrics: new Metrics(),
+  });
+  t.teardown(() => host.close());
+  const line = sink.lines.find((l) => l.msg === 'plugin loaded');
+  t.like(line, { plugin: 'located', module: './located-link.js', file });
 });
