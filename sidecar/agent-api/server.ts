@@ -83,15 +83,20 @@ export function createAgentApi(deps: ApiDeps): AgentApi {
       );
     }
     const match = table.match(req.method ?? 'GET', path);
+    // no route, no cap: node would read and drop its body for as long as it comes, the
+    // connection kept; closing drops it as after a 401 (bounded in bytes and time)
+    const unread = announcesBody(req) ? CLOSE_AFTER_REPLY : {};
     switch (match.kind) {
       case 'not_found':
-        return apiError('not_found', `no route for ${req.method} ${path.slice(0, 200)}`);
+        return apiError('not_found', `no route for ${req.method} ${path.slice(0, 200)}`, { headers: unread });
       case 'method_not_allowed':
         return apiError('method_not_allowed', `${req.method} is not allowed here`, {
-          headers: { allow: match.allow.join(', ') },
+          headers: { allow: match.allow.join(', '), ...unread },
         });
       case 'bad_param':
-        return apiError('invalid_request', `path parameter ${match.param} is not valid percent-encoding`);
+        return apiError('invalid_request', `path parameter ${match.param} is not valid percent-encoding`, {
+          headers: unread,
+        });
     }
     const { route } = match;
     if (

@@ -3,7 +3,9 @@
  * routes that have no use for a body: a declared Content-Length over the cap is refused unread, a
  * chunked body is read and dropped up to the cap and refused beyond it. The token check comes first.
  */
+import { once } from 'node:events';
 import http from 'node:http';
+import { connect } from 'node:net';
 import test from 'ava';
 import { type Harness, startApi } from './api-harness.js';
 
@@ -135,3 +137,61 @@ test('413 answers are counted as refused requests', async (t) => {
   await raw(h, 'GET', '/v1/status', { bytes: 4096, declared: false });
   t.is(await h.metrics.value('relay_errors_total', { code: 'CORE_ERR_API_BAD_REQUEST' }), 2);
 });
+
+/**
+ * Stream a chunked body that never ends to `method path` over a raw socket, waiting for the
+ * server to take each chunk; resolves with whether the server cut the connection before
+ * `limitBytes` were taken, and the status line it answered.
+ */
+async function endlessBody(
+  h: Harness,
+  method: string,
+  path: string,
+  limitBytes: number,
+): Promise<{ cut: boolean; statusLine: string }> {
+  const { hostname, port } = new URL(h.base);
+  const sock = connect(Number(port), hostname);
+  await once(sock, 'connect');
+  let answer = '';
+  let closed = false;
+  sock.on('data', (d: Buffer) => {
+    answer += d.toString('latin1');
+  });
+  sock.on('close', () => {
+    closed = true;
+  });
+  sock.on('error', () => undefined);
+  sock.write(`${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n`);
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  let taken = 0;
+  while (!closed && taken < limitBytes) {
+    const ok = sock.write(
+      Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]),
+    );
+    // wait until the server has read it (or the connection ends)
+    if (!ok) {
+      await new Promise<void>((resolve) => {
+        sock.once('drain', resolve);
+        sock.once('close', resolve);
+      });
+    }
+    taken += chunk.length;
+  }
+  sock.destroy();
+  return { cut: closed, statusLine: answer.split('\r\n')[0] ?? '' };
+}
+
+// without a route there is no cap: node read and dropped the body of a 404 or 405 for as long as
+// it came (up to the 300 s request timeout), the keep-alive connection open; a 401 was cut at once
+for (const [method, path, status] of [
+  ['POST', '/no-such-route', '404 Not Found'],
+  ['PUT', '/v1/actions', '405 Method Not Allowed'],
+  ['POST', '/v1/actions', '401 Unauthorized'],
+] as const) {
+  test(`an endless body sent without a token to ${method} ${path} is cut off after the answer`, async (t) => {
+    const h = await startApi(t);
+    const { cut, statusLine } = await endlessBody(h, method, path, 256 * 1024 * 1024);
+    t.is(statusLine, `HTTP/1.1 ${status}`);
+    t.true(cut, 'the server read 256 MiB and kept the connection');
+  });
+}
