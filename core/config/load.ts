@@ -1,10 +1,11 @@
 /**
  * Load, validate and freeze the configuration: config file (optional) overlaid by env.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { type Alias, parseDocument, visit, type YAMLError } from 'yaml';
 import { RelayError } from '../errors.js';
 import { envNameFor, envOverlay } from './env-map.js';
+import { openToEveryone } from './open-to-everyone.js';
 import { type Config, ConfigSchema } from './schema.js';
 
 /** Where the configuration comes from. */
@@ -20,14 +21,18 @@ export interface LoadConfigOptions {
 /** Read the config file (YAML or JSON). */
 function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
+  let open: string | undefined;
   try {
     text = readFileSync(path, 'utf8');
+    // it names the plugin manifest, the agent URL and the data dir
+    open = openToEveryone(realpathSync(path), 'the config file');
   } catch (err) {
     throw new RelayError(
       'CORE_ERR_CONFIG_FILE_UNREADABLE',
       `config file ${path} cannot be read: ${(err as Error).message}`,
     );
   }
+  if (open) throw new RelayError('CORE_ERR_CONFIG_FILE_UNREADABLE', `config file ${path}: ${open}`);
   // YAML is a superset of JSON. Warnings (a tag YAML cannot resolve) refuse the file too: the
   // value would silently change, and yaml prints them to stderr with the line they are on
   const doc = parseDocument(text, { prettyErrors: false, logLevel: 'silent' });

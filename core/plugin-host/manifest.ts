@@ -3,11 +3,12 @@
  * Validated once at start with a strict schema; a bad manifest stops the start with a message that
  * names the plugin (when known), the key and the problem.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve as resolveEsm } from 'import-meta-resolve';
 import { z } from 'zod';
+import { openToEveryone } from '../config/open-to-everyone.js';
 import { errorMessage, RelayError } from '../errors.js';
 import { parseErrorReason } from '../protocol/decode.js';
 
@@ -125,27 +126,6 @@ export function resolvePluginModule(specifier: string, manifestPath: string): st
   if (!url.startsWith('file:')) throw new Error(`resolves to ${url}, not a file`);
   return fileURLToPath(url);
 }
-
-/**
- * Why `file` (a real path, links resolved) may be changed by every local user, else undefined:
- * the file is world-writable, or its directory is and is not sticky (anyone may replace it; in a
- * sticky one like /tmp only its owner may). `what` names the file's role in the reason.
- */
-export function openToEveryone(file: string, what: string): string | undefined {
-  if (process.platform === 'win32') return undefined;
-  const mode = statSync(file).mode;
-  if ((mode & 0o002) !== 0) {
-    return `${file} is writable by every local user (mode ${octal(mode)}): anyone could run code as the sidecar; chmod o-w ${file}`;
-  }
-  const dir = dirname(file);
-  const dirMode = statSync(dir).mode;
-  if ((dirMode & 0o002) !== 0 && (dirMode & 0o1000) === 0) {
-    return `its directory ${dir} is writable by every local user (mode ${octal(dirMode)}): anyone could replace ${what} and run code as the sidecar; chmod o-w ${dir}`;
-  }
-  return undefined;
-}
-
-const octal = (mode: number) => `0${(mode & 0o7777).toString(8)}`;
 
 function pluginNameAt(raw: unknown, index: number): string | undefined {
   const plugins = (raw as { plugins?: unknown } | null)?.plugins;

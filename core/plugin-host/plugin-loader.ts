@@ -7,10 +7,11 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { openToEveryone } from '../config/open-to-everyone.js';
 import { errorMessage, RelayError } from '../errors.js';
 import { isPluginDefinition, type PluginDefinition } from './define-plugin.js';
 import type { Manifest, ManifestEntry } from './manifest.js';
-import { openToEveryone, resolvePluginModule } from './manifest.js';
+import { resolvePluginModule } from './manifest.js';
 import { parsePluginOptions } from './plugin-options.js';
 
 /** What `/v1/status` and callers see of one manifest entry. */

@@ -12,11 +12,13 @@ import {
   fsyncSync,
   openSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { openToEveryone } from '../../core/config/open-to-everyone.js';
 import { RelayError } from '../../core/errors.js';
 
 /** File mode of the env file: owner read/write only (it holds a secret). */
@@ -138,6 +140,10 @@ export function withEnvFile(env: NodeJS.ProcessEnv, cwd: string, envPath: string
       details: { path },
     });
   }
+  // it holds the relay secret and may name the plugin manifest and the agent URL
+  const open = openToEveryone(realpathSync(path), 'the env file');
+  if (open)
+    throw new RelayError('CORE_ERR_CONFIG_INVALID', `env file ${path}: ${open}`, { details: { path } });
   return { ...env, ...parseEnvText(text) };
 }
 

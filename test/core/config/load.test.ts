@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -309,4 +309,20 @@ test('counts must be positive integers; bounded keys refuse values past their bo
   }
   const edge = tmpFile('e.yaml', 'inbox:\n  maxAttempts: 1\n  groupCommitMs: 1000\n');
   t.like(loadConfig({ env: {}, file: edge }).inbox, { maxAttempts: 1, groupCommitMs: 1000 });
+});
+
+test('a config file any local user may change is refused: it names the plugins, the agent URL and the data dir', (t) => {
+  const file = tmpFile('w.yaml', 'agent:\n  concurrency: 4\n');
+  chmodSync(file, 0o666);
+  // was: loaded; anyone could point pluginsPath at a manifest of theirs, or agent.url at themselves
+  const err = configError(() => loadConfig({ env: {}, file }));
+  t.is(err.code, 'CORE_ERR_CONFIG_FILE_UNREADABLE');
+  t.true(
+    err.message.endsWith(
+      `config file ${file}: ${file} is writable by every local user (mode 0666): anyone could run code as the sidecar; chmod o-w ${file}`,
+    ),
+    err.message,
+  );
+  chmodSync(file, 0o644);
+  t.is(loadConfig({ env: {}, file }).agent.concurrency, 4);
 });

@@ -7,6 +7,7 @@ import {
   formatEnvValue,
   mergeEnvText,
   parseEnvText,
+  withEnvFile,
   writeEnvFileAtomic,
 } from '../../../sidecar/cli/env-file.js';
 import { tempDir as tempDirOf } from '../../helpers/temp-dir.js';
@@ -89,4 +90,22 @@ test('an unwritable directory fails the pre-flight check with a stable code', (t
   t.is((err as RelayError).code, 'CORE_ERR_ENV_FILE_WRITE_FAILED');
   t.notThrows(() => checkEnvFileWritable(join(dir, '.env.relay')));
   t.deepEqual(readdirSync(dir), []);
+});
+
+test('an env file any local user may change is refused: it holds the relay secret and names the plugins', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, '.env');
+  writeFileSync(file, 'LOG_LEVEL=debug\n');
+  chmodSync(file, 0o666);
+  // was: read; anyone could set SIDECAR_PLUGINS or AGENT_URL for the next start
+  const err = t.throws(() => withEnvFile({}, dir, '.env'), { instanceOf: RelayError });
+  t.is(err?.code, 'CORE_ERR_CONFIG_INVALID');
+  t.true(
+    err?.message.endsWith(
+      `env file ${file}: ${file} is writable by every local user (mode 0666): anyone could run code as the sidecar; chmod o-w ${file}`,
+    ),
+    err?.message,
+  );
+  chmodSync(file, 0o600);
+  t.is(withEnvFile({}, dir, '.env').LOG_LEVEL, 'debug');
 });
