@@ -10,21 +10,24 @@ import { inbound, pushTo, rows, sharedHost, startInbox, TOKEN, until } from '../
 const host = sharedHost();
 
 /**
- * Assert the agent saw at least `min` deliveries, numbered 1, 2, 3, … (one delivery retried, its
- * attempt growing by one each time); returns how many.
+ * Assert the agent saw at least `min` deliveries of one delivery retried, its attempt growing each
+ * time from 1; returns the number of attempts made (the last one's number). Not necessarily 1, 2,
+ * 3, …: on a busy machine an attempt may time out before the agent has read it, and it never
+ * sees that number (seen in full runs under load).
  */
 function attemptsCountUp(
   t: ExecutionContext,
   deliveries: readonly { readonly envelope?: { readonly attempt?: number } }[],
   min: number,
 ): number {
-  const n = deliveries.length;
-  t.true(n >= min, `${n} deliveries, expected at least ${min}`);
-  t.deepEqual(
-    deliveries.map((d) => d.envelope?.attempt),
-    Array.from({ length: n }, (_, i) => i + 1),
+  const attempts = deliveries.map((d) => d.envelope?.attempt ?? 0);
+  t.true(attempts.length >= min, `${attempts.length} deliveries, expected at least ${min}`);
+  t.is(attempts[0], 1);
+  t.true(
+    attempts.every((a, i) => i === 0 || a > (attempts[i - 1] ?? 0)),
+    `attempts ${attempts.join(', ')}`,
   );
-  return n;
+  return attempts.at(-1) ?? 0;
 }
 
 test('a delivery is POSTed with id, timestamp and a valid signature; 2xx marks it delivered', async (t) => {
