@@ -43,7 +43,7 @@ export class DedupeTable {
     this.pruneCountStmt = db
       .prepare<[number], string>(
         `DELETE FROM inbox_dedupe_keys WHERE seq IN
-         (SELECT seq FROM inbox_dedupe_keys ORDER BY created_at LIMIT ?)
+         (SELECT seq FROM inbox_dedupe_keys ORDER BY seq LIMIT ?)
        RETURNING key`,
       )
       .pluck();
@@ -103,8 +103,10 @@ export class DedupeTable {
   }
 
   /**
-   * Forget keys older than `maxAgeMs`, then the oldest beyond `maxEntries`, at most `batch` of
-   * each (a bounded statement keeps the event loop responsive); returns how many.
+   * Forget keys older than `maxAgeMs`, then the earliest arrivals beyond `maxEntries`, at most
+   * `batch` of each (a bounded statement keeps the event loop responsive); returns how many. The
+   * count bound goes by arrival (seq), not by `created_at`: after the wall clock stepped back,
+   * the keys taken since carry earlier times than older ones and would go first.
    */
   prune(now: number, maxAgeMs: number, maxEntries: number, batch: number): number {
     let removed = this.forget(this.pruneAgeStmt.all(now - maxAgeMs, batch));

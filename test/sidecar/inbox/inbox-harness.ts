@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { Config } from '../../../core/config/schema.js';
+import type { Clock } from '../../../core/di/clock.js';
 import { silentLogger } from '../../../core/log/logger.js';
 import { Metrics } from '../../../core/metrics/metrics.js';
 import { PluginHost } from '../../../core/plugin-host/plugin-host.js';
@@ -53,6 +54,8 @@ export interface InboxHarnessOptions {
   readonly ackResult?: (bufferId: string) => boolean;
   /** Use this data directory (e.g. the host's, to share the store file); default a new temp dir. */
   readonly dataDir?: string;
+  /** The inbox's clock; default the system clock. */
+  readonly clock?: Clock;
 }
 
 /** A running inbox and its recorders. */
@@ -141,6 +144,7 @@ export async function startInbox(
           return { success: true };
         }),
       ...(options.pullKeepAliveMs ? { pullKeepAliveMs: options.pullKeepAliveMs } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     });
     const opened = inbox;
     t.teardown(() => opened.close(500));

@@ -1,0 +1,56 @@
+/**
+ * The inbox when the wall clock steps (an NTP correction, an operator fixing the date, a VM
+ * resumed): what is kept and dropped, and in which order, follows arrival, not the wall time
+ * stamped on the rows. Real SQLite file, real plugin host; only the inbox's clock is stepped.
+ */
+import test from 'ava';
+import { type Clock, systemClock } from '../../../core/di/clock.js';
+import { inbound, rows, sharedHost, startInbox, until } from './inbox-harness.js';
+
+const host = sharedHost();
+const HOUR = 3_600_000;
+
+/** The system clock whose wall time can be stepped by `offset` ms (timers stay real). */
+class SteppedClock implements Clock {
+  offset = 0;
+  now(): number {
+    return Date.now() + this.offset;
+  }
+  setTimeout(fn: () => void, ms: number): NodeJS.Timeout {
+    return systemClock.setTimeout(fn, ms);
+  }
+  clearTimeout(handle: NodeJS.Timeout | undefined): void {
+    systemClock.clearTimeout(handle);
+  }
+}
+
+test('dedupe keys over their cap after the clock stepped back: the oldest arrivals go, a recent redelivery is still a duplicate', async (t) => {
+  const clock = new SteppedClock();
+  const h = await startInbox(t, host(), {
+    start: false,
+    clock,
+    config: { inbox: { dedupeMaxEntries: 1_000 } },
+  });
+  const { store } = h.inbox;
+  for (let i = 0; i < 1_000; i++)
+    h.inbox.routes.inbound(inbound({ text: `a${i}`, chat: `C${i % 7}`, bufferId: `before-${i}` }));
+  await until(() => h.acks.length === 1_000, 30_000, 'acks before the step');
+  clock.offset = -HOUR;
+  for (let i = 0; i < 1_000; i++)
+    h.inbox.routes.inbound(inbound({ text: `b${i}`, chat: `C${i % 7}`, bufferId: `after-${i}` }));
+  await until(() => h.acks.length === 2_000, 30_000, 'acks after the step');
+  // the cap's slack is 500 keys: past it, keys are pruned down to the cap
+  await until(() => store.dedupe.size <= 1_500, 5_000, 'keys back near the cap');
+  // at least the cap's worth of the latest arrivals stays: every key taken after the step
+  const forgotten = Array.from({ length: 1_000 }, (_, i) => `buf:after-${i}`).filter(
+    (k) => !store.dedupe.has(k),
+  );
+  t.deepEqual(forgotten, []);
+  t.false(store.dedupe.has('buf:before-0'), 'the oldest arrival went first');
+  // the connector redelivers a frame taken after the step (its ack was lost): a duplicate, acked,
+  // not committed again
+  const committed = rows(h).length;
+  h.inbox.routes.inbound(inbound({ text: 'b0', chat: 'C0', bufferId: 'after-0' }));
+  await until(() => h.acks.length === 2_001, 10_000, 'the redelivery acked');
+  t.is(rows(h).length, committed);
+});
