@@ -57,21 +57,25 @@ export class DeadLetters {
   private readonly countStmt;
   private readonly pruneStmt;
 
+  /**
+   * Order is arrival order, the rowid (an overwrite is a new row, so it counts as the newest), not
+   * `created_at`: after the wall clock stepped back, later dead letters carry earlier times and
+   * were listed last and dropped first at the cap. Nothing runs VACUUM on the file (which may
+   * renumber the rowids of a table without an INTEGER PRIMARY KEY).
+   */
   constructor(db: BetterSqlite3.Database) {
     this.addStmt = db.prepare<[string, string, string, string, string, number], void>(
       `INSERT OR REPLACE INTO inbox_dead_letters (id, kind, code, message, payload, created_at)
        VALUES (?, ?, ?, ?, ?, ?)`,
     );
     this.getStmt = db.prepare<[string], Row>('SELECT * FROM inbox_dead_letters WHERE id = ?');
-    this.listStmt = db.prepare<[number], Row>(
-      'SELECT * FROM inbox_dead_letters ORDER BY created_at DESC, id DESC LIMIT ?',
-    );
+    this.listStmt = db.prepare<[number], Row>('SELECT * FROM inbox_dead_letters ORDER BY rowid DESC LIMIT ?');
     this.removeStmt = db.prepare<[string], void>('DELETE FROM inbox_dead_letters WHERE id = ?');
     this.requestStmt = db.prepare<[string], void>(
       'UPDATE inbox_dead_letters SET replay_requested = 1 WHERE id = ?',
     );
     this.requestedStmt = db
-      .prepare<[], string>('SELECT id FROM inbox_dead_letters WHERE replay_requested = 1 ORDER BY created_at')
+      .prepare<[], string>('SELECT id FROM inbox_dead_letters WHERE replay_requested = 1 ORDER BY rowid')
       .pluck();
     this.clearRequestStmt = db.prepare<[string], void>(
       'UPDATE inbox_dead_letters SET replay_requested = 0 WHERE id = ?',
@@ -79,7 +83,7 @@ export class DeadLetters {
     this.countStmt = db.prepare<[], number>('SELECT COUNT(*) FROM inbox_dead_letters').pluck();
     this.pruneStmt = db.prepare<[number], Row>(
       `DELETE FROM inbox_dead_letters WHERE id IN
-         (SELECT id FROM inbox_dead_letters ORDER BY created_at ASC LIMIT ?) RETURNING id, kind`,
+         (SELECT id FROM inbox_dead_letters ORDER BY rowid ASC LIMIT ?) RETURNING id, kind`,
     );
   }
 

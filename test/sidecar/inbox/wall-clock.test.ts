@@ -5,6 +5,8 @@
  */
 import test from 'ava';
 import { type Clock, systemClock } from '../../../core/di/clock.js';
+import { silentLogger } from '../../../core/log/logger.js';
+import { pruneInbox } from '../../../sidecar/inbox/maintenance.js';
 import { inbound, rows, sharedHost, startInbox, until } from './inbox-harness.js';
 
 const host = sharedHost();
@@ -53,4 +55,39 @@ test('dedupe keys over their cap after the clock stepped back: the oldest arriva
   h.inbox.routes.inbound(inbound({ text: 'b0', chat: 'C0', bufferId: 'after-0' }));
   await until(() => h.acks.length === 2_001, 10_000, 'the redelivery acked');
   t.is(rows(h).length, committed);
+});
+
+test('dead letters over their cap after the clock stepped back: the oldest are dropped and the newest listed first', async (t) => {
+  const h = await startInbox(t, host(), { start: false });
+  const { store } = h.inbox;
+  const now = 1_800_000_000_000;
+  const letter = (id: string) => ({
+    id,
+    kind: 'frame' as const,
+    code: 'CORE_ERR_X',
+    message: 'x',
+    payload: {},
+  });
+  store.deadLetters.add(letter('dl_first'), now);
+  store.deadLetters.add(letter('dl_second'), now + 1_000);
+  // the clock steps back an hour: later dead letters carry earlier times
+  store.deadLetters.add(letter('dl_third'), now - HOUR);
+  store.deadLetters.add(letter('dl_fourth'), now - HOUR + 1_000);
+  t.deepEqual(
+    store.deadLetters.list(10).map((d) => d.id),
+    ['dl_fourth', 'dl_third', 'dl_second', 'dl_first'],
+  );
+  const limits = {
+    dedupeMaxAgeMs: HOUR,
+    dedupeMaxEntries: 1_000,
+    retainDeliveredMs: HOUR,
+    maxDeadLetters: 2,
+  };
+  const report = pruneInbox(store, limits, now - HOUR + 2_000, silentLogger());
+  t.is(report.deadLetters, 2);
+  t.is(report.oldestDropped, 'dl_first');
+  t.deepEqual(
+    store.deadLetters.list(10).map((d) => d.id),
+    ['dl_fourth', 'dl_third'],
+  );
 });
