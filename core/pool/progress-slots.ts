@@ -29,11 +29,21 @@ export function progressValue(stamp: number, item: number, position: number): nu
   return stamp + item * MAX_CHAIN + position + 1;
 }
 
+/**
+ * Milliseconds on the process's monotonic clock (`process.hrtime`, CLOCK_MONOTONIC), the same
+ * in every thread (`performance.now()` is not: each worker counts from its own start). Plugin
+ * budgets are measured with it, so a step of the wall clock (an NTP correction, the date set by
+ * hand) neither stretches a hung plugin's budget nor cuts a running one short.
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 /** The slot table of one pool. */
 export class ProgressSlots {
   /** Progress values, shared with every worker through `workerData`. */
   readonly buffer: SharedArrayBuffer;
-  /** Start time (epoch ms) of the position last written, per slot; shared the same way. */
+  /** Start time ({@link monotonicMs}) of the position last written, per slot; shared the same way. */
   readonly startedBuffer: SharedArrayBuffer;
   private readonly view: Int32Array;
   private readonly started: Float64Array;
@@ -69,7 +79,7 @@ export class ProgressSlots {
   }
 
   /**
-   * When the progress returned by {@link progress} started (epoch ms). The worker writes the time
+   * When the progress returned by {@link progress} started ({@link monotonicMs}). The worker writes the time
    * before the atomic progress store, so after an atomic load of the progress this read is current.
    */
   startedAt(lease: SlotLease): number {

@@ -9,7 +9,7 @@
  * running position can change at any moment, so the timer never sleeps longer than the smallest
  * budget of the task: a plugin is caught at most that late.
  */
-import type { ProgressSlots, SlotLease, SlotProgress } from './progress-slots.js';
+import { monotonicMs, type ProgressSlots, type SlotLease, type SlotProgress } from './progress-slots.js';
 
 /** Extra time a task may wait for a worker beyond its budgets, ms. */
 export const QUEUE_WAIT_ALLOWANCE_MS = 10_000;
@@ -22,7 +22,7 @@ export type Expiry =
 /** Watches one task; calls `onExpire` once when a budget is exceeded. */
 export class TaskWatchdog {
   private timer: NodeJS.Timeout | undefined;
-  private readonly submittedAt = Date.now();
+  private readonly submittedAt = monotonicMs();
   private readonly queueBudgetMs: number;
   private readonly minBudgetMs: number;
   /** Set once the watchdog fired. */
@@ -65,7 +65,7 @@ export class TaskWatchdog {
   }
 
   private check(): void {
-    const now = Date.now();
+    const now = monotonicMs();
     const at = this.slots.progress(this.lease);
     if (at === undefined) {
       const left = this.submittedAt + this.queueBudgetMs - now;

@@ -10,7 +10,7 @@ import type { ChainPlugin } from '../plugin-host/hook-chain.js';
 import { parsePluginOptions } from '../plugin-host/plugin-options.js';
 import { openDatabase } from '../store/database.js';
 import { KvStore, namespaceView } from '../store/kv-store.js';
-import { progressValue } from './progress-slots.js';
+import { monotonicMs, progressValue } from './progress-slots.js';
 import { type BatchEnv, runBatch, type Writer } from './run-batch.js';
 import type { PoolTask, PoolWorkerData, TaskReply, WarmValue } from './task-protocol.js';
 
@@ -94,7 +94,7 @@ export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskRepl
     plugin,
     enter: (item, position) => {
       // time first: the main thread reads it after an atomic load of the progress value
-      progressStartedAt[task.slot] = Date.now();
+      progressStartedAt[task.slot] = monotonicMs();
       Atomics.store(progress, task.slot, progressValue(task.stamp, item, position));
     },
     hold: (writer) => {

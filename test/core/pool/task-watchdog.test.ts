@@ -1,10 +1,15 @@
 import test from 'ava';
-import { ProgressSlots, progressValue, type SlotLease } from '../../../core/pool/progress-slots.js';
+import {
+  monotonicMs,
+  ProgressSlots,
+  progressValue,
+  type SlotLease,
+} from '../../../core/pool/progress-slots.js';
 import { type Expiry, TaskWatchdog } from '../../../core/pool/task-watchdog.js';
 
 /** What a worker does: write the start time, then the progress value. */
 function enter(slots: ProgressSlots, lease: SlotLease, item: number, position: number) {
-  new Float64Array(slots.startedBuffer)[lease.slot] = Date.now();
+  new Float64Array(slots.startedBuffer)[lease.slot] = monotonicMs();
   Atomics.store(new Int32Array(slots.buffer), lease.slot, progressValue(lease.stamp, item, position));
 }
 
