@@ -70,9 +70,11 @@ export function within(work: Promise<unknown>, ms: number): Promise<boolean> {
 /** Run the shutdown sequence within `budgetMs`; never throws. */
 export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
   const log = sc.log.child({ component: 'shutdown' });
-  const started = Date.now();
+  // the monotonic clock: a step of the wall clock during the drain (an NTP correction) must
+  // neither cut the later steps to nothing nor stretch them past the CLI's forced exit
+  const started = performance.now();
   const deadline = started + budgetMs;
-  const left = () => Math.max(0, deadline - Date.now());
+  const left = () => Math.max(0, deadline - performance.now());
   const reserve = closeReserveMs(budgetMs);
   // what the work steps may use: everything but the closing reserve
   const forWork = () => Math.max(0, left() - reserve);
@@ -117,7 +119,7 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
   // frames that arrived until the socket closed go through the pool, so it closes after them
   await step('inbox_close', () => sc.inbox.close(left() / 2), left() / 2 + TIMER_SLACK_MS);
   await step('plugins', () => sc.plugins.close(), left());
-  log.info({ ms: Date.now() - started }, 'shutdown complete');
+  log.info({ ms: Math.round(performance.now() - started) }, 'shutdown complete');
 }
 
 /**
