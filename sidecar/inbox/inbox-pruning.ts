@@ -49,7 +49,10 @@ export class InboxPruning {
 
   /** From the upkeep timer: the whole pass when its interval has passed since the last. */
   due(now: number): void {
-    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    // a wall clock set back (now before the last pass) restarts the cadence: waiting for the
+    // time of the last pass again suspended pruning (delivered rows, the dead-letter cap) for
+    // as long as the step
+    if (now - this.lastPrune < PRUNE_EVERY_MS && now >= this.lastPrune) return;
     this.lastPrune = now;
     this.prunePass(now);
   }

@@ -56,6 +56,8 @@ export interface InboxHarnessOptions {
   readonly dataDir?: string;
   /** The inbox's clock; default the system clock. */
   readonly clock?: Clock;
+  /** The inbox's upkeep interval, ms; default its own (5 s). */
+  readonly maintenanceIntervalMs?: number;
 }
 
 /** A running inbox and its recorders. */
@@ -145,6 +147,7 @@ export async function startInbox(
         }),
       ...(options.pullKeepAliveMs ? { pullKeepAliveMs: options.pullKeepAliveMs } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.maintenanceIntervalMs ? { maintenanceIntervalMs: options.maintenanceIntervalMs } : {}),
     });
     const opened = inbox;
     t.teardown(() => opened.close(500));

@@ -91,3 +91,24 @@ test('dead letters over their cap after the clock stepped back: the oldest are d
     ['dl_fourth', 'dl_third'],
   );
 });
+
+test('upkeep goes on after the clock stepped back: delivered rows past their retention are still pruned', async (t) => {
+  const clock = new SteppedClock();
+  const h = await startInbox(t, host(), { clock, maintenanceIntervalMs: 50 });
+  const { store } = h.inbox;
+  const stale = (chat: string) => {
+    const id = h.inbox.submitInterrupt(`agent:main:telegram:dm:${chat}`, null);
+    t.not(store.events.markDelivered(id, clock.now() - 2 * h.config.inbox.retainDeliveredMs), undefined);
+    return id;
+  };
+  // pruning runs once a minute: two minutes on, a delivered row past its retention is gone
+  const first = stale('U1');
+  clock.offset = 2 * 60_000;
+  await until(() => store.events.stateOf(first) === undefined, 10_000, 'the first row pruned');
+  // the clock is set back a day, then two minutes pass again
+  clock.offset = -24 * HOUR;
+  const second = stale('U2');
+  clock.offset = -24 * HOUR + 2 * 60_000;
+  await until(() => store.events.stateOf(second) === undefined, 10_000, 'the second row pruned');
+  t.pass();
+});
