@@ -38,6 +38,7 @@ export interface CorrelatorOptions {
 
 interface Waiter {
   readonly op: string;
+  /** `performance.now()` when tracked: a duration, so the monotonic clock (a wall step is no latency). */
   readonly startedAt: number;
   readonly timer: NodeJS.Timeout;
   readonly resolve: (result: OutboundResult) => void;
@@ -73,7 +74,7 @@ export class Correlator {
   track(requestId: string, op: string): Promise<OutboundResult> {
     return new Promise<OutboundResult>((resolve) => {
       const timer = this.clock.setTimeout(() => this.timeout(requestId), this.options.timeoutMs);
-      this.waiters.set(requestId, { op, startedAt: this.clock.now(), timer, resolve });
+      this.waiters.set(requestId, { op, startedAt: performance.now(), timer, resolve });
       this.metrics.outboundPending.set(this.waiters.size);
     });
   }
@@ -87,7 +88,7 @@ export class Correlator {
       this.log.debug({ requestId: requestId.slice(0, 64) }, 'outbound_result for unknown requestId ignored');
       return false;
     }
-    this.metrics.outboundLatency.observe({ op: waiter.op }, (this.clock.now() - waiter.startedAt) / 1000);
+    this.metrics.outboundLatency.observe({ op: waiter.op }, (performance.now() - waiter.startedAt) / 1000);
     const result = normaliseResult(raw);
     if (!result) {
       reportError(this.log, this.metrics, 'CORE_ERR_FRAME_SCHEMA', 'outbound_result has a malformed result', {

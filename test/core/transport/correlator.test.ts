@@ -108,3 +108,26 @@ test('results: numeric ids become strings, unknown keys survive, outcomes classi
   t.is(outcomeOf({ success: false, error: 'egress declined: policy' }), 'egress_declined');
   t.is(outcomeOf({}), 'failure');
 });
+
+test('the outbound latency is never negative, nor an hour long, when the wall clock steps during a call', async (t) => {
+  const { c, clock, metrics } = setup();
+  const latencySum = async () => {
+    const text = await metrics.registry.metrics();
+    return Number(/relay_outbound_latency_seconds_sum\{op="send"\} (\S+)/.exec(text)?.[1]);
+  };
+  const back = c.track('a'.repeat(32), 'send');
+  clock.step(-3_600_000);
+  t.true(c.settle('a'.repeat(32), { success: true }));
+  await back;
+  const afterBack = await latencySum();
+  t.true(afterBack >= 0 && afterBack < 30, `latency ${afterBack} s for an immediate answer (clock set back)`);
+  const forward = c.track('b'.repeat(32), 'send');
+  clock.step(3_600_000);
+  t.true(c.settle('b'.repeat(32), { success: true }));
+  await forward;
+  const afterForward = (await latencySum()) - afterBack;
+  t.true(
+    afterForward >= 0 && afterForward < 30,
+    `latency ${afterForward} s for an immediate answer (clock set forward)`,
+  );
+});
