@@ -222,22 +222,25 @@ export class Inbox {
    * chains) still unfinished when the budget ran out.
    */
   async quiesce(budgetMs: number): Promise<number> {
-    const deadline = this.clock.now() + budgetMs;
+    const deadline = performance.now() + budgetMs;
     await this.ingest.settle(budgetMs);
-    return this.delivery.quiesce(Math.max(0, deadline - this.clock.now()), () => this.clock.now());
+    return this.delivery.quiesce(Math.max(0, deadline - performance.now()), () => performance.now());
   }
 
   /**
    * Stop taking frames and scheduling, let in-flight work finish within `budgetMs` (default half
-   * the shutdown budget), then release what the inbox opened. Idempotent.
+   * the shutdown budget), then release what the inbox opened. Idempotent. Budgets here (and in
+   * {@link quiesce}) run on the monotonic clock: a wall clock stepped forward during the close cut
+   * them to nothing (a live frame still in its plugins was abandoned, lost), one stepped back
+   * stretched them by the step.
    */
   close(budgetMs = this.opts.config.shutdown.budgetMs / 2): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.timer);
-      const deadline = this.clock.now() + budgetMs;
-      const left = () => Math.max(0, deadline - this.clock.now());
+      const deadline = performance.now() + budgetMs;
+      const left = () => Math.max(0, deadline - performance.now());
       await this.ingest.close(left());
-      await this.delivery.close(left(), () => this.clock.now());
+      await this.delivery.close(left(), () => performance.now());
       this.batcher.close();
       if (this.ownsDb) this.store.db.close();
       await this.checkpointer?.stop(Math.max(100, left()));

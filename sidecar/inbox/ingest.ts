@@ -159,8 +159,9 @@ export class Ingest {
   }
 
   private async waitUntil(done: () => boolean, budgetMs: number): Promise<void> {
-    const deadline = this.opts.now() + budgetMs;
-    while (!done() && this.opts.now() < deadline) {
+    // monotonic: a step of the wall clock must not end (or stretch) the wait
+    const deadline = performance.now() + budgetMs;
+    while (!done() && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }

@@ -7,7 +7,7 @@ import test from 'ava';
 import { type Clock, systemClock } from '../../../core/di/clock.js';
 import { silentLogger } from '../../../core/log/logger.js';
 import { pruneInbox } from '../../../sidecar/inbox/maintenance.js';
-import { inbound, rows, sharedHost, startInbox, until } from './inbox-harness.js';
+import { inbound, rows, sharedHost, startInbox, until, wrapInbound } from './inbox-harness.js';
 
 const host = sharedHost();
 const HOUR = 3_600_000;
@@ -111,4 +111,49 @@ test('upkeep goes on after the clock stepped back: delivered rows past their ret
   clock.offset = -24 * HOUR + 2 * 60_000;
   await until(() => store.events.stateOf(second) === undefined, 10_000, 'the second row pruned');
   t.pass();
+});
+
+/** An inbox whose inbound hooks wait for `release()`; the frame is live (no bufferId). */
+async function heldInPlugins(t: import('ava').ExecutionContext, clock: SteppedClock) {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let entered = false;
+  const h = await startInbox(t, host(), {
+    clock,
+    wrap: wrapInbound(async (input, real) => {
+      entered = true;
+      await gate;
+      return real.runInbound(input);
+    }),
+  });
+  t.teardown(() => release());
+  h.inbox.routes.inbound(inbound({ text: 'in the plugins', chat: 'S1' }));
+  await until(() => entered, 10_000, 'the frame in its plugins');
+  return { h, release };
+}
+
+test('a close while a live frame is in its plugins commits it though the clock steps forward a day', async (t) => {
+  const clock = new SteppedClock();
+  const { h, release } = await heldInPlugins(t, clock);
+  const closed = h.inbox.close(10_000);
+  clock.offset = 24 * HOUR;
+  setTimeout(release, 300);
+  await closed;
+  clock.offset = 0;
+  const again = await h.reopen({ start: false });
+  t.is(rows(again).length, 1, 'the live frame was committed, not abandoned');
+});
+
+test('a close while a frame is in its plugins keeps its budget though the clock steps back an hour', async (t) => {
+  const clock = new SteppedClock();
+  const { h } = await heldInPlugins(t, clock);
+  const closed = h.inbox.close(300);
+  clock.offset = -HOUR;
+  const winner = await Promise.race([
+    closed.then(() => 'closed'),
+    new Promise((resolve) => setTimeout(() => resolve('still closing'), 10_000)),
+  ]);
+  t.is(winner, 'closed');
 });
