@@ -52,7 +52,9 @@ export interface RouteEnv {
   readonly deps: ApiDeps;
   readonly pipeline: ActionPipeline;
   readonly streams: OpenStreams;
+  /** The monotonic clock, ms (`performance.now()`), for the uptime. */
   readonly now: () => number;
+  /** The sidecar's start on that clock. */
   readonly startedAtMs: number;
 }
 

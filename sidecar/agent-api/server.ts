@@ -55,12 +55,15 @@ export function createAgentApi(deps: ApiDeps): AgentApi {
     maxInFlight: config.api.maxInFlightActions,
   });
   const streams: OpenStreams = new Set();
+  // the uptime is elapsed time: the start (a wall time) is moved onto the monotonic clock once,
+  // so a later step of the wall clock adds nothing to it (a day forward read as a day of uptime)
+  const sinceStartMs = Math.max(0, clock.now() - (deps.startedAtMs ?? clock.now()));
   const routes = buildRoutes({
     deps,
     pipeline,
     streams,
-    now: () => clock.now(),
-    startedAtMs: deps.startedAtMs ?? clock.now(),
+    now: () => performance.now(),
+    startedAtMs: performance.now() - sinceStartMs,
   });
   const table = new RouteTable<Route>(routes);
 

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { type Clock, systemClock } from '../../../core/di/clock.js';
 import { definePlugin } from '../../../core/index.js';
 import type { RelayState } from '../../../sidecar/agent-api/deps.js';
 import { publicPluginInfo } from '../../../sidecar/agent-api/status.js';
@@ -141,4 +142,17 @@ test('escapeHtml escapes the five HTML metacharacters', (t) => {
     '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
   );
   t.is(escapeHtml({ k: '<' }), '{&quot;k&quot;:&quot;&lt;&quot;}');
+});
+
+test('/v1/status uptime counts elapsed time: a wall clock set forward a day adds nothing to it', async (t) => {
+  let offset = 0;
+  const clock: Clock = {
+    now: () => Date.now() + offset,
+    setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms),
+    clearTimeout: (handle) => systemClock.clearTimeout(handle),
+  };
+  const h = await startApi(t, { deps: { clock } });
+  offset = 24 * 3_600_000;
+  const body = (await (await h.call('/v1/status')).json()) as { uptime_s: number };
+  t.true(body.uptime_s < 600, `uptime ${body.uptime_s} s for an API started moments ago`);
 });
