@@ -84,3 +84,20 @@ export function mutate(frame: Record<string, Json>, ms: readonly Mutation[]): Re
   }
   return out;
 }
+
+/**
+ * A connector's inbound event with every optional field the contract lists (fuzzers mutate it);
+ * `source` as given, e.g. a group chat with its scope.
+ */
+export function fullEvent(source: Record<string, Json>): Record<string, Json> {
+  return {
+    text: 'hi',
+    message_id: 'm1',
+    reply_to: { text: 'q', author: 'a', is_own: false },
+    media_urls: ['https://x/1'],
+    media: [{ url: 'https://x/2', kind: 'image', size: 3 }],
+    context: [{ text: 'c', source: { user_name: 'n' } }],
+    prompt_response: { prompt_id: 'p', option_id: 'o' },
+    source,
+  };
+}

@@ -13,6 +13,7 @@ import { decodeFrame } from '../../core/protocol/decode.js';
 import { MessageEventSchema, type PassthroughForward } from '../../core/protocol/payloads.js';
 import { sessionKey } from '../../core/protocol/session-key.js';
 import {
+  fullEvent,
   hostileValue,
   type Json,
   MARKER,
@@ -233,24 +234,15 @@ test.serial(
 );
 
 /** A connector's inbound event with every optional field the contract lists. */
-const EVENT: Record<string, Json> = {
-  text: 'hi',
-  message_id: 'm1',
-  reply_to: { text: 'q', author: 'a', is_own: false },
-  media_urls: ['https://x/1'],
-  media: [{ url: 'https://x/2', kind: 'image', size: 3 }],
-  context: [{ text: 'c', source: { user_name: 'n' } }],
-  prompt_response: { prompt_id: 'p', option_id: 'o' },
-  source: {
-    platform: 'discord',
-    chat_id: 'c1',
-    chat_type: 'group',
-    user_id: 'u1',
-    scope_id: 'g1',
-    thread_id: 't1',
-    profile: 'reviewer',
-  },
-};
+const EVENT = fullEvent({
+  platform: 'discord',
+  chat_id: 'c1',
+  chat_type: 'group',
+  user_id: 'u1',
+  scope_id: 'g1',
+  thread_id: 't1',
+  profile: 'reviewer',
+});
 
 test.serial(
   'inbound events as a connector may send them, mutated: the inbound chain answers each, never fails',

@@ -12,6 +12,7 @@ import { type DecodeResult, decodeFrame, MAX_REASON_CHARS } from '../../../core/
 import { MAX_JSON_DEPTH } from '../../../core/protocol/json-depth.js';
 import { defaultDescriptor } from '../../../sidecar/dev-connector/index.js';
 import {
+  fullEvent,
   hostileKey,
   hostileValue,
   type Json,
@@ -40,16 +41,13 @@ const VALID: readonly Record<string, Json>[] = [
   {
     type: 'inbound',
     bufferId: 'b1',
-    event: {
-      text: 'hi',
-      message_id: 'm1',
-      reply_to: { text: 'q', author: 'a', is_own: false },
-      media_urls: ['https://x/1'],
-      media: [{ url: 'https://x/2', kind: 'image', size: 3 }],
-      context: [{ text: 'c', source: { user_name: 'n' } }],
-      prompt_response: { prompt_id: 'p', option_id: 'o' },
-      source: { platform: 'discord', chat_id: 'c1', chat_type: 'group', user_id: 'u1', guild_id: 'g' },
-    },
+    event: fullEvent({
+      platform: 'discord',
+      chat_id: 'c1',
+      chat_type: 'group',
+      user_id: 'u1',
+      guild_id: 'g',
+    }),
   },
   { type: 'outbound_result', requestId: 'a'.repeat(32), result: { success: true, message_id: 'm' } },
   { type: 'interrupt_inbound', session_key: 'agent:main:discord:dm:d1', chat_id: 'd1' },
