@@ -30,6 +30,11 @@ export const ExitCode = {
    * a proxy in front of it. Check `GATEWAY_RELAY_URL` and the network, then retry.
    */
   UNREACHABLE: 5,
+  /**
+   * What the command names does not exist: `dead-letters show|replay <id>` of an id that was never
+   * dead-lettered or was replayed already. List them (`dead-letters list`) for the ids there are.
+   */
+  NOT_FOUND: 6,
 } as const;
 
 /** One exit code of the CLI. */

@@ -64,9 +64,12 @@ test('a rejected forward is listed, shown and replayed through the API and the C
     [letter!.id],
   );
 
+  // its own exit code, so a script can tell "no such letter" from a failure (was 1)
   const unknown = testIo(t, env);
-  t.not(await runDeadLetters({ kind: 'replay', id: 'no-such-letter' }, unknown), 0);
+  t.is(await runDeadLetters({ kind: 'replay', id: 'no-such-letter' }, unknown), 6);
   t.regex(unknown.err, /unknown_dead_letter/);
+  const unknownShow = testIo(t, env);
+  t.is(await runDeadLetters({ kind: 'show', id: 'no-such-letter' }, unknownShow), 6);
 
   const wrongToken = testIo(t, { ...env, SIDECAR_API_TOKEN: secretOf('wrong') });
   t.is(await runDeadLetters({ kind: 'list' }, wrongToken), 4);
@@ -109,8 +112,10 @@ test('with the sidecar stopped, the CLI lists and shows from the store and queue
   t.is((JSON.parse(showTokenless.out) as { id: string }).id, id);
 
   const unknown = testIo(t, env);
-  t.is(await runDeadLetters({ kind: 'replay', id: 'no-such-letter' }, unknown), 1);
+  t.is(await runDeadLetters({ kind: 'replay', id: 'no-such-letter' }, unknown), 6);
   t.regex(unknown.err, /unknown_dead_letter/);
+  const unknownShow = testIo(t, env);
+  t.is(await runDeadLetters({ kind: 'show', id: 'no-such-letter' }, unknownShow), 6);
 
   const replay = testIo(t, env);
   t.is(await runDeadLetters({ kind: 'replay', id }, replay), 0);

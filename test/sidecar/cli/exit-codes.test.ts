@@ -6,7 +6,7 @@ const enrollErr = (details: Record<string, unknown>) =>
   new RelayError('CORE_ERR_ENROLL_FAILED', 'x', { details: { route: 'enroll', ...details } });
 
 test('exit codes are the documented numbers', (t) => {
-  t.deepEqual(ExitCode, { OK: 0, FAILURE: 1, CONFIG: 2, REVOKED: 3, AUTH: 4, UNREACHABLE: 5 });
+  t.deepEqual(ExitCode, { OK: 0, FAILURE: 1, CONFIG: 2, REVOKED: 3, AUTH: 4, UNREACHABLE: 5, NOT_FOUND: 6 });
 });
 
 test('exitCodeFor maps by code and details, never by message', (t) => {
