@@ -5,33 +5,14 @@
  * this checks the wiring between them, in one sidecar on real parts.
  */
 import test from 'ava';
-import { startAgent } from '../helpers/loopback-agent.js';
 import { textOf } from './agent-tools.js';
-import {
-  type Chat,
-  discordMessage,
-  secretOf,
-  startConnector,
-  startInProcess,
-  until,
-  WAIT,
-} from './e2e-harness.js';
+import { type Chat, discordMessage, startPushStack, until, WAIT } from './e2e-harness.js';
 
 const CHAT: Chat = { channel: 'c-bp', user: 'u-bp' };
 
 test('a full ingest pipeline pauses reading the relay socket, and reading resumes once it drained', async (t) => {
-  const secret = secretOf('relay-secret');
-  const token = secretOf('api-token');
-  const connector = await startConnector(t, secret);
-  const agent = await startAgent(t, { token });
   // one frame in the pipeline is the limit: every frame read pauses the socket until its commit
-  const sc = await startInProcess(t, {
-    connector,
-    secret,
-    token,
-    agentUrl: agent.url,
-    config: { inbox: { maxIngestPending: 1 } },
-  });
+  const { connector, agent, sc } = await startPushStack(t, { config: { inbox: { maxIngestPending: 1 } } });
   const texts = ['bp-1', 'bp-2', 'bp-3', 'bp-4', 'bp-5'];
   for (const [i, text] of texts.entries()) connector.send(discordMessage(CHAT, text, `m-bp-${i}`));
   await agent.waitUntil((all) => texts.every((x) => all.some((d) => textOf(d) === x)), WAIT);

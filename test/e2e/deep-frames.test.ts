@@ -7,7 +7,6 @@
  * which ends a Node 20 process.
  */
 import test from 'ava';
-import { startAgent } from '../helpers/loopback-agent.js';
 import { textOf } from './agent-tools.js';
 import {
   ackOf,
@@ -16,6 +15,7 @@ import {
   secretOf,
   startConnector,
   startInProcess,
+  startPushStack,
   until,
   WAIT,
 } from './e2e-harness.js';
@@ -24,11 +24,7 @@ const CHAT: Chat = { channel: 'c-deep', user: 'u-deep' };
 const DEPTH = 20_000;
 
 test('a frame nested too deep is dead-lettered and acked; good frames in the same message are delivered', async (t) => {
-  const secret = secretOf('relay');
-  const token = secretOf('api');
-  const connector = await startConnector(t, secret);
-  const agent = await startAgent(t, { token });
-  const sc = await startInProcess(t, { connector, secret, token, agentUrl: agent.url });
+  const { connector, agent, sc } = await startPushStack(t);
   await connector.waitForConnection(WAIT);
 
   const deep = discordMessage(CHAT, 'deep', 'm-deep');

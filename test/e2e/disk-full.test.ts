@@ -6,15 +6,13 @@
  */
 import test from 'ava';
 import type { Database } from '../../core/store/database.js';
-import { startAgent } from '../helpers/loopback-agent.js';
 import { textOf } from './agent-tools.js';
 import {
   ackOf,
   type Chat,
   discordMessage,
-  secretOf,
-  startConnector,
   startInProcess,
+  startPushStack,
   until,
   WAIT,
 } from './e2e-harness.js';
@@ -42,11 +40,7 @@ function fillDisk(db: Database): () => void {
 }
 
 test('a full disk: frames that cannot be committed are held (/readyz 503, actions still go out) and committed once space returns, in order, without a reconnect', async (t) => {
-  const secret = secretOf('relay');
-  const token = secretOf('api');
-  const connector = await startConnector(t, secret);
-  const agent = await startAgent(t, { token });
-  const sc = await startInProcess(t, { connector, secret, token, agentUrl: agent.url });
+  const { connector, agent, sc } = await startPushStack(t);
   const db = (sc.sidecar.inbox as unknown as { store: { db: Database } }).store.db;
   connector.send(discordMessage(A, 'warm', 'm-warm'));
   await until(() => agent.deliveries.length === 1, WAIT, 'the first delivery');
@@ -83,15 +77,13 @@ test('a full disk: frames that cannot be committed are held (/readyz 503, action
 });
 
 test('a full disk at shutdown: held frames (reading paused at inbox.maxIngestPending) are reported, a buffered one stays unacked and is delivered after a restart', async (t) => {
-  const secret = secretOf('relay');
-  const token = secretOf('api');
-  const connector = await startConnector(t, secret);
-  const agent = await startAgent(t, { token });
-  const first = await startInProcess(t, {
-    connector,
+  const {
     secret,
     token,
-    agentUrl: agent.url,
+    connector,
+    agent,
+    sc: first,
+  } = await startPushStack(t, {
     config: { inbox: { maxIngestPending: 2 } },
   });
   const db = (first.sidecar.inbox as unknown as { store: { db: Database } }).store.db;

@@ -9,6 +9,7 @@ import type { ExecutionContext } from 'ava';
 import { Sidecar } from '../../sidecar/app.js';
 import { DevConnector } from '../../sidecar/dev-connector/index.js';
 import { createLogSink, type LogSink } from '../helpers/log-sink.js';
+import { type LoopbackAgent, type LoopbackAgentOptions, startAgent } from '../helpers/loopback-agent.js';
 import { repoRoot } from '../helpers/repo-root.js';
 import { tempDir as tempDirOf } from '../helpers/temp-dir.js';
 import { testConfig } from '../helpers/test-config.js';
@@ -163,6 +164,40 @@ export async function startInProcess(t: ExecutionContext, opts: InProcessOptions
     dataDir,
     api,
   };
+}
+
+/** A push-mode sidecar in process and what feeds it: see {@link startPushStack}. */
+export interface PushStack {
+  readonly secret: string;
+  readonly token: string;
+  readonly connector: DevConnector;
+  readonly agent: LoopbackAgent;
+  readonly sc: InProcess;
+}
+
+/**
+ * A connector, a loopback push agent and an in-process sidecar pushing to it, with fresh secrets;
+ * all torn down with `t`. `agent` adds to the agent's options (its token is the API token).
+ */
+export async function startPushStack(
+  t: ExecutionContext,
+  opts: {
+    readonly config?: Record<string, unknown>;
+    readonly agent?: Omit<LoopbackAgentOptions, 'token'>;
+  } = {},
+): Promise<PushStack> {
+  const secret = secretOf('relay');
+  const token = secretOf('api');
+  const connector = await startConnector(t, secret);
+  const agent = await startAgent(t, { ...opts.agent, token });
+  const sc = await startInProcess(t, {
+    connector,
+    secret,
+    token,
+    agentUrl: agent.url,
+    ...(opts.config ? { config: opts.config } : {}),
+  });
+  return { secret, token, connector, agent, sc };
 }
 
 /** Deep-merge plain objects (right wins); arrays and scalars replace. */

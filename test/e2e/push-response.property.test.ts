@@ -7,17 +7,9 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { type Json, mutate, mutation } from '../helpers/json-mutation.js';
-import { startAgent } from '../helpers/loopback-agent.js';
+import { type LoopbackAgentOptions } from '../helpers/loopback-agent.js';
 import { textOf } from './agent-tools.js';
-import {
-  type Chat,
-  discordMessage,
-  secretOf,
-  startConnector,
-  startInProcess,
-  until,
-  WAIT,
-} from './e2e-harness.js';
+import { type Chat, discordMessage, startPushStack, until, WAIT } from './e2e-harness.js';
 
 const ACTIONS: readonly Record<string, Json>[] = [
   { op: 'send', chat_id: 'c-push', content: 'hi' },
@@ -43,19 +35,13 @@ const body = fc.oneof(
 );
 
 test('any 2xx push response body: the delivery counts once, the sidecar keeps serving', async (t) => {
-  const secret = secretOf('relay');
-  const token = secretOf('api');
-  const connector = await startConnector(t, secret);
   const replies: { body: string; contentType: string }[] = [];
-  const agent = await startAgent(t, {
-    token,
-    script: (d) => {
-      const text = textOf(d) ?? '';
-      const reply = replies[Number(text.replace('push-', ''))] ?? { body: '', contentType: 'text/plain' };
-      return { status: 200, body: reply.body, headers: { 'content-type': reply.contentType } };
-    },
-  });
-  const sc = await startInProcess(t, { connector, secret, token, agentUrl: agent.url });
+  const script: LoopbackAgentOptions['script'] = (d) => {
+    const text = textOf(d) ?? '';
+    const reply = replies[Number(text.replace('push-', ''))] ?? { body: '', contentType: 'text/plain' };
+    return { status: 200, body: reply.body, headers: { 'content-type': reply.contentType } };
+  };
+  const { connector, agent, sc } = await startPushStack(t, { agent: { script } });
   await connector.waitForConnection(WAIT);
   let n = 0;
   await fc.assert(

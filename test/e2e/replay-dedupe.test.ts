@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { DevConnector } from '../../sidecar/dev-connector/index.js';
-import { LoopbackAgent, startAgent } from '../helpers/loopback-agent.js';
+import { LoopbackAgent } from '../helpers/loopback-agent.js';
 import { textOf } from './agent-tools.js';
 import {
   ackCounts,
@@ -13,25 +13,15 @@ import {
   type Chat,
   discordMessage,
   type InProcess,
-  secretOf,
   slashCommand,
-  startConnector,
   startInProcess,
+  startPushStack,
   until,
   WAIT,
 } from './e2e-harness.js';
 
 const A: Chat = { channel: 'c-1', user: 'u-a' };
 const B: Chat = { channel: 'c-1', user: 'u-b' };
-
-async function setup(t: Parameters<typeof startConnector>[0]) {
-  const secret = secretOf('relay-secret');
-  const token = secretOf('api-token');
-  const connector = await startConnector(t, secret);
-  const agent = await startAgent(t, { token });
-  const sc = await startInProcess(t, { connector, secret, token, agentUrl: agent.url });
-  return { secret, token, connector, agent, sc };
-}
 
 /** Requests the agent received per event text. */
 function requestsByText(agent: LoopbackAgent): Map<string, number> {
@@ -52,7 +42,7 @@ async function reconnected(connector: DevConnector, previous: number): Promise<n
 }
 
 test('dropped before the acks: the connector replays the same bufferIds, nothing is delivered twice', async (t) => {
-  const { connector, agent, sc } = await setup(t);
+  const { connector, agent, sc } = await startPushStack(t);
   const conn = await connector.waitForConnection(WAIT);
   const frames = [
     discordMessage(A, 'a1', 'm-a1'),
@@ -87,7 +77,7 @@ test('dropped before the acks: the connector replays the same bufferIds, nothing
 });
 
 test('acked, then replayed again after a reconnect (the connector lost the ack): acked again, not delivered again', async (t) => {
-  const { connector, agent, sc } = await setup(t);
+  const { connector, agent, sc } = await startPushStack(t);
   const conn = await connector.waitForConnection(WAIT);
   const frames = [discordMessage(A, 'x1', 'm-x1'), slashCommand(B, '1300000000000000010', 'skill', 'x2')];
   const ids = frames.map((f) => connector.sendBuffered(f));
@@ -106,7 +96,7 @@ test('acked, then replayed again after a reconnect (the connector lost the ack):
 });
 
 test('the same bufferId twice in a row, before the first is committed: one delivery', async (t) => {
-  const { connector, agent, sc } = await setup(t);
+  const { connector, agent, sc } = await startPushStack(t);
   const frame = { ...slashCommand(A, '1300000000000000020', 'new', 'race'), bufferId: 'conn-buf-race' };
   connector.send(frame);
   connector.send(frame);
@@ -126,7 +116,7 @@ test('the same bufferId twice in a row, before the first is committed: one deliv
 });
 
 test('dedupe survives a sidecar restart: a replayed bufferId and a repeated live message are not delivered again', async (t) => {
-  const { secret, token, connector, agent, sc } = await setup(t);
+  const { secret, token, connector, agent, sc } = await startPushStack(t);
   const buffered = slashCommand(A, '1300000000000000030', 'model', 'kept');
   const bufferId = connector.sendBuffered(buffered);
   const live = discordMessage(B, 'live-once', 'm-live-once');
@@ -165,7 +155,7 @@ function editOf(frame: Record<string, unknown>, text: string): Record<string, un
 }
 
 test('edits of a message are events of their own: each distinct edit delivered once, a repeated edit deduped', async (t) => {
-  const { connector, agent, sc } = await setup(t);
+  const { connector, agent, sc } = await startPushStack(t);
   const original = discordMessage(A, 'original', 'm-edited');
   connector.send(original);
   await agent.waitFor(1, WAIT);
