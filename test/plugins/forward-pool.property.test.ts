@@ -22,20 +22,9 @@ import {
   mutation,
 } from '../helpers/json-mutation.js';
 import { loadSharedFixture } from '../helpers/shared-fixtures.js';
-import { BUILTINS, type Harness, startHost } from './host-harness.js';
+import { BUILTINS, sharedHost } from './host-harness.js';
 
-let harness: Harness;
-const cleanups: (() => unknown)[] = [];
-
-test.before(async () => {
-  harness = await startHost((fn) => cleanups.unshift(fn), BUILTINS, [
-    { platform: 'discord', botId: '987654321098765432' },
-  ]);
-});
-
-test.after.always(async () => {
-  for (const fn of cleanups) await fn();
-});
+const host = sharedHost(BUILTINS, [{ platform: 'discord', botId: '987654321098765432' }]);
 
 type Forward = { platform: string; headers: [string, string][]; bodyB64: string } & Record<string, unknown>;
 const samples = (file: string) =>
@@ -197,9 +186,9 @@ test.serial(
   async (t) => {
     await fc.assert(
       fc.asyncProperty(fc.array(forwardArb, { minLength: 1, maxLength: 6 }), async (forwards) => {
-        const logsBefore = harness.rawLogs().length;
+        const logsBefore = host().rawLogs().length;
         // at once: the forwards share the pool's batches
-        const outcomes = await Promise.all(forwards.map((f) => harness.host.convertForward(f)));
+        const outcomes = await Promise.all(forwards.map((f) => host().host.convertForward(f)));
         for (const outcome of outcomes) {
           if (outcome.kind === 'failed' || outcome.kind === 'disabled') {
             throw new Error(`not a verdict: ${JSON.stringify(outcome).slice(0, 500)}`);
@@ -209,7 +198,7 @@ test.serial(
           for (const { event, capabilities } of outcome.events) {
             const parsed = MessageEventSchema.safeParse(event);
             if (!parsed.success) throw new Error(`invalid event: ${parsed.error.message.slice(0, 300)}`);
-            const inbound = await harness.host.runInbound({
+            const inbound = await host().host.runInbound({
               event: parsed.data,
               sessionKey: sessionKey(parsed.data.source),
               capabilities,
@@ -220,7 +209,7 @@ test.serial(
               throw new Error('the token came back from the chain');
           }
         }
-        const logged = harness.rawLogs().slice(logsBefore);
+        const logged = host().rawLogs().slice(logsBefore);
         const at = logged.indexOf(TOKEN);
         if (at !== -1)
           throw new Error(`the token was logged: ${logged.slice(Math.max(0, at - 300), at + 50)}`);
@@ -228,8 +217,13 @@ test.serial(
       }),
       { numRuns: 40 },
     );
-    t.false(harness.storeBytes().includes(TOKEN));
-    t.is(harness.lines().filter((l) => l.code === 'CORE_ERR_PLUGIN_WORKER_DIED').length, 0);
+    t.false(host().storeBytes().includes(TOKEN));
+    t.is(
+      host()
+        .lines()
+        .filter((l) => l.code === 'CORE_ERR_PLUGIN_WORKER_DIED').length,
+      0,
+    );
   },
 );
 
@@ -258,7 +252,7 @@ test.serial(
           });
           const outcomes = await Promise.all(
             events.map((event) =>
-              harness.host.runInbound({ event, sessionKey: sessionKey(event.source), capabilities: [] }),
+              host().host.runInbound({ event, sessionKey: sessionKey(event.source), capabilities: [] }),
             ),
           );
           for (const outcome of outcomes) {
@@ -269,6 +263,11 @@ test.serial(
       ),
       { numRuns: 40, includeErrorInReport: true },
     );
-    t.is(harness.lines().filter((l) => l.code === 'CORE_ERR_PLUGIN_WORKER_DIED').length, 0);
+    t.is(
+      host()
+        .lines()
+        .filter((l) => l.code === 'CORE_ERR_PLUGIN_WORKER_DIED').length,
+      0,
+    );
   },
 );

@@ -5,6 +5,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'ava';
 import { validateConfig } from '../../core/config/load.js';
 import type { Identity } from '../../core/index.js';
 import { createLogger } from '../../core/log/logger.js';
@@ -91,5 +92,28 @@ export async function startHost(
         .filter((f) => f !== 'plugins.json')
         .map((f) => readFileSync(join(dataDir, f)).toString('latin1'))
         .join('\n'),
+  };
+}
+
+/**
+ * One host shared by the tests of a file: registers `test.before` (load) and `test.after.always`
+ * (close the host, then remove its data dir). Call at the top level; the getter throws before load.
+ */
+export function sharedHost(
+  plugins: readonly HarnessPlugin[] | string,
+  identities: readonly Identity[] = [],
+): () => Harness {
+  let harness: Harness | undefined;
+  // closed last (LIFO): the host before its data directory
+  const cleanups: (() => unknown)[] = [];
+  test.before(async () => {
+    harness = await startHost((fn) => cleanups.unshift(fn), plugins, identities);
+  });
+  test.after.always(async () => {
+    for (const fn of cleanups) await fn();
+  });
+  return () => {
+    if (!harness) throw new Error('sharedHost: the host is not loaded yet');
+    return harness;
   };
 }
