@@ -7,39 +7,17 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import type { Piscina } from 'piscina';
 import { MessageEventSchema } from '../../../core/index.js';
-import { Metrics } from '../../../core/metrics/metrics.js';
-import { type BatchItem, PluginPool } from '../../../core/pool/plugin-pool.js';
-import { createLogSink } from '../../helpers/log-sink.js';
-import { testConfig } from '../../helpers/test-config.js';
+import { type BatchItem } from '../../../core/pool/plugin-pool.js';
 import { until } from '../../helpers/until.js';
-import { fixture } from '../plugin-host/fixture-host.js';
+import { startFixturePool } from './pool-harness.js';
 
 const PLUGINS = ['echo', 'fault-loops', 'fault-hangs', 'fault-blocks'];
 
-function startPool(t: ExecutionContext, pool: Record<string, unknown>, closeBudgetMs?: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-pool-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const config = testConfig({ dataDir: dir, pool: { minThreads: 1, maxThreads: 1, ...pool } });
-  const metrics = new Metrics();
-  const sink = createLogSink();
-  const p = new PluginPool({
-    pool: config.pool,
-    worker: {
-      plugins: PLUGINS.map((name) => ({ name, url: pathToFileURL(fixture(name)).href, options: {} })),
-      identities: [],
-      dbPath: join(dir, 'sidecar.db'),
-    },
-    log: sink.logger,
-    metrics,
-    ...(closeBudgetMs === undefined ? {} : { closeBudgetMs }),
-  });
-  t.teardown(() => p.close());
-  return { pool: p, metrics, sink };
-}
+const startPool = (t: ExecutionContext, pool: Record<string, unknown>, closeBudgetMs?: number) =>
+  startFixturePool(t, PLUGINS, { pool, ...(closeBudgetMs === undefined ? {} : { closeBudgetMs }) });
 
 const event = MessageEventSchema.parse({ text: 'x', source: { platform: 'echo', chat_id: 'c' } });
 const inbound = (plugin: number, text: string, budgetMs = 10_000): BatchItem => ({

@@ -1,45 +1,12 @@
-/**
- * Plugin budgets when the wall clock steps while a task runs (an NTP correction, an operator
- * fixing the date): a real pool and real workers; the main thread's `Date.now` is stepped (this
- * file runs its tests one at a time for that reason).
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { MessageEventSchema } from '../../../core/index.js';
-import { Metrics } from '../../../core/metrics/metrics.js';
-import { type BatchItem, PluginPool } from '../../../core/pool/plugin-pool.js';
-import { createLogSink } from '../../helpers/log-sink.js';
-import { testConfig } from '../../helpers/test-config.js';
-import { fixture } from '../plugin-host/fixture-host.js';
+import { type BatchItem } from '../../../core/pool/plugin-pool.js';
+import { startFixturePool } from './pool-harness.js';
 
 const PLUGINS = ['echo', 'fault-hangs'];
 const HOUR = 3_600_000;
 
-function startPool(t: ExecutionContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-pool-clock-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const config = testConfig({ dataDir: dir, pool: { minThreads: 1, maxThreads: 1 } });
-  const p = new PluginPool({
-    pool: config.pool,
-    worker: {
-      plugins: PLUGINS.map((name) => ({ name, url: pathToFileURL(fixture(name)).href, options: {} })),
-      identities: [],
-      dbPath: join(dir, 'sidecar.db'),
-    },
-    log: createLogSink().logger,
-    metrics: new Metrics(),
-  });
-  t.teardown(async () => {
-    // the pool's own timers are unref'd: keep the process up while a close waits for a hung task
-    const alive = setInterval(() => undefined, 1_000);
-    await p.close();
-    clearInterval(alive);
-  });
-  return p;
-}
+const startPool = (t: ExecutionContext) => startFixturePool(t, PLUGINS).pool;
 
 /** Step this thread's wall clock by `ms`; returns the undo (also run at teardown). */
 function stepWallClock(t: ExecutionContext, ms: number): () => void {

@@ -1,0 +1,52 @@
+/**
+ * A real plugin pool on fixture plugins, in a temp data dir (its SQLite store), one worker by
+ * default; the pool and the dir are torn down with the test.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ExecutionContext } from 'ava';
+import { Metrics } from '../../../core/metrics/metrics.js';
+import { PluginPool } from '../../../core/pool/plugin-pool.js';
+import { createLogSink, type LogSink } from '../../helpers/log-sink.js';
+import { testConfig } from '../../helpers/test-config.js';
+import { fixture } from '../plugin-host/fixture-host.js';
+
+/** Options of {@link startFixturePool}. */
+export interface FixturePoolOptions {
+  /** `pool` config over one worker (`minThreads: 1, maxThreads: 1`). */
+  readonly pool?: Record<string, unknown>;
+  readonly closeBudgetMs?: number;
+}
+
+/** A pool on the fixture plugins `plugins` (by name, in chain order), with its metrics and log. */
+export function startFixturePool(
+  t: ExecutionContext,
+  plugins: readonly string[],
+  opts: FixturePoolOptions = {},
+): { pool: PluginPool; metrics: Metrics; sink: LogSink } {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-pool-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const config = testConfig({ dataDir: dir, pool: { minThreads: 1, maxThreads: 1, ...opts.pool } });
+  const metrics = new Metrics();
+  const sink = createLogSink();
+  const pool = new PluginPool({
+    pool: config.pool,
+    worker: {
+      plugins: plugins.map((name) => ({ name, url: pathToFileURL(fixture(name)).href, options: {} })),
+      identities: [],
+      dbPath: join(dir, 'sidecar.db'),
+    },
+    log: sink.logger,
+    metrics,
+    ...(opts.closeBudgetMs === undefined ? {} : { closeBudgetMs: opts.closeBudgetMs }),
+  });
+  t.teardown(async () => {
+    // the pool's own timers are unref'd: keep the process up while a close waits for a hung task
+    const alive = setInterval(() => undefined, 1_000);
+    await pool.close();
+    clearInterval(alive);
+  });
+  return { pool, metrics, sink };
+}
