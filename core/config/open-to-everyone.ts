@@ -5,7 +5,8 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-const octal = (mode: number) => `0${(mode & 0o7777).toString(8)}`;
+/** A file mode as `chmod` takes it (`01777`, `0666`), the special bits included. */
+export const octal = (mode: number): string => `0${(mode & 0o7777).toString(8)}`;
 
 /**
  * Why `file` (a real path, links resolved) may be changed by every local user, else undefined:

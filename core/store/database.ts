@@ -195,11 +195,16 @@ export function migrate(db: Database, name: string, steps: readonly string[]): n
   return apply.immediate();
 }
 
+/** Why a store whose `name` schema is at `found` is too new for a build that knows up to `known` (also doctor's line). */
+export function schemaTooNewReason(name: string, found: number, known: number): string {
+  return `its "${name}" schema is at version ${found}; this build knows versions up to ${known}`;
+}
+
 /** The refusal of a store whose `name` schema a newer build migrated to `found` (this one knows `known`). */
 function schemaTooNew(file: string, name: string, found: number, known: number): RelayError {
   return new RelayError(
     'CORE_ERR_STORE_SCHEMA_TOO_NEW',
-    `the store ${file}: its "${name}" schema is at version ${found}; this build knows versions up to ${known}. ` +
+    `the store ${file}: ${schemaTooNewReason(name, found, known)}. ` +
       'A newer relay-sidecar migrated it and this older one cannot use it safely: run that newer version ' +
       '(or a later one) again, or restore the copy of the data directory taken before the upgrade ' +
       '(docs/operations.md, upgrades and rollbacks)',

@@ -7,6 +7,7 @@
  */
 import { lstatSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { octal } from '../config/open-to-everyone.js';
 
 const CHECK_OWNERS = process.platform !== 'win32';
 
@@ -44,9 +45,8 @@ export function privateFilesProblem(dir: string, files: readonly string[]): Priv
     throw err;
   }
   if ((st.mode & 0o002) !== 0) {
-    const mode = `0${(st.mode & 0o7777).toString(8)}`;
     return {
-      problem: `${dir} is world-writable (mode ${mode}): another local user could place or replace the store's files`,
+      problem: `${dir} is world-writable (mode ${octal(st.mode)}): another local user could place or replace the store's files`,
       fix: `chmod 700 ${dir}`,
     };
   }

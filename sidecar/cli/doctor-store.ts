@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { errorMessage } from '../../core/errors.js';
-import { databasePath, storeFailureHint } from '../../core/store/database.js';
+import { databasePath, schemaTooNewReason, storeFailureHint } from '../../core/store/database.js';
 import { KV_MIGRATIONS } from '../../core/store/kv-store.js';
 import { INBOX_MIGRATIONS } from '../inbox/inbox-migrations.js';
 import { type CheckResult, fail, ok } from './doctor-checks.js';
@@ -52,7 +52,7 @@ export function checkStore(dataDir: string): CheckResult {
       if (known !== undefined && found > known) {
         return fail(
           NAME,
-          `${file}: its "${name}" schema is at version ${found}; this build knows versions up to ${known}`,
+          `${file}: ${schemaTooNewReason(name, found, known)}`,
           'run the newer relay-sidecar that migrated it, or restore the copy of the data directory taken before the upgrade (docs/operations.md, upgrades and rollbacks)',
         );
       }
