@@ -85,7 +85,7 @@ function offline(config: Config, action: DeadLetterAction, io: CliIo): number | 
   io.stderr(`dead-letters: the sidecar is not running; read from the store in ${config.dataDir}\n`);
   if (!answer.ok) {
     io.stderr(`dead-letters: ${answer.code}: ${answer.message}\n`);
-    return answer.code === 'unknown_dead_letter' ? ExitCode.NOT_FOUND : ExitCode.FAILURE;
+    return refusalExit(answer.code);
   }
   if (action.kind === 'list') printList(io, answer.body);
   else if (action.kind === 'show') io.stdout(`${JSON.stringify(answer.body, null, 2)}\n`);
@@ -105,7 +105,12 @@ function failed(io: CliIo, config: Config, status: number, body: unknown): numbe
   if (status === 401 && apiTokenFor(config) === undefined)
     io.stderr(`dead-letters: ${noTokenHint(config)}\n`);
   if (status === 401) return ExitCode.AUTH;
-  return error?.code === 'unknown_dead_letter' ? ExitCode.NOT_FOUND : ExitCode.FAILURE;
+  return refusalExit(error?.code);
+}
+
+/** The exit code of a refusal with API error `code`, from the API or the store alike. */
+function refusalExit(code: string | undefined): number {
+  return code === 'unknown_dead_letter' ? ExitCode.NOT_FOUND : ExitCode.FAILURE;
 }
 
 /** Register `dead-letters` on the program. */
