@@ -5,14 +5,16 @@
  * not JSON) most of all — so the inbox removes them again before storing (spec/plugins.md: the
  * interaction token must never reach the inbox).
  */
+import { canHoldSecret, isCredentialKey } from './credential-key.js';
 import { hasSecretPair, redactSecretPairs } from './redact-text.js';
 
 /** Header names that can carry credentials; dropped from stored forwards. */
 const SECRET_HEADER = /authorization|cookie|token|secret|signature|api[-_]?key|password/i;
-/** JSON body keys that hold credentials (Discord's interaction `token` first of all). */
-const SECRET_KEYS: ReadonlySet<string> = new Set(['token', 'secret', 'password', 'api_key', 'apiKey']);
-
-/** Remove credential-bearing keys from a parsed JSON value, recursively. */
+/**
+ * Remove credential-bearing keys (credential-key.ts: Discord's interaction `token` first of all,
+ * `access_token`, `clientSecret`, …) from a parsed JSON value, recursively; a boolean or `null`
+ * under such a key holds no secret and stays.
+ */
 export function stripSecretKeys(value: unknown, depth = 0): unknown {
   // a hostile body could nest deeply; below this depth nothing is kept at all
   if (depth > 32) return null;
@@ -20,7 +22,7 @@ export function stripSecretKeys(value: unknown, depth = 0): unknown {
   if (!value || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (!SECRET_KEYS.has(k)) out[k] = stripSecretKeys(v, depth + 1);
+    if (!isCredentialKey(k) || !canHoldSecret(v)) out[k] = stripSecretKeys(v, depth + 1);
   }
   return out;
 }
@@ -53,8 +55,8 @@ function strippedJson(text: string): string | undefined {
 
 /** `text` (JSON-like, maybe cut off) with each credential pair's value replaced, or undefined when one stays. */
 function strippedPairs(text: string): { text: string; redacted: number } | undefined {
-  const result = redactSecretPairs(text, SECRET_KEYS);
-  return hasSecretPair(result.text, SECRET_KEYS) ? undefined : result;
+  const result = redactSecretPairs(text, isCredentialKey);
+  return hasSecretPair(result.text, isCredentialKey) ? undefined : result;
 }
 
 /**
@@ -67,8 +69,8 @@ function strippedForm(text: string): string | 'unchanged' | undefined {
   let changed = false;
   for (const [name, value] of new URLSearchParams(text)) {
     let kept = value;
-    if (SECRET_KEYS.has(name)) kept = REDACTED_FIELD;
-    else if (hasSecretPair(value, SECRET_KEYS)) {
+    if (isCredentialKey(name)) kept = REDACTED_FIELD;
+    else if (hasSecretPair(value, isCredentialKey)) {
       const stripped = strippedJson(value) ?? strippedPairs(value)?.text;
       if (stripped === undefined) return undefined;
       kept = stripped;

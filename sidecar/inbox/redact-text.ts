@@ -15,12 +15,16 @@ export interface TextRedaction {
   readonly redacted: number;
 }
 
+/** Which keys name a credential (credential-key.ts's rule, or a fixed list in a test). */
+export type CredentialKeyTest = (key: string) => boolean;
+
 /**
- * Replace the value of every `"<key>": value` pair whose (JSON-decoded) key is in `keys`: a
+ * Replace the value of every `"<key>": value` pair whose (JSON-decoded) key is a credential: a
  * string (possibly cut off at the end of the text), an object or array (to its matching bracket or
- * the end), or a bare scalar (to the next `,`, `}`, `]` or whitespace).
+ * the end), or a bare scalar (to the next `,`, `}`, `]` or whitespace). `true`, `false` and `null`
+ * hold no secret and are kept.
  */
-export function redactSecretPairs(text: string, keys: ReadonlySet<string>): TextRedaction {
+export function redactSecretPairs(text: string, isKey: CredentialKeyTest): TextRedaction {
   let out = '';
   let copied = 0;
   let redacted = 0;
@@ -32,8 +36,12 @@ export function redactSecretPairs(text: string, keys: ReadonlySet<string>): Text
     const colon = skipSpace(text, end);
     const start = skipSpace(text, colon + 1);
     // a key at the very end of a cut-off body has no value to hide
-    if (text[colon] === ':' && start < text.length && keys.has(decodeKey(text.slice(at, end)))) {
+    if (text[colon] === ':' && start < text.length && isKey(decodeKey(text.slice(at, end)))) {
       const stop = valueEnd(text, start);
+      if (NO_SECRET_LITERAL.test(text.slice(start, stop))) {
+        at = text.indexOf('"', stop);
+        continue;
+      }
       out += text.slice(copied, start) + REDACTED_VALUE;
       copied = stop;
       redacted += 1;
@@ -45,27 +53,34 @@ export function redactSecretPairs(text: string, keys: ReadonlySet<string>): Text
   return redacted === 0 ? { text, redacted } : { text: out + text.slice(copied), redacted };
 }
 
+/** A bare value that holds no secret. */
+const NO_SECRET_LITERAL = /^(?:true|false|null)$/;
+
+/**
+ * An opening quote (maybe escaped), a key spelled without escapes, the closing quote, a colon:
+ * every place a `"key": value` pair starts, JSON inside a JSON string included. The lookbehind
+ * starts a match only at the first backslash of a run: without it a run of k backslashes was
+ * tried from each of its k positions, each trying every shorter run (200 KB of `\` took 53 s of
+ * the main thread).
+ */
+const KEY_AT = /(?<!\\)\\*"([^"\\]*)\\*"\s*:/g;
+
+/** After a key's colon: a value that is safe to leave (the placeholder, a literal, or nothing at all). */
+const SAFE_VALUE = /\s*(?:"\[redacted\]"|(?:true|false|null)(?![\w"])|$)/y;
+
 /**
  * Whether `text` still shows a credential key followed by a value other than {@link REDACTED_VALUE}
  * — also with escaped quotes (`\"token\": …`, JSON inside a string), which the pair scan does
- * not look into. A body for which this holds is not stored at all.
+ * not look into. A body for which this holds is not stored at all. Linear in the text's length.
  */
-export function hasSecretPair(text: string, keys: ReadonlySet<string>): boolean {
-  return secretPairPattern(keys).test(text);
-}
-
-const patterns = new WeakMap<ReadonlySet<string>, RegExp>();
-
-function secretPairPattern(keys: ReadonlySet<string>): RegExp {
-  let pattern = patterns.get(keys);
-  if (!pattern) {
-    const names = [...keys].map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
-    // opening quote (maybe escaped), a key name, closing quote, a colon, then a value that is not
-    // the placeholder (nothing at all, at the very end of a cut-off body, holds no secret)
-    pattern = new RegExp(`\\\\*"(?:${names})\\\\*"\\s*:(?!\\s*(?:"\\[redacted\\]"|$))`);
-    patterns.set(keys, pattern);
+export function hasSecretPair(text: string, isKey: CredentialKeyTest): boolean {
+  const keyAt = new RegExp(KEY_AT);
+  const safe = new RegExp(SAFE_VALUE);
+  for (let m = keyAt.exec(text); m !== null; m = keyAt.exec(text)) {
+    safe.lastIndex = keyAt.lastIndex;
+    if (isKey(m[1] as string) && !safe.test(text)) return true;
   }
-  return pattern;
+  return false;
 }
 
 /** Index just past the string literal opening at `at`, or -1 when it is not closed. */

@@ -154,3 +154,21 @@ test('dead-letters list refuses a --limit that is not a whole number from 1 to 5
     t.regex(io.err, /--limit must be a whole number from 1 to 500/);
   }
 });
+
+test('a rejected forward whose body is a run of backslashes is dead-lettered and the sidecar goes on', async (t) => {
+  const secret = secretOf('relay');
+  const connector = await startConnector(t, secret);
+  const sc = await startInProcess(t, { connector, secret });
+  // a JSON string of 2^19 backslashes, no interaction: the discord plugin rejects it, and the
+  // dead letter's credential check used to spend hours of the main thread on it (the ack never came)
+  const bufferId = connector.sendBuffered({
+    type: 'passthrough_forward',
+    forward: forwardOf('discord', '\\'.repeat(1 << 18)),
+  });
+  await connector.waitFor(ackOf(bufferId), WAIT);
+  const listed = (await (await sc.api('/v1/dead-letters')).json()) as { dead_letters: { code: string }[] };
+  t.deepEqual(
+    listed.dead_letters.map((d) => d.code),
+    ['CORE_ERR_PLUGIN_REJECTED'],
+  );
+});

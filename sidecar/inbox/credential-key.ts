@@ -1,0 +1,57 @@
+/**
+ * Which object keys (and form field names) name a credential, for the dead-letter redaction
+ * (redact-frame.ts). Exact names alone (`token`, `secret`, …) let the usual spellings of the same
+ * thing through — `access_token`, `client_secret`, `botToken`, `X-Api-Key`, `Token` — so a key is
+ * a credential when its **last word** is a credential word, or its last two words are a
+ * credential pair (`api key`, `private key`). Words are split at `_`, `-`, `.`, spaces and
+ * camelCase humps and compared case-insensitively. `tokens` or `token_type` are not credentials
+ * (their last word is not one); a boolean or `null` under a credential key holds no secret and is
+ * kept (`is_secret: true`), which the callers decide by value.
+ */
+
+/** Last words that make a key a credential. */
+const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'passphrase',
+  'apikey',
+  'credential',
+  'credentials',
+]);
+
+/** Last two words (joined) that make a key a credential. */
+const CREDENTIAL_PAIRS: ReadonlySet<string> = new Set([
+  'apikey',
+  'privatekey',
+  'secretkey',
+  'accesskey',
+  'signingkey',
+]);
+
+/** The key's words, lowercased: `clientSecret` → `client secret`, `X-API-Key` → `x api key`. */
+function words(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length > 0);
+}
+
+/** Whether `key` names a credential (see the module comment for the rule). */
+export function isCredentialKey(key: string): boolean {
+  // a hostile body can hold long keys: the last two words are all the rule reads, so the split
+  // sees only the key's end and stays cheap
+  const w = words(key.length > 64 ? key.slice(-64) : key);
+  const last = w[w.length - 1];
+  if (last === undefined) return false;
+  if (CREDENTIAL_WORDS.has(last)) return true;
+  return w.length >= 2 && CREDENTIAL_PAIRS.has(`${w[w.length - 2]}${last}`);
+}
+
+/** Whether a value under a credential key can hold a secret: booleans and `null` cannot. */
+export function canHoldSecret(value: unknown): boolean {
+  return value !== null && typeof value !== 'boolean';
+}
