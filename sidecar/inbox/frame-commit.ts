@@ -9,6 +9,7 @@ import type { Metrics } from '../../core/metrics/metrics.js';
 import { isStoreUnavailable } from '../../core/store/database.js';
 import type { QueuedDelivery } from './event-table.js';
 import type { CommitDecision, FrameJob, FrameOutcome } from './frame-outcome.js';
+import type { Refused } from './held-commits.js';
 import type { InboxStore } from './inbox-store.js';
 
 /** What a commit touches. */
@@ -23,10 +24,7 @@ export interface CommitDeps {
 }
 
 /** Frames the store could not take now (from the first such frame on, in order), and why. */
-export interface HeldFrames {
-  readonly items: readonly [FrameJob, FrameOutcome][];
-  readonly error: unknown;
-}
+export type HeldFrames = Refused<[FrameJob, FrameOutcome]>;
 
 /**
  * Commit `items` (one group transaction; one by one if the group fails) and apply the effects.

@@ -19,9 +19,9 @@ import {
   processInbound,
 } from './frame-processor.js';
 import { HeldCommits } from './held-commits.js';
+import { HeldInterrupts, type InterruptFrame } from './held-interrupts.js';
 import { ReorderChain } from './reorder-chain.js';
 import { TaskLimiter } from './task-limiter.js';
-
 /** A frame that failed its schema but carried a bufferId (from the relay client). */
 export interface PoisonNotice {
   readonly bufferId: string;
@@ -53,7 +53,7 @@ export interface IngestOptions extends IngestDeps, CommitDeps {
   /** Frames inside the plugin pool at once. */
   readonly maxInPlugins: number;
   /** A local or connector interrupt: committed at once, outside the frame order. */
-  readonly onInterrupt: (frame: IncomingOf<'interrupt_inbound'>) => void;
+  readonly onInterrupt: (frame: InterruptFrame) => void;
 }
 
 type Work = () => Promise<FrameOutcome>;
@@ -75,15 +75,28 @@ export class Ingest {
   /** The commit's collaborators, logging as `ingest` like the rest of the pipeline. */
   private readonly commitDeps: CommitDeps;
   /** Commits in arrival order, with what the store refuses held for a retry (counted as pending). */
-  private readonly held: HeldCommits;
+  private readonly held: HeldCommits<[FrameJob, FrameOutcome]>;
+  /** Interrupts the store refused, held and committed again in order (counted as pending). */
+  private readonly heldInterrupts: HeldInterrupts;
 
   constructor(private readonly opts: IngestOptions) {
     this.log = opts.log.child({ component: 'ingest' });
     this.commitDeps = { ...opts, log: this.log };
     this.backpressure = new Backpressure(opts.maxPending, this.log, opts.metrics);
     this.chain = new ReorderChain((items) => this.commit(items));
-    this.held = new HeldCommits({
+    this.held = new HeldCommits<[FrameJob, FrameOutcome]>({
+      kind: 'frames',
       commit: (items) => this.commitNow(items),
+      // buffered frames come back with a redelivery and a replay's dead letter stays: only a live frame is lost
+      isLive: ([job]) => job.bufferId === undefined && job.replayOf === undefined,
+      settle: ([job]) => job.onSettled?.(),
+      now: opts.now,
+      log: this.log,
+      metrics: opts.metrics,
+      onChange: () => this.updateBackpressure(),
+    });
+    this.heldInterrupts = new HeldInterrupts({
+      commit: opts.onInterrupt,
       now: opts.now,
       log: this.log,
       metrics: opts.metrics,
@@ -96,15 +109,8 @@ export class Ingest {
       passthrough_forward: (frame) => this.accept(frame, frame.bufferId ?? undefined, undefined),
       interrupt_inbound: (frame) => {
         if (this.closed) return;
-        try {
-          opts.onInterrupt(frame);
-        } catch (err) {
-          // a live frame: logged and counted, the read loop goes on
-          const error = errorMessage(err);
-          reportError(this.log, opts.metrics, 'CORE_ERR_INBOX_COMMIT_FAILED', 'interrupt not committed', {
-            error,
-          });
-        }
+        this.heldInterrupts.commit(frame);
+        this.updateBackpressure();
       },
       poison: (notice) => {
         const frame = { type: notice.type ?? 'unknown', bufferId: notice.bufferId, reason: notice.reason };
@@ -117,12 +123,12 @@ export class Ingest {
 
   /** Frames accepted and not yet committed (or given up). */
   get pending(): number {
-    return this.chain.pending + this.held.size;
+    return this.chain.pending + this.held.size + this.heldInterrupts.size;
   }
 
   /** True while frames wait for the store to take their commit ({@link HeldCommits}). */
   get storeFailing(): boolean {
-    return this.held.size > 0;
+    return this.held.size > 0 || this.heldInterrupts.size > 0;
   }
 
   /** Be told when the pipeline is full (pause reading the socket) and when it has room again. */
@@ -156,6 +162,7 @@ export class Ingest {
     // later results are dropped un-acked: the connector redelivers buffered frames
     this.abandoned = true;
     this.held.abandon();
+    this.heldInterrupts.abandon();
   }
 
   private async waitUntil(done: () => boolean, budgetMs: number): Promise<void> {

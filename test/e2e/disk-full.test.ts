@@ -109,3 +109,32 @@ test('a full disk at shutdown: held frames (reading paused at inbox.maxIngestPen
   await until(() => agent.deliveries.length === 1, WAIT, 'the buffered frame delivered');
   t.deepEqual(names(agent.deliveries), ['buf1']);
 });
+
+test('a full disk: live interrupts the store refuses are held and delivered once space returns (they were dropped)', async (t) => {
+  const { connector, agent, sc } = await startPushStack(t);
+  const db = (sc.sidecar.inbox as unknown as { store: { db: Database } }).store.db;
+  const spaceReturns = fillDisk(db);
+  // small rows: the first few fit in the pages' slack, a later one needs a page and is refused
+  const sessions = Array.from({ length: 60 }, (_, i) => `agent:main:discord:group:c-${i}:u-a`);
+  for (const [i, session_key] of sessions.entries()) {
+    connector.send({ type: 'interrupt_inbound', session_key, chat_id: `c-${i}` });
+  }
+  await until(() => sc.sink.withCode('CORE_ERR_INBOX_COMMIT_FAILED').length > 0, WAIT, 'the failure logged');
+  t.like(sc.sink.withCode('CORE_ERR_INBOX_COMMIT_FAILED')[0], {
+    msg: 'the store refuses commits; interrupts held and retried',
+  });
+  t.is((await sc.api('/readyz')).status, 503);
+
+  spaceReturns();
+  const interrupted = () =>
+    agent.deliveries.filter((d) => (d.envelope as { type?: string } | undefined)?.type === 'interrupt');
+  await until(() => interrupted().length === sessions.length, WAIT, 'every interrupt delivered');
+  t.deepEqual(
+    interrupted()
+      .map((d) => (d.envelope as { session_key?: string }).session_key)
+      .sort(),
+    [...sessions].sort(),
+  );
+  t.is((await sc.api('/readyz')).status, 200);
+  t.like(sc.sink.withMsg('the store takes commits again; held interrupts committed')[0], { level: 30 });
+});
