@@ -102,12 +102,25 @@ export type Source = SourceFields & {
   scope_id: string | null;
 };
 
+/** `v` when it is a non-empty string, else undefined. */
+function nonEmpty(v: string | null | undefined): string | undefined {
+  return v === '' || v === null ? undefined : v;
+}
+
 /** Normalise a parsed source in place (zod's output is a fresh object, never the caller's input). */
 function normaliseSource(s: SourceFields): Source {
   s.chat_id = s.chat_id ?? '';
   s.chat_type = s.chat_type ?? 'dm';
-  // display name first, then user name, then handle
-  s.user_name = s.user_display_name ?? s.user_name ?? s.user_handle ?? null;
+  // display name first, then user name, then handle: the first that says something. An empty
+  // one is a name not set (Slack's display_name is "" until the user picks one), never a name
+  s.user_name =
+    nonEmpty(s.user_display_name) ??
+    nonEmpty(s.user_name) ??
+    nonEmpty(s.user_handle) ??
+    s.user_display_name ??
+    s.user_name ??
+    s.user_handle ??
+    null;
   // [compat] first-generation connectors send guild_id instead of scope_id
   s.scope_id = s.scope_id ?? s.guild_id ?? null;
   return s as Source;
@@ -204,7 +217,8 @@ export const PassthroughForwardSchema = z.object({
         .map(([k, val]) => [String(k), String(val)] as [string, string]),
     ),
   bodyB64: coercedString.refine(isStrictBase64, { message: 'bodyB64 is not standard padded base64' }),
-  profile: z.string().nullish(),
+  // optional, but coerced like the other strings: a numeric profile must not cost the forward
+  profile: z.preprocess((v) => (v === null || v === undefined ? v : String(v)), z.string().nullish()),
 });
 /** A normalised PassthroughForward. */
 export type PassthroughForward = z.infer<typeof PassthroughForwardSchema>;

@@ -191,6 +191,7 @@ const NORMALISED_CASES: Record<string, unknown>[] = [
     source: { platform: 'discord', user_name: 'u', user_display_name: 'D', guild_id: 'G', x: 1 },
   },
   { text: 't', source: { platform: 'p', scope_id: 'S', guild_id: 'G', user_name: 'n' } },
+  { source: { platform: 'slack', user_display_name: '', user_name: 'Alice', user_handle: 'a' } },
 ];
 
 test('the read path decodes inbound to exactly what the public InboundFrameSchema gives', (t) => {
@@ -212,6 +213,14 @@ test('decoding inbound fills the defaults and the source names', (t) => {
   t.is(r.frame.event.text, '');
   t.is(r.frame.event.source.scope_id, 'G');
   t.is(r.frame.event.source.user_name, null);
+  const named = decodeFrame(
+    line({
+      type: 'inbound',
+      event: { source: { platform: 'slack', user_display_name: '', user_name: 'Alice' } },
+    }),
+  );
+  if (!named.ok || named.frame.type !== 'inbound') return t.fail('did not decode');
+  t.is(named.frame.event.source.user_name, 'Alice', 'an empty display name is not a name');
 });
 
 /** Every zod schema node reachable from `schema` (object shapes, wrappers, arrays, pipes). */

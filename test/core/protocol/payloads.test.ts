@@ -130,6 +130,19 @@ test('message event: defaults, unknown keys preserved, user_name preference, gui
   );
 });
 
+test('message event: user_name takes the first name that is set; an empty one is not a name', (t) => {
+  const nameOf = (source: Record<string, unknown>) =>
+    MessageEventSchema.parse({ source: { platform: 'slack', ...source } }).source.user_name;
+  // Slack's display_name is "" until the user sets one: the real name must not be lost to it
+  t.is(nameOf({ user_display_name: '', user_name: 'Alice', user_handle: 'alice' }), 'Alice');
+  t.is(nameOf({ user_display_name: '', user_name: '', user_handle: 'alice' }), 'alice');
+  t.is(nameOf({ user_display_name: null, user_name: '', user_handle: 'alice' }), 'alice');
+  t.is(nameOf({ user_display_name: 'Al', user_name: 'Alice', user_handle: 'alice' }), 'Al');
+  // nothing set: an explicit empty name stays what it was, an absent one stays null
+  t.is(nameOf({ user_display_name: '', user_name: '' }), '');
+  t.is(nameOf({}), null);
+});
+
 test('message event: media joined to media_urls by url, not position', (t) => {
   const e = MessageEventSchema.parse({
     media_urls: ['u2', 'u1'],
@@ -175,6 +188,10 @@ test('forward: strings coerced, bad header entries dropped in order, strict base
     bodyB64: 'aGk=',
   });
   t.is(f.botId, '123');
+  // profile is optional, and a string like the others when present
+  t.is(PassthroughForwardSchema.parse({ ...f, profile: 7 }).profile, '7');
+  t.is(PassthroughForwardSchema.parse({ ...f, profile: null }).profile, null);
+  t.false('profile' in PassthroughForwardSchema.parse(f));
   t.deepEqual(f.headers, [
     ['a', '1'],
     ['e', 'f'],
