@@ -86,10 +86,12 @@ export function identitiesFromEnv(env: NodeJS.ProcessEnv): { platform: string; b
   if (platforms !== undefined && platforms.trim() !== '') {
     return list(platforms).map((platform) => ({ platform, botId: botIds[platform] ?? '' }));
   }
-  if (env.GATEWAY_RELAY_PLATFORM !== undefined || env.GATEWAY_RELAY_BOT_ID !== undefined) {
-    return [
-      { platform: env.GATEWAY_RELAY_PLATFORM?.trim() || 'relay', botId: env.GATEWAY_RELAY_BOT_ID ?? '' },
-    ];
+  // empty counts as unset, as for every other variable: `GATEWAY_RELAY_PLATFORM=` (a compose
+  // file's blank default) replaced the config file's identities with the `relay` placeholder
+  const platform = env.GATEWAY_RELAY_PLATFORM?.trim() || undefined;
+  const botId = env.GATEWAY_RELAY_BOT_ID || undefined;
+  if (platform !== undefined || botId !== undefined) {
+    return [{ platform: platform ?? 'relay', botId: botId ?? '' }];
   }
   return undefined;
 }

@@ -78,6 +78,27 @@ test('legacy GATEWAY_RELAY_PLATFORM + BOT_ID when PLATFORMS is unset', (t) => {
   t.deepEqual(cfg.relay.identities, [{ platform: 'telegram', botId: 'b1' }]);
 });
 
+test('empty identity variables count as unset: the config file keeps its identities', (t) => {
+  const file = tmpFile('c.yaml', 'relay:\n  identities:\n    - platform: discord\n      botId: "123"\n');
+  const fromFile = [{ platform: 'discord', botId: '123' }];
+  for (const env of [
+    { GATEWAY_RELAY_PLATFORM: '' },
+    { GATEWAY_RELAY_BOT_ID: '' },
+    { GATEWAY_RELAY_PLATFORM: ' ', GATEWAY_RELAY_BOT_ID: '' },
+    { GATEWAY_RELAY_PLATFORMS: '', GATEWAY_RELAY_PLATFORM: '', GATEWAY_RELAY_BOT_ID: '' },
+  ]) {
+    t.deepEqual(loadConfig({ env, file }).relay.identities, fromFile, JSON.stringify(env));
+  }
+  // a value in either one is the legacy identity, over the file (env wins)
+  t.deepEqual(loadConfig({ env: { GATEWAY_RELAY_BOT_ID: 'b9' }, file }).relay.identities, [
+    { platform: 'relay', botId: 'b9' },
+  ]);
+  t.deepEqual(
+    loadConfig({ env: { GATEWAY_RELAY_PLATFORM: 'slack', GATEWAY_RELAY_BOT_ID: '' }, file }).relay.identities,
+    [{ platform: 'slack', botId: '' }],
+  );
+});
+
 for (const [name, raw] of [
   ['not JSON', '{discord:'],
   ['an array', '[1]'],
