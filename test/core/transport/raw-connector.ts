@@ -18,6 +18,8 @@ export interface RawConnector {
   readonly sockets: WebSocket[];
   /** The TCP socket under an accepted WebSocket (same index as {@link sockets}). */
   readonly tcp: Duplex[];
+  /** Every WebSocket message the sidecar sent, in order, as it came off the wire. */
+  readonly messages: { readonly conn: number; readonly text: string; readonly binary: boolean }[];
 }
 
 /**
@@ -33,9 +35,14 @@ export async function startRawConnector(
   const server = createServer();
   const sockets: WebSocket[] = [];
   const tcp: Duplex[] = [];
+  const messages: RawConnector['messages'][number][] = [];
   const accepted = (ws: WebSocket) => {
     const index = sockets.push(ws) - 1;
     ws.on('error', () => {});
+    ws.on('message', (data, binary) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      messages.push({ conn: index, text: bytes.toString('utf8'), binary });
+    });
     ws.once('message', () => {
       // the first message holds the first hello: answer it, then hand over to the test
       ws.send(`${JSON.stringify({ type: 'descriptor', descriptor: defaultDescriptor('relay') })}\n`);
@@ -59,5 +66,5 @@ export async function startRawConnector(
       }),
   );
   const { port } = server.address() as { port: number };
-  return { url: `ws://127.0.0.1:${port}`, sockets, tcp };
+  return { url: `ws://127.0.0.1:${port}`, sockets, tcp, messages };
 }
