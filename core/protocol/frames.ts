@@ -39,14 +39,18 @@ export function finishInbound(frame: z.infer<typeof InboundReadSchema>): z.infer
   normaliseEvent(frame.event);
   return frame as z.infer<typeof InboundFrameSchema>;
 }
-/** `outbound_result`: the answer to an `outbound`; missing result ⇒ `{}`. */
+/**
+ * `outbound_result`: the answer to an `outbound`; missing result ⇒ `{}`. Any other `result` is
+ * taken as it is and judged by the correlator: a frame refused here for its result left the call
+ * waiting out the whole outbound timeout, though the connector had answered.
+ */
 export const OutboundResultFrameSchema = z.object({
   type: z.literal('outbound_result'),
   requestId: z.string(),
   result: z
-    .record(z.string(), z.unknown())
-    .nullish()
-    .transform((r) => r ?? {}),
+    .unknown()
+    .optional()
+    .transform((r): unknown => r ?? {}),
 });
 /**
  * `interrupt_inbound`: a /stop for exactly one session. The contract gives it no `bufferId`; a

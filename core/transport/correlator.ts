@@ -80,7 +80,7 @@ export class Correlator {
   }
 
   /** An `outbound_result` arrived. False (and counted as ignored) when no one waits for it. */
-  settle(requestId: string, raw: Record<string, unknown>): boolean {
+  settle(requestId: string, raw: unknown): boolean {
     const waiter = this.waiters.get(requestId);
     if (!waiter) {
       // Late (already timed out) or foreign ids are normal after a timeout or a reconnect.
@@ -158,10 +158,12 @@ const MALFORMED_RESULT = (): OutboundResult => ({
 });
 
 /**
- * Validate a connector result. Numeric ids (Telegram message ids are integers on the wire) are
- * turned into strings first, because rejecting a result that reports success would be worse.
+ * Validate a connector result; anything but an object is malformed. Numeric ids (Telegram message
+ * ids are integers on the wire) are turned into strings first, because rejecting a result that
+ * reports success would be worse.
  */
-export function normaliseResult(raw: Record<string, unknown>): OutboundResult | undefined {
+export function normaliseResult(raw: unknown): OutboundResult | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
   const fixed: Record<string, unknown> = { ...raw };
   for (const key of ['message_id', 'thread_id'] as const) {
     if (typeof fixed[key] === 'number' && Number.isFinite(fixed[key])) fixed[key] = String(fixed[key]);
