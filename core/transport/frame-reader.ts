@@ -50,9 +50,16 @@ export class FrameReader {
     const { lines, overflowBytes } = this.splitter.push(toBuffer(data));
     if (overflowBytes !== undefined) {
       this.metrics.framesMalformed.inc({ code: 'CORE_ERR_FRAME_PARTIAL_OVERFLOW' });
-      reportError(this.log, this.metrics, 'CORE_ERR_FRAME_PARTIAL_OVERFLOW', 'partial line overflow', {
-        bytes: overflowBytes,
-      });
+      // an error, as the contract says: the frame in that line is lost, and a live one never
+      // comes back (each needs more than maxPayload bytes, so these cannot flood the log)
+      reportError(
+        this.log,
+        this.metrics,
+        'CORE_ERR_FRAME_PARTIAL_OVERFLOW',
+        'partial line overflow',
+        { bytes: overflowBytes },
+        'error',
+      );
     }
     for (const line of lines) this.line(line);
   }

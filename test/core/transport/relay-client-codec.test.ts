@@ -92,6 +92,8 @@ test('the partial-line buffer is capped at maxPayload: overflow is logged, the s
   await waitUntil(() => h.routed.inbound.length === 1);
   t.deepEqual(texts(h), ['after overflow']);
   t.is(h.sink.withCode('CORE_ERR_FRAME_PARTIAL_OVERFLOW').length, 1);
+  // the contract: "overflow drops the buffer with an error log" (pino 50 = error)
+  t.is(h.sink.withCode('CORE_ERR_FRAME_PARTIAL_OVERFLOW')[0]?.level, 50);
   t.is(h.sink.withCode('CORE_ERR_FRAME_NOT_JSON').length, 0);
   t.is(h.dc.totalConnections(), 1);
 });
