@@ -13,6 +13,10 @@ export const REDACT_PATHS: readonly string[] = [
   'secret',
   'token',
   'apiToken',
+  'identityToken',
+  'enrollToken',
+  'enrollmentToken',
+  'deliveryKey',
   'authorization',
   'Authorization',
   'headers.authorization',
@@ -31,6 +35,8 @@ export const REDACT_PATHS: readonly string[] = [
   '*.*.token',
   '*.*.apiToken',
   '*.*.identityToken',
+  '*.*.enrollToken',
+  '*.*.deliveryKey',
 ];
 
 /** Options of the root logger. */

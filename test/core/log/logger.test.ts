@@ -25,6 +25,13 @@ const SHAPES: Record<string, unknown>[] = [
   { config: { api: { token: SECRET } } },
   { config: { agent: { apiToken: SECRET } } },
   { config: { relay: { identityToken: SECRET } } },
+  { config: { relay: { enrollToken: SECRET } } },
+  { config: { relay: { deliveryKey: SECRET } } },
+  // at the top level too (they were redacted only one level down)
+  { identityToken: SECRET },
+  { enrollToken: SECRET },
+  { enrollmentToken: SECRET },
+  { deliveryKey: SECRET },
 ];
 
 for (const fields of SHAPES) {
