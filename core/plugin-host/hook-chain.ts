@@ -115,6 +115,9 @@ async function runKind(
   if (task.k === 'inbound') {
     let event: MessageEvent = task.input.event;
     let capabilities = [...task.input.capabilities];
+    // only what a hook returns is carried: a change made in place to `event` (perhaps a function,
+    // which no reply can carry) stays in this worker, and the caller keeps its own copy
+    let replaced = false;
     let changed = false;
     for (let position = 0; position < task.chain.length; position++) {
       const raw = await step(position, (p, log) => {
@@ -129,6 +132,7 @@ async function runKind(
         const parsed = MessageEventSchema.safeParse(verdict.event);
         if (!parsed.success) throw badResult(`event: ${summariseIssues(parsed.error)}`);
         event = parsed.data;
+        replaced = true;
         changed = true;
       }
       if (verdict.capabilities) {
@@ -137,14 +141,18 @@ async function runKind(
       }
     }
     // the common case: nothing to send back across the thread boundary
-    return changed ? { event, capabilities } : { unchanged: true };
+    if (!changed) return { unchanged: true };
+    return replaced ? { event, capabilities } : { capabilities };
   }
 
   let { action } = task.input;
   let { platform, botId } = task.input;
   const schema = outboundVerdictSchema(action.op);
   for (let position = 0; position < task.chain.length; position++) {
-    const current = { action, platform, botId };
+    // each hook gets its own copy, so only a returned action is carried (as for inbound): a change
+    // made in place can neither swap the op behind its schema's back nor put a function in the
+    // reply, which would fail every chain of the batch
+    const current = { action: structuredClone(action), platform, botId };
     const raw = await step(position, (p, log) => {
       const hook = p.definition.outbound?.hook;
       if (!hook) throw new Error('plugin has no outbound hook');
@@ -182,6 +190,12 @@ function badResult(problem: string): RelayError {
 }
 
 function describe(err: unknown): string {
-  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  let text: string;
+  try {
+    text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  } catch {
+    // a null-prototype object, a throwing toString or name getter: still the hook's own throw
+    text = `a value that cannot be printed (${typeof err})`;
+  }
   return text.slice(0, MAX_ERROR_MESSAGE);
 }

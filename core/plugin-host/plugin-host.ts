@@ -115,7 +115,7 @@ export class PluginHost {
       this.countDrop(plugin, value.drop);
       return { kind: 'dropped', plugin, reason: value.drop };
     }
-    return { kind: 'event', event: value.event, capabilities: value.capabilities };
+    return { kind: 'event', event: value.event ?? input.event, capabilities: value.capabilities };
   }
 
   /** Run the outbound chain of `action.op`. Never rejects; an empty chain ⇒ no pool round trip. */

@@ -9,20 +9,35 @@ import { summariseIssues } from './hook-results.js';
 /** The parsed options, or why they are invalid (paths and messages, never values). */
 export type OptionsParse = { ok: true; value: unknown } | { ok: false; problem: string };
 
-/** Parse `raw` with `definition.options`; a plugin without a schema accepts only `{}`. */
+/**
+ * Parse `raw` with `definition.options`; a plugin without a schema accepts only `{}`. The value is
+ * deeply frozen: it is configuration, shared by every call in a worker, so a hook that pushed into
+ * it would change what later calls see (and grow it on every event) — now the push throws, and
+ * the call fails as the hook having thrown.
+ */
 export function parsePluginOptions(definition: PluginDefinition, raw: unknown): OptionsParse {
   if (!definition.options) {
     const empty = raw === undefined || (isRecord(raw) && Object.keys(raw).length === 0);
     return empty
-      ? { ok: true, value: {} }
+      ? { ok: true, value: Object.freeze({}) }
       : { ok: false, problem: 'the plugin declares no options schema, so options must be {}' };
   }
   const parsed = definition.options.safeParse(raw ?? {});
   return parsed.success
-    ? { ok: true, value: parsed.data }
+    ? { ok: true, value: deepFreeze(parsed.data) }
     : { ok: false, problem: summariseIssues(parsed.error) };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Freeze plain objects and arrays, and what they hold (class instances are left as they are). */
+function deepFreeze<T>(value: T): T {
+  if (Array.isArray(value) || (isRecord(value) && Object.getPrototypeOf(value) === Object.prototype)) {
+    if (Object.isFrozen(value)) return value;
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }

@@ -96,11 +96,12 @@ export interface ConvertValue {
 }
 
 /**
- * What an inbound chain produces: the final event, `unchanged` when no hook replaced the event or
- * the capabilities (the caller keeps its own copy), or a drop by the plugin at `at`.
+ * What an inbound chain produces: the final capabilities and, when a hook replaced it, the event
+ * (absent: the caller keeps its own copy); `unchanged` when no hook replaced either; or a drop by
+ * the plugin at `at`.
  */
 export type InboundValue =
-  | { readonly event: MessageEvent; readonly capabilities: string[] }
+  | { readonly event?: MessageEvent; readonly capabilities: string[] }
   | { readonly unchanged: true }
   | { readonly drop: string; readonly at: number };
 
