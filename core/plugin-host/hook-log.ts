@@ -11,6 +11,8 @@ import type { PluginLog } from './define-plugin.js';
 export const MAX_LOG_ENTRIES = 50;
 /** Longest kept message, characters. */
 export const MAX_LOG_MESSAGE = 500;
+/** Most characters of one call's fields as JSON; larger fields are replaced by a marker. */
+export const MAX_LOG_FIELDS_CHARS = 16_384;
 
 /** The log calls of one task. */
 export class HookLogCollector {
@@ -47,9 +49,16 @@ export class HookLogCollector {
 function plainFields(fields: unknown): Record<string, unknown> | undefined {
   if (fields === undefined || fields === null) return undefined;
   if (typeof fields !== 'object' || Array.isArray(fields)) return { fields: String(fields) };
+  let size = 0;
   try {
-    return JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
+    // bounded while walked: a field of a hundred megabytes is never copied (twice) in the worker
+    const json = JSON.stringify(fields, (key: string, value: unknown) => {
+      size += key.length + (typeof value === 'string' ? value.length : 0) + 4;
+      if (size > MAX_LOG_FIELDS_CHARS) throw new RangeError('fields too large');
+      return value;
+    });
+    return JSON.parse(json) as Record<string, unknown>;
   } catch {
-    return { fieldsUnserialisable: true };
+    return size > MAX_LOG_FIELDS_CHARS ? { fieldsTooLarge: true } : { fieldsUnserialisable: true };
   }
 }

@@ -90,20 +90,35 @@ const MAX_CACHED_VERDICT_SCHEMAS = 256;
 const verdictSchemas = new Map<string, ReturnType<typeof buildVerdictSchema>>();
 
 /**
+ * Most characters of a hook's result as JSON: the largest frame the connector may send by default
+ * (`relay.maxPayloadBytes`, 16 MiB). Bigger is garbage, not an event: refused while it is walked,
+ * before the copy that would double it — a worker that needs one large block past its heap limit
+ * aborts the whole process, not just itself (nodejs/node#47224).
+ */
+export const MAX_RESULT_CHARS = 16 * 1024 * 1024;
+
+/**
  * Reduce a hook's value to plain JSON data (what the inbox stores and what crosses the thread
  * boundary). A key whose value is `undefined` counts as absent and a value with `toJSON` (a Date)
  * becomes what that returns; anything else JSON would silently drop or flatten — a function, a
  * symbol, an instance of a class such as Map — throws, as do cycles and BigInt, and the caller
  * reports a bad result naming the key, instead of handing the agent an event with a field gone.
+ * So does a value of more than `maxChars` characters as JSON (counted from its strings and keys,
+ * one per other value: a bound, not an exact size).
  */
-export function toPlainData(value: unknown): unknown {
+export function toPlainData(value: unknown, maxChars = MAX_RESULT_CHARS): unknown {
   if (value === undefined) return undefined;
-  const json = JSON.stringify(value, plainOnly);
+  let size = 0;
+  const json = JSON.stringify(value, function plainOnly(key: string, v: unknown): unknown {
+    size += key.length + (typeof v === 'string' ? v.length : 0) + 4;
+    if (size > maxChars) throw new TypeError(`the value is larger than ${maxChars} characters as JSON`);
+    return plainValue(key, v);
+  });
   return json === undefined ? undefined : JSON.parse(json);
 }
 
-/** `JSON.stringify` replacer of {@link toPlainData}: sees each value after its `toJSON`. */
-function plainOnly(key: string, value: unknown): unknown {
+/** The replacer check of {@link toPlainData}: sees each value after its `toJSON`. */
+function plainValue(key: string, value: unknown): unknown {
   const at = key === '' ? 'the value' : `"${key}"`;
   if (typeof value === 'function' || typeof value === 'symbol') {
     throw new TypeError(`${at} is a ${typeof value}`);

@@ -6,6 +6,7 @@
  * whose op changed behind its schema's back, or an aborted process.
  */
 import test from 'ava';
+import { HookLogCollector } from '../../../core/plugin-host/hook-log.js';
 import { event, forward, inboundInput, startFixtureHost } from './fixture-host.js';
 
 const MUTATES = { name: 'fault-mutates', timeoutMs: 20_000 };
@@ -70,4 +71,20 @@ test('a thrown value that cannot be printed is still reported as the hook having
   const outcome = await host.convertForward(forward('mutates', 'unprintable'));
   t.like(outcome, { kind: 'failed', error: { code: 'CORE_ERR_PLUGIN_THREW' } });
   t.true(outcome.kind === 'failed' && outcome.error.message.startsWith('hook threw: '));
+});
+
+test('a result larger than any frame is a bad result, refused in the worker before it is copied', async (t) => {
+  const { host, sink } = await startFixtureHost(t, [MUTATES], { maxOldGenerationSizeMb: 128 });
+  t.like(await host.convertForward(forward('mutates', 'huge')), {
+    kind: 'failed',
+    plugin: 'fault-mutates',
+    error: { code: 'CORE_ERR_PLUGIN_BAD_RESULT' },
+  });
+  t.is(sink.withCode('CORE_ERR_PLUGIN_BAD_RESULT').length, 1);
+});
+
+test('log fields of a megabyte are replaced by a marker in the worker, not copied to the log', (t) => {
+  const logs = new HookLogCollector();
+  logs.forPosition(0).warn('update dropped', { body: 'x'.repeat(1_000_000) });
+  t.deepEqual(logs.drain(), [[0, 'warn', 'update dropped', { fieldsTooLarge: true }]]);
 });
