@@ -4,14 +4,31 @@
  * Pure and synchronous: it never touches the pool.
  */
 import type { z } from 'zod';
+import type { ErrorData } from '../errors.js';
 import { type Action, CORE_OPS, CoreActionSchema } from '../protocol/actions.js';
 import { summariseIssues } from './hook-results.js';
+import { schemaThrew } from './plugin-options.js';
 import type { PluginTable } from './plugin-table.js';
 
 /** The verdict on one action; failures carry the HTTP status and API code of the agent API. */
 export type ActionValidation =
   | { ok: true; action: Action }
-  | { ok: false; status: number; code: string; message: string; issues?: unknown[] };
+  | { ok: false; status: number; code: string; message: string; issues?: unknown[] }
+  | PluginSchemaFailure;
+
+/**
+ * The defining plugin's op schema threw instead of reporting issues (a transform that throws, an
+ * async refinement): that plugin's defect, answered 502 `plugin_failed` like a failing hook.
+ */
+export interface PluginSchemaFailure {
+  ok: false;
+  status: 502;
+  code: 'plugin_failed';
+  message: string;
+  plugin: string;
+  error: ErrorData;
+  issues?: never;
+}
 
 /** Validate `raw`. Unknown op (or an op of a disabled plugin) ⇒ 422 `unsupported_op`; invalid ⇒ 400. */
 export function validateAction(raw: unknown, table: PluginTable): ActionValidation {
@@ -32,7 +49,20 @@ export function validateAction(raw: unknown, table: PluginTable): ActionValidati
       message: `op "${op.slice(0, 64)}" is not supported`,
     };
   }
-  const parsed = owned.schema.safeParse(raw);
+  let parsed: z.ZodSafeParseResult<unknown>;
+  try {
+    parsed = owned.schema.safeParse(raw);
+  } catch (err) {
+    const plugin = table.name(owned.index);
+    return {
+      ok: false,
+      status: 502,
+      code: 'plugin_failed',
+      message: `plugin ${plugin} failed (CORE_ERR_PLUGIN_THREW)`,
+      plugin,
+      error: { code: 'CORE_ERR_PLUGIN_THREW', message: `op schema threw: ${schemaThrew(err)}` },
+    };
+  }
   if (parsed.success && !isAction(parsed.data, op)) {
     // a plugin schema that strips or rewrites `op` would route the action wrongly
     return invalid(`the schema of op "${op}" must keep the op field`, [

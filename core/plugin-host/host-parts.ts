@@ -14,7 +14,7 @@ import { type Database, databasePath, openDatabase, storeOpenFailed } from '../s
 import { KvStore } from '../store/kv-store.js';
 import type { Identity } from './define-plugin.js';
 import { readManifest } from './manifest.js';
-import { loadPlugins, type PluginInfo } from './plugin-loader.js';
+import { LOAD_TIMEOUT_MS, loadPlugins, type PluginInfo } from './plugin-loader.js';
 import { PluginTable } from './plugin-table.js';
 
 /** Options of `PluginHost.load`. */
@@ -38,9 +38,6 @@ export interface HostParts {
   readonly db: Database;
   readonly kv: KvStore;
 }
-
-/** Budget for loading every plugin in the first workers at start, ms. */
-const WARM_TIMEOUT_MS = 30_000;
 
 /** Start the parts of a host; throws `CORE_ERR_PLUGIN_*` / `CORE_ERR_STORE_OPEN_FAILED`. */
 export async function openHostParts(opts: PluginHostOptions): Promise<HostParts> {
@@ -80,7 +77,7 @@ export async function openHostParts(opts: PluginHostOptions): Promise<HostParts>
   });
   try {
     // a module that loads on the main thread but not in a worker must also stop the start
-    const [first] = await pool.warm(config.pool.minThreads, WARM_TIMEOUT_MS);
+    const [first] = await pool.warm(config.pool.minThreads, LOAD_TIMEOUT_MS);
     if (first) {
       throw new RelayError(
         isErrorCode(first.error.code) ? first.error.code : 'CORE_ERR_PLUGIN_LOAD_FAILED',

@@ -134,7 +134,22 @@ export class PluginHost {
 
   /** Validate an agent's action (core schema or the defining plugin's schema). */
   validateAction(raw: unknown): ActionValidation {
-    return validateAction(raw, this.table);
+    const validation = validateAction(raw, this.table);
+    if (!validation.ok && 'error' in validation) {
+      // the plugin's defect, reported as its failing hooks are: logged once, counted
+      const { plugin, error } = validation;
+      const fields = { plugin, hook: 'validate', reason: error.message };
+      reportError(
+        this.log,
+        this.metrics,
+        'CORE_ERR_PLUGIN_THREW',
+        'plugin op schema failed',
+        fields,
+        'error',
+      );
+      this.metrics.pluginFailures.inc({ plugin, code: error.code });
+    }
+    return validation;
   }
 
   /** Ops accepted by {@link validateAction}: core ops and those of enabled plugins. */

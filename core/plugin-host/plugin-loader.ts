@@ -50,8 +50,18 @@ export interface LoadedManifest {
   readonly infos: readonly PluginInfo[];
 }
 
+/**
+ * How long one plugin module may take to import at start, ms (main thread and each first worker).
+ * A top-level await that never settles otherwise held the start silently forever.
+ */
+export const LOAD_TIMEOUT_MS = 30_000;
+
 /** Load and check every enabled entry; throws the first problem as a RelayError. */
-export async function loadPlugins(manifest: Manifest, manifestPath: string): Promise<LoadedManifest> {
+export async function loadPlugins(
+  manifest: Manifest,
+  manifestPath: string,
+  loadTimeoutMs = LOAD_TIMEOUT_MS,
+): Promise<LoadedManifest> {
   const enabled: LoadedPlugin[] = [];
   const infos: PluginInfo[] = [];
   for (const entry of manifest.plugins) {
@@ -67,14 +77,18 @@ export async function loadPlugins(manifest: Manifest, manifestPath: string): Pro
       });
       continue;
     }
-    const loaded = await loadOne(entry, manifestPath);
+    const loaded = await loadOne(entry, manifestPath, loadTimeoutMs);
     enabled.push(loaded);
     infos.push(loaded.info);
   }
   return { enabled, infos };
 }
 
-async function loadOne(entry: ManifestEntry, manifestPath: string): Promise<LoadedPlugin> {
+async function loadOne(
+  entry: ManifestEntry,
+  manifestPath: string,
+  loadTimeoutMs: number,
+): Promise<LoadedPlugin> {
   const fail = (
     code: 'CORE_ERR_PLUGIN_LOAD_FAILED' | 'CORE_ERR_PLUGIN_NAME_MISMATCH' | 'CORE_ERR_PLUGIN_OPTIONS_INVALID',
     problem: string,
@@ -104,10 +118,25 @@ async function loadOne(entry: ManifestEntry, manifestPath: string): Promise<Load
   if (open) throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', open);
   const url = pathToFileURL(file).href;
   let mod: { default?: unknown };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), loadTimeoutMs);
+  });
   try {
-    mod = (await import(url)) as { default?: unknown };
+    const raced = await Promise.race([import(url) as Promise<{ default?: unknown }>, late]);
+    if (raced === 'late') {
+      throw fail(
+        'CORE_ERR_PLUGIN_LOAD_FAILED',
+        `the module did not finish loading within ${loadTimeoutMs} ms: a top-level await that never ` +
+          'settles? Do slow set-up lazily, in the first hook call',
+      );
+    }
+    mod = raced;
   } catch (err) {
+    if (err instanceof RelayError) throw err;
     throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', `the module failed to load: ${reason(err)}`);
+  } finally {
+    clearTimeout(timer);
   }
   const definition = mod.default;
   if (!isPluginDefinition(definition)) {

@@ -22,7 +22,16 @@ export function parsePluginOptions(definition: PluginDefinition, raw: unknown): 
       ? { ok: true, value: Object.freeze({}) }
       : { ok: false, problem: 'the plugin declares no options schema, so options must be {}' };
   }
-  const parsed = definition.options.safeParse(raw ?? {});
+  let parsed: ReturnType<NonNullable<PluginDefinition['options']>['safeParse']>;
+  try {
+    parsed = definition.options.safeParse(raw ?? {});
+  } catch (err) {
+    // a transform that throws, or an async refinement (zod cannot parse it synchronously)
+    return {
+      ok: false,
+      problem: `the options schema threw instead of reporting issues: ${schemaThrew(err)}`,
+    };
+  }
   return parsed.success
     ? { ok: true, value: deepFreeze(parsed.data) }
     : { ok: false, problem: summariseIssues(parsed.error) };
@@ -40,4 +49,10 @@ function deepFreeze<T>(value: T): T {
     for (const inner of Object.values(value)) deepFreeze(inner);
   }
   return value;
+}
+
+/** A schema's throw in one line (the message only: it may quote the value being parsed). */
+export function schemaThrew(err: unknown): string {
+  const message = err instanceof Error ? err.message : typeof err;
+  return (message.split('\n')[0] ?? '').slice(0, 200);
 }

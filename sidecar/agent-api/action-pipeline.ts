@@ -68,6 +68,10 @@ export function createActionPipeline(deps: ActionPipelineDeps): ActionPipeline {
 async function runPipeline(deps: ActionPipelineDeps, raw: unknown): Promise<ActionOutcome> {
   const { client, plugins, log, metrics } = deps;
   const validation = plugins.validateAction(raw);
+  if (!validation.ok && validation.plugin !== undefined) {
+    // the op's plugin failed, not the agent: already logged and counted by the plugin host
+    return errorReply(502, validation.code, validation.message, { plugin: validation.plugin });
+  }
   if (!validation.ok) {
     const code =
       validation.status === 422 ? 'CORE_ERR_OUTBOUND_UNSUPPORTED_OP' : 'CORE_ERR_OUTBOUND_INVALID_ACTION';

@@ -44,6 +44,8 @@ export type ActionValidation =
       readonly code: string;
       readonly message: string;
       readonly issues?: readonly unknown[];
+      /** The plugin whose op schema failed (502 `plugin_failed`, already logged and counted). */
+      readonly plugin?: string;
     };
 
 /** The outbound plugin chain's verdict. */

@@ -235,6 +235,16 @@ test('a crashing outbound plugin ⇒ 502 plugin_failed naming the plugin, nothin
   t.is(h.client.sent.length, 0);
 });
 
+test('an op schema that failed in its plugin ⇒ 502 plugin_failed naming the plugin, nothing sent', async (t) => {
+  const h = await startApi(t);
+  const message = 'plugin shaky failed (CORE_ERR_PLUGIN_THREW)';
+  h.host.validateAction = () => ({ ok: false, status: 502, code: 'plugin_failed', message, plugin: 'shaky' });
+  const res = await postJson(h, '/v1/actions', { op: 'shaky_op' });
+  t.is(res.status, 502);
+  t.like(await res.json(), { error: { code: 'plugin_failed', plugin: 'shaky' } });
+  t.is(h.client.sent.length, 0);
+});
+
 test('a saturated worker pool ⇒ 503 busy with Retry-After (load, not a plugin bug), nothing sent', async (t) => {
   const saturated = definePlugin({
     name: 'saturated',

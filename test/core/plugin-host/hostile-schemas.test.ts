@@ -1,0 +1,50 @@
+/**
+ * A plugin whose own code misbehaves outside its hooks: a module that never finishes loading, an
+ * options schema or an op schema that throws instead of reporting issues, an async op schema.
+ * At start each is a refusal naming the plugin and the problem (not a silent hang, not an
+ * uncoded "run: boom"); on an agent's action it is a coded, counted failure of that plugin,
+ * answered 502 `plugin_failed` like a failing hook (not 500 `internal_error`).
+ */
+import test from 'ava';
+import { RelayError } from '../../../core/errors.js';
+import { validateAction } from '../../../core/plugin-host/action-validator.js';
+import { parseManifest } from '../../../core/plugin-host/manifest.js';
+import { loadPlugins } from '../../../core/plugin-host/plugin-loader.js';
+import { PluginTable } from '../../../core/plugin-host/plugin-table.js';
+import { type Entry, manifestOf, startFixtureHost } from './fixture-host.js';
+
+const MANIFEST_PATH = '/irrelevant/plugins.json';
+const load = (entries: Entry[], loadTimeoutMs?: number) =>
+  loadPlugins(parseManifest(manifestOf(entries), MANIFEST_PATH, 2_000), MANIFEST_PATH, loadTimeoutMs);
+
+test('a module whose import never finishes stops the start, naming the plugin, instead of hanging', async (t) => {
+  const err = await t.throwsAsync(load([{ name: 'slow-load' }], 200), { instanceOf: RelayError });
+  t.is(err?.code, 'CORE_ERR_PLUGIN_LOAD_FAILED');
+  t.true(err?.message.includes('plugin "slow-load"'), err?.message);
+});
+
+test('an options schema that throws is invalid options naming the plugin, not an uncoded error', async (t) => {
+  const err = await t.throwsAsync(load([{ name: 'throwing-schemas', options: { explode: true } }]), {
+    instanceOf: RelayError,
+  });
+  t.is(err?.code, 'CORE_ERR_PLUGIN_OPTIONS_INVALID');
+  t.true(err?.message.includes('plugin "throwing-schemas"'), err?.message);
+});
+
+test('an op schema that throws or is async answers 502 plugin_failed, naming the plugin; validation never throws', async (t) => {
+  const table = new PluginTable((await load([{ name: 'throwing-schemas' }])).enabled);
+  for (const op of ['exploding_op', 'async_op']) {
+    const result = validateAction({ op }, table);
+    t.like(result, { ok: false, status: 502, code: 'plugin_failed', plugin: 'throwing-schemas' }, op);
+  }
+});
+
+test("the host logs and counts an op schema's failure once, as the plugin's", async (t) => {
+  const { host, sink, metrics } = await startFixtureHost(t, [{ name: 'throwing-schemas' }]);
+  t.like(host.validateAction({ op: 'exploding_op' }), { ok: false, code: 'plugin_failed' });
+  const lines = sink.withCode('CORE_ERR_PLUGIN_THREW');
+  t.is(lines.length, 1);
+  t.like(lines[0], { plugin: 'throwing-schemas', hook: 'validate', level: 50 });
+  const labels = { plugin: 'throwing-schemas', code: 'CORE_ERR_PLUGIN_THREW' };
+  t.is(await metrics.value('relay_plugin_failures_total', labels), 1);
+});
