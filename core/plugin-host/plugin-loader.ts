@@ -117,27 +117,25 @@ async function loadOne(
   const open = openToEveryone(real, 'the module');
   if (open) throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', open);
   const url = pathToFileURL(file).href;
-  let mod: { default?: unknown };
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), loadTimeoutMs);
-  });
-  try {
-    const raced = await Promise.race([import(url) as Promise<{ default?: unknown }>, late]);
-    if (raced === 'late') {
-      throw fail(
-        'CORE_ERR_PLUGIN_LOAD_FAILED',
-        `the module did not finish loading within ${loadTimeoutMs} ms: a top-level await that never ` +
-          'settles? Do slow set-up lazily, in the first hook call',
-      );
-    }
-    mod = raced;
-  } catch (err) {
-    if (err instanceof RelayError) throw err;
-    throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', `the module failed to load: ${reason(err)}`);
-  } finally {
-    clearTimeout(timer);
+  const imported = await importGuarded(url, loadTimeoutMs);
+  if ('late' in imported) {
+    throw fail(
+      'CORE_ERR_PLUGIN_LOAD_FAILED',
+      `the module did not finish loading within ${loadTimeoutMs} ms: a top-level await that never ` +
+        'settles? Do slow set-up lazily, in the first hook call',
+    );
   }
+  if ('exitCode' in imported) {
+    throw fail(
+      'CORE_ERR_PLUGIN_LOAD_FAILED',
+      `the module called process.exit(${imported.exitCode}) while loading: a plugin must never end the ` +
+        'process; return a verdict or throw instead',
+    );
+  }
+  if ('error' in imported) {
+    throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', `the module failed to load: ${reason(imported.error)}`);
+  }
+  const mod = imported.mod;
   const definition = mod.default;
   if (!isPluginDefinition(definition)) {
     throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', 'the default export was not made by definePlugin()');
@@ -161,6 +159,40 @@ async function loadOne(
     ops: Object.keys(definition.ops ?? {}),
   };
   return { entry, definition, url, file: real, info };
+}
+
+/** A `process.exit` call made by a module while it loads, turned into a throw. */
+class ExitAttempt extends Error {
+  constructor(readonly exitCode: unknown) {
+    super('process.exit called while a plugin module loads');
+  }
+}
+
+type Imported = { mod: { default?: unknown } } | { late: true } | { exitCode: string } | { error: unknown };
+
+/**
+ * Import a plugin module on the main thread, bounded in time. Its top-level code runs on the
+ * thread that reads the socket: while it loads, `process.exit` throws instead of silently ending
+ * the sidecar with exit 0 and no message (nothing else of the sidecar runs yet at start).
+ */
+async function importGuarded(url: string, loadTimeoutMs: number): Promise<Imported> {
+  const exit = process.exit;
+  process.exit = ((code?: unknown) => {
+    throw new ExitAttempt(code);
+  }) as typeof process.exit;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ late: true }>((resolve) => {
+    timer = setTimeout(() => resolve({ late: true }), loadTimeoutMs);
+  });
+  try {
+    const mod = import(url).then((m: { default?: unknown }) => ({ mod: m }));
+    return await Promise.race([mod, late]);
+  } catch (err) {
+    return err instanceof ExitAttempt ? { exitCode: String(err.exitCode ?? '') } : { error: err };
+  } finally {
+    clearTimeout(timer);
+    process.exit = exit;
+  }
 }
 
 /** What is wrong with the declaration's shape (a plain-JS plugin has no type checker), if anything. */

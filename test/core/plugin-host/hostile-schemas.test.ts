@@ -1,6 +1,7 @@
 /**
- * A plugin whose own code misbehaves outside its hooks: a module that never finishes loading, an
- * options schema or an op schema that throws instead of reporting issues, an async op schema.
+ * A plugin whose own code misbehaves outside its hooks: a module that never finishes loading or
+ * calls process.exit as it loads, an options schema or an op schema that throws instead of
+ * reporting issues, an async op schema.
  * At start each is a refusal naming the plugin and the problem (not a silent hang, not an
  * uncoded "run: boom"); on an agent's action it is a coded, counted failure of that plugin,
  * answered 502 `plugin_failed` like a failing hook (not 500 `internal_error`).
@@ -21,6 +22,13 @@ test('a module whose import never finishes stops the start, naming the plugin, i
   const err = await t.throwsAsync(load([{ name: 'slow-load' }], 200), { instanceOf: RelayError });
   t.is(err?.code, 'CORE_ERR_PLUGIN_LOAD_FAILED');
   t.true(err?.message.includes('plugin "slow-load"'), err?.message);
+});
+
+test('a module that calls process.exit at import stops the start, naming the plugin, instead of exiting 0', async (t) => {
+  const err = await t.throwsAsync(load([{ name: 'exits-at-import' }]), { instanceOf: RelayError });
+  t.is(err?.code, 'CORE_ERR_PLUGIN_LOAD_FAILED');
+  t.true(err?.message.includes('plugin "exits-at-import"'), err?.message);
+  t.true(err?.message.includes('process.exit(0)'), err?.message);
 });
 
 test('an options schema that throws is invalid options naming the plugin, not an uncoded error', async (t) => {
