@@ -41,6 +41,9 @@ export interface RunHooks {
   drained?(code: number, leftMs: number): void;
 }
 
+/** After a refused start, the process leaves within this even if something holds it, ms. */
+const START_FAILED_EXIT_MS = 1_000;
+
 /** The real process signals. */
 export function processHooks(): RunHooks {
   return {
@@ -121,7 +124,11 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
     if (err instanceof RelayError)
       reportError(log, undefined, err.code, 'start failed', { error: err.message }, 'error');
     io.stderr(`run: ${withCode(err)}\n`);
-    return exitCodeFor(err);
+    const code = exitCodeFor(err);
+    // a plugin module's top level may have left a timer or socket on this thread as it failed to
+    // load: leave anyway, rather than stay up after "start failed" with a supervisor none the wiser
+    hooks.drained?.(code, START_FAILED_EXIT_MS);
+    return code;
   }
   io.stderr(startupSummary(sidecar));
   return new Promise<number>((resolveExit) => {
