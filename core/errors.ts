@@ -52,6 +52,8 @@ export const ERROR_CODES = {
   CORE_ERR_PLUGIN_NAME_MISMATCH: "A plugin module's export does not match its declared name.",
   CORE_ERR_PLUGIN_OPTIONS_INVALID: "A plugin's options failed its own schema.",
   CORE_ERR_PLUGIN_THREW: 'A plugin hook threw.',
+  CORE_ERR_PLUGIN_UNKNOWN_OP:
+    'An outbound hook lists an op that neither the core nor an enabled plugin defines; it never runs on it.',
   CORE_ERR_PLUGIN_STORE_FAILED: "A plugin's store writes could not be committed; its task failed.",
   CORE_ERR_PLUGIN_BAD_RESULT:
     'A plugin hook returned a value that fails the hook result schema (an invalid converted or replacement event included).',

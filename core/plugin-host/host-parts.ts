@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { type Clock, systemClock } from '../di/clock.js';
 import { isErrorCode, RelayError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { PluginPool } from '../pool/plugin-pool.js';
 import { type Database, databasePath, openDatabase, storeOpenFailed } from '../store/database.js';
@@ -52,6 +53,20 @@ export async function openHostParts(opts: PluginHostOptions): Promise<HostParts>
     );
   }
   const table = new PluginTable(loaded.enabled);
+  loaded.enabled.forEach((p, index) => {
+    const ops = table.unknownOutboundOps(index);
+    // the hook never runs on these: most likely a typo that silently switched it off
+    if (ops.length > 0) {
+      const fields = { component: 'plugin-host', plugin: p.info.name, ops };
+      reportError(
+        opts.log,
+        opts.metrics,
+        'CORE_ERR_PLUGIN_UNKNOWN_OP',
+        'plugin hooks an op nobody defines',
+        fields,
+      );
+    }
+  });
   // absolute, so every worker opens the same file whatever its cwd
   const dbPath = resolve(databasePath(config.dataDir));
   const db = openDatabase(dbPath);

@@ -74,6 +74,16 @@ export class PluginTable {
     return chain.map((i) => this.plugins[i]?.entry.timeoutMs ?? 0);
   }
 
+  /**
+   * The ops listed by the outbound hook of the plugin at `index` that no one defines (neither the
+   * core nor an enabled plugin): its hook never runs on them — a typo, or a disabled plugin's op.
+   */
+  unknownOutboundOps(index: number): string[] {
+    const ops = this.plugins[index]?.info.outboundOps;
+    if (!ops || ops === '*') return [];
+    return ops.filter((op) => !CORE_OPS.includes(op) && !this.opSchemas.has(op));
+  }
+
   /** Every op a caller may send: the core ops and those of enabled plugins. */
   knownOps(): string[] {
     return [...CORE_OPS, ...this.opSchemas.keys()];
