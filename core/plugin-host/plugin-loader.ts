@@ -176,10 +176,13 @@ type Imported = { mod: { default?: unknown } } | { late: true } | { exitCode: st
  * the sidecar with exit 0 and no message (nothing else of the sidecar runs yet at start).
  */
 async function importGuarded(url: string, loadTimeoutMs: number): Promise<Imported> {
-  const exit = process.exit;
-  process.exit = ((code?: unknown) => {
-    throw new ExitAttempt(code);
-  }) as typeof process.exit;
+  // loads may overlap (two hosts in one process): the first patches, the last restores
+  if (exitGuard.depth++ === 0) {
+    exitGuard.exit = process.exit;
+    process.exit = ((code?: unknown) => {
+      throw new ExitAttempt(code);
+    }) as typeof process.exit;
+  }
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<{ late: true }>((resolve) => {
     timer = setTimeout(() => resolve({ late: true }), loadTimeoutMs);
@@ -191,9 +194,12 @@ async function importGuarded(url: string, loadTimeoutMs: number): Promise<Import
     return err instanceof ExitAttempt ? { exitCode: String(err.exitCode ?? '') } : { error: err };
   } finally {
     clearTimeout(timer);
-    process.exit = exit;
+    if (--exitGuard.depth === 0 && exitGuard.exit) process.exit = exitGuard.exit;
   }
 }
+
+/** The real `process.exit` while {@link importGuarded} calls are in progress, and how many. */
+const exitGuard: { depth: number; exit: typeof process.exit | undefined } = { depth: 0, exit: undefined };
 
 /** What is wrong with the declaration's shape (a plain-JS plugin has no type checker), if anything. */
 function shapeProblem(d: PluginDefinition): string | undefined {
