@@ -107,14 +107,22 @@ export const MAX_RESULT_CHARS = 16 * 1024 * 1024;
  * one per other value: a bound, not an exact size).
  */
 export function toPlainData(value: unknown, maxChars = MAX_RESULT_CHARS): unknown {
+  const json = plainJson(value, maxChars);
+  return json === undefined ? undefined : JSON.parse(json);
+}
+
+/**
+ * The JSON text of `value` under {@link toPlainData}'s rules (undefined for undefined); throws a
+ * TypeError naming the key for anything JSON would drop or flatten, or past `maxChars`.
+ */
+export function plainJson(value: unknown, maxChars: number): string | undefined {
   if (value === undefined) return undefined;
   let size = 0;
-  const json = JSON.stringify(value, function plainOnly(key: string, v: unknown): unknown {
+  return JSON.stringify(value, function plainOnly(key: string, v: unknown): unknown {
     size += key.length + (typeof v === 'string' ? v.length : 0) + 4;
     if (size > maxChars) throw new TypeError(`the value is larger than ${maxChars} characters as JSON`);
     return plainValue(key, v);
   });
-  return json === undefined ? undefined : JSON.parse(json);
 }
 
 /** The replacer check of {@link toPlainData}: sees each value after its `toJSON`. */

@@ -3,8 +3,10 @@
  * One table shared by every plugin (namespace = plugin name), the main thread and all workers;
  * each thread holds its own connection to the same SQLite file.
  */
+
 import type { PluginStore } from '../plugin-host/define-plugin.js';
 import { type Database, migrate } from './database.js';
+import { checkTtl, namespaceView } from './plugin-store-view.js';
 import { rememberWrite } from './remember-rule.js';
 
 /** Schema steps of the `kv` component (append-only; see {@link migrate}). */
@@ -66,29 +68,9 @@ interface KnownRow extends StoredRow {
   readonly at: number;
 }
 
-/** Throws RangeError unless `ttlMs` is undefined or a positive finite number. */
-function checkTtl(ttlMs: number | undefined): void {
-  if (ttlMs !== undefined && !(Number.isFinite(ttlMs) && ttlMs > 0)) {
-    throw new RangeError(`ttlMs must be a positive number of milliseconds, got ${ttlMs}`);
-  }
-}
-
 /** The key of `ns`/`key` among the rows `remember` knows (a namespace, a plugin name, has no NUL). */
 function knownId(ns: string, key: string): string {
   return `${ns}\u0000${key}`;
-}
-
-/**
- * A {@link PluginStore} view of namespace `ns` of the store `store()` returns — resolved on each
- * call, so a worker can hand out views before it opens its connection.
- */
-export function namespaceView(store: () => KvStore, ns: string): PluginStore {
-  return {
-    get: <T = unknown>(key: string) => store().get<T>(ns, key),
-    set: (key: string, value: unknown, ttlMs?: number) => store().set(ns, key, value, ttlMs),
-    remember: (key: string, value: unknown, ttlMs: number) => store().remember(ns, key, value, ttlMs),
-    delete: (key: string) => store().delete(ns, key),
-  };
 }
 
 /** The shared store. Create one per connection; namespaces are cheap views. */
