@@ -91,5 +91,6 @@ export class PluginTable {
 }
 
 function conflict(problem: string): RelayError {
-  return new RelayError('CORE_ERR_PLUGIN_CONFLICT', `plugin conflict: ${problem}`);
+  const fix = 'set "enabled": false on one of them in plugins.json, or rename the op in the plugin';
+  return new RelayError('CORE_ERR_PLUGIN_CONFLICT', `plugin conflict: ${problem}: ${fix}`);
 }
