@@ -135,7 +135,17 @@ export type OutboundResult = z.infer<typeof OutboundResultSchema>;
 
 /** The results the sidecar synthesises; callers never see an exception. */
 export const SYNTHESISED = {
+  /** The transport is stopping and the action was not sent. */
   closed: (): OutboundResult => ({ success: false, error: 'relay transport closed' }),
+  /**
+   * The transport stopped while the action's frame, already written, awaited its result: the
+   * connector may have applied it, exactly as when the socket is lost.
+   */
+  closedPending: (): OutboundResult => ({
+    success: false,
+    error: 'relay transport closed',
+    ambiguous: true,
+  }),
   notConnected: (): OutboundResult => ({ success: false, error: 'relay transport not connected' }),
   timedOut: (): OutboundResult => ({ success: false, error: 'relay outbound timed out', ambiguous: true }),
   sendFailed: (reason: string): OutboundResult => ({ success: false, error: `relay send failed: ${reason}` }),

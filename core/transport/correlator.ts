@@ -113,9 +113,12 @@ export class Correlator {
     return this.failAll(SYNTHESISED.connectionLost, 'connection_lost');
   }
 
-  /** The transport stops: all resolve `closed`. */
+  /**
+   * The transport stops: all resolve `closed`, ambiguous. Every waiter's frame was handed to the
+   * socket (a write refused at once resolves there), so the connector may have applied it.
+   */
   closeAll(): number {
-    return this.failAll(SYNTHESISED.closed, 'closed');
+    return this.failAll(SYNTHESISED.closedPending, 'closed');
   }
 
   /** Count a result synthesised before anything was tracked (not connected, closed). */

@@ -1,7 +1,7 @@
 /**
  * Graceful shutdown, in the order that loses nothing: ask the connector to buffer (going_idle,
  * bounded), commit what already arrived, finish deliveries in flight, then close the socket
- * (pending outbound calls resolve `relay transport closed`), close the API (before the store it
+ * (pending outbound calls resolve `relay transport closed`, ambiguous), close the API (before the store it
  * reads), commit what arrived until the socket closed (a connector that missed the ack keeps
  * sending live frames, which it never redelivers), and close the pool.
  *
@@ -109,7 +109,7 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
     });
   };
   await step('inbox', quiesce, forWork() + reserve / 2);
-  // pending outbound calls resolve `relay transport closed` at once; then the close handshake,
+  // pending outbound calls resolve `relay transport closed` (ambiguous) at once; then the close handshake,
   // with half the rest at most: a peer that never answers must leave time for the pool
   await step('socket', () => sc.client.stop(), left() / 2);
   // the API before the store: a call arriving while the inbox closed found its database closed

@@ -64,11 +64,11 @@ test('connection lost resolves every waiter as lost and ambiguous', async (t) =>
   t.is(clock.pending(), 0);
 });
 
-test('closeAll resolves every waiter as closed', async (t) => {
+test('closeAll resolves every waiter as closed and ambiguous (its frame was already written)', async (t) => {
   const { c } = setup();
   const p = c.track('d'.repeat(32), 'send');
   t.is(c.closeAll(), 1);
-  t.deepEqual(await p, { success: false, error: 'relay transport closed' });
+  t.deepEqual(await p, { success: false, error: 'relay transport closed', ambiguous: true });
   t.is(c.pendingCount(), 0);
 });
 

@@ -106,13 +106,14 @@ test('while reconnecting, sends fail fast as not connected and nothing is queued
   t.is(h.received('interrupt').length, 0);
 });
 
-test('stop ⇒ pending sends resolve closed, later sends closed, no more dials', async (t) => {
+test('stop ⇒ pending sends resolve closed (ambiguous: written), later sends closed (not sent), no more dials', async (t) => {
   const h = await startHarness(t, { dc: { respond: () => undefined } });
   await h.waitState('ready');
   const pending = h.client.send(send());
   await waitUntil(() => h.received('outbound').length === 1);
   await h.client.stop();
-  t.deepEqual(await pending, { success: false, error: 'relay transport closed' });
+  // the connector has the frame and may have acted on it: a retry could post the message twice
+  t.deepEqual(await pending, { success: false, error: 'relay transport closed', ambiguous: true });
   t.deepEqual(await h.client.send(send()), { success: false, error: 'relay transport closed' });
   t.is(h.client.state, 'stopped');
   t.is(h.client.pendingCount(), 0);
