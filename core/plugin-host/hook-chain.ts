@@ -147,6 +147,7 @@ async function runKind(
 
   let { action } = task.input;
   let { platform, botId } = task.input;
+  let amendedAt: number | undefined;
   const schema = outboundVerdictSchema(action.op);
   for (let position = 0; position < task.chain.length; position++) {
     // each hook gets its own copy, so only a returned action is carried (as for inbound): a change
@@ -161,7 +162,10 @@ async function runKind(
     const verdict = checked(schema, raw);
     if (!verdict) continue;
     if ('reject' in verdict) return { reject: verdict.reject, at: position };
-    if (verdict.action) action = verdict.action as Action;
+    if (verdict.action) {
+      action = verdict.action as Action;
+      amendedAt = position;
+    }
     if (verdict.platform !== undefined) platform = verdict.platform;
     if (verdict.botId !== undefined) botId = verdict.botId;
   }
@@ -169,6 +173,8 @@ async function runKind(
     action,
     ...(platform === undefined ? {} : { platform }),
     ...(botId === undefined ? {} : { botId }),
+    // the host checks an amended action against its op's schema, and blames this plugin
+    ...(amendedAt === undefined ? {} : { amendedAt }),
   };
 }
 

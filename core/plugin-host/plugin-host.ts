@@ -10,7 +10,7 @@ import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PluginPool, PoolStats } from '../pool/plugin-pool.js';
 import type { ConvertValue, InboundValue, OutboundValue } from '../pool/task-protocol.js';
-import type { Action } from '../protocol/actions.js';
+import { type Action, CORE_OPS } from '../protocol/actions.js';
 import { isStrictBase64, type MessageEvent, type PassthroughForward } from '../protocol/payloads.js';
 import type { Database } from '../store/database.js';
 import type { KvStore } from '../store/kv-store.js';
@@ -129,7 +129,31 @@ export class PluginHost {
     if ('reject' in value) {
       return { kind: 'rejected', plugin: this.table.name(chain[value.at] ?? -1), rejection: value.reject };
     }
-    return { kind: 'ok', ...value };
+    const { amendedAt, ...result } = value;
+    if (amendedAt === undefined || !CORE_OPS.includes(action.op)) return { kind: 'ok', ...result };
+    return this.checkAmended(result, this.table.name(chain[amendedAt] ?? -1));
+  }
+
+  /**
+   * A core action a hook replaced must still pass its op's schema (spec/plugins.md: a hook that
+   * returns garbage fails its task): unchecked, a hook that dropped `chat_id` or set `content`
+   * to a number had it sent to the connector as the agent's action, and the agent got whatever
+   * the connector made of it. The parsed action (defaults filled) is what is sent. A
+   * plugin-defined op is not checked again: its schema maps the agent's input to what is sent and
+   * need not accept its own output.
+   */
+  private checkAmended(
+    result: { action: Action; platform?: string; botId?: string },
+    plugin: string,
+  ): OutboundOutcome {
+    const check = validateAction(result.action, this.table);
+    if (check.ok) return { kind: 'ok', ...result, action: check.action };
+    const code = 'CORE_ERR_PLUGIN_BAD_RESULT';
+    const message = `hook returned a bad result: action: ${check.message}`.slice(0, 500);
+    const fields = { plugin, hook: 'outbound', reason: message };
+    reportError(this.log, this.metrics, code, 'plugin task failed', fields, 'error');
+    this.metrics.pluginFailures.inc({ plugin, code });
+    return { kind: 'failed', plugin, error: { code, message } };
   }
 
   /** Validate an agent's action (core schema or the defining plugin's schema). */

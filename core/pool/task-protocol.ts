@@ -105,9 +105,17 @@ export type InboundValue =
   | { readonly unchanged: true }
   | { readonly drop: string; readonly at: number };
 
-/** What an outbound chain produces: the final action and tags, or a rejection by the plugin at `at`. */
+/**
+ * What an outbound chain produces: the final action and tags (with `amendedAt`, the position of
+ * the last hook that replaced the action, when one did), or a rejection by the plugin at `at`.
+ */
 export type OutboundValue =
-  | { readonly action: Action; readonly platform?: string; readonly botId?: string }
+  | {
+      readonly action: Action;
+      readonly platform?: string;
+      readonly botId?: string;
+      readonly amendedAt?: number;
+    }
   | { readonly reject: Rejection; readonly at: number };
 
 /** Success: the chain's value, hook logs and each plugin's hook duration (ms, by position). */

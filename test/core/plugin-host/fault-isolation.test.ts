@@ -143,6 +143,12 @@ test('in a chain, each outbound failure is blamed on the plugin that was running
     plugin: 'fault-garbage',
     error: { code: 'CORE_ERR_PLUGIN_BAD_RESULT' },
   });
+  // so is one its op's schema refuses: the connector would get a send without a chat
+  t.like(await send('fault:bad-action'), {
+    kind: 'failed',
+    plugin: 'fault-garbage',
+    error: { code: 'CORE_ERR_PLUGIN_BAD_RESULT' },
+  });
   t.like(await send('fine'), { kind: 'ok', action: { metadata: { echo: true } }, platform: 'echo' });
 });
 

@@ -254,6 +254,8 @@ test('outbound hooks amend the action and tags in order, and a rejection names i
     action: { op: 'send', chat_id: 'c', content: 'fine', metadata: { a: 1 } },
     platform: 'p',
     botId: 'b',
+    // the last hook that replaced the action, which the host blames if the action is invalid
+    amendedAt: 0,
   });
   const rejected = ok(t, await runChain(task('bad'), env([tagger, checker]))).value;
   t.deepEqual(rejected, { reject: { code: 'no_way', message: 'refused', status: 409 }, at: 1 });
