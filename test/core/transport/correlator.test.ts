@@ -1,5 +1,6 @@
 import test from 'ava';
 import { Metrics } from '../../../core/metrics/metrics.js';
+import { decodeFrame } from '../../../core/protocol/decode.js';
 import { REQUEST_ID } from '../../../core/protocol/frames.js';
 import { Correlator, newRequestId, normaliseResult, outcomeOf } from '../../../core/transport/correlator.js';
 import { createLogSink } from '../../helpers/log-sink.js';
@@ -86,6 +87,23 @@ test('a malformed result resolves as malformed and ambiguous', async (t) => {
   c.settle('9'.repeat(32), { success: 'yes' });
   t.deepEqual(await p, { success: false, error: 'relay outbound result malformed', ambiguous: true });
   t.is(sink.withCode('CORE_ERR_FRAME_SCHEMA').length, 1);
+});
+
+test('a result that is not an object settles its waiter at once as malformed, not at the timeout', async (t) => {
+  for (const result of ['"ok"', '[]', '7', 'true', '[{"success":true}]']) {
+    const { c, sink } = setup();
+    const id = 'f'.repeat(32);
+    const waiting = c.track(id, 'send');
+    // the frame as the read path decodes it: its requestId names a waiter, so it is answered
+    const decoded = decodeFrame(`{"type":"outbound_result","requestId":"${id}","result":${result}}`);
+    t.true(decoded.ok, result);
+    if (decoded.ok && decoded.frame.type === 'outbound_result')
+      c.settle(decoded.frame.requestId, decoded.frame.result);
+    t.is(c.pendingCount(), 0, result);
+    if (c.pendingCount() > 0) continue; // the fake clock never fires: do not wait on it
+    t.deepEqual(await waiting, { success: false, error: 'relay outbound result malformed', ambiguous: true });
+    t.is(sink.withCode('CORE_ERR_FRAME_SCHEMA').length, 1, result);
+  }
 });
 
 test('full() honours maxPending', (t) => {
