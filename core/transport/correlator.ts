@@ -52,6 +52,8 @@ export function newRequestId(): string {
 /** Waiters for outbound results, keyed by requestId. */
 export class Correlator {
   private readonly waiters = new Map<string, Waiter>();
+  /** Callers of {@link whenIdle}, resolved when the last waiter is. */
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -63,6 +65,12 @@ export class Correlator {
   /** Waiters not yet resolved. */
   pendingCount(): number {
     return this.waiters.size;
+  }
+
+  /** Resolves once no waiter is left (at once when none is); waiters added meanwhile count too. */
+  whenIdle(): Promise<void> {
+    if (this.waiters.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** True when another waiter would exceed `maxPending`. */
@@ -151,6 +159,11 @@ export class Correlator {
     this.metrics.outboundPending.set(this.waiters.size);
     this.metrics.outboundResults.inc({ outcome });
     waiter.resolve(result);
+    if (this.waiters.size === 0 && this.idleWaiters.length > 0) {
+      const idle = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of idle) resolve();
+    }
   }
 }
 

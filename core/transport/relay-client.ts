@@ -199,7 +199,15 @@ export class RelayClient {
     return this.correlator.pendingCount();
   }
 
-  /** Stop: pending calls resolve `closed`, no more dials, the socket closes (bounded). */
+  /**
+   * Resolves once no outbound call awaits a result (at once when none does). Unbounded: a caller
+   * that must not wait forever bounds it (the shutdown gives it what is left of its budget).
+   */
+  outboundSettled(): Promise<void> {
+    return this.correlator.whenIdle();
+  }
+
+  /** Stop: pending calls resolve `closed` (ambiguous), no more dials, the socket closes (bounded). */
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
     return this.stopping;

@@ -1,6 +1,7 @@
 /**
  * Graceful shutdown, in the order that loses nothing: ask the connector to buffer (going_idle,
- * bounded), commit what already arrived, finish deliveries in flight, then close the socket
+ * bounded), commit what already arrived, finish deliveries in flight, wait for the results of
+ * outbound calls in flight (bounded), then close the socket
  * (pending outbound calls resolve `relay transport closed`, ambiguous), close the API (before the store it
  * reads), commit what arrived until the socket closed (a connector that missed the ack keeps
  * sending live frames, which it never redelivers), and close the pool.
@@ -23,6 +24,8 @@ export interface Drainable {
   readonly client: {
     readonly state: string;
     goingIdle(timeoutMs?: number): Promise<boolean>;
+    /** Resolves once no outbound call awaits its result. */
+    outboundSettled(): Promise<void>;
     stop(): Promise<void>;
   };
   readonly plugins: { close(): Promise<void> };
@@ -109,6 +112,9 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
     });
   };
   await step('inbox', quiesce, forWork() + reserve / 2);
+  // calls whose frames are out get their results while the socket can carry them: stopped now,
+  // each would answer `relay transport closed` (ambiguous) with its answer milliseconds away
+  await step('outbound', () => sc.client.outboundSettled(), forWork());
   // pending outbound calls resolve `relay transport closed` (ambiguous) at once; then the close handshake,
   // with half the rest at most: a peer that never answers must leave time for the pool
   await step('socket', () => sc.client.stop(), left() / 2);

@@ -106,6 +106,23 @@ test('a result that is not an object settles its waiter at once as malformed, no
   }
 });
 
+test('whenIdle resolves at once with no waiter, else once the last waiter is resolved', async (t) => {
+  const { c } = setup();
+  await c.whenIdle();
+  c.track('1'.repeat(32), 'send');
+  c.track('2'.repeat(32), 'send');
+  let idle = false;
+  const waiting = c.whenIdle().then(() => {
+    idle = true;
+  });
+  c.settle('1'.repeat(32), { success: true });
+  await Promise.resolve();
+  t.false(idle);
+  c.settle('2'.repeat(32), { success: true });
+  await waiting;
+  t.true(idle);
+});
+
 test('full() honours maxPending', (t) => {
   const { c } = setup(2);
   c.track('1'.repeat(32), 'send');

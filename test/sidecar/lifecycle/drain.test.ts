@@ -41,6 +41,7 @@ function parts(state: string, how: Partial<Record<string, Behaviour>> = {}, acke
         await act('goingIdle', ms);
         return acked;
       },
+      outboundSettled: () => act('outbound'),
       stop: () => act('stop'),
     },
     plugins: { close: () => act('plugins') },
@@ -56,10 +57,10 @@ function parts(state: string, how: Partial<Record<string, Behaviour>> = {}, acke
   return { sc, calls, budgets, sink };
 }
 
-test('the order: going_idle (when ready), inbox, socket, API, inbox close, pool; work steps leave the closing reserve', async (t) => {
+test('the order: going_idle (when ready), inbox, pending outbound, socket, API, inbox close, pool; work steps leave the closing reserve', async (t) => {
   const { sc, calls, budgets, sink } = parts('ready');
   await drain(sc, 1_000);
-  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'api', 'inboxClose', 'plugins']);
+  t.deepEqual(calls, ['goingIdle', 'inbox', 'outbound', 'stop', 'api', 'inboxClose', 'plugins']);
   // going_idle: the configured 50 ms; the inbox: at most the budget less the reserve (250 ms)
   t.is(budgets.goingIdle, 50);
   t.true((budgets.inbox ?? Infinity) <= 750);
@@ -78,20 +79,20 @@ test('the going_idle wait is cut to what the work steps may use when the budget 
 test('no going_idle when not connected; an unacked going_idle is noted and the drain goes on', async (t) => {
   const down = parts('reconnecting');
   await drain(down.sc, 1_000);
-  t.deepEqual(down.calls, ['inbox', 'stop', 'api', 'inboxClose', 'plugins']);
+  t.deepEqual(down.calls, ['inbox', 'outbound', 'stop', 'api', 'inboxClose', 'plugins']);
 
   const unacked = parts('ready', {}, false);
   await drain(unacked.sc, 1_000);
   // the client reports the missed ack with its code; the drain only says it goes on
   t.is(unacked.sink.withMsg('going_idle not acknowledged; closing anyway').length, 1);
   t.is(unacked.sink.withCode('CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT').length, 0);
-  t.deepEqual(unacked.calls.slice(1), ['inbox', 'stop', 'api', 'inboxClose', 'plugins']);
+  t.deepEqual(unacked.calls.slice(1), ['inbox', 'outbound', 'stop', 'api', 'inboxClose', 'plugins']);
 });
 
 test('a failing step is reported with its name and never skips the closes after it', async (t) => {
   const { sc, calls, sink } = parts('ready', { inbox: 'fail', plugins: 'fail' });
   await drain(sc, 1_000);
-  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'api', 'inboxClose', 'plugins']);
+  t.deepEqual(calls, ['goingIdle', 'inbox', 'outbound', 'stop', 'api', 'inboxClose', 'plugins']);
   const failed = sink.withCode('CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED').map((l) => [l.step, l.msg]);
   t.deepEqual(failed, [
     ['inbox', 'shutdown step failed'],
@@ -103,11 +104,49 @@ test('a failing step is reported with its name and never skips the closes after 
 test('steps that never finish are cut off by the budget and the drain still completes', async (t) => {
   const { sc, calls, sink } = parts('ready', { goingIdle: 'hang', stop: 'hang', api: 'hang' });
   await drain(sc, 200);
-  t.deepEqual(calls, ['goingIdle', 'inbox', 'stop', 'api', 'inboxClose', 'plugins']);
+  t.deepEqual(calls, ['goingIdle', 'inbox', 'outbound', 'stop', 'api', 'inboxClose', 'plugins']);
   const cut = sink.withCode('CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED').map((l) => l.step);
   t.deepEqual(cut, ['going_idle', 'socket', 'api']);
   t.is(sink.withMsg('shutdown complete').length, 1);
 });
+
+test('a call whose result is on its way when the drain starts gets that result, not `transport closed`', async (t) => {
+  // the connector answers each outbound after a short while, as a real one over a network does
+  const h = await startHarness(t, {
+    dc: { respond: () => new Promise((resolve) => setTimeout(() => resolve({ success: true }), 150)) },
+  });
+  await h.waitState('ready');
+  const { sc } = parts('ready');
+  const call = h.client.send({ op: 'send', chat_id: 'c1', content: 'hi', reply_to: null, metadata: {} });
+  await h.dc.waitFor((f) => f.dir === 'in' && f.frame.type === 'outbound');
+  await drain({ ...sc, log: h.sink.logger, metrics: h.metrics, client: realClient(h.client) }, 5_000);
+  t.deepEqual(await call, { success: true });
+  t.is(h.client.state, 'stopped');
+});
+
+test('a connector that never answers: the wait for pending calls is cut off and the drain goes on', async (t) => {
+  const h = await startHarness(t, { dc: { respond: () => undefined } });
+  await h.waitState('ready');
+  const { sc, calls } = parts('ready');
+  const call = h.client.send({ op: 'send', chat_id: 'c1', content: 'hi', reply_to: null, metadata: {} });
+  await h.dc.waitFor((f) => f.dir === 'in' && f.frame.type === 'outbound');
+  await drain({ ...sc, log: h.sink.logger, metrics: h.metrics, client: realClient(h.client) }, 1_000);
+  t.deepEqual(await call, { success: false, error: 'relay transport closed', ambiguous: true });
+  // the wait is the step cut off (on a loaded machine a later close may be cut too)
+  const cut = h.sink.withCode('CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED').map((l) => l.step);
+  t.is(cut[0], 'outbound');
+  t.deepEqual(calls, ['inbox', 'api', 'inboxClose', 'plugins']);
+});
+
+/** The drain's view of a real relay client. */
+function realClient(client: Awaited<ReturnType<typeof startHarness>>['client']): Drainable['client'] {
+  return {
+    state: client.state,
+    goingIdle: (ms) => client.goingIdle(ms),
+    outboundSettled: () => client.outboundSettled(),
+    stop: () => client.stop(),
+  };
+}
 
 test('the closing reserve is a quarter of the budget, at most 1 s', (t) => {
   t.is(closeReserveMs(2_000), 500);
@@ -130,7 +169,7 @@ test('a connector that never acks going_idle: the missed ack is reported once, b
     ...sc,
     log: h.sink.logger,
     metrics: h.metrics,
-    client: { state: h.client.state, goingIdle: (ms) => h.client.goingIdle(ms), stop: () => h.client.stop() },
+    client: realClient(h.client),
   };
   await drain(drained, 1_000);
   t.deepEqual(calls, ['inbox', 'api', 'inboxClose', 'plugins']); // going_idle and stop: the real client
