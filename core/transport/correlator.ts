@@ -49,9 +49,17 @@ export function newRequestId(): string {
   return randomUUID().replaceAll('-', '');
 }
 
+/** How many timed-out requests are remembered, so a late result for one is reported. */
+export const MAX_TIMED_OUT_REMEMBERED = 1_024;
+
 /** Waiters for outbound results, keyed by requestId. */
 export class Correlator {
   private readonly waiters = new Map<string, Waiter>();
+  /**
+   * Requests answered `timed out` (ambiguous), by id, with their op: the oldest forgotten first.
+   * A result for one says what became of an action the agent was told may have been applied.
+   */
+  private readonly timedOut = new Map<string, string>();
   /** Callers of {@link whenIdle}, resolved when the last waiter is. */
   private idleWaiters: (() => void)[] = [];
 
@@ -90,8 +98,9 @@ export class Correlator {
   /** An `outbound_result` arrived. False (and counted as ignored) when no one waits for it. */
   settle(requestId: string, raw: unknown): boolean {
     const waiter = this.waiters.get(requestId);
+    if (!waiter && this.lateResult(requestId, raw)) return false;
     if (!waiter) {
-      // Late (already timed out) or foreign ids are normal after a timeout or a reconnect.
+      // Foreign ids (or a second copy of a result) are normal after a reconnect.
       this.metrics.framesIgnored.inc({ reason: 'unknown_request' });
       this.log.debug({ requestId: requestId.slice(0, 64) }, 'outbound_result for unknown requestId ignored');
       return false;
@@ -143,6 +152,35 @@ export class Correlator {
       timeoutMs: this.options.timeoutMs,
     });
     this.finish(requestId, SYNTHESISED.timedOut(), 'timed_out');
+    this.timedOut.set(requestId, waiter.op);
+    if (this.timedOut.size > MAX_TIMED_OUT_REMEMBERED) {
+      const oldest = this.timedOut.keys().next().value;
+      if (oldest !== undefined) this.timedOut.delete(oldest);
+    }
+  }
+
+  /**
+   * A result for a call already answered `timed out`: logged at warn with what it says, since
+   * the agent only heard "may have been applied" (at debug among unknown ids, an operator asked
+   * whether the message went out had nothing to go on). False when the id did not time out.
+   */
+  private lateResult(requestId: string, raw: unknown): boolean {
+    const op = this.timedOut.get(requestId);
+    if (op === undefined) return false;
+    this.timedOut.delete(requestId);
+    this.metrics.framesIgnored.inc({ reason: 'late_result' });
+    const result = normaliseResult(raw);
+    const messageId = typeof result?.message_id === 'string' ? result.message_id.slice(0, 200) : undefined;
+    this.log.warn(
+      {
+        requestId,
+        op,
+        outcome: result ? outcomeOf(result) : 'malformed',
+        ...(messageId ? { messageId } : {}),
+      },
+      'outbound_result arrived after its call timed out',
+    );
+    return true;
   }
 
   private failAll(make: () => OutboundResult, outcome: OutboundOutcome): number {

@@ -50,8 +50,16 @@ test('no result within the timeout ⇒ timed out, ambiguous; a late result is ig
   t.deepEqual(await p, { success: false, error: 'relay outbound timed out', ambiguous: true });
   t.is(c.pendingCount(), 0);
   t.is(sink.withCode('CORE_ERR_OUTBOUND_TIMEOUT').length, 1);
-  t.false(c.settle('c'.repeat(32), { success: true }));
+  t.false(c.settle('c'.repeat(32), { success: true, message_id: 'm-late' }));
   t.is(await metrics.value('relay_outbound_results_total', { outcome: 'timed_out' }), 1);
+  // the agent was told "may have been applied": the operator learns what became of it
+  const late = sink.withMsg('outbound_result arrived after its call timed out');
+  t.like(late, [{ requestId: 'c'.repeat(32), op: 'send', outcome: 'success', messageId: 'm-late' }]);
+  t.is(await metrics.value('relay_frames_ignored_total', { reason: 'late_result' }), 1);
+  t.is(await metrics.value('relay_frames_ignored_total', { reason: 'unknown_request' }), 0);
+  // a second copy of the same late result is an unknown id like any other
+  t.false(c.settle('c'.repeat(32), { success: true }));
+  t.is(await metrics.value('relay_frames_ignored_total', { reason: 'unknown_request' }), 1);
 });
 
 test('connection lost resolves every waiter as lost and ambiguous', async (t) => {

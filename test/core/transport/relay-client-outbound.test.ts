@@ -62,8 +62,8 @@ test('no result in time ⇒ timed out and ambiguous; the late result is ignored'
   t.is(h.client.pendingCount(), 0);
   t.is(h.sink.withCode('CORE_ERR_OUTBOUND_TIMEOUT').length, 1);
   await waitUntil(() => h.dc.frames.some((f) => f.dir === 'out' && f.frame.type === 'outbound_result'));
-  await h.sink.waitFor((l) => l.msg === 'outbound_result for unknown requestId ignored');
-  t.is(await h.metrics.value('relay_frames_ignored_total', { reason: 'unknown_request' }), 1);
+  await h.sink.waitFor((l) => l.msg === 'outbound_result arrived after its call timed out');
+  t.is(await h.metrics.value('relay_frames_ignored_total', { reason: 'late_result' }), 1);
 });
 
 test('an unknown requestId from the connector is ignored and counted', async (t) => {
