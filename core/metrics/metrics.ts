@@ -52,7 +52,7 @@ export class Metrics {
   ]);
   readonly framesIgnored = this.counter(
     'relay_frames_ignored_total',
-    'Frames ignored (unknown type, missing type, echoed sidecar type, unknown requestId, result after its call timed out)',
+    'Frames ignored (unknown type, missing type, echoed sidecar type, unknown requestId, late result)',
     ['reason'],
   );
   readonly reconnects = this.counter('relay_reconnects_total', 'Dials after the first');

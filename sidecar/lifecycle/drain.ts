@@ -1,10 +1,10 @@
 /**
  * Graceful shutdown, in the order that loses nothing: ask the connector to buffer (going_idle,
  * bounded), commit what already arrived, finish deliveries in flight, wait for the results of
- * outbound calls in flight (bounded), then close the socket
- * (pending outbound calls resolve `relay transport closed`, ambiguous), close the API (before the store it
- * reads), commit what arrived until the socket closed (a connector that missed the ack keeps
- * sending live frames, which it never redelivers), and close the pool.
+ * outbound calls in flight (bounded), then close the socket (calls still pending resolve `relay
+ * transport closed`, ambiguous), close the API (before the store it reads), commit what arrived
+ * until the socket closed (a connector that missed the ack keeps sending live frames, which it
+ * never redelivers), and close the pool.
  *
  * Every step is bounded by one deadline (`budgetMs` from the start), and a share of the budget
  * is kept for the closing steps, so a connector that never acks or a partitioned network cannot
@@ -115,8 +115,8 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
   // calls whose frames are out get their results while the socket can carry them: stopped now,
   // each would answer `relay transport closed` (ambiguous) with its answer milliseconds away
   await step('outbound', () => sc.client.outboundSettled(), forWork());
-  // pending outbound calls resolve `relay transport closed` (ambiguous) at once; then the close handshake,
-  // with half the rest at most: a peer that never answers must leave time for the pool
+  // calls still pending resolve `relay transport closed` (ambiguous) at once; then the close
+  // handshake, with half the rest at most: a peer that never answers must leave time for the pool
   await step('socket', () => sc.client.stop(), left() / 2);
   // the API before the store: a call arriving while the inbox closed found its database closed
   // (500, logged as a handler failure). Calls in flight end here (pending outbound calls were
