@@ -60,8 +60,8 @@ export class Correlator {
    * A result for one says what became of an action the agent was told may have been applied.
    */
   private readonly timedOut = new Map<string, string>();
-  /** Callers of {@link whenIdle}, resolved when the last waiter is. */
-  private idleWaiters: (() => void)[] = [];
+  /** Callers of {@link whenSettled}: the ids still pending of those they wait for. */
+  private watchers: { readonly ids: Set<string>; readonly resolve: () => void }[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -75,10 +75,14 @@ export class Correlator {
     return this.waiters.size;
   }
 
-  /** Resolves once no waiter is left (at once when none is); waiters added meanwhile count too. */
-  whenIdle(): Promise<void> {
+  /**
+   * Resolves once every call pending now is resolved (at once when none is). Calls tracked later
+   * do not hold it: under steady traffic it still ends.
+   */
+  whenSettled(): Promise<void> {
     if (this.waiters.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    const ids = new Set(this.waiters.keys());
+    return new Promise((resolve) => this.watchers.push({ ids, resolve }));
   }
 
   /** True when another waiter would exceed `maxPending`. */
@@ -197,11 +201,18 @@ export class Correlator {
     this.metrics.outboundPending.set(this.waiters.size);
     this.metrics.outboundResults.inc({ outcome });
     waiter.resolve(result);
-    if (this.waiters.size === 0 && this.idleWaiters.length > 0) {
-      const idle = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const resolve of idle) resolve();
+    if (this.watchers.length > 0) this.unwatch(requestId);
+  }
+
+  /** Tell the watchers `requestId` is resolved; resolve those left with nothing to wait for. */
+  private unwatch(requestId: string): void {
+    const left: typeof this.watchers = [];
+    for (const watcher of this.watchers) {
+      watcher.ids.delete(requestId);
+      if (watcher.ids.size === 0) watcher.resolve();
+      else left.push(watcher);
     }
+    this.watchers = left;
   }
 }
 

@@ -200,11 +200,12 @@ export class RelayClient {
   }
 
   /**
-   * Resolves once no outbound call awaits a result (at once when none does). Unbounded: a caller
-   * that must not wait forever bounds it (the shutdown gives it what is left of its budget).
+   * Resolves once every outbound call awaiting a result now has one (at once when none does);
+   * calls made meanwhile do not hold it. Unbounded: a caller that must not wait forever bounds it
+   * (the shutdown gives it what is left of its work budget).
    */
   outboundSettled(): Promise<void> {
-    return this.correlator.whenIdle();
+    return this.correlator.whenSettled();
   }
 
   /** Stop: pending calls resolve `closed` (ambiguous), no more dials, the socket closes (bounded). */

@@ -24,7 +24,7 @@ export interface Drainable {
   readonly client: {
     readonly state: string;
     goingIdle(timeoutMs?: number): Promise<boolean>;
-    /** Resolves once no outbound call awaits its result. */
+    /** Resolves once every outbound call awaiting its result now has it. */
     outboundSettled(): Promise<void>;
     stop(): Promise<void>;
   };
