@@ -16,6 +16,7 @@ import { DataDirLock } from '../core/store/data-dir-lock.js';
 import { RelayClient, type RelayState, type SocketFactory } from '../core/transport/relay-client.js';
 import { resolveApiToken } from './agent-api/api-token.js';
 import { type AgentApi, createAgentApi } from './agent-api/server.js';
+import { runResponseAction } from './delivery/response-action.js';
 import { Inbox } from './inbox/inbox.js';
 import { drain } from './lifecycle/drain.js';
 import { bootProvision, type ProvisionedCredentials, postPolicies } from './side-routes/index.js';
@@ -91,6 +92,9 @@ export class Sidecar {
     let inbox: Inbox | undefined;
     try {
       const token = resolveApiToken(config, log);
+      // a response action that met no connection waits for one as long as a call for its result
+      const waitMs = config.relay.outboundTimeoutMs;
+      const actionLog = log.child({ component: 'action-runner' });
       inbox = Inbox.open({
         config,
         log,
@@ -100,7 +104,8 @@ export class Sidecar {
         apiToken: token,
         ack: (bufferId) => client.ackInbound(bufferId),
         // the API exists before the first delivery: the scheduler starts below
-        executeAction: (raw) => executeResponseAction(api!, raw),
+        executeAction: (raw) =>
+          runResponseAction({ execute: api!.executeAction, relay: client, waitMs, log: actionLog }, raw),
       });
       api = createAgentApi({ config, log, metrics, client, plugins, inbox, pull: inbox.pull, token, clock });
       await api.listen();
@@ -156,19 +161,6 @@ export class Sidecar {
     this.stopping ??= drain(this, this.config.shutdown.budgetMs).finally(() => this.lock.release());
     return this.stopping;
   }
-}
-
-/**
- * An action from a push response body, run like `POST /v1/actions`. The agent cannot see the
- * answer, so a refusal or a failed result becomes an error the action runner logs and counts.
- */
-async function executeResponseAction(api: AgentApi, raw: unknown): Promise<unknown> {
-  const { status, body } = await api.executeAction(raw);
-  const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
-  if (status >= 400) throw new Error(`${status} ${error?.code ?? 'error'}: ${error?.message ?? ''}`);
-  const result = (body as { result?: { success?: boolean; error?: string } } | undefined)?.result;
-  if (result?.success === false) throw new Error(`result success:false: ${result.error ?? ''}`);
-  return body;
 }
 
 /**

@@ -1,0 +1,118 @@
+/**
+ * One action from a push response body (`{"actions": [...]}`), run like `POST /v1/actions`. The
+ * agent cannot see the answer, so a refusal or a failed result becomes an error the action runner
+ * logs and counts (`CORE_ERR_DELIVERY_ACTION_FAILED`).
+ *
+ * An answer that says nothing was sent because the relay had no connection (or the API was
+ * busy) is not final here: an agent on `/v1/actions` decides whether to retry it, one replying in
+ * its push response cannot, and its reply met every reconnect (a connector deploy) only to be
+ * lost. Such an action waits for the connection, at most `waitMs` in all, and runs again. Only
+ * those: an ambiguous answer (written, then the socket went) may have been applied and is final.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../../core/log/logger.js';
+import { SYNTHESISED } from '../../core/protocol/actions.js';
+import type { ActionOutcome } from '../agent-api/action-pipeline.js';
+
+/** The relay client as a waiting response action sees it. */
+export interface ResponseActionRelay {
+  readonly state: string;
+  /** Subscribe to state changes; returns the unsubscribe function. */
+  onState(listener: (state: string) => void): () => void;
+}
+
+/** What {@link runResponseAction} needs. */
+export interface ResponseActionDeps {
+  /** The action pipeline (`POST /v1/actions`); never rejects. */
+  readonly execute: (raw: unknown) => Promise<ActionOutcome>;
+  readonly relay: ResponseActionRelay;
+  /** Longest wait for a connection (or a free slot) in all, ms (`relay.outboundTimeoutMs`). */
+  readonly waitMs: number;
+  readonly log: Logger;
+}
+
+/** Wait between two tries while the API answers `busy`, ms (its `Retry-After`). */
+const BUSY_RETRY_MS = 1_000;
+/**
+ * Pause before another try when the state already says connected, ms: for a moment after a
+ * socket closes the state can still read `ready`, and trying again at once would spin.
+ */
+const RECHECK_MS = 100;
+
+/** Run one response action; rejects with what went wrong when it did not succeed. */
+export async function runResponseAction(deps: ResponseActionDeps, raw: unknown): Promise<unknown> {
+  const deadline = performance.now() + deps.waitMs;
+  let outcome = await deps.execute(raw);
+  for (let waited = false; ; waited = true) {
+    const why = unsent(outcome);
+    const left = deadline - performance.now();
+    if (!why || left <= 0) break;
+    if (!waited)
+      deps.log.info({ op: opOf(raw), reason: why }, 'response action waits for the relay connection');
+    const ready =
+      why === 'busy' ? await sleep(Math.min(BUSY_RETRY_MS, left)) : await connected(deps.relay, left);
+    if (!ready) break;
+    outcome = await deps.execute(raw);
+  }
+  return settled(outcome);
+}
+
+/** Why nothing was sent and a later try may succeed, or undefined when the outcome is final. */
+function unsent(outcome: ActionOutcome): 'not_connected' | 'busy' | undefined {
+  const body = outcome.body as { error?: { code?: string }; result?: Record<string, unknown> } | undefined;
+  if (outcome.status === 503 && body?.error?.code === 'busy') return 'busy';
+  const result = body?.result;
+  // the client's own synthesised answer, compared whole: the connector's results never match it
+  const notConnected = SYNTHESISED.notConnected();
+  const same =
+    outcome.status === 200 &&
+    result?.success === false &&
+    result.error === notConnected.error &&
+    Object.keys(result).length === Object.keys(notConnected).length;
+  return same ? 'not_connected' : undefined;
+}
+
+/** The pipeline's answer as the action runner takes it: the body, or an error saying what failed. */
+function settled(outcome: ActionOutcome): unknown {
+  const { status, body } = outcome;
+  const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+  if (status >= 400) throw new Error(`${status} ${error?.code ?? 'error'}: ${error?.message ?? ''}`);
+  const result = (body as { result?: { success?: boolean; error?: string } } | undefined)?.result;
+  if (result?.success === false) throw new Error(`result success:false: ${result.error ?? ''}`);
+  return body;
+}
+
+/** True once the relay can take sends (`ready` or `idle`); false on a final state or after `ms`. */
+function connected(relay: ResponseActionRelay, ms: number): Promise<boolean> {
+  const verdict = (state: string): boolean | undefined =>
+    state === 'ready' || state === 'idle'
+      ? true
+      : state === 'stopped' || state === 'revoked'
+        ? false
+        : undefined;
+  const now = verdict(relay.state);
+  if (now === true) return sleep(Math.min(RECHECK_MS, ms));
+  if (now === false) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => finish(false), ms);
+    timer.unref();
+    const off = relay.onState((state) => {
+      const v = verdict(state);
+      if (v !== undefined) finish(v);
+    });
+    function finish(v: boolean): void {
+      clearTimeout(timer);
+      off();
+      resolve(v);
+    }
+  });
+}
+
+function sleep(ms: number): Promise<boolean> {
+  return new Promise((resolve) => setTimeout(() => resolve(true), ms).unref());
+}
+
+function opOf(raw: unknown): string | undefined {
+  const op = raw && typeof raw === 'object' ? (raw as { op?: unknown }).op : undefined;
+  return typeof op === 'string' ? op.slice(0, 64) : undefined;
+}
