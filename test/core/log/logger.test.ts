@@ -32,6 +32,9 @@ const SHAPES: Record<string, unknown>[] = [
   { enrollToken: SECRET },
   { enrollmentToken: SECRET },
   { deliveryKey: SECRET },
+  // what a plugin's hook may log
+  { interaction_token: SECRET },
+  { fields: { interaction_token: SECRET } },
 ];
 
 for (const fields of SHAPES) {
