@@ -174,27 +174,39 @@ export const ApiConfigSchema = z.strictObject({
 });
 
 /** The plugin worker pool. */
-export const PoolConfigSchema = z.strictObject({
-  /** Workers kept, and the tasks in flight at once under normal load. */
-  minThreads: z.number().int().min(1).default(1),
-  /** Most workers: those beyond minThreads are spares, started only while a task stalls. */
-  maxThreads: z.number().int().min(1).default(2),
-  /** A task in flight this long lets one more go to a spare worker, ms. 100. */
-  spareAfterMs: ms(100),
-  /** Most tasks waiting for a thread; more ⇒ saturated (transient). */
-  maxQueue: count(1_000),
-  /** Default per-task timeout, ms, when a plugin sets none. 2 s. */
-  taskTimeoutMs: ms(2_000),
-  /** Worker heap limit (old generation), MiB. */
-  maxOldGenerationSizeMb: count(128),
-  /**
-   * Worker young generation limit, MiB. 8: hooks allocate little per task, and V8 otherwise grows
-   * each worker's young generation to ~27 MiB under load (benchmarks: RSS).
-   */
-  maxYoungGenerationSizeMb: count(8),
-  /** Idle worker lifetime, ms. */
-  idleTimeoutMs: ms(60_000),
-});
+export const PoolConfigSchema = z
+  .strictObject({
+    /** Workers kept, and the tasks in flight at once under normal load. */
+    minThreads: z.number().int().min(1).default(1),
+    /** Most workers: those beyond minThreads are spares, started only while a task stalls. */
+    maxThreads: z.number().int().min(1).default(2),
+    /** A task in flight this long lets one more go to a spare worker, ms. 100. */
+    spareAfterMs: ms(100),
+    /** Most tasks waiting for a thread; more ⇒ saturated (transient). */
+    maxQueue: count(1_000),
+    /** Default per-task timeout, ms, when a plugin sets none. 2 s. */
+    taskTimeoutMs: ms(2_000),
+    /** Worker heap limit (old generation), MiB. */
+    maxOldGenerationSizeMb: count(128),
+    /**
+     * Worker young generation limit, MiB. 8: hooks allocate little per task, and V8 otherwise grows
+     * each worker's young generation to ~27 MiB under load (benchmarks: RSS).
+     */
+    maxYoungGenerationSizeMb: count(8),
+    /** Idle worker lifetime, ms. */
+    idleTimeoutMs: ms(60_000),
+  })
+  .superRefine((pool, ctx) => {
+    // piscina would take the smaller of the two, so `minThreads: 4` beside the default maximum of 2
+    // ran two workers without a word; the start is refused instead, naming both keys
+    if (pool.minThreads > pool.maxThreads) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minThreads'],
+        message: `must not exceed pool.maxThreads (${pool.maxThreads}); set pool.maxThreads to at least ${pool.minThreads}, or lower pool.minThreads`,
+      });
+    }
+  });
 
 /** The durable inbox and store. */
 export const InboxConfigSchema = z.strictObject({
