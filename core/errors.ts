@@ -2,7 +2,7 @@
  * The one error class of relay-sidecar and the catalogue of its stable codes.
  *
  * Callers branch on `code`, never on message text. Every code has a row in `docs/errors.md`;
- * `test/core/errors.test.ts` keeps the two in sync. Codes are never reused for a new meaning.
+ * `test/docs/errors-doc.test.ts` keeps the two in sync. Codes are never reused for a new meaning.
  */
 
 /** Every stable error code, with the one-line meaning shown in `docs/errors.md`. */
