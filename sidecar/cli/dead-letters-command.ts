@@ -10,10 +10,22 @@ import { MAX_LIST } from '../agent-api/dead-letter-routes.js';
 import { apiRequest, apiTokenFor, noTokenHint, nothingListens } from './api-request.js';
 import type { CliIo } from './cli-io.js';
 import { deadLettersOffline } from './dead-letters-offline.js';
+import { withEnvFile } from './env-file.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 
 /** The sub-actions. */
 export type DeadLetterAction = { kind: 'list'; limit?: number } | { kind: 'show' | 'replay'; id: string };
+
+/**
+ * Where the sidecar's settings come from besides the environment, as for `run`: its API address,
+ * token and data dir may be in its config file or env file, and only there.
+ */
+export interface DeadLetterSource {
+  /** Config file (YAML or JSON); default `$SIDECAR_CONFIG`. */
+  readonly config?: string;
+  /** Env file read over the environment (e.g. `.env.relay`). */
+  readonly envPath?: string;
+}
 
 interface Row {
   id: string;
@@ -23,8 +35,12 @@ interface Row {
   created_at: string;
 }
 
-/** Run one sub-action against the sidecar configured by `io.env`; returns the exit code. */
-export async function runDeadLetters(action: DeadLetterAction, io: CliIo): Promise<number> {
+/** Run one sub-action against the sidecar configured by `io.env` and `source`; returns the exit code. */
+export async function runDeadLetters(
+  action: DeadLetterAction,
+  io: CliIo,
+  source: DeadLetterSource = {},
+): Promise<number> {
   if (action.kind === 'list' && action.limit !== undefined) {
     const n = action.limit;
     if (!Number.isInteger(n) || n < 1 || n > MAX_LIST) {
@@ -34,7 +50,8 @@ export async function runDeadLetters(action: DeadLetterAction, io: CliIo): Promi
   }
   let config: Config;
   try {
-    config = loadConfig({ env: io.env });
+    const env = source.envPath === undefined ? io.env : withEnvFile(io.env, io.cwd, source.envPath);
+    config = loadConfig({ env, file: source.config });
   } catch (err) {
     io.stderr(`dead-letters: ${(err as Error).message}\n`);
     return exitCodeFor(err);
@@ -61,7 +78,7 @@ export async function runDeadLetters(action: DeadLetterAction, io: CliIo): Promi
       // nothing listens and no store: most likely the wrong data dir or API address
       io.stderr(
         `dead-letters: no sidecar answers at ${config.api.listen} and ${config.dataDir} holds no store; ` +
-          'point SIDECAR_DATA_DIR (and SIDECAR_LISTEN) at the sidecar you mean\n',
+          'point SIDECAR_DATA_DIR (and SIDECAR_LISTEN) at the sidecar you mean, or pass its config file (-c)\n',
       );
       return ExitCode.CONFIG;
     }
@@ -120,19 +137,30 @@ export function registerDeadLetters(program: Command, io: CliIo): void {
     .description(
       'list, show or replay dead letters (via the API of the running sidecar, else from its store: a replay is then queued for its next start)',
     );
-  cmd
-    .command('list')
+  withSource(cmd.command('list'))
     .description('one line per dead letter: id, when, kind, code and why')
     .option('-n, --limit <n>', 'how many, newest first', '50')
-    .action(async (opts: { limit: string }) => {
-      io.setExitCode(await runDeadLetters({ kind: 'list', limit: Number(opts.limit) }, io));
+    .action(async (opts: DeadLetterSource & { limit: string }) => {
+      io.setExitCode(await runDeadLetters({ kind: 'list', limit: Number(opts.limit) }, io, opts));
     });
-  cmd
-    .command('show <id>')
+  withSource(cmd.command('show <id>'))
     .description('one dead letter in full, as JSON')
-    .action(async (id: string) => io.setExitCode(await runDeadLetters({ kind: 'show', id }, io)));
-  cmd
-    .command('replay <id>')
+    .action(async (id: string, opts: DeadLetterSource) =>
+      io.setExitCode(await runDeadLetters({ kind: 'show', id }, io, opts)),
+    );
+  withSource(cmd.command('replay <id>'))
     .description('run a dead letter again (when the sidecar is stopped: at its next start)')
-    .action(async (id: string) => io.setExitCode(await runDeadLetters({ kind: 'replay', id }, io)));
+    .action(async (id: string, opts: DeadLetterSource) =>
+      io.setExitCode(await runDeadLetters({ kind: 'replay', id }, io, opts)),
+    );
+}
+
+/** The options that say where the sidecar's settings are, as `run` takes them. */
+function withSource(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'config file of the sidecar, as for run; default $SIDECAR_CONFIG')
+    .option(
+      '--env-path <path>',
+      'env file of the sidecar, as for run (e.g. .env.relay), over the environment',
+    );
 }

@@ -4,11 +4,12 @@
  * and replayed through the pipeline (where it is rejected again into the same dead letter, as the
  * input has not changed).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { runDeadLetters } from '../../sidecar/cli/dead-letters-command.js';
+import { main } from '../../sidecar/cli/main.js';
 import { testIo } from '../sidecar/cli/cli-harness.js';
 import { ackOf, forwardOf } from './e2e-frames.js';
 import { secretOf, startConnector, startInProcess, until, WAIT } from './e2e-harness.js';
@@ -171,4 +172,35 @@ test('a rejected forward whose body is a run of backslashes is dead-lettered and
     listed.dead_letters.map((d) => d.code),
     ['CORE_ERR_PLUGIN_REJECTED'],
   );
+});
+
+test('dead-letters takes the config file and env file of run (-c, --env-path), online and offline', async (t) => {
+  const { sc } = await sidecarWithDeadLetter(t);
+  const address = sc.sidecar.api.address();
+  if (address?.kind !== 'tcp') throw new Error('expected a TCP API');
+  // the settings of a sidecar started with `run -c sidecar.json --env-path .env.relay`: its address
+  // and data dir in the config file, its token in the env file (none in the environment)
+  const io = testIo(t);
+  const file = join(io.cwd, 'sidecar.json');
+  writeFileSync(
+    file,
+    JSON.stringify({ api: { listen: `${address.host}:${address.port}` }, dataDir: sc.dataDir }),
+  );
+  const envPath = join(io.cwd, '.env.relay');
+  writeFileSync(envPath, `SIDECAR_API_TOKEN=${sc.token}\n`, { mode: 0o600 });
+  const cli = (...args: string[]) => main(['node', 'relay-sidecar', 'dead-letters', ...args], io);
+
+  // was: "unknown option '-c'", exit 2; only SIDECAR_CONFIG in the environment reached it
+  t.is(await cli('list', '-c', file, '--env-path', envPath), 0, io.err);
+  const id = /^(\S+)\s/.exec(io.out)?.[1] ?? '';
+  t.true(io.out.includes('CORE_ERR_PLUGIN_REJECTED'));
+  t.is(await cli('show', id, '--config', file, '--env-path', envPath), 0, io.err);
+  t.true(io.out.includes(`"id": "${id}"`));
+
+  // stopped: the data dir of the config file is read, no token needed
+  await sc.sidecar.stop();
+  io.out = '';
+  t.is(await cli('list', '-c', file), 0, io.err);
+  t.true(io.out.startsWith(`${id} `));
+  t.regex(io.err, /not running; read from the store in /);
 });
