@@ -4,6 +4,7 @@
  * `docs/config.md` is checked against it by a test.
  */
 import { z } from 'zod';
+import { CommandManifestEntrySchema } from '../protocol/frames.js';
 import { CONNECTOR_URL_FORM, connectorUrlProblem } from '../transport/dial-url.js';
 import { ENV_BOOLEAN_WORDS } from './env-map.js';
 import { LISTEN_FORM, listenAddressProblem } from './listen-address.js';
@@ -57,8 +58,11 @@ export const RelayConfigSchema = z.strictObject({
   routeKeys: z.array(z.string().min(1)).default([]),
   /** Relevance policies sent at boot (fail-soft). */
   policies: z.array(PolicySchema).default([]),
-  /** Discord application-command manifest sent with the discord hello. */
-  commandManifest: z.array(z.record(z.string(), z.unknown())).optional(),
+  /**
+   * Discord application-command manifest sent with the discord hello, checked here by the hello's
+   * own entry schema: one it would refuse was left off the hello at every dial, the start going on.
+   */
+  commandManifest: z.array(CommandManifestEntrySchema).optional(),
   /** Largest accepted WebSocket message, bytes (also caps the partial-line buffer). 16 MiB. */
   maxPayloadBytes: count(16 * 1024 * 1024),
   /**
