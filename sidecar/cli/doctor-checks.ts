@@ -5,6 +5,8 @@
  * connector dial in `doctor-dial.ts`.
  */
 
+import { accessSync, constants, lstatSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { formatListenAddress, isLoopbackHost, parseListenAddress } from '../../core/config/listen-address.js';
 import type { Config } from '../../core/config/schema.js';
 import { RelayError } from '../../core/errors.js';
@@ -85,8 +87,9 @@ export function checkConnectorUrl(url: string | undefined): { result: CheckResul
 }
 
 /**
- * The agent API's address is one `run` binds: on loopback, or a unix socket (the form is the
- * config's check). Whether the port is free is not checked: the sidecar may be running.
+ * The agent API's address is one `run` binds: on loopback, or a unix socket in a directory this
+ * user may create it in, on a path free or holding a socket (the form is the config's check).
+ * Whether the port or socket is in use is not checked: the sidecar may be running.
  */
 export function checkApiAddress(listen: string): CheckResult {
   const name = 'api address';
@@ -97,7 +100,45 @@ export function checkApiAddress(listen: string): CheckResult {
     return fail(name, `${refusal.code}: ${refusal.message}`, fix);
   }
   const shown = formatListenAddress(address);
-  return ok(name, address.kind === 'unix' ? shown : `${shown} (loopback)`);
+  if (address.kind === 'tcp') return ok(name, `${shown} (loopback)`);
+  const problem = socketPathProblem(address.path);
+  if (!problem) return ok(name, shown);
+  return (problem.missingDir ? warn : fail)(name, `${shown}: ${problem.detail}`, problem.fix);
+}
+
+/**
+ * What keeps `run` from binding a unix socket at `path` (bind-address.ts), or undefined. A missing
+ * directory is only a warning (`missingDir`): systemd's RuntimeDirectory= creates it as the
+ * service starts and removes it when it stops, so it is absent whenever doctor runs beside a
+ * stopped unit (operations.md).
+ */
+function socketPathProblem(path: string): { detail: string; fix: string; missingDir?: true } | undefined {
+  const dir = dirname(path);
+  const other = 'set SIDECAR_LISTEN to another path';
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(dir);
+  } catch {
+    // run's bind fails with EACCES here unless something creates the directory before it
+    const detail = `the directory ${dir} does not exist: run cannot create the socket unless it is created first`;
+    const fix = `create it (mode 0700) as the sidecar's user, or under systemd RuntimeDirectory=, or ${other}`;
+    return { detail, fix, missingDir: true };
+  }
+  if (!st.isDirectory()) return { detail: `${dir} is not a directory`, fix: other };
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    const fix = `chown ${dir} to the sidecar's user (and run doctor as that user), or ${other}`;
+    return { detail: `this user may not create a socket in ${dir}`, fix };
+  }
+  try {
+    // only a socket file may be replaced: run never deletes anything else
+    if (!lstatSync(path).isSocket())
+      return { detail: 'the path exists and is not a socket', fix: `remove it, or ${other}` };
+  } catch {
+    // free: run creates the socket there
+  }
+  return undefined;
 }
 
 /** Gateway id and secret both set (authenticated dial), or a warning that the dial is open. */
