@@ -4,7 +4,7 @@
  * file (readable by us, mode 0600). Read-only: nothing is created or chmod-ed here; each problem
  * comes with the command that fixes it.
  */
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../core/config/schema.js';
 import { LOCK_FILE, PRIVATE_FILES } from '../../core/store/data-dir-lock.js';
@@ -97,15 +97,18 @@ export function checkApiToken(config: Config, dataDir: string): CheckResult {
   const path = join(dataDir, API_TOKEN_FILE);
   let st: ReturnType<typeof statSync>;
   try {
-    st = statSync(path);
+    // lstat, as run opens it: a symbolic link there is refused, not followed (api-token.ts)
+    st = lstatSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       return ok(name, `${path} is generated (mode 0600) at first start`);
     }
     return fail(name, `${path} cannot be inspected (${errno(err)})`, `check the permissions of ${dataDir}`);
   }
-  if (!st.isFile())
-    return fail(name, `${path} is not a regular file`, `remove it; the sidecar generates a new one`);
+  if (!st.isFile()) {
+    const what = st.isSymbolicLink() ? 'a symbolic link, not a regular file' : 'not a regular file';
+    return fail(name, `${path} is ${what}`, `remove it; the sidecar generates a new one`);
+  }
   const me = process.getuid?.();
   if (me !== undefined && st.uid !== me && st.uid !== 0) {
     const fix = `delete it to generate a new token (its owner knows this one), or set SIDECAR_API_TOKEN`;
