@@ -1,7 +1,7 @@
 /**
  * The file-permission checks of `relay-sidecar doctor`: the data dir (exists or can be created,
- * writable by us with the store files in it, not by group or others) and the generated api token
- * file (readable by us, mode 0600). Read-only: nothing is created or chmod-ed here; each problem
+ * writable by us with the store files in it, not by others; by its group with a warning) and the
+ * generated api token file (readable by us, mode 0600). Read-only: nothing is created or chmod-ed here; each problem
  * comes with the command that fixes it.
  */
 import { accessSync, constants, existsSync, lstatSync, statSync } from 'node:fs';
@@ -18,8 +18,8 @@ const octal = (mode: number) => `0${(mode & 0o777).toString(8)}`;
 
 /**
  * The data dir exists (or its nearest existing parent lets us create it), is a directory we can
- * write, and is not writable by group or others (its inbox holds messages, its store plugin state).
- * Readable by others is a warning: message content is visible to other local users.
+ * write, and is not writable by others (its inbox holds messages, its store plugin state).
+ * Writable by its group or readable by others is a warning, as `run` accepts both.
  */
 export function checkDataDir(dir: string): CheckResult {
   const name = 'data dir';
@@ -56,9 +56,14 @@ export function checkDataDir(dir: string): CheckResult {
   // what `run` refuses: store files that are links or another user's, a directory of another user
   const unsafe = privateFilesProblem(dir, PRIVATE_FILES);
   if (unsafe) return fail(name, unsafe.problem, unsafe.fix);
-  if (CHECK_MODES && (st.mode & 0o022) !== 0) {
-    const who = st.mode & 0o002 ? 'world' : 'group';
-    return fail(name, `${dir} is ${who}-writable (mode ${octal(st.mode)})`, `chmod 700 ${dir}`);
+  if (CHECK_MODES && (st.mode & 0o002) !== 0) {
+    return fail(name, `${dir} is world-writable (mode ${octal(st.mode)})`, `chmod 700 ${dir}`);
+  }
+  // run accepts a group-writable one (a Kubernetes volume with fsGroup is 2775: decisions.md), so
+  // it is a warning here, not a failure of a setup the sidecar runs on
+  if (CHECK_MODES && (st.mode & 0o020) !== 0) {
+    const detail = `${dir} is group-writable (mode ${octal(st.mode)}): members of its group can change the store`;
+    return warn(name, detail, `chmod 700 ${dir} unless the group is the sidecar's alone (a pod's fsGroup)`);
   }
   if (CHECK_MODES && (st.mode & 0o005) !== 0) {
     const detail = `${dir} is readable by other users (mode ${octal(st.mode)}): they can read queued messages`;
