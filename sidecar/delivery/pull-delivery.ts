@@ -37,6 +37,9 @@ export interface PullOptions {
   readonly lateAck?: (id: string) => 'acked' | 'unknown';
 }
 
+/** Most characters joined into one write of the stream: 1 Mi (large enough to batch a burst). */
+const WRITE_BATCH_CHARS = 1024 * 1024;
+
 interface Outstanding {
   readonly job: DeliveryJob;
   readonly resolve: (result: DeliveryResult) => void;
@@ -154,14 +157,33 @@ export class PullDelivery implements DeliveryTarget {
     this.out.chunks.push(chunk);
   }
 
-  /** Write what is queued now. */
+  /**
+   * Write what is queued now, in writes of at most {@link WRITE_BATCH_CHARS} (a larger chunk
+   * alone): joined whole, a burst of large deliveries (a stream attaching with many unacked)
+   * passed the longest string V8 can hold, the join threw, and every one of them was dropped
+   * while still counted as sent, so the agent waited for them until its next reconnect.
+   */
   private flushOut(): void {
     const out = this.out;
     this.out = undefined;
     if (!out || out.chunks.length === 0) return;
     try {
-      out.stream.write(out.chunks.join(''));
+      let batch: string[] = [];
+      let size = 0;
+      for (const chunk of out.chunks) {
+        if (size > 0 && size + chunk.length > WRITE_BATCH_CHARS) {
+          out.stream.write(batch.join(''));
+          batch = [];
+          size = 0;
+        }
+        batch.push(chunk);
+        size += chunk.length;
+      }
+      out.stream.write(batch.join(''));
     } catch (err) {
+      // what was not written would never come: end the stream, so the agent's reconnect gets
+      // every unacked delivery again
+      out.stream.end();
       const fields = { error: errorMessage(err) };
       reportError(
         this.log,

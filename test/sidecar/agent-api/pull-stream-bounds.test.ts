@@ -1,0 +1,74 @@
+/**
+ * Pull mode with large deliveries on a real HTTP stream: a reconnect that re-sends many large
+ * unacked deliveries at once.
+ */
+import test from 'ava';
+import { systemClock } from '../../../core/di/clock.js';
+import { createLogger } from '../../../core/log/logger.js';
+import type { DeliveryJob } from '../../../sidecar/delivery/delivery-target.js';
+import { PullDelivery } from '../../../sidecar/delivery/pull-delivery.js';
+import { logSink, startApi } from './api-harness.js';
+
+const MIB = 1024 * 1024;
+
+/** A delivery whose envelope carries `pad` (one shared string: no copy per job or attempt). */
+function bigJob(id: string, pad: string): DeliveryJob {
+  let attempt = 0;
+  return {
+    id,
+    type: 'message',
+    sessionKey: `agent:main:discord:dm:${id}`,
+    begin: () => `{"id":"${id}","attempt":${++attempt},"pad":"${pad}"}`,
+  };
+}
+
+async function start(t: Parameters<typeof startApi>[0]) {
+  const sink = logSink();
+  const pull = new PullDelivery({
+    clock: systemClock,
+    log: createLogger({ level: 'info', destination: sink.stream }),
+    keepAliveMs: 60_000,
+  });
+  t.teardown(() => pull.close());
+  const h = await startApi(t, { deps: { pull } });
+  return { h, pull, logText: sink.text };
+}
+
+/** Count the SSE events (`id:` at a line start) read from `res` until `want` have come. */
+async function countEvents(res: Response, want: number): Promise<number> {
+  const needle = '\nid: dlv_'; // the stream opens with `retry:`, so every event follows a line break
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let count = 0;
+  let carry = ''; // shorter than the needle: a match is never counted twice
+  while (count < want) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    const text = carry + decoder.decode(value, { stream: true });
+    count += text.split(needle).length - 1;
+    carry = text.slice(-(needle.length - 1));
+  }
+  await reader.cancel();
+  return count;
+}
+
+test('a stream attaching with many large deliveries unacked gets every one of them', async (t) => {
+  const { h, pull, logText } = await start(t);
+  // 40 × 16 MiB: more than one string can hold, so they cannot go out as one write
+  const pad = 'x'.repeat(16 * MIB);
+  const ids = Array.from({ length: 40 }, (_, i) => `dlv_${String(i).padStart(3, '0')}`);
+  for (const id of ids) void pull.deliver(bigJob(id, pad));
+  const controller = new AbortController();
+  t.teardown(() => controller.abort());
+  const res = await h.call('/v1/events', { signal: controller.signal });
+  // a write that fails drops the events: fail then rather than wait for them for good
+  const failed = new Promise<string>((resolve) => {
+    const timer = setInterval(() => {
+      if (!logText().includes('agent stream write failed')) return;
+      clearInterval(timer);
+      resolve('agent stream write failed');
+    }, 50);
+    t.teardown(() => clearInterval(timer));
+  });
+  t.is(await Promise.race([countEvents(res, ids.length), failed]), ids.length);
+});
