@@ -53,7 +53,12 @@ export function openEventStream(
   return {
     write: (chunk) => (closed ? false : res.write(chunk)),
     end: () => {
-      if (!closed) res.end();
+      if (closed) return;
+      // bytes the client has not taken yet: a client that stopped reading would hold them (and
+      // the socket) for good, as nothing times the stream out; every unacked delivery is sent
+      // again on the next stream, so cutting them off loses nothing
+      if (res.writableLength > 0) res.destroy();
+      else res.end();
     },
     onClose: (cb) => {
       if (closed) queueMicrotask(cb);

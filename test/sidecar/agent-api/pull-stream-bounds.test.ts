@@ -1,13 +1,14 @@
 /**
  * Pull mode with large deliveries on a real HTTP stream: a reconnect that re-sends many large
- * unacked deliveries at once.
+ * unacked deliveries at once, and a replaced stream whose agent stopped reading.
  */
+import net from 'node:net';
 import test from 'ava';
 import { systemClock } from '../../../core/di/clock.js';
 import { createLogger } from '../../../core/log/logger.js';
 import type { DeliveryJob } from '../../../sidecar/delivery/delivery-target.js';
 import { PullDelivery } from '../../../sidecar/delivery/pull-delivery.js';
-import { logSink, startApi } from './api-harness.js';
+import { type Harness, logSink, startApi } from './api-harness.js';
 
 const MIB = 1024 * 1024;
 
@@ -32,6 +33,19 @@ async function start(t: Parameters<typeof startApi>[0]) {
   t.teardown(() => pull.close());
   const h = await startApi(t, { deps: { pull } });
   return { h, pull, logText: sink.text };
+}
+
+/** Open `GET /v1/events` on a raw socket; nothing is read from it until `resume()`. */
+function rawStream(h: Harness): Promise<net.Socket> {
+  const { port } = new URL(h.base);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => {
+      socket.write(`GET /v1/events HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${h.token}\r\n\r\n`);
+      resolve(socket);
+    });
+    socket.pause();
+    socket.on('error', reject);
+  });
 }
 
 /** Count the SSE events (`id:` at a line start) read from `res` until `want` have come. */
@@ -71,4 +85,29 @@ test('a stream attaching with many large deliveries unacked gets every one of th
     t.teardown(() => clearInterval(timer));
   });
   t.is(await Promise.race([countEvents(res, ids.length), failed]), ids.length);
+});
+
+test('a replaced stream whose agent stopped reading is closed, not held with its unsent bytes', async (t) => {
+  const { h, pull } = await start(t);
+  const stalled = await rawStream(h);
+  t.teardown(() => stalled.destroy());
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the request reaches the server
+  t.true(pull.attached);
+  // far more than the loopback socket buffers take: most stays in the server's memory
+  const pad = 'y'.repeat(4 * MIB);
+  for (let i = 0; i < 16; i++) void pull.deliver(bigJob(`dlv_s${i}`, pad));
+  const controller = new AbortController();
+  t.teardown(() => controller.abort());
+  const next = await h.call('/v1/events', { signal: controller.signal });
+  t.is(await countEvents(next, 16), 16);
+  // the stalled agent reads now: it finds the stream closed short of the 64 MiB once queued
+  let received = 0;
+  stalled.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+  });
+  await new Promise<void>((resolve) => {
+    stalled.once('close', () => resolve());
+    stalled.resume();
+  });
+  t.true(received < 16 * 4 * MIB, `received ${received} bytes`);
 });
