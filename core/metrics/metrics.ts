@@ -85,6 +85,15 @@ export class Metrics {
   });
   readonly deliveries = this.counter('relay_deliveries_total', 'Delivery attempts by outcome', ['outcome']);
   readonly deliveryRetries = this.counter('relay_delivery_retries_total', 'Delivery retries');
+  readonly pullStreamAttached = this.gauge(
+    'relay_pull_stream_attached',
+    'Pull mode: 1 while an agent event stream is attached',
+  );
+  readonly pullUnacked = this.gauge('relay_pull_unacked', 'Pull mode: deliveries outstanding, not yet acked');
+  readonly pullStreamsReplaced = this.counter(
+    'relay_pull_streams_replaced_total',
+    'Pull mode: agent event streams ended by a newer one',
+  );
   readonly pluginTaskDuration = new Histogram({
     name: 'relay_plugin_task_duration_seconds',
     help: 'Plugin hook task duration in the worker pool',

@@ -74,6 +74,7 @@ export class PullDelivery implements DeliveryTarget {
     if (this.closed) return Promise.resolve({ kind: 'cancelled' });
     return new Promise((resolve) => {
       this.outstanding.set(job.id, { job, resolve });
+      this.opts.metrics?.pullUnacked.set(this.outstanding.size);
       if (this.stream) this.send(this.stream, job.id);
     });
   }
@@ -86,9 +87,12 @@ export class PullDelivery implements DeliveryTarget {
     }
     const previous = this.stream;
     this.stream = stream;
+    this.opts.metrics?.pullStreamAttached.set(1);
+    if (previous) this.opts.metrics?.pullStreamsReplaced.inc();
     stream.onClose(() => {
       if (this.stream === stream) {
         this.stream = undefined;
+        this.opts.metrics?.pullStreamAttached.set(0);
         this.log.info({ unacked: this.outstanding.size }, 'agent stream closed');
       }
     });
@@ -112,6 +116,7 @@ export class PullDelivery implements DeliveryTarget {
     const entry = this.outstanding.get(id);
     if (!entry) return this.opts.lateAck?.(id) ?? 'unknown';
     this.outstanding.delete(id);
+    this.opts.metrics?.pullUnacked.set(this.outstanding.size);
     entry.resolve({ kind: 'delivered', actions: [] });
     return 'acked';
   }
@@ -123,10 +128,12 @@ export class PullDelivery implements DeliveryTarget {
     this.keepAlive = undefined;
     const stream = this.stream;
     this.stream = undefined;
+    this.opts.metrics?.pullStreamAttached.set(0);
     this.flushOut();
     stream?.end();
     for (const { resolve } of this.outstanding.values()) resolve({ kind: 'cancelled' });
     this.outstanding.clear();
+    this.opts.metrics?.pullUnacked.set(0);
   }
 
   /** Write one delivery (a new attempt each time). */
@@ -141,6 +148,7 @@ export class PullDelivery implements DeliveryTarget {
     // gone, or the store could not be read: the scheduler retries after a backoff (before, the
     // delivery waited for the agent's next stream, and its session with it)
     this.outstanding.delete(id);
+    this.opts.metrics?.pullUnacked.set(this.outstanding.size);
     entry.resolve(body);
   }
 

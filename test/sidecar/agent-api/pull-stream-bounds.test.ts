@@ -1,11 +1,13 @@
 /**
  * Pull mode with large deliveries on a real HTTP stream: a reconnect that re-sends many large
- * unacked deliveries at once, and a replaced stream whose agent stopped reading.
+ * unacked deliveries at once, a replaced stream whose agent stopped reading, and the metrics
+ * that show an operator the stream and its unacked deliveries.
  */
 import net from 'node:net';
 import test from 'ava';
 import { systemClock } from '../../../core/di/clock.js';
 import { createLogger } from '../../../core/log/logger.js';
+import { Metrics } from '../../../core/metrics/metrics.js';
 import type { DeliveryJob } from '../../../sidecar/delivery/delivery-target.js';
 import { PullDelivery } from '../../../sidecar/delivery/pull-delivery.js';
 import { type Harness, logSink, startApi } from './api-harness.js';
@@ -48,8 +50,11 @@ function rawStream(h: Harness): Promise<net.Socket> {
   });
 }
 
-/** Count the SSE events (`id:` at a line start) read from `res` until `want` have come. */
-async function countEvents(res: Response, want: number): Promise<number> {
+/**
+ * Count the SSE events (`id:` at a line start) read from `res` until `want` have come; then the
+ * stream is closed unless `keepOpen`.
+ */
+async function countEvents(res: Response, want: number, keepOpen = false): Promise<number> {
   const needle = '\nid: dlv_'; // the stream opens with `retry:`, so every event follows a line break
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
@@ -62,7 +67,7 @@ async function countEvents(res: Response, want: number): Promise<number> {
     count += text.split(needle).length - 1;
     carry = text.slice(-(needle.length - 1));
   }
-  await reader.cancel();
+  if (!keepOpen) await reader.cancel();
   return count;
 }
 
@@ -110,4 +115,35 @@ test('a replaced stream whose agent stopped reading is closed, not held with its
     stalled.resume();
   });
   t.true(received < 16 * 4 * MIB, `received ${received} bytes`);
+});
+
+test('metrics show whether an agent stream is attached, what is unacked, and streams replaced', async (t) => {
+  const metrics = new Metrics();
+  const pull = new PullDelivery({
+    clock: systemClock,
+    log: createLogger({ level: 'silent' }),
+    metrics,
+    keepAliveMs: 60_000,
+  });
+  t.teardown(() => pull.close());
+  const h = await startApi(t, { deps: { pull, metrics } });
+  const value = (name: string) => metrics.value(name);
+  void pull.deliver(bigJob('dlv_m1', 'a'));
+  void pull.deliver(bigJob('dlv_m2', 'b'));
+  // no agent reading: two waiting, nothing attached
+  t.is(await value('relay_pull_stream_attached'), 0);
+  t.is(await value('relay_pull_unacked'), 2);
+  const controller = new AbortController();
+  t.teardown(() => controller.abort());
+  const first = await h.call('/v1/events', { signal: controller.signal });
+  t.is(await countEvents(first, 2, true), 2);
+  t.is(await value('relay_pull_stream_attached'), 1);
+  t.is((await h.call('/v1/events/dlv_m1/ack', { method: 'POST' })).status, 204);
+  t.is(await value('relay_pull_unacked'), 1);
+  const second = await h.call('/v1/events', { signal: controller.signal });
+  t.is(await countEvents(second, 1), 1);
+  t.is(await value('relay_pull_streams_replaced_total'), 1);
+  t.is(await value('relay_pull_stream_attached'), 1);
+  const text = await (await h.call('/metrics')).text();
+  t.regex(text, /^relay_pull_unacked 1$/m);
 });
