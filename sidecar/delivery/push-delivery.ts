@@ -117,11 +117,8 @@ export class PushDelivery implements DeliveryTarget {
     // an answer not complete within agent.timeoutMs is a timeout whatever its status line said:
     // a 2xx whose body never ends may hold actions, a 4xx whose body never ends frees no slot
     if (exchange.timedOut) return { kind: 'retry', reason: `timed out after ${this.opts.timeoutMs} ms` };
-    if (status === 0) {
-      // no response: refused, reset, or the connection failed
-      const code = (error as NodeJS.ErrnoException | undefined)?.code;
-      return { kind: 'retry', reason: code ?? error?.message ?? 'no response' };
-    }
+    // no response: refused, reset, or the connection failed
+    if (status === 0) return { kind: 'retry', reason: error ? codeOf(error) : 'no response' };
     if (status < 200 || status >= 300) {
       return verdictOf(status, retryAfterMs(header(headers, 'retry-after'), this.opts.clock.now()));
     }
@@ -129,8 +126,11 @@ export class PushDelivery implements DeliveryTarget {
       this.problem(job, 'body larger than maxBodyBytes');
       return { kind: 'delivered', actions: [] };
     }
-    // a 2xx is a delivery even when the body then breaks off
-    if (error) return { kind: 'delivered', actions: [] };
+    // a 2xx whose body then breaks off (reset, crash mid-answer) is no answer, like one still
+    // incomplete at the deadline: its actions were cut off, so taking it as delivered dropped
+    // the agent's replies without a word. Retried; the agent dedupes by id.
+    if (error)
+      return { kind: 'retry', reason: `answer broke off after HTTP ${status}: ${codeOf(error)}`, status };
     const actions = actionsOf(exchange.text(), header(headers, 'content-type'));
     if (Array.isArray(actions)) return { kind: 'delivered', actions };
     this.problem(job, (actions as { reason: string }).reason);
@@ -239,6 +239,11 @@ class PushExchange implements Dispatcher.DispatchHandler {
 
 function timeoutError(): Error {
   return new Error('push attempt exceeded agent.timeoutMs');
+}
+
+/** The errno or undici code of a failed exchange, else its message. */
+function codeOf(error: Error): string {
+  return (error as NodeJS.ErrnoException).code ?? error.message;
 }
 
 function header(headers: Headers, name: string): string | undefined {

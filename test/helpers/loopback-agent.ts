@@ -1,8 +1,8 @@
 /**
  * A real HTTP agent on 127.0.0.1 (port 0) for tests of push delivery: it records every request
  * with its headers, verifies the `X-Relay-Signature`, and answers from a script — per call:
- * status, delay, body (with `actions`), extra headers, refuse (destroy the socket), hang, or
- * trickle (send the status line, then one byte at a time and never end).
+ * status, delay, body (with `actions`), extra headers, refuse (destroy the socket), hang,
+ * trickle (send the status line, then one byte at a time and never end), or break off mid-body.
  */
 
 import { EventEmitter } from 'node:events';
@@ -31,6 +31,8 @@ export interface AgentReply {
   readonly hang?: boolean;
   /** Send the status and headers, then one body byte every this many ms, never ending. */
   readonly trickleMs?: number;
+  /** Send the status, headers and this start of the body, then reset the connection. */
+  readonly breakOff?: string;
 }
 
 /** How a trickled answer ended. */
@@ -207,6 +209,12 @@ export class LoopbackAgent {
     }
     if (reply.hang) {
       this.hanging.add(res);
+      return;
+    }
+    if (reply.breakOff !== undefined) {
+      // a length the body never reaches: the client cannot take the cut for the end
+      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-length': '65536' });
+      res.write(reply.breakOff, () => res.destroy());
       return;
     }
     if (reply.trickleMs) {
