@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CommandManifestEntrySchema } from '../protocol/frames.js';
 import { CONNECTOR_URL_FORM, connectorUrlProblem } from '../transport/dial-url.js';
+import { agentUrlProblem } from './agent-url.js';
 import { ENV_BOOLEAN_WORDS } from './env-map.js';
 import { LISTEN_FORM, listenAddressProblem } from './listen-address.js';
 
@@ -98,20 +99,6 @@ export const RelayConfigSchema = z.strictObject({
   stayUpWhenRevoked: z.boolean().default(false),
 });
 
-/** What is wrong with a push URL (never its text: it may carry credentials), or undefined. */
-function agentUrlProblem(url: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return 'not an absolute URL';
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:')
-    return `the scheme is ${u.protocol} (not http or https)`;
-  if (u.hostname === '') return 'no host';
-  return undefined;
-}
-
 /** Delivery to the agent process. */
 export const AgentConfigSchema = z.strictObject({
   /** `push` (POST to url) or `pull` (SSE). Default: push when url is set, else pull. */
@@ -125,11 +112,7 @@ export const AgentConfigSchema = z.strictObject({
     .min(1)
     .superRefine((url, ctx) => {
       const problem = agentUrlProblem(url);
-      if (problem)
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be an absolute http(s):// URL with a host, e.g. http://127.0.0.1:9000/relay (${problem})`,
-        });
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .optional(),
   /** Sessions delivered in parallel. 8. */

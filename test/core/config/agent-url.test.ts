@@ -1,0 +1,21 @@
+/** AGENT_URL's credentials: refused at load when push could not send them, never echoed. */
+import test from 'ava';
+import { loadConfig } from '../../../core/config/load.js';
+import { RelayError } from '../../../core/errors.js';
+
+test('an AGENT_URL whose password holds a bare % is refused at load, naming the key and the fix', (t) => {
+  // was: accepted here, then the start failed as CORE_ERR_STORE_OPEN_FAILED "URI malformed"
+  const err = t.throws(() => loadConfig({ env: { AGENT_URL: 'http://agent:p%ss@127.0.0.1:9000/relay' } }));
+  t.true(err instanceof RelayError);
+  t.is((err as RelayError).code, 'CORE_ERR_CONFIG_INVALID');
+  t.regex(
+    err?.message ?? '',
+    /agent\.url \(AGENT_URL\): its user or password holds a % .*write a literal % as %25/,
+  );
+  t.false(err?.message.includes('p%ss'));
+});
+
+test('an AGENT_URL with an escaped % in its password loads', (t) => {
+  const url = 'http://agent:p%25ss@127.0.0.1:9000/relay';
+  t.is(loadConfig({ env: { AGENT_URL: url } }).agent.url, url);
+});
