@@ -15,6 +15,7 @@ import { readManifest } from '../../core/plugin-host/manifest.js';
 import { PluginHost } from '../../core/plugin-host/plugin-host.js';
 import { redactUrl } from '../../core/transport/dial-url.js';
 import { basicAuthOf } from '../delivery/push-delivery.js';
+import { redirectTarget } from '../delivery/push-response.js';
 import { type CheckResult, checkScopeReattacher, fail, ok, warn } from './doctor-checks.js';
 import { withCode } from './exit-codes.js';
 
@@ -63,9 +64,9 @@ export async function checkPlugins(config: Config, manifestPath: string, log: Lo
 }
 
 /**
- * Push mode: the agent URL answers at all (any HTTP status counts: HEAD may be unsupported).
- * Only a warning when it does not: deliveries wait in the inbox and are retried. The probe uses
- * push delivery's HTTP client (undici), not fetch(), so it reaches what push reaches: fetch()
+ * Push mode: the agent URL answers at all (any HTTP status counts: HEAD may be unsupported; a
+ * redirect, which push does not follow, is a warning). Only a warning when it does not answer:
+ * deliveries wait in the inbox and are retried. The probe uses push delivery's HTTP client (undici), not fetch(), so it reaches what push reaches: fetch()
  * refuses a URL holding credentials and the ports of the fetch standard's "bad ports" list.
  */
 export async function checkAgent(config: Config, timeoutMs: number): Promise<CheckResult> {
@@ -77,8 +78,8 @@ export async function checkAgent(config: Config, timeoutMs: number): Promise<Che
   const shown = redactUrl(url);
   const ms = Math.min(timeoutMs, AGENT_PROBE_MAX_MS);
   try {
-    // No redirects followed: a 3xx already proves something answers there. Credentials in the URL
-    // go as Basic auth, as push delivery sends them.
+    // No redirects followed, as push follows none: a 3xx is a warning naming the target.
+    // Credentials in the URL go as Basic auth, as push delivery sends them.
     const target = new URL(url);
     const auth = basicAuthOf(target);
     target.username = '';
@@ -90,6 +91,14 @@ export async function checkAgent(config: Config, timeoutMs: number): Promise<Che
     });
     await res.body.dump();
     const status = res.statusCode;
+    if (status >= 300 && status < 400) {
+      // push does not follow it either: every delivery would be retried, never delivered
+      const location = res.headers.location;
+      const to = redirectTarget(Array.isArray(location) ? location[0] : location, url) ?? 'no Location';
+      const fix =
+        'push does not follow redirects (deliveries are retried until it stops): set AGENT_URL to the target';
+      return warn(name, `push to ${shown}: answered HTTP ${status}, a redirect to ${to}`, fix);
+    }
     return ok(name, `push to ${shown}: answered HTTP ${status}`);
   } catch (err) {
     const why = isTimeout(err) ? `no answer within ${ms} ms` : `not reachable (${causeCode(err)})`;

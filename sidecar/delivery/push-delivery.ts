@@ -16,7 +16,7 @@ import {
   type DeliveryResult,
   type DeliveryTarget,
 } from './delivery-target.js';
-import { actionsOf, retryAfterMs, verdictOf } from './push-response.js';
+import { actionsOf, redirectTarget, retryAfterMs, verdictOf } from './push-response.js';
 import { signDelivery, signingKey } from './signature.js';
 
 /** Push settings. */
@@ -120,7 +120,8 @@ export class PushDelivery implements DeliveryTarget {
     // no response: refused, reset, or the connection failed
     if (status === 0) return { kind: 'retry', reason: error ? codeOf(error) : 'no response' };
     if (status < 200 || status >= 300) {
-      return verdictOf(status, retryAfterMs(header(headers, 'retry-after'), this.opts.clock.now()));
+      const retryAfter = retryAfterMs(header(headers, 'retry-after'), this.opts.clock.now());
+      return verdictOf(status, retryAfter, redirectTarget(header(headers, 'location'), this.opts.url));
     }
     if (exchange.oversize) {
       this.problem(job, 'body larger than maxBodyBytes');

@@ -3,6 +3,7 @@
  * carry `{"actions": [...]}` (serverless style: the agent replies in its response).
  */
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../../core/protocol/json-depth.js';
+import { redactUrl } from '../../core/transport/dial-url.js';
 import type { DeliveryResult } from './delivery-target.js';
 
 /** A response body that could not be used: delivered anyway, the actions ignored. */
@@ -42,12 +43,32 @@ export function retryAfterMs(header: string | undefined, now: number): number | 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** The verdict of a non-2xx status: 4xx other than 408/429 is a rejection, anything else a retry. */
-export function verdictOf(status: number, retryAfter: number | undefined): DeliveryResult {
+/**
+ * Where a 3xx answer's `Location` points, resolved against the push URL `base`, without
+ * credentials, query or fragment (it is logged); undefined when there is none to read.
+ */
+export function redirectTarget(location: string | undefined, base: string): string | undefined {
+  if (!location) return undefined;
+  try {
+    return redactUrl(new URL(location, base).href);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The verdict of a non-2xx status: 4xx other than 408/429 is a rejection, anything else a retry.
+ * A redirect is not followed (the signed body and Basic auth would go wherever it points): its
+ * reason names the target, so the operator sees which AGENT_URL the agent wants.
+ */
+export function verdictOf(status: number, retryAfter: number | undefined, redirect?: string): DeliveryResult {
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { kind: 'rejected', status };
+  const isRedirect = status >= 300 && status < 400 && redirect !== undefined;
   return {
     kind: 'retry',
-    reason: `HTTP ${status}`,
+    reason: isRedirect
+      ? `HTTP ${status} redirect to ${redirect} (not followed: set AGENT_URL to it)`
+      : `HTTP ${status}`,
     status,
     ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}),
   };

@@ -67,3 +67,21 @@ test('a 2xx body that ends with the connection (no length) is a whole answer', a
   t.is(rows(h)[0]?.attempt, 1);
   t.deepEqual(h.sink.withCode('CORE_ERR_DELIVERY_FAILED'), []);
 });
+
+test('a redirect is retried, not followed, and the failure names its target without the query', async (t) => {
+  const agent = await startAgent(t, { token: TOKEN });
+  agent.reply({ status: 307, headers: { location: '/hook/?token=abc' } });
+  const h = await startInbox(t, host(), { config: pushTo(agent.url, { retryBaseMs: 1 }) });
+  h.inbox.routes.inbound(inbound({ text: 'moved', chat: 'K2' }));
+  await until(() => rows(h)[0]?.state === 'delivered');
+  t.deepEqual(
+    agent.deliveries.map((d) => d.path),
+    ['/hook', '/hook'],
+  );
+  const [failed] = h.sink.withCode('CORE_ERR_DELIVERY_FAILED');
+  t.like(failed, {
+    status: 307,
+    reason: `HTTP 307 redirect to ${agent.url}/ (not followed: set AGENT_URL to it)`,
+  });
+  t.false(h.sink.text().includes('token=abc'));
+});
