@@ -101,11 +101,32 @@ export async function checkAgent(config: Config, timeoutMs: number): Promise<Che
     }
     return ok(name, `push to ${shown}: answered HTTP ${status}`);
   } catch (err) {
-    const why = isTimeout(err) ? `no answer within ${ms} ms` : `not reachable (${causeCode(err)})`;
-    const fix =
-      'start the agent or correct AGENT_URL; until then deliveries wait in the inbox and are retried';
-    return warn(name, `push to ${shown}: ${why}`, fix);
+    const code = causeCode(err);
+    const why = isTimeout(err) ? `no answer within ${ms} ms` : `not reachable (${code})`;
+    return warn(name, `push to ${shown}: ${why}`, unreachableFix(code));
   }
+}
+
+/** TLS codes of a certificate no CA Node trusts has signed (self-signed, a private CA). */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/**
+ * The fix for an agent that did not answer. An https agent whose certificate is refused is up:
+ * "start the agent" sent the operator looking in the wrong place.
+ */
+function unreachableFix(code: string): string {
+  if (UNTRUSTED_CERTIFICATE.has(code))
+    return "the agent's certificate is not signed by a CA Node trusts: start the sidecar with NODE_EXTRA_CA_CERTS=<PEM file of that CA or certificate> in its environment (Node reads it only at start, not from --env-path); see docs/operations.md";
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return "the agent's certificate does not name the host of AGENT_URL: use a host name it holds, or reissue it";
+  if (code === 'CERT_HAS_EXPIRED') return "the agent's certificate has expired: renew it";
+  return 'start the agent or correct AGENT_URL; until then deliveries wait in the inbox and are retried';
 }
 
 /** `CODE: message` on one line, for a RelayError; the first line of anything else. */

@@ -1,9 +1,17 @@
 /** The doctor's agent probe against real HTTP agents on loopback. */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { checkAgent } from '../../../sidecar/cli/doctor-probes.js';
+import { repoRoot } from '../../helpers/repo-root.js';
 import { testConfig } from '../../helpers/test-config.js';
+
+const TLS = join(repoRoot(), 'test', 'fixtures', 'tls');
+const CERT = join(TLS, 'agent-cert.pem');
 
 async function agentAnswering(t: ExecutionContext, status: number, location?: string): Promise<string> {
   const server = createServer((_req, res) => res.writeHead(status, location ? { location } : {}).end());
@@ -28,4 +36,37 @@ test('an agent URL answering 405 to the probe passes', async (t) => {
     name: 'agent',
     status: 'ok',
   });
+});
+
+/** An https agent with the self-signed test certificate (test/fixtures/tls: 127.0.0.1, to 2126). */
+async function selfSignedAgent(t: ExecutionContext): Promise<string> {
+  const server = createHttpsServer(
+    { key: readFileSync(join(TLS, 'agent-key.pem')), cert: readFileSync(CERT) },
+    (_req, res) => res.writeHead(405).end(),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `https://127.0.0.1:${(server.address() as AddressInfo).port}/relay`;
+}
+
+test('an https agent with a self-signed certificate: the fix is NODE_EXTRA_CA_CERTS, and it works', async (t) => {
+  const url = await selfSignedAgent(t);
+  // was: "start the agent or correct AGENT_URL", for an agent that was up
+  const refused = await checkAgent(testConfig({ agent: { mode: 'push', url } }), 2_000);
+  t.like(refused, { status: 'warn', detail: `push to ${url}: not reachable (DEPTH_ZERO_SELF_SIGNED_CERT)` });
+  t.regex(refused.fix ?? '', /NODE_EXTRA_CA_CERTS=/);
+  // the documented fix, in a process started with it: push's HTTP client (undici) trusts it
+  const probe = `import { checkAgent } from ${JSON.stringify(join(repoRoot(), 'dist/sidecar/cli/doctor-probes.js'))};
+    import { testConfig } from ${JSON.stringify(join(repoRoot(), 'dist/test/helpers/test-config.js'))};
+    const r = await checkAgent(testConfig({ agent: { mode: 'push', url: ${JSON.stringify(url)} } }), 2000);
+    process.stdout.write(r.status);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', probe], {
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: CERT },
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  await new Promise((resolve) => child.on('close', resolve));
+  t.is(out, 'ok');
 });
