@@ -10,7 +10,21 @@ import { agentUrlProblem } from './agent-url.js';
 import { ENV_BOOLEAN_WORDS } from './env-map.js';
 import { LISTEN_FORM, listenAddressProblem } from './listen-address.js';
 
-const ms = (def: number) => z.number().int().positive().default(def);
+/**
+ * Longest wait a Node timer takes, ms (~24.8 days): a longer one fires after 1 ms instead, so an
+ * `agent.timeoutMs` of 3 000 000 000 timed out every push attempt at once, retried forever.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+/** A duration some timer waits for, ms: refused past what a timer can wait. */
+const ms = (def: number) =>
+  z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (~24.8 days): longer waits fire at once in Node`)
+    .default(def);
+/** An age compared with timestamps, ms (never a timer: may exceed MAX_TIMER_MS). */
+const ageMs = (def: number) => z.number().int().positive().default(def);
 const count = (def: number) => z.number().int().positive().default(def);
 
 /** One fronted identity: one `hello` each, in order; the first is the session default. */
@@ -198,13 +212,13 @@ export const PoolConfigSchema = z
 /** The durable inbox and store. */
 export const InboxConfigSchema = z.strictObject({
   /** Dedupe keys older than this are forgotten, ms. 7 days. */
-  dedupeMaxAgeMs: ms(7 * 24 * 3600 * 1000),
+  dedupeMaxAgeMs: ageMs(7 * 24 * 3600 * 1000),
   /** At most this many dedupe keys are kept. */
   dedupeMaxEntries: count(200_000),
   /** Transient failures of one buffered frame before it is quarantined. 5. */
   maxAttempts: count(5),
   /** Delivered events are kept this long for inspection, ms. 1 h. */
-  retainDeliveredMs: ms(3600 * 1000),
+  retainDeliveredMs: ageMs(3600 * 1000),
   /** Frames in the ingest pipeline (plugins → commit) before socket reading pauses. 10 000. */
   maxIngestPending: count(10_000),
   /**

@@ -3,20 +3,10 @@
  * the smaller of the two, so `pool.minThreads: 4` (what operations.md advises for CPU-heavy hooks)
  * with the default `pool.maxThreads: 2` silently ran two workers.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import { loadConfig } from '../../../core/config/load.js';
 import { RelayError } from '../../../core/errors.js';
-
-function configFile(t: { teardown(fn: () => void): void }, text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rs-pool-threads-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'sidecar.yaml');
-  writeFileSync(file, text);
-  return file;
-}
+import { tempConfigFile as configFile } from '../../helpers/temp-dir.js';
 
 test('pool.minThreads above pool.maxThreads (its default included) refuses the start, naming both', (t) => {
   for (const text of ['pool:\n  minThreads: 4\n', 'pool:\n  minThreads: 3\n  maxThreads: 1\n']) {
