@@ -100,7 +100,8 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
   }
   // ingest commits what arrived (and is still reading); deliveries in flight and their response
   // actions finish while the socket can carry them. The inbox bounds its own wait, so one that
-  // ran out of budget is reported here (the delivery is made again after the next start).
+  // ran out of budget is reported here: a delivery the agent had not answered is made again
+  // after the next start; response actions not run by then are not (their delivery was acked).
   const quiesce = async () => {
     const inFlight = await sc.inbox.quiesce(forWork());
     if (inFlight === 0) return;
