@@ -65,9 +65,10 @@ export async function checkPlugins(config: Config, manifestPath: string, log: Lo
 
 /**
  * Push mode: the agent URL answers at all (any HTTP status counts: HEAD may be unsupported; a
- * redirect, which push does not follow, is a warning). Only a warning when it does not answer:
- * deliveries wait in the inbox and are retried. The probe uses push delivery's HTTP client (undici), not fetch(), so it reaches what push reaches: fetch()
- * refuses a URL holding credentials and the ports of the fetch standard's "bad ports" list.
+ * redirect, which push does not follow, is a warning, and so is a 404 to HEAD and OPTIONS both).
+ * Only a warning when it does not answer: deliveries wait in the inbox and are retried. The probe
+ * uses push delivery's HTTP client (undici), not fetch(), so it reaches what push reaches:
+ * fetch() refuses a URL holding credentials and the ports of the fetch standard's "bad ports" list.
  */
 export async function checkAgent(config: Config, timeoutMs: number): Promise<CheckResult> {
   const name = 'agent';
@@ -78,33 +79,57 @@ export async function checkAgent(config: Config, timeoutMs: number): Promise<Che
   const shown = redactUrl(url);
   const ms = Math.min(timeoutMs, AGENT_PROBE_MAX_MS);
   try {
-    // No redirects followed, as push follows none: a 3xx is a warning naming the target.
-    // Credentials in the URL go as Basic auth, as push delivery sends them.
-    const target = new URL(url);
-    const auth = basicAuthOf(target);
-    target.username = '';
-    target.password = '';
-    const res = await request(target, {
-      method: 'HEAD',
-      headers: auth ? { authorization: auth } : {},
-      signal: AbortSignal.timeout(ms),
-    });
-    await res.body.dump();
-    const status = res.statusCode;
-    if (status >= 300 && status < 400) {
+    const head = await probe(url, 'HEAD', ms);
+    if (head.status >= 300 && head.status < 400) {
       // push does not follow it either: every delivery would be retried, never delivered
-      const location = res.headers.location;
-      const to = redirectTarget(Array.isArray(location) ? location[0] : location, url) ?? 'no Location';
+      const to = redirectTarget(head.location, url) ?? 'no Location';
       const fix =
         'push does not follow redirects (deliveries are retried until it stops): set AGENT_URL to the target';
-      return warn(name, `push to ${shown}: answered HTTP ${status}, a redirect to ${to}`, fix);
+      return warn(name, `push to ${shown}: answered HTTP ${head.status}, a redirect to ${to}`, fix);
     }
-    return ok(name, `push to ${shown}: answered HTTP ${status}`);
+    // Express answers HEAD on a POST-only route 404, as it does a path with no route; OPTIONS
+    // tells them apart (most frameworks answer it for a route they have). A wrong path costs
+    // every delivery: a 404 is a rejection, dead-lettered after agent.maxRejections.
+    const options = head.status === 404 ? (await probe(url, 'OPTIONS', ms)).status : undefined;
+    if (options === 404) {
+      const fix =
+        'check the path of AGENT_URL: a delivery answered 404 is rejected, and dead-lettered after agent.maxRejections';
+      return warn(
+        name,
+        `push to ${shown}: answered HTTP 404 to HEAD and OPTIONS (no route at this path?)`,
+        fix,
+      );
+    }
+    const andOptions = options === undefined ? '' : ` to HEAD, ${options} to OPTIONS`;
+    return ok(name, `push to ${shown}: answered HTTP ${head.status}${andOptions}`);
   } catch (err) {
     const code = causeCode(err);
     const why = isTimeout(err) ? `no answer within ${ms} ms` : `not reachable (${code})`;
     return warn(name, `push to ${shown}: ${why}`, unreachableFix(code));
   }
+}
+
+/**
+ * One bodiless request to the agent URL, with push delivery's HTTP client (undici) and its Basic
+ * auth from credentials in the URL. No redirect is followed, as push follows none.
+ */
+async function probe(
+  url: string,
+  method: 'HEAD' | 'OPTIONS',
+  ms: number,
+): Promise<{ status: number; location: string | undefined }> {
+  const target = new URL(url);
+  const auth = basicAuthOf(target);
+  target.username = '';
+  target.password = '';
+  const res = await request(target, {
+    method,
+    headers: auth ? { authorization: auth } : {},
+    signal: AbortSignal.timeout(ms),
+  });
+  await res.body.dump();
+  const location = res.headers.location;
+  return { status: res.statusCode, location: Array.isArray(location) ? location[0] : location };
 }
 
 /** TLS codes of a certificate no CA Node trusts has signed (self-signed, a private CA). */

@@ -38,6 +38,36 @@ test('an agent URL answering 405 to the probe passes', async (t) => {
   });
 });
 
+/**
+ * An agent routed as Express routes `app.post('/relay')`: POST there, OPTIONS there answers 200
+ * with `Allow: POST`, HEAD there and anything elsewhere 404.
+ */
+async function expressLikeAgent(t: ExecutionContext): Promise<string> {
+  const server = createServer((req, res) => {
+    if (req.url === '/relay' && req.method === 'OPTIONS')
+      return void res.writeHead(200, { allow: 'POST' }).end('POST');
+    if (req.url === '/relay' && req.method === 'POST') return void res.writeHead(200).end();
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+test('an agent URL whose path has no route (404 to HEAD and OPTIONS) is a warning: deliveries would be dead-lettered', async (t) => {
+  const base = await expressLikeAgent(t);
+  // was: "✓ answered HTTP 404", then every delivery rejected 404 and dead-lettered
+  const wrong = await checkAgent(testConfig({ agent: { mode: 'push', url: `${base}/relya` } }), 1_000);
+  t.like(wrong, {
+    status: 'warn',
+    detail: `push to ${base}/relya: answered HTTP 404 to HEAD and OPTIONS (no route at this path?)`,
+  });
+  t.regex(wrong.fix ?? '', /check the path of AGENT_URL/);
+  // the right path: HEAD is 404 there too (a POST-only route), OPTIONS finds the route
+  const right = await checkAgent(testConfig({ agent: { mode: 'push', url: `${base}/relay` } }), 1_000);
+  t.like(right, { status: 'ok', detail: `push to ${base}/relay: answered HTTP 404 to HEAD, 200 to OPTIONS` });
+});
+
 /** An https agent with the self-signed test certificate (test/fixtures/tls: 127.0.0.1, to 2126). */
 async function selfSignedAgent(t: ExecutionContext): Promise<string> {
   const server = createHttpsServer(
