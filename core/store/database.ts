@@ -53,8 +53,10 @@ export interface OpenOptions {
  * WAL journal, `synchronous=NORMAL` (durable across process crashes; a power loss may lose the
  * last transactions, never corrupt), a 5 s busy timeout, foreign keys on, and checkpoints left
  * to the {@link Checkpointer} thread (a connection checkpoints itself only past
- * {@link FALLBACK_AUTOCHECKPOINT_PAGES}), and a page cache of `pageCacheMib`. The parent directory
- * is created with mode 0700: the store holds conversation state. Throws `CORE_ERR_STORE_OPEN_FAILED`.
+ * {@link FALLBACK_AUTOCHECKPOINT_PAGES}), a page cache of `pageCacheMib`, and, for a new file,
+ * incremental auto-vacuum (free pages given back by the checkpoint thread: free-pages.ts). The
+ * parent directory is created with mode 0700: the store holds conversation state. Throws
+ * `CORE_ERR_STORE_OPEN_FAILED`.
  */
 export function openDatabase(
   file: string,
@@ -66,6 +68,9 @@ export function openDatabase(
     // SQLite opens a file it may not write read-only, silently: every commit would fail later
     if (file !== ':memory:' && !options.readOnly) checkWritable(file);
     const db = new BetterSqlite3(file);
+    // before anything writes the header (journal_mode = WAL does): on a new file it takes effect,
+    // on an existing one it changes nothing until a VACUUM (free-pages.ts)
+    if (!options.readOnly) db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);

@@ -60,8 +60,8 @@ export class DeadLetters {
   /**
    * Order is arrival order, the rowid (an overwrite is a new row, so it counts as the newest), not
    * `created_at`: after the wall clock stepped back, later dead letters carry earlier times and
-   * were listed last and dropped first at the cap. Nothing runs VACUUM on the file (which may
-   * renumber the rowids of a table without an INTEGER PRIMARY KEY).
+   * were listed last and dropped first at the cap. The one VACUUM (converting an older store,
+   * free-pages.ts) keeps rowids, and incremental vacuum moves pages, never rows.
    */
   constructor(db: BetterSqlite3.Database) {
     this.addStmt = db.prepare<[string, string, string, string, string, number], void>(

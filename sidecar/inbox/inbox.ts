@@ -34,6 +34,7 @@ import { InboxPruning, reportUpkeepFailed } from './inbox-pruning.js';
 import { type InboxStats, inboxStats } from './inbox-stats.js';
 import { InboxStore } from './inbox-store.js';
 import { Ingest, type IngestRoutes } from './ingest.js';
+import { convertForReclaim } from './maintenance.js';
 
 export type { InboxStats } from './inbox-stats.js';
 
@@ -141,6 +142,7 @@ export class Inbox {
       opts.db ?? openDatabase(resolve(databasePath(opts.config.dataDir)), opts.config.inbox.pageCacheMb);
     try {
       migrate(db, 'inbox', INBOX_MIGRATIONS);
+      if (!opts.db) convertForReclaim(db, opts.log.child({ component: 'inbox' }));
       return new Inbox(opts, new InboxStore(db, { maxAttempts: opts.config.inbox.maxAttempts }), !opts.db);
     } catch (err) {
       if (!opts.db) db.close();

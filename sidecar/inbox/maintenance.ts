@@ -3,7 +3,10 @@
  * frames the connector gave up on, delivered rows past their retention, dead letters beyond
  * their cap. Each pass is a few indexed DELETEs.
  */
+import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
+import type { Database } from '../../core/store/database.js';
+import { enableIncrementalVacuum } from '../../core/store/free-pages.js';
 import { MAX_DEAD_LETTERS } from './dead-letters.js';
 import type { InboxStore } from './inbox-store.js';
 
@@ -67,4 +70,27 @@ export function pruneInbox(
   };
   if (dedupe + attempts + delivered > 0) log.debug(report, 'inbox pruned');
   return report;
+}
+
+/**
+ * Live bytes up to which a store an older build created without incremental auto-vacuum is
+ * converted at start (one VACUUM: ~0.5 s per 100 MiB, and as much free disk). A larger one is
+ * left as it is, its file keeping its peak size: docs/operations.md, giving disk space back.
+ */
+export const CONVERT_MAX_LIVE_BYTES = 256 * 1024 * 1024;
+
+/** At open: let a store from an older build give free pages back (free-pages.ts); never fails the start. */
+export function convertForReclaim(db: Database, log: Logger): void {
+  try {
+    const done = enableIncrementalVacuum(db, CONVERT_MAX_LIVE_BYTES);
+    if (done.outcome === 'converted')
+      log.info({ ...done, file: db.name }, 'store converted to give free space back');
+    if (done.outcome === 'too-large') {
+      const fields = { ...done, maxLiveBytes: CONVERT_MAX_LIVE_BYTES, file: db.name };
+      log.warn(fields, 'store too large to convert at start: its free space is not given back');
+    }
+  } catch (err) {
+    // a busy reader or a full disk: the store works as before, the next start tries again
+    log.warn({ error: errorMessage(err), file: db.name }, 'store conversion to give free space back failed');
+  }
 }
