@@ -219,6 +219,8 @@ export const InboxConfigSchema = z.strictObject({
   maxAttempts: count(5),
   /** Delivered events are kept this long for inspection, ms. 1 h. */
   retainDeliveredMs: ageMs(3600 * 1000),
+  /** Dead letters kept at most, oldest dropped first; each keeps its frame or event. 100 000. */
+  maxDeadLetters: count(100_000),
   /** Frames in the ingest pipeline (plugins → commit) before socket reading pauses. 10 000. */
   maxIngestPending: count(10_000),
   /**

@@ -232,3 +232,17 @@ test('dropping dead letters past the cap is all or nothing: a failure midway lea
   );
   t.is(envelopes(), 1, 'no envelope left without its row');
 });
+
+test('inbox.maxDeadLetters bounds the dead letters the running inbox keeps', async (t) => {
+  const h = await startInbox(t, host(), { start: false, config: { inbox: { maxDeadLetters: 2 } } });
+  const { store } = h.inbox;
+  for (const id of ['dl_1', 'dl_2', 'dl_3', 'dl_4']) {
+    store.deadLetters.add({ id, kind: 'frame', code: 'CORE_ERR_X', message: 'x', payload: {} }, Date.now());
+  }
+  h.inbox.start(); // upkeep's first pass prunes
+  t.deepEqual(
+    store.deadLetters.list(10).map((d) => d.id),
+    ['dl_4', 'dl_3'],
+  );
+  t.is(h.sink.withCode('CORE_ERR_INBOX_DEAD_LETTERS_DROPPED').length, 1);
+});
