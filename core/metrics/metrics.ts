@@ -77,6 +77,8 @@ export class Metrics {
   readonly inboundAcks = this.counter('relay_inbound_acks_total', 'inbound_ack frames sent');
   readonly duplicates = this.counter('relay_duplicates_total', 'Inbound deliveries dropped as duplicates');
   readonly inboxDepth = this.gauge('relay_inbox_depth', 'Events committed but not yet delivered');
+  /** `part`: `file` (the store file), `wal` (its WAL), `free` (pages of the file free for reuse). */
+  readonly storeBytes = this.gauge('relay_store_bytes', 'Bytes of the store on disk, by part', ['part']);
   readonly deliveryLatency = new Histogram({
     name: 'relay_delivery_latency_seconds',
     help: 'inbox commit → agent acknowledged',

@@ -246,3 +246,15 @@ test('inbox.maxDeadLetters bounds the dead letters the running inbox keeps', asy
   );
   t.is(h.sink.withCode('CORE_ERR_INBOX_DEAD_LETTERS_DROPPED').length, 1);
 });
+
+test('relay_store_bytes shows the store file, its WAL and its free pages', async (t) => {
+  const h = await startInbox(t, host(), { maintenanceIntervalMs: 20 });
+  h.inbox.submitInterrupt('agent:main:telegram:dm:U1', null);
+  const bytes = (part: string) => h.metrics.value('relay_store_bytes', { part });
+  await until(
+    async () => (await bytes('file')) > 0 && (await bytes('wal')) > 0,
+    10_000,
+    'the sizes measured',
+  );
+  t.true((await bytes('free')) >= 0);
+});
