@@ -73,6 +73,8 @@ export const ERROR_CODES = {
     'The background WAL checkpoint failed; connections checkpoint themselves meanwhile.',
   CORE_ERR_STORE_SCHEMA_TOO_NEW:
     'The store was migrated by a newer relay-sidecar than this one; the start was refused.',
+  CORE_ERR_STORE_REPLACED:
+    'The store file was moved, copied over or deleted while the sidecar ran; what it commits now is lost at the next start.',
   CORE_ERR_INBOX_COMMIT_FAILED:
     'Committing an event to the inbox failed, or it came after the inbox closed; the frame was not acked.',
   CORE_ERR_INBOX_INGEST_FAILED:

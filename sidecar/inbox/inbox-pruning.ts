@@ -4,16 +4,15 @@
  * delivered rows, dead letters past their cap), and the dedupe keys alone as soon as they pass
  * their cap by more than {@link dedupeSlack}.
  */
-import { statSync } from 'node:fs';
 import type { Config } from '../../core/config/schema.js';
 import type { Clock } from '../../core/di/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
-import { pageCounts } from '../../core/store/free-pages.js';
 import type { InboxStore } from './inbox-store.js';
 import { PRUNE_BATCH_ROWS, pruneInbox } from './maintenance.js';
+import { StoreWatch } from './store-watch.js';
 
 /** Interval of the whole pruning pass, ms. */
 const PRUNE_EVERY_MS = 60_000;
@@ -46,27 +45,25 @@ export function reportUpkeepFailed(log: Logger, metrics: Metrics, err: unknown):
 export class InboxPruning {
   private lastPrune = 0;
   private dedupePruning = false;
+  private readonly watch: StoreWatch;
 
-  constructor(private readonly deps: InboxPruningDeps) {}
+  constructor(private readonly deps: InboxPruningDeps) {
+    this.watch = new StoreWatch(deps.store.db, deps.log, deps.metrics);
+  }
 
   /** From the upkeep timer: the whole pass when its interval has passed since the last. */
   due(now: number): void {
-    this.measureStore();
+    try {
+      this.watch.check();
+    } catch (err) {
+      reportUpkeepFailed(this.deps.log, this.deps.metrics, err); // pruning goes on
+    }
     // a wall clock set back (now before the last pass) restarts the cadence: waiting for the
     // time of the last pass again suspended pruning (delivered rows, the dead-letter cap) for
     // as long as the step
     if (now - this.lastPrune < PRUNE_EVERY_MS && now >= this.lastPrune) return;
     this.lastPrune = now;
     this.prunePass(now);
-  }
-
-  /** `relay_store_bytes` (each upkeep: a stat of two files and two header reads). */
-  private measureStore(): void {
-    const { store, metrics } = this.deps;
-    const { free, pageSize } = pageCounts(store.db);
-    metrics.storeBytes.set({ part: 'file' }, fileSize(store.db.name));
-    metrics.storeBytes.set({ part: 'wal' }, fileSize(`${store.db.name}-wal`));
-    metrics.storeBytes.set({ part: 'free' }, free * pageSize);
   }
 
   /** After each commit: start pruning dedupe keys once they pass their cap by more than the slack. */
@@ -115,9 +112,4 @@ export class InboxPruning {
     }
     this.dedupePruning = false;
   }
-}
-
-/** Size of a file in bytes; 0 when it does not exist (no WAL yet, an in-memory store). */
-function fileSize(path: string): number {
-  return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
 }

@@ -3,7 +3,7 @@
  * commits that share the store file with busy pool workers, pruning by age and count, status
  * figures, and a shared database handle left open.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -257,4 +257,21 @@ test('relay_store_bytes shows the store file, its WAL and its free pages', async
     'the sizes measured',
   );
   t.true((await bytes('free')) >= 0);
+});
+
+test('a store file replaced while the inbox runs is reported once, CORE_ERR_STORE_REPLACED', async (t) => {
+  const h = await startInbox(t, host(), { maintenanceIntervalMs: 20 });
+  const file = databasePath(h.dataDir);
+  // a backup put back with mv: a new file at the path, the inbox still on the one it opened
+  copyFileSync(file, `${file}.backup`);
+  renameSync(`${file}.backup`, file);
+  await until(
+    () => h.sink.withCode('CORE_ERR_STORE_REPLACED').length > 0,
+    10_000,
+    'the replacement reported',
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const [line, ...more] = h.sink.withCode('CORE_ERR_STORE_REPLACED');
+  t.is(line?.found, 'another file');
+  t.is(more.length, 0, 'reported once');
 });

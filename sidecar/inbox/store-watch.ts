@@ -1,0 +1,55 @@
+/**
+ * The store file as the running inbox sees it on disk, each upkeep: its size, its WAL's and its
+ * free pages (`relay_store_bytes`), and whether the file at its path is still the one the inbox
+ * opened. A file moved, copied over or deleted while the sidecar runs (a backup put back, the
+ * data directory removed) leaves this process writing a file no one will open again: everything
+ * committed from then on is lost at the next start, and a connection opened meanwhile (a pool
+ * worker replaced after a crash) pairs the new file with the old WAL. That is reported
+ * (`CORE_ERR_STORE_REPLACED`, once), so the operator stops the sidecar before more is lost.
+ */
+import { type Stats, statSync } from 'node:fs';
+import type { Logger } from '../../core/log/logger.js';
+import { reportError } from '../../core/log/report.js';
+import type { Metrics } from '../../core/metrics/metrics.js';
+import type { Database } from '../../core/store/database.js';
+import { pageCounts } from '../../core/store/free-pages.js';
+
+/** Watches one inbox's store file. */
+export class StoreWatch {
+  /** The file's identity at open; undefined for a store without a file (`:memory:`). */
+  private readonly opened: Stats | undefined;
+  private reported = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.opened = statSync(db.name, { throwIfNoEntry: false });
+  }
+
+  /** Measure the store and check its identity (a stat of two files and two header reads). */
+  check(): void {
+    const file = this.db.name;
+    const now = statSync(file, { throwIfNoEntry: false });
+    const { free, pageSize } = pageCounts(this.db);
+    this.metrics.storeBytes.set({ part: 'file' }, now?.size ?? 0);
+    this.metrics.storeBytes.set(
+      { part: 'wal' },
+      statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0,
+    );
+    this.metrics.storeBytes.set({ part: 'free' }, free * pageSize);
+    if (!this.opened || this.reported) return;
+    if (now && now.ino === this.opened.ino && now.dev === this.opened.dev) return;
+    this.reported = true;
+    const fields = { file, found: now ? 'another file' : 'no file' };
+    reportError(
+      this.log,
+      this.metrics,
+      'CORE_ERR_STORE_REPLACED',
+      'store file replaced while running',
+      fields,
+      'error',
+    );
+  }
+}
