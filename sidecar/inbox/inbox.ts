@@ -13,13 +13,7 @@ import type { Logger } from '../../core/log/logger.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
 import type { IncomingOf } from '../../core/protocol/frames.js';
 import { Checkpointer } from '../../core/store/checkpointer.js';
-import {
-  type Database,
-  databasePath,
-  migrate,
-  openDatabase,
-  storeOpenFailed,
-} from '../../core/store/database.js';
+import { type Database, databasePath, openDatabase, storeOpenFailed } from '../../core/store/database.js';
 import type { RandomSource } from '../../core/transport/backoff.js';
 import type { ExecuteAction } from '../delivery/action-runner.js';
 import { Delivery } from '../delivery/delivery.js';
@@ -29,12 +23,11 @@ import { bufferDedupeKey } from './dedupe-key.js';
 import { acceptLateAck, deliveryLedger } from './delivery-ledger.js';
 import { encodeInterruptEnvelope, newDeliveryId, type OriginFrame } from './envelope.js';
 import type { IngestPlugins } from './frame-processor.js';
-import { INBOX_MIGRATIONS } from './inbox-migrations.js';
 import { InboxPruning, reportUpkeepFailed } from './inbox-pruning.js';
 import { type InboxStats, inboxStats } from './inbox-stats.js';
 import { InboxStore } from './inbox-store.js';
 import { Ingest, type IngestRoutes } from './ingest.js';
-import { convertForReclaim } from './maintenance.js';
+import { prepareStore } from './maintenance.js';
 
 export type { InboxStats } from './inbox-stats.js';
 
@@ -141,8 +134,7 @@ export class Inbox {
     const db =
       opts.db ?? openDatabase(resolve(databasePath(opts.config.dataDir)), opts.config.inbox.pageCacheMb);
     try {
-      migrate(db, 'inbox', INBOX_MIGRATIONS);
-      if (!opts.db) convertForReclaim(db, opts.log.child({ component: 'inbox' }));
+      prepareStore(db, !opts.db, opts.log.child({ component: 'inbox' }));
       return new Inbox(opts, new InboxStore(db, { maxAttempts: opts.config.inbox.maxAttempts }), !opts.db);
     } catch (err) {
       if (!opts.db) db.close();

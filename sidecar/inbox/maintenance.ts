@@ -5,9 +5,10 @@
  */
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
-import type { Database } from '../../core/store/database.js';
+import { type Database, migrate } from '../../core/store/database.js';
 import { enableIncrementalVacuum } from '../../core/store/free-pages.js';
 import { MAX_DEAD_LETTERS } from './dead-letters.js';
+import { INBOX_MIGRATIONS } from './inbox-migrations.js';
 import type { InboxStore } from './inbox-store.js';
 
 /** Retention limits (from `config.inbox`). */
@@ -78,6 +79,12 @@ export function pruneInbox(
  * left as it is, its file keeping its peak size: docs/operations.md, giving disk space back.
  */
 export const CONVERT_MAX_LIVE_BYTES = 256 * 1024 * 1024;
+
+/** At open: migrate the inbox's tables and, on a store the inbox opened itself, {@link convertForReclaim}. */
+export function prepareStore(db: Database, owned: boolean, log: Logger): void {
+  migrate(db, 'inbox', INBOX_MIGRATIONS);
+  if (owned) convertForReclaim(db, log);
+}
 
 /** At open: let a store from an older build give free pages back (free-pages.ts); never fails the start. */
 export function convertForReclaim(db: Database, log: Logger): void {
