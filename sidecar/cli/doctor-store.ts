@@ -13,9 +13,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { errorMessage } from '../../core/errors.js';
 import { databasePath, schemaTooNewReason, storeFailureHint } from '../../core/store/database.js';
+import { pageCounts, RECLAIM_FLOOR_PAGES } from '../../core/store/free-pages.js';
 import { KV_MIGRATIONS } from '../../core/store/kv-store.js';
 import { INBOX_MIGRATIONS } from '../inbox/inbox-migrations.js';
-import { type CheckResult, fail, ok } from './doctor-checks.js';
+import { CONVERT_MAX_LIVE_BYTES } from '../inbox/maintenance.js';
+import { type CheckResult, fail, ok, warn } from './doctor-checks.js';
 
 /** The schema versions this build knows, by component. */
 const KNOWN: Readonly<Record<string, number>> = { inbox: INBOX_MIGRATIONS.length, kv: KV_MIGRATIONS.length };
@@ -33,7 +35,7 @@ export function checkStore(dataDir: string): CheckResult {
   const file = databasePath(dataDir);
   if (!existsSync(file)) return ok(NAME, `none yet in ${dataDir} (created at the first start)`);
   const size = statSync(file).size;
-  const mib = `${(size / 1024 / 1024).toFixed(1)} MiB`;
+  const mib = toMib(size);
   const inPlace = existsSync(`${file}-wal`) && existsSync(`${file}-shm`);
   if (!inPlace && size > MAX_CHECKED_BYTES) {
     return ok(
@@ -62,7 +64,17 @@ export function checkStore(dataDir: string): CheckResult {
     const [first] = db.pragma('quick_check(1)') as { quick_check: string }[];
     const verdict = first?.quick_check ?? 'no answer';
     if (verdict !== 'ok') return fail(NAME, `${file} is damaged: ${oneLine(verdict)}`, DAMAGED_FIX);
-    return ok(NAME, `${file}: intact (quick_check), schema ${schema} (${mib})`);
+    const { free, pageSize, autoVacuum } = pageCounts(db);
+    const intact = `${file}: intact (quick_check), schema ${schema} (${mib}, ${toMib(free * pageSize)} free)`;
+    // an older build's store keeps its free pages in the file (free-pages.ts)
+    if (autoVacuum !== 2 && free > RECLAIM_FLOOR_PAGES) {
+      return warn(
+        NAME,
+        `${intact}; its free pages stay in the file: it was created before stores gave them back`,
+        `the next start converts it while its live data is at most ${toMib(CONVERT_MAX_LIVE_BYTES)}; a larger one: docs/operations.md, memory and disk (giving disk space back)`,
+      );
+    }
+    return ok(NAME, intact);
   } catch (err) {
     const damaged = storeFailureHint(err)?.startsWith('the file is damaged');
     if (damaged) return fail(NAME, `${file} is damaged: ${errorMessage(err)}`, DAMAGED_FIX);
@@ -97,6 +109,11 @@ function recordedVersions(db: BetterSqlite3.Database): Map<string, number> {
     version: number;
   }[];
   return new Map(rows.map((r) => [r.name, r.version]));
+}
+
+/** Bytes as MiB with one decimal. */
+function toMib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** SQLite's multi-line verdict on one line, bounded. */

@@ -14,6 +14,7 @@ import {
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import BetterSqlite3 from 'better-sqlite3';
 import { databasePath, migrate, openDatabase } from '../../../core/store/database.js';
 import { KvStore } from '../../../core/store/kv-store.js';
 import { type DoctorOptions, runDoctor } from '../../../sidecar/cli/doctor-command.js';
@@ -338,9 +339,24 @@ test('the store: none yet, intact, written by a newer build, damaged deep inside
   const intact = await run((dir) => storeIn(dir));
   t.regex(
     intact.line,
-    /^✓ store — .*sidecar\.db: intact \(quick_check\), schema inbox 3, kv 1 \(\d+\.\d MiB\)$/,
+    /^✓ store — .*sidecar\.db: intact \(quick_check\), schema inbox 3, kv 1 \(\d+\.\d MiB, \d+\.\d MiB free\)$/,
   );
   t.is(intact.code, ExitCode.OK);
+  // an older build's store (no auto-vacuum) with its free pages: they stay in the file
+  const older = await run((dir) => {
+    const db = new BetterSqlite3(databasePath(dir));
+    db.pragma('journal_mode = WAL');
+    migrate(db, 'inbox', INBOX_MIGRATIONS);
+    const kv = new KvStore(db);
+    for (let i = 0; i < 2_000; i++) kv.set('plugin', `key-${i}`, 'x'.repeat(3_000));
+    for (let i = 0; i < 2_000; i++) kv.set('plugin', `key-${i}`, undefined);
+    db.close();
+  });
+  t.regex(
+    older.line,
+    /^! store — .*intact.* MiB free\); its free pages stay in the file.* Fix: the next start converts it/,
+  );
+  t.is(older.code, ExitCode.OK);
 
   const newer = await run((dir) => {
     const db = openDatabase(storeIn(dir));
