@@ -16,6 +16,8 @@ export const MAX_TOKEN_TTL_S = 86_400;
 
 /** Options of `token`. */
 export interface TokenOptions {
+  /** The sidecar's config file, as for `run`; default `$SIDECAR_CONFIG`. */
+  config?: string;
   /** Read GATEWAY_RELAY_* from this env file; its values win over the process environment. */
   envPath?: string;
   /** Lifetime in seconds (1…86400); default `relay.tokenTtlS` (300). */
@@ -36,7 +38,7 @@ export function runToken(opts: TokenOptions, io: CliIo): ExitCode {
   }
   let config: Config;
   try {
-    config = loadConfig({ env });
+    config = loadConfig({ env, file: opts.config });
   } catch (err) {
     return fail(exitCodeFor(err), (err as Error).message);
   }
@@ -68,6 +70,7 @@ export function registerToken(program: Command, io: CliIo): Command {
   return program
     .command('token')
     .description('print a fresh upgrade token for GATEWAY_RELAY_ID / GATEWAY_RELAY_SECRET (debugging)')
+    .option('-c, --config <file>', 'config file of the sidecar, as for run; default $SIDECAR_CONFIG')
     .option('--env-path <path>', 'read the credentials from this env file (e.g. .env.relay)')
     .option('--ttl <seconds>', 'token lifetime in seconds (default relay.tokenTtlS, 300)')
     .action((opts: TokenOptions) => {

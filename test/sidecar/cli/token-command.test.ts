@@ -63,3 +63,16 @@ test('an invalid config exits 2 without echoing secrets', (t) => {
   t.regex(io.err, /LOG_LEVEL/);
   t.false(io.err.includes(SECRET));
 });
+
+test('-c reads the sidecar config file as run does: its gateway id and token lifetime (the secret from the environment)', (t) => {
+  const io = testIo(t, { GATEWAY_RELAY_SECRET: SECRET }, NOW_MS);
+  const file = join(io.cwd, 'sidecar.json');
+  writeFileSync(file, JSON.stringify({ relay: { gatewayId: 'gw-file', tokenTtlS: 120 } }), { mode: 0o600 });
+  t.is(runToken({ config: file }, io), ExitCode.OK, io.err);
+  const v = verifyToken(io.out.trim(), [SECRET], NOW_MS / 1000);
+  t.true(v.ok && v.payload === 'gw-file' && v.exp === NOW_MS / 1000 + 120, io.out);
+  // a config file that is not there is a config error, exit 2
+  const missing = testIo(t, { GATEWAY_RELAY_SECRET: SECRET }, NOW_MS);
+  t.is(runToken({ config: join(missing.cwd, 'nope.yaml') }, missing), ExitCode.CONFIG);
+  t.is(missing.out, '');
+});
