@@ -21,6 +21,7 @@ export {
   type Rejection,
 } from './plugin-host/define-plugin.js';
 export { type Action, isChatAddressed, isEgressDeclined, type OutboundResult } from './protocol/actions.js';
+export { isCredentialKey } from './protocol/credential-key.js';
 export {
   type Descriptor,
   type MessageEvent,

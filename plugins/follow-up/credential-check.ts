@@ -2,24 +2,17 @@
  * Find keys that look like credentials anywhere in a `follow_up` action. The gateway holds zero
  * capability material: the connector keeps interaction tokens, and an agent that tries to pass
  * one (or any other secret) is refused before anything is sent. Pure.
+ *
+ * A key is a credential by the rule the dead letters use too (core/protocol/credential-key.ts):
+ * `token`, `secret`, `authorization`, `password`, any key whose last word is one of those or whose
+ * last two are `api key`, `private key`, …: `interaction_token`, `clientSecret`, `x-api-key`; not
+ * `tokens` or `token_count`. Wider than the spec's list on purpose: a false positive costs the
+ * agent a clear 400, a false negative leaks a credential.
  */
-
-/**
- * Key shapes treated as credentials, case-insensitive: `token`, `secret`, `authorization`, and
- * anything ending in `_token` / `-token` / `_secret` / `-secret` or a camelCase `…Token` /
- * `…Secret`. Wider than the spec's list on purpose: a false positive costs the agent a clear 400,
- * a false negative leaks a credential.
- */
-const CREDENTIAL_KEY = /^(?:token|secret|authorization)$|[_-](?:token|secret)$/i;
-const CAMEL_CREDENTIAL_KEY = /[a-z0-9](?:Token|Secret)$/;
+import { isCredentialKey } from '../../core/index.js';
 
 /** Nesting bound: deeper structures are refused as if they held a credential (fail closed). */
 const MAX_DEPTH = 16;
-
-/** True when `key` looks like a credential. */
-export function isCredentialKey(key: string): boolean {
-  return CREDENTIAL_KEY.test(key) || CAMEL_CREDENTIAL_KEY.test(key);
-}
 
 /**
  * The dotted path of the first credential-like key in `value` (objects and arrays, any depth), or

@@ -5,7 +5,7 @@
  * not JSON) most of all — so the inbox removes them again before storing (spec/plugins.md: the
  * interaction token must never reach the inbox).
  */
-import { canHoldSecret, isCredentialKey } from './credential-key.js';
+import { canHoldSecret, isCredentialKey } from '../../core/protocol/credential-key.js';
 import { hasSecretPair, redactSecretPairs } from './redact-text.js';
 
 /** Header names that can carry credentials; dropped from stored forwards. */

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { findCredentialPath, isCredentialKey } from '../../../plugins/follow-up/credential-check.js';
+import { isCredentialKey } from '../../../core/index.js';
+import { findCredentialPath } from '../../../plugins/follow-up/credential-check.js';
 import { chooseKind, platformOfKind } from '../../../plugins/follow-up/follow-up-action.js';
 
 test('credential-looking keys, case-insensitive', (t) => {
@@ -16,6 +17,11 @@ test('credential-looking keys, case-insensitive', (t) => {
     'client_secret',
     'accessToken',
     'clientSecret',
+    // the dead letters' rule, shared since: passwords and keys too
+    'password',
+    'api_key',
+    'X-Api-Key',
+    'privateKey',
   ]) {
     t.true(isCredentialKey(key), key);
   }

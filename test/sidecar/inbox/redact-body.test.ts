@@ -5,7 +5,7 @@
  * body that cannot be searched is not kept at all.
  */
 import test from 'ava';
-import { isCredentialKey } from '../../../sidecar/inbox/credential-key.js';
+import { isCredentialKey } from '../../../core/protocol/credential-key.js';
 import { BODY_OMITTED, redactBody, redactFrame } from '../../../sidecar/inbox/redact-frame.js';
 import { hasSecretPair, REDACTED_VALUE, redactSecretPairs } from '../../../sidecar/inbox/redact-text.js';
 

@@ -1,6 +1,7 @@
 /**
- * Which object keys (and form field names) name a credential, for the dead-letter redaction
- * (redact-frame.ts). Exact names alone (`token`, `secret`, …) let the usual spellings of the same
+ * Which object keys (and form field names) name a credential: what the dead-letter redaction
+ * removes (sidecar/inbox/redact-frame.ts) and what the follow-up plugin refuses in an agent's
+ * `follow_up` (plugins/follow-up/credential-check.ts). Exact names alone (`token`, `secret`, …) let the usual spellings of the same
  * thing through — `access_token`, `client_secret`, `botToken`, `X-Api-Key`, `Token` — so a key is
  * a credential when its **last word** is a credential word, or its last two words are a
  * credential pair (`api key`, `private key`). Words are split at `_`, `-`, `.`, spaces and
@@ -16,6 +17,7 @@ const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
   'password',
   'passwd',
   'passphrase',
+  'authorization',
   'apikey',
   'credential',
   'credentials',
