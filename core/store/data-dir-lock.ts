@@ -27,9 +27,20 @@ export const PRIVATE_FILES = [
   `${LOCK_FILE}-journal`,
 ];
 
+/**
+ * Every lock taken and not released. better-sqlite3 closes a connection its object no longer
+ * reaches when it is garbage collected, which would end the EXCLUSIVE transaction: a holder that
+ * dropped its lock object (a test's child process did; so could an embedder that drops a sidecar
+ * without stopping it) lost the lock at the next GC, under load within seconds, and a second
+ * sidecar could take the directory. A lock ends with `release()` or the process, never with GC.
+ */
+const held = new Set<DataDirLock>();
+
 /** A held data-directory lock. */
 export class DataDirLock {
-  private constructor(private db: BetterSqlite3.Database | undefined) {}
+  private constructor(private db: BetterSqlite3.Database | undefined) {
+    held.add(this);
+  }
 
   /**
    * Take the lock of `dataDir` (created with mode 0700 when absent), or throw
@@ -75,6 +86,7 @@ export class DataDirLock {
   release(): void {
     const db = this.db;
     this.db = undefined;
+    held.delete(this);
     db?.close();
   }
 }

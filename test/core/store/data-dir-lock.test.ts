@@ -183,3 +183,21 @@ asOtherUser(
     t.regex(acquireAsNobody(dir), /is not writable by this user/);
   },
 );
+
+test('a lock whose object is dropped stays held until the process ends: garbage collection does not release it', async (t) => {
+  const dir = join(tempDir(t), 'data');
+  const module = pathToFileURL(join(repoRoot(), 'dist', 'core', 'store', 'data-dir-lock.js')).href;
+  // the holder keeps no reference and collects its garbage: before the fix, better-sqlite3 closed
+  // the lock's connection at the GC, ending its EXCLUSIVE transaction (the SIGKILL test above
+  // failed that way on a loaded machine)
+  const script = `const { DataDirLock } = await import(${JSON.stringify(module)});
+    DataDirLock.acquire(${JSON.stringify(dir)});
+    for (let i = 0; i < 3; i++) { gc(); await new Promise((r) => setTimeout(r, 20)); }
+    console.log('collected'); setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.teardown(() => child.kill('SIGKILL'));
+  await new Promise<void>((collected) => child.stdout.once('data', () => collected()));
+  t.throws(() => DataDirLock.acquire(dir), { message: /another relay-sidecar is running/ });
+});
