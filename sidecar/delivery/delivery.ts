@@ -87,17 +87,20 @@ export class Delivery {
   }
 
   /**
-   * Stop scheduling; give push requests in flight until `budgetMs` to finish (pull deliveries
-   * wait for acks that may never come, so they are not waited for), and their queued response
-   * actions what is left of the budget. Idempotent; {@link close} follows. Resolves with what is
-   * still unfinished when the budget ran out (push requests and sessions' response actions;
-   * 0 when everything finished), for the shutdown to report.
+   * Stop scheduling; give push requests in flight until `budgetMs` to finish, or, in pull mode,
+   * the attached agent until then to ack what it was sent (the wait ends early when all are
+   * acked or the stream closes; the API and the socket stay up for its actions meanwhile), and
+   * queued response actions what is left of the budget. Idempotent; {@link close} follows.
+   * Resolves with what is still unfinished when the budget ran out (push requests or unacked
+   * pull deliveries, and sessions' response actions; 0 when everything finished), for the
+   * shutdown to report.
    */
   async quiesce(budgetMs: number, now: () => number): Promise<number> {
     const deadline = now() + budgetMs;
     await this.stopScheduling(budgetMs);
+    const unacked = this.pull ? await this.pull.acksIn(budgetMs) : 0;
     await this.actions.idle(Math.max(0, deadline - now()));
-    return (this.pull ? 0 : this.scheduler.attempting) + this.actions.busy;
+    return (this.pull ? unacked : this.scheduler.attempting) + this.actions.busy;
   }
 
   /**

@@ -54,6 +54,8 @@ export class PullDelivery implements DeliveryTarget {
   private closed = false;
   /** Chunks written this turn, not yet handed to their stream. */
   private out: { readonly stream: PullStream; readonly chunks: string[] } | undefined;
+  /** The shutdown's waits for acks ({@link acksIn}), woken when nothing is left to wait for. */
+  private readonly ackWaiters = new Set<() => void>();
 
   constructor(private readonly opts: PullOptions) {
     this.log = opts.log.child({ component: 'pull-delivery' });
@@ -67,6 +69,29 @@ export class PullDelivery implements DeliveryTarget {
   /** True while an agent stream is attached. */
   get attached(): boolean {
     return this.stream !== undefined;
+  }
+
+  /**
+   * The shutdown's wait for the agent to ack what it was sent (the scheduler is stopped, so
+   * nothing new is sent meanwhile): ends when every delivery is acked, the stream closes (nobody
+   * is left to ack) or `budgetMs` runs out. Resolves with the deliveries still unacked when the
+   * budget ran out, 0 otherwise. Without it, an agent mid-turn at a stop had its reply and ack
+   * refused by the API closing milliseconds later, and replied again after the restart.
+   */
+  acksIn(budgetMs: number): Promise<number> {
+    if (!this.awaitingAcks()) return Promise.resolve(0);
+    return new Promise((resolve) => {
+      const done = () => {
+        this.opts.clock.clearTimeout(timer);
+        this.ackWaiters.delete(done);
+        resolve(0);
+      };
+      const timer = this.opts.clock.setTimeout(() => {
+        this.ackWaiters.delete(done);
+        resolve(this.outstanding.size);
+      }, budgetMs);
+      this.ackWaiters.add(done);
+    });
   }
 
   /** Hold the delivery until acked; send it now when a stream is attached. Never rejects. */
@@ -94,6 +119,7 @@ export class PullDelivery implements DeliveryTarget {
         this.stream = undefined;
         this.opts.metrics?.pullStreamAttached.set(0);
         this.log.info({ unacked: this.outstanding.size }, 'agent stream closed');
+        this.wakeAckWaiters();
       }
     });
     this.flushOut();
@@ -118,6 +144,7 @@ export class PullDelivery implements DeliveryTarget {
     this.outstanding.delete(id);
     this.opts.metrics?.pullUnacked.set(this.outstanding.size);
     entry.resolve({ kind: 'delivered', actions: [] });
+    this.wakeAckWaiters();
     return 'acked';
   }
 
@@ -134,6 +161,7 @@ export class PullDelivery implements DeliveryTarget {
     for (const { resolve } of this.outstanding.values()) resolve({ kind: 'cancelled' });
     this.outstanding.clear();
     this.opts.metrics?.pullUnacked.set(0);
+    this.wakeAckWaiters();
   }
 
   /** Write one delivery (a new attempt each time). */
@@ -150,6 +178,18 @@ export class PullDelivery implements DeliveryTarget {
     this.outstanding.delete(id);
     this.opts.metrics?.pullUnacked.set(this.outstanding.size);
     entry.resolve(body);
+    this.wakeAckWaiters();
+  }
+
+  /** An ack may still come: a stream is attached and something sent on it is unacked. */
+  private awaitingAcks(): boolean {
+    return !this.closed && this.stream !== undefined && this.outstanding.size > 0;
+  }
+
+  /** End the shutdown's waits for acks once there is nothing left to wait for. */
+  private wakeAckWaiters(): void {
+    if (this.ackWaiters.size === 0 || this.awaitingAcks()) return;
+    for (const wake of [...this.ackWaiters]) wake();
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * Graceful shutdown, in the order that loses nothing: ask the connector to buffer (going_idle,
- * bounded), commit what already arrived, finish deliveries in flight, wait for the results of
+ * bounded), commit what already arrived, finish deliveries in flight (pull: wait for the attached
+ * agent's acks of what it was sent), wait for the results of
  * outbound calls in flight (bounded), then close the socket (calls still pending resolve `relay
  * transport closed`, ambiguous), close the API (before the store it reads), commit what arrived
  * until the socket closed (a connector that missed the ack keeps sending live frames, which it
@@ -30,7 +31,7 @@ export interface Drainable {
   };
   readonly plugins: { close(): Promise<void> };
   readonly inbox: {
-    /** Resolves with the deliveries still unfinished when `budgetMs` ran out (0: none). */
+    /** Resolves with the deliveries (push: in flight; pull: unacked) still unfinished when `budgetMs` ran out (0: none). */
     quiesce(budgetMs: number): Promise<number>;
     close(budgetMs?: number): Promise<void>;
   };
@@ -99,7 +100,9 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
     await step('going_idle', () => goingIdle(sc, log, forWork()), forWork() + TIMER_SLACK_MS);
   }
   // ingest commits what arrived (and is still reading); deliveries in flight and their response
-  // actions finish while the socket can carry them. The inbox bounds its own wait, so one that
+  // actions finish while the socket can carry them (pull: the attached agent acks what it was
+  // sent, and its actions still reach the socket; closing the API at once refused the ack of an
+  // agent mid-turn, and it replied again after the restart). The inbox bounds its own wait, so one that
   // ran out of budget is reported here: a delivery the agent had not answered is made again
   // after the next start; response actions not run by then are not (their delivery was acked).
   const quiesce = async () => {

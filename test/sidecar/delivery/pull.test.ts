@@ -247,3 +247,36 @@ test('an ack that comes while the delivery waits to retry a failed read ends it:
   t.is(rows(again)[0]?.state, 'delivered');
   t.deepEqual(next.events(), []);
 });
+
+test('the shutdown waits for acks: an ack ends the wait, the next delivery of its session is not sent', async (t) => {
+  const h = await startInbox(t, host(), { config: pull() });
+  const stream = new FakeStream();
+  h.inbox.pull!.attach(stream);
+  h.inbox.routes.inbound(inbound({ text: 'first', chat: 'S1' }));
+  h.inbox.routes.inbound(inbound({ text: 'second', chat: 'S1' }));
+  await until(() => stream.events().length === 1 && rows(h).length === 2);
+  // a budget far past the test's timeout: only the ack can end this wait
+  const order: string[] = [];
+  const quiesced = h.inbox.quiesce(600_000).then((left) => order.push(`quiesced ${left}`));
+  // was: the wait ended at once, and the API closed before the agent's ack
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  order.push('acked');
+  h.inbox.pull!.ack(stream.events()[0]!.id);
+  await quiesced;
+  t.deepEqual(order, ['acked', 'quiesced 0']);
+  await until(() => rows(h)[0]?.state === 'delivered');
+  t.is(rows(h)[1]?.state, 'pending');
+  t.is(stream.events().length, 1, 'nothing new is sent once the shutdown began');
+});
+
+test('the shutdown’s wait for acks ends when the stream closes, and reports what the budget left unacked', async (t) => {
+  const h = await startInbox(t, host(), { config: pull() });
+  const stream = new FakeStream();
+  h.inbox.pull!.attach(stream);
+  h.inbox.routes.inbound(inbound({ text: 'never acked', chat: 'S2' }));
+  await until(() => stream.events().length === 1);
+  t.is(await h.inbox.quiesce(30), 1, 'the budget ran out with one delivery unacked');
+  const quiesced = h.inbox.quiesce(600_000);
+  stream.drop();
+  t.is(await quiesced, 0, 'nobody is left to ack');
+});
