@@ -80,6 +80,8 @@ export class PullDelivery implements DeliveryTarget {
    */
   acksIn(budgetMs: number): Promise<number> {
     if (!this.awaitingAcks()) return Promise.resolve(0);
+    // an agent that never acks holds the stop for the budget: say why it is slow
+    this.log.info({ unacked: this.outstanding.size, budgetMs }, 'shutdown waits for the agent to ack');
     return new Promise((resolve) => {
       const done = () => {
         this.opts.clock.clearTimeout(timer);

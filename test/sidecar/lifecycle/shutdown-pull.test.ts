@@ -69,6 +69,7 @@ test('pull: a stop right after a delivery is sent waits for the agent’s reply 
   await stopped;
   t.regex(reply, /^200 .*"success":true/, 'the reply went out while the socket was still up');
   t.is(ack, '204', 'the ack landed');
+  t.like(sc.sink.withMsg('shutdown waits for the agent to ack')[0], { unacked: 1 });
   const cut = sc.sink.withCode('CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED');
   t.deepEqual(
     cut.filter((l) => l.step === 'deliveries'),
