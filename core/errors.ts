@@ -74,7 +74,7 @@ export const ERROR_CODES = {
   CORE_ERR_STORE_SCHEMA_TOO_NEW:
     'The store was migrated by a newer relay-sidecar than this one; the start was refused.',
   CORE_ERR_STORE_REPLACED:
-    'The store file was moved, copied over or deleted while the sidecar ran; what it commits now is lost at the next start.',
+    'The store file was moved, copied over or deleted while the sidecar ran; from then on the inbox commits nothing and acks nothing until a restart.',
   CORE_ERR_INBOX_COMMIT_FAILED:
     'Committing an event to the inbox failed, or it came after the inbox closed; the frame was not acked.',
   CORE_ERR_INBOX_INGEST_FAILED:

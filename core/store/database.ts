@@ -137,9 +137,14 @@ const UNAVAILABLE_CODES = [
   'SQLITE_PROTOCOL',
 ];
 
-/** True when `err` is a SQLite failure of the store itself, worth retrying ({@link UNAVAILABLE_CODES}). */
+/**
+ * True when `err` is a SQLite failure of the store itself, worth retrying ({@link UNAVAILABLE_CODES}),
+ * or the inbox refusing commits into a store file replaced while running (`CORE_ERR_STORE_REPLACED`:
+ * held like the rest, though only a restart ends it).
+ */
 export function isStoreUnavailable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'CORE_ERR_STORE_REPLACED') return true;
   return typeof code === 'string' && UNAVAILABLE_CODES.some((c) => code === c || code.startsWith(`${c}_`));
 }
 

@@ -97,6 +97,8 @@ export interface ApiInbox {
   stats(): InboxStats | Promise<InboxStats>;
   /** True while received frames wait for the store to take them (`/readyz` 503, `store: failing`). */
   readonly storeFailing?: boolean;
+  /** True once the store file was replaced while running (`/readyz` 503, `store: replaced`). */
+  readonly storeReplaced?: boolean;
   /** Latest dead letters, newest first (absent ⇒ the dead-letter routes answer 404). */
   deadLetters?(limit?: number): readonly DeadLetterView[];
   /** One dead letter with its secret-free payload. */

@@ -85,10 +85,12 @@ export function buildRoutes(env: RouteEnv): Route[] {
       pattern: '/readyz',
       access: 'public',
       handle: () => {
-        // ready to take events only if they can be committed: frames the store refuses are held
-        const failing = deps.inbox.storeFailing === true;
-        const body = failing ? { state: client.state, store: 'failing' } : { state: client.state };
-        return json(client.state === 'ready' && !failing ? 200 : 503, body);
+        // ready to take events only if they can be committed: frames the store refuses are held;
+        // a replaced store file is told apart, as only a restart ends it
+        const store =
+          deps.inbox.storeReplaced === true ? 'replaced' : deps.inbox.storeFailing ? 'failing' : undefined;
+        const body = store ? { state: client.state, store } : { state: client.state };
+        return json(client.state === 'ready' && !store ? 200 : 503, body);
       },
     },
     {

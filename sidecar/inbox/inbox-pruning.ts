@@ -48,7 +48,7 @@ export class InboxPruning {
   private readonly watch: StoreWatch;
 
   constructor(private readonly deps: InboxPruningDeps) {
-    this.watch = new StoreWatch(deps.store.db, deps.log, deps.metrics);
+    this.watch = new StoreWatch(deps.store.db, deps.log, deps.metrics, () => deps.store.refuseCommits());
   }
 
   /** From the upkeep timer: the whole pass when its interval has passed since the last. */

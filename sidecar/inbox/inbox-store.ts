@@ -4,6 +4,7 @@
  * transaction, and several ready frames share one transaction (group commit) under load.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { RelayError } from '../../core/errors.js';
 import { DeadLetters } from './dead-letters.js';
 import { DedupeTable } from './dedupe-table.js';
 import { newDeadLetterId } from './envelope.js';
@@ -24,6 +25,8 @@ export class InboxStore {
   readonly dedupe: DedupeTable;
   readonly attempts: FrameAttempts;
   readonly deadLetters: DeadLetters;
+  /** Set for good once the file at the store's path is not this handle's ({@link refuseCommits}). */
+  private refusal: RelayError | undefined;
   private readonly batch: BetterSqlite3.Transaction<
     (items: readonly [FrameJob, FrameOutcome][], now: number) => CommitDecision[]
   >;
@@ -41,8 +44,27 @@ export class InboxStore {
     );
   }
 
+  /** True once commits are refused because the store file was replaced or deleted. */
+  get replaced(): boolean {
+    return this.refusal !== undefined;
+  }
+
+  /**
+   * The store file at its path is no longer the one this handle writes (moved, copied over,
+   * deleted): what would be committed from now on is lost at the next start, so every commit is
+   * refused as the store being unavailable (`isStoreUnavailable`: frames held unacked), until the
+   * process restarts. Deliveries of rows already committed go on (their marks are not commits).
+   */
+  refuseCommits(): void {
+    this.refusal ??= new RelayError(
+      'CORE_ERR_STORE_REPLACED',
+      'the store file was replaced or deleted while running; commits refused until a restart',
+    );
+  }
+
   /** Commit several frames in one transaction, in the given order. Throws when SQLite fails. */
   commitBatch(items: readonly [FrameJob, FrameOutcome][], now: number): CommitDecision[] {
+    if (this.refusal) throw this.refusal;
     // IMMEDIATE: take the write lock up front (waiting out busy_timeout). A deferred transaction
     // that reads first fails at once with SQLITE_BUSY when a pool worker wrote the store meanwhile.
     return this.dedupe.track(() => this.batch.immediate(items, now));
@@ -57,6 +79,7 @@ export class InboxStore {
     now: number,
     dedupeKey?: string,
   ): QueuedDelivery[] {
+    if (this.refusal) throw this.refusal;
     const insert = this.db.transaction(() => {
       if (dedupeKey !== undefined && !this.dedupe.add(dedupeKey, now)) return [];
       return rows.map((row) => this.events.insert(row, now));

@@ -173,10 +173,16 @@ export class Inbox {
 
   /**
    * True while received frames wait for the store to take their commit (a full disk, an I/O
-   * error): they are held unacked and retried; `/readyz` answers 503.
+   * error), or once the store file was replaced ({@link storeReplaced}): they are held unacked
+   * and retried; `/readyz` answers 503.
    */
   get storeFailing(): boolean {
-    return this.ingest.storeFailing;
+    return this.ingest.storeFailing || this.store.replaced;
+  }
+
+  /** True once the store file was replaced or deleted while running: only a restart ends it. */
+  get storeReplaced(): boolean {
+    return this.store.replaced;
   }
 
   /** Figures for `/v1/status`. */

@@ -5,7 +5,8 @@
  * data directory removed) leaves this process writing a file no one will open again: everything
  * committed from then on is lost at the next start, and a connection opened meanwhile (a pool
  * worker replaced after a crash) pairs the new file with the old WAL. That is reported
- * (`CORE_ERR_STORE_REPLACED`, once), so the operator stops the sidecar before more is lost.
+ * (`CORE_ERR_STORE_REPLACED`, once), so the operator restarts the sidecar, and from then on the
+ * inbox refuses commits (frames held unacked, `/readyz` 503), so nothing more is acked meanwhile.
  */
 import { type Stats, statSync } from 'node:fs';
 import type { Logger } from '../../core/log/logger.js';
@@ -24,6 +25,8 @@ export class StoreWatch {
     private readonly db: Database,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    /** Called once, when the file at the path is found not to be the one opened. */
+    private readonly onReplaced: () => void,
   ) {
     this.opened = statSync(db.name, { throwIfNoEntry: false });
   }
@@ -42,12 +45,13 @@ export class StoreWatch {
     if (!this.opened || this.reported) return;
     if (now && now.ino === this.opened.ino && now.dev === this.opened.dev) return;
     this.reported = true;
+    this.onReplaced();
     const fields = { file, found: now ? 'another file' : 'no file' };
     reportError(
       this.log,
       this.metrics,
       'CORE_ERR_STORE_REPLACED',
-      'store file replaced while running',
+      'store file replaced while running; commits refused until a restart',
       fields,
       'error',
     );
