@@ -70,6 +70,17 @@ test('parseEnvText reads what mergeEnvText writes, and common dotenv forms', (t)
   t.deepEqual(parseEnvText("A='lit $x \\n'\nA=2\nnot a line"), { A: '2' });
 });
 
+test('a trailing comment ends an unquoted value, and a long run of spaces is read in one pass', (t) => {
+  t.deepEqual(parseEnvText('A=1 # c\nB=x#y\nC=two words\t# tab\nD=#not-a-comment'), {
+    A: '1',
+    B: 'x#y',
+    C: 'two words',
+    D: '#not-a-comment',
+  });
+  // a million spaces and no comment: the old pattern retried the run from each of its positions
+  t.deepEqual(parseEnvText(`E=a${' '.repeat(1_000_000)}b`), { E: `a${' '.repeat(1_000_000)}b` });
+});
+
 test('writeEnvFileAtomic creates a 0600 file and tightens an existing 0644 one, leaving no temp files', (t) => {
   const dir = tempDir(t);
   const path = join(dir, '.env.relay');
