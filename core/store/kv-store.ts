@@ -129,7 +129,17 @@ export class KvStore {
    */
   set(ns: string, key: string, value: unknown, ttlMs?: number): void {
     checkTtl(ttlMs);
-    const json = JSON.stringify(value);
+    this.setJson(ns, key, JSON.stringify(value), ttlMs);
+  }
+
+  /** {@link set} of a value already encoded (`undefined` deletes): the plugin view checks and encodes once. */
+  setEncoded(ns: string, key: string, json: string | undefined, ttlMs?: number): void {
+    checkTtl(ttlMs);
+    this.setJson(ns, key, json, ttlMs);
+  }
+
+  /** {@link set}'s write, the TTL checked. */
+  private setJson(ns: string, key: string, json: string | undefined, ttlMs: number | undefined): void {
     if (json === undefined) {
       this.delete(ns, key);
       return;
@@ -149,7 +159,17 @@ export class KvStore {
    */
   remember(ns: string, key: string, value: unknown, ttlMs: number): boolean {
     checkTtl(ttlMs);
-    const json = JSON.stringify(value);
+    return this.putRemembered(ns, key, JSON.stringify(value), ttlMs);
+  }
+
+  /** {@link remember} of a value already encoded (`undefined` deletes). */
+  rememberEncoded(ns: string, key: string, json: string | undefined, ttlMs: number): boolean {
+    checkTtl(ttlMs);
+    return this.putRemembered(ns, key, json, ttlMs);
+  }
+
+  /** {@link remember}'s write when due, the TTL checked. */
+  private putRemembered(ns: string, key: string, json: string | undefined, ttlMs: number): boolean {
     if (json === undefined) {
       this.delete(ns, key);
       return true;

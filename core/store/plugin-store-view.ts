@@ -22,9 +22,9 @@ export function namespaceView(store: () => KvStore, ns: string): PluginStore {
   return {
     get: <T = unknown>(key: string) => store().get<T>(ns, checkKey(key)),
     set: (key: string, value: unknown, ttlMs?: number) =>
-      store().set(ns, checkKey(key), checkValue(value), ttlMs),
+      store().setEncoded(ns, checkKey(key), encoded(value), ttlMs),
     remember: (key: string, value: unknown, ttlMs: number) =>
-      store().remember(ns, checkKey(key), checkValue(value), ttlMs),
+      store().rememberEncoded(ns, checkKey(key), encoded(value), ttlMs),
     delete: (key: string) => store().delete(ns, checkKey(key)),
   };
 }
@@ -37,10 +37,12 @@ function checkKey(key: string): string {
   return key;
 }
 
-/** The value itself, once it is known to be plain JSON data within the bound (else TypeError). */
-function checkValue(value: unknown): unknown {
-  plainJson(value, MAX_STORE_VALUE_CHARS);
-  return value;
+/**
+ * The value as JSON (undefined for undefined), once it is known to be plain JSON data within the
+ * bound (else TypeError): the store writes this text, so the value is encoded once, not twice.
+ */
+function encoded(value: unknown): string | undefined {
+  return plainJson(value, MAX_STORE_VALUE_CHARS);
 }
 
 /** Throws RangeError unless `ttlMs` is undefined or a positive finite number. */
