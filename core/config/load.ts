@@ -4,6 +4,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { type Alias, parseDocument, visit, type YAMLError } from 'yaml';
 import { RelayError } from '../errors.js';
+import { deepFreeze } from './deep-freeze.js';
 import { envNameFor, envOverlay } from './env-map.js';
 import { openToEveryone } from './open-to-everyone.js';
 import { type Config, ConfigSchema } from './schema.js';
@@ -115,15 +116,6 @@ export function deepMerge(
     out[k] = bothObjects ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>) : v;
   }
   return out;
-}
-
-/** Recursively freeze. */
-export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 /**

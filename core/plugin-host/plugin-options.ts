@@ -3,6 +3,7 @@
  * (start-up check, `CORE_ERR_PLUGIN_OPTIONS_INVALID`) and the workers (the value hooks receive),
  * so both sides always agree on the parsed options.
  */
+import { deepFreeze } from '../config/deep-freeze.js';
 import type { PluginDefinition } from './define-plugin.js';
 import { summariseIssues } from './hook-results.js';
 
@@ -39,16 +40,6 @@ export function parsePluginOptions(definition: PluginDefinition, raw: unknown): 
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Freeze plain objects and arrays, and what they hold (class instances are left as they are). */
-function deepFreeze<T>(value: T): T {
-  if (Array.isArray(value) || (isRecord(value) && Object.getPrototypeOf(value) === Object.prototype)) {
-    if (Object.isFrozen(value)) return value;
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
 }
 
 /** A schema's throw in one line (the message only: it may quote the value being parsed). */
