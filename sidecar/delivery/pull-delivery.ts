@@ -101,7 +101,7 @@ export class PullDelivery implements DeliveryTarget {
     if (this.closed) return Promise.resolve({ kind: 'cancelled' });
     return new Promise((resolve) => {
       this.outstanding.set(job.id, { job, resolve });
-      this.opts.metrics?.pullUnacked.set(this.outstanding.size);
+      this.outstandingChanged();
       if (this.stream) this.send(this.stream, job.id);
     });
   }
@@ -144,9 +144,8 @@ export class PullDelivery implements DeliveryTarget {
     const entry = this.outstanding.get(id);
     if (!entry) return this.opts.lateAck?.(id) ?? 'unknown';
     this.outstanding.delete(id);
-    this.opts.metrics?.pullUnacked.set(this.outstanding.size);
     entry.resolve({ kind: 'delivered', actions: [] });
-    this.wakeAckWaiters();
+    this.outstandingChanged();
     return 'acked';
   }
 
@@ -162,8 +161,7 @@ export class PullDelivery implements DeliveryTarget {
     stream?.end();
     for (const { resolve } of this.outstanding.values()) resolve({ kind: 'cancelled' });
     this.outstanding.clear();
-    this.opts.metrics?.pullUnacked.set(0);
-    this.wakeAckWaiters();
+    this.outstandingChanged();
   }
 
   /** Write one delivery (a new attempt each time). */
@@ -178,8 +176,13 @@ export class PullDelivery implements DeliveryTarget {
     // gone, or the store could not be read: the scheduler retries after a backoff (before, the
     // delivery waited for the agent's next stream, and its session with it)
     this.outstanding.delete(id);
-    this.opts.metrics?.pullUnacked.set(this.outstanding.size);
     entry.resolve(body);
+    this.outstandingChanged();
+  }
+
+  /** The unacked count changed: the gauge follows, and a shutdown waiting for acks may be done. */
+  private outstandingChanged(): void {
+    this.opts.metrics?.pullUnacked.set(this.outstanding.size);
     this.wakeAckWaiters();
   }
 
