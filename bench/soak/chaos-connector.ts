@@ -139,20 +139,11 @@ export class ChaosConnector {
     this.current?.terminate();
   }
 
-  /** Write a raw line (junk) to the current connection; false when none. */
-  sendLine(line: string): boolean {
-    const conn = this.readyConn();
-    if (!conn || !this.current) return false;
-    try {
-      this.current.send(line, { conn: conn.id });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Send a raw frame to the latest connection (an unsolicited going_idle_ack, …); false when none. */
-  sendRaw(frame: Record<string, unknown>): boolean {
+  /**
+   * Send a raw frame (an unsolicited going_idle_ack, …) or a raw line (junk, sent as it is) to the
+   * latest connection; false when none.
+   */
+  sendRaw(frame: Record<string, unknown> | string): boolean {
     const conn = this.readyConn();
     if (!conn || !this.current) return false;
     try {

@@ -90,7 +90,7 @@ export class EventGenerator {
       if (this.resendOne()) return;
     } else if (noise < 0.05) {
       // junk on the wire: never ends the read loop
-      this.connector.sendLine(
+      this.connector.sendRaw(
         this.run.pick(['not json\n', '[1,2]\n', '{"type":"inbound"}\n', '{"no":"type"}\n', '\n\n']),
       );
       this.run.bump('junkLines');
