@@ -94,6 +94,8 @@ export const ERROR_CODES = {
   CORE_ERR_DELIVERY_RESPONSE_INVALID:
     'A 2xx push response body is not JSON, its `actions` is not a list, it is larger than api.maxBodyBytes or nested more than 64 levels deep; delivered, actions ignored.',
   CORE_ERR_DELIVERY_ACTION_FAILED: 'An action from a push response body failed to execute; not re-delivered.',
+  CORE_ERR_DELIVERY_STREAMS_COMPETE:
+    'Agent event streams (GET /v1/events) replaced each other 3 times within a minute: two consumers take turns.',
   CORE_ERR_API_UNAUTHORIZED: 'A local API call had a missing or wrong bearer token.',
   CORE_ERR_API_BAD_REQUEST:
     "A local API call had an invalid body, or was a request node's HTTP parser refused (broken framing, oversize headers, an unknown `Expect`).",

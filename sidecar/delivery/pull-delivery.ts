@@ -17,6 +17,7 @@ import {
   type DeliveryTarget,
 } from './delivery-target.js';
 import { sseComment, sseEvent, sseRetry } from './sse.js';
+import { StreamTurns } from './stream-turns.js';
 
 /** The stream the agent API hands over (an HTTP response in SSE mode). */
 export interface PullStream {
@@ -56,9 +57,12 @@ export class PullDelivery implements DeliveryTarget {
   private out: { readonly stream: PullStream; readonly chunks: string[] } | undefined;
   /** The shutdown's waits for acks ({@link acksIn}), woken when nothing is left to wait for. */
   private readonly ackWaiters = new Set<() => void>();
+  /** Notices two consumers replacing each other's stream. */
+  private readonly turns: StreamTurns;
 
   constructor(private readonly opts: PullOptions) {
     this.log = opts.log.child({ component: 'pull-delivery' });
+    this.turns = new StreamTurns(opts.clock, this.log, opts.metrics);
   }
 
   /** Deliveries sent (or waiting for a stream) and not yet acked. */
@@ -115,7 +119,10 @@ export class PullDelivery implements DeliveryTarget {
     const previous = this.stream;
     this.stream = stream;
     this.opts.metrics?.pullStreamAttached.set(1);
-    if (previous) this.opts.metrics?.pullStreamsReplaced.inc();
+    if (previous) {
+      this.opts.metrics?.pullStreamsReplaced.inc();
+      this.turns.replaced(this.outstanding.size);
+    }
     stream.onClose(() => {
       if (this.stream === stream) {
         this.stream = undefined;
