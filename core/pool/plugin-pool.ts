@@ -11,7 +11,7 @@ import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { classifyFailure } from './classify-failure.js';
-import { ProgressSlots, type SlotProgress } from './progress-slots.js';
+import { monotonicMs, ProgressSlots, type SlotProgress } from './progress-slots.js';
 import { TaskAbort } from './task-abort.js';
 import type {
   ChainTask,
@@ -21,7 +21,7 @@ import type {
   TaskReply,
   WarmValue,
 } from './task-protocol.js';
-import { TaskWatchdog } from './task-watchdog.js';
+import { PAUSE_DETECT_MS, TaskWatchdog } from './task-watchdog.js';
 
 /** What piscina loads in each worker (a CommonJS shim that imports the ESM entry: worker-shim.cts). */
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-shim.cjs', import.meta.url));
@@ -73,6 +73,8 @@ export class PluginPool {
   private closing: Promise<void> | undefined;
   /** Set once {@link close} has finished: no worker may run after it. */
   private closed = false;
+  /** When a pause was last logged ({@link monotonicMs}). */
+  private pauseLoggedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: PluginPoolOptions) {
     const { pool } = options;
@@ -162,6 +164,7 @@ export class PluginPool {
       lease,
       items.map((i) => i.budgets),
       () => setImmediate(() => abort.abort()),
+      { onPause: (lateMs) => this.pauseNoticed(lateMs) },
     );
     try {
       const task: PoolTask = {
@@ -228,6 +231,16 @@ export class PluginPool {
       this.metrics.poolQueueDepth.set(0);
     })();
     return this.closing;
+  }
+
+  /**
+   * Log a process pause once, not once per task in flight (every watchdog sees the same pause).
+   */
+  private pauseNoticed(lateMs: number): void {
+    const now = monotonicMs();
+    if (now - this.pauseLoggedAt < PAUSE_DETECT_MS) return;
+    this.pauseLoggedAt = now;
+    this.log.warn({ lateMs: Math.round(lateMs) }, 'process pause detected; plugin budgets restarted');
   }
 
   private failAll(items: readonly BatchItem[], error: ErrorData): { replies: TaskReply[] } {

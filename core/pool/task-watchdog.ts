@@ -8,11 +8,35 @@
  * Only slow tasks cost anything beyond one timer: the timer re-arms when it fires early. The
  * running position can change at any moment, so the timer never sleeps longer than the smallest
  * budget of the task: a plugin is caught at most that late.
+ *
+ * A process that was stopped (SIGSTOP, a VM pause, a laptop sleep) stops its workers too, but the
+ * monotonic clock runs on: on resume every budget looks long past, and a plugin that did nothing
+ * wrong would be terminated and its frame, after its attempts, quarantined. The stop shows as
+ * this timer firing late, so a timer {@link PAUSE_DETECT_MS} or more late restarts the budgets
+ * from the resume instead of expiring them. A main thread that stalls that long (it should never)
+ * looks the same; the restarts are bounded per task ({@link MAX_PAUSE_RESTARTS}) so such stalls
+ * cannot keep a hung plugin alive for ever.
  */
 import { monotonicMs, type ProgressSlots, type SlotLease, type SlotProgress } from './progress-slots.js';
 
 /** Extra time a task may wait for a worker beyond its budgets, ms. */
 export const QUEUE_WAIT_ALLOWANCE_MS = 10_000;
+
+/** How late (ms) this timer must fire to count as a stopped process. */
+export const PAUSE_DETECT_MS = 1_000;
+
+/** Pauses forgiven per task; past them a late timer is charged like any other. */
+export const MAX_PAUSE_RESTARTS = 3;
+
+/** Optional parts of a {@link TaskWatchdog}. */
+export interface WatchdogOptions {
+  /** Extra queue wait beyond the budgets, ms; default {@link QUEUE_WAIT_ALLOWANCE_MS}. */
+  readonly queueAllowanceMs?: number;
+  /** Told when a pause restarted the budgets, with how late the timer fired (ms). */
+  readonly onPause?: (lateMs: number) => void;
+  /** The monotonic clock (ms); default {@link monotonicMs}. Tests inject a stepped one. */
+  readonly now?: () => number;
+}
 
 /** Why a watched task expired. */
 export type Expiry =
@@ -22,25 +46,34 @@ export type Expiry =
 /** Watches one task; calls `onExpire` once when a budget is exceeded. */
 export class TaskWatchdog {
   private timer: NodeJS.Timeout | undefined;
-  private readonly submittedAt = monotonicMs();
+  private readonly now: () => number;
+  private readonly onPause: ((lateMs: number) => void) | undefined;
+  private readonly submittedAt: number;
   private readonly queueBudgetMs: number;
   private readonly minBudgetMs: number;
+  /** When the timer should fire ({@link now}); a later firing means the process was stopped. */
+  private dueAt = 0;
+  /** When the last pause ended: no budget is counted from before it. */
+  private resumedAt = Number.NEGATIVE_INFINITY;
+  private pauses = 0;
   /** Set once the watchdog fired. */
   expiry: Expiry | undefined;
 
   /**
    * @param budgets per batch item, per chain position, ms (`timeoutMs` of each plugin).
    * @param onExpire aborts the task (piscina then terminates its worker).
-   * @param queueAllowanceMs extra queue wait beyond the budgets, ms.
    */
   constructor(
     private readonly slots: ProgressSlots,
     private readonly lease: SlotLease,
     private readonly budgets: readonly (readonly number[])[],
     private readonly onExpire: (expiry: Expiry) => void,
-    queueAllowanceMs = QUEUE_WAIT_ALLOWANCE_MS,
+    options: WatchdogOptions = {},
   ) {
-    let total = queueAllowanceMs;
+    this.now = options.now ?? monotonicMs;
+    this.onPause = options.onPause;
+    this.submittedAt = this.now();
+    let total = options.queueAllowanceMs ?? QUEUE_WAIT_ALLOWANCE_MS;
     let min = Number.POSITIVE_INFINITY;
     for (const item of budgets) {
       for (const ms of item) {
@@ -60,21 +93,29 @@ export class TaskWatchdog {
   }
 
   private arm(delayMs: number): void {
+    const ms = Math.max(1, delayMs);
+    this.dueAt = this.now() + ms;
     // kept ref'd: it is what bounds a task that holds nothing else alive (a never-settling promise)
-    this.timer = setTimeout(() => this.check(), Math.max(1, delayMs));
+    this.timer = setTimeout(() => this.check(), ms);
   }
 
   private check(): void {
-    const now = monotonicMs();
+    const now = this.now();
+    const lateMs = now - this.dueAt;
+    if (lateMs >= PAUSE_DETECT_MS && this.pauses < MAX_PAUSE_RESTARTS) {
+      this.pauses++;
+      this.resumedAt = now;
+      this.onPause?.(lateMs);
+    }
     const at = this.slots.progress(this.lease);
     if (at === undefined) {
-      const left = this.submittedAt + this.queueBudgetMs - now;
+      const left = Math.max(this.submittedAt, this.resumedAt) + this.queueBudgetMs - now;
       if (left <= 0) this.expire({ started: false, budgetMs: this.queueBudgetMs });
       else this.arm(Math.min(left, this.minBudgetMs));
       return;
     }
     const budgetMs = this.budgets[at.item]?.[at.position] ?? 0;
-    const left = this.slots.startedAt(this.lease) + budgetMs - now;
+    const left = Math.max(this.slots.startedAt(this.lease), this.resumedAt) + budgetMs - now;
     if (left <= 0) this.expire({ started: true, at, budgetMs });
     else this.arm(Math.min(left, this.minBudgetMs));
   }

@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import test from 'ava';
+import { repoRoot } from '../../helpers/repo-root.js';
+
+const CHILD = join(repoRoot(), 'dist', 'test', 'fixtures', 'pool', 'paused-pool.js');
+
+/**
+ * Run the child pool with `steps` turns of 50 ms under `budgetMs`; stop the whole process (SIGSTOP,
+ * as a VM pause or a laptop sleep does) for `pauseMs` once the plugin runs; resolve with its output.
+ */
+function runPaused(
+  steps: number,
+  budgetMs: number,
+  pauseMs: number,
+): Promise<{ reply: unknown; pauses: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD, String(steps), String(budgetMs)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      if (chunk.includes('running')) {
+        child.kill('SIGSTOP');
+        setTimeout(() => child.kill('SIGCONT'), pauseMs);
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', () => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      try {
+        resolve(JSON.parse(last) as { reply: unknown; pauses: number });
+      } catch {
+        reject(new Error(`child output: ${out}`));
+      }
+    });
+  });
+}
+
+test('a plugin whose process was stopped mid-task is not timed out for the time it was stopped', async (t) => {
+  // 16 turns of 50 ms need about 0.8 s of running time, within the 1.5 s budget; the 3 s stop
+  // begins after about two turns, so the rest of the work happens after the process continues
+  const { reply, pauses } = await runPaused(16, 1_500, 3_000);
+  t.like(reply, { ok: true });
+  t.is(pauses, 1, 'the pause was noticed and logged once');
+});
