@@ -211,7 +211,7 @@ export const PoolConfigSchema = z
 
 /** The durable inbox and store. */
 export const InboxConfigSchema = z.strictObject({
-  /** Dedupe keys older than this are forgotten, ms. 7 days. */
+  /** Dedupe keys older than this are forgotten, ms. 7 days. Counts time the sidecar ran, not a forward step of the wall clock. */
   dedupeMaxAgeMs: ageMs(7 * 24 * 3600 * 1000),
   /** At most this many dedupe keys are kept. */
   dedupeMaxEntries: count(200_000),

@@ -8,6 +8,11 @@
  * before) dirtied a random leaf page per key: ~15 µs of the read loop per event on a full inbox
  * (docs/benchmarks.md, F11).
  *
+ * Ages are counted on the keys' own clock, the wall clock less the forward steps seen
+ * ({@link observeClock}): an NTP correction of a week (a VM restored from a snapshot) made every
+ * key look old, all were pruned in one pass, and the frames the connector redelivered on the
+ * reconnect that follows were delivered twice.
+ *
  * Memory and disk agree at every commit: a key added inside a transaction that rolls back is
  * forgotten again ({@link track}); keys are removed from memory only after their rows are
  * deleted. Only this connection writes the table.
@@ -17,6 +22,12 @@ import { type Fingerprint, FingerprintSet, fingerprint } from './fingerprint-set
 
 /** Looked-up fingerprints kept for their add, at most. */
 const MAX_LOOKED_UP = 16_384;
+
+/**
+ * A difference between the wall clock's and the monotonic clock's progress below this (ms) is
+ * noise (timer and NTP slew), not a step.
+ */
+export const CLOCK_STEP_TOLERANCE_MS = 1_000;
 
 /** The dedupe keys: a fingerprint set in memory over their table in SQLite. */
 export class DedupeTable {
@@ -28,6 +39,12 @@ export class DedupeTable {
   private readonly insertStmt;
   private readonly pruneAgeStmt;
   private readonly pruneCountStmt;
+  /** The newest key's time when the table was opened. */
+  private readonly newestAtOpen: number | null;
+  /** Wall time not counted as age (forward steps, and the time since the newest key at open), ms. */
+  private skewMs = 0;
+  /** The clocks at the last {@link observeClock}. */
+  private observed: { readonly wall: number; readonly mono: number } | undefined;
 
   constructor(private readonly db: BetterSqlite3.Database) {
     this.insertStmt = db.prepare<[string, number], void>(
@@ -47,6 +64,8 @@ export class DedupeTable {
        RETURNING key`,
       )
       .pluck();
+    const newest = db.prepare<[], number | null>('SELECT MAX(created_at) FROM inbox_dedupe_keys').pluck();
+    this.newestAtOpen = newest.get() ?? null;
     const all = db.prepare<[], string>('SELECT key FROM inbox_dedupe_keys ORDER BY seq').pluck();
     for (const key of all.iterate()) this.known.add(fingerprint(key));
   }
@@ -59,6 +78,29 @@ export class DedupeTable {
   /** Bytes of memory the lookup set takes. */
   get memoryBytes(): number {
     return this.known.bytes;
+  }
+
+  /** Wall time (ms) the keys' ages do not count (see {@link observeClock}). */
+  get clockSkewMs(): number {
+    return this.skewMs;
+  }
+
+  /**
+   * Follow the wall clock at `now` (the inbox's upkeep calls this before it prunes). The first call
+   * after open does not count the time since the newest key (the sidecar was down, or the clock
+   * was stepped meanwhile: the two look alike, and keeping keys longer is the safe side; the count
+   * bound still holds). Later calls compare the wall clock's progress with the monotonic clock's
+   * (`mono`, ms): a forward step is not counted as age, a backward one gives back what was skipped.
+   */
+  observeClock(now: number, mono: number = performance.now()): void {
+    const last = this.observed;
+    this.observed = { wall: now, mono };
+    if (last === undefined) {
+      this.skewMs = Math.max(0, now - (this.newestAtOpen ?? now));
+      return;
+    }
+    const step = now - last.wall - (mono - last.mono);
+    if (Math.abs(step) >= CLOCK_STEP_TOLERANCE_MS) this.skewMs = Math.max(0, this.skewMs + step);
   }
 
   /** True when `key` was seen (and not yet forgotten). */
@@ -81,7 +123,8 @@ export class DedupeTable {
     const fp = this.looked.get(key) ?? fingerprint(key);
     this.looked.delete(key);
     if (this.known.has(fp)) return false;
-    this.insertStmt.run(key, now); // throws before memory changes if the write fails
+    // stamped on the keys' clock, so ages stay comparable across a step and a restart
+    this.insertStmt.run(key, now - this.skewMs); // throws before memory changes if the write fails
     this.known.add(fp);
     if (this.db.inTransaction) this.pending.push(fp);
     return true;
@@ -106,10 +149,11 @@ export class DedupeTable {
    * Forget keys older than `maxAgeMs`, then the earliest arrivals beyond `maxEntries`, at most
    * `batch` of each (a bounded statement keeps the event loop responsive); returns how many. The
    * count bound goes by arrival (seq), not by `created_at`: after the wall clock stepped back,
-   * the keys taken since carry earlier times than older ones and would go first.
+   * the keys taken since carry earlier times than older ones and would go first. Ages are on the
+   * keys' clock (`now` less the skew).
    */
   prune(now: number, maxAgeMs: number, maxEntries: number, batch: number): number {
-    let removed = this.forget(this.pruneAgeStmt.all(now - maxAgeMs, batch));
+    let removed = this.forget(this.pruneAgeStmt.all(now - this.skewMs - maxAgeMs, batch));
     const excess = this.known.size - maxEntries;
     if (excess > 0) removed += this.forget(this.pruneCountStmt.all(Math.min(excess, batch)));
     return removed;

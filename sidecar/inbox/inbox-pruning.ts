@@ -58,6 +58,8 @@ export class InboxPruning {
     } catch (err) {
       reportUpkeepFailed(this.deps.log, this.deps.metrics, err); // pruning goes on
     }
+    // before any pruning: a forward step of the wall clock must not age the dedupe keys
+    this.deps.store.dedupe.observeClock(now);
     // a wall clock set back (now before the last pass) restarts the cadence: waiting for the
     // time of the last pass again suspended pruning (delivered rows, the dead-letter cap) for
     // as long as the step
@@ -101,6 +103,7 @@ export class InboxPruning {
     try {
       if (!this.deps.closing()) {
         const now = this.deps.clock.now();
+        this.deps.store.dedupe.observeClock(now);
         const removed = this.deps.store.dedupe.prune(now, dedupeMaxAgeMs, dedupeMaxEntries, PRUNE_BATCH_ROWS);
         if (removed >= PRUNE_BATCH_ROWS) {
           setImmediate(() => this.dedupePass());

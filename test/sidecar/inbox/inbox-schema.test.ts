@@ -129,3 +129,28 @@ test('dedupe keys added by a transaction that rolls back are forgotten; committe
   t.is(reopened.size, 3);
   t.is(db.prepare('SELECT COUNT(*) FROM inbox_dedupe_keys').pluck().get(), 3);
 });
+
+test('dedupe ages skip a forward step of the wall clock and keep counting the time that really passed', (t) => {
+  const db = tempDatabase(t);
+  migrate(db, 'inbox', INBOX_MIGRATIONS);
+  const dedupe = new DedupeTable(db);
+  const week = 7 * 24 * 3_600_000;
+  const t0 = 1_800_000_000_000;
+  dedupe.observeClock(t0, 0);
+  dedupe.add('before', t0);
+  // the wall clock jumps two weeks within one second of monotonic time
+  dedupe.observeClock(t0 + 2 * week, 1_000);
+  t.is(dedupe.clockSkewMs, 2 * week - 1_000);
+  t.is(dedupe.prune(t0 + 2 * week, week, 100, 100), 0, 'the step is no age');
+  dedupe.add('after', t0 + 2 * week);
+  // a real week later (both clocks move alike) the key from before the step is past the age
+  const later = t0 + 3 * week;
+  dedupe.observeClock(later, week + 1_000);
+  t.is(dedupe.prune(later, week, 100, 100), 1);
+  t.deepEqual([dedupe.has('before'), dedupe.has('after')], [false, true]);
+  // reopened: the time since the newest key is not counted (a stop and a step look alike)
+  const reopened = new DedupeTable(db);
+  reopened.observeClock(later + 3 * week, 0);
+  t.is(reopened.prune(later + 3 * week, week, 100, 100), 0);
+  t.true(reopened.has('after'));
+});

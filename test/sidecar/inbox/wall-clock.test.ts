@@ -157,3 +157,41 @@ test('a close while a frame is in its plugins keeps its budget though the clock 
   ]);
   t.is(winner, 'closed');
 });
+
+const WEEK = 7 * 24 * HOUR;
+
+/** Wait for one whole pruning pass: a delivered row past its retention is gone once it ran. */
+async function prunePassRan(h: Awaited<ReturnType<typeof startInbox>>, clock: SteppedClock, chat: string) {
+  const id = h.inbox.submitInterrupt(`agent:main:telegram:dm:${chat}`, null);
+  h.inbox.store.events.markDelivered(id, clock.now() - 2 * h.config.inbox.retainDeliveredMs);
+  await until(() => h.inbox.store.events.stateOf(id) === undefined, 10_000, 'a pruning pass');
+}
+
+test('a forward step of the wall clock past the dedupe age does not forget the keys: a redelivery stays a duplicate', async (t) => {
+  const clock = new SteppedClock();
+  const h = await startInbox(t, host(), { clock, maintenanceIntervalMs: 50 });
+  for (let i = 0; i < 3; i++)
+    h.inbox.routes.inbound(inbound({ text: `s${i}`, chat: 'C1', bufferId: `step-${i}` }));
+  await until(() => h.acks.length === 3, 10_000, 'acks before the step');
+  const committed = rows(h).length;
+  // NTP corrects a restored VM's clock by eight days
+  clock.offset = WEEK + 24 * HOUR;
+  await prunePassRan(h, clock, 'P1');
+  t.true(h.inbox.store.dedupe.has('buf:step-0'), 'the key outlived the step');
+  h.inbox.routes.inbound(inbound({ text: 's0', chat: 'C1', bufferId: 'step-0' }));
+  await until(() => h.acks.length === 4, 10_000, 'the redelivery acked');
+  t.is(rows(h).length, committed, 'the redelivery was not committed again (the pass took its marker row)');
+});
+
+test('a forward step of the wall clock while the sidecar was down does not forget the keys either', async (t) => {
+  const clock = new SteppedClock();
+  const h = await startInbox(t, host(), { clock, maintenanceIntervalMs: 50 });
+  h.inbox.routes.inbound(inbound({ text: 'd0', chat: 'C1', bufferId: 'down-0' }));
+  await until(() => h.acks.length === 1, 10_000, 'the ack before the stop');
+  clock.offset = WEEK + 24 * HOUR;
+  // the restart's first pass runs at start; two minutes on, the next one
+  const again = await h.reopen();
+  clock.offset += 2 * 60_000;
+  await prunePassRan(again, clock, 'P2');
+  t.true(again.inbox.store.dedupe.has('buf:down-0'), 'the key outlived the step');
+});
