@@ -5,6 +5,7 @@
  * An action is validated here (or by the plugin that declared its op) before it is sent.
  */
 import { z } from 'zod';
+import { MAX_JSON_DEPTH } from './json-depth.js';
 
 const metadata = z.record(z.string(), z.unknown()).default({});
 const replyTo = z
@@ -154,7 +155,20 @@ export const SYNTHESISED = {
     error: 'relay transport connection lost',
     ambiguous: true,
   }),
+  /** The connector answered with a frame too deep to read: it acted, what it did is unknown. */
+  unreadable: (): OutboundResult => ({
+    success: false,
+    error: `relay outbound result unreadable: nested more than ${MAX_JSON_DEPTH} levels deep`,
+    ambiguous: true,
+  }),
 } as const;
+
+/**
+ * The `result` the decoder puts in an `outbound_result` it could not read (nested too deep): the
+ * correlator knows it by identity, which no frame from the wire can have, and answers the call
+ * with {@link SYNTHESISED}.unreadable.
+ */
+export const UNREADABLE_RESULT: OutboundResult = Object.freeze(SYNTHESISED.unreadable());
 
 /** True when a result is a connector egress refusal. */
 export function isEgressDeclined(result: OutboundResult): boolean {

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import { type ErrorCode, errorMessage } from '../errors.js';
+import { UNREADABLE_RESULT } from './actions.js';
 import {
   finishInbound,
   INCOMING_SCHEMAS,
@@ -72,8 +73,15 @@ export function decodeFrame(line: string): DecodeResult {
   if (!schema) return ignored('unknown_type', 'frame type is not part of the contract', type);
   // A deeper frame parses (JSON.parse does not recurse), but its structured clone into the plugin
   // worker overflows the stack and fails the whole batch it travels in, good neighbours included.
-  if (exceedsJsonDepth(line))
+  if (exceedsJsonDepth(line)) {
+    // the answer to a call: refused, it left the call waiting out the outbound timeout though the
+    // connector had acted; its top-level requestId is read safely (JSON.parse does not recurse)
+    if (obj.type === 'outbound_result' && typeof obj.requestId === 'string') {
+      const frame = { type: 'outbound_result', requestId: obj.requestId, result: UNREADABLE_RESULT } as const;
+      return { ok: true, frame };
+    }
     return schemaFailure(obj, type, `frame nested more than ${MAX_JSON_DEPTH} levels deep`);
+  }
   const parsed = safeParse(schema, obj);
   if (parsed.success) {
     const frame = inbound ? finishInbound(parsed.data as Parameters<typeof finishInbound>[0]) : parsed.data;

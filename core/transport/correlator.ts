@@ -14,7 +14,9 @@ import {
   type OutboundResult,
   OutboundResultSchema,
   SYNTHESISED,
+  UNREADABLE_RESULT,
 } from '../protocol/actions.js';
+import { MAX_JSON_DEPTH } from '../protocol/json-depth.js';
 
 /** The `outcome` label of `relay_outbound_results_total`. */
 export type OutboundOutcome =
@@ -110,6 +112,15 @@ export class Correlator {
       return false;
     }
     this.metrics.outboundLatency.observe({ op: waiter.op }, (performance.now() - waiter.startedAt) / 1000);
+    if (raw === UNREADABLE_RESULT) {
+      reportError(this.log, this.metrics, 'CORE_ERR_FRAME_SCHEMA', 'outbound_result unreadable', {
+        type: 'outbound_result',
+        op: waiter.op,
+        reason: `nested more than ${MAX_JSON_DEPTH} levels deep`,
+      });
+      this.finish(requestId, SYNTHESISED.unreadable(), 'malformed');
+      return true;
+    }
     const result = normaliseResult(raw);
     if (!result) {
       reportError(this.log, this.metrics, 'CORE_ERR_FRAME_SCHEMA', 'outbound_result has a malformed result', {

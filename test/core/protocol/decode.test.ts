@@ -1,5 +1,6 @@
 import test from 'ava';
 import type { z } from 'zod';
+import { UNREADABLE_RESULT } from '../../../core/protocol/actions.js';
 import { decodeFrame, MAX_REASON_CHARS } from '../../../core/protocol/decode.js';
 import { InboundFrameSchema, InboundReadSchema, OUTGOING_TYPES } from '../../../core/protocol/frames.js';
 import { MAX_JSON_DEPTH } from '../../../core/protocol/json-depth.js';
@@ -264,6 +265,18 @@ test('a frame nested deeper than MAX_JSON_DEPTH is a schema failure that hands o
   // the frame itself counts: inbound(1) → event(2) → extra, so the deepest allowed extra is 62
   t.true(decodeFrame(deepInbound(MAX_JSON_DEPTH - 2)).ok);
   t.false(decodeFrame(deepInbound(MAX_JSON_DEPTH - 1)).ok);
+});
+
+test('an outbound_result nested too deep still names its call, with a result the correlator knows as unreadable', (t) => {
+  const nested = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+  const r = decodeFrame(`{"type":"outbound_result","requestId":"r1","result":${nested}}`);
+  t.true(r.ok);
+  if (!r.ok || r.frame.type !== 'outbound_result') return;
+  t.is(r.frame.requestId, 'r1');
+  t.is(r.frame.result, UNREADABLE_RESULT);
+  // without a string requestId there is no call to answer: a schema failure as before
+  const anonymous = decodeFrame(`{"type":"outbound_result","requestId":7,"result":${nested}}`);
+  t.like(anonymous, { ok: false, code: 'CORE_ERR_FRAME_SCHEMA', type: 'outbound_result' });
 });
 
 test('an interrupt_inbound keeps a bufferId a connector added (off-contract), so it can be acked', (t) => {

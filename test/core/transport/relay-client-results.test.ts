@@ -30,3 +30,26 @@ for (const [name, result, expected] of [
     t.is(h.sink.withCode('CORE_ERR_OUTBOUND_TIMEOUT').length, 0);
   });
 }
+
+test('an outbound_result nested deeper than MAX_JSON_DEPTH settles its call at once as unreadable and ambiguous', async (t) => {
+  const h = await startHarness(t, { dc: { respond: () => undefined } });
+  await h.waitState('ready');
+  const pending = h.client.send(send);
+  await waitUntil(() => h.received('outbound').length === 1);
+  const requestId = h.received('outbound')[0]?.frame.requestId;
+  let deep: unknown = 'bottom';
+  for (let i = 0; i < 100; i++) deep = { next: deep };
+  h.dc.send({ type: 'outbound_result', requestId, result: { success: true, message_id: 'm1', extra: deep } });
+  t.deepEqual(await pending, {
+    success: false,
+    error: 'relay outbound result unreadable: nested more than 64 levels deep',
+    ambiguous: true,
+  });
+  t.is(h.client.pendingCount(), 0);
+  t.is(h.sink.withCode('CORE_ERR_OUTBOUND_TIMEOUT').length, 0);
+  t.like(h.sink.withCode('CORE_ERR_FRAME_SCHEMA')[0], { type: 'outbound_result' });
+  const counted = (await h.metrics.outboundResults.get()).values.filter(
+    (v) => v.labels.outcome === 'malformed',
+  );
+  t.is(counted[0]?.value, 1);
+});
