@@ -56,10 +56,11 @@ test('a frame nested too deep is dead-lettered and acked; good frames in the sam
   t.is(sc.sink.lines.filter((l) => l.code === 'CORE_ERR_PLUGIN_WORKER_DIED').length, 0);
 });
 
-test('an outbound_result nested too deep is skipped: the action call gets the timeout, the sidecar stays up', async (t) => {
+test('an outbound_result nested too deep answers its call at once as unreadable (ambiguous), the sidecar stays up', async (t) => {
   const secret = secretOf('relay');
   const connector = await startConnector(t, secret);
-  const sc = await startInProcess(t, { connector, secret, config: { relay: { outboundTimeoutMs: 300 } } });
+  // a timeout the test would not wait out: the answer must come from the result frame
+  const sc = await startInProcess(t, { connector, secret, config: { relay: { outboundTimeoutMs: 60_000 } } });
   await connector.waitForConnection(WAIT);
   // answer each outbound with a result holding an unknown key 20 000 objects deep
   connector.setRespond(() => undefined);
@@ -77,8 +78,13 @@ test('an outbound_result nested too deep is skipped: the action call gets the ti
   });
   t.is(res.status, 200);
   t.like(await res.json(), {
-    result: { success: false, error: 'relay outbound timed out', ambiguous: true },
+    result: {
+      success: false,
+      error: 'relay outbound result unreadable: nested more than 64 levels deep',
+      ambiguous: true,
+    },
   });
   t.true(sc.sink.withCode('CORE_ERR_FRAME_SCHEMA').length >= 1);
+  t.deepEqual(sc.sink.withCode('CORE_ERR_OUTBOUND_TIMEOUT'), []);
   t.is((await sc.api('/readyz')).status, 200);
 });
