@@ -16,6 +16,15 @@ export const REQUEST_ID = /^[0-9a-f]{32}$/;
 
 // ---- connector → sidecar ----
 
+/**
+ * `bufferId` of a buffered delivery: absent or null ⇒ live. An empty string or a number is refused
+ * (the frame is a schema failure, `CORE_ERR_FRAME_SCHEMA`, and no poison frame: there is no id to
+ * ack or dead-letter it under): `""` keys nothing, and as a dedupe key it would make every such
+ * frame a duplicate of the first.
+ */
+const BUFFER_ID_WANTED = 'bufferId must be a non-empty string (the id the connector acks and dedupes by)';
+const BufferIdField = z.string({ error: BUFFER_ID_WANTED }).min(1, { error: BUFFER_ID_WANTED }).nullish();
+
 /** `descriptor`: one per hello; the first of a connection completes the handshake. */
 export const DescriptorFrameSchema = z.object({
   type: z.literal('descriptor'),
@@ -25,7 +34,7 @@ export const DescriptorFrameSchema = z.object({
 export const InboundFrameSchema = z.object({
   type: z.literal('inbound'),
   event: MessageEventSchema,
-  bufferId: z.string().min(1).nullish(),
+  bufferId: BufferIdField,
 });
 /**
  * `inbound` as the read path parses it: the event validated without transforms (see
@@ -59,7 +68,7 @@ export const OutboundResultFrameSchema = z.object({
  */
 export const InterruptInboundFrameSchema = z.object({
   type: z.literal('interrupt_inbound'),
-  bufferId: z.string().min(1).nullish(),
+  bufferId: BufferIdField,
   session_key: z.string().min(1),
   chat_id: z
     .string()
@@ -70,7 +79,7 @@ export const InterruptInboundFrameSchema = z.object({
 export const PassthroughForwardFrameSchema = z.object({
   type: z.literal('passthrough_forward'),
   forward: PassthroughForwardSchema,
-  bufferId: z.string().min(1).nullish(),
+  bufferId: BufferIdField,
 });
 /** `going_idle_ack`: the connector flipped this instance to buffered-only. */
 export const GoingIdleAckFrameSchema = z.object({ type: z.literal('going_idle_ack') });

@@ -62,6 +62,58 @@ export function opAllowed(descriptor: Descriptor, op: string): boolean {
 const optStr = z.string().nullish();
 const optBool = z.boolean().nullish();
 
+const ID_AS_STRING = 'send ids as strings';
+const EXACT_ID = `a numeric id must be an exact integer (at most 2^53 - 1); ${ID_AS_STRING}`;
+/**
+ * An id of an event or its source: a string (the contract), or a number that is an exact integer
+ * (off-contract, as a connector passing a platform's integer ids on sends them), taken as its
+ * decimal string by {@link normaliseEvent}. Refusing it lost the whole event. A number past 2^53
+ * has already been rounded by JSON.parse, so two ids could read as one (one dedupe key, one
+ * session): refused, as is a fraction.
+ */
+const optId = z
+  .union(
+    [
+      z.string(),
+      z
+        .number()
+        .int({ error: EXACT_ID })
+        .min(Number.MIN_SAFE_INTEGER, { error: EXACT_ID })
+        .max(Number.MAX_SAFE_INTEGER, { error: EXACT_ID }),
+    ],
+    { error: `expected a string id (or an exact integer); ${ID_AS_STRING}` },
+  )
+  .nullish();
+
+/** The ids of a source that may arrive as numbers ({@link optId}). */
+const SOURCE_ID_KEYS = [
+  'chat_id',
+  'user_id',
+  'thread_id',
+  'user_id_alt',
+  'chat_id_alt',
+  'scope_id',
+  'guild_id',
+  'parent_chat_id',
+  'message_id',
+  'prospective_thread_id',
+] as const;
+/** The ids of an event (outside its source) that may arrive as numbers. */
+const EVENT_ID_KEYS = ['message_id', 'reply_to_message_id'] as const;
+type SourceIdKey = (typeof SOURCE_ID_KEYS)[number];
+type EventIdKey = (typeof EVENT_ID_KEYS)[number];
+
+/** `T` with the numeric form of its keys `K` gone (after {@link idsAsText}). */
+type IdsAsText<T, K extends PropertyKey> = { [P in keyof T]: P extends K ? Exclude<T[P], number> : T[P] };
+
+/** Turn the numeric ids among `keys` of `o` into their decimal strings, in place. */
+function idsAsText(o: Record<string, unknown>, keys: readonly string[]): void {
+  for (const key of keys) {
+    const v = o[key];
+    if (typeof v === 'number') o[key] = String(v);
+  }
+}
+
 /**
  * `source` of a MessageEvent as it arrives: validated, not yet normalised. Unknown keys are
  * preserved for the agent.
@@ -69,33 +121,33 @@ const optBool = z.boolean().nullish();
 const SourceFieldsSchema = z.looseObject({
   platform: z.string(),
   // absent or null ⇒ the default, set by normaliseSource (no transform on the read path)
-  chat_id: optStr,
+  chat_id: optId,
   chat_type: optStr,
   chat_name: optStr,
-  user_id: optStr,
+  user_id: optId,
   user_name: optStr,
   user_display_name: optStr,
   user_handle: optStr,
-  thread_id: optStr,
+  thread_id: optId,
   chat_topic: optStr,
-  user_id_alt: optStr,
-  chat_id_alt: optStr,
-  scope_id: optStr,
-  guild_id: optStr,
-  parent_chat_id: optStr,
-  message_id: optStr,
+  user_id_alt: optId,
+  chat_id_alt: optId,
+  scope_id: optId,
+  guild_id: optId,
+  parent_chat_id: optId,
+  message_id: optId,
   profile: optStr,
   is_bot: optBool,
   message_is_edit: optBool,
   one_to_one_verified: optBool,
   auto_thread_created: optBool,
   auto_thread_initial_name: optStr,
-  prospective_thread_id: optStr,
+  prospective_thread_id: optId,
 });
 type SourceFields = z.infer<typeof SourceFieldsSchema>;
 
-/** A normalised MessageEvent source. */
-export type Source = SourceFields & {
+/** A normalised MessageEvent source: its ids are strings. */
+export type Source = IdsAsText<SourceFields, SourceIdKey> & {
   chat_id: string;
   chat_type: string;
   user_name: string | null;
@@ -109,6 +161,7 @@ function nonEmpty(v: string | null | undefined): string | undefined {
 
 /** Normalise a parsed source in place (zod's output is a fresh object, never the caller's input). */
 function normaliseSource(s: SourceFields): Source {
+  idsAsText(s, SOURCE_ID_KEYS);
   s.chat_id = s.chat_id ?? '';
   s.chat_type = s.chat_type ?? 'dm';
   // display name first, then user name, then handle: the first that says something. An empty
@@ -149,8 +202,8 @@ export const MediaSchema = z.looseObject({
 export const MessageEventFieldsSchema = z.looseObject({
   text: optStr,
   message_type: optStr,
-  message_id: optStr,
-  reply_to_message_id: optStr,
+  message_id: optId,
+  reply_to_message_id: optId,
   reply_to: z.looseObject({ text: optStr, author: optStr, is_own: optBool }).nullish(),
   media_urls: z.array(z.string()).nullish(),
   media: z.array(MediaSchema).nullish(),
@@ -167,7 +220,7 @@ export const MessageEventFieldsSchema = z.looseObject({
 export type MessageEventFields = z.infer<typeof MessageEventFieldsSchema>;
 
 /** A normalised MessageEvent. */
-export type MessageEvent = MessageEventFields & {
+export type MessageEvent = IdsAsText<MessageEventFields, EventIdKey> & {
   text: string;
   message_type: string;
   source: Source;
@@ -180,6 +233,7 @@ export type MessageEvent = MessageEventFields & {
 export function normaliseEvent(e: MessageEventFields): MessageEvent {
   e.text = e.text ?? '';
   e.message_type = e.message_type ?? 'text';
+  idsAsText(e, EVENT_ID_KEYS);
   normaliseSource(e.source);
   if (e.media && e.media.length > 0) {
     // media entries are joined to media_urls by url, never by position

@@ -59,7 +59,10 @@ test('event: chat_id and chat_type absent or null take their defaults ("" and dm
     t.is(e.source.chat_id, '');
     t.is(e.source.chat_type, 'dm');
   }
-  t.false(MessageEventSchema.safeParse({ source: { platform: 'telegram', chat_id: 5 } }).success);
+  // an exact integer is taken as its decimal string (off-contract ids, decisions.md); other types fail
+  t.is(MessageEventSchema.parse({ source: { platform: 'telegram', chat_id: 5 } }).source.chat_id, '5');
+  t.false(MessageEventSchema.safeParse({ source: { platform: 'telegram', chat_id: 5.5 } }).success);
+  t.false(MessageEventSchema.safeParse({ source: { platform: 'telegram', chat_id: true } }).success);
 });
 
 for (const bad of [0, -5, 12.5, '4000', null]) {
