@@ -49,6 +49,7 @@ export class InboxPruning {
 
   constructor(private readonly deps: InboxPruningDeps) {
     this.watch = new StoreWatch(deps.store.db, deps.log, deps.metrics, () => deps.store.refuseCommits());
+    deps.store.guardCommits(() => this.watch.verify());
   }
 
   /** From the upkeep timer: the whole pass when its interval has passed since the last. */

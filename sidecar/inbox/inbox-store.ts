@@ -27,6 +27,8 @@ export class InboxStore {
   readonly deadLetters: DeadLetters;
   /** Set for good once the file at the store's path is not this handle's ({@link refuseCommits}). */
   private refusal: RelayError | undefined;
+  /** Run before each commit: checks the file at the path ({@link guardCommits}). */
+  private guard: (() => void) | undefined;
   private readonly batch: BetterSqlite3.Transaction<
     (items: readonly [FrameJob, FrameOutcome][], now: number) => CommitDecision[]
   >;
@@ -62,8 +64,17 @@ export class InboxStore {
     );
   }
 
+  /**
+   * Run `guard` before every commit: it calls {@link refuseCommits} when the file at the path is
+   * no longer this handle's, so the commit that would have gone into it is refused, not acked.
+   */
+  guardCommits(guard: () => void): void {
+    this.guard = guard;
+  }
+
   /** Commit several frames in one transaction, in the given order. Throws when SQLite fails. */
   commitBatch(items: readonly [FrameJob, FrameOutcome][], now: number): CommitDecision[] {
+    this.guard?.();
     if (this.refusal) throw this.refusal;
     // IMMEDIATE: take the write lock up front (waiting out busy_timeout). A deferred transaction
     // that reads first fails at once with SQLITE_BUSY when a pool worker wrote the store meanwhile.
@@ -79,6 +90,7 @@ export class InboxStore {
     now: number,
     dedupeKey?: string,
   ): QueuedDelivery[] {
+    this.guard?.();
     if (this.refusal) throw this.refusal;
     const insert = this.db.transaction(() => {
       if (dedupeKey !== undefined && !this.dedupe.add(dedupeKey, now)) return [];
