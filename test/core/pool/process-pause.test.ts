@@ -40,9 +40,9 @@ function runPaused(
 }
 
 test('a plugin whose process was stopped mid-task is not timed out for the time it was stopped', async (t) => {
-  // 16 turns of 50 ms need about 0.8 s of running time, within the 1.5 s budget; the 3 s stop
-  // begins after about two turns, so the rest of the work happens after the process continues
-  const { reply, pauses } = await runPaused(16, 1_500, 3_000);
+  // 10 turns of 50 ms need about 0.5 s of running time, well within the 2.5 s budget; the 4 s
+  // stop begins after about two turns, so most of the work happens after the process continues
+  const { reply, pauses } = await runPaused(10, 2_500, 4_000);
   t.like(reply, { ok: true });
   t.is(pauses, 1, 'the pause was noticed and logged once');
 });
