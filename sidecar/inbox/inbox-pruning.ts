@@ -50,6 +50,8 @@ export class InboxPruning {
   constructor(private readonly deps: InboxPruningDeps) {
     this.watch = new StoreWatch(deps.store.db, deps.log, deps.metrics, () => deps.store.refuseCommits());
     deps.store.guardCommits(() => this.watch.verify());
+    // at open, before any key is stamped: the time since the newest key is not counted as age
+    deps.store.dedupe.observeClock(deps.clock.now());
   }
 
   /** From the upkeep timer: the whole pass when its interval has passed since the last. */
