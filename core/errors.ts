@@ -89,6 +89,8 @@ export const ERROR_CODES = {
   // agent delivery and API
   CORE_ERR_DELIVERY_FAILED:
     'A delivery attempt failed (push: non-2xx, timeout or refused; either mode: its envelope could not be read from the store); it will be retried.',
+  CORE_ERR_DELIVERY_AGENT_UNREACHABLE:
+    'Push mode: consecutive attempts found the agent down (or it answered Retry-After); no session sends, one probe at a time until it answers.',
   CORE_ERR_DELIVERY_REJECTED:
     'The agent rejected a delivery (4xx) maxRejections times; it was dead-lettered.',
   CORE_ERR_DELIVERY_RESPONSE_INVALID:

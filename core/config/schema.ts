@@ -137,6 +137,12 @@ export const AgentConfigSchema = z.strictObject({
   maxInFlight: count(64),
   /** 4xx rejections (not 408/429) before a delivery is dead-lettered. 3. */
   maxRejections: count(3),
+  /**
+   * Push: consecutive failed attempts (refused, timeout, 5xx, 408/429; not a 4xx), from any
+   * sessions, after which the agent is taken for unreachable and only one probe at a time is
+   * sent until it answers. 3.
+   */
+  unreachableAfterFailures: count(3),
   /** Push retry backoff base, ms. 250 ms. */
   retryBaseMs: ms(250),
   /** Push retry backoff cap, ms. 30 s. */

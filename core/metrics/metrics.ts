@@ -87,6 +87,14 @@ export class Metrics {
   });
   readonly deliveries = this.counter('relay_deliveries_total', 'Delivery attempts by outcome', ['outcome']);
   readonly deliveryRetries = this.counter('relay_delivery_retries_total', 'Delivery retries');
+  readonly agentUnreachable = this.gauge(
+    'relay_agent_unreachable',
+    'Push mode: 1 while the agent is taken for unreachable (only one probe at a time is sent)',
+  );
+  readonly agentOutages = this.counter(
+    'relay_agent_outages_total',
+    'Push mode: times the agent was found unreachable',
+  );
   readonly pullStreamAttached = this.gauge(
     'relay_pull_stream_attached',
     'Pull mode: 1 while an agent event stream is attached',

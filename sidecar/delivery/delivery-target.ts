@@ -27,6 +27,8 @@ export type DeliveryResult =
       readonly reason: string;
       readonly status?: number;
       readonly retryAfterMs?: number;
+      /** The sidecar failed before anything reached the agent: says nothing of its health. */
+      readonly local?: true;
     }
   /** The agent refused this delivery (4xx other than 408/429). */
   | { readonly kind: 'rejected'; readonly status: number }
@@ -44,7 +46,7 @@ export function beginAttempt(job: DeliveryJob): string | DeliveryResult {
   try {
     return job.begin() ?? { kind: 'gone' };
   } catch (err) {
-    return { kind: 'retry', reason: `attempt not recorded: ${errorMessage(err)}` };
+    return { kind: 'retry', reason: `attempt not recorded: ${errorMessage(err)}`, local: true };
   }
 }
 

@@ -10,6 +10,7 @@ import type { Metrics } from '../../core/metrics/metrics.js';
 import type { RandomSource } from '../../core/transport/backoff.js';
 import { ActionRunner, type ExecuteAction } from './action-runner.js';
 import type { DeliveryLedger, DeliveryTarget } from './delivery-target.js';
+import type { AgentReach } from './health-gate.js';
 import { PullDelivery } from './pull-delivery.js';
 import { PushDelivery } from './push-delivery.js';
 import { Scheduler } from './scheduler.js';
@@ -81,9 +82,20 @@ export class Delivery {
       clock,
       retry: { baseMs: agent.retryBaseMs, maxMs: agent.retryMaxMs },
       maxRejections: agent.maxRejections,
+      ...(agent.mode === 'push' ? { unreachableAfter: agent.unreachableAfterFailures } : {}),
       ...(opts.random ? { random: opts.random } : {}),
       onDelivered: (entry, actions) => this.actions.run(entry.sessionKey, entry.id, actions),
     });
+  }
+
+  /** Attempts in flight (push requests; pull deliveries awaiting their ack). */
+  get attempting(): number {
+    return this.scheduler.attempting;
+  }
+
+  /** Push: whether the agent is taken for reachable (the health gate); pull: undefined. */
+  get agentReach(): AgentReach | undefined {
+    return this.scheduler.agentReach;
   }
 
   /**

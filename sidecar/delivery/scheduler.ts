@@ -1,19 +1,17 @@
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
-import { backoffDelay } from '../../core/transport/backoff.js';
 import type { QueuedDelivery } from '../inbox/event-table.js';
-import type { DeliveryResult, DeliveryTarget } from './delivery-target.js';
+import { type AttemptPolicy, Attempts } from './attempts.js';
 import { Fifo } from './fifo.js';
+import type { AgentReach } from './health-gate.js';
 import { InFlight } from './in-flight.js';
-import { type SettleContext, type SettlePolicy, settleAttempt } from './settle-attempt.js';
 import { SlotPool } from './slot-pool.js';
 
 /** Scheduler settings and collaborators. */
-export interface SchedulerOptions extends SettlePolicy {
+export interface SchedulerOptions extends AttemptPolicy {
   /** Deliveries in flight at once (push: `agent.concurrency`; pull: `agent.maxInFlight`). */
   readonly slots: number;
-  readonly target: DeliveryTarget;
   /**
    * Push: an interrupt for a session whose message holds a slot runs under that slot instead of
    * waiting for one of its own, so it reaches the turn in flight even when every slot is taken
@@ -46,10 +44,11 @@ export class Scheduler {
   private readonly sessions = new Map<string, Session>();
   private readonly slots: SlotPool;
   private readonly skipped = new Set<string>();
-  private readonly sleepers = new Set<() => void>();
   private readonly log: Logger;
   private readonly inFlight: InFlight;
-  private readonly settle: SettleContext;
+  private readonly attempts: Attempts;
+  /** Entries queued or being delivered (for the line that says the agent is unreachable). */
+  private pending = 0;
   private stopped = false;
   private started = false;
   private backlog: QueuedDelivery[] = [];
@@ -58,7 +57,13 @@ export class Scheduler {
     this.log = opts.log.child({ component: 'scheduler' });
     this.slots = new SlotPool(Math.max(1, opts.slots));
     this.inFlight = new InFlight(opts.clock);
-    this.settle = { ...opts, log: this.log, inFlight: this.inFlight };
+    const pending = () => this.pending;
+    this.attempts = new Attempts(opts, this.log, this.slots, this.inFlight, this.skipped, pending);
+  }
+
+  /** Push: whether the agent is taken for reachable, since when not and why; pull: undefined. */
+  get agentReach(): AgentReach | undefined {
+    return this.attempts.agentReach;
   }
 
   /** Deliveries being attempted right now (pull: sent and awaiting their ack). */
@@ -83,6 +88,7 @@ export class Scheduler {
       return;
     }
     const touched = new Set<Session>();
+    this.pending += entries.length;
     for (const entry of entries) {
       let session = this.sessions.get(entry.sessionKey);
       if (!session) {
@@ -103,8 +109,7 @@ export class Scheduler {
   /** Stop starting deliveries and wake sleeping retries (they end without another attempt). */
   stop(): void {
     this.stopped = true;
-    for (const wake of this.sleepers) wake();
-    this.sleepers.clear();
+    this.attempts.stop();
     this.slots.close();
   }
 
@@ -171,8 +176,8 @@ export class Scheduler {
         if (!current.holds && !this.mayShare(session)) break;
         const entry = current.queue.shift();
         if (!entry) break;
-        if (this.skipped.delete(entry.id)) continue;
-        going = await this.deliverEntry(entry, current);
+        if (!this.skipped.delete(entry.id)) going = await this.attempts.deliver(entry, current);
+        this.pending -= 1;
         // acknowledged some other way while it was being tried (a late pull ack): done with it
         this.skipped.delete(entry.id);
       }
@@ -184,68 +189,5 @@ export class Scheduler {
       if (messages.queue.length + interrupts.queue.length > 0) this.kick(session);
       else if (!messages.busy && !interrupts.busy) this.sessions.delete(session.key);
     }
-  }
-
-  /** Attempt until delivered, dead or stopped. Returns whether the lane may go on. */
-  private async deliverEntry(entry: QueuedDelivery, lane: Lane): Promise<boolean> {
-    let failures = 0;
-    for (;;) {
-      let wait: number | undefined;
-      // counted until the result is durable, so close() waits for the bookkeeping too
-      this.inFlight.enter();
-      try {
-        wait = await settleAttempt(this.settle, entry, await this.attempt(entry), failures);
-      } catch (err) {
-        // the store failed to record the outcome (a rejection, a dead letter): the row is still
-        // pending, so it is tried again after a backoff, and its session's next waits. Moving on
-        // left it out of the queue until a restart, delivered then after the messages behind it.
-        reportError(this.log, this.opts.metrics, 'CORE_ERR_INBOX_COMMIT_FAILED', 'delivery state not saved', {
-          id: entry.id,
-          error: errorMessage(err),
-        });
-        wait = backoffDelay(failures, this.opts.retry, this.opts.random);
-      } finally {
-        this.inFlight.leave();
-      }
-      if (wait === undefined) return true;
-      failures += 1;
-      // back off without a slot: other sessions use it meanwhile
-      if (lane.holds) this.slots.release();
-      lane.holds = false;
-      await this.sleep(wait);
-      if (this.stopped) return false;
-      // acknowledged some other way meanwhile (a late pull ack): no other attempt
-      if (this.skipped.has(entry.id)) return true;
-      // a shared slot is not waited for again: the retry takes a slot of its own
-      if (!(await this.slots.acquire(true))) return false;
-      lane.holds = true;
-    }
-  }
-
-  private async attempt(entry: QueuedDelivery): Promise<DeliveryResult> {
-    const { ledger, target } = this.opts;
-    try {
-      return await target.deliver({
-        id: entry.id,
-        type: entry.type,
-        sessionKey: entry.sessionKey,
-        begin: () => ledger.begin(entry.id),
-      });
-    } catch (err) {
-      // targets never reject; if one does, treat it as the agent being unreachable
-      return { kind: 'retry', reason: errorMessage(err) };
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        this.opts.clock.clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = this.opts.clock.setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
   }
 }

@@ -30,6 +30,8 @@ export interface SettlePolicy {
 /** What settling needs. */
 export interface SettleContext extends SettlePolicy {
   readonly inFlight: InFlight;
+  /** True while the agent is known unreachable: one line said so, each failure is logged at debug. */
+  readonly quiet?: () => boolean;
 }
 
 /** Apply `result` durably. Returns the wait before the next attempt, ms, or undefined when done. */
@@ -71,7 +73,8 @@ export async function settleAttempt(
     case 'retry': {
       metrics.deliveries.inc({ outcome: 'failed' });
       metrics.deliveryRetries.inc();
-      // the agent may be down for long: the first failure and every tenth are worth a warning
+      // the agent may be down for long: the first failure and every tenth are worth a warning,
+      // none while the health gate's one line says the agent is unreachable
       const fields = {
         id: entry.id,
         sessionKey: entry.sessionKey,
@@ -79,7 +82,7 @@ export async function settleAttempt(
         status: result.status,
         failures,
       };
-      const level = failures % 10 === 0 ? 'warn' : 'debug';
+      const level = failures % 10 === 0 && ctx.quiet?.() !== true ? 'warn' : 'debug';
       reportError(ctx.log, metrics, 'CORE_ERR_DELIVERY_FAILED', 'delivery failed, will retry', fields, level);
       return Math.min(ctx.retry.maxMs, Math.max(backoff(ctx, failures), result.retryAfterMs ?? 0));
     }

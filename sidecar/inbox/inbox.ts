@@ -187,7 +187,7 @@ export class Inbox {
 
   /** Figures for `/v1/status`. */
   stats(): InboxStats {
-    return inboxStats(this.store, this.delivery.scheduler.attempting, this.clock.now());
+    return inboxStats(this.store, this.delivery, this.clock.now());
   }
 
   /** The latest dead letters, newest first. */
