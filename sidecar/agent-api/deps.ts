@@ -77,10 +77,15 @@ export interface ApiPluginHost {
   stats(): PoolStats | Promise<PoolStats>;
 }
 
-/** Inbox figures for `/v1/status` (passed through as the inbox reports them). */
+/**
+ * Inbox figures for `/v1/status` (passed through as the inbox reports them, except `agent`,
+ * which the status shows at its top level).
+ */
 export interface InboxStats {
   readonly pending: number;
   readonly oldest_age_s: number | null;
+  /** Push: the agent's reachability; null in pull mode or when the inbox does not tell. */
+  readonly agent?: object | null;
 }
 
 /** One dead letter as listed (no payload). */

@@ -41,6 +41,8 @@ export function renderStatusPage(status: StatusBody, refreshS = STATUS_PAGE_REFR
   const descriptors = Object.entries(status.descriptors).map(([platform, d]) =>
     row(platform, `${d.label} · contract v${d.contract_version} · ops: ${d.effective_ops.join(', ')}`),
   );
+  // pull mode has no health gate: the agent's stream attaching is its sign of life
+  const agent = Object.entries(status.agent ?? { mode: 'pull' }).map(([k, v]) => row(k, v));
   const inbox = Object.entries(status.inbox).map(([k, v]) => row(k, v));
   const pool = Object.entries(status.pool).map(([k, v]) => row(k, String(v)));
   const plugins = status.plugins.map((p) => row(String(p.name ?? '?'), p));
@@ -63,6 +65,7 @@ th{background:#f4f4f4;font-weight:600}
 <h1>relay-sidecar <span class="state">${escapeHtml(status.state)}</span></h1>
 ${table('Overview', overview)}
 ${table('Descriptors', descriptors)}
+${table('Agent', agent)}
 ${table('Inbox', inbox)}
 ${table('Worker pool', pool)}
 ${table('Plugins', plugins)}

@@ -15,6 +15,8 @@ export interface StatusBody {
   /** Descriptors of the current (or last) connection, by platform. */
   readonly descriptors: Readonly<Record<string, Descriptor>>;
   readonly uptime_s: number;
+  /** Push: the agent's reachability (`reachable`, `unreachable_since`, `reason`, …); pull: null. */
+  readonly agent: object | null;
   readonly inbox: InboxStats;
   readonly plugins: readonly Record<string, unknown>[];
   readonly pool: PoolStats;
@@ -52,7 +54,7 @@ export interface StatusSources {
 
 /** Build the status body. */
 export async function buildStatus(src: StatusSources): Promise<StatusBody> {
-  const [inbox, pool, counters] = await Promise.all([
+  const [{ agent = null, ...inbox }, pool, counters] = await Promise.all([
     src.inbox.stats(),
     src.plugins.stats(),
     readCounters(src.metrics),
@@ -63,6 +65,7 @@ export async function buildStatus(src: StatusSources): Promise<StatusBody> {
     identities: src.config.relay.identities.map((i) => ({ platform: i.platform, botId: i.botId })),
     descriptors: Object.fromEntries(src.client.descriptors()),
     uptime_s: Math.max(0, Math.floor((src.now - src.startedAtMs) / 1000)),
+    agent,
     inbox,
     plugins: src.plugins.plugins.map(publicPluginInfo),
     pool: { threads: pool.threads, queued: pool.queued, completed: pool.completed, failed: pool.failed },

@@ -21,6 +21,8 @@ import { InProcessPluginHost } from './in-process-plugin-host.js';
 
 /** The token every harness server uses (tests that need another pass their own). */
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
+/** When the harness's inbox says the push agent became unreachable (its status `agent`). */
+export const AGENT_DOWN_SINCE = '2026-01-02T03:04:05.000Z';
 
 /** A descriptor as the connector would send it. */
 export function descriptor(platform: string, supportedOps: string[] = []): Descriptor {
@@ -157,7 +159,20 @@ export async function startApi(t: ExecutionContext, options: HarnessOptions = {}
     client,
     plugins: host,
     inbox: {
-      stats: () => ({ pending: 2, oldest_age_s: 7, inflight: 1, delivered: 5, dead: 0, dead_letters: [] }),
+      stats: () => ({
+        pending: 2,
+        oldest_age_s: 7,
+        inflight: 1,
+        delivered: 5,
+        dead: 0,
+        dead_letters: [],
+        agent: {
+          reachable: false,
+          unreachable_since: AGENT_DOWN_SINCE,
+          reason: 'HTTP 503',
+          failed_probes: 2,
+        },
+      }),
     },
     pull,
     token,

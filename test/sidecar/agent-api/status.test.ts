@@ -4,7 +4,7 @@ import { definePlugin } from '../../../core/index.js';
 import type { RelayState } from '../../../sidecar/agent-api/deps.js';
 import { publicPluginInfo } from '../../../sidecar/agent-api/status.js';
 import { escapeHtml } from '../../../sidecar/agent-api/status-page.js';
-import { descriptor, startApi, TEST_TOKEN } from './api-harness.js';
+import { AGENT_DOWN_SINCE, descriptor, startApi, TEST_TOKEN } from './api-harness.js';
 
 const RELAY_SECRET = 'relay-secret-value-do-not-leak';
 
@@ -28,6 +28,7 @@ test('/v1/status has exactly the documented shape and no secret', async (t) => {
   const text = await res.text();
   const body = JSON.parse(text) as Record<string, unknown>;
   t.deepEqual(Object.keys(body).sort(), [
+    'agent',
     'counters',
     'descriptors',
     'gateway_id',
@@ -46,6 +47,13 @@ test('/v1/status has exactly the documented shape and no secret', async (t) => {
   ]);
   t.deepEqual(Object.keys(body.descriptors as object), ['discord']);
   t.true(Number.isInteger(body.uptime_s));
+  // the inbox's view of the push agent is the body's own key, not an inbox figure
+  t.deepEqual(body.agent, {
+    reachable: false,
+    unreachable_since: AGENT_DOWN_SINCE,
+    reason: 'HTTP 503',
+    failed_probes: 2,
+  });
   t.deepEqual(body.inbox, {
     pending: 2,
     oldest_age_s: 7,
@@ -134,6 +142,9 @@ test('the status page escapes every value that comes from outside', async (t) =>
   t.true(html.includes('&lt;script&gt;'));
   t.regex(html, /<meta http-equiv="refresh" content="\d+">/);
   t.true(html.includes('ready'));
+  // the push agent's reachability has its own table
+  t.regex(html, /<h2>Agent<\/h2><table><tr><th>reachable<\/th><td>false<\/td>/);
+  t.true(html.includes('<th>reason</th><td>HTTP 503</td>'));
 });
 
 test('escapeHtml escapes the five HTML metacharacters', (t) => {
