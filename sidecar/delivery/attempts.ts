@@ -31,8 +31,11 @@ export interface SlotHolder {
   holds: boolean;
 }
 
-/** Whether an attempt may go: yes, yes as the gate's probe, no (stopped), or not needed (acked). */
-type Turn = 'go' | 'probe' | 'stop' | 'skip';
+/**
+ * Whether an attempt may go: yes; yes after waiting at the gate (`resume`) or as its probe; no
+ * (stopped); or not needed (acked).
+ */
+type Turn = 'go' | 'resume' | 'probe' | 'stop' | 'skip';
 
 /** The attempts of the scheduler's deliveries. */
 export class Attempts {
@@ -85,7 +88,10 @@ export class Attempts {
       if (turn === 'stop') return false;
       if (turn === 'skip') return true;
       // the gate opened on another attempt's result between the check and now: wait there
-      if (turn === 'go' && this.gate?.isOpen) continue;
+      if (turn !== 'probe' && this.gate?.isOpen) continue;
+      // failures while the agent was down were not this delivery's: its own backoff starts over,
+      // or after an outage each session's would stand somewhere else between base and cap
+      if (turn !== 'go') failures = 0;
       started = false;
       let wait: number | undefined;
       // counted until the result is durable, so close() waits for the bookkeeping too
@@ -121,13 +127,14 @@ export class Attempts {
    * with (`started`). A retry takes a slot of its own, ahead of sessions not yet started.
    */
   private async turn(entry: QueuedDelivery, lane: SlotHolder, started: boolean): Promise<Turn> {
+    let waited = false;
     for (;;) {
       if (this.stopped) return 'stop';
       // acknowledged some other way meanwhile (a late pull ack): no other attempt
       if (this.skipped.has(entry.id)) return 'skip';
       const gate = this.gate;
       if (!gate?.isOpen) {
-        if (started || lane.holds) return 'go';
+        if (started || lane.holds) return waited ? 'resume' : 'go';
         if (!(await this.slots.acquire(true))) return 'stop';
         lane.holds = true;
         // the gate may have opened while this waited for the slot: look again
@@ -136,6 +143,7 @@ export class Attempts {
       // the agent is unreachable: wait without a slot, other lanes wait likewise
       this.releaseSlot(lane);
       started = false;
+      waited = true;
       const pass = await gate.pass();
       if (pass === 'stopped') return 'stop';
       if (pass === 'go') continue;

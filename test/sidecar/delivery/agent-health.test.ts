@@ -181,6 +181,44 @@ test('a Retry-After holds every session, not only the delivery it answered', asy
   await checkDelivered(t, h, acked, expected);
 });
 
+test("a delivery's own backoff starts over after the agent was down: its failed probes do not stretch it", async (t) => {
+  const agent = await startAgent(t, { token: TOKEN });
+  // 503 (the gate opens), 503 (a probe), then a 422 for the next probe (the agent answers: the
+  // gate closes, this delivery is rejected once), then 2xx
+  agent.reply({ status: 503 }, { status: 503 }, { status: 422 });
+  const clock = new FakeClock(Date.now());
+  // random just under 1: each backoff is just under its ceiling (base 100: 99, 198, 396 ms)
+  const h = await startInbox(t, host(), {
+    clock,
+    random: () => 0.99,
+    config: pushTo(agent.url, {
+      concurrency: 1,
+      retryBaseMs: 100,
+      retryMaxMs: STEP_MS,
+      maxRejections: 5,
+      unreachableAfterFailures: 1,
+    }),
+  });
+  h.inbox.routes.inbound(inbound({ text: 'X', chat: 'B1' }));
+  const settled = () => h.inbox.stats().inflight === 0;
+  await agent.waitFor(1);
+  await until(() => h.sink.withCode(UNREACHABLE).length === 1 && settled(), 10_000, 'open');
+  clock.advance(99);
+  await agent.waitFor(2);
+  await until(() => settled() && h.inbox.stats().agent?.failed_probes === 1, 10_000, 'probe 1 failed');
+  clock.advance(198);
+  await agent.waitFor(3);
+  await until(() => h.sink.withMsg('agent reachable again').length === 1 && settled(), 10_000, 'closed');
+  // two failures behind it, but those were the agent's: the retry after the 422 waits 99 ms, not 396
+  clock.advance(99);
+  await agent.waitFor(4);
+  await until(() => rows(h)[0]?.state === 'delivered', 10_000, 'delivered');
+  t.deepEqual(
+    agent.deliveries.map((d) => d.envelope?.attempt),
+    [1, 2, 3, 4],
+  );
+});
+
 test('4xx rejections of deliveries, however many in a row, do not mark the agent unreachable', async (t) => {
   const agent = await startAgent(t, { token: TOKEN });
   const acked: RecordedDelivery[] = [];

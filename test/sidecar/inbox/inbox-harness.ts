@@ -17,6 +17,7 @@ import {
   type IncomingOf,
   PassthroughForwardFrameSchema,
 } from '../../../core/protocol/frames.js';
+import type { RandomSource } from '../../../core/transport/backoff.js';
 import { bufferDedupeKey } from '../../../sidecar/inbox/dedupe-key.js';
 import type { IngestPlugins } from '../../../sidecar/inbox/frame-processor.js';
 import { Inbox } from '../../../sidecar/inbox/inbox.js';
@@ -58,6 +59,8 @@ export interface InboxHarnessOptions {
   readonly clock?: Clock;
   /** The inbox's upkeep interval, ms; default its own (5 s). */
   readonly maintenanceIntervalMs?: number;
+  /** The backoffs' random source (exact delays with a manual clock); default Math.random. */
+  readonly random?: RandomSource;
 }
 
 /** A running inbox and its recorders. */
@@ -148,6 +151,7 @@ export async function startInbox(
       ...(options.pullKeepAliveMs ? { pullKeepAliveMs: options.pullKeepAliveMs } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.maintenanceIntervalMs ? { maintenanceIntervalMs: options.maintenanceIntervalMs } : {}),
+      ...(options.random ? { random: options.random } : {}),
     });
     const opened = inbox;
     t.teardown(() => opened.close(500));
