@@ -219,6 +219,27 @@ test("a delivery's own backoff starts over after the agent was down: its failed 
   );
 });
 
+test('a shutdown while the agent is unreachable loses nothing: what waited is delivered after the restart', async (t) => {
+  const agent = await startAgent(t, { token: TOKEN });
+  let down = true;
+  const acked: RecordedDelivery[] = [];
+  agent.setScript((d) => {
+    if (down) return { status: 503 };
+    acked.push(d);
+    return {};
+  });
+  const clock = new FakeClock(Date.now());
+  const h = await startInbox(t, host(), { clock, config: agentConfig(agent.url) });
+  const expected = sendAll(h);
+  await waitUntilOpenAndQuiet(h);
+  // close (budget 0) with every session waiting at the gate, and open the same store again
+  const next = await h.reopen({ start: false });
+  t.is(next.inbox.stats().pending, CHATS.length * PER_CHAT, 'nothing was lost or marked delivered');
+  down = false;
+  next.inbox.start();
+  await checkDelivered(t, next, acked, expected);
+});
+
 test('4xx rejections of deliveries, however many in a row, do not mark the agent unreachable', async (t) => {
   const agent = await startAgent(t, { token: TOKEN });
   const acked: RecordedDelivery[] = [];
