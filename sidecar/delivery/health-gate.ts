@@ -144,7 +144,7 @@ export class HealthGate {
   private down(result: Extract<DeliveryResult, { kind: 'retry' }>, probe: boolean): void {
     this.failures += 1;
     if (!this.isOpen && this.failures >= this.opts.openAfter) this.open(result);
-    else if (probe) {
+    else if (probe && this.isOpen) {
       this.failedProbes += 1;
       this.schedule(backoffDelay(this.failedProbes, this.opts.retry, this.opts.random));
     }

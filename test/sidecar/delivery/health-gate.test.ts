@@ -160,3 +160,28 @@ test('Retry-After opens the gate at once and holds every session until it has pa
   await flush();
   t.deepEqual(next, ['probe']);
 });
+
+test('a probe that fails after another delivery closed the gate counts toward opening it again, not as a probe', async (t) => {
+  const { g, clock } = gate(2);
+  g.record(DOWN, false);
+  g.record(DOWN, false);
+  const w = waiters(g, 2);
+  clock.advance(50);
+  await flush();
+  t.deepEqual(w, ['probe', undefined]);
+  // a request in flight since before the outage comes back 2xx: the agent is up
+  g.record(UP, false);
+  await flush();
+  t.deepEqual(w, ['probe', 'go']);
+  g.record(DOWN, true);
+  t.false(g.isOpen, 'one failure of two');
+  t.like(g.reach, { reachable: true, failedProbes: 0 });
+  t.is(clock.pending(), 0, 'no probe scheduled while reachable');
+  g.record(DOWN, false);
+  t.true(g.isOpen);
+  // the probe's report freed the way: the next one goes after the first backoff
+  const next = waiters(g, 1);
+  clock.advance(50);
+  await flush();
+  t.deepEqual(next, ['probe']);
+});
