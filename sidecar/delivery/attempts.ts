@@ -84,7 +84,9 @@ export class Attempts {
     // the first attempt goes under the slot the lane started with (its own, or a shared one)
     let started = true;
     for (;;) {
-      const turn = await this.turn(entry, lane, started);
+      // the first attempt with the agent reachable, the common case, needs no wait (no promise)
+      const turn =
+        started && !this.stopped && !this.gate?.isOpen ? 'go' : await this.turn(entry, lane, started);
       if (turn === 'stop') return false;
       if (turn === 'skip') return true;
       // the gate opened on another attempt's result between the check and now: wait there
