@@ -1,7 +1,8 @@
 /**
  * Prove it (issue 4): the agent is down for a while — first nothing listens (connection
  * refused), then it answers 503 — then it is up: every event arrives, acknowledged once, in
- * per-session order, with several sessions interleaved and buffered and live frames mixed.
+ * per-session order, with several sessions interleaved and buffered and live frames mixed, and
+ * the outage is logged once when found and once when over.
  */
 import test from 'ava';
 import { startAgent } from '../helpers/loopback-agent.js';
@@ -82,6 +83,11 @@ test('agent refused, then 503, then up: everything arrives in per-session order'
     t.deepEqual(book.ackedTextsOf(agent.deliveries, key), expected.get(key), key);
   }
   t.deepEqual(book.redeliveredAfterAck(agent.deliveries), []);
+  // one outage, said once each way: not a warning per session (refused, then 503, one outage)
+  const down = sc.sink.withCode('CORE_ERR_DELIVERY_AGENT_UNREACHABLE');
+  t.is(down.length, 1);
+  t.like(down[0], { reason: 'ECONNREFUSED' });
+  t.is(sc.sink.withMsg('agent reachable again').length, 1);
   await until(() => sc.sidecar.inbox.stats().pending === 0, WAIT, 'inbox drained');
   t.deepEqual(connector.pendingBuffered(), []);
   t.is(sc.sidecar.inbox.stats().dead, 0, 'nothing was dead-lettered');
