@@ -24,7 +24,10 @@ export interface SchedulerOptions extends AttemptPolicy {
 interface Lane {
   readonly queue: Fifo<QueuedDelivery>;
   busy: boolean;
-  /** The lane holds a slot of the pool right now (not while it backs off or shares one). */
+  /**
+   * The lane holds a slot of the pool right now (not while it backs off, waits at the health
+   * gate, or shares one).
+   */
   holds: boolean;
 }
 
