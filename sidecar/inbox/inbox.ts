@@ -21,12 +21,12 @@ import type { PullDelivery } from '../delivery/pull-delivery.js';
 import type { DeadLetter, DeadLetterSummary } from './dead-letters.js';
 import { bufferDedupeKey } from './dedupe-key.js';
 import { acceptLateAck, deliveryLedger } from './delivery-ledger.js';
-import { encodeInterruptEnvelope, newDeliveryId, type OriginFrame } from './envelope.js';
 import type { IngestPlugins } from './frame-processor.js';
 import { InboxPruning, reportUpkeepFailed } from './inbox-pruning.js';
 import { type InboxStats, inboxStats } from './inbox-stats.js';
 import { InboxStore } from './inbox-store.js';
 import { Ingest, type IngestRoutes } from './ingest.js';
+import { commitInterrupt, type InterruptParts } from './interrupt-commit.js';
 import { prepareStore } from './maintenance.js';
 
 export type { InboxStats } from './inbox-stats.js';
@@ -163,7 +163,7 @@ export class Inbox {
   submitInterrupt(sessionKey: string, reason: string | null): string {
     if (this.closing) throw new RelayError('CORE_ERR_INBOX_COMMIT_FAILED', 'the inbox is closed');
     try {
-      return this.commitInterrupt(sessionKey, null, reason, 'local');
+      return commitInterrupt(this.interruptParts(), sessionKey, null, reason, 'local');
     } catch (err) {
       throw new RelayError('CORE_ERR_INBOX_COMMIT_FAILED', 'the interrupt could not be committed', {
         cause: err,
@@ -252,25 +252,24 @@ export class Inbox {
   private commitConnectorInterrupt(frame: IncomingOf<'interrupt_inbound'>): void {
     const bufferId = frame.bufferId ?? undefined;
     const key = bufferId === undefined ? undefined : bufferDedupeKey(bufferId);
-    this.commitInterrupt(frame.session_key, frame.chat_id || null, null, 'interrupt_inbound', key);
+    commitInterrupt(
+      this.interruptParts(),
+      frame.session_key,
+      frame.chat_id || null,
+      null,
+      'interrupt_inbound',
+      key,
+    );
     if (bufferId !== undefined) this.opts.ack(bufferId);
   }
 
-  private commitInterrupt(
-    sessionKey: string,
-    chatId: string | null,
-    reason: string | null,
-    frame: OriginFrame,
-    dedupeKey?: string,
-  ): string {
-    const id = newDeliveryId();
-    const now = this.clock.now();
-    const envelope = encodeInterruptEnvelope(id, sessionKey, now, { chat_id: chatId, reason }, { frame });
-    const rows = this.store.insertNow([{ id, type: 'interrupt', sessionKey, envelope }], now, dedupeKey);
-    if (rows.length === 0) this.opts.metrics.duplicates.inc();
-    this.opts.metrics.inboxDepth.inc(rows.length);
-    this.delivery.scheduler.enqueue(rows);
-    return id;
+  private interruptParts(): InterruptParts {
+    return {
+      store: this.store,
+      scheduler: this.delivery.scheduler,
+      metrics: this.opts.metrics,
+      clock: this.clock,
+    };
   }
 
   /** Pull: an ack for an id not outstanding (sent before a restart, or acked twice). */
