@@ -104,8 +104,12 @@ export class Sidecar {
         apiToken: token,
         ack: (bufferId) => client.ackInbound(bufferId),
         // the API exists before the first delivery: the scheduler starts below
-        executeAction: (raw) =>
-          runResponseAction({ execute: api!.executeAction, relay: client, waitMs, log: actionLog }, raw),
+        executeAction: (raw, attempt) =>
+          runResponseAction(
+            { execute: api!.executeAction, relay: client, waitMs, log: actionLog },
+            raw,
+            attempt,
+          ),
       });
       api = createAgentApi({ config, log, metrics, client, plugins, inbox, pull: inbox.pull, token, clock });
       await api.listen();

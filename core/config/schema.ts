@@ -147,6 +147,8 @@ export const AgentConfigSchema = z.strictObject({
   retryBaseMs: ms(250),
   /** Push retry backoff cap, ms. 30 s. */
   retryMaxMs: ms(30_000),
+  /** Push response actions stored, waiting to run, at most (more ⇒ the delivery is retried). 10 000. */
+  maxResponseActions: count(10_000),
 });
 
 /** The local agent API. */

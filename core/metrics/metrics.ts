@@ -95,6 +95,7 @@ export class Metrics {
     'relay_agent_outages_total',
     'Push mode: times the agent was found unreachable',
   );
+  readonly outboxDepth = this.gauge('relay_outbox_depth', 'Push response actions stored, not yet settled');
   readonly pullStreamAttached = this.gauge(
     'relay_pull_stream_attached',
     'Pull mode: 1 while an agent event stream is attached',

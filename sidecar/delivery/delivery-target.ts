@@ -57,6 +57,12 @@ export interface DeliveryTarget {
   close(): Promise<void>;
 }
 
+/** A push response's actions, stored with the delivered mark. */
+export interface ResponseActions {
+  readonly sessionKey: string;
+  readonly actions: readonly unknown[];
+}
+
 /** The durable side of delivery (implemented by the inbox). Each promise settles once durable. */
 export interface DeliveryLedger {
   /**
@@ -64,8 +70,13 @@ export interface DeliveryLedger {
    * row is no longer deliverable. The count is saved with the next group commit (not awaited).
    */
   begin(id: string): string | undefined;
-  /** Mark delivered (durably, before anything else); the commit time, or undefined if it was not pending. */
-  delivered(id: string): Promise<number | undefined>;
+  /**
+   * Mark delivered (durably, before anything else); the commit time, or undefined if it was not
+   * pending. A push response's actions are written to the outbox in the same transaction.
+   */
+  delivered(id: string, response?: ResponseActions): Promise<number | undefined>;
+  /** Room in the outbox for `count` more response actions (`agent.maxResponseActions`)? */
+  outboxHasRoom(count: number): boolean;
   /** Count a rejection; the total so far. */
   rejected(id: string): Promise<number | undefined>;
   /** Move to the dead-letter table; false when the row was not pending. */

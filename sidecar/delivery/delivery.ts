@@ -8,7 +8,7 @@ import { RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
 import type { RandomSource } from '../../core/transport/backoff.js';
-import { ActionRunner, type ExecuteAction } from './action-runner.js';
+import { type ActionOutbox, ActionRunner, type ExecuteAction } from './action-runner.js';
 import type { DeliveryLedger, DeliveryTarget } from './delivery-target.js';
 import type { AgentReach } from './health-gate.js';
 import { PullDelivery } from './pull-delivery.js';
@@ -19,6 +19,8 @@ import { Scheduler } from './scheduler.js';
 export interface DeliveryOptions {
   readonly config: Config;
   readonly ledger: DeliveryLedger;
+  /** Where push response actions wait to run (written by the ledger's delivered mark). */
+  readonly outbox: ActionOutbox;
   /** The API token: signs push requests. Never logged. */
   readonly apiToken: string;
   /** Execute one action from a push response body, as `POST /v1/actions` would. */
@@ -44,7 +46,7 @@ export class Delivery {
   constructor(opts: DeliveryOptions) {
     const { config, clock, log, metrics } = opts;
     const agent = config.agent;
-    this.actions = new ActionRunner(opts.executeAction, log, metrics);
+    this.actions = new ActionRunner(opts.executeAction, opts.outbox, log, metrics);
     if (agent.mode === 'pull') {
       this.pull = new PullDelivery({
         clock,
@@ -84,7 +86,7 @@ export class Delivery {
       maxRejections: agent.maxRejections,
       ...(agent.mode === 'push' ? { unreachableAfter: agent.unreachableAfterFailures } : {}),
       ...(opts.random ? { random: opts.random } : {}),
-      onDelivered: (entry, actions) => this.actions.run(entry.sessionKey, entry.id, actions),
+      onActions: (entry) => this.actions.kick(entry.sessionKey),
     });
   }
 
@@ -98,31 +100,44 @@ export class Delivery {
     return this.scheduler.agentReach;
   }
 
+  /** Begin delivering, and run the response actions an earlier life left stored. */
+  start(): void {
+    this.scheduler.start();
+    this.actions.resume();
+  }
+
   /**
    * Stop scheduling; give push requests in flight until `budgetMs` to finish, or, in pull mode,
    * the attached agent until then to ack what it was sent (the wait ends early when all are
    * acked or the stream closes; the API and the socket stay up for its actions meanwhile), and
-   * queued response actions what is left of the budget. Idempotent; {@link close} follows.
-   * Resolves with what is still unfinished when the budget ran out (push requests or unacked
-   * pull deliveries, and sessions' response actions; 0 when everything finished), for the
-   * shutdown to report.
+   * stored response actions what is left of the budget: those that can go out do, one that
+   * meets no connection stays stored for the next start instead of waiting for one. Then no
+   * further action starts. Idempotent; {@link close} follows. Resolves with what is still
+   * unfinished when the budget ran out (push requests or unacked pull deliveries, and sessions
+   * with a response action whose frame is out; 0 when everything finished), for the shutdown to
+   * report.
    */
   async quiesce(budgetMs: number, now: () => number): Promise<number> {
     const deadline = now() + budgetMs;
+    this.actions.drain();
     await this.stopScheduling(budgetMs);
     const unacked = this.pull ? await this.pull.acksIn(budgetMs) : 0;
     await this.actions.idle(Math.max(0, deadline - now()));
+    this.actions.stop();
     return (this.pull ? unacked : this.scheduler.attempting) + this.actions.busy;
   }
 
   /**
    * {@link quiesce}, then abort what is still in flight (pull deliveries are cancelled) and wait
-   * for queued response actions within what is left of the budget.
+   * for response actions already started within what is left of the budget; the rest stay
+   * stored for the next start.
    */
   async close(budgetMs: number, now: () => number): Promise<void> {
     const deadline = now() + budgetMs;
+    this.actions.drain();
     await this.stopScheduling(budgetMs);
     await this.target.close();
+    this.actions.stop();
     await this.actions.idle(Math.max(0, deadline - now()));
   }
 

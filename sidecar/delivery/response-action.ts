@@ -8,11 +8,17 @@
  * its push response cannot, and its reply met every reconnect (a connector deploy) only to be
  * lost. Such an action waits for the connection, at most `waitMs` in all, and runs again. Only
  * those: an ambiguous answer (written, then the socket went) may have been applied and is final.
+ *
+ * The action is stored (the outbox): before each wait its started mark is cleared, and set again
+ * before the next try. When the sidecar stops meanwhile (the relay `stopped`, or the runner
+ * draining), an action that met no connection ends {@link ActionDeferred}: it stays stored and
+ * runs after the next start.
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../core/log/logger.js';
 import { SYNTHESISED } from '../../core/protocol/actions.js';
 import type { ActionOutcome } from '../agent-api/action-pipeline.js';
+import { ActionDeferred, type ActionTry } from './action-runner.js';
 
 /** The relay client as a waiting response action sees it. */
 export interface ResponseActionRelay {
@@ -39,37 +45,65 @@ const BUSY_RETRY_MS = 1_000;
  */
 const RECHECK_MS = 100;
 
-/** Run one response action; rejects with what went wrong when it did not succeed. */
-export async function runResponseAction(deps: ResponseActionDeps, raw: unknown): Promise<unknown> {
+/** A try that marks nothing (a caller with no outbox). */
+const UNMARKED: ActionTry = {
+  restart: async () => {},
+  unsent: async () => {},
+  signal: new AbortController().signal,
+};
+
+/**
+ * Run one response action; rejects with what went wrong when it did not succeed, or with
+ * {@link ActionDeferred} when nothing was sent and the sidecar is stopping.
+ */
+export async function runResponseAction(
+  deps: ResponseActionDeps,
+  raw: unknown,
+  attempt: ActionTry = UNMARKED,
+): Promise<unknown> {
   const deadline = performance.now() + deps.waitMs;
   let outcome = await deps.execute(raw);
   for (let waited = false; ; waited = true) {
     const why = unsent(outcome);
+    if (!why) break;
+    await attempt.unsent();
+    if (stopping(deps, attempt, why)) throw new ActionDeferred(`not sent (${why}): the sidecar is stopping`);
     const left = deadline - performance.now();
-    if (!why || left <= 0) break;
+    if (left <= 0) break;
     if (!waited)
       deps.log.info({ op: opOf(raw), reason: why }, 'response action waits for the relay connection');
     const ready =
-      why === 'busy' ? await sleep(Math.min(BUSY_RETRY_MS, left)) : await connected(deps.relay, left);
+      why === 'busy'
+        ? await sleep(Math.min(BUSY_RETRY_MS, left), attempt.signal)
+        : await connected(deps.relay, left, attempt.signal);
+    if (stopping(deps, attempt, why)) throw new ActionDeferred(`not sent (${why}): the sidecar is stopping`);
     if (!ready) break;
+    await attempt.restart();
     outcome = await deps.execute(raw);
   }
   return settled(outcome);
 }
 
+/** The sidecar stops: the relay client stopped (its answer says so), or the runner drains. */
+function stopping(deps: ResponseActionDeps, attempt: ActionTry, why: Unsent): boolean {
+  return why === 'closed' || attempt.signal.aborted || deps.relay.state === 'stopped';
+}
+
+/** Why nothing was sent: the API was busy, the relay had no connection or had stopped. */
+type Unsent = 'not_connected' | 'busy' | 'closed';
+
 /** Why nothing was sent and a later try may succeed, or undefined when the outcome is final. */
-function unsent(outcome: ActionOutcome): 'not_connected' | 'busy' | undefined {
+function unsent(outcome: ActionOutcome): Unsent | undefined {
   const body = outcome.body as { error?: { code?: string }; result?: Record<string, unknown> } | undefined;
   if (outcome.status === 503 && body?.error?.code === 'busy') return 'busy';
   const result = body?.result;
-  // the client's own synthesised answer, compared whole: the connector's results never match it
-  const notConnected = SYNTHESISED.notConnected();
-  const same =
-    outcome.status === 200 &&
-    result?.success === false &&
-    result.error === notConnected.error &&
-    Object.keys(result).length === Object.keys(notConnected).length;
-  return same ? 'not_connected' : undefined;
+  if (outcome.status !== 200 || result?.success !== false) return undefined;
+  // the client's own synthesised answers, compared whole: the connector's results never match
+  // them, and `closed` with `ambiguous` (a frame out when the socket stopped) is not one of them
+  const same = (synthesised: Record<string, unknown>) =>
+    result.error === synthesised.error && Object.keys(result).length === Object.keys(synthesised).length;
+  if (same(SYNTHESISED.notConnected())) return 'not_connected';
+  return same(SYNTHESISED.closed()) ? 'closed' : undefined;
 }
 
 /** The pipeline's answer as the action runner takes it: the body, or an error saying what failed. */
@@ -82,8 +116,11 @@ function settled(outcome: ActionOutcome): unknown {
   return body;
 }
 
-/** True once the relay can take sends (`ready` or `idle`); false on a final state or after `ms`. */
-function connected(relay: ResponseActionRelay, ms: number): Promise<boolean> {
+/**
+ * True once the relay can take sends (`ready` or `idle`); false on a final state, after `ms` or
+ * when `signal` aborts.
+ */
+function connected(relay: ResponseActionRelay, ms: number, signal: AbortSignal): Promise<boolean> {
   const verdict = (state: string): boolean | undefined =>
     state === 'ready' || state === 'idle'
       ? true
@@ -91,8 +128,8 @@ function connected(relay: ResponseActionRelay, ms: number): Promise<boolean> {
         ? false
         : undefined;
   const now = verdict(relay.state);
-  if (now === true) return sleep(Math.min(RECHECK_MS, ms));
-  if (now === false) return Promise.resolve(false);
+  if (now === true) return sleep(Math.min(RECHECK_MS, ms), signal);
+  if (now === false || signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const timer = setTimeout(() => finish(false), ms);
     timer.unref();
@@ -100,16 +137,31 @@ function connected(relay: ResponseActionRelay, ms: number): Promise<boolean> {
       const v = verdict(state);
       if (v !== undefined) finish(v);
     });
+    const abort = () => finish(false);
+    signal.addEventListener('abort', abort, { once: true });
     function finish(v: boolean): void {
       clearTimeout(timer);
       off();
+      signal.removeEventListener('abort', abort);
       resolve(v);
     }
   });
 }
 
-function sleep(ms: number): Promise<boolean> {
-  return new Promise((resolve) => setTimeout(() => resolve(true), ms).unref());
+/** True after `ms`; false at once when `signal` aborts first. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => finish(true), ms);
+    timer.unref();
+    const abort = () => finish(false);
+    signal.addEventListener('abort', abort, { once: true });
+    function finish(v: boolean): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', abort);
+      resolve(v);
+    }
+  });
 }
 
 function opOf(raw: unknown): string | undefined {

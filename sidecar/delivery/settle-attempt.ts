@@ -23,8 +23,8 @@ export interface SettlePolicy {
   /** 4xx rejections before a delivery is dead-lettered (`agent.maxRejections`). */
   readonly maxRejections: number;
   readonly random?: RandomSource;
-  /** A delivery was marked delivered: run its response actions. */
-  readonly onDelivered: (entry: QueuedDelivery, actions: readonly unknown[]) => void;
+  /** A delivery whose response held actions was marked delivered, its actions stored: run them. */
+  readonly onActions: (entry: QueuedDelivery) => void;
 }
 
 /** What settling needs. */
@@ -44,6 +44,8 @@ export async function settleAttempt(
   const { ledger, metrics } = ctx;
   switch (result.kind) {
     case 'delivered':
+      if (result.actions.length > 0 && !ledger.outboxHasRoom(result.actions.length))
+        return settleAttempt(ctx, entry, outboxFull(ctx, entry, result.actions.length), failures);
       metrics.deliveries.inc({ outcome: 'delivered' });
       markDelivered(ctx, entry, result.actions);
       return undefined;
@@ -90,18 +92,33 @@ export async function settleAttempt(
 }
 
 /**
+ * The outbox has no room for a response's actions: the delivery is not marked delivered but
+ * retried like an agent that answered 503 (the agent dedupes by id), so nothing is held in memory
+ * and nothing is dropped (docs/decisions.md).
+ */
+function outboxFull(ctx: SettleContext, entry: QueuedDelivery, count: number): DeliveryResult {
+  reportError(ctx.log, ctx.metrics, 'CORE_ERR_DELIVERY_OUTBOX_FULL', 'response actions outbox full', {
+    id: entry.id,
+    sessionKey: entry.sessionKey,
+    actions: count,
+  });
+  return { kind: 'retry', reason: 'response actions outbox full (agent.maxResponseActions)' };
+}
+
+/**
  * Mark delivered without holding up the session: its next delivery may begin at once, and its
- * attempt count is then written in the same group transaction as this mark. The response
- * actions wait until the mark is durable.
+ * attempt count is then written in the same group transaction as this mark, with the response's
+ * actions (if any) in the outbox. They run once the mark is durable.
  */
 function markDelivered(ctx: SettleContext, entry: QueuedDelivery, actions: readonly unknown[]): void {
   const { metrics } = ctx;
-  const durable = ctx.ledger.delivered(entry.id).then(
+  const response = actions.length > 0 ? { sessionKey: entry.sessionKey, actions } : undefined;
+  const durable = ctx.ledger.delivered(entry.id, response).then(
     (createdAt) => {
       if (createdAt === undefined) return;
       metrics.inboxDepth.dec();
       metrics.deliveryLatency.observe(Math.max(0, ctx.clock.now() - createdAt) / 1000);
-      ctx.onDelivered(entry, actions);
+      if (response) ctx.onActions(entry);
     },
     (err: unknown) => {
       // the row stays pending on disk: delivered again (same id) after a restart

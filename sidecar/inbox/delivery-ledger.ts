@@ -28,11 +28,15 @@ export interface LedgerParts {
   /** Epoch-ms clock for the rows' timestamps. */
   readonly now: () => number;
   readonly log: Logger;
+  /** Most response actions stored (`agent.maxResponseActions`); default no bound. */
+  readonly maxOutbox?: number;
 }
 
 /** A ledger over `store`. */
-export function deliveryLedger({ store, batcher, fresh, now, log }: LedgerParts): DeliveryLedger {
-  const { events, deadLetters } = store;
+export function deliveryLedger(parts: LedgerParts): DeliveryLedger {
+  const { store, batcher, fresh, now, log } = parts;
+  const { events, deadLetters, outbox } = store;
+  const maxOutbox = parts.maxOutbox ?? Number.POSITIVE_INFINITY;
   // attempts started by this process, per row still pending (bounded by the rows being tried)
   const started = new Map<string, number>();
   // attempts whose count is not saved yet: a delivered mark that gets there first saves it
@@ -67,12 +71,34 @@ export function deliveryLedger({ store, batcher, fresh, now, log }: LedgerParts)
         });
       return stampAttempt(row.envelope, attempt);
     },
-    delivered: (id) => {
+    delivered: (id, response) => {
       const attempt = started.get(id) ?? 0;
       unsaved.delete(id);
       done(id);
-      return batcher.run(() => events.markDelivered(id, now(), attempt));
+      if (!response) return batcher.run(() => events.markDelivered(id, now(), attempt));
+      // the actions' rows are held from now, so checks made before this commit count them
+      const count = response.actions.length;
+      outbox.reserve(count);
+      let written = false;
+      const mark = batcher.run(() => {
+        const createdAt = events.markDelivered(id, now(), attempt);
+        written = createdAt !== undefined;
+        if (written) outbox.insert(response.sessionKey, id, response.actions);
+        return createdAt;
+      });
+      // a group that rolled back is run again op by op: `written` is the last run's
+      return mark.then(
+        (createdAt) => {
+          outbox.release(count, written);
+          return createdAt;
+        },
+        (err: unknown) => {
+          outbox.release(count, false);
+          throw err;
+        },
+      );
     },
+    outboxHasRoom: (count) => outbox.hasRoom(count, maxOutbox),
     rejected: (id) => batcher.run(() => events.reject(id, now())),
     deadLetter: (id, code, message) => {
       done(id);

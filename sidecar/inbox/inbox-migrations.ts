@@ -81,4 +81,19 @@ export const INBOX_MIGRATIONS: readonly string[] = [
     SELECT key, created_at FROM inbox_dedupe ORDER BY created_at, key;
   DROP TABLE inbox_dedupe;
   `,
+  `
+  -- Push response actions ({"actions": [...]}) waiting to run: written in the transaction that
+  -- marks their delivery delivered, run in seq order per session, deleted once settled. An
+  -- action's row gets started_at (durably) before a try whose outbound frame may go out: one
+  -- found started at start-up may have been applied, so it is reported and never run again.
+  CREATE TABLE inbox_outbox (
+    seq         INTEGER PRIMARY KEY,
+    session_key TEXT    NOT NULL,
+    delivery_id TEXT    NOT NULL,
+    idx         INTEGER NOT NULL,
+    action      TEXT    NOT NULL,
+    started_at  INTEGER
+  );
+  CREATE INDEX inbox_outbox_session ON inbox_outbox (session_key, seq);
+  `,
 ];

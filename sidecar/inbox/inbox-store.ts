@@ -11,6 +11,7 @@ import { newDeadLetterId } from './envelope.js';
 import { EventTable, type QueuedDelivery } from './event-table.js';
 import { FrameAttempts } from './frame-attempts.js';
 import type { CommitDecision, FrameJob, FrameOutcome } from './frame-outcome.js';
+import { OutboxTable } from './outbox-table.js';
 import { redactFrame } from './redact-frame.js';
 
 /** Limits the commit rule needs. */
@@ -25,6 +26,8 @@ export class InboxStore {
   readonly dedupe: DedupeTable;
   readonly attempts: FrameAttempts;
   readonly deadLetters: DeadLetters;
+  /** Push response actions waiting to run. */
+  readonly outbox: OutboxTable;
   /** Set for good once the file at the store's path is not this handle's ({@link refuseCommits}). */
   private refusal: RelayError | undefined;
   /** Run before each commit: checks the file at the path ({@link guardCommits}). */
@@ -41,6 +44,7 @@ export class InboxStore {
     this.dedupe = new DedupeTable(db);
     this.attempts = new FrameAttempts(db);
     this.deadLetters = new DeadLetters(db);
+    this.outbox = new OutboxTable(db);
     this.batch = db.transaction((items: readonly [FrameJob, FrameOutcome][], now: number) =>
       items.map(([job, outcome]) => this.apply(job, outcome, now)),
     );

@@ -28,6 +28,7 @@ import { InboxStore } from './inbox-store.js';
 import { Ingest, type IngestRoutes } from './ingest.js';
 import { commitInterrupt, type InterruptParts } from './interrupt-commit.js';
 import { prepareStore } from './maintenance.js';
+import { actionOutbox } from './outbox-table.js';
 
 export type { InboxStats } from './inbox-stats.js';
 
@@ -76,6 +77,8 @@ export class Inbox {
   private readonly checkpointer: Checkpointer | undefined;
   private readonly pruning: InboxPruning;
   private closing: Promise<void> | undefined;
+  /** Where an interrupt committed directly goes. */
+  private readonly interrupts: InterruptParts;
 
   private constructor(
     private readonly opts: InboxOpenOptions,
@@ -95,13 +98,23 @@ export class Inbox {
       metrics,
       closing: () => this.closing !== undefined,
     });
+    store.outbox.onSize((size) => metrics.outboxDepth.set(size));
     this.delivery = new Delivery({
       ...opts,
       clock: this.clock,
-      ledger: deliveryLedger({ store, batcher: this.batcher, fresh: this.fresh, now, log: this.log }),
+      ledger: deliveryLedger({
+        store,
+        batcher: this.batcher,
+        fresh: this.fresh,
+        now,
+        log: this.log,
+        maxOutbox: config.agent.maxResponseActions,
+      }),
+      outbox: actionOutbox(store.outbox, this.batcher, now),
       lateAck: (id) => this.lateAck(id),
     });
     this.pull = this.delivery.pull;
+    this.interrupts = { store, scheduler: this.delivery.scheduler, metrics, clock: this.clock };
     this.ingest = new Ingest({
       ...opts,
       store,
@@ -142,9 +155,9 @@ export class Inbox {
     }
   }
 
-  /** Begin delivering to the agent (rows re-queued at open included). */
+  /** Begin delivering to the agent (rows re-queued at open, and stored response actions, included). */
   start(): void {
-    this.delivery.scheduler.start();
+    this.delivery.start();
     this.upkeep();
   }
 
@@ -163,7 +176,7 @@ export class Inbox {
   submitInterrupt(sessionKey: string, reason: string | null): string {
     if (this.closing) throw new RelayError('CORE_ERR_INBOX_COMMIT_FAILED', 'the inbox is closed');
     try {
-      return commitInterrupt(this.interruptParts(), sessionKey, null, reason, 'local');
+      return commitInterrupt(this.interrupts, sessionKey, null, reason, 'local');
     } catch (err) {
       throw new RelayError('CORE_ERR_INBOX_COMMIT_FAILED', 'the interrupt could not be committed', {
         cause: err,
@@ -252,24 +265,9 @@ export class Inbox {
   private commitConnectorInterrupt(frame: IncomingOf<'interrupt_inbound'>): void {
     const bufferId = frame.bufferId ?? undefined;
     const key = bufferId === undefined ? undefined : bufferDedupeKey(bufferId);
-    commitInterrupt(
-      this.interruptParts(),
-      frame.session_key,
-      frame.chat_id || null,
-      null,
-      'interrupt_inbound',
-      key,
-    );
+    const chatId = frame.chat_id || null;
+    commitInterrupt(this.interrupts, frame.session_key, chatId, null, 'interrupt_inbound', key);
     if (bufferId !== undefined) this.opts.ack(bufferId);
-  }
-
-  private interruptParts(): InterruptParts {
-    return {
-      store: this.store,
-      scheduler: this.delivery.scheduler,
-      metrics: this.opts.metrics,
-      clock: this.clock,
-    };
   }
 
   /** Pull: an ack for an id not outstanding (sent before a restart, or acked twice). */

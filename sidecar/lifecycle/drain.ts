@@ -104,7 +104,7 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
   // sent, and its actions still reach the socket; closing the API at once refused the ack of an
   // agent mid-turn, and it replied again after the restart). The inbox bounds its own wait, so one that
   // ran out of budget is reported here: a delivery the agent had not answered is made again
-  // after the next start; response actions not run by then are not (their delivery was acked).
+  // after the next start; response actions not run by then stay stored and run after it.
   const quiesce = async () => {
     const inFlight = await sc.inbox.quiesce(forWork());
     if (inFlight === 0) return;

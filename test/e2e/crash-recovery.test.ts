@@ -13,6 +13,7 @@ import { type SidecarProcess, startSidecarProcess } from '../helpers/sidecar-pro
 import { AckBook, AgentGate, textOf } from './agent-tools.js';
 import {
   ackOf,
+  CHILD_TUNABLES,
   type Chat,
   discordMessage,
   relayEnv,
@@ -30,18 +31,7 @@ const C: Chat = { channel: 'c-200', user: 'u-c' };
 const CHATS: Record<string, Chat> = { A, B, C };
 
 /** Tunables of the child (config file): fast reconnects and retries, a long agent timeout so a hang stays a hang. */
-const TUNABLES = {
-  relay: {
-    backoffBaseMs: 20,
-    backoffMaxMs: 100,
-    pingIntervalMs: 1_000,
-    pongTimeoutMs: 15_000,
-    handshakeTimeoutMs: 15_000,
-  },
-  agent: { timeoutMs: 15_000, retryBaseMs: 20, retryMaxMs: 100 },
-  pool: { taskTimeoutMs: 15_000 },
-  shutdown: { budgetMs: 3_000 },
-};
+const TUNABLES = CHILD_TUNABLES;
 
 /** The message `A1` of chat A, live or buffered; message ids are unique per text. */
 function send(connector: DevConnector, text: string, buffered: boolean): string | undefined {

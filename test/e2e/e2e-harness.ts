@@ -98,6 +98,23 @@ export const E2E_TUNABLES = {
   inbox: { maxAttempts: 3 },
 } as const;
 
+/**
+ * Tunables of a sidecar child process (its config file): fast reconnects and retries, and long
+ * agent, handshake and plugin timeouts, so a hang stays a hang on a loaded machine.
+ */
+export const CHILD_TUNABLES = {
+  relay: {
+    backoffBaseMs: 20,
+    backoffMaxMs: 100,
+    pingIntervalMs: 1_000,
+    pongTimeoutMs: 15_000,
+    handshakeTimeoutMs: 15_000,
+  },
+  agent: { timeoutMs: 15_000, retryBaseMs: 20, retryMaxMs: 100 },
+  pool: { taskTimeoutMs: 15_000 },
+  shutdown: { budgetMs: 3_000 },
+} as const;
+
 /** A running in-process sidecar and what the test reads from it. */
 export interface InProcess {
   readonly sidecar: Sidecar;

@@ -339,7 +339,7 @@ test('the store: none yet, intact, written by a newer build, damaged deep inside
   const intact = await run((dir) => storeIn(dir));
   t.regex(
     intact.line,
-    /^✓ store — .*sidecar\.db: intact \(quick_check\), schema inbox 3, kv 1 \(\d+\.\d MiB, \d+\.\d MiB free\)$/,
+    /^✓ store — .*sidecar\.db: intact \(quick_check\), schema inbox 4, kv 1 \(\d+\.\d MiB, \d+\.\d MiB free\)$/,
   );
   t.is(intact.code, ExitCode.OK);
   // an older build's store (no auto-vacuum) with its free pages: they stay in the file

@@ -6,6 +6,7 @@
 import test from 'ava';
 import { SYNTHESISED } from '../../../core/protocol/actions.js';
 import type { ActionOutcome } from '../../../sidecar/agent-api/action-pipeline.js';
+import { ActionDeferred, type ActionTry } from '../../../sidecar/delivery/action-runner.js';
 import { type ResponseActionRelay, runResponseAction } from '../../../sidecar/delivery/response-action.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 
@@ -44,6 +45,22 @@ function parts(answers: ActionOutcome[], state = 'reconnecting') {
   return { relay, calls, execute, sink, listeners };
 }
 
+/** An attempt recording its marks, with the runner's drain signal. */
+function recorder() {
+  const log: string[] = [];
+  const drain = new AbortController();
+  const attempt: ActionTry = {
+    restart: async () => {
+      log.push('restart');
+    },
+    unsent: async () => {
+      log.push('unsent');
+    },
+    signal: drain.signal,
+  };
+  return { log, drain, attempt };
+}
+
 test('not connected: waits for the connection, then runs again once', async (t) => {
   const { relay, calls, execute, sink, listeners } = parts([down]);
   const running = runResponseAction({ execute, relay, waitMs: 60_000, log: sink.logger }, SEND);
@@ -55,14 +72,59 @@ test('not connected: waits for the connection, then runs again once', async (t) 
   t.is(listeners.size, 0);
 });
 
-test('not connected and the relay stops (or is revoked): no wait, the failure is final', async (t) => {
-  for (const final of ['stopped', 'revoked']) {
-    const { relay, calls, execute, sink } = parts([down, down], final);
-    await t.throwsAsync(runResponseAction({ execute, relay, waitMs: 60_000, log: sink.logger }, SEND), {
-      message: /relay transport not connected/,
-    });
-    t.is(calls.length, 1, final);
+test('not connected and the relay is revoked: no wait, the failure is final', async (t) => {
+  const { relay, calls, execute, sink } = parts([down, down], 'revoked');
+  await t.throwsAsync(runResponseAction({ execute, relay, waitMs: 60_000, log: sink.logger }, SEND), {
+    message: /relay transport not connected/,
+  });
+  t.is(calls.length, 1);
+});
+
+test('nothing sent while the sidecar stops (relay stopped, transport closed): deferred, not failed', async (t) => {
+  const closed: ActionOutcome = { status: 200, body: { result: SYNTHESISED.closed() } };
+  for (const [answer, state] of [
+    [down, 'stopped'],
+    [closed, 'stopped'],
+    [closed, 'ready'],
+  ] as const) {
+    const { relay, calls, execute, sink } = parts([answer], state);
+    const marks = recorder();
+    const err = await t.throwsAsync(
+      runResponseAction({ execute, relay, waitMs: 60_000, log: sink.logger }, SEND, marks.attempt),
+    );
+    t.true(err instanceof ActionDeferred, `${state}: ${err?.message}`);
+    t.is(calls.length, 1);
+    t.deepEqual(marks.log, ['unsent'], 'the started mark is cleared: nothing went out');
   }
+});
+
+/** A response action whose first try met no connection, now waiting for one. */
+async function waiting() {
+  const { relay, calls, execute, sink } = parts([down]);
+  const marks = recorder();
+  const running = runResponseAction(
+    { execute, relay, waitMs: 60_000, log: sink.logger },
+    SEND,
+    marks.attempt,
+  );
+  await sink.waitFor((l) => l.msg === 'response action waits for the relay connection');
+  return { relay, calls, marks, running };
+}
+
+test('a try that met no connection clears its started mark before the wait and sets it before the next try', async (t) => {
+  const { relay, marks, running } = await waiting();
+  t.deepEqual(marks.log, ['unsent']);
+  relay.set('ready');
+  await running;
+  t.deepEqual(marks.log, ['unsent', 'restart']);
+});
+
+test('draining ends a wait for the connection at once: deferred, the action kept', async (t) => {
+  const { calls, marks, running } = await waiting();
+  marks.drain.abort();
+  t.true((await t.throwsAsync(running)) instanceof ActionDeferred);
+  t.is(calls.length, 1);
+  t.deepEqual(marks.log, ['unsent']);
 });
 
 test('not connected past the wait budget: the failure is final', async (t) => {
@@ -85,7 +147,8 @@ test('answers that may have been applied, or that the agent must fix, are never 
   const finals: ActionOutcome[] = [
     { status: 200, body: { result: SYNTHESISED.connectionLost() } },
     { status: 200, body: { result: SYNTHESISED.timedOut() } },
-    { status: 200, body: { result: SYNTHESISED.closed() } },
+    // the transport stopped with the frame out: may have been applied
+    { status: 200, body: { result: SYNTHESISED.closedPending() } },
     // a connector's own failure that happens to carry the same words is the connector's verdict
     { status: 200, body: { result: { ...SYNTHESISED.notConnected(), code: 'upstream' } } },
     { status: 400, body: { error: { code: 'invalid_action', message: 'content: required' } } },

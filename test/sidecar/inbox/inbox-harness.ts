@@ -18,6 +18,7 @@ import {
   PassthroughForwardFrameSchema,
 } from '../../../core/protocol/frames.js';
 import type { RandomSource } from '../../../core/transport/backoff.js';
+import type { ExecuteAction } from '../../../sidecar/delivery/action-runner.js';
 import { bufferDedupeKey } from '../../../sidecar/inbox/dedupe-key.js';
 import type { IngestPlugins } from '../../../sidecar/inbox/frame-processor.js';
 import { Inbox } from '../../../sidecar/inbox/inbox.js';
@@ -47,7 +48,7 @@ export interface InboxHarnessOptions {
   /** Wrap the real host (e.g. to delay or fail some calls). */
   readonly wrap?: (host: PluginHost) => IngestPlugins;
   /** Executes response actions; default: record them. */
-  readonly executeAction?: (raw: unknown) => Promise<unknown>;
+  readonly executeAction?: ExecuteAction;
   /** Call `inbox.start()` at once; default true. */
   readonly start?: boolean;
   readonly pullKeepAliveMs?: number;
