@@ -28,8 +28,10 @@ const names = (deliveries: readonly Parameters<typeof textOf>[0][]) =>
 
 /** Make `db` (one connection) see a full disk: no page beyond those the file has, none free. */
 function fillDisk(db: Database): () => void {
-  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+  // the filler's table first: its root page came from the file's free pages, which a schema
+  // change may have used up (inbox migration 4 took the two a dropped table had left)
   db.exec('CREATE TABLE disk_filler (x BLOB)');
+  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
   const insert = db.prepare('INSERT INTO disk_filler VALUES (zeroblob(1000))');
   try {
     for (;;) insert.run();
