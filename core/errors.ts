@@ -101,7 +101,7 @@ export const ERROR_CODES = {
   CORE_ERR_DELIVERY_ACTION_AMBIGUOUS:
     'A push response action was found started but not settled (the process died while it ran): it may have been sent, so it is not run again.',
   CORE_ERR_DELIVERY_OUTBOX_FULL:
-    'A push response carried actions while agent.maxResponseActions were stored; the delivery was not marked delivered and will be retried.',
+    'agent.maxResponseActions push response actions are stored: no delivery is sent to the push agent until some have run.',
   CORE_ERR_API_UNAUTHORIZED: 'A local API call had a missing or wrong bearer token.',
   CORE_ERR_API_BAD_REQUEST:
     "A local API call had an invalid body, or was a request node's HTTP parser refused (broken framing, oversize headers, an unknown `Expect`).",

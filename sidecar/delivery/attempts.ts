@@ -2,7 +2,8 @@
  * One delivery's attempts, from its first to the one that settles it (delivered, dead-lettered,
  * or acknowledged some other way), with a slot of `agent.concurrency` for each attempt and none
  * while it waits: its own jittered backoff after a failure while the agent is reachable, the
- * agent-wide {@link HealthGate} while it is not (push).
+ * agent-wide {@link HealthGate} while it is not, and the outbox's room while it holds
+ * `agent.maxResponseActions` response actions (push).
  */
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
@@ -43,6 +44,8 @@ export class Attempts {
   private readonly gate: HealthGate | undefined;
   private readonly settle: SettleContext;
   private stopped = false;
+  /** Deliveries wait for room in the response actions' outbox (said once). */
+  private outboxWaiting = false;
 
   /**
    * @param skipped ids acknowledged some other way (the scheduler's): not attempted again
@@ -91,6 +94,20 @@ export class Attempts {
       if (turn === 'skip') return true;
       // the gate opened on another attempt's result between the check and now: wait there
       if (turn !== 'probe' && this.gate?.isOpen) continue;
+      // stored response actions are at agent.maxResponseActions: an answer's actions would have
+      // nowhere to go, so the agent is asked nothing more until some have run. Asking and then
+      // refusing its answer would rely on it answering the repeat the same way, and an agent that
+      // dedupes by id answers it with nothing. A probe still goes (its answer is kept: the bound
+      // is passed by at most the answers of attempts already out, one per slot).
+      const room = turn === 'probe' ? undefined : this.opts.ledger.outboxRoom();
+      if (room) {
+        this.outboxFull(entry, true);
+        this.releaseSlot(lane);
+        started = false;
+        await this.until(room);
+        continue;
+      }
+      if (this.outboxWaiting) this.outboxFull(entry, false);
       // failures while the agent was down were not this delivery's: its own backoff starts over,
       // or after an outage each session's would stand somewhere else between base and cap
       if (turn !== 'go') failures = 0;
@@ -160,6 +177,22 @@ export class Attempts {
     }
   }
 
+  /** Say once that deliveries wait for the outbox (`full`), and once that they go again. */
+  private outboxFull(entry: QueuedDelivery, full: boolean): void {
+    if (full === this.outboxWaiting) return;
+    this.outboxWaiting = full;
+    if (full) {
+      const fields = { id: entry.id, sessionKey: entry.sessionKey };
+      reportError(
+        this.log,
+        this.opts.metrics,
+        'CORE_ERR_DELIVERY_OUTBOX_FULL',
+        'response actions outbox full',
+        fields,
+      );
+    } else this.log.info('response actions outbox has room again');
+  }
+
   private releaseSlot(lane: SlotHolder): void {
     if (lane.holds) this.slots.release();
     lane.holds = false;
@@ -178,6 +211,18 @@ export class Attempts {
       // targets never reject; if one does, treat it as the agent being unreachable
       return { kind: 'retry', reason: errorMessage(err) };
     }
+  }
+
+  /** Wait for `event`, or for {@link stop}. */
+  private until(event: Promise<void>): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      this.sleepers.add(wake);
+      void event.then(wake);
+    });
   }
 
   private sleep(ms: number): Promise<void> {

@@ -75,8 +75,11 @@ export interface DeliveryLedger {
    * pending. A push response's actions are written to the outbox in the same transaction.
    */
   delivered(id: string, response?: ResponseActions): Promise<number | undefined>;
-  /** Room in the outbox for `count` more response actions (`agent.maxResponseActions`)? */
-  outboxHasRoom(count: number): boolean;
+  /**
+   * Undefined while the outbox has room for another response's actions; when it holds
+   * `agent.maxResponseActions`, a promise that resolves once it has room again.
+   */
+  outboxRoom(): Promise<void> | undefined;
   /** Count a rejection; the total so far. */
   rejected(id: string): Promise<number | undefined>;
   /** Move to the dead-letter table; false when the row was not pending. */

@@ -44,8 +44,6 @@ export async function settleAttempt(
   const { ledger, metrics } = ctx;
   switch (result.kind) {
     case 'delivered':
-      if (result.actions.length > 0 && !ledger.outboxHasRoom(result.actions.length))
-        return settleAttempt(ctx, entry, outboxFull(ctx, entry, result.actions.length), failures);
       metrics.deliveries.inc({ outcome: 'delivered' });
       markDelivered(ctx, entry, result.actions);
       return undefined;
@@ -89,20 +87,6 @@ export async function settleAttempt(
       return Math.min(ctx.retry.maxMs, Math.max(backoff(ctx, failures), result.retryAfterMs ?? 0));
     }
   }
-}
-
-/**
- * The outbox has no room for a response's actions: the delivery is not marked delivered but
- * retried like an agent that answered 503 (the agent dedupes by id), so nothing is held in memory
- * and nothing is dropped (docs/decisions.md).
- */
-function outboxFull(ctx: SettleContext, entry: QueuedDelivery, count: number): DeliveryResult {
-  reportError(ctx.log, ctx.metrics, 'CORE_ERR_DELIVERY_OUTBOX_FULL', 'response actions outbox full', {
-    id: entry.id,
-    sessionKey: entry.sessionKey,
-    actions: count,
-  });
-  return { kind: 'retry', reason: 'response actions outbox full (agent.maxResponseActions)' };
 }
 
 /**

@@ -37,6 +37,14 @@ export function deliveryLedger(parts: LedgerParts): DeliveryLedger {
   const { store, batcher, fresh, now, log } = parts;
   const { events, deadLetters, outbox } = store;
   const maxOutbox = parts.maxOutbox ?? Number.POSITIVE_INFINITY;
+  // deliveries waiting for room in the outbox: all go when there is room for one (each attempt
+  // holds a slot, so at most agent.concurrency answers pass the bound)
+  const roomWaiters = new Set<() => void>();
+  outbox.onSize(() => {
+    if (roomWaiters.size === 0 || !outbox.hasRoom(1, maxOutbox)) return;
+    for (const wake of roomWaiters) wake();
+    roomWaiters.clear();
+  });
   // attempts started by this process, per row still pending (bounded by the rows being tried)
   const started = new Map<string, number>();
   // attempts whose count is not saved yet: a delivered mark that gets there first saves it
@@ -98,7 +106,8 @@ export function deliveryLedger(parts: LedgerParts): DeliveryLedger {
         },
       );
     },
-    outboxHasRoom: (count) => outbox.hasRoom(count, maxOutbox),
+    outboxRoom: () =>
+      outbox.hasRoom(1, maxOutbox) ? undefined : new Promise<void>((resolve) => roomWaiters.add(resolve)),
     rejected: (id) => batcher.run(() => events.reject(id, now())),
     deadLetter: (id, code, message) => {
       done(id);

@@ -29,7 +29,7 @@ export class OutboxTable {
   private readonly sessionsStmt;
   private count: number;
   private reserved = 0;
-  private listener: ((size: number) => void) | undefined;
+  private readonly listeners = new Set<(size: number) => void>();
 
   constructor(db: BetterSqlite3.Database) {
     this.insertStmt = db.prepare<[string, string, number, string], void>(
@@ -56,9 +56,9 @@ export class OutboxTable {
     return this.count + this.reserved;
   }
 
-  /** Be told the size after every change (the depth gauge). */
+  /** Be told the size now and after every change (the depth gauge, waits for room). */
   onSize(listener: (size: number) => void): void {
-    this.listener = listener;
+    this.listeners.add(listener);
     listener(this.size);
   }
 
@@ -126,7 +126,7 @@ export class OutboxTable {
   }
 
   private changed(): void {
-    this.listener?.(this.size);
+    for (const listener of this.listeners) listener(this.size);
   }
 }
 

@@ -2,8 +2,8 @@
  * Push response actions are durable and bounded, on a real inbox (SQLite file), a real loopback
  * push agent and the real plugin pool: they are stored with the delivered mark, run in order per
  * session from the store, kept across a graceful close when they could not go out, never run
- * again once started (ambiguous), and bounded by agent.maxResponseActions (the delivery is
- * retried, not marked delivered, while the outbox is full).
+ * again once started (ambiguous), and bounded by agent.maxResponseActions (while the outbox is
+ * full, no delivery is sent: the agent is asked nothing whose answer would not fit).
  */
 import test from 'ava';
 import { ActionDeferred, type ExecuteAction } from '../../../sidecar/delivery/action-runner.js';
@@ -111,7 +111,7 @@ test('an action started and never settled is reported ambiguous after a restart,
   t.is(agent.deliveries.length, 1);
 });
 
-test('a full outbox: the delivery is not marked delivered but retried, and goes through once there is room', async (t) => {
+test('a full outbox: the agent is asked nothing more until there is room, then each delivery goes once', async (t) => {
   const agent = await startAgent(t, { token: TOKEN });
   agent.setScript(scriptOf({ 'F:1': ['f1', 'f2'], 'G:1': ['g1'] }));
   let release: () => void = () => {};
@@ -130,18 +130,29 @@ test('a full outbox: the delivery is not marked delivered but retried, and goes 
   h.inbox.routes.inbound(inbound({ text: 'F:1', chat: 'F' }));
   await until(() => outbox(h).length === 2);
   h.inbox.routes.inbound(inbound({ text: 'G:1', chat: 'G' }));
-  // the outbox holds two: G's answer does not fit, so G stays pending and is tried again
-  await h.sink.waitFor((l) => l.code === 'CORE_ERR_DELIVERY_OUTBOX_FULL');
-  await until(() => agent.deliveries.filter((d) => d.envelope?.event?.text === 'G:1').length >= 2);
+  // the outbox holds two: G waits, unsent, instead of being asked and its answer refused
+  const full = await h.sink.waitFor((l) => l.code === 'CORE_ERR_DELIVERY_OUTBOX_FULL');
+  t.like(full, { sessionKey: rows(h).find((r) => r.envelope.event?.text === 'G:1')?.session_key });
   t.is(rows(h).find((r) => r.envelope.event?.text === 'G:1')?.state, 'pending');
-  t.true(outbox(h).length <= 2, 'never more than the bound');
-  t.is(await h.metrics.value('relay_deliveries_total', { outcome: 'delivered' }), 1);
+  t.deepEqual(
+    agent.deliveries.map((d) => d.envelope?.event?.text),
+    ['F:1'],
+    'G was not sent while the outbox was full',
+  );
+  t.is(await h.metrics.value('relay_outbox_depth'), 2);
 
   release();
   await until(() => rows(h).every((r) => r.state === 'delivered'));
   await until(() => executed.length === 3 && outbox(h).length === 0);
   t.deepEqual(executed.sort(), ['f1', 'f2', 'g1'], 'every action once');
-  const g = agent.deliveries.filter((d) => d.envelope?.event?.text === 'G:1');
-  t.true(new Set(g.map((d) => d.id)).size === 1, 'the same delivery id each time');
-  t.is(h.sink.withCode('CORE_ERR_DELIVERY_OUTBOX_FULL')[0]?.actions, 1);
+  t.deepEqual(
+    agent.deliveries.map((d) => [d.envelope?.event?.text, d.envelope?.attempt]),
+    [
+      ['F:1', 1],
+      ['G:1', 1],
+    ],
+    'each delivery asked once',
+  );
+  t.is(h.sink.withCode('CORE_ERR_DELIVERY_OUTBOX_FULL').length, 1, 'said once');
+  t.is(h.sink.withMsg('response actions outbox has room again').length, 1);
 });
