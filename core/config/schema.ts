@@ -1,118 +1,18 @@
 /**
- * The one strict configuration schema. Every default lives here with its unit in the key name.
- * Env variables (see `env-map.ts`) and the optional config file (`SIDECAR_CONFIG`) both feed it;
- * `docs/config.md` is checked against it by a test.
+ * The one strict configuration schema. Every default lives here with its unit in the key name
+ * (the `relay` section in relay-schema.ts, the units in units.ts). Env variables (see
+ * `env-map.ts`) and the optional config file (`SIDECAR_CONFIG`) both feed it; `docs/config.md` is
+ * checked against it by a test.
  */
 import { z } from 'zod';
-import { CommandManifestEntrySchema } from '../protocol/frames.js';
-import { CONNECTOR_URL_FORM, connectorUrlProblem } from '../transport/dial-url.js';
 import { agentUrlProblem } from './agent-url.js';
 import { ENV_BOOLEAN_WORDS } from './env-map.js';
 import { LISTEN_FORM, listenAddressProblem } from './listen-address.js';
+import { RelayConfigSchema } from './relay-schema.js';
+import { ageMs, count, ms } from './units.js';
 
-/**
- * Longest wait a Node timer takes, ms (~24.8 days): a longer one fires after 1 ms instead, so an
- * `agent.timeoutMs` of 3 000 000 000 timed out every push attempt at once, retried forever.
- */
-export const MAX_TIMER_MS = 2_147_483_647;
-/** A duration some timer waits for, ms: refused past what a timer can wait. */
-const ms = (def: number) =>
-  z
-    .number()
-    .int()
-    .positive()
-    .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (~24.8 days): longer waits fire at once in Node`)
-    .default(def);
-/** An age compared with timestamps, ms (never a timer: may exceed MAX_TIMER_MS). */
-const ageMs = (def: number) => z.number().int().positive().default(def);
-const count = (def: number) => z.number().int().positive().default(def);
-
-/** One fronted identity: one `hello` each, in order; the first is the session default. */
-export const IdentitySchema = z.strictObject({ platform: z.string().min(1), botId: z.string().default('') });
-
-/** Relevance policy for one platform (POST /relay/policy). */
-export const PolicySchema = z.strictObject({
-  platform: z.string().min(1),
-  requireAddress: z.boolean().default(true),
-  freeResponseScopes: z.array(z.string()).default([]),
-  allowOtherBots: z.boolean().default(false),
-});
-
-/** Connection to the relay connector. */
-export const RelayConfigSchema = z.strictObject({
-  /**
-   * Connector base URL, http(s) or ws(s); normalised to the dial URL. Required for `run`. Checked
-   * here by the dial URL's own rule, so a bad URL stops the start before anything opens.
-   */
-  url: z
-    .string()
-    .min(1)
-    .superRefine((url, ctx) => {
-      const problem = connectorUrlProblem(url);
-      if (problem) ctx.addIssue({ code: 'custom', message: `must be ${CONNECTOR_URL_FORM} (${problem})` });
-    })
-    .optional(),
-  /** Gateway id (token payload). With `secret`: authenticated dial. */
-  gatewayId: z.string().min(1).optional(),
-  /** Per-gateway secret. Never logged. */
-  secret: z.string().min(1).optional(),
-  /** Per-tenant delivery key (stored, unused by WS inbound). */
-  deliveryKey: z.string().min(1).optional(),
-  /** Fronted identities, in order. Default: the legacy single identity `relay`/"". */
-  identities: z
-    .array(IdentitySchema)
-    .min(1)
-    .default([{ platform: 'relay', botId: '' }]),
-  /** Caller identity bearer for /relay/enroll and /relay/provision. */
-  identityToken: z.string().min(1).optional(),
-  /** Single-use enrolment token. */
-  enrollToken: z.string().min(1).optional(),
-  wakeUrl: z.string().min(1).optional(),
-  instanceId: z.string().min(1).optional(),
-  endpoint: z.string().min(1).optional(),
-  routeKeys: z.array(z.string().min(1)).default([]),
-  /** Relevance policies sent at boot (fail-soft). */
-  policies: z.array(PolicySchema).default([]),
-  /**
-   * Discord application-command manifest sent with the discord hello, checked here by the hello's
-   * own entry schema: one it would refuse was left off the hello at every dial, the start going on.
-   */
-  commandManifest: z.array(CommandManifestEntrySchema).optional(),
-  /** Largest accepted WebSocket message, bytes (also caps the partial-line buffer). 16 MiB. */
-  maxPayloadBytes: count(16 * 1024 * 1024),
-  /**
-   * Bytes written to the socket and not yet taken by the connector above which frames are refused
-   * (outbound: `relay send failed`; an ack: left to redelivery), bytes. 16 MiB.
-   */
-  maxSendBufferBytes: count(16 * 1024 * 1024),
-  /** Time from the dial to the first valid descriptor (the upgrade included), ms. 30 s. */
-  handshakeTimeoutMs: ms(30_000),
-  /** WebSocket ping interval, ms. 30 s. */
-  pingIntervalMs: ms(30_000),
-  /** No pong within this ⇒ socket dead (set again while a message is still arriving), ms. 60 s. */
-  pongTimeoutMs: ms(60_000),
-  /** Outbound result timeout, ms. 30 s. */
-  outboundTimeoutMs: ms(30_000),
-  /** Most outbound calls awaiting a result at once. */
-  maxPendingOutbound: count(100_000),
-  /** Reconnect backoff base, ms. 1 s. */
-  backoffBaseMs: ms(1_000),
-  /** Reconnect backoff cap, ms. 30 s. */
-  backoffMaxMs: ms(30_000),
-  /** A connection up this long resets the backoff ladder, ms. 60 s. */
-  stableAfterMs: ms(60_000),
-  /** going_idle → going_idle_ack wait, ms. 10 s. */
-  goingIdleTimeoutMs: ms(10_000),
-  /** going_idle wait during shutdown, ms. 2 s. */
-  shutdownGoingIdleTimeoutMs: ms(2_000),
-  /** Upgrade token lifetime, s. 300 s. */
-  tokenTtlS: count(300),
-  /** Timeout of side-route HTTP calls (enroll, provision, policy, media), ms. 15 s. */
-  sideRouteTimeoutMs: ms(15_000),
-  /** Keep the process up after `revoked` (for inspection) instead of exiting. */
-  stayUpWhenRevoked: z.boolean().default(false),
-});
-
+export { IdentitySchema, PolicySchema, RelayConfigSchema } from './relay-schema.js';
+export { MAX_TIMER_MS } from './units.js';
 /** Delivery to the agent process. */
 export const AgentConfigSchema = z.strictObject({
   /** `push` (POST to url) or `pull` (SSE). Default: push when url is set, else pull. */
