@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { PluginPool } from '../pool/plugin-pool.js';
 import { type Database, databasePath, openDatabase, storeOpenFailed } from '../store/database.js';
 import { KvStore } from '../store/kv-store.js';
+import { KvUpkeep } from '../store/kv-upkeep.js';
 import type { Identity } from './define-plugin.js';
 import { readManifest } from './manifest.js';
 import { LOAD_TIMEOUT_MS, loadPlugins, type PluginInfo } from './plugin-loader.js';
@@ -38,6 +39,8 @@ export interface HostParts {
   readonly pool: PluginPool;
   readonly db: Database;
   readonly kv: KvStore;
+  /** The sweep and key cap of the store, on the main thread's connection (same clock as `kv`). */
+  readonly kvUpkeep: KvUpkeep;
 }
 
 /** Start the parts of a host; throws `CORE_ERR_PLUGIN_*` / `CORE_ERR_STORE_OPEN_FAILED`. */
@@ -108,5 +111,5 @@ export async function openHostParts(opts: PluginHostOptions): Promise<HostParts>
       `plugins failed to load in the worker pool: ${String(err)}`,
     );
   }
-  return { infos: loaded.infos, table, pool, db, kv };
+  return { infos: loaded.infos, table, pool, db, kv, kvUpkeep: new KvUpkeep(db, () => clock.now()) };
 }

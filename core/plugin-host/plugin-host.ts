@@ -14,6 +14,7 @@ import { type Action, CORE_OPS } from '../protocol/actions.js';
 import { isStrictBase64, type MessageEvent, type PassthroughForward } from '../protocol/payloads.js';
 import type { Database } from '../store/database.js';
 import type { KvStore } from '../store/kv-store.js';
+import type { KvUpkeep } from '../store/kv-upkeep.js';
 import { type ActionValidation, validateAction } from './action-validator.js';
 import { ChainRunner } from './chain-runner.js';
 import { type HostParts, openHostParts, type PluginHostOptions } from './host-parts.js';
@@ -37,6 +38,7 @@ export class PluginHost {
   private readonly pool: PluginPool;
   private readonly db: Database;
   private readonly kv: KvStore;
+  private readonly kvUpkeep: KvUpkeep;
   private readonly runner: ChainRunner;
   private readonly log: Logger;
   private readonly inboundBudgets: readonly number[];
@@ -48,7 +50,7 @@ export class PluginHost {
     opts: PluginHostOptions,
     private readonly metrics: Metrics = opts.metrics,
   ) {
-    ({ table: this.table, pool: this.pool, db: this.db, kv: this.kv } = parts);
+    ({ table: this.table, pool: this.pool, db: this.db, kv: this.kv, kvUpkeep: this.kvUpkeep } = parts);
     this.plugins = Object.freeze(parts.infos.map((i) => Object.freeze(i)));
     this.log = opts.log.child({ component: 'plugin-host' });
     const { minThreads, maxThreads, spareAfterMs } = opts.config.pool;
@@ -221,7 +223,7 @@ export class PluginHost {
 
   private sweep(): void {
     try {
-      this.kv.sweepExpired();
+      this.kvUpkeep.sweepExpired();
     } catch (err) {
       reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_STORE_FAILED', 'store sweep failed', {
         reason: errorMessage(err),

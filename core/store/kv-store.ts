@@ -1,30 +1,15 @@
 /**
  * The namespaced key-value store with TTL behind `ctx.store` (spec/plugins.md, "State").
  * One table shared by every plugin (namespace = plugin name), the main thread and all workers;
- * each thread holds its own connection to the same SQLite file.
+ * each thread holds its own connection to the same SQLite file. Its periodic upkeep (expired rows,
+ * the per-plugin key cap) is `KvUpkeep`'s.
  */
 
 import type { PluginStore } from '../plugin-host/define-plugin.js';
 import { type Database, migrate } from './database.js';
+import { KV_MIGRATIONS } from './kv-migrations.js';
 import { checkTtl, namespaceView } from './plugin-store-view.js';
 import { rememberWrite } from './remember-rule.js';
-
-/** Schema steps of the `kv` component (append-only; see {@link migrate}). */
-export const KV_MIGRATIONS: readonly string[] = [
-  // value holds JSON text; TEXT affinity keeps "123" from being coerced to a number.
-  // expires_at is epoch ms, NULL = no expiry.
-  `CREATE TABLE kv (
-     ns TEXT NOT NULL,
-     key TEXT NOT NULL,
-     value TEXT NOT NULL,
-     expires_at INTEGER,
-     PRIMARY KEY (ns, key)
-   ) WITHOUT ROWID;
-   CREATE INDEX kv_expires_at ON kv (expires_at) WHERE expires_at IS NOT NULL;`,
-];
-
-/** Most rows one sweep deletes per statement, so one sweep never holds the write lock long. */
-const SWEEP_BATCH = 5_000;
 
 /**
  * How long {@link KvStore.remember} trusts the row its own connection last read or wrote for a
@@ -78,7 +63,6 @@ export class KvStore {
   private readonly selectStmt;
   private readonly upsertStmt;
   private readonly deleteStmt;
-  private readonly sweepStmt;
   private readonly commitHeldTx;
   /** What `remember` last read or wrote per `ns\0key`, in the order last seen. */
   private readonly known = new Map<string, KnownRow>();
@@ -108,10 +92,6 @@ export class KvStore {
     this.commitHeldTx = db.transaction((writes: Iterable<HeldWrite>) => {
       for (const w of writes) this.put(w.ns, w.key, w.json, w.expires);
     });
-    this.sweepStmt = db.prepare<[number, number]>(
-      `DELETE FROM kv WHERE (ns, key) IN (
-         SELECT ns, key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
-    );
   }
 
   /** The value under `ns`/`key`, or undefined when absent or expired. */
@@ -295,18 +275,6 @@ export class KvStore {
   /** A {@link PluginStore} view of one namespace. */
   namespace(ns: string): PluginStore {
     return namespaceView(() => this, ns);
-  }
-
-  /** Delete expired rows, in bounded batches, up to `max` rows. Returns how many were deleted. */
-  sweepExpired(max = 100_000): number {
-    const now = this.now();
-    let total = 0;
-    while (total < max) {
-      const { changes } = this.sweepStmt.run(now, Math.min(SWEEP_BATCH, max - total));
-      total += changes;
-      if (changes < SWEEP_BATCH) break;
-    }
-    return total;
   }
 
   /** The connection this store uses (owned by the caller, who closes it). */

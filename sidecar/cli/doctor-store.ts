@@ -14,7 +14,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { errorMessage } from '../../core/errors.js';
 import { databasePath, schemaTooNewReason, storeFailureHint } from '../../core/store/database.js';
 import { pageCounts, RECLAIM_FLOOR_PAGES } from '../../core/store/free-pages.js';
-import { KV_MIGRATIONS } from '../../core/store/kv-store.js';
+import { KV_MIGRATIONS } from '../../core/store/kv-migrations.js';
 import { INBOX_MIGRATIONS } from '../inbox/inbox-migrations.js';
 import { CONVERT_MAX_LIVE_BYTES } from '../inbox/maintenance.js';
 import { type CheckResult, fail, ok, warn } from './doctor-checks.js';

@@ -79,30 +79,6 @@ test('setting undefined deletes; unencodable values and bad TTLs throw', (t) => 
   t.is(ns.get('k'), undefined);
 });
 
-test('sweepExpired deletes only expired rows', (t) => {
-  const { kv, clock } = storeWithClock(t);
-  const ns = kv.namespace('p');
-  for (let i = 0; i < 20; i++) ns.set(`old${i}`, i, 10);
-  ns.set('young', 'v', 10_000);
-  ns.set('forever', 'v');
-  clock.now += 100;
-  t.is(kv.sweepExpired(), 20);
-  t.is(kv.sweepExpired(), 0);
-  const left = kv.database.prepare('SELECT key FROM kv ORDER BY key').all() as { key: string }[];
-  t.deepEqual(
-    left.map((r) => r.key),
-    ['forever', 'young'],
-  );
-});
-
-test('sweepExpired stops at max', (t) => {
-  const { kv, clock } = storeWithClock(t);
-  for (let i = 0; i < 10; i++) kv.set('p', `k${i}`, i, 1);
-  clock.now += 10;
-  t.is(kv.sweepExpired(4), 4);
-  t.is(kv.sweepExpired(), 6);
-});
-
 test('two connections to one file share the rows', (t) => {
   const first = storeWithClock(t);
   const second = storeWithClock(t, first.file);
