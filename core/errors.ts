@@ -55,6 +55,8 @@ export const ERROR_CODES = {
   CORE_ERR_PLUGIN_UNKNOWN_OP:
     'An outbound hook lists an op that neither the core nor an enabled plugin defines; it never runs on it.',
   CORE_ERR_PLUGIN_STORE_FAILED: "A plugin's store writes could not be committed; its task failed.",
+  CORE_ERR_PLUGIN_STORE_KEYS_CAPPED:
+    'A plugin keeps more store keys than store.maxKeysPerPlugin; those closest to expiry are evicted.',
   CORE_ERR_PLUGIN_BAD_RESULT:
     'A plugin hook returned a value that fails the hook result schema (an invalid converted or replacement event included).',
   CORE_ERR_PLUGIN_TIMEOUT: 'A plugin hook exceeded its timeoutMs; its worker was terminated.',

@@ -143,6 +143,18 @@ export const InboxConfigSchema = z.strictObject({
   pageCacheMb: z.number().int().min(1).max(1_024).default(4),
 });
 
+/** The plugin stores (`ctx.store`). */
+export const StoreConfigSchema = z.strictObject({
+  /**
+   * Most keys one plugin keeps: past it, each upkeep pass evicts the keys closest to expiry (those
+   * without expiry last). 100 000: a per-chat or per-session key of the built-ins (~250 bytes)
+   * stays far below it, and it bounds a plugin's share of the file to ~25 MiB of such keys.
+   */
+  maxKeysPerPlugin: count(100_000),
+  /** Time between two upkeep passes (expired keys swept, the key cap enforced), ms. 10 s. */
+  upkeepIntervalMs: ms(10_000),
+});
+
 /** Session-key shaping. */
 export const SessionConfigSchema = z.strictObject({
   /** Non-DM, no thread: one session per participant. Default true. */
@@ -180,6 +192,7 @@ export const ConfigSchema = z.strictObject({
   api: ApiConfigSchema.default(ApiConfigSchema.parse({})),
   pool: PoolConfigSchema.default(PoolConfigSchema.parse({})),
   inbox: InboxConfigSchema.default(InboxConfigSchema.parse({})),
+  store: StoreConfigSchema.default(StoreConfigSchema.parse({})),
   session: SessionConfigSchema.default(SessionConfigSchema.parse({})),
   shutdown: ShutdownConfigSchema.default(ShutdownConfigSchema.parse({})),
   log: LogConfigSchema.default(LogConfigSchema.parse({})),

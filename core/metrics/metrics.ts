@@ -129,6 +129,15 @@ export class Metrics {
     'Passthrough forwards dropped before conversion',
     ['platform', 'reason'],
   );
+  /** Keys per plugin store namespace (expired ones not yet swept included), every store upkeep pass. */
+  readonly pluginStoreKeys = this.gauge('relay_plugin_store_keys', 'Keys a plugin keeps in its store', [
+    'plugin',
+  ]);
+  readonly pluginStoreKeysEvicted = this.counter(
+    'relay_plugin_store_keys_evicted_total',
+    'Plugin store keys evicted past store.maxKeysPerPlugin',
+    ['plugin'],
+  );
   readonly poolQueueDepth = this.gauge('relay_pool_queue_depth', 'Tasks waiting in the worker pool');
   readonly errors = this.counter('relay_errors_total', 'Errors logged, by stable code', ['code']);
 

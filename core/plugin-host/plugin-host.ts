@@ -4,7 +4,6 @@
  * outcome value. No method rejects: plugin failures come back as `failed` outcomes, already logged
  * once (with the plugin name and code) and counted — callers must not log them again.
  */
-import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -14,21 +13,18 @@ import { type Action, CORE_OPS } from '../protocol/actions.js';
 import { isStrictBase64, type MessageEvent, type PassthroughForward } from '../protocol/payloads.js';
 import type { Database } from '../store/database.js';
 import type { KvStore } from '../store/kv-store.js';
-import type { KvUpkeep } from '../store/kv-upkeep.js';
 import { type ActionValidation, validateAction } from './action-validator.js';
 import { ChainRunner } from './chain-runner.js';
 import { type HostParts, openHostParts, type PluginHostOptions } from './host-parts.js';
 import type { ConvertOutcome, InboundOutcome, OutboundOutcome } from './outcomes.js';
 import type { PluginInfo } from './plugin-loader.js';
 import type { PluginTable } from './plugin-table.js';
+import { StoreUpkeep } from './store-upkeep.js';
 
 export type { ActionValidation } from './action-validator.js';
 export type { PluginHostOptions } from './host-parts.js';
 export type { ConvertOutcome, InboundOutcome, OutboundOutcome } from './outcomes.js';
 export type { PluginInfo } from './plugin-loader.js';
-
-/** Interval of the expired-row sweep of the store, ms. */
-const SWEEP_INTERVAL_MS = 60_000;
 
 /** The plugin host. */
 export class PluginHost {
@@ -38,11 +34,10 @@ export class PluginHost {
   private readonly pool: PluginPool;
   private readonly db: Database;
   private readonly kv: KvStore;
-  private readonly kvUpkeep: KvUpkeep;
   private readonly runner: ChainRunner;
   private readonly log: Logger;
   private readonly inboundBudgets: readonly number[];
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly upkeep: StoreUpkeep;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -50,7 +45,7 @@ export class PluginHost {
     opts: PluginHostOptions,
     private readonly metrics: Metrics = opts.metrics,
   ) {
-    ({ table: this.table, pool: this.pool, db: this.db, kv: this.kv, kvUpkeep: this.kvUpkeep } = parts);
+    ({ table: this.table, pool: this.pool, db: this.db, kv: this.kv } = parts);
     this.plugins = Object.freeze(parts.infos.map((i) => Object.freeze(i)));
     this.log = opts.log.child({ component: 'plugin-host' });
     const { minThreads, maxThreads, spareAfterMs } = opts.config.pool;
@@ -60,7 +55,8 @@ export class PluginHost {
       spareAfterMs,
     });
     this.inboundBudgets = parts.table.budgetsOf(parts.table.inboundChain);
-    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
+    const storeLog = opts.log.child({ component: 'plugin-store' });
+    this.upkeep = new StoreUpkeep(parts.kvUpkeep, opts.config.store, storeLog, metrics);
   }
 
   /**
@@ -196,7 +192,7 @@ export class PluginHost {
   /** Stop the sweep, close the pool (bounded) and the store connection. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      clearInterval(this.sweeper);
+      this.upkeep.close();
       const closed = this.pool.close();
       // chains still waiting for this turn's flush fail fast with CORE_ERR_PLUGIN_POOL_CLOSED
       this.runner.flush();
@@ -219,15 +215,5 @@ export class PluginHost {
   private countDrop(plugin: string, reason: string): void {
     const prefix = reason.split(':')[0] || 'dropped';
     this.metrics.pluginDropped.inc({ plugin, reason: this.metrics.dropReasons.of(prefix) });
-  }
-
-  private sweep(): void {
-    try {
-      this.kvUpkeep.sweepExpired();
-    } catch (err) {
-      reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_STORE_FAILED', 'store sweep failed', {
-        reason: errorMessage(err),
-      });
-    }
   }
 }

@@ -75,16 +75,18 @@ export function manifestOf(entries: readonly Entry[]) {
   return { apiVersion: 1, plugins: entries.map((e) => ({ module: fixture(e.name), ...e })) };
 }
 
-/** Load a host on `entries`; closed at teardown. */
+/** Load a host on `entries` (`config`: more keys of the test config); closed at teardown. */
 export async function startFixtureHost(
   t: ExecutionContext,
   entries: readonly Entry[],
   pool: Record<string, unknown> = {},
+  config: Record<string, unknown> = {},
 ): Promise<FixtureHost> {
   const { dir, manifestPath } = writeManifest(t, manifestOf(entries));
   const sink = createLogSink();
   const metrics = new Metrics();
-  const config = testConfig({
+  const hostConfig = testConfig({
+    ...config,
     dataDir: dir,
     pool: {
       minThreads: 1,
@@ -97,7 +99,7 @@ export async function startFixtureHost(
   });
   const host = await PluginHost.load({
     manifestPath,
-    config,
+    config: hostConfig,
     log: sink.logger,
     metrics,
     identities: [{ platform: 'echo', botId: 'B1' }],
