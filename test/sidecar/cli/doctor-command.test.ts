@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import BetterSqlite3 from 'better-sqlite3';
 import { databasePath, migrate, openDatabase } from '../../../core/store/database.js';
+import { KV_MIGRATIONS } from '../../../core/store/kv-migrations.js';
 import { KvStore } from '../../../core/store/kv-store.js';
 import { type DoctorOptions, runDoctor } from '../../../sidecar/cli/doctor-command.js';
 import { dialCheck } from '../../../sidecar/cli/doctor-dial.js';
@@ -339,7 +340,9 @@ test('the store: none yet, intact, written by a newer build, damaged deep inside
   const intact = await run((dir) => storeIn(dir));
   t.regex(
     intact.line,
-    /^✓ store — .*sidecar\.db: intact \(quick_check\), schema inbox 4, kv 1 \(\d+\.\d MiB, \d+\.\d MiB free\)$/,
+    new RegExp(
+      `^✓ store — .*sidecar\\.db: intact \\(quick_check\\), schema inbox ${INBOX_MIGRATIONS.length}, kv ${KV_MIGRATIONS.length} \\(\\d+\\.\\d MiB, \\d+\\.\\d MiB free\\)$`,
+    ),
   );
   t.is(intact.code, ExitCode.OK);
   // an older build's store (no auto-vacuum) with its free pages: they stay in the file
@@ -378,7 +381,12 @@ test('the store: none yet, intact, written by a newer build, damaged deep inside
     running.prepare("UPDATE schema_migrations SET version = version + 1 WHERE name = 'kv'").run();
   });
   running?.close();
-  t.regex(live.line, /^✗ store — .*: its "kv" schema is at version 2; this build knows versions up to 1/);
+  t.regex(
+    live.line,
+    new RegExp(
+      `^✗ store — .*: its "kv" schema is at version ${KV_MIGRATIONS.length + 1}; this build knows versions up to ${KV_MIGRATIONS.length}`,
+    ),
+  );
 
   // garbage over pages in the middle: the file opens, as it does for `run`; a page read fails
   const deep = await run((dir) => {
