@@ -32,8 +32,8 @@ export class StoreUpkeep {
   private readonly timer: NodeJS.Timeout;
   /** Namespaces over the cap at the last pass, with the keys evicted since they went over. */
   private readonly over = new Map<string, number>();
-  /** A pass's eviction is still going on (over several turns). */
-  private evicting = false;
+  /** A pass's eviction still going on (over several turns), settled when it ends. */
+  private evicting: Promise<void> | undefined;
   private closed = false;
 
   constructor(
@@ -42,7 +42,7 @@ export class StoreUpkeep {
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
-    this.timer = setInterval(() => this.pass(), opts.upkeepIntervalMs).unref();
+    this.timer = setInterval(() => void this.pass(), opts.upkeepIntervalMs).unref();
   }
 
   /** Stop: no pass starts, and an eviction under way stops before its next batch. */
@@ -51,19 +51,25 @@ export class StoreUpkeep {
     clearInterval(this.timer);
   }
 
-  /** One pass: sweep, count, then evict past the cap. Never throws: failures are logged and counted. */
-  private pass(): void {
+  /**
+   * One pass (the timer runs one every `upkeepIntervalMs`): sweep, count, then evict past the cap.
+   * Settles when its eviction has ended (a pass started while one is still evicting settles with
+   * that one). Never rejects: failures are logged and counted.
+   */
+  pass(): Promise<void> {
     // a pass still evicting has the counts it needs; the next pass counts again
-    if (this.evicting || this.closed) return;
+    if (this.evicting) return this.evicting;
+    if (this.closed) return Promise.resolve();
     this.sweep();
     const counts = this.counts();
-    if (!counts) return;
+    if (!counts) return Promise.resolve();
     const max = this.opts.maxKeysPerPlugin;
     const due = [...counts].filter(([, keys]) => keys > max).map(([ns, keys]) => ({ ns, left: keys - max }));
     this.follow(counts);
-    if (due.length === 0) return;
-    this.evicting = true;
-    this.evictBatch(due);
+    if (due.length === 0) return Promise.resolve();
+    const evicting = new Promise<void>((resolve) => this.evictBatch(due, resolve));
+    this.evicting = evicting;
+    return evicting;
   }
 
   private sweep(): void {
@@ -114,11 +120,12 @@ export class StoreUpkeep {
   }
 
   /** Evict one batch of the first namespace due, then go on at the next turn until none is due. */
-  private evictBatch(due: { ns: string; left: number }[]): void {
+  private evictBatch(due: { ns: string; left: number }[], done: () => void): void {
     const head = due[0];
     if (this.closed || !head) {
-      this.evicting = false;
+      this.evicting = undefined;
       if (!this.closed) this.counts();
+      done();
       return;
     }
     try {
@@ -137,6 +144,6 @@ export class StoreUpkeep {
         reason: errorMessage(err),
       });
     }
-    setImmediate(() => this.evictBatch(due));
+    setImmediate(() => this.evictBatch(due, done));
   }
 }
