@@ -9,7 +9,7 @@ import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PluginPool } from '../pool/plugin-pool.js';
 import { type BatcherThreads, TaskBatcher } from '../pool/task-batcher.js';
-import type { ChainTask, HookKind, TaskReply } from '../pool/task-protocol.js';
+import type { ChainTask, HookKind, HookLabel, TaskReply } from '../pool/task-protocol.js';
 import type { PluginTable } from './plugin-table.js';
 
 /** The host's path to the pool. */
@@ -38,13 +38,19 @@ export class ChainRunner {
   ): Promise<TaskReply> {
     const reply = await this.batcher.submit({ task, budgets });
     const nameAt = (position: number) => this.table.name(task.chain[position] ?? -1);
+    // position 0 of a validating outbound task ran the op's schema, not a hook
+    const hookAt = (position: number): HookLabel =>
+      position === 0 && task.k === 'outbound' && task.validate ? 'validate' : hook;
     for (const [position, level, msg, fields] of reply.logs ?? []) {
       // `plugin` last: a hook cannot pass its log line off as another plugin's
-      this.pluginLog[level]({ ...fields, plugin: nameAt(position), hook }, msg);
+      this.pluginLog[level]({ ...fields, plugin: nameAt(position), hook: hookAt(position) }, msg);
     }
     if (reply.ok) {
       for (const [position, ms] of reply.ms.entries()) {
-        this.metrics.pluginTaskDuration.observe({ plugin: nameAt(position), hook }, ms / 1_000);
+        this.metrics.pluginTaskDuration.observe(
+          { plugin: nameAt(position), hook: hookAt(position) },
+          ms / 1_000,
+        );
       }
       return reply;
     }
@@ -53,7 +59,7 @@ export class ChainRunner {
     // a full or closing pool is load or shutdown, not a plugin defect
     const level =
       code === 'CORE_ERR_PLUGIN_POOL_SATURATED' || code === 'CORE_ERR_PLUGIN_POOL_CLOSED' ? 'warn' : 'error';
-    const fields = { plugin, hook, reason: reply.error.message };
+    const fields = { plugin, hook: hookAt(reply.at), reason: reply.error.message };
     reportError(this.log, this.metrics, code, 'plugin task failed', fields, level);
     this.metrics.pluginFailures.inc({ plugin, code });
     return reply;

@@ -27,6 +27,7 @@ import {
   toPlainData,
   type VerdictCheck,
 } from './hook-results.js';
+import { opSchemaVerdict } from './op-schema.js';
 
 /** A loaded plugin as a chain runs it. */
 export interface ChainPlugin {
@@ -73,8 +74,12 @@ async function runKind(
   ms: number[],
   state: { position: number },
 ): Promise<ConvertValue | InboundValue | OutboundValue> {
-  // Calls the hook of chain position `position`, timing it and turning a throw into THREW.
-  const step = async <T>(position: number, call: (p: ChainPlugin, log: PluginLog) => T | Promise<T>) => {
+  // Calls the hook (or op schema) of chain position `position`, timing it and turning a throw into THREW.
+  const step = async <T>(
+    position: number,
+    call: (p: ChainPlugin, log: PluginLog) => T | Promise<T>,
+    what = 'hook',
+  ) => {
     state.position = position;
     env.enter(position);
     const plugin = await env.plugin(task.chain[position] as number);
@@ -82,7 +87,7 @@ async function runKind(
     try {
       return await call(plugin, logs.forPosition(position));
     } catch (err) {
-      throw new RelayError('CORE_ERR_PLUGIN_THREW', `hook threw: ${describe(err)}`);
+      throw new RelayError('CORE_ERR_PLUGIN_THREW', `${what} threw: ${describe(err)}`);
     } finally {
       ms[position] = performance.now() - started;
     }
@@ -149,7 +154,26 @@ async function runKind(
   let { platform, botId } = task.input;
   let amendedAt: number | undefined;
   const schema = outboundVerdictSchema(action.op);
-  for (let position = 0; position < task.chain.length; position++) {
+  let first = 0;
+  if (task.validate) {
+    const { op } = action;
+    // a plugin-defined op: its schema is the first step, under its plugin's budget (a refinement
+    // that loops is ended like a hook); a zod schema that is async throws here (sync parse)
+    const parsed = await step(
+      0,
+      (p) => {
+        const opSchema = p.definition.ops?.[op];
+        if (!opSchema) throw new Error(`the plugin no longer defines op "${op}"`);
+        return opSchema.safeParse(action);
+      },
+      'op schema',
+    );
+    const verdict = opSchemaVerdict(parsed, op);
+    if ('invalid' in verdict) return verdict;
+    action = verdict.action;
+    first = 1;
+  }
+  for (let position = first; position < task.chain.length; position++) {
     // each hook gets its own copy, so only a returned action is carried (as for inbound): a change
     // made in place can neither swap the op behind its schema's back nor put a function in the
     // reply, which would fail every chain of the batch

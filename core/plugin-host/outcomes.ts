@@ -21,8 +21,12 @@ export type InboundOutcome =
   | { kind: 'dropped'; plugin: string; reason: string }
   | { kind: 'failed'; plugin: string; error: ErrorData };
 
-/** Result of the outbound chain for one action. */
+/**
+ * Result of the outbound chain for one action. `invalid`: an action of a plugin-defined op failed
+ * that op's schema (run in the pool before the hooks), answered 400 `invalid_action`.
+ */
 export type OutboundOutcome =
   | { kind: 'ok'; action: Action; platform?: string; botId?: string }
+  | { kind: 'invalid'; status: 400; code: 'invalid_action'; message: string; issues: unknown[] }
   | { kind: 'rejected'; plugin: string; rejection: Rejection }
   | { kind: 'failed'; plugin: string; error: ErrorData };

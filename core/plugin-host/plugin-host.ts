@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PluginPool, PoolStats } from '../pool/plugin-pool.js';
-import type { ConvertValue, InboundValue, OutboundValue } from '../pool/task-protocol.js';
+import type { ChainTask, ConvertValue, InboundValue, OutboundValue } from '../pool/task-protocol.js';
 import { type Action, CORE_OPS } from '../protocol/actions.js';
 import { isStrictBase64, type MessageEvent, type PassthroughForward } from '../protocol/payloads.js';
 import type { Database } from '../store/database.js';
@@ -60,8 +60,8 @@ export class PluginHost {
   }
 
   /**
-   * Validate the manifest, check every enabled plugin on the main thread, open the store, start
-   * the pool and load the plugins in its workers. Throws a RelayError naming the plugin and the
+   * Validate the manifest, check every enabled plugin in a short-lived worker thread, open the
+   * store, start the pool and load the plugins in its workers. Throws a RelayError naming the plugin and the
    * problem (`CORE_ERR_PLUGIN_*`, `CORE_ERR_STORE_OPEN_FAILED`): the sidecar must refuse to start.
    */
   static async load(opts: PluginHostOptions): Promise<PluginHost> {
@@ -116,14 +116,25 @@ export class PluginHost {
     return { kind: 'event', event: value.event ?? input.event, capabilities: value.capabilities };
   }
 
-  /** Run the outbound chain of `action.op`. Never rejects; an empty chain ⇒ no pool round trip. */
+  /**
+   * Run the outbound chain of `action.op`. Never rejects; an empty chain ⇒ no pool round trip. An
+   * action of a plugin-defined op is the agent's as {@link validateAction} passed it: the op's
+   * schema runs in the pool first, in the same task (`invalid` when it fails; a schema that throws
+   * or outlives its plugin's `timeoutMs` is that plugin's failure).
+   */
   async runOutbound(action: Action, tags: { platform?: string; botId?: string }): Promise<OutboundOutcome> {
-    const chain = this.table.outboundChain(action.op);
+    const validate = this.table.pluginOp(action.op) !== undefined;
+    const chain = validate ? this.table.validatedChain(action.op) : this.table.outboundChain(action.op);
     if (chain.length === 0) return { kind: 'ok', action, ...tags };
-    const reply = await this.runner.run({ k: 'outbound', chain, input: { action, ...tags } }, 'outbound');
+    const input = { action, ...tags };
+    const task: ChainTask = validate
+      ? { k: 'outbound', chain, input, validate: true }
+      : { k: 'outbound', chain, input };
+    const reply = await this.runner.run(task, 'outbound');
     if (!reply.ok)
       return { kind: 'failed', plugin: this.table.name(chain[reply.at] ?? -1), error: reply.error };
     const value = reply.value as OutboundValue;
+    if ('invalid' in value) return { kind: 'invalid', status: 400, code: 'invalid_action', ...value.invalid };
     if ('reject' in value) {
       return { kind: 'rejected', plugin: this.table.name(chain[value.at] ?? -1), rejection: value.reject };
     }
@@ -144,6 +155,7 @@ export class PluginHost {
     result: { action: Action; platform?: string; botId?: string },
     plugin: string,
   ): OutboundOutcome {
+    // a core op: the core's schema, on this thread
     const check = validateAction(result.action, this.table);
     if (check.ok) return { kind: 'ok', ...result, action: check.action };
     const code = 'CORE_ERR_PLUGIN_BAD_RESULT';
@@ -154,24 +166,12 @@ export class PluginHost {
     return { kind: 'failed', plugin, error: { code, message } };
   }
 
-  /** Validate an agent's action (core schema or the defining plugin's schema). */
+  /**
+   * Validate an agent's action on this thread: a core op by the core schema; a plugin-defined op
+   * only as one an enabled plugin defines (its schema runs in the pool, in {@link runOutbound}).
+   */
   validateAction(raw: unknown): ActionValidation {
-    const validation = validateAction(raw, this.table);
-    if (!validation.ok && 'error' in validation) {
-      // the plugin's defect, reported as its failing hooks are: logged once, counted
-      const { plugin, error } = validation;
-      const fields = { plugin, hook: 'validate', reason: error.message };
-      reportError(
-        this.log,
-        this.metrics,
-        'CORE_ERR_PLUGIN_THREW',
-        'plugin op schema failed',
-        fields,
-        'error',
-      );
-      this.metrics.pluginFailures.inc({ plugin, code: error.code });
-    }
-    return validation;
+    return validateAction(raw, this.table);
   }
 
   /** Ops accepted by {@link validateAction}: core ops and those of enabled plugins. */

@@ -1,9 +1,8 @@
 /**
  * Lookups built once from the loaded manifest: which plugin converts a platform, the inbound chain,
- * the outbound chain of each op, and the schema of every op. Conflicting claims are refused at
- * start rather than resolved by order.
+ * the outbound chain of each op, and which plugin defines each op (its schema runs in the pool,
+ * never here). Conflicting claims are refused at start rather than resolved by order.
  */
-import type { z } from 'zod';
 import { RelayError } from '../errors.js';
 import { CORE_OPS } from '../protocol/actions.js';
 import type { LoadedPlugin } from './plugin-loader.js';
@@ -12,10 +11,12 @@ import type { LoadedPlugin } from './plugin-loader.js';
 export class PluginTable {
   /** Platform ⇒ index of the plugin converting it. */
   private readonly converters = new Map<string, number>();
-  /** Op ⇒ index of the plugin defining it and its schema. */
-  private readonly opSchemas = new Map<string, { index: number; schema: z.ZodType }>();
+  /** Op ⇒ index of the plugin defining it. */
+  private readonly opOwners = new Map<string, number>();
   /** Op ⇒ outbound chain, memoised (ops are a small, fixed set). */
   private readonly outboundChains = new Map<string, readonly number[]>();
+  /** Plugin op ⇒ its owner then its outbound chain, memoised. */
+  private readonly validatedChains = new Map<string, readonly number[]>();
   /** The inbound chain. */
   readonly inboundChain: readonly number[];
 
@@ -29,12 +30,12 @@ export class PluginTable {
           );
         this.converters.set(platform, index);
       }
-      for (const [op, schema] of Object.entries(p.definition.ops ?? {})) {
+      for (const op of p.info.ops) {
         if (CORE_OPS.includes(op)) throw conflict(`plugin "${p.info.name}" redefines the core op "${op}"`);
-        const owner = this.opSchemas.get(op);
+        const owner = this.opOwners.get(op);
         if (owner !== undefined)
-          throw conflict(`op "${op}" is defined by both "${this.name(owner.index)}" and "${p.info.name}"`);
-        this.opSchemas.set(op, { index, schema });
+          throw conflict(`op "${op}" is defined by both "${this.name(owner)}" and "${p.info.name}"`);
+        this.opOwners.set(op, index);
       }
     });
     this.inboundChain = plugins.flatMap((p, i) => (p.info.inbound ? [i] : []));
@@ -50,9 +51,23 @@ export class PluginTable {
     return this.converters.get(platform);
   }
 
-  /** The plugin-defined op `op`: its schema and owner, if an enabled plugin defines it. */
-  pluginOp(op: string): { index: number; schema: z.ZodType } | undefined {
-    return this.opSchemas.get(op);
+  /** Index of the enabled plugin defining the op `op`, if one does. */
+  pluginOp(op: string): number | undefined {
+    return this.opOwners.get(op);
+  }
+
+  /**
+   * The chain of a plugin-defined op's outbound task: its owner first (position 0 runs the op's
+   * schema on the agent's action), then the plugins whose outbound hook runs on it.
+   */
+  validatedChain(op: string): readonly number[] {
+    let chain = this.validatedChains.get(op);
+    const owner = this.opOwners.get(op);
+    if (!chain && owner !== undefined) {
+      chain = [owner, ...this.outboundChain(op)];
+      this.validatedChains.set(op, chain);
+    }
+    return chain ?? [];
   }
 
   /** Indices of the plugins whose outbound hook runs on `op`, in manifest order. */
@@ -64,7 +79,7 @@ export class PluginTable {
         return ops === '*' || ops.includes(op) ? [i] : [];
       });
       // only ops known to the table are memoised, so arbitrary op strings cannot grow the map
-      if (CORE_OPS.includes(op) || this.opSchemas.has(op)) this.outboundChains.set(op, chain);
+      if (CORE_OPS.includes(op) || this.opOwners.has(op)) this.outboundChains.set(op, chain);
     }
     return chain;
   }
@@ -81,12 +96,12 @@ export class PluginTable {
   unknownOutboundOps(index: number): string[] {
     const ops = this.plugins[index]?.info.outboundOps;
     if (!ops || ops === '*') return [];
-    return ops.filter((op) => !CORE_OPS.includes(op) && !this.opSchemas.has(op));
+    return ops.filter((op) => !CORE_OPS.includes(op) && !this.opOwners.has(op));
   }
 
   /** Every op a caller may send: the core ops and those of enabled plugins. */
   knownOps(): string[] {
-    return [...CORE_OPS, ...this.opSchemas.keys()];
+    return [...CORE_OPS, ...this.opOwners.keys()];
   }
 }
 

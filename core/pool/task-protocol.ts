@@ -7,6 +7,7 @@
  * Plugins are referred to by their index in {@link PoolWorkerData.plugins}, sent once per worker.
  */
 import type { ErrorData } from '../errors.js';
+import type { InvalidAction } from '../plugin-host/action-validator.js';
 import type { Identity, Rejection } from '../plugin-host/define-plugin.js';
 import type { Action } from '../protocol/actions.js';
 import type { MessageEvent, PassthroughForward } from '../protocol/payloads.js';
@@ -39,6 +40,9 @@ export interface PoolWorkerData {
 /** Which hook a task runs. */
 export type HookKind = 'convert' | 'inbound' | 'outbound';
 
+/** What a chain position runs, in logs and metrics: a hook, or (`validate`) a plugin's op schema. */
+export type HookLabel = HookKind | 'validate';
+
 /** Most plugins in one chain (a chain position fits 8 bits of a progress value). */
 export const MAX_CHAIN = 256;
 /** Most chain tasks in one batch (an item index fits 8 bits of a progress value). */
@@ -50,7 +54,17 @@ export const SLOT_STAMP_STRIDE = MAX_CHAIN * MAX_BATCH;
 export type ChainTask =
   | { readonly k: 'convert'; readonly chain: readonly number[]; readonly forward: PassthroughForward }
   | { readonly k: 'inbound'; readonly chain: readonly number[]; readonly input: InboundTaskInput }
-  | { readonly k: 'outbound'; readonly chain: readonly number[]; readonly input: OutboundTaskInput };
+  | {
+      readonly k: 'outbound';
+      readonly chain: readonly number[];
+      readonly input: OutboundTaskInput;
+      /**
+       * The action's op is plugin-defined and `input.action` is the agent's, unchecked: position 0
+       * (`chain[0]`, the plugin defining the op) runs the op's schema on it first; the outbound
+       * hooks are positions 1 and on.
+       */
+      readonly validate?: true;
+    };
 
 /**
  * A pool task: several chains run one after the other by one worker (one round trip for a burst
@@ -107,9 +121,11 @@ export type InboundValue =
 
 /**
  * What an outbound chain produces: the final action and tags (with `amendedAt`, the position of
- * the last hook that replaced the action, when one did), or a rejection by the plugin at `at`.
+ * the last hook that replaced the action, when one did), a rejection by the plugin at `at`, or
+ * (a `validate` task) the agent's action failing its op's schema, no hook run.
  */
 export type OutboundValue =
+  | { readonly invalid: InvalidAction }
   | {
       readonly action: Action;
       readonly platform?: string;

@@ -2,8 +2,9 @@
  * The action pipeline: one raw action from the agent (POST /v1/actions, or an action in a push
  * delivery's response) to one HTTP-style outcome. Order (agent-api.md, "Order of a message"):
  *
- *   validate (core + plugin ops) → get_chat_info answered at once → revoked? → outbound plugin
- *   chain (scope re-attach, follow_up checks) → op gating on the chosen platform → client.send
+ *   validate (core ops; plugin ops: defined?) → get_chat_info answered at once → revoked? →
+ *   outbound plugin task (a plugin op's schema, then scope re-attach, follow_up checks) → op
+ *   gating on the chosen platform → client.send
  *
  * Every step answers a value; the pipeline never rejects, so push delivery can run it blindly.
  */
@@ -68,18 +69,7 @@ export function createActionPipeline(deps: ActionPipelineDeps): ActionPipeline {
 async function runPipeline(deps: ActionPipelineDeps, raw: unknown): Promise<ActionOutcome> {
   const { client, plugins, log, metrics } = deps;
   const validation = plugins.validateAction(raw);
-  if (!validation.ok && validation.plugin !== undefined) {
-    // the op's plugin failed, not the agent: already logged and counted by the plugin host
-    return errorReply(502, validation.code, validation.message, { plugin: validation.plugin });
-  }
-  if (!validation.ok) {
-    const code =
-      validation.status === 422 ? 'CORE_ERR_OUTBOUND_UNSUPPORTED_OP' : 'CORE_ERR_OUTBOUND_INVALID_ACTION';
-    reportError(log, metrics, code, 'action refused by validation', { apiCode: validation.code }, 'debug');
-    return errorReply(validation.status, validation.code, validation.message, {
-      ...(validation.issues ? { issues: validation.issues } : {}),
-    });
-  }
+  if (!validation.ok) return refused(deps, validation);
   const action = validation.action;
 
   if (action.op === 'get_chat_info') {
@@ -91,7 +81,10 @@ async function runPipeline(deps: ActionPipelineDeps, raw: unknown): Promise<Acti
     return apiError('relay_revoked', 'relay credentials were revoked; the sidecar no longer connects');
   }
 
+  // a plugin-defined op's schema runs here, in the pool: so when revoked, such an action is
+  // answered relay_revoked unchecked (docs/decisions.md, "Plugin isolation")
   const verdict = await plugins.runOutbound(action, {});
+  if (verdict.kind === 'invalid') return refused(deps, verdict);
   if (verdict.kind === 'rejected') {
     const { code, message, status } = verdict.rejection;
     // the agent gets the answer: counted, logged at debug like any request the API refuses
@@ -130,6 +123,19 @@ async function runPipeline(deps: ActionPipelineDeps, raw: unknown): Promise<Acti
   }
   const result = await client.send(verdict.action, tags);
   return { status: 200, body: { result } };
+}
+
+/** The answer to an action its schema refused (400) or whose op nobody defines (422). */
+function refused(
+  { log, metrics }: ActionPipelineDeps,
+  refusal: { status: number; code: string; message: string; issues?: readonly unknown[] },
+): ActionOutcome {
+  const code =
+    refusal.status === 422 ? 'CORE_ERR_OUTBOUND_UNSUPPORTED_OP' : 'CORE_ERR_OUTBOUND_INVALID_ACTION';
+  reportError(log, metrics, code, 'action refused by validation', { apiCode: refusal.code }, 'debug');
+  return errorReply(refusal.status, refusal.code, refusal.message, {
+    ...(refusal.issues ? { issues: refusal.issues } : {}),
+  });
 }
 
 /**

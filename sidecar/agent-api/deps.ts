@@ -35,7 +35,10 @@ export interface ApiRelayClient {
   interrupt(sessionKey: string, reason: string | null): boolean;
 }
 
-/** `validateAction`'s verdict: the parsed action, or why it is refused. */
+/**
+ * `validateAction`'s verdict: the parsed action, or why it is refused. A plugin-defined op's
+ * action passes unchanged: its schema runs in the pool with {@link ApiPluginHost.runOutbound}.
+ */
 export type ActionValidation =
   | { readonly ok: true; readonly action: Action }
   | {
@@ -44,13 +47,21 @@ export type ActionValidation =
       readonly code: string;
       readonly message: string;
       readonly issues?: readonly unknown[];
-      /** The plugin whose op schema failed (502 `plugin_failed`, already logged and counted). */
-      readonly plugin?: string;
     };
 
-/** The outbound plugin chain's verdict. */
+/**
+ * The outbound plugin chain's verdict. `invalid`: the action failed its plugin-defined op's schema
+ * (400 `invalid_action`, nothing sent).
+ */
 export type OutboundVerdict =
   | { readonly kind: 'ok'; readonly action: Action; readonly platform?: string; readonly botId?: string }
+  | {
+      readonly kind: 'invalid';
+      readonly status: 400;
+      readonly code: 'invalid_action';
+      readonly message: string;
+      readonly issues: readonly unknown[];
+    }
   | {
       readonly kind: 'rejected';
       readonly plugin: string;
@@ -68,9 +79,9 @@ export interface PoolStats {
 
 /** The plugin host as the API uses it. */
 export interface ApiPluginHost {
-  /** Core schemas plus plugin-defined ops. */
+  /** Core schemas; a plugin-defined op only as one an enabled plugin defines. */
   validateAction(raw: unknown): ActionValidation;
-  /** Run the outbound hooks in manifest order. */
+  /** Run a plugin-defined op's schema, then the outbound hooks in manifest order. */
   runOutbound(action: Action, tags: OutboundTags): Promise<OutboundVerdict>;
   /** Loaded plugins (name, version, …), shown in `/v1/status` without their options. */
   readonly plugins: readonly object[];

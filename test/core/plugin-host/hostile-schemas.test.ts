@@ -3,15 +3,13 @@
  * calls process.exit as it loads, an options schema or an op schema that throws instead of
  * reporting issues, an async op schema.
  * At start each is a refusal naming the plugin and the problem (not a silent hang, not an
- * uncoded "run: boom"); on an agent's action it is a coded, counted failure of that plugin,
- * answered 502 `plugin_failed` like a failing hook (not 500 `internal_error`).
+ * uncoded "run: boom"); on an agent's action it is a coded, counted failure of that plugin in
+ * the pool, answered 502 `plugin_failed` like a failing hook (not 500 `internal_error`).
  */
 import test from 'ava';
 import { RelayError } from '../../../core/errors.js';
-import { validateAction } from '../../../core/plugin-host/action-validator.js';
 import { parseManifest } from '../../../core/plugin-host/manifest.js';
 import { loadPlugins } from '../../../core/plugin-host/plugin-loader.js';
-import { PluginTable } from '../../../core/plugin-host/plugin-table.js';
 import { type Entry, manifestOf, startFixtureHost } from './fixture-host.js';
 
 const MANIFEST_PATH = '/irrelevant/plugins.json';
@@ -39,17 +37,24 @@ test('an options schema that throws is invalid options naming the plugin, not an
   t.true(err?.message.includes('plugin "throwing-schemas"'), err?.message);
 });
 
-test('an op schema that throws or is async answers 502 plugin_failed, naming the plugin; validation never throws', async (t) => {
-  const table = new PluginTable((await load([{ name: 'throwing-schemas' }])).enabled);
+test('an op schema that throws or is async is a failure of its plugin, in the pool; validation never throws', async (t) => {
+  const { host } = await startFixtureHost(t, [{ name: 'throwing-schemas' }]);
   for (const op of ['exploding_op', 'async_op']) {
-    const result = validateAction({ op }, table);
-    t.like(result, { ok: false, status: 502, code: 'plugin_failed', plugin: 'throwing-schemas' }, op);
+    // the main thread only knows the op is the plugin's: its schema runs with the outbound task
+    t.like(host.validateAction({ op }), { ok: true }, op);
+    const outcome = await host.runOutbound({ op }, {});
+    t.like(
+      outcome,
+      { kind: 'failed', plugin: 'throwing-schemas', error: { code: 'CORE_ERR_PLUGIN_THREW' } },
+      op,
+    );
+    if (outcome.kind === 'failed') t.regex(outcome.error.message, /^op schema threw: /, op);
   }
 });
 
 test("the host logs and counts an op schema's failure once, as the plugin's", async (t) => {
   const { host, sink, metrics } = await startFixtureHost(t, [{ name: 'throwing-schemas' }]);
-  t.like(host.validateAction({ op: 'exploding_op' }), { ok: false, code: 'plugin_failed' });
+  t.like(await host.runOutbound({ op: 'exploding_op' }, {}), { kind: 'failed' });
   const lines = sink.withCode('CORE_ERR_PLUGIN_THREW');
   t.is(lines.length, 1);
   t.like(lines[0], { plugin: 'throwing-schemas', hook: 'validate', level: 50 });

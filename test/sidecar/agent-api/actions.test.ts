@@ -235,13 +235,21 @@ test('a crashing outbound plugin ⇒ 502 plugin_failed naming the plugin, nothin
   t.is(h.client.sent.length, 0);
 });
 
-test('an op schema that failed in its plugin ⇒ 502 plugin_failed naming the plugin, nothing sent', async (t) => {
+test("an action failing its plugin op's schema in the pool ⇒ 400 invalid_action with the issues, nothing sent", async (t) => {
   const h = await startApi(t);
-  const message = 'plugin shaky failed (CORE_ERR_PLUGIN_THREW)';
-  h.host.validateAction = () => ({ ok: false, status: 502, code: 'plugin_failed', message, plugin: 'shaky' });
-  const res = await postJson(h, '/v1/actions', { op: 'shaky_op' });
-  t.is(res.status, 502);
-  t.like(await res.json(), { error: { code: 'plugin_failed', plugin: 'shaky' } });
+  const issues = [{ code: 'too_small', path: ['chat_id'], message: 'Too small' }];
+  const message = 'invalid action: chat_id: Too small';
+  h.host.validateAction = (raw) => ({ ok: true, action: raw as { op: string } });
+  h.host.runOutbound = async () => ({
+    kind: 'invalid',
+    status: 400,
+    code: 'invalid_action',
+    message,
+    issues,
+  });
+  const res = await postJson(h, '/v1/actions', { op: 'shaky_op', chat_id: '' });
+  t.is(res.status, 400);
+  t.deepEqual(await res.json(), { error: { code: 'invalid_action', message, issues } });
   t.is(h.client.sent.length, 0);
 });
 

@@ -1,0 +1,63 @@
+/**
+ * A plugin-defined op's schema run on an agent's action, in a pool worker (the first step of the
+ * action's outbound task, hook-chain.ts): the schema is plugin code, so a refinement that loops
+ * is ended by its plugin's `timeoutMs` like a hook, never on the thread that reads the socket.
+ * What comes back crosses the thread boundary, so it is reduced to plain data here.
+ */
+import type { z } from 'zod';
+import { RelayError } from '../errors.js';
+import type { Action } from '../protocol/actions.js';
+import { type InvalidAction, invalidParse } from './action-validator.js';
+import { toPlainData } from './hook-results.js';
+
+/** The parsed action (defaults filled, as the schema returns it), or why it is invalid. */
+export type OpSchemaVerdict = { readonly action: Action } | { readonly invalid: InvalidAction };
+
+/**
+ * The verdict on `parsed`, the op schema's result for an action of op `op`. Throws
+ * `CORE_ERR_PLUGIN_BAD_RESULT` when the schema produced what no frame can carry (a function, a
+ * class instance): the plugin's defect, answered 502 like a hook's bad result.
+ */
+export function opSchemaVerdict(parsed: z.ZodSafeParseResult<unknown>, op: string): OpSchemaVerdict {
+  if (!parsed.success) {
+    const { message, issues } = invalidParse(parsed.error);
+    return { invalid: { message, issues: plainIssues(issues) } };
+  }
+  let action: unknown;
+  try {
+    action = toPlainData(parsed.data);
+  } catch (err) {
+    const problem = err instanceof Error ? err.message : typeof err;
+    throw new RelayError('CORE_ERR_PLUGIN_BAD_RESULT', `op schema returned a bad result: ${problem}`);
+  }
+  if (typeof action !== 'object' || action === null || (action as { op?: unknown }).op !== op) {
+    // a plugin schema that strips or rewrites `op` would route the action wrongly
+    return {
+      invalid: {
+        message: `the schema of op "${op}" must keep the op field`,
+        issues: [{ path: ['op'], message: 'lost by the op schema' }],
+      },
+    };
+  }
+  return { action: action as Action };
+}
+
+/**
+ * zod's issues as the agent will read them (JSON), so they cross the thread boundary: a custom
+ * issue may carry anything in its params (a symbol in a path, a Map); then only each issue's
+ * code, path and message are kept.
+ */
+function plainIssues(issues: unknown[]): unknown[] {
+  try {
+    return JSON.parse(JSON.stringify(issues)) as unknown[];
+  } catch {
+    return issues.map((issue) => {
+      const { code, path, message } = issue as { code?: unknown; path?: unknown; message?: unknown };
+      return {
+        code: String(code),
+        path: Array.isArray(path) ? path.map((p) => (typeof p === 'number' ? p : String(p))) : [],
+        message: String(message),
+      };
+    });
+  }
+}
