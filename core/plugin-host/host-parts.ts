@@ -1,5 +1,6 @@
 /**
- * Start-up of the plugin host: manifest, main-thread checks of every enabled plugin, the store,
+ * Start-up of the plugin host: manifest, checks of every enabled plugin (in a short-lived worker
+ * thread: no plugin code runs on the main thread), the store,
  * and the pool with the plugins loaded in its first workers. Whatever fails, nothing is left
  * running and a RelayError names the plugin and the problem.
  */
@@ -16,7 +17,14 @@ import { KvStore } from '../store/kv-store.js';
 import { KvUpkeep } from '../store/kv-upkeep.js';
 import type { Identity } from './define-plugin.js';
 import { readManifest } from './manifest.js';
-import { LOAD_TIMEOUT_MS, loadPlugins, type PluginInfo } from './plugin-loader.js';
+import {
+  checkPlugins,
+  LOAD_TIMEOUT_MS,
+  type LoadedManifest,
+  type LocatedPlugin,
+  locatePlugins,
+  type PluginInfo,
+} from './plugin-loader.js';
 import { PluginTable } from './plugin-table.js';
 
 /** Options of `PluginHost.load`. */
@@ -47,7 +55,72 @@ export interface HostParts {
 export async function openHostParts(opts: PluginHostOptions): Promise<HostParts> {
   const { config } = opts;
   const manifest = readManifest(opts.manifestPath, config.pool.taskTimeoutMs);
-  const loaded = await loadPlugins(manifest, opts.manifestPath);
+  const found = locatePlugins(manifest, opts.manifestPath);
+  const { maxOldGenerationSizeMb, maxYoungGenerationSizeMb } = config.pool;
+  const checking = checkPlugins(found, {
+    loadTimeoutMs: LOAD_TIMEOUT_MS,
+    resourceLimits: { maxOldGenerationSizeMb, maxYoungGenerationSizeMb },
+  });
+  // absolute, so every worker opens the same file whatever its cwd
+  const dbPath = resolve(databasePath(config.dataDir));
+  // the pool's workers start, importing the same modules, while the check thread runs: the check
+  // costs the start little beyond its own thread (decisions.md, "Plugin isolation"); a refusal
+  // closes them again
+  const pool = found.refusal ? undefined : startPool(opts, found.located, dbPath);
+  let db: Database | undefined;
+  try {
+    const loaded = await checking;
+    const table = describe(opts, loaded);
+    db = openDatabase(dbPath);
+    const clock = opts.clock ?? systemClock;
+    const kv = openKv(db, dbPath, clock);
+    await warm(pool as PluginPool, config.pool.minThreads);
+    const kvUpkeep = new KvUpkeep(db, () => clock.now());
+    return { infos: loaded.infos, table, pool: pool as PluginPool, db, kv, kvUpkeep };
+  } catch (err) {
+    await pool?.close();
+    db?.close();
+    throw err;
+  }
+}
+
+/** A module that passed the check but does not load in a pool worker must also stop the start. */
+async function warm(pool: PluginPool, threads: number): Promise<void> {
+  let failed: Awaited<ReturnType<PluginPool['warm']>>;
+  try {
+    failed = await pool.warm(threads, LOAD_TIMEOUT_MS);
+  } catch (err) {
+    throw new RelayError(
+      'CORE_ERR_PLUGIN_LOAD_FAILED',
+      `plugins failed to load in the worker pool: ${String(err)}`,
+    );
+  }
+  const [first] = failed;
+  if (first) {
+    throw new RelayError(
+      isErrorCode(first.error.code) ? first.error.code : 'CORE_ERR_PLUGIN_LOAD_FAILED',
+      first.error.message,
+    );
+  }
+}
+
+/** The pool, its workers loading the located plugins. */
+function startPool(opts: PluginHostOptions, located: readonly LocatedPlugin[], dbPath: string): PluginPool {
+  const identities = (opts.identities ?? opts.config.relay.identities).map((i) => ({
+    platform: i.platform,
+    botId: i.botId,
+  }));
+  const plugins = located.map(({ entry, url }) => ({ name: entry.name, url, options: entry.options }));
+  return new PluginPool({
+    pool: opts.config.pool,
+    worker: { plugins, identities, dbPath },
+    log: opts.log,
+    metrics: opts.metrics,
+  });
+}
+
+/** Log where each plugin was loaded from, build the table, warn of ops nobody defines. */
+function describe(opts: PluginHostOptions, loaded: LoadedManifest): PluginTable {
   // the manifest names a path, a package or a link: say which file each plugin really is
   for (const p of loaded.enabled) {
     opts.log.info(
@@ -70,46 +143,14 @@ export async function openHostParts(opts: PluginHostOptions): Promise<HostParts>
       );
     }
   });
-  // absolute, so every worker opens the same file whatever its cwd
-  const dbPath = resolve(databasePath(config.dataDir));
-  const db = openDatabase(dbPath);
-  const clock = opts.clock ?? systemClock;
-  let kv: KvStore;
+  return table;
+}
+
+function openKv(db: Database, dbPath: string, clock: Clock): KvStore {
   try {
-    kv = new KvStore(db, () => clock.now());
+    return new KvStore(db, () => clock.now());
   } catch (err) {
     // migrating the plugin store is the first write at start: a held lock or a damaged file shows here
-    db.close();
     throw storeOpenFailed(`the store ${dbPath}`, err);
   }
-  const identities = (opts.identities ?? config.relay.identities).map((i) => ({
-    platform: i.platform,
-    botId: i.botId,
-  }));
-  const plugins = loaded.enabled.map((p) => ({ name: p.info.name, url: p.url, options: p.entry.options }));
-  const pool = new PluginPool({
-    pool: config.pool,
-    worker: { plugins, identities, dbPath },
-    log: opts.log,
-    metrics: opts.metrics,
-  });
-  try {
-    // a module that loads on the main thread but not in a worker must also stop the start
-    const [first] = await pool.warm(config.pool.minThreads, LOAD_TIMEOUT_MS);
-    if (first) {
-      throw new RelayError(
-        isErrorCode(first.error.code) ? first.error.code : 'CORE_ERR_PLUGIN_LOAD_FAILED',
-        first.error.message,
-      );
-    }
-  } catch (err) {
-    await pool.close();
-    db.close();
-    if (err instanceof RelayError) throw err;
-    throw new RelayError(
-      'CORE_ERR_PLUGIN_LOAD_FAILED',
-      `plugins failed to load in the worker pool: ${String(err)}`,
-    );
-  }
-  return { infos: loaded.infos, table, pool, db, kv, kvUpkeep: new KvUpkeep(db, () => clock.now()) };
 }

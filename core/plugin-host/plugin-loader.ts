@@ -1,19 +1,21 @@
 /**
- * Start-up check of every enabled plugin on the main thread (spec/plugins.md, "Model"): the module
- * loads, its default export was made by `definePlugin`, the declared name matches the manifest,
- * and the manifest options pass the plugin's own schema. Any failure stops the start with a
- * RelayError naming the plugin and the problem. Disabled entries are listed, never imported.
+ * Start-up check of every enabled plugin (spec/plugins.md, "Model"): the module resolves to a file
+ * no other local user may change, loads, its default export was made by `definePlugin`, the
+ * declared name matches the manifest, and the manifest options pass the plugin's own schema. The
+ * file checks run here; the import and everything after it run in a short-lived worker thread
+ * (plugin-check-thread.ts): the main thread never imports a plugin module. Any failure stops the
+ * start with a RelayError naming the plugin and the problem. Disabled entries are listed, never
+ * imported.
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openToEveryone } from '../config/open-to-everyone.js';
 import { errorMessage, RelayError } from '../errors.js';
-import { isPluginDefinition, type PluginDefinition } from './define-plugin.js';
 import type { Manifest, ManifestEntry } from './manifest.js';
 import { resolvePluginModule } from './manifest.js';
-import { parsePluginOptions } from './plugin-options.js';
-
+import type { CheckCode, CheckRef } from './plugin-check.js';
+import { type CheckLimits, checkInThread } from './plugin-check-thread.js';
 /** What `/v1/status` and callers see of one manifest entry. */
 export interface PluginInfo {
   name: string;
@@ -31,10 +33,9 @@ export interface PluginInfo {
   ops: string[];
 }
 
-/** An enabled, checked plugin. */
+/** An enabled, checked plugin: what it declares, never its code (that stays in the workers). */
 export interface LoadedPlugin {
   readonly entry: ManifestEntry;
-  readonly definition: PluginDefinition;
   /** Absolute `file:` URL the workers import. */
   readonly url: string;
   /** The file that URL loads, links resolved (logged at start). */
@@ -51,8 +52,9 @@ export interface LoadedManifest {
 }
 
 /**
- * How long one plugin module may take to import at start, ms (main thread and each first worker).
- * A top-level await that never settles otherwise held the start silently forever.
+ * How long one plugin module may take to import at start, ms (the check thread and each first
+ * pool worker); its options schema gets as long again. A top-level await that never settles, or a
+ * top-level loop, otherwise held the start silently forever.
  */
 export const LOAD_TIMEOUT_MS = 30_000;
 
@@ -61,47 +63,114 @@ export async function loadPlugins(
   manifest: Manifest,
   manifestPath: string,
   loadTimeoutMs = LOAD_TIMEOUT_MS,
+  resourceLimits?: CheckLimits['resourceLimits'],
 ): Promise<LoadedManifest> {
-  const enabled: LoadedPlugin[] = [];
-  const infos: PluginInfo[] = [];
-  for (const entry of manifest.plugins) {
-    if (!entry.enabled) {
-      infos.push({
-        name: entry.name,
-        enabled: false,
-        module: entry.module,
-        passthrough: [],
-        inbound: false,
-        outboundOps: [],
-        ops: [],
-      });
-      continue;
-    }
-    const loaded = await loadOne(entry, manifestPath, loadTimeoutMs);
-    enabled.push(loaded);
-    infos.push(loaded.info);
-  }
-  return { enabled, infos };
+  return checkPlugins(locatePlugins(manifest, manifestPath), {
+    loadTimeoutMs,
+    ...(resourceLimits ? { resourceLimits } : {}),
+  });
 }
 
-async function loadOne(
-  entry: ManifestEntry,
-  manifestPath: string,
-  loadTimeoutMs: number,
-): Promise<LoadedPlugin> {
-  const fail = (
-    code: 'CORE_ERR_PLUGIN_LOAD_FAILED' | 'CORE_ERR_PLUGIN_NAME_MISMATCH' | 'CORE_ERR_PLUGIN_OPTIONS_INVALID',
-    problem: string,
-  ) =>
-    new RelayError(code, `plugin "${entry.name}" (${entry.module}): ${problem}`, {
-      details: { plugin: entry.name },
-    });
+/** The enabled entries' modules found on disk, up to the first that is refused there. */
+export interface LocatedManifest {
+  readonly manifest: Manifest;
+  /** The enabled entries before the first refusal (all of them when none), in manifest order. */
+  readonly located: readonly LocatedPlugin[];
+  /** Why the entry after the last located one was refused, if one was. */
+  readonly refusal?: RelayError;
+}
 
+/** A plugin module found on disk. */
+export interface LocatedPlugin {
+  readonly entry: ManifestEntry;
+  /** Absolute `file:` URL of the module. */
+  readonly url: string;
+  /** The file that URL loads, links resolved. */
+  readonly file: string;
+}
+
+/**
+ * The file checks of every enabled entry, in order (core code: nothing of a plugin runs). The
+ * check thread then loads those before the first entry refused here, so the first problem in
+ * manifest order is still the one reported.
+ */
+export function locatePlugins(manifest: Manifest, manifestPath: string): LocatedManifest {
+  const located: LocatedPlugin[] = [];
+  for (const entry of manifest.plugins) {
+    if (!entry.enabled) continue;
+    try {
+      located.push(locate(entry, manifestPath));
+    } catch (err) {
+      const refusal =
+        err instanceof RelayError ? err : refused(entry, 'CORE_ERR_PLUGIN_LOAD_FAILED', reason(err));
+      return { manifest, located, refusal };
+    }
+  }
+  return { manifest, located };
+}
+
+/**
+ * Import and check the located modules in the check thread; throws the first problem in manifest
+ * order as a RelayError.
+ */
+export async function checkPlugins(found: LocatedManifest, limits: CheckLimits): Promise<LoadedManifest> {
+  const { manifest, located, refusal } = found;
+  const refs: CheckRef[] = located.map(({ entry, url }) => ({
+    name: entry.name,
+    url,
+    options: entry.options,
+  }));
+  const verdicts = await checkInThread(refs, limits);
+  const loaded = new Map<ManifestEntry, LoadedPlugin>();
+  for (const [index, verdict] of verdicts.entries()) {
+    const { entry, url, file } = located[index] as LocatedPlugin;
+    if (!verdict.ok) throw refused(entry, verdict.code, verdict.problem);
+    const d = verdict.description;
+    const info: PluginInfo = {
+      name: entry.name,
+      ...(d.version === undefined ? {} : { version: d.version }),
+      enabled: true,
+      module: entry.module,
+      passthrough: d.passthrough,
+      inbound: d.inbound,
+      outboundOps: d.outboundOps,
+      ops: d.ops,
+    };
+    loaded.set(entry, { entry, url, file, info });
+  }
+  if (refusal) throw refusal;
+  return {
+    enabled: located.map(({ entry }) => loaded.get(entry) as LoadedPlugin),
+    infos: manifest.plugins.map((entry) => loaded.get(entry)?.info ?? disabledInfo(entry)),
+  };
+}
+
+function disabledInfo(entry: ManifestEntry): PluginInfo {
+  return {
+    name: entry.name,
+    enabled: false,
+    module: entry.module,
+    passthrough: [],
+    inbound: false,
+    outboundOps: [],
+    ops: [],
+  };
+}
+
+function refused(entry: ManifestEntry, code: CheckCode, problem: string): RelayError {
+  return new RelayError(code, `plugin "${entry.name}" (${entry.module}): ${problem}`, {
+    details: { plugin: entry.name },
+  });
+}
+
+/** The module's file and URL, checked on disk (core code: nothing of the plugin runs). */
+function locate(entry: ManifestEntry, manifestPath: string): LocatedPlugin {
+  const fail = (problem: string) => refused(entry, 'CORE_ERR_PLUGIN_LOAD_FAILED', problem);
   let file: string;
   try {
     file = resolvePluginModule(entry.module, manifestPath);
   } catch (err) {
-    throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', `cannot resolve the module: ${reason(err)}`);
+    throw fail(`cannot resolve the module: ${reason(err)}`);
   }
   if (!existsSync(file)) {
     // Node would say "Cannot find module … imported from" this loader
@@ -109,125 +178,14 @@ async function loadOne(
     const from = relative
       ? ` (a relative module path starts from the manifest's directory, ${dirname(manifestPath)})`
       : '';
-    throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', `the file ${file} does not exist${from}`);
+    throw fail(`the file ${file} does not exist${from}`);
   }
   // the file Node loads is the link's target: a module (or its directory) any local user may
   // write to runs their code as the sidecar, with its secrets and the store
   const real = realpathSync(file);
   const open = openToEveryone(real, 'the module');
-  if (open) throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', open);
-  const url = pathToFileURL(file).href;
-  const imported = await importGuarded(url, loadTimeoutMs);
-  if ('late' in imported) {
-    throw fail(
-      'CORE_ERR_PLUGIN_LOAD_FAILED',
-      `the module did not finish loading within ${loadTimeoutMs} ms: a top-level await that never ` +
-        'settles? Do slow set-up lazily, in the first hook call',
-    );
-  }
-  if ('exitCode' in imported) {
-    throw fail(
-      'CORE_ERR_PLUGIN_LOAD_FAILED',
-      `the module called process.exit(${imported.exitCode}) while loading: a plugin must never end the ` +
-        'process; return a verdict or throw instead',
-    );
-  }
-  if ('error' in imported) {
-    throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', `the module failed to load: ${reason(imported.error)}`);
-  }
-  const mod = imported.mod;
-  const definition = mod.default;
-  if (!isPluginDefinition(definition)) {
-    throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', 'the default export was not made by definePlugin()');
-  }
-  if (definition.name !== entry.name) {
-    throw fail('CORE_ERR_PLUGIN_NAME_MISMATCH', `the module declares the name "${definition.name}"`);
-  }
-  const shape = shapeProblem(definition);
-  if (shape) throw fail('CORE_ERR_PLUGIN_LOAD_FAILED', shape);
-  const options = parsePluginOptions(definition, entry.options);
-  if (!options.ok) throw fail('CORE_ERR_PLUGIN_OPTIONS_INVALID', `options: ${options.problem}`);
-  const outboundOps = definition.outbound ? definition.outbound.ops : [];
-  const info: PluginInfo = {
-    name: entry.name,
-    ...(definition.version === undefined ? {} : { version: definition.version }),
-    enabled: true,
-    module: entry.module,
-    passthrough: [...(definition.passthrough?.platforms ?? [])],
-    inbound: typeof definition.inbound === 'function',
-    outboundOps: outboundOps === '*' ? '*' : [...outboundOps],
-    ops: Object.keys(definition.ops ?? {}),
-  };
-  return { entry, definition, url, file: real, info };
-}
-
-/** A `process.exit` call made by a module while it loads, turned into a throw. */
-class ExitAttempt extends Error {
-  constructor(readonly exitCode: unknown) {
-    super('process.exit called while a plugin module loads');
-  }
-}
-
-type Imported = { mod: { default?: unknown } } | { late: true } | { exitCode: string } | { error: unknown };
-
-/**
- * Import a plugin module on the main thread, bounded in time. Its top-level code runs on the
- * thread that reads the socket: while it loads, `process.exit` throws instead of silently ending
- * the sidecar with exit 0 and no message (nothing else of the sidecar runs yet at start).
- */
-async function importGuarded(url: string, loadTimeoutMs: number): Promise<Imported> {
-  // loads may overlap (two hosts in one process): the first patches, the last restores
-  if (exitGuard.depth++ === 0) {
-    exitGuard.exit = process.exit;
-    process.exit = ((code?: unknown) => {
-      throw new ExitAttempt(code);
-    }) as typeof process.exit;
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<{ late: true }>((resolve) => {
-    timer = setTimeout(() => resolve({ late: true }), loadTimeoutMs);
-  });
-  try {
-    const mod = import(url).then((m: { default?: unknown }) => ({ mod: m }));
-    return await Promise.race([mod, late]);
-  } catch (err) {
-    return err instanceof ExitAttempt ? { exitCode: String(err.exitCode ?? '') } : { error: err };
-  } finally {
-    clearTimeout(timer);
-    if (--exitGuard.depth === 0 && exitGuard.exit) process.exit = exitGuard.exit;
-  }
-}
-
-/** The real `process.exit` while {@link importGuarded} calls are in progress, and how many. */
-const exitGuard: { depth: number; exit: typeof process.exit | undefined } = { depth: 0, exit: undefined };
-
-/** What is wrong with the declaration's shape (a plain-JS plugin has no type checker), if anything. */
-function shapeProblem(d: PluginDefinition): string | undefined {
-  const p = d.passthrough;
-  if (
-    p &&
-    (!Array.isArray(p.platforms) ||
-      typeof p.convert !== 'function' ||
-      p.platforms.some((x) => typeof x !== 'string' || x === ''))
-  ) {
-    return 'passthrough needs platforms (non-empty strings) and a convert function';
-  }
-  if (d.inbound !== undefined && typeof d.inbound !== 'function') return 'inbound must be a function';
-  const o = d.outbound;
-  if (
-    o &&
-    (typeof o.hook !== 'function' ||
-      (o.ops !== '*' && (!Array.isArray(o.ops) || o.ops.some((x) => typeof x !== 'string'))))
-  ) {
-    return "outbound needs ops (string[] or '*') and a hook function";
-  }
-  for (const [op, schema] of Object.entries(d.ops ?? {})) {
-    if (typeof (schema as { safeParse?: unknown })?.safeParse !== 'function')
-      return `ops.${op} is not a zod schema`;
-  }
-  if (d.options !== undefined && typeof d.options.safeParse !== 'function')
-    return 'options is not a zod schema';
-  return undefined;
+  if (open) throw fail(open);
+  return { entry, url: pathToFileURL(file).href, file: real };
 }
 
 function reason(err: unknown): string {

@@ -1,0 +1,102 @@
+/**
+ * The short-lived thread that imports and checks the enabled plugins at start
+ * (plugin-check-thread.ts starts it; docs/decisions.md, "Plugin isolation"). A module's top-level
+ * code and its options schema run here, never on the thread that reads the socket. For each
+ * plugin, in manifest order, it posts `loading` before the import and `options` before the
+ * schema, so the main thread knows whom to blame when this thread stops answering, then the
+ * plain-data verdict. The main thread terminates it once it has every verdict (or the first
+ * refusal): whatever a module left running here (an interval, a socket) ends with it.
+ */
+import { type MessagePort, workerData } from 'node:worker_threads';
+import { errorMessage } from '../errors.js';
+import { type CheckRef, type CheckVerdict, checkModule } from './plugin-check.js';
+
+/** A message of the check thread to the main thread. */
+export type CheckMessage =
+  | { readonly k: 'loading'; readonly index: number }
+  | { readonly k: 'options'; readonly index: number }
+  | { readonly k: 'checked'; readonly index: number; readonly verdict: CheckVerdict };
+
+/** `workerData` of the check thread. */
+export interface CheckWorkerData {
+  readonly plugins: readonly CheckRef[];
+  /** The main thread's private channel (taken out of `workerData` before any module loads). */
+  port?: MessagePort;
+}
+
+/** A `process.exit` call made by a module while it loads, turned into a throw. */
+class ExitAttempt extends Error {
+  constructor(readonly exitCode: unknown) {
+    super('process.exit called while a plugin module loads');
+  }
+}
+
+// a module that calls process.exit as it loads is refused with what it passed, instead of this
+// thread just ending; the thread is only for checking, so the patch stays for its whole life
+process.exit = ((code?: unknown) => {
+  throw new ExitAttempt(code);
+}) as typeof process.exit;
+// a timer a module started at top level that throws later (or a rejection nobody handles) must
+// not end the check of the modules after it: the pool's workers meet it too, and report it there
+process.on('uncaughtException', () => undefined);
+process.on('unhandledRejection', () => undefined);
+
+const data = workerData as CheckWorkerData;
+const { plugins, port } = data;
+// a module can read workerData and parentPort, but not this port: it cannot post a verdict of its own
+delete data.port;
+// the open port keeps the thread alive after the last verdict, until the main thread ends it (an
+// exit of its own could overtake the last verdict, which travels on another channel)
+port?.on('message', () => undefined);
+
+function post(message: CheckMessage): void {
+  port?.postMessage(message);
+}
+
+// the core's public API, which every plugin imports, is loaded before the first plugin's clock
+// starts: the load limit is the plugin's own code, not the core's
+await import('../index.js');
+
+for (const [index, ref] of plugins.entries()) {
+  post({ k: 'loading', index });
+  const verdict = await check(ref, () => post({ k: 'options', index }));
+  post({ k: 'checked', index, verdict });
+  if (!verdict.ok) break;
+}
+
+async function check(ref: CheckRef, parsing: () => void): Promise<CheckVerdict> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(ref.url)) as { default?: unknown };
+  } catch (err) {
+    if (err instanceof ExitAttempt) {
+      return {
+        ok: false,
+        code: 'CORE_ERR_PLUGIN_LOAD_FAILED',
+        problem:
+          `the module called process.exit(${String(err.exitCode ?? '')}) while loading: a plugin must ` +
+          'never end the process; return a verdict or throw instead',
+      };
+    }
+    return {
+      ok: false,
+      code: 'CORE_ERR_PLUGIN_LOAD_FAILED',
+      problem: `the module failed to load: ${reason(err)}`,
+    };
+  }
+  parsing();
+  try {
+    return checkModule(mod, ref);
+  } catch (err) {
+    // a getter or a Proxy in the export that throws as it is read
+    return {
+      ok: false,
+      code: 'CORE_ERR_PLUGIN_LOAD_FAILED',
+      problem: `reading the export threw: ${reason(err)}`,
+    };
+  }
+}
+
+function reason(err: unknown): string {
+  return errorMessage(err).split('\n')[0]?.slice(0, 500) ?? '';
+}

@@ -1,0 +1,101 @@
+/**
+ * The start-up check of one plugin module's default export (spec/plugins.md, "Model"): made by
+ * `definePlugin`, the declared name matches the manifest, the declaration has the right shape and
+ * the manifest options pass the plugin's own schema. It runs in the check worker
+ * (plugin-check-worker.ts), never on the main thread: the options schema is plugin code. What it
+ * returns is plain data, so it crosses the thread boundary as it is.
+ */
+import { isPluginDefinition, type PluginDefinition } from './define-plugin.js';
+import { parsePluginOptions } from './plugin-options.js';
+
+/** One enabled plugin as the check worker gets it. */
+export interface CheckRef {
+  readonly name: string;
+  /** Absolute `file:` URL of the module. */
+  readonly url: string;
+  /** Raw manifest options. */
+  readonly options: unknown;
+}
+
+/** What the main thread learns of a checked plugin: its declaration without the code. */
+export interface PluginDescription {
+  readonly version?: string;
+  /** Forward platforms it converts. */
+  readonly passthrough: string[];
+  /** Has an inbound hook. */
+  readonly inbound: boolean;
+  /** Ops its outbound hook runs on (`'*'` = all). */
+  readonly outboundOps: string[] | '*';
+  /** Ops it defines. */
+  readonly ops: string[];
+}
+
+/** Codes a refused check carries (the message is `problem`, the loader adds the plugin). */
+export type CheckCode =
+  | 'CORE_ERR_PLUGIN_LOAD_FAILED'
+  | 'CORE_ERR_PLUGIN_NAME_MISMATCH'
+  | 'CORE_ERR_PLUGIN_OPTIONS_INVALID';
+
+/** The verdict on one plugin. */
+export type CheckVerdict =
+  | { readonly ok: true; readonly description: PluginDescription }
+  | { readonly ok: false; readonly code: CheckCode; readonly problem: string };
+
+/** Check an imported module against its manifest entry; never throws (a throw is the schema's). */
+export function checkModule(mod: { default?: unknown }, ref: CheckRef): CheckVerdict {
+  const definition = mod.default;
+  if (!isPluginDefinition(definition)) {
+    return refused('CORE_ERR_PLUGIN_LOAD_FAILED', 'the default export was not made by definePlugin()');
+  }
+  if (definition.name !== ref.name) {
+    return refused('CORE_ERR_PLUGIN_NAME_MISMATCH', `the module declares the name "${definition.name}"`);
+  }
+  const shape = shapeProblem(definition);
+  if (shape) return refused('CORE_ERR_PLUGIN_LOAD_FAILED', shape);
+  const options = parsePluginOptions(definition, ref.options);
+  if (!options.ok) return refused('CORE_ERR_PLUGIN_OPTIONS_INVALID', `options: ${options.problem}`);
+  const outboundOps = definition.outbound ? definition.outbound.ops : [];
+  return {
+    ok: true,
+    description: {
+      ...(definition.version === undefined ? {} : { version: String(definition.version) }),
+      passthrough: [...(definition.passthrough?.platforms ?? [])],
+      inbound: typeof definition.inbound === 'function',
+      outboundOps: outboundOps === '*' ? '*' : [...outboundOps],
+      ops: Object.keys(definition.ops ?? {}),
+    },
+  };
+}
+
+function refused(code: CheckCode, problem: string): CheckVerdict {
+  return { ok: false, code, problem };
+}
+
+/** What is wrong with the declaration's shape (a plain-JS plugin has no type checker), if anything. */
+function shapeProblem(d: PluginDefinition): string | undefined {
+  const p = d.passthrough;
+  if (
+    p &&
+    (!Array.isArray(p.platforms) ||
+      typeof p.convert !== 'function' ||
+      p.platforms.some((x) => typeof x !== 'string' || x === ''))
+  ) {
+    return 'passthrough needs platforms (non-empty strings) and a convert function';
+  }
+  if (d.inbound !== undefined && typeof d.inbound !== 'function') return 'inbound must be a function';
+  const o = d.outbound;
+  if (
+    o &&
+    (typeof o.hook !== 'function' ||
+      (o.ops !== '*' && (!Array.isArray(o.ops) || o.ops.some((x) => typeof x !== 'string'))))
+  ) {
+    return "outbound needs ops (string[] or '*') and a hook function";
+  }
+  for (const [op, schema] of Object.entries(d.ops ?? {})) {
+    if (typeof (schema as { safeParse?: unknown })?.safeParse !== 'function')
+      return `ops.${op} is not a zod schema`;
+  }
+  if (d.options !== undefined && typeof d.options.safeParse !== 'function')
+    return 'options is not a zod schema';
+  return undefined;
+}
