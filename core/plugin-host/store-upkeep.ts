@@ -19,6 +19,17 @@ import type { KvUpkeep } from '../store/kv-upkeep.js';
  */
 export const EVICT_BATCH = 500;
 
+/**
+ * Most expired keys swept per turn, for the same reason: one sweep of 100 000 expired keys in a
+ * single call held the event loop for 620–690 ms on a 2-core box running at a third of its speed
+ * (a plugin keeping a key per event with a TTL expires that many every few seconds at the
+ * ceiling), where the read loop must keep reading frames and answering heartbeats.
+ */
+export const SWEEP_BATCH = 500;
+
+/** Most expired keys one pass sweeps; the rest waits for the next pass. */
+const SWEEP_MAX = 100_000;
+
 /** The upkeep's settings (`config.store`). */
 export interface StoreUpkeepOptions {
   /** Most keys one namespace keeps past an upkeep pass. */
@@ -32,8 +43,8 @@ export class StoreUpkeep {
   private readonly timer: NodeJS.Timeout;
   /** Namespaces over the cap at the last pass, with the keys evicted since they went over. */
   private readonly over = new Map<string, number>();
-  /** A pass's eviction still going on (over several turns), settled when it ends. */
-  private evicting: Promise<void> | undefined;
+  /** The pass under way (its sweep and eviction go on over several turns), settled when it ends. */
+  private running: Promise<void> | undefined;
   private closed = false;
 
   constructor(
@@ -45,36 +56,49 @@ export class StoreUpkeep {
     this.timer = setInterval(() => void this.pass(), opts.upkeepIntervalMs).unref();
   }
 
-  /** Stop: no pass starts, and an eviction under way stops before its next batch. */
+  /** Stop: no pass starts, and a sweep or eviction under way stops before its next batch. */
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
   }
 
   /**
-   * One pass (the timer runs one every `upkeepIntervalMs`): sweep, count, then evict past the cap.
-   * Settles when its eviction has ended (a pass started while one is still evicting settles with
-   * that one). Never rejects: failures are logged and counted.
+   * One pass (the timer runs one every `upkeepIntervalMs`): sweep, count, then evict past the cap,
+   * a batch per turn. Settles when it has ended (a pass started while one is still under way
+   * settles with that one). Never rejects: failures are logged and counted.
    */
   pass(): Promise<void> {
-    // a pass still evicting has the counts it needs; the next pass counts again
-    if (this.evicting) return this.evicting;
+    // a pass under way counts when its sweep is done; the next pass counts again
+    if (this.running) return this.running;
     if (this.closed) return Promise.resolve();
-    this.sweep();
+    const running = this.run().finally(() => {
+      this.running = undefined;
+    });
+    this.running = running;
+    return running;
+  }
+
+  private async run(): Promise<void> {
+    await this.sweep();
+    if (this.closed) return;
     const counts = this.counts();
-    if (!counts) return Promise.resolve();
+    if (!counts) return;
     const max = this.opts.maxKeysPerPlugin;
     const due = [...counts].filter(([, keys]) => keys > max).map(([ns, keys]) => ({ ns, left: keys - max }));
     this.follow(counts);
-    if (due.length === 0) return Promise.resolve();
-    const evicting = new Promise<void>((resolve) => this.evictBatch(due, resolve));
-    this.evicting = evicting;
-    return evicting;
+    if (due.length === 0) return;
+    await new Promise<void>((resolve) => this.evictBatch(due, resolve));
   }
 
-  private sweep(): void {
+  /** Delete expired keys, {@link SWEEP_BATCH} per turn, up to {@link SWEEP_MAX}. */
+  private async sweep(): Promise<void> {
     try {
-      this.kv.sweepExpired();
+      for (let swept = 0; swept < SWEEP_MAX && !this.closed; ) {
+        const n = this.kv.sweepExpired(SWEEP_BATCH);
+        swept += n;
+        if (n < SWEEP_BATCH) return;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     } catch (err) {
       reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_STORE_FAILED', 'store sweep failed', {
         reason: errorMessage(err),
@@ -123,7 +147,6 @@ export class StoreUpkeep {
   private evictBatch(due: { ns: string; left: number }[], done: () => void): void {
     const head = due[0];
     if (this.closed || !head) {
-      this.evicting = undefined;
       if (!this.closed) this.counts();
       done();
       return;

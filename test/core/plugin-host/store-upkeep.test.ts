@@ -1,12 +1,12 @@
 /**
  * The store upkeep's passes on a real SQLite file (the host runs them on a timer; here the test
  * runs each pass itself, so what a pass sees is decided by the test): the cap's warning is logged
- * once per episode however many passes find the plugin over, and an eviction larger than one
- * turn's batch goes on across turns within its pass.
+ * once per episode however many passes find the plugin over, and a sweep or an eviction larger
+ * than one turn's batch goes on across turns within its pass.
  */
 import test, { type ExecutionContext } from 'ava';
 import { Metrics } from '../../../core/metrics/metrics.js';
-import { EVICT_BATCH, StoreUpkeep } from '../../../core/plugin-host/store-upkeep.js';
+import { EVICT_BATCH, StoreUpkeep, SWEEP_BATCH } from '../../../core/plugin-host/store-upkeep.js';
 import { KvStore } from '../../../core/store/kv-store.js';
 import { KvUpkeep } from '../../../core/store/kv-upkeep.js';
 import { createLogSink } from '../../helpers/log-sink.js';
@@ -73,4 +73,31 @@ test('a closed upkeep runs no pass', async (t) => {
   await upkeep.pass();
   t.is(await keys(), 0, 'nothing counted');
   t.is(sink.withCode(CAPPED).length, 0);
+});
+
+test('a sweep larger than one batch goes on across turns: the event loop turns between batches', async (t) => {
+  const db = tempDatabase(t);
+  let now = 1_000_000;
+  const kv = new KvStore(db, () => now);
+  const upkeep = new StoreUpkeep(
+    new KvUpkeep(db, () => now),
+    { maxKeysPerPlugin: 1_000_000, upkeepIntervalMs: 3_600_000 },
+    createLogSink().logger,
+    new Metrics(),
+  );
+  t.teardown(() => upkeep.close());
+  const expired = SWEEP_BATCH * 3 + 10;
+  for (let i = 0; i < expired; i++) kv.set('p', `gone${i}`, i, 1_000);
+  kv.set('p', 'kept', 1, 3_600_000);
+  now += 2_000;
+  const rows = () => (db.prepare("SELECT count(*) AS n FROM kv WHERE ns = 'p'").get() as { n: number }).n;
+  let turns = 0;
+  const tick = setInterval(() => turns++, 0);
+  t.teardown(() => clearInterval(tick));
+  const pass = upkeep.pass();
+  // one batch before the first yield: 100 000 expired keys in one call held the loop for 0.6 s
+  t.is(rows(), expired + 1 - SWEEP_BATCH, 'only the first batch ran before the pass yielded');
+  await pass;
+  t.is(rows(), 1, 'every expired key swept within the pass');
+  t.true(turns > 0, 'timers ran while the pass swept');
 });
