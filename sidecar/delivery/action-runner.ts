@@ -227,7 +227,8 @@ export class ActionRunner {
   }
 }
 
-function opOf(action: unknown): string | undefined {
+/** An action's op as logs show it (at most 64 characters), if it has a string one. */
+export function opOf(action: unknown): string | undefined {
   const op = action && typeof action === 'object' ? (action as { op?: unknown }).op : undefined;
   return typeof op === 'string' ? op.slice(0, 64) : undefined;
 }

@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../core/log/logger.js';
 import { SYNTHESISED } from '../../core/protocol/actions.js';
 import type { ActionOutcome } from '../agent-api/action-pipeline.js';
-import { ActionDeferred, type ActionTry } from './action-runner.js';
+import { ActionDeferred, type ActionTry, opOf } from './action-runner.js';
 
 /** The relay client as a waiting response action sees it. */
 export interface ResponseActionRelay {
@@ -162,9 +162,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
       resolve(v);
     }
   });
-}
-
-function opOf(raw: unknown): string | undefined {
-  const op = raw && typeof raw === 'object' ? (raw as { op?: unknown }).op : undefined;
-  return typeof op === 'string' ? op.slice(0, 64) : undefined;
 }
