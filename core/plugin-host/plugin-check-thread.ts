@@ -7,7 +7,7 @@
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { errorMessage, RelayError } from '../errors.js';
-import type { CheckCode, CheckRef, CheckVerdict } from './plugin-check.js';
+import { type CheckCode, type CheckRef, type CheckVerdict, firstLine } from './plugin-check.js';
 import type { CheckMessage, CheckWorkerData } from './plugin-check-worker.js';
 
 /** The check thread's entry (a CommonJS shim of plugin-check-worker.ts), beside this file in dist/. */
@@ -136,7 +136,7 @@ function endedWhileLoading(failure: unknown, exitCode: number): string {
     );
   }
   if (failure !== undefined) {
-    return `the module's check thread failed while loading it: ${errorMessage(failure).split('\n')[0]?.slice(0, 500)}`;
+    return `the module's check thread failed while loading it: ${firstLine(failure)}`;
   }
   return (
     `the module ended its check thread (exit code ${exitCode}) while loading: a plugin must never end ` +

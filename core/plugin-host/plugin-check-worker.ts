@@ -8,8 +8,7 @@
  * refusal): whatever a module left running here (an interval, a socket) ends with it.
  */
 import { type MessagePort, workerData } from 'node:worker_threads';
-import { errorMessage } from '../errors.js';
-import { type CheckRef, type CheckVerdict, checkModule } from './plugin-check.js';
+import { type CheckRef, type CheckVerdict, checkModule, firstLine } from './plugin-check.js';
 
 /** A message of the check thread to the main thread. */
 export type CheckMessage =
@@ -81,7 +80,7 @@ async function check(ref: CheckRef, parsing: () => void): Promise<CheckVerdict> 
     return {
       ok: false,
       code: 'CORE_ERR_PLUGIN_LOAD_FAILED',
-      problem: `the module failed to load: ${reason(err)}`,
+      problem: `the module failed to load: ${firstLine(err)}`,
     };
   }
   parsing();
@@ -92,11 +91,7 @@ async function check(ref: CheckRef, parsing: () => void): Promise<CheckVerdict> 
     return {
       ok: false,
       code: 'CORE_ERR_PLUGIN_LOAD_FAILED',
-      problem: `reading the export threw: ${reason(err)}`,
+      problem: `reading the export threw: ${firstLine(err)}`,
     };
   }
-}
-
-function reason(err: unknown): string {
-  return errorMessage(err).split('\n')[0]?.slice(0, 500) ?? '';
 }

@@ -5,6 +5,7 @@
  * (plugin-check-worker.ts), never on the main thread: the options schema is plugin code. What it
  * returns is plain data, so it crosses the thread boundary as it is.
  */
+import { errorMessage } from '../errors.js';
 import { isPluginDefinition, type PluginDefinition } from './define-plugin.js';
 import { parsePluginOptions } from './plugin-options.js';
 
@@ -98,4 +99,9 @@ function shapeProblem(d: PluginDefinition): string | undefined {
   if (d.options !== undefined && typeof d.options.safeParse !== 'function')
     return 'options is not a zod schema';
   return undefined;
+}
+
+/** The first line of what `err` says, at most 500 characters: a refusal's reason. */
+export function firstLine(err: unknown): string {
+  return errorMessage(err).split('\n')[0]?.slice(0, 500) ?? '';
 }

@@ -11,10 +11,10 @@ import { existsSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openToEveryone } from '../config/open-to-everyone.js';
-import { errorMessage, RelayError } from '../errors.js';
+import { RelayError } from '../errors.js';
 import type { Manifest, ManifestEntry } from './manifest.js';
 import { resolvePluginModule } from './manifest.js';
-import type { CheckCode, CheckRef } from './plugin-check.js';
+import { type CheckCode, type CheckRef, firstLine } from './plugin-check.js';
 import { type CheckLimits, checkInThread } from './plugin-check-thread.js';
 /** What `/v1/status` and callers see of one manifest entry. */
 export interface PluginInfo {
@@ -102,7 +102,7 @@ export function locatePlugins(manifest: Manifest, manifestPath: string): Located
       located.push(locate(entry, manifestPath));
     } catch (err) {
       const refusal =
-        err instanceof RelayError ? err : refused(entry, 'CORE_ERR_PLUGIN_LOAD_FAILED', reason(err));
+        err instanceof RelayError ? err : refused(entry, 'CORE_ERR_PLUGIN_LOAD_FAILED', firstLine(err));
       return { manifest, located, refusal };
     }
   }
@@ -125,16 +125,13 @@ export async function checkPlugins(found: LocatedManifest, limits: CheckLimits):
   for (const [index, verdict] of verdicts.entries()) {
     const { entry, url, file } = located[index] as LocatedPlugin;
     if (!verdict.ok) throw refused(entry, verdict.code, verdict.problem);
-    const d = verdict.description;
+    const { version, ...declares } = verdict.description;
     const info: PluginInfo = {
       name: entry.name,
-      ...(d.version === undefined ? {} : { version: d.version }),
+      ...(version === undefined ? {} : { version }),
       enabled: true,
       module: entry.module,
-      passthrough: d.passthrough,
-      inbound: d.inbound,
-      outboundOps: d.outboundOps,
-      ops: d.ops,
+      ...declares,
     };
     loaded.set(entry, { entry, url, file, info });
   }
@@ -170,7 +167,7 @@ function locate(entry: ManifestEntry, manifestPath: string): LocatedPlugin {
   try {
     file = resolvePluginModule(entry.module, manifestPath);
   } catch (err) {
-    throw fail(`cannot resolve the module: ${reason(err)}`);
+    throw fail(`cannot resolve the module: ${firstLine(err)}`);
   }
   if (!existsSync(file)) {
     // Node would say "Cannot find module … imported from" this loader
@@ -186,8 +183,4 @@ function locate(entry: ManifestEntry, manifestPath: string): LocatedPlugin {
   const open = openToEveryone(real, 'the module');
   if (open) throw fail(open);
   return { entry, url: pathToFileURL(file).href, file: real };
-}
-
-function reason(err: unknown): string {
-  return errorMessage(err).split('\n')[0]?.slice(0, 500) ?? '';
 }
