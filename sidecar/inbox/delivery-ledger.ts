@@ -41,7 +41,7 @@ export function deliveryLedger(parts: LedgerParts): DeliveryLedger {
   // holds a slot, so at most agent.concurrency answers pass the bound)
   const roomWaiters = new Set<() => void>();
   outbox.onSize(() => {
-    if (roomWaiters.size === 0 || !outbox.hasRoom(1, maxOutbox)) return;
+    if (roomWaiters.size === 0 || !outbox.hasRoom(maxOutbox)) return;
     for (const wake of roomWaiters) wake();
     roomWaiters.clear();
   });
@@ -107,7 +107,7 @@ export function deliveryLedger(parts: LedgerParts): DeliveryLedger {
       );
     },
     outboxRoom: () =>
-      outbox.hasRoom(1, maxOutbox) ? undefined : new Promise<void>((resolve) => roomWaiters.add(resolve)),
+      outbox.hasRoom(maxOutbox) ? undefined : new Promise<void>((resolve) => roomWaiters.add(resolve)),
     rejected: (id) => batcher.run(() => events.reject(id, now())),
     deadLetter: (id, code, message) => {
       done(id);

@@ -63,11 +63,11 @@ export class OutboxTable {
   }
 
   /**
-   * Room for `n` more rows under `max`? An empty outbox takes any response, so one response
-   * holding more actions than the bound is not refused forever.
+   * Room for another response's actions under `max`? An empty outbox takes any response, so one
+   * response holding more actions than the bound is not held up forever.
    */
-  hasRoom(n: number, max: number): boolean {
-    return this.size === 0 || this.size + n <= max;
+  hasRoom(max: number): boolean {
+    return this.size === 0 || this.size < max;
   }
 
   /** Hold `n` rows for a delivered mark about to commit. */
