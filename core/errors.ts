@@ -61,6 +61,8 @@ export const ERROR_CODES = {
     'A plugin hook returned a value that fails the hook result schema (an invalid converted or replacement event included).',
   CORE_ERR_PLUGIN_TIMEOUT: 'A plugin hook exceeded its timeoutMs; its worker was terminated.',
   CORE_ERR_PLUGIN_WORKER_DIED: 'A plugin worker exited (process.exit, out of memory) during a task.',
+  CORE_ERR_PLUGIN_STRAY_ERROR:
+    'Plugin code threw outside any hook call (a timer, an unhandled rejection); the worker goes on.',
   CORE_ERR_PLUGIN_POOL_SATURATED: 'The worker pool queue is full; the task was not run.',
   CORE_ERR_PLUGIN_REJECTED: 'A plugin rejected its input or an action (final verdict).',
   CORE_ERR_PLUGIN_PLATFORM_DISABLED: 'A forward arrived for a platform whose plugin is disabled or absent.',
@@ -174,6 +176,14 @@ export function errorMessage(err: unknown): string {
     return (err as { message: string }).message;
   }
   return String(err);
+}
+
+/**
+ * Error text without URLs, at most 200 characters: a URL may carry credentials in its userinfo,
+ * path or query (a webhook token, `?token=`).
+ */
+export function scrubUrls(text: string | undefined): string {
+  return (text ?? '').replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]').slice(0, 200);
 }
 
 /** Normalise anything thrown into plain `{code, message}` data; unknown errors get `fallback`. */

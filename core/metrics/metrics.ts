@@ -116,6 +116,12 @@ export class Metrics {
     'plugin',
     'code',
   ]);
+  /** `plugin`: a configured plugin's name or `unknown` (stray-log.ts), so bounded by the manifest. */
+  readonly pluginStrayErrors = this.counter(
+    'relay_plugin_stray_errors_total',
+    'Errors plugin code raised outside any hook call (a timer, an unhandled rejection)',
+    ['plugin'],
+  );
   readonly pluginDropped = this.counter('relay_plugin_dropped_total', 'Events dropped by plugins', [
     'plugin',
     'reason',

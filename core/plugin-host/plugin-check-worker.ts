@@ -8,6 +8,7 @@
  * refusal): whatever a module left running here (an interval, a socket) ends with it.
  */
 import { type MessagePort, workerData } from 'node:worker_threads';
+import { strayPlugin, strayReason } from '../pool/stray-errors.js';
 import { type CheckRef, type CheckVerdict, checkModule, firstLine } from './plugin-check.js';
 
 /** A message of the check thread to the main thread. */
@@ -35,13 +36,24 @@ class ExitAttempt extends Error {
 process.exit = ((code?: unknown) => {
   throw new ExitAttempt(code);
 }) as typeof process.exit;
-// a timer a module started at top level that throws later (or a rejection nobody handles) must
-// not end the check of the modules after it: the pool's workers meet it too, and report it there
-process.on('uncaughtException', () => undefined);
-process.on('unhandledRejection', () => undefined);
+/**
+ * Stray errors (a throw in a callback, a rejection nobody handles) raised while the module being
+ * checked loads; `undefined` outside that window. One raised later must not end the check of the
+ * modules after it: it is ignored here, and the pool's workers, which meet the same module, catch
+ * and report it (stray-trap.ts).
+ */
+let strays: unknown[] | undefined;
+/** Stray errors kept per module: the first that is the module's own decides. */
+const MAX_STRAYS = 16;
+const onStray = (err: unknown) => {
+  if (strays && strays.length < MAX_STRAYS) strays.push(err);
+};
+process.on('uncaughtException', onStray);
+process.on('unhandledRejection', onStray);
 
 const data = workerData as CheckWorkerData;
 const { plugins, port } = data;
+const urls = plugins.map((p) => p.url);
 // a module can read workerData and parentPort, but not this port: it cannot post a verdict of its own
 delete data.port;
 // the open port keeps the thread alive after the last verdict, until the main thread ends it (an
@@ -58,40 +70,63 @@ await import('../index.js');
 
 for (const [index, ref] of plugins.entries()) {
   post({ k: 'loading', index });
-  const verdict = await check(ref, () => post({ k: 'options', index }));
+  const verdict = await check(ref, index, () => post({ k: 'options', index }));
   post({ k: 'checked', index, verdict });
   if (!verdict.ok) break;
 }
 
-async function check(ref: CheckRef, parsing: () => void): Promise<CheckVerdict> {
+async function check(ref: CheckRef, index: number, parsing: () => void): Promise<CheckVerdict> {
   let mod: { default?: unknown };
+  strays = [];
   try {
     mod = (await import(ref.url)) as { default?: unknown };
   } catch (err) {
-    if (err instanceof ExitAttempt) {
-      return {
-        ok: false,
-        code: 'CORE_ERR_PLUGIN_LOAD_FAILED',
-        problem:
-          `the module called process.exit(${String(err.exitCode ?? '')}) while loading: a plugin must ` +
-          'never end the process; return a verdict or throw instead',
-      };
-    }
-    return {
-      ok: false,
-      code: 'CORE_ERR_PLUGIN_LOAD_FAILED',
-      problem: `the module failed to load: ${firstLine(err)}`,
-    };
+    strays = undefined;
+    return err instanceof ExitAttempt
+      ? exited(err)
+      : loadFailed(`the module failed to load: ${firstLine(err)}`);
+  }
+  const stray = await strayOf(index);
+  if (stray instanceof ExitAttempt) return exited(stray);
+  if (stray !== undefined) {
+    return loadFailed(
+      'a callback or promise the module started while loading threw and nothing caught it ' +
+        `(${strayReason(stray)}): catch errors inside callbacks and handle every promise`,
+    );
   }
   parsing();
   try {
     return checkModule(mod, ref);
   } catch (err) {
     // a getter or a Proxy in the export that throws as it is read
-    return {
-      ok: false,
-      code: 'CORE_ERR_PLUGIN_LOAD_FAILED',
-      problem: `reading the export threw: ${firstLine(err)}`,
-    };
+    return loadFailed(`reading the export threw: ${firstLine(err)}`);
   }
+}
+
+/**
+ * The first stray error of the module at `index` raised while it loaded, deterministically: what
+ * was thrown while its import settled, a rejection it left unhandled (node reports those once the
+ * microtasks drain) and a throw in a `setImmediate` it queued (those run before this one). A timer
+ * that fires later is the pool workers' to report. An error whose stack names another module
+ * (an earlier plugin's timer) is not this one's.
+ */
+async function strayOf(index: number): Promise<unknown> {
+  await new Promise((resolve) => setImmediate(resolve));
+  const raised = strays ?? [];
+  strays = undefined;
+  return raised.find((err) => {
+    const blamed = strayPlugin(err, urls);
+    return blamed === undefined || blamed === index;
+  });
+}
+
+function exited(err: ExitAttempt): CheckVerdict {
+  return loadFailed(
+    `the module called process.exit(${String(err.exitCode ?? '')}) while loading: a plugin must ` +
+      'never end the process; return a verdict or throw instead',
+  );
+}
+
+function loadFailed(problem: string): CheckVerdict {
+  return { ok: false, code: 'CORE_ERR_PLUGIN_LOAD_FAILED', problem };
 }

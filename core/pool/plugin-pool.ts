@@ -12,6 +12,7 @@ import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { classifyFailure } from './classify-failure.js';
 import { monotonicMs, ProgressSlots, type SlotProgress } from './progress-slots.js';
+import { StrayLog } from './stray-log.js';
 import { TaskAbort } from './task-abort.js';
 import type {
   ChainTask,
@@ -64,6 +65,7 @@ export interface PoolStats {
 export class PluginPool {
   private readonly piscina: Piscina<PoolTask, unknown>;
   private readonly slots: ProgressSlots;
+  private readonly strays: StrayLog;
   private readonly log: Logger;
   private readonly metrics: Metrics;
   private readonly maxQueue: number;
@@ -103,9 +105,17 @@ export class PluginPool {
         progressStartedAt: this.slots.startedBuffer,
       } satisfies PoolWorkerData,
     });
-    // piscina emits 'error' for a worker that fails with no task (e.g. a stray timer of a hook
-    // throws after its task ended) and for a close that ran out of budget; without a listener an
-    // EventEmitter 'error' would crash the process
+    // a worker catches its plugins' stray errors (a timer that throws, an unhandled rejection)
+    // instead of dying, and posts them here: counted, and logged at a bounded rate
+    this.strays = new StrayLog({
+      log: this.log,
+      metrics: this.metrics,
+      plugins: options.worker.plugins.map((p) => p.name),
+    });
+    this.piscina.on('message', (message: unknown) => this.strays.receive(message));
+    // piscina emits 'error' for a worker that fails with no task (its runtime failed: stray
+    // errors of plugins no longer end a worker) and for a close that ran out of budget; without a
+    // listener an EventEmitter 'error' would crash the process
     this.piscina.on('error', (err: unknown) => {
       const message = errorMessage(err);
       if (this.closing) {
@@ -228,6 +238,7 @@ export class PluginPool {
       const budget = new Promise<void>((resolve) => setTimeout(resolve, this.closeBudgetMs + 1_000).unref());
       await Promise.race([this.piscina.close({ force: true }), budget]);
       this.closed = true;
+      this.strays.close();
       this.metrics.poolQueueDepth.set(0);
     })();
     return this.closing;

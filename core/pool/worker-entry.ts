@@ -3,8 +3,13 @@
  * `worker-runtime.ts` and the plugin-host chain runner.
  */
 import 'reflect-metadata';
+import { workerData } from 'node:worker_threads';
+import { installStrayTrap } from './stray-trap.js';
+import type { PoolWorkerData } from './task-protocol.js';
 import { handleTask, preload } from './worker-runtime.js';
 
+// before any plugin module loads: a stray error of plugin code is reported, never fatal
+installStrayTrap((workerData as PoolWorkerData).plugins);
 // start importing the plugins while the worker idles, so a replacement worker is warm sooner
 preload();
 

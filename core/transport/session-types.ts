@@ -98,10 +98,8 @@ export function dialFailureLevel(failedBefore: number): 'warn' | 'debug' {
   return failedBefore % 10 === 0 ? 'warn' : 'debug';
 }
 
-/** Error text without URLs: a URL may carry credentials in its userinfo or query. */
-export function scrubUrls(text: string | undefined): string {
-  return (text ?? '').replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]').slice(0, 200);
-}
+// kept where the transport's callers import it from; it lives with the other error helpers
+export { scrubUrls } from '../errors.js';
 
 /**
  * The HTTP status the connector answered the upgrade with, when not 101: ws says it only in the

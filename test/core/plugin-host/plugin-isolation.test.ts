@@ -4,28 +4,12 @@
  * timer that throws later, an interval — and its options schema run there, bounded by the load
  * limit, and end with that thread. Each module is a real file written to a temp dir.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { RelayError } from '../../../core/errors.js';
 import { parseManifest } from '../../../core/plugin-host/manifest.js';
 import { loadPlugins } from '../../../core/plugin-host/plugin-loader.js';
-import { repoRoot } from '../../helpers/repo-root.js';
-import { tempDir } from '../../helpers/temp-dir.js';
-
-const CORE = pathToFileURL(join(repoRoot(), 'dist', 'core', 'index.js')).href;
-
-/** A plugin module `name`.js whose top level runs `prelude`, declaring `extra` beside its name. */
-function pluginFile(t: ExecutionContext, name: string, prelude: string, extra = ''): string {
-  const file = join(tempDir(t), `${name}.js`);
-  writeFileSync(
-    file,
-    `import { definePlugin } from ${JSON.stringify(CORE)};\n${prelude}\n` +
-      `export default definePlugin({ name: ${JSON.stringify(name)}, ${extra} });\n`,
-  );
-  return file;
-}
+import { pluginModule } from '../../helpers/plugin-module.js';
 
 function load(entries: { name: string; module: string }[], loadTimeoutMs?: number) {
   const path = '/irrelevant/plugins.json';
@@ -47,7 +31,7 @@ async function turnsDuring<T>(
 }
 
 test('a module that loops forever at top level is refused after the load limit; this thread turns meanwhile', async (t) => {
-  const module = pluginFile(t, 'spins', 'for (;;) {}');
+  const module = pluginModule(t, 'spins', 'for (;;) {}');
   const { turns, settled } = await turnsDuring(load([{ name: 'spins', module }], 300));
   if (settled.status !== 'rejected') return t.fail('the looping module was accepted');
   const err = settled.reason as RelayError;
@@ -60,7 +44,7 @@ test('a module that loops forever at top level is refused after the load limit; 
 });
 
 test('an options schema that loops is refused after the load limit, naming the plugin', async (t) => {
-  const module = pluginFile(t, 'spinning-options', '', 'options: { safeParse() { for (;;) {} } }');
+  const module = pluginModule(t, 'spinning-options', '', 'options: { safeParse() { for (;;) {} } }');
   const err = await t.throwsAsync(load([{ name: 'spinning-options', module }], 1_000), {
     instanceOf: RelayError,
   });
@@ -71,23 +55,58 @@ test('an options schema that loops is refused after the load limit, naming the p
   );
 });
 
-test('a top-level timer that throws while the module loads does not touch this process', async (t) => {
+test('a top-level timer that throws while the module loads is refused, naming the plugin; this process is untouched', async (t) => {
   // the throw comes before the module finishes loading, so it surely fires during the check
   const prelude =
     "setTimeout(() => { throw new Error('late boom'); }, 1);\n" +
     'await new Promise((resolve) => setTimeout(resolve, 50));';
-  const module = pluginFile(t, 'late-boom', prelude);
-  const loaded = await load([{ name: 'late-boom', module }]);
+  const module = pluginModule(t, 'late-boom', prelude);
+  const err = await t.throwsAsync(load([{ name: 'late-boom', module }]), { instanceOf: RelayError });
+  t.is(err?.code, 'CORE_ERR_PLUGIN_LOAD_FAILED');
+  t.regex(err?.message ?? '', /^plugin "late-boom" .*threw and nothing caught it \(Error: late boom\)/);
+});
+
+for (const [name, prelude] of [
+  ['top-rejection', "Promise.reject(new Error('nobody handles me'));"],
+  ['top-microtask', "queueMicrotask(() => { throw new Error('in a microtask'); });"],
+  ['top-immediate', "setImmediate(() => { throw new Error('in an immediate'); });"],
+  ['top-exit-later', 'setImmediate(() => process.exit(3));'],
+] as const) {
+  test(`a stray error in the first turn of a module (${name}) is refused at start, naming the plugin`, async (t) => {
+    const fine = pluginModule(t, 'fine', '');
+    const module = pluginModule(t, name, prelude);
+    const err = await t.throwsAsync(
+      load([
+        { name: 'fine', module: fine },
+        { name, module },
+      ]),
+      { instanceOf: RelayError },
+    );
+    t.is(err?.code, 'CORE_ERR_PLUGIN_LOAD_FAILED');
+    t.regex(err?.message ?? '', new RegExp(`^plugin "${name}" `));
+  });
+}
+
+test("a timer firing after the module's first turn is left to the pool's workers; one of an earlier module is not blamed on a later one", async (t) => {
+  // fires while the next module's import is still waiting: its stack names its own module
+  const early = pluginModule(t, 'early-timer', "setTimeout(() => { throw new Error('early'); }, 20);");
+  const slow = pluginModule(t, 'slow-import', 'await new Promise((resolve) => setTimeout(resolve, 200));');
+  const later = pluginModule(t, 'later-timer', "setTimeout(() => { throw new Error('later'); }, 1_000);");
+  const loaded = await load([
+    { name: 'early-timer', module: early },
+    { name: 'slow-import', module: slow },
+    { name: 'later-timer', module: later },
+  ]);
   t.deepEqual(
     loaded.enabled.map((p) => p.info.name),
-    ['late-boom'],
+    ['early-timer', 'slow-import', 'later-timer'],
   );
 });
 
 test('the main thread never imports a plugin module: its top-level code and intervals run elsewhere', async (t) => {
   const key = `pluginTopLevel${process.pid}`;
   const prelude = `globalThis.${key} = 0;\n` + `setInterval(() => { globalThis.${key}++; }, 1);`;
-  const module = pluginFile(t, 'ticker', prelude, "version: '2.0.0', inbound: () => undefined");
+  const module = pluginModule(t, 'ticker', prelude, "version: '2.0.0', inbound: () => undefined");
   const loaded = await load([{ name: 'ticker', module }]);
   // what the main thread learns is a plain description
   t.like(loaded.enabled[0], { url: pathToFileURL(module).href, info: { version: '2.0.0', inbound: true } });
@@ -96,8 +115,8 @@ test('the main thread never imports a plugin module: its top-level code and inte
 });
 
 test('the first problem in manifest order is reported, the check thread stopping at it', async (t) => {
-  const spins = pluginFile(t, 'spins', 'for (;;) {}');
-  const fine = pluginFile(t, 'fine', '');
+  const spins = pluginModule(t, 'spins', 'for (;;) {}');
+  const fine = pluginModule(t, 'fine', '');
   // a loop before a missing file: the loop is the first problem
   const err = await t.throwsAsync(
     load(
