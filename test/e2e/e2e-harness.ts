@@ -4,6 +4,7 @@
  * the connector injects, and small polling helpers that wait on state (never sleep to assert).
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { Sidecar } from '../../sidecar/app.js';
@@ -37,6 +38,24 @@ export function secretOf(prefix: string): string {
 /** The repository's own plugins.json (the four built-in plugins). */
 export function repoManifest(): string {
   return join(repoRoot(), 'plugins.json');
+}
+
+/**
+ * A plugins.json in a temp dir listing `plugins` (manifest entries, as given) and then the real
+ * discord-interaction plugin, whose slash commands the tests send as valid frames; its path.
+ */
+export function manifestWithDiscord(
+  t: ExecutionContext,
+  plugins: readonly Record<string, unknown>[],
+): string {
+  const manifestPath = join(tempDir(t), 'plugins.json');
+  const discord = {
+    name: 'discord-interaction',
+    module: join(repoRoot(), 'dist', 'plugins', 'discord-interaction', 'index.js'),
+    enabled: true,
+  };
+  writeFileSync(manifestPath, JSON.stringify({ apiVersion: 1, plugins: [...plugins, discord] }));
+  return manifestPath;
 }
 
 /** Start a dev connector checking upgrade tokens against `secret`; closed at teardown. */

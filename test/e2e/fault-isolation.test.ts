@@ -7,24 +7,21 @@
  * un-acked until `inbox.maxAttempts` redeliveries and are then quarantined and acked, and a
  * malformed frame is acked and dead-lettered at once.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import test from 'ava';
 import type { ErrorCode } from '../../core/errors.js';
 import { fixture } from '../core/plugin-host/fixture-host.js';
 import { startAgent } from '../helpers/loopback-agent.js';
-import { repoRoot } from '../helpers/repo-root.js';
 import { textOf } from './agent-tools.js';
 import {
   ackCounts,
   ackOf,
   type Chat,
   forwardOf,
+  manifestWithDiscord,
   secretOf,
   slashCommand,
   startConnector,
   startInProcess,
-  tempDir,
   until,
   WAIT,
 } from './e2e-harness.js';
@@ -65,26 +62,9 @@ const TRANSIENT = 'transient failure, frame left unacked for redelivery';
 test('faulty plugins fail only their own frames; valid Discord frames flow; transient frames are retried then quarantined', async (t) => {
   const secret = secretOf('relay-secret');
   const token = secretOf('api-token');
-  const dir = tempDir(t);
-  const manifestPath = join(dir, 'plugins.json');
-  writeFileSync(
-    manifestPath,
-    JSON.stringify({
-      apiVersion: 1,
-      plugins: [
-        ...FAULTS.map((f) => ({
-          name: f.plugin,
-          module: fixture(f.plugin),
-          enabled: true,
-          timeoutMs: f.timeoutMs,
-        })),
-        {
-          name: 'discord-interaction',
-          module: join(repoRoot(), 'dist', 'plugins', 'discord-interaction', 'index.js'),
-          enabled: true,
-        },
-      ],
-    }),
+  const manifestPath = manifestWithDiscord(
+    t,
+    FAULTS.map((f) => ({ name: f.plugin, module: fixture(f.plugin), enabled: true, timeoutMs: f.timeoutMs })),
   );
   const connector = await startConnector(t, secret);
   const agent = await startAgent(t, { token });
