@@ -37,23 +37,24 @@ process.exit = ((code?: unknown) => {
   throw new ExitAttempt(code);
 }) as typeof process.exit;
 /**
- * Stray errors (a throw in a callback, a rejection nobody handles) raised while the module being
- * checked loads; `undefined` outside that window. One raised later must not end the check of the
- * modules after it: it is ignored here, and the pool's workers, which meet the same module, catch
- * and report it (stray-trap.ts).
+ * While a module loads: its index, and the first stray error (a throw in a callback, a rejection
+ * nobody handles) that is its own — not one whose stack names another plugin's module, such as an
+ * earlier module's timer. `undefined` outside that window: an error raised later must not end the
+ * check of the modules after it; it is ignored here, and the pool's workers, which meet the same
+ * module, catch and report it (stray-trap.ts).
  */
-let strays: unknown[] | undefined;
-/** Stray errors kept per module: the first that is the module's own decides. */
-const MAX_STRAYS = 16;
+let loading: { readonly index: number; stray?: { readonly err: unknown } } | undefined;
 const onStray = (err: unknown) => {
-  if (strays && strays.length < MAX_STRAYS) strays.push(err);
+  if (!loading || loading.stray) return;
+  const blamed = strayPlugin(err, urls);
+  if (blamed === undefined || blamed === loading.index) loading.stray = { err };
 };
 process.on('uncaughtException', onStray);
 process.on('unhandledRejection', onStray);
 
 const data = workerData as CheckWorkerData;
 const { plugins, port } = data;
-const urls = plugins.map((p) => p.url);
+const urls: readonly string[] = plugins.map((p) => p.url);
 // a module can read workerData and parentPort, but not this port: it cannot post a verdict of its own
 delete data.port;
 // the open port keeps the thread alive after the last verdict, until the main thread ends it (an
@@ -77,21 +78,21 @@ for (const [index, ref] of plugins.entries()) {
 
 async function check(ref: CheckRef, index: number, parsing: () => void): Promise<CheckVerdict> {
   let mod: { default?: unknown };
-  strays = [];
+  loading = { index };
   try {
     mod = (await import(ref.url)) as { default?: unknown };
   } catch (err) {
-    strays = undefined;
+    loading = undefined;
     return err instanceof ExitAttempt
       ? exited(err)
       : loadFailed(`the module failed to load: ${firstLine(err)}`);
   }
-  const stray = await strayOf(index);
-  if (stray instanceof ExitAttempt) return exited(stray);
-  if (stray !== undefined) {
+  const stray = await strayWhileLoading();
+  if (stray?.err instanceof ExitAttempt) return exited(stray.err);
+  if (stray) {
     return loadFailed(
       'a callback or promise the module started while loading threw and nothing caught it ' +
-        `(${strayReason(stray)}): catch errors inside callbacks and handle every promise`,
+        `(${strayReason(stray.err)}): catch errors inside callbacks and handle every promise`,
     );
   }
   parsing();
@@ -104,20 +105,16 @@ async function check(ref: CheckRef, index: number, parsing: () => void): Promise
 }
 
 /**
- * The first stray error of the module at `index` raised while it loaded, deterministically: what
- * was thrown while its import settled, a rejection it left unhandled (node reports those once the
- * microtasks drain) and a throw in a `setImmediate` it queued (those run before this one). A timer
- * that fires later is the pool workers' to report. An error whose stack names another module
- * (an earlier plugin's timer) is not this one's.
+ * The loading module's first stray error, deterministically: what was thrown while its import
+ * settled, a rejection it left unhandled (node reports those once the microtasks drain) and a
+ * throw in a `setImmediate` it queued (those run before this one). A timer that fires later is the
+ * pool workers' to report.
  */
-async function strayOf(index: number): Promise<unknown> {
+async function strayWhileLoading(): Promise<{ readonly err: unknown } | undefined> {
   await new Promise((resolve) => setImmediate(resolve));
-  const raised = strays ?? [];
-  strays = undefined;
-  return raised.find((err) => {
-    const blamed = strayPlugin(err, urls);
-    return blamed === undefined || blamed === index;
-  });
+  const stray = loading?.stray;
+  loading = undefined;
+  return stray;
 }
 
 function exited(err: ExitAttempt): CheckVerdict {
