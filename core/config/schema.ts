@@ -5,6 +5,7 @@
  * checked against it by a test.
  */
 import { z } from 'zod';
+import { DEFAULT_STORE_LIMITS } from '../store/store-limits.js';
 import { agentUrlProblem } from './agent-url.js';
 import { ENV_BOOLEAN_WORDS } from './env-map.js';
 import { LISTEN_FORM, listenAddressProblem } from './listen-address.js';
@@ -151,6 +152,23 @@ export const StoreConfigSchema = z.strictObject({
    * stays far below it, and it bounds a plugin's share of the file to ~25 MiB of such keys.
    */
   maxKeysPerPlugin: count(100_000),
+  /** Most UTF-8 bytes of one key; a longer one is refused (the write throws). 1 KiB. At most 64 KiB. */
+  maxKeyBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(64 * 1024, 'must be at most 65536 bytes (64 KiB): a key names a value, it is not one')
+    .default(DEFAULT_STORE_LIMITS.maxKeyBytes),
+  /**
+   * Most UTF-8 bytes of one value as JSON; a larger one is refused (the write throws). 1 MiB: state
+   * for the next event, not a blob store. At most 64 MiB (a pool worker holds it several times).
+   */
+  maxValueBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(64 * 1024 * 1024, 'must be at most 67108864 bytes (64 MiB): the store is not a blob store')
+    .default(DEFAULT_STORE_LIMITS.maxValueBytes),
   /** Time between two upkeep passes (expired keys swept, the key cap enforced), ms. 10 s. */
   upkeepIntervalMs: ms(10_000),
 });

@@ -6,7 +6,7 @@
  * Every failure becomes a {@link TaskFailure} naming the chain position; nothing is thrown.
  */
 import { performance } from 'node:perf_hooks';
-import { RelayError, toErrorData } from '../errors.js';
+import { type ErrorCode, RelayError, toErrorData } from '../errors.js';
 import type {
   ChainTask,
   ConvertValue,
@@ -46,6 +46,17 @@ export interface ChainEnv {
 
 /** Longest error message kept from a hook, characters. */
 const MAX_ERROR_MESSAGE = 500;
+
+/** Codes of the store's refusals of a write: a hook that lets one through fails with it. */
+const STORE_REFUSALS: ReadonlySet<string> = new Set([
+  'CORE_ERR_PLUGIN_STORE_KEY_TOO_LARGE',
+  'CORE_ERR_PLUGIN_STORE_VALUE_TOO_LARGE',
+]);
+
+/** The code a hook's throw fails its chain with: a store refusal keeps its own, all else THREW. */
+function thrownCode(err: unknown): ErrorCode {
+  return err instanceof RelayError && STORE_REFUSALS.has(err.code) ? err.code : 'CORE_ERR_PLUGIN_THREW';
+}
 
 /** Run one chain task; always resolves. */
 export async function runChain(task: ChainTask, env: ChainEnv): Promise<TaskReply> {
@@ -87,7 +98,7 @@ async function runKind(
     try {
       return await call(plugin, logs.forPosition(position));
     } catch (err) {
-      throw new RelayError('CORE_ERR_PLUGIN_THREW', `${what} threw: ${describe(err)}`);
+      throw new RelayError(thrownCode(err), `${what} threw: ${describe(err)}`);
     } finally {
       ms[position] = performance.now() - started;
     }

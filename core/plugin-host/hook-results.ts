@@ -111,16 +111,24 @@ export function toPlainData(value: unknown, maxChars = MAX_RESULT_CHARS): unknow
   return json === undefined ? undefined : JSON.parse(json);
 }
 
+/** {@link plainJson}'s refusal of a value past its bound (a TypeError, as before it had a class). */
+export class JsonTooLargeError extends TypeError {
+  constructor(readonly maxChars: number) {
+    super(`the value is larger than ${maxChars} characters as JSON`);
+  }
+}
+
 /**
  * The JSON text of `value` under {@link toPlainData}'s rules (undefined for undefined); throws a
- * TypeError naming the key for anything JSON would drop or flatten, or past `maxChars`.
+ * TypeError naming the key for anything JSON would drop or flatten, or a {@link JsonTooLargeError}
+ * past `maxChars`.
  */
 export function plainJson(value: unknown, maxChars: number): string | undefined {
   if (value === undefined) return undefined;
   let size = 0;
   return JSON.stringify(value, function plainOnly(key: string, v: unknown): unknown {
     size += key.length + (typeof v === 'string' ? v.length : 0) + 4;
-    if (size > maxChars) throw new TypeError(`the value is larger than ${maxChars} characters as JSON`);
+    if (size > maxChars) throw new JsonTooLargeError(maxChars);
     return plainValue(key, v);
   });
 }

@@ -15,6 +15,7 @@ import { PluginPool } from '../pool/plugin-pool.js';
 import { type Database, databasePath, openDatabase, storeOpenFailed } from '../store/database.js';
 import { KvStore } from '../store/kv-store.js';
 import { KvUpkeep } from '../store/kv-upkeep.js';
+import type { StoreLimits } from '../store/store-limits.js';
 import type { Identity } from './define-plugin.js';
 import { readManifest } from './manifest.js';
 import {
@@ -73,7 +74,7 @@ export async function openHostParts(opts: PluginHostOptions): Promise<HostParts>
     const table = describe(opts, loaded);
     db = openDatabase(dbPath);
     const clock = opts.clock ?? systemClock;
-    const kv = openKv(db, dbPath, clock);
+    const kv = openKv(db, dbPath, clock, storeLimits(config));
     await warm(pool as PluginPool, config.pool.minThreads);
     const kvUpkeep = new KvUpkeep(db, () => clock.now());
     return { infos: loaded.infos, table, pool: pool as PluginPool, db, kv, kvUpkeep };
@@ -113,7 +114,7 @@ function startPool(opts: PluginHostOptions, located: readonly LocatedPlugin[], d
   const plugins = located.map(({ entry, url }) => ({ name: entry.name, url, options: entry.options }));
   return new PluginPool({
     pool: opts.config.pool,
-    worker: { plugins, identities, dbPath },
+    worker: { plugins, identities, dbPath, storeLimits: storeLimits(opts.config) },
     log: opts.log,
     metrics: opts.metrics,
   });
@@ -146,9 +147,14 @@ function describe(opts: PluginHostOptions, loaded: LoadedManifest): PluginTable 
   return table;
 }
 
-function openKv(db: Database, dbPath: string, clock: Clock): KvStore {
+/** The size limits of one store write, from the config (the same on every thread). */
+function storeLimits(config: Config): StoreLimits {
+  return { maxKeyBytes: config.store.maxKeyBytes, maxValueBytes: config.store.maxValueBytes };
+}
+
+function openKv(db: Database, dbPath: string, clock: Clock, limits: StoreLimits): KvStore {
   try {
-    return new KvStore(db, () => clock.now());
+    return new KvStore(db, () => clock.now(), limits);
   } catch (err) {
     // migrating the plugin store is the first write at start: a held lock or a damaged file shows here
     throw storeOpenFailed(`the store ${dbPath}`, err);

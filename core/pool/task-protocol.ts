@@ -11,6 +11,7 @@ import type { InvalidAction } from '../plugin-host/action-validator.js';
 import type { Identity, Rejection } from '../plugin-host/define-plugin.js';
 import type { Action } from '../protocol/actions.js';
 import type { MessageEvent, PassthroughForward } from '../protocol/payloads.js';
+import type { StoreLimits } from '../store/store-limits.js';
 
 /** One enabled plugin as a worker sees it. */
 export interface WorkerPluginRef {
@@ -27,6 +28,8 @@ export interface PoolWorkerData {
   readonly identities: readonly Identity[];
   /** The shared SQLite file; each worker opens its own connection on first store use. */
   readonly dbPath: string;
+  /** The size limits of one store write (`store.maxKeyBytes`, `store.maxValueBytes`); default the config's. */
+  readonly storeLimits?: StoreLimits;
   /**
    * Progress slots shared with the main thread: a running batch writes
    * `stamp + item * MAX_CHAIN + position + 1` into its slot before each plugin, so a timeout or a

@@ -34,7 +34,7 @@ let holding: (() => Writer) | undefined;
  */
 function sharedStore(): KvStore {
   if (!kv) {
-    kv = new KvStore(openDatabase(data.dbPath));
+    kv = new KvStore(openDatabase(data.dbPath), Date.now, data.storeLimits);
     if (holding) kv.hold(holding);
   }
   return kv;

@@ -10,6 +10,7 @@ import { type Database, migrate } from './database.js';
 import { KV_MIGRATIONS } from './kv-migrations.js';
 import { checkTtl, namespaceView } from './plugin-store-view.js';
 import { rememberWrite } from './remember-rule.js';
+import { checkKeySize, checkValueSize, DEFAULT_STORE_LIMITS, type StoreLimits } from './store-limits.js';
 
 /**
  * How long {@link KvStore.remember} trusts the row its own connection last read or wrote for a
@@ -74,10 +75,12 @@ export class KvStore {
   /**
    * @param db an open connection (see `openDatabase`); the `kv` table is migrated here.
    * @param now epoch-ms clock, injectable for tests; default `Date.now`.
+   * @param limits the size limits of a write (`config.store`); default the config's defaults.
    */
   constructor(
     private readonly db: Database,
     private readonly now: () => number = Date.now,
+    readonly limits: StoreLimits = DEFAULT_STORE_LIMITS,
   ) {
     migrate(db, 'kv', KV_MIGRATIONS);
     // statements prepared once and shared by every namespace
@@ -105,7 +108,8 @@ export class KvStore {
 
   /**
    * Store a JSON-serialisable value; `ttlMs` omitted ⇒ kept until deleted. `undefined` deletes.
-   * Throws TypeError for values JSON cannot encode and RangeError for a non-positive `ttlMs`.
+   * Throws TypeError for values JSON cannot encode, RangeError for a non-positive `ttlMs` and a
+   * RelayError for a key or value past {@link limits}.
    */
   set(ns: string, key: string, value: unknown, ttlMs?: number): void {
     checkTtl(ttlMs);
@@ -124,6 +128,7 @@ export class KvStore {
       this.delete(ns, key);
       return;
     }
+    this.checkSize(key, json);
     const now = this.now();
     const expires = ttlMs === undefined ? null : Math.ceil(now + ttlMs);
     this.write(ns, key, json, expires);
@@ -154,6 +159,7 @@ export class KvStore {
       this.delete(ns, key);
       return true;
     }
+    this.checkSize(key, json);
     const now = this.now();
     const id = knownId(ns, key);
     const known = this.known.get(id);
@@ -163,6 +169,12 @@ export class KvStore {
     this.write(ns, key, json, expires);
     this.note(id, json, expires, now);
     return true;
+  }
+
+  /** Refuse a write past {@link limits}, before it is held or written: every write comes here. */
+  private checkSize(key: string, json: string): void {
+    checkKeySize(key, this.limits);
+    checkValueSize(key, json, this.limits);
   }
 
   /** Remove `ns`/`key` (no-op when absent). */
