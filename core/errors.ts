@@ -57,6 +57,8 @@ export const ERROR_CODES = {
   CORE_ERR_PLUGIN_STORE_FAILED: "A plugin's store writes could not be committed; its task failed.",
   CORE_ERR_PLUGIN_STORE_KEYS_CAPPED:
     'A plugin keeps more store keys than store.maxKeysPerPlugin; those closest to expiry are evicted.',
+  CORE_ERR_PLUGIN_STORE_BYTES_CAPPED:
+    'A plugin keeps more store bytes than store.maxBytesPerPlugin; the keys closest to expiry are evicted.',
   CORE_ERR_PLUGIN_STORE_KEY_TOO_LARGE:
     'A plugin wrote a store key longer than store.maxKeyBytes; the write was refused (thrown to the hook).',
   CORE_ERR_PLUGIN_STORE_VALUE_TOO_LARGE:

@@ -145,33 +145,52 @@ export const InboxConfigSchema = z.strictObject({
 });
 
 /** The plugin stores (`ctx.store`). */
-export const StoreConfigSchema = z.strictObject({
-  /**
-   * Most keys one plugin keeps: past it, each upkeep pass evicts the keys closest to expiry (those
-   * without expiry last). 100 000: a per-chat or per-session key of the built-ins (~250 bytes)
-   * stays far below it, and it bounds a plugin's share of the file to ~25 MiB of such keys.
-   */
-  maxKeysPerPlugin: count(100_000),
-  /** Most UTF-8 bytes of one key; a longer one is refused (the write throws). 1 KiB. At most 64 KiB. */
-  maxKeyBytes: z
-    .number()
-    .int()
-    .positive()
-    .max(64 * 1024, 'must be at most 65536 bytes (64 KiB): a key names a value, it is not one')
-    .default(DEFAULT_STORE_LIMITS.maxKeyBytes),
-  /**
-   * Most UTF-8 bytes of one value as JSON; a larger one is refused (the write throws). 1 MiB: state
-   * for the next event, not a blob store. At most 64 MiB (a pool worker holds it several times).
-   */
-  maxValueBytes: z
-    .number()
-    .int()
-    .positive()
-    .max(64 * 1024 * 1024, 'must be at most 67108864 bytes (64 MiB): the store is not a blob store')
-    .default(DEFAULT_STORE_LIMITS.maxValueBytes),
-  /** Time between two upkeep passes (expired keys swept, the key cap enforced), ms. 10 s. */
-  upkeepIntervalMs: ms(10_000),
-});
+export const StoreConfigSchema = z
+  .strictObject({
+    /**
+     * Most keys one plugin keeps: past it, each upkeep pass evicts the keys closest to expiry (those
+     * without expiry last). 100 000: a per-chat or per-session key of the built-ins (~250 bytes)
+     * stays far below it, and it bounds a plugin's share of the file to ~25 MiB of such keys.
+     */
+    maxKeysPerPlugin: count(100_000),
+    /**
+     * Most bytes one plugin keeps (UTF-8 bytes of its keys and of their values as JSON): past it,
+     * each upkeep pass evicts the keys closest to expiry as for the key cap. 256 MiB: ten times what
+     * the built-ins' keys (~250 bytes) take at the key cap, while 100 000 values of `maxValueBytes`
+     * would be 100 GiB.
+     */
+    maxBytesPerPlugin: count(256 * 1024 * 1024),
+    /** Most UTF-8 bytes of one key; a longer one is refused (the write throws). 1 KiB. At most 64 KiB. */
+    maxKeyBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(64 * 1024, 'must be at most 65536 bytes (64 KiB): a key names a value, it is not one')
+      .default(DEFAULT_STORE_LIMITS.maxKeyBytes),
+    /**
+     * Most UTF-8 bytes of one value as JSON; a larger one is refused (the write throws). 1 MiB: state
+     * for the next event, not a blob store. At most 64 MiB (a pool worker holds it several times).
+     */
+    maxValueBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(64 * 1024 * 1024, 'must be at most 67108864 bytes (64 MiB): the store is not a blob store')
+      .default(DEFAULT_STORE_LIMITS.maxValueBytes),
+    /** Time between two upkeep passes (expired keys swept, the key cap enforced), ms. 10 s. */
+    upkeepIntervalMs: ms(10_000),
+  })
+  .superRefine((store, ctx) => {
+    // one key at both limits past the byte cap would be written, then evicted at the next pass
+    const one = store.maxKeyBytes + store.maxValueBytes;
+    if (one > store.maxBytesPerPlugin) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxBytesPerPlugin'],
+        message: `must be at least store.maxKeyBytes + store.maxValueBytes (${one}): raise it, or lower those`,
+      });
+    }
+  });
 
 /** Session-key shaping. */
 export const SessionConfigSchema = z.strictObject({

@@ -141,7 +141,7 @@ export class Metrics {
   ]);
   readonly pluginStoreKeysEvicted = this.counter(
     'relay_plugin_store_keys_evicted_total',
-    'Plugin store keys evicted past store.maxKeysPerPlugin',
+    'Plugin store keys evicted past store.maxKeysPerPlugin or store.maxBytesPerPlugin',
     ['plugin'],
   );
   readonly poolQueueDepth = this.gauge('relay_pool_queue_depth', 'Tasks waiting in the worker pool');

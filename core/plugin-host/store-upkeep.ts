@@ -1,15 +1,16 @@
 /**
- * The plugin stores' upkeep on the main thread (docs/decisions.md, "A cap on each plugin's keys"):
- * every `store.upkeepIntervalMs` it sweeps expired keys and holds each plugin's namespace to
- * `store.maxKeysPerPlugin` keys, evicting those closest to expiry a bounded batch per turn, so a
- * plugin that keeps a key per event cannot grow the file the inbox needs without limit. Nothing
- * runs on the per-event path: the counts it reads are kept by the schema's triggers.
+ * The plugin stores' upkeep on the main thread (docs/decisions.md, "A cap on each plugin's keys",
+ * "… and on its bytes"): every `store.upkeepIntervalMs` it sweeps expired keys and holds each
+ * plugin's namespace to `store.maxKeysPerPlugin` keys and `store.maxBytesPerPlugin` bytes,
+ * evicting the keys closest to expiry a bounded batch per turn, so a plugin that keeps a key per
+ * event, or large values, cannot grow the file the inbox needs without limit. Nothing runs on the
+ * per-event path: the counts it reads are kept by the schema's triggers.
  */
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { KvUpkeep } from '../store/kv-upkeep.js';
+import type { KvUpkeep, NamespaceSize } from '../store/kv-upkeep.js';
 
 /**
  * Most keys evicted per turn, so one turn never holds the write lock (and the event loop) long: a
@@ -34,15 +35,40 @@ const SWEEP_MAX = 100_000;
 export interface StoreUpkeepOptions {
   /** Most keys one namespace keeps past an upkeep pass. */
   readonly maxKeysPerPlugin: number;
+  /** Most bytes (UTF-8, keys and values) one namespace keeps past an upkeep pass. */
+  readonly maxBytesPerPlugin: number;
   /** Time between two passes, ms. */
   readonly upkeepIntervalMs: number;
 }
 
-/** The periodic sweep and key cap of the plugin stores. */
+/** One cap, as the upkeep follows it: what it measures, its limit, how its episodes are told. */
+interface Cap {
+  readonly name: 'keys' | 'bytes';
+  readonly max: number;
+  readonly code: 'CORE_ERR_PLUGIN_STORE_KEYS_CAPPED' | 'CORE_ERR_PLUGIN_STORE_BYTES_CAPPED';
+  /** The warning when a namespace goes over, and the info line when it is back within. */
+  readonly over: string;
+  readonly back: string;
+  /** The fields of both lines: the namespace's size against the cap. */
+  fields(size: NamespaceSize): Record<string, number>;
+}
+
+/** A namespace due for eviction: what it must still free. */
+interface Due {
+  readonly ns: string;
+  keys: number;
+  bytes: number;
+}
+
+/** The periodic sweep and caps of the plugin stores. */
 export class StoreUpkeep {
   private readonly timer: NodeJS.Timeout;
-  /** Namespaces over the cap at the last pass, with the keys evicted since they went over. */
-  private readonly over = new Map<string, number>();
+  private readonly caps: readonly Cap[];
+  /**
+   * Per cap, the namespaces over it at the last pass, with the keys evicted since they went over:
+   * an episode, warned about once.
+   */
+  private readonly over = new Map<Cap, Map<string, number>>();
   /** The pass under way (its sweep and eviction go on over several turns), settled when it ends. */
   private running: Promise<void> | undefined;
   private closed = false;
@@ -53,6 +79,26 @@ export class StoreUpkeep {
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
+    const { maxKeysPerPlugin: maxKeys, maxBytesPerPlugin: maxBytes } = opts;
+    this.caps = [
+      {
+        name: 'keys',
+        max: maxKeys,
+        code: 'CORE_ERR_PLUGIN_STORE_KEYS_CAPPED',
+        over: 'plugin store over its key cap: evicting the keys closest to expiry',
+        back: 'plugin store back within its key cap',
+        fields: ({ keys }) => ({ keys, maxKeys }),
+      },
+      {
+        name: 'bytes',
+        max: maxBytes,
+        code: 'CORE_ERR_PLUGIN_STORE_BYTES_CAPPED',
+        over: 'plugin store over its byte cap: evicting the keys closest to expiry',
+        back: 'plugin store back within its byte cap',
+        fields: ({ keys, bytes }) => ({ keys, bytes, maxBytes }),
+      },
+    ];
+    for (const cap of this.caps) this.over.set(cap, new Map());
     this.timer = setInterval(() => void this.pass(), opts.upkeepIntervalMs).unref();
   }
 
@@ -63,7 +109,7 @@ export class StoreUpkeep {
   }
 
   /**
-   * One pass (the timer runs one every `upkeepIntervalMs`): sweep, count, then evict past the cap,
+   * One pass (the timer runs one every `upkeepIntervalMs`): sweep, count, then evict past the caps,
    * a batch per turn. Settles when it has ended (a pass started while one is still under way
    * settles with that one). Never rejects: failures are logged and counted.
    */
@@ -83,8 +129,11 @@ export class StoreUpkeep {
     if (this.closed) return;
     const counts = this.counts();
     if (!counts) return;
-    const max = this.opts.maxKeysPerPlugin;
-    const due = [...counts].filter(([, keys]) => keys > max).map(([ns, keys]) => ({ ns, left: keys - max }));
+    const { maxKeysPerPlugin: maxKeys, maxBytesPerPlugin: maxBytes } = this.opts;
+    // what this pass frees is what was over when it counted: keys added meanwhile wait for the next
+    const due = [...counts]
+      .map(([ns, size]) => ({ ns, keys: size.keys - maxKeys, bytes: size.bytes - maxBytes }))
+      .filter((d) => d.keys > 0 || d.bytes > 0);
     this.follow(counts);
     if (due.length === 0) return;
     await new Promise<void>((resolve) => this.evictBatch(due, resolve));
@@ -106,13 +155,13 @@ export class StoreUpkeep {
     }
   }
 
-  /** The key counts, also shown as the gauge; undefined (reported) when they cannot be read. */
-  private counts(): Map<string, number> | undefined {
+  /** The counts, also shown as the gauge; undefined (reported) when they cannot be read. */
+  private counts(): Map<string, NamespaceSize> | undefined {
     try {
-      const counts = this.kv.keyCounts();
+      const counts = this.kv.counts();
       // reset: a namespace whose last key went leaves the gauge
       this.metrics.pluginStoreKeys.reset();
-      for (const [ns, keys] of counts) this.metrics.pluginStoreKeys.set({ plugin: ns }, keys);
+      for (const [ns, size] of counts) this.metrics.pluginStoreKeys.set({ plugin: ns }, size.keys);
       return counts;
     } catch (err) {
       reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_STORE_FAILED', 'store key count failed', {
@@ -123,28 +172,29 @@ export class StoreUpkeep {
   }
 
   /**
-   * Log when a namespace goes over the cap (once, until a pass finds it within the cap again:
-   * a plugin that keeps adding keys stays over from pass to pass) and when it is back within.
+   * Log when a namespace goes over a cap (once, until a pass finds it within that cap again: a
+   * plugin that keeps adding keys stays over from pass to pass) and when it is back within. Each
+   * cap has its own episodes and code: a plugin over both is warned about each once.
    */
-  private follow(counts: ReadonlyMap<string, number>): void {
-    const max = this.opts.maxKeysPerPlugin;
-    for (const [ns, keys] of counts) {
-      if (keys <= max || this.over.has(ns)) continue;
-      this.over.set(ns, 0);
-      const fields = { plugin: ns, keys, maxKeys: max };
-      const msg = 'plugin store over its key cap: evicting the keys closest to expiry';
-      reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_STORE_KEYS_CAPPED', msg, fields);
-    }
-    for (const [ns, evicted] of this.over) {
-      const keys = counts.get(ns) ?? 0;
-      if (keys > max) continue;
-      this.over.delete(ns);
-      this.log.info({ plugin: ns, keys, maxKeys: max, evicted }, 'plugin store back within its key cap');
+  private follow(counts: ReadonlyMap<string, NamespaceSize>): void {
+    for (const cap of this.caps) {
+      const over = this.over.get(cap) as Map<string, number>;
+      for (const [ns, size] of counts) {
+        if (size[cap.name] <= cap.max || over.has(ns)) continue;
+        over.set(ns, 0);
+        reportError(this.log, this.metrics, cap.code, cap.over, { plugin: ns, ...cap.fields(size) });
+      }
+      for (const [ns, evicted] of over) {
+        const size = counts.get(ns) ?? { keys: 0, bytes: 0 };
+        if (size[cap.name] > cap.max) continue;
+        over.delete(ns);
+        this.log.info({ plugin: ns, ...cap.fields(size), evicted }, cap.back);
+      }
     }
   }
 
   /** Evict one batch of the first namespace due, then go on at the next turn until none is due. */
-  private evictBatch(due: { ns: string; left: number }[], done: () => void): void {
+  private evictBatch(due: Due[], done: () => void): void {
     const head = due[0];
     if (this.closed || !head) {
       if (!this.closed) this.counts();
@@ -152,13 +202,18 @@ export class StoreUpkeep {
       return;
     }
     try {
-      const batch = Math.min(head.left, EVICT_BATCH);
-      const evicted = this.kv.evict(head.ns, batch);
-      this.over.set(head.ns, (this.over.get(head.ns) ?? 0) + evicted);
-      this.metrics.pluginStoreKeysEvicted.inc({ plugin: head.ns }, evicted);
-      head.left -= evicted;
-      // fewer than asked: the namespace holds no more (its keys deleted meanwhile)
-      if (head.left <= 0 || evicted < batch) due.shift();
+      const want = { keys: Math.max(0, head.keys), bytes: Math.max(0, head.bytes) };
+      const freed = this.kv.evict(head.ns, EVICT_BATCH, want);
+      for (const over of this.over.values()) {
+        const evicted = over.get(head.ns);
+        if (evicted !== undefined) over.set(head.ns, evicted + freed.keys);
+      }
+      this.metrics.pluginStoreKeysEvicted.inc({ plugin: head.ns }, freed.keys);
+      head.keys -= freed.keys;
+      head.bytes -= freed.bytes;
+      // fewer than a batch short of the goal: the namespace holds no more (deleted meanwhile)
+      const met = head.keys <= 0 && head.bytes <= 0;
+      if (met || freed.keys < EVICT_BATCH) due.shift();
     } catch (err) {
       // the write lock not granted, a full disk: the next pass tries again
       due.length = 0;

@@ -1,21 +1,34 @@
 /**
  * Periodic upkeep of the plugin stores' table (`kv`, behind `ctx.store`): expired rows swept, and
- * each namespace (a plugin) held to a number of keys by evicting those closest to expiry
- * (docs/decisions.md, "A cap on each plugin's keys"). Runs on the main thread's connection; the
- * key counts it reads are kept by the schema's triggers (kv-migrations.ts), so no step scans the
- * table.
+ * each namespace (a plugin) held to a number of keys and of bytes by evicting the keys closest to
+ * expiry (docs/decisions.md, "A cap on each plugin's keys", "… and on its bytes"). Runs on the
+ * main thread's connection; the counts it reads are kept by the schema's triggers
+ * (kv-migrations.ts), so no step scans the table.
  */
 import type { Database } from './database.js';
 
 /** Most rows one sweep deletes per statement, so one sweep never holds the write lock long. */
 const SWEEP_BATCH = 5_000;
 
-/** The sweep and the key cap of one connection's `kv` table (migrated by a `KvStore` first). */
+/** What a namespace holds: keys, and UTF-8 bytes of its keys and values (expired rows not yet swept included). */
+export interface NamespaceSize {
+  readonly keys: number;
+  readonly bytes: number;
+}
+
+/** A candidate for eviction: its key and its size in bytes. */
+interface Candidate {
+  readonly key: string;
+  readonly size: number;
+}
+
+/** The sweep and the caps of one connection's `kv` table (migrated by a `KvStore` first). */
 export class KvUpkeep {
   private readonly sweepStmt;
   private readonly countsStmt;
-  private readonly evictExpiringStmt;
-  private readonly evictLastingStmt;
+  private readonly expiringStmt;
+  private readonly lastingStmt;
+  private readonly evictTx;
 
   /**
    * @param db a connection whose `kv` schema is migrated (a `KvStore` on it migrates it).
@@ -29,21 +42,35 @@ export class KvUpkeep {
       `DELETE FROM kv WHERE (ns, key) IN (
          SELECT ns, key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
     );
-    this.countsStmt = db.prepare<[], { ns: string; n: number }>(
-      'SELECT ns, n FROM kv_key_counts WHERE n > 0 ORDER BY ns',
+    this.countsStmt = db.prepare<[], { ns: string; n: number; bytes: number }>(
+      'SELECT ns, n, bytes FROM kv_key_counts WHERE n > 0 ORDER BY ns',
     );
     // the expiry index, walked in order: sorting the namespace's keys instead took ~20 ms per
     // 100 000 on every batch; the index's entries carry ns, so other namespaces' are skipped unread
-    this.evictExpiringStmt = db.prepare<[string, number]>(
-      `DELETE FROM kv WHERE (ns, key) IN (
-         SELECT ns, key FROM kv INDEXED BY kv_expires_at
-         WHERE expires_at IS NOT NULL AND ns = ? ORDER BY expires_at LIMIT ?)`,
+    this.expiringStmt = db.prepare<[string, number], Candidate>(
+      `SELECT key, octet_length(key) + octet_length(value) AS size FROM kv INDEXED BY kv_expires_at
+       WHERE expires_at IS NOT NULL AND ns = ? ORDER BY expires_at LIMIT ?`,
     );
     // reached once no key of the namespace expires: its keys are then all of this kind
-    this.evictLastingStmt = db.prepare<[string, string, number]>(
-      `DELETE FROM kv WHERE ns = ? AND key IN (
-         SELECT key FROM kv WHERE ns = ? AND expires_at IS NULL ORDER BY key LIMIT ?)`,
+    this.lastingStmt = db.prepare<[string, number], Candidate>(
+      `SELECT key, octet_length(key) + octet_length(value) AS size FROM kv
+       WHERE ns = ? AND expires_at IS NULL ORDER BY key LIMIT ?`,
     );
+    const deleteStmt = db.prepare<[string, string]>('DELETE FROM kv WHERE ns = ? AND key = ?');
+    this.evictTx = db.transaction((ns: string, max: number, want: NamespaceSize): NamespaceSize => {
+      const freed = { keys: 0, bytes: 0 };
+      const enough = () => freed.keys >= max || (freed.keys >= want.keys && freed.bytes >= want.bytes);
+      for (const stmt of [this.expiringStmt, this.lastingStmt]) {
+        for (const row of stmt.all(ns, max - freed.keys)) {
+          if (enough()) break;
+          deleteStmt.run(ns, row.key);
+          freed.keys++;
+          freed.bytes += row.size;
+        }
+        if (enough()) break;
+      }
+      return freed;
+    });
   }
 
   /** Delete expired rows, in bounded batches, up to `max` rows. Returns how many were deleted. */
@@ -59,21 +86,20 @@ export class KvUpkeep {
   }
 
   /**
-   * Keys per namespace that holds any, committed ones (expired rows not yet swept included). A
-   * few rows read: the counts are kept by the schema's triggers with every write.
+   * Keys and bytes per namespace that holds any, committed ones (expired rows not yet swept
+   * included). A few rows read: the counts are kept by the schema's triggers with every write.
    */
-  keyCounts(): Map<string, number> {
-    return new Map(this.countsStmt.all().map((row) => [row.ns, row.n]));
+  counts(): Map<string, NamespaceSize> {
+    return new Map(this.countsStmt.all().map((row) => [row.ns, { keys: row.n, bytes: row.bytes }]));
   }
 
   /**
-   * Delete up to `max` keys of `ns`: those closest to expiry first, then those without expiry in
-   * key order. One statement or two, so a caller bounds each turn's write-lock time by `max`.
-   * Returns how many were deleted.
+   * Delete keys of `ns`, those closest to expiry first, then those without expiry in key order,
+   * until `want.keys` keys and `want.bytes` bytes are freed, at most `max` keys: a caller bounds
+   * each turn's write-lock time by `max`. One transaction (the sizes read are those deleted).
+   * Returns what was freed: fewer than `max` keys short of `want` means the namespace holds no more.
    */
-  evict(ns: string, max: number): number {
-    const expiring = this.evictExpiringStmt.run(ns, max).changes;
-    if (expiring >= max) return expiring;
-    return expiring + this.evictLastingStmt.run(ns, ns, max - expiring).changes;
+  evict(ns: string, max: number, want: NamespaceSize = { keys: max, bytes: 0 }): NamespaceSize {
+    return this.evictTx.immediate(ns, max, want);
   }
 }

@@ -98,3 +98,29 @@ test('a plugin within the cap loses nothing and is not warned about', async (t) 
   t.is(fixture.sink.withCode(CAPPED).length, 0);
   t.is(await fixture.metrics.value('relay_plugin_store_keys_evicted_total'), 0);
 });
+
+test('a plugin past the byte cap is held to it, keeping the keys that expire last', async (t) => {
+  // 200 keys k0-k199 holding their number: 3 bytes each to k9, 5 to k99, 7 from k100: 1 180 in all
+  const store = { maxKeysPerPlugin: 1_000, maxBytesPerPlugin: 600, maxKeyBytes: 16, maxValueBytes: 16 };
+  const fixture = await startFixtureHost(
+    t,
+    [{ name: 'store-flood', timeoutMs: 10_000 }],
+    {},
+    {
+      store: { ...store, upkeepIntervalMs: 20 },
+    },
+  );
+  const read = reader(t, fixture.dataDir);
+  await inbound(t, fixture, 'flood:0:200');
+  const back = await fixture.sink.waitFor((l) => l.msg === 'plugin store back within its byte cap', 10_000);
+  t.true((back.bytes as number) <= 600);
+  t.is(present(read, 0, 100), 0, 'those closest to expiry are gone');
+  t.is(present(read, 115, 200), 85, 'the 85 that expire last (7 bytes each) are kept');
+  t.like(fixture.sink.withCode('CORE_ERR_PLUGIN_STORE_BYTES_CAPPED')[0], {
+    plugin: 'store-flood',
+    keys: 200,
+    bytes: 1_180,
+    maxBytes: 600,
+  });
+  t.is(fixture.sink.withCode(CAPPED).length, 0, 'within the key cap');
+});
