@@ -135,10 +135,19 @@ export class Metrics {
     'Passthrough forwards dropped before conversion',
     ['platform', 'reason'],
   );
-  /** Keys per plugin store namespace (expired ones not yet swept included), every store upkeep pass. */
+  /**
+   * Keys per plugin store namespace (expired ones not yet swept included), every store upkeep
+   * pass; namespaces of no manifest entry summed under `(other)`.
+   */
   readonly pluginStoreKeys = this.gauge('relay_plugin_store_keys', 'Keys a plugin keeps in its store', [
     'plugin',
   ]);
+  /** UTF-8 bytes of keys and values per plugin store namespace, as {@link pluginStoreKeys}. */
+  readonly pluginStoreBytes = this.gauge(
+    'relay_plugin_store_bytes',
+    'Bytes of keys and values a plugin keeps in its store',
+    ['plugin'],
+  );
   readonly pluginStoreKeysEvicted = this.counter(
     'relay_plugin_store_keys_evicted_total',
     'Plugin store keys evicted past store.maxKeysPerPlugin or store.maxBytesPerPlugin',

@@ -56,7 +56,8 @@ export class PluginHost {
     });
     this.inboundBudgets = parts.table.budgetsOf(parts.table.inboundChain);
     const storeLog = opts.log.child({ component: 'plugin-store' });
-    this.upkeep = new StoreUpkeep(parts.kvUpkeep, opts.config.store, storeLog, metrics);
+    const names = parts.infos.map((p) => p.name);
+    this.upkeep = new StoreUpkeep(parts.kvUpkeep, opts.config.store, storeLog, metrics, names);
   }
 
   /**

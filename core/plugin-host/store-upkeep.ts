@@ -31,6 +31,14 @@ export const SWEEP_BATCH = 500;
 /** Most expired keys one pass sweeps; the rest waits for the next pass. */
 const SWEEP_MAX = 100_000;
 
+/**
+ * The `plugin` label of the store metrics for every namespace no manifest entry names (a plugin
+ * since removed, or one a store file brought along): summed under one series, so the table's
+ * contents cannot grow the series set. No plugin can be named so (names start with a letter, a
+ * digit or `@`), where `other`, the bounded labels' word, is a valid plugin name.
+ */
+export const OTHER_NAMESPACES = '(other)';
+
 /** The upkeep's settings (`config.store`). */
 export interface StoreUpkeepOptions {
   /** Most keys one namespace keeps past an upkeep pass. */
@@ -64,6 +72,7 @@ interface Due {
 export class StoreUpkeep {
   private readonly timer: NodeJS.Timeout;
   private readonly caps: readonly Cap[];
+  private readonly plugins: ReadonlySet<string>;
   /**
    * Per cap, the namespaces over it at the last pass, with the keys evicted since they went over:
    * an episode, warned about once.
@@ -78,7 +87,10 @@ export class StoreUpkeep {
     private readonly opts: StoreUpkeepOptions,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    /** The manifest's plugin names (disabled ones included): the `plugin` labels the metrics use. */
+    plugins: Iterable<string>,
   ) {
+    this.plugins = new Set(plugins);
     const { maxKeysPerPlugin: maxKeys, maxBytesPerPlugin: maxBytes } = opts;
     this.caps = [
       {
@@ -155,13 +167,23 @@ export class StoreUpkeep {
     }
   }
 
-  /** The counts, also shown as the gauge; undefined (reported) when they cannot be read. */
+  /** The counts, also shown as the gauges; undefined (reported) when they cannot be read. */
   private counts(): Map<string, NamespaceSize> | undefined {
     try {
       const counts = this.kv.counts();
-      // reset: a namespace whose last key went leaves the gauge
+      const shown = new Map<string, { keys: number; bytes: number }>();
+      for (const [ns, size] of counts) {
+        const label = this.labelOf(ns);
+        const sum = shown.get(label) ?? { keys: 0, bytes: 0 };
+        shown.set(label, { keys: sum.keys + size.keys, bytes: sum.bytes + size.bytes });
+      }
+      // reset: a namespace whose last key went leaves the gauges
       this.metrics.pluginStoreKeys.reset();
-      for (const [ns, size] of counts) this.metrics.pluginStoreKeys.set({ plugin: ns }, size.keys);
+      this.metrics.pluginStoreBytes.reset();
+      for (const [plugin, size] of shown) {
+        this.metrics.pluginStoreKeys.set({ plugin }, size.keys);
+        this.metrics.pluginStoreBytes.set({ plugin }, size.bytes);
+      }
       return counts;
     } catch (err) {
       reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_STORE_FAILED', 'store key count failed', {
@@ -193,6 +215,11 @@ export class StoreUpkeep {
     }
   }
 
+  /** The metrics' `plugin` label of namespace `ns`. */
+  private labelOf(ns: string): string {
+    return this.plugins.has(ns) ? ns : OTHER_NAMESPACES;
+  }
+
   /** Evict one batch of the first namespace due, then go on at the next turn until none is due. */
   private evictBatch(due: Due[], done: () => void): void {
     const head = due[0];
@@ -208,7 +235,7 @@ export class StoreUpkeep {
         const evicted = over.get(head.ns);
         if (evicted !== undefined) over.set(head.ns, evicted + freed.keys);
       }
-      this.metrics.pluginStoreKeysEvicted.inc({ plugin: head.ns }, freed.keys);
+      this.metrics.pluginStoreKeysEvicted.inc({ plugin: this.labelOf(head.ns) }, freed.keys);
       head.keys -= freed.keys;
       head.bytes -= freed.bytes;
       // fewer than a batch short of the goal: the namespace holds no more (deleted meanwhile)

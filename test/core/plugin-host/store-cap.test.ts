@@ -124,3 +124,21 @@ test('a plugin past the byte cap is held to it, keeping the keys that expire las
   });
   t.is(fixture.sink.withCode(CAPPED).length, 0, 'within the key cap');
 });
+
+test("a namespace no manifest entry names (a removed plugin's) is shown and capped under (other)", async (t) => {
+  const fixture = await startFixtureHost(t, [{ name: 'store-flood', timeoutMs: 10_000 }], {}, STORE);
+  const db = openDatabase(databasePath(fixture.dataDir));
+  t.teardown(() => db.close());
+  const removed = new KvStore(db);
+  for (let i = 0; i < CAP + 5; i++) removed.set('removed-plugin', `k${i}`, i, 3_600_000 + i);
+  await inbound(t, fixture, 'flood:0:3');
+  await until(
+    async () => (await keys(fixture, '(other)')) === CAP,
+    10_000,
+    'the removed plugin held to the cap',
+  );
+  t.is(await keys(fixture, 'store-flood'), 3);
+  t.is(await keys(fixture, 'removed-plugin'), 0, 'no series of its own');
+  t.is(await fixture.metrics.value('relay_plugin_store_keys_evicted_total', { plugin: '(other)' }), 5);
+  t.true((await fixture.metrics.value('relay_plugin_store_bytes', { plugin: 'store-flood' })) > 0);
+});

@@ -7,7 +7,12 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { Metrics } from '../../../core/metrics/metrics.js';
-import { EVICT_BATCH, StoreUpkeep, SWEEP_BATCH } from '../../../core/plugin-host/store-upkeep.js';
+import {
+  EVICT_BATCH,
+  OTHER_NAMESPACES,
+  StoreUpkeep,
+  SWEEP_BATCH,
+} from '../../../core/plugin-host/store-upkeep.js';
 import { KvStore } from '../../../core/store/kv-store.js';
 import { KvUpkeep } from '../../../core/store/kv-upkeep.js';
 import { createLogSink } from '../../helpers/log-sink.js';
@@ -32,6 +37,7 @@ function upkeepOf(t: ExecutionContext, maxKeysPerPlugin: number, maxBytesPerPlug
     { maxKeysPerPlugin, maxBytesPerPlugin, upkeepIntervalMs: 3_600_000 },
     sink.logger,
     metrics,
+    ['p', 'q'],
   );
   t.teardown(() => upkeep.close());
   let next = 0;
@@ -46,7 +52,7 @@ function upkeepOf(t: ExecutionContext, maxKeysPerPlugin: number, maxBytesPerPlug
   };
   const keys = () => metrics.value('relay_plugin_store_keys', { plugin: 'p' });
   const held = () => kv.database.prepare("SELECT key FROM kv WHERE ns = 'p' ORDER BY expires_at").all();
-  return { upkeep, sink, metrics, add, keys, held };
+  return { upkeep, sink, metrics, add, keys, held, kv };
 }
 
 test('one warning per episode: passes that find the plugin over again stay in it', async (t) => {
@@ -116,6 +122,32 @@ test('an eviction larger than one batch goes on across turns, within its pass', 
   t.is(await metrics.value('relay_plugin_store_keys_evicted_total', { plugin: 'p' }), EVICT_BATCH * 2 + 7);
 });
 
+test("the metrics' plugin label is a manifest name or (other): namespaces of no plugin are summed", async (t) => {
+  const { upkeep, metrics, kv } = upkeepOf(t, 2);
+  kv.set('p', 'a', 'é'); // 1 + 4 bytes
+  for (const ns of ['removed', 'x', 'other']) for (const key of ['a', 'b', 'c']) kv.set(ns, key, 1, 60_000);
+  await upkeep.pass();
+  const series = async (name: string) =>
+    (await metrics.registry.getSingleMetric(name)?.get())?.values
+      .map((v) => [v.labels.plugin, v.value])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  t.deepEqual(await series('relay_plugin_store_keys'), [
+    [OTHER_NAMESPACES, 6],
+    ['p', 1],
+  ]);
+  t.deepEqual(await series('relay_plugin_store_bytes'), [
+    [OTHER_NAMESPACES, 12],
+    ['p', 5],
+  ]);
+  // each namespace is held to the cap on its own; the evictions are counted under the same label
+  t.deepEqual(await series('relay_plugin_store_keys_evicted_total'), [[OTHER_NAMESPACES, 3]]);
+  t.is(
+    await metrics.value('relay_plugin_store_keys', { plugin: 'q' }),
+    0,
+    'a plugin with no key has no series',
+  );
+});
+
 test('a closed upkeep runs no pass', async (t) => {
   const { upkeep, sink, add, keys } = upkeepOf(t, 1);
   add(3);
@@ -134,6 +166,7 @@ test('a sweep larger than one batch goes on across turns: the event loop turns b
     { maxKeysPerPlugin: 1_000_000, maxBytesPerPlugin: 1 << 30, upkeepIntervalMs: 3_600_000 },
     createLogSink().logger,
     new Metrics(),
+    ['p'],
   );
   t.teardown(() => upkeep.close());
   const expired = SWEEP_BATCH * 3 + 10;
