@@ -189,9 +189,10 @@ test('evict frees at least the bytes asked, closest to expiry first, within its 
   t.truthy(p.get('t3'));
   t.deepEqual(cap.evict('p', 2, { keys: 0, bytes: 10_000 }), { keys: 2, bytes: 204 }, 'the batch bounds it');
   t.deepEqual(cap.evict('p', 100, { keys: 1, bytes: 1 }), { keys: 1, bytes: 102 });
+  t.deepEqual(cap.evict('p', 1), { keys: 1, bytes: 102 }, 'asked for keys only, the bytes are told too');
   t.deepEqual(
     cap.evict('p', 100, { keys: 0, bytes: 10_000 }),
-    { keys: 5, bytes: 4 * 102 + 7 + 100 },
+    { keys: 4, bytes: 3 * 102 + 7 + 100 },
     'then the lasting',
   );
   t.deepEqual(cap.counts().get('p'), undefined);
