@@ -66,7 +66,10 @@ export const ERROR_CODES = {
   CORE_ERR_PLUGIN_BAD_RESULT:
     'A plugin hook returned a value that fails the hook result schema (an invalid converted or replacement event included).',
   CORE_ERR_PLUGIN_TIMEOUT: 'A plugin hook exceeded its timeoutMs; its worker was terminated.',
-  CORE_ERR_PLUGIN_WORKER_DIED: 'A plugin worker exited (process.exit, out of memory) during a task.',
+  CORE_ERR_PLUGIN_WORKER_DIED:
+    'A plugin worker ended (a hook called process.exit, out of memory, a crash): during a task, or outside one.',
+  CORE_ERR_PLUGIN_WORKER_CRASH_LOOP:
+    'Plugin workers keep dying right after they start: a plugin module kills every worker that imports it.',
   CORE_ERR_PLUGIN_STRAY_ERROR:
     'Plugin code threw outside any hook call (a timer, an unhandled rejection); the worker goes on.',
   CORE_ERR_PLUGIN_POOL_SATURATED: 'The worker pool queue is full; the task was not run.',

@@ -153,6 +153,12 @@ export class Metrics {
     'Plugin store keys evicted past store.maxKeysPerPlugin or store.maxBytesPerPlugin',
     ['plugin'],
   );
+  /** `during`: `task` (its task reports it too) or `idle` (worker-deaths.ts): two series. */
+  readonly poolWorkerDeaths = this.counter(
+    'relay_pool_worker_deaths_total',
+    'Plugin pool workers that ended without the pool ending them (out of memory, a crash, a hook calling process.exit excluded)',
+    ['during'],
+  );
   readonly poolQueueDepth = this.gauge('relay_pool_queue_depth', 'Tasks waiting in the worker pool');
   readonly errors = this.counter('relay_errors_total', 'Errors logged, by stable code', ['code']);
 

@@ -8,6 +8,7 @@
  * refusal): whatever a module left running here (an interval, a socket) ends with it.
  */
 import { type MessagePort, workerData } from 'node:worker_threads';
+import { ExitAttempt, replaceExits } from '../pool/exit-trap.js';
 import { strayPlugin, strayReason } from '../pool/stray-errors.js';
 import { type CheckRef, type CheckVerdict, checkModule, firstLine } from './plugin-check.js';
 
@@ -24,18 +25,12 @@ export interface CheckWorkerData {
   port?: MessagePort;
 }
 
-/** A `process.exit` call made by a module while it loads, turned into a throw. */
-class ExitAttempt extends Error {
-  constructor(readonly exitCode: unknown) {
-    super('process.exit called while a plugin module loads');
-  }
-}
-
 // a module that calls process.exit as it loads is refused with what it passed, instead of this
-// thread just ending; the thread is only for checking, so the patch stays for its whole life
-process.exit = ((code?: unknown) => {
-  throw new ExitAttempt(code);
-}) as typeof process.exit;
+// thread just ending, and its timer's process.kill(process.pid) cannot end the sidecar; the thread
+// is only for checking, so the patch stays for its whole life
+replaceExits((call, code) => {
+  throw new ExitAttempt(call, code);
+});
 /**
  * While a module loads: its index, and the first stray error (a throw in a callback, a rejection
  * nobody handles) that is its own — not one whose stack names another plugin's module, such as an
@@ -119,8 +114,8 @@ async function strayWhileLoading(): Promise<{ readonly err: unknown } | undefine
 
 function exited(err: ExitAttempt): CheckVerdict {
   return loadFailed(
-    `the module called process.exit(${String(err.exitCode ?? '')}) while loading: a plugin must ` +
-      'never end the process; return a verdict or throw instead',
+    `the module called ${err.call} while loading: a plugin must never end the process; return a ` +
+      'verdict or throw instead',
   );
 }
 

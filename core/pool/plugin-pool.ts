@@ -23,6 +23,7 @@ import type {
   WarmValue,
 } from './task-protocol.js';
 import { PAUSE_DETECT_MS, TaskWatchdog } from './task-watchdog.js';
+import { WorkerDeaths } from './worker-deaths.js';
 
 /** What piscina loads in each worker (a CommonJS shim that imports the ESM entry: worker-shim.cts). */
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-shim.cjs', import.meta.url));
@@ -36,6 +37,14 @@ const SATURATED: ErrorData = {
 export interface BatchItem {
   readonly task: ChainTask;
   readonly budgets: readonly number[];
+}
+
+/** The failure of an item whose hook called `process.exit` (or the like): its worker ended. */
+function exitFailure(call: string): ErrorData {
+  return {
+    code: 'CORE_ERR_PLUGIN_WORKER_DIED',
+    message: `hook called ${call}: a plugin must never end its worker; the worker was replaced`,
+  };
 }
 
 /** Default bound of {@link PluginPool.close}, ms. */
@@ -66,6 +75,7 @@ export class PluginPool {
   private readonly piscina: Piscina<PoolTask, unknown>;
   private readonly slots: ProgressSlots;
   private readonly strays: StrayLog;
+  private readonly deaths: WorkerDeaths;
   private readonly log: Logger;
   private readonly metrics: Metrics;
   private readonly maxQueue: number;
@@ -112,16 +122,27 @@ export class PluginPool {
       metrics: this.metrics,
       plugins: options.worker.plugins.map((p) => p.name),
     });
-    this.piscina.on('message', (message: unknown) => this.strays.receive(message));
-    // piscina emits 'error' for a worker that fails with no task (its runtime failed: stray
-    // errors of plugins no longer end a worker) and for a close that ran out of budget; without a
-    // listener an EventEmitter 'error' would crash the process
+    // workers that end with no pool asking (out of memory outside a task, a crash) are reported
+    // at a bounded rate, a crash loop once; a hook's process.exit is reported by its task
+    this.deaths = new WorkerDeaths(this.piscina, {
+      log: this.log,
+      metrics: this.metrics,
+      plugins: options.worker.plugins.map((p) => p.name),
+    });
+    this.piscina.on('message', (message: unknown) => {
+      this.strays.receive(message);
+      this.deaths.receive(message);
+    });
+    // piscina emits 'error' for a worker that fails with no task (reported by `deaths`) and for a
+    // close that ran out of budget; without a listener an EventEmitter 'error' would crash the
+    // process
     this.piscina.on('error', (err: unknown) => {
       const message = errorMessage(err);
       if (this.closing) {
         this.log.info({ reason: message }, 'worker pool close budget exceeded; workers terminated');
         return;
       }
+      if (this.deaths.reports(err)) return;
       reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_WORKER_DIED', 'idle plugin worker failed', {
         reason: message.slice(0, 500),
       });
@@ -193,12 +214,17 @@ export class PluginPool {
       return { replies };
     } catch (err) {
       const at = watchdog.expiry?.started ? watchdog.expiry.at : this.slots.progress(lease);
-      const error = classifyFailure(err, {
-        timedOut: watchdog.expiry !== undefined,
-        started: at !== undefined,
-        closing: this.closing !== undefined,
-        timeoutMs: watchdog.expiry?.budgetMs ?? 0,
-      });
+      // the worker said why it exits: its item's hook called process.exit (exit-trap.ts)
+      const exit = this.deaths.takeExit(lease.slot, lease.stamp);
+      const error =
+        exit !== undefined && at
+          ? exitFailure(exit)
+          : classifyFailure(err, {
+              timedOut: watchdog.expiry !== undefined,
+              started: at !== undefined,
+              closing: this.closing !== undefined,
+              timeoutMs: watchdog.expiry?.budgetMs ?? 0,
+            });
       // never started (queue, closing, a worker lost before it began): every item fails alike
       return at ? { failedAt: at, error } : this.failAll(items, error);
     } finally {
@@ -239,6 +265,7 @@ export class PluginPool {
       await Promise.race([this.piscina.close({ force: true }), budget]);
       this.closed = true;
       this.strays.close();
+      this.deaths.close();
       this.metrics.poolQueueDepth.set(0);
     })();
     return this.closing;

@@ -24,6 +24,8 @@ export interface BatchEnv {
   flush(): void;
   /** Commit the held writes; the writers whose writes were lost, when the commit failed. */
   release(): ReleaseFailure<Writer> | undefined;
+  /** Called once batch item `item` has its reply (the worker may end here: exit-trap.ts). */
+  left?(item: number): void;
 }
 
 /**
@@ -66,6 +68,7 @@ export async function runBatch(
     for (; item < chains.length; item++) {
       if (performance.now() - started >= flushMs) env.flush();
       replies.push(await runChain(chains[item] as ChainTask, chainEnv));
+      env.left?.(item);
     }
   } finally {
     clearInterval(flusher);

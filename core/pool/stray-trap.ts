@@ -8,6 +8,7 @@
  * the error is not part of its promise chain.
  */
 import { parentPort } from 'node:worker_threads';
+import { ExitAttempt, ExitTrap } from './exit-trap.js';
 import {
   type StrayOrigin,
   type StrayReport,
@@ -71,31 +72,37 @@ export class StrayTally {
   }
 }
 
-let installed = false;
+let installed: ExitTrap | undefined;
 
 /**
- * Catch this worker's stray errors from now on, blaming them on `plugins` by stack frame. Called
- * by the worker entry before any plugin module is imported. The worker's own failures still end
- * it: out of memory and `process.exit` are not exceptions, and a task that a stray error left
- * unsettled is cut by the main thread's watchdog, which terminates the worker.
+ * Catch this worker's stray errors from now on, blaming them on `plugins` by stack frame, and
+ * turn a plugin's `process.exit` into a throw (exit-trap.ts); the returned trap is told when a
+ * batch item runs. Called by the worker entry before any plugin module is imported. The worker's
+ * own failures still end it: out of memory is not an exception, and a task that a stray error
+ * left unsettled is cut by the main thread's watchdog, which terminates the worker.
  */
-export function installStrayTrap(plugins: readonly WorkerPluginRef[]): void {
-  if (installed) return;
-  installed = true;
+export function installStrayTrap(plugins: readonly WorkerPluginRef[]): ExitTrap {
+  if (installed) return installed;
   const urls = plugins.map((p) => p.url);
   const tally = new StrayTally((report) => parentPort?.postMessage(report));
   const onStray = (err: unknown, origin: StrayOrigin) => {
     // a throw in here would be fatal again: nothing may escape
     try {
+      // an exit attempt made while no item ran was reported as it was made
+      if (err instanceof ExitAttempt && exits.strayed(err)) return;
       const index = strayPlugin(err, urls);
       const name = index === undefined ? UNKNOWN_PLUGIN : (plugins[index]?.name ?? UNKNOWN_PLUGIN);
-      tally.add(name, strayReason(err), origin);
+      tally.add(name, err instanceof ExitAttempt ? err.message : strayReason(err), origin);
     } catch {
       // the report is lost, the worker is not
     }
   };
+  const exits = new ExitTrap((err) => onStray(err, 'exception'));
+  exits.install();
+  installed = exits;
   // with a listener, node's default `--unhandled-rejections=throw` emits the event instead of
   // throwing; under `strict` the rejection is thrown and lands in the exception listener
   process.on('uncaughtException', (err) => onStray(err, 'exception'));
   process.on('unhandledRejection', (reason) => onStray(reason, 'rejection'));
+  return exits;
 }

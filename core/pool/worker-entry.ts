@@ -8,10 +8,10 @@ import { installStrayTrap } from './stray-trap.js';
 import type { PoolWorkerData } from './task-protocol.js';
 import { handleTask, preload } from './worker-runtime.js';
 
-// before any plugin module loads: a stray error of plugin code is reported, never fatal
-installStrayTrap((workerData as PoolWorkerData).plugins);
-// start importing the plugins while the worker idles, so a replacement worker is warm sooner
-preload();
+// before any plugin module loads: a stray error of plugin code is reported, never fatal, and its
+// process.exit is a throw; then start importing the plugins while the worker idles, so a
+// replacement worker is warm sooner
+preload(installStrayTrap((workerData as PoolWorkerData).plugins));
 
 /** piscina calls the default export with every task; it never throws across the boundary. */
 export default handleTask;

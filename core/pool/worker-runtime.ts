@@ -3,7 +3,7 @@
  * their parsed options, and one SQLite connection (opened on first store use). Everything comes
  * from `workerData`, so a replacement worker rebuilds the same state on its own.
  */
-import { workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { errorMessage, RelayError, toErrorData } from '../errors.js';
 import { isPluginDefinition } from '../plugin-host/define-plugin.js';
 import type { ChainPlugin } from '../plugin-host/hook-chain.js';
@@ -11,9 +11,11 @@ import { parsePluginOptions } from '../plugin-host/plugin-options.js';
 import { openDatabase } from '../store/database.js';
 import { KvStore } from '../store/kv-store.js';
 import { namespaceView } from '../store/plugin-store-view.js';
+import type { ExitTrap } from './exit-trap.js';
 import { monotonicMs, progressValue } from './progress-slots.js';
 import { type BatchEnv, runBatch, type Writer } from './run-batch.js';
 import type { PoolTask, PoolWorkerData, TaskReply, WarmValue } from './task-protocol.js';
+import type { ExitNote } from './worker-deaths.js';
 
 const data = workerData as PoolWorkerData;
 const progress = new Int32Array(data.progress);
@@ -27,6 +29,8 @@ let kv: KvStore | undefined;
  * the running batch's alone.
  */
 let holding: (() => Writer) | undefined;
+/** The worker's exit trap (set by {@link preload}, before any plugin loads). */
+let exits: ExitTrap | undefined;
 
 /**
  * The worker's connection, opened lazily: plugins that never use the store never open it. Opened
@@ -91,12 +95,16 @@ function plugin(index: number): Promise<ChainPlugin> {
 /** Run one task. Never throws: the reply is plain data (one reply per batch item). */
 export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskReply<WarmValue>> {
   if (task.k === 'warm') return warm();
+  const mark = (item: number, position: number) => {
+    // time first: the main thread reads it after an atomic load of the progress value
+    progressStartedAt[task.slot] = monotonicMs();
+    Atomics.store(progress, task.slot, progressValue(task.stamp, item, position));
+  };
   const env: BatchEnv = {
     plugin,
     enter: (item, position) => {
-      // time first: the main thread reads it after an atomic load of the progress value
-      progressStartedAt[task.slot] = monotonicMs();
-      Atomics.store(progress, task.slot, progressValue(task.stamp, item, position));
+      exits?.enter(item, position);
+      mark(item, position);
     },
     hold: (writer) => {
       holding = writer;
@@ -106,6 +114,24 @@ export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskRepl
     release: () => {
       holding = undefined;
       return kv?.release<Writer>();
+    },
+    left: () => {
+      const made = exits?.leave();
+      if (!made) return;
+      // the item's hook tried to end the worker: it does end, as the spec says, the progress slot
+      // blaming that item and position and the note saying what was called; the note is read
+      // before the exit (node delivers a thread's messages before its 'exit' event)
+      mark(made.item, made.position);
+      const { call } = made.attempt;
+      const note: ExitNote = {
+        k: 'relay-worker-exit',
+        slot: task.slot,
+        stamp: task.stamp,
+        call,
+        thread: threadId,
+      };
+      parentPort?.postMessage(note);
+      exits?.exit(made.attempt.exitCode);
     },
   };
   return runBatch(task.items, env);
@@ -127,7 +153,11 @@ async function warm(): Promise<TaskReply<WarmValue>> {
   return { ok: true, value: { failed }, ms: [] };
 }
 
-/** Start importing all plugins as soon as the worker boots, so its first task finds them ready. */
-export function preload(): void {
+/**
+ * Keep the worker's exit trap, and start importing all plugins as soon as the worker boots, so
+ * its first task finds them ready.
+ */
+export function preload(trap: ExitTrap): void {
+  exits = trap;
   for (let i = 0; i < data.plugins.length; i++) void plugin(i);
 }

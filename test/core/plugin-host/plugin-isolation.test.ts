@@ -71,6 +71,8 @@ for (const [name, prelude] of [
   ['top-microtask', "queueMicrotask(() => { throw new Error('in a microtask'); });"],
   ['top-immediate', "setImmediate(() => { throw new Error('in an immediate'); });"],
   ['top-exit-later', 'setImmediate(() => process.exit(3));'],
+  // a worker shares the sidecar's pid: without the check thread's trap this ends the test process
+  ['top-kill-later', 'setImmediate(() => process.kill(process.pid));'],
 ] as const) {
   test(`a stray error in the first turn of a module (${name}) is refused at start, naming the plugin`, async (t) => {
     const fine = pluginModule(t, 'fine', '');

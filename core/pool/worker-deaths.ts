@@ -1,0 +1,230 @@
+/**
+ * Every pool worker that ends without the pool ending it is seen, counted and logged at a bounded
+ * rate (docs/decisions.md, "Worker deaths"). piscina reports nothing for a worker that exits with
+ * no task (it only starts a replacement, `pool.minThreads`), so a module whose timer ran a worker
+ * out of memory, or a native crash of the thread, killed every worker shortly after it imported
+ * the module — a crash loop burning a core, which nothing logged or counted.
+ *
+ * The pool's own ends — a timeout's abort, an idle spare retired, the close — all go through
+ * piscina destroying the worker first (`workerDestroy`, the thread still running); an end nobody
+ * asked for shows as the thread's `error` or `exit` first. Listeners put in front of piscina's own
+ * on each thread tell the two apart. A hook's `process.exit` also ends its worker on purpose
+ * (exit-trap.ts): the worker says so first ({@link ExitNote}), and its task reports it.
+ */
+import type { Worker } from 'node:worker_threads';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { reportError } from '../log/report.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { monotonicMs } from './progress-slots.js';
+
+/** What a worker posts just before it exits because its item's hook called `process.exit`. */
+export interface ExitNote {
+  readonly k: 'relay-worker-exit';
+  /** The batch's progress slot and stamp: which task the exit fails. */
+  readonly slot: number;
+  readonly stamp: number;
+  /** What the hook called, e.g. `process.exit(1)`. */
+  readonly call: string;
+  /** The exiting worker's `threadId`. */
+  readonly thread: number;
+}
+
+/** A worker as piscina describes it in its `workerCreate` and `workerDestroy` events. */
+interface PoolWorker {
+  readonly id: number;
+  /** Tasks it runs (`Infinity` for an abortable one, as all of the pool's are). */
+  readonly currentUsage: number;
+}
+
+/** The parts of a piscina pool watched. */
+export interface WatchedPool {
+  on(event: 'workerCreate' | 'workerDestroy', listener: (worker: PoolWorker) => void): unknown;
+  readonly threads: readonly Worker[];
+}
+
+/** Least time between two log lines about deaths outside a task, ms. */
+export const DEATH_LOG_INTERVAL_MS = 60_000;
+/** A worker that dies this soon after it started counts towards a crash loop, ms. */
+export const EARLY_DEATH_MS = 10_000;
+/** Early deaths within {@link CRASH_LOOP_WINDOW_MS} that make a crash loop. */
+export const CRASH_LOOP_DEATHS = 5;
+/** The window of a crash loop; a quiet one ends it (the next loop is logged again), ms. */
+export const CRASH_LOOP_WINDOW_MS = 60_000;
+
+interface Watched {
+  readonly bornAt: number;
+  /** The pool ended it (piscina destroyed it while it ran): not a death. */
+  retired: boolean;
+  /** The thread failed (out of memory, a runtime error): piscina destroys it next. */
+  failed?: unknown;
+  /** A task was running when it failed or exited. */
+  busy: boolean;
+}
+
+/** Construction options of {@link WorkerDeaths}. */
+export interface WorkerDeathsOptions {
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** The configured plugins' names, for the crash-loop line. */
+  readonly plugins: readonly string[];
+  /** The monotonic clock, ms; default {@link monotonicMs}. */
+  readonly now?: () => number;
+}
+
+/** Watches a piscina pool's workers for deaths; also keeps the workers' {@link ExitNote}s. */
+export class WorkerDeaths {
+  private readonly watched = new Map<number, Watched>();
+  /** Errors of threads this class saw fail: piscina re-emits them as its own `error`. */
+  private readonly failures = new WeakSet<object>();
+  /** Exit notes by progress slot, until the task's failure reads them. */
+  private readonly notes = new Map<number, ExitNote>();
+  /** Threads that said they exit for their hook's process.exit (their task reports it). */
+  private readonly announced = new Set<number>();
+  private readonly now: () => number;
+  private loggedAt = Number.NEGATIVE_INFINITY;
+  private unlogged = 0;
+  private latest = '';
+  private summary: NodeJS.Timeout | undefined;
+  private early: number[] = [];
+  private looping = false;
+  private closed = false;
+
+  constructor(
+    private readonly piscina: WatchedPool,
+    private readonly options: WorkerDeathsOptions,
+  ) {
+    this.now = options.now ?? monotonicMs;
+    piscina.on('workerCreate', (worker) => this.created(worker));
+    piscina.on('workerDestroy', (worker) => {
+      const watched = this.watched.get(worker.id);
+      if (watched && watched.failed === undefined) watched.retired = true;
+    });
+  }
+
+  /** Take a worker message: an {@link ExitNote} is kept for its task; anything else is ignored. */
+  receive(message: unknown): void {
+    const m = message as Partial<ExitNote> | null;
+    if (typeof m !== 'object' || m === null || m.k !== 'relay-worker-exit') return;
+    const { slot, stamp, call, thread } = m;
+    if (typeof slot !== 'number' || typeof stamp !== 'number' || typeof thread !== 'number') return;
+    if (typeof call !== 'string') return;
+    this.notes.set(slot, { k: m.k, slot, stamp, call: call.slice(0, 200), thread });
+    this.announced.add(thread);
+  }
+
+  /** The exit note of the task in `slot` with `stamp`, once (a hook's process.exit ended it). */
+  takeExit(slot: number, stamp: number): string | undefined {
+    const note = this.notes.get(slot);
+    if (note === undefined) return undefined;
+    this.notes.delete(slot);
+    return note.stamp === stamp ? note.call : undefined;
+  }
+
+  /** Is `err` a worker's failure this class reports (piscina's `error` event repeats it)? */
+  reports(err: unknown): boolean {
+    return typeof err === 'object' && err !== null && this.failures.has(err);
+  }
+
+  /** Log the deaths not yet logged, and stop. */
+  close(): void {
+    this.summarise();
+    this.closed = true;
+  }
+
+  private created(worker: PoolWorker): void {
+    // kept: a thread's id reads -1 once it has exited
+    const id = worker.id;
+    const thread = this.piscina.threads.find((w) => w.threadId === id);
+    if (!thread || this.watched.has(id)) return;
+    const watched: Watched = { bornAt: this.now(), retired: false, busy: false };
+    this.watched.set(id, watched);
+    // in front of piscina's listeners: they destroy the worker (`workerDestroy`) as they run
+    thread.prependListener('error', (err: unknown) => {
+      if (typeof err === 'object' && err !== null) this.failures.add(err);
+      watched.failed = err;
+      watched.busy = worker.currentUsage > 0;
+    });
+    thread.prependListener('exit', (code: number) => {
+      this.watched.delete(id);
+      // a hook's process.exit: its task fails and is logged as such
+      const noted = this.announced.delete(id);
+      if (watched.failed === undefined) watched.busy = worker.currentUsage > 0;
+      if (this.closed || (watched.failed === undefined && (watched.retired || noted))) return;
+      const reason =
+        watched.failed === undefined
+          ? `worker thread exited with code ${code}`
+          : errorMessage(watched.failed).slice(0, 500);
+      this.died(watched, reason);
+    });
+  }
+
+  private died(watched: Watched, reason: string): void {
+    const now = this.now();
+    const lifeMs = Math.round(now - watched.bornAt);
+    this.options.metrics.poolWorkerDeaths.inc({ during: watched.busy ? 'task' : 'idle' });
+    if (lifeMs < EARLY_DEATH_MS) this.earlyDeath(now);
+    // a death during a task is logged by that task's failure
+    if (watched.busy) return;
+    if (now - this.loggedAt >= DEATH_LOG_INTERVAL_MS) {
+      this.loggedAt = now;
+      const fields = { reason, lifeMs };
+      reportError(
+        this.options.log,
+        this.options.metrics,
+        'CORE_ERR_PLUGIN_WORKER_DIED',
+        'plugin worker died outside a task',
+        fields,
+        'error',
+      );
+      return;
+    }
+    this.unlogged++;
+    this.latest = reason;
+    this.summary ??= setTimeout(() => this.summarise(), this.loggedAt + DEATH_LOG_INTERVAL_MS - now).unref();
+  }
+
+  private summarise(): void {
+    clearTimeout(this.summary);
+    this.summary = undefined;
+    if (this.unlogged === 0 || this.closed) return;
+    const fields = { count: this.unlogged, reason: this.latest };
+    this.loggedAt = this.now();
+    this.unlogged = 0;
+    reportError(
+      this.options.log,
+      this.options.metrics,
+      'CORE_ERR_PLUGIN_WORKER_DIED',
+      'plugin workers died outside a task',
+      fields,
+      'error',
+    );
+  }
+
+  /** Count an early death; the first time they make a crash loop, say so once. */
+  private earlyDeath(now: number): void {
+    const recent = this.early.filter((at) => now - at < CRASH_LOOP_WINDOW_MS);
+    // a whole window without an early death ends a loop: the next one is logged again
+    if (recent.length === 0) this.looping = false;
+    recent.push(now);
+    this.early = recent.slice(-CRASH_LOOP_DEATHS);
+    if (this.looping || recent.length < CRASH_LOOP_DEATHS) return;
+    this.looping = true;
+    reportError(
+      this.options.log,
+      this.options.metrics,
+      'CORE_ERR_PLUGIN_WORKER_CRASH_LOOP',
+      'plugin workers keep dying right after they start: a crash loop',
+      {
+        deaths: recent.length,
+        withinMs: CRASH_LOOP_WINDOW_MS,
+        plugins: this.options.plugins,
+        action:
+          'a plugin module is killing every worker that imports it (a timer running it out of memory, a native ' +
+          'addon crashing): set "enabled": false on the plugin added or changed most recently in plugins.json ' +
+          'and restart, then report it to its author',
+      },
+      'error',
+    );
+  }
+}
