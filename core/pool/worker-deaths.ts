@@ -43,6 +43,9 @@ export interface WatchedPool {
   readonly threads: readonly Worker[];
 }
 
+/** Most exit notes kept until their task reads them (one per thread at a time is normal). */
+const MAX_NOTES = 64;
+
 /** Least time between two log lines about deaths outside a task, ms. */
 export const DEATH_LOG_INTERVAL_MS = 60_000;
 /** A worker that dies this soon after it started counts towards a crash loop, ms. */
@@ -102,14 +105,24 @@ export class WorkerDeaths {
     });
   }
 
-  /** Take a worker message: an {@link ExitNote} is kept for its task; anything else is ignored. */
+  /**
+   * Take a worker message: an {@link ExitNote} is kept for its task; anything else is ignored.
+   * Plugin code can post on the same port: a note is taken only from a thread still watched and
+   * at most {@link MAX_NOTES} are kept, so forged ones cost nothing but the forger's own report.
+   */
   receive(message: unknown): void {
     const m = message as Partial<ExitNote> | null;
     if (typeof m !== 'object' || m === null || m.k !== 'relay-worker-exit') return;
     const { slot, stamp, call, thread } = m;
     if (typeof slot !== 'number' || typeof stamp !== 'number' || typeof thread !== 'number') return;
-    if (typeof call !== 'string') return;
+    if (typeof call !== 'string' || !this.watched.has(thread)) return;
+    this.notes.delete(slot);
     this.notes.set(slot, { k: m.k, slot, stamp, call: call.slice(0, 200), thread });
+    // oldest first: a note whose task was settled otherwise (a timeout) is never taken
+    for (const old of this.notes.keys()) {
+      if (this.notes.size <= MAX_NOTES) break;
+      this.notes.delete(old);
+    }
     this.announced.add(thread);
   }
 
@@ -221,8 +234,9 @@ export class WorkerDeaths {
         plugins: this.options.plugins,
         action:
           'a plugin module is killing every worker that imports it (a timer running it out of memory, a native ' +
-          'addon crashing): set "enabled": false on the plugin added or changed most recently in plugins.json ' +
-          'and restart, then report it to its author',
+          'addon crashing), or a hook does on every event (see its "plugin task failed" lines): set "enabled": ' +
+          'false on that plugin, else on the one added or changed most recently, in plugins.json and restart, ' +
+          'then report it to its author',
       },
       'error',
     );
