@@ -179,7 +179,7 @@ export class WorkerDeaths {
     if (lifeMs < EARLY_DEATH_MS) this.earlyDeath(now);
     // a death during a task is logged by that task's failure
     if (watched.busy) return;
-    if (now - this.loggedAt >= DEATH_LOG_INTERVAL_MS) {
+    if (this.loggedAt === Number.NEGATIVE_INFINITY) {
       this.loggedAt = now;
       const fields = { reason, lifeMs };
       reportError(
@@ -194,7 +194,10 @@ export class WorkerDeaths {
     }
     this.unlogged++;
     this.latest = reason;
-    this.summary ??= setTimeout(() => this.summarise(), this.loggedAt + DEATH_LOG_INTERVAL_MS - now).unref();
+    const wait = this.loggedAt + DEATH_LOG_INTERVAL_MS - now;
+    if (wait <= 0) this.summarise();
+    // the summary is due even if no death comes after this one
+    else this.summary ??= setTimeout(() => this.summarise(), wait).unref();
   }
 
   private summarise(): void {

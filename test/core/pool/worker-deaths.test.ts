@@ -5,8 +5,15 @@
  * a summary a minute), and a crash loop is named once. The pool's own ends (a timeout, the close)
  * are not deaths. Real host, real modules in a temp dir.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
+import { Piscina } from 'piscina';
+import { Metrics } from '../../../core/metrics/metrics.js';
+import { CRASH_LOOP_DEATHS, DEATH_LOG_INTERVAL_MS, WorkerDeaths } from '../../../core/pool/worker-deaths.js';
+import { createLogSink } from '../../helpers/log-sink.js';
 import { pluginModule } from '../../helpers/plugin-module.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/until.js';
 import { ECHO, echoThread, inboundInput, startFixtureHost } from '../plugin-host/fixture-host.js';
 
@@ -70,4 +77,41 @@ test('a hook running its worker out of memory: its task reports it, counted as a
   t.is(await metrics.value(DEATHS, { during: 'task' }), 1);
   t.is(sink.withCode(DIED).length, 1, 'the task failure only');
   t.like(sink.withCode(DIED)[0], { msg: 'plugin task failed' });
+});
+
+/**
+ * The log's bounds, on a real piscina pool whose worker file (no trap: not the pool's entry) exits
+ * 100 ms after it starts, for ever; only the clock is stepped.
+ */
+test('deaths outside a task: the first line at once, then a summary with the count a minute later; the crash loop named once per loop', async (t) => {
+  const file = join(tempDir(t, 'relay-deaths-'), 'exits.cjs');
+  writeFileSync(file, 'module.exports = () => 1;\nsetTimeout(() => process.exit(7), 100);\n');
+  const sink = createLogSink();
+  const metrics = new Metrics();
+  let clock = 0;
+  // atomics off, as in the plugin pool: an idle worker's event loop runs (its timer fires)
+  const pool = new Piscina({ filename: file, atomics: 'disabled', minThreads: 1, maxThreads: 1 });
+  pool.on('error', () => undefined);
+  const deaths = new WorkerDeaths(pool, { log: sink.logger, metrics, plugins: ['p'], now: () => clock });
+  pool.on('message', (m: unknown) => deaths.receive(m));
+  t.teardown(async () => {
+    deaths.close();
+    await pool.destroy();
+  });
+  const idle = () => metrics.value(DEATHS, { during: 'idle' });
+
+  const first = await sink.waitFor((l) => l.code === DIED, 20_000);
+  t.like(first, { msg: 'plugin worker died outside a task', reason: 'worker thread exited with code 7' });
+  await until(async () => (await idle()) >= CRASH_LOOP_DEATHS + 1, 30_000);
+  t.is(sink.withCode(DIED).length, 1, 'no line within the minute');
+  t.is(sink.withCode(LOOP).length, 1, 'the loop named once');
+
+  clock += DEATH_LOG_INTERVAL_MS;
+  const seen = await idle();
+  const summary = await sink.waitFor((l) => l.msg === 'plugin workers died outside a task', 20_000);
+  t.true((summary.count as number) >= seen - 1, `${summary.count} of ${seen}`);
+  t.is(summary.reason, 'worker thread exited with code 7');
+  // a whole minute without an early death ended the loop: the next one is named again
+  await sink.waitFor((l) => l.code === LOOP && sink.withCode(LOOP).length === 2, 30_000);
+  t.is(sink.withCode(DIED).length, 2);
 });
