@@ -12,7 +12,7 @@
  * (exit-trap.ts): the worker says so first ({@link ExitNote}), and its task reports it.
  */
 import type { Worker } from 'node:worker_threads';
-import { errorMessage } from '../errors.js';
+import { errorMessage, scrubUrls } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -167,7 +167,8 @@ export class WorkerDeaths {
       const reason =
         watched.failed === undefined
           ? `worker thread exited with code ${code}`
-          : errorMessage(watched.failed).slice(0, 500);
+          : // as a stray error's reason: a URL in an error may carry a credential
+            scrubUrls(errorMessage(watched.failed)).slice(0, 500);
       this.died(watched, reason);
     });
   }
