@@ -17,13 +17,14 @@
  * looks the same; the restarts are bounded per task ({@link MAX_PAUSE_RESTARTS}) so such stalls
  * cannot keep a hung plugin alive for ever.
  */
+import { PAUSE_DETECT_MS } from '../di/deadline.js';
 import { monotonicMs, type ProgressSlots, type SlotLease, type SlotProgress } from './progress-slots.js';
 
 /** Extra time a task may wait for a worker beyond its budgets, ms. */
 export const QUEUE_WAIT_ALLOWANCE_MS = 10_000;
 
-/** How late (ms) this timer must fire to count as a stopped process. */
-export const PAUSE_DETECT_MS = 1_000;
+/** How late (ms) this timer must fire to count as a stopped process: the deadlines' threshold. */
+export { PAUSE_DETECT_MS };
 
 /** Pauses forgiven per task; past them a late timer is charged like any other. */
 export const MAX_PAUSE_RESTARTS = 3;

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../di/clock.js';
+import { armDeadline, type Deadline } from '../di/deadline.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -36,13 +37,18 @@ export interface CorrelatorOptions {
   readonly timeoutMs: number;
   /** Most waiters at once. */
   readonly maxPending: number;
+  /**
+   * Bytes read from the connector so far: a timeout that fires late (the process was frozen)
+   * waits while they grow, so a result that arrived during the freeze is read first.
+   */
+  readonly inputProgress?: () => number;
 }
 
 interface Waiter {
   readonly op: string;
   /** `performance.now()` when tracked: a duration, so the monotonic clock (a wall step is no latency). */
   readonly startedAt: number;
-  readonly timer: NodeJS.Timeout;
+  readonly deadline: Deadline;
   readonly resolve: (result: OutboundResult) => void;
 }
 
@@ -95,8 +101,11 @@ export class Correlator {
   /** Wait for the result of a frame about to be written; resolves once, never rejects. */
   track(requestId: string, op: string): Promise<OutboundResult> {
     return new Promise<OutboundResult>((resolve) => {
-      const timer = this.clock.setTimeout(() => this.timeout(requestId), this.options.timeoutMs);
-      this.waiters.set(requestId, { op, startedAt: performance.now(), timer, resolve });
+      const { timeoutMs, inputProgress } = this.options;
+      const deadline = armDeadline(this.clock, timeoutMs, () => this.timeout(requestId), {
+        ...(inputProgress ? { progress: inputProgress } : {}),
+      });
+      this.waiters.set(requestId, { op, startedAt: performance.now(), deadline, resolve });
       this.metrics.outboundPending.set(this.waiters.size);
     });
   }
@@ -208,7 +217,7 @@ export class Correlator {
     const waiter = this.waiters.get(requestId);
     if (!waiter) return;
     this.waiters.delete(requestId);
-    this.clock.clearTimeout(waiter.timer);
+    waiter.deadline.clear();
     this.metrics.outboundPending.set(this.waiters.size);
     this.metrics.outboundResults.inc({ outcome });
     waiter.resolve(result);

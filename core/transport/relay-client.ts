@@ -65,6 +65,7 @@ export class RelayClient {
     this.correlator = new Correlator(clock, metrics, this.log, {
       timeoutMs: this.relay.outboundTimeoutMs,
       maxPending: this.relay.maxPendingOutbound,
+      inputProgress: () => this.supervisor.session?.bytesRead ?? 0,
     });
     this.idle = new GoingIdle(clock, this.log, metrics);
     this.sender = new OutboundSender(this.correlator, this.relay, this.log, metrics);

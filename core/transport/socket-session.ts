@@ -81,6 +81,11 @@ export class SocketSession {
     return this.firstDescriptor !== undefined;
   }
 
+  /** Bytes read from the connector on this connection (what a late deadline waits on). */
+  get bytesRead(): number {
+    return this.socket?.bytesRead ?? 0;
+  }
+
   /** True while frames can be written. */
   get writable(): boolean {
     return !this.done && this.ws?.readyState === WebSocket.OPEN;

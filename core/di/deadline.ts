@@ -1,0 +1,100 @@
+/**
+ * Deadlines that wait for an answer (an `outbound_result`, the agent's HTTP response, a pong),
+ * made safe against a frozen process (SIGSTOP, a paused container, a VM live-migrated).
+ *
+ * On resume libuv runs the expired timers before it reads what arrived meanwhile: a stopped
+ * `epoll_wait` returns EINTR, libuv finds its timeout spent and goes to the timers phase without
+ * polling (measured: a 300 ms timer resumed after 1 s ran with none of the bytes the peer sent
+ * during the stop read). A deadline then gives its verdict on an answer that is already in the
+ * kernel: the agent is told "timed out" although the result came, or a delivery already
+ * answered 2xx is retried (a duplicate).
+ *
+ * So a deadline whose timer fires {@link PAUSE_DETECT_MS} or more late (the process was stopped,
+ * the same threshold as the plugin watchdog's) defers its verdict to a later turn: a
+ * `setImmediate` runs after the next poll phase, which reads every socket the kernel holds input
+ * for. One poll phase reads what the kernel's receive buffer holds (up to 32 reads of 64 KiB per
+ * socket), but not what the peer still had queued behind a full window: a backlog larger than
+ * the receive buffer arrives over further turns (measured: 16 MB sent during a stop took nine
+ * turns, the first reading 191 KiB). So when the caller can say how much of its input arrived
+ * ({@link DeadlineOptions.progress}: bytes read, chunks parsed), the verdict waits while that
+ * grows from one turn to the next, at most {@link MAX_SETTLE_TURNS} turns; without it, one turn.
+ * An answer that is still not in after that is late, and the deadline fires as before.
+ */
+import type { Clock } from './clock.js';
+
+/** How late (ms) a timer must fire to count as a stopped process (or a stalled loop). */
+export const PAUSE_DETECT_MS = 1_000;
+
+/**
+ * Turns a late verdict waits at most while its input keeps arriving: with up to 2 MiB read per
+ * socket and turn, far more than a kernel's receive buffer and the peer's send buffer hold; it
+ * bounds the wait under a steady stream.
+ */
+export const MAX_SETTLE_TURNS = 64;
+
+/** Optional parts of a {@link Deadline}. */
+export interface DeadlineOptions {
+  /**
+   * How much of the awaited input has arrived so far (any count that grows with it): a late
+   * verdict waits another turn while it changes. Without it a late verdict waits one turn.
+   */
+  readonly progress?: () => number;
+  /** The monotonic clock, ms; default `performance.now()`. Tests inject one that jumps. */
+  readonly now?: () => number;
+}
+
+/** One armed deadline: `clear()` cancels it, including a verdict being deferred. */
+export interface Deadline {
+  clear(): void;
+}
+
+/**
+ * Call `fire` after `ms` (on `clock`'s timer, unref'ed), unless cleared first; a timer that fires
+ * {@link PAUSE_DETECT_MS} or more late calls it only after the input pending at resume was read
+ * (see the file's comment). `fire` runs at most once.
+ */
+export function armDeadline(
+  clock: Clock,
+  ms: number,
+  fire: () => void,
+  options: DeadlineOptions = {},
+): Deadline {
+  const now = options.now ?? (() => performance.now());
+  const dueAt = now() + ms;
+  let done = false;
+  let immediate: NodeJS.Immediate | undefined;
+  const verdict = () => {
+    done = true;
+    fire();
+  };
+  const timer = clock.setTimeout(() => {
+    if (done) return;
+    if (now() - dueAt < PAUSE_DETECT_MS) {
+      verdict();
+      return;
+    }
+    const { progress } = options;
+    let seen = progress?.();
+    let turns = 0;
+    const turn = () => {
+      immediate = undefined;
+      if (done) return;
+      const arrived = progress?.();
+      if (arrived !== seen && ++turns < MAX_SETTLE_TURNS) {
+        seen = arrived;
+        immediate = setImmediate(turn);
+        return;
+      }
+      verdict();
+    };
+    immediate = setImmediate(turn);
+  }, ms);
+  return {
+    clear() {
+      done = true;
+      clock.clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+      immediate = undefined;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Deadlines across a freeze: the real CLI process stopped (SIGSTOP) past a deadline while the
+ * answer it waits for arrives, then resumed (SIGCONT). On resume Node runs the expired timer
+ * before it reads the socket that holds the answer; the verdict must wait for that input.
+ */
+import test from 'ava';
+import { startAgent } from '../helpers/loopback-agent.js';
+import { startSidecarProcess } from '../helpers/sidecar-process.js';
+import { textOf } from './agent-tools.js';
+import {
+  CHILD_TUNABLES,
+  deepMergeAll,
+  discordMessage,
+  relayEnv,
+  secretOf,
+  startConnector,
+  tempDir,
+  until,
+  WAIT,
+} from './e2e-harness.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Longer than the deadlines below plus the pause threshold (1 s), so they fire late. */
+const FREEZE_MS = 2_000;
+
+test('an outbound result that arrives during a freeze longer than outboundTimeoutMs is the answer', async (t) => {
+  const secret = secretOf('relay-secret');
+  const token = secretOf('api-token');
+  const dataDir = tempDir(t);
+  const connector = await startConnector(t, secret);
+  const agent = await startAgent(t, { token });
+  const proc = await startSidecarProcess(t, {
+    env: relayEnv(connector, secret, { url: agent.url, token, dataDir }),
+    config: deepMergeAll(CHILD_TUNABLES, { relay: { outboundTimeoutMs: 300, pingIntervalMs: 60_000 } }),
+    configDir: dataDir,
+  });
+  t.teardown(() => proc.kill());
+  const chat = { channel: 'c-1', user: 'u-1' };
+  connector.send(discordMessage(chat, 'hello', 'm-hello'));
+  await until(() => agent.deliveries.some((d) => textOf(d) === 'hello'), WAIT, 'first delivery');
+  // the connector answers while the sidecar is stopped, then resumes it well past the deadline
+  connector.setRespond(async () => {
+    process.kill(proc.pid, 'SIGSTOP');
+    setTimeout(() => process.kill(proc.pid, 'SIGCONT'), FREEZE_MS);
+    await sleep(100);
+    return { success: true, message_id: 'm-frozen' };
+  });
+  const res = await proc.api('/v1/actions', {
+    method: 'POST',
+    token,
+    body: JSON.stringify({ op: 'send', chat_id: chat.channel, content: 'across the freeze' }),
+  });
+  const body = (await res.json()) as { result?: Record<string, unknown> };
+  t.is(res.status, 200);
+  t.like(body.result, { success: true, message_id: 'm-frozen' });
+  t.deepEqual(proc.withCode('CORE_ERR_OUTBOUND_TIMEOUT'), []);
+});
