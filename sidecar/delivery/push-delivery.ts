@@ -6,7 +6,8 @@
 
 import type { KeyObject } from 'node:crypto';
 import { type Dispatcher, Pool } from 'undici';
-import type { Clock } from '../../core/di/clock.js';
+import { type Clock, systemClock } from '../../core/di/clock.js';
+import { armDeadline, type Deadline } from '../../core/di/deadline.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
@@ -169,7 +170,9 @@ class PushExchange implements Dispatcher.DispatchHandler {
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private controller: Dispatcher.DispatchController | undefined;
-  private readonly timer: NodeJS.Timeout;
+  /** Bytes of the response so far (status line counted as one): what a late deadline waits on. */
+  private received = 0;
+  private readonly deadline: Deadline;
   private resolve!: () => void;
 
   constructor(
@@ -179,9 +182,12 @@ class PushExchange implements Dispatcher.DispatchHandler {
     this.done = new Promise((resolve) => {
       this.resolve = resolve;
     });
-    // timers of one duration share one list in Node: arming and clearing one is O(1)
-    this.timer = setTimeout(() => this.expire(), timeoutMs);
-    this.timer.unref();
+    // timers of one duration share one list in Node: arming and clearing one is O(1). A deadline
+    // that fires late (the process was frozen) first reads the answer that came meanwhile: taken
+    // as a timeout, an agent's 2xx was retried, a duplicate delivery
+    this.deadline = armDeadline(systemClock, timeoutMs, () => this.expire(), {
+      progress: () => this.received,
+    });
   }
 
   /** Also what makes undici drive this handler through the controller API (not the legacy one). */
@@ -194,9 +200,11 @@ class PushExchange implements Dispatcher.DispatchHandler {
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
     this.status = statusCode;
     this.headers = headers;
+    this.received++;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.received += chunk.length;
     // a non-2xx body is read to its end (so the connection is reused) and dropped
     if (this.status < 200 || this.status >= 300 || this.oversize) return;
     this.size += chunk.length;
@@ -226,7 +234,7 @@ class PushExchange implements Dispatcher.DispatchHandler {
   }
 
   private finish(): void {
-    clearTimeout(this.timer);
+    this.deadline.clear();
     this.resolve();
   }
 

@@ -56,3 +56,37 @@ test('an outbound result that arrives during a freeze longer than outboundTimeou
   t.like(body.result, { success: true, message_id: 'm-frozen' });
   t.deepEqual(proc.withCode('CORE_ERR_OUTBOUND_TIMEOUT'), []);
 });
+
+test('a delivery the agent answered 2xx during a freeze longer than agent.timeoutMs is not retried', async (t) => {
+  const secret = secretOf('relay-secret');
+  const token = secretOf('api-token');
+  const dataDir = tempDir(t);
+  const connector = await startConnector(t, secret);
+  let pid = 0;
+  let frozen = false;
+  const agent = await startAgent(t, {
+    token,
+    script: async (delivery) => {
+      if (textOf(delivery) !== 'frozen' || frozen) return {};
+      frozen = true;
+      // the answer leaves while the sidecar is stopped; it resumes well past its deadline
+      process.kill(pid, 'SIGSTOP');
+      setTimeout(() => process.kill(pid, 'SIGCONT'), FREEZE_MS);
+      await sleep(100);
+      return { status: 200 };
+    },
+  });
+  const proc = await startSidecarProcess(t, {
+    env: relayEnv(connector, secret, { url: agent.url, token, dataDir }),
+    config: deepMergeAll(CHILD_TUNABLES, { agent: { timeoutMs: 300 }, relay: { pingIntervalMs: 60_000 } }),
+    configDir: dataDir,
+  });
+  pid = proc.pid;
+  t.teardown(() => proc.kill());
+  const chat = { channel: 'c-1', user: 'u-1' };
+  connector.send(discordMessage(chat, 'frozen', 'm-frozen'));
+  // one session is delivered in order: 'after' comes once 'frozen' is settled
+  connector.send(discordMessage(chat, 'after', 'm-after'));
+  await until(() => agent.deliveries.some((d) => textOf(d) === 'after'), WAIT, 'the next delivery');
+  t.is(agent.deliveries.filter((d) => textOf(d) === 'frozen').length, 1);
+});
