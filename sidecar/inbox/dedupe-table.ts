@@ -8,7 +8,7 @@
  * before) dirtied a random leaf page per key: ~15 µs of the read loop per event on a full inbox
  * (docs/benchmarks.md, F11).
  *
- * Ages are counted on the keys' own clock, the wall clock less the forward steps seen
+ * Ages are counted on the inbox's {@link AgingClock}, the wall clock less the forward steps seen
  * ({@link observeClock}): an NTP correction of a week (a VM restored from a snapshot) made every
  * key look old, all were pruned in one pass, and the frames the connector redelivered on the
  * reconnect that follows were delivered twice.
@@ -18,16 +18,11 @@
  * deleted. Only this connection writes the table.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { AgingClock } from './aging-clock.js';
 import { type Fingerprint, FingerprintSet, fingerprint } from './fingerprint-set.js';
 
 /** Looked-up fingerprints kept for their add, at most. */
 const MAX_LOOKED_UP = 16_384;
-
-/**
- * A difference between the wall clock's and the monotonic clock's progress below this (ms) is
- * noise (timer and NTP slew), not a step.
- */
-export const CLOCK_STEP_TOLERANCE_MS = 1_000;
 
 /** The dedupe keys: a fingerprint set in memory over their table in SQLite. */
 export class DedupeTable {
@@ -39,14 +34,14 @@ export class DedupeTable {
   private readonly insertStmt;
   private readonly pruneAgeStmt;
   private readonly pruneCountStmt;
-  /** The newest key's time when the table was opened. */
-  private readonly newestAtOpen: number | null;
-  /** Wall time not counted as age (forward steps, and the time since the newest key at open), ms. */
-  private skewMs = 0;
-  /** The clocks at the last {@link observeClock}. */
-  private observed: { readonly wall: number; readonly mono: number } | undefined;
+  /** The clock the keys age on, shared with the attempt counters. */
+  readonly clock: AgingClock;
 
-  constructor(private readonly db: BetterSqlite3.Database) {
+  /** @param clock the inbox's aging clock; by default one of its own, from the newest key. */
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    clock?: AgingClock,
+  ) {
     this.insertStmt = db.prepare<[string, number], void>(
       'INSERT INTO inbox_dedupe_keys (key, created_at) VALUES (?, ?)',
     );
@@ -64,8 +59,7 @@ export class DedupeTable {
        RETURNING key`,
       )
       .pluck();
-    const newest = db.prepare<[], number | null>('SELECT MAX(created_at) FROM inbox_dedupe_keys').pluck();
-    this.newestAtOpen = newest.get() ?? null;
+    this.clock = clock ?? new AgingClock(newestDedupeKey(db));
     const all = db.prepare<[], string>('SELECT key FROM inbox_dedupe_keys ORDER BY seq').pluck();
     for (const key of all.iterate()) this.known.add(fingerprint(key));
   }
@@ -82,25 +76,12 @@ export class DedupeTable {
 
   /** Wall time (ms) the keys' ages do not count (see {@link observeClock}). */
   get clockSkewMs(): number {
-    return this.skewMs;
+    return this.clock.skewMs;
   }
 
-  /**
-   * Follow the wall clock at `now` (the inbox's upkeep calls this before it prunes). The first call
-   * after open does not count the time since the newest key (the sidecar was down, or the clock
-   * was stepped meanwhile: the two look alike, and keeping keys longer is the safe side; the count
-   * bound still holds). Later calls compare the wall clock's progress with the monotonic clock's
-   * (`mono`, ms): a forward step is not counted as age, a backward one gives back what was skipped.
-   */
-  observeClock(now: number, mono: number = performance.now()): void {
-    const last = this.observed;
-    this.observed = { wall: now, mono };
-    if (last === undefined) {
-      this.skewMs = Math.max(0, now - (this.newestAtOpen ?? now));
-      return;
-    }
-    const step = now - last.wall - (mono - last.mono);
-    if (Math.abs(step) >= CLOCK_STEP_TOLERANCE_MS) this.skewMs = Math.max(0, this.skewMs + step);
+  /** {@link AgingClock.observe}: the inbox's upkeep calls this before it prunes. */
+  observeClock(now: number, mono?: number): void {
+    this.clock.observe(now, mono);
   }
 
   /** True when `key` was seen (and not yet forgotten). */
@@ -124,7 +105,7 @@ export class DedupeTable {
     this.looked.delete(key);
     if (this.known.has(fp)) return false;
     // stamped on the keys' clock, so ages stay comparable across a step and a restart
-    this.insertStmt.run(key, now - this.skewMs); // throws before memory changes if the write fails
+    this.insertStmt.run(key, this.clock.at(now)); // throws before memory changes if the write fails
     this.known.add(fp);
     if (this.db.inTransaction) this.pending.push(fp);
     return true;
@@ -153,7 +134,7 @@ export class DedupeTable {
    * keys' clock (`now` less the skew).
    */
   prune(now: number, maxAgeMs: number, maxEntries: number, batch: number): number {
-    let removed = this.forget(this.pruneAgeStmt.all(now - this.skewMs - maxAgeMs, batch));
+    let removed = this.forget(this.pruneAgeStmt.all(this.clock.at(now) - maxAgeMs, batch));
     const excess = this.known.size - maxEntries;
     if (excess > 0) removed += this.forget(this.pruneCountStmt.all(Math.min(excess, batch)));
     return removed;
@@ -164,4 +145,9 @@ export class DedupeTable {
     for (const key of keys) this.known.delete(fingerprint(key));
     return keys.length;
   }
+}
+
+/** The newest dedupe key's time in `db`, null when there is none. */
+export function newestDedupeKey(db: BetterSqlite3.Database): number | null {
+  return db.prepare<[], number | null>('SELECT MAX(created_at) FROM inbox_dedupe_keys').pluck().get() ?? null;
 }

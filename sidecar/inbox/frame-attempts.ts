@@ -2,8 +2,13 @@
  * The `inbox_attempts` table: transient failures (plugin crash, timeout, saturated pool) per
  * `bufferId`, kept in the store so the count survives restarts. After `inbox.maxAttempts` the
  * frame is quarantined, so one bad frame can never wedge the connector's redelivery loop.
+ *
+ * `updated_at` is on the inbox's {@link AgingClock}, like the dedupe keys: on the wall clock, a
+ * forward step past `inbox.dedupeMaxAgeMs` pruned every count, and a poison frame the connector
+ * kept redelivering got more than `maxAttempts` attempts.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import type { AgingClock } from './aging-clock.js';
 
 /** Prepared access to `inbox_attempts`. */
 export class FrameAttempts {
@@ -11,7 +16,10 @@ export class FrameAttempts {
   private readonly clearStmt;
   private readonly pruneStmt;
 
-  constructor(db: BetterSqlite3.Database) {
+  constructor(
+    db: BetterSqlite3.Database,
+    private readonly clock: AgingClock,
+  ) {
     this.bumpStmt = db
       .prepare<[string, number], number>(
         `INSERT INTO inbox_attempts (buffer_id, attempts, updated_at) VALUES (?, 1, ?)
@@ -23,9 +31,9 @@ export class FrameAttempts {
     this.pruneStmt = db.prepare<[number], void>('DELETE FROM inbox_attempts WHERE updated_at < ?');
   }
 
-  /** Count one more transient failure of `bufferId`; returns the total. */
+  /** Count one more transient failure of `bufferId` at wall time `now`; returns the total. */
   bump(bufferId: string, now: number): number {
-    return this.bumpStmt.get(bufferId, now) ?? 1;
+    return this.bumpStmt.get(bufferId, this.clock.at(now)) ?? 1;
   }
 
   /** Forget the count of a frame that was committed or dead-lettered. */
@@ -33,8 +41,16 @@ export class FrameAttempts {
     this.clearStmt.run(bufferId);
   }
 
-  /** Forget counts untouched since `before` (the connector gave up on those frames). */
-  prune(before: number): number {
-    return this.pruneStmt.run(before).changes;
+  /**
+   * Forget counts untouched for `maxAgeMs` on the aging clock at wall time `now` (the connector
+   * gave up on those frames).
+   */
+  prune(now: number, maxAgeMs: number): number {
+    return this.pruneStmt.run(this.clock.at(now) - maxAgeMs).changes;
   }
+}
+
+/** The newest attempt count's time in `db`, null when there is none. */
+export function newestAttempt(db: BetterSqlite3.Database): number | null {
+  return db.prepare<[], number | null>('SELECT MAX(updated_at) FROM inbox_attempts').pluck().get() ?? null;
 }

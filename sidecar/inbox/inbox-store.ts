@@ -5,11 +5,12 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { RelayError } from '../../core/errors.js';
+import { AgingClock } from './aging-clock.js';
 import { DeadLetters } from './dead-letters.js';
-import { DedupeTable } from './dedupe-table.js';
+import { DedupeTable, newestDedupeKey } from './dedupe-table.js';
 import { newDeadLetterId } from './envelope.js';
 import { EventTable, type QueuedDelivery } from './event-table.js';
-import { FrameAttempts } from './frame-attempts.js';
+import { FrameAttempts, newestAttempt } from './frame-attempts.js';
 import type { CommitDecision, FrameJob, FrameOutcome } from './frame-outcome.js';
 import { OutboxTable } from './outbox-table.js';
 import { redactFrame } from './redact-frame.js';
@@ -41,8 +42,12 @@ export class InboxStore {
     private readonly limits: CommitLimits,
   ) {
     this.events = new EventTable(db);
-    this.dedupe = new DedupeTable(db);
-    this.attempts = new FrameAttempts(db);
+    // one aging clock for the keys and the attempt counts: the time since the newer of both at
+    // open is not counted as age
+    const newest = [newestDedupeKey(db), newestAttempt(db)].filter((at) => at !== null);
+    const clock = new AgingClock(newest.length > 0 ? Math.max(...newest) : null);
+    this.dedupe = new DedupeTable(db, clock);
+    this.attempts = new FrameAttempts(db, clock);
     this.deadLetters = new DeadLetters(db);
     this.outbox = new OutboxTable(db);
     this.batch = db.transaction((items: readonly [FrameJob, FrameOutcome][], now: number) =>

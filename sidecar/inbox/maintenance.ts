@@ -48,7 +48,7 @@ export function pruneInbox(
 ): PruneReport {
   const dedupe = store.dedupe.prune(now, limits.dedupeMaxAgeMs, limits.dedupeMaxEntries, batch);
   // a bufferId not redelivered within the dedupe horizon will not come back
-  const attempts = store.attempts.prune(now - limits.dedupeMaxAgeMs);
+  const attempts = store.attempts.prune(now, limits.dedupeMaxAgeMs);
   const delivered = store.events.pruneDelivered(now - limits.retainDeliveredMs, batch);
   // one transaction: dead letters dropped without their dead rows would leave those rows (and
   // their envelopes) behind for good, since nothing else prunes a dead row

@@ -195,3 +195,30 @@ test('a forward step of the wall clock while the sidecar was down does not forge
   await prunePassRan(again, clock, 'P2');
   t.true(again.inbox.store.dedupe.has('buf:down-0'), 'the key outlived the step');
 });
+
+test('a forward step of the wall clock past the dedupe age does not reset a failing frame’s attempt count', async (t) => {
+  const clock = new SteppedClock();
+  const h = await startInbox(t, host(), {
+    clock,
+    maintenanceIntervalMs: 50,
+    config: { inbox: { maxAttempts: 3, dedupeMaxAgeMs: HOUR } },
+    wrap: wrapInbound(async () => ({
+      kind: 'failed',
+      plugin: 'echo',
+      error: { code: 'CORE_ERR_PLUGIN_THREW', message: 'always fails' },
+    })),
+  });
+  const failures = () => h.sink.withMsg('transient failure, frame left unacked for redelivery').length;
+  const send = () => h.inbox.routes.inbound(inbound({ text: 'poison', chat: 'C1', bufferId: 'poison-1' }));
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    send();
+    await until(() => failures() === attempt, 10_000, `attempt ${attempt} counted`);
+  }
+  // NTP corrects a restored VM's clock by a day: more than the counters' age limit
+  clock.offset = 24 * HOUR;
+  await prunePassRan(h, clock, 'P3');
+  send();
+  await until(() => h.acks.length === 1 || failures() === 3, 10_000, 'the third attempt settled');
+  t.deepEqual(h.acks, [{ bufferId: 'poison-1', committedBefore: true }], 'quarantined at maxAttempts');
+  t.is(h.inbox.stats().dead_letters[0]?.code, 'CORE_ERR_PLUGIN_QUARANTINED');
+});
