@@ -9,8 +9,13 @@
  * the deadline passes while the peer's bytes kept coming since it was set and stopped in the
  * middle of a message, it is set again. A peer that sends whole frames but never reads (no pong)
  * is still dead, and so is one silent in the middle of a message.
+ *
+ * The deadline is an {@link armDeadline}: after a freeze (SIGSTOP, a paused VM) it fires before
+ * the pong that came meanwhile is read, and a healthy socket was terminated (its pending outbound
+ * calls answered "connection lost", ambiguous); late, it waits while the peer's bytes are read.
  */
 import type { Clock } from '../di/clock.js';
+import { armDeadline, type Deadline } from '../di/deadline.js';
 
 /** What the heartbeat needs of a socket. */
 export interface Pingable {
@@ -26,10 +31,12 @@ export interface HeartbeatTimings {
 /** Pings one socket and declares it dead when pongs stop. Owns and clears its timers. */
 export class Heartbeat {
   private pingTimer: NodeJS.Timeout | undefined;
-  private pongDeadline: NodeJS.Timeout | undefined;
+  private pongDeadline: Deadline | undefined;
   private running = false;
   /** Bytes arrived since the pong deadline was set. */
   private heard = false;
+  /** Reads from the peer so far: what a late deadline waits on. */
+  private reads = 0;
   /** The last bytes that arrived left a message (or control frame) unfinished. */
   private midMessage = false;
 
@@ -53,7 +60,7 @@ export class Heartbeat {
   /** A pong arrived: the socket is alive. */
   pong(): void {
     this.midMessage = false;
-    this.clock.clearTimeout(this.pongDeadline);
+    this.pongDeadline?.clear();
     this.pongDeadline = undefined;
   }
 
@@ -61,6 +68,7 @@ export class Heartbeat {
   data(): void {
     this.heard = true;
     this.midMessage = true;
+    this.reads++;
   }
 
   /** A whole message or control frame was parsed from what arrived. */
@@ -72,7 +80,7 @@ export class Heartbeat {
   stop(): void {
     this.running = false;
     this.clock.clearTimeout(this.pingTimer);
-    this.clock.clearTimeout(this.pongDeadline);
+    this.pongDeadline?.clear();
     this.pingTimer = undefined;
     this.pongDeadline = undefined;
   }
@@ -95,7 +103,9 @@ export class Heartbeat {
 
   private armDeadline(): void {
     this.heard = false;
-    this.pongDeadline = this.clock.setTimeout(() => this.expired(), this.timings.pongTimeoutMs);
+    this.pongDeadline = armDeadline(this.clock, this.timings.pongTimeoutMs, () => this.expired(), {
+      progress: () => this.reads,
+    });
   }
 
   private expired(): void {

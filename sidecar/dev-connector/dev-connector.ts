@@ -35,6 +35,7 @@ export class DevConnector {
   private readonly protocol: PeerProtocol;
   private readonly conns = new Map<number, Connection>();
   private readonly upgradeListeners = new Set<(rec: UpgradeRecord) => void>();
+  private readonly pingListeners = new Set<(conn: number, pong: () => void) => void>();
   private secrets: readonly string[];
   private nextConn = 0;
   private closing = false;
@@ -152,6 +153,15 @@ export class DevConnector {
     this.drop(4401, reason);
   }
 
+  /**
+   * Hear each protocol ping with the connection's id and a function that answers it: with
+   * `autoPong: false` a test answers when it chooses (a pong held back). Returns the unsubscribe.
+   */
+  onPing(listener: (conn: number, pong: () => void) => void): () => void {
+    this.pingListeners.add(listener);
+    return () => this.pingListeners.delete(listener);
+  }
+
   /** Replace the outbound responder (undefined restores the default). */
   setRespond(fn: DevConnectorOptions['respond']): void {
     this.protocol.setRespond(fn);
@@ -192,6 +202,9 @@ export class DevConnector {
       dispatch: (c, frame) => this.protocol.dispatch(c, frame),
     });
     this.conns.set(conn.id, conn);
+    ws.on('ping', (data) => {
+      for (const listener of this.pingListeners) listener(conn.id, () => ws.pong(data, undefined, () => {}));
+    });
     // Forget the connection once fully closed, so the map stays bounded across reconnects.
     ws.on('close', () => this.conns.delete(conn.id));
   }

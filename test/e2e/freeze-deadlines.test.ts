@@ -4,6 +4,7 @@
  * before it reads the socket that holds the answer; the verdict must wait for that input.
  */
 import test from 'ava';
+import { DevConnector } from '../../sidecar/dev-connector/dev-connector.js';
 import { startAgent } from '../helpers/loopback-agent.js';
 import { startSidecarProcess } from '../helpers/sidecar-process.js';
 import { textOf } from './agent-tools.js';
@@ -89,4 +90,39 @@ test('a delivery the agent answered 2xx during a freeze longer than agent.timeou
   connector.send(discordMessage(chat, 'after', 'm-after'));
   await until(() => agent.deliveries.some((d) => textOf(d) === 'after'), WAIT, 'the next delivery');
   t.is(agent.deliveries.filter((d) => textOf(d) === 'frozen').length, 1);
+});
+
+test('a pong that arrives during a freeze longer than the pong deadline keeps the socket', async (t) => {
+  const secret = secretOf('relay-secret');
+  const token = secretOf('api-token');
+  const dataDir = tempDir(t);
+  const connector = await DevConnector.start({ secrets: [secret], autoPong: false });
+  t.teardown(() => connector.close());
+  const agent = await startAgent(t, { token });
+  const proc = await startSidecarProcess(t, {
+    env: relayEnv(connector, secret, { url: agent.url, token, dataDir }),
+    config: deepMergeAll(CHILD_TUNABLES, { relay: { pingIntervalMs: 200, pongTimeoutMs: 300 } }),
+    configDir: dataDir,
+  });
+  t.teardown(() => proc.kill());
+  await proc.waitReady();
+  const dials = connector.totalConnections();
+  let phase: 'before' | 'frozen' | 'resumed' = 'before';
+  let pingsAfter = 0;
+  connector.onPing((_conn, pong) => {
+    if (phase === 'resumed') pingsAfter++;
+    if (phase !== 'before') return pong();
+    // the ping is answered while the sidecar is stopped: its pong deadline expires in the stop
+    phase = 'frozen';
+    process.kill(proc.pid, 'SIGSTOP');
+    pong();
+    setTimeout(() => {
+      phase = 'resumed';
+      process.kill(proc.pid, 'SIGCONT');
+    }, FREEZE_MS);
+  });
+  // two pings after the resume: the expired deadline had its turn
+  await until(() => pingsAfter >= 2 || connector.totalConnections() > dials, WAIT, 'pings after the resume');
+  t.deepEqual(proc.withCode('CORE_ERR_TRANSPORT_PONG_TIMEOUT'), []);
+  t.is(connector.totalConnections(), dials);
 });
