@@ -5,6 +5,7 @@
 import WebSocket, { type ClientOptions } from 'ws';
 import type { Clock } from '../di/clock.js';
 import type { Logger } from '../log/logger.js';
+import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { FrameSink } from './frame-reader.js';
 import type { HelloFrame } from './hello.js';
@@ -96,6 +97,41 @@ export function dialOptions(options: SessionOptions): DialOptions {
  */
 export function dialFailureLevel(failedBefore: number): 'warn' | 'debug' {
   return failedBefore % 10 === 0 ? 'warn' : 'debug';
+}
+
+/** Report a failed dial: counted always, logged at {@link dialFailureLevel}. */
+export function reportDialFailed(
+  deps: Pick<SessionDeps, 'log' | 'metrics'>,
+  options: Pick<SessionOptions, 'failedBefore'>,
+  fields: Record<string, unknown>,
+): void {
+  const failedBefore = options.failedBefore ?? 0;
+  const code = 'CORE_ERR_TRANSPORT_DIAL_FAILED';
+  const level = dialFailureLevel(failedBefore);
+  reportError(deps.log, deps.metrics, code, 'relay dial failed', { ...fields, failedBefore }, level);
+}
+
+/**
+ * Report a handshake timeout in its phase (`upgrade` until the socket opened, then `descriptor`).
+ * A connector that stays unresponsive times out at every backoff step: throttled like a dial.
+ */
+export function reportHandshakeTimeout(
+  deps: Pick<SessionDeps, 'log' | 'metrics'>,
+  options: Pick<SessionOptions, 'failedBefore' | 'handshakeTimeoutMs'>,
+  opened: boolean,
+): void {
+  const failedBefore = options.failedBefore ?? 0;
+  const { handshakeTimeoutMs } = options;
+  const fields = { handshakeTimeoutMs, phase: opened ? 'descriptor' : 'upgrade', failedBefore };
+  const code = 'CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT';
+  reportError(
+    deps.log,
+    deps.metrics,
+    code,
+    'relay handshake timed out',
+    fields,
+    dialFailureLevel(failedBefore),
+  );
 }
 
 // kept where the transport's callers import it from; it lives with the other error helpers

@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
+import { armDeadline, type Deadline } from '../di/deadline.js';
 import { reportError } from '../log/report.js';
 import type { OutgoingFrame } from '../protocol/frames.js';
 import type { Descriptor } from '../protocol/payloads.js';
@@ -15,8 +16,9 @@ import { Heartbeat } from './heartbeat.js';
 import { SendBufferGuard } from './send-buffer.js';
 import {
   type CloseCause,
-  dialFailureLevel,
   dialOptions,
+  reportDialFailed,
+  reportHandshakeTimeout,
   type SessionClose,
   type SessionDeps,
   type SessionEvents,
@@ -58,7 +60,7 @@ export class SocketSession {
   };
   private readonly reader: FrameReader;
   private heartbeat: Heartbeat | undefined;
-  private handshakeTimer: NodeJS.Timeout | undefined;
+  private handshakeTimer: Deadline | undefined;
   private opened = false;
   private done = false;
   private paused = false;
@@ -94,11 +96,19 @@ export class SocketSession {
   /** Dial. Failures arrive as the `closed` event, never as an exception. */
   open(): void {
     const { options, deps } = this;
-    this.handshakeTimer = deps.clock.setTimeout(() => this.handshakeTimedOut(), options.handshakeTimeoutMs);
+    // late after a freeze, it first reads a descriptor that came meanwhile (a needless redial)
+    this.handshakeTimer = armDeadline(
+      deps.clock,
+      options.handshakeTimeoutMs,
+      () => this.handshakeTimedOut(),
+      {
+        progress: () => this.bytesRead,
+      },
+    );
     try {
       this.ws = deps.socketFactory(options.url, dialOptions(options));
     } catch (err) {
-      this.dialFailed({ err: scrubUrls((err as Error)?.message) });
+      reportDialFailed(this.deps, this.options, { err: scrubUrls((err as Error)?.message) });
       queueMicrotask(() => this.finish(1006, ''));
       return;
     }
@@ -121,7 +131,7 @@ export class SocketSession {
     this.descriptors.set(descriptor.platform, descriptor);
     if (this.firstDescriptor) return false;
     this.firstDescriptor = descriptor;
-    this.deps.clock.clearTimeout(this.handshakeTimer);
+    this.handshakeTimer?.clear();
     this.handshakeTimer = undefined;
     this.applyPause();
     return true;
@@ -232,13 +242,7 @@ export class SocketSession {
   private handshakeTimedOut(): void {
     this.handshakeTimer = undefined;
     if (this.done || this.handshaken) return;
-    // a connector that stays unresponsive times out at every backoff step: throttled like a dial
-    const failedBefore = this.options.failedBefore ?? 0;
-    const { handshakeTimeoutMs } = this.options;
-    const fields = { handshakeTimeoutMs, phase: this.opened ? 'descriptor' : 'upgrade', failedBefore };
-    const { log, metrics } = this.deps;
-    const code = 'CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT';
-    reportError(log, metrics, code, 'relay handshake timed out', fields, dialFailureLevel(failedBefore));
+    reportHandshakeTimeout(this.deps, this.options, this.opened);
     this.terminate('handshake_timeout');
   }
 
@@ -259,28 +263,13 @@ export class SocketSession {
     this.cause = 'socket_error'; // reported here: the close that follows is not reported again
     if (this.opened)
       reportError(log, metrics, 'CORE_ERR_TRANSPORT_SOCKET_ERROR', 'relay socket error', fields);
-    else this.dialFailed(fields);
-  }
-
-  /** Report a failed dial: counted always, logged at {@link dialFailureLevel}. */
-  private dialFailed(fields: Record<string, unknown>): void {
-    const failedBefore = this.options.failedBefore ?? 0;
-    const level = dialFailureLevel(failedBefore);
-    const { log, metrics } = this.deps;
-    reportError(
-      log,
-      metrics,
-      'CORE_ERR_TRANSPORT_DIAL_FAILED',
-      'relay dial failed',
-      { ...fields, failedBefore },
-      level,
-    );
+    else reportDialFailed(this.deps, this.options, fields);
   }
 
   private finish(code: number, reason: string): void {
     if (this.done) return;
     this.done = true;
-    this.deps.clock.clearTimeout(this.handshakeTimer);
+    this.handshakeTimer?.clear();
     this.heartbeat?.stop();
     this.reader.reset();
     const info: SessionClose = {
