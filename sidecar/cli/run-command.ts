@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 import type { ListenAddress } from '../../core/config/listen-address.js';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
+import { systemClock } from '../../core/di/clock.js';
+import { armDeadline } from '../../core/di/deadline.js';
 import { RelayError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
@@ -157,13 +159,18 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
         return;
       }
       io.stderr(`run: ${signal}: draining (budget ${config.shutdown.budgetMs} ms; send again to force)\n`);
-      const force = setTimeout(() => {
+      // a freeze (SIGSTOP, a paused VM) stopped the drain too: late by one, the exit waits its
+      // whole delay again from the resume, so an agent's answer that came meanwhile is read and
+      // recorded (exiting at once left the row pending: delivered again after the restart)
+      const exit = () => {
         io.stderr('run: shutdown budget exceeded: exiting now\n');
         hooks.forceExit(ExitCode.FAILURE);
-      }, config.shutdown.budgetMs + 1_000);
-      force.unref();
+      };
+      const force = armDeadline(systemClock, config.shutdown.budgetMs + 1_000, exit, {
+        restartAfterPause: true,
+      });
       void stop().then(() => {
-        clearTimeout(force);
+        force.clear();
         finish(ExitCode.OK);
       });
     });

@@ -6,22 +6,9 @@
 import test from 'ava';
 import { defaultDescriptor } from '../../sidecar/dev-connector/default-descriptor.js';
 import { DevConnector } from '../../sidecar/dev-connector/dev-connector.js';
-import { startAgent } from '../helpers/loopback-agent.js';
-import { startSidecarProcess } from '../helpers/sidecar-process.js';
 import { textOf } from './agent-tools.js';
-import {
-  CHILD_TUNABLES,
-  deepMergeAll,
-  discordMessage,
-  relayEnv,
-  secretOf,
-  startConnector,
-  tempDir,
-  until,
-  WAIT,
-} from './e2e-harness.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { discordMessage, until, WAIT } from './e2e-harness.js';
+import { freezeFor, sleep, startFreezeStack } from './freeze-stack.js';
 
 /**
  * Each deadline below is {@link DEADLINE_MS}: long enough for this (busy) test process to answer
@@ -32,29 +19,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const DEADLINE_MS = 1_000;
 const FREEZE_MS = 3_000;
 
+const chat = { channel: 'c-1', user: 'u-1' };
+
 test.serial(
   'an outbound result that arrives during a freeze longer than outboundTimeoutMs is the answer',
   async (t) => {
-    const secret = secretOf('relay-secret');
-    const token = secretOf('api-token');
-    const dataDir = tempDir(t);
-    const connector = await startConnector(t, secret);
-    const agent = await startAgent(t, { token });
-    const proc = await startSidecarProcess(t, {
-      env: relayEnv(connector, secret, { url: agent.url, token, dataDir }),
-      config: deepMergeAll(CHILD_TUNABLES, {
-        relay: { outboundTimeoutMs: DEADLINE_MS, pingIntervalMs: 60_000 },
-      }),
-      configDir: dataDir,
+    const { connector, agent, proc, token } = await startFreezeStack(t, {
+      config: { relay: { outboundTimeoutMs: DEADLINE_MS, pingIntervalMs: 60_000 } },
     });
-    t.teardown(() => proc.kill());
-    const chat = { channel: 'c-1', user: 'u-1' };
     connector.send(discordMessage(chat, 'hello', 'm-hello'));
     await until(() => agent.deliveries.some((d) => textOf(d) === 'hello'), WAIT, 'first delivery');
-    // the connector answers while the sidecar is stopped, then resumes it well past the deadline
+    // the connector answers while the sidecar is stopped, resumed well past the deadline
     connector.setRespond(async () => {
-      process.kill(proc.pid, 'SIGSTOP');
-      setTimeout(() => process.kill(proc.pid, 'SIGCONT'), FREEZE_MS);
+      freezeFor(proc.pid, FREEZE_MS);
       await sleep(100);
       return { success: true, message_id: 'm-frozen' };
     });
@@ -73,35 +50,20 @@ test.serial(
 test.serial(
   'a delivery the agent answered 2xx during a freeze longer than agent.timeoutMs is not retried',
   async (t) => {
-    const secret = secretOf('relay-secret');
-    const token = secretOf('api-token');
-    const dataDir = tempDir(t);
-    const connector = await startConnector(t, secret);
     let pid = 0;
     let frozen = false;
-    const agent = await startAgent(t, {
-      token,
+    const { connector, agent, proc } = await startFreezeStack(t, {
+      config: { agent: { timeoutMs: DEADLINE_MS }, relay: { pingIntervalMs: 60_000 } },
       script: async (delivery) => {
         if (textOf(delivery) !== 'frozen' || frozen) return {};
-        frozen = true;
         // the answer leaves while the sidecar is stopped; it resumes well past its deadline
-        process.kill(pid, 'SIGSTOP');
-        setTimeout(() => process.kill(pid, 'SIGCONT'), FREEZE_MS);
+        frozen = true;
+        freezeFor(pid, FREEZE_MS);
         await sleep(100);
         return { status: 200 };
       },
     });
-    const proc = await startSidecarProcess(t, {
-      env: relayEnv(connector, secret, { url: agent.url, token, dataDir }),
-      config: deepMergeAll(CHILD_TUNABLES, {
-        agent: { timeoutMs: DEADLINE_MS },
-        relay: { pingIntervalMs: 60_000 },
-      }),
-      configDir: dataDir,
-    });
     pid = proc.pid;
-    t.teardown(() => proc.kill());
-    const chat = { channel: 'c-1', user: 'u-1' };
     connector.send(discordMessage(chat, 'frozen', 'm-frozen'));
     // one session is delivered in order: 'after' comes once 'frozen' is settled
     connector.send(discordMessage(chat, 'after', 'm-after'));
@@ -113,19 +75,10 @@ test.serial(
 test.serial(
   'a pong that arrives during a freeze longer than the pong deadline keeps the socket',
   async (t) => {
-    const secret = secretOf('relay-secret');
-    const token = secretOf('api-token');
-    const dataDir = tempDir(t);
-    const connector = await DevConnector.start({ secrets: [secret], autoPong: false });
-    t.teardown(() => connector.close());
-    const agent = await startAgent(t, { token });
-    const proc = await startSidecarProcess(t, {
-      env: relayEnv(connector, secret, { url: agent.url, token, dataDir }),
-      config: deepMergeAll(CHILD_TUNABLES, { relay: { pingIntervalMs: 200, pongTimeoutMs: DEADLINE_MS } }),
-      configDir: dataDir,
+    const { connector, proc } = await startFreezeStack(t, {
+      config: { relay: { pingIntervalMs: 200, pongTimeoutMs: DEADLINE_MS } },
+      connector: (secret) => DevConnector.start({ secrets: [secret], autoPong: false }),
     });
-    t.teardown(() => proc.kill());
-    await proc.waitReady();
     const dials = connector.totalConnections();
     let phase: 'before' | 'frozen' | 'resumed' = 'before';
     let pingsAfter = 0;
@@ -134,11 +87,10 @@ test.serial(
       if (phase !== 'before') return pong();
       // the ping is answered while the sidecar is stopped: its pong deadline expires in the stop
       phase = 'frozen';
-      process.kill(proc.pid, 'SIGSTOP');
+      freezeFor(proc.pid, FREEZE_MS);
       pong();
       setTimeout(() => {
         phase = 'resumed';
-        process.kill(proc.pid, 'SIGCONT');
       }, FREEZE_MS);
     });
     // two pings after the resume: the expired deadline had its turn
@@ -155,33 +107,25 @@ test.serial(
 test.serial(
   'a descriptor that arrives during a freeze longer than the handshake timeout completes the handshake',
   async (t) => {
-    const secret = secretOf('relay-secret');
-    const token = secretOf('api-token');
-    const dataDir = tempDir(t);
     let pid = 0;
     let frozen = false;
-    const connector = await DevConnector.start({
-      secrets: [secret],
-      descriptorFor: (hello) => {
-        if (!frozen && pid !== 0) {
-          // the descriptor leaves while the sidecar is stopped
-          frozen = true;
-          process.kill(pid, 'SIGSTOP');
-          setTimeout(() => process.kill(pid, 'SIGCONT'), FREEZE_MS);
-        }
-        return defaultDescriptor(hello.platform);
-      },
-    });
-    t.teardown(() => connector.close());
-    const agent = await startAgent(t, { token });
-    const proc = await startSidecarProcess(t, {
-      env: relayEnv(connector, secret, { url: agent.url, token, dataDir }),
-      config: deepMergeAll(CHILD_TUNABLES, { relay: { handshakeTimeoutMs: DEADLINE_MS } }),
-      configDir: dataDir,
+    const { connector, proc } = await startFreezeStack(t, {
+      config: { relay: { handshakeTimeoutMs: DEADLINE_MS } },
+      connector: (secret) =>
+        DevConnector.start({
+          secrets: [secret],
+          descriptorFor: (hello) => {
+            if (!frozen && pid !== 0) {
+              // the descriptor leaves while the sidecar is stopped
+              frozen = true;
+              freezeFor(pid, FREEZE_MS);
+            }
+            return defaultDescriptor(hello.platform);
+          },
+        }),
       noWait: true,
     });
     pid = proc.pid;
-    t.teardown(() => proc.kill());
     await proc.waitReady();
     t.true(frozen);
     t.deepEqual(proc.withCode('CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT'), []);

@@ -1,0 +1,44 @@
+/**
+ * A freeze during the shutdown's drain: the real CLI is stopped (SIGSTOP) after SIGTERM, past its
+ * whole shutdown budget, while the agent answers the delivery the drain waits for; resumed
+ * (SIGCONT), every deadline of the drain has expired. The answer that came must still count:
+ * otherwise the row stays pending and the agent gets the event again after the restart.
+ */
+import test from 'ava';
+import { textOf } from './agent-tools.js';
+import { discordMessage, until, WAIT } from './e2e-harness.js';
+import { freezeFor, startFreezeStack } from './freeze-stack.js';
+
+/** Past the budget (1 s) and the CLI's forced exit (budget + 1 s), plus the 1 s pause threshold. */
+const FREEZE_MS = 4_000;
+
+test('a delivery the agent answered during a freeze in the shutdown is not delivered again after the restart', async (t) => {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let held = false;
+  const { connector, agent, proc, restart } = await startFreezeStack(t, {
+    config: { shutdown: { budgetMs: 1_000 }, relay: { pingIntervalMs: 60_000 } },
+    script: async (delivery) => {
+      if (textOf(delivery) !== 'held' || held) return {};
+      held = true;
+      await released;
+      return { status: 200 };
+    },
+  });
+  const chat = { channel: 'c-1', user: 'u-1' };
+  connector.send(discordMessage(chat, 'held', 'm-held'));
+  await until(() => held, WAIT, 'the agent holding its answer');
+  process.kill(proc.pid, 'SIGTERM');
+  await proc.waitForLine((l) => l.msg === 'shutdown started');
+  // the agent answers while the sidecar is stopped past its whole budget
+  freezeFor(proc.pid, FREEZE_MS);
+  release();
+  await proc.exited;
+  await restart();
+  // one session is delivered in order: 'after' comes once 'held' is settled
+  connector.send(discordMessage(chat, 'after', 'm-after'));
+  await until(() => agent.deliveries.some((d) => textOf(d) === 'after'), WAIT, 'the next delivery');
+  t.is(agent.deliveries.filter((d) => textOf(d) === 'held').length, 1);
+});
