@@ -15,6 +15,8 @@
  * runs after the next start.
  */
 import { performance } from 'node:perf_hooks';
+import { systemClock } from '../../core/di/clock.js';
+import { armDeadline } from '../../core/di/deadline.js';
 import type { Logger } from '../../core/log/logger.js';
 import { SYNTHESISED } from '../../core/protocol/actions.js';
 import type { ActionOutcome } from '../agent-api/action-pipeline.js';
@@ -131,8 +133,9 @@ function connected(relay: ResponseActionRelay, ms: number, signal: AbortSignal):
   if (now === true) return sleep(Math.min(RECHECK_MS, ms), signal);
   if (now === false || signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => finish(false), ms);
-    timer.unref();
+    // late after a freeze, it first reads a handshake that completed meanwhile: given up at once,
+    // the agent's reply was dropped with the connection back
+    const deadline = armDeadline(systemClock, ms, () => finish(false));
     const off = relay.onState((state) => {
       const v = verdict(state);
       if (v !== undefined) finish(v);
@@ -140,7 +143,7 @@ function connected(relay: ResponseActionRelay, ms: number, signal: AbortSignal):
     const abort = () => finish(false);
     signal.addEventListener('abort', abort, { once: true });
     function finish(v: boolean): void {
-      clearTimeout(timer);
+      deadline.clear();
       off();
       signal.removeEventListener('abort', abort);
       resolve(v);

@@ -7,7 +7,7 @@ import test from 'ava';
 import { defaultDescriptor } from '../../sidecar/dev-connector/default-descriptor.js';
 import { DevConnector } from '../../sidecar/dev-connector/dev-connector.js';
 import { textOf } from './agent-tools.js';
-import { discordMessage, until, WAIT } from './e2e-harness.js';
+import { discordMessage, outboundWhere, until, WAIT } from './e2e-harness.js';
 import { freezeFor, sleep, startFreezeStack } from './freeze-stack.js';
 
 /**
@@ -130,5 +130,55 @@ test.serial(
     t.true(frozen);
     t.deepEqual(proc.withCode('CORE_ERR_TRANSPORT_HANDSHAKE_TIMEOUT'), []);
     t.is(connector.totalConnections(), 1);
+  },
+);
+
+test.serial(
+  'a response action waiting for the relay keeps waiting when the connection is back during a freeze',
+  async (t) => {
+    let holdHandshake = false;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { connector, agent, proc } = await startFreezeStack(t, {
+      // the action waits for a connection at most outboundTimeoutMs in all
+      config: { relay: { outboundTimeoutMs: DEADLINE_MS, pingIntervalMs: 60_000 } },
+      connector: (secret) =>
+        DevConnector.start({
+          secrets: [secret],
+          descriptorFor: (hello) => (holdHandshake ? null : defaultDescriptor(hello.platform)),
+        }),
+      script: async (delivery) => {
+        if (textOf(delivery) !== 'reply-me') return {};
+        await released;
+        return { actions: [{ op: 'send', chat_id: chat.channel, content: 'the reply' }] };
+      },
+    });
+    connector.send(discordMessage(chat, 'reply-me', 'm-reply-me'));
+    await until(
+      () => agent.deliveries.some((d) => textOf(d) === 'reply-me'),
+      WAIT,
+      'the agent holding its reply',
+    );
+    // the relay is down (a reconnect whose descriptor is held) when the reply comes
+    holdHandshake = true;
+    const first = await connector.waitForConnection();
+    connector.drop();
+    const conn = await connector.waitForConnection(WAIT, first);
+    release();
+    await proc.waitForLine((l) => l.msg === 'response action waits for the relay connection', WAIT);
+    // the connection completes while the sidecar is stopped past the action's wait: stopped once
+    // it is idle (not mid-callback), sent once the stop took hold
+    await sleep(100);
+    freezeFor(proc.pid, FREEZE_MS);
+    await sleep(100);
+    connector.send({ type: 'descriptor', descriptor: defaultDescriptor('discord') }, { conn });
+    const sent = await connector.waitFor(
+      outboundWhere((a) => a.content === 'the reply'),
+      WAIT + FREEZE_MS,
+    );
+    t.truthy(sent);
+    t.deepEqual(proc.withCode('CORE_ERR_DELIVERY_ACTION_FAILED'), []);
   },
 );
