@@ -12,6 +12,8 @@
  * push the whole sequence past the budget.
  */
 import type { Config } from '../../core/config/schema.js';
+import type { Clock } from '../../core/di/clock.js';
+import { armDeadline } from '../../core/di/deadline.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
@@ -50,21 +52,29 @@ export function closeReserveMs(budgetMs: number): number {
   return Math.min(CLOSE_RESERVE_MAX_MS, Math.floor(Math.max(0, budgetMs) * CLOSE_RESERVE_SHARE));
 }
 
+/** The system clock with timers kept ref'd: the shutdown is awaiting them, and the budget bounds them. */
+const HELD_CLOCK: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle),
+};
+
 /**
  * Resolve true when `work` fulfils within `ms`, false when the time runs out first (the work
  * keeps running); reject with its error when it fails first.
  */
 export function within(work: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    // not unref'd: the shutdown is awaiting this, and the budget bounds it
-    const timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    // late after a freeze, it first reads what came meanwhile: cut off at once, the next step
+    // (the socket's stop) answered outbound calls "closed" with their results unread
+    const deadline = armDeadline(HELD_CLOCK, Math.max(0, ms), () => resolve(false));
     work.then(
       () => {
-        clearTimeout(timer);
+        deadline.clear();
         resolve(true);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        deadline.clear();
         reject(err);
       },
     );
