@@ -48,6 +48,34 @@ test.serial(
 );
 
 test.serial(
+  'an outbound result behind a backlog larger than the socket buffer, all sent during a freeze, is the answer',
+  async (t) => {
+    const { connector, agent, proc, token } = await startFreezeStack(t, {
+      config: { relay: { outboundTimeoutMs: DEADLINE_MS, pingIntervalMs: 60_000 } },
+    });
+    connector.send(discordMessage(chat, 'hello', 'm-hello'));
+    await until(() => agent.deliveries.some((d) => textOf(d) === 'hello'), WAIT, 'first delivery');
+    // 8 MiB of frames the sidecar reads and ignores (an unknown type) ahead of the result: one
+    // poll phase reads what the kernel holds, the rest arrives over further turns
+    const pad = 'x'.repeat(256 * 1024);
+    connector.setRespond(async () => {
+      await sleep(100);
+      freezeFor(proc.pid, FREEZE_MS);
+      await sleep(100);
+      for (let i = 0; i < 32; i++) connector.send({ type: 'x_backlog', pad });
+      return { success: true, message_id: 'm-behind' };
+    });
+    const res = await proc.api('/v1/actions', {
+      method: 'POST',
+      token,
+      body: JSON.stringify({ op: 'send', chat_id: chat.channel, content: 'behind the backlog' }),
+    });
+    const body = (await res.json()) as { result?: Record<string, unknown> };
+    t.like(body.result, { success: true, message_id: 'm-behind' });
+  },
+);
+
+test.serial(
   'a delivery the agent answered 2xx during a freeze longer than agent.timeoutMs is not retried',
   async (t) => {
     let pid = 0;
