@@ -9,72 +9,83 @@ import { textOf } from './agent-tools.js';
 import { discordMessage, until, WAIT } from './e2e-harness.js';
 import { freezeFor, sleep, startFreezeStack } from './freeze-stack.js';
 
-/** Past the budget (1 s) and the CLI's forced exit (budget + 1 s), plus the 1 s pause threshold. */
-const FREEZE_MS = 4_000;
+/**
+ * The shutdown budget: long enough for this (busy) test process to stop the CLI while the drain
+ * still waits. Serial, like the other freeze tests.
+ */
+const BUDGET_MS = 3_000;
+/** Past the budget and the CLI's forced exit (budget + 1 s), plus the 1 s pause threshold. */
+const FREEZE_MS = BUDGET_MS + 3_000;
 
-test('a delivery the agent answered during a freeze in the shutdown is not delivered again after the restart', async (t) => {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let held = false;
-  const { connector, agent, proc, restart } = await startFreezeStack(t, {
-    config: { shutdown: { budgetMs: 1_000 }, relay: { pingIntervalMs: 60_000 } },
-    script: async (delivery) => {
-      if (textOf(delivery) !== 'held' || held) return {};
-      held = true;
-      await released;
-      return { status: 200 };
-    },
-  });
-  const chat = { channel: 'c-1', user: 'u-1' };
-  connector.send(discordMessage(chat, 'held', 'm-held'));
-  await until(() => held, WAIT, 'the agent holding its answer');
-  process.kill(proc.pid, 'SIGTERM');
-  await proc.waitForLine((l) => l.msg === 'shutdown started');
-  // the agent answers while the sidecar is stopped past its whole budget
-  freezeFor(proc.pid, FREEZE_MS);
-  release();
-  await proc.exited;
-  await restart();
-  // one session is delivered in order: 'after' comes once 'held' is settled
-  connector.send(discordMessage(chat, 'after', 'm-after'));
-  await until(() => agent.deliveries.some((d) => textOf(d) === 'after'), WAIT, 'the next delivery');
-  t.is(agent.deliveries.filter((d) => textOf(d) === 'held').length, 1);
-});
+test.serial(
+  'a delivery the agent answered during a freeze in the shutdown is not delivered again after the restart',
+  async (t) => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held = false;
+    const { connector, agent, proc, restart } = await startFreezeStack(t, {
+      config: { shutdown: { budgetMs: BUDGET_MS }, relay: { pingIntervalMs: 60_000 } },
+      script: async (delivery) => {
+        if (textOf(delivery) !== 'held' || held) return {};
+        held = true;
+        await released;
+        return { status: 200 };
+      },
+    });
+    const chat = { channel: 'c-1', user: 'u-1' };
+    connector.send(discordMessage(chat, 'held', 'm-held'));
+    await until(() => held, WAIT, 'the agent holding its answer');
+    process.kill(proc.pid, 'SIGTERM');
+    await proc.waitForLine((l) => l.msg === 'shutdown started');
+    // the agent answers while the sidecar is stopped past its whole budget
+    freezeFor(proc.pid, FREEZE_MS);
+    release();
+    await proc.exited;
+    await restart();
+    // one session is delivered in order: 'after' comes once 'held' is settled
+    connector.send(discordMessage(chat, 'after', 'm-after'));
+    await until(() => agent.deliveries.some((d) => textOf(d) === 'after'), WAIT, 'the next delivery');
+    t.is(agent.deliveries.filter((d) => textOf(d) === 'held').length, 1);
+  },
+);
 
-test('an outbound result that arrives during a freeze in the shutdown’s wait for results is the answer', async (t) => {
-  let answer!: (result: Record<string, unknown>) => void;
-  const { connector, agent, proc, token } = await startFreezeStack(t, {
-    config: { shutdown: { budgetMs: 2_000 }, relay: { pingIntervalMs: 60_000 } },
-  });
-  const chat = { channel: 'c-1', user: 'u-1' };
-  connector.send(discordMessage(chat, 'hello', 'm-hello'));
-  await until(() => agent.deliveries.some((d) => textOf(d) === 'hello'), WAIT, 'first delivery');
-  const held = new Promise<void>((resolve) => {
-    connector.setRespond(
-      () =>
-        new Promise((result) => {
-          answer = result;
-          resolve();
-        }),
-    );
-  });
-  const call = proc.api('/v1/actions', {
-    method: 'POST',
-    token,
-    body: JSON.stringify({ op: 'send', chat_id: chat.channel, content: 'across the stop' }),
-  });
-  await held;
-  process.kill(proc.pid, 'SIGTERM');
-  await proc.waitForLine((l) => l.msg === 'shutdown started');
-  // the drain waits for the call's result (idle, not mid-callback) when the process stops; the
-  // result arrives during the stop
-  await sleep(300);
-  freezeFor(proc.pid, FREEZE_MS);
-  await sleep(100);
-  answer({ success: true, message_id: 'm-stopped' });
-  const res = await call;
-  const body = (await res.json()) as { result?: Record<string, unknown> };
-  t.like(body.result, { success: true, message_id: 'm-stopped' });
-});
+test.serial(
+  'an outbound result that arrives during a freeze in the shutdown’s wait for results is the answer',
+  async (t) => {
+    let answer!: (result: Record<string, unknown>) => void;
+    const { connector, agent, proc, token } = await startFreezeStack(t, {
+      config: { shutdown: { budgetMs: BUDGET_MS }, relay: { pingIntervalMs: 60_000 } },
+    });
+    const chat = { channel: 'c-1', user: 'u-1' };
+    connector.send(discordMessage(chat, 'hello', 'm-hello'));
+    await until(() => agent.deliveries.some((d) => textOf(d) === 'hello'), WAIT, 'first delivery');
+    const held = new Promise<void>((resolve) => {
+      connector.setRespond(
+        () =>
+          new Promise((result) => {
+            answer = result;
+            resolve();
+          }),
+      );
+    });
+    const call = proc.api('/v1/actions', {
+      method: 'POST',
+      token,
+      body: JSON.stringify({ op: 'send', chat_id: chat.channel, content: 'across the stop' }),
+    });
+    await held;
+    process.kill(proc.pid, 'SIGTERM');
+    await proc.waitForLine((l) => l.msg === 'shutdown started');
+    // the drain waits for the call's result (idle, not mid-callback) when the process stops; the
+    // result arrives during the stop
+    await sleep(300);
+    freezeFor(proc.pid, FREEZE_MS);
+    await sleep(100);
+    answer({ success: true, message_id: 'm-stopped' });
+    const res = await call;
+    const body = (await res.json()) as { result?: Record<string, unknown> };
+    t.like(body.result, { success: true, message_id: 'm-stopped' });
+  },
+);

@@ -8,6 +8,18 @@ import { type AgentScript, type LoopbackAgent, startAgent } from '../helpers/loo
 import { type SidecarProcess, startSidecarProcess } from '../helpers/sidecar-process.js';
 import { CHILD_TUNABLES, deepMergeAll, relayEnv, secretOf, startConnector, tempDir } from './e2e-harness.js';
 
+/**
+ * The deadline the freeze tests set: long enough for the (busy) test process to answer before it
+ * expires unfrozen. Each test file runs serially: sidecars starting side by side on a shared
+ * machine slowed the test's answers past shorter deadlines.
+ */
+export const DEADLINE_MS = 1_000;
+/** How long a test stops the CLI from the answer: the deadline fires at least 2 s late. */
+export const FREEZE_MS = 3_000;
+
+/** The chat the freeze tests use. */
+export const chat = { channel: 'c-1', user: 'u-1' };
+
 /** Resolve after `ms`. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
