@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
+import { ThrottledReport } from '../log/throttled-report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { monotonicMs } from './progress-slots.js';
 import { isStrayReport, type StrayOrigin, UNKNOWN_PLUGIN } from './stray-errors.js';
@@ -14,14 +15,10 @@ import { isStrayReport, type StrayOrigin, UNKNOWN_PLUGIN } from './stray-errors.
 /** Least time between two log lines about one plugin's stray errors, ms. */
 export const STRAY_LOG_INTERVAL_MS = 60_000;
 
-interface PluginState {
-  /** When its last line was logged ({@link StrayLogOptions.now}). */
-  loggedAt: number;
-  /** Stray errors reported since that line. */
-  unlogged: number;
-  reason: string;
-  origin: StrayOrigin;
-  timer: NodeJS.Timeout | undefined;
+/** The latest stray error of a plugin, as a log line shows it. */
+interface Latest {
+  readonly reason: string;
+  readonly origin: StrayOrigin;
 }
 
 /** Construction options of {@link StrayLog}. */
@@ -39,7 +36,7 @@ export interface StrayLogOptions {
 /** Counts and logs the pool workers' stray error reports. */
 export class StrayLog {
   private readonly names: ReadonlySet<string>;
-  private readonly state = new Map<string, PluginState>();
+  private readonly reports = new Map<string, ThrottledReport<Latest>>();
   private readonly intervalMs: number;
   private readonly now: () => number;
   private closed = false;
@@ -59,54 +56,31 @@ export class StrayLog {
     if (this.closed || !isStrayReport(message)) return;
     const plugin = this.names.has(message.plugin) ? message.plugin : UNKNOWN_PLUGIN;
     this.options.metrics.pluginStrayErrors.inc({ plugin }, message.count);
-    const state = this.state.get(plugin);
-    if (!state) {
-      this.state.set(plugin, {
-        loggedAt: this.now(),
-        unlogged: 0,
-        reason: message.reason,
-        origin: message.origin,
-        timer: undefined,
-      });
-      const fields = { plugin, origin: message.origin, reason: message.reason };
-      reportError(
-        this.options.log,
-        this.options.metrics,
-        'CORE_ERR_PLUGIN_STRAY_ERROR',
-        'plugin stray error',
-        fields,
-        'error',
-      );
-      return;
+    let report = this.reports.get(plugin);
+    if (!report) {
+      report = this.throttled(plugin);
+      this.reports.set(plugin, report);
     }
-    state.unlogged += message.count;
-    state.reason = message.reason;
-    state.origin = message.origin;
-    const wait = state.loggedAt + this.intervalMs - this.now();
-    if (wait <= 0) this.summarise(plugin, state);
-    // the summary is due even if no report comes after this one
-    else state.timer ??= setTimeout(() => this.summarise(plugin, state), wait).unref();
+    report.add({ reason: message.reason, origin: message.origin }, message.count);
   }
 
   /** Log what is still unlogged now, and stop (the pool closed). */
   close(): void {
-    for (const [plugin, state] of this.state) this.summarise(plugin, state);
+    for (const report of this.reports.values()) report.close();
     this.closed = true;
   }
 
-  private summarise(plugin: string, state: PluginState): void {
-    clearTimeout(state.timer);
-    state.timer = undefined;
-    if (state.unlogged === 0) return;
-    const fields = { plugin, count: state.unlogged, origin: state.origin, reason: state.reason };
-    state.loggedAt = this.now();
-    state.unlogged = 0;
-    reportError(
-      this.options.log,
-      this.options.metrics,
-      'CORE_ERR_PLUGIN_STRAY_ERROR',
-      'plugin stray errors repeated',
-      fields,
-    );
+  /** One plugin's lines: its first stray error at once, then a summary at most every interval. */
+  private throttled(plugin: string): ThrottledReport<Latest> {
+    const { log, metrics } = this.options;
+    const code = 'CORE_ERR_PLUGIN_STRAY_ERROR';
+    return new ThrottledReport<Latest>({
+      intervalMs: this.intervalMs,
+      now: this.now,
+      first: (latest) =>
+        reportError(log, metrics, code, 'plugin stray error', { plugin, ...latest }, 'error'),
+      repeated: (count, latest) =>
+        reportError(log, metrics, code, 'plugin stray errors repeated', { plugin, count, ...latest }),
+    });
   }
 }

@@ -15,6 +15,7 @@ import type { Worker } from 'node:worker_threads';
 import { errorMessage, scrubUrls } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
+import { ThrottledReport } from '../log/throttled-report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { monotonicMs } from './progress-slots.js';
 
@@ -85,10 +86,8 @@ export class WorkerDeaths {
   /** Threads that said they exit for their hook's process.exit (their task reports it). */
   private readonly announced = new Set<number>();
   private readonly now: () => number;
-  private loggedAt = Number.NEGATIVE_INFINITY;
-  private unlogged = 0;
-  private latest = '';
-  private summary: NodeJS.Timeout | undefined;
+  /** Deaths outside a task: the first logged at once, then a summary at most once a minute. */
+  private readonly idleDeaths: ThrottledReport<{ readonly reason: string; readonly lifeMs: number }>;
   private early: number[] = [];
   private looping = false;
   private closed = false;
@@ -98,6 +97,15 @@ export class WorkerDeaths {
     private readonly options: WorkerDeathsOptions,
   ) {
     this.now = options.now ?? monotonicMs;
+    const { log, metrics } = options;
+    const code = 'CORE_ERR_PLUGIN_WORKER_DIED';
+    this.idleDeaths = new ThrottledReport({
+      intervalMs: DEATH_LOG_INTERVAL_MS,
+      now: this.now,
+      first: (death) => reportError(log, metrics, code, 'plugin worker died outside a task', death, 'error'),
+      repeated: (count, { reason }) =>
+        reportError(log, metrics, code, 'plugin workers died outside a task', { count, reason }, 'error'),
+    });
     piscina.on('workerCreate', (worker) => this.created(worker));
     piscina.on('workerDestroy', (worker) => {
       const watched = this.watched.get(worker.id);
@@ -141,7 +149,7 @@ export class WorkerDeaths {
 
   /** Log the deaths not yet logged, and stop. */
   close(): void {
-    this.summarise();
+    this.idleDeaths.close();
     this.closed = true;
   }
 
@@ -180,42 +188,7 @@ export class WorkerDeaths {
     if (lifeMs < EARLY_DEATH_MS) this.earlyDeath(now);
     // a death during a task is logged by that task's failure
     if (watched.busy) return;
-    if (this.loggedAt === Number.NEGATIVE_INFINITY) {
-      this.loggedAt = now;
-      const fields = { reason, lifeMs };
-      reportError(
-        this.options.log,
-        this.options.metrics,
-        'CORE_ERR_PLUGIN_WORKER_DIED',
-        'plugin worker died outside a task',
-        fields,
-        'error',
-      );
-      return;
-    }
-    this.unlogged++;
-    this.latest = reason;
-    const wait = this.loggedAt + DEATH_LOG_INTERVAL_MS - now;
-    if (wait <= 0) this.summarise();
-    // the summary is due even if no death comes after this one
-    else this.summary ??= setTimeout(() => this.summarise(), wait).unref();
-  }
-
-  private summarise(): void {
-    clearTimeout(this.summary);
-    this.summary = undefined;
-    if (this.unlogged === 0 || this.closed) return;
-    const fields = { count: this.unlogged, reason: this.latest };
-    this.loggedAt = this.now();
-    this.unlogged = 0;
-    reportError(
-      this.options.log,
-      this.options.metrics,
-      'CORE_ERR_PLUGIN_WORKER_DIED',
-      'plugin workers died outside a task',
-      fields,
-      'error',
-    );
+    this.idleDeaths.add({ reason, lifeMs });
   }
 
   /** Count an early death; the first time they make a crash loop, say so once. */
