@@ -7,8 +7,8 @@
  */
 import { errorMessage, scrubUrls } from '../errors.js';
 
-/** Plugin label of a stray error no module can be blamed for. */
-export const UNKNOWN_PLUGIN = 'unknown';
+/** Plugin label of a stray error no module can be blamed for: no plugin name has parentheses (manifest.ts), as with the store metrics' `(other)`. */
+export const UNKNOWN_PLUGIN = '(unknown)';
 
 /** How a stray error reached the thread. */
 export type StrayOrigin = 'exception' | 'rejection';

@@ -75,7 +75,7 @@ test('a stray error that leaves a hook unsettled ends in its timeout, never a ha
   await echoThread(host);
 });
 
-test('an error no module can be blamed for counts as "unknown"; a URL in it never reaches the log', async (t) => {
+test('an error no module can be blamed for counts as "(unknown)"; a URL in it never reaches the log', async (t) => {
   // a thrown string has no stack; the webhook URL carries a token
   const prelude =
     "setTimeout(() => { throw 'POST https://discord.com/api/webhooks/1/SeCrEtToKeN failed'; }, 200);";
@@ -83,8 +83,8 @@ test('an error no module can be blamed for counts as "unknown"; a URL in it neve
   const { host, sink, metrics } = await startFixtureHost(t, [ECHO, { name: 'stray-string', module }]);
   const before = await echoThread(host);
   const line = await sink.waitFor((l) => l.code === STRAY, 10_000);
-  t.like(line, { plugin: 'unknown', reason: 'POST [url] failed' });
-  t.is(await metrics.value(STRAY_METRIC, { plugin: 'unknown' }), 1);
+  t.like(line, { plugin: '(unknown)', reason: 'POST [url] failed' });
+  t.is(await metrics.value(STRAY_METRIC, { plugin: '(unknown)' }), 1);
   t.false(sink.text().includes('SeCrEtToKeN'));
   t.is(await echoThread(host), before);
 });

@@ -128,9 +128,9 @@ test('a label no configured plugin has counts as unknown; anything but a report 
   ]) {
     log.receive(junk);
   }
-  t.is(await metrics.value('relay_plugin_stray_errors_total', { plugin: 'unknown' }), 2);
+  t.is(await metrics.value('relay_plugin_stray_errors_total', { plugin: '(unknown)' }), 2);
   t.is(await metrics.value('relay_plugin_stray_errors_total'), 2);
-  t.like(sink.withCode('CORE_ERR_PLUGIN_STRAY_ERROR')[0], { plugin: 'unknown' });
+  t.like(sink.withCode('CORE_ERR_PLUGIN_STRAY_ERROR')[0], { plugin: '(unknown)' });
 });
 
 test('what is unlogged when the reports stop is summarised once the interval passes, or at close', (t) => {
