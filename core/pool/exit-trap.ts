@@ -129,7 +129,14 @@ export class ExitTrap {
   /** End the thread for real (after the item's attempt was reported). */
   exit(code: number): never {
     (process as { reallyExit?: unknown }).reallyExit = this.realReallyExit;
-    return this.realExit(code);
+    try {
+      return this.realExit(code);
+    } catch {
+      // a plugin's process 'exit' listener threw out of the exit, which left the thread running
+      // while its task was told the worker was replaced; the second call skips the listeners
+      // (`process._exiting` is set) and ends the thread
+      return this.realExit(code);
+    }
   }
 
   private made(err: ExitAttempt): ExitAttempt {

@@ -88,3 +88,19 @@ test('in a batch, only the item whose hook exits fails; the others are delivered
     ['event', DIED, 'event'],
   );
 });
+
+test("a hook's process.exit still ends its worker when a process 'exit' listener throws", async (t) => {
+  // the real exit emits the thread's process 'exit' first: a plugin's listener that throws there
+  // must not keep alive a worker whose task was told it was replaced
+  const prelude = "process.on('exit', () => { throw new Error('cleanup failed'); });";
+  const module = pluginModule(t, 'exit-listener', prelude, 'inbound: () => process.exit(3)');
+  const { host, sink } = await startFixtureHost(t, [
+    ECHO,
+    { name: 'exit-listener', module, timeoutMs: 20_000 },
+  ]);
+  const before = await echoThread(host);
+  const outcome = await host.runInbound(inboundInput('hi'));
+  t.like(outcome, { kind: 'failed', plugin: 'exit-listener', error: { code: DIED } });
+  t.not(await echoThread(host), before, 'a new worker runs the next task');
+  t.is(sink.withCode(STRAY).length, 0);
+});
