@@ -5,12 +5,13 @@
  * most every {@link STRAY_LOG_INTERVAL_MS}, so an interval throwing every millisecond in every
  * worker cannot flood the log.
  */
+import { scrubUrls } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import { ThrottledReport } from '../log/throttled-report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { monotonicMs } from './progress-slots.js';
-import { isStrayReport, type StrayOrigin, UNKNOWN_PLUGIN } from './stray-errors.js';
+import { isStrayReport, MAX_STRAY_REASON, type StrayOrigin, UNKNOWN_PLUGIN } from './stray-errors.js';
 
 /** Least time between two log lines about one plugin's stray errors, ms. */
 export const STRAY_LOG_INTERVAL_MS = 60_000;
@@ -61,7 +62,9 @@ export class StrayLog {
       report = this.throttled(plugin);
       this.reports.set(plugin, report);
     }
-    report.add({ reason: message.reason, origin: message.origin }, message.count);
+    // a forged report's reason is bounded and scrubbed as a worker's own is (stray-trap.ts)
+    const reason = scrubUrls(message.reason.slice(0, MAX_STRAY_REASON)).slice(0, MAX_STRAY_REASON);
+    report.add({ reason, origin: message.origin }, message.count);
   }
 
   /** Log what is still unlogged now, and stop (the pool closed). */
