@@ -81,8 +81,11 @@ export class WorkerDeaths {
   private readonly watched = new Map<number, Watched>();
   /** Errors of threads this class saw fail: piscina re-emits them as its own `error`. */
   private readonly failures = new WeakSet<object>();
-  /** Exit notes by progress slot, until the task's failure reads them. */
-  private readonly notes = new Map<number, ExitNote>();
+  /**
+   * Exit notes by progress slot, until the task's failure reads them; `ended` once the thread
+   * named has ended on its own (plugin code can post a note too: only that makes one true).
+   */
+  private readonly notes = new Map<number, ExitNote & { ended?: true }>();
   /** Threads that said they exit for their hook's process.exit (their task reports it). */
   private readonly announced = new Set<number>();
   private readonly now: () => number;
@@ -134,12 +137,17 @@ export class WorkerDeaths {
     this.announced.add(thread);
   }
 
-  /** The exit note of the task in `slot` with `stamp`, once (a hook's process.exit ended it). */
+  /**
+   * The exit note of the task in `slot` with `stamp`, once (a hook's process.exit ended it): only
+   * if the thread it names has ended by itself, as the worker's own note is read (before the exit
+   * that fails the task). A note a plugin forged for a task that then timed out or failed otherwise
+   * names a thread still running or ended by the pool, and is dropped.
+   */
   takeExit(slot: number, stamp: number): string | undefined {
     const note = this.notes.get(slot);
     if (note === undefined) return undefined;
     this.notes.delete(slot);
-    return note.stamp === stamp ? note.call : undefined;
+    return note.stamp === stamp && note.ended ? note.call : undefined;
   }
 
   /** Is `err` a worker's failure this class reports (piscina's `error` event repeats it)? */
@@ -171,6 +179,7 @@ export class WorkerDeaths {
       // a hook's process.exit: its task fails and is logged as such
       const noted = this.announced.delete(id);
       if (watched.failed === undefined) watched.busy = worker.currentUsage > 0;
+      if (noted && watched.failed === undefined && !watched.retired) this.ended(id);
       if (this.closed || (watched.failed === undefined && (watched.retired || noted))) return;
       const reason =
         watched.failed === undefined
@@ -179,6 +188,11 @@ export class WorkerDeaths {
             scrubUrls(errorMessage(watched.failed)).slice(0, 500);
       this.died(watched, reason);
     });
+  }
+
+  /** Thread `id` ended by itself after a note: the notes naming it are the task's to take. */
+  private ended(id: number): void {
+    for (const note of this.notes.values()) if (note.thread === id) note.ended = true;
   }
 
   private died(watched: Watched, reason: string): void {

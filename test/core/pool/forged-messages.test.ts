@@ -6,7 +6,7 @@
 import test from 'ava';
 import { MAX_STRAY_REASON } from '../../../core/pool/stray-errors.js';
 import { pluginModule } from '../../helpers/plugin-module.js';
-import { ECHO, echoThread, startFixtureHost } from '../plugin-host/fixture-host.js';
+import { ECHO, echoThread, inboundInput, startFixtureHost } from '../plugin-host/fixture-host.js';
 
 const STRAY = 'CORE_ERR_PLUGIN_STRAY_ERROR';
 
@@ -28,4 +28,24 @@ test("a forged stray report's reason is bounded and its URLs replaced, as a work
   t.like(line, { plugin: 'forger' });
   t.true(String(line.reason).length <= MAX_STRAY_REASON, `${String(line.reason).length} characters`);
   t.false(String(line.reason).includes('secret'));
+});
+
+test("a forged exit note cannot turn another plugin's timeout into a hook's process.exit", async (t) => {
+  // the forger finds the running task's slot in the shared progress table and posts a note for it
+  const forge =
+    "inbound: async () => { const { parentPort, workerData, threadId } = await import('node:worker_threads');" +
+    ' const progress = new Int32Array(workerData.progress); let slot = 0;' +
+    ' for (let i = 0; i < progress.length; i++) if (progress[i] > progress[slot]) slot = i;' +
+    ' const stamp = Math.floor(progress[slot] / 65536) * 65536;' +
+    " parentPort.postMessage({ k: 'relay-worker-exit', slot, stamp, call: 'process.exit(FORGED)', thread: threadId }); }";
+  const forger = pluginModule(t, 'note-forger', '', forge);
+  const hangs = pluginModule(t, 'hangs', '', 'inbound: () => new Promise(() => undefined)');
+  const { host } = await startFixtureHost(t, [
+    ECHO,
+    { name: 'note-forger', module: forger },
+    { name: 'hangs', module: hangs, timeoutMs: 500 },
+  ]);
+  await echoThread(host);
+  const outcome = await host.runInbound(inboundInput('hi'));
+  t.like(outcome, { kind: 'failed', plugin: 'hangs', error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' } });
 });
