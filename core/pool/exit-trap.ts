@@ -68,11 +68,22 @@ function hitsSelf(pid: unknown, signal: unknown): boolean {
  * the start-up check thread, where a module's timer could otherwise send SIGTERM to the sidecar.
  */
 export function replaceExits(attempt: (call: string, code: number) => never): void {
-  process.exit = ((code?: unknown) =>
-    attempt(`process.exit(${shown(code)})`, exitCodeOf(code))) as typeof process.exit;
+  const exit = process.exit.bind(process);
+  const reallyExit = (process as { reallyExit?: (code?: unknown) => never }).reallyExit;
+  // node ends a thread dying of an uncaught error (a plugin's uncaughtException listener that
+  // throws, as one calling process.exit now does) with process.exit, `_exiting` set: a throw there
+  // aborted the whole process (FATAL ERROR: v8::ToLocalChecked Empty MaybeLocal); a real exit
+  // under way is let through too
+  const ending = () => (process as { _exiting?: unknown })._exiting === true;
+  process.exit = ((...args: [code?: unknown]) =>
+    ending()
+      ? exit(...(args as [number?]))
+      : attempt(`process.exit(${shown(args[0])})`, exitCodeOf(args[0]))) as typeof process.exit;
   // what process.exit calls; a worker thread ends at once when called directly
   (process as { reallyExit?: unknown }).reallyExit = (code?: unknown) =>
-    attempt(`process.reallyExit(${shown(code)})`, exitCodeOf(code));
+    ending() && reallyExit
+      ? reallyExit(code)
+      : attempt(`process.reallyExit(${shown(code)})`, exitCodeOf(code));
   const kill = process.kill.bind(process);
   // a worker shares its process's pid: process.kill(process.pid) sends SIGTERM to the sidecar
   process.kill = ((pid: number, signal?: string | number) =>

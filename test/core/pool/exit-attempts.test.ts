@@ -104,3 +104,16 @@ test("a hook's process.exit still ends its worker when a process 'exit' listener
   t.not(await echoThread(host), before, 'a new worker runs the next task');
   t.is(sink.withCode(STRAY).length, 0);
 });
+
+test("a module's uncaughtException listener calling process.exit ends only its worker, not the process", async (t) => {
+  // a common CLI idiom in a dependency: the listener's throw makes node end the thread, and node's
+  // own end of a dying worker calls process.exit; a throw there aborted the whole process (SIGABRT)
+  const prelude =
+    "process.on('uncaughtException', () => process.exit(1));\nsetTimeout(() => { throw new Error('late'); }, 300);";
+  const module = pluginModule(t, 'exits-on-uncaught', prelude);
+  const { host, sink } = await startFixtureHost(t, [ECHO, { name: 'exits-on-uncaught', module }]);
+  await echoThread(host);
+  const line = await sink.waitFor((l) => l.msg === 'plugin worker died outside a task', 10_000);
+  t.true(String(line.reason).includes('process.exit(1)'), String(line.reason));
+  t.is(typeof (await echoThread(host)), 'number', 'the pool still runs tasks');
+});
