@@ -214,10 +214,13 @@ export class PluginPool {
       return { replies };
     } catch (err) {
       const at = watchdog.expiry?.started ? watchdog.expiry.at : this.slots.progress(lease);
-      // the worker said why it exits: its item's hook called process.exit (exit-trap.ts)
+      // the worker said why it exits: its item's hook called process.exit (exit-trap.ts); only for
+      // a task its thread's exit failed (a note plugin code forged for a task that timed out, its
+      // thread ended to confirm it, must not relabel that timeout)
       const exit = this.deaths.takeExit(lease.slot, lease.stamp);
+      const exited = watchdog.expiry === undefined && /^worker exited with code/.test(errorMessage(err));
       const error =
-        exit !== undefined && at
+        exit !== undefined && at && exited
           ? exitFailure(exit)
           : classifyFailure(err, {
               timedOut: watchdog.expiry !== undefined,

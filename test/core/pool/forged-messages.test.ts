@@ -49,3 +49,29 @@ test("a forged exit note cannot turn another plugin's timeout into a hook's proc
   const outcome = await host.runInbound(inboundInput('hi'));
   t.like(outcome, { kind: 'failed', plugin: 'hangs', error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' } });
 });
+
+test("a forger ending its own worker cannot make another task's timeout read as its exit", async (t) => {
+  // notes for every task in flight, naming the forger's thread, which then ends by itself
+  const forge =
+    "inbound: async (input) => { if (input.event.text !== 'forge') return;" +
+    " const { parentPort, workerData, threadId } = await import('node:worker_threads');" +
+    ' const progress = new Int32Array(workerData.progress);' +
+    ' for (let slot = 0; slot < progress.length; slot++) { if (progress[slot] <= 0) continue;' +
+    ' const stamp = Math.floor(progress[slot] / 65536) * 65536;' +
+    " parentPort.postMessage({ k: 'relay-worker-exit', slot, stamp, call: 'process.exit(FORGED)', thread: threadId }); }" +
+    ' try { process.exit(3); } catch {} }';
+  const hang = "inbound: (input) => (input.event.text === 'hang' ? new Promise(() => undefined) : undefined)";
+  const forger = pluginModule(t, 'note-forger', '', forge);
+  const hangs = pluginModule(t, 'hangs', '', hang);
+  const { host } = await startFixtureHost(
+    t,
+    [ECHO, { name: 'note-forger', module: forger }, { name: 'hangs', module: hangs, timeoutMs: 3_000 }],
+    { minThreads: 2, maxThreads: 2 },
+  );
+  await echoThread(host);
+  const hung = host.runInbound(inboundInput('hang'));
+  // the hanging task holds one worker; the forger runs in the other
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.like(await host.runInbound(inboundInput('forge')), { kind: 'failed', plugin: 'note-forger' });
+  t.like(await hung, { kind: 'failed', plugin: 'hangs', error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' } });
+});
