@@ -86,10 +86,14 @@ export function replaceExits(attempt: (call: string, code: number) => never): vo
       : attempt(`process.reallyExit(${shown(code)})`, exitCodeOf(code));
   const kill = process.kill.bind(process);
   // a worker shares its process's pid: process.kill(process.pid) sends SIGTERM to the sidecar
-  process.kill = ((pid: number, signal?: string | number) =>
-    hitsSelf(pid, signal)
-      ? attempt(`process.kill(${shown(pid)}, ${shown(signal ?? 'SIGTERM')})`, 1)
-      : kill(pid, signal)) as typeof process.kill;
+  process.kill = ((pid: number, signal?: string | number) => {
+    // read once: a pid whose valueOf answers differently per call passed the check as another
+    // pid, then reached node's kill as this one
+    const target = typeof pid === 'object' && pid !== null ? Number(pid) : pid;
+    return hitsSelf(target, signal)
+      ? attempt(`process.kill(${shown(target)}, ${shown(signal ?? 'SIGTERM')})`, 1)
+      : kill(target, signal);
+  }) as typeof process.kill;
 }
 
 /** The worker's exit trap: installed once, before any plugin module is imported. */

@@ -106,14 +106,29 @@ test("a hook's process.exit still ends its worker when a process 'exit' listener
 });
 
 test("a module's uncaughtException listener calling process.exit ends only its worker, not the process", async (t) => {
-  // a common CLI idiom in a dependency: the listener's throw makes node end the thread, and node's
-  // own end of a dying worker calls process.exit; a throw there aborted the whole process (SIGABRT)
+  // a common CLI idiom in a dependency (the timer fires once the host has loaded): the listener's
+  // throw makes node end the thread, and node's own end of a dying worker calls process.exit; a
+  // throw there aborted the whole process (SIGABRT)
   const prelude =
-    "process.on('uncaughtException', () => process.exit(1));\nsetTimeout(() => { throw new Error('late'); }, 300);";
+    "process.on('uncaughtException', () => process.exit(1));\nsetTimeout(() => { throw new Error('late'); }, 1_500);";
   const module = pluginModule(t, 'exits-on-uncaught', prelude);
   const { host, sink } = await startFixtureHost(t, [ECHO, { name: 'exits-on-uncaught', module }]);
   await echoThread(host);
   const line = await sink.waitFor((l) => l.msg === 'plugin worker died outside a task', 10_000);
   t.true(String(line.reason).includes('process.exit(1)'), String(line.reason));
   t.is(typeof (await echoThread(host)), 'number', 'the pool still runs tasks');
+});
+
+test('a pid whose valueOf answers differently per call cannot slip a signal to the sidecar past the check', async (t) => {
+  // read once by the check (another pid), then again by node's kill (the sidecar's): the signal
+  // went to the sidecar; SIGWINCH is harmless here, SIGTERM would have stopped it
+  const hook =
+    "inbound: () => { let calls = 0; process.kill({ valueOf: () => (calls++ === 0 ? 2147483647 : process.pid) }, 'SIGWINCH'); }";
+  const module = pluginModule(t, 'shifty-pid', '', hook);
+  const { host } = await startFixtureHost(t, [ECHO, { name: 'shifty-pid', module, timeoutMs: 20_000 }]);
+  const outcome = await host.runInbound(inboundInput('hi'));
+  // the pid as first read is signalled: no such process
+  t.like(outcome, { kind: 'failed', plugin: 'shifty-pid', error: { code: 'CORE_ERR_PLUGIN_THREW' } });
+  const message = outcome.kind === 'failed' ? outcome.error.message : '';
+  t.true(message.includes('ESRCH'), message);
 });
