@@ -6,7 +6,17 @@ import test from 'ava';
 import { startAgent } from '../helpers/loopback-agent.js';
 import { startSidecarProcess } from '../helpers/sidecar-process.js';
 import { textOf } from './agent-tools.js';
-import { discordMessage, relayEnv, secretOf, startConnector, tempDir, until, WAIT } from './e2e-harness.js';
+import {
+  CHILD_TUNABLES,
+  deepMergeAll,
+  discordMessage,
+  relayEnv,
+  secretOf,
+  startConnector,
+  tempDir,
+  until,
+  WAIT,
+} from './e2e-harness.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -18,17 +28,8 @@ test('a freeze longer than the pong deadline: the healthy socket stays up, live 
   const agent = await startAgent(t, { token });
   const proc = await startSidecarProcess(t, {
     env: { ...relayEnv(connector, secret, { url: agent.url, token, dataDir }), LOG_LEVEL: 'debug' },
-    config: {
-      relay: {
-        pingIntervalMs: 200,
-        pongTimeoutMs: 1_000,
-        backoffBaseMs: 20,
-        backoffMaxMs: 100,
-        handshakeTimeoutMs: 15_000,
-      },
-      agent: { timeoutMs: 15_000, retryBaseMs: 20, retryMaxMs: 100 },
-      pool: { taskTimeoutMs: 15_000 },
-    },
+    // the child tunables with a fast keepalive: a pong deadline the freeze overruns
+    config: deepMergeAll(CHILD_TUNABLES, { relay: { pingIntervalMs: 200, pongTimeoutMs: 1_000 } }),
     configDir: dataDir,
   });
   t.teardown(() => proc.kill());
