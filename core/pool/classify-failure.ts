@@ -17,6 +17,11 @@ export interface FailureFacts {
   readonly timeoutMs: number;
 }
 
+/** Did piscina reject the task because its worker's thread exited (not a timeout, not a throw)? */
+export function threadExited(err: unknown): boolean {
+  return /^worker exited with code/.test(errorMessage(err));
+}
+
 /** The `{code, message}` of a rejected task. */
 export function classifyFailure(err: unknown, facts: FailureFacts): ErrorData {
   if (facts.timedOut && facts.started) {
@@ -41,7 +46,7 @@ export function classifyFailure(err: unknown, facts: FailureFacts): ErrorData {
       message: 'worker ran out of memory (resource limit reached)',
     };
   }
-  if (/^worker exited with code/.test(message)) {
+  if (threadExited(err)) {
     return { code: 'CORE_ERR_PLUGIN_WORKER_DIED', message: message.replace(/^worker/, 'worker thread') };
   }
   if (/Task queue is at limit|No task queue available/.test(message)) {

@@ -10,7 +10,7 @@ import { type ErrorData, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { classifyFailure } from './classify-failure.js';
+import { classifyFailure, threadExited } from './classify-failure.js';
 import { monotonicMs, ProgressSlots, type SlotProgress } from './progress-slots.js';
 import { StrayLog } from './stray-log.js';
 import { TaskAbort } from './task-abort.js';
@@ -218,7 +218,7 @@ export class PluginPool {
       // a task its thread's exit failed (a note plugin code forged for a task that timed out, its
       // thread ended to confirm it, must not relabel that timeout)
       const exit = this.deaths.takeExit(lease.slot, lease.stamp);
-      const exited = watchdog.expiry === undefined && /^worker exited with code/.test(errorMessage(err));
+      const exited = watchdog.expiry === undefined && threadExited(err);
       const error =
         exit !== undefined && at && exited
           ? exitFailure(exit)
