@@ -6,6 +6,7 @@
  */
 import type { Config } from '../../core/config/schema.js';
 import { type Clock, systemClock } from '../../core/di/clock.js';
+import { armDeadline } from '../../core/di/deadline.js';
 import type { Logger } from '../../core/log/logger.js';
 import { Metrics } from '../../core/metrics/metrics.js';
 import { redactUrl } from '../../core/transport/dial-url.js';
@@ -38,6 +39,9 @@ export interface DialProbeOptions {
 const CLIENT_TIMER_SLACK_MS = 1_000;
 const CLOSE_UNAUTHORIZED = 4401;
 
+/** The system clock with a timer that holds the process open (the CLI waits for the verdict). */
+const referencedClock: Clock = { ...systemClock, setTimeout: (fn, ms) => setTimeout(fn, ms) };
+
 /** Dial once and stop: resolves with the outcome, never rejects (needs a valid `relay.url`). */
 export function probeConnector(opts: DialProbeOptions): Promise<DialOutcome> {
   const started = Date.now();
@@ -51,7 +55,7 @@ export function probeConnector(opts: DialProbeOptions): Promise<DialOutcome> {
     const finish = (outcome: DialOutcome) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer.clear();
       clearInterval(poll);
       unsubscribe();
       // Stop before answering: no redial, and the socket closes politely (bounded by the client).
@@ -92,10 +96,11 @@ export function probeConnector(opts: DialProbeOptions): Promise<DialOutcome> {
       if (allDescribed()) ready();
       else poll = setInterval(() => allDescribed() && ready(), 10);
     });
-    // Not unref'ed: the caller awaits this answer, and it is cleared on every other outcome.
-    const timer = setTimeout(
-      () => (readyMs === undefined ? finish({ kind: 'timeout', opened }) : ready()),
-      opts.timeoutMs,
+    // A late timer (a stopped process, a loop stalled by a loaded machine) first reads what
+    // arrived meanwhile, as the client's own deadlines do. Not unref'ed: the caller awaits this
+    // answer, and it is cleared on every other outcome.
+    const timer = armDeadline(referencedClock, opts.timeoutMs, () =>
+      readyMs === undefined ? finish({ kind: 'timeout', opened }) : ready(),
     );
     try {
       client.start();

@@ -133,11 +133,11 @@ test('every fronted identity is waited for: all descriptors are named, a missing
   // was: "descriptor for discord": the state is ready at the first descriptor, and doctor stopped there
   t.regex(r.found.get('connector')!.line, /^✓ connector — handshake .*; descriptors for discord, slack$/);
   const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url, GATEWAY_RELAY_PLATFORMS: 'discord,twilio' });
-  const r2 = await doctor(t, io, { timeoutMs: 1_000 });
+  const r2 = await doctor(t, io, { timeoutMs: 3_000 });
   t.is(r2.code, ExitCode.OK, io.out);
   t.regex(
     r2.found.get('connector')!.line,
-    /^! connector — handshake .*; descriptor for discord, none for twilio within 1000 ms\. Fix: check that the connector fronts twilio/,
+    /^! connector — handshake .*; descriptor for discord, none for twilio within 3000 ms\. Fix: check that the connector fronts twilio/,
   );
 });
 
@@ -186,9 +186,10 @@ test('a connector that never sends a descriptor fails within --timeout-ms', asyn
   const dc = await DevConnector.start({ secrets: [SECRET], descriptorFor: () => null });
   t.teardown(() => dc.close());
   const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
-  const r = await doctor(t, io, { timeoutMs: 1_500 });
+  // the budget leaves room for the dial to open on a loaded machine (a CI run missed 1.5 s)
+  const r = await doctor(t, io, { timeoutMs: 4_000 });
   t.is(r.code, ExitCode.UNREACHABLE);
-  t.regex(r.found.get('connector')!.line, /no descriptor within 1500 ms/);
+  t.regex(r.found.get('connector')!.line, /no descriptor within 4000 ms/);
 });
 
 test('a bad manifest is ✗ manifest (exit 2); a plugin that does not load is ✗ plugins', async (t) => {
