@@ -68,7 +68,7 @@ export function createLogSink(options: { level?: string } = {}): LogSink {
     text: () => raw.join(''),
     withCode: (code) => lines.filter((l) => l.code === code),
     withMsg: (msg) => lines.filter((l) => l.msg === msg),
-    waitFor(pred, timeoutMs = 2_000) {
+    waitFor(pred, timeoutMs = 10_000) {
       const found = lines.find(pred);
       if (found) return Promise.resolve(found);
       return new Promise<LogLine>((resolve, reject) => {

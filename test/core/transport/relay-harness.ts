@@ -111,13 +111,13 @@ export async function startHarness(t: ExecutionContext, options: HarnessOptions 
     routed,
     states,
     received: (type) => dc.frames.filter((f) => f.dir === 'in' && f.frame.type === type),
-    waitState: (state, timeoutMs = 3_000) =>
+    waitState: (state, timeoutMs = 10_000) =>
       waitUntil(() => client.state === state, timeoutMs, `state ${state}`),
   };
 }
 
 /** Poll `cond` every 5 ms; reject after `timeoutMs`. */
-export async function waitUntil(cond: () => boolean, timeoutMs = 3_000, what = 'condition'): Promise<void> {
+export async function waitUntil(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -201,10 +201,10 @@ test('a converter returning an invalid event is transient: retried until maxAtte
 test('the attempt count survives a restart', async (t) => {
   const h = await startInbox(t, faults(), { start: false, config: { inbox: { maxAttempts: 2 } } });
   h.inbox.routes.inbound(inbound({ text: 'fault:hang', bufferId: 'tr-2' }));
-  await h.sink.waitFor((l) => l.msg === 'transient failure, frame left unacked for redelivery', 3_000);
+  await h.sink.waitFor((l) => l.msg === 'transient failure, frame left unacked for redelivery');
   const again = await h.reopen({ start: false, config: { inbox: { maxAttempts: 2 } } });
   again.inbox.routes.inbound(inbound({ text: 'fault:hang', bufferId: 'tr-2' }));
-  await until(() => again.acks.length === 1, 3_000);
+  await until(() => again.acks.length === 1);
   t.is(again.inbox.stats().dead_letters[0]?.code, 'CORE_ERR_PLUGIN_QUARANTINED');
 });
 

@@ -112,8 +112,11 @@ test.serial(
     run.child.proc.kill('SIGTERM');
     t.is((await run.child.waitExit(budgetMs + EXIT_MARGIN_MS)).code, 0);
     // was: only "shutdown complete" after the whole wait, no word of the delivery left unfinished
-    const cut = run.child.logs.filter((l) => l.code === 'CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED');
-    t.is(cut.length, 1, JSON.stringify(cut));
+    // (on a loaded machine a later step, e.g. the pool's, may run out of the budget as well)
+    const cut = run.child.logs.filter(
+      (l) => l.code === 'CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED' && l.step === 'deliveries',
+    );
+    t.is(cut.length, 1, JSON.stringify(run.child.logs.filter((l) => Number(l.level) >= 40)));
     t.like(cut[0], { step: 'deliveries', inFlight: 1, component: 'shutdown' });
 
     agent.setScript(() => ({}));
