@@ -3,6 +3,7 @@
  * per connection, bounded by a timeout; the socket keeps serving inbound until the ack.
  */
 import type { Clock } from '../di/clock.js';
+import { armDeadline, type Deadline } from '../di/deadline.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -10,7 +11,7 @@ import type { SocketSession } from './socket-session.js';
 
 interface Wait {
   readonly session: SocketSession;
-  readonly timer: NodeJS.Timeout;
+  readonly deadline: Deadline;
   readonly promise: Promise<boolean>;
   readonly resolve: (acked: boolean) => void;
 }
@@ -40,13 +41,16 @@ export class GoingIdle {
     const promise = new Promise<boolean>((r) => {
       resolve = r;
     });
-    const timer = this.clock.setTimeout(() => {
+    // late after a freeze, the verdict first reads what came meanwhile: at once, an ack that
+    // arrived during the stop was logged as a timeout and read a moment later
+    const timeout = () => {
       reportError(this.log, this.metrics, 'CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT', 'going_idle not acked', {
         timeoutMs,
       });
       this.settle(false);
-    }, timeoutMs);
-    this.wait = { session, timer, promise, resolve };
+    };
+    const deadline = armDeadline(this.clock, timeoutMs, timeout, { progress: () => session.bytesRead });
+    this.wait = { session, deadline, promise, resolve };
     return promise;
   }
 
@@ -66,7 +70,7 @@ export class GoingIdle {
     const wait = this.wait;
     if (!wait) return;
     this.wait = undefined;
-    this.clock.clearTimeout(wait.timer);
+    wait.deadline.clear();
     wait.resolve(acked);
   }
 }
