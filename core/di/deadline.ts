@@ -41,12 +41,6 @@ export interface DeadlineOptions {
   readonly progress?: () => number;
   /** The monotonic clock, ms; default `performance.now()`. Tests inject one that jumps. */
   readonly now?: () => number;
-  /**
-   * For a bound on the process's own work rather than a wait for an answer (the CLI's forced exit
-   * after the shutdown budget): a timer late by a pause starts its whole delay again from the
-   * resume, once, since the freeze stopped that work too. Default false.
-   */
-  readonly restartAfterPause?: boolean;
 }
 
 /** One armed deadline: `clear()` cancels it, including a verdict being deferred. */
@@ -66,9 +60,8 @@ export function armDeadline(
   options: DeadlineOptions = {},
 ): Deadline {
   const now = options.now ?? (() => performance.now());
-  let dueAt = now() + ms;
+  const dueAt = now() + ms;
   let done = false;
-  let restart = options.restartAfterPause === true;
   let immediate: NodeJS.Immediate | undefined;
   const verdict = () => {
     done = true;
@@ -78,12 +71,6 @@ export function armDeadline(
     if (done) return;
     if (now() - dueAt < PAUSE_DETECT_MS) {
       verdict();
-      return;
-    }
-    if (restart) {
-      restart = false;
-      dueAt = now() + ms;
-      timer = clock.setTimeout(expired, ms);
       return;
     }
     const { progress } = options;
@@ -102,7 +89,7 @@ export function armDeadline(
     };
     immediate = setImmediate(turn);
   };
-  let timer = clock.setTimeout(expired, ms);
+  const timer = clock.setTimeout(expired, ms);
   return {
     clear() {
       done = true;

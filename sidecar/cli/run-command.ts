@@ -8,7 +8,7 @@ import type { ListenAddress } from '../../core/config/listen-address.js';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { systemClock } from '../../core/di/clock.js';
-import { armDeadline } from '../../core/di/deadline.js';
+import { armWorkDeadline, startPauseMeter } from '../../core/di/pause-meter.js';
 import { RelayError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
@@ -159,18 +159,18 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
         return;
       }
       io.stderr(`run: ${signal}: draining (budget ${config.shutdown.budgetMs} ms; send again to force)\n`);
-      // a freeze (SIGSTOP, a paused VM) stopped the drain too: late by one, the exit waits its
-      // whole delay again from the resume, so an agent's answer that came meanwhile is read and
-      // recorded (exiting at once left the row pending: delivered again after the restart)
+      // a freeze (SIGSTOP, a paused VM) stopped the drain too, and the drain's budget leaves it
+      // out: the exit counts the same time, so an agent's answer that came meanwhile is read and
+      // recorded (exiting at the resume left the row pending: delivered again after the restart)
       const exit = () => {
         io.stderr('run: shutdown budget exceeded: exiting now\n');
         hooks.forceExit(ExitCode.FAILURE);
       };
-      const force = armDeadline(systemClock, config.shutdown.budgetMs + 1_000, exit, {
-        restartAfterPause: true,
-      });
+      const meter = startPauseMeter();
+      const force = armWorkDeadline(systemClock, meter, config.shutdown.budgetMs + 1_000, exit);
       void stop().then(() => {
         force.clear();
+        meter.stop();
         finish(ExitCode.OK);
       });
     });

@@ -14,6 +14,7 @@
 import type { Config } from '../../core/config/schema.js';
 import type { Clock } from '../../core/di/clock.js';
 import { armDeadline } from '../../core/di/deadline.js';
+import { armWorkDeadline, type PauseMeter, startPauseMeter } from '../../core/di/pause-meter.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
@@ -60,14 +61,19 @@ const HELD_CLOCK: Clock = {
 };
 
 /**
- * Resolve true when `work` fulfils within `ms`, false when the time runs out first (the work
- * keeps running); reject with its error when it fails first.
+ * Resolve true when `work` fulfils within `ms` (monotonic; on `meter`'s time when given: the
+ * drain's, less the process's pauses), false when the time runs out first (the work keeps
+ * running); reject with its error when it fails first.
  */
-export function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+export function within(work: Promise<unknown>, ms: number, meter?: PauseMeter): Promise<boolean> {
   return new Promise((resolve, reject) => {
     // late after a freeze, it first reads what came meanwhile: cut off at once, the next step
-    // (the socket's stop) answered outbound calls "closed" with their results unread
-    const deadline = armDeadline(HELD_CLOCK, Math.max(0, ms), () => resolve(false));
+    // (the socket's stop) answered outbound calls "closed" with their results unread; on a meter
+    // that leaves out the pauses, a timer late by one waits for the rest of the step
+    const fire = () => resolve(false);
+    const deadline = meter
+      ? armWorkDeadline(HELD_CLOCK, meter, ms, fire)
+      : armDeadline(HELD_CLOCK, Math.max(0, ms), fire);
     work.then(
       () => {
         deadline.clear();
@@ -85,10 +91,14 @@ export function within(work: Promise<unknown>, ms: number): Promise<boolean> {
 export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
   const log = sc.log.child({ component: 'shutdown' });
   // the monotonic clock: a step of the wall clock during the drain (an NTP correction) must
-  // neither cut the later steps to nothing nor stretch them past the CLI's forced exit
+  // neither cut the later steps to nothing nor stretch them past the CLI's forced exit. Less the
+  // pauses: a freeze (SIGSTOP, a paused container) did none of the drain's work, and charged to
+  // the budget it cut every later step short at the resume (docs/decisions.md, Time and clocks)
   const started = performance.now();
-  const deadline = started + budgetMs;
-  const left = () => Math.max(0, deadline - performance.now());
+  const meter = startPauseMeter();
+  const now = () => meter.now();
+  const deadline = now() + budgetMs;
+  const left = () => Math.max(0, deadline - now());
   const reserve = closeReserveMs(budgetMs);
   // what the work steps may use: everything but the closing reserve
   const forWork = () => Math.max(0, left() - reserve);
@@ -96,7 +106,7 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
   const step = async (name: string, work: () => Promise<unknown>, ms: number) => {
     const code = 'CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED';
     try {
-      if (!(await within(work(), ms))) {
+      if (!(await within(work(), ms, meter))) {
         reportError(log, sc.metrics, code, 'shutdown step cut off by the budget', { step: name, budgetMs });
       }
     } catch (err) {
@@ -116,7 +126,14 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
   // ran out of budget is reported here: a delivery the agent had not answered is made again
   // after the next start; response actions not run by then stay stored and run after it.
   const quiesce = async () => {
-    const inFlight = await sc.inbox.quiesce(forWork());
+    let paused = meter.paused();
+    let inFlight = await sc.inbox.quiesce(forWork());
+    // the inbox's own waits ran on through a pause and ended at the resume: again with the time
+    // the pause left (each pause once), so an answer on its way is still waited for
+    while (inFlight > 0 && forWork() > 0 && meter.paused() > paused) {
+      paused = meter.paused();
+      inFlight = await sc.inbox.quiesce(forWork());
+    }
     if (inFlight === 0) return;
     const code = 'CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED';
     reportError(log, sc.metrics, code, 'shutdown step cut off by the budget', {
@@ -139,7 +156,9 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
   // frames that arrived until the socket closed go through the pool, so it closes after them
   await step('inbox_close', () => sc.inbox.close(left() / 2), left() / 2 + TIMER_SLACK_MS);
   await step('plugins', () => sc.plugins.close(), left());
-  log.info({ ms: Math.round(performance.now() - started) }, 'shutdown complete');
+  meter.stop();
+  const pausedMs = Math.round(meter.paused());
+  log.info({ ms: Math.round(performance.now() - started), pausedMs }, 'shutdown complete');
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * A freeze during the shutdown's drain, the real CLI stopped (SIGSTOP) after SIGTERM and resumed
- * (SIGCONT): an answer that came during the stop must not be taken for a timeout.
+ * (SIGCONT): the pause is not the drain's work, so it must neither cut the later steps short nor
+ * turn an answer that came during the stop into a timeout.
  */
 import test from 'ava';
 import { DevConnector } from '../../sidecar/dev-connector/dev-connector.js';
-import { freezeFor, sleep, startFreezeStack } from './freeze-stack.js';
+import { discordMessage, until, WAIT } from './e2e-harness.js';
+import { chat, freezeFor, heldAnswer, sleep, startFreezeStack } from './freeze-stack.js';
 
 /** The shutdown budget: long enough for this (busy) test process to stop the CLI mid-drain. */
 const BUDGET_MS = 3_000;
@@ -29,4 +31,25 @@ test.serial('a going_idle_ack that arrives during a freeze is the ack, not a tim
   await proc.exited;
   t.deepEqual(proc.withCode('CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT'), []);
   t.deepEqual(proc.withMsg('going_idle not acknowledged; closing anyway'), []);
+});
+
+test.serial('a freeze during the drain is not charged to its budget: no step is cut short', async (t) => {
+  const answer = heldAnswer('held');
+  const { connector, proc } = await startFreezeStack(t, {
+    config: { shutdown: { budgetMs: BUDGET_MS }, relay: { pingIntervalMs: 60_000 } },
+    script: answer.script,
+  });
+  connector.send(discordMessage(chat, 'held', 'm-held'));
+  await until(answer.held, WAIT, 'the agent holding its answer');
+  process.kill(proc.pid, 'SIGTERM');
+  await proc.waitForLine((l) => l.msg === 'shutdown started');
+  // the drain waits (idle) for the delivery when the process stops; the agent answers meanwhile
+  await sleep(300);
+  freezeFor(proc.pid, FREEZE_MS);
+  await sleep(100);
+  answer.release();
+  const exit = await proc.exited;
+  t.deepEqual(proc.withCode('CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED'), []);
+  t.is(proc.withMsg('shutdown complete').length, 1);
+  t.like(exit, { code: 0 });
 });

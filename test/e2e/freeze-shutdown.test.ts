@@ -7,7 +7,7 @@
 import test from 'ava';
 import { textOf } from './agent-tools.js';
 import { discordMessage, until, WAIT } from './e2e-harness.js';
-import { freezeFor, sleep, startFreezeStack } from './freeze-stack.js';
+import { freezeFor, heldAnswer, sleep, startFreezeStack } from './freeze-stack.js';
 
 /**
  * The shutdown budget: long enough for this (busy) test process to stop the CLI while the drain
@@ -20,28 +20,19 @@ const FREEZE_MS = BUDGET_MS + 3_000;
 test.serial(
   'a delivery the agent answered during a freeze in the shutdown is not delivered again after the restart',
   async (t) => {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let held = false;
+    const answer = heldAnswer('held');
     const { connector, agent, proc, restart } = await startFreezeStack(t, {
       config: { shutdown: { budgetMs: BUDGET_MS }, relay: { pingIntervalMs: 60_000 } },
-      script: async (delivery) => {
-        if (textOf(delivery) !== 'held' || held) return {};
-        held = true;
-        await released;
-        return { status: 200 };
-      },
+      script: answer.script,
     });
     const chat = { channel: 'c-1', user: 'u-1' };
     connector.send(discordMessage(chat, 'held', 'm-held'));
-    await until(() => held, WAIT, 'the agent holding its answer');
+    await until(answer.held, WAIT, 'the agent holding its answer');
     process.kill(proc.pid, 'SIGTERM');
     await proc.waitForLine((l) => l.msg === 'shutdown started');
     // the agent answers while the sidecar is stopped past its whole budget
     freezeFor(proc.pid, FREEZE_MS);
-    release();
+    answer.release();
     await proc.exited;
     await restart();
     // one session is delivered in order: 'after' comes once 'held' is settled

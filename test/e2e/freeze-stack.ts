@@ -6,6 +6,7 @@ import type { ExecutionContext } from 'ava';
 import type { DevConnector } from '../../sidecar/dev-connector/dev-connector.js';
 import { type AgentScript, type LoopbackAgent, startAgent } from '../helpers/loopback-agent.js';
 import { type SidecarProcess, startSidecarProcess } from '../helpers/sidecar-process.js';
+import { textOf } from './agent-tools.js';
 import { CHILD_TUNABLES, deepMergeAll, relayEnv, secretOf, startConnector, tempDir } from './e2e-harness.js';
 
 /**
@@ -73,4 +74,20 @@ export async function startFreezeStack(
   };
   const proc = await start(options.noWait ?? false);
   return { connector, agent, proc, token, restart: () => start(false) };
+}
+
+/** An agent script that holds its answer (200) to the first delivery of `text` until `release()`. */
+export function heldAnswer(text: string): { script: AgentScript; held: () => boolean; release: () => void } {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let held = false;
+  const script: AgentScript = async (delivery) => {
+    if (textOf(delivery) !== text || held) return {};
+    held = true;
+    await released;
+    return { status: 200 };
+  };
+  return { script, held: () => held, release };
 }

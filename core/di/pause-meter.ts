@@ -1,0 +1,74 @@
+/**
+ * Monotonic time less the pauses of the process (SIGSTOP, a paused container, a VM
+ * live-migrated): for a budget that bounds the process's own work, which a freeze stops too.
+ * `performance.now()` runs on through a stop, so such a budget is spent at the resume although
+ * nothing was done meanwhile.
+ *
+ * A pause is told from a gap: a ticker reads the clock every {@link PAUSE_TICK_MS}, and so does
+ * every {@link PauseMeter.now} call, so the first reader after a resume sees the gap whether its
+ * timer or the ticker's runs first. A gap of {@link PAUSE_DETECT_MS} or more (one constant says what a
+ * freeze is) counts, less one tick, as pause. A main thread stalled that long looks the same.
+ */
+import type { Clock } from './clock.js';
+import { armDeadline, type Deadline, PAUSE_DETECT_MS } from './deadline.js';
+
+/** How often the meter reads the clock while it runs, ms. */
+export const PAUSE_TICK_MS = 100;
+
+/**
+ * Pauses a meter leaves out at most (later gaps count as time run): a main thread that stalls
+ * (it should never) looks like a pause, and a bound must still end. The plugin watchdog forgives
+ * as many.
+ */
+export const MAX_PAUSES = 3;
+
+/** A running meter: stop it when the budget it serves is over. */
+export interface PauseMeter {
+  /** Monotonic ms less the pauses seen so far. */
+  now(): number;
+  /** The pauses seen so far, ms. */
+  paused(): number;
+  /** Stops the ticker; `now()` keeps working. */
+  stop(): void;
+}
+
+/** Start a meter on `clock` (ms, monotonic; default `performance.now()`). */
+export function startPauseMeter(clock: () => number = () => performance.now()): PauseMeter {
+  let last = clock();
+  let paused = 0;
+  let pauses = 0;
+  const read = () => {
+    const at = clock();
+    const gap = at - last;
+    if (gap >= PAUSE_DETECT_MS && pauses++ < MAX_PAUSES) paused += Math.max(0, gap - PAUSE_TICK_MS);
+    last = at;
+    return at;
+  };
+  const ticker = setInterval(read, PAUSE_TICK_MS);
+  ticker.unref();
+  return {
+    now: () => read() - paused,
+    paused: () => {
+      read();
+      return paused;
+    },
+    stop: () => clearInterval(ticker),
+  };
+}
+
+/**
+ * Call `fire` once `ms` of `meter`'s time has passed (a bound on the process's own work), unless
+ * cleared first: a timer late by a pause waits for the rest; each turn is an {@link armDeadline},
+ * so a verdict late by a pause the meter no longer leaves out first reads what came meanwhile.
+ */
+export function armWorkDeadline(clock: Clock, meter: PauseMeter, ms: number, fire: () => void): Deadline {
+  const due = meter.now() + Math.max(0, ms);
+  const arm = (delay: number): Deadline =>
+    armDeadline(clock, delay, () => {
+      const rest = due - meter.now();
+      if (rest > 0) deadline = arm(rest);
+      else fire();
+    });
+  let deadline = arm(Math.max(0, ms));
+  return { clear: () => deadline.clear() };
+}
