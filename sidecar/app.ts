@@ -2,6 +2,7 @@
  * The composition root: builds one sidecar from a frozen config — DI container, plugin host,
  * relay client, inbox + delivery, agent API — starts it, and stops it within a budget.
  */
+import type { PauseMeter } from '../core/di/pause-meter.js';
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { validateConfig } from '../core/config/load.js';
@@ -159,10 +160,11 @@ export class Sidecar {
    * Graceful stop within `config.shutdown.budgetMs`: going_idle (bounded), drain ingest and
    * in-flight deliveries (bounded), fail pending outbound calls, close pool, socket and API.
    * Idempotent. Nothing committed to the inbox is lost: it is redelivered on the next start.
+   * `meter`: the clock of the budget, less the process's pauses (default: the drain's own).
    */
-  stop(): Promise<void> {
+  stop(meter?: PauseMeter): Promise<void> {
     // the data directory is free for the next sidecar once everything here has closed
-    this.stopping ??= drain(this, this.config.shutdown.budgetMs).finally(() => this.lock.release());
+    this.stopping ??= drain(this, this.config.shutdown.budgetMs, meter).finally(() => this.lock.release());
     return this.stopping;
   }
 }

@@ -8,7 +8,7 @@ import type { ListenAddress } from '../../core/config/listen-address.js';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { systemClock } from '../../core/di/clock.js';
-import { armWorkDeadline, startPauseMeter } from '../../core/di/pause-meter.js';
+import { armWorkDeadline, type PauseMeter, startPauseMeter } from '../../core/di/pause-meter.js';
 import { RelayError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
@@ -147,9 +147,9 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
       hooks.drained?.(code, Math.max(0, deadline - Date.now()));
       resolveExit(code);
     };
-    const stop = () => {
+    const stop = (meter?: PauseMeter) => {
       deadline ||= Date.now() + config.shutdown.budgetMs;
-      return sidecar.stop();
+      return sidecar.stop(meter);
     };
     const offSignal = hooks.onSignal((signal) => {
       signals += 1;
@@ -166,9 +166,10 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
         io.stderr('run: shutdown budget exceeded: exiting now\n');
         hooks.forceExit(ExitCode.FAILURE);
       };
+      // one meter for both: each of its own could count a pause of about 1 s that the other did not
       const meter = startPauseMeter();
       const force = armWorkDeadline(systemClock, meter, config.shutdown.budgetMs + 1_000, exit);
-      void stop().then(() => {
+      void stop(meter).then(() => {
         force.clear();
         meter.stop();
         finish(ExitCode.OK);

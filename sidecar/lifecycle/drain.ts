@@ -87,15 +87,18 @@ export function within(work: Promise<unknown>, ms: number, meter?: PauseMeter): 
   });
 }
 
-/** Run the shutdown sequence within `budgetMs`; never throws. */
-export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
+/**
+ * Run the shutdown sequence within `budgetMs` of `meter`'s time (default: a meter of its own);
+ * never throws. The CLI passes the meter of its forced exit, so both leave out the same pauses.
+ */
+export async function drain(sc: Drainable, budgetMs: number, shared?: PauseMeter): Promise<void> {
   const log = sc.log.child({ component: 'shutdown' });
   // the monotonic clock: a step of the wall clock during the drain (an NTP correction) must
   // neither cut the later steps to nothing nor stretch them past the CLI's forced exit. Less the
   // pauses: a freeze (SIGSTOP, a paused container) did none of the drain's work, and charged to
   // the budget it cut every later step short at the resume (docs/decisions.md, Time and clocks)
   const started = performance.now();
-  const meter = startPauseMeter();
+  const meter = shared ?? startPauseMeter();
   const now = () => meter.now();
   const deadline = now() + budgetMs;
   const left = () => Math.max(0, deadline - now());
@@ -156,7 +159,7 @@ export async function drain(sc: Drainable, budgetMs: number): Promise<void> {
   // frames that arrived until the socket closed go through the pool, so it closes after them
   await step('inbox_close', () => sc.inbox.close(left() / 2), left() / 2 + TIMER_SLACK_MS);
   await step('plugins', () => sc.plugins.close(), left());
-  meter.stop();
+  if (!shared) meter.stop();
   const pausedMs = Math.round(meter.paused());
   log.info({ ms: Math.round(performance.now() - started), pausedMs }, 'shutdown complete');
 }
