@@ -169,7 +169,8 @@ export const StoreConfigSchema = z
       .default(DEFAULT_STORE_LIMITS.maxKeyBytes),
     /**
      * Most UTF-8 bytes of one value as JSON; a larger one is refused (the write throws). 1 MiB: state
-     * for the next event, not a blob store. At most 64 MiB (a pool worker holds it several times).
+     * for the next event, not a blob store. At most 64 MiB, and at most 1/8 of the worker heap
+     * (`pool.maxOldGenerationSizeMb`; {@link VALUE_HEAP_FACTOR}): a pool worker holds it several times.
      */
     maxValueBytes: z
       .number()
@@ -222,8 +223,34 @@ export const LogConfigSchema = z.strictObject({
   pretty: z.boolean({ error: `must be on or off: ${PRETTY_FORM}` }).default(false),
 });
 
-/** The whole configuration (nested form, as in the config file). */
-export const ConfigSchema = z.strictObject({
+/**
+ * How many times `store.maxValueBytes` a pool worker's old generation must hold. A value near the
+ * cap lives in a worker several times over while a hook stores and reads it: the hook's object,
+ * its JSON text (two bytes a character once it holds any character past Latin-1), the text `get`
+ * reads back and the object parsed from it, plus the garbage of the previous event's copies; a
+ * worker that reaches its heap limit dies, failing its task and every later one that stores the
+ * value (docs/decisions.md, "Store value size and the worker heap").
+ */
+export const VALUE_HEAP_FACTOR = 8;
+
+/** The worker heap must hold {@link VALUE_HEAP_FACTOR} values at `store.maxValueBytes`. */
+function checkValueFitsHeap(config: z.infer<typeof ConfigObjectSchema>, ctx: z.RefinementCtx): void {
+  const needMb = Math.ceil((config.store.maxValueBytes * VALUE_HEAP_FACTOR) / (1024 * 1024));
+  if (needMb <= config.pool.maxOldGenerationSizeMb) return;
+  const fits = Math.floor((config.pool.maxOldGenerationSizeMb * 1024 * 1024) / VALUE_HEAP_FACTOR);
+  ctx.addIssue({
+    code: 'custom',
+    path: ['store', 'maxValueBytes'],
+    message:
+      `must be at most 1/${VALUE_HEAP_FACTOR} of the worker heap, pool.maxOldGenerationSizeMb ` +
+      `(${config.pool.maxOldGenerationSizeMb} MiB, so at most ${fits} bytes): a worker holds a value several ` +
+      `times while a hook stores and reads it and dies at its heap limit; lower store.maxValueBytes, or raise ` +
+      `pool.maxOldGenerationSizeMb to at least ${needMb}`,
+  });
+}
+
+/** The whole configuration (nested form, as in the config file), before the cross-key checks. */
+const ConfigObjectSchema = z.strictObject({
   relay: RelayConfigSchema.default(RelayConfigSchema.parse({})),
   agent: AgentConfigSchema.default(AgentConfigSchema.parse({})),
   api: ApiConfigSchema.default(ApiConfigSchema.parse({})),
@@ -238,6 +265,9 @@ export const ConfigSchema = z.strictObject({
   /** Plugin manifest path. */
   pluginsPath: z.string().min(1).default('./plugins.json'),
 });
+
+/** The whole configuration (nested form, as in the config file). */
+export const ConfigSchema = ConfigObjectSchema.superRefine(checkValueFitsHeap);
 
 /** The validated configuration, before freezing. */
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -45,3 +45,37 @@ test('out of bounds or inconsistent values refuse the start, naming the key', (t
     t.regex(err?.message ?? '', pattern, text);
   }
 });
+
+test('store.maxValueBytes past 1/8 of the worker heap refuses the start, naming both keys and the fix', (t) => {
+  // 64 MiB values beside the default 128 MiB worker heap: a worker storing one near the cap died
+  for (const [text, need] of [
+    ['store:\n  maxValueBytes: 67108864\n', 512],
+    ['store:\n  maxValueBytes: 16777217\n', 129],
+    ['pool:\n  maxOldGenerationSizeMb: 32\nstore:\n  maxValueBytes: 5000000\n', 39],
+  ] as const) {
+    const err = t.throws(() => loadConfig({ env: {}, file: configFile(t, text) }), {
+      instanceOf: RelayError,
+    });
+    t.is(err?.code, 'CORE_ERR_CONFIG_INVALID', text);
+    t.regex(
+      err?.message ?? '',
+      /store\.maxValueBytes: must be at most 1\/8 of the worker heap, pool\.maxOldGenerationSizeMb/,
+      text,
+    );
+    t.regex(
+      err?.message ?? '',
+      new RegExp(`raise pool\\.maxOldGenerationSizeMb to at least ${need}$`, 'm'),
+      text,
+    );
+  }
+});
+
+test('store.maxValueBytes within 1/8 of the worker heap loads, the cap included', (t) => {
+  const at = configFile(t, 'store:\n  maxValueBytes: 16777216\n');
+  t.is(loadConfig({ env: {}, file: at }).store.maxValueBytes, 16_777_216);
+  const big = configFile(t, 'pool:\n  maxOldGenerationSizeMb: 512\nstore:\n  maxValueBytes: 67108864\n');
+  t.like(loadConfig({ env: {}, file: big }), {
+    store: { maxValueBytes: 67_108_864 },
+    pool: { maxOldGenerationSizeMb: 512 },
+  });
+});
