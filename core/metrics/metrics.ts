@@ -153,7 +153,10 @@ export class Metrics {
     'Plugin store keys evicted past store.maxKeysPerPlugin or store.maxBytesPerPlugin',
     ['plugin'],
   );
-  /** `during`: `task` (its task reports it too) or `idle` (worker-deaths.ts): two series. */
+  /**
+   * `during`: `boot` (while importing the plugins), `task` (its task reports it too) or `idle`
+   * (worker-deaths.ts): three series.
+   */
   readonly poolWorkerDeaths = this.counter(
     'relay_pool_worker_deaths_total',
     'Plugin pool workers that ended without the pool ending them (out of memory, a crash, a hook calling process.exit excluded)',

@@ -40,7 +40,18 @@ export function classifyFailure(err: unknown, facts: FailureFacts): ErrorData {
   if (facts.closing) return { code: 'CORE_ERR_PLUGIN_POOL_CLOSED', message: 'the worker pool is closing' };
   const code = (err as { code?: unknown } | null)?.code;
   const message = errorMessage(err);
-  if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
+  const outOfMemory = code === 'ERR_WORKER_OUT_OF_MEMORY';
+  if (!facts.started && (outOfMemory || threadExited(err))) {
+    // a worker marks a task started once its plugins are imported (worker-runtime.ts): a task it
+    // had but never started died with the worker's boot, not with any hook
+    return {
+      code: 'CORE_ERR_PLUGIN_WORKER_BOOT_FAILED',
+      message: `the worker died while importing the plugins, before this task started: ${
+        outOfMemory ? 'out of memory (resource limit reached)' : message.replace(/^worker/, 'thread')
+      }`,
+    };
+  }
+  if (outOfMemory) {
     return {
       code: 'CORE_ERR_PLUGIN_WORKER_DIED',
       message: 'worker ran out of memory (resource limit reached)',

@@ -31,6 +31,18 @@ export interface ExitNote {
   readonly thread: number;
 }
 
+/** The kind of a {@link BootNote}. */
+export const BOOT_NOTE = 'relay-worker-booted';
+
+/**
+ * What a worker posts once every plugin's import has settled: its boot is over. `failed` names the
+ * plugins whose import failed there (their hooks fail with `CORE_ERR_PLUGIN_LOAD_FAILED`).
+ */
+export interface BootNote {
+  readonly k: typeof BOOT_NOTE;
+  readonly failed: readonly string[];
+}
+
 /** A worker as piscina describes it in its `workerCreate` and `workerDestroy` events. */
 interface PoolWorker {
   readonly id: number;
@@ -58,6 +70,8 @@ export const CRASH_LOOP_WINDOW_MS = 60_000;
 
 interface Watched {
   readonly bornAt: number;
+  /** It said its plugins are imported ({@link BootNote}); a death before is one during boot. */
+  booted: boolean;
   /** The pool ended it (piscina destroyed it while it ran): not a death. */
   retired: boolean;
   /** The thread failed (out of memory, a runtime error): piscina destroys it next. */
@@ -76,6 +90,19 @@ export interface WorkerDeathsOptions {
   readonly now?: () => number;
 }
 
+/** A death as its log line shows it. */
+type Death = {
+  readonly reason: string;
+  readonly lifeMs: number;
+};
+
+/** What to do about workers dying while they import the plugins. */
+const BOOT_ACTION =
+  'a plugin module kills the worker that imports it (out of memory at its top level, or it depends on ' +
+  'something the first worker had: a file since removed, the thread it runs in); its tasks are retried, ' +
+  'then quarantined: set "enabled": false on that plugin, else on the one added or changed most recently, ' +
+  'in plugins.json and restart, then report it to its author';
+
 /** Watches a piscina pool's workers for deaths; also keeps the workers' {@link ExitNote}s. */
 export class WorkerDeaths {
   private readonly watched = new Map<number, Watched>();
@@ -90,7 +117,9 @@ export class WorkerDeaths {
   private readonly announced = new Set<number>();
   private readonly now: () => number;
   /** Deaths outside a task: the first logged at once, then a summary at most once a minute. */
-  private readonly idleDeaths: ThrottledReport<{ readonly reason: string; readonly lifeMs: number }>;
+  private readonly idleDeaths: ThrottledReport<Death>;
+  /** Deaths while importing the plugins: the first at once, then a summary at most once a minute. */
+  private readonly bootDeaths: ThrottledReport<Death>;
   private early: number[] = [];
   private looping = false;
   private closed = false;
@@ -108,6 +137,30 @@ export class WorkerDeaths {
       first: (death) => reportError(log, metrics, code, 'plugin worker died outside a task', death, 'error'),
       repeated: (count, { reason }) =>
         reportError(log, metrics, code, 'plugin workers died outside a task', { count, reason }, 'error'),
+    });
+    const boot = 'CORE_ERR_PLUGIN_WORKER_BOOT_FAILED';
+    const { plugins } = options;
+    this.bootDeaths = new ThrottledReport({
+      intervalMs: DEATH_LOG_INTERVAL_MS,
+      now: this.now,
+      first: (death) =>
+        reportError(
+          log,
+          metrics,
+          boot,
+          'plugin worker died while importing the plugins',
+          { ...death, plugins, action: BOOT_ACTION },
+          'error',
+        ),
+      repeated: (count, { reason }) =>
+        reportError(
+          log,
+          metrics,
+          boot,
+          'plugin workers died while importing the plugins',
+          { count, reason },
+          'error',
+        ),
     });
     piscina.on('workerCreate', (worker) => this.created(worker));
     piscina.on('workerDestroy', (worker) => {
@@ -158,6 +211,7 @@ export class WorkerDeaths {
   /** Log the deaths not yet logged, and stop. */
   close(): void {
     this.idleDeaths.close();
+    this.bootDeaths.close();
     this.closed = true;
   }
 
@@ -166,8 +220,13 @@ export class WorkerDeaths {
     const id = worker.id;
     const thread = this.piscina.threads.find((w) => w.threadId === id);
     if (!thread || this.watched.has(id)) return;
-    const watched: Watched = { bornAt: this.now(), retired: false, busy: false };
+    const watched: Watched = { bornAt: this.now(), booted: false, retired: false, busy: false };
     this.watched.set(id, watched);
+    // this thread's own port, so the note is known to come from it; plugin code there can post one
+    // early, which only makes its own worker's boot death count as an idle one
+    thread.on('message', (message: unknown) => {
+      if ((message as Partial<BootNote> | null)?.k === BOOT_NOTE) watched.booted = true;
+    });
     // in front of piscina's listeners: they destroy the worker (`workerDestroy`) as they run
     thread.prependListener('error', (err: unknown) => {
       if (typeof err === 'object' && err !== null) this.failures.add(err);
@@ -198,11 +257,15 @@ export class WorkerDeaths {
   private died(watched: Watched, reason: string): void {
     const now = this.now();
     const lifeMs = Math.round(now - watched.bornAt);
-    this.options.metrics.poolWorkerDeaths.inc({ during: watched.busy ? 'task' : 'idle' });
-    if (lifeMs < EARLY_DEATH_MS) this.earlyDeath(now);
+    const during = watched.booted ? (watched.busy ? 'task' : 'idle') : 'boot';
+    this.options.metrics.poolWorkerDeaths.inc({ during });
+    // a death while importing is early whatever the import took: a module killing every worker
+    // that imports it is a crash loop however slowly it does
+    if (lifeMs < EARLY_DEATH_MS || during === 'boot') this.earlyDeath(now);
+    // the tasks it had never started (classify-failure.ts): logged here, not by each task
+    if (during === 'boot') this.bootDeaths.add({ reason, lifeMs });
     // a death during a task is logged by that task's failure
-    if (watched.busy) return;
-    this.idleDeaths.add({ reason, lifeMs });
+    else if (during === 'idle') this.idleDeaths.add({ reason, lifeMs });
   }
 
   /** Count an early death; the first time they make a crash loop, say so once. */

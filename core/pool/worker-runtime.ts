@@ -15,7 +15,7 @@ import type { ExitTrap } from './exit-trap.js';
 import { monotonicMs, progressValue } from './progress-slots.js';
 import { type BatchEnv, runBatch, type Writer } from './run-batch.js';
 import type { PoolTask, PoolWorkerData, TaskReply, WarmValue } from './task-protocol.js';
-import type { ExitNote } from './worker-deaths.js';
+import { BOOT_NOTE, type BootNote, type ExitNote } from './worker-deaths.js';
 
 const data = workerData as PoolWorkerData;
 const progress = new Int32Array(data.progress);
@@ -31,6 +31,13 @@ let kv: KvStore | undefined;
 let holding: (() => Writer) | undefined;
 /** The worker's exit trap (set by {@link preload}, before any plugin loads). */
 let exits: ExitTrap | undefined;
+/** Settles once every plugin's import has settled ({@link preload}); undefined once it has. */
+let booting: Promise<void> | undefined;
+/**
+ * Longest a task waits for the boot, ms (`LOAD_TIMEOUT_MS`, the start check's bound of one
+ * import): past it, a task runs as before the wait, its chain awaiting only its own plugins.
+ */
+const BOOT_WAIT_MS = 30_000;
 
 /**
  * The worker's connection, opened lazily: plugins that never use the store never open it. Opened
@@ -95,6 +102,9 @@ function plugin(index: number): Promise<ChainPlugin> {
 /** Run one task. Never throws: the reply is plain data (one reply per batch item). */
 export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskReply<WarmValue>> {
   if (task.k === 'warm') return warm();
+  // a task starts (its progress slot written) only once the plugins are imported: a worker that
+  // dies importing them fails its tasks as a boot failure, not as the hook at position 0
+  if (booting) await bootWait(booting);
   const mark = (item: number, position: number) => {
     // time first: the main thread reads it after an atomic load of the progress value
     progressStartedAt[task.slot] = monotonicMs();
@@ -159,5 +169,24 @@ async function warm(): Promise<TaskReply<WarmValue>> {
  */
 export function preload(trap: ExitTrap): void {
   exits = trap;
-  for (let i = 0; i < data.plugins.length; i++) void plugin(i);
+  const loading = data.plugins.map((_, i) => plugin(i));
+  booting = Promise.allSettled(loading).then((results) => {
+    booting = undefined;
+    // the main thread counts a death before this as one during boot (worker-deaths.ts)
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [data.plugins[i]?.name ?? ''] : []));
+    const note: BootNote = { k: BOOT_NOTE, failed };
+    // a turn later: after piscina's own ready message (posted in the microtasks that follow the
+    // entry's evaluation), since the main thread hears a worker's messages only from its ready on
+    setImmediate(() => parentPort?.postMessage(note));
+  });
+}
+
+/** Wait for `boot`, at most {@link BOOT_WAIT_MS}. */
+async function bootWait(boot: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, BOOT_WAIT_MS).unref();
+  });
+  await Promise.race([boot, late]);
+  clearTimeout(timer);
 }

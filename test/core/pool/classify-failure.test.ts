@@ -49,3 +49,19 @@ test('anything else (an uncaught error in the worker) is a worker death', (t) =>
   t.is(classifyFailure(new TypeError('stray'), facts()).code, 'CORE_ERR_PLUGIN_WORKER_DIED');
   t.is(classifyFailure('not an error', facts()).code, 'CORE_ERR_PLUGIN_WORKER_DIED');
 });
+
+test('a worker dying before it started the task it had (while importing the plugins) is a boot failure', (t) => {
+  const oom = Object.assign(new Error('Worker terminated due to reaching memory limit'), {
+    code: 'ERR_WORKER_OUT_OF_MEMORY',
+  });
+  const died = classifyFailure(oom, facts({ started: false }));
+  t.is(died.code, 'CORE_ERR_PLUGIN_WORKER_BOOT_FAILED');
+  t.regex(died.message, /importing the plugins.*out of memory/);
+  const exit = classifyFailure(new Error('worker exited with code: 7'), facts({ started: false }));
+  t.is(exit.code, 'CORE_ERR_PLUGIN_WORKER_BOOT_FAILED');
+  t.regex(exit.message, /code: 7/);
+  t.is(
+    classifyFailure(new TypeError('stray'), facts({ started: false })).code,
+    'CORE_ERR_PLUGIN_WORKER_DIED',
+  );
+});

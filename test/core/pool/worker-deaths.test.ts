@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Piscina } from 'piscina';
 import { Metrics } from '../../../core/metrics/metrics.js';
-import { CRASH_LOOP_DEATHS, DEATH_LOG_INTERVAL_MS, WorkerDeaths } from '../../../core/pool/worker-deaths.js';
+import {
+  BOOT_NOTE,
+  CRASH_LOOP_DEATHS,
+  DEATH_LOG_INTERVAL_MS,
+  WorkerDeaths,
+} from '../../../core/pool/worker-deaths.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 import { pluginModule } from '../../helpers/plugin-module.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -85,7 +90,11 @@ test('a hook running its worker out of memory: its task reports it, counted as a
  */
 test('deaths outside a task: the first line at once, then a summary with the count a minute later; the crash loop named once per loop', async (t) => {
   const file = join(tempDir(t, 'relay-deaths-'), 'exits.cjs');
-  writeFileSync(file, 'module.exports = () => 1;\nsetTimeout(() => process.exit(7), 100);\n');
+  // booted, as a pool worker says once its plugins are imported (after piscina's ready message);
+  // then it exits on its own
+  const note = JSON.stringify({ k: BOOT_NOTE, failed: [] });
+  const booted = `setImmediate(() => require('node:worker_threads').parentPort.postMessage(${note}));`;
+  writeFileSync(file, `module.exports = () => 1;\n${booted}\nsetTimeout(() => process.exit(7), 100);\n`);
   const sink = createLogSink();
   const metrics = new Metrics();
   let clock = 0;
