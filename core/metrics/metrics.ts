@@ -153,6 +153,12 @@ export class Metrics {
     'Plugin store keys evicted past store.maxKeysPerPlugin or store.maxBytesPerPlugin',
     ['plugin'],
   );
+  /** Store writes refused for their size (caught by the hook or not), by plugin and code. */
+  readonly pluginStoreRefusals = this.counter(
+    'relay_plugin_store_refusals_total',
+    'Plugin store writes refused past store.maxKeyBytes or store.maxValueBytes',
+    ['plugin', 'code'],
+  );
   /**
    * `during`: `boot` (while importing the plugins), `task` (its task reports it too) or `idle`
    * (worker-deaths.ts): three series.

@@ -12,6 +12,7 @@ import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { classifyFailure, threadExited } from './classify-failure.js';
 import { monotonicMs, ProgressSlots, type SlotProgress } from './progress-slots.js';
+import { StoreRefusals } from './store-refusals.js';
 import { StrayLog } from './stray-log.js';
 import { TaskAbort } from './task-abort.js';
 import type {
@@ -76,6 +77,7 @@ export class PluginPool {
   private readonly slots: ProgressSlots;
   private readonly strays: StrayLog;
   private readonly deaths: WorkerDeaths;
+  private readonly refusals: StoreRefusals;
   private readonly log: Logger;
   private readonly metrics: Metrics;
   private readonly maxQueue: number;
@@ -124,11 +126,10 @@ export class PluginPool {
     });
     // workers that end with no pool asking (out of memory outside a task, a crash) are reported
     // at a bounded rate, a crash loop once; a hook's process.exit is reported by its task
-    this.deaths = new WorkerDeaths(this.piscina, {
-      log: this.log,
-      metrics: this.metrics,
-      plugins: options.worker.plugins.map((p) => p.name),
-    });
+    const plugins = options.worker.plugins.map((p) => p.name);
+    this.deaths = new WorkerDeaths(this.piscina, { log: this.log, metrics: this.metrics, plugins });
+    // store writes refused for their size, counted in the worker and carried by its replies
+    this.refusals = new StoreRefusals({ log: this.log, metrics: this.metrics, plugins });
     this.piscina.on('message', (message: unknown) => {
       this.strays.receive(message);
       this.deaths.receive(message);
@@ -207,6 +208,7 @@ export class PluginPool {
       const pending = this.piscina.run(task, { signal: abort });
       this.metrics.poolQueueDepth.set(this.piscina.queueSize);
       const replies = (await pending) as TaskReply[];
+      this.refusals.receive(replies);
       for (const reply of replies) {
         if (reply.ok) this.completed++;
         else this.failed++;
@@ -269,6 +271,7 @@ export class PluginPool {
       this.closed = true;
       this.strays.close();
       this.deaths.close();
+      this.refusals.close();
       this.metrics.poolQueueDepth.set(0);
     })();
     return this.closing;

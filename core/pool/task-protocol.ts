@@ -137,12 +137,24 @@ export type OutboundValue =
     }
   | { readonly reject: Rejection; readonly at: number };
 
+/**
+ * Store writes a worker refused for their size since its last reply, per plugin and code, with the
+ * latest refusal's message (store-refusals.ts); carried by the first reply of a batch.
+ */
+export interface StoreRefusal {
+  readonly plugin: string;
+  readonly code: string;
+  readonly count: number;
+  readonly reason: string;
+}
+
 /** Success: the chain's value, hook logs and each plugin's hook duration (ms, by position). */
 export interface TaskSuccess<V = unknown> {
   readonly ok: true;
   readonly value: V;
   readonly logs?: readonly HookLogEntry[];
   readonly ms: readonly number[];
+  readonly refused?: readonly StoreRefusal[];
 }
 
 /** Failure of the plugin at chain position `at`. */
@@ -151,6 +163,7 @@ export interface TaskFailure {
   readonly at: number;
   readonly error: ErrorData;
   readonly logs?: readonly HookLogEntry[];
+  readonly refused?: readonly StoreRefusal[];
 }
 
 /** What every task resolves to; a worker never throws across the boundary. */

@@ -14,6 +14,7 @@ import { namespaceView } from '../store/plugin-store-view.js';
 import type { ExitTrap } from './exit-trap.js';
 import { monotonicMs, progressValue } from './progress-slots.js';
 import { type BatchEnv, runBatch, type Writer } from './run-batch.js';
+import { RefusalTally } from './store-refusals.js';
 import type { PoolTask, PoolWorkerData, TaskReply, WarmValue } from './task-protocol.js';
 import { BOOT_NOTE, type BootNote, type ExitNote } from './worker-deaths.js';
 
@@ -23,6 +24,8 @@ const progressStartedAt = new Float64Array(data.progressStartedAt);
 const identities = Object.freeze(data.identities.map((i) => Object.freeze({ ...i })));
 const plugins = new Map<number, Promise<ChainPlugin>>();
 let kv: KvStore | undefined;
+/** Store writes refused for their size since the last reply (carried by the next one). */
+const refusals = new RefusalTally();
 /**
  * While a batch runs: who makes each store write (its writes are held until the batch ends). One
  * batch at a time per worker (piscina's `concurrentTasksPerWorker` is left at 1), so the hold is
@@ -81,7 +84,7 @@ async function load(index: number): Promise<ChainPlugin> {
   const base = {
     name: ref.name,
     options: options.value,
-    store: namespaceView(sharedStore, ref.name),
+    store: namespaceView(sharedStore, ref.name, (code, message) => refusals.add(ref.name, code, message)),
     identities,
   };
   return { definition, context: (log) => ({ ...base, log }) };
@@ -144,7 +147,11 @@ export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskRepl
       exits?.exit(made.attempt.exitCode);
     },
   };
-  return runBatch(task.items, env);
+  const replies = await runBatch(task.items, env);
+  // the refusals since the last reply (a timer's too) ride on this one: a reply is core code's
+  const refused = refusals.drain();
+  if (refused && replies[0]) replies[0] = { ...replies[0], refused };
+  return replies;
 }
 
 /** Import every plugin now (start-up and replacement workers) and report which failed. */

@@ -8,23 +8,38 @@
 
 import type { PluginStore } from '../plugin-host/define-plugin.js';
 import type { KvStore } from './kv-store.js';
-import { encodeValue } from './store-limits.js';
+import { encodeValue, isRefusalCode, type RefusalCode } from './store-limits.js';
+
+/** Told of every write refused for its size, with its code and message (store-refusals.ts). */
+export type OnRefused = (code: RefusalCode, message: string) => void;
 
 /**
  * A {@link PluginStore} view of namespace `ns` of the store `store()` returns — resolved on each
- * call, so a worker can hand out views before it opens its connection.
+ * call, so a worker can hand out views before it opens its connection. `refused` hears every write
+ * refused for its size before the hook does, so a refusal the hook catches is still counted.
  */
-export function namespaceView(store: () => KvStore, ns: string): PluginStore {
+export function namespaceView(store: () => KvStore, ns: string, refused?: OnRefused): PluginStore {
+  const write = <R>(run: () => R): R => {
+    try {
+      return run();
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (refused && isRefusalCode(code)) refused(code, (err as Error).message);
+      throw err;
+    }
+  };
   return {
     get: <T = unknown>(key: string) => store().get<T>(ns, checkKey(key)),
-    set: (key: string, value: unknown, ttlMs?: number) => {
-      const kv = store();
-      kv.setEncoded(ns, checkKey(key), encodeValue(key, value, kv.limits), ttlMs);
-    },
-    remember: (key: string, value: unknown, ttlMs: number) => {
-      const kv = store();
-      return kv.rememberEncoded(ns, checkKey(key), encodeValue(key, value, kv.limits), ttlMs);
-    },
+    set: (key: string, value: unknown, ttlMs?: number) =>
+      write(() => {
+        const kv = store();
+        kv.setEncoded(ns, checkKey(key), encodeValue(key, value, kv.limits), ttlMs);
+      }),
+    remember: (key: string, value: unknown, ttlMs: number) =>
+      write(() => {
+        const kv = store();
+        return kv.rememberEncoded(ns, checkKey(key), encodeValue(key, value, kv.limits), ttlMs);
+      }),
     delete: (key: string) => store().delete(ns, checkKey(key)),
   };
 }

@@ -21,6 +21,19 @@ export const DEFAULT_STORE_LIMITS: StoreLimits = Object.freeze({
   maxValueBytes: 1024 * 1024,
 });
 
+/** The codes of a write refused for its size. */
+export const REFUSAL_CODES = [
+  'CORE_ERR_PLUGIN_STORE_KEY_TOO_LARGE',
+  'CORE_ERR_PLUGIN_STORE_VALUE_TOO_LARGE',
+] as const;
+/** One of {@link REFUSAL_CODES}. */
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
+/** Is `code` one of {@link REFUSAL_CODES}? */
+export function isRefusalCode(code: unknown): code is RefusalCode {
+  return (REFUSAL_CODES as readonly unknown[]).includes(code);
+}
+
 /** Longest part of a refused key shown in the error, characters. */
 const KEY_SHOWN = 40;
 
