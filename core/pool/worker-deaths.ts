@@ -17,6 +17,7 @@ import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import { ThrottledReport } from '../log/throttled-report.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { BOOT_NOTE, type BootNote, BootReport } from './boot-report.js';
 import { monotonicMs } from './progress-slots.js';
 
 /** What a worker posts just before it exits because its item's hook called `process.exit`. */
@@ -29,18 +30,6 @@ export interface ExitNote {
   readonly call: string;
   /** The exiting worker's `threadId`. */
   readonly thread: number;
-}
-
-/** The kind of a {@link BootNote}. */
-export const BOOT_NOTE = 'relay-worker-booted';
-
-/**
- * What a worker posts once every plugin's import has settled: its boot is over. `failed` names the
- * plugins whose import failed there (their hooks fail with `CORE_ERR_PLUGIN_LOAD_FAILED`).
- */
-export interface BootNote {
-  readonly k: typeof BOOT_NOTE;
-  readonly failed: readonly string[];
 }
 
 /** A worker as piscina describes it in its `workerCreate` and `workerDestroy` events. */
@@ -96,13 +85,6 @@ type Death = {
   readonly lifeMs: number;
 };
 
-/** What to do about workers dying while they import the plugins. */
-const BOOT_ACTION =
-  'a plugin module kills the worker that imports it (out of memory at its top level, or it depends on ' +
-  'something the first worker had: a file since removed, the thread it runs in); its tasks are retried, ' +
-  'then quarantined: set "enabled": false on that plugin, else on the one added or changed most recently, ' +
-  'in plugins.json and restart, then report it to its author';
-
 /** Watches a piscina pool's workers for deaths; also keeps the workers' {@link ExitNote}s. */
 export class WorkerDeaths {
   private readonly watched = new Map<number, Watched>();
@@ -118,8 +100,8 @@ export class WorkerDeaths {
   private readonly now: () => number;
   /** Deaths outside a task: the first logged at once, then a summary at most once a minute. */
   private readonly idleDeaths: ThrottledReport<Death>;
-  /** Deaths while importing the plugins: the first at once, then a summary at most once a minute. */
-  private readonly bootDeaths: ThrottledReport<Death>;
+  /** Deaths while importing the plugins, and plugins that failed to import. */
+  private readonly boots: BootReport;
   private early: number[] = [];
   private looping = false;
   private closed = false;
@@ -138,30 +120,7 @@ export class WorkerDeaths {
       repeated: (count, { reason }) =>
         reportError(log, metrics, code, 'plugin workers died outside a task', { count, reason }, 'error'),
     });
-    const boot = 'CORE_ERR_PLUGIN_WORKER_BOOT_FAILED';
-    const { plugins } = options;
-    this.bootDeaths = new ThrottledReport({
-      intervalMs: DEATH_LOG_INTERVAL_MS,
-      now: this.now,
-      first: (death) =>
-        reportError(
-          log,
-          metrics,
-          boot,
-          'plugin worker died while importing the plugins',
-          { ...death, plugins, action: BOOT_ACTION },
-          'error',
-        ),
-      repeated: (count, { reason }) =>
-        reportError(
-          log,
-          metrics,
-          boot,
-          'plugin workers died while importing the plugins',
-          { count, reason },
-          'error',
-        ),
-    });
+    this.boots = new BootReport({ log, metrics, plugins: options.plugins, now: this.now });
     piscina.on('workerCreate', (worker) => this.created(worker));
     piscina.on('workerDestroy', (worker) => {
       const watched = this.watched.get(worker.id);
@@ -211,7 +170,7 @@ export class WorkerDeaths {
   /** Log the deaths not yet logged, and stop. */
   close(): void {
     this.idleDeaths.close();
-    this.bootDeaths.close();
+    this.boots.close();
     this.closed = true;
   }
 
@@ -225,7 +184,10 @@ export class WorkerDeaths {
     // this thread's own port, so the note is known to come from it; plugin code there can post one
     // early, which only makes its own worker's boot death count as an idle one
     thread.on('message', (message: unknown) => {
-      if ((message as Partial<BootNote> | null)?.k === BOOT_NOTE) watched.booted = true;
+      const note = message as Partial<BootNote> | null;
+      if (note?.k !== BOOT_NOTE || watched.booted) return;
+      watched.booted = true;
+      this.boots.noted(note);
     });
     // in front of piscina's listeners: they destroy the worker (`workerDestroy`) as they run
     thread.prependListener('error', (err: unknown) => {
@@ -263,7 +225,7 @@ export class WorkerDeaths {
     // that imports it is a crash loop however slowly it does
     if (lifeMs < EARLY_DEATH_MS || during === 'boot') this.earlyDeath(now);
     // the tasks it had never started (classify-failure.ts): logged here, not by each task
-    if (during === 'boot') this.bootDeaths.add({ reason, lifeMs });
+    if (during === 'boot') this.boots.died({ reason, lifeMs });
     // a death during a task is logged by that task's failure
     else if (during === 'idle') this.idleDeaths.add({ reason, lifeMs });
   }

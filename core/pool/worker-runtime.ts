@@ -11,12 +11,13 @@ import { parsePluginOptions } from '../plugin-host/plugin-options.js';
 import { openDatabase } from '../store/database.js';
 import { KvStore } from '../store/kv-store.js';
 import { namespaceView } from '../store/plugin-store-view.js';
+import { BOOT_NOTE, type BootNote } from './boot-report.js';
 import type { ExitTrap } from './exit-trap.js';
 import { monotonicMs, progressValue } from './progress-slots.js';
 import { type BatchEnv, runBatch, type Writer } from './run-batch.js';
 import { RefusalTally } from './store-refusals.js';
 import type { PoolTask, PoolWorkerData, TaskReply, WarmValue } from './task-protocol.js';
-import { BOOT_NOTE, type BootNote, type ExitNote } from './worker-deaths.js';
+import type { ExitNote } from './worker-deaths.js';
 
 const data = workerData as PoolWorkerData;
 const progress = new Int32Array(data.progress);
@@ -180,7 +181,9 @@ export function preload(trap: ExitTrap): void {
   booting = Promise.allSettled(loading).then((results) => {
     booting = undefined;
     // the main thread counts a death before this as one during boot (worker-deaths.ts)
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [data.plugins[i]?.name ?? ''] : []));
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [{ name: data.plugins[i]?.name ?? '', reason: errorMessage(r.reason) }] : [],
+    );
     const note: BootNote = { k: BOOT_NOTE, failed };
     // a turn later: after piscina's own ready message (posted in the microtasks that follow the
     // entry's evaluation), since the main thread hears a worker's messages only from its ready on

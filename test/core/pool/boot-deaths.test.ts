@@ -13,7 +13,13 @@ import test from 'ava';
 import { pluginModule } from '../../helpers/plugin-module.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/until.js';
-import { ECHO, FAULT_TIMEOUT_MS, forward, startFixtureHost } from '../plugin-host/fixture-host.js';
+import {
+  ECHO,
+  FAULT_TIMEOUT_MS,
+  forward,
+  inboundInput,
+  startFixtureHost,
+} from '../plugin-host/fixture-host.js';
 
 const BOOT = 'CORE_ERR_PLUGIN_WORKER_BOOT_FAILED';
 const LOOP = 'CORE_ERR_PLUGIN_WORKER_CRASH_LOOP';
@@ -61,4 +67,31 @@ test('a module that runs every replacement worker out of memory at import: count
   t.is(await metrics.value(DEATHS, { during: 'task' }), 0);
   t.is(sink.withCode('CORE_ERR_PLUGIN_WORKER_DIED').length, 0);
   t.is(await metrics.value('relay_plugin_failures_total', { plugin: 'echo', code: BOOT }), 0);
+});
+
+test('a module that throws at import in a replacement worker: logged once with its name and reason, its hooks fail there', async (t) => {
+  t.timeout(60_000);
+  const flag = join(tempDir(t), 'gone');
+  const prelude =
+    `import { existsSync } from 'node:fs';\n` +
+    `if (existsSync(${JSON.stringify(flag)})) throw new Error('the file it needs is gone');`;
+  const module = pluginModule(t, 'boot-throws', prelude, 'inbound: () => undefined');
+  const { host, sink } = await startFixtureHost(t, [
+    ECHO,
+    { name: 'fault-hangs', timeoutMs: FAULT_TIMEOUT_MS },
+    { name: 'boot-throws', module, timeoutMs: 10_000 },
+  ]);
+  t.is((await host.runInbound(inboundInput('before'))).kind, 'event');
+  writeFileSync(flag, '');
+  t.like(await host.convertForward(forward('hangs', {})), { error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' } });
+  const line = await sink.waitFor((l) => l.msg === 'plugin failed to import in a pool worker', 30_000);
+  t.like(line, { code: 'CORE_ERR_PLUGIN_LOAD_FAILED', plugin: 'boot-throws', level: 50 });
+  t.regex(String(line.reason), /the file it needs is gone/);
+  t.regex(String(line.action), /plugins\.json/);
+  t.like(await host.runInbound(inboundInput('after')), {
+    kind: 'failed',
+    plugin: 'boot-throws',
+    error: { code: 'CORE_ERR_PLUGIN_LOAD_FAILED' },
+  });
+  t.is(sink.withMsg('plugin failed to import in a pool worker').length, 1);
 });

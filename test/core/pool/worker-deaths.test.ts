@@ -10,12 +10,8 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Piscina } from 'piscina';
 import { Metrics } from '../../../core/metrics/metrics.js';
-import {
-  BOOT_NOTE,
-  CRASH_LOOP_DEATHS,
-  DEATH_LOG_INTERVAL_MS,
-  WorkerDeaths,
-} from '../../../core/pool/worker-deaths.js';
+import { BOOT_NOTE } from '../../../core/pool/boot-report.js';
+import { CRASH_LOOP_DEATHS, DEATH_LOG_INTERVAL_MS, WorkerDeaths } from '../../../core/pool/worker-deaths.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 import { pluginModule } from '../../helpers/plugin-module.js';
 import { tempDir } from '../../helpers/temp-dir.js';
