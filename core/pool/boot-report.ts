@@ -35,8 +35,9 @@ const MAX_REASON = 300;
 const DEATH_ACTION =
   'a plugin module kills the worker that imports it (out of memory at its top level, or it depends on ' +
   'something the first worker had: a file since removed, the thread it runs in); its tasks are retried, ' +
-  'then quarantined: set "enabled": false on that plugin, else on the one added or changed most recently, ' +
-  'in plugins.json and restart, then report it to its author';
+  'then quarantined: if reason says memory and a plugin needs it, raise pool.maxOldGenerationSizeMb; else ' +
+  'set "enabled": false on that plugin, else on the one added or changed most recently, in plugins.json ' +
+  'and restart, then report it to its author';
 
 /** What to do about a plugin that fails to import in a worker after the start. */
 const IMPORT_ACTION =
