@@ -178,16 +178,18 @@ async function warm(): Promise<TaskReply<WarmValue>> {
 export function preload(trap: ExitTrap): void {
   exits = trap;
   const loading = data.plugins.map((_, i) => plugin(i));
-  booting = Promise.allSettled(loading).then((results) => {
-    booting = undefined;
-    // the main thread counts a death before this as one during boot (worker-deaths.ts)
+  booting = Promise.allSettled(loading).then(async (results) => {
     const failed = results.flatMap((r, i) =>
       r.status === 'rejected' ? [{ name: data.plugins[i]?.name ?? '', reason: errorMessage(r.reason) }] : [],
     );
     const note: BootNote = { k: BOOT_NOTE, failed };
     // a turn later: after piscina's own ready message (posted in the microtasks that follow the
     // entry's evaluation), since the main thread hears a worker's messages only from its ready on
-    setImmediate(() => parentPort?.postMessage(note));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // the main thread counts a death before this as one during boot (worker-deaths.ts); tasks
+    // start after it, so the note is read before anything they cause
+    parentPort?.postMessage(note);
+    booting = undefined;
   });
 }
 
