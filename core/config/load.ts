@@ -6,6 +6,7 @@ import { type Alias, parseDocument, visit, type YAMLError } from 'yaml';
 import { RelayError } from '../errors.js';
 import { deepFreeze } from './deep-freeze.js';
 import { envNameFor, envOverlay } from './env-map.js';
+import { issueMessage } from './issue-message.js';
 import { openToEveryone } from './open-to-everyone.js';
 import { type Config, ConfigSchema } from './schema.js';
 
@@ -157,7 +158,7 @@ export function validateConfig(input: Record<string, unknown>): Config {
     const problems = result.error.issues.map((issue) => {
       const key = issue.path.join('.') || '(root)';
       const env = envNameFor(issue.path as (string | number)[]);
-      return `${key}${env ? ` (${env})` : ''}: ${issue.message}`;
+      return `${key}${env ? ` (${env})` : ''}: ${issueMessage(issue, ConfigSchema, input)}`;
     });
     throw new RelayError('CORE_ERR_CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
       details: { problems },

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
+import { unknownEnv } from '../../core/config/unknown-env.js';
 import { silentLogger } from '../../core/log/logger.js';
 import type { SocketFactory } from '../../core/transport/relay-client.js';
 import type { CliIo } from './cli-io.js';
@@ -20,6 +21,7 @@ import {
   doctorExitCode,
   fail,
   formatCheck,
+  warn,
 } from './doctor-checks.js';
 import { dialCheck, probeConnector } from './doctor-dial.js';
 import { checkApiToken, checkDataDir } from './doctor-permissions.js';
@@ -98,6 +100,11 @@ function loadChecked(
   report: (r: CheckResult) => void,
 ): Config | undefined {
   const file = env.SIDECAR_CONFIG ? resolve(io.cwd, env.SIDECAR_CONFIG) : undefined;
+  // a misspelt name is otherwise silently ignored: its default is what the checks below see
+  for (const u of unknownEnv(env)) {
+    const fix = u.suggestion ? `rename it ${u.suggestion}` : 'remove it, or see docs/config.md for the names';
+    report(warn('env', `${u.name} is set but relay-sidecar does not read it`, fix));
+  }
   try {
     const config = loadConfig({ env, ...(file ? { file } : {}) });
     report({ status: 'ok', name: 'config', detail: file ? `loaded (env and ${file})` : 'loaded (env)' });

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { ListenAddress } from '../../core/config/listen-address.js';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
+import { unknownEnv, unknownEnvWarning } from '../../core/config/unknown-env.js';
 import { systemClock } from '../../core/di/clock.js';
 import { armWorkDeadline, type PauseMeter, startPauseMeter } from '../../core/di/pause-meter.js';
 import { RelayError } from '../../core/errors.js';
@@ -103,6 +104,8 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
   try {
     const base = opts.envPath === undefined ? io.env : withEnvFile(io.env, io.cwd, opts.envPath);
     const env = { ...base, ...(opts.plugins ? { SIDECAR_PLUGINS: opts.plugins } : {}) };
+    // a misspelt name is otherwise silently ignored, its default used: said before anything else
+    for (const u of unknownEnv(env)) io.stderr(`run: warning: ${unknownEnvWarning(u)}\n`);
     config = loadConfig({ env, file: opts.config });
   } catch (err) {
     io.stderr(`run: ${withCode(err)}\n`);
@@ -110,7 +113,7 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
   }
   if (!config.relay.url) {
     io.stderr(
-      'run: GATEWAY_RELAY_URL (or relay.url in the config file) is required: the connector base URL, e.g. https://relay.example.com\n',
+      'run: CORE_ERR_CONFIG_INVALID: GATEWAY_RELAY_URL (or relay.url in the config file) is required: the connector base URL, e.g. https://relay.example.com\n',
     );
     return ExitCode.CONFIG;
   }

@@ -1,0 +1,68 @@
+/**
+ * What an operator sees on a first day of misconfiguration: each mistake gives one message that
+ * says what was wrong, where (key, variable, line) and what to do, with a stable code and the
+ * exit code docs/operations.md promises — run as the real CLI, in a child process. Here: the
+ * configuration (misspelt variables and keys, a unit on a number).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { spawnCli, tempDir } from '../lifecycle/sidecar-child.js';
+
+const PLUGINS = 'plugins.json';
+
+test('run warns about a misspelt SIDECAR_/GATEWAY_ variable and names the missing URL with its code', async (t) => {
+  const child = spawnCli(t, ['run'], {
+    SIDECAR_DATADIR: tempDir(t),
+    GATEWAY_RELAY_SECERT: 'not-echoed-secret-value',
+    SIDECAR_PLUGINS: PLUGINS,
+  });
+  t.is((await child.waitExit()).code, 2);
+  const err = child.stderr();
+  t.regex(
+    err,
+    /^run: warning: GATEWAY_RELAY_SECERT is set but not read: did you mean GATEWAY_RELAY_SECRET\?$/m,
+  );
+  t.regex(err, /^run: warning: SIDECAR_DATADIR is set but not read: did you mean SIDECAR_DATA_DIR\?$/m);
+  t.regex(
+    err,
+    /^run: CORE_ERR_CONFIG_INVALID: GATEWAY_RELAY_URL \(or relay\.url in the config file\) is required/m,
+  );
+  t.false(err.includes('not-echoed-secret-value'));
+});
+
+test('doctor shows a misspelt variable as a warning with the name to use', async (t) => {
+  const child = spawnCli(t, ['doctor', '--timeout-ms', '500'], {
+    SIDECAR_DATADIR: tempDir(t),
+    SIDECAR_PLUGINS: PLUGINS,
+  });
+  await child.waitExit();
+  t.regex(
+    child.stdout(),
+    /^! env — SIDECAR_DATADIR is set but relay-sidecar does not read it\. Fix: rename it SIDECAR_DATA_DIR$/m,
+  );
+});
+
+test('a config file with a unit on a number, a quoted boolean and a misspelt key names each, with what to write', async (t) => {
+  const file = join(tempDir(t), 'sidecar.yaml');
+  writeFileSync(
+    file,
+    'relay:\n  pingIntervalMs: 30s\n  pingIntervalMS: 1\n  stayUpWhenRevoked: "yes"\nagent:\n  concurency: 3\n',
+  );
+  const child = spawnCli(t, ['run', '-c', file], {
+    GATEWAY_RELAY_URL: 'http://127.0.0.1:1',
+    SIDECAR_PLUGINS: PLUGINS,
+    SIDECAR_DATA_DIR: tempDir(t),
+  });
+  t.is((await child.waitExit()).code, 2);
+  const err = child.stderr();
+  t.regex(err, /^run: CORE_ERR_CONFIG_INVALID: invalid configuration:$/m);
+  t.regex(
+    err,
+    /relay\.pingIntervalMs: must be a plain number of ms, without a unit or quotes \(e\.g\. 30000, not "30s"\)/,
+  );
+  t.regex(err, /relay\.stayUpWhenRevoked: must be true or false, without quotes/);
+  t.regex(err, /relay: unknown key "pingIntervalMS": did you mean "pingIntervalMs"\?/);
+  t.regex(err, /agent: unknown key "concurency": did you mean "concurrency"\?/);
+  t.false(err.includes('received string'));
+});
