@@ -81,9 +81,22 @@ export function readManifest(manifestPath: string, defaultTimeoutMs: number): Ma
     raw = JSON.parse(text);
   } catch (err) {
     // without the snippet V8 quotes: plugin options may hold credentials
-    throw invalid(manifestPath, [`not valid JSON: ${parseErrorReason(err)}`]);
+    throw invalid(manifestPath, [`not valid JSON: ${withLine(parseErrorReason(err), text)}`]);
   }
   return parseManifest(raw, manifestPath, defaultTimeoutMs);
+}
+
+/**
+ * V8's "at position 542" with the line and column an editor shows (a trailing comma, a missing
+ * quote), so the operator need not count characters; the reason stays as V8 gave it.
+ */
+function withLine(reason: string, text: string): string {
+  const match = / at position (\d+)/.exec(reason);
+  if (!match || reason.includes('(line ')) return reason;
+  const before = text.slice(0, Number(match[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${reason} (line ${line}, column ${column})`;
 }
 
 /** Validate an already-parsed manifest (`source` names it in messages). */
@@ -120,11 +133,24 @@ export function resolvePluginModule(specifier: string, manifestPath: string): st
     url = resolveEsm(specifier, pathToFileURL(resolve(manifestPath)).href);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code ? `${code}: ${errorMessage(err)}` : errorMessage(err));
+    const why = code ? `${code}: ${errorMessage(err)}` : errorMessage(err);
+    throw new Error(`${why}${builtInHint(specifier, code)}`);
   }
   // a plugin is a file; `node:` built-ins and the like are not
   if (!url.startsWith('file:')) throw new Error(`resolves to ${url}, not a file`);
   return fileURLToPath(url);
+}
+
+/**
+ * A built-in's package name resolves only from a manifest inside this installation: one kept
+ * elsewhere (`/etc/relay-sidecar/plugins.json`) names it by path, and the message says which.
+ */
+function builtInHint(specifier: string, code: string | undefined): string {
+  const name = /^relay-sidecar\/plugins\/([a-z0-9-]+)$/.exec(specifier)?.[1];
+  if (code !== 'ERR_MODULE_NOT_FOUND' || name === undefined) return '';
+  // dist/core/plugin-host/manifest.js → dist/plugins/<name>/index.js
+  const file = fileURLToPath(new URL(`../../plugins/${name}/index.js`, import.meta.url));
+  return `; the built-ins' package names resolve only from a manifest inside the installation: name it by path, "module": "${file}"`;
 }
 
 function pluginNameAt(raw: unknown, index: number): string | undefined {

@@ -3,9 +3,11 @@
  * dead-lettered (rejected deliveries, poison and quarantined frames): via its API when it runs,
  * else from its store (a replay is then queued for its next start).
  */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
+import { API_TOKEN_FILE } from '../agent-api/api-token.js';
 import { MAX_LIST } from '../agent-api/dead-letter-routes.js';
 import { apiRequest, apiTokenFor, noTokenHint, nothingListens } from './api-request.js';
 import type { CliIo } from './cli-io.js';
@@ -117,12 +119,26 @@ function printList(io: CliIo, body: unknown): void {
 }
 
 function failed(io: CliIo, config: Config, status: number, body: unknown): number {
+  if (status === 401) {
+    // one line that says what to do: "missing or wrong bearer token" alone did not
+    io.stderr(`dead-letters: HTTP 401 from the sidecar at ${config.api.listen}: ${tokenHint(config)}\n`);
+    return ExitCode.AUTH;
+  }
   const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
   io.stderr(`dead-letters: HTTP ${status} ${error?.code ?? ''}: ${error?.message ?? ''}\n`);
-  if (status === 401 && apiTokenFor(config) === undefined)
-    io.stderr(`dead-letters: ${noTokenHint(config)}\n`);
-  if (status === 401) return ExitCode.AUTH;
   return refusalExit(error?.code);
+}
+
+/** Why the API refused this command's token, and where the right one is. */
+function tokenHint(config: Config): string {
+  if (apiTokenFor(config) === undefined) return noTokenHint(config);
+  const from = config.api.token
+    ? 'SIDECAR_API_TOKEN (or api.token)'
+    : `${join(config.dataDir, API_TOKEN_FILE)}, which another sidecar generated`;
+  return (
+    `it refused the API token this command took from ${from}; give it the sidecar's own ` +
+    'settings: its env file with --env-path, its config file with -c, or its SIDECAR_API_TOKEN and SIDECAR_DATA_DIR'
+  );
 }
 
 /** The exit code of a refusal with API error `code`, from the API or the store alike. */
