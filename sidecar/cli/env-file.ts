@@ -148,7 +148,32 @@ export function withEnvFile(env: NodeJS.ProcessEnv, cwd: string, envPath: string
   const open = openToEveryone(realpathSync(path), 'the env file');
   if (open)
     throw new RelayError('CORE_ERR_CONFIG_INVALID', `env file ${path}: ${open}`, { details: { path } });
+  const bad = malformedLine(text);
+  if (bad !== undefined) {
+    // the line number only: the line may hold a secret
+    throw new RelayError(
+      'CORE_ERR_CONFIG_INVALID',
+      `env file ${path} line ${bad} is not KEY=value: write each setting as NAME=value (a # starts a comment)`,
+      { details: { path, line: bad } },
+    );
+  }
   return { ...env, ...parseEnvText(text) };
+}
+
+/**
+ * The 1-based number of the first line no reader takes as a setting, if any: not blank, not a
+ * comment, not `KEY=…` and not a bare name (docker's pass-through form). Skipped silently, a
+ * `GATEWAY_RELAY_URL https://…` left the setting unset and the start failed naming it missing; a
+ * shell's `.` fails on such a line too.
+ */
+function malformedLine(text: string): number | undefined {
+  const lines = text.split(/\r?\n/);
+  for (const [i, line] of lines.entries()) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#') || ASSIGNMENT.test(line) || KEY.test(trimmed)) continue;
+    return i + 1;
+  }
+  return undefined;
 }
 
 /**

@@ -66,3 +66,14 @@ test('a config file with a unit on a number, a quoted boolean and a misspelt key
   t.regex(err, /agent: unknown key "concurency": did you mean "concurrency"\?/);
   t.false(err.includes('received string'));
 });
+
+test('an --env-path file with a line that is not KEY=value is refused naming the line, never its text', async (t) => {
+  const file = join(tempDir(t), 'relay.env');
+  writeFileSync(file, '# enrolled\nGATEWAY_RELAY_ID=gw-1\nGATEWAY_RELAY_URL https://relay.example.com\n', {
+    mode: 0o600,
+  });
+  const child = spawnCli(t, ['run', '--env-path', file], { SIDECAR_PLUGINS: PLUGINS });
+  t.is((await child.waitExit()).code, 2);
+  t.regex(child.stderr(), /^run: CORE_ERR_CONFIG_INVALID: env file .*relay\.env line 3 is not KEY=value/m);
+  t.false(child.stderr().includes('relay.example.com'));
+});
