@@ -155,7 +155,7 @@ export function registerDeadLetters(program: Command, io: CliIo): void {
     );
   withSource(cmd.command('list'))
     .description('one line per dead letter: id, when, kind, code and why')
-    .option('-n, --limit <n>', 'how many, newest first', '50')
+    .option('-n, --limit <n>', `how many, newest first, 1 to ${MAX_LIST}`, '50')
     .action(async (opts: DeadLetterSource & { limit: string }) => {
       io.setExitCode(await runDeadLetters({ kind: 'list', limit: Number(opts.limit) }, io, opts));
     });

@@ -48,7 +48,15 @@ export function buildProgram(io: CliIo = processIo()): Command {
     .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // what a supervisor or script acts on, with only --help to go on (docs/errors.md has more)
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 clean stop, 1 unexpected failure, 2 bad configuration or usage, 3 revoked,\n' +
+        '4 auth refused, 5 unreachable, 6 no such dead letter.\n' +
+        'Settings: environment (GATEWAY_RELAY_*, SIDECAR_*, AGENT_*, LOG_*) over the config file;\n' +
+        'every key with its unit, default and variable is in docs/config.md.\n',
+    );
   registerRun(program, io);
   registerDemo(program, io);
   registerDeadLetters(program, io);
