@@ -64,7 +64,13 @@ export const ApiConfigSchema = z.strictObject({
     })
     .default('127.0.0.1:7700'),
   /** Bearer token; generated into `<dataDir>/api-token` (0600) when unset. Never logged. */
-  token: z.string().min(16, 'must be at least 16 characters').optional(),
+  token: z
+    .string()
+    .min(
+      16,
+      'must be at least 16 characters: make one with `openssl rand -hex 32`, or unset it and one is generated into <data dir>/api-token',
+    )
+    .optional(),
   /** Largest request body, bytes. 1 MiB. */
   maxBodyBytes: count(1024 * 1024),
   /** Most concurrent /v1/actions calls in flight. */

@@ -77,3 +77,18 @@ test('an --env-path file with a line that is not KEY=value is refused naming the
   t.regex(child.stderr(), /^run: CORE_ERR_CONFIG_INVALID: env file .*relay\.env line 3 is not KEY=value/m);
   t.false(child.stderr().includes('relay.example.com'));
 });
+
+test('a too short SIDECAR_API_TOKEN is refused saying how to make one, never echoing it', async (t) => {
+  const child = spawnCli(t, ['run'], {
+    GATEWAY_RELAY_URL: 'http://127.0.0.1:1',
+    SIDECAR_API_TOKEN: 'short-tok',
+    SIDECAR_PLUGINS: PLUGINS,
+    SIDECAR_DATA_DIR: tempDir(t),
+  });
+  t.is((await child.waitExit()).code, 2);
+  t.regex(
+    child.stderr(),
+    /api\.token \(SIDECAR_API_TOKEN\): must be at least 16 characters: make one with `openssl rand -hex 32`, or unset it/,
+  );
+  t.false(child.stderr().includes('short-tok'));
+});
