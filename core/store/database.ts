@@ -63,11 +63,12 @@ export function openDatabase(
   pageCacheMib = DEFAULT_PAGE_CACHE_MIB,
   options: OpenOptions = {},
 ): Database {
+  let db: Database | undefined;
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     // SQLite opens a file it may not write read-only, silently: every commit would fail later
     if (file !== ':memory:' && !options.readOnly) checkWritable(file);
-    const db = new BetterSqlite3(file);
+    db = new BetterSqlite3(file);
     // before anything writes the header (journal_mode = WAL does): on a new file it takes effect,
     // on an existing one it changes nothing until a VACUUM (free-pages.ts)
     if (!options.readOnly) db.pragma('auto_vacuum = INCREMENTAL');
@@ -81,6 +82,8 @@ export function openDatabase(
     db.pragma(`cache_size = -${Math.max(1, Math.round(pageCacheMib * 1024))}`);
     return db;
   } catch (err) {
+    // a set-up step that fails (a full disk refuses the WAL) must not leave the file open
+    db?.close();
     throw storeOpenFailed(`the store ${file}`, err);
   }
 }
@@ -109,6 +112,9 @@ export function storeFailureHint(err: unknown): string | undefined {
       `another process holds its write lock for longer than ${BUSY_TIMEOUT_MS / 1000} s ` +
       '(a sqlite3 shell in a transaction, a backup or copy tool): end it, then start again'
     );
+  }
+  if (code.startsWith('SQLITE_FULL') || code === 'ENOSPC') {
+    return 'the file system holding the data directory is full: free space there, or move SIDECAR_DATA_DIR';
   }
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     return (
@@ -163,7 +169,13 @@ export function checkWritable(file: string): void {
   for (const path of [dirname(file), ...files]) {
     try {
       accessSync(path, constants.W_OK);
-    } catch {
+    } catch (err) {
+      // owner and mode cannot help on a file system mounted read-only (a container's image layer)
+      if ((err as NodeJS.ErrnoException).code === 'EROFS') {
+        throw new Error(
+          `${path} is on a read-only file system; set SIDECAR_DATA_DIR to a writable one (a volume)`,
+        );
+      }
       throw new Error(`${path} is not writable by this user; fix its owner or mode, or run as its owner`);
     }
   }

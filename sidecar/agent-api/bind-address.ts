@@ -63,7 +63,7 @@ function listenProblem(address: ListenAddress, err: NodeJS.ErrnoException): stri
   // Linux answers EACCES, not ENOENT, for a socket in a directory that does not exist
   const dir = dirname(address.path);
   if (!existsSync(dir))
-    return `${code}: the directory ${dir} does not exist; create it (mode 0700) or choose another path`;
+    return `the directory ${dir} does not exist (listen answered ${code}); create it (mode 0700) or choose another path`;
   return `${code}: this user may not create a socket in ${dir}; fix its owner or mode, or choose another path`;
 }
 

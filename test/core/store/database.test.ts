@@ -10,9 +10,11 @@ import {
   databasePath,
   migrate,
   openDatabase,
+  storeOpenFailed,
 } from '../../../core/store/database.js';
 import { repoRoot } from '../../helpers/repo-root.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { mountTmpfs, withTmpfs } from '../../helpers/tmpfs.js';
 
 test('databasePath puts sidecar.db in the data directory', (t) => {
   t.is(databasePath('/var/lib/relay'), join('/var/lib/relay', DATABASE_FILE));
@@ -138,4 +140,31 @@ asOtherUser('a store this user may only read is refused at open, unless the open
     run.stderr,
   );
   t.regex(reader ?? '', /^reader sees \d+ objects$/, run.stderr);
+});
+
+withTmpfs('a data directory on a read-only file system says so, not to fix its owner or mode', (t) => {
+  const ro = mountTmpfs(t, 64, true);
+  const err = t.throws(() => openDatabase(join(ro, 'sidecar.db')), { instanceOf: RelayError });
+  t.is(err?.code, 'CORE_ERR_STORE_OPEN_FAILED');
+  // was: "… is not writable by this user; fix its owner or mode, or run as its owner"
+  t.regex(err?.message ?? '', /is on a read-only file system; set SIDECAR_DATA_DIR to a writable one/);
+});
+
+withTmpfs('a full disk at open says to free space or move the data directory', (t) => {
+  const full = mountTmpfs(t, 48);
+  writeFileSync(join(full, 'filler'), Buffer.alloc(40 * 1024));
+  const err = t.throws(
+    () => {
+      const db = openDatabase(join(full, 'sidecar.db'));
+      try {
+        // a fresh file takes a few pages at most: fill what is left, as a growing store does
+        migrate(db, 'big', ['CREATE TABLE t (v BLOB); INSERT INTO t VALUES (zeroblob(65536))']);
+      } finally {
+        db.close();
+      }
+    },
+    { message: /full/ },
+  );
+  // was: "database or disk is full", with no next step
+  t.regex(storeOpenFailed('the store', err).message, /is full: free space there, or move SIDECAR_DATA_DIR$/);
 });

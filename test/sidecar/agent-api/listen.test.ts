@@ -149,7 +149,7 @@ test('a unix socket in a directory that does not exist ⇒ the message says so (
   t.regex(
     (err as RelayError).message,
     new RegExp(
-      `: EACCES: the directory ${dir} does not exist; create it \\(mode 0700\\) or choose another path$`,
+      `: the directory ${dir} does not exist \\(listen answered EACCES\\); create it \\(mode 0700\\) or choose another path$`,
     ),
   );
 });
