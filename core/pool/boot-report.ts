@@ -5,6 +5,7 @@
  * passed the start (a file since removed, something only the first worker had), each at a bounded
  * rate (docs/decisions.md, "Worker deaths").
  */
+import { randomBytes } from 'node:crypto';
 import { scrubUrls } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
@@ -15,11 +16,22 @@ import type { Metrics } from '../metrics/metrics.js';
 export const BOOT_NOTE = 'relay-worker-booted';
 
 /**
+ * This thread's key of boot notes: the pool hands the main thread's to its workers
+ * (`PoolWorkerData.bootKey`), each takes it out of its `workerData` before any plugin module loads
+ * and puts it in its note, and a note without it is ignored. Plugin code posts on the same port: a
+ * note it forged blamed another plugin's import, and, read first, stood in for the worker's own
+ * (whose import failures then went unreported).
+ */
+export const BOOT_KEY = randomBytes(16).toString('hex');
+
+/**
  * What a worker posts once every plugin's import has settled: its boot is over. `failed` names the
  * plugins whose import failed there, with why (their hooks fail `CORE_ERR_PLUGIN_LOAD_FAILED`).
  */
 export interface BootNote {
   readonly k: typeof BOOT_NOTE;
+  /** The pool's {@link BOOT_KEY}, as the worker got it. */
+  readonly key: string;
   readonly failed: readonly { readonly name: string; readonly reason: string }[];
 }
 
@@ -99,8 +111,8 @@ export class BootReport {
   }
 
   /**
-   * Take a worker's boot note: the plugins it could not import. Plugin code can post a note too; it
-   * can only name configured plugins, at the same bounded rate, with a bounded, scrubbed reason.
+   * Take a worker's boot note (its key checked by the caller): the plugins it could not import,
+   * only configured ones, at a bounded rate, with a bounded, scrubbed reason.
    */
   noted(note: Partial<BootNote>): void {
     if (!Array.isArray(note.failed)) return;

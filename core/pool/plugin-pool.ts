@@ -10,6 +10,7 @@ import { type ErrorData, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { BOOT_KEY } from './boot-report.js';
 import { classifyFailure, threadExited } from './classify-failure.js';
 import { monotonicMs, ProgressSlots, type SlotProgress } from './progress-slots.js';
 import { StoreRefusals } from './store-refusals.js';
@@ -115,6 +116,7 @@ export class PluginPool {
         ...options.worker,
         progress: this.slots.buffer,
         progressStartedAt: this.slots.startedBuffer,
+        bootKey: BOOT_KEY,
       } satisfies PoolWorkerData,
     });
     // a worker catches its plugins' stray errors (a timer that throws, an unhandled rejection)

@@ -17,7 +17,7 @@ import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import { ThrottledReport } from '../log/throttled-report.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { BOOT_NOTE, type BootNote, BootReport } from './boot-report.js';
+import { BOOT_KEY, BOOT_NOTE, type BootNote, BootReport } from './boot-report.js';
 import { monotonicMs } from './progress-slots.js';
 
 /** What a worker posts just before it exits because its item's hook called `process.exit`. */
@@ -181,11 +181,11 @@ export class WorkerDeaths {
     if (!thread || this.watched.has(id)) return;
     const watched: Watched = { bornAt: this.now(), booted: false, retired: false, busy: false };
     this.watched.set(id, watched);
-    // this thread's own port, so the note is known to come from it; plugin code there can post one
-    // early, which only makes its own worker's boot death count as an idle one
+    // this thread's own port, so the note is known to come from it; with the key, from its core
+    // code (plugin code posts on the same port, and cannot read the key: boot-report.ts)
     thread.on('message', (message: unknown) => {
       const note = message as Partial<BootNote> | null;
-      if (note?.k !== BOOT_NOTE || watched.booted) return;
+      if (note?.k !== BOOT_NOTE || note.key !== BOOT_KEY || watched.booted) return;
       watched.booted = true;
       this.boots.noted(note);
     });

@@ -20,6 +20,14 @@ import type { PoolTask, PoolWorkerData, TaskReply, WarmValue } from './task-prot
 import type { ExitNote } from './worker-deaths.js';
 
 const data = workerData as PoolWorkerData;
+/**
+ * The key of this worker's boot note, taken out of `workerData` before any plugin module loads (it
+ * reads the same object), with the port's `postMessage` as it is now (a module could replace it):
+ * a note plugin code posts cannot pass for this worker's (boot-report.ts `BOOT_KEY`).
+ */
+const bootKey = data.bootKey ?? '';
+delete (data as { bootKey?: string }).bootKey;
+const postBootNote = parentPort ? parentPort.postMessage.bind(parentPort) : undefined;
 const progress = new Int32Array(data.progress);
 const progressStartedAt = new Float64Array(data.progressStartedAt);
 const identities = Object.freeze(data.identities.map((i) => Object.freeze({ ...i })));
@@ -182,13 +190,13 @@ export function preload(trap: ExitTrap): void {
     const failed = results.flatMap((r, i) =>
       r.status === 'rejected' ? [{ name: data.plugins[i]?.name ?? '', reason: errorMessage(r.reason) }] : [],
     );
-    const note: BootNote = { k: BOOT_NOTE, failed };
+    const note: BootNote = { k: BOOT_NOTE, key: bootKey, failed };
     // a turn later: after piscina's own ready message (posted in the microtasks that follow the
     // entry's evaluation), since the main thread hears a worker's messages only from its ready on
     await new Promise<void>((resolve) => setImmediate(resolve));
     // the main thread counts a death before this as one during boot (worker-deaths.ts); tasks
     // start after it, so the note is read before anything they cause
-    parentPort?.postMessage(note);
+    postBootNote?.(note);
     booting = undefined;
   });
 }

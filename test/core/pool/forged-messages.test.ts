@@ -10,11 +10,11 @@ import { ECHO, echoThread, inboundInput, startFixtureHost } from '../plugin-host
 
 const STRAY = 'CORE_ERR_PLUGIN_STRAY_ERROR';
 
-/** Top-level code posting `message` (JS source) from a pool worker (not the start-up check). */
-function posts(message: string): string {
+/** Top-level code posting `messages` (JS source), in order, from a pool worker (not the start-up check). */
+function posts(...messages: string[]): string {
   return (
     "const { parentPort, workerData } = await import('node:worker_threads');\n" +
-    `if (workerData?.progress) parentPort.postMessage(${message});`
+    `if (workerData?.progress) { ${messages.map((m) => `parentPort.postMessage(${m});`).join(' ')} }`
   );
 }
 
@@ -74,4 +74,18 @@ test("a forger ending its own worker cannot make another task's timeout read as 
   await new Promise((resolve) => setTimeout(resolve, 500));
   t.like(await host.runInbound(inboundInput('forge')), { kind: 'failed', plugin: 'note-forger' });
   t.like(await hung, { kind: 'failed', plugin: 'hangs', error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' } });
+});
+
+test("a forged boot note cannot blame another plugin's import", async (t) => {
+  // at import in a pool worker, before the worker's own note: another plugin named as failed,
+  // then a stray report on the same port, read after it (the port keeps their order)
+  const note = "{ k: 'relay-worker-booted', failed: [{ name: 'echo', reason: 'FORGED import failure' }] }";
+  const marker =
+    "{ k: 'relay-stray-error', plugin: 'boot-forger', count: 1, origin: 'exception', reason: 'marker' }";
+  const module = pluginModule(t, 'boot-forger', posts(note, marker));
+  const { host, sink } = await startFixtureHost(t, [ECHO, { name: 'boot-forger', module }]);
+  await echoThread(host);
+  await sink.waitFor((l) => l.code === STRAY && l.reason === 'marker', 10_000);
+  t.deepEqual(sink.withMsg('plugin failed to import in a pool worker'), []);
+  t.deepEqual(sink.withCode('CORE_ERR_PLUGIN_LOAD_FAILED'), []);
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Piscina } from 'piscina';
 import { Metrics } from '../../../core/metrics/metrics.js';
-import { BOOT_NOTE } from '../../../core/pool/boot-report.js';
+import { BOOT_KEY, BOOT_NOTE } from '../../../core/pool/boot-report.js';
 import { CRASH_LOOP_DEATHS, DEATH_LOG_INTERVAL_MS, WorkerDeaths } from '../../../core/pool/worker-deaths.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 import { pluginModule } from '../../helpers/plugin-module.js';
@@ -88,7 +88,7 @@ test('deaths outside a task: the first line at once, then a summary with the cou
   const file = join(tempDir(t, 'relay-deaths-'), 'exits.cjs');
   // booted, as a pool worker says once its plugins are imported (after piscina's ready message);
   // then it exits on its own
-  const note = JSON.stringify({ k: BOOT_NOTE, failed: [] });
+  const note = JSON.stringify({ k: BOOT_NOTE, key: BOOT_KEY, failed: [] });
   const booted = `setImmediate(() => require('node:worker_threads').parentPort.postMessage(${note}));`;
   writeFileSync(file, `module.exports = () => 1;\n${booted}\nsetTimeout(() => process.exit(7), 100);\n`);
   const sink = createLogSink();
