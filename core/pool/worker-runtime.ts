@@ -43,13 +43,20 @@ const refusals = new RefusalTally();
 let holding: (() => Writer) | undefined;
 /** The worker's exit trap (set by {@link preload}, before any plugin loads). */
 let exits: ExitTrap | undefined;
-/** Settles once every plugin's import has settled ({@link preload}); undefined once it has. */
+/**
+ * What a task awaits before it starts ({@link preload}): the boot note posted, or
+ * {@link BOOT_WAIT_MS} since the worker started; undefined once either happened.
+ */
 let booting: Promise<void> | undefined;
 /**
- * Longest a task waits for the boot, ms (`LOAD_TIMEOUT_MS`, the start check's bound of one
- * import): past it, a task runs as before the wait, its chain awaiting only its own plugins.
+ * Longest the worker's tasks wait for its boot, ms, counted once from its start: past it they run
+ * as before the wait, each chain awaiting only its own plugins. Once per worker and below the
+ * pool's queue allowance (task-watchdog.ts `QUEUE_WAIT_ALLOWANCE_MS`, 10 s): a wait per task of
+ * 30 s let one module whose import never ends there (awaiting what never comes) fail every task of
+ * every plugin sent to the worker (`CORE_ERR_PLUGIN_POOL_SATURATED`), the watchdog ending the
+ * worker and its replacement hanging the same, where before only that plugin's hooks failed.
  */
-const BOOT_WAIT_MS = 30_000;
+const BOOT_WAIT_MS = 5_000;
 
 /**
  * The worker's connection, opened lazily: plugins that never use the store never open it. Opened
@@ -116,7 +123,7 @@ export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskRepl
   if (task.k === 'warm') return warm();
   // a task starts (its progress slot written) only once the plugins are imported: a worker that
   // dies importing them fails its tasks as a boot failure, not as the hook at position 0
-  if (booting) await bootWait(booting);
+  if (booting) await booting;
   const mark = (item: number, position: number) => {
     // time first: the main thread reads it after an atomic load of the progress value
     progressStartedAt[task.slot] = monotonicMs();
@@ -186,7 +193,7 @@ async function warm(): Promise<TaskReply<WarmValue>> {
 export function preload(trap: ExitTrap): void {
   exits = trap;
   const loading = data.plugins.map((_, i) => plugin(i));
-  booting = Promise.allSettled(loading).then(async (results) => {
+  const booted = Promise.allSettled(loading).then(async (results) => {
     const failed = results.flatMap((r, i) =>
       r.status === 'rejected' ? [{ name: data.plugins[i]?.name ?? '', reason: errorMessage(r.reason) }] : [],
     );
@@ -197,16 +204,14 @@ export function preload(trap: ExitTrap): void {
     // the main thread counts a death before this as one during boot (worker-deaths.ts); tasks
     // start after it, so the note is read before anything they cause
     postBootNote?.(note);
-    booting = undefined;
   });
-}
-
-/** Wait for `boot`, at most {@link BOOT_WAIT_MS}. */
-async function bootWait(boot: Promise<void>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, BOOT_WAIT_MS).unref();
   });
-  await Promise.race([boot, late]);
-  clearTimeout(timer);
+  // after the note is posted (or the wait is over), never before: tasks start once it is read
+  booting = Promise.race([booted, late]).then(() => {
+    clearTimeout(timer);
+    booting = undefined;
+  });
 }

@@ -95,3 +95,26 @@ test('a module that throws at import in a replacement worker: logged once with i
   });
   t.is(sink.withMsg('plugin failed to import in a pool worker').length, 1);
 });
+
+test("a module whose import never ends in a replacement worker holds up only its own hooks: the other plugins' tasks run once the worker's boot wait is over", async (t) => {
+  t.timeout(90_000);
+  const flag = join(tempDir(t), 'unreachable');
+  // as a module awaiting at its top level what never comes once the flag exists (a fetch with no
+  // timeout to a host gone away); the interval keeps its worker alive, as the socket would
+  const prelude =
+    `import { existsSync } from 'node:fs';\n` +
+    `if (existsSync(${JSON.stringify(flag)})) await new Promise(() => setInterval(() => undefined, 1_000));`;
+  const module = pluginModule(t, 'boot-hangs', prelude, 'inbound: () => undefined');
+  const { host } = await startFixtureHost(t, [
+    ECHO,
+    { name: 'fault-hangs', timeoutMs: FAULT_TIMEOUT_MS },
+    { name: 'boot-hangs', module },
+  ]);
+  t.is((await host.convertForward(forward('echo', { text: 'before' }))).kind, 'events');
+  writeFileSync(flag, '');
+  // a hook past its budget: the worker is terminated, its replacement's import of the module hangs
+  t.like(await host.convertForward(forward('hangs', {})), { error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' } });
+  for (let i = 0; i < 3; i++) {
+    t.like(await host.convertForward(forward('echo', { text: `after ${i}` })), { kind: 'events' });
+  }
+});
