@@ -27,6 +27,8 @@ export const ENV_FILE_MODE = 0o600;
 /** Values written bare; anything else is quoted. Covers hex secrets, ids and plain URLs. */
 const BARE = /^[A-Za-z0-9_./:@+=,%~-]*$/;
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A bare name, docker's pass-through form, or a shell's `export NAME` of one already set. */
+const BARE_NAME = /^(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*$/;
 /** `KEY=` at the start of a line, optionally after `export `. */
 const ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
 
@@ -162,7 +164,8 @@ export function withEnvFile(env: NodeJS.ProcessEnv, cwd: string, envPath: string
 
 /**
  * The 1-based number of the first line no reader takes as a setting, if any: not blank, not a
- * comment, not `KEY=…` and not a bare name (docker's pass-through form). Skipped silently, a
+ * comment, not `KEY=…` and not a bare name (docker's pass-through form, or `export NAME`, which a
+ * shell that sources the file takes and a dotenv reader skips). Skipped silently, a
  * `GATEWAY_RELAY_URL https://…` left the setting unset and the start failed naming it missing; a
  * shell's `.` fails on such a line too.
  */
@@ -170,7 +173,8 @@ function malformedLine(text: string): number | undefined {
   const lines = text.split(/\r?\n/);
   for (const [i, line] of lines.entries()) {
     const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#') || ASSIGNMENT.test(line) || KEY.test(trimmed)) continue;
+    if (trimmed === '' || trimmed.startsWith('#') || ASSIGNMENT.test(line) || BARE_NAME.test(trimmed))
+      continue;
     return i + 1;
   }
   return undefined;

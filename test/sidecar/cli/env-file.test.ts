@@ -120,3 +120,14 @@ test('an env file any local user may change is refused: it holds the relay secre
   chmodSync(file, 0o600);
   t.is(withEnvFile({}, dir, '.env').LOG_LEVEL, 'debug');
 });
+
+test("a shell's bare `export NAME` line is taken like docker's bare NAME (it sets nothing), not refused", (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, '.env'), 'export PATH\nexport LOG_LEVEL=debug\nSIDECAR_DATA_DIR\n', {
+    mode: 0o600,
+  });
+  // was: "line 1 is not KEY=value", a file a shell sources without complaint
+  t.is(withEnvFile({}, dir, '.env').LOG_LEVEL, 'debug');
+  writeFileSync(join(dir, '.env'), 'export LOG_LEVEL debug\n', { mode: 0o600 });
+  t.throws(() => withEnvFile({}, dir, '.env'), { message: /line 1 is not KEY=value/ });
+});
