@@ -16,9 +16,10 @@ export const CLI = join(repoRoot(), 'dist', 'sidecar', 'cli', 'main.js');
 export const PLUGINS = join(repoRoot(), 'plugins.json');
 /**
  * Default wait for a child's output, ms: generous, because a loaded machine starts node slowly;
- * a passing test never waits this long, a failing one reports what the child printed.
+ * a passing test never waits this long, a failing one reports what the child printed. (20 s was
+ * not enough: five CLI children started at once beside a soak and a suite printed nothing in it.)
  */
-export const CHILD_WAIT_MS = 20_000;
+export const CHILD_WAIT_MS = 60_000;
 
 /** How a child ended. */
 export interface Exit {
