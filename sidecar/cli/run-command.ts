@@ -150,9 +150,17 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
       hooks.drained?.(code, Math.max(0, deadline - Date.now()));
       resolveExit(code);
     };
-    const stop = (meter?: PauseMeter) => {
+    // one meter for the drain and the forced exit, whichever starts the drain (a signal, or the
+    // revocation with a signal during its drain): each of its own could count a pause of about
+    // 1 s that the other did not
+    let meter: PauseMeter | undefined;
+    const drainMeter = () => {
+      meter ??= startPauseMeter();
+      return meter;
+    };
+    const stop = () => {
       deadline ||= Date.now() + config.shutdown.budgetMs;
-      return sidecar.stop(meter);
+      return sidecar.stop(drainMeter()).finally(() => meter?.stop());
     };
     const offSignal = hooks.onSignal((signal) => {
       signals += 1;
@@ -169,12 +177,9 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
         io.stderr('run: shutdown budget exceeded: exiting now\n');
         hooks.forceExit(ExitCode.FAILURE);
       };
-      // one meter for both: each of its own could count a pause of about 1 s that the other did not
-      const meter = startPauseMeter();
-      const force = armWorkDeadline(systemClock, meter, config.shutdown.budgetMs + 1_000, exit);
-      void stop(meter).then(() => {
+      const force = armWorkDeadline(systemClock, drainMeter(), config.shutdown.budgetMs + 1_000, exit);
+      void stop().then(() => {
         force.clear();
-        meter.stop();
         finish(ExitCode.OK);
       });
     });
