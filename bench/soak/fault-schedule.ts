@@ -2,7 +2,7 @@
  * The faults the soak mixes in and how each is injected: connector restarts, drops with close
  * codes, abrupt terminations, 4401s and an unsolicited going_idle_ack; agent restarts, flaky
  * spells, stream drops (pull) and dead-letter replays (push); sidecar SIGTERM and SIGKILL on the
- * same data dir. The schedule draws a fault at a random gap until the duration is over (and,
+ * same data dir, and a freeze of the sidecar (SIGSTOP, SIGCONT 1–3 s later). The schedule draws a fault at a random gap until the duration is over (and,
  * with `cover`, until every kind ran once).
  */
 import type { ChaosConnector } from './chaos-connector.js';
@@ -23,6 +23,7 @@ const COMMON_FAULTS = [
   'agent-flaky',
   'sidecar-sigterm',
   'sidecar-sigkill',
+  'sidecar-freeze',
 ] as const;
 
 /** A kind of fault. */
@@ -133,6 +134,10 @@ export class FaultSchedule {
       case 'sidecar-sigterm':
       case 'sidecar-sigkill':
         return this.restartSidecar(name === 'sidecar-sigterm' ? 'SIGTERM' : 'SIGKILL');
+      case 'sidecar-freeze':
+        // a paused container or VM: the process stops whole, its peers and timers go on; past
+        // agent.timeoutMs and relay.outboundTimeoutMs, which must not fire on what arrived meanwhile
+        return this.to.sidecar.freeze(this.scaled(1_000 + this.run.rand() * 2_000));
     }
   }
 

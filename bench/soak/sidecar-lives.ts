@@ -1,7 +1,7 @@
 /**
  * The sidecar under soak: the real CLI process, started again and again on the same data dir
  * (each start is a "life"), ended by SIGTERM (must exit 0) or SIGKILL (may lose what it had not
- * committed), never on its own. Also the soak's tunables and environment for it, and a one-off
+ * committed), never on its own, and now and then frozen (SIGSTOP) and resumed. Also the soak's tunables and environment for it, and a one-off
  * CLI run (the offline dead-letter replay) while no life runs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ import { cliPath, type ProcessExit, SidecarProcess } from '../../test/helpers/si
 import { repoRoot } from '../lib/paths.js';
 import type { ChaosConnector } from './chaos-connector.js';
 import { BOT_IDS } from './event-generator.js';
-import type { SoakRun } from './soak-run.js';
+import { type SoakRun, sleep } from './soak-run.js';
 
 /** The gateway id the sidecar authenticates as (its prefix shows in the upgrade token). */
 export const GATEWAY_ID = 'soak-gateway';
@@ -137,6 +137,22 @@ export class SidecarLives {
       this.run.violations.push(
         `sidecar life ${this.lives.indexOf(p) + 1} did not become ready: ${(err as Error).message}`,
       );
+    }
+  }
+
+  /**
+   * Stop the current life (SIGSTOP) for `ms`, then resume it (SIGCONT); no-op while none runs.
+   * It is resumed whatever happens meanwhile: a stopped process would hold a later SIGTERM.
+   */
+  async freeze(ms: number): Promise<void> {
+    const p = this.proc;
+    if (!p?.running) return;
+    process.kill(p.pid, 'SIGSTOP');
+    this.run.bump('sidecarFrozenMs', ms);
+    try {
+      await sleep(ms);
+    } finally {
+      if (p.running) process.kill(p.pid, 'SIGCONT');
     }
   }
 

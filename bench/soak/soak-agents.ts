@@ -254,7 +254,9 @@ export class PullAgent {
       const res = await fetch(`${base}/v1/events/${encodeURIComponent(seen.id)}/ack`, {
         method: 'POST',
         headers: { authorization: `Bearer ${this.token}` },
-        signal: AbortSignal.timeout(5_000),
+        // roomy: an ack the sidecar takes after a freeze (sidecar-freeze) and answers late is
+        // still the agent's; one given up on would be committed there and never seen accepted
+        signal: AbortSignal.timeout(15_000),
       });
       await res.body?.cancel();
       if (res.status === 204 && this.ledger.accept(seen)) this.onAccepted(seen, base);
