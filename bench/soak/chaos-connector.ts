@@ -49,6 +49,8 @@ export interface ChaosConnectorOptions {
 export class ChaosConnector {
   /** Every outbound frame received, over all generations. */
   readonly outbounds: OutboundSeen[] = [];
+  /** The requestIds of the outbounds it chose never to answer (the rest it answered). */
+  readonly unanswered = new Set<string>();
   /** bufferId ⇒ how many `inbound_ack`s arrived for it. */
   readonly acks = new Map<string, number>();
   /** Unsolicited or not, every going_idle the sidecar sent. */
@@ -110,9 +112,12 @@ export class ChaosConnector {
       port: this.port,
       secrets: [this.opts.secret],
       maxRecorded: 2_000,
-      respond: async () => {
+      respond: async (frame) => {
         const delay = this.opts.answerDelay();
-        if (delay === undefined) return undefined;
+        if (delay === undefined) {
+          this.unanswered.add(frame.requestId);
+          return undefined;
+        }
         if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         return { success: true, message_id: `m-${this.outbounds.length}` };
       },

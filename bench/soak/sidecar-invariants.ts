@@ -185,3 +185,24 @@ export function checkLogs(run: SoakRun, lives: readonly SidecarProcess[], s: Soa
   });
   run.bump('logLines', lines);
 }
+
+/**
+ * Count the outbound timeouts the sidecar logged for outbounds the connector did answer
+ * (`outboundTimeoutsAnswered`), with a note each. No violation: an answer written to a
+ * connection being cut, or late on a loaded machine, times out rightly; but a cluster right
+ * after a `sidecar-freeze` would be a deadline that fired before reading what arrived.
+ */
+export function countAnsweredTimeouts(
+  run: SoakRun,
+  lives: readonly SidecarProcess[],
+  unanswered: ReadonlySet<string>,
+): void {
+  for (const [i, life] of lives.entries()) {
+    for (const line of life.withCode('CORE_ERR_OUTBOUND_TIMEOUT')) {
+      if (typeof line.requestId !== 'string' || unanswered.has(line.requestId)) continue;
+      run.bump('outboundTimeoutsAnswered');
+      const at = Date.parse(String(line.time)) - run.t0;
+      run.notes.push(`life ${i + 1}: outbound ${line.requestId} timed out at ${at} ms although answered`);
+    }
+  }
+}

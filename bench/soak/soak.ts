@@ -17,7 +17,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SidecarProcess } from '../../test/helpers/sidecar-process.js';
 import { CALM_AGENT } from './fault-schedule.js';
-import { checkLogs } from './sidecar-invariants.js';
+import { checkLogs, countAnsweredTimeouts } from './sidecar-invariants.js';
 import type { AgentLedger } from './soak-agents.js';
 import { startParts } from './soak-parts.js';
 import { checkEnd, drain, runChaos } from './soak-phases.js';
@@ -54,6 +54,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       token: p.token,
       interactionTokens: p.events.interactionTokens,
     });
+    countAnsweredTimeouts(run, sidecar.lives, connector.unanswered);
     if (opts.logsDir) keepLogs(opts.logsDir, sidecar.lives, run.faults, ledger);
     rmSync(p.dir, { recursive: true, force: true });
   }
