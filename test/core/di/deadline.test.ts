@@ -1,4 +1,8 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import test from 'ava';
+import { systemClock } from '../../../core/di/clock.js';
 import { armDeadline, MAX_SETTLE_TURNS, PAUSE_DETECT_MS } from '../../../core/di/deadline.js';
 import { FakeClock } from '../transport/fake-clock.js';
 
@@ -25,10 +29,49 @@ function setup(progress?: () => number) {
   };
 }
 
-test('a deadline on time fires in its timer', (t) => {
-  const d = setup();
+test('a deadline less than a pause late gives its verdict one turn later, even while its input grows', async (t) => {
+  let bytes = 0;
+  const d = setup(() => bytes);
   d.fireLate(PAUSE_DETECT_MS - 1);
+  t.is(d.fired(), 0);
+  bytes += 1;
+  await turn();
   t.is(d.fired(), 1);
+});
+
+test('a deadline whose timer runs while its answer waits in the socket lets the answer win', async (t) => {
+  // a freeze ending less than PAUSE_DETECT_MS after the due time, as a blocked main thread: on
+  // resume libuv runs the expired timer before it reads the answer the peer (another thread)
+  // sent meanwhile
+  const peer = new Worker(
+    `const { parentPort } = require('node:worker_threads');
+     const server = require('node:net').createServer((s) => {
+       s.on('error', () => {});
+       s.on('data', () => s.write('answer'));
+     });
+     server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));`,
+    { eval: true },
+  );
+  t.teardown(() => peer.terminate());
+  const [port] = (await once(peer, 'message')) as [number];
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  t.teardown(() => socket.destroy());
+  await once(socket, 'connect');
+  const outcome = new Promise<string>((resolve) => {
+    const deadline = armDeadline(systemClock, 50, () => resolve('timed out'));
+    socket.once('data', () => {
+      deadline.clear();
+      resolve('answered');
+    });
+  });
+  socket.write('question');
+  const until = performance.now() + 300;
+  while (performance.now() < until) {
+    // the main thread does nothing for 300 ms; the answer arrives in the kernel meanwhile
+  }
+  // was: 'timed out' (the verdict ran in the timers phase, before the poll phase read the answer)
+  t.is(await outcome, 'answered');
 });
 
 test('a deadline fired late by a freeze gives its verdict a turn later, after the pending input was read', async (t) => {

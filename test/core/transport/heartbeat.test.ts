@@ -2,6 +2,9 @@ import test from 'ava';
 import { Heartbeat } from '../../../core/transport/heartbeat.js';
 import { FakeClock } from './fake-clock.js';
 
+/** One turn of the event loop: a deadline gives its verdict a turn after its timer. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const TIMINGS = { pingIntervalMs: 30_000, pongTimeoutMs: 60_000 };
 
 function setup() {
@@ -30,23 +33,27 @@ test('pings every interval while pongs come back', (t) => {
   t.is(dead(), 0);
 });
 
-test('no pong within the timeout declares the socket dead, once', (t) => {
+test('no pong within the timeout declares the socket dead, once', async (t) => {
   const { clock, hb, dead } = setup();
   hb.start();
   clock.advance(30_000); // ping 1, deadline at 90 s
   clock.advance(59_999);
+  await turn();
   t.is(dead(), 0);
   clock.advance(1);
+  await turn(); // the verdict waits one turn: a pong the kernel already holds is read first
   t.is(dead(), 1);
   clock.advance(600_000);
+  await turn();
   t.is(dead(), 1);
   t.is(clock.pending(), 0);
 });
 
-test('later pings do not push the pong deadline out', (t) => {
+test('later pings do not push the pong deadline out', async (t) => {
   const { clock, hb, dead } = setup();
   hb.start();
   clock.advance(30_000 + 60_000);
+  await turn();
   t.is(dead(), 1);
 });
 
@@ -105,19 +112,21 @@ test('a message still arriving at the deadline sets it again; the pong behind it
   t.is(dead(), 0);
 });
 
-test('a peer silent in the middle of a message is dead at the next deadline', (t) => {
+test('a peer silent in the middle of a message is dead at the next deadline', async (t) => {
   const { clock, hb, dead } = setup();
   hb.start();
   clock.advance(30_000); // ping, deadline at 90 s
   clock.advance(50_000);
   hb.data(); // the start of a message, then nothing
   clock.advance(10_000); // 90 s: bytes came and the message is unfinished: set again, to 150 s
+  await turn();
   t.is(dead(), 0);
   clock.advance(60_000);
+  await turn();
   t.is(dead(), 1);
 });
 
-test('whole frames without a pong do not keep the socket alive', (t) => {
+test('whole frames without a pong do not keep the socket alive', async (t) => {
   const { clock, hb, dead } = setup();
   hb.start();
   clock.advance(30_000); // ping, deadline at 90 s
@@ -126,5 +135,6 @@ test('whole frames without a pong do not keep the socket alive', (t) => {
     hb.data();
     hb.parsed(); // a complete frame each time: a peer that writes but does not read
   }
+  await turn();
   t.is(dead(), 1);
 });
