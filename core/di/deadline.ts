@@ -20,7 +20,9 @@
  * ({@link DeadlineOptions.progress}: bytes read, chunks parsed), the verdict waits while that
  * grows from one turn to the next, at most {@link MAX_SETTLE_TURNS} turns; without it (or for a
  * timer less late), one turn.
- * An answer that is still not in after that is late, and the deadline fires as before.
+ * An answer that is still not in after that is late: after a pause the wait starts its whole time
+ * again (the peer may have had the request only at the resume), at most {@link MAX_REGRANTS}
+ * times; else the deadline fires.
  */
 import type { Clock } from './clock.js';
 
@@ -43,7 +45,18 @@ export interface DeadlineOptions {
   readonly progress?: () => number;
   /** The monotonic clock, ms; default `performance.now()`. Tests inject one that jumps. */
   readonly now?: () => number;
+  /**
+   * Whether a wait cut by a pause gets its time again (default true): a timer {@link
+   * PAUSE_DETECT_MS} or more late whose answer is still not in after the settle turns starts its
+   * whole `ms` again from the resume, at most {@link MAX_REGRANTS} times, since the peer may not
+   * have had it (a request written only at the resume). False for a bound on the process's own
+   * work that counts its time otherwise (pause-meter.ts).
+   */
+  readonly regrantAfterPause?: boolean;
 }
+
+/** Pauses a deadline grants its time again for at most (a thread that keeps stalling still ends). */
+export const MAX_REGRANTS = 3;
 
 /** One armed deadline: `clear()` cancels it, including a verdict being deferred. */
 export interface Deadline {
@@ -62,7 +75,8 @@ export function armDeadline(
   options: DeadlineOptions = {},
 ): Deadline {
   const now = options.now ?? (() => performance.now());
-  const dueAt = now() + ms;
+  let dueAt = now() + ms;
+  let regrants = options.regrantAfterPause === false ? MAX_REGRANTS : 0;
   let done = false;
   let immediate: NodeJS.Immediate | undefined;
   const verdict = () => {
@@ -75,7 +89,8 @@ export function armDeadline(
     // fired on resume before the answer already in the kernel was read (the chaos soak's freezes:
     // push attempts answered 200 logged "timed out", the agent marked unreachable). A deadline
     // that fires is the exception, so the turn costs nothing on the paths that matter.
-    const maxTurns = now() - dueAt < PAUSE_DETECT_MS ? 1 : MAX_SETTLE_TURNS;
+    const paused = now() - dueAt >= PAUSE_DETECT_MS;
+    const maxTurns = paused ? MAX_SETTLE_TURNS : 1;
     const { progress } = options;
     let seen = progress?.();
     let turns = 0;
@@ -88,11 +103,19 @@ export function armDeadline(
         immediate = setImmediate(turn);
         return;
       }
+      if (paused && regrants < MAX_REGRANTS) {
+        // not in after the settle turns: the peer may not have had its time (the request went out
+        // only at the resume, and the freeze was charged to it: a retry, "agent unreachable")
+        regrants++;
+        dueAt = now() + ms;
+        timer = clock.setTimeout(expired, ms);
+        return;
+      }
       verdict();
     };
     immediate = setImmediate(turn);
   };
-  const timer = clock.setTimeout(expired, ms);
+  let timer = clock.setTimeout(expired, ms);
   return {
     clear() {
       done = true;

@@ -63,12 +63,18 @@ export function startPauseMeter(clock: () => number = () => performance.now()): 
  */
 export function armWorkDeadline(clock: Clock, meter: PauseMeter, ms: number, fire: () => void): Deadline {
   const due = meter.now() + Math.max(0, ms);
+  // the meter already leaves the pause out: a regrant would add the whole delay again
   const arm = (delay: number): Deadline =>
-    armDeadline(clock, delay, () => {
-      const rest = due - meter.now();
-      if (rest > 0) deadline = arm(rest);
-      else fire();
-    });
+    armDeadline(
+      clock,
+      delay,
+      () => {
+        const rest = due - meter.now();
+        if (rest > 0) deadline = arm(rest);
+        else fire();
+      },
+      { regrantAfterPause: false },
+    );
   let deadline = arm(Math.max(0, ms));
   return { clear: () => deadline.clear() };
 }
