@@ -9,6 +9,8 @@
  */
 import { type Dispatcher, request } from 'undici';
 import { RelayConfigSchema } from '../../core/config/schema.js';
+import { systemClock } from '../../core/di/clock.js';
+import { armDeadline } from '../../core/di/deadline.js';
 import { type ErrorCode, RelayError } from '../../core/errors.js';
 import { sideRouteUrl } from '../../core/transport/dial-url.js';
 
@@ -116,7 +118,7 @@ export function sideRouteError(
  */
 export async function postSideRoute(req: SideRouteRequest): Promise<SideRouteResponse> {
   const doFetch = req.fetch ?? requestFetch;
-  let url = parseUrl(req);
+  const url = parseUrl(req);
   if (!/^[\x21-\x7e]+$/.test(req.bearer)) {
     throw sideRouteError(
       req,
@@ -124,7 +126,27 @@ export async function postSideRoute(req: SideRouteRequest): Promise<SideRouteRes
       `${req.route}: the bearer credential is empty or has invalid characters`,
     );
   }
-  const signal = AbortSignal.timeout(req.timeoutMs);
+  // a deadline, not AbortSignal.timeout: after a freeze it first reads what came, and a call a
+  // pause cut (the request written only at the resume) gets its time again (core/di/deadline.ts)
+  const abort = new AbortController();
+  const deadline = armDeadline(systemClock, req.timeoutMs, () =>
+    abort.abort(new DOMException('side route timed out', 'TimeoutError')),
+  );
+  try {
+    return await exchange(req, url, doFetch, abort.signal);
+  } finally {
+    deadline.clear();
+  }
+}
+
+/** The hops of one call, every one bounded by `signal`. */
+async function exchange(
+  req: SideRouteRequest,
+  first: URL,
+  doFetch: FetchFn,
+  signal: AbortSignal,
+): Promise<SideRouteResponse> {
+  let url = first;
   for (let hop = 0; ; hop++) {
     let res: Response;
     try {

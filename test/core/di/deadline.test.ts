@@ -147,24 +147,30 @@ function block(ms: number): void {
   }
 }
 
-test('a deadline whose timer runs while its answer waits in the socket lets the answer win', async (t) => {
-  // a freeze ending less than PAUSE_DETECT_MS after the due time: on resume libuv runs the
-  // expired timer before it reads the answer the peer sent meanwhile
-  const socket = await peer(t, 0);
-  const outcome = answerWithin(socket, 50);
-  socket.write('question');
-  block(300);
-  // was: 'timed out' (the verdict ran in the timers phase, before the poll phase read the answer)
-  t.is(await outcome, 'answered');
-});
+test.serial(
+  'a deadline whose timer runs while its answer waits in the socket lets the answer win',
+  async (t) => {
+    // a freeze ending less than PAUSE_DETECT_MS after the due time: on resume libuv runs the
+    // expired timer before it reads the answer the peer sent meanwhile
+    const socket = await peer(t, 0);
+    const outcome = answerWithin(socket, 50);
+    socket.write('question');
+    block(300);
+    // was: 'timed out' (the verdict ran in the timers phase, before the poll phase read the answer)
+    t.is(await outcome, 'answered');
+  },
+);
 
-test('a freeze before the request went out is not charged to the peer: the wait gets its time again', async (t) => {
-  // the deadline is armed, then the process stops before it writes the request; the peer, which
-  // takes 100 ms, gets the request only at the resume
-  const socket = await peer(t, 100);
-  const outcome = answerWithin(socket, 300);
-  block(PAUSE_DETECT_MS + 500);
-  socket.write('question');
-  // was: 'timed out' at the first turn after the resume (a retry, a false "agent unreachable")
-  t.is(await outcome, 'answered');
-});
+test.serial(
+  'a freeze before the request went out is not charged to the peer: the wait gets its time again',
+  async (t) => {
+    // the deadline is armed, then the process stops before it writes the request; the peer, which
+    // takes 100 ms, gets the request only at the resume
+    const socket = await peer(t, 100);
+    const outcome = answerWithin(socket, 300);
+    block(PAUSE_DETECT_MS + 500);
+    socket.write('question');
+    // was: 'timed out' at the first turn after the resume (a retry, a false "agent unreachable")
+    t.is(await outcome, 'answered');
+  },
+);

@@ -1,5 +1,8 @@
+import { once } from 'node:events';
 import { createServer } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import test from 'ava';
+import { PAUSE_DETECT_MS } from '../../../core/di/deadline.js';
 import { RelayError } from '../../../core/errors.js';
 import {
   MAX_REDIRECTS,
@@ -139,3 +142,33 @@ test('a connector on a port fetch() refuses (6000, 10080, …) is reached, as th
   t.is(res.status, 200);
   t.deepEqual(res.json, { ok: true });
 });
+
+test.serial(
+  'a call a freeze cut before its request went out gets its time again, not a timeout',
+  async (t) => {
+    // serial: the blocked thread would stall the other tests' calls too (ava runs serial tests first,
+    // alone). The connector, on another thread, answers 100 ms after each request
+    const peer = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+     const server = require('node:http').createServer((req, res) => {
+       req.resume();
+       req.on('end', () => setTimeout(() => {
+         res.setHeader('content-type', 'application/json');
+         res.end('{"ok":true}');
+       }, 100));
+     });
+     server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));`,
+      { eval: true },
+    );
+    t.teardown(() => peer.terminate());
+    const [port] = (await once(peer, 'message')) as [number];
+    const call = postSideRoute(request(`http://127.0.0.1:${port}/relay/provision`, { timeoutMs: 300 }));
+    // the process stops (a freeze, as a blocked thread) before the request is written
+    const until = performance.now() + PAUSE_DETECT_MS + 500;
+    while (performance.now() < until) {
+      // nothing runs on this thread meanwhile
+    }
+    // was: kind timeout, "no answer … within 300 ms", though the connector never had the request
+    t.deepEqual((await call).json, { ok: true });
+  },
+);
