@@ -24,3 +24,15 @@ export const systemClock: Clock = {
     if (handle) clearTimeout(handle);
   },
 };
+
+/**
+ * The system clock with timers kept ref'd: for a wait the process itself awaits (the shutdown's
+ * steps, a CLI command's verdict, the start-up check), which must keep it alive until it ends.
+ */
+export const heldClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => {
+    if (handle) clearTimeout(handle);
+  },
+};

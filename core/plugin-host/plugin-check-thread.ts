@@ -6,6 +6,8 @@
  * or interval ends with the thread instead of running (or throwing) beside the read loop.
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
+import { heldClock } from '../di/clock.js';
+import { armDeadline, type Deadline } from '../di/deadline.js';
 import { errorMessage, RelayError } from '../errors.js';
 import { type CheckCode, type CheckRef, type CheckVerdict, firstLine } from './plugin-check.js';
 import type { CheckMessage, CheckWorkerData } from './plugin-check-worker.js';
@@ -44,7 +46,7 @@ export function checkInThread(plugins: readonly CheckRef[], limits: CheckLimits)
     let current: { index: number; phase: 'import' | 'options' } | undefined;
     let failure: unknown;
     let done = false;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Deadline | undefined;
     const channel = new MessageChannel();
     let worker: Worker;
     try {
@@ -63,13 +65,15 @@ export function checkInThread(plugins: readonly CheckRef[], limits: CheckLimits)
     const finish = (error?: RelayError) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      timer?.clear();
       channel.port1.close();
       void stop(worker).then(() => (error ? reject(error) : resolve(verdicts)));
     };
+    // a deadline: after a freeze it first reads what the thread posted meanwhile, and a load a
+    // pause cut gets its time again (a freeze during the start blamed a plugin that loaded fine)
     const arm = (ms: number, onLate: () => void) => {
-      clearTimeout(timer);
-      timer = setTimeout(onLate, ms);
+      timer?.clear();
+      timer = armDeadline(heldClock, ms, onLate);
     };
     // the current plugin gets the blame for whatever stops the thread while it is checked
     const blame = (problem: string, code: CheckCode = 'CORE_ERR_PLUGIN_LOAD_FAILED') => {
@@ -102,7 +106,7 @@ export function checkInThread(plugins: readonly CheckRef[], limits: CheckLimits)
       if (done) return;
       if (message.k === 'checked') {
         current = undefined;
-        clearTimeout(timer);
+        timer?.clear();
         verdicts.push(message.verdict);
         if (!message.verdict.ok || verdicts.length === plugins.length) finish();
         return;

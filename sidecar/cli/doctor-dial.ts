@@ -5,7 +5,7 @@
  * close code of the first attempt (4401 = credentials refused) and why a dial never opened.
  */
 import type { Config } from '../../core/config/schema.js';
-import { type Clock, systemClock } from '../../core/di/clock.js';
+import { type Clock, heldClock, systemClock } from '../../core/di/clock.js';
 import { armDeadline } from '../../core/di/deadline.js';
 import type { Logger } from '../../core/log/logger.js';
 import { Metrics } from '../../core/metrics/metrics.js';
@@ -38,9 +38,6 @@ export interface DialProbeOptions {
 /** The client's own handshake timer runs this much later than ours, so ours names the phase. */
 const CLIENT_TIMER_SLACK_MS = 1_000;
 const CLOSE_UNAUTHORIZED = 4401;
-
-/** The system clock with a timer that holds the process open (the CLI waits for the verdict). */
-const referencedClock: Clock = { ...systemClock, setTimeout: (fn, ms) => setTimeout(fn, ms) };
 
 /** Dial once and stop: resolves with the outcome, never rejects (needs a valid `relay.url`). */
 export function probeConnector(opts: DialProbeOptions): Promise<DialOutcome> {
@@ -99,7 +96,7 @@ export function probeConnector(opts: DialProbeOptions): Promise<DialOutcome> {
     // A late timer (a stopped process, a loop stalled by a loaded machine) first reads what
     // arrived meanwhile, as the client's own deadlines do. Not unref'ed: the caller awaits this
     // answer, and it is cleared on every other outcome.
-    const timer = armDeadline(referencedClock, opts.timeoutMs, () =>
+    const timer = armDeadline(heldClock, opts.timeoutMs, () =>
       readyMs === undefined ? finish({ kind: 'timeout', opened }) : ready(),
     );
     try {

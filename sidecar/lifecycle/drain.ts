@@ -12,7 +12,7 @@
  * push the whole sequence past the budget.
  */
 import type { Config } from '../../core/config/schema.js';
-import type { Clock } from '../../core/di/clock.js';
+import { heldClock } from '../../core/di/clock.js';
 import { armDeadline } from '../../core/di/deadline.js';
 import { armWorkDeadline, type PauseMeter, startPauseMeter } from '../../core/di/pause-meter.js';
 import { errorMessage } from '../../core/errors.js';
@@ -53,13 +53,6 @@ export function closeReserveMs(budgetMs: number): number {
   return Math.min(CLOSE_RESERVE_MAX_MS, Math.floor(Math.max(0, budgetMs) * CLOSE_RESERVE_SHARE));
 }
 
-/** The system clock with timers kept ref'd: the shutdown is awaiting them, and the budget bounds them. */
-const HELD_CLOCK: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle),
-};
-
 /**
  * Resolve true when `work` fulfils within `ms` (monotonic; on `meter`'s time when given: the
  * drain's, less the process's pauses), false when the time runs out first (the work keeps
@@ -72,8 +65,8 @@ export function within(work: Promise<unknown>, ms: number, meter?: PauseMeter): 
     // that leaves out the pauses, a timer late by one waits for the rest of the step
     const fire = () => resolve(false);
     const deadline = meter
-      ? armWorkDeadline(HELD_CLOCK, meter, ms, fire)
-      : armDeadline(HELD_CLOCK, Math.max(0, ms), fire);
+      ? armWorkDeadline(heldClock, meter, ms, fire)
+      : armDeadline(heldClock, Math.max(0, ms), fire);
     work.then(
       () => {
         deadline.clear();
