@@ -60,3 +60,31 @@ export class ThrottledReport<T> {
     this.options.repeated(unlogged, latest);
   }
 }
+
+/**
+ * One {@link ThrottledReport} per key (a plugin, say), made by `make` at the key's first
+ * occurrence, so a noisy key cannot silence the others. Takes nothing once closed.
+ */
+export class ThrottledReports<T> {
+  private readonly reports = new Map<string, ThrottledReport<T>>();
+  private closed = false;
+
+  constructor(private readonly make: (key: string) => ThrottledReport<T>) {}
+
+  /** `count` more occurrences for `key`, `value` the newest. */
+  add(key: string, value: T, count = 1): void {
+    if (this.closed) return;
+    let report = this.reports.get(key);
+    if (!report) {
+      report = this.make(key);
+      this.reports.set(key, report);
+    }
+    report.add(value, count);
+  }
+
+  /** Report what every key still has unreported, and take no more. */
+  close(): void {
+    for (const report of this.reports.values()) report.close();
+    this.closed = true;
+  }
+}

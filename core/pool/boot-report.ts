@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { scrubUrls } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
-import { ThrottledReport } from '../log/throttled-report.js';
+import { ThrottledReport, ThrottledReports } from '../log/throttled-report.js';
 import type { Metrics } from '../metrics/metrics.js';
 
 /** The kind of a {@link BootNote}. */
@@ -35,8 +35,8 @@ export interface BootNote {
   readonly failed: readonly { readonly name: string; readonly reason: string }[];
 }
 
-/** A death during boot as its log line shows it. */
-export type BootDeath = { readonly reason: string; readonly lifeMs: number };
+/** A worker's death as its log line shows it (during boot here, outside a task in worker-deaths.ts). */
+export type Death = { readonly reason: string; readonly lifeMs: number };
 
 /** Least time between two lines of one kind (a death, one plugin's import), ms. */
 const BOOT_LOG_INTERVAL_MS = 60_000;
@@ -69,8 +69,8 @@ export interface BootReportOptions {
 
 /** Logs boot deaths and import failures, each first at once, then a summary at most a minute. */
 export class BootReport {
-  private readonly deaths: ThrottledReport<BootDeath>;
-  private readonly imports = new Map<string, ThrottledReport<string>>();
+  private readonly deaths: ThrottledReport<Death>;
+  private readonly imports = new ThrottledReports<string>((plugin) => this.importReport(plugin));
   private readonly names: ReadonlySet<string>;
 
   constructor(private readonly options: BootReportOptions) {
@@ -106,7 +106,7 @@ export class BootReport {
   }
 
   /** A worker died before its boot note. */
-  died(death: BootDeath): void {
+  died(death: Death): void {
     this.deaths.add(death);
   }
 
@@ -119,19 +119,14 @@ export class BootReport {
     for (const failed of note.failed.slice(0, this.names.size)) {
       const { name, reason } = (failed ?? {}) as Partial<BootNote['failed'][number]>;
       if (typeof name !== 'string' || !this.names.has(name)) continue;
-      let report = this.imports.get(name);
-      if (!report) {
-        report = this.importReport(name);
-        this.imports.set(name, report);
-      }
-      report.add(scrubUrls(String(reason).slice(0, MAX_REASON)));
+      this.imports.add(name, scrubUrls(String(reason).slice(0, MAX_REASON)));
     }
   }
 
   /** Log what is still unlogged, and stop. */
   close(): void {
     this.deaths.close();
-    for (const report of this.imports.values()) report.close();
+    this.imports.close();
   }
 
   private importReport(plugin: string): ThrottledReport<string> {

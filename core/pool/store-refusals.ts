@@ -11,9 +11,9 @@
 import { scrubUrls } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
-import { ThrottledReport } from '../log/throttled-report.js';
+import { ThrottledReport, ThrottledReports } from '../log/throttled-report.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { isRefusalCode, type RefusalCode } from '../store/store-limits.js';
+import { isRefusalCode, REFUSAL_CODES, type RefusalCode } from '../store/store-limits.js';
 import { monotonicMs } from './progress-slots.js';
 import type { StoreRefusal, TaskReply } from './task-protocol.js';
 
@@ -64,7 +64,13 @@ export interface StoreRefusalsOptions {
 /** The main thread's side: counts and logs the refusals the workers' replies carry. */
 export class StoreRefusals {
   private readonly names: ReadonlySet<string>;
-  private readonly reports = new Map<string, ThrottledReport<string>>();
+  /** Per code, one report per plugin. */
+  private readonly reports = new Map(
+    REFUSAL_CODES.map((code) => [
+      code,
+      new ThrottledReports<string>((plugin) => this.throttled(plugin, code)),
+    ]),
+  );
   private closed = false;
 
   constructor(private readonly options: StoreRefusalsOptions) {
@@ -79,7 +85,7 @@ export class StoreRefusals {
 
   /** Log what is still unlogged now, and stop. */
   close(): void {
-    for (const report of this.reports.values()) report.close();
+    for (const reports of this.reports.values()) reports.close();
     this.closed = true;
   }
 
@@ -87,14 +93,8 @@ export class StoreRefusals {
     if (!isRefusalCode(code) || !Number.isSafeInteger(count) || count < 1) return;
     const plugin = this.names.has(named) ? named : OTHER;
     this.options.metrics.pluginStoreRefusals.inc({ plugin, code }, count);
-    const id = `${plugin}\n${code}`;
-    let report = this.reports.get(id);
-    if (!report) {
-      report = this.throttled(plugin, code);
-      this.reports.set(id, report);
-    }
     // a key may hold a URL with a credential in it, as an error's text may
-    report.add(scrubUrls(String(reason).slice(0, MAX_REASON)), count);
+    this.reports.get(code)?.add(plugin, scrubUrls(String(reason).slice(0, MAX_REASON)), count);
   }
 
   /** One plugin's lines of one code: the first refusal at once, then a summary at most a minute. */

@@ -8,7 +8,7 @@
 import { scrubUrls } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
-import { ThrottledReport } from '../log/throttled-report.js';
+import { ThrottledReport, ThrottledReports } from '../log/throttled-report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { monotonicMs } from './progress-slots.js';
 import { isStrayReport, MAX_STRAY_REASON, type StrayOrigin, UNKNOWN_PLUGIN } from './stray-errors.js';
@@ -37,7 +37,7 @@ export interface StrayLogOptions {
 /** Counts and logs the pool workers' stray error reports. */
 export class StrayLog {
   private readonly names: ReadonlySet<string>;
-  private readonly reports = new Map<string, ThrottledReport<Latest>>();
+  private readonly reports = new ThrottledReports<Latest>((plugin) => this.throttled(plugin));
   private readonly intervalMs: number;
   private readonly now: () => number;
   private closed = false;
@@ -57,19 +57,14 @@ export class StrayLog {
     if (this.closed || !isStrayReport(message)) return;
     const plugin = this.names.has(message.plugin) ? message.plugin : UNKNOWN_PLUGIN;
     this.options.metrics.pluginStrayErrors.inc({ plugin }, message.count);
-    let report = this.reports.get(plugin);
-    if (!report) {
-      report = this.throttled(plugin);
-      this.reports.set(plugin, report);
-    }
     // a forged report's reason is bounded and scrubbed as a worker's own is (stray-trap.ts)
     const reason = scrubUrls(message.reason.slice(0, MAX_STRAY_REASON)).slice(0, MAX_STRAY_REASON);
-    report.add({ reason, origin: message.origin }, message.count);
+    this.reports.add(plugin, { reason, origin: message.origin }, message.count);
   }
 
   /** Log what is still unlogged now, and stop (the pool closed). */
   close(): void {
-    for (const report of this.reports.values()) report.close();
+    this.reports.close();
     this.closed = true;
   }
 

@@ -17,7 +17,7 @@ import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import { ThrottledReport } from '../log/throttled-report.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { BOOT_KEY, BOOT_NOTE, type BootNote, BootReport } from './boot-report.js';
+import { BOOT_KEY, BOOT_NOTE, type BootNote, BootReport, type Death } from './boot-report.js';
 import { monotonicMs } from './progress-slots.js';
 
 /** What a worker posts just before it exits because its item's hook called `process.exit`. */
@@ -78,12 +78,6 @@ export interface WorkerDeathsOptions {
   /** The monotonic clock, ms; default {@link monotonicMs}. */
   readonly now?: () => number;
 }
-
-/** A death as its log line shows it. */
-type Death = {
-  readonly reason: string;
-  readonly lifeMs: number;
-};
 
 /** Watches a piscina pool's workers for deaths; also keeps the workers' {@link ExitNote}s. */
 export class WorkerDeaths {
