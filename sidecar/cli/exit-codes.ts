@@ -40,6 +40,24 @@ export const ExitCode = {
 /** One exit code of the CLI. */
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** A few words for each exit code, for `--help` (every code must have them: the type says so). */
+const EXIT_CODE_WORDS = {
+  OK: 'clean stop',
+  FAILURE: 'unexpected failure',
+  CONFIG: 'bad configuration or usage',
+  REVOKED: 'revoked',
+  AUTH: 'auth refused',
+  UNREACHABLE: 'unreachable',
+  NOT_FOUND: 'no such dead letter',
+} satisfies Record<keyof typeof ExitCode, string>;
+
+/** "0 clean stop, 1 unexpected failure, …": every exit code with its words. */
+export function exitCodesText(): string {
+  return Object.entries(EXIT_CODE_WORDS)
+    .map(([name, words]) => `${ExitCode[name as keyof typeof ExitCode]} ${words}`)
+    .join(', ');
+}
+
 /** HTTP statuses that mean "a proxy could not reach the connector". */
 const PROXY_UNREACHABLE = new Set([502, 503, 504]);
 

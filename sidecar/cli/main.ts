@@ -18,7 +18,7 @@ import { registerDeadLetters } from './dead-letters-command.js';
 import { registerDemo } from './demo-command.js';
 import { registerDoctor } from './doctor-command.js';
 import { registerEnroll } from './enroll-command.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode, exitCodesText } from './exit-codes.js';
 import { registerRun } from './run-command.js';
 import { registerToken } from './token-command.js';
 
@@ -52,8 +52,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
     // what a supervisor or script acts on, with only --help to go on (docs/errors.md has more)
     .addHelpText(
       'after',
-      '\nExit codes: 0 clean stop, 1 unexpected failure, 2 bad configuration or usage, 3 revoked,\n' +
-        '4 auth refused, 5 unreachable, 6 no such dead letter.\n' +
+      `\nExit codes: ${exitCodesText()}.\n` +
         'Settings: environment (GATEWAY_RELAY_*, SIDECAR_*, AGENT_*, LOG_*) over the config file;\n' +
         'every key with its unit, default and variable is in docs/config.md.\n',
     );
