@@ -170,19 +170,18 @@ export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskRepl
   return replies;
 }
 
+/** Import every plugin (each once: {@link plugin} keeps its promise); those that failed, with why. */
+async function importAll(): Promise<{ index: number; reason: unknown }[]> {
+  const results = await Promise.allSettled(data.plugins.map((_, i) => plugin(i)));
+  return results.flatMap((r, i) => (r.status === 'rejected' ? [{ index: i, reason: r.reason }] : []));
+}
+
 /** Import every plugin now (start-up and replacement workers) and report which failed. */
 async function warm(): Promise<TaskReply<WarmValue>> {
-  const results = await Promise.allSettled(data.plugins.map((_, i) => plugin(i)));
-  const failed = results.flatMap((r, i) =>
-    r.status === 'rejected'
-      ? [
-          {
-            name: data.plugins[i]?.name ?? String(i),
-            error: toErrorData(r.reason, 'CORE_ERR_PLUGIN_LOAD_FAILED'),
-          },
-        ]
-      : [],
-  );
+  const failed = (await importAll()).map(({ index, reason }) => ({
+    name: data.plugins[index]?.name ?? String(index),
+    error: toErrorData(reason, 'CORE_ERR_PLUGIN_LOAD_FAILED'),
+  }));
   return { ok: true, value: { failed }, ms: [] };
 }
 
@@ -192,11 +191,11 @@ async function warm(): Promise<TaskReply<WarmValue>> {
  */
 export function preload(trap: ExitTrap): void {
   exits = trap;
-  const loading = data.plugins.map((_, i) => plugin(i));
-  const booted = Promise.allSettled(loading).then(async (results) => {
-    const failed = results.flatMap((r, i) =>
-      r.status === 'rejected' ? [{ name: data.plugins[i]?.name ?? '', reason: errorMessage(r.reason) }] : [],
-    );
+  const booted = importAll().then(async (failures) => {
+    const failed = failures.map(({ index, reason }) => ({
+      name: data.plugins[index]?.name ?? '',
+      reason: errorMessage(reason),
+    }));
     const note: BootNote = { k: BOOT_NOTE, key: bootKey, failed };
     // a turn later: after piscina's own ready message (posted in the microtasks that follow the
     // entry's evaluation), since the main thread hears a worker's messages only from its ready on
