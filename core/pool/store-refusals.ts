@@ -80,7 +80,8 @@ export class StoreRefusals {
   /** Take the refusals carried by a task's replies. */
   receive(replies: readonly TaskReply[]): void {
     if (this.closed) return;
-    for (const reply of replies) for (const refusal of reply.refused ?? []) this.take(refusal);
+    // on every task's replies, on the main thread: nothing allocated when nothing was refused
+    for (const reply of replies) if (reply.refused) for (const refusal of reply.refused) this.take(refusal);
   }
 
   /** Log what is still unlogged now, and stop. */
