@@ -21,7 +21,7 @@
  * grows from one turn to the next, at most {@link MAX_SETTLE_TURNS} turns; without it (or for a
  * timer less late), one turn.
  * An answer that is still not in after that is late: after a pause the wait starts its whole time
- * again (the peer may have had the request only at the resume), at most {@link MAX_REGRANTS}
+ * again (the peer may have had the request only at the resume), at most {@link MAX_PAUSES}
  * times; else the deadline fires.
  */
 import type { Clock } from './clock.js';
@@ -48,15 +48,19 @@ export interface DeadlineOptions {
   /**
    * Whether a wait cut by a pause gets its time again (default true): a timer {@link
    * PAUSE_DETECT_MS} or more late whose answer is still not in after the settle turns starts its
-   * whole `ms` again from the resume, at most {@link MAX_REGRANTS} times, since the peer may not
+   * whole `ms` again from the resume, at most {@link MAX_PAUSES} times, since the peer may not
    * have had it (a request written only at the resume). False for a bound on the process's own
    * work that counts its time otherwise (pause-meter.ts).
    */
   readonly regrantAfterPause?: boolean;
 }
 
-/** Pauses a deadline grants its time again for at most (a thread that keeps stalling still ends). */
-export const MAX_REGRANTS = 3;
+/**
+ * Pauses a bound forgives at most: a deadline's regrants, the pause meter's left-out gaps, the
+ * plugin watchdog's restarts. A main thread that keeps stalling looks like pause after pause, and
+ * every bound must still end.
+ */
+export const MAX_PAUSES = 3;
 
 /** One armed deadline: `clear()` cancels it, including a verdict being deferred. */
 export interface Deadline {
@@ -76,7 +80,7 @@ export function armDeadline(
 ): Deadline {
   const now = options.now ?? (() => performance.now());
   let dueAt = now() + ms;
-  let regrants = options.regrantAfterPause === false ? MAX_REGRANTS : 0;
+  let regrants = options.regrantAfterPause === false ? MAX_PAUSES : 0;
   let done = false;
   let immediate: NodeJS.Immediate | undefined;
   const verdict = () => {
@@ -103,7 +107,7 @@ export function armDeadline(
         immediate = setImmediate(turn);
         return;
       }
-      if (paused && regrants < MAX_REGRANTS) {
+      if (paused && regrants < MAX_PAUSES) {
         // not in after the settle turns: the peer may not have had its time (the request went out
         // only at the resume, and the freeze was charged to it: a retry, "agent unreachable")
         regrants++;

@@ -10,17 +10,13 @@
  * freeze is) counts, less one tick, as pause. A main thread stalled that long looks the same.
  */
 import type { Clock } from './clock.js';
-import { armDeadline, type Deadline, PAUSE_DETECT_MS } from './deadline.js';
+import { armDeadline, type Deadline, MAX_PAUSES, PAUSE_DETECT_MS } from './deadline.js';
 
 /** How often the meter reads the clock while it runs, ms. */
 export const PAUSE_TICK_MS = 100;
 
-/**
- * Pauses a meter leaves out at most (later gaps count as time run): a main thread that stalls
- * (it should never) looks like a pause, and a bound must still end. The plugin watchdog forgives
- * as many.
- */
-export const MAX_PAUSES = 3;
+/** Pauses a meter leaves out at most (later gaps count as time run: see {@link MAX_PAUSES}). */
+export { MAX_PAUSES };
 
 /** A running meter: stop it when the budget it serves is over. */
 export interface PauseMeter {

@@ -17,7 +17,7 @@
  * looks the same; the restarts are bounded per task ({@link MAX_PAUSE_RESTARTS}) so such stalls
  * cannot keep a hung plugin alive for ever.
  */
-import { PAUSE_DETECT_MS } from '../di/deadline.js';
+import { MAX_PAUSES, PAUSE_DETECT_MS } from '../di/deadline.js';
 import { monotonicMs, type ProgressSlots, type SlotLease, type SlotProgress } from './progress-slots.js';
 
 /** Extra time a task may wait for a worker beyond its budgets, ms. */
@@ -26,8 +26,8 @@ export const QUEUE_WAIT_ALLOWANCE_MS = 10_000;
 /** How late (ms) this timer must fire to count as a stopped process: the deadlines' threshold. */
 export { PAUSE_DETECT_MS };
 
-/** Pauses forgiven per task; past them a late timer is charged like any other. */
-export const MAX_PAUSE_RESTARTS = 3;
+/** Pauses forgiven per task (the deadlines' bound); past them a late timer is charged like any other. */
+export const MAX_PAUSE_RESTARTS = MAX_PAUSES;
 
 /** Optional parts of a {@link TaskWatchdog}. */
 export interface WatchdogOptions {

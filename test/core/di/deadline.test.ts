@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import test, { type ExecutionContext } from 'ava';
 import { systemClock } from '../../../core/di/clock.js';
-import { armDeadline, MAX_REGRANTS, MAX_SETTLE_TURNS, PAUSE_DETECT_MS } from '../../../core/di/deadline.js';
+import { armDeadline, MAX_PAUSES, MAX_SETTLE_TURNS, PAUSE_DETECT_MS } from '../../../core/di/deadline.js';
 import { FakeClock } from '../transport/fake-clock.js';
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -53,9 +53,9 @@ test('a deadline fired late by a freeze, its answer still not in after a turn, g
   t.is(d.fired(), 1);
 });
 
-test('a deadline cut by pause after pause gets its time again at most MAX_REGRANTS times', async (t) => {
+test('a deadline cut by pause after pause gets its time again at most MAX_PAUSES times', async (t) => {
   const d = setup();
-  for (let i = 0; i < MAX_REGRANTS; i++) {
+  for (let i = 0; i < MAX_PAUSES; i++) {
     d.fireLate(5_000);
     await turn();
     t.is(d.fired(), 0, `regrant ${i + 1}`);
