@@ -2,8 +2,9 @@
  * The faults the soak mixes in and how each is injected: connector restarts, drops with close
  * codes, abrupt terminations, 4401s and an unsolicited going_idle_ack; agent restarts, flaky
  * spells, stream drops (pull) and dead-letter replays (push); sidecar SIGTERM and SIGKILL on the
- * same data dir, and a freeze of the sidecar (SIGSTOP, SIGCONT 1–3 s later). The schedule draws a fault at a random gap until the duration is over (and,
- * with `cover`, until every kind ran once).
+ * same data dir, and a freeze of the sidecar (SIGSTOP, SIGCONT 1–3 s later). The schedule draws
+ * a fault at a random gap until the duration is over (and, with `cover`, until every kind ran
+ * once).
  */
 import type { ChaosConnector } from './chaos-connector.js';
 import type { DeadLetterReplays } from './dead-letter-replays.js';

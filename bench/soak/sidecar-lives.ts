@@ -1,8 +1,9 @@
 /**
  * The sidecar under soak: the real CLI process, started again and again on the same data dir
  * (each start is a "life"), ended by SIGTERM (must exit 0) or SIGKILL (may lose what it had not
- * committed), never on its own, and now and then frozen (SIGSTOP) and resumed. Also the soak's tunables and environment for it, and a one-off
- * CLI run (the offline dead-letter replay) while no life runs.
+ * committed), never on its own, and now and then frozen (SIGSTOP) and resumed. Also the soak's
+ * tunables and environment for it, and a one-off CLI run (the offline dead-letter replay) while
+ * no life runs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
