@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import test, { type ExecutionContext } from 'ava';
 import { systemClock } from '../../../core/di/clock.js';
 import { armDeadline, MAX_PAUSES, MAX_SETTLE_TURNS, PAUSE_DETECT_MS } from '../../../core/di/deadline.js';
+import { blockThread } from '../../helpers/block-thread.js';
 import { FakeClock } from '../transport/fake-clock.js';
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -139,14 +140,6 @@ function answerWithin(socket: Socket, ms: number): Promise<string> {
   });
 }
 
-/** Keep the main thread busy for `ms`, as a freeze would stop it. */
-function block(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // nothing runs on this thread meanwhile; other threads and the kernel go on
-  }
-}
-
 test.serial(
   'a deadline whose timer runs while its answer waits in the socket lets the answer win',
   async (t) => {
@@ -155,7 +148,7 @@ test.serial(
     const socket = await peer(t, 0);
     const outcome = answerWithin(socket, 50);
     socket.write('question');
-    block(300);
+    blockThread(300);
     // was: 'timed out' (the verdict ran in the timers phase, before the poll phase read the answer)
     t.is(await outcome, 'answered');
   },
@@ -168,7 +161,7 @@ test.serial(
     // takes 100 ms, gets the request only at the resume
     const socket = await peer(t, 100);
     const outcome = answerWithin(socket, 300);
-    block(PAUSE_DETECT_MS + 500);
+    blockThread(PAUSE_DETECT_MS + 500);
     socket.write('question');
     // was: 'timed out' at the first turn after the resume (a retry, a false "agent unreachable")
     t.is(await outcome, 'answered');

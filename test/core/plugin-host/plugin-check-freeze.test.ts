@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import test from 'ava';
 import { PAUSE_DETECT_MS } from '../../../core/di/deadline.js';
 import { checkInThread } from '../../../core/plugin-host/plugin-check-thread.js';
+import { blockThread } from '../../helpers/block-thread.js';
 import { pluginModule } from '../../helpers/plugin-module.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/until.js';
@@ -32,10 +33,7 @@ test('a module that loaded while the process was frozen is not blamed for the fr
   // stopped in a check-phase callback, as in epoll_wait: the next turn runs the expired timers
   // before it polls (stopped in a timers-phase one, the loop's older time lets the poll go first)
   await new Promise<void>((resolve) => setImmediate(resolve));
-  const resume = performance.now() + PAUSE_DETECT_MS + 500;
-  while (performance.now() < resume) {
-    // nothing runs on the main thread meanwhile
-  }
+  blockThread(PAUSE_DETECT_MS + 500);
   const [verdict] = await check;
   // was: "the module did not finish loading within 500 ms (a top-level loop…?)"
   t.true(verdict?.ok, JSON.stringify(verdict));

@@ -11,6 +11,7 @@ import {
   scrub,
 } from '../../../sidecar/side-routes/http-client.js';
 import { listenOnFetchBadPort } from '../../helpers/bad-port.js';
+import { blockThread } from '../../helpers/block-thread.js';
 import { closedPort, scripted } from './loopback.js';
 
 const BEARER = 'bearer-credential-0123456789';
@@ -164,10 +165,7 @@ test.serial(
     const [port] = (await once(peer, 'message')) as [number];
     const call = postSideRoute(request(`http://127.0.0.1:${port}/relay/provision`, { timeoutMs: 300 }));
     // the process stops (a freeze, as a blocked thread) before the request is written
-    const until = performance.now() + PAUSE_DETECT_MS + 500;
-    while (performance.now() < until) {
-      // nothing runs on this thread meanwhile
-    }
+    blockThread(PAUSE_DETECT_MS + 500);
     // was: kind timeout, "no answer … within 300 ms", though the connector never had the request
     t.deepEqual((await call).json, { ok: true });
   },
