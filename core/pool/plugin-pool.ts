@@ -5,25 +5,23 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { Config } from '../config/schema.js';
 import { type ErrorData, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { BOOT_KEY } from './boot-report.js';
 import { classifyFailure, threadExited } from './classify-failure.js';
+import {
+  type BatchItem,
+  DEFAULT_CLOSE_BUDGET_MS,
+  type PluginPoolOptions,
+  type PoolStats,
+} from './pool-options.js';
 import { monotonicMs, ProgressSlots, type SlotProgress } from './progress-slots.js';
 import { StoreRefusals } from './store-refusals.js';
 import { StrayLog } from './stray-log.js';
 import { TaskAbort } from './task-abort.js';
-import type {
-  ChainTask,
-  PoolTask,
-  PoolWorkerData,
-  TaskFailure,
-  TaskReply,
-  WarmValue,
-} from './task-protocol.js';
+import type { PoolTask, PoolWorkerData, TaskFailure, TaskReply, WarmValue } from './task-protocol.js';
 import { PAUSE_DETECT_MS, TaskWatchdog } from './task-watchdog.js';
 import { WorkerDeaths } from './worker-deaths.js';
 
@@ -35,12 +33,6 @@ const SATURATED: ErrorData = {
   message: 'the worker pool queue is full',
 };
 
-/** One chain of a batch and the timeout of each of its positions, ms. */
-export interface BatchItem {
-  readonly task: ChainTask;
-  readonly budgets: readonly number[];
-}
-
 /** The failure of an item whose hook called `process.exit` (or the like): its worker ended. */
 function exitFailure(call: string): ErrorData {
   return {
@@ -49,28 +41,8 @@ function exitFailure(call: string): ErrorData {
   };
 }
 
-/** Default bound of {@link PluginPool.close}, ms. */
-export const DEFAULT_CLOSE_BUDGET_MS = 5_000;
-
-/** Construction options of {@link PluginPool}. */
-export interface PluginPoolOptions {
-  /** Threads, queue bound, idle timeout and memory limits. */
-  readonly pool: Config['pool'];
-  /** Plugins, identities and the store path, sent once to every worker. */
-  readonly worker: Omit<PoolWorkerData, 'progress' | 'progressStartedAt'>;
-  readonly log: Logger;
-  readonly metrics: Metrics;
-  /** How long `close()` lets running tasks finish before terminating workers, ms. Default 5 s. */
-  readonly closeBudgetMs?: number;
-}
-
-/** Pool counters for `/v1/status`. `completed` counts tasks that produced a reply; `failed` the rest. */
-export interface PoolStats {
-  readonly threads: number;
-  readonly queued: number;
-  readonly completed: number;
-  readonly failed: number;
-}
+export type { BatchItem, PluginPoolOptions, PoolStats } from './pool-options.js';
+export { DEFAULT_CLOSE_BUDGET_MS };
 
 /** The plugin worker pool. */
 export class PluginPool {

@@ -1,0 +1,36 @@
+/**
+ * The shapes `PluginPool` takes and gives (plugin-pool.ts), apart from the pool itself.
+ */
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { ChainTask, PoolWorkerData } from './task-protocol.js';
+
+/** One chain of a batch and the timeout of each of its positions, ms. */
+export interface BatchItem {
+  readonly task: ChainTask;
+  readonly budgets: readonly number[];
+}
+
+/** Default bound of `PluginPool.close`, ms. */
+export const DEFAULT_CLOSE_BUDGET_MS = 5_000;
+
+/** Construction options of `PluginPool`. */
+export interface PluginPoolOptions {
+  /** Threads, queue bound, idle timeout and memory limits. */
+  readonly pool: Config['pool'];
+  /** Plugins, identities and the store path, sent once to every worker. */
+  readonly worker: Omit<PoolWorkerData, 'progress' | 'progressStartedAt'>;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** How long `close()` lets running tasks finish before terminating workers, ms. Default 5 s. */
+  readonly closeBudgetMs?: number;
+}
+
+/** Pool counters for `/v1/status`. `completed` counts tasks that produced a reply; `failed` the rest. */
+export interface PoolStats {
+  readonly threads: number;
+  readonly queued: number;
+  readonly completed: number;
+  readonly failed: number;
+}
