@@ -88,6 +88,7 @@ export class PluginPool {
         ...options.worker,
         progress: this.slots.buffer,
         progressStartedAt: this.slots.startedBuffer,
+        progressBeforeBoot: this.slots.bootBuffer,
         bootKey: BOOT_KEY,
       } satisfies PoolWorkerData,
     });
@@ -195,12 +196,15 @@ export class PluginPool {
       // thread ended to confirm it, must not relabel that timeout)
       const exit = this.deaths.takeExit(lease.slot, lease.stamp);
       const exited = watchdog.expiry === undefined && threadExited(err);
+      // started past the boot wait while the plugins' import still ran: a death is the boot's,
+      // reported once as such (worker-deaths.ts), not this task's hook's as well
+      const booting = watchdog.expiry === undefined && this.slots.beforeBoot(lease);
       const error =
         exit !== undefined && at && exited
           ? exitFailure(exit)
           : classifyFailure(err, {
               timedOut: watchdog.expiry !== undefined,
-              started: at !== undefined,
+              started: at !== undefined && !booting,
               closing: this.closing !== undefined,
               timeoutMs: watchdog.expiry?.budgetMs ?? 0,
             });

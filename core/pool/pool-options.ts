@@ -20,7 +20,7 @@ export interface PluginPoolOptions {
   /** Threads, queue bound, idle timeout and memory limits. */
   readonly pool: Config['pool'];
   /** Plugins, identities and the store path, sent once to every worker. */
-  readonly worker: Omit<PoolWorkerData, 'progress' | 'progressStartedAt'>;
+  readonly worker: Omit<PoolWorkerData, 'progress' | 'progressStartedAt' | 'progressBeforeBoot'>;
   readonly log: Logger;
   readonly metrics: Metrics;
   /** How long `close()` lets running tasks finish before terminating workers, ms. Default 5 s. */

@@ -45,8 +45,14 @@ export class ProgressSlots {
   readonly buffer: SharedArrayBuffer;
   /** Start time ({@link monotonicMs}) of the position last written, per slot; shared the same way. */
   readonly startedBuffer: SharedArrayBuffer;
+  /**
+   * Per slot, the stamp of a task its worker started before its boot was over (past the boot
+   * wait, worker-runtime.ts), until the boot is; shared the same way.
+   */
+  readonly bootBuffer: SharedArrayBuffer;
   private readonly view: Int32Array;
   private readonly started: Float64Array;
+  private readonly boot: Int32Array;
   private readonly free: number[];
   private generation = 0;
 
@@ -55,6 +61,8 @@ export class ProgressSlots {
     this.view = new Int32Array(this.buffer);
     this.startedBuffer = new SharedArrayBuffer(size * Float64Array.BYTES_PER_ELEMENT);
     this.started = new Float64Array(this.startedBuffer);
+    this.bootBuffer = new SharedArrayBuffer(size * Int32Array.BYTES_PER_ELEMENT);
+    this.boot = new Int32Array(this.bootBuffer);
     this.free = Array.from({ length: size }, (_, i) => size - 1 - i);
   }
 
@@ -65,6 +73,7 @@ export class ProgressSlots {
     this.generation = (this.generation % GENERATIONS) + 1;
     const stamp = this.generation * SLOT_STAMP_STRIDE;
     Atomics.store(this.view, slot, 0);
+    Atomics.store(this.boot, slot, 0);
     return { slot, stamp };
   }
 
@@ -84,6 +93,14 @@ export class ProgressSlots {
    */
   startedAt(lease: SlotLease): number {
     return this.started[lease.slot] ?? 0;
+  }
+
+  /**
+   * Did the worker start the task under `lease` before its plugins were imported, and was their
+   * import still running when the task ended? A death then is the boot's, not the hook's.
+   */
+  beforeBoot(lease: SlotLease): boolean {
+    return Atomics.load(this.boot, lease.slot) === lease.stamp;
   }
 
   /** Return a slot once its task has settled. */

@@ -38,6 +38,8 @@ export interface PoolWorkerData {
   readonly progress: SharedArrayBuffer;
   /** Per slot, when the position in `progress` started (epoch ms, Float64). */
   readonly progressStartedAt: SharedArrayBuffer;
+  /** Per slot, the stamp of a task started while the worker's boot still ran (Int32). */
+  readonly progressBeforeBoot: SharedArrayBuffer;
   /** The key of the worker's boot note (boot-report.ts `BOOT_KEY`); taken out before plugins load. */
   readonly bootKey?: string;
 }

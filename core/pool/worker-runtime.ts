@@ -30,6 +30,7 @@ delete (data as { bootKey?: string }).bootKey;
 const postBootNote = parentPort ? parentPort.postMessage.bind(parentPort) : undefined;
 const progress = new Int32Array(data.progress);
 const progressStartedAt = new Float64Array(data.progressStartedAt);
+const progressBeforeBoot = new Int32Array(data.progressBeforeBoot);
 const identities = Object.freeze(data.identities.map((i) => Object.freeze({ ...i })));
 const plugins = new Map<number, Promise<ChainPlugin>>();
 let kv: KvStore | undefined;
@@ -57,6 +58,10 @@ let booting: Promise<void> | undefined;
  * worker and its replacement hanging the same, where before only that plugin's hooks failed.
  */
 const BOOT_WAIT_MS = 5_000;
+/** Set once every plugin's import has settled (just before the boot note). */
+let bootOver = false;
+/** The batch running (one at a time), while it was started before the boot was over. */
+let startedEarly: { readonly slot: number; readonly stamp: number } | undefined;
 
 /**
  * The worker's connection, opened lazily: plugins that never use the store never open it. Opened
@@ -124,6 +129,12 @@ export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskRepl
   // a task starts (its progress slot written) only once the plugins are imported: a worker that
   // dies importing them fails its tasks as a boot failure, not as the hook at position 0
   if (booting) await booting;
+  // past the boot wait with the import still running: the slot says so until the boot is over,
+  // so a death meanwhile is reported once, as the boot's, not also as this task's hook's
+  if (!bootOver) {
+    startedEarly = { slot: task.slot, stamp: task.stamp };
+    Atomics.store(progressBeforeBoot, task.slot, task.stamp);
+  }
   const mark = (item: number, position: number) => {
     // time first: the main thread reads it after an atomic load of the progress value
     progressStartedAt[task.slot] = monotonicMs();
@@ -163,7 +174,9 @@ export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskRepl
       exits?.exit(made.attempt.exitCode);
     },
   };
-  const replies = await runBatch(task.items, env);
+  const replies = await runBatch(task.items, env).finally(() => {
+    startedEarly = undefined;
+  });
   // the refusals since the last reply (a timer's too) ride on this one: a reply is core code's
   const refused = refusals.drain();
   if (refused && replies[0]) replies[0] = { ...replies[0], refused };
@@ -200,6 +213,9 @@ export function preload(trap: ExitTrap): void {
     // a turn later: after piscina's own ready message (posted in the microtasks that follow the
     // entry's evaluation), since the main thread hears a worker's messages only from its ready on
     await new Promise<void>((resolve) => setImmediate(resolve));
+    // cleared before the note, so a death between the two is at worst reported twice, never not
+    bootOver = true;
+    if (startedEarly) Atomics.store(progressBeforeBoot, startedEarly.slot, 0);
     // the main thread counts a death before this as one during boot (worker-deaths.ts); tasks
     // start after it, so the note is read before anything they cause
     postBootNote?.(note);
