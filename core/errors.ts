@@ -70,6 +70,8 @@ export const ERROR_CODES = {
     'A plugin worker ended (a hook called process.exit, out of memory, a crash): during a task, or outside one.',
   CORE_ERR_PLUGIN_WORKER_BOOT_FAILED:
     'A plugin worker died while it imported the plugins, before it finished booting; the tasks sent to it failed transiently.',
+  CORE_ERR_PLUGIN_WORKER_START_FAILED:
+    'A plugin worker failed before it was ready (its entry did not load, or its thread did not start); the tasks waiting for a worker failed transiently.',
   CORE_ERR_PLUGIN_WORKER_CRASH_LOOP:
     'Plugin workers keep dying right after they start: a plugin module kills every worker that imports it.',
   CORE_ERR_PLUGIN_STRAY_ERROR:

@@ -57,9 +57,10 @@ export class ChainRunner {
     const plugin = nameAt(reply.at);
     const code = isErrorCode(reply.error.code) ? reply.error.code : 'CORE_ERR_PLUGIN_THREW';
     const fields = { plugin, hook: hookAt(reply.at), reason: reply.error.message };
-    if (code === 'CORE_ERR_PLUGIN_WORKER_BOOT_FAILED') {
-      // no hook ran: the pool logs the worker's death at a bounded rate (worker-deaths.ts), and a
-      // line per event, or a failure counted against position 0's plugin, would blame an innocent
+    if (code === 'CORE_ERR_PLUGIN_WORKER_BOOT_FAILED' || code === 'CORE_ERR_PLUGIN_WORKER_START_FAILED') {
+      // no hook ran: the pool logs the worker's death (worker-deaths.ts) or failed start
+      // (worker-starts.ts) at a bounded rate, and a line per event, or a failure counted against
+      // position 0's plugin, would blame an innocent
       reportError(this.log, this.metrics, code, 'plugin task failed', { reason: fields.reason }, 'debug');
       return reply;
     }

@@ -22,6 +22,14 @@ export function threadExited(err: unknown): boolean {
   return /^worker exited with code/.test(errorMessage(err));
 }
 
+/** The failure of an item whose hook called `process.exit` (or the like): its worker ended. */
+export function exitFailure(call: string): ErrorData {
+  return {
+    code: 'CORE_ERR_PLUGIN_WORKER_DIED',
+    message: `hook called ${call}: a plugin must never end its worker; the worker was replaced`,
+  };
+}
+
 /** The `{code, message}` of a rejected task. */
 export function classifyFailure(err: unknown, facts: FailureFacts): ErrorData {
   if (facts.timedOut && facts.started) {

@@ -5,25 +5,25 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { type ErrorData, errorMessage } from '../errors.js';
+import type { ErrorData } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { BOOT_KEY } from './boot-report.js';
-import { classifyFailure, threadExited } from './classify-failure.js';
+import { classifyFailure, exitFailure, threadExited } from './classify-failure.js';
 import {
   type BatchItem,
   DEFAULT_CLOSE_BUDGET_MS,
   type PluginPoolOptions,
   type PoolStats,
 } from './pool-options.js';
-import { monotonicMs, ProgressSlots, type SlotProgress } from './progress-slots.js';
+import { monotonicMs, ProgressSlots, type SlotLease, type SlotProgress } from './progress-slots.js';
 import { StoreRefusals } from './store-refusals.js';
 import { StrayLog } from './stray-log.js';
 import { TaskAbort } from './task-abort.js';
 import type { PoolTask, PoolWorkerData, TaskFailure, TaskReply, WarmValue } from './task-protocol.js';
 import { PAUSE_DETECT_MS, TaskWatchdog } from './task-watchdog.js';
 import { WorkerDeaths } from './worker-deaths.js';
+import { START_FAILED, WorkerStarts } from './worker-starts.js';
 
 /** What piscina loads in each worker (a CommonJS shim that imports the ESM entry: worker-shim.cts). */
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-shim.cjs', import.meta.url));
@@ -32,14 +32,6 @@ const SATURATED: ErrorData = {
   code: 'CORE_ERR_PLUGIN_POOL_SATURATED',
   message: 'the worker pool queue is full',
 };
-
-/** The failure of an item whose hook called `process.exit` (or the like): its worker ended. */
-function exitFailure(call: string): ErrorData {
-  return {
-    code: 'CORE_ERR_PLUGIN_WORKER_DIED',
-    message: `hook called ${call}: a plugin must never end its worker; the worker was replaced`,
-  };
-}
 
 export type { BatchItem, PluginPoolOptions, PoolStats } from './pool-options.js';
 export { DEFAULT_CLOSE_BUDGET_MS };
@@ -51,6 +43,11 @@ export class PluginPool {
   private readonly strays: StrayLog;
   private readonly deaths: WorkerDeaths;
   private readonly refusals: StoreRefusals;
+  private readonly starts: WorkerStarts;
+  /** The tasks in flight, by their slot, each with its abort. */
+  private readonly inFlight = new Map<SlotLease, TaskAbort>();
+  /** Tasks aborted because no worker could start to run them. */
+  private readonly unstartable = new WeakSet<TaskAbort>();
   private readonly log: Logger;
   private readonly metrics: Metrics;
   private readonly maxQueue: number;
@@ -73,7 +70,7 @@ export class PluginPool {
     // plus queued (≤ maxQueue); running out of slots is treated as saturation
     this.slots = new ProgressSlots(pool.maxQueue + 2 * pool.maxThreads + 8);
     this.piscina = new Piscina<PoolTask, unknown>({
-      filename: WORKER_ENTRY,
+      filename: options.entry ?? WORKER_ENTRY,
       atomics: 'disabled',
       minThreads: Math.min(pool.minThreads, pool.maxThreads),
       maxThreads: pool.maxThreads,
@@ -109,19 +106,14 @@ export class PluginPool {
       this.strays.receive(message);
       this.deaths.receive(message);
     });
-    // piscina emits 'error' for a worker that fails with no task (reported by `deaths`) and for a
-    // close that ran out of budget; without a listener an EventEmitter 'error' would crash the
-    // process
-    this.piscina.on('error', (err: unknown) => {
-      const message = errorMessage(err);
-      if (this.closing) {
-        this.log.info({ reason: message }, 'worker pool close budget exceeded; workers terminated');
-        return;
-      }
-      if (this.deaths.reports(err)) return;
-      reportError(this.log, this.metrics, 'CORE_ERR_PLUGIN_WORKER_DIED', 'idle plugin worker failed', {
-        reason: message.slice(0, 500),
-      });
+    // piscina emits 'error' for a worker that fails with no task (a watched one is reported by
+    // `deaths`, one that failed before it was ready by `starts`) and for a close out of budget
+    this.starts = new WorkerStarts(this.piscina, {
+      log: this.log,
+      metrics: this.metrics,
+      reported: (err) => this.deaths.reports(err),
+      closing: () => this.closing !== undefined,
+      onStall: () => this.failUnstarted(),
     });
     // piscina (5.3) forgets that it closed: a worker it terminated before the close (a timeout, an
     // idle spare) whose thread exits only after it makes piscina start a replacement, which then
@@ -164,6 +156,7 @@ export class PluginPool {
     const lease = this.slots.acquire();
     if (!lease) return this.failAll(items, SATURATED);
     const abort = new TaskAbort();
+    this.inFlight.set(lease, abort);
     // abort one turn later: a worker that already died has its exit event processed first, so
     // the task is reported as a death, not as a timeout (aborting a settled task is a no-op)
     const watchdog = new TaskWatchdog(
@@ -191,6 +184,9 @@ export class PluginPool {
       return { replies };
     } catch (err) {
       const at = watchdog.expiry?.started ? watchdog.expiry.at : this.slots.progress(lease);
+      // waited for a worker while none could start, or sent to one that failed to
+      if (this.unstartable.has(abort) || (!at && !this.closing && this.starts.rejected(err)))
+        return this.failAll(items, START_FAILED);
       // the worker said why it exits: its item's hook called process.exit (exit-trap.ts); only for
       // a task its thread's exit failed (a note plugin code forged for a task that timed out, its
       // thread ended to confirm it, must not relabel that timeout)
@@ -212,6 +208,7 @@ export class PluginPool {
       return at ? { failedAt: at, error } : this.failAll(items, error);
     } finally {
       watchdog.stop();
+      this.inFlight.delete(lease);
       this.slots.release(lease);
       this.metrics.poolQueueDepth.set(this.piscina.queueSize);
     }
@@ -235,6 +232,7 @@ export class PluginPool {
       queued: this.piscina.queueSize,
       completed: this.completed,
       failed: this.failed,
+      startFailing: this.starts.stalled && this.deaths.alive === 0,
     };
   }
 
@@ -249,6 +247,7 @@ export class PluginPool {
       this.closed = true;
       this.strays.close();
       this.deaths.close();
+      this.starts.close();
       this.refusals.close();
       this.metrics.poolQueueDepth.set(0);
     })();
@@ -263,6 +262,19 @@ export class PluginPool {
     if (now - this.pauseLoggedAt < PAUSE_DETECT_MS) return;
     this.pauseLoggedAt = now;
     this.log.warn({ lateMs: Math.round(lateMs) }, 'process pause detected; plugin budgets restarted');
+  }
+
+  /**
+   * A worker failed to start: with none running, the tasks waiting for one fail now, transiently
+   * (piscina starts a worker only for tasks queued later, so they would wait out their budgets).
+   */
+  private failUnstarted(): void {
+    if (this.deaths.alive > 0) return;
+    for (const [lease, abort] of this.inFlight) {
+      if (this.slots.progress(lease) !== undefined) continue;
+      this.unstartable.add(abort);
+      abort.abort();
+    }
   }
 
   private failAll(items: readonly BatchItem[], error: ErrorData): { replies: TaskReply[] } {

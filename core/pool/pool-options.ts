@@ -25,6 +25,8 @@ export interface PluginPoolOptions {
   readonly metrics: Metrics;
   /** How long `close()` lets running tasks finish before terminating workers, ms. Default 5 s. */
   readonly closeBudgetMs?: number;
+  /** The workers' entry file; default `WORKER_ENTRY` (plugin-pool.ts) (tests load one that fails). */
+  readonly entry?: string;
 }
 
 /** Pool counters for `/v1/status`. `completed` counts tasks that produced a reply; `failed` the rest. */
@@ -33,4 +35,6 @@ export interface PoolStats {
   readonly queued: number;
   readonly completed: number;
   readonly failed: number;
+  /** No worker runs and the last one started failed (worker-starts.ts): no plugin can run. */
+  readonly startFailing: boolean;
 }

@@ -161,6 +161,11 @@ export class WorkerDeaths {
     return typeof err === 'object' && err !== null && this.failures.has(err);
   }
 
+  /** Workers running now that piscina had ready (watched). */
+  get alive(): number {
+    return this.watched.size;
+  }
+
   /** Log the deaths not yet logged, and stop. */
   close(): void {
     this.idleDeaths.close();

@@ -75,6 +75,8 @@ export interface PoolStats {
   readonly queued: number;
   readonly completed: number;
   readonly failed: number;
+  /** No worker runs and none could start (core/pool/worker-starts.ts): `/readyz` answers 503. */
+  readonly startFailing?: boolean;
 }
 
 /** The plugin host as the API uses it. */

@@ -84,13 +84,15 @@ export function buildRoutes(env: RouteEnv): Route[] {
       method: 'GET',
       pattern: '/readyz',
       access: 'public',
-      handle: () => {
+      handle: async () => {
         // ready to take events only if they can be committed: frames the store refuses are held;
         // a replaced store file is told apart, as only a restart ends it
         const store =
           deps.inbox.storeReplaced === true ? 'replaced' : deps.inbox.storeFailing ? 'failing' : undefined;
-        const body = store ? { state: client.state, store } : { state: client.state };
-        return json(client.state === 'ready' && !store ? 200 : 503, body);
+        // nor if no plugin worker runs or can start: every frame then fails transiently
+        const pool = (await deps.plugins.stats()).startFailing === true ? 'failing' : undefined;
+        const body = { state: client.state, ...(store ? { store } : {}), ...(pool ? { pool } : {}) };
+        return json(client.state === 'ready' && !store && !pool ? 200 : 503, body);
       },
     },
     {

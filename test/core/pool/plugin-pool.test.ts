@@ -9,25 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { Piscina } from 'piscina';
-import { MessageEventSchema } from '../../../core/index.js';
-import { type BatchItem } from '../../../core/pool/plugin-pool.js';
 import { until } from '../../helpers/until.js';
-import { startFixturePool } from './pool-harness.js';
+import { inbound, startFixturePool } from './pool-harness.js';
 
 const PLUGINS = ['echo', 'fault-loops', 'fault-hangs', 'fault-blocks'];
 
 const startPool = (t: ExecutionContext, pool: Record<string, unknown>, closeBudgetMs?: number) =>
   startFixturePool(t, PLUGINS, { pool, ...(closeBudgetMs === undefined ? {} : { closeBudgetMs }) });
-
-const event = MessageEventSchema.parse({ text: 'x', source: { platform: 'echo', chat_id: 'c' } });
-const inbound = (plugin: number, text: string, budgetMs = 10_000): BatchItem => ({
-  task: {
-    k: 'inbound',
-    chain: [plugin],
-    input: { event: { ...event, text }, sessionKey: 'k', capabilities: [] },
-  },
-  budgets: [budgetMs],
-});
 
 test('warm-up loads every plugin in the workers', async (t) => {
   const { pool } = startPool(t, {});

@@ -7,17 +7,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ExecutionContext } from 'ava';
+import { MessageEventSchema } from '../../../core/index.js';
 import { Metrics } from '../../../core/metrics/metrics.js';
-import { PluginPool } from '../../../core/pool/plugin-pool.js';
+import { type BatchItem, PluginPool } from '../../../core/pool/plugin-pool.js';
 import { createLogSink, type LogSink } from '../../helpers/log-sink.js';
 import { testConfig } from '../../helpers/test-config.js';
 import { fixture } from '../plugin-host/fixture-host.js';
+
+const event = MessageEventSchema.parse({ text: 'x', source: { platform: 'echo', chat_id: 'c' } });
+
+/** An inbound chain of the plugin at manifest index `plugin` alone, on an event with `text`. */
+export const inbound = (plugin: number, text: string, budgetMs = 10_000): BatchItem => ({
+  task: {
+    k: 'inbound',
+    chain: [plugin],
+    input: { event: { ...event, text }, sessionKey: 'k', capabilities: [] },
+  },
+  budgets: [budgetMs],
+});
 
 /** Options of {@link startFixturePool}. */
 export interface FixturePoolOptions {
   /** `pool` config over one worker (`minThreads: 1, maxThreads: 1`). */
   readonly pool?: Record<string, unknown>;
   readonly closeBudgetMs?: number;
+  /** The workers' entry file (default the real one). */
+  readonly entry?: string;
 }
 
 /** A pool on the fixture plugins `plugins` (by name, in chain order), with its metrics and log. */
@@ -41,6 +56,7 @@ export function startFixturePool(
     log: sink.logger,
     metrics,
     ...(opts.closeBudgetMs === undefined ? {} : { closeBudgetMs: opts.closeBudgetMs }),
+    ...(opts.entry === undefined ? {} : { entry: opts.entry }),
   });
   t.teardown(async () => {
     // the pool's own timers are unref'd: keep the process up while a close waits for a hung task

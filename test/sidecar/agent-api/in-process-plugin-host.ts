@@ -42,6 +42,8 @@ export class InProcessPluginHost implements ApiPluginHost {
   readonly plugins: readonly object[];
   private readonly contexts = new Map<string, PluginContext>();
   outboundCalls = 0;
+  /** What the pool's `startFailing` says (no worker runs or can start). */
+  startFailing = false;
 
   constructor(
     private readonly definitions: readonly PluginDefinition[],
@@ -111,6 +113,7 @@ export class InProcessPluginHost implements ApiPluginHost {
   }
 
   stats(): PoolStats {
-    return { threads: 1, queued: 0, completed: this.outboundCalls, failed: 0 };
+    const stats = { threads: 1, queued: 0, completed: this.outboundCalls, failed: 0 };
+    return this.startFailing ? { ...stats, startFailing: true } : stats;
   }
 }

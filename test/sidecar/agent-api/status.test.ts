@@ -110,6 +110,19 @@ for (const [state, status] of STATES) {
   });
 }
 
+test('/readyz answers 503 with pool: failing while no plugin worker runs or can start', async (t) => {
+  const h = await startApi(t);
+  h.client.state = 'ready';
+  h.host.startFailing = true;
+  const failing = await fetch(`${h.base}/readyz`);
+  t.is(failing.status, 503);
+  t.deepEqual(await failing.json(), { state: 'ready', pool: 'failing' });
+  h.host.startFailing = false;
+  const ready = await fetch(`${h.base}/readyz`);
+  t.is(ready.status, 200);
+  t.deepEqual(await ready.json(), { state: 'ready' });
+});
+
 test('/healthz answers 200 whatever the relay state', async (t) => {
   const h = await startApi(t);
   h.client.state = 'revoked';

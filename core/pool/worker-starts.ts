@@ -1,0 +1,139 @@
+/**
+ * Pool workers that fail before piscina has them ready (docs/decisions.md, "Worker deaths"): the
+ * entry itself fails to load (a running install that lost its files), or the thread cannot start
+ * (`ERR_WORKER_INIT_FAILED`: a thread or memory limit of the host). No plugin is involved and the
+ * worker is never watched (worker-deaths.ts sees a worker from piscina's `workerCreate`, its
+ * ready, on). piscina then stops replacing workers (`workerFailsDuringBootstrap`, for the life of
+ * the pool) and starts one per task queued afterwards only: the tasks already queued waited their
+ * whole queue budget to fail as saturated, each failure was logged at once with no bound (`idle
+ * plugin worker failed`), and nothing said that the pool had no worker.
+ *
+ * Now such a failure is counted (`relay_pool_worker_deaths_total{during="start"}`), logged at a
+ * bounded rate (`CORE_ERR_PLUGIN_WORKER_START_FAILED`), the stall is shown
+ * (`relay_pool_worker_start_failing`, the status, `/readyz`) until a worker starts again, and the
+ * tasks waiting for a worker fail at once, transiently (the pool's `onStall`).
+ */
+import { type ErrorData, errorMessage, scrubUrls } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { reportError } from '../log/report.js';
+import { ThrottledReport } from '../log/throttled-report.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { threadExited } from './classify-failure.js';
+import { monotonicMs } from './progress-slots.js';
+
+const CODE = 'CORE_ERR_PLUGIN_WORKER_START_FAILED';
+
+/** The failure of a task that waited for a worker while none could start. */
+export const START_FAILED: ErrorData = {
+  code: CODE,
+  message: 'no plugin worker could start (see the pool\'s "plugin worker failed to start" line)',
+};
+
+/** Least time between two lines about workers failing to start, ms. */
+const START_LOG_INTERVAL_MS = 60_000;
+
+const ACTION =
+  "a pool worker could not even load the sidecar's own worker code, so no plugin runs: if reason names a " +
+  'missing module, the install changed under the running sidecar (reinstall it, then restart); if it names ' +
+  'ERR_WORKER_INIT_FAILED or memory, the host is out of threads or memory (raise its limits, lower ' +
+  'pool.maxThreads, restart)';
+
+/** piscina's rejections that are not a worker's failure (queue limits, termination, aborts). */
+const NOT_A_FAILURE = /Task queue is at limit|No task queue available|Terminating worker thread/;
+
+/** The pool's parts used here. */
+export interface StartingPool {
+  on(event: 'error', listener: (err: unknown) => void): unknown;
+  on(event: 'workerCreate', listener: () => void): unknown;
+}
+
+/** Construction options of {@link WorkerStarts}. */
+export interface WorkerStartsOptions {
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** Is a failure already reported as a watched worker's death (worker-deaths.ts)? */
+  readonly reported: (err: unknown) => boolean;
+  /** Is the pool closing (piscina's `error` then says its close ran out of budget)? */
+  readonly closing: () => boolean;
+  /** A worker failed to start: fail the tasks waiting for one (none would start them). */
+  readonly onStall: () => void;
+  /** The monotonic clock, ms; default {@link monotonicMs}. */
+  readonly now?: () => number;
+}
+
+/** Watches a piscina pool for workers failing before they are ready; owns its `error` event. */
+export class WorkerStarts {
+  private readonly seen = new WeakSet<object>();
+  private readonly report: ThrottledReport<string>;
+  private failing = false;
+
+  constructor(
+    pool: StartingPool,
+    private readonly options: WorkerStartsOptions,
+  ) {
+    const { log, metrics } = options;
+    this.report = new ThrottledReport({
+      intervalMs: START_LOG_INTERVAL_MS,
+      now: options.now ?? monotonicMs,
+      first: (reason) =>
+        reportError(log, metrics, CODE, 'plugin worker failed to start', { reason, action: ACTION }, 'error'),
+      repeated: (count, reason) =>
+        reportError(log, metrics, CODE, 'plugin workers failed to start', { count, reason }, 'error'),
+    });
+    // without a listener an EventEmitter 'error' would crash the process
+    pool.on('error', (err) => {
+      if (options.closing()) {
+        log.info({ reason: errorMessage(err) }, 'worker pool close budget exceeded; workers terminated');
+        return;
+      }
+      // a watched worker's failure with no task: reported by worker-deaths.ts
+      if (options.reported(err)) return;
+      this.failed(err);
+    });
+    pool.on('workerCreate', () => this.started());
+  }
+
+  /** True from a worker's failure to start until a worker starts. */
+  get stalled(): boolean {
+    return this.failing;
+  }
+
+  /**
+   * Take a task's rejection that never started: true (and reported) when it is a worker's
+   * failure to start. piscina sends a queued task to a worker still starting, and then rejects
+   * it with that worker's error rather than emitting `error`.
+   */
+  rejected(err: unknown): boolean {
+    if (!(err instanceof Error) || err.name === 'AbortError' || threadExited(err)) return false;
+    if (NOT_A_FAILURE.test(err.message) || this.options.reported(err)) return false;
+    this.failed(err);
+    return true;
+  }
+
+  /** Log what is still unlogged, and stop. */
+  close(): void {
+    this.report.close();
+  }
+
+  /** A worker failed before it was ready: counted and reported once per failure. */
+  private failed(err: unknown): void {
+    if (typeof err === 'object' && err !== null) {
+      if (this.seen.has(err)) return;
+      this.seen.add(err);
+    }
+    const { metrics } = this.options;
+    metrics.poolWorkerDeaths.inc({ during: 'start' });
+    this.failing = true;
+    metrics.poolWorkerStartFailing.set(1);
+    // as a stray error's reason: a URL in an error may carry a credential
+    this.report.add(scrubUrls(errorMessage(err)).slice(0, 500));
+    this.options.onStall();
+  }
+
+  private started(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.options.metrics.poolWorkerStartFailing.set(0);
+    this.options.log.info('plugin worker started again');
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Pool workers that die before piscina has them ready: their entry itself fails to load (here a
+ * test entry that fails while an environment variable is set, as the real one does when a running
+ * install lost its files). piscina then stops replacing workers and starts one per queued task
+ * only. Each such failure was logged at once with no bound (`idle plugin worker failed`), nothing
+ * said the pool had no worker, and every task waited its whole queue budget (its hooks' budgets
+ * plus 10 s) to fail as saturated. Now: reported at a bounded rate with its own code, counted,
+ * the stall shown (`relay_pool_worker_start_failing`, the status), and the tasks fail transiently
+ * at once; the next worker that starts clears it (docs/decisions.md, "Worker deaths").
+ */
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import { until } from '../../helpers/until.js';
+import { inbound, startFixturePool } from './pool-harness.js';
+
+const ENTRY = fileURLToPath(new URL('../../fixtures/pool/entry-fails.cjs', import.meta.url));
+const START = 'CORE_ERR_PLUGIN_WORKER_START_FAILED';
+
+test('workers whose entry fails to load: reported at a bounded rate, the stall shown, tasks fail transiently, until one starts', async (t) => {
+  t.timeout(120_000);
+  t.teardown(() => {
+    delete process.env.RELAY_TEST_ENTRY_FAILS;
+  });
+  const { pool, metrics, sink } = startFixturePool(t, ['echo', 'fault-hangs'], { entry: ENTRY });
+  t.like((await pool.run([inbound(0, 'before')]))[0], { ok: true });
+  process.env.RELAY_TEST_ENTRY_FAILS = '1';
+  // a hook past its budget: its worker is ended, and the replacement's entry fails
+  t.like((await pool.run([inbound(1, 'fault:hang', 300)]))[0], {
+    error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' },
+  });
+  for (let i = 0; i < 3; i++) {
+    t.like((await pool.run([inbound(0, `during ${i}`)]))[0], { ok: false, error: { code: START } });
+  }
+  await until(async () => (await metrics.value('relay_pool_worker_deaths_total', { during: 'start' })) >= 3);
+  t.is(await metrics.value('relay_pool_worker_start_failing'), 1);
+  t.like(pool.stats(), { startFailing: true });
+  const lines = sink.withCode(START);
+  t.is(lines.length, 1);
+  t.like(lines[0], { msg: 'plugin worker failed to start', level: 50 });
+  t.regex(String(lines[0]?.reason), /Cannot find module/);
+  t.regex(String(lines[0]?.action), /reinstall|restart/);
+  t.is(sink.withMsg('idle plugin worker failed').length, 0);
+  delete process.env.RELAY_TEST_ENTRY_FAILS;
+  t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
+  t.is(await metrics.value('relay_pool_worker_start_failing'), 0);
+  t.like(pool.stats(), { startFailing: false });
+});
