@@ -6,6 +6,7 @@
  * rate (docs/decisions.md, "Worker deaths").
  */
 import { randomBytes } from 'node:crypto';
+import type { MessagePort } from 'node:worker_threads';
 import { scrubUrls } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
@@ -33,6 +34,8 @@ export interface BootNote {
   /** The pool's {@link BOOT_KEY}, as the worker got it. */
   readonly key: string;
   readonly failed: readonly { readonly name: string; readonly reason: string }[];
+  /** The worker's port for store refusals counted outside a batch (store-refusals.ts). */
+  readonly refusals?: MessagePort;
 }
 
 /** A worker's death as its log line shows it (during boot here, outside a task in worker-deaths.ts). */

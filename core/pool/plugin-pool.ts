@@ -99,7 +99,12 @@ export class PluginPool {
     // workers that end with no pool asking (out of memory outside a task, a crash) are reported
     // at a bounded rate, a crash loop once; a hook's process.exit is reported by its task
     const plugins = options.worker.plugins.map((p) => p.name);
-    this.deaths = new WorkerDeaths(this.piscina, { log: this.log, metrics: this.metrics, plugins });
+    this.deaths = new WorkerDeaths(this.piscina, {
+      log: this.log,
+      metrics: this.metrics,
+      plugins,
+      onRefusals: (port) => this.refusals.listen(port),
+    });
     // store writes refused for their size, counted in the worker and carried by its replies
     this.refusals = new StoreRefusals({ log: this.log, metrics: this.metrics, plugins });
     this.piscina.on('message', (message: unknown) => {

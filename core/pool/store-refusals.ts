@@ -2,12 +2,15 @@
  * Store writes refused for their size (`CORE_ERR_PLUGIN_STORE_KEY_TOO_LARGE`, `…_VALUE_TOO_LARGE`):
  * thrown to the hook, which may catch them and leave no trace, so an operator could not see that a
  * plugin's state is being refused. Each worker tallies every refusal by plugin and code
- * ({@link RefusalTally}) and hands the tally over with its next task's replies; the main thread
- * counts it in `relay_plugin_store_refusals_total{plugin,code}` and logs it at a bounded rate
- * ({@link StoreRefusals}). The replies, not the worker's `parentPort`: only core code in the worker
- * returns a reply, so a plugin cannot post a refusal under another plugin's name, and the tally
- * is keyed by the store view's namespace, which the core gives each plugin (docs/decisions.md).
+ * ({@link RefusalTally}) and hands the tally over with its task's replies, or, counted outside a
+ * task (a timer's write), on a port of the worker's own ({@link StoreRefusals.listen}); the main
+ * thread counts it in `relay_plugin_store_refusals_total{plugin,code}` and logs it at a bounded
+ * rate ({@link StoreRefusals}). Not the worker's `parentPort`: only core code in the worker returns
+ * a reply or holds that port, so a plugin cannot post a refusal under another plugin's name, and
+ * the tally is keyed by the store view's namespace, which the core gives each plugin
+ * (docs/decisions.md).
  */
+import type { MessagePort } from 'node:worker_threads';
 import { scrubUrls } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
@@ -21,6 +24,8 @@ import type { StoreRefusal, TaskReply } from './task-protocol.js';
 const MAX_REASON = 300;
 /** Least time between two log lines about one plugin's refusals of one code, ms. */
 export const REFUSAL_LOG_INTERVAL_MS = 60_000;
+/** Most entries taken from one tally sent on a worker's port (one per plugin and code). */
+const MAX_TALLY = 1_000;
 /** The label of a name no configured plugin has (none can hold parentheses). */
 const OTHER = '(other)';
 
@@ -82,6 +87,21 @@ export class StoreRefusals {
     if (this.closed) return;
     // on every task's replies, on the main thread: nothing allocated when nothing was refused
     for (const reply of replies) if (reply.refused) for (const refusal of reply.refused) this.take(refusal);
+  }
+
+  /**
+   * Take the refusals a worker sends on its own port (those counted outside a batch); the port is
+   * core code's alone (worker-runtime.ts), handed over with the worker's keyed boot note.
+   */
+  listen(port: MessagePort): void {
+    port.on('message', (tally: unknown) => {
+      if (this.closed || !Array.isArray(tally)) return;
+      for (const refusal of tally.slice(0, MAX_TALLY)) {
+        if (typeof refusal === 'object' && refusal !== null) this.take(refusal as StoreRefusal);
+      }
+    });
+    // a worker's port must not keep the process up; it closes with the worker
+    port.unref();
   }
 
   /** Log what is still unlogged now, and stop. */

@@ -11,7 +11,7 @@
  * on each thread tell the two apart. A hook's `process.exit` also ends its worker on purpose
  * (exit-trap.ts): the worker says so first ({@link ExitNote}), and its task reports it.
  */
-import type { Worker } from 'node:worker_threads';
+import { MessagePort, type Worker } from 'node:worker_threads';
 import { errorMessage, scrubUrls } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
@@ -75,6 +75,8 @@ export interface WorkerDeathsOptions {
   readonly metrics: Metrics;
   /** The configured plugins' names, for the crash-loop line. */
   readonly plugins: readonly string[];
+  /** Takes a booted worker's port for store refusals outside a batch (its boot note's). */
+  readonly onRefusals?: (port: MessagePort) => void;
   /** The monotonic clock, ms; default {@link monotonicMs}. */
   readonly now?: () => number;
 }
@@ -187,6 +189,7 @@ export class WorkerDeaths {
       if (note?.k !== BOOT_NOTE || note.key !== BOOT_KEY || watched.booted) return;
       watched.booted = true;
       this.boots.noted(note);
+      if (note.refusals instanceof MessagePort) this.options.onRefusals?.(note.refusals);
     });
     // in front of piscina's listeners: they destroy the worker (`workerDestroy`) as they run
     thread.prependListener('error', (err: unknown) => {

@@ -3,7 +3,7 @@
  * their parsed options, and one SQLite connection (opened on first store use). Everything comes
  * from `workerData`, so a replacement worker rebuilds the same state on its own.
  */
-import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, parentPort, threadId, workerData } from 'node:worker_threads';
 import { errorMessage, RelayError, toErrorData } from '../errors.js';
 import { isPluginDefinition } from '../plugin-host/define-plugin.js';
 import type { ChainPlugin } from '../plugin-host/hook-chain.js';
@@ -11,6 +11,7 @@ import { parsePluginOptions } from '../plugin-host/plugin-options.js';
 import { openDatabase } from '../store/database.js';
 import { KvStore } from '../store/kv-store.js';
 import { namespaceView } from '../store/plugin-store-view.js';
+import type { RefusalCode } from '../store/store-limits.js';
 import { BOOT_NOTE, type BootNote } from './boot-report.js';
 import type { ExitTrap } from './exit-trap.js';
 import { monotonicMs, progressValue } from './progress-slots.js';
@@ -36,6 +37,19 @@ const plugins = new Map<number, Promise<ChainPlugin>>();
 let kv: KvStore | undefined;
 /** Store writes refused for their size since the last reply (carried by the next one). */
 const refusals = new RefusalTally();
+/**
+ * The worker's own port for refusals counted outside a batch (a plugin's timer), handed to the
+ * main thread with the boot note: only core code holds it, as only core code returns a reply.
+ */
+let refusalPort: MessagePort | undefined;
+/** A batch runs: the refusals ride on its replies. */
+let inBatch = false;
+/** The send of refusals counted outside a batch, once scheduled. */
+let refusalSend: NodeJS.Timeout | undefined;
+/** When refusals were last sent ({@link monotonicMs}). */
+let refusalSentAt = Number.NEGATIVE_INFINITY;
+/** Least time between two sends outside a batch, ms: a timer refusing in a loop sends ten a second. */
+const REFUSAL_SEND_MS = 100;
 /**
  * While a batch runs: who makes each store write (its writes are held until the batch ends). One
  * batch at a time per worker (piscina's `concurrentTasksPerWorker` is left at 1), so the hold is
@@ -105,10 +119,33 @@ async function load(index: number): Promise<ChainPlugin> {
   const base = {
     name: ref.name,
     options: options.value,
-    store: namespaceView(sharedStore, ref.name, (code, message) => refusals.add(ref.name, code, message)),
+    store: namespaceView(sharedStore, ref.name, (code, message) => refused(ref.name, code, message)),
     identities,
   };
   return { definition, context: (log) => ({ ...base, log }) };
+}
+
+/**
+ * Tally a refused write. Outside a batch it is sent soon on the worker's own port rather than
+ * with the next reply: piscina ends a worker (an idle spare retired, a neighbour's timeout) with
+ * no word to it first, and a tally waiting for a next task was lost with it.
+ */
+function refused(plugin: string, code: RefusalCode, message: string): void {
+  refusals.add(plugin, code, message);
+  if (inBatch || refusalSend || !refusalPort) return;
+  const waitMs = Math.max(0, refusalSentAt + REFUSAL_SEND_MS - monotonicMs());
+  refusalSend = setTimeout(sendRefusals, waitMs).unref();
+}
+
+/** Send the refusals counted since the last reply, unless a batch now carries them. */
+function sendRefusals(): void {
+  clearTimeout(refusalSend);
+  refusalSend = undefined;
+  if (inBatch || !refusalPort) return;
+  const tally = refusals.drain();
+  if (!tally) return;
+  refusalSentAt = monotonicMs();
+  refusalPort.postMessage(tally);
 }
 
 /** The plugin at `index`, imported once per worker (the promise is cached, failures included). */
@@ -174,8 +211,12 @@ export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskRepl
       exits?.exit(made.attempt.exitCode);
     },
   };
+  // what was counted since the last reply goes now, not with this batch's, which a timeout loses
+  sendRefusals();
+  inBatch = true;
   const replies = await runBatch(task.items, env).finally(() => {
     startedEarly = undefined;
+    inBatch = false;
   });
   // the refusals since the last reply (a timer's too) ride on this one: a reply is core code's
   const refused = refusals.drain();
@@ -209,7 +250,9 @@ export function preload(trap: ExitTrap): void {
       name: data.plugins[index]?.name ?? '',
       reason: errorMessage(reason),
     }));
-    const note: BootNote = { k: BOOT_NOTE, key: bootKey, failed };
+    // the refusals port travels with the note: the main thread takes it only with the key
+    const channel = new MessageChannel();
+    const note: BootNote = { k: BOOT_NOTE, key: bootKey, failed, refusals: channel.port2 };
     // a turn later: after piscina's own ready message (posted in the microtasks that follow the
     // entry's evaluation), since the main thread hears a worker's messages only from its ready on
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -218,7 +261,11 @@ export function preload(trap: ExitTrap): void {
     if (startedEarly) Atomics.store(progressBeforeBoot, startedEarly.slot, 0);
     // the main thread counts a death before this as one during boot (worker-deaths.ts); tasks
     // start after it, so the note is read before anything they cause
-    postBootNote?.(note);
+    postBootNote?.(note, [channel.port2]);
+    refusalPort = channel.port1;
+    refusalPort.unref();
+    // what timers refused while the plugins were imported, if no batch carries it
+    sendRefusals();
   });
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => {
