@@ -196,7 +196,12 @@ export function errorMessage(err: unknown): string {
  * path or query (a webhook token, `?token=`).
  */
 export function scrubUrls(text: string | undefined): string {
-  return (text ?? '').replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]').slice(0, 200);
+  return withoutUrls(text ?? '').slice(0, 200);
+}
+
+/** `text` with every URL replaced by `[url]` (its length kept to the caller's bound). */
+export function withoutUrls(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]');
 }
 
 /** Normalise anything thrown into plain `{code, message}` data; unknown errors get `fallback`. */

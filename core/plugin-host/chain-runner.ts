@@ -11,6 +11,7 @@ import type { PluginPool } from '../pool/plugin-pool.js';
 import { type BatcherThreads, TaskBatcher } from '../pool/task-batcher.js';
 import type { ChainTask, HookKind, HookLabel, TaskReply } from '../pool/task-protocol.js';
 import type { PluginTable } from './plugin-table.js';
+import { redactFailure, redactLogEntry, redactPluginText, taskSecrets } from './task-secrets.js';
 
 /** The host's path to the pool. */
 export class ChainRunner {
@@ -36,7 +37,7 @@ export class ChainRunner {
     hook: HookKind,
     budgets: readonly number[] = this.table.budgetsOf(task.chain),
   ): Promise<TaskReply> {
-    const reply = await this.batcher.submit({ task, budgets });
+    const reply = withoutSecrets(task, await this.batcher.submit({ task, budgets }));
     const nameAt = (position: number) => this.table.name(task.chain[position] ?? -1);
     // position 0 of a validating outbound task ran the op's schema, not a hook
     const hookAt = (position: number): HookLabel =>
@@ -76,4 +77,31 @@ export class ChainRunner {
   flush(): void {
     this.batcher.flush();
   }
+}
+
+/**
+ * `reply` with the credentials its task handed the plugins taken out of every word a plugin wrote
+ * (task-secrets.ts): the failure's message, a converter's reason, a drop's reason, the log calls.
+ * The values are searched only when there are such words (a plain success has none).
+ */
+function withoutSecrets(task: ChainTask, reply: TaskReply): TaskReply {
+  const value = reply.ok ? (reply.value as { reason?: unknown; drop?: unknown } | undefined) : undefined;
+  const words =
+    !reply.ok ||
+    reply.logs !== undefined ||
+    typeof value?.reason === 'string' ||
+    typeof value?.drop === 'string';
+  if (!words) return reply;
+  const secrets = taskSecrets(task);
+  const logs = reply.logs?.map((entry) => redactLogEntry(entry, secrets));
+  const withLogs = logs ? { ...reply, logs } : reply;
+  if (!withLogs.ok) {
+    const error = { ...withLogs.error, message: redactFailure(withLogs.error.message, secrets) };
+    return { ...withLogs, error };
+  }
+  if (typeof value?.reason === 'string')
+    return { ...withLogs, value: { ...value, reason: redactPluginText(value.reason, secrets) } };
+  if (typeof value?.drop === 'string')
+    return { ...withLogs, value: { ...value, drop: redactPluginText(value.drop, secrets) } };
+  return withLogs;
 }

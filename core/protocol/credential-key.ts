@@ -10,6 +10,13 @@
  * kept (`is_secret: true`), which the callers decide by value.
  */
 
+/**
+ * Header names that can carry credentials (an `Authorization`, a cookie, Discord's and Twilio's
+ * signatures, an API key): dropped from stored forwards, and their values taken out of a plugin's
+ * words about the forward.
+ */
+export const SECRET_HEADER = /authorization|cookie|token|secret|signature|api[-_]?key|password/i;
+
 /** Last words that make a key a credential. */
 const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
   'token',

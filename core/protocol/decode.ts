@@ -148,8 +148,12 @@ function bufferIdOf(obj: Record<string, unknown>): string | undefined {
  * Also used for the agent API's `invalid_json` message.
  */
 export function parseErrorReason(err: unknown): string {
-  const message = errorMessage(err);
-  return message.replace(/,?\s*(?:\.\.\.)?".*"(?:\.\.\.)?\s*is not valid JSON/s, ' (not valid JSON)');
+  return withoutJsonSnippet(errorMessage(err));
+}
+
+/** `text` with the snippet of V8's JSON.parse messages in it cut out (see parseErrorReason). */
+export function withoutJsonSnippet(text: string): string {
+  return text.replace(/,?\s*(?:\.\.\.)?".*"(?:\.\.\.)?\s*is not valid JSON/s, ' (not valid JSON)');
 }
 
 function clip(text: string): string {

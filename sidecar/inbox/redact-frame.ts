@@ -5,11 +5,9 @@
  * not JSON) most of all — so the inbox removes them again before storing (spec/plugins.md: the
  * interaction token must never reach the inbox).
  */
-import { canHoldSecret, isCredentialKey } from '../../core/protocol/credential-key.js';
+import { canHoldSecret, isCredentialKey, SECRET_HEADER } from '../../core/protocol/credential-key.js';
 import { hasSecretPair, redactSecretPairs } from './redact-text.js';
 
-/** Header names that can carry credentials; dropped from stored forwards. */
-const SECRET_HEADER = /authorization|cookie|token|secret|signature|api[-_]?key|password/i;
 /**
  * Remove credential-bearing keys (credential-key.ts: Discord's interaction `token` first of all,
  * `access_token`, `clientSecret`, …) from a parsed JSON value, recursively; a boolean or `null`

@@ -1,0 +1,104 @@
+/**
+ * A plugin's own words never carry a secret it was handed: a hook that throws with an interaction
+ * token in its message (or a naive `JSON.parse` whose error quotes the body around it), a
+ * signature header echoed, a converter's reason or a log line holding the token. The text reaches
+ * the log, the dead letter (`dead-letters list`, `GET /v1/dead-letters`: the agent) and the
+ * failure the caller gets; the host takes the credentials out of it on the main thread, from the
+ * task's own input (real pool, real plugin module).
+ */
+import test from 'ava';
+import { pluginModule } from '../../helpers/plugin-module.js';
+import { forward, startFixtureHost } from './fixture-host.js';
+
+const TOKEN = 'aW50ZXJhY3Rpb246MTIzNDU2Nzg5OkxFQUtFRFRPS0VO';
+const SIGNATURE = 'deadbeefcafef00d0123456789abcdefdeadbeefcafef00d';
+
+/** A careless converter (platform `careless`) and outbound hook: each mode shows a secret another way. */
+const CARELESS = `
+const modes = {
+  // the token read from the body, put in the message
+  thrown: (body) => { throw new Error('interaction ' + JSON.parse(body).token + ' cannot be answered'); },
+  // a body cut off by the connector, parsed naively: V8 quotes it around the error
+  parse: (body) => JSON.parse(body),
+  // the signature header echoed
+  header: (_body, headers) => {
+    throw new Error('bad signature ' + headers.find((h) => h[0] === 'x-signature-ed25519')[1]);
+  },
+  // the token in the verdict's reason and in a log line
+  reason: (body, _headers, log) => {
+    const token = JSON.parse(body).data.token;
+    log.warn('refusing interaction ' + token, { detail: 'token ' + token });
+    return { events: [], reason: 'expired ' + token };
+  },
+};
+`;
+
+const send = (metadata: Record<string, unknown>) => ({
+  op: 'send',
+  chat_id: 'c',
+  content: 'x',
+  reply_to: null,
+  metadata,
+});
+
+async function carelessHost(t: Parameters<typeof startFixtureHost>[0]) {
+  const module = pluginModule(
+    t,
+    'careless',
+    CARELESS,
+    `passthrough: { platforms: ['careless'], convert(f, ctx) {
+       const body = f.body.toString();
+       return modes[f.headers.find((h) => h[0] === 'x-mode')[1]](body, f.headers, ctx.log);
+     } },
+     outbound: { ops: ['send'], hook({ action }) {
+       throw new Error('cannot send with ' + JSON.stringify(action.metadata));
+     } }`,
+  );
+  return startFixtureHost(t, [{ name: 'careless', module, timeoutMs: 10_000 }]);
+}
+
+function carelessForward(mode: string, body: string, headers: [string, string][] = []) {
+  const f = forward('careless', body);
+  return { ...f, headers: [...f.headers, ['x-mode', mode], ...headers] as [string, string][] };
+}
+
+test("a hook's failure, its reason and its log lines hold no credential of its input", async (t) => {
+  const { host, sink } = await carelessHost(t);
+  const outcomes = [
+    await host.convertForward(carelessForward('thrown', JSON.stringify({ type: 2, token: TOKEN }))),
+    // cut off right after the token: V8 quotes the text before the position it stopped at
+    await host.convertForward(carelessForward('parse', `{"type":2,"data":{"name":"x"},"token":${TOKEN}}`)),
+    await host.convertForward(
+      carelessForward('header', '{}', [
+        ['x-signature-ed25519', SIGNATURE],
+        ['authorization', `Bot ${TOKEN}`],
+      ]),
+    ),
+    await host.convertForward(carelessForward('reason', JSON.stringify({ data: { token: TOKEN } }))),
+    await host.runOutbound(send({ interaction_token: TOKEN }) as never, {}),
+  ];
+  t.deepEqual(
+    outcomes.map((o) => o.kind),
+    ['failed', 'failed', 'failed', 'rejected', 'failed'],
+  );
+  // the failures still say what happened, without the value
+  t.like(outcomes[0], { error: { code: 'CORE_ERR_PLUGIN_THREW' } });
+  t.regex(JSON.stringify(outcomes[1]), /not valid JSON/);
+  t.regex(JSON.stringify(outcomes[2]), /bad signature \[redacted\]/);
+  t.true(sink.withMsg('plugin task failed').length >= 4);
+  t.is(sink.withMsg('refusing interaction [redacted]').length, 1);
+  const texts: [string, string][] = [
+    ['log', sink.text()],
+    ...outcomes.map((o, i): [string, string] => [`outcome ${i}`, JSON.stringify(o)]),
+  ];
+  const leaks = texts.flatMap(([where, text]) =>
+    [
+      ['token', TOKEN],
+      ['token fragment', TOKEN.slice(0, 10)],
+      ['signature', SIGNATURE],
+    ]
+      .filter(([, needle]) => text.includes(needle as string))
+      .map(([what]) => `${what} in ${where}`),
+  );
+  t.deepEqual(leaks, []);
+});
