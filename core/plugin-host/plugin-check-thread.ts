@@ -9,6 +9,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { heldClock } from '../di/clock.js';
 import { armDeadline, type Deadline } from '../di/deadline.js';
 import { errorMessage, RelayError } from '../errors.js';
+import { pluginEnv } from '../pool/worker-env.js';
 import { type CheckCode, type CheckRef, type CheckVerdict, firstLine } from './plugin-check.js';
 import type { CheckMessage, CheckWorkerData } from './plugin-check-worker.js';
 
@@ -53,6 +54,8 @@ export function checkInThread(plugins: readonly CheckRef[], limits: CheckLimits)
       worker = new Worker(CHECK_WORKER, {
         workerData: { plugins, port: channel.port2 } satisfies CheckWorkerData,
         transferList: [channel.port2],
+        // its modules' top level is plugin code, as a pool worker's
+        env: pluginEnv(),
         ...(limits.resourceLimits ? { resourceLimits: limits.resourceLimits } : {}),
       });
     } catch (err) {

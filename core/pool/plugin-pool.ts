@@ -23,6 +23,7 @@ import { TaskAbort } from './task-abort.js';
 import type { PoolTask, PoolWorkerData, TaskFailure, TaskReply, WarmValue } from './task-protocol.js';
 import { PAUSE_DETECT_MS, TaskWatchdog } from './task-watchdog.js';
 import { WorkerDeaths } from './worker-deaths.js';
+import { pluginEnv } from './worker-env.js';
 import { START_FAILED, WorkerStarts } from './worker-starts.js';
 
 /** What piscina loads in each worker (a CommonJS shim that imports the ESM entry: worker-shim.cts). */
@@ -77,6 +78,7 @@ export class PluginPool {
       maxQueue: pool.maxQueue,
       idleTimeout: pool.idleTimeoutMs,
       closeTimeout: this.closeBudgetMs,
+      env: pluginEnv(),
       resourceLimits: {
         maxOldGenerationSizeMb: pool.maxOldGenerationSizeMb,
         maxYoungGenerationSizeMb: pool.maxYoungGenerationSizeMb,
@@ -120,10 +122,9 @@ export class PluginPool {
       closing: () => this.closing !== undefined,
       onStall: () => this.failUnstarted(),
     });
-    // piscina (5.3) forgets that it closed: a worker it terminated before the close (a timeout, an
-    // idle spare) whose thread exits only after it makes piscina start a replacement, which then
-    // ran, plugins loaded, in a pool nobody closes again (a thread and its isolate for the life of
-    // the process); such a worker is ended as soon as it is up
+    // piscina (5.3) forgets that it closed: a worker it ended before the close (a timeout, a spare) whose
+    // thread exits after it makes piscina start a replacement, which ran, plugins loaded, in a pool nobody
+    // closes again (a thread and its isolate for the process's life); such a worker is ended once up
     this.piscina.on('workerCreate', () => {
       if (this.closed) void this.piscina.destroy();
     });
