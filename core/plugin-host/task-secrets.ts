@@ -10,13 +10,11 @@
  * The host knows what it handed over, so it takes exactly that out, on the main thread, before
  * anything reads the words. Pure.
  */
-import { withoutUrls } from '../errors.js';
+import { redactValues, withoutUrls } from '../errors.js';
 import type { ChainTask, HookLogEntry } from '../pool/task-protocol.js';
 import { canHoldSecret, isCredentialKey, SECRET_HEADER } from '../protocol/credential-key.js';
 import { withoutJsonSnippet } from '../protocol/decode.js';
 
-/** What a credential becomes in a plugin's words. */
-export const REDACTED = '[redacted]';
 /** Shorter values are not taken out: `true`, an id, a word would turn ordinary text into noise. */
 const MIN_SECRET_CHARS = 8;
 /** At most this many values are looked for (a hostile body may hold thousands of keys). */
@@ -68,9 +66,7 @@ function valueSecrets(value: unknown, add: (value: unknown) => void, depth: numb
 
 /** A plugin's text without the task's credentials and without V8's quote of a body. */
 export function redactPluginText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  return withoutJsonSnippet(out);
+  return withoutJsonSnippet(redactValues(text, secrets));
 }
 
 /** A hook's failure message: {@link redactPluginText}, and URLs (a webhook URL holds its token). */

@@ -68,6 +68,7 @@ export class SessionDialer {
       {
         url,
         headers,
+        secrets: [headers.Authorization?.slice('Bearer '.length) ?? '', relay.secret ?? ''],
         hellos: hellos.frames,
         maxPayloadBytes: relay.maxPayloadBytes,
         maxSendBufferBytes: relay.maxSendBufferBytes,

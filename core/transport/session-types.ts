@@ -41,6 +41,11 @@ export interface SessionOptions {
   readonly url: string;
   /** Upgrade headers (the bearer token lives here and nowhere else). */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Values taken out of what the connector says back (a close reason, a socket error): the token
+   * and the secret it is signed with, which a careless connector may quote in a refusal.
+   */
+  readonly secrets?: readonly string[];
   readonly hellos: readonly HelloFrame[];
   readonly maxPayloadBytes: number;
   /** Bytes waiting for the connector to read above which writes are refused. */

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { armDeadline, type Deadline } from '../di/deadline.js';
+import { redactValues } from '../errors.js';
 import { reportError } from '../log/report.js';
 import type { OutgoingFrame } from '../protocol/frames.js';
 import type { Descriptor } from '../protocol/payloads.js';
@@ -259,7 +260,8 @@ export class SocketSession {
     }
     // Errors caused by our own terminate() say nothing new.
     if (this.cause) return;
-    const fields = { err: scrubUrls(err.message), errCode: err.code, httpStatus: upgradeStatus(err) };
+    const said = redactValues(scrubUrls(err.message), this.options.secrets ?? []);
+    const fields = { err: said, errCode: err.code, httpStatus: upgradeStatus(err) };
     this.cause = 'socket_error'; // reported here: the close that follows is not reported again
     if (this.opened)
       reportError(log, metrics, 'CORE_ERR_TRANSPORT_SOCKET_ERROR', 'relay socket error', fields);
@@ -274,7 +276,7 @@ export class SocketSession {
     this.reader.reset();
     const info: SessionClose = {
       code,
-      reason: reason.slice(0, MAX_CLOSE_REASON_CHARS),
+      reason: redactValues(reason.slice(0, MAX_CLOSE_REASON_CHARS), this.options.secrets ?? []),
       opened: this.opened,
       handshaken: this.handshaken,
       ...(this.cause === undefined ? {} : { cause: this.cause }),

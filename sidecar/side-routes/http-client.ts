@@ -11,7 +11,7 @@ import { type Dispatcher, request } from 'undici';
 import { RelayConfigSchema } from '../../core/config/schema.js';
 import { systemClock } from '../../core/di/clock.js';
 import { armDeadline } from '../../core/di/deadline.js';
-import { type ErrorCode, RelayError } from '../../core/errors.js';
+import { type ErrorCode, RelayError, redactValues } from '../../core/errors.js';
 import { sideRouteUrl } from '../../core/transport/dial-url.js';
 
 /** Default timeout of every side-route call, ms: the config default (15 s). */
@@ -203,8 +203,7 @@ export function serverErrorText(json: unknown, secrets: readonly (string | undef
 
 /** Remove every non-empty `secret` from `text`, flatten control characters and cap the length. */
 export function scrub(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
+  let out = redactValues(text, secrets);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
   out = out.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return out.length > MAX_ERROR_TEXT ? `${out.slice(0, MAX_ERROR_TEXT)}…` : out;

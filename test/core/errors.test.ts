@@ -1,6 +1,6 @@
 /** The error helpers every module shares: messages of anything thrown, plain error data. */
 import test from 'ava';
-import { errorMessage, RelayError, toErrorData } from '../../core/errors.js';
+import { errorMessage, RelayError, redactValues, toErrorData } from '../../core/errors.js';
 
 test('errorMessage: an Error or error-like object gives its message, anything else its string form', (t) => {
   t.is(errorMessage(new TypeError('bad input')), 'bad input');
@@ -30,4 +30,16 @@ test('toErrorData: a RelayError keeps its code; a coded object its known code; t
     code: 'CORE_ERR_PLUGIN_THREW',
     message: 'plain',
   });
+});
+
+test('redactValues takes out each known secret, and the start of one that a bound cut off', (t) => {
+  const token = 'Z3ctMToxNzk1ODQyMTMyOjZjM2Q4MDQ3MTk3NzY3NjM1YTQw';
+  t.is(
+    redactValues(`bad token ${token} (twice: ${token})`, [token]),
+    'bad token [redacted] (twice: [redacted])',
+  );
+  // a close reason or a message cut at its bound ends in part of the token
+  t.is(redactValues(`refused ${token}`.slice(0, 30), [token]), 'refused [redacted]');
+  // short values and short trailing starts are left: they would turn ordinary words into noise
+  t.is(redactValues('a key abc and Z3ctMTo', ['abc', undefined, '', token]), 'a key abc and Z3ctMTo');
 });

@@ -166,3 +166,26 @@ test('neither the secret nor any token ever reaches the logs', async (t) => {
   for (const token of rec.tokens()) t.false(text.includes(token), 'a token leaked into the logs');
   t.false(/Bearer/i.test(text));
 });
+
+test("a connector's close reason that quotes the token or the secret is logged without them", async (t) => {
+  const rec = recordSockets();
+  const h = await startHarness(t, {
+    socketFactory: rec.factory,
+    config: { relay: auth },
+    dc: { secrets: [SECRET] },
+  });
+  await h.waitState('ready');
+  const first = rec.tokens()[0] ?? '';
+  t.true(first.length > 16);
+  // a careless connector: what it refused, quoted back (a close reason holds at most 123 bytes)
+  h.dc.drop(1012, `bad token ${first}`);
+  await waitUntil(() => h.dc.totalConnections() === 2 && h.client.state === 'ready');
+  h.dc.drop(1012, `secret ${SECRET}`);
+  await waitUntil(() => h.dc.totalConnections() === 3 && h.client.state === 'ready');
+  const closes = h.sink.withMsg('relay socket closed').map((l) => l.reason);
+  t.true(closes.includes('bad token [redacted]'), JSON.stringify(closes));
+  t.true(closes.includes('secret [redacted]'));
+  const text = h.sink.text();
+  t.false(text.includes(first), 'the token in the log');
+  t.false(text.includes(SECRET), 'the secret in the log');
+});
