@@ -36,6 +36,15 @@ function packageVersion(): string {
 }
 
 /**
+ * A usage error without the value typed after an option's `=`: commander quotes the argument
+ * whole (`unknown option '--api-token=<token>'`), and what a supervisor keeps of stderr should
+ * not hold a credential typed in the wrong place. The option's name says what was wrong.
+ */
+export function withoutOptionValues(text: string): string {
+  return text.replace(/'(-{1,2}[^'=\s]+)=[^']*'/g, "'$1=…'");
+}
+
+/**
  * The program with every built-in command. Errors do not exit the process: commander throws a
  * `CommanderError` that {@link main} turns into an exit code. Commands added with
  * `program.command(...)` inherit this behaviour and the output routing.
@@ -47,7 +56,11 @@ export function buildProgram(io: CliIo = processIo()): Command {
     )
     .version(packageVersion())
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+      outputError: (s, write) => write(withoutOptionValues(s)),
+    })
     .showHelpAfterError('(run with --help for usage)')
     // what a supervisor or script acts on, with only --help to go on (docs/errors.md has more)
     .addHelpText(
