@@ -2,9 +2,9 @@
  * A plugin's own words never carry a secret it was handed: a hook that throws with an interaction
  * token in its message (or a naive `JSON.parse` whose error quotes the body around it), a
  * signature header echoed, a converter's reason or a log line holding the token. The text reaches
- * the log, the dead letter (`dead-letters list`, `GET /v1/dead-letters`: the agent) and the
- * failure the caller gets; the host takes the credentials out of it on the main thread, from the
- * task's own input (real pool, real plugin module).
+ * the log, the dead letter (`dead-letters list`, `GET /v1/dead-letters`: the agent), a drop's
+ * metric label (`/metrics`) and the failure the caller gets; the host takes the credentials out
+ * of it on the main thread, from the task's own input (real pool, real plugin module).
  */
 import test from 'ava';
 import { pluginModule } from '../../helpers/plugin-module.js';
@@ -63,7 +63,7 @@ function carelessForward(mode: string, body: string, headers: [string, string][]
 }
 
 test("a hook's failure, its reason and its log lines hold no credential of its input", async (t) => {
-  const { host, sink } = await carelessHost(t);
+  const { host, sink, metrics } = await carelessHost(t);
   const outcomes = [
     await host.convertForward(carelessForward('thrown', JSON.stringify({ type: 2, token: TOKEN }))),
     // cut off right after the token: V8 quotes the text before the position it stopped at
@@ -89,6 +89,8 @@ test("a hook's failure, its reason and its log lines hold no credential of its i
   t.is(sink.withMsg('refusing interaction [redacted]').length, 1);
   const texts: [string, string][] = [
     ['log', sink.text()],
+    // a reason without a colon is its own relay_plugin_dropped_total label
+    ['metrics', await metrics.registry.metrics()],
     ...outcomes.map((o, i): [string, string] => [`outcome ${i}`, JSON.stringify(o)]),
   ];
   const leaks = texts.flatMap(([where, text]) =>
