@@ -31,6 +31,8 @@ export function issueMessage(issue: z.core.$ZodIssue, schema: z.ZodType, input: 
     }
     if (issue.expected === 'boolean' && typeof given === 'string')
       return 'must be true or false, without quotes';
+    // zod's 'expected int, received number' for 1.5
+    if (issue.expected === 'int' && typeof given === 'number') return 'must be a whole number';
   }
   if (issue.code === 'unrecognized_keys') {
     const known = keysAt(schema, issue.path);
@@ -52,7 +54,10 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
-/** The keys of the object schema at `path`, through defaults, optionals and pipes. */
+/**
+ * The keys of the object schema at `path`, through defaults, optionals, pipes and lists (an index
+ * in the path is a list's entry: `relay.policies.0`).
+ */
 export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let node: unknown = schema;
   const unwrap = () => {
@@ -65,7 +70,8 @@ export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[
   };
   for (const p of path) {
     unwrap();
-    node = (node as { shape?: Record<PropertyKey, unknown> }).shape?.[p];
+    const element = (node as { _zod?: { def?: { element?: unknown } } })._zod?.def?.element;
+    node = typeof p === 'number' ? element : (node as { shape?: Record<PropertyKey, unknown> }).shape?.[p];
     if (!node) return [];
   }
   unwrap();

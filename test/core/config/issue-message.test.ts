@@ -1,0 +1,64 @@
+/**
+ * What a refused configuration says: the key, what is wrong and what to write instead, never the
+ * value (a secret may be set in the wrong place or the wrong form).
+ */
+import test from 'ava';
+import { loadConfig, validateConfig } from '../../../core/config/load.js';
+import { RelayError } from '../../../core/errors.js';
+
+const SECRET = 'cfg-secret-0123456789abcdef';
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof RelayError && err.code === 'CORE_ERR_CONFIG_INVALID') return err.message;
+    throw err;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+test('an unknown key in a list entry names the keys that entry takes, and the near one', (t) => {
+  // was: 'unknown key "extra" (this section takes )': the keys of an array's entries were not found
+  t.regex(
+    messageOf(() => validateConfig({ relay: { policies: [{ platform: 'x', extra: 1 }] } })),
+    /relay\.policies\.0: unknown key "extra" \(this section takes platform, requireAddress, freeResponseScopes, allowOtherBots\)/,
+  );
+  t.regex(
+    messageOf(() => validateConfig({ relay: { identities: [{ platform: 'x', botid: '1' }] } })),
+    /relay\.identities\.0 \(GATEWAY_RELAY_PLATFORMS\): unknown key "botid": did you mean "botId"\?/,
+  );
+});
+
+test('a fraction where a whole number goes says so', (t) => {
+  // was: 'Invalid input: expected int, received number'
+  t.regex(
+    messageOf(() => validateConfig({ agent: { concurrency: 1.5 } })),
+    /agent\.concurrency: must be a whole number/,
+  );
+});
+
+test('no value of a secret key, set in any wrong form or place, is echoed', (t) => {
+  const messages = [
+    messageOf(() => validateConfig({ relay: { secret: 1234567890, url: SECRET } })),
+    messageOf(() => validateConfig({ api: { token: `x${SECRET}`.slice(0, 10), listen: SECRET } })),
+    messageOf(() =>
+      validateConfig({ relay: { identities: [{ platform: SECRET, botId: 5 }], routeKeys: SECRET } }),
+    ),
+    messageOf(() =>
+      loadConfig({
+        env: {
+          GATEWAY_RELAY_URL: `https://u:${SECRET}@`,
+          AGENT_URL: `ftp://u:${SECRET}@h/`,
+          LOG_PRETTY: SECRET,
+          LOG_LEVEL: SECRET,
+          AGENT_MODE: SECRET,
+          SIDECAR_API_TOKEN: SECRET.slice(0, 9),
+        },
+      }),
+    ),
+  ];
+  for (const m of messages) {
+    t.false(m.includes(SECRET.slice(0, 9)), m);
+  }
+});
