@@ -2,9 +2,10 @@
  * Never leak (issue 3/4): across one full run of the CLI process — buffered and live frames,
  * a Discord interaction still carrying its `token` (body and an Authorization header), a
  * malformed forward carrying one (dead-lettered), push deliveries with response actions,
- * `POST /v1/actions`, the status and metrics pages, and a SIGTERM drain — none of the relay
- * secret, the API token or the interaction token appears in any log line, the SQLite files (db,
- * wal, shm), any delivery to the agent, any frame the sidecar wrote, or any API answer.
+ * `POST /v1/actions`, the status and metrics pages, hostile calls carrying the token (a wrong
+ * Basic password, a broken body, a query string, an invalid action), and a SIGTERM drain — none
+ * of the relay secret, the API token or the interaction token appears in any log line, the SQLite
+ * files (db, wal, shm), any delivery to the agent, any frame the sidecar wrote, or any API answer.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -122,6 +123,24 @@ test('no secret reaches a log line, the inbox files, the agent, the wire or an A
   await call('/');
   // wrong bearer: 401, and the attempt is logged without the header
   t.is((await proc.api('/v1/status', { token: `${token}x` })).status, 401);
+  // hostile calls carrying a credential: a wrong Basic password on the status page, a body V8
+  // would quote around its error, a credential in a query string and in an action's fields
+  const tokenHex = interactionToken.slice(interactionToken.lastIndexOf('-') + 1);
+  const basic = `Basic ${Buffer.from(`u:${interactionToken}`).toString('base64')}`;
+  t.is((await call('/', { headers: { authorization: basic } })).status, 401);
+  const refusals = [
+    // V8 quotes the ten characters after the error: the token's random part
+    await call('/v1/actions', { method: 'POST', body: `{"op":"send","token":x${tokenHex}}` }),
+    await call(`/v1/nowhere?token=${interactionToken}`),
+    await call('/v1/actions', {
+      method: 'POST',
+      body: JSON.stringify({ op: 'send', chat_id: 1, content: 2, token: interactionToken }),
+    }),
+  ];
+  t.deepEqual(
+    refusals.map((r) => r.status),
+    [400, 404, 400],
+  );
   await until(
     async () => JSON.parse((await call('/v1/status')).text).inbox.pending === 0,
     WAIT,
@@ -164,6 +183,7 @@ test('no secret reaches a log line, the inbox files, the agent, the wire or an A
     ['relay secret', secret],
     ['api token', token],
     ['interaction token', interactionToken],
+    ['interaction token fragment', tokenHex.slice(0, 8)],
     ...bodies.map((b, i): [string, string] => [`raw forward body ${i} (base64)`, b]),
   ];
   const leaks = haystacks.flatMap(([where, hay]) =>
