@@ -37,7 +37,8 @@ export class ChainRunner {
     hook: HookKind,
     budgets: readonly number[] = this.table.budgetsOf(task.chain),
   ): Promise<TaskReply> {
-    const reply = withoutSecrets(task, await this.batcher.submit({ task, budgets }));
+    const options = () => task.chain.map((index) => this.table.plugins[index]?.entry.options);
+    const reply = withoutSecrets(task, await this.batcher.submit({ task, budgets }), options);
     const nameAt = (position: number) => this.table.name(task.chain[position] ?? -1);
     // position 0 of a validating outbound task ran the op's schema, not a hook
     const hookAt = (position: number): HookLabel =>
@@ -81,10 +82,11 @@ export class ChainRunner {
 
 /**
  * `reply` with the credentials its task handed the plugins taken out of every word a plugin wrote
- * (task-secrets.ts): the failure's message, a converter's reason, a drop's reason, the log calls.
+ * and the credentials of its plugins' options (task-secrets.ts): the failure's message, a
+ * converter's reason, a drop's reason, the log calls.
  * The values are searched only when there are such words (a plain success has none).
  */
-function withoutSecrets(task: ChainTask, reply: TaskReply): TaskReply {
+function withoutSecrets(task: ChainTask, reply: TaskReply, options: () => unknown[]): TaskReply {
   const value = reply.ok ? (reply.value as { reason?: unknown; drop?: unknown } | undefined) : undefined;
   const words =
     !reply.ok ||
@@ -92,7 +94,7 @@ function withoutSecrets(task: ChainTask, reply: TaskReply): TaskReply {
     typeof value?.reason === 'string' ||
     typeof value?.drop === 'string';
   if (!words) return reply;
-  const secrets = taskSecrets(task);
+  const secrets = taskSecrets(task, options());
   const logs = reply.logs?.map((entry) => redactLogEntry(entry, secrets));
   const withLogs = logs ? { ...reply, logs } : reply;
   if (!withLogs.ok) {

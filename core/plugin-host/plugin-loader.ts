@@ -11,11 +11,12 @@ import { existsSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openToEveryone } from '../config/open-to-everyone.js';
-import { RelayError } from '../errors.js';
+import { RelayError, redactValues } from '../errors.js';
 import type { Manifest, ManifestEntry } from './manifest.js';
 import { resolvePluginModule } from './manifest.js';
 import { type CheckCode, type CheckRef, firstLine } from './plugin-check.js';
 import { type CheckLimits, checkInThread } from './plugin-check-thread.js';
+import { credentialValues } from './task-secrets.js';
 /** What `/v1/status` and callers see of one manifest entry. */
 export interface PluginInfo {
   name: string;
@@ -155,7 +156,9 @@ function disabledInfo(entry: ManifestEntry): PluginInfo {
 }
 
 function refused(entry: ManifestEntry, code: CheckCode, problem: string): RelayError {
-  return new RelayError(code, `plugin "${entry.name}" (${entry.module}): ${problem}`, {
+  // a schema's message may quote the option it refused: a credential given there stays out
+  const said = redactValues(problem, credentialValues(entry.options));
+  return new RelayError(code, `plugin "${entry.name}" (${entry.module}): ${said}`, {
     details: { plugin: entry.name },
   });
 }

@@ -24,8 +24,11 @@ const MAX_DEPTH = 32;
 /** `"<key>": "<value>"` in text that is not JSON (a body cut off by the connector). */
 const QUOTED_PAIR = /"([^"\\]{1,64})"\s*:\s*"((?:[^"\\]|\\.){8,4096})"/g;
 
-/** The credential values `task` hands its plugins, longest first. */
-export function taskSecrets(task: ChainTask): string[] {
+/**
+ * The credential values `task` hands its plugins, longest first; `options` are the chain's
+ * plugins' manifest options (a plugin may take a credential there, against the advice).
+ */
+export function taskSecrets(task: ChainTask, options: readonly unknown[] = []): string[] {
   const found = new Set<string>();
   const add = (value: unknown) => {
     if (typeof value !== 'string' || value.length < MIN_SECRET_CHARS || found.size >= MAX_SECRETS) return;
@@ -34,12 +37,26 @@ export function taskSecrets(task: ChainTask): string[] {
     const word = value.slice(value.lastIndexOf(' ') + 1);
     if (word.length >= MIN_SECRET_CHARS && found.size < MAX_SECRETS) found.add(word);
   };
+  for (const value of options) valueSecrets(value, add, 0);
   if (task.k === 'convert') {
     for (const header of task.forward.headers) if (SECRET_HEADER.test(String(header[0]))) add(header[1]);
     bodySecrets(Buffer.from(task.forward.bodyB64, 'base64').toString('utf8'), add);
   } else {
     valueSecrets(task.k === 'inbound' ? task.input.event : task.input.action, add, 0);
   }
+  return [...found].sort((a, b) => b.length - a.length);
+}
+
+/** The strings under credential keys anywhere in `value` (a plugin's manifest options), longest first. */
+export function credentialValues(value: unknown): string[] {
+  const found = new Set<string>();
+  valueSecrets(
+    value,
+    (v) => {
+      if (typeof v === 'string' && v.length >= MIN_SECRET_CHARS && found.size < MAX_SECRETS) found.add(v);
+    },
+    0,
+  );
   return [...found].sort((a, b) => b.length - a.length);
 }
 

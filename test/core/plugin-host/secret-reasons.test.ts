@@ -6,16 +6,27 @@
  * metric label (`/metrics`) and the failure the caller gets; the host takes the credentials out
  * of it on the main thread, from the task's own input (real pool, real plugin module).
  */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import test from 'ava';
+import { RelayError } from '../../../core/errors.js';
 import { pluginModule } from '../../helpers/plugin-module.js';
 import { forward, startFixtureHost } from './fixture-host.js';
+
+/** zod as a plugin module in a temp dir imports it. */
+const ZOD = pathToFileURL(createRequire(import.meta.url).resolve('zod')).href;
+/** A credential a plugin takes in its options (docs/plugins.md advises against it; some will). */
+const API_KEY = 'sk-option-key-0123456789abcdef';
 
 const TOKEN = 'aW50ZXJhY3Rpb246MTIzNDU2Nzg5OkxFQUtFRFRPS0VO';
 const SIGNATURE = 'deadbeefcafef00d0123456789abcdefdeadbeefcafef00d';
 
 /** A careless converter (platform `careless`) and outbound hook: each mode shows a secret another way. */
 const CARELESS = `
+import { z } from ${JSON.stringify(ZOD)};
 const modes = {
+  // the credential of its own options, quoted in a failure
+  option: (_body, _headers, _log, options) => { throw new Error('upstream refused ' + options.apiKey); },
   // the token read from the body, put in the message
   thrown: (body) => { throw new Error('interaction ' + JSON.parse(body).token + ' cannot be answered'); },
   // a body cut off by the connector, parsed naively: V8 quotes it around the error
@@ -46,15 +57,16 @@ async function carelessHost(t: Parameters<typeof startFixtureHost>[0]) {
     t,
     'careless',
     CARELESS,
-    `passthrough: { platforms: ['careless'], convert(f, ctx) {
+    `options: z.strictObject({ apiKey: z.string().optional() }),
+     passthrough: { platforms: ['careless'], convert(f, ctx) {
        const body = f.body.toString();
-       return modes[f.headers.find((h) => h[0] === 'x-mode')[1]](body, f.headers, ctx.log);
+       return modes[f.headers.find((h) => h[0] === 'x-mode')[1]](body, f.headers, ctx.log, ctx.options);
      } },
      outbound: { ops: ['send'], hook({ action }) {
        throw new Error('cannot send with ' + JSON.stringify(action.metadata));
      } }`,
   );
-  return startFixtureHost(t, [{ name: 'careless', module, timeoutMs: 10_000 }]);
+  return startFixtureHost(t, [{ name: 'careless', module, timeoutMs: 10_000, options: { apiKey: API_KEY } }]);
 }
 
 function carelessForward(mode: string, body: string, headers: [string, string][] = []) {
@@ -76,10 +88,11 @@ test("a hook's failure, its reason and its log lines hold no credential of its i
     ),
     await host.convertForward(carelessForward('reason', JSON.stringify({ data: { token: TOKEN } }))),
     await host.runOutbound(send({ interaction_token: TOKEN }) as never, {}),
+    await host.convertForward(carelessForward('option', '{}')),
   ];
   t.deepEqual(
     outcomes.map((o) => o.kind),
-    ['failed', 'failed', 'failed', 'rejected', 'failed'],
+    ['failed', 'failed', 'failed', 'rejected', 'failed', 'failed'],
   );
   // the failures still say what happened, without the value
   t.like(outcomes[0], { error: { code: 'CORE_ERR_PLUGIN_THREW' } });
@@ -98,9 +111,29 @@ test("a hook's failure, its reason and its log lines hold no credential of its i
       ['token', TOKEN],
       ['token fragment', TOKEN.slice(0, 10)],
       ['signature', SIGNATURE],
+      ['option key', API_KEY],
     ]
       .filter(([, needle]) => text.includes(needle as string))
       .map(([what]) => `${what} in ${where}`),
   );
   t.deepEqual(leaks, []);
+});
+
+test("a plugin's refusal of its options does not quote the credential given in them", async (t) => {
+  // a refinement whose message quotes the value it refused, as zod lets a schema do
+  const module = pluginModule(
+    t,
+    'picky',
+    `import { z } from ${JSON.stringify(ZOD)};`,
+    `options: z.strictObject({ apiKey: z.string().refine((v) => v.startsWith('pk-'), {
+       error: (issue) => 'not a pk- key: ' + issue.input,
+     }) })`,
+  );
+  const err = await t.throwsAsync(
+    startFixtureHost(t, [{ name: 'picky', module, options: { apiKey: API_KEY } }]),
+    { instanceOf: RelayError },
+  );
+  t.is(err?.code, 'CORE_ERR_PLUGIN_OPTIONS_INVALID');
+  t.regex(err?.message ?? '', /apiKey: not a pk- key: \[redacted\]/);
+  t.false(JSON.stringify({ message: err?.message, details: err?.details }).includes(API_KEY));
 });
