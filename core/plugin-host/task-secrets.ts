@@ -40,6 +40,12 @@ export function taskSecrets(task: ChainTask, options: readonly unknown[] = []): 
   for (const value of options) valueSecrets(value, add, 0);
   if (task.k === 'convert') {
     for (const header of task.forward.headers) if (SECRET_HEADER.test(String(header[0]))) add(header[1]);
+    // a webhook URL holding its own key: `?token=…` in the forward's path
+    const { path } = task.forward;
+    const at = path.indexOf('?');
+    if (at >= 0)
+      for (const [name, value] of new URLSearchParams(path.slice(at + 1)))
+        if (isCredentialKey(name)) add(value);
     bodySecrets(Buffer.from(task.forward.bodyB64, 'base64').toString('utf8'), add);
   } else {
     valueSecrets(task.k === 'inbound' ? task.input.event : task.input.action, add, 0);

@@ -115,6 +115,23 @@ export function redactBodyB64(bodyB64: string): string {
   return redactBody(bodyB64).bodyB64;
 }
 
+/**
+ * A forward's path with the value of each credential-named query parameter (`?token=`,
+ * `?api_key=`: a webhook URL that holds its own key) replaced; byte for byte when there is none.
+ */
+export function redactPath(path: string): string {
+  const at = path.indexOf('?');
+  if (at < 0) return path;
+  const out = new URLSearchParams();
+  let changed = false;
+  for (const [name, value] of new URLSearchParams(path.slice(at + 1))) {
+    const secret = isCredentialKey(name);
+    changed ||= secret;
+    out.append(name, secret ? REDACTED_FIELD : value);
+  }
+  return changed ? `${path.slice(0, at)}?${out.toString()}` : path;
+}
+
 /** A copy of a connector frame fit for the dead-letter table. */
 export function redactFrame(frame: Record<string, unknown>): Record<string, unknown> {
   const out = stripSecretKeys(frame) as Record<string, unknown>;
@@ -125,6 +142,7 @@ export function redactFrame(frame: Record<string, unknown>): Record<string, unkn
     const body = typeof fwd.bodyB64 === 'string' ? redactBody(fwd.bodyB64) : undefined;
     out.forward = {
       ...fwd,
+      ...(typeof fwd.path === 'string' ? { path: redactPath(fwd.path) } : {}),
       headers: headers.filter((h) => !(Array.isArray(h) && SECRET_HEADER.test(String(h[0])))),
       bodyB64: body ? body.bodyB64 : fwd.bodyB64,
       // said where the body would be: `dead-letters show` prints it (a replay ignores the key)

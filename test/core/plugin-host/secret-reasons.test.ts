@@ -27,6 +27,11 @@ import { z } from ${JSON.stringify(ZOD)};
 const modes = {
   // the credential of its own options, quoted in a failure
   option: (_body, _headers, _log, options) => { throw new Error('upstream refused ' + options.apiKey); },
+  // the path logged as the twilio plugin does, its query holding the webhook's key
+  path: (_body, _headers, log, _options, path) => {
+    log.warn('webhook dropped', { reason: 'malformed', path });
+    return { events: [], reason: 'malformed' };
+  },
   // the token read from the body, put in the message
   thrown: (body) => { throw new Error('interaction ' + JSON.parse(body).token + ' cannot be answered'); },
   // a body cut off by the connector, parsed naively: V8 quotes it around the error
@@ -60,7 +65,7 @@ async function carelessHost(t: Parameters<typeof startFixtureHost>[0]) {
     `options: z.strictObject({ apiKey: z.string().optional() }),
      passthrough: { platforms: ['careless'], convert(f, ctx) {
        const body = f.body.toString();
-       return modes[f.headers.find((h) => h[0] === 'x-mode')[1]](body, f.headers, ctx.log, ctx.options);
+       return modes[f.headers.find((h) => h[0] === 'x-mode')[1]](body, f.headers, ctx.log, ctx.options, f.path);
      } },
      outbound: { ops: ['send'], hook({ action }) {
        throw new Error('cannot send with ' + JSON.stringify(action.metadata));
@@ -89,10 +94,11 @@ test("a hook's failure, its reason and its log lines hold no credential of its i
     await host.convertForward(carelessForward('reason', JSON.stringify({ data: { token: TOKEN } }))),
     await host.runOutbound(send({ interaction_token: TOKEN }) as never, {}),
     await host.convertForward(carelessForward('option', '{}')),
+    await host.convertForward({ ...carelessForward('path', '{}'), path: `/hook?token=${TOKEN}` }),
   ];
   t.deepEqual(
     outcomes.map((o) => o.kind),
-    ['failed', 'failed', 'failed', 'rejected', 'failed', 'failed'],
+    ['failed', 'failed', 'failed', 'rejected', 'failed', 'failed', 'rejected'],
   );
   // the failures still say what happened, without the value
   t.like(outcomes[0], { error: { code: 'CORE_ERR_PLUGIN_THREW' } });

@@ -131,6 +131,28 @@ test('a dead-lettered forward says why its body was left out', (t) => {
   t.false(JSON.stringify(frame).includes(SECRET));
 });
 
+test("a dead-lettered forward's path loses the credentials of its query, and keeps the rest", (t) => {
+  // a webhook URL holding its own key (`?token=`, `?api_key=`) reaches the forward's path
+  const frame = redactFrame({
+    type: 'passthrough_forward',
+    forward: {
+      platform: 'twilio',
+      path: `/twilio/sms?token=${SECRET}&From=%2B1555&api_key=${SECRET}x`,
+      headers: [],
+      bodyB64: b64('Body=hi'),
+    },
+  }) as { forward: { path: string } };
+  t.is(frame.forward.path, '/twilio/sms?token=%5Bredacted%5D&From=%2B1555&api_key=%5Bredacted%5D');
+  t.false(JSON.stringify(frame).includes(SECRET));
+  // a path without a credential is stored byte for byte
+  const plain = '/hook?a=1&b=%20';
+  const kept = redactFrame({
+    type: 'passthrough_forward',
+    forward: { path: plain, headers: [], bodyB64: '' },
+  });
+  t.is((kept as { forward: { path: string } }).forward.path, plain);
+});
+
 // Slack's slash commands and interactivity post form-encoded bodies: the legacy verification
 // `token` is a form field, and an interaction's JSON sits percent-encoded in `payload`
 const SLACK_COMMAND = `token=${SECRET}&team_id=T0001&channel_id=C2147483705&command=%2Fweather&text=94070&user_name=Steve`;
