@@ -80,20 +80,22 @@ export class ChainRunner {
   }
 }
 
+/** The words a chain's value may hold: a converter's reason, a drop's, a rejection's message. */
+type Words = { reason?: unknown; drop?: unknown; reject?: { message?: unknown } };
+
 /**
- * `reply` with the credentials its task handed the plugins taken out of every word a plugin wrote
- * and the credentials of its plugins' options (task-secrets.ts): the failure's message, a
- * converter's reason, a drop's reason, the log calls.
- * The values are searched only when there are such words (a plain success has none).
+ * `reply` with the credentials its task handed the plugins, and those of its plugins' options,
+ * taken out of every word a plugin wrote (task-secrets.ts): the failure's message, a converter's
+ * or a drop's reason, a rejection's message (the agent reads it), the log calls. The values are
+ * searched only when there are such words (a plain success has none).
  */
 function withoutSecrets(task: ChainTask, reply: TaskReply, options: () => unknown[]): TaskReply {
-  const value = reply.ok ? (reply.value as { reason?: unknown; drop?: unknown } | undefined) : undefined;
-  const words =
-    !reply.ok ||
-    reply.logs !== undefined ||
+  const value = reply.ok ? (reply.value as Words | undefined) : undefined;
+  const said =
     typeof value?.reason === 'string' ||
-    typeof value?.drop === 'string';
-  if (!words) return reply;
+    typeof value?.drop === 'string' ||
+    typeof value?.reject?.message === 'string';
+  if (reply.ok && !said && reply.logs === undefined) return reply;
   const secrets = taskSecrets(task, options());
   const logs = reply.logs?.map((entry) => redactLogEntry(entry, secrets));
   const withLogs = logs ? { ...reply, logs } : reply;
@@ -101,9 +103,12 @@ function withoutSecrets(task: ChainTask, reply: TaskReply, options: () => unknow
     const error = { ...withLogs.error, message: redactFailure(withLogs.error.message, secrets) };
     return { ...withLogs, error };
   }
-  if (typeof value?.reason === 'string')
-    return { ...withLogs, value: { ...value, reason: redactPluginText(value.reason, secrets) } };
-  if (typeof value?.drop === 'string')
-    return { ...withLogs, value: { ...value, drop: redactPluginText(value.drop, secrets) } };
-  return withLogs;
+  return value && said ? { ...withLogs, value: redactWords(value, secrets) } : withLogs;
+}
+
+function redactWords(value: Words, secrets: readonly string[]): Words {
+  const redact = (text: unknown) => (typeof text === 'string' ? redactPluginText(text, secrets) : text);
+  if (value.reject) return { ...value, reject: { ...value.reject, message: redact(value.reject.message) } };
+  if (typeof value.drop === 'string') return { ...value, drop: redact(value.drop) };
+  return { ...value, reason: redact(value.reason) };
 }

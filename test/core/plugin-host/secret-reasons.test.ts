@@ -67,7 +67,9 @@ async function carelessHost(t: Parameters<typeof startFixtureHost>[0]) {
        const body = f.body.toString();
        return modes[f.headers.find((h) => h[0] === 'x-mode')[1]](body, f.headers, ctx.log, ctx.options, f.path);
      } },
-     outbound: { ops: ['send'], hook({ action }) {
+     outbound: { ops: ['send'], hook({ action }, ctx) {
+       // a refusal the agent reads, quoting the plugin's own key
+       if (action.content === 'quota') return { reject: { code: 'quota', message: 'quota spent for ' + ctx.options.apiKey } };
        throw new Error('cannot send with ' + JSON.stringify(action.metadata));
      } }`,
   );
@@ -95,10 +97,11 @@ test("a hook's failure, its reason and its log lines hold no credential of its i
     await host.runOutbound(send({ interaction_token: TOKEN }) as never, {}),
     await host.convertForward(carelessForward('option', '{}')),
     await host.convertForward({ ...carelessForward('path', '{}'), path: `/hook?token=${TOKEN}` }),
+    await host.runOutbound({ ...send({}), content: 'quota' } as never, {}),
   ];
   t.deepEqual(
     outcomes.map((o) => o.kind),
-    ['failed', 'failed', 'failed', 'rejected', 'failed', 'failed', 'rejected'],
+    ['failed', 'failed', 'failed', 'rejected', 'failed', 'failed', 'rejected', 'rejected'],
   );
   // the failures still say what happened, without the value
   t.like(outcomes[0], { error: { code: 'CORE_ERR_PLUGIN_THREW' } });
