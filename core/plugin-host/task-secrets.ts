@@ -21,6 +21,12 @@ const MIN_SECRET_CHARS = 8;
 const MAX_SECRETS = 32;
 /** Nesting bound of the search, as the dead letters' (redact-frame.ts). */
 const MAX_DEPTH = 32;
+/**
+ * Bytes of a forward's body searched, from its start: the search runs on the main thread for every
+ * reply with words (a log call too), and a body may be 16 MiB (`relay.maxPayloadBytes`). Webhook
+ * bodies are a few KiB; a larger one is searched by its quoted pairs up to here.
+ */
+const MAX_BODY_SEARCH_BYTES = 256 * 1024;
 /** `"<key>": "<value>"` in text that is not JSON (a body cut off by the connector). */
 const QUOTED_PAIR = /"([^"\\]{1,64})"\s*:\s*"((?:[^"\\]|\\.){8,4096})"/g;
 
@@ -46,7 +52,9 @@ export function taskSecrets(task: ChainTask, options: readonly unknown[] = []): 
     if (at >= 0)
       for (const [name, value] of new URLSearchParams(path.slice(at + 1)))
         if (isCredentialKey(name)) add(value);
-    bodySecrets(Buffer.from(task.forward.bodyB64, 'base64').toString('utf8'), add);
+    // base64: 4 characters for 3 bytes, so the cut falls between whole groups
+    const b64 = task.forward.bodyB64.slice(0, Math.floor(MAX_BODY_SEARCH_BYTES / 3) * 4);
+    bodySecrets(Buffer.from(b64, 'base64').toString('utf8'), add);
   } else {
     valueSecrets(task.k === 'inbound' ? task.input.event : task.input.action, add, 0);
   }

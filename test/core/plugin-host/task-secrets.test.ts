@@ -1,0 +1,46 @@
+/** The credentials a chain task hands its plugins (task-secrets.ts), found in each place they sit. */
+import test from 'ava';
+import type { PassthroughForward } from '../../../core/index.js';
+import { credentialValues, redactPluginText, taskSecrets } from '../../../core/plugin-host/task-secrets.js';
+
+const TOKEN = 'aW50ZXJhY3Rpb246OTg3NjU0MzIx';
+
+function convert(body: string, extra: Partial<PassthroughForward> = {}) {
+  const forward: PassthroughForward = {
+    platform: 'p',
+    botId: '',
+    method: 'POST',
+    path: '/hook',
+    headers: [],
+    bodyB64: Buffer.from(body).toString('base64'),
+    profile: null,
+    ...extra,
+  };
+  return { k: 'convert' as const, chain: [0], forward };
+}
+
+test('a JSON body, a form, a broken body, headers and the query each give their credentials', (t) => {
+  t.deepEqual(taskSecrets(convert(JSON.stringify({ data: { token: TOKEN }, id: '123456789' }))), [TOKEN]);
+  t.deepEqual(taskSecrets(convert(`From=%2B1555&AuthToken=${TOKEN}`)), [TOKEN]);
+  t.deepEqual(taskSecrets(convert(`{"type":2,"token":"${TOKEN}","data":{`)), [TOKEN]);
+  t.deepEqual(taskSecrets(convert('{}', { headers: [['Authorization', `Bot ${TOKEN}`]] })), [
+    `Bot ${TOKEN}`,
+    TOKEN,
+  ]);
+  t.deepEqual(taskSecrets(convert('{}', { path: `/hook?x=1&api_key=${TOKEN}` })), [TOKEN]);
+  // short values and non-credential keys are not searched for
+  t.deepEqual(taskSecrets(convert(JSON.stringify({ token: 'abc', text: TOKEN }))), []);
+});
+
+test('a body larger than the search bound still gives the credentials at its start', (t) => {
+  // 2 MiB of JSON: cut at the bound, parsed as the broken body it then is
+  const big = JSON.stringify({ token: TOKEN, filler: 'x'.repeat(2 * 1024 * 1024) });
+  t.deepEqual(taskSecrets(convert(big)), [TOKEN]);
+});
+
+test('events, actions and options give the strings under their credential keys', (t) => {
+  const action = { op: 'send', chat_id: 'c', content: 'x', metadata: { nested: { clientSecret: TOKEN } } };
+  t.deepEqual(taskSecrets({ k: 'outbound', chain: [0], input: { action } } as never), [TOKEN]);
+  t.deepEqual(credentialValues({ apiKey: TOKEN, retries: 3, debug: true }), [TOKEN]);
+  t.is(redactPluginText(`key ${TOKEN}.`, [TOKEN]), 'key [redacted].');
+});
