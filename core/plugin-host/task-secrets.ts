@@ -31,68 +31,104 @@ const MAX_BODY_SEARCH_BYTES = 256 * 1024;
 const QUOTED_PAIR = /"([^"\\]{1,64})"\s*:\s*"((?:[^"\\]|\\.){8,4096})"/g;
 
 /**
+ * Keys, form fields and pairs looked at, at most, in one search: a body of 64 Ki keys took 0.2 s
+ * of the main thread; a webhook's body has a few dozen.
+ */
+const MAX_KEYS_SEARCHED = 4_096;
+
+/** One search: the values found, and what is left of its budget of keys. */
+class Finder {
+  private readonly found = new Set<string>();
+  private keysLeft = MAX_KEYS_SEARCHED;
+
+  /** Take `value` when it is a string long enough; `Bot <token>` gives the credential alone too. */
+  add(value: unknown): void {
+    if (typeof value !== 'string' || value.length < MIN_SECRET_CHARS || this.found.size >= MAX_SECRETS)
+      return;
+    this.found.add(value);
+    const word = value.slice(value.lastIndexOf(' ') + 1);
+    if (word.length >= MIN_SECRET_CHARS && this.found.size < MAX_SECRETS) this.found.add(word);
+  }
+
+  /** Whether `name` names a credential; false once the budget is spent. */
+  credential(name: string): boolean {
+    return this.keysLeft-- > 0 && isCredentialKey(name);
+  }
+
+  /** Strings under credential keys anywhere in a JSON value. */
+  value(value: unknown, depth = 0): void {
+    if (!value || typeof value !== 'object' || depth > MAX_DEPTH || this.keysLeft <= 0) return;
+    for (const [key, child] of Object.entries(value)) {
+      if (!Array.isArray(value) && this.credential(key) && canHoldSecret(child)) this.add(child);
+      this.value(child, depth + 1);
+    }
+  }
+
+  /** The fields of a query or form (split here: URLSearchParams would parse every field first). */
+  query(text: string): void {
+    for (const field of text.split('&', Math.max(0, this.keysLeft))) {
+      const eq = field.indexOf('=');
+      if (this.credential(formDecode(eq < 0 ? field : field.slice(0, eq))) && eq >= 0)
+        this.add(formDecode(field.slice(eq + 1)));
+    }
+  }
+
+  /** Credential values of a body: JSON keys, form fields, or quoted pairs of a broken body. */
+  body(text: string): void {
+    try {
+      this.value(JSON.parse(text));
+      return;
+    } catch {
+      // not JSON: a form (Twilio), or a JSON body cut off
+    }
+    this.query(text);
+    for (const [, key = '', value] of text.matchAll(QUOTED_PAIR)) {
+      if (this.keysLeft <= 0) return;
+      if (this.credential(key)) this.add(value);
+    }
+  }
+
+  /** The values found, longest first (a value containing another is replaced whole). */
+  values(): string[] {
+    return [...this.found].sort((a, b) => b.length - a.length);
+  }
+}
+
+/** A form field's name or value as a reader takes it (`+` a space, `%XX` a byte); as is when malformed. */
+function formDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/**
  * The credential values `task` hands its plugins, longest first; `options` are the chain's
  * plugins' manifest options (a plugin may take a credential there, against the advice).
  */
 export function taskSecrets(task: ChainTask, options: readonly unknown[] = []): string[] {
-  const found = new Set<string>();
-  const add = (value: unknown) => {
-    if (typeof value !== 'string' || value.length < MIN_SECRET_CHARS || found.size >= MAX_SECRETS) return;
-    found.add(value);
-    // `Bot <token>`, `Bearer <token>`, `Basic <b64>`: the credential alone may be quoted too
-    const word = value.slice(value.lastIndexOf(' ') + 1);
-    if (word.length >= MIN_SECRET_CHARS && found.size < MAX_SECRETS) found.add(word);
-  };
-  for (const value of options) valueSecrets(value, add, 0);
+  const find = new Finder();
+  for (const value of options) find.value(value);
   if (task.k === 'convert') {
-    for (const header of task.forward.headers) if (SECRET_HEADER.test(String(header[0]))) add(header[1]);
+    const { headers, path, bodyB64 } = task.forward;
+    for (const header of headers) if (SECRET_HEADER.test(String(header[0]))) find.add(header[1]);
     // a webhook URL holding its own key: `?token=…` in the forward's path
-    const { path } = task.forward;
-    const at = path.indexOf('?');
-    if (at >= 0)
-      for (const [name, value] of new URLSearchParams(path.slice(at + 1)))
-        if (isCredentialKey(name)) add(value);
+    if (path.includes('?')) find.query(path.slice(path.indexOf('?') + 1));
     // base64: 4 characters for 3 bytes, so the cut falls between whole groups
-    const b64 = task.forward.bodyB64.slice(0, Math.floor(MAX_BODY_SEARCH_BYTES / 3) * 4);
-    bodySecrets(Buffer.from(b64, 'base64').toString('utf8'), add);
+    const b64 = bodyB64.slice(0, Math.floor(MAX_BODY_SEARCH_BYTES / 3) * 4);
+    find.body(Buffer.from(b64, 'base64').toString('utf8'));
   } else {
-    valueSecrets(task.k === 'inbound' ? task.input.event : task.input.action, add, 0);
+    find.value(task.k === 'inbound' ? task.input.event : task.input.action);
   }
-  return [...found].sort((a, b) => b.length - a.length);
+  return find.values();
 }
 
 /** The strings under credential keys anywhere in `value` (a plugin's manifest options), longest first. */
 export function credentialValues(value: unknown): string[] {
-  const found = new Set<string>();
-  valueSecrets(
-    value,
-    (v) => {
-      if (typeof v === 'string' && v.length >= MIN_SECRET_CHARS && found.size < MAX_SECRETS) found.add(v);
-    },
-    0,
-  );
-  return [...found].sort((a, b) => b.length - a.length);
-}
-
-/** Credential values of a body: JSON keys, form fields, or quoted pairs of a broken body. */
-function bodySecrets(text: string, add: (value: unknown) => void): void {
-  try {
-    valueSecrets(JSON.parse(text), add, 0);
-    return;
-  } catch {
-    // not JSON: a form (Twilio), or a JSON body cut off
-  }
-  for (const [name, value] of new URLSearchParams(text)) if (isCredentialKey(name)) add(value);
-  for (const [, key = '', value] of text.matchAll(QUOTED_PAIR)) if (isCredentialKey(key)) add(value);
-}
-
-/** Strings under credential keys anywhere in a JSON value. */
-function valueSecrets(value: unknown, add: (value: unknown) => void, depth: number): void {
-  if (!value || typeof value !== 'object' || depth > MAX_DEPTH) return;
-  for (const [key, child] of Object.entries(value)) {
-    if (!Array.isArray(value) && isCredentialKey(key) && canHoldSecret(child)) add(child);
-    valueSecrets(child, add, depth + 1);
-  }
+  const find = new Finder();
+  find.value(value);
+  return find.values();
 }
 
 /** A plugin's text without the task's credentials and without V8's quote of a body. */
