@@ -2,13 +2,14 @@
  * The credentials a chain task hands its plugins, and a plugin's own words with them taken out.
  *
  * A forward reaches its converter whole: a Discord interaction `token` the connector left in the
- * body, an `Authorization` or signature header. What a plugin says about it — a thrown message, a
- * converter's or a drop's reason, a log line — reached the log, the dead letter (which
- * `dead-letters list` prints and `GET /v1/dead-letters` hands the agent) and the failure the
- * caller gets, as the plugin wrote it: `throw new Error('interaction ' + token + …)`,
- * or a naive `JSON.parse` of a cut-off body, whose V8 message quotes the text around the error.
- * The host knows what it handed over, so it takes exactly that out, on the main thread, before
- * anything reads the words. Pure.
+ * body, an `Authorization` or signature header, a `?token=` in its path; a plugin has its manifest
+ * options. What a plugin says — a thrown message, a converter's or a drop's reason, a
+ * rejection's message, a log line — reached the log, the dead letter (which `dead-letters list`
+ * prints and `GET /v1/dead-letters` hands the agent), the agent's 4xx body and a metric label as
+ * the plugin wrote it: `throw new Error('interaction ' + token + …)`, or a naive `JSON.parse` of
+ * a cut-off body, whose V8 message quotes the text around the error. The host knows what it
+ * handed over, so it takes exactly that out, on the main thread, before anything reads the words.
+ * Pure.
  */
 import { redactValues, withoutUrls } from '../errors.js';
 import type { ChainTask, HookLogEntry } from '../pool/task-protocol.js';
@@ -152,7 +153,9 @@ export function redactLogEntry(entry: HookLogEntry, secrets: readonly string[]):
 
 function redactFields(value: unknown, secrets: readonly string[], depth: number): unknown {
   if (typeof value === 'string') return redactPluginText(value, secrets);
-  if (!value || typeof value !== 'object' || depth > MAX_DEPTH) return value;
+  if (!value || typeof value !== 'object') return value;
+  // deeper than the search goes: not logged rather than logged unsearched
+  if (depth > MAX_DEPTH) return '[too deep]';
   if (Array.isArray(value)) return value.map((v) => redactFields(v, secrets, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = redactFields(v, secrets, depth + 1);

@@ -151,9 +151,32 @@ export function parseErrorReason(err: unknown): string {
   return withoutJsonSnippet(errorMessage(err));
 }
 
-/** `text` with the snippet of V8's JSON.parse messages in it cut out (see parseErrorReason). */
+/** The end of V8's JSON.parse messages that quote the input. */
+const NOT_JSON = 'is not valid JSON';
+
+/**
+ * `text` with the snippet of V8's JSON.parse messages in it cut out (see parseErrorReason): from
+ * the first `"` (with a `, ` and `...` before it) to the last `"… is not valid JSON`. Found in one
+ * pass: the regex it replaces (`,?\s*(?:\.\.\.)?".*"…`) tried every quote against the rest of
+ * the text, and a plugin's 16 KiB log field of quotes held the main thread for seconds.
+ */
 export function withoutJsonSnippet(text: string): string {
-  return text.replace(/,?\s*(?:\.\.\.)?".*"(?:\.\.\.)?\s*is not valid JSON/s, ' (not valid JSON)');
+  let end = text.lastIndexOf(NOT_JSON);
+  let closing = -1;
+  while (end >= 0 && closing < 0) {
+    let at = end;
+    while (at > 0 && /\s/.test(text[at - 1] ?? '')) at--;
+    if (at >= 3 && text.startsWith('...', at - 3)) at -= 3;
+    if (text[at - 1] === '"') closing = at - 1;
+    else end = end === 0 ? -1 : text.lastIndexOf(NOT_JSON, end - 1);
+  }
+  const open = text.indexOf('"');
+  if (closing < 0 || open < 0 || open >= closing) return text;
+  let start = open;
+  if (start >= 3 && text.startsWith('...', start - 3)) start -= 3;
+  while (start > 0 && /\s/.test(text[start - 1] ?? '')) start--;
+  if (text[start - 1] === ',') start--;
+  return `${text.slice(0, start)} (not valid JSON)${text.slice(end + NOT_JSON.length)}`;
 }
 
 function clip(text: string): string {
