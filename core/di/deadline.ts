@@ -129,3 +129,21 @@ export function armDeadline(
     },
   };
 }
+
+/** An {@link AbortSignal} that a {@link Deadline} aborts: `clear()` once the work ended. */
+export interface DeadlineSignal extends Deadline {
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A signal aborted (a `TimeoutError` saying `what`) by an {@link armDeadline} of `ms`, where
+ * `AbortSignal.timeout` ruled at the resume from a freeze before the answer already in was read,
+ * and charged the pause to work a pause cut.
+ */
+export function abortAfter(clock: Clock, ms: number, what: string): DeadlineSignal {
+  const abort = new AbortController();
+  const deadline = armDeadline(clock, ms, () =>
+    abort.abort(new DOMException(`${what} timed out`, 'TimeoutError')),
+  );
+  return { signal: abort.signal, clear: () => deadline.clear() };
+}

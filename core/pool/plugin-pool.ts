@@ -5,6 +5,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { systemClock } from '../di/clock.js';
+import { abortAfter } from '../di/deadline.js';
 import type { ErrorData } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -91,16 +93,12 @@ export class PluginPool {
         bootKey: BOOT_KEY,
       } satisfies PoolWorkerData,
     });
+    const plugins = options.worker.plugins.map((p) => p.name);
     // a worker catches its plugins' stray errors (a timer that throws, an unhandled rejection)
     // instead of dying, and posts them here: counted, and logged at a bounded rate
-    this.strays = new StrayLog({
-      log: this.log,
-      metrics: this.metrics,
-      plugins: options.worker.plugins.map((p) => p.name),
-    });
+    this.strays = new StrayLog({ log: this.log, metrics: this.metrics, plugins });
     // workers that end with no pool asking (out of memory outside a task, a crash) are reported
     // at a bounded rate, a crash loop once; a hook's process.exit is reported by its task
-    const plugins = options.worker.plugins.map((p) => p.name);
     this.deaths = new WorkerDeaths(this.piscina, {
       log: this.log,
       metrics: this.metrics,
@@ -223,8 +221,10 @@ export class PluginPool {
   /** Load every plugin in the running workers (start-up check); resolves with load failures. */
   async warm(tasks: number, timeoutMs: number): Promise<WarmValue['failed']> {
     const run = async () => {
-      const signal = AbortSignal.timeout(timeoutMs);
-      const reply = (await this.piscina.run({ k: 'warm' }, { signal })) as TaskReply<WarmValue>;
+      // a load a freeze cut (its reply unread, or its worker stopped too) is no load failure
+      const deadline = abortAfter(systemClock, timeoutMs, 'plugin warm-up');
+      const task = this.piscina.run({ k: 'warm' }, { signal: deadline.signal });
+      const reply = (await task.finally(() => deadline.clear())) as TaskReply<WarmValue>;
       return reply.ok ? reply.value.failed : [];
     };
     const results = await Promise.all(Array.from({ length: Math.max(1, tasks) }, run));

@@ -10,7 +10,7 @@
 import { type Dispatcher, request } from 'undici';
 import { RelayConfigSchema } from '../../core/config/schema.js';
 import { systemClock } from '../../core/di/clock.js';
-import { armDeadline } from '../../core/di/deadline.js';
+import { abortAfter, armDeadline } from '../../core/di/deadline.js';
 import { type ErrorCode, RelayError, redactValues } from '../../core/errors.js';
 import { sideRouteUrl } from '../../core/transport/dial-url.js';
 
@@ -128,12 +128,9 @@ export async function postSideRoute(req: SideRouteRequest): Promise<SideRouteRes
   }
   // a deadline, not AbortSignal.timeout: after a freeze it first reads what came, and a call a
   // pause cut (the request written only at the resume) gets its time again (core/di/deadline.ts)
-  const abort = new AbortController();
-  const deadline = armDeadline(systemClock, req.timeoutMs, () =>
-    abort.abort(new DOMException('side route timed out', 'TimeoutError')),
-  );
+  const deadline = abortAfter(systemClock, req.timeoutMs, 'side route');
   try {
-    return await exchange(req, url, doFetch, abort.signal);
+    return await exchange(req, url, doFetch, deadline.signal);
   } finally {
     deadline.clear();
   }

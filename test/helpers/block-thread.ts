@@ -13,3 +13,12 @@ export function blockThread(ms: number): void {
     // nothing else runs on this thread meanwhile
   }
 }
+
+/**
+ * A freeze of `ms` as from `epoll_wait` (a process stopped while idle, the usual case): blocked
+ * in a check-phase callback, the next turn runs the expired timers before it polls.
+ */
+export async function freezeIdle(ms: number): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  blockThread(ms);
+}

@@ -22,3 +22,18 @@ export function pluginModule(t: ExecutionContext, name: string, prelude: string,
   );
   return file;
 }
+
+/**
+ * A plugin module `slow-import` whose import creates `marker` (a test sees it begin) and then
+ * takes `ms` (a busy loop); its absolute path.
+ */
+export function slowImportModule(t: ExecutionContext, marker: string, ms = 200): string {
+  return pluginModule(
+    t,
+    'slow-import',
+    `import { writeFileSync } from 'node:fs';
+     writeFileSync(${JSON.stringify(marker)}, '');
+     const end = Date.now() + ${ms};
+     while (Date.now() < end) {}`,
+  );
+}
