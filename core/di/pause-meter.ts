@@ -74,3 +74,20 @@ export function armWorkDeadline(clock: Clock, meter: PauseMeter, ms: number, fir
   let deadline = arm(Math.max(0, ms));
   return { clear: () => deadline.clear() };
 }
+
+/**
+ * A bound on the process's own work, for a wait a shutdown step makes: on `meter`'s time when one
+ * is given ({@link armWorkDeadline}: the drain's, so a pause it leaves out does not end the wait),
+ * else an {@link armDeadline} that reads what came before it rules and, a bound on own work,
+ * does not restart after a pause.
+ */
+export function armWorkBound(clock: Clock, ms: number, fire: () => void, meter?: PauseMeter): Deadline {
+  return meter
+    ? armWorkDeadline(clock, meter, ms, fire)
+    : armDeadline(clock, Math.max(0, ms), fire, { regrantAfterPause: false });
+}
+
+/** The clock of a bounded wait: `meter`'s time when given, else monotonic time (never the wall clock). */
+export function timeOf(meter: PauseMeter | undefined): () => number {
+  return meter ? () => meter.now() : () => performance.now();
+}

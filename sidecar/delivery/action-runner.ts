@@ -10,6 +10,9 @@
  * its session is read again (after a crash) may have been applied: it is reported as ambiguous
  * (`CORE_ERR_DELIVERY_ACTION_AMBIGUOUS`), removed, and never run again (relay contract).
  */
+import { systemClock } from '../../core/di/clock.js';
+import type { Deadline } from '../../core/di/deadline.js';
+import { armWorkBound, type PauseMeter } from '../../core/di/pause-meter.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
@@ -117,16 +120,15 @@ export class ActionRunner {
     this.draining.abort();
   }
 
-  /** Resolve when every chain has ended, or after `budgetMs`. */
-  async idle(budgetMs: number): Promise<void> {
+  /** Resolve when every chain has ended, or after `budgetMs` (of `meter`'s time when given). */
+  async idle(budgetMs: number, meter?: PauseMeter): Promise<void> {
     if (this.running.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
+    let bound: Deadline | undefined;
     const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, budgetMs);
-      timer.unref();
+      bound = armWorkBound(systemClock, budgetMs, resolve, meter);
     });
     await Promise.race([Promise.allSettled([...this.running]), timeout]);
-    clearTimeout(timer);
+    bound?.clear();
   }
 
   private async runSession(sessionKey: string, token: object): Promise<void> {

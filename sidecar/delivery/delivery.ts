@@ -4,6 +4,7 @@
  */
 import type { Config } from '../../core/config/schema.js';
 import type { Clock } from '../../core/di/clock.js';
+import { type PauseMeter, timeOf } from '../../core/di/pause-meter.js';
 import { RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
@@ -115,14 +116,16 @@ export class Delivery {
    * further action starts. Idempotent; {@link close} follows. Resolves with what is still
    * unfinished when the budget ran out (push requests or unacked pull deliveries, and sessions
    * with a response action whose frame is out; 0 when everything finished), for the shutdown to
-   * report.
+   * report. The waits run on `meter`'s time when given (the drain's, less the process's pauses:
+   * a freeze ended them at the resume, with the agent's answer unread), else monotonic time.
    */
-  async quiesce(budgetMs: number, now: () => number): Promise<number> {
+  async quiesce(budgetMs: number, meter?: PauseMeter): Promise<number> {
+    const now = timeOf(meter);
     const deadline = now() + budgetMs;
     this.actions.drain();
-    await this.stopScheduling(budgetMs);
-    const unacked = this.pull ? await this.pull.acksIn(budgetMs) : 0;
-    await this.actions.idle(Math.max(0, deadline - now()));
+    await this.stopScheduling(budgetMs, meter);
+    const unacked = this.pull ? await this.pull.acksIn(Math.max(0, deadline - now()), meter) : 0;
+    await this.actions.idle(Math.max(0, deadline - now()), meter);
     this.actions.stop();
     return (this.pull ? unacked : this.scheduler.attempting) + this.actions.busy;
   }
@@ -130,20 +133,21 @@ export class Delivery {
   /**
    * {@link quiesce}, then abort what is still in flight (pull deliveries are cancelled) and wait
    * for response actions already started within what is left of the budget; the rest stay
-   * stored for the next start.
+   * stored for the next start. On `meter`'s time as {@link quiesce}.
    */
-  async close(budgetMs: number, now: () => number): Promise<void> {
+  async close(budgetMs: number, meter?: PauseMeter): Promise<void> {
+    const now = timeOf(meter);
     const deadline = now() + budgetMs;
     this.actions.drain();
-    await this.stopScheduling(budgetMs);
+    await this.stopScheduling(budgetMs, meter);
     await this.target.close();
     this.actions.stop();
-    await this.actions.idle(Math.max(0, deadline - now()));
+    await this.actions.idle(Math.max(0, deadline - now()), meter);
   }
 
   /** Start no more deliveries; wait up to `budgetMs` for push requests in flight. */
-  private async stopScheduling(budgetMs: number): Promise<void> {
+  private async stopScheduling(budgetMs: number, meter: PauseMeter | undefined): Promise<void> {
     this.scheduler.stop();
-    if (!this.pull) await this.scheduler.idle(budgetMs);
+    if (!this.pull) await this.scheduler.idle(budgetMs, meter);
   }
 }

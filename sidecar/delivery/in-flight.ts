@@ -3,6 +3,7 @@
  * bounded close can wait for it.
  */
 import type { Clock } from '../../core/di/clock.js';
+import { armWorkBound, type PauseMeter } from '../../core/di/pause-meter.js';
 
 /** A counter of work in progress with a bounded wait for zero. */
 export class InFlight {
@@ -36,13 +37,16 @@ export class InFlight {
     void work.finally(() => this.leave());
   }
 
-  /** Resolve when nothing is in progress, or after `budgetMs`. */
-  idle(budgetMs: number): Promise<void> {
+  /**
+   * Resolve when nothing is in progress, or after `budgetMs` (of `meter`'s time when given: a
+   * freeze ended a plain timer at the resume, before the agent's answer that came was read).
+   */
+  idle(budgetMs: number, meter?: PauseMeter): Promise<void> {
     if (this.count === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = this.clock.setTimeout(resolve, budgetMs);
+      const bound = armWorkBound(this.clock, budgetMs, resolve, meter);
       this.waiters.push(() => {
-        this.clock.clearTimeout(timer);
+        bound.clear();
         resolve();
       });
     });

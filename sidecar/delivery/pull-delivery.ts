@@ -6,6 +6,7 @@
  * scheduler's slots (`agent.maxInFlight` in pull mode).
  */
 import type { Clock } from '../../core/di/clock.js';
+import { armWorkBound, type PauseMeter } from '../../core/di/pause-meter.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
@@ -80,22 +81,28 @@ export class PullDelivery implements DeliveryTarget {
    * nothing new is sent meanwhile): ends when every delivery is acked, the stream closes (nobody
    * is left to ack) or `budgetMs` runs out. Resolves with the deliveries still unacked when the
    * budget ran out, 0 otherwise. Without it, an agent mid-turn at a stop had its reply and ack
-   * refused by the API closing milliseconds later, and replied again after the restart.
+   * refused by the API closing milliseconds later, and replied again after the restart. On
+   * `meter`'s time when given, as {@link InFlight.idle}.
    */
-  acksIn(budgetMs: number): Promise<number> {
+  acksIn(budgetMs: number, meter?: PauseMeter): Promise<number> {
     if (!this.awaitingAcks()) return Promise.resolve(0);
     // an agent that never acks holds the stop for the budget: say why it is slow
     this.log.info({ unacked: this.outstanding.size, budgetMs }, 'shutdown waits for the agent to ack');
     return new Promise((resolve) => {
       const done = () => {
-        this.opts.clock.clearTimeout(timer);
+        bound.clear();
         this.ackWaiters.delete(done);
         resolve(0);
       };
-      const timer = this.opts.clock.setTimeout(() => {
-        this.ackWaiters.delete(done);
-        resolve(this.outstanding.size);
-      }, budgetMs);
+      const bound = armWorkBound(
+        this.opts.clock,
+        budgetMs,
+        () => {
+          this.ackWaiters.delete(done);
+          resolve(this.outstanding.size);
+        },
+        meter,
+      );
       this.ackWaiters.add(done);
     });
   }

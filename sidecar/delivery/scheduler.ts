@@ -1,3 +1,4 @@
+import type { PauseMeter } from '../../core/di/pause-meter.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
@@ -117,8 +118,8 @@ export class Scheduler {
   }
 
   /** Resolve when no attempt (or its bookkeeping) is in flight, or after `budgetMs`. */
-  idle(budgetMs: number): Promise<void> {
-    return this.inFlight.idle(budgetMs);
+  idle(budgetMs: number, meter?: PauseMeter): Promise<void> {
+    return this.inFlight.idle(budgetMs, meter);
   }
 
   /** Last line of defence: a lane must never end in an unhandled rejection. */

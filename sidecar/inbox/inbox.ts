@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import type { Config } from '../../core/config/schema.js';
 import { type Clock, systemClock } from '../../core/di/clock.js';
+import { type PauseMeter, timeOf } from '../../core/di/pause-meter.js';
 import { RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
@@ -232,12 +233,13 @@ export class Inbox {
    * ones are acked), no new deliveries start, and deliveries in flight finish with their
    * response actions, within `budgetMs`. Frames still arriving are taken; {@link close}, after
    * the socket has closed, commits them. Resolves with the deliveries (and response-action
-   * chains) still unfinished when the budget ran out.
+   * chains) still unfinished when the budget ran out. Delivery's waits run on `meter`'s time.
    */
-  async quiesce(budgetMs: number): Promise<number> {
-    const deadline = performance.now() + budgetMs;
-    await this.ingest.settle(budgetMs);
-    return this.delivery.quiesce(Math.max(0, deadline - performance.now()), () => performance.now());
+  async quiesce(budgetMs: number, meter?: PauseMeter): Promise<number> {
+    const now = timeOf(meter);
+    const deadline = now() + budgetMs;
+    await this.ingest.settle(budgetMs, meter);
+    return this.delivery.quiesce(Math.max(0, deadline - now()), meter);
   }
 
   /**
@@ -245,15 +247,16 @@ export class Inbox {
    * the shutdown budget), then release what the inbox opened. Idempotent. Budgets here (and in
    * {@link quiesce}) run on the monotonic clock: a wall clock stepped forward during the close cut
    * them to nothing (a live frame still in its plugins was abandoned, lost), one stepped back
-   * stretched them by the step.
+   * stretched them by the step; on `meter`'s time when given (the drain's, less its pauses).
    */
-  close(budgetMs = this.opts.config.shutdown.budgetMs / 2): Promise<void> {
+  close(budgetMs = this.opts.config.shutdown.budgetMs / 2, meter?: PauseMeter): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.timer);
-      const deadline = performance.now() + budgetMs;
-      const left = () => Math.max(0, deadline - performance.now());
-      await this.ingest.close(left());
-      await this.delivery.close(left(), () => performance.now());
+      const now = timeOf(meter);
+      const deadline = now() + budgetMs;
+      const left = () => Math.max(0, deadline - now());
+      await this.ingest.close(left(), meter);
+      await this.delivery.close(left(), meter);
       this.batcher.close();
       if (this.ownsDb) this.store.db.close();
       await this.checkpointer?.stop(Math.max(100, left()));

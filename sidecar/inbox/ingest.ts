@@ -3,6 +3,7 @@
  * key → commit (in arrival order) → `inbound_ack`. Route handlers return at once and never await
  * anything on the socket's read path; results come back through the {@link ReorderChain}.
  */
+import { type PauseMeter, timeOf } from '../../core/di/pause-meter.js';
 import { errorMessage, isErrorCode, toErrorData } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
@@ -145,30 +146,34 @@ export class Ingest {
   /**
    * Wait up to `budgetMs` for every frame taken so far to commit; frames arriving meanwhile are
    * still taken, not waited for. The shutdown's step while the socket is open: buffered frames
-   * that already arrived get their `inbound_ack` while there is a socket to carry it.
+   * that already arrived get their `inbound_ack` while there is a socket to carry it. On
+   * `meter`'s time when given, as {@link close}.
    */
-  async settle(budgetMs: number): Promise<void> {
+  async settle(budgetMs: number, meter?: PauseMeter): Promise<void> {
     const taken = this.chain.taken;
-    await this.waitUntil(() => this.chain.flushed >= taken, budgetMs);
+    await this.waitUntil(() => this.chain.flushed >= taken, budgetMs, meter);
   }
 
   /**
    * Stop taking frames (at shutdown the socket is closed by now, so none arrive); wait up to
-   * `budgetMs` for those in the pipeline to commit.
+   * `budgetMs` for those in the pipeline to commit, of `meter`'s time when given (the drain's,
+   * less its pauses: a freeze, the pool's workers stopped too, ended the wait at the resume and
+   * abandoned a live frame still in its plugins, lost).
    */
-  async close(budgetMs: number): Promise<void> {
+  async close(budgetMs: number, meter?: PauseMeter): Promise<void> {
     this.closed = true;
-    await this.waitUntil(() => this.pending === 0, budgetMs);
+    await this.waitUntil(() => this.pending === 0, budgetMs, meter);
     // later results are dropped un-acked: the connector redelivers buffered frames
     this.abandoned = true;
     this.held.abandon();
     this.heldInterrupts.abandon();
   }
 
-  private async waitUntil(done: () => boolean, budgetMs: number): Promise<void> {
+  private async waitUntil(done: () => boolean, budgetMs: number, meter?: PauseMeter): Promise<void> {
     // monotonic: a step of the wall clock must not end (or stretch) the wait
-    const deadline = performance.now() + budgetMs;
-    while (!done() && performance.now() < deadline) {
+    const now = timeOf(meter);
+    const deadline = now() + budgetMs;
+    while (!done() && now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }

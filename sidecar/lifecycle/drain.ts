@@ -34,9 +34,12 @@ export interface Drainable {
   };
   readonly plugins: { close(): Promise<void> };
   readonly inbox: {
-    /** Resolves with the deliveries (push: in flight; pull: unacked) still unfinished when `budgetMs` ran out (0: none). */
-    quiesce(budgetMs: number): Promise<number>;
-    close(budgetMs?: number): Promise<void>;
+    /**
+     * Resolves with the deliveries (push: in flight; pull: unacked) still unfinished when
+     * `budgetMs` of `meter`'s time ran out (0: none).
+     */
+    quiesce(budgetMs: number, meter?: PauseMeter): Promise<number>;
+    close(budgetMs?: number, meter?: PauseMeter): Promise<void>;
   };
   readonly api: { close(budgetMs?: number): Promise<void> };
 }
@@ -120,16 +123,11 @@ export async function drain(sc: Drainable, budgetMs: number, shared?: PauseMeter
   // sent, and its actions still reach the socket; closing the API at once refused the ack of an
   // agent mid-turn, and it replied again after the restart). The inbox bounds its own wait, so one that
   // ran out of budget is reported here: a delivery the agent had not answered is made again
-  // after the next start; response actions not run by then stay stored and run after it.
+  // after the next start; response actions not run by then stay stored and run after it. Its
+  // waits run on the meter: on plain timers a freeze ended them at the resume, with the agent's
+  // answer unread and its reply's actions stopped before they could go out
   const quiesce = async () => {
-    let paused = meter.paused();
-    let inFlight = await sc.inbox.quiesce(forWork());
-    // the inbox's own waits ran on through a pause and ended at the resume: again with the time
-    // the pause left (each pause once), so an answer on its way is still waited for
-    while (inFlight > 0 && forWork() > 0 && meter.paused() > paused) {
-      paused = meter.paused();
-      inFlight = await sc.inbox.quiesce(forWork());
-    }
+    const inFlight = await sc.inbox.quiesce(forWork(), meter);
     if (inFlight === 0) return;
     const code = 'CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED';
     reportError(log, sc.metrics, code, 'shutdown step cut off by the budget', {
@@ -150,7 +148,7 @@ export async function drain(sc: Drainable, budgetMs: number, shared?: PauseMeter
   // answered when the socket stopped), and an agent's later call is refused, not failed.
   await step('api', () => sc.api.close(left() / 3), left() / 3 + TIMER_SLACK_MS);
   // frames that arrived until the socket closed go through the pool, so it closes after them
-  await step('inbox_close', () => sc.inbox.close(left() / 2), left() / 2 + TIMER_SLACK_MS);
+  await step('inbox_close', () => sc.inbox.close(left() / 2, meter), left() / 2 + TIMER_SLACK_MS);
   await step('plugins', () => sc.plugins.close(), left());
   if (!shared) meter.stop();
   const pausedMs = Math.round(meter.paused());

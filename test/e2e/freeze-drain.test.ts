@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { DevConnector } from '../../sidecar/dev-connector/dev-connector.js';
-import { discordMessage, until, WAIT } from './e2e-harness.js';
+import { discordMessage, outboundWhere, until, WAIT } from './e2e-harness.js';
 import { chat, freezeFor, heldAnswer, sleep, startFreezeStack } from './freeze-stack.js';
 
 /**
@@ -37,23 +37,31 @@ test.serial('a going_idle_ack that arrives during a freeze is the ack, not a tim
   t.deepEqual(proc.withMsg('going_idle not acknowledged; closing anyway'), []);
 });
 
-test.serial('a freeze during the drain is not charged to its budget: no step is cut short', async (t) => {
-  const answer = heldAnswer('held');
-  const { connector, proc } = await startFreezeStack(t, {
-    config: { shutdown: { budgetMs: BUDGET_MS }, relay: { pingIntervalMs: 60_000 } },
-    script: answer.script,
-  });
-  connector.send(discordMessage(chat, 'held', 'm-held'));
-  await until(answer.held, WAIT, 'the agent holding its answer');
-  process.kill(proc.pid, 'SIGTERM');
-  await proc.waitForLine((l) => l.msg === 'shutdown started');
-  // the drain waits (idle) for the delivery when the process stops; the agent answers meanwhile
-  await sleep(300);
-  freezeFor(proc.pid, FREEZE_MS);
-  await sleep(100);
-  answer.release();
-  const exit = await proc.exited;
-  t.deepEqual(proc.withCode('CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED'), []);
-  t.is(proc.withMsg('shutdown complete').length, 1);
-  t.like(exit, { code: 0 });
-});
+test.serial(
+  'a freeze during the drain is not charged to its budget: no step is cut short, the reply goes out',
+  async (t) => {
+    const answer = heldAnswer('held', {
+      actions: [{ op: 'send', chat_id: chat.channel, content: 'the reply' }],
+    });
+    const { connector, proc } = await startFreezeStack(t, {
+      config: { shutdown: { budgetMs: BUDGET_MS }, relay: { pingIntervalMs: 60_000 } },
+      script: answer.script,
+    });
+    connector.send(discordMessage(chat, 'held', 'm-held'));
+    await until(answer.held, WAIT, 'the agent holding its answer');
+    process.kill(proc.pid, 'SIGTERM');
+    await proc.waitForLine((l) => l.msg === 'shutdown started');
+    // the drain waits (idle) for the delivery when the process stops; the agent answers meanwhile
+    await sleep(300);
+    freezeFor(proc.pid, FREEZE_MS);
+    await sleep(100);
+    answer.release();
+    const exit = await proc.exited;
+    // was: the wait for deliveries in flight ended at the resume and the runner of response actions
+    // was stopped before the reply was read; it stayed stored until a next start
+    t.truthy(connector.frames.find(outboundWhere((a) => a.content === 'the reply')));
+    t.deepEqual(proc.withCode('CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED'), []);
+    t.is(proc.withMsg('shutdown complete').length, 1);
+    t.like(exit, { code: 0 });
+  },
+);

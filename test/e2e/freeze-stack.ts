@@ -4,7 +4,12 @@
  */
 import type { ExecutionContext } from 'ava';
 import type { DevConnector } from '../../sidecar/dev-connector/dev-connector.js';
-import { type AgentScript, type LoopbackAgent, startAgent } from '../helpers/loopback-agent.js';
+import {
+  type AgentReply,
+  type AgentScript,
+  type LoopbackAgent,
+  startAgent,
+} from '../helpers/loopback-agent.js';
 import { type SidecarProcess, startSidecarProcess } from '../helpers/sidecar-process.js';
 import { textOf } from './agent-tools.js';
 import { CHILD_TUNABLES, deepMergeAll, relayEnv, secretOf, startConnector, tempDir } from './e2e-harness.js';
@@ -76,8 +81,11 @@ export async function startFreezeStack(
   return { connector, agent, proc, token, restart: () => start(false) };
 }
 
-/** An agent script that holds its answer (200) to the first delivery of `text` until `release()`. */
-export function heldAnswer(text: string): { script: AgentScript; held: () => boolean; release: () => void } {
+/** An agent script that holds its answer (`reply`, default 200) to the first delivery of `text` until `release()`. */
+export function heldAnswer(
+  text: string,
+  reply: AgentReply = { status: 200 },
+): { script: AgentScript; held: () => boolean; release: () => void } {
   let release!: () => void;
   const released = new Promise<void>((resolve) => {
     release = resolve;
@@ -87,7 +95,7 @@ export function heldAnswer(text: string): { script: AgentScript; held: () => boo
     if (textOf(delivery) !== text || held) return {};
     held = true;
     await released;
-    return { status: 200 };
+    return reply;
   };
   return { script, held: () => held, release };
 }
