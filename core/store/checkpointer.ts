@@ -8,6 +8,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { heldClock } from '../di/clock.js';
+import { armDeadline, type Deadline } from '../di/deadline.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -66,14 +68,21 @@ export class Checkpointer {
     return new Checkpointer(file, intervalMs, restartFrames, log, metrics);
   }
 
-  /** Run a last checkpoint and stop, within `budgetMs` (then the thread is terminated). */
-  async stop(budgetMs = 2_000): Promise<void> {
+  /**
+   * Run a last checkpoint and stop, within `budgetMs` (then the thread is terminated). Resolves
+   * true when the thread ended on its own.
+   */
+  async stop(budgetMs = 2_000): Promise<boolean> {
     this.worker.postMessage({ type: 'stop' });
-    let timer: NodeJS.Timeout | undefined;
+    let deadline: Deadline | undefined;
+    // a deadline, not a plain timer: a freeze stops the thread too, and charged the pause, the
+    // timer running first at the resume terminated it mid-checkpoint (core/di/deadline.ts)
     const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), budgetMs);
+      deadline = armDeadline(heldClock, budgetMs, () => resolve('late'));
     });
-    if ((await Promise.race([this.exited, late])) === 'late') await this.worker.terminate();
-    clearTimeout(timer);
+    const ended = (await Promise.race([this.exited, late])) !== 'late';
+    deadline?.clear();
+    if (!ended) await this.worker.terminate();
+    return ended;
   }
 }

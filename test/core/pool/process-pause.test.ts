@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import test from 'ava';
 import { repoRoot } from '../../helpers/repo-root.js';
+import { runStoppedChild } from '../../helpers/stopped-child.js';
 
 const CHILD = join(repoRoot(), 'dist', 'test', 'fixtures', 'pool', 'paused-pool.js');
 
@@ -9,34 +9,13 @@ const CHILD = join(repoRoot(), 'dist', 'test', 'fixtures', 'pool', 'paused-pool.
  * Run the child pool with `steps` turns of 50 ms under `budgetMs`; stop the whole process (SIGSTOP,
  * as a VM pause or a laptop sleep does) for `pauseMs` once the plugin runs; resolve with its output.
  */
-function runPaused(
-  steps: number,
-  budgetMs: number,
-  pauseMs: number,
-): Promise<{ reply: unknown; pauses: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, String(steps), String(budgetMs)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-      if (chunk.includes('running')) {
-        child.kill('SIGSTOP');
-        setTimeout(() => child.kill('SIGCONT'), pauseMs);
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', () => {
-      const last = out.trim().split('\n').at(-1) ?? '';
-      try {
-        resolve(JSON.parse(last) as { reply: unknown; pauses: number });
-      } catch {
-        reject(new Error(`child output: ${out}`));
-      }
-    });
-  });
+function runPaused(steps: number, budgetMs: number, pauseMs: number) {
+  return runStoppedChild<{ reply: unknown; pauses: number }>(
+    CHILD,
+    [String(steps), String(budgetMs)],
+    'running',
+    pauseMs,
+  );
 }
 
 test('a plugin whose process was stopped mid-task is not timed out for the time it was stopped', async (t) => {
