@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { Config } from '../../core/config/schema.js';
+import { heldClock } from '../../core/di/clock.js';
+import { abortAfter } from '../../core/di/deadline.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { Metrics } from '../../core/metrics/metrics.js';
@@ -122,14 +124,21 @@ async function probe(
   const auth = basicAuthOf(target);
   target.username = '';
   target.password = '';
-  const res = await request(target, {
-    method,
-    headers: auth ? { authorization: auth } : {},
-    signal: AbortSignal.timeout(ms),
-  });
-  await res.body.dump();
-  const location = res.headers.location;
-  return { status: res.statusCode, location: Array.isArray(location) ? location[0] : location };
+  // a deadline, not AbortSignal.timeout: a freeze during the probe fired it at the resume before
+  // the agent's answer was read, and doctor warned "no answer" for an agent that had answered
+  const deadline = abortAfter(heldClock, ms, 'agent probe');
+  try {
+    const res = await request(target, {
+      method,
+      headers: auth ? { authorization: auth } : {},
+      signal: deadline.signal,
+    });
+    await res.body.dump();
+    const location = res.headers.location;
+    return { status: res.statusCode, location: Array.isArray(location) ? location[0] : location };
+  } finally {
+    deadline.clear();
+  }
 }
 
 /** TLS codes of a certificate no CA Node trusts has signed (self-signed, a private CA). */
