@@ -11,6 +11,7 @@ import {
   parseListenAddress,
 } from '../../core/config/listen-address.js';
 import { type Clock, systemClock } from '../../core/di/clock.js';
+import { armWorkBound, type PauseMeter } from '../../core/di/pause-meter.js';
 import { reportError } from '../../core/log/report.js';
 import { type ActionExecutor, createActionPipeline } from './action-pipeline.js';
 import { BASIC_REALM, isAuthorized } from './auth.js';
@@ -36,8 +37,11 @@ export interface AgentApi {
   listen(): Promise<ListenAddress>;
   /** The bound address, once listening. */
   address(): ListenAddress | undefined;
-  /** Stop: end SSE streams, refuse new connections, drop the rest after `budgetMs`. */
-  close(budgetMs?: number): Promise<void>;
+  /**
+   * Stop: end SSE streams, refuse new connections, drop the rest after `budgetMs` (of `meter`'s
+   * time when given: the drain's, less the process's pauses).
+   */
+  close(budgetMs?: number, meter?: PauseMeter): Promise<void>;
 }
 
 /** Build the agent API (not yet listening). */
@@ -233,19 +237,19 @@ export function createAgentApi(deps: ApiDeps): AgentApi {
       return bound;
     },
     address: () => bound,
-    close(budgetMs = config.shutdown.budgetMs) {
+    close(budgetMs = config.shutdown.budgetMs, meter?: PauseMeter) {
       inflight.closing = true;
-      closing ??= closeServer(server, streams, budgetMs, bound !== undefined, inflight);
+      closing ??= closeServer(server, streams, { budgetMs, meter }, bound !== undefined, inflight);
       return closing;
     },
   };
 }
 
-/** Bounded close: end streams, stop accepting, wait for in-flight calls up to `budgetMs`. */
+/** Bounded close: end streams, stop accepting, wait for in-flight calls up to `limit.budgetMs` (of its meter's time). */
 async function closeServer(
   server: Server,
   streams: OpenStreams,
-  budgetMs: number,
+  limit: { readonly budgetMs: number; readonly meter: PauseMeter | undefined },
   listening: boolean,
   inflight: { readonly count: number },
 ): Promise<void> {
@@ -254,8 +258,9 @@ async function closeServer(
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   if (inflight.count === 0) server.closeAllConnections();
-  const timer = setTimeout(() => server.closeAllConnections(), budgetMs);
-  timer.unref();
+  // a deadline, not a plain timer: a freeze fired it at the resume, before the answers the calls
+  // in flight had meanwhile (in the kernel) were read, and cut them
+  const cut = armWorkBound(systemClock, limit.budgetMs, () => server.closeAllConnections(), limit.meter);
   await closed;
-  clearTimeout(timer);
+  cut.clear();
 }

@@ -41,7 +41,7 @@ export interface Drainable {
     quiesce(budgetMs: number, meter?: PauseMeter): Promise<number>;
     close(budgetMs?: number, meter?: PauseMeter): Promise<void>;
   };
-  readonly api: { close(budgetMs?: number): Promise<void> };
+  readonly api: { close(budgetMs?: number, meter?: PauseMeter): Promise<void> };
 }
 
 /** Share of the budget kept for closing socket, pool and API (at most {@link CLOSE_RESERVE_MAX_MS}). */
@@ -146,7 +146,7 @@ export async function drain(sc: Drainable, budgetMs: number, shared?: PauseMeter
   // the API before the store: a call arriving while the inbox closed found its database closed
   // (500, logged as a handler failure). Calls in flight end here (pending outbound calls were
   // answered when the socket stopped), and an agent's later call is refused, not failed.
-  await step('api', () => sc.api.close(left() / 3), left() / 3 + TIMER_SLACK_MS);
+  await step('api', () => sc.api.close(left() / 3, meter), left() / 3 + TIMER_SLACK_MS);
   // frames that arrived until the socket closed go through the pool, so it closes after them
   await step('inbox_close', () => sc.inbox.close(left() / 2, meter), left() / 2 + TIMER_SLACK_MS);
   await step('plugins', () => sc.plugins.close(), left());
