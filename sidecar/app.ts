@@ -7,8 +7,9 @@ import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { validateConfig } from '../core/config/load.js';
 import type { Config } from '../core/config/schema.js';
-import { type Clock, systemClock } from '../core/di/clock.js';
+import { type Clock, heldClock, systemClock } from '../core/di/clock.js';
 import { createContainer } from '../core/di/container.js';
+import { armDeadline } from '../core/di/deadline.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log/logger.js';
 import { Metrics } from '../core/metrics/metrics.js';
@@ -141,15 +142,17 @@ export class Sidecar {
   waitForState(state: RelayState, timeoutMs = 10_000): Promise<void> {
     if (this.client.state === state) return Promise.resolve();
     return new Promise((ok, fail) => {
-      const timer = setTimeout(() => {
+      // a deadline, not a plain timer: a freeze fired it at the resume before the frame that
+      // changed the state (a descriptor, in the kernel) was read, a false "did not become ready"
+      const deadline = armDeadline(heldClock, timeoutMs, () => {
         off();
         fail(
           new Error(`relay state did not become ${state} within ${timeoutMs} ms (now ${this.client.state})`),
         );
-      }, timeoutMs);
+      });
       const off = this.client.onState((s) => {
         if (s !== state) return;
-        clearTimeout(timer);
+        deadline.clear();
         off();
         ok();
       });
