@@ -10,7 +10,7 @@
 import { type Dispatcher, request } from 'undici';
 import { RelayConfigSchema } from '../../core/config/schema.js';
 import { systemClock } from '../../core/di/clock.js';
-import { abortAfter, armDeadline } from '../../core/di/deadline.js';
+import { abortAfter } from '../../core/di/deadline.js';
 import { type ErrorCode, RelayError, redactValues } from '../../core/errors.js';
 import { sideRouteUrl } from '../../core/transport/dial-url.js';
 
