@@ -35,14 +35,20 @@ export interface DialProbeOptions {
   readonly socketFactory?: SocketFactory;
 }
 
-/** The client's own handshake timer runs this much later than ours, so ours names the phase. */
-const CLIENT_TIMER_SLACK_MS = 1_000;
+/**
+ * The client's own handshake limit: the longest a timer takes (~24.8 days), so that it never
+ * decides and the probe's deadline always names the outcome (it stops the client on its verdict).
+ * A fixed second behind the probe's was not enough: a stall of a second or more earns the probe's
+ * deadline its whole time again (deadline.ts), and the client's timer, on time, then closed the
+ * socket first (`closed … 1006` where `no descriptor within N ms` was meant; seen on a loaded CI).
+ */
+const CLIENT_HANDSHAKE_MS = 2 ** 31 - 1;
 const CLOSE_UNAUTHORIZED = 4401;
 
 /** Dial once and stop: resolves with the outcome, never rejects (needs a valid `relay.url`). */
 export function probeConnector(opts: DialProbeOptions): Promise<DialOutcome> {
   const started = Date.now();
-  const relay = { ...opts.config.relay, handshakeTimeoutMs: opts.timeoutMs + CLIENT_TIMER_SLACK_MS };
+  const relay = { ...opts.config.relay, handshakeTimeoutMs: CLIENT_HANDSHAKE_MS };
   const config: Config = { ...opts.config, relay };
   const base = opts.socketFactory ?? defaultSocketFactory;
   return new Promise((resolve) => {
