@@ -168,10 +168,10 @@ export class Metrics {
     'Plugin pool workers that ended without the pool ending them (out of memory, a crash, a hook calling process.exit excluded)',
     ['during'],
   );
-  /** 1 from a worker's failure to start until a worker starts (worker-starts.ts), else 0. */
+  /** 1 from a worker's failure to start while none ran until a worker starts (worker-starts.ts), else 0. */
   readonly poolWorkerStartFailing = this.gauge(
     'relay_pool_worker_start_failing',
-    'Whether the last plugin pool worker failed to start and none has started since (1) or not (0)',
+    'Whether a plugin pool worker failed to start while none ran, and none has started since (1) or not (0)',
   );
   readonly poolQueueDepth = this.gauge('relay_pool_queue_depth', 'Tasks waiting in the worker pool');
   readonly errors = this.counter('relay_errors_total', 'Errors logged, by stable code', ['code']);

@@ -118,6 +118,7 @@ export class PluginPool {
       metrics: this.metrics,
       reported: (err) => this.deaths.reports(err),
       closing: () => this.closing !== undefined,
+      running: () => this.deaths.alive,
       onStall: () => this.failUnstarted(),
     });
     // piscina (5.3) forgets that it closed: a worker it ended before the close (a timeout, a spare) whose
@@ -238,7 +239,7 @@ export class PluginPool {
       queued: this.piscina.queueSize,
       completed: this.completed,
       failed: this.failed,
-      startFailing: this.starts.stalled && this.deaths.alive === 0,
+      startFailing: this.starts.stalled,
     };
   }
 

@@ -163,9 +163,16 @@ export class WorkerDeaths {
     return typeof err === 'object' && err !== null && this.failures.has(err);
   }
 
-  /** Workers running now that piscina had ready (watched). */
+  /**
+   * Workers running now that piscina had ready (watched), less those ending: one piscina is
+   * terminating (a timeout's abort, an idle spare) or whose thread failed runs no more tasks,
+   * though its exit may come after a replacement's failure to start.
+   */
   get alive(): number {
-    return this.watched.size;
+    let alive = 0;
+    for (const watched of this.watched.values())
+      if (!watched.retired && watched.failed === undefined) alive++;
+    return alive;
   }
 
   /** Log the deaths not yet logged, and stop. */

@@ -55,7 +55,9 @@ export interface WorkerStartsOptions {
   readonly reported: (err: unknown) => boolean;
   /** Is the pool closing (piscina's `error` then says its close ran out of budget)? */
   readonly closing: () => boolean;
-  /** A worker failed to start: fail the tasks waiting for one (none would start them). */
+  /** Workers running now (piscina had them ready, and nothing is ending them). */
+  readonly running: () => number;
+  /** A worker failed to start while none ran: fail the tasks waiting for one (none would start them). */
   readonly onStall: () => void;
   /** The monotonic clock, ms; default {@link monotonicMs}. */
   readonly now?: () => number;
@@ -93,7 +95,7 @@ export class WorkerStarts {
     pool.on('workerCreate', () => this.started());
   }
 
-  /** True from a worker's failure to start until a worker starts. */
+  /** True from a worker's failure to start while none ran until a worker starts. */
   get stalled(): boolean {
     return this.failing;
   }
@@ -115,7 +117,13 @@ export class WorkerStarts {
     this.report.close();
   }
 
-  /** A worker failed before it was ready: counted and reported once per failure. */
+  /**
+   * A worker failed before it was ready: counted and reported once per failure; a stall only
+   * while no worker runs. A spare that fails beside a running worker stalls nothing, and kept as
+   * one it outlived that worker: once it ended (piscina replaces none after such a failure), the
+   * pool read failing, `/readyz` 503, though no start had failed since a worker last ran; the next
+   * task's own start tells (it fails here again, with none running, if starts still fail).
+   */
   private failed(err: unknown): void {
     if (typeof err === 'object' && err !== null) {
       if (this.seen.has(err)) return;
@@ -123,10 +131,11 @@ export class WorkerStarts {
     }
     const { metrics } = this.options;
     metrics.poolWorkerDeaths.inc({ during: 'start' });
-    this.failing = true;
-    metrics.poolWorkerStartFailing.set(1);
     // as a stray error's reason: a URL in an error may carry a credential
     this.report.add(scrubUrls(errorMessage(err)).slice(0, 500));
+    if (this.options.running() > 0) return;
+    this.failing = true;
+    metrics.poolWorkerStartFailing.set(1);
     this.options.onStall();
   }
 

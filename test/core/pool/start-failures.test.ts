@@ -16,32 +16,72 @@ import { inbound, startFixturePool } from './pool-harness.js';
 const ENTRY = fileURLToPath(new URL('../../fixtures/pool/entry-fails.cjs', import.meta.url));
 const START = 'CORE_ERR_PLUGIN_WORKER_START_FAILED';
 
-test('workers whose entry fails to load: reported at a bounded rate, the stall shown, tasks fail transiently, until one starts', async (t) => {
-  t.timeout(120_000);
-  t.teardown(() => {
+test.serial(
+  'workers whose entry fails to load: reported at a bounded rate, the stall shown, tasks fail transiently, until one starts',
+  async (t) => {
+    t.timeout(120_000);
+    t.teardown(() => {
+      delete process.env.RELAY_TEST_ENTRY_FAILS;
+    });
+    const { pool, metrics, sink } = startFixturePool(t, ['echo', 'fault-hangs'], { entry: ENTRY });
+    t.like((await pool.run([inbound(0, 'before')]))[0], { ok: true });
+    process.env.RELAY_TEST_ENTRY_FAILS = '1';
+    // a hook past its budget: its worker is ended, and the replacement's entry fails
+    t.like((await pool.run([inbound(1, 'fault:hang', 300)]))[0], {
+      error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' },
+    });
+    for (let i = 0; i < 3; i++) {
+      t.like((await pool.run([inbound(0, `during ${i}`)]))[0], { ok: false, error: { code: START } });
+    }
+    await until(
+      async () => (await metrics.value('relay_pool_worker_deaths_total', { during: 'start' })) >= 3,
+    );
+    t.is(await metrics.value('relay_pool_worker_start_failing'), 1);
+    t.like(pool.stats(), { startFailing: true });
+    const lines = sink.withCode(START);
+    t.is(lines.length, 1);
+    t.like(lines[0], { msg: 'plugin worker failed to start', level: 50 });
+    t.regex(String(lines[0]?.reason), /Cannot find module/);
+    t.regex(String(lines[0]?.action), /reinstall|restart/);
+    t.is(sink.withMsg('idle plugin worker failed').length, 0);
     delete process.env.RELAY_TEST_ENTRY_FAILS;
-  });
-  const { pool, metrics, sink } = startFixturePool(t, ['echo', 'fault-hangs'], { entry: ENTRY });
-  t.like((await pool.run([inbound(0, 'before')]))[0], { ok: true });
-  process.env.RELAY_TEST_ENTRY_FAILS = '1';
-  // a hook past its budget: its worker is ended, and the replacement's entry fails
-  t.like((await pool.run([inbound(1, 'fault:hang', 300)]))[0], {
-    error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' },
-  });
-  for (let i = 0; i < 3; i++) {
-    t.like((await pool.run([inbound(0, `during ${i}`)]))[0], { ok: false, error: { code: START } });
-  }
-  await until(async () => (await metrics.value('relay_pool_worker_deaths_total', { during: 'start' })) >= 3);
-  t.is(await metrics.value('relay_pool_worker_start_failing'), 1);
-  t.like(pool.stats(), { startFailing: true });
-  const lines = sink.withCode(START);
-  t.is(lines.length, 1);
-  t.like(lines[0], { msg: 'plugin worker failed to start', level: 50 });
-  t.regex(String(lines[0]?.reason), /Cannot find module/);
-  t.regex(String(lines[0]?.action), /reinstall|restart/);
-  t.is(sink.withMsg('idle plugin worker failed').length, 0);
-  delete process.env.RELAY_TEST_ENTRY_FAILS;
-  t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
-  t.is(await metrics.value('relay_pool_worker_start_failing'), 0);
-  t.like(pool.stats(), { startFailing: false });
-});
+    t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
+    t.is(await metrics.value('relay_pool_worker_start_failing'), 0);
+    t.like(pool.stats(), { startFailing: false });
+  },
+);
+
+test.serial(
+  'a spare that fails to start while a worker runs is no stall: once that worker ends, the pool is not shown failing',
+  async (t) => {
+    t.timeout(120_000);
+    t.teardown(() => {
+      delete process.env.RELAY_TEST_ENTRY_FAILS;
+    });
+    const { pool, metrics } = startFixturePool(t, ['echo', 'slow-steps', 'fault-exits'], {
+      entry: ENTRY,
+      pool: { maxThreads: 2 },
+    });
+    t.like((await pool.run([inbound(0, 'before')]))[0], { ok: true });
+    process.env.RELAY_TEST_ENTRY_FAILS = '1';
+    // the worker is busy for a second: a task meanwhile makes piscina start a spare, which fails
+    const busy = pool.run([inbound(1, 'steps:20')]);
+    const waiting = pool.run([inbound(0, 'waiting')]);
+    await until(
+      async () => (await metrics.value('relay_pool_worker_deaths_total', { during: 'start' })) >= 1,
+    );
+    delete process.env.RELAY_TEST_ENTRY_FAILS;
+    // the running worker takes both: nothing stalled
+    t.like((await busy)[0], { ok: true });
+    t.like((await waiting)[0], { ok: true });
+    t.is(await metrics.value('relay_pool_worker_start_failing'), 0);
+    // that worker ends by its hook's process.exit, and piscina (after a failed start) replaces no
+    // worker: none runs, but none has failed to start since a worker last ran
+    t.like((await pool.run([inbound(2, 'fault:exit')]))[0], {
+      error: { code: 'CORE_ERR_PLUGIN_WORKER_DIED' },
+    });
+    t.like(pool.stats(), { startFailing: false });
+    t.is(await metrics.value('relay_pool_worker_start_failing'), 0);
+    t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
+  },
+);
