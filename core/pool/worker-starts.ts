@@ -107,6 +107,9 @@ export class WorkerStarts {
    */
   rejected(err: unknown): boolean {
     if (!(err instanceof Error) || err.name === 'AbortError' || threadExited(err)) return false;
+    // thrown on this thread as piscina posted the task (data structured clone refuses): no worker
+    // failed, and taking it for one logged a failed start (reinstall, restart) and could stall
+    if (err instanceof DOMException) return false;
     if (NOT_A_FAILURE.test(err.message) || this.options.reported(err)) return false;
     this.failed(err);
     return true;

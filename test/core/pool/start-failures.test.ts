@@ -85,3 +85,17 @@ test.serial(
     t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
   },
 );
+
+test.serial('a task piscina cannot post (its data does not clone) is no failure to start', async (t) => {
+  const { pool, metrics, sink } = startFixturePool(t, ['echo'], { pool: { minThreads: 1, maxThreads: 1 } });
+  t.like((await pool.run([inbound(0, 'before')]))[0], { ok: true });
+  // a value structured clone refuses (a core bug, never a plugin's): posting the task throws
+  const item = inbound(0, 'x');
+  const bad = { ...item, task: { ...item.task, uncloneable: () => undefined } };
+  const [reply] = await pool.run([bad]);
+  t.like(reply, { ok: false });
+  t.not(reply?.ok === false ? reply.error.code : undefined, START);
+  t.is(await metrics.value('relay_pool_worker_deaths_total', { during: 'start' }), 0);
+  t.is(sink.withCode(START).length, 0);
+  t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
+});
