@@ -90,6 +90,7 @@ export class PluginPool {
         progress: this.slots.buffer,
         progressStartedAt: this.slots.startedBuffer,
         progressBeforeBoot: this.slots.bootBuffer,
+        progressOwner: this.slots.ownerBuffer,
         bootKey: BOOT_KEY,
       } satisfies PoolWorkerData,
     });

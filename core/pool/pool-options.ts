@@ -20,7 +20,10 @@ export interface PluginPoolOptions {
   /** Threads, queue bound, idle timeout and memory limits. */
   readonly pool: Config['pool'];
   /** Plugins, identities and the store path, sent once to every worker. */
-  readonly worker: Omit<PoolWorkerData, 'progress' | 'progressStartedAt' | 'progressBeforeBoot'>;
+  readonly worker: Omit<
+    PoolWorkerData,
+    'progress' | 'progressStartedAt' | 'progressBeforeBoot' | 'progressOwner'
+  >;
   readonly log: Logger;
   readonly metrics: Metrics;
   /** How long `close()` lets running tasks finish before terminating workers, ms. Default 5 s. */

@@ -50,9 +50,15 @@ export class ProgressSlots {
    * wait, worker-runtime.ts), until the boot is; shared the same way.
    */
   readonly bootBuffer: SharedArrayBuffer;
+  /**
+   * Per slot, the stamp of the task holding it, 0 once given back: a worker runs no hook of a task
+   * whose slot is no longer its own (worker-runtime.ts); shared the same way.
+   */
+  readonly ownerBuffer: SharedArrayBuffer;
   private readonly view: Int32Array;
   private readonly started: Float64Array;
   private readonly boot: Int32Array;
+  private readonly owner: Int32Array;
   private readonly free: number[];
   private generation = 0;
 
@@ -63,6 +69,8 @@ export class ProgressSlots {
     this.started = new Float64Array(this.startedBuffer);
     this.bootBuffer = new SharedArrayBuffer(size * Int32Array.BYTES_PER_ELEMENT);
     this.boot = new Int32Array(this.bootBuffer);
+    this.ownerBuffer = new SharedArrayBuffer(size * Int32Array.BYTES_PER_ELEMENT);
+    this.owner = new Int32Array(this.ownerBuffer);
     this.free = Array.from({ length: size }, (_, i) => size - 1 - i);
   }
 
@@ -74,6 +82,7 @@ export class ProgressSlots {
     const stamp = this.generation * SLOT_STAMP_STRIDE;
     Atomics.store(this.view, slot, 0);
     Atomics.store(this.boot, slot, 0);
+    Atomics.store(this.owner, slot, stamp);
     return { slot, stamp };
   }
 
@@ -105,6 +114,7 @@ export class ProgressSlots {
 
   /** Return a slot once its task has settled. */
   release(lease: SlotLease): void {
+    Atomics.store(this.owner, lease.slot, 0);
     this.free.push(lease.slot);
   }
 

@@ -40,6 +40,8 @@ export interface PoolWorkerData {
   readonly progressStartedAt: SharedArrayBuffer;
   /** Per slot, the stamp of a task started while the worker's boot still ran (Int32). */
   readonly progressBeforeBoot: SharedArrayBuffer;
+  /** Per slot, the stamp of the task holding it, 0 once the pool gave it back (Int32). */
+  readonly progressOwner: SharedArrayBuffer;
   /** The key of the worker's boot note (boot-report.ts `BOOT_KEY`); taken out before plugins load. */
   readonly bootKey?: string;
 }

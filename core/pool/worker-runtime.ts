@@ -17,7 +17,7 @@ import type { ExitTrap } from './exit-trap.js';
 import { monotonicMs, progressValue } from './progress-slots.js';
 import { type BatchEnv, runBatch, type Writer } from './run-batch.js';
 import { RefusalTally } from './store-refusals.js';
-import type { PoolTask, PoolWorkerData, TaskReply, WarmValue } from './task-protocol.js';
+import type { PoolTask, PoolWorkerData, TaskFailure, TaskReply, WarmValue } from './task-protocol.js';
 import type { ExitNote } from './worker-deaths.js';
 
 const data = workerData as PoolWorkerData;
@@ -32,6 +32,7 @@ const postBootNote = parentPort ? parentPort.postMessage.bind(parentPort) : unde
 const progress = new Int32Array(data.progress);
 const progressStartedAt = new Float64Array(data.progressStartedAt);
 const progressBeforeBoot = new Int32Array(data.progressBeforeBoot);
+const progressOwner = new Int32Array(data.progressOwner);
 const identities = Object.freeze(data.identities.map((i) => Object.freeze({ ...i })));
 const plugins = new Map<number, Promise<ChainPlugin>>();
 let kv: KvStore | undefined;
@@ -160,12 +161,22 @@ function plugin(index: number): Promise<ChainPlugin> {
   return loading;
 }
 
+/** The reply to each item of a task whose slot is no longer its own (read by nobody, in the pool). */
+const ORPHANED: TaskFailure = {
+  ok: false,
+  at: 0,
+  error: { code: 'CORE_ERR_PLUGIN_WORKER_START_FAILED', message: 'the pool no longer waits for this task' },
+};
+
 /** Run one task. Never throws: the reply is plain data (one reply per batch item). */
 export async function handleTask(task: PoolTask): Promise<TaskReply[] | TaskReply<WarmValue>> {
   if (task.k === 'warm') return warm();
   // a task starts (its progress slot written) only once the plugins are imported: a worker that
   // dies importing them fails its tasks as a boot failure, not as the hook at position 0
   if (booting) await booting;
+  // a task the pool no longer waits for runs no hook: piscina.run threw as it started a worker for
+  // it (the host refused a thread), and kept it queued; the pool failed it and gave its slot back
+  if (Atomics.load(progressOwner, task.slot) !== task.stamp) return task.items.map(() => ORPHANED);
   // past the boot wait with the import still running: the slot says so until the boot is over,
   // so a death meanwhile is reported once, as the boot's, not also as this task's hook's
   if (!bootOver) {
