@@ -33,7 +33,7 @@ export const START_FAILED: ErrorData = {
 const START_LOG_INTERVAL_MS = 60_000;
 
 const ACTION =
-  "a pool worker could not even load the sidecar's own worker code, so no plugin runs: if reason names a " +
+  "a pool worker could not even load the sidecar's own worker code, so no plugin runs in it: if reason names a " +
   'missing module, the install changed under the running sidecar (reinstall it, then restart); if it names ' +
   'ERR_WORKER_INIT_FAILED or memory, the host is out of threads or memory (raise its limits, lower ' +
   'pool.maxThreads, restart)';
