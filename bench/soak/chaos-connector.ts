@@ -144,6 +144,11 @@ export class ChaosConnector {
     this.current?.terminate();
   }
 
+  /** Stop reading every socket for `ms` (the sidecar's writes back up), then read again. */
+  pauseReading(ms: number): void {
+    this.current?.pauseReading(ms);
+  }
+
   /**
    * Send a raw frame (an unsolicited going_idle_ack, …) or a raw line (junk, sent as it is) to the
    * latest connection; false when none.

@@ -9,7 +9,7 @@
  */
 import type { ActionResult } from './agent-actions.js';
 import type { ChaosConnector } from './chaos-connector.js';
-import type { SoakEvent } from './event-generator.js';
+import { neverDelivered, type SoakEvent } from './event-generator.js';
 import type { AgentLedger } from './soak-agents.js';
 import type { SoakRun } from './soak-run.js';
 
@@ -77,8 +77,8 @@ function checkExactlyOnce({ run, events, ledger }: SoakEvidence): void {
         `soak-${ev.seq} (${ev.kind}, ${ev.buffered ? `buffered ${ev.bufferId}` : 'live'}) delivered under ${ids.size} ids: ${[...ids].join(' ')}`,
       );
     }
-    if (ev.kind === 'badframe') {
-      if (ids) run.violations.push(`soak-${ev.seq}: a frame that fails its schema reached the agent`);
+    if (neverDelivered(ev.kind)) {
+      if (ids) run.violations.push(`soak-${ev.seq} (${ev.kind}): a frame to dead-letter reached the agent`);
       continue;
     }
     if (ev.poison) continue;

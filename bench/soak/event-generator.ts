@@ -1,7 +1,8 @@
 /**
  * The soak's stream of inbound events: Discord group chats, their edits and slash commands (with
  * interaction tokens), /stop interrupts, Telegram DMs, Slack channels, live or buffered, and now
- * and then a frame that fails its schema, a live frame sent twice or junk on the wire. Every
+ * and then a frame that fails its schema, a live frame sent twice or junk on the wire (and the
+ * bad-input fault's forwards whose body fails its plugin's parsing). Every
  * event carries its marker `soak-<seq>` in its text, which is how the agent's ledger, the store
  * and the checks at the end tell the events apart.
  *
@@ -11,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { discordChannelMessage, forwardFrame } from '../../sidecar/demo/samples.js';
-import type { ChaosConnector } from './chaos-connector.js';
+import type { ChaosConnector, SendOutcome } from './chaos-connector.js';
 import type { AgentLedger } from './soak-agents.js';
 import type { SoakRun } from './soak-run.js';
 import { committedSeqs } from './soak-store.js';
@@ -21,8 +22,17 @@ export const BOT_IDS = { discord: '987654321098765432', telegram: '5550001', sla
 const GUILD = '613425648685547541';
 const SLACK_TEAM = 'T0SOAK';
 
-/** What an event is. */
-export type Kind = 'discord' | 'edit' | 'slash' | 'telegram' | 'slack' | 'interrupt' | 'badframe';
+/** What an event is: one the agent gets, or one to dead-letter ({@link neverDelivered}). */
+export type Kind = 'discord' | 'edit' | 'slash' | 'telegram' | 'slack' | 'interrupt' | BadKind;
+type BadKind = 'badframe' | 'badforward';
+
+/**
+ * A buffered frame the sidecar must dead-letter and ack, never deliver: one that fails its schema
+ * (`badframe`), or a forward whose body its plugin cannot parse (`badforward`).
+ */
+export function neverDelivered(kind: Kind): boolean {
+  return kind === 'badframe' || kind === 'badforward';
+}
 
 /** One event the soak sent. */
 export interface SoakEvent {
@@ -108,25 +118,39 @@ export class EventGenerator {
         ? this.connector.resendLive(frame)
           ? { connSeq: this.connector.currentConnSeq }
           : {}
-        : this.connector.deliver(frame, kind === 'badframe' ? true : buffered);
+        : this.connector.deliver(frame, neverDelivered(kind) ? true : buffered);
+    const poison = poisonDraw && kind !== 'interrupt' && !neverDelivered(kind);
+    const ev = this.record(n, { kind, frame, chatId, messageId }, out, poison);
+    if (kind === 'discord' && !ev.poison) this.discordOriginals.push(ev);
+  }
+
+  /**
+   * Send `build(marker)` buffered as a `kind` event the sidecar must dead-letter and ack, never
+   * deliver (the bad-input fault's forwards whose body fails its plugin's parsing).
+   */
+  emitToDeadLetter(kind: Kind, build: (marker: string) => Record<string, unknown>): void {
+    this.seq += 1;
+    const frame = build(`soak-${this.seq}`);
+    this.record(this.seq, { kind, frame, chatId: 'c-1' }, this.connector.deliver(frame, true), false);
+  }
+
+  /** Keep event `n` as sent (`out`) for the checks. */
+  private record(n: number, d: Draft, out: SendOutcome, poison: boolean): SoakEvent {
+    const { bufferId, connSeq } = out;
+    const unsent = bufferId === undefined && connSeq === undefined;
+    const sent = { bufferId, connSeq, buffered: bufferId !== undefined, sentAt: Date.now(), atRisk: unsent };
     const ev: SoakEvent = {
       seq: n,
-      kind,
-      buffered: out.bufferId !== undefined,
-      poison: poisonDraw && kind !== 'interrupt' && kind !== 'badframe',
-      sentAt: Date.now(),
-      connSeq: out.connSeq,
-      bufferId: out.bufferId,
+      ...d,
+      messageId: d.messageId,
+      ...sent,
+      poison,
       resent: 0,
       resentUnseen: false,
-      atRisk: out.bufferId === undefined && out.connSeq === undefined, // not sent at all
-      chatId,
-      messageId,
-      frame,
     };
     this.events.push(ev);
-    this.run.bump(`events.${kind}`);
-    if (kind === 'discord' && !ev.poison) this.discordOriginals.push(ev);
+    this.run.bump(`events.${d.kind}`);
+    return ev;
   }
 
   /**
@@ -149,7 +173,7 @@ export class EventGenerator {
    */
   private resendOne(): boolean {
     const again = this.events
-      .filter((e) => !e.buffered && e.kind !== 'interrupt' && e.kind !== 'badframe')
+      .filter((e) => !e.buffered && e.kind !== 'interrupt' && !neverDelivered(e.kind))
       .slice(-50);
     if (again.length === 0) return false;
     const ev = this.run.pick(again);

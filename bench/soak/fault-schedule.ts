@@ -2,10 +2,13 @@
  * The faults the soak mixes in and how each is injected: connector restarts, drops with close
  * codes, abrupt terminations, 4401s and an unsolicited going_idle_ack; agent restarts, flaky
  * spells, stream drops (pull) and dead-letter replays (push); sidecar SIGTERM and SIGKILL on the
- * same data dir, and a freeze of the sidecar (SIGSTOP, SIGCONT 1–3 s later). The schedule draws
+ * same data dir, a freeze of the sidecar (SIGSTOP, SIGCONT 1–3 s later); a burst of malformed
+ * frames from the connector (bad-input.ts) and a connector that stops reading its socket for
+ * 1–3 s. The schedule draws
  * a fault at a random gap until the duration is over (and, with `cover`, until every kind ran
  * once).
  */
+import type { BadInput } from './bad-input.js';
 import type { ChaosConnector } from './chaos-connector.js';
 import type { DeadLetterReplays } from './dead-letter-replays.js';
 import type { EventGenerator } from './event-generator.js';
@@ -25,6 +28,8 @@ const COMMON_FAULTS = [
   'sidecar-sigterm',
   'sidecar-sigkill',
   'sidecar-freeze',
+  'connector-bad-input',
+  'connector-stops-reading',
 ] as const;
 
 /** A kind of fault. */
@@ -43,6 +48,7 @@ export interface FaultTargets {
   readonly replays: DeadLetterReplays;
   readonly push: PushAgent | undefined;
   readonly pull: PullAgent | undefined;
+  readonly badInput: BadInput;
 }
 
 /** Draws and injects the faults of one run. */
@@ -139,6 +145,20 @@ export class FaultSchedule {
         // a paused container or VM: the process stops whole, its peers and timers go on; past
         // agent.timeoutMs and relay.outboundTimeoutMs, which must not fire on what arrived meanwhile
         return this.to.sidecar.freeze(this.scaled(1_000 + this.run.rand() * 2_000));
+      case 'connector-bad-input': {
+        // malformed frames among the good ones; now and then one over the limit, which cuts
+        const count = 4 + Math.floor(run.rand() * 8);
+        const oversizeAt = run.rand() < 0.4 ? Math.floor(run.rand() * count) : -1;
+        return to.badInput.burst(count, oversizeAt, (send) => this.cutConnections(send));
+      }
+      case 'connector-stops-reading': {
+        // a stalled connector: the sidecar's acks and outbounds back up, pings go unanswered
+        // (well within relay.pongTimeoutMs), then it reads everything at once
+        const ms = this.scaled(1_000 + run.rand() * 2_000);
+        to.connector.pauseReading(ms);
+        await sleep(ms);
+        return;
+      }
     }
   }
 

@@ -8,7 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SidecarProcess } from '../../test/helpers/sidecar-process.js';
 import { repoRoot } from '../lib/paths.js';
+import { RAW_TAIL_MARKER } from './bad-input.js';
+import { checkBadFrameMetrics, checkBadFramesLogged } from './bad-input-invariants.js';
 import { acceptedSeqs, type SoakEvidence } from './delivery-invariants.js';
+import { neverDelivered } from './event-generator.js';
 import { GATEWAY_ID } from './sidecar-lives.js';
 import type { SoakRun } from './soak-run.js';
 import { deadLetterRows } from './soak-store.js';
@@ -86,13 +89,13 @@ function checkDeadLetters({ run, events, ledger, replayed }: SoakEvidence, dataD
       if (acc.has(ev.seq)) run.violations.push(`poison soak-${ev.seq} accepted although never forgiven`);
     }
   }
-  for (const ev of events.filter((e) => e.kind === 'badframe')) {
+  for (const ev of events.filter((e) => neverDelivered(e.kind))) {
     const n = deadCount.get(ev.seq) ?? 0;
-    if (n !== 1)
-      run.violations.push(`soak-${ev.seq}: a buffered frame failing its schema is ${n} dead letters, not 1`);
+    if (n !== 1) run.violations.push(`soak-${ev.seq}: a buffered ${ev.kind} is ${n} dead letters, not 1`);
   }
   for (const s of deadCount.keys()) {
-    if (!bySeq.get(s)?.poison && bySeq.get(s)?.kind !== 'badframe')
+    const ev = bySeq.get(s);
+    if (!ev?.poison && !(ev && neverDelivered(ev.kind)))
       run.violations.push(`soak-${s} dead-lettered but the agent never rejected it`);
   }
 }
@@ -118,6 +121,7 @@ async function checkStatusAndMetrics(run: SoakRun, b: string, s: SidecarView): P
       logged.set(line.code, (logged.get(line.code) ?? 0) + 1);
   }
   const metrics = await (await fetch(`${b}/metrics`)).text();
+  checkBadFrameMetrics(run, s.lastLife, metrics);
   for (const [code, n] of logged) {
     const counted = new RegExp(`^relay_errors_total\\{code="${code}"\\} (\\d+)`, 'm').exec(metrics)?.[1];
     if (Number(counted ?? 0) < n)
@@ -154,6 +158,8 @@ export function checkLogs(run: SoakRun, lives: readonly SidecarProcess[], s: Soa
     ['relay secret', s.secret],
     ['api token', s.token],
     ['upgrade token', gatewayPrefix],
+    // the contract lets a log quote 200 characters of a bad line at most; this comes after them
+    ['bad line past its 200th character', RAW_TAIL_MARKER],
     ...s.interactionTokens.map((t): [string, string] => ['interaction token', t]),
   ];
   let lines = 0;
@@ -184,6 +190,7 @@ export function checkLogs(run: SoakRun, lives: readonly SidecarProcess[], s: Soa
     for (const [code, n] of codes) run.bump(`codes.${code}`, n);
   });
   run.bump('logLines', lines);
+  checkBadFramesLogged(run, lives);
 }
 
 /**

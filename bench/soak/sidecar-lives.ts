@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliPath, type ProcessExit, SidecarProcess } from '../../test/helpers/sidecar-process.js';
 import { repoRoot } from '../lib/paths.js';
+import { SOAK_MAX_PAYLOAD } from './bad-input.js';
 import type { ChaosConnector } from './chaos-connector.js';
 import { BOT_IDS } from './event-generator.js';
 import { type SoakRun, sleep } from './soak-run.js';
@@ -49,6 +50,8 @@ export function sidecarEnv(setup: SidecarSetup): Record<string, string> {
       outboundTimeoutMs: 3_000,
       // a connection up this long resets the 4401 strikes (the soak's one-off 4401s are far apart)
       stableAfterMs: 2_000,
+      // small, so the bad-input fault's message over it is cheap to send
+      maxPayloadBytes: SOAK_MAX_PAYLOAD,
     },
     agent: {
       mode: setup.mode,

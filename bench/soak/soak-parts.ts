@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentActions } from './agent-actions.js';
+import { BadInput } from './bad-input.js';
 import { ChaosConnector } from './chaos-connector.js';
 import { DeadLetterReplays } from './dead-letter-replays.js';
 import { EventGenerator } from './event-generator.js';
@@ -94,7 +95,7 @@ export async function startParts(opts: SoakOptions): Promise<SoakParts> {
   const replays = new DeadLetterReplays(run, sidecar, push, token);
   const schedule = new FaultSchedule(
     run,
-    { connector, sidecar, events, replays, push, pull },
+    { connector, sidecar, events, replays, push, pull, badInput: new BadInput(run, connector, events) },
     opts.mode,
     opts.faultScale,
   );

@@ -3,6 +3,7 @@
  * random gaps), the drain with the faults off, and the checks at the end.
  */
 import { checkDelivery, type SoakEvidence } from './delivery-invariants.js';
+import { neverDelivered } from './event-generator.js';
 import { checkSidecar } from './sidecar-invariants.js';
 import type { SoakParts } from './soak-parts.js';
 import { type SoakOptions, sleep } from './soak-run.js';
@@ -61,7 +62,7 @@ export async function drain(p: SoakParts, drainMs: number): Promise<void> {
   run.say(`${run.since()} ms: draining`);
   const mustArrive = () =>
     p.events.events.filter(
-      (e) => (!e.poison || p.replays.replayed.get(e.seq) === true) && !e.atRisk && e.kind !== 'badframe',
+      (e) => (!e.poison || p.replays.replayed.get(e.seq) === true) && !e.atRisk && !neverDelivered(e.kind),
     );
   const drained = async () => {
     if (connector.pendingIds().length > 0) return false;

@@ -4,7 +4,8 @@
  * with interaction tokens, Telegram DMs, Slack channels; live and buffered) and agent actions
  * going out, while faults are mixed in at random: connector restarts, drops with close codes and
  * abrupt terminations, an unsolicited going_idle_ack; agent 5xx, 429, timeouts, slow answers,
- * resets and restarts; sidecar SIGTERM and SIGKILL on the same data dir. At the end, with the
+ * resets and restarts; sidecar SIGTERM, SIGKILL and freezes; malformed frames from the
+ * connector, and a connector that stops reading for a while. At the end, with the
  * faults off, everything drains and the end-to-end invariants are checked.
  *
  * Everything random comes from one seeded generator, so a seed names a fault schedule (the

@@ -70,6 +70,17 @@ export class Connection {
     }
   }
 
+  /**
+   * Stop reading the socket for `ms` (what the sidecar writes meanwhile waits in the kernel's
+   * buffers, then in its own send buffer), then read again: a connector stalled by a slow
+   * consumer or a GC pause. Protocol pings wait too, so no pong goes back meanwhile.
+   */
+  pauseReading(ms: number): void {
+    if (!this.open) return;
+    this.ws.pause();
+    setTimeout(() => this.ws.resume(), ms).unref();
+  }
+
   /** Destroy the socket without a close frame. */
   terminate(): void {
     this.open = false;

@@ -148,6 +148,11 @@ export class DevConnector {
     for (const c of this.openConns()) c.terminate();
   }
 
+  /** Stop reading every open socket for `ms`, then read again (see `Connection.pauseReading`). */
+  pauseReading(ms: number): void {
+    for (const c of this.openConns()) c.pauseReading(ms);
+  }
+
   /** Close every socket with 4401 and `reason` (`expired` or anything else). */
   close4401(reason: string): void {
     this.drop(4401, reason);
