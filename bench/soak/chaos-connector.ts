@@ -146,7 +146,8 @@ export class ChaosConnector {
 
   /** Stop reading every socket for `ms` (the sidecar's writes back up), then read again. */
   pauseReading(ms: number): void {
-    this.current?.pauseReading(ms);
+    const resume = this.current?.pauseReading();
+    if (resume) setTimeout(resume, ms);
   }
 
   /**

@@ -33,7 +33,11 @@ export class DeadLetterReplays {
       const rows =
         ((await res.json()) as { dead_letters?: { id: string; kind: string }[] }).dead_letters ?? [];
       for (const row of rows) {
-        const s = row.kind === 'delivery' ? this.seqOfDelivery(row.id) : undefined;
+        if (row.kind !== 'delivery') {
+          if (this.run.rand() < 0.3) await this.replayFrame(b, row.id);
+          continue;
+        }
+        const s = this.seqOfDelivery(row.id);
         if (s === undefined) continue;
         this.knownDead.set(row.id, s);
         if (this.replayed.has(s) || this.run.rand() < 0.5) continue;
@@ -48,6 +52,22 @@ export class DeadLetterReplays {
     } catch {
       // the sidecar went away mid-call: the replay may or may not have happened
     }
+  }
+
+  /**
+   * Replay a frame dead letter (a frame that failed its schema, or a forward its plugin rejects):
+   * it fails again, and must end as one dead letter still (the end checks count them), or be
+   * refused as `not_replayable` (409).
+   */
+  private async replayFrame(b: string, id: string): Promise<void> {
+    const r = await fetch(`${b}/v1/dead-letters/${id}/replay`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}` },
+    });
+    await r.body?.cancel();
+    this.run.bump(`replays.frame.${r.status}`);
+    if (r.status !== 202 && r.status !== 409)
+      this.run.violations.push(`replay of frame dead letter ${id} answered ${r.status}`);
   }
 
   /** Replay one known dead letter by the CLI (call while no life runs: the CLI opens the store). */

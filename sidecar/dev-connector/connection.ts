@@ -71,14 +71,13 @@ export class Connection {
   }
 
   /**
-   * Stop reading the socket for `ms` (what the sidecar writes meanwhile waits in the kernel's
-   * buffers, then in its own send buffer), then read again: a connector stalled by a slow
-   * consumer or a GC pause. Protocol pings wait too, so no pong goes back meanwhile.
+   * Stop reading the socket until the returned function is called: what the sidecar writes
+   * meanwhile waits in the kernel's buffers, then in its own send buffer (a connector stalled by a
+   * slow consumer or a GC pause). Protocol pings wait too, so no pong goes back meanwhile.
    */
-  pauseReading(ms: number): void {
-    if (!this.open) return;
+  pauseReading(): () => void {
     this.ws.pause();
-    setTimeout(() => this.ws.resume(), ms).unref();
+    return () => this.ws.resume();
   }
 
   /** Destroy the socket without a close frame. */

@@ -148,9 +148,12 @@ export class DevConnector {
     for (const c of this.openConns()) c.terminate();
   }
 
-  /** Stop reading every open socket for `ms`, then read again (see `Connection.pauseReading`). */
-  pauseReading(ms: number): void {
-    for (const c of this.openConns()) c.pauseReading(ms);
+  /** Stop reading every open socket until the returned function is called (`Connection.pauseReading`). */
+  pauseReading(): () => void {
+    const resumes = this.openConns().map((c) => c.pauseReading());
+    return () => {
+      for (const resume of resumes) resume();
+    };
   }
 
   /** Close every socket with 4401 and `reason` (`expired` or anything else). */

@@ -69,3 +69,33 @@ test('maxRecorded bounds the frame log, oldest dropped first', async (t) => {
     ['in:going_idle', 'out:going_idle_ack', 'in:going_idle', 'out:going_idle_ack'],
   );
 });
+
+test('pauseReading holds what the peer sends, pings included, until resumed; then all of it is read', async (t) => {
+  const dc = await DevConnector.start();
+  t.teardown(() => dc.close());
+  const peer = await handshake(t, dc.url);
+  let ponged = false;
+  const pong = new Promise<void>((resolve) =>
+    peer.ws.once('pong', () => {
+      ponged = true;
+      resolve();
+    }),
+  );
+  const resume = dc.pauseReading();
+  peer.send({ type: 'going_idle' });
+  peer.ws.ping();
+  // the paused connector still writes: this round trip shows the peer's frames had time to land
+  dc.send({ type: 'going_idle_ack', marker: 'written while paused' });
+  await peer.next((f) => f.marker === 'written while paused');
+  await new Promise((r) => setTimeout(r, 200));
+  t.false(ponged, 'no pong while paused');
+  t.false(
+    dc.frames.some((f) => f.dir === 'in' && f.frame.type === 'going_idle'),
+    'nothing read while paused',
+  );
+  resume();
+  await pong;
+  await dc.waitFor((f) => f.dir === 'in' && f.frame.type === 'going_idle');
+  await peer.next((f) => f.type === 'going_idle_ack' && f.marker === undefined);
+  t.pass();
+});
