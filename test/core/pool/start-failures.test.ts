@@ -1,6 +1,6 @@
 /**
  * Pool workers that die before piscina has them ready: their entry itself fails to load (here a
- * test entry that fails while an environment variable is set, as the real one does when a running
+ * test entry that fails while a flag file exists, as the real one does when a running
  * install lost its files). piscina then stops replacing workers and starts one per queued task
  * only. Each such failure was logged at once with no bound (`idle plugin worker failed`), nothing
  * said the pool had no worker, and every task waited its whole queue budget (its hooks' budgets
@@ -8,24 +8,38 @@
  * the stall shown (`relay_pool_worker_start_failing`, the status), and the tasks fail transiently
  * at once; the next worker that starts clears it (docs/decisions.md, "Worker deaths").
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { until } from '../../helpers/until.js';
 import { inbound, startFixturePool } from './pool-harness.js';
 
 const ENTRY = fileURLToPath(new URL('../../fixtures/pool/entry-fails.cjs', import.meta.url));
 const START = 'CORE_ERR_PLUGIN_WORKER_START_FAILED';
 
+/** While `fail(true)`, a new worker's entry fails (the fixture reads the flag file at its start). */
+function entryFailures(t: ExecutionContext): (on: boolean) => void {
+  const dir = mkdtempSync(join(tmpdir(), 'rs-entry-'));
+  const file = join(dir, 'fail');
+  // named in the environment before the pool is made: its workers get that environment
+  process.env.RELAY_TEST_ENTRY_FAILS_FILE = file;
+  t.teardown(() => {
+    delete process.env.RELAY_TEST_ENTRY_FAILS_FILE;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return (on) => (on ? writeFileSync(file, '') : rmSync(file, { force: true }));
+}
+
 test.serial(
   'workers whose entry fails to load: reported at a bounded rate, the stall shown, tasks fail transiently, until one starts',
   async (t) => {
     t.timeout(120_000);
-    t.teardown(() => {
-      delete process.env.RELAY_TEST_ENTRY_FAILS;
-    });
+    const failEntries = entryFailures(t);
     const { pool, metrics, sink } = startFixturePool(t, ['echo', 'fault-hangs'], { entry: ENTRY });
     t.like((await pool.run([inbound(0, 'before')]))[0], { ok: true });
-    process.env.RELAY_TEST_ENTRY_FAILS = '1';
+    failEntries(true);
     // a hook past its budget: its worker is ended, and the replacement's entry fails
     t.like((await pool.run([inbound(1, 'fault:hang', 300)]))[0], {
       error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' },
@@ -44,7 +58,7 @@ test.serial(
     t.regex(String(lines[0]?.reason), /Cannot find module/);
     t.regex(String(lines[0]?.action), /reinstall|restart/);
     t.is(sink.withMsg('idle plugin worker failed').length, 0);
-    delete process.env.RELAY_TEST_ENTRY_FAILS;
+    failEntries(false);
     t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
     t.is(await metrics.value('relay_pool_worker_start_failing'), 0);
     t.like(pool.stats(), { startFailing: false });
@@ -55,22 +69,20 @@ test.serial(
   'a spare that fails to start while a worker runs is no stall: once that worker ends, the pool is not shown failing',
   async (t) => {
     t.timeout(120_000);
-    t.teardown(() => {
-      delete process.env.RELAY_TEST_ENTRY_FAILS;
-    });
+    const failEntries = entryFailures(t);
     const { pool, metrics } = startFixturePool(t, ['echo', 'slow-steps', 'fault-exits'], {
       entry: ENTRY,
       pool: { maxThreads: 2 },
     });
     t.like((await pool.run([inbound(0, 'before')]))[0], { ok: true });
-    process.env.RELAY_TEST_ENTRY_FAILS = '1';
+    failEntries(true);
     // the worker is busy for a second: a task meanwhile makes piscina start a spare, which fails
     const busy = pool.run([inbound(1, 'steps:20')]);
     const waiting = pool.run([inbound(0, 'waiting')]);
     await until(
       async () => (await metrics.value('relay_pool_worker_deaths_total', { during: 'start' })) >= 1,
     );
-    delete process.env.RELAY_TEST_ENTRY_FAILS;
+    failEntries(false);
     // the running worker takes both: nothing stalled
     t.like((await busy)[0], { ok: true });
     t.like((await waiting)[0], { ok: true });
