@@ -6,11 +6,10 @@ import { verifyToken } from '../../../core/transport/auth-token.js';
 import { parseEnvText } from '../../../sidecar/cli/env-file.js';
 import { ExitCode } from '../../../sidecar/cli/exit-codes.js';
 import { buildProgram, main } from '../../../sidecar/cli/main.js';
-import { repoRoot } from '../../helpers/repo-root.js';
 import { connector } from '../side-routes/loopback.js';
+import { CLI, runBuiltCli } from './cli-child.js';
 import { testIo } from './cli-harness.js';
 
-const CLI = join(repoRoot(), 'dist', 'sidecar', 'cli', 'main.js');
 const IDENTITY = 'identity-token-child-31337';
 const ENROLL = 'enrol-token-child-4242';
 
@@ -25,19 +24,7 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 /** Run the built CLI as a real child process (async: the test's connector lives in this process). */
 function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = cleanEnv()) {
-  return new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+  return runBuiltCli(args, cwd, env);
 }
 
 test('the built CLI enrols as a child process into a new --env-path, then `token --env-path` mints a verifiable token', async (t) => {
