@@ -1,0 +1,91 @@
+/**
+ * loadConfig's relay identities: GATEWAY_RELAY_PLATFORMS with GATEWAY_RELAY_BOT_IDS, the legacy
+ * GATEWAY_RELAY_PLATFORM and BOT_ID, empty variables counting as unset, and a malformed
+ * GATEWAY_RELAY_BOT_IDS refusing the start with every other bad key reported beside it.
+ */
+import test from 'ava';
+import { loadConfig } from '../../../core/config/load.js';
+import { configError, tmpFile } from './load-harness.js';
+
+test('GATEWAY_RELAY_PLATFORMS with BOT_IDS: one identity each, in order; missing entry ⇒ empty botId', (t) => {
+  const cfg = loadConfig({
+    env: {
+      GATEWAY_RELAY_PLATFORMS: 'discord, slack,twilio',
+      GATEWAY_RELAY_BOT_IDS: '{"discord":{"botId":"123"},"twilio":{"botId":456}}',
+      GATEWAY_RELAY_PLATFORM: 'ignored',
+    },
+  });
+  t.deepEqual(cfg.relay.identities, [
+    { platform: 'discord', botId: '123' },
+    { platform: 'slack', botId: '' },
+    { platform: 'twilio', botId: '456' },
+  ]);
+});
+
+test('legacy GATEWAY_RELAY_PLATFORM + BOT_ID when PLATFORMS is unset', (t) => {
+  const cfg = loadConfig({ env: { GATEWAY_RELAY_PLATFORM: 'telegram', GATEWAY_RELAY_BOT_ID: 'b1' } });
+  t.deepEqual(cfg.relay.identities, [{ platform: 'telegram', botId: 'b1' }]);
+});
+
+test('empty identity variables count as unset: the config file keeps its identities', (t) => {
+  const file = tmpFile('c.yaml', 'relay:\n  identities:\n    - platform: discord\n      botId: "123"\n');
+  const fromFile = [{ platform: 'discord', botId: '123' }];
+  for (const env of [
+    { GATEWAY_RELAY_PLATFORM: '' },
+    { GATEWAY_RELAY_BOT_ID: '' },
+    { GATEWAY_RELAY_PLATFORM: ' ', GATEWAY_RELAY_BOT_ID: '' },
+    { GATEWAY_RELAY_PLATFORMS: '', GATEWAY_RELAY_PLATFORM: '', GATEWAY_RELAY_BOT_ID: '' },
+  ]) {
+    t.deepEqual(loadConfig({ env, file }).relay.identities, fromFile, JSON.stringify(env));
+  }
+  // a value in either one is the legacy identity, over the file (env wins)
+  t.deepEqual(loadConfig({ env: { GATEWAY_RELAY_BOT_ID: 'b9' }, file }).relay.identities, [
+    { platform: 'relay', botId: 'b9' },
+  ]);
+  t.deepEqual(
+    loadConfig({ env: { GATEWAY_RELAY_PLATFORM: 'slack', GATEWAY_RELAY_BOT_ID: '' }, file }).relay.identities,
+    [{ platform: 'slack', botId: '' }],
+  );
+});
+
+for (const [name, raw] of [
+  ['not JSON', '{discord:'],
+  ['an array', '[1]'],
+  ['an entry without botId', '{"discord":{}}'],
+] as const) {
+  test(`malformed GATEWAY_RELAY_BOT_IDS (${name}) refuses the start`, (t) => {
+    const err = configError(() =>
+      loadConfig({ env: { GATEWAY_RELAY_PLATFORMS: 'discord', GATEWAY_RELAY_BOT_IDS: raw } }),
+    );
+    t.is(err.code, 'CORE_ERR_CONFIG_BOT_IDS_MALFORMED');
+    t.regex(err.message, /GATEWAY_RELAY_BOT_IDS/);
+  });
+}
+
+test('malformed GATEWAY_RELAY_BOT_IDS refuses the start even without GATEWAY_RELAY_PLATFORMS', (t) => {
+  for (const env of [
+    { GATEWAY_RELAY_BOT_IDS: '{discord:' },
+    { GATEWAY_RELAY_BOT_IDS: '[1]', GATEWAY_RELAY_PLATFORM: 'discord', GATEWAY_RELAY_BOT_ID: 'b1' },
+  ]) {
+    const err = configError(() => loadConfig({ env }));
+    t.is(err.code, 'CORE_ERR_CONFIG_BOT_IDS_MALFORMED');
+    t.regex(err.message, /GATEWAY_RELAY_BOT_IDS/);
+  }
+});
+
+test('a malformed GATEWAY_RELAY_BOT_IDS is reported with every other bad key, not alone', (t) => {
+  const err = configError(() =>
+    loadConfig({ env: { GATEWAY_RELAY_BOT_IDS: '{bad', LOG_LEVEL: 'loud', SIDECAR_API_TOKEN: 'short' } }),
+  );
+  t.is(err.code, 'CORE_ERR_CONFIG_BOT_IDS_MALFORMED');
+  // was: the bot ids alone; the other keys came one restart later
+  t.regex(err.message, /GATEWAY_RELAY_BOT_IDS is not valid JSON/);
+  t.regex(err.message, /log\.level \(LOG_LEVEL\)/);
+  t.regex(err.message, /api\.token \(SIDECAR_API_TOKEN\)/);
+  t.false(err.message.includes('short'));
+});
+
+test('a well-formed GATEWAY_RELAY_BOT_IDS without PLATFORMS is accepted (and unused)', (t) => {
+  const cfg = loadConfig({ env: { GATEWAY_RELAY_BOT_IDS: '{"discord":{"botId":"123"}}' } });
+  t.deepEqual(cfg.relay.identities, [{ platform: 'relay', botId: '' }]);
+});
