@@ -1,21 +1,15 @@
 /**
- * The ingest pipeline on real parts (plugin pool, SQLite file): commit before ack, dedupe by
- * bufferId and by platform:chat:message across restarts, live frames never acked, interrupts.
+ * The ingest pipeline on real parts (plugin pool, SQLite file), commit before ack: a buffered frame is
+ * committed then acked, dedupe by bufferId and by platform:chat:message across restarts, live frames never
+ * acked, interrupts committed, a failed commit or a refused ack leaving the frame to redelivery, and a
+ * redelivered frame already committed acked without the plugins.
  */
 import test from 'ava';
 import type { InboundRoutes } from '../../../core/router/inbound-routes.js';
-import { forward, inbound, rows, sharedHost, startInbox, until, wrapInbound } from './inbox-harness.js';
+import { inbound, rows, sharedHost, startInbox, until, wrapInbound } from './inbox-harness.js';
+import { gated } from './ingest-harness.js';
 
 const host = sharedHost();
-
-/** A promise the test opens when it wants: hooks awaiting `gate` hold their frames until `release()`. */
-function gated(): { gate: Promise<void>; release: () => void } {
-  let release: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  return { gate, release };
-}
 
 test('a buffered inbound frame is committed, then acked; the envelope is as agent-api.md says', async (t) => {
   const h = await startInbox(t, host(), { start: false });
@@ -91,27 +85,6 @@ test('live frames are never acked; they dedupe on platform:chat:message across a
   t.deepEqual(again.acks, []);
 });
 
-test('a passthrough forward is converted in the pool; origin names the plugin and bufferId', async (t) => {
-  const h = await startInbox(t, host(), { start: false });
-  h.inbox.routes.passthrough_forward(
-    forward('echo', { text: 'from echo', chat_id: 'E1' }, { bufferId: 'pbuf-1' }),
-  );
-  await until(() => h.acks.length === 1);
-  const [row] = rows(h);
-  t.deepEqual(row?.envelope.origin, { frame: 'passthrough_forward', plugin: 'echo', buffer_id: 'pbuf-1' });
-  t.deepEqual(row?.envelope.capabilities, ['echo.reply', 'echo.seen']);
-  t.is(row?.envelope.event.text, 'from echo');
-  t.true(h.acks[0]?.committedBefore);
-});
-
-test('an event dropped by an inbound hook is acked and nothing is delivered', async (t) => {
-  const h = await startInbox(t, host(), { start: false });
-  h.inbox.routes.inbound(inbound({ text: 'drop me', bufferId: 'buf-drop' }));
-  await until(() => h.acks.length === 1);
-  t.is(rows(h).length, 0);
-  t.deepEqual(h.inbox.stats().dead_letters, []);
-});
-
 test('an interrupt_inbound frame is committed as an interrupt, never acked', async (t) => {
   const h = await startInbox(t, host(), { start: false });
   h.inbox.routes.interrupt_inbound({
@@ -131,123 +104,6 @@ test('an interrupt_inbound frame is committed as an interrupt, never acked', asy
   );
   t.is(all[1]?.id, id);
   t.deepEqual(h.acks, []);
-});
-
-test('frames are committed in arrival order even when an earlier one is slower in the plugins', async (t) => {
-  const h = await startInbox(t, host(), {
-    start: false,
-    wrap: wrapInbound(async (input, real) => {
-      const out = await real.runInbound(input);
-      if (input.event.text.startsWith('slow')) await new Promise((resolve) => setTimeout(resolve, 60));
-      return out;
-    }),
-  });
-  const texts = ['slow 1', 'fast 2', 'slow 3', 'fast 4', 'fast 5'];
-  for (const [i, text] of texts.entries()) h.inbox.routes.inbound(inbound({ text, bufferId: `b${i}` }));
-  await until(() => h.acks.length === 5);
-  t.deepEqual(
-    rows(h).map((r) => r.envelope.event.text),
-    texts,
-  );
-  t.deepEqual(
-    h.acks.map((a) => a.bufferId),
-    ['b0', 'b1', 'b2', 'b3', 'b4'],
-  );
-});
-
-test('the session key is the incoming one for an unchanged event and follows a hook that moves it', async (t) => {
-  const h = await startInbox(t, host(), {
-    start: false,
-    wrap: wrapInbound(async (input, real) => {
-      if (input.event.text === 'as is') return { kind: 'event', event: input.event, capabilities: [] };
-      const out = await real.runInbound(input);
-      if (out.kind !== 'event') return out;
-      return { ...out, event: { ...out.event, source: { ...out.event.source, chat_id: 'C-moved' } } };
-    }),
-  });
-  h.inbox.routes.inbound(inbound({ text: 'as is', chat: 'C1', user: 'U1', bufferId: 'k1' }));
-  h.inbox.routes.inbound(inbound({ text: 'move me', chat: 'C1', user: 'U1', bufferId: 'k2' }));
-  await until(() => h.acks.length === 2);
-  t.deepEqual(
-    rows(h).map((r) => [r.envelope.event.text, r.envelope.session_key]),
-    [
-      ['as is', 'agent:main:telegram:dm:C1'],
-      ['move me', 'agent:main:telegram:dm:C-moved'],
-    ],
-  );
-});
-
-test('a full pipeline asks for backpressure and releases it once drained', async (t) => {
-  const { gate, release } = gated();
-  const h = await startInbox(t, host(), {
-    start: false,
-    config: { inbox: { maxIngestPending: 4 } },
-    wrap: wrapInbound(async (input, real) => {
-      await gate;
-      return real.runInbound(input);
-    }),
-  });
-  const seen: boolean[] = [];
-  h.inbox.onBackpressure((paused) => seen.push(paused));
-  for (let i = 0; i < 6; i++) h.inbox.routes.inbound(inbound({ text: `m${i}`, bufferId: `bp${i}` }));
-  t.deepEqual(seen, [true]);
-  release();
-  await until(() => h.acks.length === 6);
-  t.deepEqual(seen, [true, false]);
-  t.is(rows(h).length, 6);
-});
-
-test('past twice maxIngestPending frames are still taken (a live one is never redelivered), reported once', async (t) => {
-  const { gate, release } = gated();
-  const h = await startInbox(t, host(), {
-    start: false,
-    config: { inbox: { maxIngestPending: 2 } },
-    wrap: wrapInbound(async (input, real) => {
-      await gate;
-      return real.runInbound(input);
-    }),
-  });
-  // one socket read can bring many frames after reading was paused: none may be dropped
-  for (let i = 0; i < 6; i++) h.inbox.routes.inbound(inbound({ text: `m${i}`, bufferId: `ov${i}` }));
-  for (let i = 0; i < 3; i++) h.inbox.routes.inbound(inbound({ text: `live${i}`, messageId: `live-${i}` }));
-  t.is(h.sink.withCode('CORE_ERR_INBOX_OVERLOADED').length, 1);
-  release();
-  await until(() => rows(h).length === 9);
-  t.deepEqual(
-    h.acks.map((a) => a.bufferId),
-    ['ov0', 'ov1', 'ov2', 'ov3', 'ov4', 'ov5'],
-  );
-});
-
-test('quiesce waits for the frames taken so far and keeps taking new ones; close commits those', async (t) => {
-  const { gate, release } = gated();
-  const h = await startInbox(t, host(), {
-    start: false,
-    wrap: wrapInbound(async (input, real) => {
-      if (input.event.text === 'slow') await gate;
-      return real.runInbound(input);
-    }),
-  });
-  h.inbox.routes.inbound(inbound({ text: 'first', bufferId: 'st-1' }));
-  const settled = h.inbox.quiesce(5_000);
-  h.inbox.routes.inbound(inbound({ text: 'slow', bufferId: 'st-2' }));
-  await settled;
-  t.deepEqual(
-    h.acks.map((a) => a.bufferId),
-    ['st-1'],
-    'quiesce did not wait for the frame taken after it started',
-  );
-  const closed = h.inbox.close(5_000);
-  release();
-  await closed;
-  // committed (a buffered frame is acked only after its commit) before the store closed
-  t.deepEqual(
-    h.acks.map((a) => a.bufferId),
-    ['st-1', 'st-2'],
-  );
-  // once closed, a frame is refused with a stable code
-  h.inbox.routes.inbound(inbound({ text: 'too late', bufferId: 'st-3' }));
-  t.is(h.sink.withCode('CORE_ERR_INBOX_COMMIT_FAILED').length, 1);
 });
 
 test('the routes fit the relay client; a refused ack (no socket) leaves the frame to redelivery', async (t) => {
