@@ -1,92 +1,13 @@
+/**
+ * The plugin key-value store's remember on a real SQLite file: the write slack (half the TTL, at most an
+ * hour), when an unchanged value is written again, the lifetime it guarantees, rememberWrite as the one
+ * rule, trusting its own connection for REMEMBER_TRUST_MS, and the REMEMBER_KNOWN_MAX rows it keeps in
+ * memory.
+ */
 import test from 'ava';
-import { databasePath, openDatabase } from '../../../core/store/database.js';
-import {
-  HELD_WRITES_MAX,
-  KvStore,
-  REMEMBER_KNOWN_MAX,
-  REMEMBER_TRUST_MS,
-} from '../../../core/store/kv-store.js';
+import { KvStore, REMEMBER_KNOWN_MAX, REMEMBER_TRUST_MS } from '../../../core/store/kv-store.js';
 import { REMEMBER_SLACK_MAX_MS, rememberSlackMs, rememberWrite } from '../../../core/store/remember-rule.js';
-import { tempDir } from '../../helpers/temp-dir.js';
-
-/** A store on a fresh file with a settable clock. */
-function storeWithClock(t: Parameters<typeof tempDir>[0], file = databasePath(tempDir(t))) {
-  const clock = { now: 1_000_000 };
-  const db = openDatabase(file);
-  t.teardown(() => db.close());
-  return { kv: new KvStore(db, () => clock.now), clock, file };
-}
-
-test('set, get and delete JSON values', (t) => {
-  const { kv } = storeWithClock(t);
-  const ns = kv.namespace('p');
-  t.is(ns.get('missing'), undefined);
-  ns.set('obj', { a: [1, 'two', null], b: true });
-  ns.set('num', 123);
-  ns.set('str', '123');
-  t.deepEqual(ns.get('obj'), { a: [1, 'two', null], b: true });
-  // a JSON string that looks like a number stays a string
-  t.is(ns.get('num'), 123);
-  t.is(ns.get('str'), '123');
-  ns.set('num', 456);
-  t.is(ns.get('num'), 456);
-  ns.delete('num');
-  t.is(ns.get('num'), undefined);
-});
-
-test('namespaces do not see each other', (t) => {
-  const { kv } = storeWithClock(t);
-  kv.namespace('a').set('k', 'from a');
-  kv.namespace('b').set('k', 'from b');
-  t.is(kv.namespace('a').get('k'), 'from a');
-  t.is(kv.namespace('b').get('k'), 'from b');
-  kv.namespace('a').delete('k');
-  t.is(kv.namespace('b').get('k'), 'from b');
-});
-
-test('a value with a TTL is gone once expired, and kept without one', (t) => {
-  const { kv, clock } = storeWithClock(t);
-  const ns = kv.namespace('p');
-  ns.set('short', 'v', 1_000);
-  ns.set('forever', 'v');
-  clock.now += 999;
-  t.is(ns.get('short'), 'v');
-  clock.now += 1;
-  t.is(ns.get('short'), undefined);
-  clock.now += 10 ** 9;
-  t.is(ns.get('forever'), 'v');
-});
-
-test('set without a TTL clears a previous expiry', (t) => {
-  const { kv, clock } = storeWithClock(t);
-  const ns = kv.namespace('p');
-  ns.set('k', 1, 10);
-  ns.set('k', 2);
-  clock.now += 1_000;
-  t.is(ns.get('k'), 2);
-});
-
-test('setting undefined deletes; unencodable values and bad TTLs throw', (t) => {
-  const { kv } = storeWithClock(t);
-  const ns = kv.namespace('p');
-  ns.set('k', 'v');
-  ns.set('k', undefined);
-  t.is(ns.get('k'), undefined);
-  t.throws(() => ns.set('k', 10n), { instanceOf: TypeError });
-  for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-    t.throws(() => ns.set('k', 'v', ttl), { instanceOf: RangeError }, `ttl ${ttl}`);
-  }
-  t.is(ns.get('k'), undefined);
-});
-
-test('two connections to one file share the rows', (t) => {
-  const first = storeWithClock(t);
-  const second = storeWithClock(t, first.file);
-  first.kv.namespace('p').set('k', { from: 'first' });
-  t.deepEqual(second.kv.namespace('p').get('k'), { from: 'first' });
-  second.kv.namespace('p').delete('k');
-  t.is(first.kv.namespace('p').get('k'), undefined);
-});
+import { storeWithClock } from './kv-store-harness.js';
 
 /** The stored expiry of `p`/`key` (epoch ms), read from the file. */
 function expiryOf(kv: KvStore, key = 'k'): number | undefined {
@@ -97,6 +18,7 @@ function expiryOf(kv: KvStore, key = 'k'): number | undefined {
 }
 
 const HOUR_MS = 3_600_000;
+
 const DAY_MS = 24 * HOUR_MS;
 
 test('the slack of a remember write is half the TTL, at most an hour', (t) => {
@@ -242,85 +164,4 @@ test('remember over a value kept without expiry writes; undefined deletes; a bad
   for (const ttl of [0, -1, Number.NaN]) {
     t.throws(() => ns.remember('k', 'v', ttl), { instanceOf: RangeError }, `ttl ${ttl}`);
   }
-});
-
-test('held writes are read back on their connection and reach the file together at release', (t) => {
-  const mine = storeWithClock(t);
-  const theirs = storeWithClock(t, mine.file);
-  const [a, b] = [mine.kv.namespace('p'), theirs.kv.namespace('p')];
-  b.set('gone', 'old');
-  b.set('kept', 'old');
-  mine.kv.hold(() => 'w');
-  a.set('k', { v: 1 }, 60_000);
-  t.true(a.remember('r', 'x', 60_000));
-  t.false(a.remember('r', 'x', 60_000), 'a held write counts as what is stored');
-  a.delete('gone');
-  a.set('kept', 'first');
-  a.set('kept', 'last');
-  t.deepEqual(a.get('k'), { v: 1 });
-  t.is(a.get('gone'), undefined, 'a held delete hides the row');
-  t.is(a.get('kept'), 'last', 'the latest held write of a key wins');
-  // nothing has reached the file yet
-  t.is(b.get('k'), undefined);
-  t.is(b.get('r'), undefined);
-  t.is(b.get('gone'), 'old');
-  t.is(b.get('kept'), 'old');
-  t.is(mine.kv.release(), undefined);
-  t.deepEqual(b.get('k'), { v: 1 });
-  t.is(b.get('r'), 'x');
-  t.is(b.get('gone'), undefined);
-  t.is(b.get('kept'), 'last');
-  // released: writes commit at once again
-  a.set('after', 1);
-  t.is(b.get('after'), 1);
-});
-
-test('a held write expires like a stored one', (t) => {
-  const { kv, clock } = storeWithClock(t);
-  const ns = kv.namespace('p');
-  kv.hold(() => 'w');
-  ns.set('k', 'v', 1_000);
-  clock.now += 1_000;
-  t.is(ns.get('k'), undefined);
-  t.true(ns.remember('k', 'v', 1_000), 'expired: written again');
-  t.is(ns.get('k'), 'v');
-  t.is(kv.release(), undefined);
-});
-
-test('a commit that fails names the writers, loses their writes and forgets what remember knew', (t) => {
-  const mine = storeWithClock(t);
-  const theirs = storeWithClock(t, mine.file);
-  mine.kv.database.pragma('busy_timeout = 20');
-  const a = mine.kv.namespace('p');
-  let writer = 'first';
-  mine.kv.hold(() => writer);
-  t.true(a.remember('k', 'v', 60_000));
-  writer = 'second';
-  a.set('other', 1);
-  a.get('other');
-  writer = 'reader only';
-  // another connection holds the write lock past the busy timeout
-  theirs.kv.database.exec('BEGIN IMMEDIATE');
-  const lost = mine.kv.release<string>();
-  theirs.kv.database.exec('COMMIT');
-  t.deepEqual(lost?.owners, ['first', 'second']);
-  t.regex(String((lost?.error as Error | undefined)?.message), /locked|busy/i);
-  t.is(theirs.kv.namespace('p').get('k'), undefined);
-  t.is(a.get('other'), undefined, 'the lost write is not read back');
-  t.true(a.remember('k', 'v', 60_000), 'not trusted any more: written again');
-  t.is(theirs.kv.namespace('p').get('k'), 'v');
-  t.is(mine.kv.release(), undefined, 'not holding: nothing to report');
-});
-
-test('past HELD_WRITES_MAX held writes commit early, still holding the rest', (t) => {
-  const mine = storeWithClock(t);
-  const theirs = storeWithClock(t, mine.file);
-  mine.kv.hold(() => 'w');
-  const ns = mine.kv.namespace('p');
-  for (let i = 0; i < HELD_WRITES_MAX; i++) ns.set(`k${i}`, i);
-  t.is(theirs.kv.namespace('p').get(`k${HELD_WRITES_MAX - 1}`), HELD_WRITES_MAX - 1);
-  ns.set('one more', true);
-  t.is(theirs.kv.namespace('p').get('one more'), undefined);
-  t.is(mine.kv.release(), undefined);
-  t.is(theirs.kv.namespace('p').get('one more'), true);
 });
