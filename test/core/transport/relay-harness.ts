@@ -164,3 +164,12 @@ export async function upgradeAnswering(t: ExecutionContext, answer: string): Pro
   });
   return (server.address() as { port: number }).port;
 }
+
+/** A valid `send` action to `chat`, as the outbound tests pass it to the client. */
+export const send = (chat = 'c1') => ({
+  op: 'send',
+  chat_id: chat,
+  content: 'hi',
+  reply_to: null,
+  metadata: {},
+});

@@ -1,12 +1,13 @@
+/**
+ * The relay client's outbound sends against a real ws connector on loopback: requestIds and results
+ * matched out of order, timeouts and a lost socket reported as ambiguous, fast failures while reconnecting
+ * or stopped, invalid or excess frames refused before writing, egress refusals passed through, and
+ * interrupts.
+ */
 import 'reflect-metadata';
 import test from 'ava';
-import type WebSocket from 'ws';
 import { REQUEST_ID } from '../../../core/protocol/frames.js';
-import { defaultSocketFactory, type SocketFactory } from '../../../core/transport/relay-client.js';
-import { startRawConnector } from './raw-connector.js';
-import { sleep, startHarness, waitUntil } from './relay-harness.js';
-
-const send = (chat = 'c1') => ({ op: 'send', chat_id: chat, content: 'hi', reply_to: null, metadata: {} });
+import { send, sleep, startHarness, waitUntil } from './relay-harness.js';
 
 test('send: a 32-hex requestId, tags, the connector result, no leaked waiter', async (t) => {
   const h = await startHarness(t, {
@@ -177,142 +178,4 @@ test('interrupt sends session_key and reason (null kept)', async (t) => {
       { type: 'interrupt', session_key: 'agent:main:discord:dm:d2', reason: 'user said stop' },
     ],
   );
-});
-
-test('ackInbound acknowledges a buffered delivery; un-acked ones are replayed on reconnect', async (t) => {
-  const h = await startHarness(t);
-  await h.waitState('ready');
-  const acked = h.dc.sendBuffered({
-    type: 'inbound',
-    event: { text: 'one', source: { platform: 'discord' } },
-  });
-  const kept = h.dc.sendBuffered({
-    type: 'inbound',
-    event: { text: 'two', source: { platform: 'discord' } },
-  });
-  await waitUntil(() => h.routed.inbound.length === 2);
-  t.true(h.client.ackInbound(acked));
-  await waitUntil(() => h.dc.pendingBuffered().length === 1);
-  t.deepEqual(h.dc.pendingBuffered(), [kept]);
-  t.is(await h.metrics.value('relay_inbound_acks_total'), 1);
-  h.dc.drop();
-  await waitUntil(() => h.routed.inbound.length === 3);
-  t.is(h.routed.inbound[2]?.bufferId, kept);
-});
-
-test('goingIdle: going_idle → ack ⇒ true and state idle; inbound is still served', async (t) => {
-  const h = await startHarness(t);
-  await h.waitState('ready');
-  t.true(await h.client.goingIdle());
-  t.is(h.client.state, 'idle');
-  t.is(h.received('going_idle').length, 1);
-  t.true(await h.client.goingIdle()); // already idle: nothing more sent
-  t.is(h.received('going_idle').length, 1);
-  h.dc.send({ type: 'inbound', event: { text: 'late', source: { platform: 'discord' } } });
-  await waitUntil(() => h.routed.inbound.length === 1);
-  t.true((await h.client.send(send())).success);
-});
-
-test('two goingIdle calls before the ack share one request and both see it', async (t) => {
-  const h = await startHarness(t);
-  await h.waitState('ready');
-  const [first, second] = await Promise.all([h.client.goingIdle(), h.client.goingIdle()]);
-  t.deepEqual([first, second], [true, true]);
-  t.is(h.received('going_idle').length, 1);
-  t.is(h.client.state, 'idle');
-});
-
-test('goingIdle without an ack ⇒ false after the timeout, reported, state unchanged', async (t) => {
-  const h = await startHarness(t, { dc: { answerGoingIdle: false } });
-  await h.waitState('ready');
-  t.false(await h.client.goingIdle(50));
-  t.is(h.client.state, 'ready');
-  t.is(h.sink.withCode('CORE_ERR_TRANSPORT_GOING_IDLE_TIMEOUT').length, 1);
-});
-
-test('an unsolicited going_idle_ack is ignored', async (t) => {
-  const h = await startHarness(t);
-  await h.waitState('ready');
-  h.dc.send({ type: 'going_idle_ack' });
-  await waitUntil(() => h.sink.withMsg('going_idle_ack without a request ignored').length === 1);
-  t.is(h.client.state, 'ready');
-});
-
-test('stop while going idle resolves the wait as not acked', async (t) => {
-  const h = await startHarness(t, { dc: { answerGoingIdle: false } });
-  await h.waitState('ready');
-  const idle = h.client.goingIdle(5_000);
-  await waitUntil(() => h.received('going_idle').length === 1);
-  await h.client.stop();
-  t.false(await idle);
-});
-
-test('a write that fails before hand-off ⇒ send failed (not ambiguous), nothing pending', async (t) => {
-  let breakWrites = false;
-  // The real socket, with a send that throws once the test says so (a write failing at the source).
-  const factory: SocketFactory = (url, options) => {
-    const ws = defaultSocketFactory(url, options);
-    const realSend = ws.send.bind(ws);
-    ws.send = ((...args: Parameters<typeof realSend>) => {
-      if (breakWrites) throw new Error('EPIPE simulated');
-      return realSend(...args);
-    }) as typeof ws.send;
-    return ws;
-  };
-  const h = await startHarness(t, { socketFactory: factory });
-  await h.waitState('ready');
-  breakWrites = true;
-  const r = await h.client.send(send());
-  t.deepEqual(r, { success: false, error: 'relay send failed: EPIPE simulated' });
-  t.is(h.client.pendingCount(), 0);
-  t.is(h.sink.withCode('CORE_ERR_TRANSPORT_SEND_FAILED').length, 1);
-  t.is(await h.metrics.value('relay_outbound_results_total', { outcome: 'send_failed' }), 1);
-  t.false(h.client.interrupt('k', null));
-  t.false(h.client.ackInbound('b'));
-});
-
-test('a connector that stops reading: the send buffer is bounded, later frames are refused (not ambiguous) until it drains', async (t) => {
-  const raw = await startRawConnector(t, (_ws, index) => raw.tcp[index]?.pause());
-  const sockets: WebSocket[] = [];
-  const socketFactory: SocketFactory = (url, options) => {
-    const ws = defaultSocketFactory(url, options);
-    sockets.push(ws);
-    return ws;
-  };
-  const h = await startHarness(t, { socketFactory, config: { relay: { url: raw.url } } });
-  await h.waitState('ready');
-  const cap = h.config.relay.maxSendBufferBytes;
-  const content = 'x'.repeat(100_000);
-  // far more than the cap and the kernel's socket buffers together
-  const frames = Math.ceil((cap + 32 * 1024 * 1024) / content.length);
-  const results = Array.from({ length: frames }, () =>
-    h.client.send({ op: 'send', chat_id: 'c1', content, reply_to: null, metadata: {} }),
-  );
-  t.true((sockets[0]?.bufferedAmount ?? Infinity) <= cap + 2 * content.length);
-  t.false(h.client.ackInbound('b-1')); // an ack is refused too: the connector redelivers
-  h.client.stop(); // the frames written resolve `closed`; the refused ones already resolved
-  const refused = (await Promise.all(results)).filter((r) => /send buffer full/.test(String(r.error)));
-  t.true(refused.length > 0);
-  t.true(refused.every((r) => r.success === false && r.ambiguous === undefined));
-  // the episode is reported once; each refused call as its own send failure
-  t.is(h.sink.withCode('CORE_ERR_TRANSPORT_SEND_BUFFER_FULL').length, 1);
-  t.is(h.sink.withCode('CORE_ERR_TRANSPORT_SEND_FAILED').length, refused.length);
-});
-
-test('the send buffer drains once the connector reads again: frames go out again', async (t) => {
-  const raw = await startRawConnector(t, (_ws, index) => raw.tcp[index]?.pause());
-  const h = await startHarness(t, { config: { relay: { url: raw.url, maxSendBufferBytes: 64 * 1024 } } });
-  await h.waitState('ready');
-  const content = 'y'.repeat(64 * 1024);
-  let n = 0;
-  while (n < 2_000 && h.client.ackInbound(`b-${n}`)) {
-    void h.client.send({ op: 'send', chat_id: 'c1', content, reply_to: null, metadata: {} });
-    n += 1;
-  }
-  t.true(n < 2_000);
-  raw.tcp[0]?.resume();
-  await waitUntil(() => h.client.ackInbound('b-after'), 10_000, 'an ack written again');
-  t.is(raw.sockets.length, 1);
-  t.is(h.sink.withCode('CORE_ERR_TRANSPORT_SEND_BUFFER_FULL').length, 1);
-  await h.sink.waitFor((l) => l.msg === 'relay send buffer drained');
 });
