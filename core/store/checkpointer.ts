@@ -9,7 +9,8 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { heldClock } from '../di/clock.js';
-import { armDeadline, type Deadline } from '../di/deadline.js';
+import type { Deadline } from '../di/deadline.js';
+import { armWorkDeadline, type PauseMeter, startPauseMeter } from '../di/pause-meter.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -69,19 +70,24 @@ export class Checkpointer {
   }
 
   /**
-   * Run a last checkpoint and stop, within `budgetMs` (then the thread is terminated). Resolves
-   * true when the thread ended on its own.
+   * Run a last checkpoint and stop, within `budgetMs` of `meter`'s time (then the thread is
+   * terminated): the drain's, so the limit runs on the clock of the shutdown step that bounds it;
+   * else a meter of its own. Resolves true when the thread ended on its own.
    */
-  async stop(budgetMs = 2_000): Promise<boolean> {
+  async stop(budgetMs = 2_000, meter?: PauseMeter): Promise<boolean> {
     this.worker.postMessage({ type: 'stop' });
     let deadline: Deadline | undefined;
-    // a deadline, not a plain timer: a freeze stops the thread too, and charged the pause, the
-    // timer running first at the resume terminated it mid-checkpoint (core/di/deadline.ts)
+    // a bound on the thread's work less the pauses, which stop the thread too: on a plain timer
+    // the freeze's resume terminated it mid-checkpoint. Not a deadline that starts its whole time
+    // again after a late timer: a merely slow machine earned it the budget again, past the
+    // inbox_close step that bounds it on the drain's meter (CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED)
+    const own = meter ? undefined : startPauseMeter();
     const late = new Promise<'late'>((resolve) => {
-      deadline = armDeadline(heldClock, budgetMs, () => resolve('late'));
+      deadline = armWorkDeadline(heldClock, meter ?? (own as PauseMeter), budgetMs, () => resolve('late'));
     });
     const ended = (await Promise.race([this.exited, late])) !== 'late';
     deadline?.clear();
+    own?.stop();
     if (!ended) await this.worker.terminate();
     return ended;
   }

@@ -259,7 +259,7 @@ export class Inbox {
       await this.delivery.close(left(), meter);
       this.batcher.close();
       if (this.ownsDb) this.store.db.close();
-      await this.checkpointer?.stop(Math.max(100, left()));
+      await this.checkpointer?.stop(Math.max(100, left()), meter);
     })();
     return this.closing;
   }
