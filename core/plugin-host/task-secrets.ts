@@ -65,12 +65,18 @@ class Finder {
     }
   }
 
-  /** The fields of a query or form (split here: URLSearchParams would parse every field first). */
+  /**
+   * The fields of a query or form (split here: URLSearchParams would parse every field first):
+   * each value as a reader takes it and as it came, since a plugin logging the path (twilio's
+   * 'webhook dropped') writes the key percent-encoded (a base64 key's `+`, `/`, `=`).
+   */
   query(text: string): void {
     for (const field of text.split('&', Math.max(0, this.keysLeft))) {
       const eq = field.indexOf('=');
-      if (this.credential(formDecode(eq < 0 ? field : field.slice(0, eq))) && eq >= 0)
-        this.add(formDecode(field.slice(eq + 1)));
+      if (!this.credential(formDecode(eq < 0 ? field : field.slice(0, eq))) || eq < 0) continue;
+      const raw = field.slice(eq + 1);
+      this.add(formDecode(raw));
+      this.add(raw);
     }
   }
 

@@ -146,3 +146,20 @@ test("a plugin's refusal of its options does not quote the credential given in t
   t.regex(err?.message ?? '', /apiKey: not a pk- key: \[redacted\]/);
   t.false(JSON.stringify({ message: err?.message, details: err?.details }).includes(API_KEY));
 });
+
+test('a credential percent-encoded in the query is taken out of the path a plugin logs', async (t) => {
+  const { host, sink } = await carelessHost(t);
+  // a base64 key as a webhook URL carries it: its '+', '/' and '=' percent-encoded
+  const key = 'c2VjcmV0K2tleS9mb3I/d2ViaG9vaz0+Pz8/';
+  const encoded = encodeURIComponent(key);
+  t.not(encoded, key);
+  const outcome = await host.convertForward({
+    ...carelessForward('path', '{}'),
+    path: `/hook?token=${encoded}`,
+  });
+  t.is(outcome.kind, 'rejected');
+  t.is(sink.withMsg('webhook dropped').length, 1);
+  // was: the path logged as it came, the key in its encoded form (only the decoded value was searched)
+  t.false(sink.text().includes(encoded), 'the encoded key is not in the log');
+  t.false(sink.text().includes(encoded.slice(0, 12)), 'nor its start');
+});
