@@ -7,7 +7,8 @@
  * A pause is told from a gap: a ticker reads the clock every {@link PAUSE_TICK_MS}, and so does
  * every {@link PauseMeter.now} call, so the first reader after a resume sees the gap whether its
  * timer or the ticker's runs first. A gap of {@link PAUSE_DETECT_MS} or more (one constant says what a
- * freeze is) counts, less one tick, as pause. A main thread stalled that long looks the same.
+ * freeze is) counts, less one tick, as pause. A main thread stalled that long looks the same, so
+ * only the {@link MAX_PAUSES} longest gaps are left out.
  */
 import type { Clock } from './clock.js';
 import { armDeadline, type Deadline, MAX_PAUSES, PAUSE_DETECT_MS } from './deadline.js';
@@ -15,7 +16,10 @@ import { armDeadline, type Deadline, MAX_PAUSES, PAUSE_DETECT_MS } from './deadl
 /** How often the meter reads the clock while it runs, ms. */
 export const PAUSE_TICK_MS = 100;
 
-/** Pauses a meter leaves out at most (later gaps count as time run: see {@link MAX_PAUSES}). */
+/**
+ * Pauses a meter leaves out at most, the longest it saw (the others count as time run: see
+ * {@link MAX_PAUSES}).
+ */
 export { MAX_PAUSES };
 
 /** A running meter: stop it when the budget it serves is over. */
@@ -32,12 +36,26 @@ export interface PauseMeter {
 export function startPauseMeter(clock: () => number = () => performance.now()): PauseMeter {
   let last = clock();
   let paused = 0;
-  let pauses = 0;
+  // the longest gaps seen, each less a tick: those are left out. Not the first ones: a loaded
+  // machine's stalls of a second or two could use them up before the real freeze, which then was
+  // charged whole. Trading a shorter one for a longer still moves `now()` on by the shorter gap
+  const forgiven: number[] = [];
   const read = () => {
     const at = clock();
     const gap = at - last;
-    if (gap >= PAUSE_DETECT_MS && pauses++ < MAX_PAUSES) paused += Math.max(0, gap - PAUSE_TICK_MS);
     last = at;
+    if (gap < PAUSE_DETECT_MS) return at;
+    const pause = Math.max(0, gap - PAUSE_TICK_MS);
+    if (forgiven.length < MAX_PAUSES) {
+      forgiven.push(pause);
+      paused += pause;
+      return at;
+    }
+    const shortest = Math.min(...forgiven);
+    if (pause > shortest) {
+      forgiven[forgiven.indexOf(shortest)] = pause;
+      paused += pause - shortest;
+    }
     return at;
   };
   const ticker = setInterval(read, PAUSE_TICK_MS);

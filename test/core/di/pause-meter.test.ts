@@ -37,6 +37,26 @@ test('after MAX_PAUSES pauses, later gaps count as time run (a stalled thread mu
   t.is(meter.paused(), MAX_PAUSES * (2_000 - PAUSE_TICK_MS));
 });
 
+test('the longest gaps are left out, not the first: stalls of a loaded machine do not use up a freeze', (t) => {
+  let at = 0;
+  const meter = startPauseMeter(() => at);
+  t.teardown(() => meter.stop());
+  // a loaded machine's stalls of a little over a second each ...
+  for (let i = 0; i < MAX_PAUSES; i++) {
+    at += PAUSE_DETECT_MS + 200;
+    meter.now();
+  }
+  // ... then the real freeze, longer than the drain's whole budget
+  at += 9_000;
+  const before = meter.now();
+  // was: the freeze counted whole as time run (its three pauses spent), so a bound on the meter
+  // ended at the resume
+  t.is(meter.paused(), 9_000 - PAUSE_TICK_MS + (MAX_PAUSES - 1) * (PAUSE_DETECT_MS + 200 - PAUSE_TICK_MS));
+  // the stall it no longer leaves out counts as time run: the meter never goes back
+  at += 10;
+  t.true(meter.now() > before);
+});
+
 test('a work deadline late by a pause waits for the rest of its time, then fires once', async (t) => {
   const clock = new FakeClock();
   let at = 0;
