@@ -41,7 +41,9 @@ function packageVersion(): string {
  * not hold a credential typed in the wrong place. The option's name says what was wrong.
  */
 export function withoutOptionValues(text: string): string {
-  return text.replace(/'(-{1,2}[^'=\s]+)=[^']*'/g, "'$1=…'");
+  // to the line's last quote: a value may hold a quote itself (commander's suggestion, if any, is
+  // on the next line)
+  return text.replace(/'(-{1,2}[^'=\s]+)=[^\n]*'/g, "'$1=…'");
 }
 
 /**

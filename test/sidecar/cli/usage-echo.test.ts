@@ -27,6 +27,10 @@ test('an unknown option given with =value is named without its value, and the us
     t.regex(text, /unknown option '--[a-z-]+=…'/);
     t.regex(text, /run with --help for usage/);
   }
+  // a value holding a quote, where the quoted argument seemed to end: only its start was cut
+  const quoted = cli(['run', `--api-token=abc'${SECRET}`]);
+  t.false(quoted.text.includes(SECRET), quoted.text);
+  t.regex(quoted.text, /unknown option '--api-token=…'/);
   // a misspelt option still gets its suggestion
   t.regex(cli(['enroll', '--tokn', SECRET]).text, /Did you mean --token\?/);
 });
