@@ -101,6 +101,15 @@ class Finder {
   }
 }
 
+/**
+ * Whether a header's value is a credential: {@link SECRET_HEADER}, less a signature's timestamp
+ * (Discord's `X-Signature-Timestamp`): a Unix time is no secret, and taken for one it blanked
+ * that number out of every word of the plugin (a 'stale request 1700000000' line).
+ */
+function isSecretHeader(name: string): boolean {
+  return SECRET_HEADER.test(name) && !/timestamp$/i.test(name);
+}
+
 /** A form field's name or value as a reader takes it (`+` a space, `%XX` a byte); as is when malformed. */
 function formDecode(text: string): string {
   try {
@@ -119,7 +128,7 @@ export function taskSecrets(task: ChainTask, options: readonly unknown[] = []): 
   for (const value of options) find.value(value);
   if (task.k === 'convert') {
     const { headers, path, bodyB64 } = task.forward;
-    for (const header of headers) if (SECRET_HEADER.test(String(header[0]))) find.add(header[1]);
+    for (const [name, value] of headers) if (isSecretHeader(String(name))) find.add(value);
     // a webhook URL holding its own key: `?token=…` in the forward's path
     if (path.includes('?')) find.query(path.slice(path.indexOf('?') + 1));
     // base64: 4 characters for 3 bytes, so the cut falls between whole groups

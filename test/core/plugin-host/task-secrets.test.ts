@@ -28,6 +28,14 @@ test('a JSON body, a form, a broken body, headers and the query each give their 
     TOKEN,
   ]);
   t.deepEqual(taskSecrets(convert('{}', { path: `/hook?x=1&api_key=${TOKEN}` })), [TOKEN]);
+  // a signature's timestamp is no credential: its number stays in the plugin's words
+  const signed = convert('{}', {
+    headers: [
+      ['x-signature-ed25519', TOKEN],
+      ['x-signature-timestamp', '1700000000'],
+    ],
+  });
+  t.deepEqual(taskSecrets(signed), [TOKEN]);
   // short values and non-credential keys are not searched for
   t.deepEqual(taskSecrets(convert(JSON.stringify({ token: 'abc', text: TOKEN }))), []);
 });
