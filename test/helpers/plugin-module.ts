@@ -37,3 +37,19 @@ export function slowImportModule(t: ExecutionContext, marker: string, ms = 200):
      while (Date.now() < end) {}`,
   );
 }
+
+/**
+ * A plugin module `name`.js whose import runs `whenFlagged` (a statement, or a block) once its
+ * flag is raised: the workers that import it afterwards (replacements) do, the running ones
+ * already did not. Its absolute path, and `raise` to create the flag file.
+ */
+export function flaggedPluginModule(
+  t: ExecutionContext,
+  name: string,
+  whenFlagged: string,
+  extra = '',
+): { readonly module: string; readonly raise: () => void } {
+  const flag = join(tempDir(t), `${name}.flag`);
+  const prelude = `import { existsSync } from 'node:fs';\nif (existsSync(${JSON.stringify(flag)})) ${whenFlagged}`;
+  return { module: pluginModule(t, name, prelude, extra), raise: () => writeFileSync(flag, '') };
+}

@@ -7,11 +7,8 @@
  * deaths were counted as `task` or `idle`; now they are counted as `boot`, logged at a bounded
  * rate with what to do, and the tasks fail transiently with their own code, blaming no hook.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import test from 'ava';
-import { pluginModule } from '../../helpers/plugin-module.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { flaggedPluginModule } from '../../helpers/plugin-module.js';
 import { until } from '../../helpers/until.js';
 import {
   ECHO,
@@ -27,18 +24,18 @@ const DEATHS = 'relay_pool_worker_deaths_total';
 
 test('a module that runs every replacement worker out of memory at import: counted as boot deaths, logged once, tasks fail transiently blaming no hook', async (t) => {
   t.timeout(120_000);
-  const flag = join(tempDir(t), 'poisoned');
-  const prelude =
-    `import { existsSync } from 'node:fs';\n` +
-    `if (existsSync(${JSON.stringify(flag)})) { const hoard = []; for (;;) hoard.push(new Array(1_000_000).fill(hoard.length)); }`;
-  const module = pluginModule(t, 'boot-oom', prelude);
+  const { module, raise } = flaggedPluginModule(
+    t,
+    'boot-oom',
+    '{ const hoard = []; for (;;) hoard.push(new Array(1_000_000).fill(hoard.length)); }',
+  );
   const { host, sink, metrics } = await startFixtureHost(
     t,
     [ECHO, { name: 'fault-hangs', timeoutMs: FAULT_TIMEOUT_MS }, { name: 'boot-oom', module }],
     { maxOldGenerationSizeMb: 16 },
   );
   t.is((await host.convertForward(forward('echo', { text: 'before' }))).kind, 'events');
-  writeFileSync(flag, '');
+  raise();
   // a hook past its budget: the worker is terminated, its replacement imports the module
   t.like(await host.convertForward(forward('hangs', {})), {
     kind: 'failed',
@@ -71,18 +68,19 @@ test('a module that runs every replacement worker out of memory at import: count
 
 test('a module that throws at import in a replacement worker: logged once with its name and reason, its hooks fail there', async (t) => {
   t.timeout(60_000);
-  const flag = join(tempDir(t), 'gone');
-  const prelude =
-    `import { existsSync } from 'node:fs';\n` +
-    `if (existsSync(${JSON.stringify(flag)})) throw new Error('the file it needs is gone');`;
-  const module = pluginModule(t, 'boot-throws', prelude, 'inbound: () => undefined');
+  const { module, raise } = flaggedPluginModule(
+    t,
+    'boot-throws',
+    "throw new Error('the file it needs is gone');",
+    'inbound: () => undefined',
+  );
   const { host, sink } = await startFixtureHost(t, [
     ECHO,
     { name: 'fault-hangs', timeoutMs: FAULT_TIMEOUT_MS },
     { name: 'boot-throws', module, timeoutMs: 10_000 },
   ]);
   t.is((await host.runInbound(inboundInput('before'))).kind, 'event');
-  writeFileSync(flag, '');
+  raise();
   t.like(await host.convertForward(forward('hangs', {})), { error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' } });
   const line = await sink.waitFor((l) => l.msg === 'plugin failed to import in a pool worker', 30_000);
   t.like(line, { code: 'CORE_ERR_PLUGIN_LOAD_FAILED', plugin: 'boot-throws', level: 50 });
@@ -98,20 +96,21 @@ test('a module that throws at import in a replacement worker: logged once with i
 
 test("a module whose import never ends in a replacement worker holds up only its own hooks: the other plugins' tasks run once the worker's boot wait is over", async (t) => {
   t.timeout(90_000);
-  const flag = join(tempDir(t), 'unreachable');
   // as a module awaiting at its top level what never comes once the flag exists (a fetch with no
   // timeout to a host gone away); the interval keeps its worker alive, as the socket would
-  const prelude =
-    `import { existsSync } from 'node:fs';\n` +
-    `if (existsSync(${JSON.stringify(flag)})) await new Promise(() => setInterval(() => undefined, 1_000));`;
-  const module = pluginModule(t, 'boot-hangs', prelude, 'inbound: () => undefined');
+  const { module, raise } = flaggedPluginModule(
+    t,
+    'boot-hangs',
+    'await new Promise(() => setInterval(() => undefined, 1_000));',
+    'inbound: () => undefined',
+  );
   const { host } = await startFixtureHost(t, [
     ECHO,
     { name: 'fault-hangs', timeoutMs: FAULT_TIMEOUT_MS },
     { name: 'boot-hangs', module },
   ]);
   t.is((await host.convertForward(forward('echo', { text: 'before' }))).kind, 'events');
-  writeFileSync(flag, '');
+  raise();
   // a hook past its budget: the worker is terminated, its replacement's import of the module hangs
   t.like(await host.convertForward(forward('hangs', {})), { error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' } });
   for (let i = 0; i < 3; i++) {

@@ -6,11 +6,8 @@
  * reports of one death, the first blaming a hook. Now one report, the boot death's; the task fails
  * `CORE_ERR_PLUGIN_WORKER_BOOT_FAILED`, transiently, blaming no hook (docs/decisions.md).
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import test from 'ava';
-import { pluginModule } from '../../helpers/plugin-module.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { flaggedPluginModule } from '../../helpers/plugin-module.js';
 import {
   ECHO,
   FAULT_TIMEOUT_MS,
@@ -23,15 +20,16 @@ const BOOT = 'CORE_ERR_PLUGIN_WORKER_BOOT_FAILED';
 
 test('a worker that dies importing a plugin after the boot wait: one report, the boot death, no hook blamed', async (t) => {
   t.timeout(90_000);
-  const flag = join(tempDir(t), 'poisoned');
   // once the flag exists, the import takes past the boot wait, then runs the worker out of memory
-  const prelude =
-    `import { existsSync } from 'node:fs';\n` +
-    `if (existsSync(${JSON.stringify(flag)})) {\n` +
-    `  await new Promise((resolve) => setTimeout(resolve, 6_500));\n` +
-    `  const hoard = []; for (;;) hoard.push(new Array(1_000_000).fill(hoard.length));\n` +
-    `}`;
-  const module = pluginModule(t, 'boot-late', prelude, 'inbound: () => undefined');
+  const { module, raise } = flaggedPluginModule(
+    t,
+    'boot-late',
+    '{\n' +
+      '  await new Promise((resolve) => setTimeout(resolve, 6_500));\n' +
+      '  const hoard = []; for (;;) hoard.push(new Array(1_000_000).fill(hoard.length));\n' +
+      '}',
+    'inbound: () => undefined',
+  );
   const { host, sink, metrics } = await startFixtureHost(
     t,
     [
@@ -42,7 +40,7 @@ test('a worker that dies importing a plugin after the boot wait: one report, the
     { maxOldGenerationSizeMb: 16 },
   );
   t.is((await host.runInbound(inboundInput('before'))).kind, 'event');
-  writeFileSync(flag, '');
+  raise();
   // a hook past its budget: the worker is terminated, its replacement imports the module
   t.like(await host.convertForward(forward('hangs', {})), { error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' } });
   // starts once the boot wait is over, awaits the module's import, which kills the worker
