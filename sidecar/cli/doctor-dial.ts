@@ -4,7 +4,7 @@
  * factory is wrapped to see what the client deliberately hides behind its reconnect loop: the
  * close code of the first attempt (4401 = credentials refused) and why a dial never opened.
  */
-import type { Config } from '../../core/config/schema.js';
+import { type Config, MAX_TIMER_MS } from '../../core/config/schema.js';
 import { type Clock, heldClock, systemClock } from '../../core/di/clock.js';
 import { armDeadline } from '../../core/di/deadline.js';
 import type { Logger } from '../../core/log/logger.js';
@@ -36,13 +36,14 @@ export interface DialProbeOptions {
 }
 
 /**
- * The client's own handshake limit: the longest a timer takes (~24.8 days), so that it never
- * decides and the probe's deadline always names the outcome (it stops the client on its verdict).
+ * The client's own handshake limit: the longest a timer takes ({@link MAX_TIMER_MS}), so that it
+ * never decides and the probe's deadline always names the outcome (it stops the client on its
+ * verdict).
  * A fixed second behind the probe's was not enough: a stall of a second or more earns the probe's
  * deadline its whole time again (deadline.ts), and the client's timer, on time, then closed the
  * socket first (`closed … 1006` where `no descriptor within N ms` was meant; seen on a loaded CI).
  */
-const CLIENT_HANDSHAKE_MS = 2 ** 31 - 1;
+const CLIENT_HANDSHAKE_MS = MAX_TIMER_MS;
 const CLOSE_UNAUTHORIZED = 4401;
 
 /** Dial once and stop: resolves with the outcome, never rejects (needs a valid `relay.url`). */
