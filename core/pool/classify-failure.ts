@@ -17,6 +17,11 @@ export interface FailureFacts {
   readonly timeoutMs: number;
 }
 
+/** Did piscina refuse the task because its queue is full (or it has none)? */
+export function queueRefused(message: string): boolean {
+  return /Task queue is at limit|No task queue available/.test(message);
+}
+
 /** Did piscina reject the task because its worker's thread exited (not a timeout, not a throw)? */
 export function threadExited(err: unknown): boolean {
   return /^worker exited with code/.test(errorMessage(err));
@@ -68,7 +73,7 @@ export function classifyFailure(err: unknown, facts: FailureFacts): ErrorData {
   if (threadExited(err)) {
     return { code: 'CORE_ERR_PLUGIN_WORKER_DIED', message: message.replace(/^worker/, 'worker thread') };
   }
-  if (/Task queue is at limit|No task queue available/.test(message)) {
+  if (queueRefused(message)) {
     return { code: 'CORE_ERR_PLUGIN_POOL_SATURATED', message: 'the worker pool queue is full' };
   }
   return { code: 'CORE_ERR_PLUGIN_WORKER_DIED', message: `worker failed: ${message.slice(0, 500)}` };

@@ -18,7 +18,7 @@ import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import { ThrottledReport } from '../log/throttled-report.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { threadExited } from './classify-failure.js';
+import { queueRefused, threadExited } from './classify-failure.js';
 import { monotonicMs } from './progress-slots.js';
 
 const CODE = 'CORE_ERR_PLUGIN_WORKER_START_FAILED';
@@ -38,8 +38,8 @@ const ACTION =
   'ERR_WORKER_INIT_FAILED or memory, the host is out of threads or memory (raise its limits, lower ' +
   'pool.maxThreads, restart)';
 
-/** piscina's rejections that are not a worker's failure (queue limits, termination, aborts). */
-const NOT_A_FAILURE = /Task queue is at limit|No task queue available|Terminating worker thread/;
+/** piscina's rejection of a task whose worker it is ending: no failure to start. */
+const TERMINATING = /Terminating worker thread/;
 
 /** The pool's parts used here. */
 export interface StartingPool {
@@ -110,7 +110,8 @@ export class WorkerStarts {
     // thrown on this thread as piscina posted the task (data structured clone refuses): no worker
     // failed, and taking it for one logged a failed start (reinstall, restart) and could stall
     if (err instanceof DOMException) return false;
-    if (NOT_A_FAILURE.test(err.message) || this.options.reported(err)) return false;
+    if (queueRefused(err.message) || TERMINATING.test(err.message) || this.options.reported(err))
+      return false;
     this.failed(err);
     return true;
   }
