@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../di/clock.js';
+import type { PauseMeter } from '../di/pause-meter.js';
 import { CLOCK, CONFIG, LOGGER, METRICS, SOCKET_FACTORY } from '../di/tokens.js';
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
@@ -209,18 +210,21 @@ export class RelayClient {
     return this.correlator.whenSettled();
   }
 
-  /** Stop: pending calls resolve `closed` (ambiguous), no more dials, the socket closes (bounded). */
-  stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
+  /**
+   * Stop: pending calls resolve `closed` (ambiguous), no more dials, the socket closes (bounded:
+   * the close grace runs on `meter`'s time when given, the drain's, so a freeze does not use it up).
+   */
+  stop(meter?: PauseMeter): Promise<void> {
+    this.stopping ??= this.shutdown(meter);
     return this.stopping;
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(meter: PauseMeter | undefined): Promise<void> {
     this.cell.set('stopped');
     this.correlator.closeAll();
     this.idle.settle(false);
     const session = this.supervisor.stop();
-    if (session) await session.close(1000, 'sidecar stopping', STOP_CLOSE_GRACE_MS);
+    if (session) await session.close(1000, 'sidecar stopping', STOP_CLOSE_GRACE_MS, meter);
   }
 
   /** The session sends may use: handshaken, open, and the client ready or idle. */

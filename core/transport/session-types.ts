@@ -77,7 +77,8 @@ export interface SessionEvents extends FrameSink {
  * How long the socket waits, once close frames were exchanged, for the peer to end TCP before it
  * is destroyed, ms (ws's `closeTimeout`, 30 s by default). A connector that sends its close frame
  * and then goes silent (it crashed, or the path died) is gone either way: waiting longer only
- * delays the redial, with no socket to send on meanwhile.
+ * delays the redial, with no socket to send on meanwhile. A close the sidecar starts is bounded
+ * by the session's own grace instead (freeze-safe: `SocketSession.close`).
  */
 export const CLOSE_HANDSHAKE_GRACE_MS = 1_000;
 

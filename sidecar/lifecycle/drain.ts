@@ -30,7 +30,8 @@ export interface Drainable {
     goingIdle(timeoutMs?: number): Promise<boolean>;
     /** Resolves once every outbound call awaiting its result now has it. */
     outboundSettled(): Promise<void>;
-    stop(): Promise<void>;
+    /** Closes the socket; its close grace runs on `meter`'s time. */
+    stop(meter?: PauseMeter): Promise<void>;
   };
   readonly plugins: { close(): Promise<void> };
   readonly inbox: {
@@ -142,7 +143,7 @@ export async function drain(sc: Drainable, budgetMs: number, shared?: PauseMeter
   await step('outbound', () => sc.client.outboundSettled(), forWork());
   // calls still pending resolve `relay transport closed` (ambiguous) at once; then the close
   // handshake, with half the rest at most: a peer that never answers must leave time for the pool
-  await step('socket', () => sc.client.stop(), left() / 2);
+  await step('socket', () => sc.client.stop(meter), left() / 2);
   // the API before the store: a call arriving while the inbox closed found its database closed
   // (500, logged as a handler failure). Calls in flight end here (pending outbound calls were
   // answered when the socket stopped), and an agent's later call is refused, not failed.
