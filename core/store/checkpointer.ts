@@ -27,6 +27,13 @@ export const CHECKPOINT_INTERVAL_MS = 250;
  */
 export const RESTART_FRAMES = 16_000;
 
+/**
+ * The least time a stop gives the thread, ms, whatever is left of the caller's budget: its last
+ * checkpoint and close, each wait on a lock bounded by the thread's busy timeout. The one place
+ * that says it: the inbox's close gives it, the drain's `inbox_close` step allows for it.
+ */
+export const CHECKPOINT_STOP_MIN_MS = 100;
+
 /** A background checkpointer for one database file. */
 export class Checkpointer {
   private readonly worker: Worker;

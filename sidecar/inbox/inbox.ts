@@ -13,7 +13,7 @@ import { RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
 import type { IncomingOf } from '../../core/protocol/frames.js';
-import { Checkpointer } from '../../core/store/checkpointer.js';
+import { CHECKPOINT_STOP_MIN_MS, Checkpointer } from '../../core/store/checkpointer.js';
 import { type Database, databasePath, openDatabase, storeOpenFailed } from '../../core/store/database.js';
 import type { RandomSource } from '../../core/transport/backoff.js';
 import type { ExecuteAction } from '../delivery/action-runner.js';
@@ -259,7 +259,7 @@ export class Inbox {
       await this.delivery.close(left(), meter);
       this.batcher.close();
       if (this.ownsDb) this.store.db.close();
-      await this.checkpointer?.stop(Math.max(100, left()), meter);
+      await this.checkpointer?.stop(Math.max(CHECKPOINT_STOP_MIN_MS, left()), meter);
     })();
     return this.closing;
   }

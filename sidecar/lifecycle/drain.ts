@@ -19,6 +19,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
 import type { Metrics } from '../../core/metrics/metrics.js';
+import { CHECKPOINT_STOP_MIN_MS } from '../../core/store/checkpointer.js';
 
 /** The parts of a sidecar that drain touches. */
 export interface Drainable {
@@ -40,6 +41,7 @@ export interface Drainable {
      * `budgetMs` of `meter`'s time ran out (0: none).
      */
     quiesce(budgetMs: number, meter?: PauseMeter): Promise<number>;
+    /** Takes up to `budgetMs` and then {@link CHECKPOINT_STOP_MIN_MS} for the checkpoint thread. */
     close(budgetMs?: number, meter?: PauseMeter): Promise<void>;
   };
   readonly api: { close(budgetMs?: number, meter?: PauseMeter): Promise<void> };
@@ -148,8 +150,12 @@ export async function drain(sc: Drainable, budgetMs: number, shared?: PauseMeter
   // (500, logged as a handler failure). Calls in flight end here (pending outbound calls were
   // answered when the socket stopped), and an agent's later call is refused, not failed.
   await step('api', () => sc.api.close(left() / 3, meter), left() / 3 + TIMER_SLACK_MS);
-  // frames that arrived until the socket closed go through the pool, so it closes after them
-  await step('inbox_close', () => sc.inbox.close(left() / 2, meter), left() / 2 + TIMER_SLACK_MS);
+  // frames that arrived until the socket closed go through the pool, so it closes after them.
+  // Past its share the inbox gives the checkpoint thread its minimum: allowed for here, or the
+  // step was reported cut while the thread was ending normally
+  const share = left() / 2;
+  const closeMs = share + CHECKPOINT_STOP_MIN_MS + TIMER_SLACK_MS;
+  await step('inbox_close', () => sc.inbox.close(share, meter), closeMs);
   await step('plugins', () => sc.plugins.close(), left());
   if (!shared) meter.stop();
   const pausedMs = Math.round(meter.paused());
