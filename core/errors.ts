@@ -88,6 +88,8 @@ export const ERROR_CODES = {
   CORE_ERR_STORE_OPEN_FAILED: 'The durable store could not be opened.',
   CORE_ERR_STORE_CHECKPOINT_FAILED:
     'The background WAL checkpoint failed; connections checkpoint themselves meanwhile.',
+  CORE_ERR_STORE_CHECKPOINT_STOP_LATE:
+    'The checkpoint thread had not ended when its stop ran out of time; the process waits for it to end.',
   CORE_ERR_STORE_SCHEMA_TOO_NEW:
     'The store was migrated by a newer relay-sidecar than this one; the start was refused.',
   CORE_ERR_STORE_REPLACED:

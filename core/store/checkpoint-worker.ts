@@ -13,7 +13,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorMessage } from '../errors.js';
-import { openDatabase } from './database.js';
+import { type Database, openDatabase } from './database.js';
 import { reclaimFreePages } from './free-pages.js';
 
 const { file, intervalMs, restartFrames } = workerData as {
@@ -21,9 +21,15 @@ const { file, intervalMs, restartFrames } = workerData as {
   intervalMs: number;
   restartFrames: number;
 };
-const db = openDatabase(file);
-// a RESTART waits for the writer and readers at most this long, then reports busy and is retried
-db.pragma('busy_timeout = 20');
+/**
+ * The longest any statement of this thread waits for a lock held elsewhere, ms, from its open on:
+ * a RESTART waits for the writer and readers at most this long, then reports busy and is retried.
+ * Short, so that the thread ends soon after it is asked to: the stop never terminates it
+ * (checkpointer.ts); at the open it waited the store's 5 s, the longest of all.
+ */
+const BUSY_MS = 20;
+
+const db = open();
 let lastError = '';
 
 /**
@@ -74,6 +80,17 @@ function reclaim(): void {
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY')) throw err;
+  }
+}
+
+/** This thread's connection; a store locked elsewhere is said as such (the open's advice is for a start). */
+function open(): Database {
+  try {
+    return openDatabase(file, undefined, { busyTimeoutMs: BUSY_MS });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: unknown } }).cause;
+    if (typeof cause?.code !== 'string' || !cause.code.startsWith('SQLITE_BUSY')) throw err;
+    throw new Error(`another connection held ${file} locked past ${BUSY_MS} ms: ${errorMessage(cause)}`);
   }
 }
 

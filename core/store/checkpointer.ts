@@ -38,13 +38,14 @@ export const CHECKPOINT_STOP_MIN_MS = 100;
 export class Checkpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
+  private stopping: Promise<boolean> | undefined;
 
   private constructor(
     file: string,
     intervalMs: number,
     restartFrames: number,
-    log: Logger,
-    metrics: Metrics,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {
     this.worker = new Worker(ENTRY, { workerData: { file, intervalMs, restartFrames } });
     this.worker.on('message', (msg: { type?: string; message?: string }) => {
@@ -77,15 +78,22 @@ export class Checkpointer {
   }
 
   /**
-   * Run a last checkpoint and stop, within `budgetMs` of `meter`'s time (then the thread is
-   * terminated): the drain's, so the limit runs on the clock of the shutdown step that bounds it;
-   * else a meter of its own. Resolves true when the thread ended on its own.
+   * Run a last checkpoint and stop, waiting at most `budgetMs` of `meter`'s time (the drain's,
+   * so the limit runs on the clock of the shutdown step that bounds it; else a meter of its own).
+   * Resolves true when the thread ended within it; else false, reported once
+   * (`CORE_ERR_STORE_CHECKPOINT_STOP_LATE`), the thread left to end on its own and the process
+   * kept up until it has. Idempotent.
    */
-  async stop(budgetMs = 2_000, meter?: PauseMeter): Promise<boolean> {
+  stop(budgetMs = 2_000, meter?: PauseMeter): Promise<boolean> {
+    this.stopping ??= this.ended(budgetMs, meter);
+    return this.stopping;
+  }
+
+  private async ended(budgetMs: number, meter: PauseMeter | undefined): Promise<boolean> {
     this.worker.postMessage({ type: 'stop' });
     let deadline: Deadline | undefined;
     // a bound on the thread's work less the pauses, which stop the thread too: on a plain timer
-    // the freeze's resume terminated it mid-checkpoint. Not a deadline that starts its whole time
+    // the freeze's resume cut its last checkpoint. Not a deadline that starts its whole time
     // again after a late timer: a merely slow machine earned it the budget again, past the
     // inbox_close step that bounds it on the drain's meter (CORE_ERR_SHUTDOWN_BUDGET_EXCEEDED)
     const own = meter ? undefined : startPauseMeter();
@@ -95,7 +103,22 @@ export class Checkpointer {
     const ended = (await Promise.race([this.exited, late])) !== 'late';
     deadline?.clear();
     own?.stop();
-    if (!ended) await this.worker.terminate();
-    return ended;
+    if (ended) return true;
+    // Never terminated: a thread ended inside a SQLite call that then fails (a lock's busy wait)
+    // aborted the whole process (better-sqlite3 throws into the ending thread: FATAL ERROR,
+    // SIGABRT), and the wait for it was unbounded. Its waits on locks are short, so it ends
+    // soon; a slow disk holds it longer, and the process waits for it rather than exit under it.
+    // What is committed is safe either way: the WAL holds it until a checkpoint copies it
+    this.worker.ref();
+    reportError(
+      this.log,
+      this.metrics,
+      'CORE_ERR_STORE_CHECKPOINT_STOP_LATE',
+      'checkpoint thread still stopping',
+      {
+        budgetMs,
+      },
+    );
+    return false;
   }
 }

@@ -46,6 +46,11 @@ export interface OpenOptions {
    * write nothing; everyone else is refused at open rather than at the first commit.
    */
   readonly readOnly?: boolean;
+  /**
+   * How long a statement waits for a lock held elsewhere, ms, from the open's own statements on
+   * (default {@link BUSY_TIMEOUT_MS}): shorter for a thread that must be able to end soon.
+   */
+  readonly busyTimeoutMs?: number;
 }
 
 /**
@@ -68,13 +73,14 @@ export function openDatabase(
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     // SQLite opens a file it may not write read-only, silently: every commit would fail later
     if (file !== ':memory:' && !options.readOnly) checkWritable(file);
-    db = new BetterSqlite3(file);
+    const busyMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
+    db = new BetterSqlite3(file, { timeout: busyMs });
     // before anything writes the header (journal_mode = WAL does): on a new file it takes effect,
     // on an existing one it changes nothing until a VACUUM (free-pages.ts)
     if (!options.readOnly) db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${busyMs}`);
     db.pragma('foreign_keys = ON');
     db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
