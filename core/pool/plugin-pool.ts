@@ -3,15 +3,14 @@
  * rejects: a hook failure, a timeout (the worker is terminated), a dead worker and a full queue
  * all resolve to a {@link TaskFailure} naming the chain position that was running.
  */
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { systemClock } from '../di/clock.js';
 import { abortAfter } from '../di/deadline.js';
 import type { ErrorData } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { BOOT_KEY } from './boot-report.js';
 import { classifyFailure, exitFailure, threadExited } from './classify-failure.js';
+import { createPiscina } from './piscina-factory.js';
 import {
   type BatchItem,
   DEFAULT_CLOSE_BUDGET_MS,
@@ -22,14 +21,12 @@ import { monotonicMs, ProgressSlots, type SlotLease, type SlotProgress } from '.
 import { StoreRefusals } from './store-refusals.js';
 import { StrayLog } from './stray-log.js';
 import { TaskAbort } from './task-abort.js';
-import type { PoolTask, PoolWorkerData, TaskFailure, TaskReply, WarmValue } from './task-protocol.js';
+import type { PoolTask, TaskFailure, TaskReply, WarmValue } from './task-protocol.js';
 import { PAUSE_DETECT_MS, TaskWatchdog } from './task-watchdog.js';
 import { WorkerDeaths } from './worker-deaths.js';
-import { pluginEnv } from './worker-env.js';
 import { START_FAILED, WorkerStarts } from './worker-starts.js';
 
-/** What piscina loads in each worker (a CommonJS shim that imports the ESM entry: worker-shim.cts). */
-export const WORKER_ENTRY = fileURLToPath(new URL('./worker-shim.cjs', import.meta.url));
+export { WORKER_ENTRY } from './piscina-factory.js';
 
 const SATURATED: ErrorData = {
   code: 'CORE_ERR_PLUGIN_POOL_SATURATED',
@@ -72,28 +69,7 @@ export class PluginPool {
     // every task in flight holds a slot: running (≤ maxThreads, twice while replacements boot)
     // plus queued (≤ maxQueue); running out of slots is treated as saturation
     this.slots = new ProgressSlots(pool.maxQueue + 2 * pool.maxThreads + 8);
-    this.piscina = new Piscina<PoolTask, unknown>({
-      filename: options.entry ?? WORKER_ENTRY,
-      atomics: 'disabled',
-      minThreads: Math.min(pool.minThreads, pool.maxThreads),
-      maxThreads: pool.maxThreads,
-      maxQueue: pool.maxQueue,
-      idleTimeout: pool.idleTimeoutMs,
-      closeTimeout: this.closeBudgetMs,
-      env: pluginEnv(),
-      resourceLimits: {
-        maxOldGenerationSizeMb: pool.maxOldGenerationSizeMb,
-        maxYoungGenerationSizeMb: pool.maxYoungGenerationSizeMb,
-      },
-      workerData: {
-        ...options.worker,
-        progress: this.slots.buffer,
-        progressStartedAt: this.slots.startedBuffer,
-        progressBeforeBoot: this.slots.bootBuffer,
-        progressOwner: this.slots.ownerBuffer,
-        bootKey: BOOT_KEY,
-      } satisfies PoolWorkerData,
-    });
+    this.piscina = createPiscina(options, this.slots, this.closeBudgetMs);
     const plugins = options.worker.plugins.map((p) => p.name);
     // a worker catches its plugins' stray errors (a timer that throws, an unhandled rejection)
     // instead of dying, and posts them here: counted, and logged at a bounded rate

@@ -28,7 +28,7 @@ export interface PluginPoolOptions {
   readonly metrics: Metrics;
   /** How long `close()` lets running tasks finish before terminating workers, ms. Default 5 s. */
   readonly closeBudgetMs?: number;
-  /** The workers' entry file; default `WORKER_ENTRY` (plugin-pool.ts) (tests load one that fails). */
+  /** The workers' entry file; default `WORKER_ENTRY` (piscina-factory.ts) (tests load one that fails). */
   readonly entry?: string;
 }
 

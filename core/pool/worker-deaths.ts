@@ -183,8 +183,9 @@ export class WorkerDeaths {
   }
 
   private created(worker: PoolWorker): void {
-    // kept: a thread's id reads -1 once it has exited
+    // kept: a thread's id reads -1 once it has exited, as a refused one's does (thread-refusals.ts)
     const id = worker.id;
+    if (id < 0) return;
     const thread = this.piscina.threads.find((w) => w.threadId === id);
     if (!thread || this.watched.has(id)) return;
     const watched: Watched = { bornAt: this.now(), booted: false, retired: false, busy: false };

@@ -44,7 +44,7 @@ const TERMINATING = /Terminating worker thread/;
 /** The pool's parts used here. */
 export interface StartingPool {
   on(event: 'error', listener: (err: unknown) => void): unknown;
-  on(event: 'workerCreate', listener: () => void): unknown;
+  on(event: 'workerCreate', listener: (worker: { readonly id: number }) => void): unknown;
 }
 
 /** Construction options of {@link WorkerStarts}. */
@@ -92,7 +92,11 @@ export class WorkerStarts {
       if (options.reported(err)) return;
       this.failed(err);
     });
-    pool.on('workerCreate', () => this.started());
+    // a refused thread's worker (thread-refusals.ts, id -1) is made ready by piscina when it is one
+    // of a new pool's first: it started nothing
+    pool.on('workerCreate', (worker) => {
+      if (worker.id >= 0) this.started();
+    });
   }
 
   /** True from a worker's failure to start while none ran until a worker starts. */

@@ -1,0 +1,62 @@
+/**
+ * The seam that keeps a refused thread from ending the process (core/pool/thread-refusals.ts)
+ * rests on how piscina starts its workers: it reads `Worker` from `node:worker_threads` (as
+ * CommonJS) at each start, on its own `worker.js`. Were that to change in an upgrade, refusals
+ * would end the process again, silently: these tests fail first. The refusal itself is
+ * test/core/pool/thread-limit (a real thread limit).
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import test from 'ava';
+import { Piscina } from 'piscina';
+import {
+  guardWorkerStarts,
+  PISCINA_WORKER_FILE,
+  RefusedWorker,
+  startedThroughGuard,
+} from '../../../core/pool/thread-refusals.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+
+const require = createRequire(import.meta.url);
+
+test('the piscina the seam was checked against', (t) => {
+  // an upgrade: re-read piscina's _addNewWorker and WorkerInfo (dist/index.js, dist/worker_pool),
+  // then move this pin
+  t.is(Piscina.version, '5.3.2', 'piscina changed: recheck core/pool/thread-refusals.ts');
+  t.true(existsSync(PISCINA_WORKER_FILE));
+});
+
+test('piscina starts its workers through the guard, on its own worker file', async (t) => {
+  guardWorkerStarts();
+  const file = join(tempDir(t), 'task.cjs');
+  writeFileSync(file, 'module.exports = () => 1;');
+  const pool = new Piscina({ filename: file, minThreads: 1, maxThreads: 1 });
+  t.teardown(() => pool.destroy());
+  t.is(await pool.run(null), 1);
+  t.is(pool.threads.length, 1);
+  t.true(pool.threads.every((thread) => startedThroughGuard(thread)));
+});
+
+test('other starts are the original: their errors are thrown as before', (t) => {
+  guardWorkerStarts();
+  const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+  t.throws(() => new Worker('relative.js'), { code: 'ERR_WORKER_PATH' });
+  t.throws(() => new Worker('1', { eval: true, env: 5 as never }), { code: 'ERR_INVALID_ARG_TYPE' });
+});
+
+test('a refused worker fails as a worker does: its error, then its exit; a terminated one exits only', async (t) => {
+  const refusal = Object.assign(new Error('EAGAIN'), { code: 'ERR_WORKER_INIT_FAILED' });
+  const refused = new RefusedWorker(refusal);
+  const events: unknown[] = [];
+  refused.on('error', (err) => events.push(err));
+  const exited = new Promise((resolve) => refused.on('exit', resolve));
+  t.is(await exited, 1);
+  t.deepEqual(events, [refusal]);
+  t.is(refused.threadId, -1);
+  const ended = new RefusedWorker(refusal);
+  ended.on('error', () => t.fail('a terminated refused worker reported an error'));
+  const endedExit = new Promise((resolve) => ended.on('exit', resolve));
+  t.is(await ended.terminate(), 1);
+  t.is(await endedExit, 1);
+});

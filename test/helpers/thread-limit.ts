@@ -1,0 +1,92 @@
+/**
+ * A child process run as an unprivileged user whose thread limit (RLIMIT_NPROC) the test lowers
+ * and restores while it runs: the real way a host refuses a thread, so that `new Worker` throws
+ * `ERR_WORKER_INIT_FAILED`. root ignores the limit, and without CAP_SYS_RESOURCE (containers drop
+ * it) root cannot change another user's process's limits either: a `prlimit` run as that same
+ * user can (the soft limit, up to the hard one). Tests that need it are registered with
+ * {@link withThreadLimit}, which skips them where this process cannot (not root, no util-linux).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import test, { type ExecutionContext } from 'ava';
+import { tempDir } from './temp-dir.js';
+
+/** `nobody`: a user with no privilege and, on a test machine, no other process. */
+const AS_NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+
+function canLimit(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  return spawnSync('setpriv', [...AS_NOBODY, 'prlimit', '--version']).status === 0;
+}
+
+/** `test` where this process can run a child under a thread limit, else `test.skip`. */
+export const withThreadLimit = canLimit() ? test : test.skip;
+
+/** A child under test: one command a line in, one JSON answer a line out. */
+export interface LimitedChild {
+  /** Send `command`; the child's next answer (rejects if it exits first, with its code and stderr). */
+  send(command: string): Promise<Record<string, unknown>>;
+  /** Refuse (`true`: any new thread of the user fails) or allow new threads again. */
+  limit(on: boolean): void;
+  /** How the child ended: its exit code, once it has. */
+  readonly exited: Promise<number | null>;
+}
+
+/**
+ * Start `script` with `args` as `nobody`; a temp dir it may write in is the first argument. The
+ * child is killed at teardown if still running.
+ */
+export async function startLimitedChild(
+  t: ExecutionContext,
+  script: string,
+  args: readonly string[] = [],
+): Promise<LimitedChild> {
+  const dir = tempDir(t, 'relay-nproc-');
+  chmodSync(dir, 0o777);
+  const child: ChildProcess = spawn('setpriv', [...AS_NOBODY, process.execPath, script, dir, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const answers: string[] = [];
+  const waiting: Array<(line: string) => void> = [];
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    const next = waiting.shift();
+    if (next) next(line);
+    else answers.push(line);
+  });
+  const nextAnswer = () =>
+    Promise.race([
+      new Promise<string>((resolve) => {
+        const line = answers.shift();
+        if (line === undefined) waiting.push(resolve);
+        else resolve(line);
+      }),
+      exited.then((code) => {
+        throw new Error(`the child exited with code ${code} before answering: ${stderr}`);
+      }),
+    ]).then((line) => JSON.parse(line) as Record<string, unknown>);
+  const { pid } = await nextAnswer();
+  const limit = (on: boolean) => {
+    // the hard limit stays: the soft one goes to 1 (below what the user runs: every new thread
+    // fails) and back up to the hard one
+    const hard = /^Max processes\s+\S+\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1];
+    const r = spawnSync('setpriv', [...AS_NOBODY, 'prlimit', `--pid=${pid}`, `--nproc=${on ? 1 : hard}:`]);
+    if (r.status !== 0) throw new Error(`prlimit failed: ${r.stderr.toString().trim()}`);
+  };
+  return {
+    send: (command) => {
+      child.stdin?.write(`${command}\n`);
+      return nextAnswer();
+    },
+    limit,
+    exited,
+  };
+}
