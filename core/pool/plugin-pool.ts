@@ -17,12 +17,13 @@ import {
   type PluginPoolOptions,
   type PoolStats,
 } from './pool-options.js';
-import { monotonicMs, ProgressSlots, type SlotLease, type SlotProgress } from './progress-slots.js';
+import { DEFAULT_RENEW_DELAYS, PoolRenewal, RENEW_WARM_MS, RetiredPools } from './pool-renewal.js';
+import { ProgressSlots, type SlotLease, type SlotProgress } from './progress-slots.js';
 import { StoreRefusals } from './store-refusals.js';
 import { StrayLog } from './stray-log.js';
 import { TaskAbort } from './task-abort.js';
 import type { PoolTask, TaskFailure, TaskReply, WarmValue } from './task-protocol.js';
-import { PAUSE_DETECT_MS, TaskWatchdog } from './task-watchdog.js';
+import { PauseLog, TaskWatchdog } from './task-watchdog.js';
 import { WorkerDeaths } from './worker-deaths.js';
 import { START_FAILED, WorkerStarts } from './worker-starts.js';
 
@@ -38,7 +39,11 @@ export { DEFAULT_CLOSE_BUDGET_MS };
 
 /** The plugin worker pool. */
 export class PluginPool {
-  private readonly piscina: Piscina<PoolTask, unknown>;
+  /** The pool tasks are sent to: replaced when one gave up on starting workers (pool-renewal.ts). */
+  private piscina: Piscina<PoolTask, unknown>;
+  private readonly retired = new RetiredPools();
+  private readonly renewal: PoolRenewal;
+  private readonly options: PluginPoolOptions;
   private readonly slots: ProgressSlots;
   private readonly strays: StrayLog;
   private readonly deaths: WorkerDeaths;
@@ -50,60 +55,58 @@ export class PluginPool {
   private readonly unstartable = new WeakSet<TaskAbort>();
   private readonly log: Logger;
   private readonly metrics: Metrics;
-  private readonly maxQueue: number;
   private readonly closeBudgetMs: number;
   private completed = 0;
   private failed = 0;
   private closing: Promise<void> | undefined;
   /** Set once {@link close} has finished: no worker may run after it. */
   private closed = false;
-  /** When a pause was last logged ({@link monotonicMs}). */
-  private pauseLoggedAt = Number.NEGATIVE_INFINITY;
+  private readonly pauses: PauseLog;
 
   constructor(options: PluginPoolOptions) {
-    const { pool } = options;
+    this.options = options;
     this.log = options.log.child({ component: 'plugin-pool' });
+    this.pauses = new PauseLog(this.log);
     this.metrics = options.metrics;
-    this.maxQueue = pool.maxQueue;
     this.closeBudgetMs = options.closeBudgetMs ?? DEFAULT_CLOSE_BUDGET_MS;
     // every task in flight holds a slot: running (≤ maxThreads, twice while replacements boot)
     // plus queued (≤ maxQueue); running out of slots is treated as saturation
-    this.slots = new ProgressSlots(pool.maxQueue + 2 * pool.maxThreads + 8);
-    this.piscina = createPiscina(options, this.slots, this.closeBudgetMs);
+    this.slots = new ProgressSlots(options.pool.maxQueue + 2 * options.pool.maxThreads + 8);
+    const first = createPiscina(options, this.slots, this.closeBudgetMs);
+    this.piscina = first;
+    // a pool in which a worker failed to start replaces none again: renewed once threads start
+    this.renewal = new PoolRenewal({
+      log: this.log,
+      delays: options.renewDelays ?? DEFAULT_RENEW_DELAYS,
+      renew: () => this.renew(),
+      warm: () => this.warm(1, RENEW_WARM_MS),
+    });
     const plugins = options.worker.plugins.map((p) => p.name);
-    // a worker catches its plugins' stray errors (a timer that throws, an unhandled rejection)
-    // instead of dying, and posts them here: counted, and logged at a bounded rate
+    // a worker posts its plugins' stray errors (a timer that throws): counted, logged at a bounded rate
     this.strays = new StrayLog({ log: this.log, metrics: this.metrics, plugins });
     // workers that end with no pool asking (out of memory outside a task, a crash) are reported
     // at a bounded rate, a crash loop once; a hook's process.exit is reported by its task
-    this.deaths = new WorkerDeaths(this.piscina, {
+    this.deaths = new WorkerDeaths(first, {
       log: this.log,
       metrics: this.metrics,
       plugins,
       onRefusals: (port) => this.refusals.listen(port),
+      onBooted: () => this.renewal.booted(),
     });
-    // store writes refused for their size, counted in the worker and carried by its replies
+    // store writes refused for their size: counted in the worker, carried by its replies
     this.refusals = new StoreRefusals({ log: this.log, metrics: this.metrics, plugins });
-    this.piscina.on('message', (message: unknown) => {
-      this.strays.receive(message);
-      this.deaths.receive(message);
-    });
     // piscina emits 'error' for a worker that fails with no task (a watched one is reported by
     // `deaths`, one that failed before it was ready by `starts`) and for a close out of budget
-    this.starts = new WorkerStarts(this.piscina, {
+    this.starts = new WorkerStarts(first, {
       log: this.log,
       metrics: this.metrics,
       reported: (err) => this.deaths.reports(err),
-      closing: () => this.closing !== undefined,
+      closing: () => this.closing !== undefined || this.retired.has(first),
       running: () => this.deaths.alive,
       onStall: () => this.failUnstarted(),
+      onFailed: () => this.renewal.failed(),
     });
-    // piscina (5.3) forgets that it closed: a worker it ended before the close (a timeout, a spare) whose
-    // thread exits after it makes piscina start a replacement, which ran, plugins loaded, in a pool nobody
-    // closes again (a thread and its isolate for the process's life); such a worker is ended once up
-    this.piscina.on('workerCreate', () => {
-      if (this.closed) void this.piscina.destroy();
-    });
+    this.listen(first);
   }
 
   /**
@@ -127,14 +130,16 @@ export class PluginPool {
 
   private async attempt(
     items: readonly BatchItem[],
+    resent = false,
   ): Promise<{ replies: TaskReply[] } | { failedAt: SlotProgress; error: ErrorData }> {
     if (this.closing)
       return this.failAll(items, {
         code: 'CORE_ERR_PLUGIN_POOL_CLOSED',
         message: 'the worker pool is closed',
       });
+    const piscina = this.piscina;
     // bound the queue ourselves: piscina's own limit also counts booting workers' capacity
-    if (this.piscina.queueSize >= this.maxQueue) return this.failAll(items, SATURATED);
+    if (piscina.queueSize >= this.options.pool.maxQueue) return this.failAll(items, SATURATED);
     const lease = this.slots.acquire();
     if (!lease) return this.failAll(items, SATURATED);
     const abort = new TaskAbort();
@@ -146,7 +151,7 @@ export class PluginPool {
       lease,
       items.map((i) => i.budgets),
       () => setImmediate(() => abort.abort()),
-      { onPause: (lateMs) => this.pauseNoticed(lateMs) },
+      { onPause: (lateMs) => this.pauses.noticed(lateMs) },
     );
     try {
       const task: PoolTask = {
@@ -155,8 +160,8 @@ export class PluginPool {
         stamp: lease.stamp,
         items: items.map((i) => i.task),
       };
-      const pending = this.piscina.run(task, { signal: abort });
-      this.metrics.poolQueueDepth.set(this.piscina.queueSize);
+      const pending = piscina.run(task, { signal: abort });
+      this.metrics.poolQueueDepth.set(piscina.queueSize);
       const replies = (await pending) as TaskReply[];
       this.refusals.receive(replies);
       for (const reply of replies) {
@@ -169,6 +174,9 @@ export class PluginPool {
       // waited for a worker while none could start, or sent to one that failed to
       if (this.unstartable.has(abort) || (!at && !this.closing && this.starts.rejected(err)))
         return this.failAll(items, START_FAILED);
+      // queued in a pool since replaced, which ended it unstarted: no hook ran, sent to the new one
+      if (!at && !resent && !watchdog.expiry && piscina !== this.piscina && !this.closing)
+        return this.attempt(items, true);
       // the worker said why it exits: its item's hook called process.exit (exit-trap.ts); only for
       // a task its thread's exit failed (a note plugin code forged for a task that timed out, its
       // thread ended to confirm it, must not relabel that timeout)
@@ -227,7 +235,11 @@ export class PluginPool {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const budget = new Promise<void>((resolve) => setTimeout(resolve, this.closeBudgetMs + 1_000).unref());
-      await Promise.race([this.piscina.close({ force: true }), budget]);
+      this.renewal.close();
+      await Promise.race([
+        Promise.all([this.piscina.close({ force: true }), this.retired.settled()]),
+        budget,
+      ]);
       this.closed = true;
       this.strays.close();
       this.deaths.close();
@@ -236,16 +248,6 @@ export class PluginPool {
       this.metrics.poolQueueDepth.set(0);
     })();
     return this.closing;
-  }
-
-  /**
-   * Log a process pause once, not once per task in flight (every watchdog sees the same pause).
-   */
-  private pauseNoticed(lateMs: number): void {
-    const now = monotonicMs();
-    if (now - this.pauseLoggedAt < PAUSE_DETECT_MS) return;
-    this.pauseLoggedAt = now;
-    this.log.warn({ lateMs: Math.round(lateMs) }, 'process pause detected; plugin budgets restarted');
   }
 
   /**
@@ -259,6 +261,32 @@ export class PluginPool {
       this.unstartable.add(abort);
       abort.abort();
     }
+  }
+
+  /** Replace the pool tasks go to by a fresh one; the old one finishes what it runs, then closes. */
+  private renew(): void {
+    if (this.closing) return;
+    const old = this.piscina;
+    const fresh = createPiscina(this.options, this.slots, this.closeBudgetMs);
+    this.piscina = fresh;
+    this.deaths.watch(fresh);
+    this.starts.watch(fresh, () => this.closing !== undefined || this.retired.has(fresh));
+    this.listen(fresh);
+    // its close rejects the tasks still queued there, unstarted: `attempt` sends them on
+    this.retired.retire(old);
+  }
+
+  /** Take the messages of `piscina`'s workers, and keep it from starting one once closed. */
+  private listen(piscina: Piscina<PoolTask, unknown>): void {
+    piscina.on('message', (message: unknown) => {
+      this.strays.receive(message);
+      this.deaths.receive(message);
+    });
+    // piscina (5.3) forgets that it closed: a worker it ended before (a timeout, a spare) whose exit comes
+    // after makes it start a replacement, in a pool nobody closes again (a thread for the process's life)
+    piscina.on('workerCreate', () => {
+      if (this.closed || this.retired.closed(piscina)) void piscina.destroy();
+    });
   }
 
   private failAll(items: readonly BatchItem[], error: ErrorData): { replies: TaskReply[] } {

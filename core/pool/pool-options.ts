@@ -4,6 +4,7 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { RenewDelays } from './pool-renewal.js';
 import type { ChainTask, PoolWorkerData } from './task-protocol.js';
 
 /** One chain of a batch and the timeout of each of its positions, ms. */
@@ -30,6 +31,8 @@ export interface PluginPoolOptions {
   readonly closeBudgetMs?: number;
   /** The workers' entry file; default `WORKER_ENTRY` (piscina-factory.ts) (tests load one that fails). */
   readonly entry?: string;
+  /** Waits before renewing a pool whose worker failed to start; default 1 s doubling to 30 s (tests shorten them). */
+  readonly renewDelays?: RenewDelays;
 }
 
 /** Pool counters for `/v1/status`. `completed` counts tasks that produced a reply; `failed` the rest. */

@@ -18,6 +18,7 @@
  * cannot keep a hung plugin alive for ever.
  */
 import { MAX_PAUSES, PAUSE_DETECT_MS } from '../di/deadline.js';
+import type { Logger } from '../log/logger.js';
 import { monotonicMs, type ProgressSlots, type SlotLease, type SlotProgress } from './progress-slots.js';
 
 /** Extra time a task may wait for a worker beyond its budgets, ms. */
@@ -125,5 +126,21 @@ export class TaskWatchdog {
     this.timer = undefined;
     this.expiry = expiry;
     this.onExpire(expiry);
+  }
+}
+
+/** Logs a process pause once, not once per task in flight (every watchdog sees the same pause). */
+export class PauseLog {
+  /** When a pause was last logged ({@link monotonicMs}). */
+  private loggedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly log: Logger) {}
+
+  /** A watchdog saw its timer fire `lateMs` late. */
+  noticed(lateMs: number): void {
+    const now = monotonicMs();
+    if (now - this.loggedAt < PAUSE_DETECT_MS) return;
+    this.loggedAt = now;
+    this.log.warn({ lateMs: Math.round(lateMs) }, 'process pause detected; plugin budgets restarted');
   }
 }

@@ -77,6 +77,8 @@ export interface WorkerDeathsOptions {
   readonly plugins: readonly string[];
   /** Takes a booted worker's port for store refusals outside a batch (its boot note's). */
   readonly onRefusals?: (port: MessagePort) => void;
+  /** A worker has imported the plugins (its boot note): one runs for certain. */
+  readonly onBooted?: () => void;
   /** The monotonic clock, ms; default {@link monotonicMs}. */
   readonly now?: () => number;
 }
@@ -103,7 +105,7 @@ export class WorkerDeaths {
   private closed = false;
 
   constructor(
-    private readonly piscina: WatchedPool,
+    piscina: WatchedPool,
     private readonly options: WorkerDeathsOptions,
   ) {
     this.now = options.now ?? monotonicMs;
@@ -117,7 +119,12 @@ export class WorkerDeaths {
         reportError(log, metrics, code, 'plugin workers died outside a task', { count, reason }, 'error'),
     });
     this.boots = new BootReport({ log, metrics, plugins: options.plugins, now: this.now });
-    piscina.on('workerCreate', (worker) => this.created(worker));
+    this.watch(piscina);
+  }
+
+  /** Watch the workers of `piscina` too (a pool that replaced one that gave up: plugin-pool.ts). */
+  watch(piscina: WatchedPool): void {
+    piscina.on('workerCreate', (worker) => this.created(piscina, worker));
     piscina.on('workerDestroy', (worker) => {
       const watched = this.watched.get(worker.id);
       if (watched && watched.failed === undefined) watched.retired = true;
@@ -182,11 +189,11 @@ export class WorkerDeaths {
     this.closed = true;
   }
 
-  private created(worker: PoolWorker): void {
+  private created(piscina: WatchedPool, worker: PoolWorker): void {
     // kept: a thread's id reads -1 once it has exited, as a refused one's does (thread-refusals.ts)
     const id = worker.id;
     if (id < 0) return;
-    const thread = this.piscina.threads.find((w) => w.threadId === id);
+    const thread = piscina.threads.find((w) => w.threadId === id);
     if (!thread || this.watched.has(id)) return;
     const watched: Watched = { bornAt: this.now(), booted: false, retired: false, busy: false };
     this.watched.set(id, watched);
@@ -197,6 +204,7 @@ export class WorkerDeaths {
       if (note?.k !== BOOT_NOTE || note.key !== BOOT_KEY || watched.booted) return;
       watched.booted = true;
       this.boots.noted(note);
+      this.options.onBooted?.();
       if (note.refusals instanceof MessagePort) this.options.onRefusals?.(note.refusals);
     });
     // in front of piscina's listeners: they destroy the worker (`workerDestroy`) as they run

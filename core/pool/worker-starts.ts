@@ -55,6 +55,8 @@ export interface WorkerStartsOptions {
   readonly reported: (err: unknown) => boolean;
   /** Is the pool closing (piscina's `error` then says its close ran out of budget)? */
   readonly closing: () => boolean;
+  /** A worker failed to start: piscina will replace no worker of that pool (pool-renewal.ts). */
+  readonly onFailed?: () => void;
   /** Workers running now (piscina had them ready, and nothing is ending them). */
   readonly running: () => number;
   /** A worker failed to start while none ran: fail the tasks waiting for one (none would start them). */
@@ -82,14 +84,25 @@ export class WorkerStarts {
       repeated: (count, reason) =>
         reportError(log, metrics, CODE, 'plugin workers failed to start', { count, reason }, 'error'),
     });
+    this.watch(pool, options.closing);
+  }
+
+  /**
+   * Watch `pool` too (one that replaced a pool that gave up: plugin-pool.ts); `closing` says
+   * whether that pool is closing.
+   */
+  watch(pool: StartingPool, closing: () => boolean): void {
     // without a listener an EventEmitter 'error' would crash the process
     pool.on('error', (err) => {
-      if (options.closing()) {
-        log.info({ reason: errorMessage(err) }, 'worker pool close budget exceeded; workers terminated');
+      if (closing()) {
+        this.options.log.info(
+          { reason: errorMessage(err) },
+          'worker pool close budget exceeded; workers terminated',
+        );
         return;
       }
       // a watched worker's failure with no task: reported by worker-deaths.ts
-      if (options.reported(err)) return;
+      if (this.options.reported(err)) return;
       this.failed(err);
     });
     // a refused thread's worker (thread-refusals.ts, id -1) is made ready by piscina when it is one
@@ -141,6 +154,7 @@ export class WorkerStarts {
     metrics.poolWorkerDeaths.inc({ during: 'start' });
     // as a stray error's reason: a URL in an error may carry a credential
     this.report.add(scrubUrls(errorMessage(err)).slice(0, 500));
+    this.options.onFailed?.();
     if (this.options.running() > 0) return;
     this.failing = true;
     metrics.poolWorkerStartFailing.set(1);

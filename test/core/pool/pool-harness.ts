@@ -10,6 +10,7 @@ import type { ExecutionContext } from 'ava';
 import { MessageEventSchema } from '../../../core/index.js';
 import { Metrics } from '../../../core/metrics/metrics.js';
 import { type BatchItem, PluginPool } from '../../../core/pool/plugin-pool.js';
+import type { RenewDelays } from '../../../core/pool/pool-renewal.js';
 import { createLogSink, type LogSink } from '../../helpers/log-sink.js';
 import { testConfig } from '../../helpers/test-config.js';
 import { fixture } from '../plugin-host/fixture-host.js';
@@ -33,6 +34,8 @@ export interface FixturePoolOptions {
   readonly closeBudgetMs?: number;
   /** The workers' entry file (default the real one). */
   readonly entry?: string;
+  /** Waits before a pool that gave up on starting workers is renewed (default the real ones). */
+  readonly renewDelays?: RenewDelays;
 }
 
 /** A pool on the fixture plugins `plugins` (by name, in chain order), with its metrics and log. */
@@ -57,6 +60,7 @@ export function startFixturePool(
     metrics,
     ...(opts.closeBudgetMs === undefined ? {} : { closeBudgetMs: opts.closeBudgetMs }),
     ...(opts.entry === undefined ? {} : { entry: opts.entry }),
+    ...(opts.renewDelays === undefined ? {} : { renewDelays: opts.renewDelays }),
   });
   t.teardown(async () => {
     // the pool's own timers are unref'd: keep the process up while a close waits for a hung task

@@ -66,6 +66,37 @@ test.serial(
 );
 
 test.serial(
+  'a pool that gave up on starting workers is renewed once they start again, with no task sent',
+  async (t) => {
+    t.timeout(120_000);
+    const failEntries = entryFailures(t);
+    const { pool, metrics, sink } = startFixturePool(t, ['echo', 'fault-exits'], {
+      entry: ENTRY,
+      renewDelays: { firstMs: 20, maxMs: 100 },
+    });
+    t.like((await pool.run([inbound(0, 'before')]))[0], { ok: true });
+    failEntries(true);
+    // the worker ends by its hook's process.exit; its replacement's entry fails: none runs
+    t.like((await pool.run([inbound(1, 'fault:exit')]))[0], {
+      error: { code: 'CORE_ERR_PLUGIN_WORKER_DIED' },
+    });
+    await until(() => pool.stats().startFailing);
+    failEntries(false);
+    // piscina would start a worker for a task only: the pool is renewed, and its worker runs
+    await sink.waitFor((l) => l.msg === 'plugin worker pool renewed after failed worker starts', 20_000);
+    await until(() => !pool.stats().startFailing && pool.stats().threads > 0, 20_000, 'a worker again');
+    t.is(await metrics.value('relay_pool_worker_start_failing'), 0);
+    t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
+    // and it keeps its workers again: one that dies is replaced without a task asking
+    t.like((await pool.run([inbound(1, 'fault:exit')]))[0], {
+      error: { code: 'CORE_ERR_PLUGIN_WORKER_DIED' },
+    });
+    await until(() => pool.stats().threads > 0, 20_000, 'a replacement');
+    t.like((await pool.run([inbound(0, 'last')]))[0], { ok: true });
+  },
+);
+
+test.serial(
   'a spare that fails to start while a worker runs is no stall: once that worker ends, the pool is not shown failing',
   async (t) => {
     t.timeout(120_000);

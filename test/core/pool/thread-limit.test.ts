@@ -2,8 +2,10 @@
  * A host that refuses threads (RLIMIT_NPROC, for real: test/helpers/thread-limit.ts). node 20's
  * `new Worker` then throws `ERR_WORKER_INIT_FAILED` synchronously, and piscina starts workers from
  * its own event handlers (a worker's exit, a task's abort, a worker's ready or answer), where that
- * throw was uncaught: the sidecar exited 1. Now such a start fails as any failed start does
- * (reported, tasks fail transiently) (docs/decisions.md, "Worker deaths").
+ * throw was uncaught: the sidecar exited 1. And after one failed start piscina replaces no worker
+ * for the life of the pool. Now such a start fails as any failed start does (reported, tasks fail
+ * transiently), and the pool is renewed once threads are available again (docs/decisions.md,
+ * "Worker deaths").
  */
 import { fileURLToPath } from 'node:url';
 import { startLimitedChild, withThreadLimit } from '../../helpers/thread-limit.js';
@@ -12,7 +14,7 @@ const CHILD = fileURLToPath(new URL('../../fixtures/pool/thread-limited-pool.js'
 const START = 'CORE_ERR_PLUGIN_WORKER_START_FAILED';
 
 withThreadLimit(
-  'threads refused: a worker ended by its hook or a timeout does not end the process',
+  'threads refused: a worker ended by its hook or a timeout does not end the process, and the pool recovers',
   async (t) => {
     t.timeout(120_000);
     const child = await startLimitedChild(t, CHILD);
@@ -28,7 +30,9 @@ withThreadLimit(
       stats: { startFailing: true },
     });
     child.limit(false);
-    t.like(await child.send('run 0 after 10000'), { reply: { ok: true }, stats: { startFailing: false } });
+    // no task is sent: the pool gets a worker again by itself
+    t.like(await child.send('ready'), { ready: true, stats: { startFailing: false } });
+    t.like(await child.send('run 0 after 10000'), { reply: { ok: true } });
     child.limit(true);
     // a hook past its budget: its worker is terminated from the task's abort, and the replacement refused
     t.like(await child.send('run 2 fault:hang 300'), {
@@ -36,6 +40,7 @@ withThreadLimit(
     });
     t.like(await child.send('run 0 during 10000'), { reply: { ok: false, error: { code: START } } });
     child.limit(false);
+    t.like(await child.send('ready'), { ready: true });
     t.like(await child.send('run 0 again 10000'), { reply: { ok: true } });
     const closed = await child.send('close');
     t.true((closed.codes as string[]).includes(START));

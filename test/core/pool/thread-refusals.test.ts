@@ -22,8 +22,8 @@ const require = createRequire(import.meta.url);
 
 test('the piscina the seam was checked against', (t) => {
   // an upgrade: re-read piscina's _addNewWorker and WorkerInfo (dist/index.js, dist/worker_pool),
-  // then move this pin
-  t.is(Piscina.version, '5.3.2', 'piscina changed: recheck core/pool/thread-refusals.ts');
+  // and its workerFailsDuringBootstrap (core/pool/pool-renewal.ts), then move this pin
+  t.is(Piscina.version, '5.3.2', 'piscina changed: recheck core/pool/thread-refusals.ts and pool-renewal.ts');
   t.true(existsSync(PISCINA_WORKER_FILE));
 });
 

@@ -1,0 +1,83 @@
+/**
+ * The renewal of a pool that gave up on starting workers (core/pool/pool-renewal.ts): once per
+ * burst of failures, only once a thread starts, waiting longer while starts keep failing.
+ */
+import test from 'ava';
+import { PoolRenewal, threadStarts } from '../../../core/pool/pool-renewal.js';
+import { createLogSink } from '../../helpers/log-sink.js';
+import { until } from '../../helpers/until.js';
+
+function renewal(probe: () => Promise<boolean>, warm: () => Promise<unknown> = async () => undefined) {
+  const sink = createLogSink();
+  let renewed = 0;
+  const delays = { firstMs: 5, maxMs: 20 };
+  const r = new PoolRenewal({ log: sink.logger, delays, renew: () => renewed++, probe, warm });
+  return { r, renewed: () => renewed, sink };
+}
+
+test('failures in a burst renew the pool once, after a thread started', async (t) => {
+  let probes = 0;
+  const { r, renewed } = renewal(async () => {
+    probes++;
+    return true;
+  });
+  t.teardown(() => r.close());
+  r.failed();
+  r.failed();
+  r.failed();
+  await until(() => renewed() === 1);
+  t.is(probes, 1);
+  // a failure in the new pool renews it again
+  r.failed();
+  await until(() => renewed() === 2);
+});
+
+// while the bare thread is refused, or a thread starts but no worker does (the warm-up task in
+// the pool given up on fails): nothing is renewed, and the check is tried again until it passes
+for (const failing of ['thread', 'worker'] as const) {
+  test(`while no ${failing} starts, nothing is renewed and the check is tried again`, async (t) => {
+    let passes = false;
+    let tries = 0;
+    const check = async () => {
+      tries++;
+      return passes;
+    };
+    const { r, renewed } = renewal(
+      failing === 'thread' ? check : async () => true,
+      failing === 'worker'
+        ? async () => {
+            if (!(await check())) throw new Error('no plugin worker could start');
+          }
+        : undefined,
+    );
+    t.teardown(() => r.close());
+    r.failed();
+    await until(() => tries >= 3);
+    t.is(renewed(), 0);
+    passes = true;
+    await until(() => renewed() === 1);
+  });
+}
+
+test('closed, it renews nothing, even with a probe under way', async (t) => {
+  let probes = 0;
+  let release: (free: boolean) => void = () => undefined;
+  const { r, renewed } = renewal(() => {
+    probes++;
+    return new Promise<boolean>((resolve) => (release = resolve));
+  });
+  r.failed();
+  await until(() => probes === 1);
+  r.close();
+  release(true);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(renewed(), 0);
+  // nor does a failure after the close start another probe (its first wait is 5 ms)
+  r.failed();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.is(probes, 1);
+});
+
+test('the real probe starts a thread here', async (t) => {
+  t.true(await threadStarts());
+});
