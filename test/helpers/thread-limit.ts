@@ -44,6 +44,11 @@ export async function startLimitedChild(
 ): Promise<LimitedChild> {
   const dir = tempDir(t, 'relay-nproc-');
   chmodSync(dir, 0o777);
+  // a checkout under a private directory (root's home) cannot be read by the child's user
+  if (spawnSync('setpriv', [...AS_NOBODY, 'test', '-r', script]).status !== 0)
+    throw new Error(
+      `user nobody cannot read ${script}: make the checkout's path readable by others (chmod o+rx)`,
+    );
   const child: ChildProcess = spawn('setpriv', [...AS_NOBODY, process.execPath, script, dir, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
