@@ -36,15 +36,19 @@ const piscinaThreads = new WeakSet<object>();
  * first. Its `threadId` is -1, an ended thread's: no running worker has it.
  */
 export class RefusedWorker extends EventEmitter {
+  /** An ended thread's id: no running worker has it. */
   readonly threadId = -1;
+  /** None: the thread never ran. */
   readonly resourceLimits = {};
   private ended = false;
 
+  /** @param refusal what `new Worker` threw (`ERR_WORKER_INIT_FAILED`) */
   constructor(readonly refusal: unknown) {
     super();
     process.nextTick(() => {
       if (this.ended) return;
-      this.emit('error', refusal);
+      // piscina listens from the start; an 'error' nobody listens to would end the process
+      if (this.listenerCount('error') > 0) this.emit('error', refusal);
       this.end();
     });
   }
@@ -56,11 +60,13 @@ export class RefusedWorker extends EventEmitter {
     }
   }
 
+  /** No thread keeps the process up: nothing to do. */
   ref(): void {}
 
+  /** No thread keeps the process up: nothing to do. */
   unref(): void {}
 
-  /** Ends it (a `exit` a tick later, as a thread's), if not ended yet. */
+  /** Ends it (an `exit` a tick later, as a thread's), if not ended yet. */
   terminate(): Promise<number> {
     this.end();
     return Promise.resolve(1);
