@@ -6,6 +6,7 @@ import test from 'ava';
 import { PoolRenewal, threadStarts } from '../../../core/pool/pool-renewal.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 import { until } from '../../helpers/until.js';
+import { inbound, startFixturePool } from './pool-harness.js';
 
 function renewal(probe: () => Promise<boolean>, warm: () => Promise<unknown> = async () => undefined) {
   const sink = createLogSink();
@@ -80,4 +81,20 @@ test('closed, it renews nothing, even with a probe under way', async (t) => {
 
 test('the real probe starts a thread here', async (t) => {
   t.true(await threadStarts());
+});
+
+test('a renewal: what runs in the old pool gets its close budget; what was still queued there runs in the new one', async (t) => {
+  t.timeout(60_000);
+  const { pool } = startFixturePool(t, ['echo', 'fault-hangs'], { closeBudgetMs: 300 });
+  t.like((await pool.run([inbound(0, 'before')]))[0], { ok: true });
+  // the one worker hangs in a hook; a task waits behind it in piscina's queue
+  const hung = pool.run([inbound(1, 'fault:hang', 20_000)]);
+  const queued = pool.run([inbound(0, 'queued')]);
+  await until(() => pool.stats().queued === 1);
+  // as after a failed start, once a worker can start again (the renewal's checks are its own tests)
+  (pool as unknown as { renew(): void }).renew();
+  // the old pool's close budget ends the hung hook's worker; the queued task had not started
+  t.like((await hung)[0], { ok: false, error: { code: 'CORE_ERR_PLUGIN_WORKER_DIED' } });
+  t.like((await queued)[0], { ok: true });
+  t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
 });
