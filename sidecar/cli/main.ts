@@ -21,6 +21,7 @@ import { registerEnroll } from './enroll-command.js';
 import { ExitCode, exitCodesText } from './exit-codes.js';
 import { registerRun } from './run-command.js';
 import { registerToken } from './token-command.js';
+import { usageErrorText } from './usage-errors.js';
 
 /** The package version, or `0.0.0` when package.json cannot be read. */
 function packageVersion(): string {
@@ -36,22 +37,12 @@ function packageVersion(): string {
 }
 
 /**
- * A usage error without the value typed after an option's `=`: commander quotes the argument
- * whole (`unknown option '--api-token=<token>'`), and what a supervisor keeps of stderr should
- * not hold a credential typed in the wrong place. The option's name says what was wrong.
- */
-export function withoutOptionValues(text: string): string {
-  // to the line's last quote: a value may hold a quote itself (commander's suggestion, if any, is
-  // on the next line)
-  return text.replace(/'(-{1,2}[^'=\s]+)=[^\n]*'/g, "'$1=…'");
-}
-
-/**
  * The program with every built-in command. Errors do not exit the process: commander throws a
  * `CommanderError` that {@link main} turns into an exit code. Commands added with
- * `program.command(...)` inherit this behaviour and the output routing.
+ * `program.command(...)` inherit this behaviour and the output routing. `argv` is the command line
+ * it will parse: no usage error repeats an argument of it (usage-errors.ts).
  */
-export function buildProgram(io: CliIo = processIo()): Command {
+export function buildProgram(io: CliIo = processIo(), argv: readonly string[] = process.argv): Command {
   const program = new Command('relay-sidecar')
     .description(
       'Outbound-only relay sidecar: connects an AI agent to chat platforms through a relay connector',
@@ -61,7 +52,8 @@ export function buildProgram(io: CliIo = processIo()): Command {
     .configureOutput({
       writeOut: (s) => io.stdout(s),
       writeErr: (s) => io.stderr(s),
-      outputError: (s, write) => write(withoutOptionValues(s)),
+      // no argument typed is echoed: it may be a credential pasted in the wrong place
+      outputError: (s, write) => write(usageErrorText(s, argv)),
     })
     .showHelpAfterError('(run with --help for usage)')
     // what a supervisor or script acts on, with only --help to go on (docs/errors.md has more)
@@ -94,7 +86,7 @@ export async function main(argv: readonly string[] = process.argv, io: CliIo = p
     },
   };
   try {
-    await buildProgram(recording).parseAsync([...argv]);
+    await buildProgram(recording, argv).parseAsync([...argv]);
   } catch (err) {
     if (!(err instanceof CommanderError)) {
       io.stderr(`relay-sidecar: unexpected error: ${errorMessage(err)}\n`);

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import { ExitCode } from '../../../sidecar/cli/exit-codes.js';
 import { cliPath } from '../../helpers/sidecar-process.js';
+import { runBuiltCli } from './cli-child.js';
 
 const SECRET = 'usage-secret-0123456789abcdef';
 
@@ -33,4 +34,36 @@ test('an unknown option given with =value is named without its value, and the us
   t.regex(quoted.text, /unknown option '--api-token=…'/);
   // a misspelt option still gets its suggestion
   t.regex(cli(['enroll', '--tokn', SECRET]).text, /Did you mean --token\?/);
+});
+
+/** A pasted credential: mixed case and digits, as tokens are. */
+const PASTED = 'Xk9pasted4Tok3nQ0zLm7';
+
+test('no usage error echoes an argument: unknown command, unknown option, excess arguments (built CLI child)', async (t) => {
+  const env = { PATH: process.env.PATH ?? '' };
+  const cases: [args: string[], said: RegExp][] = [
+    [[PASTED], /unknown command/],
+    [['dead-letters', PASTED], /unknown command/],
+    [[`it's ${PASTED}\nsecond line`], /unknown command/],
+    [[`-${PASTED}`], /unknown option/],
+    [['run', `-X${PASTED}`], /unknown option/],
+    [['run', `--${PASTED}`], /unknown option/],
+    [['run', PASTED], /too many arguments for 'run'/],
+    [['dead-letters', 'list', PASTED], /too many arguments for 'list'/],
+  ];
+  for (const [args, said] of cases) {
+    const { code, out, err } = await runBuiltCli(args, process.cwd(), env);
+    const text = `${out}${err}`;
+    t.is(code, ExitCode.CONFIG, text);
+    t.false(text.includes(PASTED), text);
+    t.false(text.includes('second line'), text);
+    t.regex(text, said, text);
+    t.regex(text, /run with --help for usage/, text);
+  }
+  // a typo of a command is still named, with its suggestion: a lowercase word is no credential
+  const typo = await runBuiltCli(['rnu'], process.cwd(), env);
+  t.regex(typo.err, /unknown command 'rnu'\n\(Did you mean run\?\)/);
+  // a hidden argument is said to be hidden, so the operator knows why it is not shown
+  const hidden = await runBuiltCli([PASTED], process.cwd(), env);
+  t.regex(hidden.err, /unknown command '…'\n\(the argument is not repeated: it may hold a credential\)/);
 });
