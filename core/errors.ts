@@ -206,32 +206,6 @@ export function withoutUrls(text: string): string {
   return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '[url]');
 }
 
-/** What a known secret becomes in a text (see {@link redactValues}). */
-export const REDACTED = '[redacted]';
-
-/**
- * `text` with every occurrence of each of `secrets` (4 characters or more: a shorter one would
- * turn ordinary words into noise) replaced by {@link REDACTED}, and a text that ends in the start
- * of one (8 characters or more: a message cut at its bound) ending in it instead. For the texts
- * of others that may quote what the sidecar sent them: a connector's close reason or error, a
- * plugin's message about its input.
- */
-export function redactValues(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (!secret || secret.length < 4) continue;
-    if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-    // the longest start that ends the text, searched in its last 512 characters (texts are bounded)
-    const from = out.length - Math.min(secret.length - 1, out.length, 512);
-    for (let i = from; i <= out.length - 8; i++) {
-      if (out.charCodeAt(i) !== secret.charCodeAt(0) || !secret.startsWith(out.slice(i))) continue;
-      out = out.slice(0, i) + REDACTED;
-      break;
-    }
-  }
-  return out;
-}
-
 /** Normalise anything thrown into plain `{code, message}` data; unknown errors get `fallback`. */
 export function toErrorData(err: unknown, fallback: ErrorCode): ErrorData {
   if (err instanceof RelayError) return err.toData();

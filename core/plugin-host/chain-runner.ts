@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { PluginPool } from '../pool/plugin-pool.js';
 import { type BatcherThreads, TaskBatcher } from '../pool/task-batcher.js';
 import type { ChainTask, HookKind, HookLabel, TaskReply } from '../pool/task-protocol.js';
+import { SecretMatcher } from '../secret-matcher.js';
 import type { PluginTable } from './plugin-table.js';
 import { redactFailure, redactLogEntry, redactPluginText, taskSecrets } from './task-secrets.js';
 
@@ -110,7 +111,8 @@ function withoutSecrets(task: ChainTask, reply: TaskReply, options: () => unknow
     typeof value?.drop === 'string' ||
     typeof value?.reject?.message === 'string';
   if (reply.ok && !said && reply.logs === undefined) return reply;
-  const secrets = taskSecrets(task, options());
+  // indexed once: a reply may hold fifty log calls, each with fields
+  const secrets = new SecretMatcher(taskSecrets(task, options()));
   const logs = reply.logs?.map((entry) => redactLogEntry(entry, secrets));
   const withLogs = logs ? { ...reply, logs } : reply;
   if (!withLogs.ok) {
@@ -120,7 +122,7 @@ function withoutSecrets(task: ChainTask, reply: TaskReply, options: () => unknow
   return value && said ? { ...withLogs, value: redactWords(value, secrets) } : withLogs;
 }
 
-function redactWords(value: Words, secrets: readonly string[]): Words {
+function redactWords(value: Words, secrets: SecretMatcher): Words {
   const redact = (text: unknown) => (typeof text === 'string' ? redactPluginText(text, secrets) : text);
   if (value.reject) return { ...value, reject: { ...value.reject, message: redact(value.reject.message) } };
   if (typeof value.drop === 'string') return { ...value, drop: redact(value.drop) };

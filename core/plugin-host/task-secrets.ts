@@ -11,15 +11,14 @@
  * handed over, so it takes exactly that out, on the main thread, before anything reads the words.
  * Pure.
  */
-import { redactValues, withoutUrls } from '../errors.js';
+import { withoutUrls } from '../errors.js';
 import type { ChainTask, HookLogEntry } from '../pool/task-protocol.js';
 import { canHoldSecret, isCredentialKey, SECRET_HEADER } from '../protocol/credential-key.js';
 import { withoutJsonSnippet } from '../protocol/decode.js';
+import { SecretMatcher } from '../secret-matcher.js';
 
 /** Shorter values are not taken out: `true`, an id, a word would turn ordinary text into noise. */
 const MIN_SECRET_CHARS = 8;
-/** At most this many values are looked for (a hostile body may hold thousands of keys). */
-const MAX_SECRETS = 32;
 /** Nesting bound of the search, as the dead letters' (redact-frame.ts). */
 const MAX_DEPTH = 32;
 /**
@@ -32,8 +31,11 @@ const MAX_BODY_SEARCH_BYTES = 256 * 1024;
 const QUOTED_PAIR = /"([^"\\]{1,64})"\s*:\s*"((?:[^"\\]|\\.){8,4096})"/g;
 
 /**
- * Keys, form fields and pairs looked at, at most, in one search: a body of 64 Ki keys took 0.2 s
- * of the main thread; a webhook's body has a few dozen.
+ * Keys, headers, form fields and pairs looked at, at most, in one search: a body of 64 Ki keys took
+ * 0.2 s of the main thread; a webhook's body has a few dozen. Every credential value among them is
+ * kept — no count of values: 32 decoys first crowded a real token out — and the texts are searched
+ * for all of them in one pass (secret-matcher.ts), so this and {@link MAX_BODY_SEARCH_BYTES}
+ * bound the work.
  */
 const MAX_KEYS_SEARCHED = 4_096;
 
@@ -44,11 +46,15 @@ class Finder {
 
   /** Take `value` when it is a string long enough; `Bot <token>` gives the credential alone too. */
   add(value: unknown): void {
-    if (typeof value !== 'string' || value.length < MIN_SECRET_CHARS || this.found.size >= MAX_SECRETS)
-      return;
+    if (typeof value !== 'string' || value.length < MIN_SECRET_CHARS) return;
     this.found.add(value);
     const word = value.slice(value.lastIndexOf(' ') + 1);
-    if (word.length >= MIN_SECRET_CHARS && this.found.size < MAX_SECRETS) this.found.add(word);
+    if (word.length >= MIN_SECRET_CHARS) this.found.add(word);
+  }
+
+  /** A header, counted against the budget as a key (a forward may hold thousands). */
+  header(name: string, value: unknown): void {
+    if (this.keysLeft-- > 0 && isSecretHeader(name)) this.add(value);
   }
 
   /** Whether `name` names a credential; false once the budget is spent. */
@@ -132,7 +138,7 @@ export function taskSecrets(task: ChainTask, options: readonly unknown[] = []): 
   for (const value of options) find.value(value);
   if (task.k === 'convert') {
     const { headers, path, bodyB64 } = task.forward;
-    for (const [name, value] of headers) if (isSecretHeader(String(name))) find.add(value);
+    for (const [name, value] of headers) find.header(String(name), value);
     // a webhook URL holding its own key: `?token=…` in the forward's path
     if (path.includes('?')) find.query(path.slice(path.indexOf('?') + 1));
     // base64: 4 characters for 3 bytes, so the cut falls between whole groups
@@ -151,18 +157,26 @@ export function credentialValues(value: unknown): string[] {
   return find.values();
 }
 
+/** The task's credentials, indexed once for every text of its reply; or a list of them. */
+export type Secrets = SecretMatcher | readonly string[];
+
+function matcher(secrets: Secrets): SecretMatcher {
+  return secrets instanceof SecretMatcher ? secrets : new SecretMatcher(secrets);
+}
+
 /** A plugin's text without the task's credentials and without V8's quote of a body. */
-export function redactPluginText(text: string, secrets: readonly string[]): string {
-  return withoutJsonSnippet(redactValues(text, secrets));
+export function redactPluginText(text: string, secrets: Secrets): string {
+  return withoutJsonSnippet(matcher(secrets).redact(text));
 }
 
 /** A hook's failure message: {@link redactPluginText}, and URLs (a webhook URL holds its token). */
-export function redactFailure(text: string, secrets: readonly string[]): string {
+export function redactFailure(text: string, secrets: Secrets): string {
   return withoutUrls(redactPluginText(text, secrets));
 }
 
 /** A hook's log call with its message and string fields (any depth) redacted. */
-export function redactLogEntry(entry: HookLogEntry, secrets: readonly string[]): HookLogEntry {
+export function redactLogEntry(entry: HookLogEntry, list: Secrets): HookLogEntry {
+  const secrets = matcher(list);
   const [position, level, msg, fields] = entry;
   const redacted = redactPluginText(msg, secrets);
   return fields === undefined
@@ -170,7 +184,7 @@ export function redactLogEntry(entry: HookLogEntry, secrets: readonly string[]):
     : [position, level, redacted, redactFields(fields, secrets, 0) as Record<string, unknown>];
 }
 
-function redactFields(value: unknown, secrets: readonly string[], depth: number): unknown {
+function redactFields(value: unknown, secrets: SecretMatcher, depth: number): unknown {
   if (typeof value === 'string') return redactPluginText(value, secrets);
   if (!value || typeof value !== 'object') return value;
   // deeper than the search goes: not logged rather than logged unsearched

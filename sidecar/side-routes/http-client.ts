@@ -10,7 +10,8 @@
 import { RelayConfigSchema } from '../../core/config/schema.js';
 import { systemClock } from '../../core/di/clock.js';
 import { abortAfter } from '../../core/di/deadline.js';
-import { type ErrorCode, RelayError, redactValues } from '../../core/errors.js';
+import { type ErrorCode, RelayError } from '../../core/errors.js';
+import { redactValues } from '../../core/secret-matcher.js';
 import { sideRouteUrl } from '../../core/transport/dial-url.js';
 import { type FetchFn, MAX_RESPONSE_BYTES, requestFetch } from './request-fetch.js';
 

@@ -1,6 +1,7 @@
 /** The error helpers every module shares: messages of anything thrown, plain error data. */
 import test from 'ava';
-import { errorMessage, RelayError, redactValues, toErrorData } from '../../core/errors.js';
+import { errorMessage, RelayError, toErrorData } from '../../core/errors.js';
+import { redactValues } from '../../core/secret-matcher.js';
 
 test('errorMessage: an Error or error-like object gives its message, anything else its string form', (t) => {
   t.is(errorMessage(new TypeError('bad input')), 'bad input');

@@ -40,6 +40,12 @@ const modes = {
   header: (_body, headers) => {
     throw new Error('bad signature ' + headers.find((h) => h[0] === 'x-signature-ed25519')[1]);
   },
+  // the token in a follow-up webhook's URL path, percent-encoded as a URL carries it
+  webhook: (body, _headers, log) => {
+    const path = '/api/webhooks/123/' + encodeURIComponent(JSON.parse(body).token) + '/messages/@original';
+    log.warn('follow-up to https://discord.com' + path);
+    throw new Error('POST ' + path + ' failed: 404');
+  },
   // the token in the verdict's reason and in a log line
   reason: (body, _headers, log) => {
     const token = JSON.parse(body).data.token;
@@ -162,4 +168,38 @@ test('a credential percent-encoded in the query is taken out of the path a plugi
   // was: the path logged as it came, the key in its encoded form (only the decoded value was searched)
   t.false(sink.text().includes(encoded), 'the encoded key is not in the log');
   t.false(sink.text().includes(encoded.slice(0, 12)), 'nor its start');
+});
+
+test('a body of many credential-named values first cannot crowd the real token out of the words', async (t) => {
+  const { host, sink } = await carelessHost(t);
+  const decoys = Object.fromEntries(
+    Array.from({ length: 40 }, (_, i) => [`k${i}_token`, `decoy-value-${i}-xx`]),
+  );
+  const outcome = await host.convertForward(
+    carelessForward('reason', JSON.stringify({ ...decoys, data: { token: TOKEN } })),
+  );
+  t.is(outcome.kind, 'rejected');
+  // was: the first 32 decoys filled the search, and the token went out in the log and the reason
+  t.is(sink.withMsg('refusing interaction [redacted]').length, 1);
+  t.false(sink.text().includes(TOKEN.slice(0, 10)));
+  t.false(JSON.stringify(outcome).includes(TOKEN.slice(0, 10)));
+});
+
+test("a token in a URL's path segment, percent-encoded, is taken out of a log line and a failure", async (t) => {
+  const { host, sink } = await carelessHost(t);
+  // a base64 token as Discord's follow-up webhook path carries it: '+', '/', '=' encoded
+  const token = 'aW50ZXJhY3Rpb246+MTIz/NDU2Nzg5OkxFQUtFRFRPS0VO==';
+  const encoded = encodeURIComponent(token);
+  t.not(encoded, token);
+  const outcome = await host.convertForward(carelessForward('webhook', JSON.stringify({ type: 2, token })));
+  t.is(outcome.kind, 'failed');
+  t.is(
+    sink.withMsg('follow-up to https://discord.com/api/webhooks/123/[redacted]/messages/@original').length,
+    1,
+  );
+  t.regex(JSON.stringify(outcome), /POST \/api\/webhooks\/123\/\[redacted\]\/messages\/@original failed/);
+  for (const needle of [encoded.slice(0, 12), token.slice(0, 12)]) {
+    t.false(sink.text().includes(needle), needle);
+    t.false(JSON.stringify(outcome).includes(needle), needle);
+  }
 });

@@ -52,3 +52,26 @@ test('events, actions and options give the strings under their credential keys',
   t.deepEqual(credentialValues({ apiKey: TOKEN, retries: 3, debug: true }), [TOKEN]);
   t.is(redactPluginText(`key ${TOKEN}.`, [TOKEN]), 'key [redacted].');
 });
+
+test('a body of many credential-named values cannot crowd out a later real token', (t) => {
+  // 40 decoys before the real token (the search kept the first 32 values it met)
+  const decoys = Object.fromEntries(
+    Array.from({ length: 40 }, (_, i) => [`k${i}_token`, `decoy-value-${i}-xx`]),
+  );
+  for (const body of [
+    JSON.stringify({ ...decoys, data: { token: TOKEN } }),
+    `${new URLSearchParams(decoys)}&AuthToken=${TOKEN}`,
+    `${JSON.stringify({ ...decoys, token: TOKEN }).slice(0, -1)},"more":`,
+  ]) {
+    const secrets = taskSecrets(convert(body));
+    t.true(secrets.includes(TOKEN), body.slice(0, 40));
+    t.is(redactPluginText(`interaction ${TOKEN} expired`, secrets), 'interaction [redacted] expired');
+  }
+  // headers too: decoy credential headers before the real one
+  const headers: [string, string][] = Array.from({ length: 40 }, (_, i) => [
+    `x-${i}-token`,
+    `decoy-header-${i}`,
+  ]);
+  const secrets = taskSecrets(convert('{}', { headers: [...headers, ['authorization', `Bot ${TOKEN}`]] }));
+  t.true(secrets.includes(TOKEN));
+});

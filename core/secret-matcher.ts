@@ -1,0 +1,125 @@
+/**
+ * Known secrets taken out of a text: the one place every redaction of a value the sidecar knows
+ * goes through — its own credentials in a connector's close reason or error, the credentials a
+ * task handed a plugin in that plugin's words, a worker's recent tasks' in a stray error.
+ *
+ * One pass over the text, whatever the number of secrets: they are indexed by their first
+ * {@link KEY_CHARS} characters, and each position of the text looks up only the secrets starting
+ * there. Searching the text once per secret made the cost grow with their number, which is why the
+ * plugins' search stopped at 32 values — and a body with 32 credential-named decoys first then
+ * crowded out the real token, which went out unredacted. Pure.
+ */
+
+/** What a known secret becomes in a text. */
+export const REDACTED = '[redacted]';
+
+/** Shorter secrets are left: they would turn ordinary words into noise. */
+const MIN_SECRET_CHARS = 4;
+/** Characters of a secret's start that index it (at most {@link MIN_SECRET_CHARS}). */
+const KEY_CHARS = 4;
+/** Shortest start of a secret that ends a text (a text cut at its bound) and is taken out. */
+const MIN_TAIL_CHARS = 8;
+/** A cut-off start is looked for in the text's last this many characters (texts are bounded). */
+const TAIL_WINDOW = 512;
+/** Buckets of the first two characters' filter (6 bits of each character code). */
+const PAIR_SLOTS = 4096;
+
+/** The filter slot of the two characters of `text` at `at`. */
+function pairSlot(text: string, at: number): number {
+  return ((text.charCodeAt(at) & 63) << 6) | (text.charCodeAt(at + 1) & 63);
+}
+
+/**
+ * The forms a secret takes in a text besides its own: percent-encoded, as a URL carries it in a
+ * path segment or a query (`/webhooks/<id>/<token>` built with `encodeURIComponent`), and with a
+ * form's `+` for a space.
+ */
+function encodedForms(secret: string): string[] {
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(secret);
+  } catch {
+    // a lone surrogate cannot be encoded, so it never is in a URL either
+    return [];
+  }
+  if (encoded === secret) return [];
+  return secret.includes(' ') ? [encoded, encoded.replace(/%20/g, '+')] : [encoded];
+}
+
+/** A set of known secrets, indexed once, that takes them out of any number of texts. */
+export class SecretMatcher {
+  /** Secrets (and their encoded forms) by their first {@link KEY_CHARS} characters, longest first. */
+  private readonly byKey = new Map<string, string[]>();
+  /** Non-zero where some secret starts with two characters of that slot: most positions stop here. */
+  private readonly pairs = new Uint8Array(PAIR_SLOTS);
+
+  constructor(secrets: Iterable<string | undefined>) {
+    const all = new Set<string>();
+    for (const secret of secrets) {
+      if (!secret || secret.length < MIN_SECRET_CHARS) continue;
+      all.add(secret);
+      for (const form of encodedForms(secret)) all.add(form);
+    }
+    for (const secret of all) {
+      const key = secret.slice(0, KEY_CHARS);
+      const bucket = this.byKey.get(key);
+      if (bucket) bucket.push(secret);
+      else this.byKey.set(key, [secret]);
+      this.pairs[pairSlot(secret, 0)] = 1;
+    }
+    // at one position the longest wins: a value holding another is replaced whole
+    for (const bucket of this.byKey.values()) bucket.sort((a, b) => b.length - a.length);
+  }
+
+  /** Whether there is no secret to take out. */
+  get empty(): boolean {
+    return this.byKey.size === 0;
+  }
+
+  /**
+   * `text` with every occurrence of each secret replaced by {@link REDACTED}, and a text that ends
+   * in the start of one ({@link MIN_TAIL_CHARS} characters or more: a message cut at its bound)
+   * ending in it instead. Linear in the text's length.
+   */
+  redact(text: string): string {
+    if (this.byKey.size === 0 || text.length < MIN_SECRET_CHARS) return text;
+    const tailFrom = text.length - TAIL_WINDOW;
+    let out = '';
+    let kept = 0;
+    for (let i = 0; i <= text.length - KEY_CHARS; ) {
+      const end = this.pairs[pairSlot(text, i)] === 0 ? -1 : this.matchAt(text, i, i >= tailFrom);
+      if (end < 0) {
+        i++;
+        continue;
+      }
+      out += text.slice(kept, i) + REDACTED;
+      kept = i = end;
+    }
+    return kept === 0 ? text : out + text.slice(kept);
+  }
+
+  /** Where the secret found at `at` ends (the text's end for a cut-off start), or -1. */
+  private matchAt(text: string, at: number, inTail: boolean): number {
+    const bucket = this.byKey.get(text.slice(at, at + KEY_CHARS));
+    if (!bucket) return -1;
+    const rest = text.length - at;
+    for (const secret of bucket) {
+      if (text.startsWith(secret, at)) return at + secret.length;
+      if (inTail && rest >= MIN_TAIL_CHARS && rest < secret.length && secret.startsWith(text.slice(at))) {
+        return text.length;
+      }
+    }
+    return -1;
+  }
+}
+
+/**
+ * `text` with every occurrence of each of `secrets` (4 characters or more), or of its
+ * percent-encoded form, replaced by {@link REDACTED}, and a text that ends in the start of one
+ * (8 characters or more) ending in it instead ({@link SecretMatcher}). For the texts of others
+ * that may quote what the sidecar sent them: a connector's close reason or error, a plugin's
+ * message about its input. Many texts against one set: build one {@link SecretMatcher}.
+ */
+export function redactValues(text: string, secrets: Iterable<string | undefined>): string {
+  return new SecretMatcher(secrets).redact(text);
+}

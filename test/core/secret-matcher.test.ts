@@ -1,0 +1,37 @@
+/** Known secrets taken out of texts in one pass, however many there are (secret-matcher.ts). */
+import test from 'ava';
+import { REDACTED, SecretMatcher } from '../../core/secret-matcher.js';
+
+const TOKEN = 'Z3ctMToxNzk1ODQyMTMyOjZjM2Q4MDQ3MTk3NzY3NjM1YTQw';
+
+test('every one of thousands of secrets is found, wherever it sits among them', (t) => {
+  const many = Array.from({ length: 5_000 }, (_, i) => `decoy-${i}-${'x'.repeat(i % 7)}`);
+  const matcher = new SecretMatcher([...many, TOKEN]);
+  t.is(matcher.redact(`a ${many[4_321]} b ${TOKEN} c`), `a ${REDACTED} b ${REDACTED} c`);
+  t.is(matcher.redact(`${TOKEN}${TOKEN}`), `${REDACTED}${REDACTED}`);
+});
+
+test('the longest secret at a position wins, and a cut-off start ending the text is taken out', (t) => {
+  const matcher = new SecretMatcher(['Bot Zm9vYmFyYmF6', 'Zm9vYmFyYmF6', TOKEN]);
+  t.is(matcher.redact('auth Bot Zm9vYmFyYmF6 then Zm9vYmFyYmF6.'), `auth ${REDACTED} then ${REDACTED}.`);
+  t.is(matcher.redact(`refused ${TOKEN}`.slice(0, 30)), `refused ${REDACTED}`);
+  // fewer than 8 characters of a start are left: ordinary words would turn to noise
+  t.is(matcher.redact('ends in Z3ctMTo'), 'ends in Z3ctMTo');
+});
+
+test('a secret percent-encoded (a URL path segment or query) or form-encoded is taken out too', (t) => {
+  const key = 'c2Vj+cmV0/a2V5=';
+  const phrase = 'open sesame 1234';
+  const matcher = new SecretMatcher([key, phrase]);
+  t.is(matcher.redact(`/webhooks/1/${encodeURIComponent(key)}/messages`), `/webhooks/1/${REDACTED}/messages`);
+  t.is(matcher.redact('pass=open+sesame+1234&x=1'), `pass=${REDACTED}&x=1`);
+  t.is(matcher.redact('q=open%20sesame%201234'), `q=${REDACTED}`);
+});
+
+test('short, empty or no secrets leave the text as it is', (t) => {
+  t.is(new SecretMatcher([]).redact('nothing here'), 'nothing here');
+  t.true(new SecretMatcher(['abc', undefined, '']).empty);
+  t.is(new SecretMatcher(['abc', 'abcd']).redact('abc abcd'), `abc ${REDACTED}`);
+  // a lone surrogate has no encoded form, and is still found as it is
+  t.is(new SecretMatcher(['ab\ud800cdef']).redact('x ab\ud800cdef y'), `x ${REDACTED} y`);
+});
