@@ -6,6 +6,7 @@
  * workers (stray-trap.ts) and the start-up check thread use them.
  */
 import { errorMessage, scrubUrls } from '../errors.js';
+import type { SecretMatcher } from '../secret-matcher.js';
 
 /** Plugin label of a stray error no module can be blamed for: no plugin name has parentheses (manifest.ts), as with the store metrics' `(other)`. */
 export const UNKNOWN_PLUGIN = '(unknown)';
@@ -78,20 +79,24 @@ function uniqueDir(dirs: readonly string[], index: number): boolean {
 
 /** Longest reason kept, characters (the first line, URLs replaced by `[url]`). */
 export const MAX_STRAY_REASON = 200;
+/** Characters of the first line searched for secrets (a secret cut there is still found by its start). */
+const MAX_STRAY_SEARCH = 4_096;
 
 /**
- * The first line of what a stray error says (`Name: message` for an Error), with every URL
- * replaced — a URL may carry a credential in its userinfo, path or query — at most
- * {@link MAX_STRAY_REASON} characters. Never throws, whatever was thrown.
+ * The first line of what a stray error says (`Name: message` for an Error), without `secrets` (the
+ * worker's recent tasks' credentials: recent-secrets.ts) and with every URL replaced — a URL may
+ * carry a credential in its userinfo, path or query — at most {@link MAX_STRAY_REASON}
+ * characters. Never throws, whatever was thrown.
  */
-export function strayReason(err: unknown): string {
+export function strayReason(err: unknown, secrets?: SecretMatcher): string {
   let text: string;
   try {
     text = err instanceof Error ? `${err.name}: ${err.message}` : errorMessage(err);
   } catch {
     text = `a value that cannot be printed (${typeof err})`;
   }
-  return scrubUrls(text.split('\n')[0] ?? '').slice(0, MAX_STRAY_REASON);
+  const line = (text.split('\n', 1)[0] ?? '').slice(0, MAX_STRAY_SEARCH);
+  return scrubUrls(secrets ? secrets.redact(line) : line).slice(0, MAX_STRAY_REASON);
 }
 
 /** Is `message` a {@link StrayReport} (anything may arrive on a worker's port: plugins post there too)? */

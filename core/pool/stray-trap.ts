@@ -8,6 +8,7 @@
  * the error is not part of its promise chain.
  */
 import { parentPort } from 'node:worker_threads';
+import type { SecretMatcher } from '../secret-matcher.js';
 import { ExitAttempt, ExitTrap } from './exit-trap.js';
 import {
   type StrayOrigin,
@@ -75,13 +76,17 @@ export class StrayTally {
 let installed: ExitTrap | undefined;
 
 /**
- * Catch this worker's stray errors from now on, blaming them on `plugins` by stack frame, and
- * turn a plugin's `process.exit` into a throw (exit-trap.ts); the returned trap is told when a
+ * Catch this worker's stray errors from now on, blaming them on `plugins` by stack frame, their
+ * reasons without the credentials `secrets` gives (the worker's recent tasks': recent-secrets.ts),
+ * and turn a plugin's `process.exit` into a throw (exit-trap.ts); the returned trap is told when a
  * batch item runs. Called by the worker entry before any plugin module is imported. The worker's
  * own failures still end it: out of memory is not an exception, and a task that a stray error
  * left unsettled is cut by the main thread's watchdog, which terminates the worker.
  */
-export function installStrayTrap(plugins: readonly WorkerPluginRef[]): ExitTrap {
+export function installStrayTrap(
+  plugins: readonly WorkerPluginRef[],
+  secrets?: () => SecretMatcher,
+): ExitTrap {
   if (installed) return installed;
   const urls = plugins.map((p) => p.url);
   const tally = new StrayTally((report) => parentPort?.postMessage(report));
@@ -92,7 +97,7 @@ export function installStrayTrap(plugins: readonly WorkerPluginRef[]): ExitTrap 
       if (err instanceof ExitAttempt && exits.strayed(err)) return;
       const index = strayPlugin(err, urls);
       const name = index === undefined ? UNKNOWN_PLUGIN : (plugins[index]?.name ?? UNKNOWN_PLUGIN);
-      tally.add(name, err instanceof ExitAttempt ? err.message : strayReason(err), origin);
+      tally.add(name, err instanceof ExitAttempt ? err.message : strayReason(err, secrets?.()), origin);
     } catch {
       // the report is lost, the worker is not
     }
