@@ -3,7 +3,8 @@
  * goes through — its own credentials in a connector's close reason or error, the credentials a
  * task handed a plugin in that plugin's words, a worker's recent tasks' in a stray error.
  *
- * One pass over the text, whatever the number of secrets: they are indexed by their first
+ * A URL's key-like path segment is taken out too, known or not (Discord's and Slack's webhook URLs
+ * hold their key there). One pass over the text, whatever the number of secrets: they are indexed by their first
  * {@link KEY_CHARS} characters, and each position of the text looks up only the secrets starting
  * there. Searching the text once per secret made the cost grow with their number, which is why the
  * plugins' search stopped at 32 values — and a body with 32 credential-named decoys first then
@@ -23,6 +24,28 @@ const MIN_TAIL_CHARS = 8;
 const TAIL_WINDOW = 512;
 /** Buckets of the first two characters' filter (6 bits of each character code). */
 const PAIR_SLOTS = 4096;
+
+/**
+ * A path segment (after a `/`) of 20 characters or more of a key's alphabet, up to the segment's
+ * end: a URL that holds its own key there (Discord's `/webhooks/<id>/<token>`, Slack's
+ * `response_url` and incoming webhooks) is often under a key not named like a credential, so its
+ * value is not known to be a secret.
+ */
+const PATH_SEGMENT = /(?<=\/)[A-Za-z0-9_~%+=.-]{20,}(?=$|[/?#&\s'"`),;\]>])/g;
+
+/**
+ * Whether a path segment looks like a key: upper case, lower case and digits mixed. Ids do not
+ * (a snowflake is digits, a UUID lower-case hex, a ULID upper case), nor words (`status-callback`).
+ */
+function keyLike(segment: string): boolean {
+  return /[A-Z]/.test(segment) && /[a-z]/.test(segment) && /[0-9]/.test(segment);
+}
+
+/** `text` with every key-like path segment ({@link PATH_SEGMENT}) replaced by {@link REDACTED}. */
+function withoutPathKeys(text: string): string {
+  if (!text.includes('/')) return text;
+  return text.replace(PATH_SEGMENT, (segment) => (keyLike(segment) ? REDACTED : segment));
+}
 
 /** The filter slot of the two characters of `text` at `at`. */
 function pairSlot(text: string, at: number): number {
@@ -79,9 +102,14 @@ export class SecretMatcher {
   /**
    * `text` with every occurrence of each secret replaced by {@link REDACTED}, and a text that ends
    * in the start of one ({@link MIN_TAIL_CHARS} characters or more: a message cut at its bound)
-   * ending in it instead. Linear in the text's length.
+   * ending in it instead; then every key-like path segment, known or not ({@link PATH_SEGMENT}).
+   * Linear in the text's length.
    */
   redact(text: string): string {
+    return withoutPathKeys(this.withoutKnown(text));
+  }
+
+  private withoutKnown(text: string): string {
     if (this.byKey.size === 0 || text.length < MIN_SECRET_CHARS) return text;
     const tailFrom = text.length - TAIL_WINDOW;
     let out = '';

@@ -6,7 +6,7 @@
  * workers (stray-trap.ts) and the start-up check thread use them.
  */
 import { errorMessage, scrubUrls } from '../errors.js';
-import type { SecretMatcher } from '../secret-matcher.js';
+import { SecretMatcher } from '../secret-matcher.js';
 
 /** Plugin label of a stray error no module can be blamed for: no plugin name has parentheses (manifest.ts), as with the store metrics' `(other)`. */
 export const UNKNOWN_PLUGIN = '(unknown)';
@@ -79,6 +79,8 @@ function uniqueDir(dirs: readonly string[], index: number): boolean {
 
 /** Longest reason kept, characters (the first line, URLs replaced by `[url]`). */
 export const MAX_STRAY_REASON = 200;
+/** No known secret (the start-up check thread): a key-like path segment is still taken out. */
+const NO_SECRETS = new SecretMatcher([]);
 /** Characters of the first line searched for secrets (a secret cut there is still found by its start). */
 const MAX_STRAY_SEARCH = 4_096;
 
@@ -96,7 +98,7 @@ export function strayReason(err: unknown, secrets?: SecretMatcher): string {
     text = `a value that cannot be printed (${typeof err})`;
   }
   const line = (text.split('\n', 1)[0] ?? '').slice(0, MAX_STRAY_SEARCH);
-  return scrubUrls(secrets ? secrets.redact(line) : line).slice(0, MAX_STRAY_REASON);
+  return scrubUrls((secrets ?? NO_SECRETS).redact(line)).slice(0, MAX_STRAY_REASON);
 }
 
 /** Is `message` a {@link StrayReport} (anything may arrive on a worker's port: plugins post there too)? */

@@ -35,3 +35,26 @@ test('short, empty or no secrets leave the text as it is', (t) => {
   // a lone surrogate has no encoded form, and is still found as it is
   t.is(new SecretMatcher(['ab\ud800cdef']).redact('x ab\ud800cdef y'), `x ${REDACTED} y`);
 });
+
+test('a key-like URL path segment is taken out whether or not it is known; ids and words stay', (t) => {
+  const none = new SecretMatcher([]);
+  const discord =
+    'https://discord.com/api/webhooks/1184393483943/Xy9_kLmN0pQr-StUv1WxYz2AbCdEfGh3IjKlMn4OpQr';
+  t.is(
+    none.redact(`posting to ${discord}/messages`),
+    'posting to https://discord.com/api/webhooks/1184393483943/[redacted]/messages',
+  );
+  t.is(
+    none.redact('POST /services/T000A/B000B/AbCdEfGh1jKlMnOpQrStUvWx failed'),
+    'POST /services/T000A/B000B/[redacted] failed',
+  );
+  // snowflakes, UUIDs, ULIDs, words and short segments are not keys
+  const kept = [
+    '/interactions/discord/987654321098765432',
+    '/v1/dead-letters/3f2a9c1e-8b7d-4e6f-a5b4-c3d2e1f0a9b8',
+    '/v1/events/01HZX3K9J8Q7W6E5R4T3Y2U1I0',
+    '/twilio/status-callback-for-messages',
+    '/tmp/relay-plugin-Xa1b2c/careless.js',
+  ];
+  for (const text of kept) t.is(none.redact(text), text);
+});

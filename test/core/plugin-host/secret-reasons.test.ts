@@ -46,6 +46,11 @@ const modes = {
     log.warn('follow-up to https://discord.com' + path);
     throw new Error('POST ' + path + ' failed: 404');
   },
+  // a URL holding its own key in a path segment, under a key not named like a credential
+  respond: (body, _headers, log) => {
+    log.info('answering at ' + JSON.parse(body).response_url);
+    return { events: [], reason: 'deferred to ' + JSON.parse(body).response_url };
+  },
   // the token in the verdict's reason and in a log line
   reason: (body, _headers, log) => {
     const token = JSON.parse(body).data.token;
@@ -202,4 +207,22 @@ test("a token in a URL's path segment, percent-encoded, is taken out of a log li
     t.false(sink.text().includes(needle), needle);
     t.false(JSON.stringify(outcome).includes(needle), needle);
   }
+});
+
+test('a key-like path segment of a URL the host was not told of is taken out of a log line and a reason', async (t) => {
+  const { host, sink } = await carelessHost(t);
+  // Slack's response_url: its last segment is the key, its key name says nothing
+  const key = 'AbCdEfGh1jKlMnOpQrStUvWx';
+  const url = `https://hooks.slack.com/actions/T0MJR11A4/1234567890/${key}`;
+  const outcome = await host.convertForward(
+    carelessForward('respond', JSON.stringify({ response_url: url })),
+  );
+  t.is(outcome.kind, 'rejected');
+  // was: the URL logged whole (only a failure loses its URLs)
+  t.is(
+    sink.withMsg('answering at https://hooks.slack.com/actions/T0MJR11A4/1234567890/[redacted]').length,
+    1,
+  );
+  t.false(sink.text().includes(key));
+  t.false(JSON.stringify(outcome).includes(key));
 });

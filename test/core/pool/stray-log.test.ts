@@ -59,6 +59,11 @@ test('the reason is the first line, URLs removed, bounded; any value can be desc
   t.is(strayReason('plain'), 'plain');
   t.true(strayReason(new Error('y'.repeat(5_000))).length <= 200);
   t.is(strayReason(Object.create(null)), 'a value that cannot be printed (object)');
+  // a bare webhook path (no scheme: no URL) loses its key-like segment, known or not
+  t.is(
+    strayReason(new Error('POST /api/webhooks/1/Xy9_kLmN0pQr-StUv1WxYz2AbCd failed')),
+    'Error: POST /api/webhooks/1/[redacted] failed',
+  );
 });
 
 test("a worker's tally posts a plugin's first stray error at once and the rest as one count", async (t) => {
