@@ -3,10 +3,10 @@
  * goes through — its own credentials in a connector's close reason or error, the credentials a
  * task handed a plugin in that plugin's words, a worker's recent tasks' in a stray error.
  *
- * A URL's key-like path segment is taken out too, known or not (Discord's and Slack's webhook URLs
- * hold their key there). One pass over the text, whatever the number of secrets: they are indexed by their first
- * {@link KEY_CHARS} characters, and each position of the text looks up only the secrets starting
- * there. Searching the text once per secret made the cost grow with their number, which is why the
+ * A URL's key-like path segment is taken out too, known or not (Discord's and Slack's webhook
+ * URLs hold their key there). One pass over the text, whatever the number of secrets: they are
+ * indexed by their first {@link KEY_CHARS} characters, and each position of the text looks up
+ * only the secrets starting there. Searching the text once per secret made the cost grow with their number, which is why the
  * plugins' search stopped at 32 values — and a body with 32 credential-named decoys first then
  * crowded out the real token, which went out unredacted. Pure.
  */
@@ -22,16 +22,13 @@ const KEY_CHARS = 4;
 const MIN_TAIL_CHARS = 8;
 /** A cut-off start is looked for in the text's last this many characters (texts are bounded). */
 const TAIL_WINDOW = 512;
-/** Buckets of the first two characters' filter (6 bits of each character code). */
-const PAIR_SLOTS = 4096;
-
 /**
  * A path segment (after a `/`) of 20 characters or more of a key's alphabet, up to the segment's
  * end: a URL that holds its own key there (Discord's `/webhooks/<id>/<token>`, Slack's
  * `response_url` and incoming webhooks) is often under a key not named like a credential, so its
  * value is not known to be a secret.
  */
-const PATH_SEGMENT = /(?<=\/)[A-Za-z0-9_~%+=.-]{20,}(?=$|[/?#&\s'"`),;\]>])/g;
+const PATH_SEGMENT = /\/([A-Za-z0-9_~%+=.-]{20,})(?=$|[/?#&\s'"`),;\]>])/g;
 
 /**
  * Whether a path segment looks like a key: upper case, lower case and digits mixed. Ids do not
@@ -44,13 +41,16 @@ function keyLike(segment: string): boolean {
 /** `text` with every key-like path segment ({@link PATH_SEGMENT}) replaced by {@link REDACTED}. */
 function withoutPathKeys(text: string): string {
   if (!text.includes('/')) return text;
-  return text.replace(PATH_SEGMENT, (segment) => (keyLike(segment) ? REDACTED : segment));
+  return text.replace(PATH_SEGMENT, (whole, segment: string) => (keyLike(segment) ? `/${REDACTED}` : whole));
 }
 
-/** The filter slot of the two characters of `text` at `at`. */
-function pairSlot(text: string, at: number): number {
-  return ((text.charCodeAt(at) & 63) << 6) | (text.charCodeAt(at + 1) & 63);
+/** The filter bit of a character: its code's low 5 bits. */
+function bit(text: string, at: number): number {
+  return 1 << (text.charCodeAt(at) & 31);
 }
+
+/** Characters no URL encodes: a secret of these alone has no other form. */
+const UNRESERVED = /^[A-Za-z0-9_.!~*'()-]*$/;
 
 /**
  * The forms a secret takes in a text besides its own: percent-encoded, as a URL carries it in a
@@ -58,6 +58,7 @@ function pairSlot(text: string, at: number): number {
  * form's `+` for a space.
  */
 function encodedForms(secret: string): string[] {
+  if (UNRESERVED.test(secret)) return [];
   let encoded: string;
   try {
     encoded = encodeURIComponent(secret);
@@ -73,8 +74,12 @@ function encodedForms(secret: string): string[] {
 export class SecretMatcher {
   /** Secrets (and their encoded forms) by their first {@link KEY_CHARS} characters, longest first. */
   private readonly byKey = new Map<string, string[]>();
-  /** Non-zero where some secret starts with two characters of that slot: most positions stop here. */
-  private readonly pairs = new Uint8Array(PAIR_SLOTS);
+  /**
+   * The {@link bit}s of the secrets' first and second characters: most positions of a text stop
+   * at this filter (two integers: a typed array cost more to allocate than a few texts to scan).
+   */
+  private first = 0;
+  private second = 0;
 
   constructor(secrets: Iterable<string | undefined>) {
     const all = new Set<string>();
@@ -88,7 +93,8 @@ export class SecretMatcher {
       const bucket = this.byKey.get(key);
       if (bucket) bucket.push(secret);
       else this.byKey.set(key, [secret]);
-      this.pairs[pairSlot(secret, 0)] = 1;
+      this.first |= bit(secret, 0);
+      this.second |= bit(secret, 1);
     }
     // at one position the longest wins: a value holding another is replaced whole
     for (const bucket of this.byKey.values()) bucket.sort((a, b) => b.length - a.length);
@@ -115,7 +121,10 @@ export class SecretMatcher {
     let out = '';
     let kept = 0;
     for (let i = 0; i <= text.length - KEY_CHARS; ) {
-      const end = this.pairs[pairSlot(text, i)] === 0 ? -1 : this.matchAt(text, i, i >= tailFrom);
+      const end =
+        (this.first & bit(text, i)) === 0 || (this.second & bit(text, i + 1)) === 0
+          ? -1
+          : this.matchAt(text, i, i >= tailFrom);
       if (end < 0) {
         i++;
         continue;
