@@ -44,6 +44,17 @@ function withoutPathKeys(text: string): string {
   return text.replace(PATH_SEGMENT, (whole, segment: string) => (keyLike(segment) ? `/${REDACTED}` : whole));
 }
 
+/**
+ * Characters a redaction may compare per character of its text, and on top: a secret is compared
+ * only where the text holds its first four characters, so this is spent only by many secrets
+ * sharing their start with what the text repeats (a hostile body's decoys the plugin echoes).
+ */
+const WORK_PER_CHAR = 64;
+const BASE_WORK = 64 * 1024;
+/** {@link SecretMatcher}'s answers for a position where no secret ends, and for a spent budget. */
+const NOT_HERE = -1;
+const SPENT = -2;
+
 /** The filter bit of a character: its code's low 5 bits. */
 function bit(text: string, at: number): number {
   return 1 << (text.charCodeAt(at) & 31);
@@ -118,35 +129,45 @@ export class SecretMatcher {
   private withoutKnown(text: string): string {
     if (this.byKey.size === 0 || text.length < MIN_SECRET_CHARS) return text;
     const tailFrom = text.length - TAIL_WINDOW;
+    this.budget = WORK_PER_CHAR * text.length + BASE_WORK;
     let out = '';
     let kept = 0;
     for (let i = 0; i <= text.length - KEY_CHARS; ) {
       const end =
         (this.first & bit(text, i)) === 0 || (this.second & bit(text, i + 1)) === 0
-          ? -1
+          ? NOT_HERE
           : this.matchAt(text, i, i >= tailFrom);
-      if (end < 0) {
+      if (end === NOT_HERE) {
         i++;
         continue;
       }
+      // the budget spent: what is left is not vouched for, so it is not shown
+      if (end === SPENT) return `${out}${text.slice(kept, i)}${REDACTED}`;
       out += text.slice(kept, i) + REDACTED;
       kept = i = end;
     }
     return kept === 0 ? text : out + text.slice(kept);
   }
 
-  /** Where the secret found at `at` ends (the text's end for a cut-off start), or -1. */
+  /** Characters compared left to the text being redacted. */
+  private budget = 0;
+
+  /**
+   * Where the secret found at `at` ends (the text's end for a cut-off start), {@link NOT_HERE},
+   * or {@link SPENT} once the text's budget of characters compared is spent.
+   */
   private matchAt(text: string, at: number, inTail: boolean): number {
     const bucket = this.byKey.get(text.slice(at, at + KEY_CHARS));
-    if (!bucket) return -1;
+    if (!bucket) return NOT_HERE;
     const rest = text.length - at;
+    const tail = inTail && rest >= MIN_TAIL_CHARS ? text.slice(at) : undefined;
     for (const secret of bucket) {
+      this.budget -= Math.min(secret.length, rest);
+      if (this.budget < 0) return SPENT;
       if (text.startsWith(secret, at)) return at + secret.length;
-      if (inTail && rest >= MIN_TAIL_CHARS && rest < secret.length && secret.startsWith(text.slice(at))) {
-        return text.length;
-      }
+      if (tail !== undefined && rest < secret.length && secret.startsWith(tail)) return text.length;
     }
-    return -1;
+    return NOT_HERE;
   }
 }
 

@@ -58,3 +58,16 @@ test('a key-like URL path segment is taken out whether or not it is known; ids a
   ];
   for (const text of kept) t.is(none.redact(text), text);
 });
+
+test('many secrets sharing the start of what a text repeats cost a bounded search: the rest is cut', (t) => {
+  // 4 000 decoys sharing 40 characters, in a text that repeats those 40 characters 400 times
+  const start = 'decoy-'.padEnd(40, 'x');
+  const matcher = new SecretMatcher(Array.from({ length: 4_000 }, (_, i) => `${start}${i}-never`));
+  const text = `kept ${`${start} `.repeat(400)}`;
+  const out = matcher.redact(text);
+  t.true(out.startsWith(`kept ${start} `), out.slice(0, 60));
+  t.true(out.endsWith(REDACTED));
+  t.true(out.length < text.length);
+  // an ordinary text against the same secrets is left whole
+  t.is(matcher.redact('nothing of theirs here'), 'nothing of theirs here');
+});
