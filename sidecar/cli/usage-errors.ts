@@ -31,6 +31,17 @@ export function withoutOptionValues(text: string): string {
 }
 
 /**
+ * An argument and the values commander may take out of it and quote alone: what follows `=` of
+ * `--mode=<value>`, what follows a short option's letter (`-m<value>`).
+ */
+function valuesOf(arg: string): string[] {
+  if (!arg.startsWith('-')) return [arg];
+  const eq = arg.indexOf('=');
+  if (eq > 0) return [arg, arg.slice(eq + 1)];
+  return !arg.startsWith('--') && arg.length > 2 ? [arg, arg.slice(2)] : [arg];
+}
+
+/**
  * Commander's usage error `text` with no argument of `typed` (the command line) in it: an option's
  * `=value` cut ({@link withoutOptionValues}), then every argument that is not a plain name replaced
  * by `…` wherever commander quoted it — whatever the error (unknown command or option, an invalid
@@ -40,6 +51,7 @@ export function withoutOptionValues(text: string): string {
 export function usageErrorText(text: string, typed: readonly string[]): string {
   let out = withoutOptionValues(text);
   const hidden = typed
+    .flatMap(valuesOf)
     .filter((arg) => arg.length > 0 && !(arg.length <= MAX_NAME_CHARS && NAME_LIKE.test(arg)))
     // longest first: an argument holding another is hidden whole
     .sort((a, b) => b.length - a.length);
