@@ -30,6 +30,16 @@ const MAX_BODY_SEARCH_BYTES = 256 * 1024;
 /** `"<key>": "<value>"` in text that is not JSON (a body cut off by the connector). */
 const QUOTED_PAIR = /"([^"\\]{1,64})"\s*:\s*"((?:[^"\\]|\\.){8,4096})"/g;
 
+/** The end of a key whose last word may name a credential (isCredentialKey decides). */
+const CREDENTIAL_END = '(?:token|secret|password|passwd|passphrase|authorization|key|credentials?)';
+/** A JSON pair under such a key, quoted. */
+const CREDENTIAL_PAIR = new RegExp(
+  `"([^"\\\\]{0,64}${CREDENTIAL_END})"\\s*:\\s*"((?:[^"\\\\]|\\\\.){8,4096})"`,
+  'gi',
+);
+/** A form field under such a key. */
+const CREDENTIAL_FIELD = new RegExp(`(?:^|&)([^=&]{0,64}${CREDENTIAL_END})=([^&]{8,})`, 'gi');
+
 /**
  * Keys, headers, form fields and pairs looked at, at most, in one search: a body of 64 Ki keys took
  * 0.2 s of the main thread; a webhook's body has a few dozen. Every credential value among them is
@@ -86,8 +96,17 @@ class Finder {
     }
   }
 
-  /** Credential values of a body: JSON keys, form fields, or quoted pairs of a broken body. */
+  /**
+   * Credential values of a body: JSON keys, form fields, or quoted pairs of a broken body; and,
+   * once the budget of keys is spent, those under a key ending in a credential word
+   * ({@link spentBudget}), so that keys enough before it cannot hide a token.
+   */
   body(text: string): void {
+    this.parts(text);
+    if (this.keysLeft <= 0) this.spentBudget(text);
+  }
+
+  private parts(text: string): void {
     // only an object or an array holds keys; a form (Twilio's every callback) is not parsed: the
     // thrown SyntaxError alone cost ~15 µs of the main thread per reply with words
     if (/^\s*[[{]/.test(text)) {
@@ -105,6 +124,26 @@ class Finder {
     }
   }
 
+  /**
+   * The values under credential keys anywhere in `text`, found by one pass of two patterns that
+   * only such keys can match (a key is read by {@link isCredentialKey} only when its last word
+   * may be one): the budget of keys bounded the walk of every key, and a body of 5 000 harmless
+   * keys first left its token unfound. The text is bounded ({@link MAX_BODY_SEARCH_BYTES}).
+   */
+  private spentBudget(text: string): void {
+    for (const [, key = '', value = ''] of text.matchAll(CREDENTIAL_PAIR)) {
+      if (!isCredentialKey(key)) continue;
+      this.add(value);
+      // as a reader of the JSON takes it (`\/`, `\u…` escapes)
+      if (value.includes('\\')) this.add(jsonString(value));
+    }
+    for (const [, key = '', value = ''] of text.matchAll(CREDENTIAL_FIELD)) {
+      if (!isCredentialKey(formDecode(key))) continue;
+      this.add(formDecode(value));
+      this.add(value);
+    }
+  }
+
   /** The values found, longest first (a value containing another is replaced whole). */
   values(): string[] {
     return [...this.found].sort((a, b) => b.length - a.length);
@@ -118,6 +157,15 @@ class Finder {
  */
 function isSecretHeader(name: string): boolean {
   return SECRET_HEADER.test(name) && !/timestamp$/i.test(name);
+}
+
+/** A JSON string's raw text (between its quotes) as a reader takes it; as is when malformed. */
+function jsonString(raw: string): string {
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return raw;
+  }
 }
 
 /** A form field's name or value as a reader takes it (`+` a space, `%XX` a byte); as is when malformed. */

@@ -75,3 +75,19 @@ test('a body of many credential-named values cannot crowd out a later real token
   const secrets = taskSecrets(convert('{}', { headers: [...headers, ['authorization', `Bot ${TOKEN}`]] }));
   t.true(secrets.includes(TOKEN));
 });
+
+test('a body of more keys than the search looks at cannot crowd out a later real token either', (t) => {
+  // 5 000 keys (the search's budget is 4 096), then the token
+  const filler = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`f${i}`, i]));
+  for (const body of [
+    JSON.stringify({ ...filler, data: { interaction_token: TOKEN } }),
+    `${new URLSearchParams(filler as never)}&AuthToken=${TOKEN}`,
+  ]) {
+    const secrets = taskSecrets(convert(body));
+    t.is(
+      redactPluginText(`interaction ${TOKEN} expired`, secrets),
+      'interaction [redacted] expired',
+      body.slice(-60),
+    );
+  }
+});
