@@ -12,6 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { PluginPool } from '../pool/plugin-pool.js';
+import { refusedStart, threadRefused } from '../pool/refused-start.js';
 import { type Database, databasePath, openDatabase, storeOpenFailed } from '../store/database.js';
 import { KvStore } from '../store/kv-store.js';
 import { KvUpkeep } from '../store/kv-upkeep.js';
@@ -91,6 +92,7 @@ async function warm(pool: PluginPool, threads: number): Promise<void> {
   try {
     failed = await pool.warm(threads, LOAD_TIMEOUT_MS);
   } catch (err) {
+    if (threadRefused(err)) throw refusedStart("the plugin pool's first worker", err);
     throw new RelayError(
       'CORE_ERR_PLUGIN_LOAD_FAILED',
       `plugins failed to load in the worker pool: ${String(err)}`,

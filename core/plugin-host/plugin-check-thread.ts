@@ -9,6 +9,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { heldClock } from '../di/clock.js';
 import { armDeadline, type Deadline } from '../di/deadline.js';
 import { errorMessage, RelayError } from '../errors.js';
+import { refusedStart, threadRefused } from '../pool/refused-start.js';
 import { pluginEnv } from '../pool/worker-env.js';
 import { type CheckCode, type CheckRef, type CheckVerdict, firstLine } from './plugin-check.js';
 import type { CheckMessage, CheckWorkerData } from './plugin-check-worker.js';
@@ -60,7 +61,9 @@ export function checkInThread(plugins: readonly CheckRef[], limits: CheckLimits)
       });
     } catch (err) {
       channel.port1.close();
-      reject(threadFailed(errorMessage(err)));
+      reject(
+        threadRefused(err) ? refusedStart('the plugin check thread', err) : threadFailed(errorMessage(err)),
+      );
       return;
     }
 
