@@ -147,6 +147,12 @@ export function checkCredentials(relay: Config['relay']): CheckResult {
   const { gatewayId, secret } = relay;
   if (gatewayId && secret) return ok(name, `gateway ${gatewayId}, secret set`);
   const enrolFix = 'run `relay-sidecar enroll`, or set GATEWAY_RELAY_ID and GATEWAY_RELAY_SECRET';
+  // an id without a secret is how a self-provisioning sidecar is given a stable id (operations.md,
+  // checklist): `run` provisions that id at boot, so only without an identity token is it half set
+  if (gatewayId && !secret && relay.identityToken) {
+    const detail = `no GATEWAY_RELAY_SECRET: \`run\` self-provisions gateway ${gatewayId} at boot with the identity token; this check dials unauthenticated`;
+    return warn(name, detail, enrolFix);
+  }
   if (gatewayId || secret) {
     const missing = gatewayId ? 'GATEWAY_RELAY_SECRET' : 'GATEWAY_RELAY_ID';
     return fail(name, `${missing} is missing, so the dial would go out unauthenticated`, enrolFix);

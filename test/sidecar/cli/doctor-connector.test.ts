@@ -111,6 +111,21 @@ test('half the credentials is a config failure', async (t) => {
   t.is(r.code, ExitCode.CONFIG);
 });
 
+test('an id without a secret beside an identity token is a self-provisioning boot: a warning, not a failure', async (t) => {
+  // operations.md's checklist gives a self-provisioning sidecar its GATEWAY_RELAY_ID; doctor
+  // failed that set-up as half the credentials (exit 2) while `run` provisioned it fine
+  const dc = await devConnector(t, []);
+  const io = doctorIo(t, {
+    GATEWAY_RELAY_URL: dc.url,
+    GATEWAY_RELAY_SECRET: undefined,
+    GATEWAY_RELAY_IDENTITY_TOKEN: 'identity-token-for-doctor',
+  });
+  const r = await doctor(t, io);
+  t.is(r.code, ExitCode.OK, io.out);
+  t.is(r.mark('credentials'), '!');
+  t.regex(r.found.get('credentials')!.line, /self-provisions gateway gw-doc at boot.*Fix: /);
+});
+
 test('a connector that never sends a descriptor fails within --timeout-ms', async (t) => {
   const dc = await DevConnector.start({ secrets: [SECRET], descriptorFor: () => null });
   t.teardown(() => dc.close());
