@@ -148,9 +148,28 @@ export function resolvePluginModule(specifier: string, manifestPath: string): st
 function builtInHint(specifier: string, code: string | undefined): string {
   const name = /^relay-sidecar\/plugins\/([a-z0-9-]+)$/.exec(specifier)?.[1];
   if (code !== 'ERR_MODULE_NOT_FOUND' || name === undefined) return '';
+  return `; the built-ins' package names resolve only from a manifest inside the installation: name it by path, "module": "${builtInFile(name)}"`;
+}
+
+/** The file of the built-in plugin `name` in this installation. */
+function builtInFile(name: string): string {
   // dist/core/plugin-host/manifest.js → dist/plugins/<name>/index.js
-  const file = fileURLToPath(new URL(`../../plugins/${name}/index.js`, import.meta.url));
-  return `; the built-ins' package names resolve only from a manifest inside the installation: name it by path, "module": "${file}"`;
+  return fileURLToPath(new URL(`../../plugins/${name}/index.js`, import.meta.url));
+}
+
+/**
+ * How the manifest at `manifestPath` names the built-in plugin `name` (`scope-reattacher`): its
+ * package name where that resolves from the manifest's directory, else its file's path (a manifest
+ * kept outside the installation), so advice to add it gives an entry that loads.
+ */
+export function builtInModuleFor(name: string, manifestPath: string): string {
+  const specifier = `relay-sidecar/plugins/${name}`;
+  try {
+    resolvePluginModule(specifier, manifestPath);
+    return specifier;
+  } catch {
+    return builtInFile(name);
+  }
 }
 
 function pluginNameAt(raw: unknown, index: number): string | undefined {

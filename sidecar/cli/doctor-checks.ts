@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { formatListenAddress, isLoopbackHost, parseListenAddress } from '../../core/config/listen-address.js';
 import type { Config } from '../../core/config/schema.js';
 import { RelayError } from '../../core/errors.js';
+import { builtInModuleFor } from '../../core/plugin-host/manifest.js';
 import { dialUrl, redactUrl } from '../../core/transport/dial-url.js';
 import { notLoopback } from '../agent-api/bind-address.js';
 import { ExitCode } from './exit-codes.js';
@@ -178,7 +179,9 @@ export function checkScopeReattacher(
   const entry = plugins.find((p) => p.name === 'scope-reattacher');
   const why = 'a hosted multi-tenant connector declines egress without the scope metadata it adds';
   if (!entry) {
-    const fix = `add {"name": "scope-reattacher", "module": "relay-sidecar/plugins/scope-reattacher"} to ${manifestPath}`;
+    // the package name resolves only from a manifest inside the installation: else its path
+    const module = JSON.stringify(builtInModuleFor('scope-reattacher', manifestPath));
+    const fix = `add {"name": "scope-reattacher", "module": ${module}} to ${manifestPath}`;
     return warn(name, `not in the manifest: ${why}`, fix);
   }
   if (!entry.enabled) return warn(name, `disabled: ${why}`, `set "enabled": true on it in ${manifestPath}`);

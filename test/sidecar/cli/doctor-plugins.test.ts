@@ -3,7 +3,7 @@
  * ✗ (exit 2) while the other checks still run, and a disabled or absent scope-reattacher is only a
  * warning.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { ExitCode } from '../../../sidecar/cli/exit-codes.js';
@@ -43,4 +43,24 @@ test('scope-reattacher disabled or absent is a warning, not a failure', async (t
   const io2 = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
   manifest(io2.cwd, [{ name: 'twilio' }]);
   t.is((await doctor(t, io2)).mark('scope-reattacher'), '!');
+});
+
+test('the entry the fix for an absent scope-reattacher gives loads from a manifest outside the installation', async (t) => {
+  // was: the fix named the package, "relay-sidecar/plugins/scope-reattacher", which resolves only
+  // from a manifest inside the installation: added as told, the next doctor failed to load it
+  const dc = await devConnector(t);
+  const io = doctorIo(t, { GATEWAY_RELAY_URL: dc.url });
+  const path = manifest(io.cwd, [{ name: 'twilio' }]);
+  const line = (await doctor(t, io)).found.get('scope-reattacher')!.line;
+  const entry = /Fix: add (\{.*\}) to /.exec(line)?.[1];
+  if (entry === undefined) return t.fail(line);
+  const parsed = JSON.parse(entry) as { name: string; module: string };
+  const m = JSON.parse(readFileSync(path, 'utf8')) as { plugins: unknown[] };
+  writeFileSync(path, JSON.stringify({ ...m, plugins: [parsed, ...m.plugins] }));
+
+  const io2 = doctorIo(t, { GATEWAY_RELAY_URL: dc.url, SIDECAR_PLUGINS: path });
+  const r = await doctor(t, io2);
+  t.is(r.code, ExitCode.OK, io2.out);
+  t.is(r.mark('plugins'), '✓');
+  t.is(r.mark('scope-reattacher'), '✓');
 });
