@@ -8,7 +8,37 @@ import { CONNECTOR_URL_FORM, connectorUrlProblem } from '../transport/dial-url.j
 import { count, ms } from './units.js';
 
 /** One fronted identity: one `hello` each, in order; the first is the session default. */
-export const IdentitySchema = z.strictObject({ platform: z.string().min(1), botId: z.string().default('') });
+export const IdentitySchema = z.strictObject({
+  // a name, never a list: "discord twilio" (a space where the comma goes) was one identity
+  platform: z
+    .string()
+    .min(1)
+    .regex(/^[^\s,]+$/, {
+      message:
+        'must be one platform name, without spaces or commas: GATEWAY_RELAY_PLATFORMS is a comma list (discord,twilio)',
+    }),
+  botId: z.string().default(''),
+});
+
+/** Each identity once: a second hello for the same platform and bot fronts nothing more. */
+function identitiesOnce(
+  identities: readonly { platform: string; botId: string }[],
+  ctx: z.RefinementCtx,
+): void {
+  const first = new Map<string, number>();
+  identities.forEach(({ platform, botId }, i) => {
+    const key = JSON.stringify([platform, botId]);
+    const at = first.get(key);
+    // by position, never the value: a config error echoes no value (config.md)
+    if (at !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [i],
+        message: `is identity ${at} again (the same platform and bot id, so the same hello twice): list each identity once`,
+      });
+    else first.set(key, i);
+  });
+}
 
 /** Relevance policy for one platform (POST /relay/policy). */
 export const PolicySchema = z.strictObject({
@@ -42,6 +72,7 @@ export const RelayConfigSchema = z.strictObject({
   identities: z
     .array(IdentitySchema)
     .min(1)
+    .superRefine(identitiesOnce)
     .default([{ platform: 'relay', botId: '' }]),
   /** Caller identity bearer for /relay/enroll and /relay/provision. */
   identityToken: z.string().min(1).optional(),

@@ -89,3 +89,20 @@ test('a well-formed GATEWAY_RELAY_BOT_IDS without PLATFORMS is accepted (and unu
   const cfg = loadConfig({ env: { GATEWAY_RELAY_BOT_IDS: '{"discord":{"botId":"123"}}' } });
   t.deepEqual(cfg.relay.identities, [{ platform: 'relay', botId: '' }]);
 });
+
+test('a platform with a space, or an identity named twice, refuses the start naming GATEWAY_RELAY_PLATFORMS', (t) => {
+  // was: "discord twilio" started as one identity, a hello for platform "discord twilio", and
+  // "discord,discord" sent the same hello twice; neither is an identity a connector fronts
+  const spaced = configError(() => loadConfig({ env: { GATEWAY_RELAY_PLATFORMS: 'discord twilio' } }));
+  t.is(spaced.code, 'CORE_ERR_CONFIG_INVALID');
+  t.regex(spaced.message, /relay\.identities\.0\.platform \(GATEWAY_RELAY_PLATFORMS\): .*comma/);
+  const twice = configError(() => loadConfig({ env: { GATEWAY_RELAY_PLATFORMS: 'discord,twilio,discord' } }));
+  t.is(twice.code, 'CORE_ERR_CONFIG_INVALID');
+  t.regex(twice.message, /relay\.identities\.2 \(GATEWAY_RELAY_PLATFORMS\): is identity 0 again.*once/);
+  // the same platform with two bots (config file) is two identities
+  const file = tmpFile(
+    'c.yaml',
+    'relay:\n  identities:\n    - platform: discord\n      botId: "1"\n    - platform: discord\n      botId: "2"\n',
+  );
+  t.is(loadConfig({ env: {}, file }).relay.identities.length, 2);
+});
