@@ -10,7 +10,7 @@
 import { type MessagePort, workerData } from 'node:worker_threads';
 import { ExitAttempt, replaceExits } from '../pool/exit-trap.js';
 import { strayPlugin, strayReason } from '../pool/stray-errors.js';
-import { type CheckRef, type CheckVerdict, checkModule, firstLine } from './plugin-check.js';
+import { type CheckRef, type CheckVerdict, checkModule, firstLine, loadFailure } from './plugin-check.js';
 
 /** A message of the check thread to the main thread. */
 export type CheckMessage =
@@ -80,7 +80,7 @@ async function check(ref: CheckRef, index: number, parsing: () => void): Promise
     loading = undefined;
     return err instanceof ExitAttempt
       ? exited(err)
-      : loadFailed(`the module failed to load: ${firstLine(err)}`);
+      : loadFailed(`the module failed to load: ${loadFailure(err, ref.url)}`);
   }
   const stray = await strayWhileLoading();
   if (stray?.err instanceof ExitAttempt) return exited(stray.err);

@@ -5,6 +5,7 @@
  * (plugin-check-worker.ts), never on the main thread: the options schema is plugin code. What it
  * returns is plain data, so it crosses the thread boundary as it is.
  */
+import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../errors.js';
 import { isPluginDefinition, type PluginDefinition } from './define-plugin.js';
 import { parsePluginOptions } from './plugin-options.js';
@@ -45,11 +46,13 @@ export type CheckVerdict =
 /** Check an imported module against its manifest entry; never throws (a throw is the schema's). */
 export function checkModule(mod: { default?: unknown }, ref: CheckRef): CheckVerdict {
   const definition = mod.default;
-  if (!isPluginDefinition(definition)) {
-    return refused('CORE_ERR_PLUGIN_LOAD_FAILED', 'the default export was not made by definePlugin()');
-  }
+  if (!isPluginDefinition(definition))
+    return refused('CORE_ERR_PLUGIN_LOAD_FAILED', notAPlugin(mod, ref.name));
   if (definition.name !== ref.name) {
-    return refused('CORE_ERR_PLUGIN_NAME_MISMATCH', `the module declares the name "${definition.name}"`);
+    return refused(
+      'CORE_ERR_PLUGIN_NAME_MISMATCH',
+      `the module declares the name "${String(definition.name).slice(0, 100)}": the manifest entry's name "${ref.name}" and definePlugin({ name }) must be the same`,
+    );
   }
   const shape = shapeProblem(definition);
   if (shape) return refused('CORE_ERR_PLUGIN_LOAD_FAILED', shape);
@@ -98,6 +101,58 @@ function shapeProblem(d: PluginDefinition): string | undefined {
   }
   if (d.options !== undefined && typeof d.options.safeParse !== 'function')
     return 'options is not a zod schema';
+  return undefined;
+}
+
+/**
+ * Why a module's default export is not a plugin, and what to write instead: "not made by
+ * definePlugin()" alone left an author with a named export (or none) guessing.
+ */
+function notAPlugin(mod: { default?: unknown }, name: string): string {
+  const fix = `write \`export default definePlugin({ name: '${name}', … })\` with \`import { definePlugin } from 'relay-sidecar'\``;
+  if (!('default' in mod)) {
+    const names = Object.keys(mod)
+      .slice(0, 10)
+      .map((n) => n.slice(0, 100));
+    return `the module has no default export (it exports: ${names.join(', ') || 'nothing'}): ${fix}`;
+  }
+  const value = mod.default;
+  const what =
+    value === null
+      ? 'null'
+      : Array.isArray(value)
+        ? 'an array'
+        : typeof value === 'object'
+          ? 'an object'
+          : `a ${typeof value}`;
+  return `the default export is ${what} not made by definePlugin(): ${fix}`;
+}
+
+/**
+ * A module's failure to load, with where it happened: the error's class and first line, then the
+ * first `file:line` of its stack inside the module's directory (a throw at the top level has it in
+ * a frame), or for a parse error the command that shows it. No source text: only the path and line.
+ */
+export function loadFailure(err: unknown, moduleUrl: string): string {
+  const kind = err instanceof Error && err.name !== 'Error' ? `${err.name}: ` : '';
+  const where = locationIn(err, moduleUrl);
+  if (where) return `${kind}${firstLine(err)} (at ${where})`;
+  // Node 20 keeps a parse error's file and line out of the error (it prints them only when the
+  // error ends the process): say how to find them. A missing named import is a SyntaxError too,
+  // one its message already places
+  const unparsed = err instanceof SyntaxError && !/does not provide an export named/.test(err.message);
+  const hint = unparsed
+    ? ` (\`node --check ${fileURLToPath(moduleUrl)}\` shows the line when it is in that file, else in one it imports)`
+    : '';
+  return `${kind}${firstLine(err)}${hint}`;
+}
+
+function locationIn(err: unknown, moduleUrl: string): string | undefined {
+  const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack : '';
+  const dir = moduleUrl.slice(0, moduleUrl.lastIndexOf('/') + 1);
+  for (const m of stack.matchAll(/(file:\/\/[^\s():]+):(\d+)/g)) {
+    if (m[1]!.startsWith(dir)) return `${fileURLToPath(m[1]!)}:${m[2]}`;
+  }
   return undefined;
 }
 
