@@ -28,6 +28,7 @@ import {
   type VerdictCheck,
 } from './hook-results.js';
 import { opSchemaVerdict } from './op-schema.js';
+import { hookLocation } from './stack-location.js';
 
 /** A loaded plugin as a chain runs it. */
 export interface ChainPlugin {
@@ -238,5 +239,7 @@ function describe(err: unknown): string {
     // a null-prototype object, a throwing toString or name getter: still the hook's own throw
     text = `a value that cannot be printed (${typeof err})`;
   }
-  return text.slice(0, MAX_ERROR_MESSAGE);
+  // where it threw, after the cut message so a long one cannot push it out
+  const where = hookLocation(err);
+  return `${text.slice(0, MAX_ERROR_MESSAGE)}${where ? ` (at ${where})` : ''}`;
 }

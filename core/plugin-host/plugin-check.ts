@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../errors.js';
 import { isPluginDefinition, type PluginDefinition } from './define-plugin.js';
 import { parsePluginOptions } from './plugin-options.js';
+import { stackLocation } from './stack-location.js';
 
 /** One enabled plugin as the check worker gets it. */
 export interface CheckRef {
@@ -135,7 +136,8 @@ function notAPlugin(mod: { default?: unknown }, name: string): string {
  */
 export function loadFailure(err: unknown, moduleUrl: string): string {
   const kind = err instanceof Error && err.name !== 'Error' ? `${err.name}: ` : '';
-  const where = locationIn(err, moduleUrl);
+  const dir = moduleUrl.slice(0, moduleUrl.lastIndexOf('/') + 1);
+  const where = stackLocation(err, (url) => url.startsWith(dir));
   if (where) return `${kind}${firstLine(err)} (at ${where})`;
   // Node 20 keeps a parse error's file and line out of the error (it prints them only when the
   // error ends the process): say how to find them. A missing named import is a SyntaxError too,
@@ -145,15 +147,6 @@ export function loadFailure(err: unknown, moduleUrl: string): string {
     ? ` (\`node --check ${fileURLToPath(moduleUrl)}\` shows the line when it is in that file, else in one it imports)`
     : '';
   return `${kind}${firstLine(err)}${hint}`;
-}
-
-function locationIn(err: unknown, moduleUrl: string): string | undefined {
-  const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack : '';
-  const dir = moduleUrl.slice(0, moduleUrl.lastIndexOf('/') + 1);
-  for (const m of stack.matchAll(/(file:\/\/[^\s():]+):(\d+)/g)) {
-    if (m[1]!.startsWith(dir)) return `${fileURLToPath(m[1]!)}:${m[2]}`;
-  }
-  return undefined;
 }
 
 /** The first line of what `err` says, at most 500 characters: a refusal's reason. */
