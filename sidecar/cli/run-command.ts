@@ -72,6 +72,14 @@ export function displayUrl(url: string): string {
   return redactUrl(dialUrl(url));
 }
 
+/** The gateway, and whether the dial is authenticated: an id without a secret dials without one. */
+function gatewayLine(relay: Config['relay']): string {
+  if (!relay.gatewayId) return '(none: unauthenticated dial, dev only)';
+  return relay.secret
+    ? relay.gatewayId
+    : `${relay.gatewayId} (no GATEWAY_RELAY_SECRET: unauthenticated dial, dev only)`;
+}
+
 /** The start-up summary: what an operator checks first. Never a secret. */
 export function startupSummary(sc: Sidecar): string {
   const c = sc.config;
@@ -79,7 +87,7 @@ export function startupSummary(sc: Sidecar): string {
   const plugins = sc.plugins.plugins.map((p) => `${p.name}${p.enabled ? '' : ' (disabled)'}`).join(', ');
   const lines = [
     'relay-sidecar started',
-    `  gateway id   ${c.relay.gatewayId ?? '(none: unauthenticated dial, dev only)'}`,
+    `  gateway id   ${gatewayLine(c.relay)}`,
     `  identities   ${c.relay.identities.map((i) => `${i.platform}${i.botId ? `/${i.botId}` : ''}`).join(', ')}`,
     `  connector    ${c.relay.url ? displayUrl(c.relay.url) : '(none)'}`,
     `  plugins      ${plugins || '(none)'}`,

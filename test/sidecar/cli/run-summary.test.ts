@@ -100,3 +100,19 @@ test.serial(
     );
   },
 );
+
+test.serial(
+  'a gateway id without a secret is shown as an unauthenticated dial, not as that gateway',
+  async (t) => {
+    // was: "gateway id   gw-…" as for an authenticated dial; only a log line (dialing without
+    // authentication) said that GATEWAY_RELAY_SECRET was missing
+    const relay = await startRelay(t, { secrets: [] });
+    const run = await runChild(t, relay, { env: { GATEWAY_RELAY_SECRET: '' } });
+    t.regex(
+      summaryValue(run.child.stderr(), 'gateway id') ?? '',
+      new RegExp(`^${relay.gatewayId} \\(no GATEWAY_RELAY_SECRET: unauthenticated dial, dev only\\)$`),
+    );
+    run.child.proc.kill('SIGTERM');
+    t.is((await run.child.waitExit()).code, 0);
+  },
+);
