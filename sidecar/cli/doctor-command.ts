@@ -23,7 +23,7 @@ import {
   formatCheck,
   warn,
 } from './doctor-checks.js';
-import { dialCheck, probeConnector } from './doctor-dial.js';
+import { checkPluginOps, dialCheck, probeConnector } from './doctor-dial.js';
 import { checkApiToken, checkDataDir } from './doctor-permissions.js';
 import { checkAgent, checkPlugins, codeAndMessage } from './doctor-probes.js';
 import { checkStore } from './doctor-store.js';
@@ -130,7 +130,8 @@ async function checkAll(
   report(url.result);
   report(checkCredentials(config.relay));
   const manifestPath = resolve(io.cwd, config.pluginsPath);
-  for (const r of (await checkPlugins(config, manifestPath, log)).results) report(r);
+  const plugins = await checkPlugins(config, manifestPath, log);
+  for (const r of plugins.results) report(r);
   const dataDir = resolve(io.cwd, config.dataDir);
   report(checkDataDir(dataDir));
   report(checkStore(dataDir));
@@ -154,6 +155,7 @@ async function checkAll(
       platforms: config.relay.identities.map((i) => i.platform),
     }),
   );
+  if (outcome.kind === 'ready' && plugins.ops.length > 0) report(checkPluginOps(plugins.ops, outcome.ops));
 }
 
 /** The closing line: counts, and a note when the configuration stopped the other checks. */

@@ -17,7 +17,13 @@ import { ExitCode } from './exit-codes.js';
 
 /** How one probe dial ended. */
 export type DialOutcome =
-  | { readonly kind: 'ready'; readonly ms: number; readonly platforms: readonly string[] }
+  | {
+      readonly kind: 'ready';
+      readonly ms: number;
+      readonly platforms: readonly string[];
+      /** Ops some descriptor advertises (its effective ops): what op gating lets through. */
+      readonly ops: readonly string[];
+    }
   | { readonly kind: 'unauthorized'; readonly reason: string }
   | { readonly kind: 'http'; readonly status: number }
   | { readonly kind: 'unreachable'; readonly errno: string }
@@ -91,7 +97,9 @@ export function probeConnector(opts: DialProbeOptions): Promise<DialOutcome> {
     let readyMs: number | undefined;
     let poll: NodeJS.Timeout | undefined;
     const ready = () => {
-      finish({ kind: 'ready', ms: readyMs ?? 0, platforms: [...client.descriptors().keys()] });
+      const descriptors = client.descriptors();
+      const ops = new Set([...descriptors.values()].flatMap((d) => d.effective_ops));
+      finish({ kind: 'ready', ms: readyMs ?? 0, platforms: [...descriptors.keys()], ops: [...ops] });
     };
     const allDescribed = () => [...expected].every((p) => client.descriptors().has(p));
     const unsubscribe = client.onState((state) => {
@@ -129,6 +137,26 @@ export interface DialContext {
   readonly authenticated: boolean;
   readonly timeoutMs: number;
   readonly platforms: readonly string[];
+}
+
+/**
+ * The ops the enabled plugins define against those the connector's descriptors advertise: an op
+ * none advertises is never sent (the agent gets 422 `unsupported_op`), though its plugin loaded.
+ */
+export function checkPluginOps(
+  defined: readonly { readonly plugin: string; readonly op: string }[],
+  advertised: readonly string[],
+): CheckResult {
+  const name = 'plugin ops';
+  const missing = defined.filter((d) => !advertised.includes(d.op));
+  if (missing.length === 0)
+    return ok(name, `${defined.map((d) => d.op).join(', ')} advertised by the connector`);
+  const listed = missing.map((d) => `${d.op} (${d.plugin})`).join(', ');
+  return warn(
+    name,
+    `no descriptor advertises ${listed}: the agent's actions with ${missing.length === 1 ? 'it' : 'them'} get 422 unsupported_op`,
+    "have the connector list the op in its descriptors' supported_ops (the dev connector: `relay-sidecar connector --descriptor-file`, docs/plugins.md §8), or disable the plugin",
+  );
 }
 
 /** The check line for a probe outcome; 4401 (credentials) is told apart from unreachable. */

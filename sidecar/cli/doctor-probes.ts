@@ -27,6 +27,8 @@ export const AGENT_PROBE_MAX_MS = 3_000;
 /** The manifest, plugin-load and scope-reattacher results (later ones absent when skipped). */
 export interface PluginChecks {
   readonly results: readonly CheckResult[];
+  /** The ops the enabled plugins define, each with its plugin (none when the plugins did not load). */
+  readonly ops: readonly { readonly plugin: string; readonly op: string }[];
 }
 
 /**
@@ -40,7 +42,7 @@ export async function checkPlugins(config: Config, manifestPath: string, log: Lo
     entries = readManifest(manifestPath, config.pool.taskTimeoutMs).plugins;
   } catch (err) {
     const fix = `correct ${manifestPath} (or point SIDECAR_PLUGINS at the right file); see docs/plugins.md`;
-    return { results: [fail('manifest', codeAndMessage(err), fix)] };
+    return { results: [fail('manifest', codeAndMessage(err), fix)], ops: [] };
   }
   const enabled = entries.filter((e) => e.enabled).map((e) => e.name);
   const manifest = ok('manifest', `${manifestPath}: ${entries.length} plugins, ${enabled.length} enabled`);
@@ -53,13 +55,16 @@ export async function checkPlugins(config: Config, manifestPath: string, log: Lo
       pool: { ...config.pool, minThreads: 1, maxThreads: 1 },
     };
     const host = await PluginHost.load({ manifestPath, config: probeConfig, log, metrics: new Metrics() });
+    const ops = host.plugins
+      .filter((p) => p.enabled)
+      .flatMap((p) => p.ops.map((op) => ({ plugin: p.name, op })));
     await host.close();
     const detail = enabled.length === 0 ? 'no plugin enabled' : `${enabled.join(', ')} loaded in a worker`;
-    return { results: [manifest, ok('plugins', detail), scope] };
+    return { results: [manifest, ok('plugins', detail), scope], ops };
   } catch (err) {
     const fix =
       "check the named plugin's module path, its definePlugin name and its options (docs/plugins.md)";
-    return { results: [manifest, fail('plugins', codeAndMessage(err), fix), scope] };
+    return { results: [manifest, fail('plugins', codeAndMessage(err), fix), scope], ops: [] };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
