@@ -112,7 +112,7 @@ async function runKind(
       const body = Buffer.from(task.forward.bodyB64, 'base64');
       return convert({ ...task.forward, body }, p.context(log));
     });
-    const result = checked(ConvertResultSchema, raw);
+    const result = checked(ConvertResultSchema, raw, 'convert');
     const events: { event: MessageEvent; capabilities: string[] }[] = [];
     for (const [i, produced] of result.events.entries()) {
       const parsed = MessageEventSchema.safeParse(produced.event);
@@ -142,7 +142,7 @@ async function runKind(
         if (!hook) throw new Error('plugin has no inbound hook');
         return hook({ event, sessionKey: task.input.sessionKey, capabilities }, p.context(log));
       });
-      const verdict = checked(InboundVerdictSchema, raw);
+      const verdict = checked(InboundVerdictSchema, raw, 'inbound');
       if (!verdict) continue;
       if ('drop' in verdict) return { drop: verdict.drop, at: position };
       if (verdict.event) {
@@ -195,7 +195,7 @@ async function runKind(
       if (!hook) throw new Error('plugin has no outbound hook');
       return hook(current, p.context(log));
     });
-    const verdict = checked(schema, raw);
+    const verdict = checked(schema, raw, 'outbound');
     if (!verdict) continue;
     if ('reject' in verdict) return { reject: verdict.reject, at: position };
     if (verdict.action) {
@@ -214,16 +214,29 @@ async function runKind(
   };
 }
 
+/** What each hook may return (plugins.md §4), for a bad result whose top level is wrong. */
+const SHAPES = {
+  convert: 'a converter returns {events: [{event, capabilities?}], reason?, benign?}',
+  inbound: "an inbound hook returns nothing, {event?, capabilities?} or {drop: 'reason'}",
+  outbound:
+    'an outbound hook returns nothing, {action?, platform?, botId?} or {reject: {code, message, status?}}',
+} as const;
+
 /** Reduce a hook's value to plain data and validate it; anything else is a bad result. */
-function checked<T>(schema: VerdictCheck<T>, raw: unknown): T {
+function checked<T>(schema: VerdictCheck<T>, raw: unknown, hook: keyof typeof SHAPES): T {
   let plain: unknown;
   try {
     plain = toPlainData(raw);
   } catch (err) {
-    throw badResult(`not plain JSON data: ${describe(err)}`);
+    // the walk's own throw: where it was raised is the core, not the plugin
+    throw badResult(`not plain JSON data: ${describe(err, false)}`);
   }
   const parsed = schema.safeParse(plain);
-  if (!parsed.success) throw badResult(summariseIssues(parsed.error));
+  if (!parsed.success) {
+    const problem = summariseIssues(parsed.error);
+    // "(root): Unrecognized key" alone left the author to look up which keys there are
+    throw badResult(problem.startsWith('(root)') ? `${problem} (${SHAPES[hook]})` : problem);
+  }
   return parsed.data;
 }
 
@@ -231,7 +244,7 @@ function badResult(problem: string): RelayError {
   return new RelayError('CORE_ERR_PLUGIN_BAD_RESULT', `hook returned a bad result: ${problem}`);
 }
 
-function describe(err: unknown): string {
+function describe(err: unknown, located = true): string {
   let text: string;
   try {
     text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -240,6 +253,6 @@ function describe(err: unknown): string {
     text = `a value that cannot be printed (${typeof err})`;
   }
   // where it threw, after the cut message so a long one cannot push it out
-  const where = hookLocation(err);
+  const where = located ? hookLocation(err) : undefined;
   return `${text.slice(0, MAX_ERROR_MESSAGE)}${where ? ` (at ${where})` : ''}`;
 }
