@@ -11,7 +11,12 @@ import type { Command } from 'commander';
 import { verifyToken } from '../../core/transport/auth-token.js';
 import { createSideRoutes, DevConnector, type UpgradeRecord } from '../dev-connector/index.js';
 import type { CliIo } from './cli-io.js';
-import { descriptorFromFile, descriptorProblem, formatFrameLine } from './connector-format.js';
+import {
+  descriptorFromFile,
+  descriptorProblem,
+  formatFrameLine,
+  unknownDescriptorFields,
+} from './connector-format.js';
 import { readInjections } from './connector-inject.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -63,11 +68,15 @@ export async function runConnector(
   let descriptorFor: ReturnType<typeof descriptorFromFile> | undefined;
   if (opts.descriptorFile !== undefined) {
     const path = resolve(io.cwd, opts.descriptorFile);
+    let raw: unknown;
     try {
-      descriptorFor = descriptorFromFile(JSON.parse(readFileSync(path, 'utf8')));
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+      descriptorFor = descriptorFromFile(raw);
     } catch (err) {
       return usage(`--descriptor-file ${path}: ${(err as Error).message.split('\n')[0]}`);
     }
+    for (const warning of unknownDescriptorFields(raw as Record<string, unknown>))
+      io.stderr(`connector: warning: --descriptor-file: ${warning}\n`);
     const problem = descriptorProblem(descriptorFor({ platform: 'relay' }));
     if (problem)
       io.stderr(

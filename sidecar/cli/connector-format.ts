@@ -4,6 +4,7 @@
  * `--descriptor-file` format.
  */
 
+import { closestName } from '../../core/config/unknown-env.js';
 import { INCOMING_SCHEMAS } from '../../core/protocol/frames.js';
 import { DescriptorSchema } from '../../core/protocol/payloads.js';
 import { defaultDescriptor } from '../dev-connector/default-descriptor.js';
@@ -133,6 +134,29 @@ export function descriptorFromFile(raw: unknown): (hello: { platform: string }) 
     const fields = table ? (table[hello.platform] ?? table['*'] ?? {}) : obj;
     return defaultDescriptor(hello.platform, { ...fields, platform: hello.platform });
   };
+}
+
+/** The fields a CapabilityDescriptor has (relay contract), for telling a typo from a field. */
+const DESCRIPTOR_FIELDS: readonly string[] = Object.keys(DescriptorSchema.in.shape);
+
+/**
+ * A warning for each field of the `--descriptor-file` content (either form) that no descriptor
+ * has: it is still sent as written (a test may want one), but a typo such as `suported_ops` left
+ * the default op list in place without a word.
+ */
+export function unknownDescriptorFields(raw: Record<string, unknown>): string[] {
+  const byPlatform = raw.platforms as Record<string, Record<string, unknown>> | undefined;
+  const sets = byPlatform ? Object.values(byPlatform) : [raw];
+  const unknown = new Set(sets.flatMap((fields) => Object.keys(fields ?? {})));
+  return [...unknown]
+    .filter((field) => !DESCRIPTOR_FIELDS.includes(field))
+    .map((field) => {
+      const meant = closestName(field, DESCRIPTOR_FIELDS);
+      const quoted = JSON.stringify(field.slice(0, 100));
+      return meant
+        ? `${quoted} is not a descriptor field (did you mean "${meant}"?); the sidecar ignores it`
+        : `${quoted} is not a descriptor field; the sidecar ignores it`;
+    });
 }
 
 /** Why the descriptor for `platform` fails the contract schema (the sidecar would skip it). */

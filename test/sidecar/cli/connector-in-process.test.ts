@@ -95,6 +95,22 @@ test('in-process: a descriptor file that breaks the contract is served, with a w
   t.is(await run.stop(), ExitCode.OK);
 });
 
+test('in-process: a misspelt descriptor field is served as written, with a warning naming the field meant', async (t) => {
+  // was: {"suported_ops": […]} started without a word and answered with the default ops, so the
+  // plugin op it meant to advertise was refused 422 unsupported_op
+  const probe = testIo(t);
+  const file = join(probe.cwd, 'typo.json');
+  writeFileSync(file, JSON.stringify({ platforms: { '*': { suported_ops: ['send', 'my_op'], vibe: 1 } } }));
+  const run = await inProcess(t, { descriptorFile: file });
+  t.true('port' in run.started);
+  t.regex(
+    run.io.err,
+    /warning: --descriptor-file: "suported_ops" is not a descriptor field \(did you mean "supported_ops"\?\)/,
+  );
+  t.regex(run.io.err, /warning: --descriptor-file: "vibe" is not a descriptor field; the sidecar ignores it/);
+  t.is(await run.stop(), ExitCode.OK);
+});
+
 test('in-process: injecting with no sidecar connected explains itself, buffered frames wait for the handshake', async (t) => {
   const run = await inProcess(t, {});
   const url = `http://127.0.0.1:${(run.started as { port: number }).port}`;
