@@ -4,6 +4,7 @@
  * so both sides always agree on the parsed options.
  */
 import { deepFreeze } from '../config/deep-freeze.js';
+import { closestName } from '../config/unknown-env.js';
 import type { PluginDefinition } from './define-plugin.js';
 import { summariseIssues } from './hook-results.js';
 
@@ -35,7 +36,33 @@ export function parsePluginOptions(definition: PluginDefinition, raw: unknown): 
   }
   return parsed.success
     ? { ok: true, value: deepFreeze(parsed.data) }
-    : { ok: false, problem: summariseIssues(parsed.error) };
+    : { ok: false, problem: `${summariseIssues(parsed.error)}${meant(definition.options, parsed.error)}` };
+}
+
+/**
+ * For a misspelt top-level option (`sufix`), the option meant, as config keys name theirs: the
+ * schema's own keys when it is an object schema. Names only, never values.
+ */
+function meant(schema: unknown, error: { issues: readonly unknown[] }): string {
+  let known: string[];
+  try {
+    const shape = (schema as { shape?: unknown }).shape;
+    if (!isRecord(shape)) return '';
+    known = Object.keys(shape);
+  } catch {
+    // a plugin's schema with a getter that throws: no suggestion, the issue still says what
+    return '';
+  }
+  const pairs: string[] = [];
+  for (const issue of error.issues as { code?: unknown; path?: unknown[]; keys?: unknown }[]) {
+    if (issue.code !== 'unrecognized_keys' || issue.path?.length !== 0 || !Array.isArray(issue.keys))
+      continue;
+    for (const key of issue.keys) {
+      const near = typeof key === 'string' ? closestName(key, known) : undefined;
+      if (near) pairs.push(`"${near}"`);
+    }
+  }
+  return pairs.length === 0 ? '' : `: did you mean ${pairs.slice(0, 5).join(', ')}?`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

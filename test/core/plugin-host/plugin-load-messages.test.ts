@@ -1,8 +1,9 @@
 /**
  * What a plugin author reads when a module is refused at start, for the common mistakes of
- * docs/plugins.md §1: a syntax error (the command that shows its line) or a top-level throw (the file and line), no default
- * export or one not made by definePlugin (what to write instead), and a name that differs from the
- * manifest's (which of the two to change). Each module is a real file imported in the check thread.
+ * docs/plugins.md §1: a syntax error (the command that shows its line) or a top-level throw (the
+ * file and line), no default export or one not made by definePlugin (what to write instead), a
+ * name that differs from the manifest's (which two must agree) and a misspelt option (the option
+ * meant). Each module is a real file imported in the check thread.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,13 +18,17 @@ import { tempDir } from '../../helpers/temp-dir.js';
 const CORE = pathToFileURL(join(repoRoot(), 'dist', 'core', 'index.js')).href;
 
 /** The start's refusal of a plugin "shout" whose module is `source` (an index.js of its own). */
-async function refusal(t: ExecutionContext, source: string): Promise<RelayError> {
+async function refusal(
+  t: ExecutionContext,
+  source: string,
+  options?: Record<string, unknown>,
+): Promise<RelayError> {
   const dir = tempDir(t, 'relay-plugin-msg-');
   const file = join(dir, 'index.js');
   writeFileSync(file, source);
   const manifestPath = join(dir, 'plugins.json');
   const manifest = parseManifest(
-    { apiVersion: 1, plugins: [{ name: 'shout', module: './index.js' }] },
+    { apiVersion: 1, plugins: [{ name: 'shout', module: './index.js', ...(options ? { options } : {}) }] },
     manifestPath,
     2_000,
   );
@@ -76,4 +81,16 @@ test('a name mismatch says which two names must agree', async (t) => {
     err.message,
     /declares the name "shouter".*the manifest entry's name "shout" and definePlugin\(\{ name \}\) must be the same/,
   );
+});
+
+test('a misspelt option names the option meant', async (t) => {
+  const zod = import.meta.resolve('zod');
+  const err = await refusal(
+    t,
+    `import { definePlugin } from '${CORE}';\nimport { z } from '${zod}';\nexport default definePlugin({ name: 'shout', options: z.strictObject({ suffix: z.string().default('!') }) });\n`,
+    { sufix: '!!' },
+  );
+  t.is(err.code, 'CORE_ERR_PLUGIN_OPTIONS_INVALID');
+  // was: 'options: (root): Unrecognized key: "sufix"', as config keys once were
+  t.regex(err.message, /Unrecognized key: "sufix".*did you mean "suffix"\?/);
 });
