@@ -139,6 +139,12 @@ export function loadFailure(err: unknown, moduleUrl: string): string {
   const dir = moduleUrl.slice(0, moduleUrl.lastIndexOf('/') + 1);
   const where = stackLocation(err, (url) => url.startsWith(dir));
   if (where) return `${kind}${firstLine(err)} (at ${where})`;
+  // the workers import JavaScript: a plugin written in TypeScript is built first (plugins.md §10)
+  if (
+    (err as { code?: unknown } | null)?.code === 'ERR_UNKNOWN_FILE_EXTENSION' &&
+    /\.[cm]?tsx?$/.test(moduleUrl)
+  )
+    return `${kind}${firstLine(err)}: compile it to JavaScript (tsc) and point the manifest's "module" at the .js file`;
   // Node 20 keeps a parse error's file and line out of the error (it prints them only when the
   // error ends the process): say how to find them. A missing named import is a SyntaxError too,
   // one its message already places

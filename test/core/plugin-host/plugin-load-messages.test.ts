@@ -17,21 +17,18 @@ import { tempDir } from '../../helpers/temp-dir.js';
 
 const CORE = pathToFileURL(join(repoRoot(), 'dist', 'core', 'index.js')).href;
 
-/** The start's refusal of a plugin "shout" whose module is `source` (an index.js of its own). */
+/** The start's refusal of a plugin "shout" whose module `file` (index.js) holds `source`. */
 async function refusal(
   t: ExecutionContext,
   source: string,
-  options?: Record<string, unknown>,
+  entry: { options?: Record<string, unknown>; file?: string } = {},
 ): Promise<RelayError> {
   const dir = tempDir(t, 'relay-plugin-msg-');
-  const file = join(dir, 'index.js');
-  writeFileSync(file, source);
+  const file = entry.file ?? 'index.js';
+  writeFileSync(join(dir, file), source);
   const manifestPath = join(dir, 'plugins.json');
-  const manifest = parseManifest(
-    { apiVersion: 1, plugins: [{ name: 'shout', module: './index.js', ...(options ? { options } : {}) }] },
-    manifestPath,
-    2_000,
-  );
+  const plugin = { name: 'shout', module: `./${file}`, ...(entry.options ? { options: entry.options } : {}) };
+  const manifest = parseManifest({ apiVersion: 1, plugins: [plugin] }, manifestPath, 2_000);
   const err = await t.throwsAsync(loadPlugins(manifest, manifestPath), { instanceOf: RelayError });
   return err as RelayError;
 }
@@ -88,9 +85,16 @@ test('a misspelt option names the option meant', async (t) => {
   const err = await refusal(
     t,
     `import { definePlugin } from '${CORE}';\nimport { z } from '${zod}';\nexport default definePlugin({ name: 'shout', options: z.strictObject({ suffix: z.string().default('!') }) });\n`,
-    { sufix: '!!' },
+    { options: { sufix: '!!' } },
   );
   t.is(err.code, 'CORE_ERR_PLUGIN_OPTIONS_INVALID');
   // was: 'options: (root): Unrecognized key: "sufix"', as config keys once were
   t.regex(err.message, /Unrecognized key: "sufix".*did you mean "suffix"\?/);
+});
+
+test('a TypeScript module says to build it and point the manifest at the JavaScript', async (t) => {
+  const err = await refusal(t, 'export default 1 as number;\n', { file: 'index.ts' });
+  t.is(err.code, 'CORE_ERR_PLUGIN_LOAD_FAILED');
+  // was: 'Unknown file extension ".ts" for …', and no word on what to do
+  t.regex(err.message, /Unknown file extension "\.ts".*compile it to JavaScript .*"module" at the \.js/);
 });
