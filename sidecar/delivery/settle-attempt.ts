@@ -53,7 +53,15 @@ export async function settleAttempt(
     case 'rejected': {
       metrics.deliveries.inc({ outcome: 'rejected' });
       const rejections = (await ledger.rejected(entry.id)) ?? 0;
-      const fields = { id: entry.id, sessionKey: entry.sessionKey, status: result.status, rejections };
+      const hint = REJECTION_HINTS[result.status];
+      // the hint from the first rejection on: the line an operator sees before the dead letter
+      const fields = {
+        id: entry.id,
+        sessionKey: entry.sessionKey,
+        status: result.status,
+        rejections,
+        ...(hint ? { hint } : {}),
+      };
       if (rejections < ctx.maxRejections) {
         reportError(
           ctx.log,
@@ -64,7 +72,7 @@ export async function settleAttempt(
         );
         return backoff(ctx, failures);
       }
-      const message = `the agent answered ${result.status} ${rejections} times`;
+      const message = `the agent answered ${result.status} ${rejections} times${hint ? `: ${hint}` : ''}`;
       if (await ledger.deadLetter(entry.id, 'CORE_ERR_DELIVERY_REJECTED', message)) metrics.inboxDepth.dec();
       metrics.deliveries.inc({ outcome: 'dead' });
       reportError(ctx.log, metrics, 'CORE_ERR_DELIVERY_REJECTED', 'delivery dead-lettered', fields);
@@ -88,6 +96,17 @@ export async function settleAttempt(
     }
   }
 }
+
+/**
+ * Why an agent answers a delivery with these statuses, when it is commonly the agent's set-up
+ * rather than the delivery (operations.md, troubleshooting): said with the dead letter, which the
+ * operator reads in `dead-letters list`, so the fix is found before the replay.
+ */
+const REJECTION_HINTS: Readonly<Record<number, string>> = {
+  401: "an agent verifying signatures refuses them: give it this sidecar's API token (SIDECAR_API_TOKEN) and a clock within 5 minutes",
+  404: "no route at AGENT_URL's path: correct AGENT_URL",
+  409: 'a delivery the agent already handled must be answered 2xx again (at-least-once)',
+};
 
 /**
  * Mark delivered without holding up the session: its next delivery may begin at once, and its

@@ -114,6 +114,25 @@ test('4xx answers are rejections: dead-lettered after maxRejections, the session
   t.is(h.inbox.stats().dead, 0);
 });
 
+test('a delivery dead-lettered on 401s says why an agent answers that: another API token, or its clock', async (t) => {
+  // was: "the agent answered 401 3 times", in `dead-letters list` and /v1/status alike
+  const agent = await startAgent(t, { token: TOKEN });
+  agent.setScript(() => ({ status: 401 }));
+  const h = await startInbox(t, host(), { config: pushTo(agent.url, { maxRejections: 2 }) });
+  h.inbox.routes.inbound(inbound({ text: 'unsigned?', chat: 'R3' }));
+  await until(() => h.inbox.stats().dead === 1);
+  const [dead] = h.inbox.stats().dead_letters;
+  t.regex(dead?.message ?? '', /^the agent answered 401 2 times: .*SIDECAR_API_TOKEN.*clock/);
+  t.is(
+    h.sink.withCode('CORE_ERR_DELIVERY_FAILED')[0]?.hint,
+    h.sink.withCode('CORE_ERR_DELIVERY_REJECTED')[0]?.hint,
+  );
+  t.like(h.sink.withCode('CORE_ERR_DELIVERY_REJECTED')[0], {
+    status: 401,
+    hint: dead?.message.replace(/^[^:]*: /, ''),
+  });
+});
+
 test('a replayed delivery gets maxRejections again: its rejection count starts over', async (t) => {
   const agent = await startAgent(t, { token: TOKEN });
   agent.setScript(() => ({ status: 422 }));
