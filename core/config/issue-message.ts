@@ -24,7 +24,7 @@ export function issueMessage(issue: z.core.$ZodIssue, schema: z.ZodType, input: 
     if (issue.expected === 'number' && typeof given === 'string') {
       const unit = unitOf(key);
       if (/^\s*-?\d+(\.\d+)?\s*$/.test(given))
-        return 'must be a number, not a string: write it without quotes';
+        return `must be a number${unit ? ` of ${unit.unit}` : ''}, not a string: write it without quotes`;
       return unit
         ? `must be a plain number of ${unit.unit}, without a unit or quotes (e.g. ${unit.example})`
         : 'must be a plain number, without quotes';

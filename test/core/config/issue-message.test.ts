@@ -30,6 +30,19 @@ test('an unknown key in a list entry names the keys that entry takes, and the ne
   );
 });
 
+test('a number in quotes says to drop them, and the unit of its key', (t) => {
+  // config.md: a number in quotes is refused saying the key's unit; a quoted plain number said
+  // "must be a number, not a string" without it, as if "30000" could be any unit
+  t.regex(
+    messageOf(() => validateConfig({ relay: { pingIntervalMs: '30000' }, store: { maxKeyBytes: '1024' } })),
+    /relay\.pingIntervalMs: must be a number of ms, not a string: write it without quotes[\s\S]*store\.maxKeyBytes: must be a number of bytes, not a string/,
+  );
+  t.regex(
+    messageOf(() => validateConfig({ agent: { concurrency: '8' } })),
+    /agent\.concurrency: must be a number, not a string: write it without quotes/,
+  );
+});
+
 test('a fraction where a whole number goes says so', (t) => {
   // was: 'Invalid input: expected int, received number'
   t.regex(
