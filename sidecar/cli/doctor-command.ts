@@ -27,6 +27,7 @@ import { checkPluginOps, dialCheck, probeConnector } from './doctor-dial.js';
 import { checkApiToken, checkDataDir } from './doctor-permissions.js';
 import { checkAgent, checkPlugins, codeAndMessage } from './doctor-probes.js';
 import { checkStore } from './doctor-store.js';
+import { checkUnits } from './doctor-units.js';
 import { withEnvFile } from './env-file.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -129,6 +130,8 @@ async function checkAll(
   const url = checkConnectorUrl(config.relay.url);
   report(url.result);
   report(checkCredentials(config.relay));
+  const units = checkUnits(config);
+  if (units) report(units);
   const manifestPath = resolve(io.cwd, config.pluginsPath);
   const plugins = await checkPlugins(config, manifestPath, log);
   for (const r of plugins.results) report(r);
