@@ -64,15 +64,24 @@ export function closestName(name: string, known: readonly string[]): string | un
   return bestDistance <= allowed ? best : undefined;
 }
 
-/** Levenshtein distance (names are short: the quadratic table is a few hundred cells). */
+/**
+ * Edit distance counting two neighbours swapped as one edit (optimal string alignment: `agnet` is
+ * one slip from `agent`, where Levenshtein counts two). Names are short: the quadratic table is a
+ * few hundred cells.
+ */
 function distance(a: string, b: string): number {
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i += 1) {
     const row = [i];
     for (let j = 1; j <= b.length; j += 1) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost));
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, before[j - 2]! + 1);
+      row.push(d);
     }
+    before = prev;
     prev = row;
   }
   return prev[b.length]!;

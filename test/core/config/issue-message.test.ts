@@ -75,3 +75,16 @@ test('no value of a secret key, set in any wrong form or place, is echoed', (t) 
     t.false(m.includes(SECRET.slice(0, 9)), m);
   }
 });
+
+test('two letters swapped are one slip: the near key is named', (t) => {
+  // `agnet` was two edits from `agent` (Levenshtein), over a five-letter name's allowance of one,
+  // so only the list of keys came back
+  t.regex(
+    messageOf(() => validateConfig({ agnet: { mode: 'pull' } })),
+    /unknown key "agnet": did you mean "agent"\?/,
+  );
+  t.regex(
+    messageOf(() => validateConfig({ relay: { pnigIntervalMs: 1000 } })),
+    /unknown key "pnigIntervalMs": did you mean "pingIntervalMs"\?/,
+  );
+});
