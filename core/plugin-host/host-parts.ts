@@ -13,6 +13,7 @@ import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { PluginPool } from '../pool/plugin-pool.js';
 import { refusedStart, threadRefused } from '../pool/refused-start.js';
+import { storeGate } from '../pool/store-gate.js';
 import { type Database, databasePath, openDatabase, storeOpenFailed } from '../store/database.js';
 import { KvStore } from '../store/kv-store.js';
 import { KvUpkeep } from '../store/kv-upkeep.js';
@@ -114,9 +115,16 @@ function startPool(opts: PluginHostOptions, located: readonly LocatedPlugin[], d
     botId: i.botId,
   }));
   const plugins = located.map(({ entry, url }) => ({ name: entry.name, url, options: entry.options }));
+  // before the pool's first worker: the gate guards the workers created after it (store-gate.ts)
+  const gate = storeGate((threadId, waitedMs) =>
+    opts.log.warn(
+      { component: 'plugin-pool', threadId, waitedMs },
+      'plugin worker ended with a store call still running',
+    ),
+  );
   return new PluginPool({
     pool: opts.config.pool,
-    worker: { plugins, identities, dbPath, storeLimits: storeLimits(opts.config) },
+    worker: { plugins, identities, dbPath, storeLimits: storeLimits(opts.config), storeGate: gate },
     log: opts.log,
     metrics: opts.metrics,
   });

@@ -31,6 +31,12 @@ export interface PoolWorkerData {
   /** The size limits of one store write (`store.maxKeyBytes`, `store.maxValueBytes`); default the config's. */
   readonly storeLimits?: StoreLimits;
   /**
+   * The process's store gate buffer (store-gate.ts `storeGate`): the worker claims a slot and
+   * makes every SQLite call inside it, so the main thread never ends it inside one. Absent: its
+   * calls are ungated (a pool made without the gate: tests). Taken out before plugins load.
+   */
+  readonly storeGate?: SharedArrayBuffer;
+  /**
    * Progress slots shared with the main thread: a running batch writes
    * `stamp + item * MAX_CHAIN + position + 1` into its slot before each plugin, so a timeout or a
    * dead worker is blamed on the right item and plugin.

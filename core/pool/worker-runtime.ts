@@ -8,10 +8,11 @@ import { errorMessage, RelayError, toErrorData } from '../errors.js';
 import { isPluginDefinition } from '../plugin-host/define-plugin.js';
 import type { ChainPlugin } from '../plugin-host/hook-chain.js';
 import { parsePluginOptions } from '../plugin-host/plugin-options.js';
-import { openDatabase } from '../store/database.js';
-import { KvStore } from '../store/kv-store.js';
+import type { KvStore } from '../store/kv-store.js';
 import { namespaceView } from '../store/plugin-store-view.js';
+import { GateSlot, gatedCalls } from '../store/store-calls.js';
 import type { RefusalCode } from '../store/store-limits.js';
+import { openWorkerStore } from '../store/worker-store.js';
 import { BOOT_NOTE, type BootNote } from './boot-report.js';
 import type { ExitTrap } from './exit-trap.js';
 import { monotonicMs, progressValue } from './progress-slots.js';
@@ -29,6 +30,12 @@ const data = workerData as PoolWorkerData;
 const bootKey = data.bootKey ?? '';
 delete (data as { bootKey?: string }).bootKey;
 const postBootNote = parentPort ? parentPort.postMessage.bind(parentPort) : undefined;
+/**
+ * This worker's SQLite calls: inside its store gate, short waits for a lock (store-calls.ts). The
+ * buffer is taken out before any plugin loads, as the boot key is: plugins cannot hold the gates.
+ */
+const storeCalls = gatedCalls(data.storeGate ? GateSlot.claim(data.storeGate, threadId) : undefined);
+delete (data as { storeGate?: SharedArrayBuffer }).storeGate;
 const progress = new Int32Array(data.progress);
 const progressStartedAt = new Float64Array(data.progressStartedAt);
 const progressBeforeBoot = new Int32Array(data.progressBeforeBoot);
@@ -84,7 +91,7 @@ let startedEarly: { readonly slot: number; readonly stamp: number } | undefined;
  */
 function sharedStore(): KvStore {
   if (!kv) {
-    kv = new KvStore(openDatabase(data.dbPath), Date.now, data.storeLimits);
+    kv = openWorkerStore(data.dbPath, data.storeLimits, storeCalls);
     if (holding) kv.hold(holding);
   }
   return kv;

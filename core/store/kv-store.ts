@@ -10,6 +10,7 @@ import { type Database, migrate } from './database.js';
 import { KV_MIGRATIONS } from './kv-migrations.js';
 import { checkTtl, namespaceView } from './plugin-store-view.js';
 import { rememberWrite } from './remember-rule.js';
+import { directCalls, type StoreCalls } from './store-calls.js';
 import { checkKeySize, checkValueSize, DEFAULT_STORE_LIMITS, type StoreLimits } from './store-limits.js';
 
 /**
@@ -76,11 +77,14 @@ export class KvStore {
    * @param db an open connection (see `openDatabase`); the `kv` table is migrated here.
    * @param now epoch-ms clock, injectable for tests; default `Date.now`.
    * @param limits the size limits of a write (`config.store`); default the config's defaults.
+   * @param calls how its reads and writes reach SQLite: a pool worker's gated and retried
+   *   (store-calls.ts); default as they come.
    */
   constructor(
     private readonly db: Database,
     private readonly now: () => number = Date.now,
     readonly limits: StoreLimits = DEFAULT_STORE_LIMITS,
+    private readonly calls: StoreCalls = directCalls,
   ) {
     migrate(db, 'kv', KV_MIGRATIONS);
     // statements prepared once and shared by every namespace
@@ -222,7 +226,7 @@ export class KvStore {
   private write(ns: string, key: string, json: string | undefined, expires: number | null): void {
     const held = this.held;
     if (!held) {
-      this.put(ns, key, json, expires);
+      this.calls.run(() => this.put(ns, key, json, expires));
       return;
     }
     // the latest write of a key replaces an earlier one; all of them commit in one transaction
@@ -243,8 +247,8 @@ export class KvStore {
     if (!held || held.writes.size === 0) return;
     try {
       // IMMEDIATE: take the write lock first (waiting up to the busy timeout), never upgrade a
-      // read snapshot that another connection's commit may have made stale
-      this.commitHeldTx.immediate(held.writes.values());
+      // read snapshot another connection's commit may have made stale; an attempt rolls back whole
+      this.calls.run(() => this.commitHeldTx.immediate(held.writes.values()));
     } catch (error) {
       // this connection no longer knows what the file holds for these keys
       for (const id of held.writes.keys()) this.known.delete(id);
@@ -258,7 +262,7 @@ export class KvStore {
   /** The row of `ns`/`key` as this connection sees it: a held write first, else the file's. */
   private lookup(ns: string, key: string, id?: string): StoredRow | undefined {
     const held = this.held?.writes.get(id ?? knownId(ns, key));
-    if (!held) return this.selectStmt.get(ns, key);
+    if (!held) return this.calls.run(() => this.selectStmt.get(ns, key));
     return held.json === undefined ? undefined : { value: held.json, expires_at: held.expires };
   }
 

@@ -1,0 +1,138 @@
+/**
+ * The main thread's side of the plugin workers' store gates (core/store/store-calls.ts; docs/
+ * decisions.md, "A plugin worker is never ended inside a store call"). One buffer per process,
+ * one slot per worker thread (claimed by the worker, freed here at its exit). Every way a worker
+ * ends goes through here first:
+ *
+ * - `Worker.terminate()` (piscina's for a task's timeout or abort, an idle spare, its close's
+ *   timeout and its forced close; anyone else's): each worker created while the gate is installed
+ *   has it replaced by one that first closes the worker's gate, waiting for a store call inside to
+ *   come out (one {@link WORKER_BUSY_MS} wait for a lock, and the call's own work), then ends it;
+ * - the process's exit (the runtime terminates every thread): its `exit` listener closes every
+ *   gate the same way, waiting synchronously.
+ *
+ * A call still inside after {@link GATE_LEAVE_LIMIT_MS} is held by the disk, not a lock: the end
+ * goes ahead (the bound holds), and `onLate` is told.
+ */
+import type { Worker } from 'node:worker_threads';
+import { BUSY_TIMEOUT_MS } from '../store/database.js';
+import {
+  GATE_CLOSED,
+  GATE_INSIDE,
+  GATE_OPEN,
+  GATE_SLOTS,
+  GATE_WANTED,
+  GATE_WORDS,
+  WORKER_BUSY_MS,
+} from '../store/store-calls.js';
+
+/**
+ * Longest the main thread waits for a worker's store call to come out before it ends the worker
+ * anyway, ms: no call waited for a lock longer before the gate (the store's busy timeout), and
+ * one waits {@link WORKER_BUSY_MS} now.
+ */
+export const GATE_LEAVE_LIMIT_MS = BUSY_TIMEOUT_MS;
+
+/** Told when a worker was ended with a store call still inside, after `waitedMs`. */
+export type OnLate = (threadId: number, waitedMs: number) => void;
+
+/** `Atomics.waitAsync` (ES2024; node 16 and later have it). */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      words: Int32Array,
+      index: number,
+      value: number,
+      ms: number,
+    ): { async: boolean; value: Promise<string> | string };
+  }
+).waitAsync;
+
+let words: Int32Array | undefined;
+let onLate: OnLate | undefined;
+
+/**
+ * The process's gate buffer, for the pool's `workerData` (`storeGate`); the first call installs
+ * the gate (the `worker` and `exit` listeners of the process), so make it before the pool's
+ * workers are created. `late` replaces the listener told of a late call.
+ */
+export function storeGate(late?: OnLate): SharedArrayBuffer {
+  if (late) onLate = late;
+  if (words) return words.buffer as SharedArrayBuffer;
+  words = new Int32Array(new SharedArrayBuffer(GATE_SLOTS * GATE_WORDS * Int32Array.BYTES_PER_ELEMENT));
+  process.on('worker', guard);
+  // before the runtime ends the threads: a natural exit and process.exit alike
+  process.on('exit', closeAll);
+  return words.buffer as SharedArrayBuffer;
+}
+
+/** The state word of thread `threadId`'s slot, or -1 when it holds none. */
+function stateOf(threadId: number): number {
+  if (!words || threadId <= 0) return -1;
+  for (let at = 0; at < words.length; at += GATE_WORDS) {
+    if (Atomics.load(words, at) === threadId) return at + 1;
+  }
+  return -1;
+}
+
+/** Close the gate at `state` if no call is inside: true once it is closed. */
+function tryClose(gate: Int32Array, state: number): boolean {
+  for (;;) {
+    const seen = Atomics.compareExchange(gate, state, GATE_OPEN, GATE_CLOSED);
+    if (seen === GATE_OPEN || seen === GATE_CLOSED) return true;
+    if (seen === GATE_WANTED) return false;
+    // inside: ask the call to close the gate as it leaves (it may have left meanwhile: again)
+    if (Atomics.compareExchange(gate, state, GATE_INSIDE, GATE_WANTED) === GATE_INSIDE) return false;
+  }
+}
+
+/** Replace `worker.terminate` by one that first closes its gate; free its slot at its exit. */
+function guard(worker: Worker): void {
+  // kept: a thread's id reads -1 once it has exited
+  const id = worker.threadId;
+  const terminate = worker.terminate.bind(worker);
+  worker.terminate = () => {
+    const gate = words;
+    const state = stateOf(id);
+    // no slot (not a pool worker, or one that has not claimed it) or no call inside: at once
+    if (!gate || state < 0 || tryClose(gate, state)) return terminate();
+    return closed(gate, state, id).then(terminate);
+  };
+  worker.once('exit', () => {
+    const gate = words;
+    const state = stateOf(id);
+    if (!gate || state < 0) return;
+    Atomics.store(gate, state, GATE_OPEN);
+    Atomics.store(gate, state - 1, 0);
+  });
+}
+
+/** Resolves once the call inside the gate at `state` has left it (closing it), or at the limit. */
+async function closed(gate: Int32Array, state: number, id: number): Promise<void> {
+  const started = performance.now();
+  for (;;) {
+    if (tryClose(gate, state)) return;
+    const left = GATE_LEAVE_LIMIT_MS - (performance.now() - started);
+    if (left <= 0) break;
+    const waited = waitAsync(gate, state, GATE_WANTED, left);
+    if (waited.async) await waited.value;
+  }
+  onLate?.(id, Math.round(performance.now() - started));
+}
+
+/** The process exits: close every gate, waiting (synchronously) for the calls inside to leave. */
+function closeAll(): void {
+  const gate = words;
+  if (!gate) return;
+  const started = performance.now();
+  for (let state = 1; state < gate.length; state += GATE_WORDS) {
+    while (!tryClose(gate, state)) {
+      const left = GATE_LEAVE_LIMIT_MS - (performance.now() - started);
+      if (left <= 0) {
+        onLate?.(Atomics.load(gate, state - 1), Math.round(performance.now() - started));
+        break;
+      }
+      Atomics.wait(gate, state, GATE_WANTED, left);
+    }
+  }
+}
