@@ -104,6 +104,8 @@ function guard(worker: Worker): void {
     if (!gate || state < 0) return;
     Atomics.store(gate, state, GATE_OPEN);
     Atomics.store(gate, state - 1, 0);
+    // an end waiting for its call to leave: it is over
+    Atomics.notify(gate, state);
   });
 }
 
@@ -111,7 +113,9 @@ function guard(worker: Worker): void {
 async function closed(gate: Int32Array, state: number, id: number): Promise<void> {
   const started = performance.now();
   for (;;) {
-    if (tryClose(gate, state)) return;
+    // the thread ended meanwhile and its slot was freed (at its exit, on this thread), maybe taken
+    // by a new worker since: that one's gate is not this end's to close
+    if (Atomics.load(gate, state - 1) !== id || tryClose(gate, state)) return;
     const left = GATE_LEAVE_LIMIT_MS - (performance.now() - started);
     if (left <= 0) break;
     const waited = waitAsync(gate, state, GATE_WANTED, left);

@@ -63,8 +63,10 @@ export class GateSlot {
   static claim(buffer: SharedArrayBuffer, threadId: number): GateSlot | undefined {
     const words = new Int32Array(buffer);
     for (let slot = 0; slot * GATE_WORDS < words.length; slot++) {
-      if (Atomics.compareExchange(words, slot * GATE_WORDS, 0, threadId) === 0)
-        return new GateSlot(words, slot);
+      if (Atomics.compareExchange(words, slot * GATE_WORDS, 0, threadId) !== 0) continue;
+      // its own now: whatever its last owner's end left in it is no longer anyone's
+      Atomics.store(words, slot * GATE_WORDS + 1, GATE_OPEN);
+      return new GateSlot(words, slot);
     }
     return undefined;
   }

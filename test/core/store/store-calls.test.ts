@@ -109,3 +109,16 @@ test('a call on a gate the main thread closed is refused with a stable code, unr
   t.false(ran);
   t.true(theirs?.enter(), "another worker's gate is its own");
 });
+
+test("a slot claimed again is open, whatever its last owner's end left in it", (t) => {
+  const buffer = new SharedArrayBuffer(GATE_SLOTS * GATE_WORDS * 4);
+  const words = new Int32Array(buffer);
+  GateSlot.claim(buffer, 21);
+  // the last owner's gate closed for its end, then its slot freed at its exit
+  Atomics.store(words, 1, GATE_CLOSED);
+  Atomics.store(words, 0, 0);
+  const next = GateSlot.claim(buffer, 22);
+  t.is(words[0], 22);
+  // was: every call of the new worker refused, as if it were being ended
+  t.true(next?.enter());
+});
