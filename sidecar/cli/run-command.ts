@@ -9,7 +9,12 @@ import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { unknownEnv, unknownEnvWarning } from '../../core/config/unknown-env.js';
 import { systemClock } from '../../core/di/clock.js';
-import { armWorkDeadline, type PauseMeter, startPauseMeter } from '../../core/di/pause-meter.js';
+import {
+  armWorkBound,
+  armWorkDeadline,
+  type PauseMeter,
+  startPauseMeter,
+} from '../../core/di/pause-meter.js';
 import { RelayError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/log/logger.js';
 import { reportError } from '../../core/log/report.js';
@@ -38,10 +43,12 @@ export interface RunHooks {
   /** The logger to use; default a pino root logger from the config. */
   logger?: (config: Config) => Logger;
   /**
-   * The drain finished with `code`, `leftMs` before the budget ends. The real process leaves
-   * by then even if a cut-off close (a socket's close grace, a pool) still holds the event loop.
+   * The drain finished with `code`, `leftMs` before the budget ends, on `meter`'s time when given
+   * (the drain's: its pauses left out; it is the hook's from now on, still running). The real
+   * process leaves by then even if a cut-off close (a socket's close grace, a pool) still holds
+   * the event loop.
    */
-  drained?(code: number, leftMs: number): void;
+  drained?(code: number, leftMs: number, meter?: PauseMeter): void;
 }
 
 /** After a refused start, the process leaves within this even if something holds it, ms. */
@@ -60,9 +67,11 @@ export function processHooks(): RunHooks {
       };
     },
     forceExit: (code) => process.exit(code),
-    drained(code, leftMs) {
-      // unref'd: normally the event loop empties first and the process ends on its own
-      setTimeout(() => process.exit(code), leftMs).unref();
+    drained(code, leftMs, meter) {
+      // unref'd: normally the event loop empties first and the process ends on its own. On the
+      // drain's meter, as the rest of the drain: a plain timer counted a freeze (its resume exited
+      // before what came meanwhile was read) and moved with a step of the wall clock
+      armWorkBound(systemClock, leftMs, () => process.exit(code), meter);
     },
   };
 }
@@ -146,7 +155,8 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
   io.stderr(startupSummary(sidecar));
   return new Promise<number>((resolveExit) => {
     let signals = 0;
-    let deadline = 0;
+    /** When the drain's budget ends, on its meter's time (never the wall clock: a step moved it). */
+    let deadline: number | undefined;
     let finished = false;
     const finish = (code: number) => {
       // a signal during the revocation drain shares that drain: the first outcome wins
@@ -155,7 +165,10 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
       offSignal();
       offState();
       log.flush?.();
-      hooks.drained?.(code, Math.max(0, deadline - Date.now()));
+      const left = meter && deadline !== undefined ? Math.max(0, deadline - meter.now()) : 0;
+      // the meter runs on for the hook's bound on the exit, else it stops here
+      if (hooks.drained) hooks.drained(code, left, meter);
+      else meter?.stop();
       resolveExit(code);
     };
     // one meter for the drain and the forced exit, whichever starts the drain (a signal, or the
@@ -167,8 +180,9 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
       return meter;
     };
     const stop = () => {
-      deadline ||= Date.now() + config.shutdown.budgetMs;
-      return sidecar.stop(drainMeter()).finally(() => meter?.stop());
+      const drain = drainMeter();
+      deadline ??= drain.now() + config.shutdown.budgetMs;
+      return sidecar.stop(drain);
     };
     const offSignal = hooks.onSignal((signal) => {
       signals += 1;
