@@ -99,6 +99,14 @@ function ending(): RelayError {
   );
 }
 
+/** What a nap between two attempts waits on (nothing ever wakes it: it times out). */
+const nap = new Int32Array(new SharedArrayBuffer(4));
+
+/** Block the thread `ms` (a terminate ends the wait: it is JavaScript's, not SQLite's). */
+function napFor(ms: number): void {
+  Atomics.wait(nap, 0, 0, ms);
+}
+
 /**
  * A worker's calls: each inside `slot` (when it has one) and made again after `SQLITE_BUSY` until
  * `budgetMs` have passed since the first failed (each waits {@link WORKER_BUSY_MS} at most, as
@@ -114,18 +122,26 @@ export function gatedCalls(
     run<T>(call: () => T): T {
       if (depth > 0) return call();
       let failedAt: number | undefined;
+      let attemptAt: number | undefined;
       for (;;) {
         if (slot && !slot.enter()) throw ending();
         depth++;
+        let quick = false;
         try {
           return call();
         } catch (err) {
-          failedAt ??= now();
-          if (!isBusy(err) || now() - failedAt >= budgetMs) throw err;
+          const at = now();
+          failedAt ??= at;
+          if (!isBusy(err) || at - failedAt >= budgetMs) throw err;
+          quick = attemptAt !== undefined && at - attemptAt < WORKER_BUSY_MS / 2;
         } finally {
           depth--;
           slot?.leave();
         }
+        // a refusal that did not wait (SQLite skips the busy wait where waiting could deadlock):
+        // a nap, outside the gate, rather than a core spun for the whole budget
+        if (quick) napFor(WORKER_BUSY_MS);
+        attemptAt = now();
       }
     },
   };

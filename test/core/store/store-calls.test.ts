@@ -122,3 +122,18 @@ test("a slot claimed again is open, whatever its last owner's end left in it", (
   // was: every call of the new worker refused, as if it were being ended
   t.true(next?.enter());
 });
+
+test('a refusal that did not wait is not made again at once: the attempts within the budget stay few', (t) => {
+  const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+  let attempts = 0;
+  const calls = gatedCalls(undefined, 200);
+  const err = t.throws(() =>
+    calls.run(() => {
+      attempts++;
+      throw busy;
+    }),
+  );
+  t.is(err, busy);
+  // was: thousands (a core spun for the whole budget); one nap of WORKER_BUSY_MS per attempt now
+  t.true(attempts <= 200 / WORKER_BUSY_MS + 2, `${attempts} attempts`);
+});
