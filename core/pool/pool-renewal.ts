@@ -119,7 +119,7 @@ export class PoolRenewal {
 
 /** The parts of a replaced piscina pool used here. */
 export interface RetiringPool {
-  close(): Promise<void>;
+  close(options: { force: boolean }): Promise<void>;
 }
 
 /**
@@ -134,8 +134,11 @@ export class RetiredPools {
   /** Close `pool`, which takes no task from now on. */
   retire(pool: RetiringPool): void {
     this.retired.add(pool);
+    // forced: piscina's plain close hands its queued tasks to its workers as they free up, which
+    // ran them there (hooks and all), cut at the close budget; forced, it rejects them at once
+    // (`pool is closed`, unstarted) and lets only the running ones finish
     const closed: Promise<void> = pool
-      .close()
+      .close({ force: true })
       .catch(() => undefined)
       .then(() => {
         this.ended.add(pool);

@@ -2,9 +2,12 @@
  * The renewal of a pool that gave up on starting workers (core/pool/pool-renewal.ts): once per
  * burst of failures, only once a thread starts, waiting longer while starts keep failing.
  */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
 import { PoolRenewal, threadStarts } from '../../../core/pool/pool-renewal.js';
 import { createLogSink } from '../../helpers/log-sink.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/until.js';
 import { inbound, startFixturePool } from './pool-harness.js';
 
@@ -97,4 +100,24 @@ test('a renewal: what runs in the old pool gets its close budget; what was still
   t.like((await hung)[0], { ok: false, error: { code: 'CORE_ERR_PLUGIN_WORKER_DIED' } });
   t.like((await queued)[0], { ok: true });
   t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
+});
+
+test('a renewal: a task queued in the old pool is not started there once its running task ends', async (t) => {
+  t.timeout(60_000);
+  const { pool } = startFixturePool(t, ['store-pause'], { closeBudgetMs: 500 });
+  const [first, second] = [tempDir(t), tempDir(t)];
+  const running = pool.run([inbound(0, `pause:${first}`)]);
+  await until(() => existsSync(join(first, 'started')));
+  const queued = pool.run([inbound(0, `pause:${second}`)]);
+  await until(() => pool.stats().queued === 1);
+  (pool as unknown as { renew(): void }).renew();
+  // the old pool's worker is free again well within its close budget
+  writeFileSync(join(first, 'go'), '');
+  t.like((await running)[0], { ok: true });
+  // the queued task runs (it waits for its go); the old pool's close budget then runs out: had the
+  // old pool's worker taken it, its hook would be cut there, a task lost to the renewal
+  await until(() => existsSync(join(second, 'started')));
+  await (pool as unknown as { retired: { settled(): Promise<void> } }).retired.settled();
+  writeFileSync(join(second, 'go'), '');
+  t.like((await queued)[0], { ok: true });
 });
