@@ -86,7 +86,9 @@ function reclaim(): void {
 /** This thread's connection; a store locked elsewhere is said as such (the open's advice is for a start). */
 function open(): Database {
   try {
-    return openDatabase(file, undefined, { busyTimeoutMs: BUSY_MS });
+    // the inbox's connection made the file and set it up: an open that set auto_vacuum again
+    // waited for the write lock, and failed under a commit past BUSY_MS (the thread then lost)
+    return openDatabase(file, undefined, { busyTimeoutMs: BUSY_MS, secondary: true });
   } catch (err) {
     const cause = (err as { cause?: { code?: unknown } }).cause;
     if (typeof cause?.code !== 'string' || !cause.code.startsWith('SQLITE_BUSY')) throw err;

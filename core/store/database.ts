@@ -51,6 +51,12 @@ export interface OpenOptions {
    * (default {@link BUSY_TIMEOUT_MS}): shorter for a thread that must be able to end soon.
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * A further connection to a store this process has opened and set up already (the checkpoint
+   * thread's): it sets no file-wide setting. `auto_vacuum`'s pragma takes the write lock even
+   * where it changes nothing, so with a short busy timeout the open failed under any commit.
+   */
+  readonly secondary?: boolean;
 }
 
 /**
@@ -77,7 +83,7 @@ export function openDatabase(
     db = new BetterSqlite3(file, { timeout: busyMs });
     // before anything writes the header (journal_mode = WAL does): on a new file it takes effect,
     // on an existing one it changes nothing until a VACUUM (free-pages.ts)
-    if (!options.readOnly) db.pragma('auto_vacuum = INCREMENTAL');
+    if (!options.readOnly && !options.secondary) db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${busyMs}`);

@@ -43,6 +43,25 @@ test('committed pages reach the database file from the checkpoint thread', async
   t.false(lines().includes('CORE_ERR_STORE_CHECKPOINT_FAILED'));
 });
 
+test('a checkpoint thread that starts while a commit holds the write lock opens, and checkpoints', async (t) => {
+  const { file, db, insert } = storeWithTable(t);
+  db.transaction(() => {
+    for (let i = 0; i < 1_000; i++) insert.run('x'.repeat(1_000));
+  })();
+  // a long commit of this process (a purge, the inbox's, a plugin's) as the thread opens: its open
+  // waits on locks for 20 ms only, and set auto_vacuum, which takes the write lock
+  db.exec('BEGIN IMMEDIATE');
+  insert.run('y');
+  const { log, lines } = capture();
+  const checkpointer = Checkpointer.start(file, log, new Metrics(), 20);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  db.exec('COMMIT');
+  // was: "checkpoint thread died" (another connection held the store locked past 20 ms), for good
+  await until(() => statSync(file).size > 1_000_000, 10_000, 'the main file grew to hold the rows', 20);
+  t.true(await checkpointer.stop());
+  t.false(lines().includes('CORE_ERR_STORE_CHECKPOINT_FAILED'), lines());
+});
+
 test('a checkpoint thread that cannot open the store is reported with its code', async (t) => {
   const blocker = join(tempDir(t), 'a-file');
   writeFileSync(blocker, '');
