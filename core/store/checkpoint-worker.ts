@@ -13,13 +13,16 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorMessage } from '../errors.js';
+import { throughGate } from './checkpoint-gate.js';
 import { type Database, openDatabase } from './database.js';
 import { reclaimFreePages } from './free-pages.js';
 
-const { file, intervalMs, restartFrames } = workerData as {
+const { file, intervalMs, restartFrames, gate } = workerData as {
   file: string;
   intervalMs: number;
   restartFrames: number;
+  /** Closed by the process's exit: every SQLite call of this thread goes through it (checkpoint-gate.ts). */
+  gate: Int32Array;
 };
 /**
  * The longest any statement of this thread waits for a lock held elsewhere, ms, from its open on:
@@ -29,7 +32,10 @@ const { file, intervalMs, restartFrames } = workerData as {
  */
 const BUSY_MS = 20;
 
-const db = open();
+const opened = throughGate(gate, open);
+// the process is exiting: its end ends this thread, which has nothing to do meanwhile
+if (opened === undefined) process.exit(0);
+const db: Database = opened;
 let lastError = '';
 
 /**
@@ -96,11 +102,13 @@ function open(): Database {
   }
 }
 
-const timer = setInterval(checkpoint, intervalMs);
+const timer = setInterval(() => throughGate(gate, checkpoint), intervalMs);
 parentPort?.on('message', (msg: { type?: string }) => {
   if (msg.type !== 'stop') return;
   clearInterval(timer);
-  checkpoint();
-  db.close();
+  throughGate(gate, () => {
+    checkpoint();
+    db.close();
+  });
   parentPort?.close();
 });
