@@ -41,13 +41,34 @@ export function throughGate<T>(gate: Int32Array, work: () => T): T | undefined {
 
 /**
  * On the main thread, as the process exits: close the gate once the thread is between calls
- * (waiting at most `waitMs` for that); the thread starts none after it.
+ * (waiting until `until`, {@link performance.now} time, at most); the thread starts none after it.
  */
-export function closeGate(gate: Int32Array, waitMs = EXIT_WAIT_MS): void {
-  const until = performance.now() + waitMs;
+export function closeGate(gate: Int32Array, until = performance.now() + EXIT_WAIT_MS): void {
   while (Atomics.compareExchange(gate, 0, IDLE, EXITING) === BUSY) {
     const left = until - performance.now();
     if (left <= 0) return;
     Atomics.wait(gate, 0, BUSY, left);
   }
+}
+
+/** The gates of the threads running now: the exit closes each. */
+const running = new Set<Int32Array>();
+
+/** One listener for them all (one per thread passed node's limit of ten in tests). */
+function closeAll(): void {
+  const until = performance.now() + EXIT_WAIT_MS;
+  for (const gate of running) closeGate(gate, until);
+}
+
+/**
+ * Have the process's exit close `gate` (waiting for the thread's call in progress); until the
+ * function returned is called, once the thread has ended.
+ */
+export function closeAtExit(gate: Int32Array): () => void {
+  if (running.size === 0) process.on('exit', closeAll);
+  running.add(gate);
+  return () => {
+    running.delete(gate);
+    if (running.size === 0) process.off('exit', closeAll);
+  };
 }

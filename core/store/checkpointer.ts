@@ -14,7 +14,7 @@ import { armWorkDeadline, type PauseMeter, startPauseMeter } from '../di/pause-m
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { closeGate, createGate } from './checkpoint-gate.js';
+import { closeAtExit, createGate } from './checkpoint-gate.js';
 
 const ENTRY = fileURLToPath(new URL('./checkpoint-worker.js', import.meta.url));
 
@@ -52,8 +52,7 @@ export class Checkpointer {
     this.worker = new Worker(ENTRY, { workerData: { file, intervalMs, restartFrames, gate } });
     // an exit while the thread runs (the CLI's at the drain's budget, a forced one) waits for its
     // SQLite call in progress: ended inside one, the thread aborted the process (checkpoint-gate.ts)
-    const holdExit = () => closeGate(gate);
-    process.on('exit', holdExit);
+    const release = closeAtExit(gate);
     this.worker.on('message', (msg: { type?: string; message?: string }) => {
       if (msg.type === 'error') {
         reportError(log, metrics, 'CORE_ERR_STORE_CHECKPOINT_FAILED', 'background WAL checkpoint failed', {
@@ -68,7 +67,7 @@ export class Checkpointer {
     });
     this.exited = new Promise((resolve) =>
       this.worker.once('exit', () => {
-        process.off('exit', holdExit);
+        release();
         resolve();
       }),
     );

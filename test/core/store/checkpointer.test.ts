@@ -97,3 +97,14 @@ test('under steady writes the WAL starts over instead of growing: its file stays
   t.is(db.prepare('SELECT COUNT(*) FROM t').pluck().get(), rows);
   t.false(lines().includes('CORE_ERR_STORE_CHECKPOINT_FAILED'));
 });
+
+test.serial('checkpointers share one exit listener, gone with the last thread', async (t) => {
+  const { file } = storeWithTable(t);
+  const { log } = capture();
+  const before = process.listenerCount('exit');
+  const many = Array.from({ length: 12 }, () => Checkpointer.start(file, log, new Metrics(), 20));
+  // was: one each (node's MaxListenersExceededWarning past ten, as the inbox tests run)
+  t.is(process.listenerCount('exit'), before + 1);
+  await Promise.all(many.map((c) => c.stop()));
+  t.is(process.listenerCount('exit'), before);
+});
