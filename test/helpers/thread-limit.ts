@@ -4,11 +4,13 @@
  * `ERR_WORKER_INIT_FAILED`. root ignores the limit, and without CAP_SYS_RESOURCE (containers drop
  * it) root cannot change another user's process's limits either: a `prlimit` run as that same
  * user can (the soft limit, up to the hard one). Tests that need it are registered with
- * {@link withThreadLimit}, which skips them where this process cannot (not root, no util-linux).
+ * {@link withThreadLimit}, which skips them where this process cannot (not root, no util-linux, a
+ * checkout the child's user cannot read).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { tempDir } from './temp-dir.js';
 
@@ -17,7 +19,10 @@ const AS_NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
 
 function canLimit(): boolean {
   if (process.getuid?.() !== 0) return false;
-  return spawnSync('setpriv', [...AS_NOBODY, 'prlimit', '--version']).status === 0;
+  if (spawnSync('setpriv', [...AS_NOBODY, 'prlimit', '--version']).status !== 0) return false;
+  // a checkout under a private directory (root's home) cannot be read by the child's user: the
+  // children's scripts and modules are in it, as this file is
+  return spawnSync('setpriv', [...AS_NOBODY, 'test', '-r', fileURLToPath(import.meta.url)]).status === 0;
 }
 
 /** `test` where this process can run a child under a thread limit, else `test.skip`. */
