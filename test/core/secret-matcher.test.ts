@@ -71,3 +71,14 @@ test('many secrets sharing the start of what a text repeats cost a bounded searc
   // an ordinary text against the same secrets is left whole
   t.is(matcher.redact('nothing of theirs here'), 'nothing of theirs here');
 });
+
+test('a long secret sharing its start with a text repeated in ordinary words costs what is compared: nothing is cut', (t) => {
+  // a PEM key among a plugin's options, and a log line with dashed rules: every dash starts like it
+  const pem = `-----BEGIN PRIVATE KEY-----\n${'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'.repeat(50)}\n-----END PRIVATE KEY-----\n`;
+  const matcher = new SecretMatcher([pem]);
+  const rule = '-'.repeat(72);
+  const text = `weekly report\n${rule}\n| name | count |\n| a | 1 |\n${rule}\nend`.repeat(5);
+  t.is(matcher.redact(text), text);
+  t.is(matcher.redact(`key: ${pem} then ${rule}`), `key: ${REDACTED} then ${rule}`);
+  t.is(matcher.redact(`${rule} cut ${pem}`.slice(0, 120)), `${rule} cut ${REDACTED}`);
+});
