@@ -31,11 +31,30 @@ const TAIL_WINDOW = 512;
 const PATH_SEGMENT = /\/([A-Za-z0-9_~%+=.-]{20,})(?=$|[/?#&\s'"`),;\]>])/g;
 
 /**
+ * Ids and names that mix cases and digits, yet are no key: a ULID after a lower-case prefix (the
+ * sidecar's own `dlv_<ulid>` and `dl_<ulid>`), a Twilio SID (two capitals, 32 lower-case hex: the
+ * `Accounts/AC…` of every Twilio API path), a temp dir of lower-case words and mkdtemp's six
+ * characters (`relay-sidecar-store-a8Bx9Q`). A key's random characters fit none of these but by
+ * a chance of about one in a thousand (fourteen-odd characters of one case and no digit).
+ */
+const ID_SHAPES = [
+  /^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$/,
+  /^[A-Z]{2}[0-9a-f]{32}(?:\.[a-z]{2,5})?$/,
+  /^[a-z]+(?:[-_.][a-z]+)*[-_.][A-Za-z0-9]{6}$/,
+];
+
+/**
  * Whether a path segment looks like a key: upper case, lower case and digits mixed. Ids do not
- * (a snowflake is digits, a UUID lower-case hex, a ULID upper case), nor words (`status-callback`).
+ * (a snowflake is digits, a UUID lower-case hex, a ULID upper case, or {@link ID_SHAPES}), nor
+ * words (`status-callback`).
  */
 function keyLike(segment: string): boolean {
-  return /[A-Z]/.test(segment) && /[a-z]/.test(segment) && /[0-9]/.test(segment);
+  return (
+    /[A-Z]/.test(segment) &&
+    /[a-z]/.test(segment) &&
+    /[0-9]/.test(segment) &&
+    !ID_SHAPES.some((shape) => shape.test(segment))
+  );
 }
 
 /** `text` with every key-like path segment ({@link PATH_SEGMENT}) replaced by {@link REDACTED}. */
@@ -126,7 +145,11 @@ export class SecretMatcher {
     return withoutPathKeys(this.withoutKnown(text));
   }
 
-  private withoutKnown(text: string): string {
+  /**
+   * `text` without the known secrets alone, its path segments as they are: for a text the
+   * sidecar wrote about the operator's own paths (a plugin module's file), which say what to fix.
+   */
+  withoutKnown(text: string): string {
     if (this.byKey.size === 0 || text.length < MIN_SECRET_CHARS) return text;
     const tailFrom = text.length - TAIL_WINDOW;
     this.budget = WORK_PER_CHAR * text.length + BASE_WORK;

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openToEveryone } from '../config/open-to-everyone.js';
 import { RelayError } from '../errors.js';
-import { redactValues } from '../secret-matcher.js';
+import { redactValues, SecretMatcher } from '../secret-matcher.js';
 import type { Manifest, ManifestEntry } from './manifest.js';
 import { resolvePluginModule } from './manifest.js';
 import { type CheckCode, type CheckRef, firstLine } from './plugin-check.js';
@@ -156,9 +156,15 @@ function disabledInfo(entry: ManifestEntry): PluginInfo {
   };
 }
 
-function refused(entry: ManifestEntry, code: CheckCode, problem: string): RelayError {
+/**
+ * The error refusing `entry`, `problem` without the credentials of its options. `ownPaths`: the
+ * problem is the loader's own about the module's file, whose path segments are the operator's and
+ * say what to fix (a key-like one is blanked in others' words, secret-matcher.ts).
+ */
+function refused(entry: ManifestEntry, code: CheckCode, problem: string, ownPaths = false): RelayError {
   // a schema's message may quote the option it refused: a credential given there stays out
-  const said = redactValues(problem, credentialValues(entry.options));
+  const secrets = credentialValues(entry.options);
+  const said = ownPaths ? new SecretMatcher(secrets).withoutKnown(problem) : redactValues(problem, secrets);
   return new RelayError(code, `plugin "${entry.name}" (${entry.module}): ${said}`, {
     details: { plugin: entry.name },
   });
@@ -166,7 +172,7 @@ function refused(entry: ManifestEntry, code: CheckCode, problem: string): RelayE
 
 /** The module's file and URL, checked on disk (core code: nothing of the plugin runs). */
 function locate(entry: ManifestEntry, manifestPath: string): LocatedPlugin {
-  const fail = (problem: string) => refused(entry, 'CORE_ERR_PLUGIN_LOAD_FAILED', problem);
+  const fail = (problem: string) => refused(entry, 'CORE_ERR_PLUGIN_LOAD_FAILED', problem, true);
   let file: string;
   try {
     file = resolvePluginModule(entry.module, manifestPath);

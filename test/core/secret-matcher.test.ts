@@ -55,7 +55,16 @@ test('a key-like URL path segment is taken out whether or not it is known; ids a
     '/v1/events/01HZX3K9J8Q7W6E5R4T3Y2U1I0',
     '/twilio/status-callback-for-messages',
     '/tmp/relay-plugin-Xa1b2c/careless.js',
+    // a prefixed ULID (the sidecar's own delivery and dead-letter ids), Twilio's SIDs, a
+    // temp dir of a longer prefix (mkdtemp's six characters mix cases and digits)
+    '/v1/deliveries/dlv_01HQ3Z8XK2M4N5P6Q7R8S9T0V1/ack',
+    'POST /2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages/SMa1b2c3d4e5f60718293a4b5c6d7e8f90.json',
+    "ENOENT: no such file or directory, open '/tmp/relay-sidecar-store-a8Bx9Q/store.db'",
   ];
+  // keys whose shape is near those: still keys
+  t.is(none.redact('/x/dlv_01HQ3Z8XK2M4N5P6Q7R8S9T0V1x'), `/x/${REDACTED}`);
+  t.is(none.redact('/x/Ab0123456789abcdef0123456789abcdef'), `/x/${REDACTED}`);
+  t.is(none.redact('/x/relay-Sidecar-store-a8Bx9Q'), `/x/${REDACTED}`);
   for (const text of kept) t.is(none.redact(text), text);
 });
 

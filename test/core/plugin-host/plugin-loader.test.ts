@@ -80,6 +80,14 @@ test('a module that cannot be found fails to load, naming the file and where a r
   );
   // was: Node's "Cannot find module '…' imported from …/core/plugin-host/plugin-loader.js"
   t.regex(message, /: the file \/nonexistent\/echo\.js does not exist$/);
+  // the path is the operator's, shown whole: a mixed-case segment is no key here
+  const named = await refused(
+    t,
+    [{ name: 'echo', module: '/srv/relay/SlackNotifierV2Plugin2024/index.js' }],
+    'CORE_ERR_PLUGIN_LOAD_FAILED',
+    'echo',
+  );
+  t.regex(named, /: the file \/srv\/relay\/SlackNotifierV2Plugin2024\/index\.js does not exist$/);
   const relative = await refused(
     t,
     [{ name: 'echo', module: './plugins/echo.js' }],
