@@ -17,6 +17,12 @@ export const HIDDEN_NOTE = '(the argument is not repeated: it may hold a credent
  * hyphens. A token mixes case or digits, or is longer.
  */
 const NAME_LIKE = /^-{0,2}[a-z]+(?:-[a-z]+)*$/;
+/**
+ * An option name shown as typed though it is not {@link NAME_LIKE}: one letter or digit after `-`
+ * (`-C` for `-c`), letters alone after `--` (`--dataDir` for `--data-dir`). No credential is one
+ * character, and a token has digits; hidden, the operator could not tell which option to fix.
+ */
+const OPTION_LIKE = /^(?:-[A-Za-z0-9]|--[A-Za-z]+(?:-[A-Za-z]+)*)$/;
 /** Longest argument shown as typed, characters. */
 const MAX_NAME_CHARS = 32;
 
@@ -52,7 +58,10 @@ export function usageErrorText(text: string, typed: readonly string[]): string {
   let out = withoutOptionValues(text);
   const hidden = typed
     .flatMap(valuesOf)
-    .filter((arg) => arg.length > 0 && !(arg.length <= MAX_NAME_CHARS && NAME_LIKE.test(arg)))
+    .filter(
+      (arg) =>
+        arg.length > 0 && !(arg.length <= MAX_NAME_CHARS && (NAME_LIKE.test(arg) || OPTION_LIKE.test(arg))),
+    )
     // longest first: an argument holding another is hidden whole
     .sort((a, b) => b.length - a.length);
   let changed = out !== text;

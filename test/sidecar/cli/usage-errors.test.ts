@@ -56,3 +56,15 @@ test('an option given with =value, and a short invalid value, are not repeated e
   t.false(short.includes("'Q9'"), short);
   t.regex(short, /option '--level <n>' argument '…' is invalid/);
 });
+
+test('a misspelt option name is still named: a one-letter short option, a long one in camel case', (t) => {
+  // no credential is one letter, or letters alone after `--`; the operator needs the name to fix it
+  for (const typo of ['-Z', '-M', '--dataDir', '--Mode']) {
+    const err = stderrOf(['pick', typo, 'fast']);
+    t.regex(err, new RegExp(`unknown option '${typo}'`), err);
+    t.false(err.includes(HIDDEN_NOTE), err);
+  }
+  // digits after `--`, or more after a short option's letter, may be a pasted token: hidden
+  t.false(stderrOf(['pick', `--${PASTED}`]).includes(PASTED));
+  t.false(stderrOf(['pick', `-Z${PASTED}`]).includes(PASTED));
+});
