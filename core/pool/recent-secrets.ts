@@ -8,9 +8,12 @@
  *
  * Lazy, since stray errors are rare and the search is not free (~70 µs for a Discord
  * interaction): a task is kept as it came, and searched only when a stray error comes, then
- * only its values are kept. Bounded: at most {@link RECENT_TASKS} tasks, and at most
- * {@link MAX_KEPT_CHARS} of their forwards' text kept unsearched — past it the oldest are
- * searched at once and let go, so a burst of large bodies cannot hold the worker's heap.
+ * only its values are kept. Bounded: at most {@link RECENT_TASKS} tasks, at most
+ * {@link MAX_KEPT_CHARS} of their forwards' text and credentials — past it the oldest forwards
+ * are searched at once, and let go if their credentials are still too many — and at most
+ * {@link MAX_KEPT_VALUES} credentials, so that neither a burst of large bodies nor one of bodies
+ * full of credential-named decoys can hold the worker's heap or make each stray error's index
+ * cost seconds. The latest forward is kept whatever its size.
  */
 import { credentialValues, taskSecrets } from '../plugin-host/task-secrets.js';
 import { SecretMatcher } from '../secret-matcher.js';
@@ -21,13 +24,20 @@ import type { ChainTask } from './task-protocol.js';
 export const RECENT_TASKS = 64;
 /** How long a forward's credentials are remembered, ms: a Discord interaction token lives 15 minutes. */
 export const RECENT_TASK_MS = 15 * 60_000;
-/** Characters of forwards (body, path, headers) kept unsearched, at most. */
+/** Characters kept, at most: of forwards not yet searched (body, path, headers), and of credentials found. */
 export const MAX_KEPT_CHARS = 2 * 1024 * 1024;
+/**
+ * Credentials kept, at most: a webhook holds a few. 64 bodies of 300 credential-named decoys each
+ * were 19 200 values, held for 15 minutes and indexed again (~1 s of the worker) for the first
+ * stray error after each new forward.
+ */
+export const MAX_KEPT_VALUES = 4_096;
 
 /** One remembered forward: as it came until searched, then its credentials alone. */
 interface Recent {
   readonly at: number;
   task: ChainTask | undefined;
+  /** Characters it holds: its forward's until searched, then its credentials'. */
   chars: number;
   secrets: readonly string[];
 }
@@ -37,6 +47,7 @@ export interface RecentSecretsOptions {
   readonly tasks?: number;
   readonly maxAgeMs?: number;
   readonly maxKeptChars?: number;
+  readonly maxKeptValues?: number;
   /** The monotonic clock, ms; default {@link monotonicMs}. Tests inject a stepped one. */
   readonly now?: () => number;
 }
@@ -45,11 +56,13 @@ export interface RecentSecretsOptions {
 export class RecentSecrets {
   private readonly recent: Recent[] = [];
   private keptChars = 0;
+  private values = 0;
   private options: readonly string[] | undefined;
   private matcher: SecretMatcher | undefined;
   private readonly tasks: number;
   private readonly maxAgeMs: number;
   private readonly maxKeptChars: number;
+  private readonly maxKeptValues: number;
   private readonly now: () => number;
 
   /** `pluginOptions`: each plugin's raw manifest options (a plugin may take a credential there). */
@@ -60,6 +73,7 @@ export class RecentSecrets {
     this.tasks = options.tasks ?? RECENT_TASKS;
     this.maxAgeMs = options.maxAgeMs ?? RECENT_TASK_MS;
     this.maxKeptChars = options.maxKeptChars ?? MAX_KEPT_CHARS;
+    this.maxKeptValues = options.maxKeptValues ?? MAX_KEPT_VALUES;
     this.now = options.now ?? monotonicMs;
   }
 
@@ -77,10 +91,12 @@ export class RecentSecrets {
     this.keptChars += chars;
     this.matcher = undefined;
     if (this.recent.length > this.tasks) this.forget(this.recent.shift() as Recent);
-    for (const entry of this.recent) {
-      if (this.keptChars <= this.maxKeptChars) break;
-      this.search(entry);
-    }
+    this.bound();
+  }
+
+  /** Credentials kept now (of the forwards searched), for tests. */
+  get keptValues(): number {
+    return this.values;
   }
 
   /** The credentials of the forwards of the last {@link RECENT_TASK_MS} and of the options, indexed. */
@@ -88,25 +104,45 @@ export class RecentSecrets {
     const since = this.now() - this.maxAgeMs;
     while (this.recent.length > 0 && (this.recent[0] as Recent).at < since) {
       this.forget(this.recent.shift() as Recent);
-      this.matcher = undefined;
     }
     if (this.matcher) return this.matcher;
     this.options ??= this.pluginOptions.flatMap((value) => credentialValues(value));
     for (const entry of this.recent) this.search(entry);
+    this.bound();
     this.matcher = new SecretMatcher([...this.options, ...this.recent.flatMap((entry) => entry.secrets)]);
     return this.matcher;
   }
 
-  /** Search `entry`'s forward now and let it go. */
-  private search(entry: Recent): void {
-    if (!entry.task) return;
-    entry.secrets = taskSecrets(entry.task);
-    this.forget(entry);
+  /** Within the bounds: the oldest forwards searched first, then the oldest let go, never the latest. */
+  private bound(): void {
+    for (const entry of this.recent) {
+      if (this.keptChars <= this.maxKeptChars) break;
+      this.search(entry);
+    }
+    while (
+      this.recent.length > 1 &&
+      (this.keptChars > this.maxKeptChars || this.values > this.maxKeptValues)
+    ) {
+      this.forget(this.recent.shift() as Recent);
+    }
   }
 
-  private forget(entry: Recent): void {
+  /** Search `entry`'s forward now and keep its credentials alone. */
+  private search(entry: Recent): void {
+    if (!entry.task) return;
+    const secrets = taskSecrets(entry.task);
     this.keptChars -= entry.chars;
     entry.task = undefined;
-    entry.chars = 0;
+    entry.secrets = secrets;
+    entry.chars = secrets.reduce((sum, secret) => sum + secret.length, 0);
+    this.keptChars += entry.chars;
+    this.values += secrets.length;
+  }
+
+  /** Let `entry` go (it has left the list). */
+  private forget(entry: Recent): void {
+    this.keptChars -= entry.chars;
+    this.values -= entry.secrets.length;
+    this.matcher = undefined;
   }
 }

@@ -1,6 +1,6 @@
 /** A pool worker's memory of its recent forwards' credentials, for its stray errors (recent-secrets.ts). */
 import test from 'ava';
-import { RecentSecrets } from '../../../core/pool/recent-secrets.js';
+import { MAX_KEPT_VALUES, RecentSecrets } from '../../../core/pool/recent-secrets.js';
 import type { ChainTask } from '../../../core/pool/task-protocol.js';
 import { forward } from '../plugin-host/fixture-host.js';
 
@@ -44,4 +44,25 @@ test('forwards past the kept characters are searched at once, their credentials 
   const recent = new RecentSecrets([], { maxKeptChars: 1_000 });
   for (let i = 0; i < 5; i++) recent.remember(convert(i, 'x'.repeat(600)));
   for (let i = 0; i < 5; i++) t.is(said(recent, i), 'expired [redacted]');
+});
+
+test('the credentials kept are bounded too: past them the oldest forwards are let go, never the latest', (t) => {
+  // 64 forwards of 300 credential-named decoys each: 19 200 values, every one indexed again for
+  // each stray error after a new forward (seconds of the worker), and held for 15 minutes
+  const decoys = (i: number) =>
+    Object.fromEntries(Array.from({ length: 300 }, (_, k) => [`k${k}_token`, `decoy-${i}-${k}-value`]));
+  const recent = new RecentSecrets([]);
+  for (let i = 0; i < 64; i++) {
+    recent.remember({ k: 'convert', chain: [0], forward: forward('p', { ...decoys(i), token: token(i) }) });
+  }
+  t.is(said(recent, 63), 'expired [redacted]');
+  t.true(recent.keptValues <= MAX_KEPT_VALUES, String(recent.keptValues));
+  t.is(said(recent, 0), `expired ${token(0)}`, 'the oldest let go');
+  // one forward past the bound alone is kept whole: it is the latest
+  const many = Object.fromEntries(
+    Array.from({ length: 5_000 }, (_, k) => [`k${k}_token`, `many-${k}-value`]),
+  );
+  recent.remember({ k: 'convert', chain: [0], forward: forward('p', { ...many, token: token(99) }) });
+  t.is(said(recent, 99), 'expired [redacted]');
+  t.is(said(recent, 63), `expired ${token(63)}`);
 });
