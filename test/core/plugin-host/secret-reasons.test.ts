@@ -44,7 +44,8 @@ const modes = {
   webhook: (body, _headers, log) => {
     const path = '/api/webhooks/123/' + encodeURIComponent(JSON.parse(body).token) + '/messages/@original';
     log.warn('follow-up to https://discord.com' + path);
-    throw new Error('POST ' + path + ' failed: 404');
+    // and in a query, where no path segment rule would take it out
+    throw new Error('POST ' + path + ' failed: 404 (token=' + encodeURIComponent(JSON.parse(body).token) + ')');
   },
   // a URL holding its own key in a path segment, under a key not named like a credential
   respond: (body, _headers, log) => {
@@ -202,7 +203,10 @@ test("a token in a URL's path segment, percent-encoded, is taken out of a log li
     sink.withMsg('follow-up to https://discord.com/api/webhooks/123/[redacted]/messages/@original').length,
     1,
   );
-  t.regex(JSON.stringify(outcome), /POST \/api\/webhooks\/123\/\[redacted\]\/messages\/@original failed/);
+  t.regex(
+    JSON.stringify(outcome),
+    /POST \/api\/webhooks\/123\/\[redacted\]\/messages\/@original failed: 404 \(token=\[redacted\]\)/,
+  );
   for (const needle of [encoded.slice(0, 12), token.slice(0, 12)]) {
     t.false(sink.text().includes(needle), needle);
     t.false(JSON.stringify(outcome).includes(needle), needle);

@@ -23,7 +23,8 @@ const STASHER = `options: z.strictObject({ apiKey: z.string() }),
     const token = JSON.parse(f.body.toString()).token;
     setTimeout(() => {
       throw new Error('interaction ' + token + ' expired: POST /api/webhooks/1/' +
-        encodeURIComponent(token) + '/messages with key ' + ctx.options.apiKey);
+        encodeURIComponent(token) + '/messages?ref=' + encodeURIComponent(token) + ' with key ' +
+        ctx.options.apiKey);
     }, 50);
     return { events: [] };
   } }`;
@@ -40,7 +41,7 @@ test('a token a plugin stashed and throws later from a timer is redacted in the 
   // was: 'Error: interaction aW50ZXJh… expired: POST /api/webhooks/1/aW50…%2B… with key sk-stash…'
   t.is(
     line.reason,
-    'Error: interaction [redacted] expired: POST /api/webhooks/1/[redacted]/messages with key [redacted]',
+    'Error: interaction [redacted] expired: POST /api/webhooks/1/[redacted]/messages?ref=[redacted] with key [redacted]',
   );
   for (const needle of [TOKEN.slice(0, 10), encodeURIComponent(TOKEN).slice(-12), API_KEY]) {
     t.false(sink.text().includes(needle), needle);
