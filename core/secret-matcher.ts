@@ -79,13 +79,18 @@ function bit(text: string, at: number): number {
   return 1 << (text.charCodeAt(at) & 31);
 }
 
-/** Characters no URL encodes: a secret of these alone has no other form. */
-const UNRESERVED = /^[A-Za-z0-9_.!~*'()-]*$/;
+/**
+ * Characters neither `encodeURIComponent` nor a form (`URLSearchParams`) encodes: a secret of these
+ * alone has no other form.
+ */
+const UNRESERVED = /^[A-Za-z0-9_.*-]*$/;
+/** What `encodeURIComponent` leaves and a form encodes (`URLSearchParams`: `Sup3rSecret%21`). */
+const FORM_ONLY = /[!'()~]/g;
 
 /**
  * The forms a secret takes in a text besides its own: percent-encoded, as a URL carries it in a
- * path segment or a query (`/webhooks/<id>/<token>` built with `encodeURIComponent`), and with a
- * form's `+` for a space.
+ * path segment or a query (`/webhooks/<id>/<token>` built with `encodeURIComponent`), and as a
+ * form writes it (`URLSearchParams`: `+` for a space, `!'()~` encoded too).
  */
 function encodedForms(secret: string): string[] {
   if (UNRESERVED.test(secret)) return [];
@@ -96,8 +101,12 @@ function encodedForms(secret: string): string[] {
     // a lone surrogate cannot be encoded, so it never is in a URL either
     return [];
   }
-  if (encoded === secret) return [];
-  return secret.includes(' ') ? [encoded, encoded.replace(/%20/g, '+')] : [encoded];
+  const form = encoded
+    .replace(FORM_ONLY, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+  // `+` for a space with `!'()~` as they are too: encodeURIComponent's output made a form by hand
+  const plus = encoded.replace(/%20/g, '+');
+  return [...new Set([encoded, plus, form])].filter((f) => f !== secret);
 }
 
 /** A set of known secrets, indexed once, that takes them out of any number of texts. */

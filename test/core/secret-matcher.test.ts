@@ -26,6 +26,13 @@ test('a secret percent-encoded (a URL path segment or query) or form-encoded is 
   t.is(matcher.redact(`/webhooks/1/${encodeURIComponent(key)}/messages`), `/webhooks/1/${REDACTED}/messages`);
   t.is(matcher.redact('pass=open+sesame+1234&x=1'), `pass=${REDACTED}&x=1`);
   t.is(matcher.redact('q=open%20sesame%201234'), `q=${REDACTED}`);
+  // a form as URLSearchParams writes it also encodes ! ' ( ) ~, which encodeURIComponent leaves
+  const password = 'Sup3rSecret!';
+  const phrased = "it's (open) sesame~";
+  const forms = new SecretMatcher([password, phrased]);
+  t.is(forms.redact(`${new URLSearchParams({ password })}`), `password=${REDACTED}`);
+  t.is(forms.redact(`${new URLSearchParams({ q: phrased })}&x=1`), `q=${REDACTED}&x=1`);
+  t.is(forms.redact(`q=${encodeURIComponent(phrased)}`), `q=${REDACTED}`);
 });
 
 test('short, empty or no secrets leave the text as it is', (t) => {
