@@ -35,7 +35,7 @@ const PATH_SEGMENT = /\/([A-Za-z0-9_~%+=.-]{20,})(?=$|[/?#&\s'"`),;\]>])/g;
  * sidecar's own `dlv_<ulid>` and `dl_<ulid>`), a Twilio SID (two capitals, 32 lower-case hex: the
  * `Accounts/AC…` of every Twilio API path), a temp dir of lower-case words and mkdtemp's six
  * characters (`relay-sidecar-store-a8Bx9Q`). A key's random characters fit none of these but by
- * a chance of about one in a thousand (fourteen-odd characters of one case and no digit).
+ * a negligible chance (a lower-case prefix, then exactly the shape's rest).
  */
 const ID_SHAPES = [
   /^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$/,
