@@ -239,6 +239,8 @@ function redactFields(value: unknown, secrets: SecretMatcher, depth: number): un
   if (depth > MAX_DEPTH) return '[too deep]';
   if (Array.isArray(value)) return value.map((v) => redactFields(v, secrets, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = redactFields(v, secrets, depth + 1);
+  // a key is the plugin's words too (`{ [token]: 1 }`)
+  for (const [k, v] of Object.entries(value))
+    out[redactPluginText(k, secrets)] = redactFields(v, secrets, depth + 1);
   return out;
 }

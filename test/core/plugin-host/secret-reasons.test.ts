@@ -52,6 +52,12 @@ const modes = {
     log.info('answering at ' + JSON.parse(body).response_url);
     return { events: [], reason: 'deferred to ' + JSON.parse(body).response_url };
   },
+  // the token as a log field's key, at the top and nested
+  fieldkey: (body, _headers, log) => {
+    const token = JSON.parse(body).data.token;
+    log.warn('indexed by token', { [token]: 1, seen: { [token]: 'x' } });
+    return { events: [], reason: 'indexed' };
+  },
   // the token in the verdict's reason and in a log line
   reason: (body, _headers, log) => {
     const token = JSON.parse(body).data.token;
@@ -229,4 +235,17 @@ test('a key-like path segment of a URL the host was not told of is taken out of 
   );
   t.false(sink.text().includes(key));
   t.false(JSON.stringify(outcome).includes(key));
+});
+
+test("a credential used as a log field's key is taken out of the line", async (t) => {
+  const { host, sink } = await carelessHost(t);
+  const outcome = await host.convertForward(
+    carelessForward('fieldkey', JSON.stringify({ data: { token: TOKEN } })),
+  );
+  t.is(outcome.kind, 'rejected');
+  const [line] = sink.withMsg('indexed by token');
+  // the line is kept, its fields' keys searched as their values are (was: the keys as they came)
+  t.truthy(line);
+  t.false(JSON.stringify(line).includes(TOKEN.slice(0, 10)), JSON.stringify(line));
+  t.like(line, { '[redacted]': 1, seen: { '[redacted]': 'x' } });
 });
