@@ -40,7 +40,8 @@ export function classifyFailure(err: unknown, facts: FailureFacts): ErrorData {
   if (facts.timedOut && facts.started) {
     return {
       code: 'CORE_ERR_PLUGIN_TIMEOUT',
-      message: `hook did not finish within ${facts.timeoutMs} ms; its worker was terminated`,
+      // the next step with the fact: the budget is the entry's or the pool's default
+      message: `hook did not finish within ${facts.timeoutMs} ms; its worker was terminated: raise the plugin's "timeoutMs" in plugins.json (or pool.taskTimeoutMs, the default), or make the hook faster (do slow set-up once, lazily, not on every call)`,
     };
   }
   if (facts.timedOut) {

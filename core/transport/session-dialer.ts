@@ -41,7 +41,15 @@ export class SessionDialer {
     if (!this.warnedUnauthenticated) {
       // Dev only: say it once, not on every redial.
       this.warnedUnauthenticated = true;
-      reportError(log, metrics, 'CORE_ERR_TRANSPORT_UNAUTHENTICATED', 'dialing without authentication');
+      // which of the two is missing (names, never values): an empty secret from a failed fetch
+      // and a forgotten id read alike without it
+      const missing = [
+        ...(relay.gatewayId ? [] : ['GATEWAY_RELAY_ID']),
+        ...(relay.secret ? [] : ['GATEWAY_RELAY_SECRET']),
+      ];
+      reportError(log, metrics, 'CORE_ERR_TRANSPORT_UNAUTHENTICATED', 'dialing without authentication', {
+        missing,
+      });
     }
     return {};
   }

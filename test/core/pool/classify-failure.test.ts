@@ -13,6 +13,16 @@ test('a started task whose timer fired timed out', (t) => {
   t.is(classifyFailure(new Error('aborted'), facts({ timedOut: true })).code, 'CORE_ERR_PLUGIN_TIMEOUT');
 });
 
+test('a timeout says what to do: raise the timeoutMs of the entry or pool.taskTimeoutMs, or a faster hook', (t) => {
+  // was: "hook did not finish within 100 ms; its worker was terminated", and no next step
+  const { code, message } = classifyFailure(new Error('aborted'), facts({ timedOut: true }));
+  t.is(code, 'CORE_ERR_PLUGIN_TIMEOUT');
+  t.regex(message, /within 100 ms/);
+  t.regex(message, /"timeoutMs" in plugins\.json/);
+  t.regex(message, /pool\.taskTimeoutMs/);
+  t.regex(message, /lazily/);
+});
+
 test('a task that never started before its timer fired is saturation', (t) => {
   t.is(
     classifyFailure(new Error('aborted'), facts({ timedOut: true, started: false })).code,

@@ -46,6 +46,27 @@ test('without a secret: no header, and the warning is logged once', (t) => {
   t.is(sink.withCode('CORE_ERR_TRANSPORT_UNAUTHENTICATED').length, 1);
 });
 
+test('the unauthenticated-dial line names the missing variable, never a value', (t) => {
+  // was: 'dialing without authentication' alone, so an operator whose secret fetch came back
+  // empty could not tell which of the two was missing
+  const noSecret = dialer({ gatewayId: 'gw-7f3a' });
+  noSecret.d.headers();
+  const [line] = noSecret.sink.withCode('CORE_ERR_TRANSPORT_UNAUTHENTICATED');
+  t.deepEqual(line?.missing, ['GATEWAY_RELAY_SECRET']);
+  t.false(JSON.stringify(line).includes('gw-7f3a'));
+  const noId = dialer({ secret: 's3cret-value' });
+  noId.d.headers();
+  const [idLine] = noId.sink.withCode('CORE_ERR_TRANSPORT_UNAUTHENTICATED');
+  t.deepEqual(idLine?.missing, ['GATEWAY_RELAY_ID']);
+  t.false(JSON.stringify(idLine).includes('s3cret-value'));
+  const neither = dialer({});
+  neither.d.headers();
+  t.deepEqual(neither.sink.withCode('CORE_ERR_TRANSPORT_UNAUTHENTICATED')[0]?.missing, [
+    'GATEWAY_RELAY_ID',
+    'GATEWAY_RELAY_SECRET',
+  ]);
+});
+
 test('redactUrl drops credentials and query', (t) => {
   t.is(redactUrl('wss://user:pw@c.example:8443/base/relay?key=abc'), 'wss://c.example:8443/base/relay');
   t.is(redactUrl('not a url'), '[unparseable]');
