@@ -27,7 +27,7 @@ import {
   toPlainData,
   type VerdictCheck,
 } from './hook-results.js';
-import { opSchemaVerdict } from './op-schema.js';
+import { amendedOpProblem, opSchemaVerdict } from './op-schema.js';
 import { hookLocation } from './stack-location.js';
 
 /** A loaded plugin as a chain runs it. */
@@ -101,7 +101,8 @@ async function runKind(
     } catch (err) {
       throw new RelayError(thrownCode(err), `${what} threw: ${describe(err)}`);
     } finally {
-      ms[position] = performance.now() - started;
+      // added: position 0 of a plugin op runs twice when a hook amended its action (the re-check)
+      ms[position] = (ms[position] ?? 0) + performance.now() - started;
     }
   };
 
@@ -167,6 +168,7 @@ async function runKind(
   let amendedAt: number | undefined;
   const schema = outboundVerdictSchema(action.op);
   let first = 0;
+  let validated: Action | undefined;
   if (task.validate) {
     const { op } = action;
     // a plugin-defined op: its schema is the first step, under its plugin's budget (a refinement
@@ -183,6 +185,7 @@ async function runKind(
     const verdict = opSchemaVerdict(parsed, op);
     if ('invalid' in verdict) return verdict;
     action = verdict.action;
+    validated = action;
     first = 1;
   }
   for (let position = first; position < task.chain.length; position++) {
@@ -204,6 +207,24 @@ async function runKind(
     }
     if (verdict.platform !== undefined) platform = verdict.platform;
     if (verdict.botId !== undefined) botId = verdict.botId;
+  }
+  if (validated && amendedAt !== undefined) {
+    // a plugin op a hook amended is checked against its schema again (scope-reattacher's '*'
+    // added metadata that a strict op refuses), under the defining plugin's budget: its code
+    const { op } = action;
+    const amended = action;
+    const before = validated;
+    const problem = await step(
+      0,
+      (p) => {
+        const opSchema = p.definition.ops?.[op];
+        return opSchema ? amendedOpProblem(opSchema, op, before, amended) : undefined;
+      },
+      'op schema',
+    );
+    // blamed on the hook that last amended it, as for a core action (plugin-host.ts, checkAmended)
+    state.position = amendedAt;
+    if (problem) throw badResult(problem);
   }
   return {
     action,

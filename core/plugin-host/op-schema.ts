@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { RelayError } from '../errors.js';
 import type { Action } from '../protocol/actions.js';
 import { type InvalidAction, invalidParse } from './action-validator.js';
-import { toPlainData } from './hook-results.js';
+import { summariseIssues, toPlainData } from './hook-results.js';
 
 /** The parsed action (defaults filled, as the schema returns it), or why it is invalid. */
 export type OpSchemaVerdict = { readonly action: Action } | { readonly invalid: InvalidAction };
@@ -40,6 +40,25 @@ export function opSchemaVerdict(parsed: z.ZodSafeParseResult<unknown>, op: strin
     };
   }
   return { action: action as Action };
+}
+
+/**
+ * Why the action of op `op` that an outbound hook amended fails that op's schema, or undefined.
+ * `validated` is the schema's own result on the agent's action: a schema that refuses it maps the
+ * agent's input to another shape (plugins.md §4.4), so what hooks make of it cannot be checked
+ * and is left as it is. Names fields, never values: the reason reaches the log and the agent.
+ */
+export function amendedOpProblem(
+  schema: z.ZodType,
+  op: string,
+  validated: Action,
+  amended: Action,
+): string | undefined {
+  // the common case costs one parse; the schema's own result is parsed only when this one fails
+  const parsed = schema.safeParse(amended);
+  if (parsed.success || !schema.safeParse(validated).success) return undefined;
+  // the issues name fields (`action: Unrecognized key: "metadata"`), as for a core op's re-check
+  return `${summariseIssues(parsed.error, 3, 'action')}: the schema of op "${op}" refuses what the hook made of it (an op addressing a chat gets metadata from scope-reattacher: give its schema \`metadata: z.record(z.string(), z.unknown()).optional()\`)`;
 }
 
 /**

@@ -149,8 +149,8 @@ export class PluginHost {
    * returns garbage fails its task): unchecked, a hook that dropped `chat_id` or set `content`
    * to a number had it sent to the connector as the agent's action, and the agent got whatever
    * the connector made of it. The parsed action (defaults filled) is what is sent. A
-   * plugin-defined op is not checked again: its schema maps the agent's input to what is sent and
-   * need not accept its own output.
+   * plugin-defined op is checked in the pool, its schema being plugin code (hook-chain.ts,
+   * `amendedOpProblem`), and only when that schema accepts its own output.
    */
   private checkAmended(
     result: { action: Action; platform?: string; botId?: string },
