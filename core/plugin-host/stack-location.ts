@@ -10,13 +10,7 @@ const MAX_LOCATION = 300;
 
 /** `path:line` of the first `file:` frame of `err`'s stack whose URL `accept` takes, if any. */
 export function stackLocation(err: unknown, accept: (url: string) => boolean): string | undefined {
-  let stack = '';
-  try {
-    stack = err instanceof Error && typeof err.stack === 'string' ? err.stack : '';
-  } catch {
-    // a throwing `stack` getter: no location, the message still says what was thrown
-  }
-  for (const m of stack.matchAll(/(file:\/\/[^\s():]+):(\d+)/g)) {
+  for (const m of frames(err).matchAll(/(file:\/\/[^\s():]+):(\d+)/g)) {
     const url = m[1] as string;
     if (!accept(url)) continue;
     try {
@@ -26,6 +20,26 @@ export function stackLocation(err: unknown, accept: (url: string) => boolean): s
     }
   }
   return undefined;
+}
+
+/**
+ * The frame lines of `err`'s stack (`    at …`). The stack begins with the error's own text, so a
+ * file URL the message names (a config path, a fetched resource) is no place it threw, and taken
+ * for one it would bring back text past the message's cut: the header is dropped first.
+ */
+function frames(err: unknown): string {
+  try {
+    if (!(err instanceof Error) || typeof err.stack !== 'string') return '';
+    const header = String(err);
+    const body = err.stack.startsWith(header) ? err.stack.slice(header.length) : err.stack;
+    return body
+      .split('\n')
+      .filter((line) => /^\s+at /.test(line))
+      .join('\n');
+  } catch {
+    // a throwing `stack`, `name` or `message` getter: no location, the reason still says what
+    return '';
+  }
 }
 
 /** The core's own files (`dist/core/`): frames there are the host calling the plugin. */

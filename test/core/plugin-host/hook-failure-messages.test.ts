@@ -58,3 +58,14 @@ test('a verdict of the wrong shape at its top level names the shapes the hook ma
   const deeper = await inboundFailure(t, ['    return { event: { ...event, text: 42 } };']);
   t.regex(deeper.message, /^hook returned a bad result: event: text: .*string.*received number$/);
 });
+
+test("the place is the hook's stack frame, never a file URL its message mentions", async (t) => {
+  // the stack begins with the message: a throw naming a file URL (a config path, a fetched
+  // resource) was reported at that URL, and a long message's cut text came back through it
+  const error = await inboundFailure(t, [
+    `    throw new Error('${'x'.repeat(600)} file:///etc/relay/tenant-7f3a/keys.json:7');`,
+  ]);
+  t.is(error.code, 'CORE_ERR_PLUGIN_THREW');
+  t.regex(error.message, / \(at \/.*\/index\.js:5\)$/);
+  t.false(error.message.includes('tenant-7f3a'));
+});
