@@ -153,6 +153,7 @@ async function checkAll(
     dialCheck(outcome, {
       dial: url.dial,
       authenticated: !!(gatewayId && secret),
+      selfProvisions: !!config.relay.identityToken,
       ...(gatewayId ? { gatewayId } : {}),
       timeoutMs,
       platforms: config.relay.identities.map((i) => i.platform),

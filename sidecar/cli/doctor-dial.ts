@@ -135,6 +135,8 @@ export interface DialContext {
   readonly dial: string;
   readonly gatewayId?: string;
   readonly authenticated: boolean;
+  /** An identity token is set: `run` provisions credentials at boot, which this probe does not. */
+  readonly selfProvisions?: boolean;
   readonly timeoutMs: number;
   readonly platforms: readonly string[];
 }
@@ -215,6 +217,14 @@ export function dialCheck(o: DialOutcome, ctx: DialContext): CheckResult {
 }
 
 function unauthorized(reason: string, ctx: DialContext, enrol: string): CheckResult {
+  // the recommended self-provisioning set-up (operations.md): the probe goes out without the
+  // credentials `run` obtains at boot, so a connector that requires tokens refuses it, as it should
+  if (!ctx.authenticated && ctx.selfProvisions) {
+    const detail = `refused the unauthenticated probe dial (4401 ${clip(reason) || 'missing'}), as a connector that requires tokens does: \`run\` self-provisions credentials at boot with the identity token, which doctor does not`;
+    const fix =
+      'nothing for `run` (its log says when provisioning fails); to test the dial itself, give doctor credentials from `relay-sidecar enroll` (GATEWAY_RELAY_ID and GATEWAY_RELAY_SECRET)';
+    return warn('connector', detail, fix);
+  }
   if (!ctx.authenticated || reason === 'missing') {
     const fix = `the connector requires an upgrade token: ${enrol}, or set GATEWAY_RELAY_ID and GATEWAY_RELAY_SECRET`;
     return fail('connector', 'refused the unauthenticated dial (4401 missing)', fix, ExitCode.AUTH);

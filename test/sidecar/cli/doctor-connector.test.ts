@@ -126,6 +126,34 @@ test('an id without a secret beside an identity token is a self-provisioning boo
   t.regex(r.found.get('credentials')!.line, /self-provisions gateway gw-doc at boot.*Fix: /);
 });
 
+test('a self-provisioning set-up against a connector that requires tokens: the refused probe is a warning', async (t) => {
+  // was: ✗ connector '4401 missing', exit 4, "set GATEWAY_RELAY_ID and GATEWAY_RELAY_SECRET", for
+  // the set-up operations.md recommends (run provisions credentials at boot; doctor does not)
+  const dc = await devConnector(t);
+  for (const id of ['gw-doc', undefined]) {
+    const io = doctorIo(t, {
+      GATEWAY_RELAY_URL: dc.url,
+      GATEWAY_RELAY_ID: id,
+      GATEWAY_RELAY_SECRET: undefined,
+      GATEWAY_RELAY_IDENTITY_TOKEN: 'identity-token-for-doctor',
+    });
+    const r = await doctor(t, io);
+    t.is(r.code, ExitCode.OK, io.out);
+    t.is(r.mark('connector'), '!');
+    t.regex(r.found.get('connector')!.line, /4401.*self-provisions.*Fix: /);
+    t.false(io.out.includes('identity-token-for-doctor'));
+  }
+  // without an identity token nothing provisions: the refusal stays ✗ (exit 4 for it alone)
+  const bare = doctorIo(t, {
+    GATEWAY_RELAY_URL: dc.url,
+    GATEWAY_RELAY_ID: undefined,
+    GATEWAY_RELAY_SECRET: undefined,
+  });
+  const refused = await doctor(t, bare);
+  t.is(refused.mark('connector'), '✗');
+  t.is(refused.code, ExitCode.AUTH);
+});
+
 test('a connector that never sends a descriptor fails within --timeout-ms', async (t) => {
   const dc = await DevConnector.start({ secrets: [SECRET], descriptorFor: () => null });
   t.teardown(() => dc.close());
