@@ -54,9 +54,11 @@ export function amendedOpProblem(
   validated: Action,
   amended: Action,
 ): string | undefined {
-  // the common case costs one parse; the schema's own result is parsed only when this one fails
-  const parsed = schema.safeParse(amended);
-  if (parsed.success || !schema.safeParse(validated).success) return undefined;
+  // copies: a transform that changes its input in place must not change what is sent (a function
+  // put there would fail the reply's trip across the thread boundary, and its batch with it).
+  // The common case costs one parse; the schema's own result is parsed only when this one fails
+  const parsed = schema.safeParse(structuredClone(amended));
+  if (parsed.success || !schema.safeParse(structuredClone(validated)).success) return undefined;
   // the issues name fields (`action: Unrecognized key: "metadata"`), as for a core op's re-check
   return `${summariseIssues(parsed.error, 3, 'action')}: the schema of op "${op}" refuses what the hook made of it (an op addressing a chat gets metadata from scope-reattacher: give its schema \`metadata: z.record(z.string(), z.unknown()).optional()\`)`;
 }

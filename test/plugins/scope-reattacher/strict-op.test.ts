@@ -76,3 +76,11 @@ test('a strict op that has metadata gets it re-attached; a mapping schema is not
     action: { op: 'pin_mapped', note: 'x', metadata: { scope_id: 'g1' } },
   });
 });
+
+test('the re-check parses a copy: a schema that changes its input in place does not change what is sent', async (t) => {
+  const h = await learnedHost(t);
+  t.like(await outbound(h, { op: 'pin_counted', chat_id: 'c1' }), {
+    kind: 'ok',
+    action: { op: 'pin_counted', parses: 1, metadata: { scope_id: 'g1' } },
+  });
+});
