@@ -7,6 +7,7 @@ import { Piscina } from 'piscina';
 import { BOOT_KEY } from './boot-report.js';
 import type { PluginPoolOptions } from './pool-options.js';
 import type { ProgressSlots } from './progress-slots.js';
+import { storeGate } from './store-gate.js';
 import type { PoolTask, PoolWorkerData } from './task-protocol.js';
 import { guardWorkerStarts } from './thread-refusals.js';
 import { pluginEnv } from './worker-env.js';
@@ -39,6 +40,10 @@ export function createPiscina(
     },
     workerData: {
       ...options.worker,
+      // every pool's workers are gated, not only the plugin host's: one terminated inside a store
+      // call aborts the process whoever made the pool (a test's, an embedder's). Installed here,
+      // before this pool creates a worker (store-gate.ts)
+      storeGate: options.worker.storeGate ?? storeGate(),
       progress: slots.buffer,
       progressStartedAt: slots.startedBuffer,
       progressBeforeBoot: slots.bootBuffer,

@@ -32,8 +32,9 @@ export interface PoolWorkerData {
   readonly storeLimits?: StoreLimits;
   /**
    * The process's store gate buffer (store-gate.ts `storeGate`): the worker claims a slot and
-   * makes every SQLite call inside it, so the main thread never ends it inside one. Absent: its
-   * calls are ungated (a pool made without the gate: tests). Taken out before plugins load.
+   * makes every SQLite call inside it, so the main thread never ends it inside one. Absent from a
+   * pool's options, the pool's own factory installs and passes it (piscina-factory.ts); a worker
+   * given none (a thread not started by a pool) makes its calls ungated. Taken out before plugins load.
    */
   readonly storeGate?: SharedArrayBuffer;
   /**

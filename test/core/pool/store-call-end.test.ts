@@ -15,13 +15,17 @@ import { tempDir } from '../../helpers/temp-dir.js';
 
 const CHILD = join(repoRoot(), 'dist', 'test', 'fixtures', 'pool', 'locked-store-pool.js');
 
-/** Run the child on `dir`, its worker ended by `how`; resolves with its exit and its output. */
-function runChild(dir: string, how: string) {
+/** Run the child on `dir`, its worker ended by `how` (`bare`: its pool given no gate); resolves with its exit and its output. */
+function runChild(dir: string, how: string, bare = false) {
   return new Promise<{ code: number | null; signal: string | null; out: string; err: string }>((resolve) => {
-    const child = execFile(process.execPath, [CHILD, dir, how], (failure, out, err) => {
-      const failed = failure as (Error & { code?: number; signal?: string }) | null;
-      resolve({ code: failed ? (failed.code ?? null) : 0, signal: failed?.signal ?? null, out, err });
-    });
+    const child = execFile(
+      process.execPath,
+      [CHILD, dir, how, ...(bare ? ['bare'] : [])],
+      (failure, out, err) => {
+        const failed = failure as (Error & { code?: number; signal?: string }) | null;
+        resolve({ code: failed ? (failed.code ?? null) : 0, signal: failed?.signal ?? null, out, err });
+      },
+    );
     child.stdin?.end();
   });
 }
@@ -70,4 +74,16 @@ test('a process exiting while a hook waits for a store lock exits with its own c
   t.true(out.includes('exiting'));
   t.deepEqual({ code, signal }, { code: 0, signal: null }, err);
   t.deepEqual(storeOf(dir), { keys: [], integrity: 'ok' });
+});
+
+test("a pool made without a gate in its options (a test's, an embedder's) is guarded all the same: a timeout inside a store wait does not abort the process", async (t) => {
+  const dir = tempDir(t);
+  const { code, signal, out, err } = await runChild(dir, 'timeout', true);
+  // was: 134, SIGABRT (only the plugin host's pool had a gate; the pool's workers ran ungated)
+  t.deepEqual({ code, signal }, { code: 0, signal: null }, err);
+  t.deepEqual(JSON.parse(out.trim().split('\n').at(-1) ?? '{}'), {
+    first: 'CORE_ERR_PLUGIN_TIMEOUT',
+    second: 'ok',
+  });
+  t.deepEqual(storeOf(dir), { keys: ['seen:second'], integrity: 'ok' });
 });
