@@ -64,8 +64,9 @@ export class GateSlot {
     const words = new Int32Array(buffer);
     for (let slot = 0; slot * GATE_WORDS < words.length; slot++) {
       if (Atomics.compareExchange(words, slot * GATE_WORDS, 0, threadId) !== 0) continue;
-      // its own now: whatever its last owner's end left in it is no longer anyone's
-      Atomics.store(words, slot * GATE_WORDS + 1, GATE_OPEN);
+      // its state left as it is: open (store-gate.ts opens a slot before it frees it at its
+      // owner's exit), or closed by the main thread since (the process exits): opening it here
+      // let a worker claiming it then make calls while the runtime ended it
       return new GateSlot(words, slot);
     }
     return undefined;

@@ -3,13 +3,16 @@
  * worker's terminate() waits for its store call to come out, and an end of its own inside a call
  * frees its slot at once for the next worker.
  */
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import test from 'ava';
 import { storeGate } from '../../../core/pool/store-gate.js';
 import { GATE_WORDS, GateSlot } from '../../../core/store/store-calls.js';
 import { repoRoot } from '../../helpers/repo-root.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const WORKER = join(repoRoot(), 'dist', 'test', 'fixtures', 'pool', 'gate-worker.js');
 const late: number[] = [];
@@ -53,3 +56,16 @@ test.serial(
     words[words.indexOf(999_999)] = 0;
   },
 );
+
+test('a worker claiming its slot while the process exits finds its gate closed: no call of it starts', async (t) => {
+  const dir = tempDir(t);
+  const child = join(repoRoot(), 'dist', 'test', 'fixtures', 'pool', 'late-claim-exit.js');
+  const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    execFile(process.execPath, [child, dir], (failure, stdout) => {
+      resolve({ code: failure ? ((failure as { code?: number }).code ?? null) : 0, out: stdout });
+    });
+  });
+  t.deepEqual({ code, out }, { code: 0, out: 'exiting\n' });
+  // was: the claim opened the slot the exit listener had closed, and the call ran as the thread ended
+  t.false(existsSync(join(dir, 'marker')), 'a call of the late worker ran');
+});
