@@ -94,8 +94,12 @@ export const PoolConfigSchema = z
   .strictObject({
     /** Workers kept, and the tasks in flight at once under normal load. */
     minThreads: z.number().int().min(1).default(1),
-    /** Most workers: those beyond minThreads are spares, started only while a task stalls. */
-    maxThreads: z.number().int().min(1).default(2),
+    /**
+     * Most workers: those beyond minThreads are spares, started only while a task stalls. At most
+     * 64: every worker's store calls hold a gate slot (core/store/store-calls.ts, 256 a process),
+     * with room for the threads still ending and a renewed pool's beside the old one's.
+     */
+    maxThreads: z.number().int().min(1).max(64).default(2),
     /** A task in flight this long lets one more go to a spare worker, ms. 100. */
     spareAfterMs: ms(100),
     /** Most tasks waiting for a thread; more ⇒ saturated (transient). */

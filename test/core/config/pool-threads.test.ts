@@ -23,3 +23,11 @@ test('pool.minThreads up to pool.maxThreads loads as given', (t) => {
   const below = configFile(t, 'pool:\n  minThreads: 2\n  maxThreads: 6\n');
   t.like(loadConfig({ env: {}, file: below }).pool, { minThreads: 2, maxThreads: 6 });
 });
+
+test('pool.maxThreads above 64 refuses the start: a worker past the gate slots would run its store calls ungated', (t) => {
+  const file = configFile(t, 'pool:\n  maxThreads: 300\n');
+  const err = t.throws(() => loadConfig({ env: {}, file }), { instanceOf: RelayError });
+  t.is(err?.code, 'CORE_ERR_CONFIG_INVALID');
+  t.regex(err?.message ?? '', /pool\.maxThreads/);
+  t.like(loadConfig({ env: {}, file: configFile(t, 'pool:\n  maxThreads: 64\n') }).pool, { maxThreads: 64 });
+});
