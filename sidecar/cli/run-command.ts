@@ -83,10 +83,15 @@ export function displayUrl(url: string): string {
 
 /** The gateway, and whether the dial is authenticated: an id without a secret dials without one. */
 function gatewayLine(relay: Config['relay']): string {
-  if (!relay.gatewayId) return '(none: unauthenticated dial, dev only)';
-  return relay.secret
-    ? relay.gatewayId
-    : `${relay.gatewayId} (no GATEWAY_RELAY_SECRET: unauthenticated dial, dev only)`;
+  if (relay.gatewayId && relay.secret) return relay.gatewayId;
+  // with an identity token the secret was to come from the boot's provisioning, which is fail-soft
+  const why = relay.identityToken
+    ? 'provisioning failed at start (CORE_ERR_PROVISION_FAILED in the log): unauthenticated dial'
+    : 'unauthenticated dial, dev only';
+  if (!relay.gatewayId) return `(none: ${why})`;
+  return relay.identityToken
+    ? `${relay.gatewayId} (${why})`
+    : `${relay.gatewayId} (no GATEWAY_RELAY_SECRET: ${why})`;
 }
 
 /** The start-up summary: what an operator checks first. Never a secret. */

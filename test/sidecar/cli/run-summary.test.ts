@@ -116,3 +116,21 @@ test.serial(
     t.is((await run.child.waitExit()).code, 0);
   },
 );
+
+test.serial('a self-provisioning start whose provisioning failed says so, not "dev only"', async (t) => {
+  // was: "(no GATEWAY_RELAY_SECRET: unauthenticated dial, dev only)", as if the operator had
+  // left the secret out of a dev set-up, when the identity token was refused at boot
+  const relay = await startRelay(t, { secrets: [] });
+  const run = await runChild(t, relay, {
+    env: { GATEWAY_RELAY_SECRET: '', GATEWAY_RELAY_IDENTITY_TOKEN: 'not-an-identity-token-0123456789' },
+  });
+  const line = summaryValue(run.child.stderr(), 'gateway id') ?? '';
+  t.regex(
+    line,
+    /provisioning failed at start \(CORE_ERR_PROVISION_FAILED in the log\): unauthenticated dial/,
+  );
+  t.notRegex(line, /dev only/);
+  t.false(run.child.stderr().includes('not-an-identity-token'), 'the token is not shown');
+  run.child.proc.kill('SIGTERM');
+  t.is((await run.child.waitExit()).code, 0);
+});
