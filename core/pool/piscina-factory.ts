@@ -4,10 +4,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { storeGate } from '../store/store-gate.js';
 import { BOOT_KEY } from './boot-report.js';
 import type { PluginPoolOptions } from './pool-options.js';
 import type { ProgressSlots } from './progress-slots.js';
-import { storeGate } from './store-gate.js';
 import type { PoolTask, PoolWorkerData } from './task-protocol.js';
 import { guardWorkerStarts } from './thread-refusals.js';
 import { pluginEnv } from './worker-env.js';

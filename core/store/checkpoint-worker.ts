@@ -11,19 +11,34 @@
  * After each checkpoint it also gives excess free pages back to the file system, for at most
  * {@link RECLAIM_BUDGET_MS} (free-pages.ts).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { errorMessage } from '../errors.js';
-import { throughGate } from './checkpoint-gate.js';
 import { type Database, openDatabase } from './database.js';
 import { reclaimFreePages } from './free-pages.js';
+import { GateSlot } from './store-calls.js';
 
 const { file, intervalMs, restartFrames, gate } = workerData as {
   file: string;
   intervalMs: number;
   restartFrames: number;
-  /** Closed by the process's exit: every SQLite call of this thread goes through it (checkpoint-gate.ts). */
-  gate: Int32Array;
+  /** The process's store gate (store-gate.ts): every SQLite call of this thread goes through its slot. */
+  gate: SharedArrayBuffer;
 };
+/** None when every slot is taken: the calls then go ungated, as a plugin worker's would. */
+const slot = GateSlot.claim(gate, threadId);
+
+/**
+ * Run `work` inside this thread's gate, unless the process's exit has closed it (then undefined,
+ * `work` not run): the exit waits for a call in progress rather than ending the thread inside it.
+ */
+function throughGate<T>(work: () => T): T | undefined {
+  if (slot && !slot.enter()) return undefined;
+  try {
+    return work();
+  } finally {
+    slot?.leave();
+  }
+}
 /**
  * The longest any statement of this thread waits for a lock held elsewhere, ms, from its open on:
  * a RESTART waits for the writer and readers at most this long, then reports busy and is retried.
@@ -32,7 +47,7 @@ const { file, intervalMs, restartFrames, gate } = workerData as {
  */
 const BUSY_MS = 20;
 
-const opened = throughGate(gate, open);
+const opened = throughGate(open);
 // the process is exiting: its end ends this thread, which has nothing to do meanwhile
 if (opened === undefined) process.exit(0);
 const db: Database = opened;
@@ -102,11 +117,11 @@ function open(): Database {
   }
 }
 
-const timer = setInterval(() => throughGate(gate, checkpoint), intervalMs);
+const timer = setInterval(() => throughGate(checkpoint), intervalMs);
 parentPort?.on('message', (msg: { type?: string }) => {
   if (msg.type !== 'stop') return;
   clearInterval(timer);
-  throughGate(gate, () => {
+  throughGate(() => {
     checkpoint();
     db.close();
   });

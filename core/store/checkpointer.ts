@@ -14,7 +14,7 @@ import { armWorkDeadline, type PauseMeter, startPauseMeter } from '../di/pause-m
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { closeAtExit, createGate } from './checkpoint-gate.js';
+import { storeGate } from './store-gate.js';
 
 const ENTRY = fileURLToPath(new URL('./checkpoint-worker.js', import.meta.url));
 
@@ -48,11 +48,11 @@ export class Checkpointer {
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
-    const gate = createGate();
+    // the thread's SQLite calls go through a slot of the process's store gate, as a plugin
+    // worker's: an exit while the thread runs (the CLI's at the drain's budget, a forced one)
+    // waits for its call in progress; ended inside one, the thread aborted the process
+    const gate = storeGate();
     this.worker = new Worker(ENTRY, { workerData: { file, intervalMs, restartFrames, gate } });
-    // an exit while the thread runs (the CLI's at the drain's budget, a forced one) waits for its
-    // SQLite call in progress: ended inside one, the thread aborted the process (checkpoint-gate.ts)
-    const release = closeAtExit(gate);
     this.worker.on('message', (msg: { type?: string; message?: string }) => {
       if (msg.type === 'error') {
         reportError(log, metrics, 'CORE_ERR_STORE_CHECKPOINT_FAILED', 'background WAL checkpoint failed', {
@@ -65,12 +65,7 @@ export class Checkpointer {
         error: err.message,
       });
     });
-    this.exited = new Promise((resolve) =>
-      this.worker.once('exit', () => {
-        release();
-        resolve();
-      }),
-    );
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     // after the listeners (adding a 'message' listener refs the worker again): never keeps the
     // process alive on its own
     this.worker.unref();

@@ -98,13 +98,15 @@ test('under steady writes the WAL starts over instead of growing: its file stays
   t.false(lines().includes('CORE_ERR_STORE_CHECKPOINT_FAILED'));
 });
 
-test.serial('checkpointers share one exit listener, gone with the last thread', async (t) => {
+test.serial("checkpointers share one exit listener: the store gate's, once per process", async (t) => {
   const { file } = storeWithTable(t);
   const { log } = capture();
   const before = process.listenerCount('exit');
   const many = Array.from({ length: 12 }, () => Checkpointer.start(file, log, new Metrics(), 20));
   // was: one each (node's MaxListenersExceededWarning past ten, as the inbox tests run)
-  t.is(process.listenerCount('exit'), before + 1);
+  t.true(process.listenerCount('exit') <= before + 1);
   await Promise.all(many.map((c) => c.stop()));
-  t.is(process.listenerCount('exit'), before);
+  const again = Checkpointer.start(file, log, new Metrics(), 20);
+  t.true(process.listenerCount('exit') <= before + 1);
+  await again.stop();
 });

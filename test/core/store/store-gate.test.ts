@@ -1,5 +1,5 @@
 /**
- * The main thread's side of the store gate (core/pool/store-gate.ts) on real worker threads: a
+ * The main thread's side of the store gate (core/store/store-gate.ts) on real worker threads: a
  * worker's terminate() waits for its store call to come out, and an end of its own inside a call
  * frees its slot at once for the next worker.
  */
@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import test from 'ava';
-import { storeGate } from '../../../core/pool/store-gate.js';
 import { GATE_WORDS, GateSlot } from '../../../core/store/store-calls.js';
+import { storeGate } from '../../../core/store/store-gate.js';
 import { repoRoot } from '../../helpers/repo-root.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 

@@ -15,7 +15,7 @@
  * goes ahead (the bound holds), and `onLate` is told.
  */
 import type { Worker } from 'node:worker_threads';
-import { BUSY_TIMEOUT_MS } from '../store/database.js';
+import { BUSY_TIMEOUT_MS } from './database.js';
 import {
   GATE_CLOSED,
   GATE_INSIDE,
@@ -24,7 +24,7 @@ import {
   GATE_WANTED,
   GATE_WORDS,
   WORKER_BUSY_MS,
-} from '../store/store-calls.js';
+} from './store-calls.js';
 
 /**
  * Longest the main thread waits for a worker's store call to come out before it ends the worker
