@@ -3,7 +3,6 @@
  * rejects: a hook failure, a timeout (the worker is terminated), a dead worker and a full queue
  * all resolve to a {@link TaskFailure} naming the chain position that was running.
  */
-import type { Piscina } from 'piscina';
 import { systemClock } from '../di/clock.js';
 import { abortAfter } from '../di/deadline.js';
 import type { ErrorData } from '../errors.js';
@@ -11,13 +10,14 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { classifyFailure, exitFailure, threadExited } from './classify-failure.js';
 import { createPiscina } from './piscina-factory.js';
+import { PoolHandover, type TaskPool } from './pool-handover.js';
 import {
   type BatchItem,
   DEFAULT_CLOSE_BUDGET_MS,
   type PluginPoolOptions,
   type PoolStats,
 } from './pool-options.js';
-import { DEFAULT_RENEW_DELAYS, PoolRenewal, RENEW_WARM_MS, RetiredPools } from './pool-renewal.js';
+import { DEFAULT_RENEW_DELAYS, PoolRenewal, RENEW_WARM_MS } from './pool-renewal.js';
 import { ProgressSlots, type SlotLease, type SlotProgress } from './progress-slots.js';
 import { StoreRefusals } from './store-refusals.js';
 import { StrayLog } from './stray-log.js';
@@ -33,6 +33,11 @@ const SATURATED: ErrorData = {
   code: 'CORE_ERR_PLUGIN_POOL_SATURATED',
   message: 'the worker pool queue is full',
 };
+const CLOSED: ErrorData = { code: 'CORE_ERR_PLUGIN_POOL_CLOSED', message: 'the worker pool is closed' };
+
+/** An attempt's task was queued in a pool a renewal closed, unstarted: send it again, once. */
+const RESEND = { resend: true } as const;
+type Attempt = { replies: TaskReply[] } | { failedAt: SlotProgress; error: ErrorData };
 
 export type { BatchItem, PluginPoolOptions, PoolStats } from './pool-options.js';
 export { DEFAULT_CLOSE_BUDGET_MS };
@@ -40,8 +45,7 @@ export { DEFAULT_CLOSE_BUDGET_MS };
 /** The plugin worker pool. */
 export class PluginPool {
   /** The pool tasks are sent to: replaced when one gave up on starting workers (pool-renewal.ts). */
-  private piscina: Piscina<PoolTask, unknown>;
-  private readonly retired = new RetiredPools();
+  private readonly pools: PoolHandover;
   private readonly renewal: PoolRenewal;
   private readonly options: PluginPoolOptions;
   private readonly slots: ProgressSlots;
@@ -73,12 +77,17 @@ export class PluginPool {
     // plus queued (≤ maxQueue); running out of slots is treated as saturation
     this.slots = new ProgressSlots(options.pool.maxQueue + 2 * options.pool.maxThreads + 8);
     const first = createPiscina(options, this.slots, this.closeBudgetMs);
-    this.piscina = first;
+    this.pools = new PoolHandover(first, {
+      create: () => createPiscina(options, this.slots, this.closeBudgetMs),
+      adopt: (fresh) => this.adopt(fresh),
+      closeBudgetMs: this.closeBudgetMs,
+    });
     // a pool in which a worker failed to start replaces none again: renewed once threads start
     this.renewal = new PoolRenewal({
       log: this.log,
       delays: options.renewDelays ?? DEFAULT_RENEW_DELAYS,
-      renew: () => this.renew(),
+      // the fresh pool is made once the old one has closed (pool-handover.ts)
+      renew: () => this.pools.renew(),
       warm: () => this.warm(1, RENEW_WARM_MS),
     });
     const plugins = options.worker.plugins.map((p) => p.name);
@@ -91,7 +100,7 @@ export class PluginPool {
       metrics: this.metrics,
       plugins,
       onRefusals: (port) => this.refusals.listen(port),
-      onBooted: () => this.renewal.booted(),
+      onBooted: (pool) => this.renewal.booted(pool),
     });
     // store writes refused for their size: counted in the worker, carried by its replies
     this.refusals = new StoreRefusals({ log: this.log, metrics: this.metrics, plugins });
@@ -101,10 +110,10 @@ export class PluginPool {
       log: this.log,
       metrics: this.metrics,
       reported: (err) => this.deaths.reports(err),
-      closing: () => this.closing !== undefined || this.retired.has(first),
+      closing: () => this.closing !== undefined || this.pools.replaced(first),
       running: () => this.deaths.alive,
       onStall: () => this.failUnstarted(),
-      onFailed: () => this.renewal.failed(),
+      onFailed: (pool) => this.renewal.failed(pool),
     });
     this.listen(first);
   }
@@ -117,7 +126,9 @@ export class PluginPool {
    * stateless per call, so a repeat is harmless).
    */
   async run(items: readonly BatchItem[]): Promise<TaskReply[]> {
-    const attempt = await this.attempt(items);
+    const first = await this.attempt(items);
+    // sent again only once its first try has given its slot back; a resend is not resent
+    const attempt = 'resend' in first ? await this.attempt(items, true) : first;
     if (!('failedAt' in attempt)) return attempt.replies;
     const { failedAt, error } = attempt;
     const others = items.filter((_, i) => i !== failedAt.item);
@@ -128,16 +139,14 @@ export class PluginPool {
     );
   }
 
-  private async attempt(
-    items: readonly BatchItem[],
-    resent = false,
-  ): Promise<{ replies: TaskReply[] } | { failedAt: SlotProgress; error: ErrorData }> {
-    if (this.closing)
-      return this.failAll(items, {
-        code: 'CORE_ERR_PLUGIN_POOL_CLOSED',
-        message: 'the worker pool is closed',
-      });
-    const piscina = this.piscina;
+  private attempt(items: readonly BatchItem[], resent: true): Promise<Attempt>;
+  private attempt(items: readonly BatchItem[]): Promise<Attempt | typeof RESEND>;
+  private async attempt(items: readonly BatchItem[], resent = false): Promise<Attempt | typeof RESEND> {
+    // a renewal closing the old pool: wait for the fresh one (bounded), as many as the queue takes
+    if (this.pools.holding && !(await this.pools.settled(this.options.pool.maxQueue)))
+      return this.failAll(items, SATURATED);
+    if (this.closing) return this.failAll(items, CLOSED);
+    const piscina = this.pools.current;
     // bound the queue ourselves: piscina's own limit also counts booting workers' capacity
     if (piscina.queueSize >= this.options.pool.maxQueue) return this.failAll(items, SATURATED);
     const lease = this.slots.acquire();
@@ -172,11 +181,10 @@ export class PluginPool {
     } catch (err) {
       const at = watchdog.expiry?.started ? watchdog.expiry.at : this.slots.progress(lease);
       // waited for a worker while none could start, or sent to one that failed to
-      if (this.unstartable.has(abort) || (!at && !this.closing && this.starts.rejected(err)))
+      if (this.unstartable.has(abort) || (!at && !this.closing && this.starts.rejected(err, piscina)))
         return this.failAll(items, START_FAILED);
       // queued in a pool since replaced, which ended it unstarted: no hook ran, sent to the new one
-      if (!at && !resent && !watchdog.expiry && piscina !== this.piscina && !this.closing)
-        return this.attempt(items, true);
+      if (!at && !resent && !watchdog.expiry && this.pools.replaced(piscina) && !this.closing) return RESEND;
       // the worker said why it exits: its item's hook called process.exit (exit-trap.ts); only for
       // a task its thread's exit failed (a note plugin code forged for a task that timed out, its
       // thread ended to confirm it, must not relabel that timeout)
@@ -200,7 +208,7 @@ export class PluginPool {
       watchdog.stop();
       this.inFlight.delete(lease);
       this.slots.release(lease);
-      this.metrics.poolQueueDepth.set(this.piscina.queueSize);
+      this.metrics.poolQueueDepth.set(this.pools.current.queueSize);
     }
   }
 
@@ -209,7 +217,8 @@ export class PluginPool {
     const run = async () => {
       // a load a freeze cut (its reply unread, or its worker stopped too) is no load failure
       const deadline = abortAfter(systemClock, timeoutMs, 'plugin warm-up');
-      const task = this.piscina.run({ k: 'warm' }, { signal: deadline.signal });
+      await this.pools.settled();
+      const task = this.pools.current.run({ k: 'warm' }, { signal: deadline.signal });
       const reply = (await task.finally(() => deadline.clear())) as TaskReply<WarmValue>;
       return reply.ok ? reply.value.failed : [];
     };
@@ -220,8 +229,8 @@ export class PluginPool {
   /** Current counters. */
   stats(): PoolStats {
     return {
-      threads: this.piscina.threads.length,
-      queued: this.piscina.queueSize,
+      threads: this.pools.current.threads.length,
+      queued: this.pools.current.queueSize,
       completed: this.completed,
       failed: this.failed,
       startFailing: this.starts.stalled,
@@ -236,10 +245,7 @@ export class PluginPool {
     this.closing ??= (async () => {
       const budget = new Promise<void>((resolve) => setTimeout(resolve, this.closeBudgetMs + 1_000).unref());
       this.renewal.close();
-      await Promise.race([
-        Promise.all([this.piscina.close({ force: true }), this.retired.settled()]),
-        budget,
-      ]);
+      await Promise.race([this.pools.close(), budget]);
       this.closed = true;
       this.strays.close();
       this.deaths.close();
@@ -263,21 +269,15 @@ export class PluginPool {
     }
   }
 
-  /** Replace the pool tasks go to by a fresh one; the old one finishes what it runs, then closes. */
-  private renew(): void {
-    if (this.closing) return;
-    const old = this.piscina;
-    const fresh = createPiscina(this.options, this.slots, this.closeBudgetMs);
-    this.piscina = fresh;
+  /** Watch a renewal's fresh pool as the first one is. */
+  private adopt(fresh: TaskPool): void {
     this.deaths.watch(fresh);
-    this.starts.watch(fresh, () => this.closing !== undefined || this.retired.has(fresh));
+    this.starts.watch(fresh, () => this.closing !== undefined || this.pools.replaced(fresh));
     this.listen(fresh);
-    // its close rejects the tasks still queued there, unstarted: `attempt` sends them on
-    this.retired.retire(old);
   }
 
   /** Take the messages of `piscina`'s workers, and keep it from starting one once closed. */
-  private listen(piscina: Piscina<PoolTask, unknown>): void {
+  private listen(piscina: TaskPool): void {
     piscina.on('message', (message: unknown) => {
       this.strays.receive(message);
       this.deaths.receive(message);
@@ -285,7 +285,7 @@ export class PluginPool {
     // piscina (5.3) forgets that it closed: a worker it ended before (a timeout, a spare) whose exit comes
     // after makes it start a replacement, in a pool nobody closes again (a thread for the process's life)
     piscina.on('workerCreate', () => {
-      if (this.closed || this.retired.closed(piscina)) void piscina.destroy();
+      if (this.closed || this.pools.closed(piscina)) void piscina.destroy();
     });
   }
 

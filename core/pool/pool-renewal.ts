@@ -9,9 +9,15 @@
  * while the host refuses threads; then with a task in the pool given up on, which starts a worker
  * for it (its entry loaded, where an install lost its files). The fresh pool's first workers
  * are ones piscina counts ready at once, before their entry loads (a failure of theirs would read
- * as a death during boot): they are started only once a worker did.
+ * as a death during boot): they are started only once a worker did, and only once the old pool's
+ * threads have ended (pool-handover.ts).
+ *
+ * The wait doubles from one attempt to the next; only a worker that imports the plugins in a pool
+ * that has not given up sets it back. The warm-up's own worker (in the pool given up on) did too,
+ * so a renewal whose fresh pool kept failing was retried every first delay, never backing off.
  */
 import { Worker } from 'node:worker_threads';
+import { type Clock, systemClock } from '../di/clock.js';
 import type { Logger } from '../log/logger.js';
 
 /** Waits before renewing the pool after a failed start: the first, doubled up to the last, ms. */
@@ -60,12 +66,14 @@ export function threadStarts(): Promise<boolean> {
 export interface PoolRenewalOptions {
   readonly log: Logger;
   readonly delays: RenewDelays;
-  /** Replace the piscina pool by a fresh one. */
-  readonly renew: () => void;
+  /** Replace the piscina pool by a fresh one; resolves once it is made. */
+  readonly renew: () => Promise<void> | void;
   /** Can a thread start now; default {@link threadStarts}. */
   readonly probe?: () => Promise<boolean>;
   /** Run a task in the pool given up on (it starts a worker for it); rejects if none started. */
   readonly warm: () => Promise<unknown>;
+  /** Timers; default {@link systemClock}. */
+  readonly clock?: Clock;
 }
 
 /** Renews the pool after a failed worker start, once threads start again, with backoff. */
@@ -73,27 +81,48 @@ export class PoolRenewal {
   private timer: NodeJS.Timeout | undefined;
   private delayMs: number;
   private closed = false;
+  /** Pools in which a worker failed to start: piscina replaces none there, for their life. */
+  private readonly gaveUp = new WeakSet<object>();
+  /** A renewal is making its fresh pool: a failure meanwhile is that pool's, renewed after. */
+  private renewing = false;
+  private again = false;
+  private readonly clock: Clock;
 
   constructor(private readonly options: PoolRenewalOptions) {
     this.delayMs = options.delays.firstMs;
+    this.clock = options.clock ?? systemClock;
   }
 
-  /** A worker failed to start: its pool will replace none; renew it (once, however many fail). */
-  failed(): void {
-    if (this.closed || this.timer !== undefined) return;
-    this.timer = setTimeout(() => void this.attempt(), this.delayMs).unref();
+  /**
+   * A worker of `pool` failed to start: that pool will replace none; renew it (once, however
+   * many fail).
+   */
+  failed(pool: object): void {
+    this.gaveUp.add(pool);
+    if (this.closed) return;
+    if (this.renewing) this.again = true;
+    else this.schedule();
   }
 
-  /** A worker imported the plugins: starts work again, the next renewal waits the first delay. */
-  booted(): void {
-    this.delayMs = this.options.delays.firstMs;
+  /**
+   * A worker of `pool` imported the plugins: if that pool has not given up, starts work again and
+   * the next renewal waits the first delay. A warm-up's worker, in a pool given up on, proves no
+   * renewal: the fresh pool made after it may still get no worker.
+   */
+  booted(pool: object): void {
+    if (!this.gaveUp.has(pool)) this.delayMs = this.options.delays.firstMs;
   }
 
   /** Renew no more. */
   close(): void {
     this.closed = true;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private schedule(): void {
+    if (this.closed || this.timer !== undefined) return;
+    this.timer = this.clock.setTimeout(() => void this.attempt(), this.delayMs);
   }
 
   private async attempt(): Promise<void> {
@@ -103,62 +132,22 @@ export class PoolRenewal {
         () => true,
         () => false,
       ));
-    this.timer = undefined;
     if (this.closed) return;
     // a fresh pool whose starts fail again calls `failed` again: the wait doubles either way,
-    // until a worker boots
+    // until a worker boots in a pool that has not given up
     this.delayMs = Math.min(this.delayMs * 2, this.options.delays.maxMs);
-    if (!started) {
-      this.failed();
-      return;
+    if (started) {
+      this.options.log.info('plugin worker pool renewed after failed worker starts');
+      this.renewing = true;
+      try {
+        await this.options.renew();
+      } finally {
+        this.renewing = false;
+      }
     }
-    this.options.log.info('plugin worker pool renewed after failed worker starts');
-    this.options.renew();
-  }
-}
-
-/** The parts of a replaced piscina pool used here. */
-export interface RetiringPool {
-  close(options: { force: boolean }): Promise<void>;
-}
-
-/**
- * Pools a renewal replaced: each finishes the tasks it runs (up to its close budget), then closes;
- * the tasks still queued there are rejected unstarted, and sent to the fresh pool (plugin-pool.ts).
- */
-export class RetiredPools {
-  private readonly retired = new WeakSet<RetiringPool>();
-  private readonly ended = new WeakSet<RetiringPool>();
-  private readonly closing = new Set<Promise<void>>();
-
-  /** Close `pool`, which takes no task from now on. */
-  retire(pool: RetiringPool): void {
-    this.retired.add(pool);
-    // forced: piscina's plain close hands its queued tasks to its workers as they free up, which
-    // ran them there (hooks and all), cut at the close budget; forced, it rejects them at once
-    // (`pool is closed`, unstarted) and lets only the running ones finish
-    const closed: Promise<void> = pool
-      .close({ force: true })
-      .catch(() => undefined)
-      .then(() => {
-        this.ended.add(pool);
-        this.closing.delete(closed);
-      });
-    this.closing.add(closed);
-  }
-
-  /** Was `pool` replaced (it is closing, or closed)? */
-  has(pool: RetiringPool): boolean {
-    return this.retired.has(pool);
-  }
-
-  /** Has `pool`'s close finished (a worker it starts now is one nobody would end)? */
-  closed(pool: RetiringPool): boolean {
-    return this.ended.has(pool);
-  }
-
-  /** Resolves once every replaced pool has closed. */
-  async settled(): Promise<void> {
-    await Promise.all(this.closing);
+    // failures during the checks were the old pool's (the checks said whether a worker starts)
+    this.timer = undefined;
+    if (!started || this.again) this.schedule();
+    this.again = false;
   }
 }

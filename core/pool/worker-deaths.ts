@@ -77,8 +77,8 @@ export interface WorkerDeathsOptions {
   readonly plugins: readonly string[];
   /** Takes a booted worker's port for store refusals outside a batch (its boot note's). */
   readonly onRefusals?: (port: MessagePort) => void;
-  /** A worker has imported the plugins (its boot note): one runs for certain. */
-  readonly onBooted?: () => void;
+  /** A worker of `pool` has imported the plugins (its boot note): one runs there for certain. */
+  readonly onBooted?: (pool: WatchedPool) => void;
   /** The monotonic clock, ms; default {@link monotonicMs}. */
   readonly now?: () => number;
 }
@@ -204,7 +204,7 @@ export class WorkerDeaths {
       if (note?.k !== BOOT_NOTE || note.key !== BOOT_KEY || watched.booted) return;
       watched.booted = true;
       this.boots.noted(note);
-      this.options.onBooted?.();
+      this.options.onBooted?.(piscina);
       if (note.refusals instanceof MessagePort) this.options.onRefusals?.(note.refusals);
     });
     // in front of piscina's listeners: they destroy the worker (`workerDestroy`) as they run

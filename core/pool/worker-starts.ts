@@ -55,8 +55,8 @@ export interface WorkerStartsOptions {
   readonly reported: (err: unknown) => boolean;
   /** Is the pool closing (piscina's `error` then says its close ran out of budget)? */
   readonly closing: () => boolean;
-  /** A worker failed to start: piscina will replace no worker of that pool (pool-renewal.ts). */
-  readonly onFailed?: () => void;
+  /** A worker of `pool` failed to start: piscina will replace none there (pool-renewal.ts). */
+  readonly onFailed?: (pool: StartingPool) => void;
   /** Workers running now (piscina had them ready, and nothing is ending them). */
   readonly running: () => number;
   /** A worker failed to start while none ran: fail the tasks waiting for one (none would start them). */
@@ -103,7 +103,7 @@ export class WorkerStarts {
       }
       // a watched worker's failure with no task: reported by worker-deaths.ts
       if (this.options.reported(err)) return;
-      this.failed(err);
+      this.failed(err, pool);
     });
     // a refused thread's worker (thread-refusals.ts, id -1) is made ready by piscina when it is one
     // of a new pool's first: it started nothing
@@ -120,16 +120,16 @@ export class WorkerStarts {
   /**
    * Take a task's rejection that never started: true (and reported) when it is a worker's
    * failure to start. piscina sends a queued task to a worker still starting, and then rejects
-   * it with that worker's error rather than emitting `error`.
+   * it with that worker's error rather than emitting `error`. `pool` is the one it was sent to.
    */
-  rejected(err: unknown): boolean {
+  rejected(err: unknown, pool: StartingPool): boolean {
     if (!(err instanceof Error) || err.name === 'AbortError' || threadExited(err)) return false;
     // thrown on this thread as piscina posted the task (data structured clone refuses): no worker
     // failed, and taking it for one logged a failed start (reinstall, restart) and could stall
     if (err instanceof DOMException) return false;
     if (queueRefused(err.message) || TERMINATING.test(err.message) || this.options.reported(err))
       return false;
-    this.failed(err);
+    this.failed(err, pool);
     return true;
   }
 
@@ -145,7 +145,7 @@ export class WorkerStarts {
    * pool read failing, `/readyz` 503, though no start had failed since a worker last ran; the next
    * task's own start tells (it fails here again, with none running, if starts still fail).
    */
-  private failed(err: unknown): void {
+  private failed(err: unknown, pool: StartingPool): void {
     if (typeof err === 'object' && err !== null) {
       if (this.seen.has(err)) return;
       this.seen.add(err);
@@ -154,7 +154,7 @@ export class WorkerStarts {
     metrics.poolWorkerDeaths.inc({ during: 'start' });
     // as a stray error's reason: a URL in an error may carry a credential
     this.report.add(scrubUrls(errorMessage(err)).slice(0, 500));
-    this.options.onFailed?.();
+    this.options.onFailed?.(pool);
     if (this.options.running() > 0) return;
     this.failing = true;
     metrics.poolWorkerStartFailing.set(1);

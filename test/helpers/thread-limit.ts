@@ -8,7 +8,7 @@
  * checkout the child's user cannot read).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
@@ -16,6 +16,26 @@ import { tempDir } from './temp-dir.js';
 
 /** `nobody`: a user with no privilege and, on a test machine, no other process. */
 const AS_NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+const NOBODY = 65534;
+
+/**
+ * The threads `nobody` runs now, in every process (`Threads:` of each whose real uid it is): the
+ * count `RLIMIT_NPROC` is checked against is the user's, not the process's.
+ */
+function userThreads(): number {
+  let threads = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== NOBODY) continue;
+    threads += Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  }
+  return threads;
+}
 
 function canLimit(): boolean {
   if (process.getuid?.() !== 0) return false;
@@ -32,8 +52,11 @@ export const withThreadLimit = canLimit() ? test : test.skip;
 export interface LimitedChild {
   /** Send `command`; the child's next answer (rejects if it exits first, with its code and stderr). */
   send(command: string): Promise<Record<string, unknown>>;
-  /** Refuse (`true`: any new thread of the user fails) or allow new threads again. */
-  limit(on: boolean): void;
+  /**
+   * Refuse (`true`: any new thread of the user fails), allow new threads again (`false`), or
+   * allow `spare` more threads than the user runs now (the child idle between commands).
+   */
+  limit(on: boolean | { readonly spare: number }): void;
   /** How the child ended: its exit code, once it has. */
   readonly exited: Promise<number | null>;
 }
@@ -84,11 +107,12 @@ export async function startLimitedChild(
       }),
     ]).then((line) => JSON.parse(line) as Record<string, unknown>);
   const { pid } = await nextAnswer();
-  const limit = (on: boolean) => {
+  const limit = (on: boolean | { readonly spare: number }) => {
     // the hard limit stays: the soft one goes to 1 (below what the user runs: every new thread
-    // fails) and back up to the hard one
+    // fails), to the user's threads plus the spare ones, or back up to the hard one
     const hard = /^Max processes\s+\S+\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1];
-    const r = spawnSync('setpriv', [...AS_NOBODY, 'prlimit', `--pid=${pid}`, `--nproc=${on ? 1 : hard}:`]);
+    const soft = on === true ? 1 : on === false ? hard : userThreads() + on.spare;
+    const r = spawnSync('setpriv', [...AS_NOBODY, 'prlimit', `--pid=${pid}`, `--nproc=${soft}:`]);
     if (r.status !== 0) throw new Error(`prlimit failed: ${r.stderr.toString().trim()}`);
   };
   return {

@@ -58,7 +58,7 @@ test('a worker terminated for a timeout that exits only after close leaves no wo
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const fifo = join(dir, 'fifo');
   execFileSync('mkfifo', [fifo]);
-  const piscina = (pool as unknown as { piscina: Piscina }).piscina;
+  const piscina = (pool as unknown as { pools: { current: Piscina } }).pools.current;
   const [blocked] = piscina.threads;
   if (!blocked) throw new Error('no worker after warm-up');
   const exited = once(blocked, 'exit');

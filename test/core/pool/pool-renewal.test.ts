@@ -5,6 +5,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import type { Clock } from '../../../core/di/clock.js';
 import { PoolRenewal, threadStarts } from '../../../core/pool/pool-renewal.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -15,9 +16,19 @@ function renewal(probe: () => Promise<boolean>, warm: () => Promise<unknown> = a
   const sink = createLogSink();
   let renewed = 0;
   const delays = { firstMs: 5, maxMs: 20 };
-  const r = new PoolRenewal({ log: sink.logger, delays, renew: () => renewed++, probe, warm });
+  const renew = () => {
+    renewed++;
+  };
+  const r = new PoolRenewal({ log: sink.logger, delays, renew, probe, warm });
   return { r, renewed: () => renewed, sink };
 }
+
+/** The plugin pool's parts a renewal test drives or reads. */
+const internals = (pool: object) =>
+  pool as unknown as { pools: { renew(): Promise<void> }; slots: { readonly inUse: number } };
+
+/** The pool a test's failures name. */
+const POOL = {};
 
 test('failures in a burst renew the pool once, after a thread started', async (t) => {
   let probes = 0;
@@ -26,13 +37,13 @@ test('failures in a burst renew the pool once, after a thread started', async (t
     return true;
   });
   t.teardown(() => r.close());
-  r.failed();
-  r.failed();
-  r.failed();
+  r.failed(POOL);
+  r.failed(POOL);
+  r.failed(POOL);
   await until(() => renewed() === 1);
   t.is(probes, 1);
   // a failure in the new pool renews it again
-  r.failed();
+  r.failed(POOL);
   await until(() => renewed() === 2);
 });
 
@@ -55,7 +66,7 @@ for (const failing of ['thread', 'worker'] as const) {
         : undefined,
     );
     t.teardown(() => r.close());
-    r.failed();
+    r.failed(POOL);
     await until(() => tries >= 3);
     t.is(renewed(), 0);
     passes = true;
@@ -70,16 +81,66 @@ test('closed, it renews nothing, even with a probe under way', async (t) => {
     probes++;
     return new Promise<boolean>((resolve) => (release = resolve));
   });
-  r.failed();
+  r.failed(POOL);
   await until(() => probes === 1);
   r.close();
   release(true);
   await new Promise((resolve) => setImmediate(resolve));
   t.is(renewed(), 0);
   // nor does a failure after the close start another probe (its first wait is 5 ms)
-  r.failed();
+  r.failed(POOL);
   await new Promise((resolve) => setTimeout(resolve, 50));
   t.is(probes, 1);
+});
+
+test('while renewals keep failing the wait doubles: a boot in the pool given up on (the warm-up) sets nothing back', async (t) => {
+  // a fake clock: the waits asked for are recorded, and run when the test says
+  const waits: Array<{ ms: number; run: () => void }> = [];
+  const clock: Clock = {
+    now: () => 0,
+    setTimeout: (run, ms) => {
+      waits.push({ ms, run });
+      return setTimeout(() => undefined, 0);
+    },
+    clearTimeout: () => undefined,
+  };
+  let pool: object = {};
+  let refuse = true;
+  // the renewal itself, for the callbacks it is given
+  const self: { r?: PoolRenewal } = {};
+  const r = new PoolRenewal({
+    log: createLogSink().logger,
+    delays: { firstMs: 10, maxMs: 80 },
+    clock,
+    probe: async () => true,
+    // the warm-up starts a worker in the pool given up on, which imports the plugins
+    warm: async () => self.r?.booted(pool),
+    // the fresh pool's first start is refused (the old pool still held the thread), or it boots
+    renew: async () => {
+      pool = {};
+      if (refuse) self.r?.failed(pool);
+      else self.r?.booted(pool);
+    },
+  });
+  self.r = r;
+  t.teardown(() => r.close());
+  r.failed(pool);
+  for (let n = 1; n <= 5; n++) {
+    await until(() => waits.length === n);
+    waits[n - 1]?.run();
+  }
+  await until(() => waits.length === 6);
+  t.deepEqual(
+    waits.map((w) => w.ms),
+    [10, 20, 40, 80, 80, 80],
+  );
+  // a fresh pool whose worker boots: the next failure is renewed after the first wait again
+  refuse = false;
+  waits[5]?.run();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(waits.length, 6);
+  r.failed(pool);
+  t.is(waits[6]?.ms, 10);
 });
 
 test('the real probe starts a thread here', async (t) => {
@@ -95,10 +156,14 @@ test('a renewal: what runs in the old pool gets its close budget; what was still
   const queued = pool.run([inbound(0, 'queued')]);
   await until(() => pool.stats().queued === 1);
   // as after a failed start, once a worker can start again (the renewal's checks are its own tests)
-  (pool as unknown as { renew(): void }).renew();
+  const renewed = internals(pool).pools.renew();
+  // sent while the old pool closes: it waits for the fresh one
+  const during = pool.run([inbound(0, 'during')]);
   // the old pool's close budget ends the hung hook's worker; the queued task had not started
   t.like((await hung)[0], { ok: false, error: { code: 'CORE_ERR_PLUGIN_WORKER_DIED' } });
   t.like((await queued)[0], { ok: true });
+  t.like((await during)[0], { ok: true });
+  await renewed;
   t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
 });
 
@@ -110,14 +175,17 @@ test('a renewal: a task queued in the old pool is not started there once its run
   await until(() => existsSync(join(first, 'started')));
   const queued = pool.run([inbound(0, `pause:${second}`)]);
   await until(() => pool.stats().queued === 1);
-  (pool as unknown as { renew(): void }).renew();
+  const renewed = internals(pool).pools.renew();
   // the old pool's worker is free again well within its close budget
   writeFileSync(join(first, 'go'), '');
   t.like((await running)[0], { ok: true });
-  // the queued task runs (it waits for its go); the old pool's close budget then runs out: had the
-  // old pool's worker taken it, its hook would be cut there, a task lost to the renewal
+  // the queued task runs (it waits for its go), in the fresh pool, made once the old one closed:
+  // had the old pool's worker taken it, the old pool's close budget would cut its hook, a task
+  // lost to the renewal
   await until(() => existsSync(join(second, 'started')));
-  await (pool as unknown as { retired: { settled(): Promise<void> } }).retired.settled();
+  await renewed;
+  // the resend holds one slot: its first try gave its own back (it held it through the resend)
+  t.is(internals(pool).slots.inUse, 1);
   writeFileSync(join(second, 'go'), '');
   t.like((await queued)[0], { ok: true });
 });

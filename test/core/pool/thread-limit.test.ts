@@ -47,3 +47,32 @@ withThreadLimit(
     t.is(await child.exited, 0);
   },
 );
+
+withThreadLimit(
+  'threads refused, then room for exactly one more: the renewal converges on a pool with a working worker',
+  async (t) => {
+    t.timeout(120_000);
+    // renewals 50 ms apart at first, doubling to 800 ms while they fail
+    const child = await startLimitedChild(t, CHILD, ['50', '800']);
+    t.like(await child.send('run 0 before 10000'), { reply: { ok: true } });
+    child.limit(true);
+    t.like(await child.send('run 1 fault:exit 10000'), {
+      reply: { ok: false, error: { code: 'CORE_ERR_PLUGIN_WORKER_DIED' } },
+    });
+    const during = await child.send('run 0 during 10000');
+    t.like(during, { stats: { startFailing: true } });
+    // the pool has no worker now: one thread is room for its one worker, and no more
+    child.limit({ spare: 1 });
+    // renewed at the first try: no start failed on the way (the fresh pool's first was refused)
+    t.like(await child.send('ready'), { ready: true, starts: during.starts });
+    t.like(await child.send('run 0 after 10000'), { reply: { ok: true }, stats: { startFailing: false } });
+    // converged: no renewal, no failed start, never failing again. It was a livelock: the fresh
+    // pool's first worker was refused while the old pool's warm-up worker still held the thread,
+    // so that pool gave up too, and so on, `/readyz` 503, the backoff reset by each warm-up's boot
+    t.deepEqual(await child.send('watch 3000'), { failing: false, renewals: 0, starts: 0 });
+    t.like(await child.send('run 0 later 10000'), { reply: { ok: true }, stats: { startFailing: false } });
+    child.limit(false);
+    t.like(await child.send('close'), { closed: true });
+    t.is(await child.exited, 0);
+  },
+);
