@@ -41,6 +41,9 @@ const ACTION =
 /** piscina's rejection of a task whose worker it is ending: no failure to start. */
 const TERMINATING = /Terminating worker thread/;
 
+/** piscina's (5.3) `error` when running tasks outlast a close's budget (`Errors.CloseTimeout`). */
+const CLOSE_TIMEOUT = /^Close operation timed out$/;
+
 /** The pool's parts used here. */
 export interface StartingPool {
   on(event: 'error', listener: (err: unknown) => void): unknown;
@@ -94,15 +97,19 @@ export class WorkerStarts {
   watch(pool: StartingPool, closing: () => boolean): void {
     // without a listener an EventEmitter 'error' would crash the process
     pool.on('error', (err) => {
+      // a watched worker's failure with no task: reported by worker-deaths.ts, closing or not
+      if (this.options.reported(err)) return;
       if (closing()) {
-        this.options.log.info(
-          { reason: errorMessage(err) },
-          'worker pool close budget exceeded; workers terminated',
-        );
+        // every error of a closing pool read as its close timeout: an idle worker of a replaced
+        // pool dying during the close was logged "close budget exceeded", beside its death's line
+        const reason = scrubUrls(errorMessage(err)).slice(0, 500);
+        if (CLOSE_TIMEOUT.test(reason))
+          this.options.log.info({ reason }, 'worker pool close budget exceeded; workers terminated');
+        // one that failed before it was ready: it would have served no task, and a closing
+        // pool is not renewed
+        else this.options.log.info({ reason }, 'plugin worker of a closing pool failed');
         return;
       }
-      // a watched worker's failure with no task: reported by worker-deaths.ts
-      if (this.options.reported(err)) return;
       this.failed(err, pool);
     });
     // a refused thread's worker (thread-refusals.ts, id -1) is made ready by piscina when it is one

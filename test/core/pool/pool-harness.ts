@@ -38,10 +38,13 @@ export interface FixturePoolOptions {
   readonly renewDelays?: RenewDelays;
 }
 
-/** A pool on the fixture plugins `plugins` (by name, in chain order), with its metrics and log. */
+/**
+ * A pool on the fixture plugins `plugins` (by name, or a name and a module file of the test's, in
+ * chain order), with its metrics and log.
+ */
 export function startFixturePool(
   t: ExecutionContext,
-  plugins: readonly string[],
+  plugins: readonly (string | { readonly name: string; readonly module: string })[],
   opts: FixturePoolOptions = {},
 ): { pool: PluginPool; metrics: Metrics; sink: LogSink } {
   const dir = mkdtempSync(join(tmpdir(), 'relay-pool-'));
@@ -52,7 +55,10 @@ export function startFixturePool(
   const pool = new PluginPool({
     pool: config.pool,
     worker: {
-      plugins: plugins.map((name) => ({ name, url: pathToFileURL(fixture(name)).href, options: {} })),
+      plugins: plugins.map((p) => {
+        const { name, module } = typeof p === 'string' ? { name: p, module: fixture(p) } : p;
+        return { name, url: pathToFileURL(module).href, options: {} };
+      }),
       identities: [],
       dbPath: join(dir, 'sidecar.db'),
     },
