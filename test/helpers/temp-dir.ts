@@ -4,10 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 
+/**
+ * Remove `dir` and what it holds, retried a while if a file appears meanwhile (ENOTEMPTY): a
+ * store's checkpoint thread whose stop ran out of time is left to end, never terminated
+ * (docs/decisions.md), and its last checkpoint may still touch the WAL files beside the store.
+ */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 40, retryDelay: 25 });
+}
+
 /** Create a temp dir for `t`, removed at teardown. */
 export function tempDir(t: ExecutionContext, prefix = 'relay-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.teardown(() => removeDir(dir));
   return dir;
 }
 

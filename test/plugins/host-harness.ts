@@ -2,7 +2,7 @@
  * Start a real {@link PluginHost} (real piscina pool, real SQLite file in a temp dir) on a temp
  * `plugins.json`, with every log line captured and parsed. Torn down with the test.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -12,6 +12,7 @@ import { createLogger } from '../../core/log/logger.js';
 import { Metrics } from '../../core/metrics/metrics.js';
 import { PluginHost } from '../../core/plugin-host/plugin-host.js';
 import { repoRoot } from '../helpers/repo-root.js';
+import { removeDir } from '../helpers/temp-dir.js';
 
 /** One manifest entry; `module` is written as given (absolute paths from {@link builtinModule}). */
 export interface HarnessPlugin {
@@ -62,7 +63,7 @@ export async function startHost(
   identities: readonly Identity[] = [],
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'relay-plugins-'));
-  cleanup(() => rmSync(dataDir, { recursive: true, force: true }));
+  cleanup(() => removeDir(dataDir));
   let manifestPath = join(dataDir, 'plugins.json');
   if (typeof plugins === 'string') manifestPath = plugins;
   else writeFileSync(manifestPath, JSON.stringify({ apiVersion: 1, plugins }));

@@ -2,7 +2,7 @@
  * Start a real PluginHost (real piscina pool, real SQLite file in a temp dir) on a temp manifest
  * listing fixture plugins from `test/fixtures/plugins/`, with every log line captured.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { Metrics } from '../../../core/metrics/metrics.js';
 import { PluginHost } from '../../../core/plugin-host/plugin-host.js';
 import { createLogSink, type LogSink } from '../../helpers/log-sink.js';
 import { repoRoot } from '../../helpers/repo-root.js';
+import { removeDir } from '../../helpers/temp-dir.js';
 import { testConfig } from '../../helpers/test-config.js';
 
 /** The compiled fixture plugins directory. */
@@ -48,7 +49,7 @@ export interface FixtureHost {
 /** Write a manifest into a temp dir. */
 export function writeManifest(t: ExecutionContext, manifest: unknown): { dir: string; manifestPath: string } {
   const dir = mkdtempSync(join(tmpdir(), 'relay-host-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.teardown(() => removeDir(dir));
   const manifestPath = join(dir, 'plugins.json');
   writeFileSync(manifestPath, typeof manifest === 'string' ? manifest : JSON.stringify(manifest));
   return { dir, manifestPath };

@@ -4,11 +4,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { Piscina } from 'piscina';
+import { removeDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/until.js';
 import { inbound, startFixturePool } from './pool-harness.js';
 
@@ -55,7 +56,7 @@ test('a worker terminated for a timeout that exits only after close leaves no wo
   await pool.warm(1, 10_000);
   // fault-blocks waits in open() on a named pipe: terminating its worker waits for the call
   const dir = mkdtempSync(join(tmpdir(), 'relay-pool-fifo-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.teardown(() => removeDir(dir));
   const fifo = join(dir, 'fifo');
   execFileSync('mkfifo', [fifo]);
   const piscina = (pool as unknown as { pools: { current: Piscina } }).pools.current;

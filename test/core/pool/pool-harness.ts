@@ -2,7 +2,7 @@
  * A real plugin pool on fixture plugins, in a temp data dir (its SQLite store), one worker by
  * default; the pool and the dir are torn down with the test.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +12,7 @@ import { Metrics } from '../../../core/metrics/metrics.js';
 import { type BatchItem, PluginPool } from '../../../core/pool/plugin-pool.js';
 import type { RenewDelays } from '../../../core/pool/pool-renewal.js';
 import { createLogSink, type LogSink } from '../../helpers/log-sink.js';
+import { removeDir } from '../../helpers/temp-dir.js';
 import { testConfig } from '../../helpers/test-config.js';
 import { fixture } from '../plugin-host/fixture-host.js';
 
@@ -48,7 +49,7 @@ export function startFixturePool(
   opts: FixturePoolOptions = {},
 ): { pool: PluginPool; metrics: Metrics; sink: LogSink } {
   const dir = mkdtempSync(join(tmpdir(), 'relay-pool-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.teardown(() => removeDir(dir));
   const config = testConfig({ dataDir: dir, pool: { minThreads: 1, maxThreads: 1, ...opts.pool } });
   const metrics = new Metrics();
   const sink = createLogSink();

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
+import { removeDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/until.js';
 import { inbound, startFixturePool } from './pool-harness.js';
 
@@ -27,7 +28,7 @@ function entryFailures(t: ExecutionContext): (on: boolean) => void {
   process.env.RELAY_TEST_ENTRY_FAILS_FILE = file;
   t.teardown(() => {
     delete process.env.RELAY_TEST_ENTRY_FAILS_FILE;
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   });
   return (on) => (on ? writeFileSync(file, '') : rmSync(file, { force: true }));
 }

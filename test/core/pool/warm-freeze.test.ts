@@ -2,7 +2,7 @@
  * The pool's warm-up across a freeze (SIGSTOP, a paused VM; here a blocked main thread, which
  * libuv resumes the same way: expired timers before the input that came meanwhile).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +12,7 @@ import { PluginPool } from '../../../core/pool/plugin-pool.js';
 import { freezeIdle } from '../../helpers/block-thread.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 import { slowImportModule } from '../../helpers/plugin-module.js';
+import { removeDir } from '../../helpers/temp-dir.js';
 import { testConfig } from '../../helpers/test-config.js';
 import { until } from '../../helpers/until.js';
 
@@ -22,7 +23,7 @@ test.serial(
   'a plugin that loaded in the pool while the process was frozen is not a load failure',
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'relay-pool-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    t.teardown(() => removeDir(dir));
     const marker = join(dir, 'importing');
     // its import takes 200 ms, well inside the 2 s warm-up limit (which also covers the worker's
     // start: at 500 ms a loaded machine ran out of it before the freeze)

@@ -2,11 +2,12 @@
  * An in-process CliIo for command tests: captured stdout/stderr, a private environment, a temp
  * working directory (removed at teardown) and a fixed clock.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import type { CliIo } from '../../../sidecar/cli/cli-io.js';
+import { removeDir } from '../../helpers/temp-dir.js';
 
 /** A CliIo whose output and exit code can be read back. */
 export interface TestIo extends CliIo {
@@ -22,7 +23,7 @@ export function testIo(
   nowMs = 1_754_700_000_000,
 ): TestIo {
   const cwd = mkdtempSync(join(tmpdir(), 'relay-cli-'));
-  t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
+  t.teardown(() => removeDir(cwd));
   const io: TestIo = {
     out: '',
     err: '',

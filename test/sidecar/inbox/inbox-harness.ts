@@ -3,7 +3,7 @@
  * (fixture plugins), a real log sink, and recorders for acks and executed actions. `reopen()`
  * closes the inbox and opens a new one on the same data directory (a restart).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -25,6 +25,7 @@ import { Inbox } from '../../../sidecar/inbox/inbox.js';
 import { createLogSink, type LogSink } from '../../helpers/log-sink.js';
 import type { Json } from '../../helpers/loopback-agent.js';
 import { repoRoot } from '../../helpers/repo-root.js';
+import { removeDir } from '../../helpers/temp-dir.js';
 import { testConfig } from '../../helpers/test-config.js';
 
 /** The API token of every harness (signs push requests). */
@@ -96,7 +97,7 @@ export function sharedHost(
   });
   test.after.always(async () => {
     await host?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) removeDir(dir);
   });
   return () => {
     if (!host) throw new Error('sharedHost: the host is not loaded yet');
@@ -124,7 +125,7 @@ export async function startInbox(
   options: InboxHarnessOptions = {},
 ): Promise<InboxHarness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'relay-inbox-'));
-  if (!options.dataDir) t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  if (!options.dataDir) t.teardown(() => removeDir(dataDir));
   const sink = createLogSink();
   const plugins = options.wrap ? options.wrap(host) : host;
   const open = (opts: Pick<InboxHarnessOptions, 'config' | 'start'>): InboxHarness => {

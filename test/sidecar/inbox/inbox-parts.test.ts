@@ -3,7 +3,7 @@
  * secret stripping of dead-letter payloads, the in-order commit chain, the plugin limiter,
  * backpressure hysteresis and the group-commit batcher.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -27,6 +27,7 @@ import { TaskLimiter } from '../../../sidecar/inbox/task-limiter.js';
 import { WriteBatcher } from '../../../sidecar/inbox/write-batcher.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 import type { Json } from '../../helpers/loopback-agent.js';
+import { removeDir } from '../../helpers/temp-dir.js';
 
 const event = MessageEventSchema.parse({
   text: 'a "quoted" \\"attempt\\":0, text',
@@ -249,7 +250,7 @@ test('running past twice the limit is reported once per episode: again only afte
 
 test('the write batcher runs a turn of writes in a transaction; a failure fails only its caller', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'relay-batcher-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.teardown(() => removeDir(dir));
   const db = openDatabase(join(dir, 'x.db'));
   t.teardown(() => db.close());
   db.exec('CREATE TABLE t (v INTEGER NOT NULL)');

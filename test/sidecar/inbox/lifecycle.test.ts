@@ -3,7 +3,7 @@
  * commits that share the store file with busy pool workers, pruning by age and count, status
  * figures, and a shared database handle left open.
  */
-import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -14,6 +14,7 @@ import { databasePath, openDatabase } from '../../../core/store/database.js';
 import { Inbox } from '../../../sidecar/inbox/inbox.js';
 import { pruneInbox } from '../../../sidecar/inbox/maintenance.js';
 import { startAgent } from '../../helpers/loopback-agent.js';
+import { removeDir } from '../../helpers/temp-dir.js';
 import { testConfig } from '../../helpers/test-config.js';
 import { fixturePlugin, inbound, rows, sharedHost, startInbox, TOKEN, until } from './inbox-harness.js';
 
@@ -42,7 +43,7 @@ test('close is bounded: a hanging push is aborted, its row kept, and redelivered
 
 test('commits share the store file with pool workers writing it, without lock errors', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'relay-inbox-shared-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDir(dataDir));
   const manifestPath = join(dataDir, 'plugins.json');
   writeFileSync(manifestPath, JSON.stringify({ apiVersion: 1, plugins: [fixturePlugin('echo')] }));
   // the echo plugin writes the shared store from the workers on every event; enough frames that
@@ -170,7 +171,7 @@ test('the inbox opens its store with the page cache of inbox.pageCacheMb', async
 
 test('an inbox on a shared database handle leaves it open on close', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'relay-inbox-db-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeDir(dataDir));
   const db = openDatabase(databasePath(dataDir));
   t.teardown(() => db.close());
   const inbox = Inbox.open({
