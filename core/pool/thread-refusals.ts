@@ -18,6 +18,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { threadRefused } from './refused-start.js';
 
 const require = createRequire(import.meta.url);
 
@@ -97,7 +98,7 @@ export function guardWorkerStarts(): void {
         if (piscinas) piscinaThreads.add(worker);
         return worker;
       } catch (err) {
-        if (!piscinas || (err as { code?: unknown } | null)?.code !== 'ERR_WORKER_INIT_FAILED') throw err;
+        if (!piscinas || !threadRefused(err)) throw err;
         return new RefusedWorker(err);
       }
     },
