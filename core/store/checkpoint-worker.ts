@@ -15,7 +15,7 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { errorMessage } from '../errors.js';
 import { type Database, openDatabase } from './database.js';
 import { reclaimFreePages } from './free-pages.js';
-import { GateSlot } from './store-calls.js';
+import { GateSlot, isBusy } from './store-calls.js';
 
 const { file, intervalMs, restartFrames, gate } = workerData as {
   file: string;
@@ -99,8 +99,7 @@ function reclaim(): void {
   try {
     reclaimFreePages(db, RECLAIM_BUDGET_MS);
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY')) throw err;
+    if (!isBusy(err)) throw err;
   }
 }
 
@@ -111,9 +110,11 @@ function open(): Database {
     // waited for the write lock, and failed under a commit past BUSY_MS (the thread then lost)
     return openDatabase(file, undefined, { busyTimeoutMs: BUSY_MS, secondary: true });
   } catch (err) {
-    const cause = (err as { cause?: { code?: unknown } }).cause;
-    if (typeof cause?.code !== 'string' || !cause.code.startsWith('SQLITE_BUSY')) throw err;
-    throw new Error(`another connection held ${file} locked past ${BUSY_MS} ms: ${errorMessage(cause)}`);
+    if (!isBusy(err)) throw err;
+    const cause = (err as { cause?: unknown }).cause;
+    throw new Error(
+      `another connection held ${file} locked past ${BUSY_MS} ms: ${errorMessage(cause ?? err)}`,
+    );
   }
 }
 

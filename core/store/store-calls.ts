@@ -86,7 +86,7 @@ export class GateSlot {
 }
 
 /** Is `err` a lock not granted in time (also as the cause of a failed open)? */
-function isBusy(err: unknown): boolean {
+export function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return true;
   return code === 'CORE_ERR_STORE_OPEN_FAILED' && isBusy((err as { cause?: unknown }).cause);
