@@ -17,13 +17,28 @@ import { type Database, openDatabase } from './database.js';
 import { reclaimFreePages } from './free-pages.js';
 import { GateSlot, isBusy } from './store-calls.js';
 
-const { file, intervalMs, restartFrames, gate } = workerData as {
+const { file, intervalMs, restartFrames, gate, stop } = workerData as {
   file: string;
   intervalMs: number;
   restartFrames: number;
   /** The process's store gate (store-gate.ts): every SQLite call of this thread goes through its slot. */
   gate: SharedArrayBuffer;
+  /** One word, set by the owner's `stop()` before its message (checkpointer.ts). */
+  stop: SharedArrayBuffer;
 };
+const stopWord = new Int32Array(stop);
+
+/**
+ * Has the owner asked this thread to stop? Its message waits until this module has run, after
+ * the open: only this word tells a thread started and stopped at once that its owner is gone.
+ */
+function stopped(): boolean {
+  return Atomics.load(stopWord, 0) !== 0;
+}
+
+// stopped before it began (a worker takes tens to hundreds of ms to start): it leaves the store
+// and its directory as they are, no slot claimed
+if (stopped()) process.exit(0);
 /** None when every slot is taken: the calls then go ungated, as a plugin worker's would. */
 const slot = GateSlot.claim(gate, threadId);
 
@@ -48,9 +63,10 @@ function throughGate<T>(work: () => T): T | undefined {
 const BUSY_MS = 20;
 
 const opened = throughGate(open);
-// the process is exiting: its end ends this thread, which has nothing to do meanwhile
+// stopped before its open, or the process is exiting (its end ends this thread): nothing to do
 if (opened === undefined) process.exit(0);
 const db: Database = opened;
+parentPort?.postMessage({ type: 'open' });
 let lastError = '';
 
 /**
@@ -103,13 +119,21 @@ function reclaim(): void {
   }
 }
 
-/** This thread's connection; a store locked elsewhere is said as such (the open's advice is for a start). */
-function open(): Database {
+/**
+ * This thread's connection, or undefined when the owner asked it to stop meanwhile (a store gone
+ * since is then no failure). A store locked elsewhere is said as such (the open's advice is for
+ * a start).
+ */
+function open(): Database | undefined {
+  // as late as can be: a stop seen here makes no file; one that comes during the open is taken
+  // like any later one (its last checkpoint, then the close)
+  if (stopped()) return undefined;
   try {
     // the inbox's connection made the file and set it up: an open that set auto_vacuum again
     // waited for the write lock, and failed under a commit past BUSY_MS (the thread then lost)
     return openDatabase(file, undefined, { busyTimeoutMs: BUSY_MS, secondary: true });
   } catch (err) {
+    if (stopped()) return undefined;
     if (!isBusy(err)) throw err;
     const cause = (err as { cause?: unknown }).cause;
     throw new Error(
@@ -118,7 +142,10 @@ function open(): Database {
   }
 }
 
-const timer = setInterval(() => throughGate(checkpoint), intervalMs);
+// a stop already asked for brings its own last checkpoint with its message
+const timer = setInterval(() => {
+  if (!stopped()) throughGate(checkpoint);
+}, intervalMs);
 parentPort?.on('message', (msg: { type?: string }) => {
   if (msg.type !== 'stop') return;
   clearInterval(timer);

@@ -38,6 +38,8 @@ export const CHECKPOINT_STOP_MIN_MS = 100;
 /** A background checkpointer for one database file. */
 export class Checkpointer {
   private readonly worker: Worker;
+  /** Set by {@link stop} before its message: read by the thread before its open and each tick. */
+  private readonly stopWord = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   private readonly exited: Promise<void>;
   private stopping: Promise<boolean> | undefined;
 
@@ -52,8 +54,10 @@ export class Checkpointer {
     // worker's: an exit while the thread runs (the CLI's at the drain's budget, a forced one)
     // waits for its call in progress; ended inside one, the thread aborted the process
     const gate = storeGate();
-    this.worker = new Worker(ENTRY, { workerData: { file, intervalMs, restartFrames, gate } });
+    const stop = this.stopWord.buffer;
+    this.worker = new Worker(ENTRY, { workerData: { file, intervalMs, restartFrames, gate, stop } });
     this.worker.on('message', (msg: { type?: string; message?: string }) => {
+      if (msg.type === 'open') log.debug({ component: 'checkpointer' }, 'checkpoint thread opened the store');
       if (msg.type === 'error') {
         reportError(log, metrics, 'CORE_ERR_STORE_CHECKPOINT_FAILED', 'background WAL checkpoint failed', {
           error: msg.message,
@@ -95,6 +99,9 @@ export class Checkpointer {
   }
 
   private async ended(budgetMs: number, meter: PauseMeter | undefined): Promise<boolean> {
+    // the word first: a thread not yet at its open reads it there and leaves without opening (its
+    // message is read only after the open); one past it takes the message (last checkpoint, close)
+    Atomics.store(this.stopWord, 0, 1);
     this.worker.postMessage({ type: 'stop' });
     let deadline: Deadline | undefined;
     // a bound on the thread's work less the pauses, which stop the thread too: on a plain timer

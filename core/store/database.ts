@@ -54,13 +54,15 @@ export interface OpenOptions {
   /**
    * A further connection to a store this process has opened and set up already (the checkpoint
    * thread's): it sets no file-wide setting. `auto_vacuum`'s pragma takes the write lock even
-   * where it changes nothing, so with a short busy timeout the open failed under any commit.
+   * where it changes nothing, so with a short busy timeout the open failed under any commit. It
+   * creates nothing either (no directory, no file: a store gone is a failure): one opened after
+   * its owner had gone and its directory was removed made a new, empty store there.
    */
   readonly secondary?: boolean;
 }
 
 /**
- * Open (creating when absent) the database at `file` with the sidecar's pragmas:
+ * Open (creating when absent, unless `secondary`) the database at `file` with the sidecar's pragmas:
  * WAL journal, `synchronous=NORMAL` (durable across process crashes; a power loss may lose the
  * last transactions, never corrupt), a 5 s busy timeout, foreign keys on, and checkpoints left
  * to the {@link Checkpointer} thread (a connection checkpoints itself only past
@@ -76,11 +78,11 @@ export function openDatabase(
 ): Database {
   let db: Database | undefined;
   try {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    if (file !== ':memory:' && !options.secondary) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     // SQLite opens a file it may not write read-only, silently: every commit would fail later
     if (file !== ':memory:' && !options.readOnly) checkWritable(file);
     const busyMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
-    db = new BetterSqlite3(file, { timeout: busyMs });
+    db = new BetterSqlite3(file, { timeout: busyMs, fileMustExist: options.secondary === true });
     // before anything writes the header (journal_mode = WAL does): on a new file it takes effect,
     // on an existing one it changes nothing until a VACUUM (free-pages.ts)
     if (!options.readOnly && !options.secondary) db.pragma('auto_vacuum = INCREMENTAL');

@@ -41,8 +41,8 @@ function runFile(file: string, args: readonly string[]) {
 
 test('a checkpoint thread held by a lock another connection keeps: the stop is bounded, the process ends normally, no row is lost', async (t) => {
   const dir = tempDir(t);
-  // a limit past a loaded machine's thread start (its open then fails within 20 ms), short of the
-  // old open's 5 s wait, which the old stop terminated the thread in
+  // stopped once its open has failed (within 20 ms of its start): a limit short of the old open's
+  // 5 s wait, which the old stop terminated the thread in
   const { code, signal, out } = await runChild(dir, 3_000);
   // was: the stop terminated the thread in its busy wait on the lock; when the wait ended in
   // SQLITE_BUSY, better-sqlite3 threw into the ending thread and the process aborted (134)
@@ -71,7 +71,9 @@ test('a stop whose limit runs out first is reported once with its code; the thre
   })();
   const sink = createLogSink();
   const checkpointer = Checkpointer.start(file, sink.logger, new Metrics(), 600_000);
-  // no time at all: the thread has not even started
+  // opened first: a thread stopped before its open leaves without it (checkpointer-early-stop)
+  await sink.waitFor((line) => line.msg === 'checkpoint thread opened the store', 20_000);
+  // no time at all: the thread has its whole last checkpoint still to do
   t.false(await checkpointer.stop(0));
   t.false(await checkpointer.stop(0), 'a second stop says the same');
   t.is(sink.withCode('CORE_ERR_STORE_CHECKPOINT_STOP_LATE').length, 1);

@@ -53,6 +53,18 @@ test('openDatabase fails with CORE_ERR_STORE_OPEN_FAILED naming the file', (t) =
   t.true(err?.message.includes(file));
 });
 
+test('a secondary open of a store that is not there fails and makes nothing: no directory, no file', (t) => {
+  const dir = join(tempDir(t), 'gone');
+  const file = databasePath(dir);
+  const err = t.throws(() => openDatabase(file, undefined, { secondary: true }));
+  t.is((err as RelayError).code, 'CORE_ERR_STORE_OPEN_FAILED');
+  // was: the directory and a new, empty store (a checkpoint thread opening after its owner had gone)
+  t.false(existsSync(dir));
+  const parent = tempDir(t);
+  t.throws(() => openDatabase(databasePath(parent), undefined, { secondary: true }));
+  t.false(existsSync(databasePath(parent)));
+});
+
 test('migrate applies each step once, in order, and only new steps later', (t) => {
   const db = openDatabase(databasePath(tempDir(t)));
   t.teardown(() => db.close());
