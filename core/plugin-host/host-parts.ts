@@ -16,7 +16,7 @@ import { refusedStart, threadRefused } from '../pool/refused-start.js';
 import { type Database, databasePath, openDatabase, storeOpenFailed } from '../store/database.js';
 import { KvStore } from '../store/kv-store.js';
 import { KvUpkeep } from '../store/kv-upkeep.js';
-import { storeGate } from '../store/store-gate.js';
+import { logLateCalls, storeGate } from '../store/store-gate.js';
 import type { StoreLimits } from '../store/store-limits.js';
 import type { Identity } from './define-plugin.js';
 import { readManifest } from './manifest.js';
@@ -116,12 +116,7 @@ function startPool(opts: PluginHostOptions, located: readonly LocatedPlugin[], d
   }));
   const plugins = located.map(({ entry, url }) => ({ name: entry.name, url, options: entry.options }));
   // before the pool's first worker: the gate guards the workers created after it (store-gate.ts)
-  const gate = storeGate((threadId, waitedMs) =>
-    opts.log.warn(
-      { component: 'plugin-pool', threadId, waitedMs },
-      'plugin worker ended with a store call still running',
-    ),
-  );
+  const gate = storeGate(logLateCalls(opts.log));
   return new PluginPool({
     pool: opts.config.pool,
     worker: { plugins, identities, dbPath, storeLimits: storeLimits(opts.config), storeGate: gate },

@@ -14,7 +14,7 @@ import { armWorkDeadline, type PauseMeter, startPauseMeter } from '../di/pause-m
 import type { Logger } from '../log/logger.js';
 import { reportError } from '../log/report.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { storeGate } from './store-gate.js';
+import { nameGateThread, storeGate } from './store-gate.js';
 
 const ENTRY = fileURLToPath(new URL('./checkpoint-worker.js', import.meta.url));
 
@@ -56,6 +56,8 @@ export class Checkpointer {
     const gate = storeGate();
     const stop = this.stopWord.buffer;
     this.worker = new Worker(ENTRY, { workerData: { file, intervalMs, restartFrames, gate, stop } });
+    // a late call of its at an exit is reported as this thread's, not as a plugin worker's
+    nameGateThread(this.worker.threadId, 'checkpoint thread');
     this.worker.on('message', (msg: { type?: string; message?: string }) => {
       if (msg.type === 'open') log.debug({ component: 'checkpointer' }, 'checkpoint thread opened the store');
       if (msg.type === 'error') {

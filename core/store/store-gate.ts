@@ -15,6 +15,7 @@
  * goes ahead (the bound holds), and `onLate` is told.
  */
 import type { Worker } from 'node:worker_threads';
+import type { Logger } from '../log/logger.js';
 import { BUSY_TIMEOUT_MS } from './database.js';
 import {
   GATE_CLOSED,
@@ -33,8 +34,23 @@ import {
  */
 export const GATE_LEAVE_LIMIT_MS = BUSY_TIMEOUT_MS;
 
+/** What a thread holding a gate slot is: a late call is reported under its kind. */
+export type GateThreadKind = 'plugin worker' | 'checkpoint thread';
+
 /** Told when a worker was ended with a store call still inside, after `waitedMs`. */
-export type OnLate = (threadId: number, waitedMs: number) => void;
+export type OnLate = (threadId: number, waitedMs: number, kind: GateThreadKind) => void;
+
+/** How {@link logLateCalls} reports a late call of each kind of thread (fixed messages). */
+const LATE_REPORTS: Readonly<Record<GateThreadKind, { component: string; message: string }>> = {
+  'plugin worker': {
+    component: 'plugin-pool',
+    message: 'plugin worker ended with a store call still running',
+  },
+  'checkpoint thread': {
+    component: 'checkpointer',
+    message: 'checkpoint thread ended with a store call still running',
+  },
+};
 
 /** `Atomics.waitAsync` (ES2024; node 16 and later have it). */
 const waitAsync = (
@@ -48,8 +64,34 @@ const waitAsync = (
   }
 ).waitAsync;
 
+/** Tell `log` of each late call, a warning under its kind of thread (the plugin host's listener). */
+export function logLateCalls(log: Logger): OnLate {
+  return (threadId, waitedMs, kind) => {
+    const { component, message } = LATE_REPORTS[kind];
+    log.warn({ component, threadId, waitedMs }, message);
+  };
+}
+
 let words: Int32Array | undefined;
 let onLate: OnLate | undefined;
+/**
+ * Threads named by their maker ({@link nameGateThread}) while they run; any other is a plugin
+ * worker: piscina makes those, and they alone claimed slots before the checkpoint thread did.
+ */
+const kinds = new Map<number, GateThreadKind>();
+
+/**
+ * Say that the thread `threadId` (a Worker made after {@link storeGate}: its exit forgets the
+ * name) is a `kind`, for the report of a late call of its.
+ */
+export function nameGateThread(threadId: number, kind: GateThreadKind): void {
+  kinds.set(threadId, kind);
+}
+
+/** Tell the listener of thread `id`'s late call, with its kind. */
+function tellLate(id: number, waitedMs: number): void {
+  onLate?.(id, waitedMs, kinds.get(id) ?? 'plugin worker');
+}
 
 /**
  * The process's gate buffer, for the pool's `workerData` (`storeGate`); the first call installs
@@ -99,6 +141,7 @@ function guard(worker: Worker): void {
     return closed(gate, state, id).then(terminate);
   };
   worker.once('exit', () => {
+    kinds.delete(id);
     const gate = words;
     const state = stateOf(id);
     if (!gate || state < 0) return;
@@ -121,7 +164,7 @@ async function closed(gate: Int32Array, state: number, id: number): Promise<void
     const waited = waitAsync(gate, state, GATE_WANTED, left);
     if (waited.async) await waited.value;
   }
-  onLate?.(id, Math.round(performance.now() - started));
+  tellLate(id, Math.round(performance.now() - started));
 }
 
 /** The process exits: close every gate, waiting (synchronously) for the calls inside to leave. */
@@ -133,7 +176,7 @@ function closeAll(): void {
     while (!tryClose(gate, state)) {
       const left = GATE_LEAVE_LIMIT_MS - (performance.now() - started);
       if (left <= 0) {
-        onLate?.(Atomics.load(gate, state - 1), Math.round(performance.now() - started));
+        tellLate(Atomics.load(gate, state - 1), Math.round(performance.now() - started));
         break;
       }
       Atomics.wait(gate, state, GATE_WANTED, left);
