@@ -88,9 +88,17 @@ export function nameGateThread(threadId: number, kind: GateThreadKind): void {
   kinds.set(threadId, kind);
 }
 
-/** Tell the listener of thread `id`'s late call, with its kind. */
+/**
+ * Tell the listener of thread `id`'s late call, with its kind. A listener that throws (a log
+ * destination failing) changes nothing of the end: the terminate still follows, the exit still
+ * closes the other gates. The throw itself is dropped: the listener was the one to report with.
+ */
 function tellLate(id: number, waitedMs: number): void {
-  onLate?.(id, waitedMs, kinds.get(id) ?? 'plugin worker');
+  try {
+    onLate?.(id, waitedMs, kinds.get(id) ?? 'plugin worker');
+  } catch {
+    // the report is lost; the bound on the end holds
+  }
 }
 
 /**

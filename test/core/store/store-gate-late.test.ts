@@ -4,8 +4,11 @@
  * throws changes nothing of the end (the worker is still ended, every other gate still closed).
  */
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import test from 'ava';
+import { storeGate } from '../../../core/store/store-gate.js';
 import type { LogLine } from '../../helpers/log-sink.js';
 import { repoRoot } from '../../helpers/repo-root.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -39,4 +42,50 @@ test('a checkpoint thread ended at the exit with a store call inside is reported
     [['checkpoint thread ended with a store call still running', 'checkpointer']],
   );
   t.true(Number(warnings[0]?.waitedMs) >= 5_000);
+});
+
+test('a late listener that throws: terminate() still ends the worker, and resolves', async (t) => {
+  const heard: [number, string][] = [];
+  const gate = storeGate((threadId, _waitedMs, kind) => {
+    heard.push([threadId, kind]);
+    throw new Error('the log destination failed');
+  });
+  const done = new Int32Array(new SharedArrayBuffer(4));
+  // a call far past the gate's 5 s limit: held by the disk
+  const worker = new Worker(join(FIXTURES, 'pool', 'gate-worker.js'), {
+    workerData: { gate, done: done.buffer, holdMs: 60_000 },
+  });
+  // on a failure the worker outlives the test: not this process's to keep up
+  worker.unref();
+  await once(worker, 'message');
+  // read now: it is -1 once the thread has exited
+  const id = worker.threadId;
+  const exited = once(worker, 'exit');
+  // was: rejected with the listener's error, and the worker never ended
+  const ended = await worker.terminate().then(
+    () => true,
+    (err: Error) => err.message,
+  );
+  t.is(ended, true);
+  if (ended !== true) return;
+  const [code] = (await exited) as [number];
+  t.is(code, 1, 'terminated');
+  t.is(Atomics.load(done, 0), 0, 'ended at the limit, inside its call');
+  t.deepEqual(heard, [[id, 'plugin worker']]);
+});
+
+test('a late listener that throws at the exit: every gate is still closed and told of, the exit is clean', async (t) => {
+  const { code, out, err } = await runFile(join(FIXTURES, 'pool', 'throwing-late-exit.js'), []);
+  // was: the throw left the gate's exit listener: the second gate never closed nor told of, and
+  // the exit listeners after it never ran (nothing printed)
+  t.is(code, 0, err);
+  const { first, second, heard } = JSON.parse(out.trim()) as {
+    first: number;
+    second: number;
+    heard: [number, string][];
+  };
+  t.deepEqual(heard, [
+    [first, 'plugin worker'],
+    [second, 'checkpoint thread'],
+  ]);
 });
