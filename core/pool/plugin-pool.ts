@@ -9,8 +9,9 @@ import type { ErrorData } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { classifyFailure, exitFailure, threadExited } from './classify-failure.js';
+import { InFlight } from './in-flight.js';
 import { createPiscina } from './piscina-factory.js';
-import { PoolHandover, type TaskPool } from './pool-handover.js';
+import { PoolHandover } from './pool-handover.js';
 import {
   type BatchItem,
   DEFAULT_CLOSE_BUDGET_MS,
@@ -18,14 +19,12 @@ import {
   type PoolStats,
 } from './pool-options.js';
 import { DEFAULT_RENEW_DELAYS, PoolRenewal, RENEW_WARM_MS } from './pool-renewal.js';
-import { ProgressSlots, type SlotLease, type SlotProgress } from './progress-slots.js';
-import { StoreRefusals } from './store-refusals.js';
-import { StrayLog } from './stray-log.js';
+import { PoolWatch } from './pool-watch.js';
+import { ProgressSlots, type SlotProgress } from './progress-slots.js';
 import { TaskAbort } from './task-abort.js';
 import type { PoolTask, TaskFailure, TaskReply, WarmValue } from './task-protocol.js';
 import { PauseLog, TaskWatchdog } from './task-watchdog.js';
-import { WorkerDeaths } from './worker-deaths.js';
-import { START_FAILED, WorkerStarts } from './worker-starts.js';
+import { START_FAILED } from './worker-starts.js';
 
 export { WORKER_ENTRY } from './piscina-factory.js';
 
@@ -49,14 +48,10 @@ export class PluginPool {
   private readonly renewal: PoolRenewal;
   private readonly options: PluginPoolOptions;
   private readonly slots: ProgressSlots;
-  private readonly strays: StrayLog;
-  private readonly deaths: WorkerDeaths;
-  private readonly refusals: StoreRefusals;
-  private readonly starts: WorkerStarts;
+  /** What watches its piscina pools' workers: deaths, failed starts, stray errors, refusals. */
+  private readonly watch: PoolWatch;
   /** The tasks in flight, by their slot, each with its abort. */
-  private readonly inFlight = new Map<SlotLease, TaskAbort>();
-  /** Tasks aborted because no worker could start to run them. */
-  private readonly unstartable = new WeakSet<TaskAbort>();
+  private readonly inFlight = new InFlight();
   private readonly log: Logger;
   private readonly metrics: Metrics;
   private readonly closeBudgetMs: number;
@@ -79,7 +74,7 @@ export class PluginPool {
     const first = createPiscina(options, this.slots, this.closeBudgetMs);
     this.pools = new PoolHandover(first, {
       create: () => createPiscina(options, this.slots, this.closeBudgetMs),
-      adopt: (fresh) => this.adopt(fresh),
+      adopt: (fresh) => this.watch.watch(fresh),
       closeBudgetMs: this.closeBudgetMs,
     });
     // a pool in which a worker failed to start replaces none again: renewed once threads start
@@ -88,34 +83,19 @@ export class PluginPool {
       delays: options.renewDelays ?? DEFAULT_RENEW_DELAYS,
       // the fresh pool is made once the old one has closed (pool-handover.ts)
       renew: () => this.pools.renew(),
-      warm: () => this.warm(1, RENEW_WARM_MS),
+      // a worker of the pool given up on that fails to start fails it at once, not at its deadline
+      warm: () => this.inFlight.unlessStalled((stalled) => this.warm(1, RENEW_WARM_MS, stalled)),
     });
-    const plugins = options.worker.plugins.map((p) => p.name);
-    // a worker posts its plugins' stray errors (a timer that throws): counted, logged at a bounded rate
-    this.strays = new StrayLog({ log: this.log, metrics: this.metrics, plugins });
-    // workers that end with no pool asking (out of memory outside a task, a crash) are reported
-    // at a bounded rate, a crash loop once; a hook's process.exit is reported by its task
-    this.deaths = new WorkerDeaths(first, {
+    this.watch = new PoolWatch(first, {
       log: this.log,
       metrics: this.metrics,
-      plugins,
-      onRefusals: (port) => this.refusals.listen(port),
-      onBooted: (pool) => this.renewal.booted(pool),
-    });
-    // store writes refused for their size: counted in the worker, carried by its replies
-    this.refusals = new StoreRefusals({ log: this.log, metrics: this.metrics, plugins });
-    // piscina emits 'error' for a worker that fails with no task (a watched one is reported by
-    // `deaths`, one that failed before it was ready by `starts`) and for a close out of budget
-    this.starts = new WorkerStarts(first, {
-      log: this.log,
-      metrics: this.metrics,
-      reported: (err) => this.deaths.reports(err),
-      closing: () => this.closing !== undefined || this.pools.replaced(first),
-      running: () => this.deaths.alive,
+      plugins: options.worker.plugins.map((p) => p.name),
+      pools: this.pools,
+      renewal: this.renewal,
+      closing: () => this.closing !== undefined,
+      closed: () => this.closed,
       onStall: () => this.failUnstarted(),
-      onFailed: (pool) => this.renewal.failed(pool),
     });
-    this.listen(first);
   }
 
   /**
@@ -152,7 +132,7 @@ export class PluginPool {
     const lease = this.slots.acquire();
     if (!lease) return this.failAll(items, SATURATED);
     const abort = new TaskAbort();
-    this.inFlight.set(lease, abort);
+    this.inFlight.add(lease, abort);
     // abort one turn later: a worker that already died has its exit event processed first, so
     // the task is reported as a death, not as a timeout (aborting a settled task is a no-op)
     const watchdog = new TaskWatchdog(
@@ -172,7 +152,7 @@ export class PluginPool {
       const pending = piscina.run(task, { signal: abort });
       this.metrics.poolQueueDepth.set(piscina.queueSize);
       const replies = (await pending) as TaskReply[];
-      this.refusals.receive(replies);
+      this.watch.refusals.receive(replies);
       for (const reply of replies) {
         if (reply.ok) this.completed++;
         else this.failed++;
@@ -181,14 +161,17 @@ export class PluginPool {
     } catch (err) {
       const at = watchdog.expiry?.started ? watchdog.expiry.at : this.slots.progress(lease);
       // waited for a worker while none could start, or sent to one that failed to
-      if (this.unstartable.has(abort) || (!at && !this.closing && this.starts.rejected(err, piscina)))
+      if (
+        this.inFlight.unstarted(abort) ||
+        (!at && !this.closing && this.watch.starts.rejected(err, piscina))
+      )
         return this.failAll(items, START_FAILED);
       // queued in a pool since replaced, which ended it unstarted: no hook ran, sent to the new one
       if (!at && !resent && !watchdog.expiry && this.pools.replaced(piscina) && !this.closing) return RESEND;
       // the worker said why it exits: its item's hook called process.exit (exit-trap.ts); only for
       // a task its thread's exit failed (a note plugin code forged for a task that timed out, its
       // thread ended to confirm it, must not relabel that timeout)
-      const exit = this.deaths.takeExit(lease.slot, lease.stamp);
+      const exit = this.watch.deaths.takeExit(lease.slot, lease.stamp);
       const exited = watchdog.expiry === undefined && threadExited(err);
       // started past the boot wait while the plugins' import still ran: a death is the boot's,
       // reported once as such (worker-deaths.ts), not this task's hook's as well
@@ -212,13 +195,17 @@ export class PluginPool {
     }
   }
 
-  /** Load every plugin in the running workers (start-up check); resolves with load failures. */
-  async warm(tasks: number, timeoutMs: number): Promise<WarmValue['failed']> {
+  /**
+   * Load every plugin in the running workers (start-up check); resolves with load failures.
+   * `cancel` aborts it early (a renewal's check, when its worker fails to start).
+   */
+  async warm(tasks: number, timeoutMs: number, cancel?: AbortSignal): Promise<WarmValue['failed']> {
     const run = async () => {
       // a load a freeze cut (its reply unread, or its worker stopped too) is no load failure
       const deadline = abortAfter(systemClock, timeoutMs, 'plugin warm-up');
       await this.pools.settled();
-      const task = this.pools.current.run({ k: 'warm' }, { signal: deadline.signal });
+      const signal = cancel ? AbortSignal.any([deadline.signal, cancel]) : deadline.signal;
+      const task = this.pools.current.run({ k: 'warm' }, { signal });
       const reply = (await task.finally(() => deadline.clear())) as TaskReply<WarmValue>;
       return reply.ok ? reply.value.failed : [];
     };
@@ -233,7 +220,7 @@ export class PluginPool {
       queued: this.pools.current.queueSize,
       completed: this.completed,
       failed: this.failed,
-      startFailing: this.starts.stalled,
+      startFailing: this.watch.starts.stalled,
     };
   }
 
@@ -247,10 +234,7 @@ export class PluginPool {
       this.renewal.close();
       await Promise.race([this.pools.close(), budget]);
       this.closed = true;
-      this.strays.close();
-      this.deaths.close();
-      this.starts.close();
-      this.refusals.close();
+      this.watch.close();
       this.metrics.poolQueueDepth.set(0);
     })();
     return this.closing;
@@ -261,32 +245,8 @@ export class PluginPool {
    * (piscina starts a worker only for tasks queued later, so they would wait out their budgets).
    */
   private failUnstarted(): void {
-    if (this.deaths.alive > 0) return;
-    for (const [lease, abort] of this.inFlight) {
-      if (this.slots.progress(lease) !== undefined) continue;
-      this.unstartable.add(abort);
-      abort.abort();
-    }
-  }
-
-  /** Watch a renewal's fresh pool as the first one is. */
-  private adopt(fresh: TaskPool): void {
-    this.deaths.watch(fresh);
-    this.starts.watch(fresh, () => this.closing !== undefined || this.pools.replaced(fresh));
-    this.listen(fresh);
-  }
-
-  /** Take the messages of `piscina`'s workers, and keep it from starting one once closed. */
-  private listen(piscina: TaskPool): void {
-    piscina.on('message', (message: unknown) => {
-      this.strays.receive(message);
-      this.deaths.receive(message);
-    });
-    // piscina (5.3) forgets that it closed: a worker it ended before (a timeout, a spare) whose exit comes
-    // after makes it start a replacement, in a pool nobody closes again (a thread for the process's life)
-    piscina.on('workerCreate', () => {
-      if (this.closed || this.pools.closed(piscina)) void piscina.destroy();
-    });
+    if (this.watch.deaths.alive === 0)
+      this.inFlight.failUnstarted((lease) => this.slots.progress(lease) !== undefined);
   }
 
   private failAll(items: readonly BatchItem[], error: ErrorData): { replies: TaskReply[] } {

@@ -31,6 +31,19 @@ export const PISCINA_WORKER_FILE = join(dirname(require.resolve('piscina')), 'wo
 /** Threads started through the guard on piscina's worker file (the pin test reads it). */
 const piscinaThreads = new WeakSet<object>();
 
+/** Called with each thread piscina starts (unready-exits.ts watches how it ends). */
+type ThreadListener = (thread: InstanceType<typeof threads.Worker>) => void;
+const threadListeners = new Set<ThreadListener>();
+
+/**
+ * Call `listener` with every thread piscina starts from now on, as it is made (before piscina
+ * attaches its own listeners, before it counts the worker as its pool's); returns the undo.
+ */
+export function onPiscinaThread(listener: ThreadListener): () => void {
+  threadListeners.add(listener);
+  return () => threadListeners.delete(listener);
+}
+
 /**
  * A worker whose thread the host refused: it emits the refusal as its `error`, then `exit`, a
  * tick later (piscina attaches its listeners after the constructor returns), unless terminated
@@ -93,14 +106,19 @@ export function guardWorkerStarts(): void {
   const Guarded = new Proxy(Original, {
     construct(target, args: unknown[], newTarget: new (...a: unknown[]) => object): object {
       const piscinas = args[0] === PISCINA_WORKER_FILE;
+      let worker: InstanceType<typeof threads.Worker>;
       try {
-        const worker = Reflect.construct(target, args, newTarget) as object;
-        if (piscinas) piscinaThreads.add(worker);
-        return worker;
+        worker = Reflect.construct(target, args, newTarget) as InstanceType<typeof threads.Worker>;
       } catch (err) {
         if (!piscinas || !threadRefused(err)) throw err;
         return new RefusedWorker(err);
       }
+      if (piscinas) {
+        piscinaThreads.add(worker);
+        // outside the try: a listener's throw must not pass for the start's
+        for (const listener of threadListeners) listener(worker);
+      }
+      return worker;
     },
   });
   Object.defineProperty(threads, 'Worker', {

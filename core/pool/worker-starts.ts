@@ -36,7 +36,8 @@ const ACTION =
   "a pool worker could not even load the sidecar's own worker code, so no plugin runs in it: if reason names a " +
   'missing module, the install changed under the running sidecar (reinstall it, then restart); if it names ' +
   'ERR_WORKER_INIT_FAILED or memory, the host is out of threads or memory (raise its limits, lower ' +
-  'pool.maxThreads, restart)';
+  'pool.maxThreads, restart); if it says the thread exited before it was ready, something ended the thread ' +
+  'while it loaded that code (the pool renews itself; if it keeps failing, check the host and restart)';
 
 /** piscina's rejection of a task whose worker it is ending: no failure to start. */
 const TERMINATING = /Terminating worker thread/;
@@ -138,6 +139,14 @@ export class WorkerStarts {
       return false;
     this.failed(err, pool);
     return true;
+  }
+
+  /**
+   * A thread of `pool` exited, with no error, before piscina had it ready (unready-exits.ts): a
+   * failed start, which piscina keeps silent.
+   */
+  exitedUnready(pool: StartingPool, code: number): void {
+    this.failed(new Error(`worker thread exited with code ${code} before it was ready`), pool);
   }
 
   /** Log what is still unlogged, and stop. */

@@ -1,0 +1,66 @@
+/**
+ * Pool workers whose thread exits, with no error, before piscina has them ready (here a test entry
+ * that exits while a count in a file lasts). piscina rejects what it had handed such a worker,
+ * stops replacing workers for the life of the pool (`workerFailsDuringBootstrap`) and says
+ * nothing: no `error` event for an exit. The pool sat with no worker and no renewal, and a task
+ * queued behind it waited its whole queue budget to fail as saturated (docs/decisions.md,
+ * "Worker deaths").
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test, { type ExecutionContext } from 'ava';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { until } from '../../helpers/until.js';
+import { inbound, startFixturePool } from './pool-harness.js';
+
+const ENTRY = fileURLToPath(new URL('../../fixtures/pool/entry-exits.cjs', import.meta.url));
+const START = 'CORE_ERR_PLUGIN_WORKER_START_FAILED';
+
+/** `exits(n)`: the next `n` workers that start exit before they are ready. */
+function entryExits(t: ExecutionContext): (n: number) => void {
+  const file = join(tempDir(t), 'exits');
+  writeFileSync(file, '0');
+  // named in the environment before the pool is made: its workers get that environment
+  process.env.RELAY_TEST_ENTRY_EXITS_FILE = file;
+  t.teardown(() => {
+    delete process.env.RELAY_TEST_ENTRY_EXITS_FILE;
+  });
+  return (n) => writeFileSync(file, String(n));
+}
+
+test.serial(
+  'a replacement whose thread exits before it is ready: reported, the queued task fails transiently, the pool renewed with no task sent',
+  async (t) => {
+    t.timeout(120_000);
+    const exits = entryExits(t);
+    const { pool, metrics, sink } = startFixturePool(t, ['echo', 'fault-hangs', 'fault-exits'], {
+      entry: ENTRY,
+      renewDelays: { firstMs: 20, maxMs: 100 },
+    });
+    t.like((await pool.run([inbound(0, 'before')]))[0], { ok: true });
+    exits(2);
+    // a hook past its budget: its worker is ended, and the replacement exits before it is ready,
+    // then the renewal's check worker as well; a task waits behind the hook for the one worker
+    // (both are sent to piscina at once)
+    const hung = pool.run([inbound(1, 'fault:hang', 300)]);
+    const queued = pool.run([inbound(0, 'queued')]);
+    t.like((await hung)[0], { error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' } });
+    // no worker would ever start for it: it fails at once, transiently, blaming no hook
+    t.like((await queued)[0], { ok: false, error: { code: START } });
+    const [line] = sink.withCode(START);
+    t.like(line, { msg: 'plugin worker failed to start', level: 50 });
+    t.regex(String(line?.reason), /exited with code 1 before it was ready/);
+    t.true((await metrics.value('relay_pool_worker_deaths_total', { during: 'start' })) >= 1);
+    // piscina would start a worker for a later task only: the pool is renewed, and keeps a worker
+    await sink.waitFor((l) => l.msg === 'plugin worker pool renewed after failed worker starts', 20_000);
+    await until(() => !pool.stats().startFailing && pool.stats().threads > 0, 20_000, 'a worker again');
+    t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
+    // and replaces its workers again: one that dies is replaced without a task asking
+    t.like((await pool.run([inbound(2, 'fault:exit')]))[0], {
+      error: { code: 'CORE_ERR_PLUGIN_WORKER_DIED' },
+    });
+    await until(() => pool.stats().threads > 0, 20_000, 'a replacement');
+    t.like((await pool.run([inbound(0, 'last')]))[0], { ok: true });
+  },
+);
