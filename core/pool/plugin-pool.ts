@@ -123,8 +123,11 @@ export class PluginPool {
   private attempt(items: readonly BatchItem[]): Promise<Attempt | typeof RESEND>;
   private async attempt(items: readonly BatchItem[], resent = false): Promise<Attempt | typeof RESEND> {
     // a renewal closing the old pool: wait for the fresh one (bounded), as many as the queue takes
-    if (this.pools.holding && !(await this.pools.settled(this.options.pool.maxQueue)))
-      return this.failAll(items, SATURATED);
+    if (this.pools.holding) {
+      const settled = this.pools.settled(this.options.pool.maxQueue);
+      this.metrics.poolQueueDepth.set(this.queued());
+      if (!(await settled)) return this.failAll(items, SATURATED);
+    }
     if (this.closing) return this.failAll(items, CLOSED);
     const piscina = this.pools.current;
     // bound the queue ourselves: piscina's own limit also counts booting workers' capacity
@@ -150,7 +153,7 @@ export class PluginPool {
         items: items.map((i) => i.task),
       };
       const pending = piscina.run(task, { signal: abort });
-      this.metrics.poolQueueDepth.set(piscina.queueSize);
+      this.metrics.poolQueueDepth.set(this.queued());
       const replies = (await pending) as TaskReply[];
       this.watch.refusals.receive(replies);
       for (const reply of replies) {
@@ -191,7 +194,7 @@ export class PluginPool {
       watchdog.stop();
       this.inFlight.delete(lease);
       this.slots.release(lease);
-      this.metrics.poolQueueDepth.set(this.pools.current.queueSize);
+      this.metrics.poolQueueDepth.set(this.queued());
     }
   }
 
@@ -217,7 +220,7 @@ export class PluginPool {
   stats(): PoolStats {
     return {
       threads: this.pools.current.threads.length,
-      queued: this.pools.current.queueSize,
+      queued: this.queued(),
       completed: this.completed,
       failed: this.failed,
       startFailing: this.watch.starts.stalled,
@@ -247,6 +250,14 @@ export class PluginPool {
   private failUnstarted(): void {
     if (this.watch.deaths.alive === 0)
       this.inFlight.failUnstarted((lease) => this.slots.progress(lease) !== undefined);
+  }
+
+  /**
+   * Tasks waiting for a worker: in piscina's queue, and during a renewal for the fresh pool (the
+   * old one closing: pool-handover.ts), where piscina counts none of them.
+   */
+  private queued(): number {
+    return this.pools.waiting + this.pools.current.queueSize;
   }
 
   private failAll(items: readonly BatchItem[], error: ErrorData): { replies: TaskReply[] } {

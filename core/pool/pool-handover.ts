@@ -86,7 +86,7 @@ export class PoolHandover {
   private readonly retired = new RetiredPools();
   /** Set while a renewal closes the old pool: tasks wait for it before taking {@link current}. */
   private hold: Promise<void> | undefined;
-  private waiting = 0;
+  private waitingTasks = 0;
   private closing = false;
 
   /** @param first the pool made at the start, already taken in */
@@ -100,6 +100,11 @@ export class PoolHandover {
   /** The pool tasks go to (while {@link holding}, one closing: wait with {@link settled} first). */
   get current(): TaskPool {
     return this.pool;
+  }
+
+  /** Tasks waiting in {@link settled} for the fresh pool: queued, though in no piscina queue. */
+  get waiting(): number {
+    return this.waitingTasks;
   }
 
   /** Is a renewal closing the old pool (a fresh one is not made yet)? */
@@ -123,12 +128,12 @@ export class PoolHandover {
    */
   async settled(limit = Number.POSITIVE_INFINITY): Promise<boolean> {
     if (this.hold === undefined) return true;
-    if (this.waiting >= limit) return false;
-    this.waiting++;
+    if (this.waitingTasks >= limit) return false;
+    this.waitingTasks++;
     try {
       await this.hold;
     } finally {
-      this.waiting--;
+      this.waitingTasks--;
     }
     return true;
   }

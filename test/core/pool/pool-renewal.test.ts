@@ -189,3 +189,24 @@ test('a renewal: a task queued in the old pool is not started there once its run
   writeFileSync(join(second, 'go'), '');
   t.like((await queued)[0], { ok: true });
 });
+
+test('a renewal: the tasks waiting for the fresh pool are counted as queued', async (t) => {
+  t.timeout(60_000);
+  const { pool, metrics } = startFixturePool(t, ['store-pause', 'echo'], { closeBudgetMs: 10_000 });
+  const dir = tempDir(t);
+  const running = pool.run([inbound(0, `pause:${dir}`)]);
+  await until(() => existsSync(join(dir, 'started')));
+  const queued = pool.run([inbound(1, 'queued')]);
+  await until(() => pool.stats().queued === 1);
+  // the old pool's close waits for the running task: the queued one is rejected there, unstarted,
+  // and waits for the fresh pool with the one sent now; piscina's queue holds neither
+  const renewed = internals(pool).pools.renew();
+  const during = pool.run([inbound(1, 'during')]);
+  await until(() => pool.stats().queued === 2, 10_000, 'both waiting counted');
+  t.is(await metrics.value('relay_pool_queue_depth'), 2);
+  writeFileSync(join(dir, 'go'), '');
+  for (const task of [running, queued, during]) t.like((await task)[0], { ok: true });
+  await renewed;
+  t.is(pool.stats().queued, 0);
+  t.is(await metrics.value('relay_pool_queue_depth'), 0);
+});
