@@ -94,7 +94,10 @@ export class UnreadyExits<P extends UnreadyPool> {
       if (this.closed || pool === undefined || watched.ready || failed || this.options.closing(pool)) return;
       if (!watched.ended) this.options.onExit(pool, code);
       else {
-        this.options.log.info('plugin worker ended before it was ready; the worker pool will be renewed');
+        this.options.log.info(
+          { component: 'plugin-pool' },
+          'plugin worker ended before it was ready; the worker pool will be renewed',
+        );
         this.options.onEnded(pool);
       }
     });

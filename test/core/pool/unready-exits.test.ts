@@ -95,7 +95,9 @@ test.serial(
     const replies = [(await second)[0], (await third)[0]];
     t.deepEqual(replies.map((r) => r?.ok).sort(), [false, true]);
     await sink.waitFor(
-      (l) => l.msg === 'plugin worker ended before it was ready; the worker pool will be renewed',
+      (l) =>
+        l.msg === 'plugin worker ended before it was ready; the worker pool will be renewed' &&
+        l.component === 'plugin-pool',
     );
     // piscina would replace no worker of that pool any more: the pool is renewed
     rmSync(hold, { force: true });
