@@ -16,6 +16,13 @@ import type { ChainTask, HookLogEntry } from '../pool/task-protocol.js';
 import { canHoldSecret, isCredentialKey, SECRET_HEADER } from '../protocol/credential-key.js';
 import { withoutJsonSnippet } from '../protocol/decode.js';
 import { SecretMatcher } from '../secret-matcher.js';
+import {
+  CREDENTIAL_FIELD,
+  CREDENTIAL_PAIR,
+  formDecode,
+  jsonString,
+  QUOTED_PAIR,
+} from './credential-pairs.js';
 
 /** Shorter values are not taken out: `true`, an id, a word would turn ordinary text into noise. */
 const MIN_SECRET_CHARS = 8;
@@ -27,19 +34,6 @@ const MAX_DEPTH = 32;
  * bodies are a few KiB; a larger one is searched by its quoted pairs up to here.
  */
 const MAX_BODY_SEARCH_BYTES = 256 * 1024;
-/** `"<key>": "<value>"` in text that is not JSON (a body cut off by the connector). */
-const QUOTED_PAIR = /"([^"\\]{1,64})"\s*:\s*"((?:[^"\\]|\\.){8,4096})"/g;
-
-/** The end of a key whose last word may name a credential (isCredentialKey decides). */
-const CREDENTIAL_END = '(?:token|secret|password|passwd|passphrase|authorization|key|credentials?)';
-/** A JSON pair under such a key, quoted. */
-const CREDENTIAL_PAIR = new RegExp(
-  `"([^"\\\\]{0,64}${CREDENTIAL_END})"\\s*:\\s*"((?:[^"\\\\]|\\\\.){8,4096})"`,
-  'gi',
-);
-/** A form field under such a key. */
-const CREDENTIAL_FIELD = new RegExp(`(?:^|&)([^=&]{0,64}${CREDENTIAL_END})=([^&]{8,})`, 'gi');
-
 /**
  * Keys, headers, form fields and pairs looked at, at most, in one search: a body of 64 Ki keys took
  * 0.2 s of the main thread; a webhook's body has a few dozen. Every credential value among them is
@@ -60,6 +54,12 @@ class Finder {
     this.found.add(value);
     const word = value.slice(value.lastIndexOf(' ') + 1);
     if (word.length >= MIN_SECRET_CHARS) this.found.add(word);
+  }
+
+  /** A JSON string's text: as it came, and as a reader of the JSON takes it (`\/`, `\u…` escapes). */
+  private quoted(raw: string): void {
+    this.add(raw);
+    this.add(jsonString(raw));
   }
 
   /** A header, counted against the budget as a key (a forward may hold thousands). */
@@ -118,9 +118,10 @@ class Finder {
       }
     }
     this.query(text);
-    for (const [, key = '', value] of text.matchAll(QUOTED_PAIR)) {
+    for (const [, key = '', value = ''] of text.matchAll(QUOTED_PAIR)) {
       if (this.keysLeft <= 0) return;
-      if (this.credential(key)) this.add(value);
+      // a key as a reader takes it (`to\u006ben`), as JSON.parse gives the walk of a whole body
+      if (this.credential(jsonString(key))) this.quoted(value);
     }
   }
 
@@ -128,14 +129,13 @@ class Finder {
    * The values under credential keys anywhere in `text`, found by one pass of two patterns that
    * only such keys can match (a key is read by {@link isCredentialKey} only when its last word
    * may be one): the budget of keys bounded the walk of every key, and a body of 5 000 harmless
-   * keys first left its token unfound. The text is bounded ({@link MAX_BODY_SEARCH_BYTES}).
+   * keys first left its token unfound. A key is matched escaped too (`"to\u006ben"`, `to%6Ben`:
+   * credential-pairs.ts), as the walk within the budget decodes it. The text is bounded
+   * ({@link MAX_BODY_SEARCH_BYTES}).
    */
   private spentBudget(text: string): void {
     for (const [, key = '', value = ''] of text.matchAll(CREDENTIAL_PAIR)) {
-      if (!isCredentialKey(key)) continue;
-      this.add(value);
-      // as a reader of the JSON takes it (`\/`, `\u…` escapes)
-      if (value.includes('\\')) this.add(jsonString(value));
+      if (isCredentialKey(jsonString(key))) this.quoted(value);
     }
     for (const [, key = '', value = ''] of text.matchAll(CREDENTIAL_FIELD)) {
       if (!isCredentialKey(formDecode(key))) continue;
@@ -157,24 +157,6 @@ class Finder {
  */
 function isSecretHeader(name: string): boolean {
   return SECRET_HEADER.test(name) && !/timestamp$/i.test(name);
-}
-
-/** A JSON string's raw text (between its quotes) as a reader takes it; as is when malformed. */
-function jsonString(raw: string): string {
-  try {
-    return JSON.parse(`"${raw}"`) as string;
-  } catch {
-    return raw;
-  }
-}
-
-/** A form field's name or value as a reader takes it (`+` a space, `%XX` a byte); as is when malformed. */
-function formDecode(text: string): string {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
-  } catch {
-    return text;
-  }
 }
 
 /**

@@ -91,3 +91,25 @@ test('a body of more keys than the search looks at cannot crowd out a later real
     );
   }
 });
+
+test('a key written with escapes is found past the budget of keys as within it', (t) => {
+  // `to\u006ben` is `token` to any reader of the JSON, `to%6Ben` to any reader of the form
+  const filler = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`f${i}`, i]));
+  const json = JSON.stringify({ ...filler, data: { placeholder: TOKEN } });
+  const form = `${new URLSearchParams(filler as never)}&Auth%54oken=${TOKEN}`;
+  for (const body of [
+    json.replace('"placeholder"', '"to\\u006ben"'),
+    json.replace('"placeholder"', '"interaction_\\u0054OKEN"'),
+    json.replace('"placeholder"', '"a\\/b_token"'),
+    form,
+    // within the budget, a broken body read by its quoted pairs
+    `{"type":2,"to\\u006ben":"${TOKEN}","data":{`,
+  ]) {
+    const secrets = taskSecrets(convert(body));
+    t.is(
+      redactPluginText(`interaction ${TOKEN} expired`, secrets),
+      'interaction [redacted] expired',
+      body.slice(-80),
+    );
+  }
+});

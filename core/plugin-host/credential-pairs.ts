@@ -1,0 +1,87 @@
+/**
+ * The pairs of a body's text found without reading it whole: a JSON pair or a form field under a
+ * key that may name a credential, and a quoted pair of a broken body. task-secrets.ts walks a
+ * body's keys up to its budget; past it, only these patterns look, and only keys ending in a
+ * credential word can match them, so the work stays one pass of the (bounded) text.
+ *
+ * A key is matched however a reader would take it: a JSON key may write any letter as a `\uXXXX`
+ * escape (`"to\u006ben"` is `token`) and a form field's name as `%XX` (`Auth%54oken`). The walk
+ * within the budget decodes keys (JSON.parse, the form's decoding); the patterns took the words
+ * written plain alone, so past the budget an escaped key hid its value. Every try of a pattern
+ * is bounded (a key to its next quote or 64 characters, a value to 4 096), so a hostile body of
+ * quotes, backslashes and near-words costs a few ms per 256 KiB. Pure.
+ */
+
+/** Last words (or ends of words) of a key that may name a credential; isCredentialKey decides. */
+const CREDENTIAL_ENDS = ['token', 'secret', 'password', 'passwd', 'passphrase', 'authorization', 'key'];
+
+/**
+ * `word` as a pattern whose every letter may also be written escaped: `escaped(hex)` is the
+ * pattern of a character's escaped form, given the pattern of its code in hex. Both cases, as the patterns' `i` flag reads
+ * the plain letter.
+ */
+function spelled(word: string, escaped: (hex: string) => string): string {
+  return [...word]
+    .map((c) => {
+      const codes = [c.toLowerCase(), c.toUpperCase()].map((l) =>
+        l.charCodeAt(0).toString(16).padStart(2, '0'),
+      );
+      return `(?:${c}|${escaped(`(?:${codes.join('|')})`)})`;
+    })
+    .join('');
+}
+
+/** The end of a key, written plain or escaped (`escaped` as in {@link spelled}); `credentials?` too. */
+function credentialEnd(escaped: (hex: string) => string): string {
+  const words = CREDENTIAL_ENDS.map((word) => spelled(word, escaped));
+  return `(?:${words.join('|')}|${spelled('credential', escaped)}${spelled('s', escaped)}?)`;
+}
+
+/** One character of a JSON string's value: plain, or an escaped (`\"`, `\/`, `\u0074`'s start). */
+const JSON_CHAR = '(?:[^"\\\\]|\\\\.)';
+/**
+ * One character of a key before its end: anything but a quote, so an escaped (`a\/b_token`) is
+ * taken too. Not `JSON_CHAR`: a key that may run past escaped quotes made each try of a body of
+ * `"\` pairs read 64 of them, ~0.2 s for 256 KiB; up to the next quote, the tries read each
+ * character about once. A key holding an escaped quote is then read from it (`b_token` of
+ * `a\"b_token`), and its last words, all isCredentialKey reads, are the same.
+ */
+const KEY_CHAR = '[^"]';
+
+/**
+ * A JSON pair under a key that may name a credential, quoted: the key's end plain or `\u00XX`,
+ * its up to 64 characters before anything but a quote. Each try is bounded (the next quote, 4 096
+ * characters of value), so a body of backslashes and quotes costs one bounded pass.
+ */
+export const CREDENTIAL_PAIR = new RegExp(
+  `"(${KEY_CHAR}{0,64}${credentialEnd((hex) => `\\\\u00${hex}`)})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`,
+  'gi',
+);
+
+/** A form field under a key that may name a credential: its end plain or `%XX`. */
+export const CREDENTIAL_FIELD = new RegExp(
+  `(?:^|&)([^=&]{0,64}${credentialEnd((hex) => `%${hex}`)})=([^&]{8,})`,
+  'gi',
+);
+
+/** `"<key>": "<value>"` in text that is not JSON (a body cut off by the connector); escapes as they are. */
+export const QUOTED_PAIR = new RegExp(`"(${KEY_CHAR}{1,64})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`, 'g');
+
+/** A JSON string's raw text (between its quotes) as a reader takes it; as is when malformed. */
+export function jsonString(raw: string): string {
+  if (!raw.includes('\\')) return raw;
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return raw;
+  }
+}
+
+/** A form field's name or value as a reader takes it (`+` a space, `%XX` a byte); as is when malformed. */
+export function formDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
