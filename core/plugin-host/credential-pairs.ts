@@ -79,6 +79,8 @@ export function jsonString(raw: string): string {
 
 /** A form field's name or value as a reader takes it (`+` a space, `%XX` a byte); as is when malformed. */
 export function formDecode(text: string): string {
+  // nothing to decode: most keys and values, and decodeURIComponent's call is not free
+  if (!text.includes('%') && !text.includes('+')) return text;
   try {
     return decodeURIComponent(text.replace(/\+/g, ' '));
   } catch {

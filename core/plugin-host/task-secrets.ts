@@ -84,16 +84,20 @@ class Finder {
   /**
    * The fields of a query or form (split here: URLSearchParams would parse every field first):
    * each value as a reader takes it and as it came, since a plugin logging the path (twilio's
-   * 'webhook dropped') writes the key percent-encoded (a base64 key's `+`, `/`, `=`).
+   * 'webhook dropped') writes the key percent-encoded (a base64 key's `+`, `/`, `=`). Where the
+   * fields read end: those past it were past the budget.
    */
-  query(text: string): void {
+  query(text: string): number {
+    let end = 0;
     for (const field of text.split('&', Math.max(0, this.keysLeft))) {
+      end += field.length + 1;
       const eq = field.indexOf('=');
       if (!this.credential(formDecode(eq < 0 ? field : field.slice(0, eq))) || eq < 0) continue;
       const raw = field.slice(eq + 1);
       this.add(formDecode(raw));
       this.add(raw);
     }
+    return end;
   }
 
   /**
@@ -102,27 +106,31 @@ class Finder {
    * ({@link spentBudget}), so that keys enough before it cannot hide a token.
    */
   body(text: string): void {
-    this.parts(text);
-    if (this.keysLeft <= 0) this.spentBudget(text);
+    const fieldsRead = this.parts(text);
+    if (this.keysLeft <= 0) this.spentBudget(text, fieldsRead);
   }
 
-  private parts(text: string): void {
+  /** The walk within the budget; where the form fields it read end (0: none read). */
+  private parts(text: string): number {
     // only an object or an array holds keys; a form (Twilio's every callback) is not parsed: the
     // thrown SyntaxError alone cost ~15 µs of the main thread per reply with words
     if (/^\s*[[{]/.test(text)) {
       try {
         this.value(JSON.parse(text));
-        return;
+        return 0;
       } catch {
         // a JSON body cut off: its quoted pairs below
       }
     }
-    this.query(text);
+    const fieldsRead = this.query(text);
+    // spent by the fields: the pass below would only scan for a pair it cannot take
+    if (this.keysLeft <= 0) return fieldsRead;
     for (const [, key = '', value = ''] of text.matchAll(QUOTED_PAIR)) {
-      if (this.keysLeft <= 0) return;
+      if (this.keysLeft <= 0) break;
       // a key as a reader takes it (`to\u006ben`), as JSON.parse gives the walk of a whole body
       if (this.credential(jsonString(key))) this.quoted(value);
     }
+    return fieldsRead;
   }
 
   /**
@@ -133,11 +141,13 @@ class Finder {
    * credential-pairs.ts), as the walk within the budget decodes it. The text is bounded
    * ({@link MAX_BODY_SEARCH_BYTES}).
    */
-  private spentBudget(text: string): void {
+  private spentBudget(text: string, fieldsRead: number): void {
     for (const [, key = '', value = ''] of text.matchAll(CREDENTIAL_PAIR)) {
       if (isCredentialKey(jsonString(key))) this.quoted(value);
     }
-    for (const [, key = '', value = ''] of text.matchAll(CREDENTIAL_FIELD)) {
+    // the fields the walk read are not read again (half of a form of 8 000 decoys): the walk's
+    // rule (a whole key decoded) takes all this pattern takes
+    for (const [, key = '', value = ''] of text.slice(fieldsRead).matchAll(CREDENTIAL_FIELD)) {
       if (!isCredentialKey(formDecode(key))) continue;
       this.add(formDecode(value));
       this.add(value);

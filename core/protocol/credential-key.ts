@@ -49,11 +49,28 @@ function words(key: string): string[] {
     .filter((w) => w.length > 0);
 }
 
+/**
+ * A key whose last word is plainly a credential word: all lower or upper case after a separator
+ * or at the start (`k7_token`, `API_SECRET`), or capitalised anywhere (`AuthToken`, `ABToken`:
+ * the camelCase split always starts a word at such a capital). Such a key is a credential
+ * without the split, which cost most of a search through a body of thousands of
+ * credential-named decoys; any other key takes the split.
+ */
+const PLAIN_CREDENTIAL_END = new RegExp(
+  `(?:(?:^|[^A-Za-z0-9])(?:${[...CREDENTIAL_WORDS].map((w) => `${w}|${w.toUpperCase()}`).join('|')})|${[
+    ...CREDENTIAL_WORDS,
+  ]
+    .map((w) => `${w[0]?.toUpperCase()}${w.slice(1)}`)
+    .join('|')})$`,
+);
+
 /** Whether `key` names a credential (see the module comment for the rule). */
 export function isCredentialKey(key: string): boolean {
   // a hostile body can hold long keys: the last two words are all the rule reads, so the split
   // sees only the key's end and stays cheap
-  const w = words(key.length > 64 ? key.slice(-64) : key);
+  const tail = key.length > 64 ? key.slice(-64) : key;
+  if (PLAIN_CREDENTIAL_END.test(tail)) return true;
+  const w = words(tail);
   const last = w[w.length - 1];
   if (last === undefined) return false;
   if (CREDENTIAL_WORDS.has(last)) return true;

@@ -113,3 +113,12 @@ test('a key written with escapes is found past the budget of keys as within it',
     );
   }
 });
+
+test('past the budget, a form is read on from the field the walk stopped at: none is skipped', (t) => {
+  // the walk reads 4 096 fields; the pass past the budget starts at the next one
+  for (const at of [4_094, 4_095, 4_096, 4_097]) {
+    const fields = Array.from({ length: 5_000 }, (_, i) => (i === at ? `token=${TOKEN}` : `f${i}=${i}`));
+    const secrets = taskSecrets(convert(fields.join('&')));
+    t.true(secrets.includes(TOKEN), `token in field ${at}`);
+  }
+});
