@@ -21,7 +21,7 @@ import { registerEnroll } from './enroll-command.js';
 import { ExitCode, exitCodesText } from './exit-codes.js';
 import { registerRun } from './run-command.js';
 import { registerToken } from './token-command.js';
-import { usageErrorText } from './usage-errors.js';
+import { commandNames, usageErrorText } from './usage-errors.js';
 
 /** The package version, or `0.0.0` when package.json cannot be read. */
 function packageVersion(): string {
@@ -53,7 +53,7 @@ export function buildProgram(io: CliIo = processIo(), argv: readonly string[] = 
       writeOut: (s) => io.stdout(s),
       writeErr: (s) => io.stderr(s),
       // no argument typed is echoed: it may be a credential pasted in the wrong place
-      outputError: (s, write) => write(usageErrorText(s, argv)),
+      outputError: (s, write) => write(usageErrorText(s, argv, commandNames(program))),
     })
     .showHelpAfterError('(run with --help for usage)')
     // what a supervisor or script acts on, with only --help to go on (docs/errors.md has more)

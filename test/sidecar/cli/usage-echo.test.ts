@@ -65,5 +65,36 @@ test('no usage error echoes an argument: unknown command, unknown option, excess
   t.regex(typo.err, /unknown command 'rnu'\n\(Did you mean run\?\)/);
   // a hidden argument is said to be hidden, so the operator knows why it is not shown
   const hidden = await runBuiltCli([PASTED], process.cwd(), env);
-  t.regex(hidden.err, /unknown command '…'\n\(the argument is not repeated: it may hold a credential\)/);
+  t.regex(
+    hidden.err,
+    /unknown command '…' \(21 characters\)\n\(the argument is not repeated: it may hold a credential\)/,
+  );
+});
+
+test('a lowercase passphrase typed as a command or a stray word is said by its length; a typo of a name is shown (built CLI child)', async (t) => {
+  const env = { PATH: process.env.PATH ?? '' };
+  // lowercase words of up to 32 characters were shown as names, and a passphrase is one
+  const phrase = 'correcthorsebatterystaple';
+  for (const [args, said] of [
+    [[phrase], /unknown command '…' \(25 characters\)\n\(the argument is not repeated/],
+    [['dead-letters', 'correct-horse'], /unknown command '…' \(13 characters\)/],
+    [['run', phrase], /too many arguments for 'run'/],
+    [['enroll', '--tokn', phrase], /unknown option '--tokn'\n\(Did you mean --token\?\)/],
+  ] as [string[], RegExp][]) {
+    const { code, err } = await runBuiltCli(args, process.cwd(), env);
+    t.is(code, ExitCode.CONFIG, err);
+    t.false(err.includes('correct'), err);
+    t.regex(err, said, err);
+  }
+  // a known name, or a word commander suggests one for, is shown: the operator sees the typo
+  for (const [args, said] of [
+    [['rnu'], /unknown command 'rnu'\n\(Did you mean run\?\)/],
+    [['runs'], /unknown command 'runs'\n\(Did you mean run\?\)/],
+    [['dead-letters', 'lst'], /unknown command 'lst'\n\(Did you mean list\?\)/],
+    [['dead-letters', 'replya'], /unknown command 'replya'\n\(Did you mean replay\?\)/],
+  ] as [string[], RegExp][]) {
+    const { err } = await runBuiltCli(args, process.cwd(), env);
+    t.regex(err, said, err);
+    t.false(err.includes('not repeated'), err);
+  }
 });

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { Command, Option } from 'commander';
-import { HIDDEN_NOTE, usageErrorText } from '../../../sidecar/cli/usage-errors.js';
+import { commandNames, HIDDEN_NOTE, usageErrorText } from '../../../sidecar/cli/usage-errors.js';
 
 const PASTED = 'Xk9pasted4Tok3nQ0zLm7';
 
@@ -18,7 +18,7 @@ function stderrOf(args: string[]): string {
     writeErr: (s) => {
       err += s;
     },
-    outputError: (s, write) => write(usageErrorText(s, argv)),
+    outputError: (s, write) => write(usageErrorText(s, argv, commandNames(program))),
   });
   program
     .command('pick')
@@ -43,7 +43,10 @@ function stderrOf(args: string[]): string {
 test('an invalid choice names the option and the allowed values, not the value typed', (t) => {
   const err = stderrOf(['pick', '--mode', PASTED]);
   t.false(err.includes(PASTED), err);
-  t.regex(err, /option '--mode <mode>' argument '…' is invalid\. Allowed choices are fast, safe\./);
+  t.regex(
+    err,
+    /option '--mode <mode>' argument '…' \(21 characters\) is invalid\. Allowed choices are fast, safe\./,
+  );
   t.true(err.includes(HIDDEN_NOTE));
 });
 
@@ -51,10 +54,10 @@ test('an option given with =value, and a short invalid value, are not repeated e
   // commander takes the value out of `--mode=<value>` (or `-m<value>`) and quotes it alone
   const long = stderrOf(['pick', `--mode=${PASTED}`]);
   t.false(long.includes(PASTED), long);
-  t.regex(long, /option '--mode <mode>' argument '…' is invalid/);
+  t.regex(long, /option '--mode <mode>' argument '…' \(21 characters\) is invalid/);
   const short = stderrOf(['level', 'x', '--level', 'Q9']);
   t.false(short.includes("'Q9'"), short);
-  t.regex(short, /option '--level <n>' argument '…' is invalid/);
+  t.regex(short, /option '--level <n>' argument '…' \(2 characters\) is invalid/);
 });
 
 test('a misspelt option name is still named: a one-letter short option, a long one in camel case', (t) => {
