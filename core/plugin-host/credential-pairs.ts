@@ -8,7 +8,7 @@
  * escape (`"to\u006ben"` is `token`) and a form field's name as `%XX` (`Auth%54oken`). The walk
  * within the budget decodes keys (JSON.parse, the form's decoding); the patterns took the words
  * written plain alone, so past the budget an escaped key hid its value. Every try of a pattern
- * is bounded (a key to its next quote or 64 characters, a value to 4 096), so a hostile body of
+ * is bounded (a key to its next quote, a value to 4 096), so a hostile body of
  * quotes, backslashes and near-words costs a few ms per 256 KiB. Pure.
  */
 
@@ -50,22 +50,27 @@ const KEY_CHAR = '[^"]';
 
 /**
  * A JSON pair under a key that may name a credential, quoted: the key's end plain or `\u00XX`,
- * its up to 64 characters before anything but a quote. Each try is bounded (the next quote, 4 096
+ * its characters before anything but a quote, as many as they are (isCredentialKey reads the last
+ * 64; cut at 64 here, a longer key past the budget hid its token, which the walk found). Each try
+ * is bounded (the next quote, 4 096
  * characters of value), so a body of backslashes and quotes costs one bounded pass.
  */
 export const CREDENTIAL_PAIR = new RegExp(
-  `"(${KEY_CHAR}{0,64}${credentialEnd((hex) => `\\\\u00${hex}`)})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`,
+  `"(${KEY_CHAR}*${credentialEnd((hex) => `\\\\u00${hex}`)})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`,
   'gi',
 );
 
-/** A form field under a key that may name a credential: its end plain or `%XX`. */
+/** A form field under a key that may name a credential, of any length: its end plain or `%XX`. */
 export const CREDENTIAL_FIELD = new RegExp(
-  `(?:^|&)([^=&]{0,64}${credentialEnd((hex) => `%${hex}`)})=([^&]{8,})`,
+  `(?:^|&)([^=&]*${credentialEnd((hex) => `%${hex}`)})=([^&]{8,})`,
   'gi',
 );
 
-/** `"<key>": "<value>"` in text that is not JSON (a body cut off by the connector); escapes as they are. */
-export const QUOTED_PAIR = new RegExp(`"(${KEY_CHAR}{1,64})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`, 'g');
+/**
+ * `"<key>": "<value>"` in text that is not JSON (a body cut off by the connector), a key of any
+ * length (64 characters at most hid a longer credential key of such a body); escapes as they are.
+ */
+export const QUOTED_PAIR = new RegExp(`"(${KEY_CHAR}+)"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`, 'g');
 
 /** A JSON string's raw text (between its quotes) as a reader takes it; as is when malformed. */
 export function jsonString(raw: string): string {

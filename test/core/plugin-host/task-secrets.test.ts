@@ -122,3 +122,17 @@ test('past the budget, a form is read on from the field the walk stopped at: non
     t.true(secrets.includes(TOKEN), `token in field ${at}`);
   }
 });
+
+test('a long credential key is found past the budget of keys as within it', (t) => {
+  // the rule reads a key's last words: its length does not matter to the walk, nor now to the pass
+  const filler = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`f${i}`, i]));
+  const key = `${'x'.repeat(100)}_token`;
+  for (const body of [
+    JSON.stringify({ ...filler, [key]: TOKEN }),
+    `${new URLSearchParams(filler as never)}&${key}=${TOKEN}`,
+    // within the budget, a broken body read by its quoted pairs
+    `{"type":2,"${key}":"${TOKEN}","data":{`,
+  ]) {
+    t.true(taskSecrets(convert(body)).includes(TOKEN), body.slice(-60));
+  }
+});
