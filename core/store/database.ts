@@ -79,6 +79,9 @@ export function openDatabase(
   let db: Database | undefined;
   try {
     if (file !== ':memory:' && !options.secondary) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // what the writability check (its directory gone) and SQLite ("unable to open") would say
+    // instead misled: a further connection's store is gone, not locked away by owner or mode
+    if (options.secondary && file !== ':memory:' && !existsSync(file)) throw storeGone(file);
     // SQLite opens a file it may not write read-only, silently: every commit would fail later
     if (file !== ':memory:' && !options.readOnly) checkWritable(file);
     const busyMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
@@ -100,6 +103,14 @@ export function openDatabase(
     db?.close();
     throw storeOpenFailed(`the store ${file}`, err);
   }
+}
+
+/** Why a further connection (`secondary`) finds no store at `file`, and what to do. */
+function storeGone(file: string): Error {
+  return new Error(
+    `${file} is not there: it was removed or moved after this process opened it; put the data ` +
+      'directory back, or restart the sidecar (it then starts on an empty store)',
+  );
 }
 
 /**

@@ -65,6 +65,24 @@ test('a secondary open of a store that is not there fails and makes nothing: no 
   t.false(existsSync(databasePath(parent)));
 });
 
+test('a secondary open of a store that is not there says it is gone, not that its directory is not writable', (t) => {
+  const gone = databasePath(join(tempDir(t), 'gone'));
+  const emptied = databasePath(tempDir(t));
+  for (const file of [gone, emptied]) {
+    const err = t.throws(() => openDatabase(file, undefined, { secondary: true }), {
+      instanceOf: RelayError,
+    });
+    t.is(err?.code, 'CORE_ERR_STORE_OPEN_FAILED');
+    // was: "<dir> is not writable by this user; fix its owner or mode" (its directory gone), or
+    // SQLite's "unable to open database file" (the file gone)
+    t.regex(
+      err?.message ?? '',
+      /sidecar\.db is not there: it was removed or moved after this process opened it/,
+    );
+    t.notRegex(err?.message ?? '', /not writable|unable to open/);
+  }
+});
+
 test('migrate applies each step once, in order, and only new steps later', (t) => {
   const db = openDatabase(databasePath(tempDir(t)));
   t.teardown(() => db.close());
