@@ -27,6 +27,7 @@ export interface UnreadyPool {
 
 /** Construction options of {@link UnreadyExits}. */
 export interface UnreadyExitsOptions<P extends UnreadyPool> {
+  /** The pool's logger (its component already bound: plugin-pool.ts). */
   readonly log: Logger;
   /** The pool new workers start in (a renewal's fresh one once it is made). */
   readonly current: () => P;
@@ -94,10 +95,8 @@ export class UnreadyExits<P extends UnreadyPool> {
       if (this.closed || pool === undefined || watched.ready || failed || this.options.closing(pool)) return;
       if (!watched.ended) this.options.onExit(pool, code);
       else {
-        this.options.log.info(
-          { component: 'plugin-pool' },
-          'plugin worker ended before it was ready; the worker pool will be renewed',
-        );
+        // `log` is the pool's (component plugin-pool): a field of that name again is a duplicate key
+        this.options.log.info('plugin worker ended before it was ready; the worker pool will be renewed');
         this.options.onEnded(pool);
       }
     });
