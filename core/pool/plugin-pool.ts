@@ -84,7 +84,8 @@ export class PluginPool {
       // the fresh pool is made once the old one has closed (pool-handover.ts)
       renew: () => this.pools.renew(),
       // a worker of the pool given up on that fails to start fails it at once, not at its deadline
-      warm: () => this.inFlight.unlessStalled((stalled) => this.warm(1, RENEW_WARM_MS, stalled)),
+      warm: () =>
+        this.inFlight.unlessStalled((stalled) => this.warm(1, options.renewWarmMs ?? RENEW_WARM_MS, stalled)),
     });
     this.watch = new PoolWatch(first, {
       log: this.log,

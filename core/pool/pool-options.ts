@@ -33,6 +33,12 @@ export interface PluginPoolOptions {
   readonly entry?: string;
   /** Waits before renewing a pool whose worker failed to start; default 1 s doubling to 30 s (tests shorten them). */
   readonly renewDelays?: RenewDelays;
+  /**
+   * Longest a renewal's check (a task in the pool given up on) waits for a worker, ms; default
+   * `RENEW_WARM_MS` (pool-renewal.ts), 10 s (tests lengthen it: a worker that fails to start
+   * must end the check at once, not at this deadline).
+   */
+  readonly renewWarmMs?: number;
 }
 
 /** Pool counters for `/v1/status`. `completed` counts tasks that produced a reply; `failed` the rest. */

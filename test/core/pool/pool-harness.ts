@@ -37,6 +37,8 @@ export interface FixturePoolOptions {
   readonly entry?: string;
   /** Waits before a pool that gave up on starting workers is renewed (default the real ones). */
   readonly renewDelays?: RenewDelays;
+  /** Longest a renewal's check waits for a worker, ms (default the real one). */
+  readonly renewWarmMs?: number;
 }
 
 /**
@@ -68,6 +70,7 @@ export function startFixturePool(
     ...(opts.closeBudgetMs === undefined ? {} : { closeBudgetMs: opts.closeBudgetMs }),
     ...(opts.entry === undefined ? {} : { entry: opts.entry }),
     ...(opts.renewDelays === undefined ? {} : { renewDelays: opts.renewDelays }),
+    ...(opts.renewWarmMs === undefined ? {} : { renewWarmMs: opts.renewWarmMs }),
   });
   t.teardown(async () => {
     // the pool's own timers are unref'd: keep the process up while a close waits for a hung task

@@ -37,6 +37,9 @@ test.serial(
     const { pool, metrics, sink } = startFixturePool(t, ['echo', 'fault-hangs', 'fault-exits'], {
       entry: ENTRY,
       renewDelays: { firstMs: 20, maxMs: 100 },
+      // the renewal's check, whose worker exits too, must end as that worker does: at its own
+      // deadline (was 10 s, which the renewal still made within the wait below) it never would
+      renewWarmMs: 600_000,
     });
     t.like((await pool.run([inbound(0, 'before')]))[0], { ok: true });
     exits(2);
