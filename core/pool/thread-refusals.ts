@@ -37,7 +37,8 @@ const threadListeners = new Set<ThreadListener>();
 
 /**
  * Call `listener` with every thread piscina starts from now on, as it is made (before piscina
- * attaches its own listeners, before it counts the worker as its pool's); returns the undo.
+ * attaches its own listeners, before it counts the worker as its pool's); returns the undo. A
+ * listener that throws is skipped for that thread: the start goes on.
  */
 export function onPiscinaThread(listener: ThreadListener): () => void {
   threadListeners.add(listener);
@@ -115,8 +116,15 @@ export function guardWorkerStarts(): void {
       }
       if (piscinas) {
         piscinaThreads.add(worker);
-        // outside the try: a listener's throw must not pass for the start's
-        for (const listener of threadListeners) listener(worker);
+        // outside the try: a listener's throw must not pass for the start's; nor reach piscina,
+        // which would lose the thread just started (nobody would own or end it)
+        for (const listener of threadListeners) {
+          try {
+            listener(worker);
+          } catch {
+            // what that listener watches is lost; the start and the other listeners go on
+          }
+        }
       }
       return worker;
     },

@@ -12,6 +12,7 @@ import test from 'ava';
 import { Piscina } from 'piscina';
 import {
   guardWorkerStarts,
+  onPiscinaThread,
   PISCINA_WORKER_FILE,
   RefusedWorker,
   startedThroughGuard,
@@ -36,6 +37,26 @@ test('piscina starts its workers through the guard, on its own worker file', asy
   t.is(await pool.run(null), 1);
   t.is(pool.threads.length, 1);
   t.true(pool.threads.every((thread) => startedThroughGuard(thread)));
+});
+
+test('a thread listener that throws changes nothing of the start: the pool gets its worker', async (t) => {
+  guardWorkerStarts();
+  const seen: number[] = [];
+  const undoThrow = onPiscinaThread(() => {
+    throw new Error('a listener failed');
+  });
+  const undoSee = onPiscinaThread((thread) => seen.push(thread.threadId));
+  t.teardown(() => {
+    undoThrow();
+    undoSee();
+  });
+  const file = join(tempDir(t), 'task.cjs');
+  writeFileSync(file, 'module.exports = () => 2;');
+  // was: the throw came out of piscina's constructor, its thread started and owned by nobody
+  const pool = new Piscina({ filename: file, minThreads: 1, maxThreads: 1 });
+  t.teardown(() => pool.destroy());
+  t.is(await pool.run(null), 2);
+  t.deepEqual(seen, [pool.threads[0]?.threadId], 'the listeners after it are still called');
 });
 
 test('other starts are the original: their errors are thrown as before', (t) => {
