@@ -8,8 +8,10 @@
  * name or a typo of one (what commander's "Did you mean" would take: `rnu`, `lst`); any other is
  * said by its length alone (`unknown command '…' (25 characters)`). Lowercase words of up to 32
  * characters were shown as names, and a passphrase (`correcthorsebatterystaple`) is one. An
- * option keeps its name shown (`--tokn`, `-Z`): it is typed with its dashes, as a name. Pure,
- * tested through the built CLI.
+ * option keeps its name shown (`--tokn`, `-Z`): it is typed with its dashes, as a name; but more
+ * after a short option's letter is a value typed against it (`-pcorrecthorse`), shown only when it
+ * is a long option's name typed with one dash or a typo of one (`-token`). Pure, tested through
+ * the built CLI.
  */
 import type { Command } from 'commander';
 
@@ -71,10 +73,14 @@ export function nearName(word: string, names: readonly string[]): boolean {
   });
 }
 
-/** The names of `program`'s commands at every level, their aliases, and `help`. */
+/**
+ * The names of `program`'s commands at every level, their aliases and `help`; and its long
+ * options' names at every level, with their dashes (`--token`).
+ */
 export function commandNames(program: Command): string[] {
   const names = ['help'];
   const walk = (command: Command) => {
+    for (const option of command.options) if (option.long) names.push(option.long);
     for (const sub of command.commands) {
       names.push(sub.name(), ...sub.aliases());
       walk(sub);
@@ -86,13 +92,29 @@ export function commandNames(program: Command): string[] {
 
 /**
  * Whether `arg` is shown as typed: an option name ({@link NAME_LIKE}, {@link OPTION_LIKE}), or a
- * word that is a known command name or a typo of one ({@link nearName}).
+ * word that is a known command name or a typo of one ({@link nearName}). `names` as
+ * {@link commandNames} gives them.
  */
 function shownAsTyped(arg: string, names: readonly string[]): boolean {
   if (arg.length === 0) return true;
   if (arg.length > MAX_NAME_CHARS) return false;
-  if (arg.startsWith('-')) return NAME_LIKE.test(arg) || OPTION_LIKE.test(arg);
-  return NAME_LIKE.test(arg) && nearName(arg, names);
+  if (!arg.startsWith('-')) return NAME_LIKE.test(arg) && nearName(arg, commandsOf(names));
+  if (!NAME_LIKE.test(arg) && !OPTION_LIKE.test(arg)) return false;
+  // `-p<value>`: a short option's letter and a value typed against it, which commander quotes
+  // whole (`-pcorrecthorse` was shown as a name); shown when a long option's name typed with one
+  // dash, or a typo of one (`-token`, `-mdoe`)
+  if (arg.startsWith('--') || arg.length <= 2) return true;
+  return nearName(arg.slice(1), longOptionsOf(names));
+}
+
+/** The command names of {@link commandNames}' list. */
+function commandsOf(names: readonly string[]): string[] {
+  return names.filter((name) => !name.startsWith('-'));
+}
+
+/** The long options' names of {@link commandNames}' list, without their dashes. */
+function longOptionsOf(names: readonly string[]): string[] {
+  return names.filter((name) => name.startsWith('--')).map((name) => name.slice(2));
 }
 
 /** What a hidden argument commander quoted becomes: its length alone, so the operator can tell which. */
@@ -125,7 +147,7 @@ function valuesOf(arg: string): string[] {
 /**
  * Commander's usage error `text` with no argument of `typed` (the command line) in it: an option's
  * `=value` cut ({@link withoutOptionValues}), then every argument not shown as typed
- * ({@link shownAsTyped}; `names` are the program's command names, {@link commandNames}) replaced
+ * ({@link shownAsTyped}; `names` are the program's command and option names, {@link commandNames}) replaced
  * wherever commander quoted it — whatever the error (unknown command or option, an invalid value)
  * — by `'…'` and its length, and anywhere at all when 8 characters or longer and no lowercase
  * word (a form commander may add later; a lowercase word may be one of commander's own, as a stray

@@ -80,6 +80,8 @@ test('a lowercase passphrase typed as a command or a stray word is said by its l
     [['dead-letters', 'correct-horse'], /unknown command '…' \(13 characters\)/],
     [['run', phrase], /too many arguments for 'run'/],
     [['enroll', '--tokn', phrase], /unknown option '--tokn'\n\(Did you mean --token\?\)/],
+    // a short option's letter with the passphrase against it, quoted whole by commander
+    [['run', `-x${phrase}`], /unknown option '…' \(27 characters\)/],
   ] as [string[], RegExp][]) {
     const { code, err } = await runBuiltCli(args, process.cwd(), env);
     t.is(code, ExitCode.CONFIG, err);
@@ -92,6 +94,7 @@ test('a lowercase passphrase typed as a command or a stray word is said by its l
     [['runs'], /unknown command 'runs'\n\(Did you mean run\?\)/],
     [['dead-letters', 'lst'], /unknown command 'lst'\n\(Did you mean list\?\)/],
     [['dead-letters', 'replya'], /unknown command 'replya'\n\(Did you mean replay\?\)/],
+    [['enroll', '-tokn'], /unknown option '-tokn'/],
   ] as [string[], RegExp][]) {
     const { err } = await runBuiltCli(args, process.cwd(), env);
     t.regex(err, said, err);

@@ -71,3 +71,19 @@ test('a misspelt option name is still named: a one-letter short option, a long o
   t.false(stderrOf(['pick', `--${PASTED}`]).includes(PASTED));
   t.false(stderrOf(['pick', `-Z${PASTED}`]).includes(PASTED));
 });
+
+test('a lowercase word typed against a short option is not repeated; a long option typed with one dash is', (t) => {
+  // commander quotes `-z<value>` whole: a passphrase after a short option's letter was shown as a name
+  const phrase = 'correcthorsebatterystaple';
+  for (const typed of [`-z${phrase}`, `-m${phrase}`]) {
+    const err = stderrOf(['pick', typed]);
+    t.false(err.includes('correct'), err);
+    t.regex(err, /unknown option '…' \(27 characters\)/, err);
+  }
+  // one dash for two, or a typo of an option's name: the operator sees what to fix
+  for (const typo of ['-mode', '-mdoe']) {
+    const err = stderrOf(['pick', typo, 'fast']);
+    t.regex(err, new RegExp(`unknown option '${typo}'`), err);
+    t.false(err.includes(HIDDEN_NOTE), err);
+  }
+});
