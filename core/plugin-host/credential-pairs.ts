@@ -16,23 +16,50 @@
 const CREDENTIAL_ENDS = ['token', 'secret', 'password', 'passwd', 'passphrase', 'authorization', 'key'];
 
 /**
- * `word` as a pattern whose every letter may also be written escaped: `escaped(hex)` is the
- * pattern of a character's escaped form, given the pattern of its code in hex. Both cases, as the patterns' `i` flag reads
- * the plain letter.
+ * Letters a reader of a key also takes for an ASCII letter: the Kelvin sign (U+212A) lowercases to
+ * `k`, so isCredentialKey reads `to\u212Aen` as `token`, while the patterns' `i` flag (without
+ * `u`) never matches it for `k`. It is the only code point whose lowercase is an ASCII letter
+ * alone (`İ` gives `i` and a combining dot, which splits the word).
  */
-function spelled(word: string, escaped: (hex: string) => string): string {
+const READ_AS: Readonly<Record<string, readonly string[]>> = { k: ['\u212A'] };
+
+/** `c` in a pattern: a letter as it is, any other code point as a `\uXXXX` escape of the pattern. */
+function literal(c: string): string {
+  return /^[a-z]$/i.test(c) ? c : `\\u${code(c)}`;
+}
+
+/** `c`'s UTF-16 code in hex, four digits (what a JSON escape writes). */
+function code(c: string): string {
+  return c.charCodeAt(0).toString(16).padStart(4, '0');
+}
+
+/**
+ * `word` as a pattern whose every letter may also be written escaped: `escaped(c)` is the
+ * pattern of a character's escaped form. Both cases, and the letters a reader takes for it
+ * ({@link READ_AS}), as the patterns' `i` flag reads the plain ASCII letter only.
+ */
+function spelled(word: string, escaped: (c: string) => string): string {
   return [...word]
     .map((c) => {
-      const codes = [c.toLowerCase(), c.toUpperCase()].map((l) =>
-        l.charCodeAt(0).toString(16).padStart(2, '0'),
-      );
-      return `(?:${c}|${escaped(`(?:${codes.join('|')})`)})`;
+      const alike = READ_AS[c.toLowerCase()] ?? [];
+      const forms = [c, ...alike.map(literal), ...[c.toLowerCase(), c.toUpperCase(), ...alike].map(escaped)];
+      return `(?:${forms.join('|')})`;
     })
     .join('');
 }
 
+/** A character escaped in a JSON string: `\u` and its code (the `i` flag reads its hex's case). */
+function jsonEscaped(c: string): string {
+  return `\\\\u${code(c)}`;
+}
+
+/** A character escaped in a form: `%` and each byte of its UTF-8. */
+function formEscaped(c: string): string {
+  return [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+}
+
 /** The end of a key, written plain or escaped (`escaped` as in {@link spelled}); `credentials?` too. */
-function credentialEnd(escaped: (hex: string) => string): string {
+function credentialEnd(escaped: (c: string) => string): string {
   const words = CREDENTIAL_ENDS.map((word) => spelled(word, escaped));
   return `(?:${words.join('|')}|${spelled('credential', escaped)}${spelled('s', escaped)}?)`;
 }
@@ -56,15 +83,12 @@ const KEY_CHAR = '[^"]';
  * characters of value), so a body of backslashes and quotes costs one bounded pass.
  */
 export const CREDENTIAL_PAIR = new RegExp(
-  `"(${KEY_CHAR}*${credentialEnd((hex) => `\\\\u00${hex}`)})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`,
+  `"(${KEY_CHAR}*${credentialEnd(jsonEscaped)})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`,
   'gi',
 );
 
 /** A form field under a key that may name a credential, of any length: its end plain or `%XX`. */
-export const CREDENTIAL_FIELD = new RegExp(
-  `(?:^|&)([^=&]*${credentialEnd((hex) => `%${hex}`)})=([^&]{8,})`,
-  'gi',
-);
+export const CREDENTIAL_FIELD = new RegExp(`(?:^|&)([^=&]*${credentialEnd(formEscaped)})=([^&]{8,})`, 'gi');
 
 /**
  * `"<key>": "<value>"` in text that is not JSON (a body cut off by the connector), a key of any

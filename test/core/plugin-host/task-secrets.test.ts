@@ -136,3 +136,23 @@ test('a long credential key is found past the budget of keys as within it', (t) 
     t.true(taskSecrets(convert(body)).includes(TOKEN), body.slice(-60));
   }
 });
+
+test('a key whose k is the Kelvin sign is found past the budget of keys as within it', (t) => {
+  // U+212A lowercases to `k`: the walk's isCredentialKey reads `to\u212Aen` as `token`
+  const filler = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`f${i}`, i]));
+  const fields = `${new URLSearchParams(filler as never)}&`;
+  for (const [key, form] of [
+    ['"to\\u212Aen"', 'to%E2%84%AAen'],
+    ['"to\u212Aen"', 'to\u212Aen'],
+    ['"api_\\u212aey"', 'api_%e2%84%aaey'],
+  ] as const) {
+    for (const [where, json, before] of [
+      ['within', { data: { placeholder: TOKEN } }, ''],
+      ['past', { ...filler, data: { placeholder: TOKEN } }, fields],
+    ] as const) {
+      const body = JSON.stringify(json).replace('"placeholder"', key);
+      t.true(taskSecrets(convert(body)).includes(TOKEN), `${key} ${where} the budget`);
+      t.true(taskSecrets(convert(`${before}${form}=${TOKEN}`)).includes(TOKEN), `${form} ${where}`);
+    }
+  }
+});
