@@ -54,14 +54,15 @@ function words(key: string): string[] {
  * or at the start (`k7_token`, `API_SECRET`), or capitalised anywhere (`AuthToken`, `ABToken`:
  * the camelCase split always starts a word at such a capital). Such a key is a credential
  * without the split, which cost most of a search through a body of thousands of
- * credential-named decoys; any other key takes the split.
+ * credential-named decoys; any other key takes the split. The Kelvin sign (U+212A) is no
+ * separator before either: the split lowercases it to `k` (`\u212Atoken` is `ktoken`).
  */
 const PLAIN_CREDENTIAL_END = new RegExp(
-  `(?:(?:^|[^A-Za-z0-9])(?:${[...CREDENTIAL_WORDS].map((w) => `${w}|${w.toUpperCase()}`).join('|')})|${[
+  `(?:(?:^|[^A-Za-z0-9\u212A])(?:${[...CREDENTIAL_WORDS].map((w) => `${w}|${w.toUpperCase()}`).join('|')})|(?<!\u212A)(?:${[
     ...CREDENTIAL_WORDS,
   ]
     .map((w) => `${w[0]?.toUpperCase()}${w.slice(1)}`)
-    .join('|')})$`,
+    .join('|')}))$`,
 );
 
 /** Whether `key` names a credential (see the module comment for the rule). */
