@@ -7,7 +7,8 @@
  * A key is matched however a reader would take it: a JSON key may write any letter as a `\uXXXX`
  * escape (`"to\u006ben"` is `token`) and a form field's name as `%XX` (`Auth%54oken`). The walk
  * within the budget decodes keys (JSON.parse, the form's decoding); the patterns took the words
- * written plain alone, so past the budget an escaped key hid its value. Every try of a pattern
+ * written plain alone, so past the budget an escaped key hid its value. A key may also go on past
+ * its credential word with separators (`token_`, `Token-`): the rule reads the same last word. Every try of a pattern
  * is bounded (a key to its next quote, a value to 4 096), so a hostile body of
  * quotes, backslashes and near-words costs a few ms per 256 KiB. Pure.
  */
@@ -76,6 +77,21 @@ const JSON_CHAR = '(?:[^"\\\\]|\\\\.)';
 const KEY_CHAR = '[^"]';
 
 /**
+ * Hex codes of the ASCII characters that are no letter or digit: separators to the rule, which
+ * reads `token_`, `Token-` or `token ` as ending in the word `token`.
+ */
+const SEPARATOR_HEX = '(?:[01][0-9a-f]|2[0-9a-f]|3[a-f]|40|5[b-f]|60|7[b-f])';
+/**
+ * What may follow a credential word to a JSON key's quote: separators, plain or escaped (`\u005f`,
+ * `\/`, a code past ASCII), never a letter or digit the rule would read as a word, so a key's end
+ * is read once (no try runs past the next letter). The pattern ended at the word, and past the
+ * budget `"token_"` hid its value, which the walk found.
+ */
+const JSON_KEY_TAIL = `(?:[^"\\\\A-Za-z0-9\\u212A]|\\\\[^u"]|\\\\u(?:00${SEPARATOR_HEX}|00[89a-f][0-9a-f]|(?!00|212a)[0-9a-f]{4}))*`;
+/** {@link JSON_KEY_TAIL} of a form field's name: separators plain (`+` a space) or `%XX`. */
+const FORM_KEY_TAIL = `(?:[^=&%A-Za-z0-9\\u212A]|%${SEPARATOR_HEX}|%[89a-f][0-9a-f])*`;
+
+/**
  * A JSON pair under a key that may name a credential, quoted: the key's end plain or `\u00XX`,
  * its characters before anything but a quote, as many as they are (isCredentialKey reads the last
  * 64; cut at 64 here, a longer key past the budget hid its token, which the walk found). Each try
@@ -83,12 +99,15 @@ const KEY_CHAR = '[^"]';
  * characters of value), so a body of backslashes and quotes costs one bounded pass.
  */
 export const CREDENTIAL_PAIR = new RegExp(
-  `"(${KEY_CHAR}*${credentialEnd(jsonEscaped)})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`,
+  `"(${KEY_CHAR}*${credentialEnd(jsonEscaped)}${JSON_KEY_TAIL})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`,
   'gi',
 );
 
 /** A form field under a key that may name a credential, of any length: its end plain or `%XX`. */
-export const CREDENTIAL_FIELD = new RegExp(`(?:^|&)([^=&]*${credentialEnd(formEscaped)})=([^&]{8,})`, 'gi');
+export const CREDENTIAL_FIELD = new RegExp(
+  `(?:^|&)([^=&]*${credentialEnd(formEscaped)}${FORM_KEY_TAIL})=([^&]{8,})`,
+  'gi',
+);
 
 /**
  * `"<key>": "<value>"` in text that is not JSON (a body cut off by the connector), a key of any

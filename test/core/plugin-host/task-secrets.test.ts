@@ -1,5 +1,5 @@
 /** The credentials a chain task hands its plugins (task-secrets.ts), found in each place they sit. */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { PassthroughForward } from '../../../core/index.js';
 import { credentialValues, redactPluginText, taskSecrets } from '../../../core/plugin-host/task-secrets.js';
 
@@ -137,15 +137,14 @@ test('a long credential key is found past the budget of keys as within it', (t) 
   }
 });
 
-test('a key whose k is the Kelvin sign is found past the budget of keys as within it', (t) => {
-  // U+212A lowercases to `k`: the walk's isCredentialKey reads `to\u212Aen` as `token`
+/**
+ * Each JSON key (as written in the body) and form field name of `keys` gives the token under it,
+ * within the budget of keys and after 5 000 filler keys alike.
+ */
+function foundWithinAndPast(t: ExecutionContext, keys: readonly (readonly [string, string])[]): void {
   const filler = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`f${i}`, i]));
   const fields = `${new URLSearchParams(filler as never)}&`;
-  for (const [key, form] of [
-    ['"to\\u212Aen"', 'to%E2%84%AAen'],
-    ['"to\u212Aen"', 'to\u212Aen'],
-    ['"api_\\u212aey"', 'api_%e2%84%aaey'],
-  ] as const) {
+  for (const [key, form] of keys) {
     for (const [where, json, before] of [
       ['within', { data: { placeholder: TOKEN } }, ''],
       ['past', { ...filler, data: { placeholder: TOKEN } }, fields],
@@ -155,4 +154,23 @@ test('a key whose k is the Kelvin sign is found past the budget of keys as withi
       t.true(taskSecrets(convert(`${before}${form}=${TOKEN}`)).includes(TOKEN), `${form} ${where}`);
     }
   }
+}
+
+test('a key whose k is the Kelvin sign is found past the budget of keys as within it', (t) => {
+  // U+212A lowercases to `k`: the walk's isCredentialKey reads `to\u212Aen` as `token`
+  foundWithinAndPast(t, [
+    ['"to\\u212Aen"', 'to%E2%84%AAen'],
+    ['"to\u212Aen"', 'to\u212Aen'],
+    ['"api_\\u212aey"', 'api_%e2%84%aaey'],
+  ]);
+});
+
+test('a key with separators after its credential word is found past the budget of keys as within it', (t) => {
+  // the rule reads `token_` or `Token-` as ending in the word `token`: the walk finds them
+  foundWithinAndPast(t, [
+    ['"token_"', 'token_'],
+    ['"Token- "', 'Token+'],
+    ['"api_key\\u005f"', 'api_key%20'],
+    ['"secret.\\/"', 'secret.%2D'],
+  ]);
 });
