@@ -8,6 +8,7 @@ import { storeGate } from '../store/store-gate.js';
 import { BOOT_KEY } from './boot-report.js';
 import type { PluginPoolOptions } from './pool-options.js';
 import type { ProgressSlots } from './progress-slots.js';
+import { ReadyWorkers } from './ready-dispatch.js';
 import type { PoolTask, PoolWorkerData } from './task-protocol.js';
 import { guardWorkerStarts } from './thread-refusals.js';
 import { pluginEnv } from './worker-env.js';
@@ -25,7 +26,9 @@ export function createPiscina(
   // a thread the host refuses fails as a worker, where piscina would throw it from its own
   // event handlers and end the process (thread-refusals.ts)
   guardWorkerStarts();
-  return new Piscina<PoolTask, unknown>({
+  // a waiting task goes to a ready, idle worker only, never to one still loading (ready-dispatch.ts)
+  const ready = new ReadyWorkers();
+  const piscina = new Piscina<PoolTask, unknown>({
     filename: options.entry ?? WORKER_ENTRY,
     atomics: 'disabled',
     minThreads: Math.min(pool.minThreads, pool.maxThreads),
@@ -33,6 +36,7 @@ export function createPiscina(
     maxQueue: pool.maxQueue,
     idleTimeout: pool.idleTimeoutMs,
     closeTimeout: closeBudgetMs,
+    loadBalancer: ready.balancer,
     env: pluginEnv(),
     resourceLimits: {
       maxOldGenerationSizeMb: pool.maxOldGenerationSizeMb,
@@ -51,4 +55,6 @@ export function createPiscina(
       bootKey: BOOT_KEY,
     } satisfies PoolWorkerData,
   });
+  ready.watch(piscina);
+  return piscina;
 }

@@ -7,7 +7,10 @@
  * an exit says nothing: no `error` event, only the tasks handed to it are rejected (`worker
  * exited with code`). Measured with a real pool (test/core/pool/unready-exits): one worker, its
  * replacement's thread exiting before it was ready, the pool kept no worker, was never renewed,
- * and a task queued meanwhile waited its whole queue budget to fail as saturated.
+ * and a task queued meanwhile waited its whole queue budget to fail as saturated. piscina ended
+ * an unready worker when a task it had handed that worker was aborted; the pool's balancer now
+ * hands tasks to ready workers only (ready-dispatch.ts), so that end is kept here as a guard only
+ * (a piscina that ends one some other way leaves a pool that replaces no worker).
  *
  * A thread's `error` before it is ready is piscina's `error` or its task's rejection, reported by
  * worker-starts.ts; this watches the other ends. piscina's threads are seen as they are made

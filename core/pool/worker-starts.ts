@@ -127,8 +127,9 @@ export class WorkerStarts {
 
   /**
    * Take a task's rejection that never started: true (and reported) when it is a worker's
-   * failure to start. piscina sends a queued task to a worker still starting, and then rejects
-   * it with that worker's error rather than emitting `error`. `pool` is the one it was sent to.
+   * failure to start. piscina counts a new pool's first workers ready at once, so a task can go to
+   * one still loading its entry (ready-dispatch.ts), and then rejects it with that worker's error
+   * rather than emitting `error`. `pool` is the one it was sent to.
    */
   rejected(err: unknown, pool: StartingPool): boolean {
     if (!(err instanceof Error) || err.name === 'AbortError' || threadExited(err)) return false;

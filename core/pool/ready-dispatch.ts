@@ -1,0 +1,66 @@
+/**
+ * Which worker piscina hands a waiting task to (docs/decisions.md, "Waiting tasks"). Measured
+ * with piscina 5.3.2 (test/core/pool/booting-queue): its balancer is offered every worker when
+ * one frees up, those still loading their entry first, so a waiting task went to a spare still
+ * loading while the free worker stayed idle, and waited for that boot (a boot that hung: its
+ * whole queue allowance, to fail as saturated). Each pool is made with
+ * {@link ReadyWorkers.balancer}, which hands a task only to a worker that is ready (its
+ * `workerCreate` seen) and idle; a task waits in piscina's queue until one is (a worker's ready
+ * and a task's end both offer the queue again).
+ */
+import type { Worker } from 'node:worker_threads';
+
+/** A worker as piscina's balancer is offered it. */
+interface OfferedWorker {
+  readonly id: number;
+  readonly currentUsage: number;
+}
+
+/** The parts of a piscina pool watched for its ready workers. */
+export interface ReadyPool {
+  on(event: 'workerCreate' | 'workerDestroy', listener: (worker: { readonly id: number }) => void): unknown;
+  readonly threads: readonly Worker[];
+}
+
+/** The ready workers of one piscina pool, and its balancer. */
+export class ReadyWorkers {
+  /** Thread ids of the workers piscina has said ready (`workerCreate`, emitted before it offers them). */
+  private readonly ids = new Set<number>();
+  /**
+   * First workers the host refused (thread-refusals.ts: no thread, id -1) not yet ended: piscina
+   * counts them ready, and a task it hands one fails with the refusal, which the start reports.
+   */
+  private refused = 0;
+
+  /** The pool's `loadBalancer`: a ready, idle worker, or none (the task waits for one). */
+  readonly balancer = <W extends OfferedWorker>(_task: unknown, workers: W[]): W | null => {
+    for (const worker of workers) {
+      const ready = worker.id >= 0 ? this.ids.has(worker.id) : this.refused > 0;
+      if (worker.currentUsage === 0 && ready) return worker;
+    }
+    return null;
+  };
+
+  /**
+   * Follow `pool`'s workers; called as it is made. Its first workers are ready to piscina at once,
+   * their `workerCreate` a microtask later: a task sent before then would have found no worker.
+   */
+  watch(pool: ReadyPool): void {
+    for (const thread of pool.threads) {
+      if (thread.threadId >= 0) this.ids.add(thread.threadId);
+      else {
+        this.refused++;
+        thread.once('exit', () => this.refused--);
+      }
+    }
+    pool.on('workerCreate', (worker) => {
+      // an exited worker's id reads -1 at its `workerDestroy`: ids gone from the pool drop out here
+      const live = new Set(pool.threads.map((thread) => thread.threadId));
+      for (const id of this.ids) if (!live.has(id)) this.ids.delete(id);
+      if (worker.id >= 0) this.ids.add(worker.id);
+    });
+    pool.on('workerDestroy', (worker) => {
+      this.ids.delete(worker.id);
+    });
+  }
+}
