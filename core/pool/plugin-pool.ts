@@ -21,6 +21,7 @@ import {
 import { DEFAULT_RENEW_DELAYS, PoolRenewal, RENEW_WARM_MS } from './pool-renewal.js';
 import { PoolWatch } from './pool-watch.js';
 import { ProgressSlots, type SlotProgress } from './progress-slots.js';
+import { WaitingTasks, withWaiting } from './ready-dispatch.js';
 import { TaskAbort } from './task-abort.js';
 import type { PoolTask, TaskFailure, TaskReply, WarmValue } from './task-protocol.js';
 import { PauseLog, TaskWatchdog } from './task-watchdog.js';
@@ -52,6 +53,8 @@ export class PluginPool {
   private readonly watch: PoolWatch;
   /** The tasks in flight, by their slot, each with its abort. */
   private readonly inFlight = new InFlight();
+  /** The tasks sent to piscina that no worker has taken yet (ready-dispatch.ts). */
+  private readonly waiting = new WaitingTasks(() => this.showQueue());
   private readonly log: Logger;
   private readonly metrics: Metrics;
   private readonly closeBudgetMs: number;
@@ -126,17 +129,21 @@ export class PluginPool {
     // a renewal closing the old pool: wait for the fresh one (bounded), as many as the queue takes
     if (this.pools.holding) {
       const settled = this.pools.settled(this.options.pool.maxQueue);
-      this.metrics.poolQueueDepth.set(this.queued());
-      if (!(await settled)) return this.failAll(items, SATURATED);
+      this.showQueue();
+      const fresh = await settled;
+      this.showQueue();
+      if (!fresh) return this.failAll(items, SATURATED);
     }
     if (this.closing) return this.failAll(items, CLOSED);
     const piscina = this.pools.current;
-    // bound the queue ourselves: piscina's own limit also counts booting workers' capacity
-    if (piscina.queueSize >= this.options.pool.maxQueue) return this.failAll(items, SATURATED);
+    // bound the queue ourselves, by the tasks that really wait: piscina's `queueSize` takes one off
+    // per worker starting (and its own limit never applies to tasks with a signal)
+    if (this.queued() >= this.options.pool.maxQueue) return this.failAll(items, SATURATED);
     const lease = this.slots.acquire();
     if (!lease) return this.failAll(items, SATURATED);
     const abort = new TaskAbort();
     this.inFlight.add(lease, abort);
+    const waiting = this.waiting.enter();
     // abort one turn later: a worker that already died has its exit event processed first, so
     // the task is reported as a death, not as a timeout (aborting a settled task is a no-op)
     const watchdog = new TaskWatchdog(
@@ -153,9 +160,7 @@ export class PluginPool {
         stamp: lease.stamp,
         items: items.map((i) => i.task),
       };
-      const pending = piscina.run(task, { signal: abort });
-      this.metrics.poolQueueDepth.set(this.queued());
-      const replies = (await pending) as TaskReply[];
+      const replies = (await piscina.run(withWaiting(task, waiting), { signal: abort })) as TaskReply[];
       this.watch.refusals.receive(replies);
       for (const reply of replies) {
         if (reply.ok) this.completed++;
@@ -193,9 +198,9 @@ export class PluginPool {
       return at ? { failedAt: at, error } : this.failAll(items, error);
     } finally {
       watchdog.stop();
+      waiting.leave();
       this.inFlight.delete(lease);
       this.slots.release(lease);
-      this.metrics.poolQueueDepth.set(this.queued());
     }
   }
 
@@ -254,11 +259,15 @@ export class PluginPool {
   }
 
   /**
-   * Tasks waiting for a worker: in piscina's queue, and during a renewal for the fresh pool (the
-   * old one closing: pool-handover.ts), where piscina counts none of them.
+   * Tasks waiting for a worker: sent and not yet handed to one (ready-dispatch.ts), and during a
+   * renewal those waiting for the fresh pool (the old one closing: pool-handover.ts).
    */
   private queued(): number {
-    return this.pools.waiting + this.pools.current.queueSize;
+    return this.pools.waiting + this.waiting.size;
+  }
+
+  private showQueue(): void {
+    this.metrics.poolQueueDepth.set(this.queued());
   }
 
   private failAll(items: readonly BatchItem[], error: ErrorData): { replies: TaskReply[] } {

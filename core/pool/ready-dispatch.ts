@@ -1,14 +1,63 @@
 /**
- * Which worker piscina hands a waiting task to (docs/decisions.md, "Waiting tasks"). Measured
- * with piscina 5.3.2 (test/core/pool/booting-queue): its balancer is offered every worker when
- * one frees up, those still loading their entry first, so a waiting task went to a spare still
- * loading while the free worker stayed idle, and waited for that boot (a boot that hung: its
- * whole queue allowance, to fail as saturated). Each pool is made with
- * {@link ReadyWorkers.balancer}, which hands a task only to a worker that is ready (its
- * `workerCreate` seen) and idle; a task waits in piscina's queue until one is (a worker's ready
- * and a task's end both offer the queue again).
+ * Which worker piscina hands a waiting task to, and how many tasks wait (docs/decisions.md,
+ * "Waiting tasks"). Measured with piscina 5.3.2 (test/core/pool/booting-queue):
+ * - its balancer is offered every worker when one frees up, those still loading their entry
+ *   first: a waiting task went to a spare still loading while the free worker stayed idle, and
+ *   waited for that boot (a boot that hung: its whole queue allowance, to fail as saturated);
+ * - its `queueSize` takes one off per worker starting, and a task handed to such a worker is in
+ *   no queue: `pool.queued` read 0 for tasks waiting on a booting replacement, and the
+ *   `pool.maxQueue` check let one more task per starting worker wait.
+ * Each pool is made with {@link ReadyWorkers.balancer}, which hands a task only to a worker that
+ * is ready (its `workerCreate` seen) and idle; a task waits in piscina's queue until one is (a
+ * worker's ready and a task's end both offer the queue again). Each task sent carries a
+ * {@link WaitingTask} under piscina's queue-options symbol (public; structured clone leaves a
+ * symbol-keyed property behind), which the balancer marks taken: {@link WaitingTasks} counts
+ * exactly the tasks sent and not yet handed to a worker.
  */
 import type { Worker } from 'node:worker_threads';
+import { queueOptionsSymbol } from 'piscina';
+
+/** A task sent to piscina, counted in its {@link WaitingTasks} until it leaves the wait. */
+export class WaitingTask {
+  private waiting = true;
+
+  constructor(private readonly left: () => void) {}
+
+  /** It left the wait: handed to a worker, or settled without one (aborted, rejected). Idempotent. */
+  leave(): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    this.left();
+  }
+}
+
+/** The tasks sent to piscina that no worker has taken yet. */
+export class WaitingTasks {
+  private count = 0;
+
+  /** @param onChange told after each change (the queue-depth gauge is set there) */
+  constructor(private readonly onChange: () => void) {}
+
+  /** Tasks waiting. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** A task is about to be sent: its mark, to be put on it with {@link withWaiting}. */
+  enter(): WaitingTask {
+    this.count++;
+    this.onChange();
+    return new WaitingTask(() => {
+      this.count--;
+      this.onChange();
+    });
+  }
+}
+
+/** `task` carrying `mark` where piscina's balancer sees it (its queue options). */
+export function withWaiting<T extends object>(task: T, mark: WaitingTask): T {
+  return Object.assign(task, { [queueOptionsSymbol]: mark });
+}
 
 /** A worker as piscina's balancer is offered it. */
 interface OfferedWorker {
@@ -33,10 +82,16 @@ export class ReadyWorkers {
   private refused = 0;
 
   /** The pool's `loadBalancer`: a ready, idle worker, or none (the task waits for one). */
-  readonly balancer = <W extends OfferedWorker>(_task: unknown, workers: W[]): W | null => {
+  readonly balancer = <W extends OfferedWorker>(
+    task: { readonly [queueOptionsSymbol]: object | null },
+    workers: W[],
+  ): W | null => {
     for (const worker of workers) {
       const ready = worker.id >= 0 ? this.ids.has(worker.id) : this.refused > 0;
-      if (worker.currentUsage === 0 && ready) return worker;
+      if (worker.currentUsage !== 0 || !ready) continue;
+      const mark = task[queueOptionsSymbol];
+      if (mark instanceof WaitingTask) mark.leave();
+      return worker;
     }
     return null;
   };

@@ -1,8 +1,11 @@
 /**
  * Tasks waiting while a worker still loads its entry (the test entry holds a worker unready while
- * a file exists). When a worker freed up, piscina handed a waiting task to a spare still loading
- * before the free worker, where it waited for the boot or, with the boot hanging, its whole queue
- * allowance (docs/decisions.md, "Waiting tasks").
+ * a file exists). piscina's `queueSize` takes one off per worker starting, and a task it handed to
+ * such a worker is in no queue at all: `/v1/status` `pool.queued` and `relay_pool_queue_depth`
+ * read 0 for tasks waiting on a booting replacement, and the pool's own `pool.maxQueue` check let
+ * one more task per starting worker wait. And when a worker freed up, piscina handed a waiting task
+ * to a spare still loading before the free worker, where it waited for the boot or, with the boot
+ * hanging, its whole queue allowance (docs/decisions.md, "Waiting tasks").
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +16,7 @@ import { until } from '../../helpers/until.js';
 import { inbound, startFixturePool } from './pool-harness.js';
 
 const ENTRY = fileURLToPath(new URL('../../fixtures/pool/entry-exits.cjs', import.meta.url));
+const SATURATED = 'CORE_ERR_PLUGIN_POOL_SATURATED';
 
 /** The file whose presence holds a worker that starts unready, named before the pool is made. */
 function holdFile(t: ExecutionContext, dir: string): string {
@@ -25,12 +29,41 @@ function holdFile(t: ExecutionContext, dir: string): string {
 }
 
 test.serial(
-  'a worker that frees up takes the waiting tasks, not a spare still loading its entry',
+  'tasks waiting for a replacement still loading are counted as queued, and no more than pool.maxQueue wait',
+  async (t) => {
+    t.timeout(60_000);
+    const hold = holdFile(t, tempDir(t));
+    const { pool, metrics } = startFixturePool(t, ['echo', 'fault-hangs'], {
+      entry: ENTRY,
+      pool: { maxQueue: 2 },
+    });
+    t.like((await pool.run([inbound(0, 'before')]))[0], { ok: true });
+    // a hook past its budget: its worker is ended, and the replacement stays unready
+    writeFileSync(hold, '');
+    t.like((await pool.run([inbound(1, 'fault:hang', 300)]))[0], {
+      error: { code: 'CORE_ERR_PLUGIN_TIMEOUT' },
+    });
+    t.is(pool.stats().threads, 1);
+    const waiting = [pool.run([inbound(0, 'a')]), pool.run([inbound(0, 'b')])];
+    t.is(pool.stats().queued, 2);
+    t.is(await metrics.value('relay_pool_queue_depth'), 2);
+    // the queue is full: a third fails at once
+    const third = pool.run([inbound(0, 'c')]);
+    rmSync(hold);
+    t.like((await third)[0], { ok: false, error: { code: SATURATED } });
+    for (const reply of await Promise.all(waiting)) t.like(reply[0], { ok: true });
+    t.is(pool.stats().queued, 0);
+    t.is(await metrics.value('relay_pool_queue_depth'), 0);
+  },
+);
+
+test.serial(
+  'a worker that frees up takes the waiting tasks, not a spare still loading its entry, and both count as queued',
   async (t) => {
     t.timeout(60_000);
     const dir = tempDir(t);
     const hold = holdFile(t, dir);
-    const { pool } = startFixturePool(t, ['store-pause', 'echo'], {
+    const { pool, metrics } = startFixturePool(t, ['store-pause', 'echo'], {
       entry: ENTRY,
       pool: { minThreads: 1, maxThreads: 2 },
     });
@@ -42,12 +75,16 @@ test.serial(
     const second = pool.run([inbound(1, 'second', 300)]);
     await until(() => pool.stats().threads === 2);
     const third = pool.run([inbound(1, 'third', 300)]);
+    t.is(pool.stats().queued, 2);
+    t.is(await metrics.value('relay_pool_queue_depth'), 2);
     // the worker frees up: it runs both waiting tasks, one after the other, the spare still held
     writeFileSync(join(dir, 'go'), '');
     t.like((await running)[0], { ok: true });
     t.like((await second)[0], { ok: true });
     t.like((await third)[0], { ok: true });
     t.true(existsSync(hold));
+    t.is(pool.stats().queued, 0);
+    t.is(await metrics.value('relay_pool_queue_depth'), 0);
     rmSync(hold);
   },
 );
