@@ -12,10 +12,16 @@
  * worker's ready and a task's end both offer the queue again). Each task sent carries a
  * {@link WaitingTask} under piscina's queue-options symbol (public; structured clone leaves a
  * symbol-keyed property behind), which the balancer marks taken: {@link WaitingTasks} counts
- * exactly the tasks sent and not yet handed to a worker.
+ * exactly the tasks sent and not yet handed to a worker that has loaded its entry. A new pool's
+ * first workers are ready to piscina before their entry loads: a task handed to one still loading
+ * waited uncounted (`pool.maxQueue` 2: three waited, two read), so it stays counted until that
+ * worker's ready message (or its end).
  */
 import type { Worker } from 'node:worker_threads';
 import { queueOptionsSymbol } from 'piscina';
+
+/** The key of the message a piscina (5.3) worker posts once it has loaded its entry. */
+const PISCINA_READY = '_WORKER_READY';
 
 /** A task sent to piscina, counted in its {@link WaitingTasks} until it leaves the wait. */
 export class WaitingTask {
@@ -80,6 +86,11 @@ export class ReadyWorkers {
    * counts them ready, and a task it hands one fails with the refusal, which the start reports.
    */
   private refused = 0;
+  /**
+   * The pool's first workers still loading their entry, by thread id, with the mark of the task
+   * handed to each (one at a time: a worker runs one task, and finishes none before it loads).
+   */
+  private readonly loading = new Map<number, WaitingTask | undefined>();
 
   /** The pool's `loadBalancer`: a ready, idle worker, or none (the task waits for one). */
   readonly balancer = <W extends OfferedWorker>(
@@ -90,7 +101,10 @@ export class ReadyWorkers {
       const ready = worker.id >= 0 ? this.ids.has(worker.id) : this.refused > 0;
       if (worker.currentUsage !== 0 || !ready) continue;
       const mark = task[queueOptionsSymbol];
-      if (mark instanceof WaitingTask) mark.leave();
+      if (!(mark instanceof WaitingTask)) return worker;
+      // taken by a first worker still loading: it waits on, for that load
+      if (this.loading.has(worker.id)) this.loading.set(worker.id, mark);
+      else mark.leave();
       return worker;
     }
     return null;
@@ -102,8 +116,10 @@ export class ReadyWorkers {
    */
   watch(pool: ReadyPool): void {
     for (const thread of pool.threads) {
-      if (thread.threadId >= 0) this.ids.add(thread.threadId);
-      else {
+      if (thread.threadId >= 0) {
+        this.ids.add(thread.threadId);
+        this.untilLoaded(thread);
+      } else {
         this.refused++;
         thread.once('exit', () => this.refused--);
       }
@@ -117,5 +133,26 @@ export class ReadyWorkers {
     pool.on('workerDestroy', (worker) => {
       this.ids.delete(worker.id);
     });
+  }
+
+  /**
+   * Follow a first worker until it has loaded its entry (its ready message, which piscina does not
+   * wait for) or ended: the task it was handed meanwhile leaves the wait then.
+   */
+  private untilLoaded(thread: Worker): void {
+    const id = thread.threadId;
+    this.loading.set(id, undefined);
+    const over = (): void => {
+      thread.off('message', onMessage);
+      thread.off('exit', over);
+      const mark = this.loading.get(id);
+      this.loading.delete(id);
+      mark?.leave();
+    };
+    const onMessage = (message: unknown): void => {
+      if (typeof message === 'object' && message !== null && PISCINA_READY in message) over();
+    };
+    thread.on('message', onMessage);
+    thread.on('exit', over);
   }
 }

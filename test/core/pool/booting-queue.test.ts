@@ -58,6 +58,44 @@ test.serial(
 );
 
 test.serial(
+  "a task handed to a new pool's first worker still loading its entry is counted as queued until it has loaded",
+  async (t) => {
+    t.timeout(60_000);
+    const dir = tempDir(t);
+    const hold = holdFile(t, dir);
+    // the pool's first worker, ready to piscina at once, loads its entry only once the file is gone
+    writeFileSync(hold, '');
+    const { pool, metrics } = startFixturePool(t, ['store-pause', 'echo'], {
+      entry: ENTRY,
+      pool: { maxQueue: 2 },
+    });
+    const running = pool.run([inbound(0, `pause:${dir}`)]);
+    let ranOut = false;
+    void running.then(() => {
+      ranOut = true;
+    });
+    const second = pool.run([inbound(1, 'second')]);
+    t.is(pool.stats().queued, 2);
+    t.is(await metrics.value('relay_pool_queue_depth'), 2);
+    // two wait, one of them on the loading worker: the queue is full
+    t.like((await pool.run([inbound(1, 'third')]))[0], { ok: false, error: { code: SATURATED } });
+    // once the entry has loaded, the task handed to that worker waits no more; the second does
+    rmSync(hold);
+    await until(() => existsSync(join(dir, 'started')));
+    // while that task still runs (its hook waits for the go file): not when it ends
+    await until(() => pool.stats().queued === 1 || ranOut, 10_000, 'only the second task queued');
+    t.false(ranOut);
+    t.is(pool.stats().queued, 1);
+    t.is(await metrics.value('relay_pool_queue_depth'), 1);
+    writeFileSync(join(dir, 'go'), '');
+    t.like((await running)[0], { ok: true });
+    t.like((await second)[0], { ok: true });
+    t.is(pool.stats().queued, 0);
+    t.is(await metrics.value('relay_pool_queue_depth'), 0);
+  },
+);
+
+test.serial(
   'a worker that frees up takes the waiting tasks, not a spare still loading its entry, and both count as queued',
   async (t) => {
     t.timeout(60_000);
