@@ -45,7 +45,10 @@ export class PoolWatch {
    * `deaths`, one that failed before it was ready by `starts`) and for a close out of budget.
    */
   readonly starts: WorkerStarts;
-  /** piscina says nothing of a thread that exits before it is ready, and replaces none after it. */
+  /**
+   * piscina says nothing of a thread that exits before it is ready, and replaces none after it;
+   * also which threads exited before their entry loaded (a task they had failed to start).
+   */
   private readonly unready: UnreadyExits<TaskPool>;
 
   constructor(
@@ -58,6 +61,8 @@ export class PoolWatch {
       log,
       metrics,
       plugins,
+      // a failed start, reported as such (unready-exits.ts), not a death while importing the plugins
+      loading: (id) => this.unready.loading(id),
       onRefusals: (port) => this.refusals.listen(port),
       onBooted: (pool) => renewal.booted(pool),
     });
@@ -70,12 +75,13 @@ export class PoolWatch {
       running: () => this.deaths.alive,
       onStall: options.onStall,
       onFailed: (pool) => renewal.failed(pool),
+      loading: (id) => this.unready.loading(id),
     });
     this.unready = new UnreadyExits({
       log,
       current: () => options.pools.current,
       closing: (pool) => this.closing(pool),
-      onExit: (pool, code) => this.starts.exitedUnready(pool, code),
+      onExit: (pool, code, replaced) => this.starts.exitedUnready(pool, code, replaced),
       onEnded: (pool) => renewal.failed(pool),
     });
     this.unready.watch(first);

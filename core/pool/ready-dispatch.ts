@@ -20,16 +20,38 @@
 import type { Worker } from 'node:worker_threads';
 import { queueOptionsSymbol } from 'piscina';
 
-/** The key of the message a piscina (5.3) worker posts once it has loaded its entry. */
-const PISCINA_READY = '_WORKER_READY';
+/**
+ * The key of the message a piscina worker posts once its entry has loaded (piscina 5.3 `READY`, not
+ * exported): a new pool's first workers are ready to piscina before it.
+ */
+const READY_MESSAGE = '_WORKER_READY';
+
+/** Is `message`, from a piscina thread, the one saying its entry has loaded? */
+export function entryLoaded(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && READY_MESSAGE in message;
+}
 
 /** A task sent to piscina, counted in its {@link WaitingTasks} until it leaves the wait. */
 export class WaitingTask {
   private waiting = true;
+  private worker: number | undefined;
 
   constructor(private readonly left: () => void) {}
 
-  /** It left the wait: handed to a worker, or settled without one (aborted, rejected). Idempotent. */
+  /**
+   * The thread id of the worker it was handed to, if any: a rejection is read by what that
+   * worker did (a thread that exited before its entry loaded failed to start: unready-exits.ts).
+   */
+  get handedTo(): number | undefined {
+    return this.worker;
+  }
+
+  /** Handed to the worker of thread id `worker` (it may wait on while that worker loads its entry). */
+  handTo(worker: number): void {
+    this.worker = worker;
+  }
+
+  /** It left the wait: its worker has it, or it settled without one (aborted, rejected). Idempotent. */
   leave(): void {
     if (!this.waiting) return;
     this.waiting = false;
@@ -102,6 +124,7 @@ export class ReadyWorkers {
       if (worker.currentUsage !== 0 || !ready) continue;
       const mark = task[queueOptionsSymbol];
       if (!(mark instanceof WaitingTask)) return worker;
+      mark.handTo(worker.id);
       // taken by a first worker still loading: it waits on, for that load
       if (this.loading.has(worker.id)) this.loading.set(worker.id, mark);
       else mark.leave();
@@ -150,7 +173,7 @@ export class ReadyWorkers {
       mark?.leave();
     };
     const onMessage = (message: unknown): void => {
-      if (typeof message === 'object' && message !== null && PISCINA_READY in message) over();
+      if (entryLoaded(message)) over();
     };
     thread.on('message', onMessage);
     thread.on('exit', over);

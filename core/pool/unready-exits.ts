@@ -17,9 +17,17 @@
  * (thread-refusals.ts `onPiscinaThread`) and taken as the current pool's once it holds them (a
  * microtask later: piscina adds a worker right after making its thread); that pool's
  * `workerCreate` marks one ready, its `workerDestroy` one piscina ended.
+ *
+ * A new pool's first workers are ready to piscina at once, before their entry has loaded, and are
+ * handed tasks then: one whose thread exits while it loads its entry (beside a worker that runs)
+ * had its task fail as a death while importing the plugins (`CORE_ERR_PLUGIN_WORKER_BOOT_FAILED`,
+ * advice to disable a plugin) and its death counted `boot`. A thread's entry has loaded once it
+ * posts piscina's ready message; one that exits before is a failed start whatever piscina counts
+ * (piscina replaces such a first worker itself: no renewal), and its tasks fail as its start.
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
+import { entryLoaded } from './ready-dispatch.js';
 import { onPiscinaThread } from './thread-refusals.js';
 
 /** The parts of a piscina pool watched. */
@@ -36,14 +44,23 @@ export interface UnreadyExitsOptions<P extends UnreadyPool> {
   readonly current: () => P;
   /** Is `pool` closing (its workers end on purpose; a closing pool is not renewed)? */
   readonly closing: (pool: P) => boolean;
-  /** A thread of `pool` exited by itself, with no error, before it was ready: a failed start. */
-  readonly onExit: (pool: P, code: number) => void;
+  /**
+   * A thread of `pool` exited by itself, with no error, before it was ready or before its entry
+   * loaded: a failed start; `replaced` when piscina counted it ready (a new pool's first worker),
+   * and so starts its replacement itself.
+   */
+  readonly onExit: (pool: P, code: number, replaced: boolean) => void;
   /** piscina ended a thread of `pool` before it was ready: it replaces no worker there any more. */
   readonly onEnded: (pool: P) => void;
 }
 
+/** Most ids kept of threads that exited while loading their entry (their tasks read them once). */
+const MAX_EXITED = 64;
+
 interface Watched {
   ready: boolean;
+  /** Its entry has loaded (piscina's ready message), whatever piscina counts. */
+  loaded: boolean;
   /** piscina ended it (`workerDestroy`, the thread still running). */
   ended: boolean;
 }
@@ -51,6 +68,9 @@ interface Watched {
 /** Watches the pool's threads for ends before they are ready, which piscina keeps silent. */
 export class UnreadyExits<P extends UnreadyPool> {
   private readonly watched = new Map<number, Watched>();
+  /** Ids of the pools' threads that exited before their entry loaded, the latest {@link MAX_EXITED}. */
+  private readonly exitedLoading = new Set<number>();
+  private readonly seen = new WeakSet<Worker>();
   private readonly stop: () => void;
   private closed = false;
 
@@ -60,6 +80,9 @@ export class UnreadyExits<P extends UnreadyPool> {
 
   /** Watch `pool`'s workers (the first pool, and each a renewal makes: plugin-pool.ts). */
   watch(pool: P): void {
+    // the first pool's first threads were made before this watched piscina's, in the same turn:
+    // piscina counts them ready at once (their `workerCreate` comes before a microtask of ours)
+    for (const thread of pool.threads) this.made(thread, pool);
     pool.on('workerCreate', (worker) => {
       const watched = this.watched.get(worker.id);
       if (watched) watched.ready = true;
@@ -70,38 +93,71 @@ export class UnreadyExits<P extends UnreadyPool> {
     });
   }
 
+  /**
+   * Is thread `id` one of the pools' that is loading its entry, or exited before it had? A task
+   * handed to it that its exit rejected never reached the worker's code: a failed start.
+   */
+  loading(id: number | undefined): boolean {
+    if (id === undefined) return false;
+    const watched = this.watched.get(id);
+    return watched === undefined ? this.exitedLoading.has(id) : !watched.loaded;
+  }
+
   /** Watch no more. */
   close(): void {
     this.closed = true;
     this.stop();
   }
 
-  private made(thread: Worker): void {
+  /** Watch `thread`; `first`: a thread of that pool made before it was watched (one of its first). */
+  private made(thread: Worker, first?: P): void {
+    if (this.seen.has(thread)) return;
+    this.seen.add(thread);
     // kept: a thread's id reads -1 once it has exited
     const id = thread.threadId;
-    const watched: Watched = { ready: false, ended: false };
-    let pool: P | undefined;
+    const watched: Watched = { ready: first !== undefined, loaded: false, ended: false };
+    let pool: P | undefined = first;
     let failed = false;
+    if (first) this.watched.set(id, watched);
     // before piscina's own `workerCreate` of a new pool's first workers (queued after this)
-    queueMicrotask(() => {
-      const current = this.options.current();
-      if (!current.threads.includes(thread)) return;
-      pool = current;
-      this.watched.set(id, watched);
+    else
+      queueMicrotask(() => {
+        const current = this.options.current();
+        if (!current.threads.includes(thread)) return;
+        pool = current;
+        this.watched.set(id, watched);
+      });
+    // piscina's own message that the entry has loaded (a first worker was counted ready before)
+    thread.on('message', (message: unknown) => {
+      if (entryLoaded(message)) watched.loaded = true;
     });
-    // attached before piscina's listeners: they run first, as the thread is made
+    // attached before piscina's listeners as the thread is made (after them for the first pool's
+    // first threads: only the order against each other matters to what is read here)
     thread.once('error', () => {
       failed = true;
     });
     thread.once('exit', (code: number) => {
       this.watched.delete(id);
-      if (this.closed || pool === undefined || watched.ready || failed || this.options.closing(pool)) return;
-      if (!watched.ended) this.options.onExit(pool, code);
+      if (pool !== undefined && !watched.loaded) this.exited(id);
+      if (this.closed || pool === undefined || failed || this.options.closing(pool)) return;
+      if (watched.ready) {
+        // one piscina ended (a task's timeout) is no exit of its own
+        if (!watched.loaded && !watched.ended) this.options.onExit(pool, code, true);
+      } else if (!watched.ended) this.options.onExit(pool, code, false);
       else {
         // `log` is the pool's (component plugin-pool): a field of that name again is a duplicate key
         this.options.log.info('plugin worker ended before it was ready; the worker pool will be renewed');
         this.options.onEnded(pool);
       }
     });
+  }
+
+  /** Thread `id` exited before its entry loaded: kept for its tasks' rejections. */
+  private exited(id: number): void {
+    this.exitedLoading.add(id);
+    for (const old of this.exitedLoading) {
+      if (this.exitedLoading.size <= MAX_EXITED) break;
+      this.exitedLoading.delete(old);
+    }
   }
 }

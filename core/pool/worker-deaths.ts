@@ -79,6 +79,11 @@ export interface WorkerDeathsOptions {
   readonly onRefusals?: (port: MessagePort) => void;
   /** A worker of `pool` has imported the plugins (its boot note): one runs there for certain. */
   readonly onBooted?: (pool: WatchedPool) => void;
+  /**
+   * Is thread `id` still loading its entry (a new pool's first worker, ready to piscina at once)?
+   * Its exit then is a failed start, reported by unready-exits.ts, not a death.
+   */
+  readonly loading?: (id: number) => boolean;
   /** The monotonic clock, ms; default {@link monotonicMs}. */
   readonly now?: () => number;
 }
@@ -220,6 +225,8 @@ export class WorkerDeaths {
       if (watched.failed === undefined) watched.busy = worker.currentUsage > 0;
       if (noted && watched.failed === undefined && !watched.retired) this.ended(id);
       if (this.closed || (watched.failed === undefined && (watched.retired || noted))) return;
+      // it never ran the worker's code: a failed start (unready-exits.ts), counted there
+      if (watched.failed === undefined && this.options.loading?.(id)) return;
       const reason =
         watched.failed === undefined
           ? `worker thread exited with code ${code}`

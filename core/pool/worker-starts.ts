@@ -61,6 +61,11 @@ export interface WorkerStartsOptions {
   readonly closing: () => boolean;
   /** A worker of `pool` failed to start: piscina will replace none there (pool-renewal.ts). */
   readonly onFailed?: (pool: StartingPool) => void;
+  /**
+   * Did thread `id` exit before its entry loaded (unready-exits.ts)? A task it was handed then
+   * failed with its start, which is reported as such there.
+   */
+  readonly loading?: (id: number | undefined) => boolean;
   /** Workers running now (piscina had them ready, and nothing is ending them). */
   readonly running: () => number;
   /** A worker failed to start while none ran: fail the tasks waiting for one (none would start them). */
@@ -129,10 +134,14 @@ export class WorkerStarts {
    * Take a task's rejection that never started: true (and reported) when it is a worker's
    * failure to start. piscina counts a new pool's first workers ready at once, so a task can go to
    * one still loading its entry (ready-dispatch.ts), and then rejects it with that worker's error
-   * rather than emitting `error`. `pool` is the one it was sent to.
+   * rather than emitting `error`. `pool` is the one it was sent to, `worker` the thread id of the
+   * worker it was handed to (if it was).
    */
-  rejected(err: unknown, pool: StartingPool): boolean {
-    if (!(err instanceof Error) || err.name === 'AbortError' || threadExited(err)) return false;
+  rejected(err: unknown, pool: StartingPool, worker?: number): boolean {
+    if (!(err instanceof Error) || err.name === 'AbortError') return false;
+    // a thread that exited before its entry loaded (a new pool's first worker, handed tasks at
+    // once): its start failed, counted and logged as such by unready-exits.ts, not here again
+    if (threadExited(err)) return this.options.loading?.(worker) ?? false;
     // thrown on this thread as piscina posted the task (data structured clone refuses): no worker
     // failed, and taking it for one logged a failed start (reinstall, restart) and could stall
     if (err instanceof DOMException) return false;
@@ -143,11 +152,15 @@ export class WorkerStarts {
   }
 
   /**
-   * A thread of `pool` exited, with no error, before piscina had it ready (unready-exits.ts): a
-   * failed start, which piscina keeps silent.
+   * A thread of `pool` exited, with no error, before piscina had it ready or before its entry
+   * loaded (unready-exits.ts): a failed start, which piscina keeps silent. `replaced`: piscina
+   * counted it ready (a new pool's first worker) and starts its replacement itself, so it is
+   * counted and logged only: no renewal, and no stall (that replacement may well start).
    */
-  exitedUnready(pool: StartingPool, code: number): void {
-    this.failed(new Error(`worker thread exited with code ${code} before it was ready`), pool);
+  exitedUnready(pool: StartingPool, code: number, replaced = false): void {
+    const err = new Error(`worker thread exited with code ${code} before it was ready`);
+    if (replaced) this.counted(err);
+    else this.failed(err, pool);
   }
 
   /** Log what is still unlogged, and stop. */
@@ -163,19 +176,25 @@ export class WorkerStarts {
    * task's own start tells (it fails here again, with none running, if starts still fail).
    */
   private failed(err: unknown, pool: StartingPool): void {
-    if (typeof err === 'object' && err !== null) {
-      if (this.seen.has(err)) return;
-      this.seen.add(err);
-    }
+    if (!this.counted(err)) return;
     const { metrics } = this.options;
-    metrics.poolWorkerDeaths.inc({ during: 'start' });
-    // as a stray error's reason: a URL in an error may carry a credential
-    this.report.add(scrubUrls(errorMessage(err)).slice(0, 500));
     this.options.onFailed?.(pool);
     if (this.options.running() > 0) return;
     this.failing = true;
     metrics.poolWorkerStartFailing.set(1);
     this.options.onStall();
+  }
+
+  /** Count and report a failed start once per failure; false if it was already. */
+  private counted(err: unknown): boolean {
+    if (typeof err === 'object' && err !== null) {
+      if (this.seen.has(err)) return false;
+      this.seen.add(err);
+    }
+    this.options.metrics.poolWorkerDeaths.inc({ during: 'start' });
+    // as a stray error's reason: a URL in an error may carry a credential
+    this.report.add(scrubUrls(errorMessage(err)).slice(0, 500));
+    return true;
   }
 
   private started(): void {

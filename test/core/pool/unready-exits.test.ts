@@ -68,3 +68,29 @@ test.serial(
     t.like((await pool.run([inbound(0, 'last')]))[0], { ok: true });
   },
 );
+
+test.serial(
+  'a first worker whose thread exits while loading its entry, beside one that runs: its task is a failed start, not a boot death',
+  async (t) => {
+    t.timeout(60_000);
+    const exits = entryExits(t);
+    // one of the two first workers (piscina counts them ready at once, and hands them a task each)
+    // exits before its entry has loaded, while the other loads and runs its task
+    exits(1);
+    const { pool, metrics, sink } = startFixturePool(t, ['echo'], {
+      entry: ENTRY,
+      pool: { minThreads: 2, maxThreads: 2 },
+    });
+    const replies = await Promise.all([pool.run([inbound(0, 'a')]), pool.run([inbound(0, 'b')])]);
+    const codes = replies.map((r) => (r[0]?.ok ? 'ok' : r[0]?.error.code)).sort();
+    // the lost task is the start's: transient, no plugin to disable
+    t.deepEqual(codes, [START, 'ok']);
+    t.deepEqual(sink.withCode('CORE_ERR_PLUGIN_WORKER_BOOT_FAILED'), []);
+    t.like(sink.withCode(START)[0], { msg: 'plugin worker failed to start' });
+    t.is(await metrics.value('relay_pool_worker_deaths_total', { during: 'start' }), 1);
+    t.falsy(await metrics.value('relay_pool_worker_deaths_total', { during: 'boot' }));
+    // piscina replaced it (a first worker): no stall, and the pool runs on two workers
+    t.false(pool.stats().startFailing);
+    t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
+  },
+);
