@@ -169,11 +169,11 @@ export class PluginPool {
       return { replies };
     } catch (err) {
       const at = watchdog.expiry?.started ? watchdog.expiry.at : this.slots.progress(lease);
-      // waited for a worker while none could start, or sent to one that failed to (its thread
-      // exited before its entry loaded, too: a new pool's first workers are handed tasks at once)
+      // waited for a worker while none could start, or sent to one that failed to (never in a
+      // closing pool: worker-starts.ts)
       if (
         this.inFlight.unstarted(abort) ||
-        (!at && !this.closing && this.watch.starts.rejected(err, piscina, waiting.handedTo))
+        (!at && this.watch.starts.rejected(err, piscina, waiting.handedTo))
       )
         return this.failAll(items, START_FAILED);
       // queued in a pool since replaced, which ended it unstarted: no hook ran, sent to the new one

@@ -77,6 +77,8 @@ export interface WorkerStartsOptions {
 /** Watches a piscina pool for workers failing before they are ready; owns its `error` event. */
 export class WorkerStarts {
   private readonly seen = new WeakSet<object>();
+  /** Each watched pool's `closing` (its close, or a renewal replaced it). */
+  private readonly closings = new WeakMap<object, () => boolean>();
   private readonly report: ThrottledReport<string>;
   private failing = false;
 
@@ -101,6 +103,7 @@ export class WorkerStarts {
    * whether that pool is closing.
    */
   watch(pool: StartingPool, closing: () => boolean): void {
+    this.closings.set(pool, closing);
     // without a listener an EventEmitter 'error' would crash the process
     pool.on('error', (err) => {
       // a watched worker's failure with no task: reported by worker-deaths.ts, closing or not
@@ -136,9 +139,14 @@ export class WorkerStarts {
    * one still loading its entry (ready-dispatch.ts), and then rejects it with that worker's error
    * rather than emitting `error`. `pool` is the one it was sent to, `worker` the thread id of the
    * worker it was handed to (if it was).
+   *
+   * A closing pool's rejections are never a failed start: its workers end on purpose, and a
+   * failure there was taken for one of the pool a renewal was replacing (the renewal ran again,
+   * the pool could read failing) or of the plugin pool closing; its `error` says so already.
    */
   rejected(err: unknown, pool: StartingPool, worker?: number): boolean {
     if (!(err instanceof Error) || err.name === 'AbortError') return false;
+    if (this.closings.get(pool)?.()) return false;
     // a thread that exited before its entry loaded (a new pool's first worker, handed tasks at
     // once): its start failed, counted and logged as such by unready-exits.ts, not here again
     if (threadExited(err)) return this.options.loading?.(worker) ?? false;
