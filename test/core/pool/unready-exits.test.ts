@@ -7,7 +7,7 @@
  * "Worker deaths"). piscina no longer hands a task to a worker still loading (ready-dispatch.ts,
  * test/core/pool/booting-queue), so it no longer ends one by aborting such a task.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
@@ -27,7 +27,11 @@ function entryExits(t: ExecutionContext): (n: number) => void {
   t.teardown(() => {
     delete process.env.RELAY_TEST_ENTRY_EXITS_FILE;
   });
-  return (n) => writeFileSync(file, String(n));
+  return (n) => {
+    // the claims of an earlier count (the entry takes exit n by creating <file>.n)
+    for (let i = 1; i <= n; i++) rmSync(`${file}.${i}`, { force: true });
+    writeFileSync(file, String(n));
+  };
 }
 
 test.serial(
