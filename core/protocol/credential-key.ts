@@ -54,8 +54,10 @@ function words(key: string): string[] {
  * or at the start (`k7_token`, `API_SECRET`), or capitalised anywhere (`AuthToken`, `ABToken`:
  * the camelCase split always starts a word at such a capital). Such a key is a credential
  * without the split, which cost most of a search through a body of thousands of
- * credential-named decoys; any other key takes the split. The Kelvin sign (U+212A) is no
- * separator before either: the split lowercases it to `k` (`\u212Atoken` is `ktoken`).
+ * credential-named decoys; any other ASCII key takes the scan of its last two words
+ * ({@link asciiCredential}), and a key with other characters the split. The Kelvin sign
+ * (U+212A) is no separator before either: the split lowercases it to `k` (`\u212Atoken` is
+ * `ktoken`).
  */
 const PLAIN_CREDENTIAL_END = new RegExp(
   `(?:(?:^|[^A-Za-z0-9\u212A])(?:${[...CREDENTIAL_WORDS].map((w) => `${w}|${w.toUpperCase()}`).join('|')})|(?<!\u212A)(?:${[
@@ -65,12 +67,83 @@ const PLAIN_CREDENTIAL_END = new RegExp(
     .join('|')}))$`,
 );
 
+/** A character the ASCII scan cannot read as the split does (`\u212A` lowercases to `k`). */
+const NON_ASCII = /[^\0-\x7f]/;
+
+/** Whether the ASCII character code `c` is a digit, a lower or an upper case letter. */
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isLower = (c: number): boolean => c >= 97 && c <= 122;
+const isUpper = (c: number): boolean => c >= 65 && c <= 90;
+
+/**
+ * Where the word ending before `end` in the ASCII `key` starts, as the split cuts it: at a
+ * separator, or at a capital after a lower case letter or digit (`botToken`), or at a capital
+ * after a capital and before a lower case letter (`APIKey`).
+ */
+function wordStart(key: string, end: number): number {
+  let i = end - 1;
+  while (i > 0) {
+    const c = key.charCodeAt(i);
+    const before = key.charCodeAt(i - 1);
+    const beforeIsUpper = isUpper(before);
+    if (!beforeIsUpper && !isLower(before) && !isDigit(before)) break;
+    if (isUpper(c) && (!beforeIsUpper || (i + 1 < end && isLower(key.charCodeAt(i + 1))))) break;
+    i--;
+  }
+  return i;
+}
+
+/** Where the word ending at or before `end` in the ASCII `key` ends, past separators (0: none). */
+function wordEnd(key: string, end: number): number {
+  let i = end;
+  while (i > 0) {
+    const c = key.charCodeAt(i - 1);
+    if (isUpper(c) || isLower(c) || isDigit(c)) break;
+    i--;
+  }
+  return i;
+}
+
+/** {@link CREDENTIAL_WORDS} and {@link CREDENTIAL_PAIRS} as lists, for the ASCII scan. */
+const WORD_LIST: readonly string[] = [...CREDENTIAL_WORDS];
+const PAIR_LIST: readonly string[] = [...CREDENTIAL_PAIRS];
+
+/**
+ * Whether `key`'s characters from `a` to `aEnd` then from `b` to `bEnd` are `word` in any case:
+ * a letter or digit ORed with 0x20 is its lower case, and no slice or lowercased copy is made
+ * for each of thousands of decoy keys.
+ */
+function spells(key: string, a: number, aEnd: number, b: number, bEnd: number, word: string): boolean {
+  const first = aEnd - a;
+  if (first + bEnd - b !== word.length) return false;
+  for (let i = 0; i < word.length; i++) {
+    const at = i < first ? a + i : b + i - first;
+    if ((key.charCodeAt(at) | 0x20) !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** {@link isCredentialKey} of an ASCII key, by a scan of its last two words: the split's answer. */
+function asciiCredential(key: string): boolean {
+  const lastEnd = wordEnd(key, key.length);
+  if (lastEnd === 0) return false;
+  const lastStart = wordStart(key, lastEnd);
+  if (WORD_LIST.some((w) => spells(key, lastStart, lastEnd, lastEnd, lastEnd, w))) return true;
+  const prevEnd = wordEnd(key, lastStart);
+  if (prevEnd === 0) return false;
+  const prevStart = wordStart(key, prevEnd);
+  return PAIR_LIST.some((w) => spells(key, prevStart, prevEnd, lastStart, lastEnd, w));
+}
+
 /** Whether `key` names a credential (see the module comment for the rule). */
 export function isCredentialKey(key: string): boolean {
   // a hostile body can hold long keys: the last two words are all the rule reads, so the split
   // sees only the key's end and stays cheap
   const tail = key.length > 64 ? key.slice(-64) : key;
   if (PLAIN_CREDENTIAL_END.test(tail)) return true;
+  // any other ASCII key (every webhook's) is read by its last two words alone: the split of each
+  // of thousands of `k1_api_key` or `k1_tOkEn` decoys was most of a hostile form's cost
+  if (!NON_ASCII.test(tail)) return asciiCredential(tail);
   const w = words(tail);
   const last = w[w.length - 1];
   if (last === undefined) return false;

@@ -1,4 +1,4 @@
-/** Which keys name a credential (credential-key.ts): the plain ends it takes without the split agree with the split. */
+/** Which keys name a credential (credential-key.ts): the plain ends and the ASCII scan it takes without the split agree with the split. */
 import test from 'ava';
 import { isCredentialKey } from '../../../core/protocol/credential-key.js';
 
@@ -49,4 +49,63 @@ test('the plain credential ends agree with the word split, on keys of every case
     t.true(isCredentialKey(key), key);
   for (const key of ['mytoken', 'MYTOKEN', 'k0token', 'Tokens', 'token_type', 'monkey'])
     t.false(isCredentialKey(key), key);
+});
+
+test('the scan of the last two words agrees with the word split, on every short join of pieces', (t) => {
+  // two-word names, every case, digits, every separator, camelCase humps, and characters the
+  // split lowercases to ASCII (the Kelvin sign to `k`, `İ` to `i` and a dot) or to a separator
+  const pieces = [
+    'api',
+    'Api',
+    'API',
+    'aPI',
+    'key',
+    'Key',
+    'KEY',
+    'kEy',
+    'token',
+    'Token',
+    'tOkEn',
+    'Private',
+    'PRIVATE',
+    'signing',
+    'x',
+    'X',
+    'Y',
+    '0',
+    '7',
+    '_',
+    '-',
+    '.',
+    ' ',
+    '%',
+    'é',
+    '\u212A',
+    '\u0130',
+  ];
+  let checked = 0;
+  const check = (key: string): void => {
+    if (isCredentialKey(key) !== byWords(key)) t.fail(JSON.stringify(key));
+    checked++;
+  };
+  for (const a of ['', ...pieces])
+    for (const b of ['', ...pieces])
+      for (const c of pieces) {
+        check(`${a}${b}${c}`);
+        // cut at 64 characters inside or before the words read
+        check(`${'Ab'.repeat(30)}${a}${b}${c}`);
+      }
+  // characters one by one, from a fixed seed: humps and joints the pieces do not make
+  const chars = 'aAkKyYpPiI09_-. é\u212A';
+  let seed = 7;
+  for (let n = 0; n < 20_000; n++) {
+    let key = '';
+    const length = 1 + (n % 12);
+    for (let i = 0; i < length; i++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      key += chars[seed % chars.length];
+    }
+    check(`${key}${['', 'key', 'Key', 'token', 'Token'][n % 5]}`);
+  }
+  t.is(checked, 2 * (pieces.length + 1) ** 2 * pieces.length + 20_000);
 });
