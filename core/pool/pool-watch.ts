@@ -71,6 +71,7 @@ export class PoolWatch {
       log,
       metrics,
       reported: (err) => this.deaths.reports(err),
+      loadFailure: (err) => this.deaths.loadFailure(err),
       closing: () => this.closing(first),
       running: () => this.deaths.alive,
       onStall: options.onStall,

@@ -67,6 +67,8 @@ interface Watched {
   failed?: unknown;
   /** A task was running when it failed or exited. */
   busy: boolean;
+  /** It failed while still loading its entry: a failed start (worker-starts.ts), not a death. */
+  unstarted?: true;
 }
 
 /** Construction options of {@link WorkerDeaths}. */
@@ -81,7 +83,8 @@ export interface WorkerDeathsOptions {
   readonly onBooted?: (pool: WatchedPool) => void;
   /**
    * Is thread `id` still loading its entry (a new pool's first worker, ready to piscina at once)?
-   * Its exit then is a failed start, reported by unready-exits.ts, not a death.
+   * Its exit then is a failed start, reported by unready-exits.ts, and its error one reported by
+   * worker-starts.ts ({@link WorkerDeaths.loadFailure}): not a death.
    */
   readonly loading?: (id: number) => boolean;
   /** The monotonic clock, ms; default {@link monotonicMs}. */
@@ -93,6 +96,8 @@ export class WorkerDeaths {
   private readonly watched = new Map<number, Watched>();
   /** Errors of threads this class saw fail: piscina re-emits them as its own `error`. */
   private readonly failures = new WeakSet<object>();
+  /** Errors of threads that failed while loading their entry: failed starts, not deaths. */
+  private readonly loadFailures = new WeakSet<object>();
   /**
    * Exit notes by progress slot, until the task's failure reads them; `ended` once the thread
    * named has ended on its own (plugin code can post a note too: only that makes one true).
@@ -175,6 +180,11 @@ export class WorkerDeaths {
     return typeof err === 'object' && err !== null && this.failures.has(err);
   }
 
+  /** Is `err` a thread's failure while loading its entry: a failed start (worker-starts.ts)? */
+  loadFailure(err: unknown): boolean {
+    return typeof err === 'object' && err !== null && this.loadFailures.has(err);
+  }
+
   /**
    * Workers running now that piscina had ready (watched), less those ending: one piscina is
    * terminating (a timeout's abort, an idle spare) or whose thread failed runs no more tasks,
@@ -214,7 +224,10 @@ export class WorkerDeaths {
     });
     // in front of piscina's listeners: they destroy the worker (`workerDestroy`) as they run
     thread.prependListener('error', (err: unknown) => {
-      if (typeof err === 'object' && err !== null) this.failures.add(err);
+      // its entry threw as it loaded: a failed start, as an exit then (it was a `boot` death)
+      if (this.options.loading?.(id)) watched.unstarted = true;
+      if (typeof err === 'object' && err !== null)
+        (watched.unstarted ? this.loadFailures : this.failures).add(err);
       watched.failed = err;
       watched.busy = worker.currentUsage > 0;
     });
@@ -225,8 +238,8 @@ export class WorkerDeaths {
       if (watched.failed === undefined) watched.busy = worker.currentUsage > 0;
       if (noted && watched.failed === undefined && !watched.retired) this.ended(id);
       if (this.closed || (watched.failed === undefined && (watched.retired || noted))) return;
-      // it never ran the worker's code: a failed start (unready-exits.ts), counted there
-      if (watched.failed === undefined && this.options.loading?.(id)) return;
+      // it never ran the worker's code: a failed start (unready-exits.ts, worker-starts.ts), counted there
+      if (watched.unstarted || (watched.failed === undefined && this.options.loading?.(id))) return;
       const reason =
         watched.failed === undefined
           ? `worker thread exited with code ${code}`

@@ -57,6 +57,11 @@ export interface WorkerStartsOptions {
   readonly metrics: Metrics;
   /** Is a failure already reported as a watched worker's death (worker-deaths.ts)? */
   readonly reported: (err: unknown) => boolean;
+  /**
+   * Is a failure that of a thread still loading its entry, which piscina counted ready (a new
+   * pool's first worker) and so replaces itself (worker-deaths.ts)?
+   */
+  readonly loadFailure?: (err: unknown) => boolean;
   /** Is the pool closing (piscina's `error` then says its close ran out of budget)? */
   readonly closing: () => boolean;
   /** A worker of `pool` failed to start: piscina will replace none there (pool-renewal.ts). */
@@ -119,7 +124,9 @@ export class WorkerStarts {
         else this.options.log.info({ reason }, 'plugin worker of a closing pool failed');
         return;
       }
-      this.failed(err, pool);
+      // a first worker whose entry threw: piscina starts its replacement itself (as for its exit)
+      if (this.options.loadFailure?.(err)) this.counted(err);
+      else this.failed(err, pool);
     });
     // a refused thread's worker (thread-refusals.ts, id -1) is made ready by piscina when it is one
     // of a new pool's first: it started nothing
@@ -153,6 +160,12 @@ export class WorkerStarts {
     // thrown on this thread as piscina posted the task (data structured clone refuses): no worker
     // failed, and taking it for one logged a failed start (reinstall, restart) and could stall
     if (err instanceof DOMException) return false;
+    // a first worker whose entry threw as it loaded (its exit is the case above): counted and
+    // logged only, piscina replaces it; its task failed with the start whether or not counted now
+    if (this.options.loadFailure?.(err)) {
+      this.counted(err);
+      return true;
+    }
     if (queueRefused(err.message) || TERMINATING.test(err.message) || this.options.reported(err))
       return false;
     this.failed(err, pool);

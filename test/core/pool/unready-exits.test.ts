@@ -34,6 +34,19 @@ function entryExits(t: ExecutionContext): (n: number) => void {
   };
 }
 
+/**
+ * A pool of two first workers (piscina counts them ready at once, and hands them a task each), one
+ * of which ends while it loads its entry while the other loads and runs its task; `codes`: the two
+ * tasks' outcomes, sorted.
+ */
+async function twoFirstWorkers(t: ExecutionContext) {
+  entryExits(t)(1);
+  const started = startFixturePool(t, ['echo'], { entry: ENTRY, pool: { minThreads: 2, maxThreads: 2 } });
+  const { pool } = started;
+  const replies = await Promise.all([pool.run([inbound(0, 'a')]), pool.run([inbound(0, 'b')])]);
+  return { ...started, codes: replies.map((r) => (r[0]?.ok ? 'ok' : r[0]?.error.code)).sort() };
+}
+
 test.serial(
   'a replacement whose thread exits before it is ready: reported, the queued task fails transiently, the pool renewed with no task sent',
   async (t) => {
@@ -77,16 +90,8 @@ test.serial(
   'a first worker whose thread exits while loading its entry, beside one that runs: its task is a failed start, not a boot death',
   async (t) => {
     t.timeout(60_000);
-    const exits = entryExits(t);
-    // one of the two first workers (piscina counts them ready at once, and hands them a task each)
-    // exits before its entry has loaded, while the other loads and runs its task
-    exits(1);
-    const { pool, metrics, sink } = startFixturePool(t, ['echo'], {
-      entry: ENTRY,
-      pool: { minThreads: 2, maxThreads: 2 },
-    });
-    const replies = await Promise.all([pool.run([inbound(0, 'a')]), pool.run([inbound(0, 'b')])]);
-    const codes = replies.map((r) => (r[0]?.ok ? 'ok' : r[0]?.error.code)).sort();
+    // one of the two first workers exits before its entry has loaded
+    const { pool, metrics, sink, codes } = await twoFirstWorkers(t);
     // the lost task is the start's: transient, no plugin to disable
     t.deepEqual(codes, [START, 'ok']);
     t.deepEqual(sink.withCode('CORE_ERR_PLUGIN_WORKER_BOOT_FAILED'), []);
@@ -96,5 +101,33 @@ test.serial(
     // piscina replaced it (a first worker): no stall, and the pool runs on two workers
     t.false(pool.stats().startFailing);
     t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
+  },
+);
+
+test.serial(
+  'a first worker whose entry throws while it loads, beside one that runs: its task is a failed start, counted once, not a death',
+  async (t) => {
+    t.timeout(60_000);
+    process.env.RELAY_TEST_ENTRY_EXITS_THROW = '1';
+    t.teardown(() => {
+      delete process.env.RELAY_TEST_ENTRY_EXITS_THROW;
+    });
+    // one of the two first workers throws as it loads its entry
+    const { pool, metrics, sink, codes } = await twoFirstWorkers(t);
+    // was CORE_ERR_PLUGIN_WORKER_DIED ("worker failed: Cannot find module"), counted a boot death
+    t.deepEqual(codes, [START, 'ok']);
+    t.deepEqual(sink.withCode('CORE_ERR_PLUGIN_WORKER_DIED'), []);
+    t.deepEqual(sink.withCode('CORE_ERR_PLUGIN_WORKER_BOOT_FAILED'), []);
+    const lines = sink.withCode(START);
+    t.is(lines.length, 1);
+    t.like(lines[0], { msg: 'plugin worker failed to start' });
+    t.regex(String(lines[0]?.reason), /Cannot find module/);
+    t.is(await metrics.value('relay_pool_worker_deaths_total', { during: 'start' }), 1);
+    t.falsy(await metrics.value('relay_pool_worker_deaths_total', { during: 'boot' }));
+    // piscina replaced it (a first worker): no stall, no renewal, and the pool runs on
+    t.false(pool.stats().startFailing);
+    t.deepEqual(sink.withMsg('plugin worker pool renewed after failed worker starts'), []);
+    t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
+    t.is(await metrics.value('relay_pool_worker_deaths_total', { during: 'start' }), 1);
   },
 );
