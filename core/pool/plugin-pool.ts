@@ -72,8 +72,9 @@ export class PluginPool {
     this.metrics = options.metrics;
     this.closeBudgetMs = options.closeBudgetMs ?? DEFAULT_CLOSE_BUDGET_MS;
     // every task in flight holds a slot: running (≤ maxThreads, twice while replacements boot)
-    // plus queued (≤ maxQueue); running out of slots is treated as saturation
-    this.slots = new ProgressSlots(options.pool.maxQueue + 2 * options.pool.maxThreads + 8);
+    // plus queued (≤ maxQueue, and as many again resent from a renewal's old pool, which the
+    // bound does not refuse); running out of slots is treated as saturation
+    this.slots = new ProgressSlots(2 * options.pool.maxQueue + 2 * options.pool.maxThreads + 8);
     const first = createPiscina(options, this.slots, this.closeBudgetMs);
     this.pools = new PoolHandover(first, {
       create: () => createPiscina(options, this.slots, this.closeBudgetMs),
@@ -126,9 +127,12 @@ export class PluginPool {
   private attempt(items: readonly BatchItem[], resent: true): Promise<Attempt>;
   private attempt(items: readonly BatchItem[]): Promise<Attempt | typeof RESEND>;
   private async attempt(items: readonly BatchItem[], resent = false): Promise<Attempt | typeof RESEND> {
+    // a task resent from a renewal's old pool was accepted there: the queue bound is for new tasks
+    // only, else those sent as the renewal began took its places first and it failed saturated
+    const limit = resent ? Number.POSITIVE_INFINITY : this.options.pool.maxQueue;
     // a renewal closing the old pool: wait for the fresh one (bounded), as many as the queue takes
     if (this.pools.holding) {
-      const settled = this.pools.settled(this.options.pool.maxQueue);
+      const settled = this.pools.settled(limit);
       this.showQueue();
       const fresh = await settled;
       this.showQueue();
@@ -138,7 +142,7 @@ export class PluginPool {
     const piscina = this.pools.current;
     // bound the queue ourselves, by the tasks that really wait: piscina's `queueSize` takes one off
     // per worker starting (and its own limit never applies to tasks with a signal)
-    if (this.queued() >= this.options.pool.maxQueue) return this.failAll(items, SATURATED);
+    if (this.queued() >= limit) return this.failAll(items, SATURATED);
     const lease = this.slots.acquire();
     if (!lease) return this.failAll(items, SATURATED);
     const abort = new TaskAbort();

@@ -9,7 +9,8 @@
  * in turn, and the renewal repeated without end: a pool renewed every few hundred ms, `/readyz`
  * 503 throughout. Now the old pool is closed first (its idle workers end at once, a running task
  * gets the close budget) and the fresh one is made only once its threads have ended; the tasks
- * sent meanwhile wait for it (bounded: the close budget and a second; as many as the queue takes).
+ * sent meanwhile wait for it (bounded: the close budget and a second; as many as the queue takes,
+ * and the tasks the old pool's close rejected, resent past that bound: plugin-pool.ts).
  */
 import type { Piscina } from 'piscina';
 import { type Clock, systemClock } from '../di/clock.js';
@@ -124,7 +125,8 @@ export class PoolHandover {
 
   /**
    * Wait until a renewal under way has made its fresh pool; false at once when `limit` tasks
-   * wait already (the queue bound: piscina's queue of the closing pool is emptied by its close).
+   * wait already (the queue bound: piscina's queue of the closing pool is emptied by its close;
+   * a task resent from it, accepted there, passes no limit and still counts here).
    */
   async settled(limit = Number.POSITIVE_INFINITY): Promise<boolean> {
     if (this.hold === undefined) return true;

@@ -4,13 +4,13 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { Clock } from '../../../core/di/clock.js';
 import { PoolRenewal, threadStarts } from '../../../core/pool/pool-renewal.js';
 import { createLogSink } from '../../helpers/log-sink.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/until.js';
-import { inbound, startFixturePool } from './pool-harness.js';
+import { type FixturePoolOptions, inbound, startFixturePool } from './pool-harness.js';
 
 function renewal(probe: () => Promise<boolean>, warm: () => Promise<unknown> = async () => undefined) {
   const sink = createLogSink();
@@ -190,23 +190,48 @@ test('a renewal: a task queued in the old pool is not started there once its run
   t.like((await queued)[0], { ok: true });
 });
 
+/**
+ * A pool whose one worker holds a task in a hook while another waits in piscina's queue, then a
+ * renewal, whose old pool's close waits for the running task: the queued one is rejected there,
+ * unstarted, and waits for the fresh pool with one sent as the renewal starts. `go()` frees the hook.
+ */
+async function renewalWithQueued(t: ExecutionContext, pool: FixturePoolOptions['pool'] = {}) {
+  const started = startFixturePool(t, ['store-pause', 'echo'], { closeBudgetMs: 10_000, pool });
+  const dir = tempDir(t);
+  const running = started.pool.run([inbound(0, `pause:${dir}`)]);
+  await until(() => existsSync(join(dir, 'started')));
+  const queued = started.pool.run([inbound(1, 'queued')]);
+  await until(() => started.pool.stats().queued === 1);
+  const renewed = internals(started.pool).pools.renew();
+  // sent before the old pool's close has rejected the queued task: it waits first
+  const during = started.pool.run([inbound(1, 'during')]);
+  await until(() => started.pool.stats().queued === 2, 10_000, 'both waiting counted');
+  const go = () => writeFileSync(join(dir, 'go'), '');
+  return { ...started, tasks: [running, queued, during], renewed, go };
+}
+
 test('a renewal: the tasks waiting for the fresh pool are counted as queued', async (t) => {
   t.timeout(60_000);
-  const { pool, metrics } = startFixturePool(t, ['store-pause', 'echo'], { closeBudgetMs: 10_000 });
-  const dir = tempDir(t);
-  const running = pool.run([inbound(0, `pause:${dir}`)]);
-  await until(() => existsSync(join(dir, 'started')));
-  const queued = pool.run([inbound(1, 'queued')]);
-  await until(() => pool.stats().queued === 1);
-  // the old pool's close waits for the running task: the queued one is rejected there, unstarted,
-  // and waits for the fresh pool with the one sent now; piscina's queue holds neither
-  const renewed = internals(pool).pools.renew();
-  const during = pool.run([inbound(1, 'during')]);
-  await until(() => pool.stats().queued === 2, 10_000, 'both waiting counted');
+  // piscina's queue holds neither of the two waiting
+  const { pool, metrics, tasks, renewed, go } = await renewalWithQueued(t);
   t.is(await metrics.value('relay_pool_queue_depth'), 2);
-  writeFileSync(join(dir, 'go'), '');
-  for (const task of [running, queued, during]) t.like((await task)[0], { ok: true });
+  go();
+  for (const task of tasks) t.like((await task)[0], { ok: true });
   await renewed;
   t.is(pool.stats().queued, 0);
   t.is(await metrics.value('relay_pool_queue_depth'), 0);
+});
+
+test('a renewal: a task resent from the old pool is not refused for the places new tasks took', async (t) => {
+  t.timeout(60_000);
+  // the queued task took the one place; the one sent at the renewal took the one place in the
+  // wait for the fresh pool before it was resent (was: the resent task failed
+  // CORE_ERR_PLUGIN_POOL_SATURATED, though accepted before)
+  const { pool, tasks, renewed, go } = await renewalWithQueued(t, { maxQueue: 1 });
+  // a new task is still refused: the bound holds for new tasks
+  t.like((await pool.run([inbound(1, 'late')]))[0], { error: { code: 'CORE_ERR_PLUGIN_POOL_SATURATED' } });
+  go();
+  for (const task of tasks) t.like((await task)[0], { ok: true });
+  await renewed;
+  t.is(pool.stats().queued, 0);
 });
