@@ -143,3 +143,25 @@ test.serial('a task piscina cannot post (its data does not clone) is no failure 
   t.is(sink.withCode(START).length, 0);
   t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
 });
+
+test.serial(
+  "a new pool's one worker whose entry fails to load: its task is a failed start, not a worker's death",
+  async (t) => {
+    t.timeout(60_000);
+    const failEntries = entryFailures(t);
+    failEntries(true);
+    const { pool, metrics, sink } = startFixturePool(t, ['echo'], {
+      entry: ENTRY,
+      renewDelays: { firstMs: 20, maxMs: 100 },
+    });
+    // was CORE_ERR_PLUGIN_WORKER_DIED ("worker failed: Cannot find module"), a death during boot
+    t.like((await pool.run([inbound(0, 'first')]))[0], { ok: false, error: { code: START } });
+    t.deepEqual(sink.withCode('CORE_ERR_PLUGIN_WORKER_DIED'), []);
+    t.falsy(await metrics.value('relay_pool_worker_deaths_total', { during: 'boot' }));
+    t.regex(String(sink.withCode(START)[0]?.reason), /Cannot find module/);
+    failEntries(false);
+    // its replacement fails as well while the flag lasts; the pool renews itself once starts work
+    await until(() => !pool.stats().startFailing && pool.stats().threads > 0, 20_000, 'a worker again');
+    t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
+  },
+);
