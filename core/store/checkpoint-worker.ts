@@ -63,10 +63,10 @@ function throughGate<T>(work: () => T): T | undefined {
 const BUSY_MS = 20;
 
 const opened = throughGate(open);
-// stopped before its open, or the process is exiting (its end ends this thread): nothing to do
+// stopped before its open or during it, or the process is exiting (its end ends this thread):
+// nothing to do
 if (opened === undefined) process.exit(0);
 const db: Database = opened;
-parentPort?.postMessage({ type: 'open' });
 let lastError = '';
 
 /**
@@ -120,18 +120,18 @@ function reclaim(): void {
 }
 
 /**
- * This thread's connection, or undefined when the owner asked it to stop meanwhile (a store gone
- * since is then no failure). A store locked elsewhere is said as such (the open's advice is for
- * a start).
+ * This thread's connection, or undefined when the owner asked it to stop meanwhile: before the
+ * open (a store gone since is then no failure), or during it (the connection is closed again, no
+ * checkpoint run). A store locked elsewhere is said as such (the open's advice is for a start).
  */
 function open(): Database | undefined {
-  // as late as can be: a stop seen here makes no file; one that comes during the open is taken
-  // like any later one (its last checkpoint, then the close)
+  // as late as can be: a stop seen here makes no file
   if (stopped()) return undefined;
+  let db: Database;
   try {
     // the inbox's connection made the file and set it up: an open that set auto_vacuum again
     // waited for the write lock, and failed under a commit past BUSY_MS (the thread then lost)
-    return openDatabase(file, undefined, { busyTimeoutMs: BUSY_MS, secondary: true });
+    db = openDatabase(file, undefined, { busyTimeoutMs: BUSY_MS, secondary: true });
   } catch (err) {
     if (stopped()) return undefined;
     if (!isBusy(err)) throw err;
@@ -140,6 +140,17 @@ function open(): Database | undefined {
       `another connection held ${file} locked past ${BUSY_MS} ms: ${errorMessage(cause ?? err)}`,
     );
   }
+  // a stop that came during the open (its lock waits, a slow disk): the owner is stopping, so no
+  // last checkpoint, which copied the WAL after it asked; the close alone (a checkpoint only
+  // where this is the last connection, which also removes the WAL files the open made)
+  if (stopped()) {
+    db.close();
+    parentPort?.postMessage({ type: 'stopped in open' });
+    return undefined;
+  }
+  // only now: "opened" says that a stop from here on brings the last checkpoint
+  parentPort?.postMessage({ type: 'open' });
+  return db;
 }
 
 // a stop already asked for brings its own last checkpoint with its message

@@ -60,6 +60,12 @@ export class Checkpointer {
     nameGateThread(this.worker.threadId, 'checkpoint thread');
     this.worker.on('message', (msg: { type?: string; message?: string }) => {
       if (msg.type === 'open') log.debug({ component: 'checkpointer' }, 'checkpoint thread opened the store');
+      if (msg.type === 'stopped in open') {
+        log.debug(
+          { component: 'checkpointer' },
+          'checkpoint thread stopped during its open: no last checkpoint',
+        );
+      }
       if (msg.type === 'error') {
         reportError(log, metrics, 'CORE_ERR_STORE_CHECKPOINT_FAILED', 'background WAL checkpoint failed', {
           error: msg.message,
