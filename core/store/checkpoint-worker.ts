@@ -45,6 +45,8 @@ const slot = GateSlot.claim(gate, threadId);
 /**
  * Run `work` inside this thread's gate, unless the process's exit has closed it (then undefined,
  * `work` not run): the exit waits for a call in progress rather than ending the thread inside it.
+ * `gatedCalls` (store-calls.ts) enters and leaves the same way, its retries interleaved; one
+ * helper for both took more code than it saved, and a closure per plugin store call.
  */
 function throughGate<T>(work: () => T): T | undefined {
   if (slot && !slot.enter()) return undefined;
@@ -58,7 +60,12 @@ function throughGate<T>(work: () => T): T | undefined {
  * The longest any statement of this thread waits for a lock held elsewhere, ms, from its open on:
  * a RESTART waits for the writer and readers at most this long, then reports busy and is retried.
  * Short, so that the thread ends soon after it is asked to: the stop never terminates it
- * (checkpointer.ts); at the open it waited the store's 5 s, the longest of all.
+ * (checkpointer.ts); at the open it waited the store's 5 s, the longest of all. 20: the few lock
+ * waits of its last checkpoint and close (a RESTART's for the writer, then for the readers; a
+ * reclaim step's) fit in the least time a stop gives it (`CHECKPOINT_STOP_MIN_MS`, 100 ms), and
+ * it still outlasts a commit of the main thread (well under a millisecond; a group commit a few),
+ * so a RESTART seldom gives up. Equal to a plugin worker's `WORKER_BUSY_MS` (store-calls.ts) by
+ * size, not by rule: that one is set by a worker's end; change either alone.
  */
 const BUSY_MS = 20;
 

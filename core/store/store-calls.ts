@@ -17,8 +17,12 @@ import { RelayError } from '../errors.js';
 import { BUSY_TIMEOUT_MS } from './database.js';
 
 /**
- * The longest one SQLite call of a plugin worker waits for a lock held elsewhere, ms (the
- * checkpoint thread's wait): the longest the main thread waits to end a worker whose call waits.
+ * The longest one SQLite call of a plugin worker waits for a lock held elsewhere, ms: the longest
+ * the main thread waits to end a worker whose call waits. 20: small beside a task's time (2 s by
+ * default), and long enough that SQLite's busy handler still polls inside one attempt (after 1,
+ * 3, 8 and 18 ms) rather than each attempt, made again whole, being a single try: the store's
+ * 5 s are ~250 attempts. Equal to the checkpoint thread's `BUSY_MS` (checkpoint-worker.ts) by
+ * size, not by rule: that one is set by the thread's stop; change either alone.
  */
 export const WORKER_BUSY_MS = 20;
 
