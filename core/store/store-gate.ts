@@ -11,8 +11,12 @@
  * - the process's exit (the runtime terminates every thread): its `exit` listener closes every
  *   gate the same way, waiting synchronously.
  *
- * A call still inside after {@link GATE_LEAVE_LIMIT_MS} is held by the disk, not a lock: the end
- * goes ahead (the bound holds), and `onLate` is told.
+ * A call still inside after {@link GATE_LEAVE_LIMIT_MS} is held by the disk, not a lock, and
+ * `onLate` is told. A terminate goes on waiting for it: the thread could not end inside the call
+ * anyway (a native call runs to its return), and a call that then failed in an ending thread
+ * aborted the process. The exit ends it (the runtime then waits for the call to return all the
+ * same): its wait is synchronous and cannot tell a thread that died inside its call, whose gate
+ * nobody leaves, from one still in it (docs/decisions.md).
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
@@ -28,27 +32,35 @@ import {
 } from './store-calls.js';
 
 /**
- * Longest the main thread waits for a worker's store call to come out before it ends the worker
- * anyway, ms: no call waited for a lock longer before the gate (the store's busy timeout), and
- * one waits {@link WORKER_BUSY_MS} now.
+ * How long the main thread waits for a worker's store call to come out before it reports the call
+ * late, ms (and, at the process's exit, ends the worker anyway): no call waited for a lock longer
+ * before the gate (the store's busy timeout), and one waits {@link WORKER_BUSY_MS} now.
  */
 export const GATE_LEAVE_LIMIT_MS = BUSY_TIMEOUT_MS;
 
 /** What a thread holding a gate slot is: a late call is reported under its kind. */
 export type GateThreadKind = 'plugin worker' | 'checkpoint thread';
 
-/** Told when a worker was ended with a store call still inside, after `waitedMs`. */
-export type OnLate = (threadId: number, waitedMs: number, kind: GateThreadKind) => void;
+/**
+ * What follows a call still inside at the limit: the end waits on for it (a terminate), or the
+ * thread is ended with it inside (the process's exit).
+ */
+export type LateEnd = 'waits' | 'ends';
+
+/** Told when a thread's store call was still inside its gate after `waitedMs`, and what follows. */
+export type OnLate = (threadId: number, waitedMs: number, kind: GateThreadKind, end: LateEnd) => void;
 
 /** How {@link logLateCalls} reports a late call of each kind of thread (fixed messages). */
-const LATE_REPORTS: Readonly<Record<GateThreadKind, { component: string; message: string }>> = {
+const LATE_REPORTS: Readonly<Record<GateThreadKind, { component: string } & Record<LateEnd, string>>> = {
   'plugin worker': {
     component: 'plugin-pool',
-    message: 'plugin worker ended with a store call still running',
+    ends: 'plugin worker ended with a store call still running',
+    waits: 'plugin worker end waits for a store call still running',
   },
   'checkpoint thread': {
     component: 'checkpointer',
-    message: 'checkpoint thread ended with a store call still running',
+    ends: 'checkpoint thread ended with a store call still running',
+    waits: 'checkpoint thread end waits for a store call still running',
   },
 };
 
@@ -66,9 +78,9 @@ const waitAsync = (
 
 /** Tell `log` of each late call, a warning under its kind of thread (the plugin host's listener). */
 export function logLateCalls(log: Logger): OnLate {
-  return (threadId, waitedMs, kind) => {
-    const { component, message } = LATE_REPORTS[kind];
-    log.warn({ component, threadId, waitedMs }, message);
+  return (threadId, waitedMs, kind, end) => {
+    const report = LATE_REPORTS[kind];
+    log.warn({ component: report.component, threadId, waitedMs }, report[end]);
   };
 }
 
@@ -93,9 +105,9 @@ export function nameGateThread(threadId: number, kind: GateThreadKind): void {
  * destination failing) changes nothing of the end: the terminate still follows, the exit still
  * closes the other gates. The throw itself is dropped: the listener was the one to report with.
  */
-function tellLate(id: number, waitedMs: number): void {
+function tellLate(id: number, waitedMs: number, end: LateEnd): void {
   try {
-    onLate?.(id, waitedMs, kinds.get(id) ?? 'plugin worker');
+    onLate?.(id, waitedMs, kinds.get(id) ?? 'plugin worker', end);
   } catch {
     // the report is lost; the bound on the end holds
   }
@@ -160,19 +172,27 @@ function guard(worker: Worker): void {
   });
 }
 
-/** Resolves once the call inside the gate at `state` has left it (closing it), or at the limit. */
+/**
+ * Resolves once the call inside the gate at `state` has left it (closing it), or its thread has
+ * exited; told late once at the limit, and waiting on: ended then, the thread still stopped only
+ * as the call returned, and a call that failed then aborted the process.
+ */
 async function closed(gate: Int32Array, state: number, id: number): Promise<void> {
   const started = performance.now();
+  let told = false;
   for (;;) {
     // the thread ended meanwhile and its slot was freed (at its exit, on this thread), maybe taken
     // by a new worker since: that one's gate is not this end's to close
     if (Atomics.load(gate, state - 1) !== id || tryClose(gate, state)) return;
     const left = GATE_LEAVE_LIMIT_MS - (performance.now() - started);
-    if (left <= 0) break;
-    const waited = waitAsync(gate, state, GATE_WANTED, left);
+    if (left <= 0 && !told) {
+      told = true;
+      tellLate(id, Math.round(performance.now() - started), 'waits');
+    }
+    // woken by the call leaving, or by the thread's exit freeing the slot (a death inside a call)
+    const waited = waitAsync(gate, state, GATE_WANTED, told ? Number.POSITIVE_INFINITY : left);
     if (waited.async) await waited.value;
   }
-  tellLate(id, Math.round(performance.now() - started));
 }
 
 /** The process exits: close every gate, waiting (synchronously) for the calls inside to leave. */
@@ -184,7 +204,7 @@ function closeAll(): void {
     while (!tryClose(gate, state)) {
       const left = GATE_LEAVE_LIMIT_MS - (performance.now() - started);
       if (left <= 0) {
-        tellLate(Atomics.load(gate, state - 1), Math.round(performance.now() - started));
+        tellLate(Atomics.load(gate, state - 1), Math.round(performance.now() - started), 'ends');
         break;
       }
       Atomics.wait(gate, state, GATE_WANTED, left);

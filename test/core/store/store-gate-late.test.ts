@@ -1,14 +1,15 @@
 /**
  * A store call still inside past the gate's limit (core/store/store-gate.ts): the report names
- * the kind of thread it was (a checkpoint thread is not a plugin worker), and a listener that
- * throws changes nothing of the end (the worker is still ended, every other gate still closed).
+ * the kind of thread it was (a checkpoint thread is not a plugin worker) and what follows (a
+ * terminate waits on for the call, the exit ends the thread), and a listener that throws changes
+ * nothing of the end (the worker is still ended, every other gate still closed).
  */
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import test from 'ava';
-import { storeGate } from '../../../core/store/store-gate.js';
+import { GATE_LEAVE_LIMIT_MS, storeGate } from '../../../core/store/store-gate.js';
 import type { LogLine } from '../../helpers/log-sink.js';
 import { repoRoot } from '../../helpers/repo-root.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -45,15 +46,15 @@ test('a checkpoint thread ended at the exit with a store call inside is reported
 });
 
 test('a late listener that throws: terminate() still ends the worker, and resolves', async (t) => {
-  const heard: [number, string][] = [];
-  const gate = storeGate((threadId, _waitedMs, kind) => {
-    heard.push([threadId, kind]);
+  const heard: [number, string, string][] = [];
+  const gate = storeGate((threadId, _waitedMs, kind, end) => {
+    heard.push([threadId, kind, end]);
     throw new Error('the log destination failed');
   });
   const done = new Int32Array(new SharedArrayBuffer(4));
-  // a call far past the gate's 5 s limit: held by the disk
+  // a call past the gate's 5 s limit: held by the disk
   const worker = new Worker(join(FIXTURES, 'pool', 'gate-worker.js'), {
-    workerData: { gate, done: done.buffer, holdMs: 60_000 },
+    workerData: { gate, done: done.buffer, holdMs: GATE_LEAVE_LIMIT_MS + 1_000 },
   });
   // on a failure the worker outlives the test: not this process's to keep up
   worker.unref();
@@ -70,8 +71,17 @@ test('a late listener that throws: terminate() still ends the worker, and resolv
   if (ended !== true) return;
   const [code] = (await exited) as [number];
   t.is(code, 1, 'terminated');
-  t.is(Atomics.load(done, 0), 0, 'ended at the limit, inside its call');
-  t.deepEqual(heard, [[id, 'plugin worker']]);
+  // was 0: ended at the limit, inside its call
+  t.is(Atomics.load(done, 0), 1, 'ended once its call was over');
+  t.deepEqual(heard, [[id, 'plugin worker', 'waits']]);
+});
+
+test("a terminate waits on for a SQLite call past the limit: its failure then is the thread's, not an abort", async (t) => {
+  const { code, out, err } = await runFile(join(FIXTURES, 'store', 'late-call-terminate.js'), [tempDir(t)]);
+  // was: terminated at the limit inside the call, whose SQLITE_BUSY a second later was thrown into
+  // the ending thread: FATAL ERROR, SIGABRT, the whole process gone (134)
+  t.is(code, 0, err);
+  t.deepEqual(JSON.parse(out.trim()), { heard: [['plugin worker', 'waits']], done: 2, code: 1 });
 });
 
 test('a late listener that throws at the exit: every gate is still closed and told of, the exit is clean', async (t) => {
@@ -82,10 +92,11 @@ test('a late listener that throws at the exit: every gate is still closed and to
   const { first, second, heard } = JSON.parse(out.trim()) as {
     first: number;
     second: number;
-    heard: [number, string][];
+    heard: [number, string, string][];
   };
+  // the exit ends both threads: their reports say so (a terminate's say it waits)
   t.deepEqual(heard, [
-    [first, 'plugin worker'],
-    [second, 'checkpoint thread'],
+    [first, 'plugin worker', 'ends'],
+    [second, 'checkpoint thread', 'ends'],
   ]);
 });
