@@ -38,7 +38,7 @@ export const CHECKPOINT_STOP_MIN_MS = 100;
 /** A background checkpointer for one database file. */
 export class Checkpointer {
   private readonly worker: Worker;
-  /** Set by {@link stop} before its message: read by the thread before its open and each tick. */
+  /** Set by {@link stop} before its message: read by the thread before and after its open, and each tick. */
   private readonly stopWord = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   private readonly exited: Promise<void>;
   private stopping: Promise<boolean> | undefined;
@@ -108,7 +108,8 @@ export class Checkpointer {
 
   private async ended(budgetMs: number, meter: PauseMeter | undefined): Promise<boolean> {
     // the word first: a thread not yet at its open reads it there and leaves without opening (its
-    // message is read only after the open); one past it takes the message (last checkpoint, close)
+    // message is read only after the open), one inside it reads it as the open returns and closes
+    // without a checkpoint; one past it takes the message (last checkpoint, close)
     Atomics.store(this.stopWord, 0, 1);
     this.worker.postMessage({ type: 'stop' });
     let deadline: Deadline | undefined;
