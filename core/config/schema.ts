@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { DEFAULT_STORE_LIMITS } from '../store/store-limits.js';
 import { agentUrlProblem } from './agent-url.js';
+import { ApiTokenSchema } from './api-token-rule.js';
 import { ENV_BOOLEAN_WORDS } from './env-map.js';
 import { LISTEN_FORM, listenAddressProblem } from './listen-address.js';
 import { RelayConfigSchema } from './relay-schema.js';
@@ -64,13 +65,7 @@ export const ApiConfigSchema = z.strictObject({
     })
     .default('127.0.0.1:7700'),
   /** Bearer token; generated into `<dataDir>/api-token` (0600) when unset. Never logged. */
-  token: z
-    .string()
-    .min(
-      16,
-      'must be at least 16 characters: make one with `openssl rand -hex 32`, or unset it and one is generated into <data dir>/api-token',
-    )
-    .optional(),
+  token: ApiTokenSchema,
   /** Largest request body, bytes. 1 MiB. */
   maxBodyBytes: count(1024 * 1024),
   /** Most concurrent /v1/actions calls in flight. */

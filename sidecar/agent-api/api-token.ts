@@ -15,16 +15,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { API_TOKEN_MIN_LENGTH, API_TOKEN_SHAPE } from '../../core/config/api-token-rule.js';
 import type { Config } from '../../core/config/schema.js';
 import { RelayError } from '../../core/errors.js';
 import type { Logger } from '../../core/log/logger.js';
 
 /** File name of the generated token inside the data directory. */
 export const API_TOKEN_FILE = 'api-token';
-/** Shortest token accepted from the file (same floor as `api.token`). */
-const MIN_TOKEN_LENGTH = 16;
-// a token travels in an HTTP header: printable ASCII only, no spaces
-const TOKEN_SHAPE = /^[\x21-\x7e]+$/;
 const CHECK_MODES = process.platform !== 'win32';
 
 const unusable = (path: string, why: string, cause?: unknown) =>
@@ -107,10 +104,10 @@ function readExisting(path: string, log: Logger): string | undefined {
   }
   // an empty file is a leftover of an interrupted manual edit: regenerate rather than refuse
   if (text === '') return undefined;
-  if (text.length < MIN_TOKEN_LENGTH || !TOKEN_SHAPE.test(text)) {
+  if (text.length < API_TOKEN_MIN_LENGTH || !API_TOKEN_SHAPE.test(text)) {
     throw unusable(
       path,
-      `does not hold a token (need ≥ ${MIN_TOKEN_LENGTH} printable characters, no spaces)`,
+      `does not hold a token (need ≥ ${API_TOKEN_MIN_LENGTH} printable characters, no spaces)`,
     );
   }
   return text;

@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { loadConfig } from '../../../core/config/load.js';
+import { isAuthorized } from '../../../sidecar/agent-api/auth.js';
 import { configError, tmpFile } from './load-harness.js';
 
 test('bad values name the key and the env variable, never the secret value', (t) => {
@@ -124,4 +125,27 @@ test('counts must be positive integers; bounded keys refuse values past their bo
   }
   const edge = tmpFile('e.yaml', 'inbox:\n  maxAttempts: 1\n  groupCommitMs: 1000\n');
   t.like(loadConfig({ env: {}, file: edge }).inbox, { maxAttempts: 1, groupCommitMs: 1000 });
+});
+
+for (const [label, token, carried] of [
+  ['with spaces', 'correct horse battery staple', false],
+  ['all blanks', ' '.repeat(20), false],
+  ['with a trailing blank', `${'a'.repeat(20)} `, false],
+  // a UTF-8 client sends other bytes than the latin1 the server reads headers as
+  ['non-ASCII', 'tökentökentökentöken', true],
+] as const) {
+  test(`SIDECAR_API_TOKEN ${label} is refused at load, as in the api-token file`, (t) => {
+    // was: accepted, then every agent request was 401 (a bearer is one run of printable ASCII)
+    t.is(isAuthorized(`Bearer ${token}`, token), carried);
+    const err = configError(() => loadConfig({ env: { SIDECAR_API_TOKEN: token } }));
+    t.is(err.code, 'CORE_ERR_CONFIG_INVALID');
+    t.regex(err.message, /api\.token \(SIDECAR_API_TOKEN\): must be printable ASCII without spaces/);
+    t.false(err.message.includes(token.trim() || '\u0000'), 'the value is never echoed');
+  });
+}
+
+test('SIDECAR_API_TOKEN of printable ASCII loads and authorizes', (t) => {
+  const token = 'Ab0-._~+/=!#$%&*?@[]^{|}0123456789';
+  t.is(loadConfig({ env: { SIDECAR_API_TOKEN: token } }).api.token, token);
+  t.true(isAuthorized(`Bearer ${token}`, token));
 });
