@@ -34,6 +34,12 @@ export function issueMessage(issue: z.core.$ZodIssue, schema: z.ZodType, input: 
     // zod's 'expected int, received number' for 1.5
     if (issue.expected === 'int' && typeof given === 'number') return 'must be a whole number';
   }
+  // zod's own words ('Too small: expected number to be >0') say what it checked, not what to
+  // write; a message the schema gave (a bound with its reason) is kept as it is
+  if (ZOD_WORDS.test(issue.message)) {
+    const plain = plainMessage(issue, key, valueAt(input, issue.path));
+    if (plain) return plain;
+  }
   if (issue.code === 'unrecognized_keys') {
     const known = keysAt(schema, issue.path);
     const near = issue.keys.map((k) => closestName(k, known));
@@ -76,4 +82,74 @@ export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[
   }
   unwrap();
   return Object.keys((node as { shape?: Record<string, unknown> }).shape ?? {});
+}
+
+/** The start of zod's default messages. */
+const ZOD_WORDS = /^(Too small|Too big|Invalid option|Invalid input)/;
+
+/** `a, b or c`. */
+const anyOf = (words: readonly string[]) =>
+  words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : (words[0] ?? '');
+
+/** What a key of zod's `expected` kind takes, in an operator's words. */
+const KIND_WORDS: Readonly<Record<string, string>> = {
+  object: 'an object of keys',
+  record: 'an object of keys',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+};
+
+/** The kind of a given value, in the same words; never the value itself. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'boolean') return 'true or false';
+  return typeof value === 'number' ? 'a number' : `a ${typeof value}`;
+}
+
+/** A bound's words: `at least 1`, `greater than 0 ms`. */
+function bound(word: 'least' | 'most', limit: number | bigint, inclusive: boolean, key: string): string {
+  const unit = unitOf(key);
+  const than = word === 'least' ? 'greater than' : 'less than';
+  return `${inclusive ? `at ${word}` : than} ${limit}${unit ? ` ${unit.unit}` : ''}`;
+}
+
+/** An operator's message for an issue zod worded itself, or undefined to keep zod's. */
+function plainMessage(issue: z.core.$ZodIssue, key: string, given: unknown): string | undefined {
+  switch (issue.code) {
+    case 'too_small': {
+      if (issue.origin === 'string' && Number(issue.minimum) === 1)
+        return 'must not be empty: give a value, or leave the key out for its default';
+      if (issue.origin === 'array') {
+        const n = Number(issue.minimum);
+        return `must list at least ${n} ${n === 1 ? 'entry' : 'entries'}`;
+      }
+      const what = issue.origin === 'string' ? ' characters' : '';
+      return `must be ${bound('least', issue.minimum, issue.inclusive !== false, key)}${what}`;
+    }
+    case 'too_big': {
+      if (issue.origin === 'array') return `must list at most ${issue.maximum} entries`;
+      const what = issue.origin === 'string' ? ' characters' : '';
+      return `must be ${bound('most', issue.maximum, issue.inclusive !== false, key)}${what}`;
+    }
+    case 'invalid_value': {
+      const words = issue.values.map((v) => String(v));
+      // the case hint says what is wrong without quoting the value (it may be a secret)
+      const caseOnly =
+        typeof given === 'string' && !words.includes(given) && words.includes(given.toLowerCase());
+      return `must be ${anyOf(words)}${caseOnly ? ' (in lower case)' : ''}`;
+    }
+    case 'invalid_type': {
+      const want = KIND_WORDS[issue.expected] ?? issue.expected;
+      if (given === undefined) return `is required: ${want}`;
+      const leave = given === null ? ': leave the key out for its default' : '';
+      return `must be ${want}, not ${kindOf(given)}${leave}`;
+    }
+    default:
+      return undefined;
+  }
 }

@@ -88,3 +88,44 @@ test('two letters swapped are one slip: the near key is named', (t) => {
     /unknown key "pnigIntervalMs": did you mean "pingIntervalMs"\?/,
   );
 });
+
+test("a value out of its range says the bound in the key's unit, not zod's words", (t) => {
+  // was: 'Too small: expected number to be >0', 'Too big: expected number to be <=64'
+  const message = messageOf(() =>
+    validateConfig({ agent: { concurrency: 0, timeoutMs: -5 }, pool: { maxThreads: 100 } }),
+  );
+  t.regex(message, /agent\.concurrency: must be greater than 0\n/);
+  t.regex(message, /agent\.timeoutMs: must be greater than 0 ms\n/);
+  t.regex(message, /pool\.maxThreads: must be at most 64(\n|$)/);
+  t.notRegex(message, /Too (small|big)/);
+});
+
+test('an empty string or list says it must not be empty and what to do instead', (t) => {
+  // was: 'Too small: expected string to have >=1 characters', '… array to have >=1 items'
+  const message = messageOf(() =>
+    validateConfig({ dataDir: '', relay: { routeKeys: [''], identities: [] } }),
+  );
+  t.regex(message, /dataDir \(SIDECAR_DATA_DIR\): must not be empty: give a value, or leave the key out/);
+  t.regex(message, /relay\.routeKeys\.0: must not be empty/);
+  t.regex(message, /relay\.identities \(GATEWAY_RELAY_PLATFORMS\): must list at least 1 entry/);
+  const comma = messageOf(() => loadConfig({ env: { GATEWAY_RELAY_PLATFORMS: ' , ' } }));
+  t.regex(comma, /relay\.identities \(GATEWAY_RELAY_PLATFORMS\): must list at least 1 entry/);
+});
+
+test('a word outside its choices lists them, and says when only the case is wrong', (t) => {
+  // was: 'Invalid option: expected one of "push"|"pull"'
+  const message = messageOf(() => loadConfig({ env: { AGENT_MODE: 'PUSH', LOG_LEVEL: 'verbose' } }));
+  t.regex(message, /agent\.mode \(AGENT_MODE\): must be push or pull \(in lower case\)/);
+  t.regex(message, /log\.level \(LOG_LEVEL\): must be fatal, error, warn, info, debug, trace or silent\n?/);
+  t.notRegex(message, /log\.level[^\n]*lower case/);
+  t.notRegex(message, /verbose/);
+});
+
+test('a value of the wrong kind names the kind the key takes and the kind it got', (t) => {
+  // was: 'Invalid input: expected object, received string' / 'expected string, received null'
+  const message = messageOf(() => validateConfig({ agent: 'push', relay: { url: null, routeKeys: 'a,b' } }));
+  t.regex(message, /agent: must be an object of keys, not a string/);
+  t.regex(message, /relay\.url \(GATEWAY_RELAY_URL\): must be a string, not null: leave the key out/);
+  t.regex(message, /relay\.routeKeys \(GATEWAY_RELAY_ROUTE_KEYS\): must be a list, not a string/);
+  t.notRegex(message, /Invalid input/);
+});
