@@ -46,7 +46,8 @@ export function issueMessage(issue: z.core.$ZodIssue, schema: z.ZodType, input: 
     const quoted = issue.keys.map((k) => `"${k}"`).join(', ');
     if (near.every((n) => n !== undefined))
       return `unknown key ${quoted}: did you mean ${near.map((n) => `"${n}"`).join(', ')}?`;
-    return `unknown key ${quoted} (${issue.path.length > 0 ? 'this section' : 'the top level'} takes ${known.join(', ')})`;
+    const where = issue.path.length > 0 ? 'this section' : 'the top level';
+    return `unknown key ${quoted} (${where} takes ${known.length > 0 ? known.join(', ') : 'no keys'})`;
   }
   return issue.message;
 }

@@ -8,6 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve as resolveEsm } from 'import-meta-resolve';
 import { z } from 'zod';
+import { issueMessage } from '../config/issue-message.js';
 import { openToEveryone } from '../config/open-to-everyone.js';
 import { errorMessage, RelayError } from '../errors.js';
 import { parseErrorReason } from '../protocol/decode.js';
@@ -38,7 +39,10 @@ export function manifestSchema(defaultTimeoutMs: number) {
     timeoutMs: z.number().int().positive().max(600_000).default(defaultTimeoutMs),
   });
   return z
-    .strictObject({ apiVersion: z.literal(1), plugins: z.array(entry).max(MAX_PLUGINS) })
+    .strictObject({
+      apiVersion: z.literal(1, { error: 'must be 1: the only manifest format this sidecar reads' }),
+      plugins: z.array(entry).max(MAX_PLUGINS),
+    })
     .superRefine((manifest, ctx) => {
       const seen = new Map<string, number>();
       manifest.plugins.forEach((p, i) => {
@@ -101,7 +105,8 @@ function withLine(reason: string, text: string): string {
 
 /** Validate an already-parsed manifest (`source` names it in messages). */
 export function parseManifest(raw: unknown, source: string, defaultTimeoutMs: number): Manifest {
-  const parsed = manifestSchema(defaultTimeoutMs).safeParse(raw);
+  const schema = manifestSchema(defaultTimeoutMs);
+  const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const [, index] = issue.path;
@@ -110,7 +115,8 @@ export function parseManifest(raw: unknown, source: string, defaultTimeoutMs: nu
       .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
       .join('')
       .slice(1);
-    return `${key || '(root)'}${name ? ` (plugin "${name}")` : ''}: ${issue.message}`;
+    // in the words config errors use: what the field takes, the near key of a misspelt one
+    return `${key || '(root)'}${name ? ` (plugin "${name}")` : ''}: ${issueMessage(issue, schema, raw)}`;
   });
   throw invalid(source, problems);
 }

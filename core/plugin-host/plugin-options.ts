@@ -3,10 +3,10 @@
  * (start-up check, `CORE_ERR_PLUGIN_OPTIONS_INVALID`) and the workers (the value hooks receive),
  * so both sides always agree on the parsed options.
  */
+import type { z } from 'zod';
 import { deepFreeze } from '../config/deep-freeze.js';
-import { closestName } from '../config/unknown-env.js';
+import { issueMessage } from '../config/issue-message.js';
 import type { PluginDefinition } from './define-plugin.js';
-import { summariseIssues } from './hook-results.js';
 
 /** The parsed options, or why they are invalid (paths and messages, never values). */
 export type OptionsParse = { ok: true; value: unknown } | { ok: false; problem: string };
@@ -36,33 +36,29 @@ export function parsePluginOptions(definition: PluginDefinition, raw: unknown): 
   }
   return parsed.success
     ? { ok: true, value: deepFreeze(parsed.data) }
-    : { ok: false, problem: `${summariseIssues(parsed.error)}${meant(definition.options, parsed.error)}` };
+    : { ok: false, problem: optionsProblem(definition.options, parsed.error, raw ?? {}) };
 }
 
 /**
- * For a misspelt top-level option (`sufix`), the option meant, as config keys name theirs: the
- * schema's own keys when it is an object schema. Names only, never values.
+ * At most three issues in the words config keys use (core/config/issue-message.ts): what the
+ * option takes, in its unit, the option meant for a misspelt one; zod's own wording
+ * (`Invalid input: expected number, received string`) otherwise. Names only, never values.
  */
-function meant(schema: unknown, error: { issues: readonly unknown[] }): string {
-  let known: string[];
+function optionsProblem(schema: z.ZodType, error: z.ZodError, raw: unknown): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${reworded(issue, schema, raw)}`)
+    .join('; ');
+}
+
+/** {@link issueMessage}, or zod's message when the plugin's schema cannot be walked. */
+function reworded(issue: z.core.$ZodIssue, schema: z.ZodType, raw: unknown): string {
   try {
-    const shape = (schema as { shape?: unknown }).shape;
-    if (!isRecord(shape)) return '';
-    known = Object.keys(shape);
+    return issueMessage(issue, schema, raw);
   } catch {
-    // a plugin's schema with a getter that throws: no suggestion, the issue still says what
-    return '';
+    // a plugin's schema with a getter that throws: zod's message still says what
+    return issue.message;
   }
-  const pairs: string[] = [];
-  for (const issue of error.issues as { code?: unknown; path?: unknown[]; keys?: unknown }[]) {
-    if (issue.code !== 'unrecognized_keys' || issue.path?.length !== 0 || !Array.isArray(issue.keys))
-      continue;
-    for (const key of issue.keys) {
-      const near = typeof key === 'string' ? closestName(key, known) : undefined;
-      if (near) pairs.push(`"${near}"`);
-    }
-  }
-  return pairs.length === 0 ? '' : `: did you mean ${pairs.slice(0, 5).join(', ')}?`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

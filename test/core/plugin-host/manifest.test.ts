@@ -182,3 +182,64 @@ test('a specifier that resolves to something other than a file is refused', (t) 
   const err = t.throws(() => resolvePluginModule('node:fs', join(tempDir(t), 'plugins.json')));
   t.regex(err?.message ?? '', /node:fs, not a file/);
 });
+
+const clearCases: [string, unknown, RegExp][] = [
+  [
+    'a misspelt key',
+    { enable: false },
+    /plugins\[0\] \(plugin "my-plugin"\): unknown key "enable": did you mean "enabled"\?/,
+  ],
+  [
+    'enabled in quotes',
+    { enabled: 'true' },
+    /plugins\[0\]\.enabled \(plugin "my-plugin"\): must be true or false, without quotes/,
+  ],
+  [
+    'a timeout with a unit',
+    { timeoutMs: '2s' },
+    /plugins\[0\]\.timeoutMs \(plugin "my-plugin"\): must be a plain number of ms, without a unit or quotes/,
+  ],
+  [
+    'a zero timeout',
+    { timeoutMs: 0 },
+    /plugins\[0\]\.timeoutMs \(plugin "my-plugin"\): must be greater than 0 ms/,
+  ],
+  [
+    'a timeout past its bound',
+    { timeoutMs: 10_000_000 },
+    /plugins\[0\]\.timeoutMs \(plugin "my-plugin"\): must be at most 600000 ms/,
+  ],
+  ['an empty module', { module: '' }, /plugins\[0\]\.module \(plugin "my-plugin"\): must not be empty/],
+  [
+    'a list of options',
+    { options: [] },
+    /plugins\[0\]\.options \(plugin "my-plugin"\): must be an object of keys, not a list/,
+  ],
+];
+for (const [label, over, says] of clearCases) {
+  test(`an entry with ${label} says what the field takes, not zod's words`, (t) => {
+    // was: 'Unrecognized key: "enable"', 'Invalid input: expected boolean, received string',
+    // 'Too small: expected number to be >0', … (spec: "a message naming the plugin and the problem")
+    const message = invalid(t, {
+      apiVersion: 1,
+      plugins: [entry({ name: 'my-plugin', ...(over as object) })],
+    });
+    t.regex(message, says);
+    t.notRegex(message, /Invalid input|Unrecognized key|Too (small|big)/);
+  });
+}
+
+test('top-level problems say what the manifest takes', (t) => {
+  t.regex(invalid(t, { apiVersion: 2, plugins: [] }), /apiVersion: must be 1: the only manifest format/);
+  t.regex(invalid(t, { apiVersion: '1', plugins: [] }), /apiVersion: must be 1: the only manifest format/);
+  t.regex(invalid(t, { apiVersion: 1 }), /plugins: is required: a list/);
+  t.regex(
+    invalid(t, { apiVersion: 1, plugins: [{ module: './p.js' }] }),
+    /plugins\[0\]\.name: is required: a string/,
+  );
+  t.regex(
+    invalid(t, { apiVersion: 1, plugins: [], plugin: [] }),
+    /\(root\): unknown key "plugin": did you mean "plugins"\?/,
+  );
+  t.regex(invalid(t, []), /\(root\): must be an object of keys, not a list/);
+});

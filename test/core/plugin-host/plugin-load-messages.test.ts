@@ -89,7 +89,7 @@ test('a misspelt option names the option meant', async (t) => {
   );
   t.is(err.code, 'CORE_ERR_PLUGIN_OPTIONS_INVALID');
   // was: 'options: (root): Unrecognized key: "sufix"', as config keys once were
-  t.regex(err.message, /Unrecognized key: "sufix".*did you mean "suffix"\?/);
+  t.regex(err.message, /unknown key "sufix": did you mean "suffix"\?/);
 });
 
 test('a TypeScript module says to build it and point the manifest at the JavaScript', async (t) => {
