@@ -1,14 +1,19 @@
 /**
- * Every value the two normative specs state, pinned to its source: `spec/relay-contract.md`
+ * Every value the normative specs state, pinned to its source: `spec/relay-contract.md`
  * (keepalive, sizes, timeouts, backoff, idle, token lifetime, side routes) and `spec/config.md`
- * (defaults of the environment variables). docs/config.md is checked against the schema
+ * (defaults of the environment variables) and `spec/plugins.md` (hook timeout, attempts, the
+ * built-ins' defaults). docs/config.md is checked against the schema
  * (config-doc.test.ts), so a default changed in both passed every test; this one names the spec.
  */
 import test from 'ava';
 import { loadConfig } from '../../../core/config/load.js';
+import { parseManifest } from '../../../core/plugin-host/manifest.js';
+import { parsePluginOptions } from '../../../core/plugin-host/plugin-options.js';
 import { DEFAULT_MAX_MESSAGE_LENGTH, LEGACY_OPS } from '../../../core/protocol/payloads.js';
 import { UPGRADE_TOKEN_TTL_S } from '../../../core/transport/auth-token.js';
 import { CLOSE_UNAUTHORIZED, REASON_EXPIRED, REVOKE_STRIKES } from '../../../core/transport/close-policy.js';
+import { INTERACTION_CAPABILITY } from '../../../plugins/discord-interaction/index.js';
+import scopeReattacher from '../../../plugins/scope-reattacher/index.js';
 import { DEFAULT_SIDE_ROUTE_TIMEOUT_MS } from '../../../sidecar/side-routes/http-client.js';
 import { MAX_MEDIA_BYTES } from '../../../sidecar/side-routes/media.js';
 
@@ -59,7 +64,35 @@ const CONFIG: readonly (readonly [string, unknown, unknown])[] = [
   ['relay-contract §4: per-user-in-thread off by default', defaults.session.threadSessionsPerUser, false],
 ];
 
-for (const [words, actual, stated] of [...RELAY_CONTRACT, ...CONFIG]) {
+/** A manifest entry without `timeoutMs`, as the start reads it (the pool's default task timeout). */
+const entry = parseManifest(
+  { apiVersion: 1, plugins: [{ name: 'p', module: './p.js' }] },
+  'plugins.json',
+  defaults.pool.taskTimeoutMs,
+).plugins[0];
+const scopeOptions = parsePluginOptions(scopeReattacher as Parameters<typeof parsePluginOptions>[0], {});
+
+const PLUGINS: readonly (readonly [string, unknown, unknown])[] = [
+  ['plugins.md: timeoutMs default 2 000 ms', entry?.timeoutMs, 2_000],
+  [
+    'plugins.md: an entry is enabled, with no options, by default',
+    [entry?.enabled, entry?.options],
+    [true, {}],
+  ],
+  ['plugins.md: maxAttempts default 5', defaults.inbox.maxAttempts, 5],
+  [
+    'plugins.md: scope memory TTL 7 days, mirrorGuildId default true',
+    scopeOptions,
+    { ok: true, value: { ttlMs: 7 * 24 * 3_600_000, mirrorGuildId: true } },
+  ],
+  [
+    'plugins.md: capabilities = ["discord.interaction_token"]',
+    INTERACTION_CAPABILITY,
+    'discord.interaction_token',
+  ],
+];
+
+for (const [words, actual, stated] of [...RELAY_CONTRACT, ...CONFIG, ...PLUGINS]) {
   test(`spec value: ${words}`, (t) => {
     t.deepEqual(actual, stated);
   });
