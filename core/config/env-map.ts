@@ -36,6 +36,16 @@ const bool = (raw: string): boolean | string => {
   return raw;
 };
 
+/**
+ * A variable's value, or undefined when it is unset, empty or only blanks: a compose file's blank
+ * default (`SIDECAR_DATA_DIR=` or `= `) must not override the config file, nor stand for a data
+ * dir named ` ` or a gateway id ` `. Any other value is kept exactly as set.
+ */
+export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw;
+}
+
 /** Simple one-to-one bindings. Identities are handled by {@link identitiesFromEnv}. */
 export const ENV_BINDINGS: readonly EnvBinding[] = [
   { env: 'GATEWAY_RELAY_URL', path: ['relay', 'url'] },
@@ -81,15 +91,15 @@ export function envNameFor(path: readonly (string | number)[]): string | undefin
  */
 export function identitiesFromEnv(env: NodeJS.ProcessEnv): { platform: string; botId: string }[] | undefined {
   // parsed whenever set: a malformed map refuses the start rather than being silently ignored
-  const botIds = parseBotIds(env.GATEWAY_RELAY_BOT_IDS);
-  const platforms = env.GATEWAY_RELAY_PLATFORMS;
-  if (platforms !== undefined && platforms.trim() !== '') {
+  const botIds = parseBotIds(envValue(env, 'GATEWAY_RELAY_BOT_IDS'));
+  const platforms = envValue(env, 'GATEWAY_RELAY_PLATFORMS');
+  if (platforms !== undefined) {
     return list(platforms).map((platform) => ({ platform, botId: botIds[platform] ?? '' }));
   }
   // empty counts as unset, as for every other variable: `GATEWAY_RELAY_PLATFORM=` (a compose
   // file's blank default) replaced the config file's identities with the `relay` placeholder
-  const platform = env.GATEWAY_RELAY_PLATFORM?.trim() || undefined;
-  const botId = env.GATEWAY_RELAY_BOT_ID || undefined;
+  const platform = envValue(env, 'GATEWAY_RELAY_PLATFORM')?.trim();
+  const botId = envValue(env, 'GATEWAY_RELAY_BOT_ID');
   if (platform !== undefined || botId !== undefined) {
     return [{ platform: platform ?? 'relay', botId: botId ?? '' }];
   }
@@ -126,8 +136,8 @@ export function parseBotIds(raw: string | undefined): Record<string, string> {
 export function envOverlay(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const b of ENV_BINDINGS) {
-    const raw = env[b.env];
-    if (raw === undefined || raw === '') continue;
+    const raw = envValue(env, b.env);
+    if (raw === undefined) continue;
     setPath(out, b.path, b.parse ? b.parse(raw) : raw);
   }
   const identities = identitiesFromEnv(env);

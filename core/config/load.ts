@@ -5,7 +5,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { type Alias, parseDocument, visit, type YAMLError } from 'yaml';
 import { RelayError } from '../errors.js';
 import { deepFreeze } from './deep-freeze.js';
-import { envNameFor, envOverlay } from './env-map.js';
+import { envNameFor, envOverlay, envValue } from './env-map.js';
 import { issueMessage } from './issue-message.js';
 import { openToEveryone } from './open-to-everyone.js';
 import { type Config, ConfigSchema } from './schema.js';
@@ -125,7 +125,7 @@ export function deepMerge(
  */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
-  const file = options.file ?? env.SIDECAR_CONFIG;
+  const file = options.file ?? envValue(env, 'SIDECAR_CONFIG');
   const fromFile = file ? readConfigFile(file) : {};
   let overlay: Record<string, unknown>;
   let botIds: RelayError | undefined;

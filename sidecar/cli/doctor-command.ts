@@ -7,6 +7,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { envValue } from '../../core/config/env-map.js';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { unknownEnv } from '../../core/config/unknown-env.js';
@@ -100,7 +101,8 @@ function loadChecked(
   io: CliIo,
   report: (r: CheckResult) => void,
 ): Config | undefined {
-  const file = env.SIDECAR_CONFIG ? resolve(io.cwd, env.SIDECAR_CONFIG) : undefined;
+  const named = envValue(env, 'SIDECAR_CONFIG');
+  const file = named ? resolve(io.cwd, named) : undefined;
   // a misspelt name is otherwise silently ignored: its default is what the checks below see
   for (const u of unknownEnv(env)) {
     const fix = u.suggestion ? `rename it ${u.suggestion}` : 'remove it, or see docs/config.md for the names';

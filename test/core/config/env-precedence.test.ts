@@ -99,3 +99,19 @@ test('every variable of the env map has a precedence row', (t) => {
     [],
   );
 });
+
+for (const [name, path, fromFile] of ROWS) {
+  test(`${name} set to blanks counts as unset, as the empty string does: ${path} from the file stands`, (t) => {
+    // was: a blank value was taken as given: SIDECAR_DATA_DIR=' ' made a data dir named ' ', a
+    // blank GATEWAY_RELAY_ID signed tokens for ' ', a blank GATEWAY_RELAY_URL refused the start
+    const settings = deepMerge({ agent: { url: 'http://127.0.0.1:3/base' } }, nested(path, fromFile));
+    const file = tmpFile('c.json', JSON.stringify(settings));
+    const fileOnly = at(loadConfig({ env: {}, file }), path);
+    t.deepEqual(at(loadConfig({ env: { [name]: ' \t ' }, file }), path), fileOnly);
+  });
+}
+
+test('SIDECAR_CONFIG set to blanks names no config file', (t) => {
+  // was: CORE_ERR_CONFIG_FILE_UNREADABLE "config file   cannot be read: ENOENT"
+  t.is(loadConfig({ env: { SIDECAR_CONFIG: '  ' } }).dataDir, './.relay-sidecar');
+});
