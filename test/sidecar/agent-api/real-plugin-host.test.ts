@@ -156,3 +156,31 @@ test('real host: a 10 000-level metadata ⇒ 400 json_too_deep; valid actions se
   const after = await postJson(h, '/v1/actions', edge);
   t.is(after.status, 200, await after.text());
 });
+
+test("real host: the connector's success:false to a follow_up is the agent's answer as is, sent once", async (t) => {
+  // plugins.md, follow-up: absent, expired or foreign capability ⇒ success:false, never retried
+  const { h } = await withRealHost(t);
+  const refusal = { success: false, error: 'capability expired' };
+  h.client.reply = async () => refusal;
+  const res = await postJson(h, '/v1/actions', {
+    op: 'follow_up',
+    session_key: 'agent:main:discord:group:C1:U1',
+    kind: 'discord.interaction_token',
+    content: 'late',
+  });
+  t.is(res.status, 200);
+  t.deepEqual(await res.json(), { result: refusal });
+  t.is(h.client.sent.length, 1);
+});
+
+test('real host: a follow_up without kind for a session with no capability ⇒ 400, nothing sent', async (t) => {
+  const { h } = await withRealHost(t);
+  const res = await postJson(h, '/v1/actions', {
+    op: 'follow_up',
+    session_key: 'agent:main:discord:group:C9:U9',
+    content: 'hello?',
+  });
+  t.is(res.status, 400);
+  t.is(((await res.json()) as ErrorBody).error.code, 'missing_kind');
+  t.is(h.client.sent.length, 0);
+});
