@@ -6,6 +6,7 @@
  * returns is plain data, so it crosses the thread boundary as it is.
  */
 import { fileURLToPath } from 'node:url';
+import { closestName } from '../config/unknown-env.js';
 import { errorMessage } from '../errors.js';
 import { isPluginDefinition, type PluginDefinition } from './define-plugin.js';
 import { parsePluginOptions } from './plugin-options.js';
@@ -76,8 +77,27 @@ function refused(code: CheckCode, problem: string): CheckVerdict {
   return { ok: false, code, problem };
 }
 
+/** The keys `definePlugin({...})` takes (spec/plugins.md, "Model"). */
+const DECLARATION_KEYS = ['name', 'version', 'options', 'passthrough', 'inbound', 'outbound', 'ops'];
+
+/**
+ * An unknown key of the declaration, told as config keys are: a misspelt hook (`inbond`) loaded
+ * and never ran, as the manifest's `enabeld` would have without its strict schema.
+ */
+function unknownKey(d: PluginDefinition): string | undefined {
+  const key = Object.keys(d).find((k) => !DECLARATION_KEYS.includes(k));
+  if (key === undefined) return undefined;
+  const shown = `unknown key "${key.slice(0, 100)}" in its definePlugin({…})`;
+  const near = closestName(key, DECLARATION_KEYS);
+  return near
+    ? `${shown}: did you mean "${near}"?`
+    : `${shown} (a plugin declares ${DECLARATION_KEYS.join(', ')})`;
+}
+
 /** What is wrong with the declaration's shape (a plain-JS plugin has no type checker), if anything. */
 function shapeProblem(d: PluginDefinition): string | undefined {
+  const unknown = unknownKey(d);
+  if (unknown) return unknown;
   const p = d.passthrough;
   if (
     p &&

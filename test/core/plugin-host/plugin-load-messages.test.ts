@@ -98,3 +98,28 @@ test('a TypeScript module says to build it and point the manifest at the JavaScr
   // was: 'Unknown file extension ".ts" for …', and no word on what to do
   t.regex(err.message, /Unknown file extension "\.ts".*compile it to JavaScript .*"module" at the \.js/);
 });
+
+test('a misspelt hook in the declaration refuses the start, naming the hook meant', async (t) => {
+  // was: loaded, and the hook never ran: a plain-JS plugin has no type checker to catch `inbond`
+  const err = await refusal(
+    t,
+    `import { definePlugin } from '${CORE}';\nexport default definePlugin({ name: 'shout', inbond() { return undefined; } });\n`,
+  );
+  t.is(err.code, 'CORE_ERR_PLUGIN_LOAD_FAILED');
+  t.regex(
+    err.message,
+    /plugin "shout".*unknown key "inbond" in its definePlugin\(\{…\}\): did you mean "inbound"\?/,
+  );
+});
+
+test('a key definePlugin does not know refuses the start, listing the keys it takes', async (t) => {
+  const err = await refusal(
+    t,
+    `import { definePlugin } from '${CORE}';\nexport default definePlugin({ name: 'shout', description: 'loud' });\n`,
+  );
+  t.is(err.code, 'CORE_ERR_PLUGIN_LOAD_FAILED');
+  t.regex(
+    err.message,
+    /unknown key "description" in its definePlugin\(\{…\}\) \(a plugin declares name, version, options, passthrough, inbound, outbound, ops\)/,
+  );
+});
