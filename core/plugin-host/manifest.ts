@@ -30,7 +30,13 @@ export function manifestSchema(defaultTimeoutMs: number) {
     /** Must equal the module's `definePlugin({ name })`. */
     name: PluginNameSchema,
     /** A path relative to the manifest, an absolute path or `file:` URL, or a package specifier. */
-    module: z.string().min(1),
+    module: z
+      .string()
+      // resolution takes the text as it is: ` ./p.js` is looked for as a package named so
+      .regex(
+        /^\S(.*\S)?$/s,
+        'must not be blank or start or end with blanks: a path relative to the manifest (./my-plugin/index.js), an absolute path or a package name',
+      ),
     /** Off ⇒ not loaded: its platforms are dropped, its ops unsupported. Default true. */
     enabled: z.boolean().default(true),
     /** Passed to the plugin's own `options` schema. Default {}. */

@@ -209,7 +209,7 @@ const clearCases: [string, unknown, RegExp][] = [
     { timeoutMs: 10_000_000 },
     /plugins\[0\]\.timeoutMs \(plugin "my-plugin"\): must be at most 600000 ms/,
   ],
-  ['an empty module', { module: '' }, /plugins\[0\]\.module \(plugin "my-plugin"\): must not be empty/],
+  ['an empty module', { module: '' }, /plugins\[0\]\.module \(plugin "my-plugin"\): must not be blank/],
   [
     'a list of options',
     { options: [] },
@@ -243,3 +243,13 @@ test('top-level problems say what the manifest takes', (t) => {
   );
   t.regex(invalid(t, []), /\(root\): must be an object of keys, not a list/);
 });
+
+for (const module of ['   ', ' ./p.js', './p.js\n']) {
+  test(`a module ${JSON.stringify(module)} with blanks around it is refused naming the field`, (t) => {
+    // was: accepted, then refused at load as `Cannot find package ' ./p.js'`, the blank unseen
+    t.regex(
+      invalid(t, { apiVersion: 1, plugins: [entry({ name: 'my-plugin', module })] }),
+      /plugins\[0\]\.module \(plugin "my-plugin"\): must not be blank or start or end with blanks: a path relative to the manifest/,
+    );
+  });
+}
