@@ -4,6 +4,7 @@
  * result is validated by the one schema afterwards.
  */
 import { RelayError } from '../errors.js';
+import { closestName } from './closest-name.js';
 
 /** One env variable: its config path and how its string becomes a value. */
 export interface EnvBinding {
@@ -94,7 +95,9 @@ export function identitiesFromEnv(env: NodeJS.ProcessEnv): { platform: string; b
   const botIds = parseBotIds(envValue(env, 'GATEWAY_RELAY_BOT_IDS'));
   const platforms = envValue(env, 'GATEWAY_RELAY_PLATFORMS');
   if (platforms !== undefined) {
-    return list(platforms).map((platform) => ({ platform, botId: botIds[platform] ?? '' }));
+    const listed = list(platforms);
+    misspeltBotIdEntry(listed, Object.keys(botIds));
+    return listed.map((platform) => ({ platform, botId: botIds[platform] ?? '' }));
   }
   // empty counts as unset, as for every other variable: `GATEWAY_RELAY_PLATFORM=` (a compose
   // file's blank default) replaced the config file's identities with the `relay` placeholder
@@ -104,6 +107,24 @@ export function identitiesFromEnv(env: NodeJS.ProcessEnv): { platform: string; b
     return [{ platform: platform ?? 'relay', botId: botId ?? '' }];
   }
   return undefined;
+}
+
+/**
+ * Refuse a map entry a slip away from a listed platform that has none (`dicsord` beside
+ * `discord`): that platform would start with botId "" and the entry go unused, unsaid. Entries
+ * near no such platform stay allowed: one map may serve sidecars fronting other platforms.
+ */
+function misspeltBotIdEntry(listed: readonly string[], entries: readonly string[]): void {
+  const without = listed.filter((p) => !entries.includes(p));
+  for (const entry of entries) {
+    if (listed.includes(entry)) continue;
+    const meant = closestName(entry, without);
+    if (meant === undefined) continue;
+    throw new RelayError(
+      'CORE_ERR_CONFIG_BOT_IDS_MALFORMED',
+      `GATEWAY_RELAY_BOT_IDS entry "${entry.slice(0, 100)}" is no platform of GATEWAY_RELAY_PLATFORMS: did you mean "${meant}"? (without an entry ${meant} starts with botId "")`,
+    );
+  }
 }
 
 /** Parse `{"discord":{"botId":"…"}, …}`; malformed ⇒ the start is refused. */

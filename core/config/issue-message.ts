@@ -4,7 +4,7 @@
  * instead. Never the value itself: it may be a secret.
  */
 import type { z } from 'zod';
-import { closestName } from './unknown-env.js';
+import { closestName } from './closest-name.js';
 
 /** The unit a number key's name ends with (units.ts, docs/config.md), and how to write one. */
 function unitOf(key: string): { unit: string; example: string } | undefined {

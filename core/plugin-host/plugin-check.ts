@@ -6,7 +6,7 @@
  * returns is plain data, so it crosses the thread boundary as it is.
  */
 import { fileURLToPath } from 'node:url';
-import { closestName } from '../config/unknown-env.js';
+import { closestName } from '../config/closest-name.js';
 import { errorMessage } from '../errors.js';
 import { isPluginDefinition, type PluginDefinition } from './define-plugin.js';
 import { parsePluginOptions } from './plugin-options.js';

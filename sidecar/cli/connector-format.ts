@@ -4,7 +4,7 @@
  * `--descriptor-file` format.
  */
 
-import { closestName } from '../../core/config/unknown-env.js';
+import { closestName } from '../../core/config/closest-name.js';
 import { INCOMING_SCHEMAS } from '../../core/protocol/frames.js';
 import { DescriptorSchema } from '../../core/protocol/payloads.js';
 import { defaultDescriptor } from '../dev-connector/default-descriptor.js';

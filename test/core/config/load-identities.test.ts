@@ -106,3 +106,32 @@ test('a platform with a space, or an identity named twice, refuses the start nam
   );
   t.is(loadConfig({ env: {}, file }).relay.identities.length, 2);
 });
+
+test('a GATEWAY_RELAY_BOT_IDS entry one slip from a listed platform without one refuses the start', (t) => {
+  // was: discord started with botId "" (a missing entry), the misspelt entry silently unused
+  const err = configError(() =>
+    loadConfig({
+      env: {
+        GATEWAY_RELAY_PLATFORMS: 'discord,twilio',
+        GATEWAY_RELAY_BOT_IDS: '{"dicsord":{"botId":"123"}}',
+      },
+    }),
+  );
+  t.is(err.code, 'CORE_ERR_CONFIG_BOT_IDS_MALFORMED');
+  t.regex(
+    err.message,
+    /GATEWAY_RELAY_BOT_IDS entry "dicsord" is no platform of GATEWAY_RELAY_PLATFORMS: did you mean "discord"\?/,
+  );
+  t.false(err.message.includes('123'), 'the bot id is not echoed');
+});
+
+test('a GATEWAY_RELAY_BOT_IDS entry for a platform not listed, and near none without one, is unused', (t) => {
+  // one map shared by sidecars fronting different platforms: the others' entries are not slips
+  const cfg = loadConfig({
+    env: {
+      GATEWAY_RELAY_PLATFORMS: 'discord',
+      GATEWAY_RELAY_BOT_IDS: '{"discord":{"botId":"1"},"discords":{"botId":"2"},"slack":{"botId":"3"}}',
+    },
+  });
+  t.deepEqual(cfg.relay.identities, [{ platform: 'discord', botId: '1' }]);
+});
