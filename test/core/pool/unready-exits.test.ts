@@ -7,7 +7,7 @@
  * "Worker deaths"). piscina no longer hands a task to a worker still loading (ready-dispatch.ts,
  * test/core/pool/booting-queue), so it no longer ends one by aborting such a task.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
@@ -129,5 +129,54 @@ test.serial(
     t.deepEqual(sink.withMsg('plugin worker pool renewed after failed worker starts'), []);
     t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
     t.is(await metrics.value('relay_pool_worker_deaths_total', { during: 'start' }), 1);
+  },
+);
+
+test.serial(
+  "a renewal's fresh pool whose first worker's entry throws while loading: its task fails as a start, the renewal is retried, no task is lost",
+  async (t) => {
+    t.timeout(120_000);
+    process.env.RELAY_TEST_ENTRY_EXITS_THROW = '1';
+    const hold = join(tempDir(t), 'hold');
+    process.env.RELAY_TEST_ENTRY_HOLD_FILE = hold;
+    t.teardown(() => {
+      delete process.env.RELAY_TEST_ENTRY_EXITS_THROW;
+      delete process.env.RELAY_TEST_ENTRY_HOLD_FILE;
+    });
+    const exits = entryExits(t);
+    const { pool, metrics, sink } = startFixturePool(t, ['echo', 'fault-exits'], {
+      entry: ENTRY,
+      renewDelays: { firstMs: 20, maxMs: 100 },
+      renewWarmMs: 600_000,
+    });
+    t.like((await pool.run([inbound(0, 'before')]))[0], { ok: true });
+    // the worker ends by its hook; its replacement's entry throws: the pool gives up on starts
+    exits(1);
+    writeFileSync(hold, '');
+    t.like((await pool.run([inbound(1, 'fault:exit')]))[0], {
+      error: { code: 'CORE_ERR_PLUGIN_WORKER_DIED' },
+    });
+    // the renewal's check starts a worker in that pool, held past the count: it will load; then
+    // the fresh pool's first worker throws, its replacement too, and the next check's worker too
+    await until(() => existsSync(`${hold}.seen`), 20_000, "the check's worker");
+    exits(3);
+    const renewed = (l: { msg?: unknown }) =>
+      l.msg === 'plugin worker pool renewed after failed worker starts';
+    const firstRenewal = sink.waitFor(renewed, 20_000);
+    rmSync(hold);
+    await firstRenewal;
+    // sent while the old pool closes: it waits for the fresh pool, whose first worker takes it
+    const during = pool.run([inbound(0, 'during')]);
+    t.like((await during)[0], { ok: false, error: { code: START } });
+    // renewed again once a check's worker loads (the fresh pool gave up on starts in turn)
+    await until(() => sink.lines.filter(renewed).length >= 2, 30_000, 'a second renewal');
+    await until(() => !pool.stats().startFailing && pool.stats().threads > 0, 20_000, 'a worker again');
+    t.like((await pool.run([inbound(0, 'after')]))[0], { ok: true });
+    t.is(pool.stats().queued, 0);
+    t.deepEqual(sink.withCode('CORE_ERR_PLUGIN_WORKER_BOOT_FAILED'), []);
+    t.falsy(await metrics.value('relay_pool_worker_deaths_total', { during: 'boot' }));
+    // the first pool's replacement, the fresh pool's first and its replacement, the second check's
+    t.true((await metrics.value('relay_pool_worker_deaths_total', { during: 'start' })) >= 4);
+    t.regex(String(sink.withCode(START)[0]?.reason), /Cannot find module/);
   },
 );
