@@ -141,8 +141,9 @@ export class PluginPool {
     if (this.closing) return this.failAll(items, CLOSED);
     const piscina = this.pools.current;
     // bound the queue ourselves, by the tasks that really wait: piscina's `queueSize` takes one off
-    // per worker starting (and its own limit never applies to tasks with a signal)
-    if (this.queued() >= limit) return this.failAll(items, SATURATED);
+    // per worker starting (and its own limit never applies to tasks with a signal); warm-ups
+    // waiting are counted in the status but take no place of the bound
+    if (this.pools.waiting + this.waiting.bounded >= limit) return this.failAll(items, SATURATED);
     const lease = this.slots.acquire();
     if (!lease) return this.failAll(items, SATURATED);
     const abort = new TaskAbort();
@@ -215,13 +216,23 @@ export class PluginPool {
    */
   async warm(tasks: number, timeoutMs: number, cancel?: AbortSignal): Promise<WarmValue['failed']> {
     const run = async () => {
+      // work waiting for a worker, as a task is (ready-dispatch.ts), from now until a loaded worker
+      // takes it: counted in the status and gauge, though outside `pool.maxQueue`
+      const waiting = this.waiting.enter('warm');
       // a load a freeze cut (its reply unread, or its worker stopped too) is no load failure
       const deadline = abortAfter(systemClock, timeoutMs, 'plugin warm-up');
-      await this.pools.settled();
-      const signal = cancel ? AbortSignal.any([deadline.signal, cancel]) : deadline.signal;
-      const task = this.pools.current.run({ k: 'warm' }, { signal });
-      const reply = (await task.finally(() => deadline.clear())) as TaskReply<WarmValue>;
-      return reply.ok ? reply.value.failed : [];
+      try {
+        await this.pools.settled(Number.POSITIVE_INFINITY, false);
+        const signal = cancel ? AbortSignal.any([deadline.signal, cancel]) : deadline.signal;
+        const task: PoolTask = { k: 'warm' };
+        const reply = (await this.pools.current.run(withWaiting(task, waiting), {
+          signal,
+        })) as TaskReply<WarmValue>;
+        return reply.ok ? reply.value.failed : [];
+      } finally {
+        deadline.clear();
+        waiting.leave();
+      }
     };
     const results = await Promise.all(Array.from({ length: Math.max(1, tasks) }, run));
     return results.flat();
@@ -264,8 +275,9 @@ export class PluginPool {
   }
 
   /**
-   * Tasks waiting for a worker: sent and not yet handed to one (ready-dispatch.ts), and during a
-   * renewal those waiting for the fresh pool (the old one closing: pool-handover.ts).
+   * Tasks waiting for a worker: sent and not yet handed to one (ready-dispatch.ts), warm-ups
+   * included, and during a renewal those waiting for the fresh pool (the old one closing:
+   * pool-handover.ts).
    */
   private queued(): number {
     return this.pools.waiting + this.waiting.size;

@@ -126,16 +126,18 @@ export class PoolHandover {
   /**
    * Wait until a renewal under way has made its fresh pool; false at once when `limit` tasks
    * wait already (the queue bound: piscina's queue of the closing pool is emptied by its close;
-   * a task resent from it, accepted there, passes no limit and still counts here).
+   * a task resent from it, accepted there, passes no limit and still counts here). `counted`
+   * false: not counted in {@link waiting} (a warm-up, counted by its own mark: plugin-pool.ts).
    */
-  async settled(limit = Number.POSITIVE_INFINITY): Promise<boolean> {
+  async settled(limit = Number.POSITIVE_INFINITY, counted = true): Promise<boolean> {
     if (this.hold === undefined) return true;
     if (this.waitingTasks >= limit) return false;
-    this.waitingTasks++;
+    const count = counted ? 1 : 0;
+    this.waitingTasks += count;
     try {
       await this.hold;
     } finally {
-      this.waitingTasks--;
+      this.waitingTasks -= count;
     }
     return true;
   }

@@ -15,7 +15,8 @@
  * exactly the tasks sent and not yet handed to a worker that has loaded its entry. A new pool's
  * first workers are ready to piscina before their entry loads: a task handed to one still loading
  * waited uncounted (`pool.maxQueue` 2: three waited, two read), so it stays counted until that
- * worker's ready message (or its end).
+ * worker's ready message (or its end). Warm-ups (a start's plugin check, a renewal's check) carry
+ * a mark too, of their own kind: counted as waiting, never in the `pool.maxQueue` bound.
  */
 import type { Worker } from 'node:worker_threads';
 import { queueOptionsSymbol } from 'piscina';
@@ -59,24 +60,40 @@ export class WaitingTask {
   }
 }
 
+/**
+ * What a waiting mark is for: an operator's `task` (its plugins' chains, bounded by
+ * `pool.maxQueue`), or a `warm`-up (a start's plugin check, a renewal's check: counted as waiting,
+ * never refused nor taking a place of that bound).
+ */
+export type WaitingKind = 'task' | 'warm';
+
 /** The tasks sent to piscina that no worker has taken yet. */
 export class WaitingTasks {
   private count = 0;
+  private warmUps = 0;
 
   /** @param onChange told after each change (the queue-depth gauge is set there) */
   constructor(private readonly onChange: () => void) {}
 
-  /** Tasks waiting. */
+  /** Tasks waiting, warm-ups included (the status and the queue-depth gauge). */
   get size(): number {
     return this.count;
   }
 
-  /** A task is about to be sent: its mark, to be put on it with {@link withWaiting}. */
-  enter(): WaitingTask {
+  /** Operator's tasks waiting: those `pool.maxQueue` bounds (warm-ups left out). */
+  get bounded(): number {
+    return this.count - this.warmUps;
+  }
+
+  /** A task of `kind` is about to be sent: its mark, to be put on it with {@link withWaiting}. */
+  enter(kind: WaitingKind = 'task'): WaitingTask {
+    const warm = kind === 'warm' ? 1 : 0;
     this.count++;
+    this.warmUps += warm;
     this.onChange();
     return new WaitingTask(() => {
       this.count--;
+      this.warmUps -= warm;
       this.onChange();
     });
   }

@@ -126,3 +126,27 @@ test.serial(
     rmSync(hold);
   },
 );
+
+test.serial(
+  "a start's warm-up task waiting for a worker still loading counts as queued, yet takes no place of pool.maxQueue",
+  async (t) => {
+    t.timeout(60_000);
+    const hold = holdFile(t, tempDir(t));
+    // the pool's first worker loads its entry only once the file is gone
+    writeFileSync(hold, '');
+    const { pool, metrics } = startFixturePool(t, ['echo'], { entry: ENTRY, pool: { maxQueue: 1 } });
+    const warm = pool.warm(1, 30_000);
+    // was 0: the warm-up carried no waiting mark
+    t.is(pool.stats().queued, 1);
+    t.is(await metrics.value('relay_pool_queue_depth'), 1);
+    // not the operator's task: the one place of the queue is still free for one
+    const task = pool.run([inbound(0, 'task')]);
+    t.is(pool.stats().queued, 2);
+    t.like((await pool.run([inbound(0, 'over')]))[0], { ok: false, error: { code: SATURATED } });
+    rmSync(hold);
+    t.deepEqual(await warm, []);
+    t.like((await task)[0], { ok: true });
+    t.is(pool.stats().queued, 0);
+    t.is(await metrics.value('relay_pool_queue_depth'), 0);
+  },
+);

@@ -159,6 +159,9 @@ test.serial(
     // the renewal's check starts a worker in that pool, held past the count: it will load; then
     // the fresh pool's first worker throws, its replacement too, and the next check's worker too
     await until(() => existsSync(`${hold}.seen`), 20_000, "the check's worker");
+    // the check waits for that worker as a task would: counted (was 0), though no task of ours
+    t.is(pool.stats().queued, 1);
+    t.is(await metrics.value('relay_pool_queue_depth'), 1);
     exits(3);
     const renewed = (l: { msg?: unknown }) =>
       l.msg === 'plugin worker pool renewed after failed worker starts';
