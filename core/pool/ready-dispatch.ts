@@ -121,10 +121,14 @@ export class ReadyWorkers {
   /** Thread ids of the workers piscina has said ready (`workerCreate`, emitted before it offers them). */
   private readonly ids = new Set<number>();
   /**
-   * First workers the host refused (thread-refusals.ts: no thread, id -1) not yet ended: piscina
-   * counts them ready, and a task it hands one fails with the refusal, which the start reports.
+   * Ids of the first workers the host refused (thread-refusals.ts: no thread, an id of their own
+   * below -1) not yet ended: piscina counts them ready, and a task it hands one fails with the
+   * refusal, which the start reports. A refused spare is never ready: its id is not here (all
+   * refused workers read -1 before, and while a refused first one was pending, a refused spare
+   * piscina started for a task left over was handed it, failing as a start beside a worker that
+   * would have run it: test/core/pool/thread-limit-spare).
    */
-  private refused = 0;
+  private readonly refused = new Set<number>();
   /**
    * The pool's first workers still loading their entry, by thread id, with the mark of the task
    * handed to each (one at a time: a worker runs one task, and finishes none before it loads).
@@ -137,7 +141,7 @@ export class ReadyWorkers {
     workers: W[],
   ): W | null => {
     for (const worker of workers) {
-      const ready = worker.id >= 0 ? this.ids.has(worker.id) : this.refused > 0;
+      const ready = worker.id >= 0 ? this.ids.has(worker.id) : this.refused.has(worker.id);
       if (worker.currentUsage !== 0 || !ready) continue;
       const mark = task[queueOptionsSymbol];
       if (!(mark instanceof WaitingTask)) return worker;
@@ -160,8 +164,9 @@ export class ReadyWorkers {
         this.ids.add(thread.threadId);
         this.untilLoaded(thread);
       } else {
-        this.refused++;
-        thread.once('exit', () => this.refused--);
+        const id = thread.threadId;
+        this.refused.add(id);
+        thread.once('exit', () => this.refused.delete(id));
       }
     }
     pool.on('workerCreate', (worker) => {

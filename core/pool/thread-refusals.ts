@@ -45,14 +45,19 @@ export function onPiscinaThread(listener: ThreadListener): () => void {
   return () => threadListeners.delete(listener);
 }
 
+/** The id of the next {@link RefusedWorker}: they count down from -2. */
+let nextRefusedId = -2;
+
 /**
  * A worker whose thread the host refused: it emits the refusal as its `error`, then `exit`, a
  * tick later (piscina attaches its listeners after the constructor returns), unless terminated
- * first. Its `threadId` is -1, an ended thread's: no running worker has it.
+ * first. Its `threadId` is negative, as no running worker's is, and its own: piscina offers its
+ * balancer workers by id alone, which must tell a new pool's refused first worker (counted ready)
+ * from a refused spare (ready-dispatch.ts).
  */
 export class RefusedWorker extends EventEmitter {
-  /** An ended thread's id: no running worker has it. */
-  readonly threadId = -1;
+  /** Below -1 (an ended thread's id), one per refused worker: no running worker has it. */
+  readonly threadId = nextRefusedId--;
   /** None: the thread never ran. */
   readonly resourceLimits = {};
   private ended = false;

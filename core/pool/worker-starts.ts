@@ -128,7 +128,7 @@ export class WorkerStarts {
       if (this.options.loadFailure?.(err)) this.counted(err);
       else this.failed(err, pool);
     });
-    // a refused thread's worker (thread-refusals.ts, id -1) is made ready by piscina when it is one
+    // a refused thread's worker (thread-refusals.ts, a negative id) is made ready by piscina when it is one
     // of a new pool's first: it started nothing
     pool.on('workerCreate', (worker) => {
       if (worker.id >= 0) this.started();

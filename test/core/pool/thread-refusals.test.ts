@@ -74,8 +74,11 @@ test('a refused worker fails as a worker does: its error, then its exit; a termi
   const exited = new Promise((resolve) => refused.on('exit', resolve));
   t.is(await exited, 1);
   t.deepEqual(events, [refusal]);
-  t.is(refused.threadId, -1);
+  // negative as no running thread's, below an ended thread's -1, and its own (ready-dispatch.ts)
+  t.true(refused.threadId < -1);
   const ended = new RefusedWorker(refusal);
+  t.true(ended.threadId < -1);
+  t.not(ended.threadId, refused.threadId);
   ended.on('error', () => t.fail('a terminated refused worker reported an error'));
   const endedExit = new Promise((resolve) => ended.on('exit', resolve));
   t.is(await ended.terminate(), 1);
