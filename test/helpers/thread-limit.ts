@@ -6,9 +6,18 @@
  * user can (the soft limit, up to the hard one). Tests that need it are registered with
  * {@link withThreadLimit}, which skips them where this process cannot (not root, no util-linux, a
  * checkout the child's user cannot read).
+ *
+ * The limit is checked against the threads of the user, in every process: a child given room for
+ * exactly one more thread (`limit({ spare: 1 })`) lost it when another limited child, of a test
+ * running beside it (ava runs a file's tests at once, and files too), started threads meanwhile,
+ * or had more when that child's threads ended. So one limited child runs at a time: the tests are
+ * serial within a file, and a lock directory in the temp dir is held from a child's start until
+ * it has exited, across test processes.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
@@ -45,8 +54,48 @@ function canLimit(): boolean {
   return spawnSync('setpriv', [...AS_NOBODY, 'test', '-r', fileURLToPath(import.meta.url)]).status === 0;
 }
 
-/** `test` where this process can run a child under a thread limit, else `test.skip`. */
-export const withThreadLimit = canLimit() ? test : test.skip;
+/** `test.serial` where this process can run a child under a thread limit, else `test.skip`. */
+export const withThreadLimit = canLimit() ? test.serial : test.skip;
+
+/** Held while a limited child runs (its owner's pid inside), by one test process at a time. */
+const LOCK = join(tmpdir(), 'relay-sidecar-nproc.lock');
+/** Longest a test waits for another's limited child, ms (each runs well within a minute). */
+const LOCK_WAIT_MS = 300_000;
+
+/** Is the lock's holder a process that has ended (it was killed before its teardown)? */
+function staleLock(): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
+  } catch {
+    return false; // being taken, or just released
+  }
+  if (!(pid > 0)) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Take the one-limited-child lock for this test, released at its teardown (after the child's). */
+async function lockLimitedChild(t: ExecutionContext): Promise<void> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (staleLock()) rmSync(LOCK, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`another thread-limited test held ${LOCK} too long`);
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  t.teardown(() => rmSync(LOCK, { recursive: true, force: true }));
+}
 
 /** A child under test: one command a line in, one JSON answer a line out. */
 export interface LimitedChild {
@@ -70,6 +119,8 @@ export async function startLimitedChild(
   script: string,
   args: readonly string[] = [],
 ): Promise<LimitedChild> {
+  // registered before the child's end below: released once that child has exited
+  await lockLimitedChild(t);
   const dir = tempDir(t, 'relay-nproc-');
   chmodSync(dir, 0o777);
   // a checkout under a private directory (root's home) cannot be read by the child's user
@@ -80,8 +131,10 @@ export async function startLimitedChild(
   const child: ChildProcess = spawn('setpriv', [...AS_NOBODY, process.execPath, script, dir, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  t.teardown(() => {
+  t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // its threads count against the next child's room until it has exited
+    await exited;
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
