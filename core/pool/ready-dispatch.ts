@@ -20,17 +20,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { queueOptionsSymbol } from 'piscina';
-
-/**
- * The key of the message a piscina worker posts once its entry has loaded (piscina 5.3 `READY`, not
- * exported): a new pool's first workers are ready to piscina before it.
- */
-const READY_MESSAGE = '_WORKER_READY';
-
-/** Is `message`, from a piscina thread, the one saying its entry has loaded? */
-export function entryLoaded(message: unknown): boolean {
-  return typeof message === 'object' && message !== null && READY_MESSAGE in message;
-}
+import { whenLoaded } from './entry-loads.js';
 
 /** A task sent to piscina, counted in its {@link WaitingTasks} until it leaves the wait. */
 export class WaitingTask {
@@ -187,17 +177,16 @@ export class ReadyWorkers {
   private untilLoaded(thread: Worker): void {
     const id = thread.threadId;
     this.loading.set(id, undefined);
+    let loaded = (): void => undefined;
     const over = (): void => {
-      thread.off('message', onMessage);
+      loaded();
       thread.off('exit', over);
       const mark = this.loading.get(id);
       this.loading.delete(id);
       mark?.leave();
     };
-    const onMessage = (message: unknown): void => {
-      if (entryLoaded(message)) over();
-    };
-    thread.on('message', onMessage);
     thread.on('exit', over);
+    // the one listener of the ready message (entry-loads.ts); never at once: it comes later
+    loaded = whenLoaded(thread, over);
   }
 }

@@ -27,7 +27,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger.js';
-import { entryLoaded } from './ready-dispatch.js';
+import { hasLoaded } from './entry-loads.js';
 import { onPiscinaThread } from './thread-refusals.js';
 
 /** The parts of a piscina pool watched. */
@@ -58,9 +58,9 @@ export interface UnreadyExitsOptions<P extends UnreadyPool> {
 const MAX_EXITED = 64;
 
 interface Watched {
+  /** The thread (its entry's load is read from entry-loads.ts, whatever piscina counts). */
+  readonly thread: Worker;
   ready: boolean;
-  /** Its entry has loaded (piscina's ready message), whatever piscina counts. */
-  loaded: boolean;
   /** piscina ended it (`workerDestroy`, the thread still running). */
   ended: boolean;
 }
@@ -100,7 +100,7 @@ export class UnreadyExits<P extends UnreadyPool> {
   loading(id: number | undefined): boolean {
     if (id === undefined) return false;
     const watched = this.watched.get(id);
-    return watched === undefined ? this.exitedLoading.has(id) : !watched.loaded;
+    return watched === undefined ? this.exitedLoading.has(id) : !hasLoaded(watched.thread);
   }
 
   /** Watch no more. */
@@ -115,7 +115,7 @@ export class UnreadyExits<P extends UnreadyPool> {
     this.seen.add(thread);
     // kept: a thread's id reads -1 once it has exited
     const id = thread.threadId;
-    const watched: Watched = { ready: first !== undefined, loaded: false, ended: false };
+    const watched: Watched = { thread, ready: first !== undefined, ended: false };
     let pool: P | undefined = first;
     let failed = false;
     if (first) this.watched.set(id, watched);
@@ -127,22 +127,21 @@ export class UnreadyExits<P extends UnreadyPool> {
         pool = current;
         this.watched.set(id, watched);
       });
-    // piscina's own message that the entry has loaded (a first worker was counted ready before)
-    thread.on('message', (message: unknown) => {
-      if (entryLoaded(message)) watched.loaded = true;
-    });
     // attached before piscina's listeners as the thread is made (after them for the first pool's
     // first threads: only the order against each other matters to what is read here)
     thread.once('error', () => {
       failed = true;
     });
     thread.once('exit', (code: number) => {
+      // piscina's ready message, seen from the thread's start (entry-loads.ts): a first worker
+      // was counted ready before it
+      const loaded = hasLoaded(thread);
       this.watched.delete(id);
-      if (pool !== undefined && !watched.loaded) this.exited(id);
+      if (pool !== undefined && !loaded) this.exited(id);
       if (this.closed || pool === undefined || failed || this.options.closing(pool)) return;
       if (watched.ready) {
         // one piscina ended (a task's timeout) is no exit of its own
-        if (!watched.loaded && !watched.ended) this.options.onExit(pool, code, true);
+        if (!loaded && !watched.ended) this.options.onExit(pool, code, true);
       } else if (!watched.ended) this.options.onExit(pool, code, false);
       else {
         // `log` is the pool's (component plugin-pool): a field of that name again is a duplicate key
