@@ -112,13 +112,16 @@ export class ReadyWorkers {
   private readonly ids = new Set<number>();
   /**
    * Ids of the first workers the host refused (thread-refusals.ts: no thread, an id of their own
-   * below -1) not yet ended: piscina counts them ready, and a task it hands one fails with the
-   * refusal, which the start reports. A refused spare is never ready: its id is not here (all
-   * refused workers read -1 before, and while a refused first one was pending, a refused spare
-   * piscina started for a task left over was handed it, failing as a start beside a worker that
-   * would have run it: test/core/pool/thread-limit-spare).
+   * below -1) not yet ended: piscina counts them ready, and while the pool has no thread at all a
+   * task it hands one fails with the refusal, which the start reports (else it would wait for a
+   * worker none will start). Beside a thread they are not ready, nor is a refused spare ever (all
+   * refused workers read -1 before, and were offered while a refused first one was pending: a
+   * task went to the refused first worker, or to a refused spare piscina started for a task left
+   * over, failing as a start beside a worker that would have run it: thread-limit-spare test).
    */
   private readonly refused = new Set<number>();
+  /** The pool watched: its threads tell whether any worker has one. */
+  private pool: ReadyPool | undefined;
   /**
    * The pool's first workers still loading their entry, by thread id, with the mark of the task
    * handed to each (one at a time: a worker runs one task, and finishes none before it loads).
@@ -131,7 +134,8 @@ export class ReadyWorkers {
     workers: W[],
   ): W | null => {
     for (const worker of workers) {
-      const ready = worker.id >= 0 ? this.ids.has(worker.id) : this.refused.has(worker.id);
+      const ready =
+        worker.id >= 0 ? this.ids.has(worker.id) : this.refused.has(worker.id) && !this.threaded();
       if (worker.currentUsage !== 0 || !ready) continue;
       const mark = task[queueOptionsSymbol];
       if (!(mark instanceof WaitingTask)) return worker;
@@ -149,6 +153,7 @@ export class ReadyWorkers {
    * their `workerCreate` a microtask later: a task sent before then would have found no worker.
    */
   watch(pool: ReadyPool): void {
+    this.pool = pool;
     for (const thread of pool.threads) {
       if (thread.threadId >= 0) {
         this.ids.add(thread.threadId);
@@ -168,6 +173,11 @@ export class ReadyWorkers {
     pool.on('workerDestroy', (worker) => {
       this.ids.delete(worker.id);
     });
+  }
+
+  /** Does a worker of the pool have a thread (an exited one's id reads -1, a refused one's below)? */
+  private threaded(): boolean {
+    return this.pool?.threads.some((thread) => thread.threadId >= 0) ?? false;
   }
 
   /**
