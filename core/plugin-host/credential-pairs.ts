@@ -13,8 +13,7 @@
  * quotes, backslashes and near-words costs a few ms per 256 KiB. Pure.
  */
 
-/** Last words (or ends of words) of a key that may name a credential; isCredentialKey decides. */
-const CREDENTIAL_ENDS = ['token', 'secret', 'password', 'passwd', 'passphrase', 'authorization', 'key'];
+import { CREDENTIAL_ENDS } from '../protocol/credential-key.js';
 
 /**
  * Letters a reader of a key also takes for an ASCII letter: the Kelvin sign (U+212A) lowercases to
@@ -59,10 +58,12 @@ function formEscaped(c: string): string {
   return [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
 }
 
-/** The end of a key, written plain or escaped (`escaped` as in {@link spelled}); `credentials?` too. */
+/**
+ * The end of a key that may name a credential, written plain or escaped (`escaped` as in
+ * {@link spelled}): the ends credential-key.ts derives from its words, so none is kept twice.
+ */
 function credentialEnd(escaped: (c: string) => string): string {
-  const words = CREDENTIAL_ENDS.map((word) => spelled(word, escaped));
-  return `(?:${words.join('|')}|${spelled('credential', escaped)}${spelled('s', escaped)}?)`;
+  return `(?:${CREDENTIAL_ENDS.map((word) => spelled(word, escaped)).join('|')})`;
 }
 
 /** One character of a JSON string's value: plain, or an escaped (`\"`, `\/`, `\u0074`'s start). */

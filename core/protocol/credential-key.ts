@@ -17,8 +17,12 @@
  */
 export const SECRET_HEADER = /authorization|cookie|token|secret|signature|api[-_]?key|password/i;
 
-/** Last words that make a key a credential. */
-const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
+/**
+ * Last words that make a key a credential. Every list of credential words is derived from this
+ * one and {@link CREDENTIAL_PAIR_WORDS}: the patterns that read a body past its key budget
+ * (plugin-host/credential-pairs.ts) kept their own copy, which a word added here would miss.
+ */
+export const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
   'token',
   'secret',
   'password',
@@ -30,14 +34,27 @@ const CREDENTIAL_WORDS: ReadonlySet<string> = new Set([
   'credentials',
 ]);
 
-/** Last two words (joined) that make a key a credential. */
-const CREDENTIAL_PAIRS: ReadonlySet<string> = new Set([
-  'apikey',
-  'privatekey',
-  'secretkey',
-  'accesskey',
-  'signingkey',
-]);
+/** Last two words that make a key a credential, each pair as its two words (`api key`). */
+export const CREDENTIAL_PAIR_WORDS: readonly (readonly [string, string])[] = [
+  ['api', 'key'],
+  ['private', 'key'],
+  ['secret', 'key'],
+  ['access', 'key'],
+  ['signing', 'key'],
+];
+
+/** {@link CREDENTIAL_PAIR_WORDS} joined, as the split compares them. */
+const CREDENTIAL_PAIRS: ReadonlySet<string> = new Set(CREDENTIAL_PAIR_WORDS.map(([a, b]) => `${a}${b}`));
+
+/**
+ * How a credential key's letters may end: every credential word and every pair's last word,
+ * less those ending in another (`apikey` ends in `key`), as the patterns past the key budget
+ * need them (a key is matched by its end, then read by {@link isCredentialKey}). Built once.
+ */
+export const CREDENTIAL_ENDS: readonly string[] = ((): string[] => {
+  const all = [...new Set([...CREDENTIAL_WORDS, ...CREDENTIAL_PAIR_WORDS.map(([, last]) => last)])];
+  return all.filter((word) => !all.some((end) => end !== word && word.endsWith(end)));
+})();
 
 /** The key's words, lowercased: `clientSecret` → `client secret`, `X-API-Key` → `x api key`. */
 function words(key: string): string[] {

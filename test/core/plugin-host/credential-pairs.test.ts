@@ -1,0 +1,89 @@
+/**
+ * The patterns that read a body past its budget of keys (credential-pairs.ts) agree with the walk
+ * within it on every credential word and pair of credential-key.ts's lists: a word added there is
+ * found past the budget too, in JSON, cut-off JSON and form bodies, written every usual way.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { CREDENTIAL_PAIR_WORDS, CREDENTIAL_WORDS } from '../../../core/protocol/credential-key.js';
+import { formReadings, jsonReadings } from './budget-readings.js';
+
+/** A JSON `\u` escape and a form's `%XX` of one ASCII character. */
+const jsonEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+const formEscape = (c: string): string => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
+const capital = (w: string): string => `${w[0]?.toUpperCase()}${w.slice(1)}`;
+
+/**
+ * A key's name written the usual ways, from its words (one credential word, or a pair's two):
+ * each as a JSON key (written in the body, quotes included) and a form field's name.
+ */
+function spellings(words: readonly string[]): [string, string][] {
+  const last = words[words.length - 1] ?? '';
+  const head = words.slice(0, -1);
+  const plain = (sep: string, lastWord = last): string => [...head, lastWord].join(sep);
+  const keys: [string, string][] = [
+    [`"${plain('_')}"`, plain('_')],
+    [`"x_${plain('_')}"`, `x_${plain('_')}`],
+    [`"x${words.map(capital).join('')}"`, `x${words.map(capital).join('')}`],
+    [`"X_${plain('_').toUpperCase()}"`, `X_${plain('_').toUpperCase()}`],
+    [`"x-${plain('-')}_"`, `x-${plain('-')}_`],
+    [`"${plain(' ')} "`, `${plain('+')}+`],
+    // the last word's first letter escaped; the separator before it escaped; one after it
+    [
+      `"${plain('_', `${jsonEscape(last[0] ?? '')}${last.slice(1)}`)}"`,
+      plain('_', `${formEscape(last[0] ?? '')}${last.slice(1)}`),
+    ],
+    [`"${plain('\\u005f')}\\u0020"`, `${plain('%5F')}%20`],
+  ];
+  // the Kelvin sign (U+212A) lowercases to `k`: the walk reads it as one
+  if (last.includes('k'))
+    keys.push([`"${plain('_', last.replace('k', '\\u212A'))}"`, plain('_', last.replace('k', '%E2%84%AA'))]);
+  return keys;
+}
+
+/**
+ * Each spelling of each name of `names` (its words) is found (`expected`, or not) by every reading
+ * of JSON and form bodies: one body per reading holds them all.
+ */
+function agree(t: ExecutionContext, names: readonly (readonly string[])[], expected: boolean): void {
+  const keys = names.flatMap((words) => spellings(words));
+  const check = (written: readonly string[], readings: Record<string, boolean[]>): void => {
+    for (const [reading, found] of Object.entries(readings))
+      written.forEach((key, i) => {
+        if (found[i] !== expected) t.fail(`${key} ${reading}: ${found[i] ? 'found' : 'not found'}`);
+      });
+  };
+  check(
+    keys.map(([json]) => json),
+    jsonReadings(keys.map(([json]) => json)),
+  );
+  check(
+    keys.map(([, form]) => form),
+    formReadings(keys.map(([, form]) => form)),
+  );
+  t.pass();
+}
+
+test('every credential word of the lists is found past the budget of keys as within it', (t) => {
+  t.true(CREDENTIAL_WORDS.size > 0);
+  agree(
+    t,
+    [...CREDENTIAL_WORDS].map((word) => [word]),
+    true,
+  );
+  // a letter or digit after it makes another last word: found by no reading
+  agree(
+    t,
+    [...CREDENTIAL_WORDS].map((word) => [`${word}x`]),
+    false,
+  );
+});
+
+test('every credential pair of the lists is found past the budget of keys as within it', (t) => {
+  t.true(CREDENTIAL_PAIR_WORDS.length > 0);
+  agree(t, CREDENTIAL_PAIR_WORDS, true);
+  agree(
+    t,
+    CREDENTIAL_PAIR_WORDS.map(([first, last]) => [`${first}0`, last]),
+    false,
+  );
+});
