@@ -8,8 +8,9 @@
  * escape (`"to\u006ben"` is `token`) and a form field's name as `%XX` (`Auth%54oken`). The walk
  * within the budget decodes keys (JSON.parse, the form's decoding); the patterns took the words
  * written plain alone, so past the budget an escaped key hid its value. A key may also go on past
- * its credential word with separators (`token_`, `Token-`): the rule reads the same last word. Every try of a pattern
- * is bounded (a key to its next quote, a value to 4 096), so a hostile body of
+ * its credential word with separators (`token_`, `Token-`): the rule reads the same last word. A
+ * JSON key is read whole, escaped quotes and all, from a quote no backslash escapes. Every try of
+ * a pattern is bounded (a key to its closing quote, a value to 4 096), so a hostile body of
  * quotes, backslashes and near-words costs a few ms per 256 KiB. Pure.
  */
 
@@ -66,18 +67,27 @@ function credentialEnd(escaped: (c: string) => string): string {
   return `(?:${CREDENTIAL_ENDS.map((word) => spelled(word, escaped)).join('|')})`;
 }
 
-/** One character of a JSON string's value: plain, or an escaped (`\"`, `\/`, `\u0074`'s start). */
-const JSON_CHAR = '(?:[^"\\\\]|\\\\.)';
 /**
- * One character of a key before its end: anything but a quote, so an escaped (`a\/b_token`) is
- * taken too. Not `JSON_CHAR`: a key that may run past escaped quotes made each try of a body of
- * `"\` pairs read 64 of them, ~0.2 s for 256 KiB; up to the next quote, the tries read each
- * character about once. A key holding an escaped quote is then read from it (`b_token` of
- * `a\"b_token`): its last word, which isCredentialKey reads, is the same, but not a pair of words
- * the quote parts (`api\"key` is read as `key`, no credential; found within the budget). Left:
- * no webhook's key holds a quote, and reading past it cost the 0.2 s above.
+ * One character of a JSON string: plain, or escaped (`\"`, `\\`, `\/`, `\u0074`'s start; any
+ * character after the backslash, as a broken body may hold one JSON.parse refuses).
  */
-const KEY_CHAR = '[^"]';
+const JSON_CHAR = '(?:[^"\\\\]|\\\\[\\s\\S])';
+/**
+ * A JSON string's characters, any number: {@link JSON_CHAR} unrolled, so a text has one reading
+ * of them and a try backs off through them once (an alternation starred made V8 keep a step for
+ * each character of a 256 KiB body).
+ */
+const JSON_CHARS = '[^"\\\\]*(?:\\\\[\\s\\S][^"\\\\]*)*';
+/**
+ * A quote no backslash escapes (an even number of them before it), where a string of the body
+ * starts or ends: only there does a try start. A key is read whole to its closing quote, past
+ * escaped ones, as JSON.parse reads it: read from every quote, a key holding an escaped quote was
+ * read from it (`api\"key` as `key`, no credential: past the budget its value was missed where the
+ * walk finds the pair `api key`; `token\"` not at all), and a key read past escaped quotes from
+ * every quote made a body of `"\` pairs cost ~0.2 s. The backslashes before a quote are counted
+ * backwards once, from the quote, so a run of them costs its length.
+ */
+const STRING_QUOTE = '"(?<=(?:^|[^\\\\])(?:\\\\\\\\)*")';
 
 /**
  * Hex codes of the ASCII characters that are no letter or digit: separators to the rule, which
@@ -90,19 +100,20 @@ const SEPARATOR_HEX = '(?:[01][0-9a-f]|2[0-9a-f]|3[a-f]|40|5[b-f]|60|7[b-f])';
  * is read once (no try runs past the next letter). The pattern ended at the word, and past the
  * budget `"token_"` hid its value, which the walk found.
  */
-const JSON_KEY_TAIL = `(?:[^"\\\\A-Za-z0-9\\u212A]|\\\\[^u"]|\\\\u(?:00${SEPARATOR_HEX}|00[89a-f][0-9a-f]|(?!00|212a)[0-9a-f]{4}))*`;
+const JSON_KEY_TAIL = `(?:[^"\\\\A-Za-z0-9\\u212A]|\\\\[^u]|\\\\u(?:00${SEPARATOR_HEX}|00[89a-f][0-9a-f]|(?!00|212a)[0-9a-f]{4}))*`;
 /** {@link JSON_KEY_TAIL} of a form field's name: separators plain (`+` a space) or `%XX`. */
 const FORM_KEY_TAIL = `(?:[^=&%A-Za-z0-9\\u212A]|%${SEPARATOR_HEX}|%[89a-f][0-9a-f])*`;
 
 /**
- * A JSON pair under a key that may name a credential, quoted: the key's end plain or `\u00XX`,
- * its characters before anything but a quote, as many as they are (isCredentialKey reads the last
- * 64; cut at 64 here, a longer key past the budget hid its token, which the walk found). Each try
- * is bounded (the next quote, 4 096
- * characters of value), so a body of backslashes and quotes costs one bounded pass.
+ * A JSON pair under a key that may name a credential: a string starting at a quote no backslash
+ * escapes ({@link STRING_QUOTE}) and read whole, its end plain or `\u00XX`, then a string value.
+ * A key is as long as it is (isCredentialKey reads the last 64 characters; cut at 64 here, a
+ * longer key past the budget hid its token, which the walk found). Each try is bounded (the next
+ * unescaped quote, 4 096 characters of value), so a body of backslashes and quotes costs one
+ * bounded pass.
  */
 export const CREDENTIAL_PAIR = new RegExp(
-  `"(${KEY_CHAR}*${credentialEnd(jsonEscaped)}${JSON_KEY_TAIL})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`,
+  `${STRING_QUOTE}(${JSON_CHARS}${credentialEnd(jsonEscaped)}${JSON_KEY_TAIL})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`,
   'gi',
 );
 
@@ -113,10 +124,14 @@ export const CREDENTIAL_FIELD = new RegExp(
 );
 
 /**
- * `"<key>": "<value>"` in text that is not JSON (a body cut off by the connector), a key of any
- * length (64 characters at most hid a longer credential key of such a body); escapes as they are.
+ * `"<key>": "<value>"` in text that is not JSON (a body cut off by the connector): a key read
+ * whole as {@link CREDENTIAL_PAIR} reads it, of any length (64 characters at most hid a longer
+ * credential key of such a body); escapes as they are.
  */
-export const QUOTED_PAIR = new RegExp(`"(${KEY_CHAR}+)"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`, 'g');
+export const QUOTED_PAIR = new RegExp(
+  `${STRING_QUOTE}(${JSON_CHAR}${JSON_CHARS})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`,
+  'g',
+);
 
 /** A JSON string's raw text (between its quotes) as a reader takes it; as is when malformed. */
 export function jsonString(raw: string): string {

@@ -5,6 +5,7 @@
  * so a test can hold the readings to each other; failures name the key and the reading, never the
  * token.
  */
+import type { ExecutionContext } from 'ava';
 import type { PassthroughForward } from '../../../core/index.js';
 import { taskSecrets } from '../../../core/plugin-host/task-secrets.js';
 
@@ -70,4 +71,27 @@ export function formReadings(names: readonly string[]): Record<'within' | 'past'
     within: found(`From=%2B1555&${fields}`, names.length),
     past: found(`${FORM_FILLER}${fields}`, names.length),
   };
+}
+
+/**
+ * Each JSON key (as written in the body, quotes included) and form field name of `keys` gives the
+ * value under it (`expected`, or not) by every reading: within the budget of keys and past it, in
+ * whole and cut-off bodies alike. A failure names the key and the reading.
+ */
+export function readAlike(
+  t: ExecutionContext,
+  keys: readonly (readonly [string, string])[],
+  expected = true,
+): void {
+  const json = keys.map(([key]) => key);
+  const form = keys.map(([, name]) => name);
+  for (const [names, readings] of [
+    [json, jsonReadings(json)],
+    [form, formReadings(form)],
+  ] as const)
+    for (const [reading, found] of Object.entries(readings))
+      names.forEach((name, i) => {
+        if (found[i] !== expected) t.fail(`${name} ${reading}: ${found[i] ? 'found' : 'not found'}`);
+      });
+  t.pass();
 }

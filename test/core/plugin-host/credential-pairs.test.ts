@@ -5,7 +5,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { CREDENTIAL_PAIR_WORDS, CREDENTIAL_WORDS } from '../../../core/protocol/credential-key.js';
-import { formReadings, jsonReadings } from './budget-readings.js';
+import { readAlike } from './budget-readings.js';
 
 /** A JSON `\u` escape and a form's `%XX` of one ASCII character. */
 const jsonEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
@@ -33,6 +33,10 @@ function spellings(words: readonly string[]): [string, string][] {
       plain('_', `${formEscape(last[0] ?? '')}${last.slice(1)}`),
     ],
     [`"${plain('\\u005f')}\\u0020"`, `${plain('%5F')}%20`],
+    // an escaped quote or backslash is a separator to the walk, before, between and after words
+    [`"x\\"${plain('\\"')}\\""`, `x%22${plain('%22')}%22`],
+    [`"x\\\\${plain('\\\\')}\\\\"`, `x%5C${plain('%5C')}%5C`],
+    [`"x\\\\\\"${plain('\\\\\\"')}"`, `x%5C%22${plain('%5C%22')}`],
   ];
   // the Kelvin sign (U+212A) lowercases to `k`: the walk reads it as one
   if (last.includes('k'))
@@ -40,27 +44,13 @@ function spellings(words: readonly string[]): [string, string][] {
   return keys;
 }
 
-/**
- * Each spelling of each name of `names` (its words) is found (`expected`, or not) by every reading
- * of JSON and form bodies: one body per reading holds them all.
- */
+/** Each spelling of each name of `names` (its words) is found (`expected`, or not) by every reading. */
 function agree(t: ExecutionContext, names: readonly (readonly string[])[], expected: boolean): void {
-  const keys = names.flatMap((words) => spellings(words));
-  const check = (written: readonly string[], readings: Record<string, boolean[]>): void => {
-    for (const [reading, found] of Object.entries(readings))
-      written.forEach((key, i) => {
-        if (found[i] !== expected) t.fail(`${key} ${reading}: ${found[i] ? 'found' : 'not found'}`);
-      });
-  };
-  check(
-    keys.map(([json]) => json),
-    jsonReadings(keys.map(([json]) => json)),
+  readAlike(
+    t,
+    names.flatMap((words) => spellings(words)),
+    expected,
   );
-  check(
-    keys.map(([, form]) => form),
-    formReadings(keys.map(([, form]) => form)),
-  );
-  t.pass();
 }
 
 test('every credential word of the lists is found past the budget of keys as within it', (t) => {
@@ -84,6 +74,30 @@ test('every credential pair of the lists is found past the budget of keys as wit
   agree(
     t,
     CREDENTIAL_PAIR_WORDS.map(([first, last]) => [`${first}0`, last]),
+    false,
+  );
+});
+
+test('a JSON key holding an escaped quote or backslash is read whole past the budget of keys, as within it', (t) => {
+  // the walk parses `api"key` (the pair api key) and `token"`; past the budget the key was read
+  // from its escaped quote (`key`) or not at all
+  readAlike(t, [
+    ['"api\\"key"', 'api%22key'],
+    ['"x\\"_api_key"', 'x%22_api_key'],
+    ['"token\\""', 'token%22'],
+    ['"private\\"\\"key"', 'private%22%22key'],
+    ['"\\"token"', '%22token'],
+    ['"a\\\\\\"b_token"', 'a%5C%22b_token'],
+    ['"signing\\\\key"', 'signing%5Ckey'],
+    ['"token\\\\"', 'token%5C'],
+  ]);
+  // a word after the quote is the last one: no credential, read alike
+  readAlike(
+    t,
+    [
+      ['"token\\"s"', 'token%22s'],
+      ['"x\\"token\\"y"', 'x%22token%22y'],
+    ],
     false,
   );
 });

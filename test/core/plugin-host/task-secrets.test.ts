@@ -1,7 +1,7 @@
 /** The credentials a chain task hands its plugins (task-secrets.ts), found in each place they sit. */
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { credentialValues, redactPluginText, taskSecrets } from '../../../core/plugin-host/task-secrets.js';
-import { convert, formReadings, jsonReadings, TOKEN } from './budget-readings.js';
+import { convert, readAlike, TOKEN } from './budget-readings.js';
 
 test('a JSON body, a form, a broken body, headers and the query each give their credentials', (t) => {
   t.deepEqual(taskSecrets(convert(JSON.stringify({ data: { token: TOKEN }, id: '123456789' }))), [TOKEN]);
@@ -121,24 +121,9 @@ test('a long credential key is found past the budget of keys as within it', (t) 
   }
 });
 
-/**
- * Each JSON key (as written in the body) and form field name of `keys` gives the value under it,
- * within the budget of keys and past it, in whole and cut-off bodies alike.
- */
-function foundWithinAndPast(t: ExecutionContext, keys: readonly (readonly [string, string])[]): void {
-  for (const [readings, names] of [
-    [jsonReadings(keys.map(([json]) => json)), keys.map(([json]) => json)],
-    [formReadings(keys.map(([, form]) => form)), keys.map(([, form]) => form)],
-  ] as const)
-    for (const [reading, found] of Object.entries(readings))
-      names.forEach((name, i) => {
-        t.true(found[i], `${name} ${reading}`);
-      });
-}
-
 test('a key whose k is the Kelvin sign is found past the budget of keys as within it', (t) => {
   // U+212A lowercases to `k`: the walk's isCredentialKey reads `to\u212Aen` as `token`
-  foundWithinAndPast(t, [
+  readAlike(t, [
     ['"to\\u212Aen"', 'to%E2%84%AAen'],
     ['"to\u212Aen"', 'to\u212Aen'],
     ['"api_\\u212aey"', 'api_%e2%84%aaey'],
@@ -147,7 +132,7 @@ test('a key whose k is the Kelvin sign is found past the budget of keys as withi
 
 test('a key with separators after its credential word is found past the budget of keys as within it', (t) => {
   // the rule reads `token_` or `Token-` as ending in the word `token`: the walk finds them
-  foundWithinAndPast(t, [
+  readAlike(t, [
     ['"token_"', 'token_'],
     ['"Token- "', 'Token+'],
     ['"api_key\\u005f"', 'api_key%20'],
