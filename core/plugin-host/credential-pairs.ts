@@ -101,8 +101,11 @@ const SEPARATOR_HEX = '(?:[01][0-9a-f]|2[0-9a-f]|3[a-f]|40|5[b-f]|60|7[b-f])';
  * budget `"token_"` hid its value, which the walk found.
  */
 const JSON_KEY_TAIL = `(?:[^"\\\\A-Za-z0-9\\u212A]|\\\\[^u]|\\\\u(?:00${SEPARATOR_HEX}|00[89a-f][0-9a-f]|(?!00|212a)[0-9a-f]{4}))*`;
-/** {@link JSON_KEY_TAIL} of a form field's name: separators plain (`+` a space) or `%XX`. */
-const FORM_KEY_TAIL = `(?:[^=&%A-Za-z0-9\\u212A]|%${SEPARATOR_HEX}|%[89a-f][0-9a-f])*`;
+/**
+ * {@link JSON_KEY_TAIL} of a form field's name: separators plain (`+` a space) or `%XX`, and a `%`
+ * as it is: a name the decoding refuses (`token%`) is read as written, and ends in its word.
+ */
+const FORM_KEY_TAIL = `(?:[^=&A-Za-z0-9\\u212A]|%${SEPARATOR_HEX}|%[89a-f][0-9a-f])*`;
 
 /**
  * A JSON pair under a key that may name a credential: a string starting at a quote no backslash

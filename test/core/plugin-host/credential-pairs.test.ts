@@ -101,3 +101,15 @@ test('a JSON key holding an escaped quote or backslash is read whole past the bu
     false,
   );
 });
+
+test('a form field name the decoding refuses is read as written past the budget of keys, as within it', (t) => {
+  // a `%` not starting an escape: the walk reads the name as written (`token%` ends in `token`)
+  readAlike(t, [
+    ['"token%"', 'token%'],
+    ['"api_key_%"', 'api_key_%'],
+    ['"Secret%%"', 'Secret%%'],
+    ['"x%zz_token+%"', 'x%zz_token+%'],
+  ]);
+  // as written, `token%2` ends in the word `2`
+  readAlike(t, [['"token%2"', 'token%2']], false);
+});
