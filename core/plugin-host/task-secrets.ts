@@ -47,6 +47,8 @@ const MAX_KEYS_SEARCHED = 4_096;
 class Finder {
   private readonly found = new Set<string>();
   private keysLeft = MAX_KEYS_SEARCHED;
+  /** Whether the walk met an object deeper than {@link MAX_DEPTH}, whose keys it left unread. */
+  private tooDeep = false;
 
   /** Take `value` when it is a string long enough; `Bot <token>` gives the credential alone too. */
   add(value: unknown): void {
@@ -74,7 +76,11 @@ class Finder {
 
   /** Strings under credential keys anywhere in a JSON value. */
   value(value: unknown, depth = 0): void {
-    if (!value || typeof value !== 'object' || depth > MAX_DEPTH || this.keysLeft <= 0) return;
+    if (!value || typeof value !== 'object' || this.keysLeft <= 0) return;
+    if (depth > MAX_DEPTH) {
+      this.tooDeep = true;
+      return;
+    }
     for (const [key, child] of Object.entries(value)) {
       if (!Array.isArray(value) && this.credential(key) && canHoldSecret(child)) this.add(child);
       this.value(child, depth + 1);
@@ -103,11 +109,12 @@ class Finder {
   /**
    * Credential values of a body: JSON keys, form fields, or quoted pairs of a broken body; and,
    * once the budget of keys is spent, those under a key ending in a credential word
-   * ({@link spentBudget}), so that keys enough before it cannot hide a token.
+   * ({@link spentBudget}), so that keys enough before it cannot hide a token. So too when the
+   * walk stopped at its depth: a token nested 33 levels deep was found by no reading.
    */
   body(text: string): void {
     const fieldsRead = this.parts(text);
-    if (this.keysLeft <= 0) this.spentBudget(text, fieldsRead);
+    if (this.keysLeft <= 0 || this.tooDeep) this.spentBudget(text, fieldsRead);
   }
 
   /** The walk within the budget; where the form fields it read end (0: none read). */
@@ -136,8 +143,8 @@ class Finder {
   /**
    * The values under credential keys anywhere in `text`, found by one pass of two patterns that
    * only such keys can match (a key is read by {@link isCredentialKey} only when its last word
-   * may be one): the budget of keys bounded the walk of every key, and a body of 5 000 harmless
-   * keys first left its token unfound. A key is matched escaped too (`"to\u006ben"`, `to%6Ben`:
+   * may be one): the budget of keys (and its depth) bounded the walk of every key, and a body of
+   * 5 000 harmless keys first left its token unfound. A key is matched escaped too (`"to\u006ben"`, `to%6Ben`:
    * credential-pairs.ts), as the walk within the budget decodes it. The text is bounded
    * ({@link MAX_BODY_SEARCH_BYTES}).
    */

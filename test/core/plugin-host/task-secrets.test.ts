@@ -139,3 +139,14 @@ test('a key with separators after its credential word is found past the budget o
     ['"secret.\\/"', 'secret.%2D'],
   ]);
 });
+
+test('a credential nested deeper than the walk goes is found in a body as past the budget of keys', (t) => {
+  // the walk stops at 32 levels (a hostile body may nest far deeper); the pass reads any depth
+  for (const depth of [32, 33, 40, 200]) {
+    const body = `${'{"a":'.repeat(depth)}{"interaction_token":"${TOKEN}"}${'}'.repeat(depth)}`;
+    t.true(taskSecrets(convert(body)).includes(TOKEN), `at depth ${depth}`);
+    t.true(
+      taskSecrets(convert(`${'['.repeat(depth)}{"token":"${TOKEN}"}${']'.repeat(depth)}`)).includes(TOKEN),
+    );
+  }
+});
