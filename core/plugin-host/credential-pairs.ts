@@ -10,7 +10,7 @@
  * written plain alone, so past the budget an escaped key hid its value. A key may also go on past
  * its credential word with separators (`token_`, `Token-`): the rule reads the same last word. A
  * JSON key is read whole, escaped quotes and all, from a quote no backslash escapes. Every try of
- * a pattern is bounded (a key to its closing quote, a value to 4 096), so a hostile body of
+ * a pattern is bounded (a key or a value to its closing quote), so a hostile body of
  * quotes, backslashes and near-words costs a few ms per 256 KiB. Pure.
  */
 
@@ -108,15 +108,23 @@ const JSON_KEY_TAIL = `(?:[^"\\\\A-Za-z0-9\\u212A]|\\\\[^u]|\\\\u(?:00${SEPARATO
 const FORM_KEY_TAIL = `(?:[^=&A-Za-z0-9\\u212A]|%${SEPARATOR_HEX}|%[89a-f][0-9a-f])*`;
 
 /**
+ * A JSON string value of 8 characters or more, read whole to its closing quote, as the walk takes
+ * it: cut at 4 096 characters, a longer one (a PEM private key) past the budget was missed. Only
+ * a try whose key matched reads one, and each stretch between two unescaped quotes is read as a
+ * value by at most the one try whose key ends just before it, so the bound is not needed.
+ */
+const JSON_VALUE = `"(${JSON_CHAR}{8}${JSON_CHARS})"`;
+
+/**
  * A JSON pair under a key that may name a credential: a string starting at a quote no backslash
  * escapes ({@link STRING_QUOTE}) and read whole, its end plain or `\u00XX`, then a string value.
  * A key is as long as it is (isCredentialKey reads the last 64 characters; cut at 64 here, a
  * longer key past the budget hid its token, which the walk found). Each try is bounded (the next
- * unescaped quote, 4 096 characters of value), so a body of backslashes and quotes costs one
+ * unescaped quote, for the key and for the value), so a body of backslashes and quotes costs one
  * bounded pass.
  */
 export const CREDENTIAL_PAIR = new RegExp(
-  `${STRING_QUOTE}(${JSON_CHARS}${credentialEnd(jsonEscaped)}${JSON_KEY_TAIL})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`,
+  `${STRING_QUOTE}(${JSON_CHARS}${credentialEnd(jsonEscaped)}${JSON_KEY_TAIL})"\\s*:\\s*${JSON_VALUE}`,
   'gi',
 );
 
@@ -132,7 +140,7 @@ export const CREDENTIAL_FIELD = new RegExp(
  * credential key of such a body); escapes as they are.
  */
 export const QUOTED_PAIR = new RegExp(
-  `${STRING_QUOTE}(${JSON_CHAR}${JSON_CHARS})"\\s*:\\s*"(${JSON_CHAR}{8,4096})"`,
+  `${STRING_QUOTE}(${JSON_CHAR}${JSON_CHARS})"\\s*:\\s*${JSON_VALUE}`,
   'g',
 );
 

@@ -150,3 +150,19 @@ test('a credential nested deeper than the walk goes is found in a body as past t
     );
   }
 });
+
+test('a credential value longer than 4 096 characters is found past the budget of keys as within it', (t) => {
+  // a private key's PEM: 5 000 characters, its newlines escaped in the JSON
+  const pem = `-----BEGIN PRIVATE KEY-----\n${'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n'.repeat(150)}-----END PRIVATE KEY-----`;
+  const filler = JSON.stringify(
+    Object.fromEntries(Array.from({ length: 4_200 }, (_, i) => [`f${i}`, `v-${i}-filler`])),
+  );
+  const pair = `"private_key":${JSON.stringify(pem)}`;
+  for (const [where, body] of [
+    ['within', `{${pair}}`],
+    ['past', `${filler.slice(0, -1)},${pair}}`],
+    ['broken within', `{"type":2,${pair},"data":{`],
+    ['broken past', `${filler.slice(0, -1)},${pair},"data":{`],
+  ] as const)
+    t.true(taskSecrets(convert(body)).includes(pem), where);
+});
