@@ -102,7 +102,7 @@ test('a JSON key holding an escaped quote or backslash is read whole past the bu
   );
 });
 
-test('a form field name the decoding refuses is read as written past the budget of keys, as within it', (t) => {
+test('a form field name with a % starting no escape is found past the budget of keys as within it', (t) => {
   // a `%` not starting an escape: the walk reads the name as written (`token%` ends in `token`)
   readAlike(t, [
     ['"token%"', 'token%'],

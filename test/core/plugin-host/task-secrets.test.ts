@@ -166,3 +166,23 @@ test('a credential value longer than 4 096 characters is found past the budget o
   ] as const)
     t.true(taskSecrets(convert(body)).includes(pem), where);
 });
+
+test('a form is read as URLSearchParams reads it, a `%` starting no escape kept', (t) => {
+  // twilio's reader: `Auth%54oken%` is `AuthToken%`, a value `…%41%ZZ` is `…A%ZZ`; a strict
+  // decoding refused both and read them as written, so the plugin's view kept the token
+  const filler = `${new URLSearchParams(Object.fromEntries(Array.from({ length: 4_200 }, (_, i) => [`f${i}`, `${i}`])))}&`;
+  for (const field of [
+    `Auth%54oken%=${TOKEN}`,
+    `AuthToken=${TOKEN}%41%ZZ`,
+    `api_key=%ZZ${TOKEN}`,
+    `token=${TOKEN}%C3%41`,
+  ])
+    for (const [where, body] of [
+      ['within', `From=%2B1555&${field}`],
+      ['past', `${filler}${field}`],
+    ] as const) {
+      const seen = [...new URLSearchParams(body).values()].at(-1) ?? '';
+      const redacted = redactPluginText(`plugin saw ${seen}`, taskSecrets(convert(body)));
+      t.false(redacted.includes(TOKEN), `${field.split('=')[0]} ${where}: the value stayed`);
+    }
+});
