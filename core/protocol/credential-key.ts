@@ -152,11 +152,18 @@ function asciiCredential(key: string): boolean {
   return PAIR_LIST.some((w) => spells(key, prevStart, prevEnd, lastStart, lastEnd, w));
 }
 
+/**
+ * Two or more characters the split reads as one separator: none of them lowercases to an ASCII
+ * letter or digit (the Kelvin sign lowercases to `k`, `İ` to `i` and a dot).
+ */
+const SEPARATOR_RUN = /[^A-Za-z0-9\u212A\u0130]{2,}/g;
+
 /** Whether `key` names a credential (see the module comment for the rule). */
 export function isCredentialKey(key: string): boolean {
   // a hostile body can hold long keys: the last two words are all the rule reads, so the split
-  // sees only the key's end and stays cheap
-  const tail = key.length > 64 ? key.slice(-64) : key;
+  // sees only the key's last 64 characters and stays cheap; a run of separators is one first, as
+  // the split reads it, or `token` and 60 underscores were read as `oken`
+  const tail = key.length > 64 ? key.replace(SEPARATOR_RUN, '_').slice(-64) : key;
   if (PLAIN_CREDENTIAL_END.test(tail)) return true;
   // any other ASCII key (every webhook's) is read by its last two words alone: the split of each
   // of thousands of `k1_api_key` or `k1_tOkEn` decoys was most of a hostile form's cost

@@ -113,3 +113,16 @@ test('a form field name with a % starting no escape is found past the budget of 
   // as written, `token%2` ends in the word `2`
   readAlike(t, [['"token%2"', 'token%2']], false);
 });
+
+test('a key of 63 to 66 characters, escaped or padded with separators, is read alike past the budget of keys', (t) => {
+  const keys: [string, string][] = [];
+  for (const length of [63, 64, 65, 66]) {
+    const pad = length - '_api_key'.length;
+    keys.push([`"${'x'.repeat(pad)}_api_key"`, `${'x'.repeat(pad)}_api_key`]);
+    keys.push([`"${'\\u0078'.repeat(pad)}_api\\u005fkey"`, `${'%78'.repeat(pad)}_api%5Fkey`]);
+    // separators after the word, or between the pair's words, as long as the key
+    keys.push([`"token${'_'.repeat(length - 5)}"`, `token${'_'.repeat(length - 5)}`]);
+    keys.push([`"api${'\\u0020'.repeat(length - 6)}key"`, `api${'+'.repeat(length - 6)}key`]);
+  }
+  readAlike(t, keys);
+});

@@ -5,6 +5,8 @@ import { isCredentialKey } from '../../../core/protocol/credential-key.js';
 /** The rule as the module comment states it, by the full split alone: the reference. */
 function byWords(key: string): boolean {
   const w = key
+    // the last 64 characters, a run of separators taken for one (the split's reading of it)
+    .replace(/[^A-Za-z0-9\u212A\u0130]{2,}/g, '_')
     .slice(-64)
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
@@ -108,4 +110,22 @@ test('the scan of the last two words agrees with the word split, on every short 
     check(`${key}${['', 'key', 'Key', 'token', 'Token'][n % 5]}`);
   }
   t.is(checked, 2 * (pieces.length + 1) ** 2 * pieces.length + 20_000);
+});
+
+test('a run of separators does not hide the last words past 64 characters', (t) => {
+  // the rule reads the last word whatever comes after it: the cut at 64 characters made
+  // `token` and 60 underscores read as `oken`, and `api`, 61 dashes and `key` as `key` alone
+  for (const key of [
+    'token'.padEnd(65, '_'),
+    `api${'-'.repeat(61)}key`,
+    `api_${'é'.repeat(60)}Key`,
+    `${'x'.repeat(70)}_Token${' .'.repeat(40)}`,
+  ])
+    t.true(isCredentialKey(key), `${key.length} characters`);
+  for (const key of [
+    `tokens${'_'.repeat(70)}`,
+    `${'x'.repeat(70)}${'_'.repeat(70)}key`,
+    `mytoken${'-'.repeat(70)}`,
+  ])
+    t.false(isCredentialKey(key), `${key.length} characters`);
 });
