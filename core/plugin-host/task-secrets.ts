@@ -13,7 +13,7 @@
  */
 import { withoutUrls } from '../errors.js';
 import type { ChainTask, HookLogEntry } from '../pool/task-protocol.js';
-import { canHoldSecret, isCredentialKey, SECRET_HEADER } from '../protocol/credential-key.js';
+import { canHoldSecret, isCredentialHeader, isCredentialKey } from '../protocol/credential-key.js';
 import { withoutJsonSnippet } from '../protocol/decode.js';
 import { SecretMatcher } from '../secret-matcher.js';
 import {
@@ -168,12 +168,12 @@ class Finder {
 }
 
 /**
- * Whether a header's value is a credential: {@link SECRET_HEADER}, less a signature's timestamp
+ * Whether a header's value is a credential: {@link isCredentialHeader}, less a signature's timestamp
  * (Discord's `X-Signature-Timestamp`): a Unix time is no secret, and taken for one it blanked
  * that number out of every word of the plugin (a 'stale request 1700000000' line).
  */
 function isSecretHeader(name: string): boolean {
-  return SECRET_HEADER.test(name) && !/timestamp$/i.test(name);
+  return isCredentialHeader(name) && !/timestamp$/i.test(name);
 }
 
 /**

@@ -12,10 +12,9 @@
 
 /**
  * Header names that can carry credentials (an `Authorization`, a cookie, Discord's and Twilio's
- * signatures, an API key): dropped from stored forwards, and their values taken out of a plugin's
- * words about the forward.
+ * signatures, an API key), by a part of the name; {@link isCredentialHeader} reads the rest.
  */
-export const SECRET_HEADER = /authorization|cookie|token|secret|signature|api[-_]?key|password/i;
+const SECRET_HEADER = /authorization|cookie|token|secret|signature|api[-_]?key|password/i;
 
 /**
  * Last words that make a key a credential. Every list of credential words is derived from this
@@ -178,4 +177,14 @@ export function isCredentialKey(key: string): boolean {
 /** Whether a value under a credential key can hold a secret: booleans and `null` cannot. */
 export function canHoldSecret(value: unknown): boolean {
   return value !== null && typeof value !== 'boolean';
+}
+
+/**
+ * Whether a header named `name` can carry a credential: dropped from stored forwards, and its value
+ * taken out of a plugin's words about the forward. {@link SECRET_HEADER}, or a name the rule of
+ * keys reads as one: the pattern alone, a list of its own, missed `X-Access-Key`, `X-Private-Key`,
+ * `Passphrase` and `X-Client-Credentials`, whose values a body's key of that name gave up.
+ */
+export function isCredentialHeader(name: string): boolean {
+  return SECRET_HEADER.test(name) || isCredentialKey(name);
 }

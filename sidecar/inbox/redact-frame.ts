@@ -5,7 +5,7 @@
  * not JSON) most of all — so the inbox removes them again before storing (spec/plugins.md: the
  * interaction token must never reach the inbox).
  */
-import { canHoldSecret, isCredentialKey, SECRET_HEADER } from '../../core/protocol/credential-key.js';
+import { canHoldSecret, isCredentialHeader, isCredentialKey } from '../../core/protocol/credential-key.js';
 import { hasSecretPair, redactSecretPairs } from './redact-text.js';
 
 /**
@@ -143,7 +143,7 @@ export function redactFrame(frame: Record<string, unknown>): Record<string, unkn
     out.forward = {
       ...fwd,
       ...(typeof fwd.path === 'string' ? { path: redactPath(fwd.path) } : {}),
-      headers: headers.filter((h) => !(Array.isArray(h) && SECRET_HEADER.test(String(h[0])))),
+      headers: headers.filter((h) => !(Array.isArray(h) && isCredentialHeader(String(h[0])))),
       bodyB64: body ? body.bodyB64 : fwd.bodyB64,
       // said where the body would be: `dead-letters show` prints it (a replay ignores the key)
       ...(body && 'omitted' in body ? { bodyOmitted: body.omitted } : {}),

@@ -20,6 +20,9 @@ test('a JSON body, a form, a broken body, headers and the query each give their 
     ],
   });
   t.deepEqual(taskSecrets(signed), [TOKEN]);
+  // a header named as a credential by the rule of body keys (`access key`, `passphrase`)
+  for (const name of ['X-Access-Key', 'X-Private-Key', 'Passphrase', 'X-Client-Credentials', 'X-Signing-Key'])
+    t.true(taskSecrets(convert('{}', { headers: [[name, TOKEN]] })).includes(TOKEN), name);
   // short values and non-credential keys are not searched for
   t.deepEqual(taskSecrets(convert(JSON.stringify({ token: 'abc', text: TOKEN }))), []);
 });

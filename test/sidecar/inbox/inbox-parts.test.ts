@@ -107,6 +107,10 @@ test('dead-letter payloads lose credential headers and body keys, keep everythin
       headers: [
         ['Authorization', 'Bearer s3cr3t'],
         ['X-Signature-Ed25519', 'abc'],
+        // named as a credential by the rule of body keys, not by the header pattern alone
+        ['X-Access-Key', 'AKIAEXAMPLE'],
+        ['X-Client-Credentials', 'cc'],
+        ['Passphrase', 'pp'],
         ['content-type', 'application/json'],
       ],
       bodyB64: body,
