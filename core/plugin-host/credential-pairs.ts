@@ -96,14 +96,14 @@ const STRING_QUOTE = '"(?<=(?:^|[^\\\\])(?:\\\\\\\\)*")';
 const SEPARATOR_HEX = '(?:[01][0-9a-f]|2[0-9a-f]|3[a-f]|40|5[b-f]|60|7[b-f])';
 /**
  * What may follow a credential word to a JSON key's quote: separators, plain or escaped (`\u005f`,
- * `\/`, a code past ASCII), never a letter or digit the rule would read as a word, so a key's end
+ * `\/`, `\"`, a code past ASCII), never a letter or digit the rule would read as a word, so a key's end
  * is read once (no try runs past the next letter). The pattern ended at the word, and past the
  * budget `"token_"` hid its value, which the walk found.
  */
 const JSON_KEY_TAIL = `(?:[^"\\\\A-Za-z0-9\\u212A]|\\\\[^u]|\\\\u(?:00${SEPARATOR_HEX}|00[89a-f][0-9a-f]|(?!00|212a)[0-9a-f]{4}))*`;
 /**
  * {@link JSON_KEY_TAIL} of a form field's name: separators plain (`+` a space) or `%XX`, and a `%`
- * as it is: a name the decoding refuses (`token%`) is read as written, and ends in its word.
+ * as it is: {@link formDecode} keeps a `%` starting no escape (`token%`), a separator after the word.
  */
 const FORM_KEY_TAIL = `(?:[^=&A-Za-z0-9\\u212A]|%${SEPARATOR_HEX}|%[89a-f][0-9a-f])*`;
 
