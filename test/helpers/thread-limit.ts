@@ -11,16 +11,15 @@
  * exactly one more thread (`limit({ spare: 1 })`) lost it when another limited child, of a test
  * running beside it (ava runs a file's tests at once, and files too), started threads meanwhile,
  * or had more when that child's threads ended. So one limited child runs at a time: the tests are
- * serial within a file, and a lock directory in the temp dir is held from a child's start until
- * it has exited, across test processes.
+ * serial within a file, and a lock (nproc-lock.ts: freed by the kernel as its holder's process
+ * ends) is held from a child's start until it has exited, across test processes.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chmodSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
+import { holdLock } from './nproc-lock.js';
 import { tempDir } from './temp-dir.js';
 
 /** `nobody`: a user with no privilege and, on a test machine, no other process. */
@@ -57,44 +56,15 @@ function canLimit(): boolean {
 /** `test.serial` where this process can run a child under a thread limit, else `test.skip`. */
 export const withThreadLimit = canLimit() ? test.serial : test.skip;
 
-/** Held while a limited child runs (its owner's pid inside), by one test process at a time. */
-const LOCK = join(tmpdir(), 'relay-sidecar-nproc.lock');
+/** The lock held while a limited child runs, by one test process at a time (nproc-lock.ts). */
+const LOCK = 'relay-sidecar-nproc.lock';
 /** Longest a test waits for another's limited child, ms (each runs well within a minute). */
 const LOCK_WAIT_MS = 300_000;
 
-/** Is the lock's holder a process that has ended (it was killed before its teardown)? */
-function staleLock(): boolean {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
-  } catch {
-    return false; // being taken, or just released
-  }
-  if (!(pid > 0)) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
 /** Take the one-limited-child lock for this test, released at its teardown (after the child's). */
 async function lockLimitedChild(t: ExecutionContext): Promise<void> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      writeFileSync(join(LOCK, 'pid'), String(process.pid));
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (staleLock()) rmSync(LOCK, { recursive: true, force: true });
-      else if (Date.now() > deadline) throw new Error(`another thread-limited test held ${LOCK} too long`);
-      else await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  t.teardown(() => rmSync(LOCK, { recursive: true, force: true }));
+  const release = await holdLock(LOCK, LOCK_WAIT_MS);
+  t.teardown(release);
 }
 
 /** A child under test: one command a line in, one JSON answer a line out. */
