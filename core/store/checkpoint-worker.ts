@@ -74,6 +74,10 @@ const opened = throughGate(open);
 // nothing to do
 if (opened === undefined) process.exit(0);
 const db: Database = opened;
+// out of the gate, and past the stop word's last read: a stop from here on brings the last
+// checkpoint, and the owner reading this finds the thread between calls (posted inside the open,
+// it was read while the thread was still in its gate: a slot marked then was reset by its leave)
+parentPort?.postMessage({ type: 'open' });
 let lastError = '';
 
 /**
@@ -155,8 +159,6 @@ function open(): Database | undefined {
     parentPort?.postMessage({ type: 'stopped in open' });
     return undefined;
   }
-  // only now: "opened" says that a stop from here on brings the last checkpoint
-  parentPort?.postMessage({ type: 'open' });
   return db;
 }
 
