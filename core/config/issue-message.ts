@@ -42,10 +42,12 @@ export function issueMessage(issue: z.core.$ZodIssue, schema: z.ZodType, input: 
   }
   if (issue.code === 'unrecognized_keys') {
     const known = keysAt(schema, issue.path);
-    const near = issue.keys.map((k) => closestName(k, known));
+    const near = issue.keys.map((k) => closestName(k, known ?? []));
     const quoted = issue.keys.map((k) => `"${k}"`).join(', ');
     if (near.every((n) => n !== undefined))
       return `unknown key ${quoted}: did you mean ${near.map((n) => `"${n}"`).join(', ')}?`;
+    // keys not known here (a union's forms): "takes no keys" would send the reader the wrong way
+    if (known === undefined) return `unknown key ${quoted}`;
     const where = issue.path.length > 0 ? 'this section' : 'the top level';
     return `unknown key ${quoted} (${where} takes ${known.length > 0 ? known.join(', ') : 'no keys'})`;
   }
@@ -62,27 +64,31 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /**
- * The keys of the object schema at `path`, through defaults, optionals, pipes and lists (an index
- * in the path is a list's entry: `relay.policies.0`).
+ * The keys of the object schema at `path`, through defaults, optionals, pipes, lists (an index in
+ * the path is a list's entry: `relay.policies.0`) and records (a key in the path is an entry's);
+ * undefined where no object schema is found there (a union of several, a plugin's own kinds).
  */
-export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
+  type Def = { innerType?: unknown; in?: unknown; element?: unknown; type?: string; valueType?: unknown };
   let node: unknown = schema;
+  const def = () => (node as { _zod?: { def?: Def } })._zod?.def;
   const unwrap = () => {
     for (;;) {
-      const def = (node as { _zod?: { def?: { innerType?: unknown; in?: unknown } } })._zod?.def;
-      const inner = def?.innerType ?? def?.in;
+      const inner = def()?.innerType ?? def()?.in;
       if (!inner) return;
       node = inner;
     }
   };
   for (const p of path) {
     unwrap();
-    const element = (node as { _zod?: { def?: { element?: unknown } } })._zod?.def?.element;
-    node = typeof p === 'number' ? element : (node as { shape?: Record<PropertyKey, unknown> }).shape?.[p];
-    if (!node) return [];
+    if (typeof p === 'number') node = def()?.element;
+    else if (def()?.type === 'record') node = def()?.valueType;
+    else node = (node as { shape?: Record<PropertyKey, unknown> }).shape?.[p];
+    if (!node) return undefined;
   }
   unwrap();
-  return Object.keys((node as { shape?: Record<string, unknown> }).shape ?? {});
+  const shape = (node as { shape?: Record<string, unknown> }).shape;
+  return shape && typeof shape === 'object' ? Object.keys(shape) : undefined;
 }
 
 /** The start of zod's default messages. */

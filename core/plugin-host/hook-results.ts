@@ -156,7 +156,9 @@ type Issue = z.core.$ZodIssue;
  * zod itself says only "Invalid input" at the union. Any other issue stays as it is.
  */
 function closestBranch(issue: Issue): Issue[] {
-  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  // `errors` is zod 4's: a plugin's options schema may come from another zod (3: `unionErrors`)
+  if (issue.code !== 'invalid_union' || !Array.isArray(issue.errors) || issue.errors.length === 0)
+    return [issue];
   const depth = (branch: Issue[]) => Math.max(...branch.map((i) => i.path.length));
   const best = issue.errors.reduce((a, b) =>
     b.length < a.length || (b.length === a.length && depth(b) > depth(a)) ? b : a,
@@ -167,15 +169,20 @@ function closestBranch(issue: Issue): Issue[] {
 /**
  * One line summary of zod issues, for a bad-result message (paths and messages, never values):
  * at most `max` issues, each path below `prefix` when given (`events.0.event` ⇒
- * `events.0.event.source.platform`).
+ * `events.0.event.source.platform`), each worded by `word` (default: zod's message).
  */
-export function summariseIssues(error: z.ZodError, max = 3, prefix?: string): string {
+export function summariseIssues(
+  error: z.ZodError,
+  max = 3,
+  prefix?: string,
+  word: (issue: Issue) => string = (issue) => issue.message,
+): string {
   return error.issues
     .flatMap(closestBranch)
     .slice(0, max)
     .map((i) => {
       const path = [...(prefix === undefined ? [] : [prefix]), ...i.path.map(String)].join('.');
-      return `${path || '(root)'}: ${i.message}`;
+      return `${path || '(root)'}: ${word(i)}`;
     })
     .join('; ');
 }

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { deepFreeze } from '../config/deep-freeze.js';
 import { issueMessage } from '../config/issue-message.js';
 import type { PluginDefinition } from './define-plugin.js';
+import { summariseIssues } from './hook-results.js';
 
 /** The parsed options, or why they are invalid (paths and messages, never values). */
 export type OptionsParse = { ok: true; value: unknown } | { ok: false; problem: string };
@@ -41,14 +42,12 @@ export function parsePluginOptions(definition: PluginDefinition, raw: unknown): 
 
 /**
  * At most three issues in the words config keys use (core/config/issue-message.ts): what the
- * option takes, in its unit, the option meant for a misspelt one; zod's own wording
- * (`Invalid input: expected number, received string`) otherwise. Names only, never values.
+ * option takes, in its unit, the option meant for a misspelt one; a union's failure told by its
+ * closest form, at that form's path (zod says only "Invalid input" at the union); zod's own
+ * wording where the schema cannot be walked. Names only, never values.
  */
 function optionsProblem(schema: z.ZodType, error: z.ZodError, raw: unknown): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${reworded(issue, schema, raw)}`)
-    .join('; ');
+  return summariseIssues(error, 3, undefined, (issue) => reworded(issue, schema, raw));
 }
 
 /** {@link issueMessage}, or zod's message when the plugin's schema cannot be walked. */

@@ -4,6 +4,7 @@
  * words config keys use; never zod's own wording, never the value.
  */
 import test from 'ava';
+import { z } from 'zod';
 import type { PluginDefinition } from '../../../core/plugin-host/define-plugin.js';
 import { parsePluginOptions } from '../../../core/plugin-host/plugin-options.js';
 import followUp from '../../../plugins/follow-up/index.js';
@@ -66,3 +67,32 @@ for (const [label, definition, raw, says] of cases) {
     t.notRegex(problem, /Invalid input|Unrecognized key|Too (small|big)|7d/);
   });
 }
+
+/** A third-party plugin's options: a union of two forms, and a record of strict entries. */
+const routed = {
+  name: 'routed',
+  options: z.strictObject({
+    target: z.union([
+      z.strictObject({ url: z.string() }),
+      z.strictObject({ path: z.string(), mode: z.number() }),
+    ]),
+    byChat: z.record(z.string(), z.strictObject({ ttlMs: z.number() })).default({}),
+  }),
+} as unknown as Definition;
+
+test('an option of a union says what its closest form takes, at its own path', (t) => {
+  // was: 'target: Invalid input' (zod's word at the union; before the rewording, the closest
+  // form's issue was given: 'target.url: … expected string')
+  t.is(problemOf(routed, { target: { url: 5 } }), 'target.url: must be a string, not a number');
+});
+
+test('an unknown key where the keys taken are not known to the message is not said to take none', (t) => {
+  // was: '… (this section takes no keys)', of a record's entry and of a union's form
+  t.is(
+    problemOf(routed, { target: { url: 'x' }, byChat: { a: { ttlMs: 1, ttl: 2 } } }),
+    'byChat.a: unknown key "ttl" (this section takes ttlMs)',
+  );
+  const inUnion = problemOf(routed, { target: { path: 'x', mode: 1, modee: 2 } });
+  t.regex(inUnion, /^target: unknown key "modee"/);
+  t.notRegex(inUnion, /takes no keys/);
+});
