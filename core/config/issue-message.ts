@@ -37,7 +37,7 @@ export function issueMessage(issue: z.core.$ZodIssue, schema: z.ZodType, input: 
   // zod's own words ('Too small: expected number to be >0') say what it checked, not what to
   // write; a message the schema gave (a bound with its reason) is kept as it is
   if (ZOD_WORDS.test(issue.message)) {
-    const plain = plainMessage(issue, key, valueAt(input, issue.path));
+    const plain = plainMessage(issue, key, valueAt(input, issue.path), schema);
     if (plain) return plain;
   }
   if (issue.code === 'unrecognized_keys') {
@@ -63,32 +63,54 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
+/** The parts of a zod 4 schema's `def` walked here. */
+type Def = { innerType?: unknown; in?: unknown; element?: unknown; type?: string; valueType?: unknown };
+
+const defOf = (node: unknown): Def | undefined => (node as { _zod?: { def?: Def } } | null)?._zod?.def;
+
+/** `node` and the schemas it wraps (defaults, optionals, pipes' inputs), outermost first. */
+function layers(node: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let at = node; at; at = defOf(at)?.innerType ?? defOf(at)?.in) out.push(at);
+  return out;
+}
+
 /**
- * The keys of the object schema at `path`, through defaults, optionals, pipes, lists (an index in
- * the path is a list's entry: `relay.policies.0`) and records (a key in the path is an entry's);
- * undefined where no object schema is found there (a union of several, a plugin's own kinds).
+ * The schema at `path` as declared there, its default or optional kept; through lists (an index
+ * in the path is a list's entry: `relay.policies.0`) and records (a key is a record's entry).
  */
-export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
-  type Def = { innerType?: unknown; in?: unknown; element?: unknown; type?: string; valueType?: unknown };
+function nodeAt(schema: z.ZodType, path: readonly PropertyKey[]): unknown {
   let node: unknown = schema;
-  const def = () => (node as { _zod?: { def?: Def } })._zod?.def;
-  const unwrap = () => {
-    for (;;) {
-      const inner = def()?.innerType ?? def()?.in;
-      if (!inner) return;
-      node = inner;
-    }
-  };
   for (const p of path) {
-    unwrap();
-    if (typeof p === 'number') node = def()?.element;
-    else if (def()?.type === 'record') node = def()?.valueType;
-    else node = (node as { shape?: Record<PropertyKey, unknown> }).shape?.[p];
+    const inner = layers(node).at(-1);
+    const def = defOf(inner);
+    if (typeof p === 'number') node = def?.element;
+    else if (def?.type === 'record') node = def.valueType;
+    else node = (inner as { shape?: Record<PropertyKey, unknown> } | undefined)?.shape?.[p];
     if (!node) return undefined;
   }
-  unwrap();
-  const shape = (node as { shape?: Record<string, unknown> }).shape;
+  return node;
+}
+
+/**
+ * The keys of the object schema at `path`; undefined where no object schema is found there (a
+ * union of several, a plugin's own kinds).
+ */
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
+  const shape = (layers(nodeAt(schema, path)).at(-1) as { shape?: unknown } | undefined)?.shape;
   return shape && typeof shape === 'object' ? Object.keys(shape) : undefined;
+}
+
+/**
+ * What to do instead of an empty value at `path`: leave the key out only where it may be (for
+ * its default, or unset); a required key takes a value, a list's entry is removed.
+ */
+function instead(schema: z.ZodType, path: readonly PropertyKey[]): string {
+  if (typeof path.at(-1) === 'number') return ', or remove the entry';
+  const kinds = layers(nodeAt(schema, path)).map((node) => defOf(node)?.type);
+  if (kinds.includes('default') || kinds.includes('prefault'))
+    return ', or leave the key out for its default';
+  return kinds.includes('optional') ? ', or leave the key out' : '';
 }
 
 /** The start of zod's default messages. */
@@ -126,11 +148,16 @@ function bound(word: 'least' | 'most', limit: number | bigint, inclusive: boolea
 }
 
 /** An operator's message for an issue zod worded itself, or undefined to keep zod's. */
-function plainMessage(issue: z.core.$ZodIssue, key: string, given: unknown): string | undefined {
+function plainMessage(
+  issue: z.core.$ZodIssue,
+  key: string,
+  given: unknown,
+  schema: z.ZodType,
+): string | undefined {
   switch (issue.code) {
     case 'too_small': {
       if (issue.origin === 'string' && Number(issue.minimum) === 1)
-        return 'must not be empty: give a value, or leave the key out for its default';
+        return `must not be empty: give a value${instead(schema, issue.path)}`;
       if (issue.origin === 'array') {
         const n = Number(issue.minimum);
         return `must list at least ${n} ${n === 1 ? 'entry' : 'entries'}`;

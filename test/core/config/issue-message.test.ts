@@ -112,6 +112,20 @@ test('an empty string or list says it must not be empty and what to do instead',
   t.regex(comma, /relay\.identities \(GATEWAY_RELAY_PLATFORMS\): must list at least 1 entry/);
 });
 
+test('an empty value is told to leave its key out only where that key may be left out', (t) => {
+  // was: 'give a value, or leave the key out for its default' for every key: a policy's platform
+  // has none (left out, it "is required"), gatewayId is optional with none, a list entry is no key
+  const message = messageOf(() =>
+    validateConfig({ relay: { policies: [{ platform: '' }], routeKeys: [''], gatewayId: '' } }),
+  );
+  t.regex(message, /relay\.policies\.0\.platform: must not be empty: give a value(\n|$)/);
+  t.regex(message, /relay\.routeKeys\.0: must not be empty: give a value, or remove the entry(\n|$)/);
+  t.regex(
+    message,
+    /relay\.gatewayId \(GATEWAY_RELAY_ID\): must not be empty: give a value, or leave the key out(\n|$)/,
+  );
+});
+
 test('a word outside its choices lists them, and says when only the case is wrong', (t) => {
   // was: 'Invalid option: expected one of "push"|"pull"'
   const message = messageOf(() => loadConfig({ env: { AGENT_MODE: 'PUSH', LOG_LEVEL: 'verbose' } }));
