@@ -68,10 +68,13 @@ type Def = { innerType?: unknown; in?: unknown; element?: unknown; type?: string
 
 const defOf = (node: unknown): Def | undefined => (node as { _zod?: { def?: Def } } | null)?._zod?.def;
 
+/** Most wrappers walked through at one key: a plugin's schema is its author's, and may loop. */
+const MAX_LAYERS = 32;
+
 /** `node` and the schemas it wraps (defaults, optionals, pipes' inputs), outermost first. */
 function layers(node: unknown): unknown[] {
   const out: unknown[] = [];
-  for (let at = node; at; at = defOf(at)?.innerType ?? defOf(at)?.in) out.push(at);
+  for (let at = node; at && out.length < MAX_LAYERS; at = defOf(at)?.innerType ?? defOf(at)?.in) out.push(at);
   return out;
 }
 

@@ -96,3 +96,12 @@ test('an unknown key where the keys taken are not known to the message is not sa
   t.regex(inUnion, /^target: unknown key "modee"/);
   t.notRegex(inUnion, /takes no keys/);
 });
+
+test('an unknown option of a schema whose wrappers loop is still told, not walked for ever', (t) => {
+  // a plugin's schema is its author's: one whose def wraps itself hung the walk for the keys
+  const options = z.strictObject({ suffix: z.string() });
+  const def = (options as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
+  def.innerType = options;
+  const looping = { name: 'looping', options } as unknown as Definition;
+  t.regex(problemOf(looping, { suffix: '!', sufix: '?' }), /^\(root\): unknown key "sufix"/);
+});
