@@ -95,9 +95,7 @@ export function identitiesFromEnv(env: NodeJS.ProcessEnv): { platform: string; b
   const botIds = parseBotIds(envValue(env, 'GATEWAY_RELAY_BOT_IDS'));
   const platforms = envValue(env, 'GATEWAY_RELAY_PLATFORMS');
   if (platforms !== undefined) {
-    const listed = list(platforms);
-    misspeltBotIdEntry(listed, Object.keys(botIds));
-    return listed.map((platform) => ({ platform, botId: botIds[platform] ?? '' }));
+    return list(platforms).map((platform) => ({ platform, botId: botIds[platform] ?? '' }));
   }
   // empty counts as unset, as for every other variable: `GATEWAY_RELAY_PLATFORM=` (a compose
   // file's blank default) replaced the config file's identities with the `relay` placeholder
@@ -109,22 +107,41 @@ export function identitiesFromEnv(env: NodeJS.ProcessEnv): { platform: string; b
   return undefined;
 }
 
+/** A `GATEWAY_RELAY_BOT_IDS` entry named like a listed platform that has no entry of its own. */
+export interface MisspeltBotId {
+  readonly entry: string;
+  readonly meant: string;
+}
+
 /**
- * Refuse a map entry a slip away from a listed platform that has none (`dicsord` beside
- * `discord`): that platform would start with botId "" and the entry go unused, unsaid. Entries
- * near no such platform stay allowed: one map may serve sidecars fronting other platforms.
+ * Map entries a slip away from a listed platform that has none (`dicsord` beside `discord`):
+ * that platform starts with botId "" (config.md: a missing entry) and the entry goes unused, so
+ * the start says so as a warning. Entries near no such platform are not listed: one map may serve
+ * sidecars fronting other platforms. Empty while either variable is unset or the map malformed
+ * (the load refuses a malformed map itself).
  */
-function misspeltBotIdEntry(listed: readonly string[], entries: readonly string[]): void {
-  const without = listed.filter((p) => !entries.includes(p));
-  for (const entry of entries) {
-    if (listed.includes(entry)) continue;
-    const meant = closestName(entry, without);
-    if (meant === undefined) continue;
-    throw new RelayError(
-      'CORE_ERR_CONFIG_BOT_IDS_MALFORMED',
-      `GATEWAY_RELAY_BOT_IDS entry "${entry.slice(0, 100)}" is no platform of GATEWAY_RELAY_PLATFORMS: did you mean "${meant}"? (without an entry ${meant} starts with botId "")`,
-    );
+export function misspeltBotIds(env: NodeJS.ProcessEnv): MisspeltBotId[] {
+  const platforms = envValue(env, 'GATEWAY_RELAY_PLATFORMS');
+  if (platforms === undefined) return [];
+  let entries: string[];
+  try {
+    entries = Object.keys(parseBotIds(envValue(env, 'GATEWAY_RELAY_BOT_IDS')));
+  } catch {
+    return [];
   }
+  const listed = list(platforms);
+  const without = listed.filter((p) => !entries.includes(p));
+  const out: MisspeltBotId[] = [];
+  for (const entry of entries) {
+    const meant = listed.includes(entry) ? undefined : closestName(entry, without);
+    if (meant !== undefined) out.push({ entry: entry.slice(0, 100), meant });
+  }
+  return out;
+}
+
+/** The warning line for one misspelt entry (names only: never the bot id). */
+export function misspeltBotIdWarning(m: MisspeltBotId): string {
+  return `GATEWAY_RELAY_BOT_IDS entry "${m.entry}" is no platform of GATEWAY_RELAY_PLATFORMS: did you mean "${m.meant}"? (without an entry ${m.meant} starts with botId "")`;
 }
 
 /** Parse `{"discord":{"botId":"…"}, …}`; malformed ⇒ the start is refused. */

@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { envValue } from '../../core/config/env-map.js';
+import { envValue, misspeltBotIds, misspeltBotIdWarning } from '../../core/config/env-map.js';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { unknownEnv } from '../../core/config/unknown-env.js';
@@ -107,6 +107,9 @@ function loadChecked(
   for (const u of unknownEnv(env)) {
     const fix = u.suggestion ? `rename it ${u.suggestion}` : 'remove it, or see docs/config.md for the names';
     report(warn('env', `${u.name} is set but relay-sidecar does not read it`, fix));
+  }
+  for (const m of misspeltBotIds(env)) {
+    report(warn('env', misspeltBotIdWarning(m), `rename the entry "${m.meant}"`));
   }
   try {
     const config = loadConfig({ env, ...(file ? { file } : {}) });

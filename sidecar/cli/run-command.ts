@@ -4,6 +4,7 @@
  * the connector revokes the credentials (exit 3).
  */
 import type { Command } from 'commander';
+import { misspeltBotIds, misspeltBotIdWarning } from '../../core/config/env-map.js';
 import type { ListenAddress } from '../../core/config/listen-address.js';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
@@ -128,6 +129,7 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
     const env = { ...base, ...(opts.plugins ? { SIDECAR_PLUGINS: opts.plugins } : {}) };
     // a misspelt name is otherwise silently ignored, its default used: said before anything else
     for (const u of unknownEnv(env)) io.stderr(`run: warning: ${unknownEnvWarning(u)}\n`);
+    for (const m of misspeltBotIds(env)) io.stderr(`run: warning: ${misspeltBotIdWarning(m)}\n`);
     config = loadConfig({ env, file: opts.config });
   } catch (err) {
     io.stderr(`run: ${withCode(err)}\n`);

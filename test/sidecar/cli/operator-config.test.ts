@@ -92,3 +92,26 @@ test('a too short SIDECAR_API_TOKEN is refused saying how to make one, never ech
   );
   t.false(child.stderr().includes('short-tok'));
 });
+
+test('run and doctor warn of a GATEWAY_RELAY_BOT_IDS entry a slip from a listed platform, never its bot id', async (t) => {
+  // spec/config.md: the platform starts with botId "" (a missing entry); the slip is said, not refused
+  const env = {
+    SIDECAR_DATA_DIR: tempDir(t),
+    SIDECAR_PLUGINS: PLUGINS,
+    GATEWAY_RELAY_PLATFORMS: 'discord',
+    GATEWAY_RELAY_BOT_IDS: '{"dicsord":{"botId":"987654321"}}',
+  };
+  const run = spawnCli(t, ['run'], env);
+  t.is((await run.waitExit()).code, 2, 'refused for the missing URL, not for the entry');
+  const said =
+    /^run: warning: GATEWAY_RELAY_BOT_IDS entry "dicsord" is no platform of GATEWAY_RELAY_PLATFORMS: did you mean "discord"\?/m;
+  t.regex(run.stderr(), said);
+  t.notRegex(run.stderr(), /CORE_ERR_CONFIG_BOT_IDS_MALFORMED/);
+  const doctor = spawnCli(t, ['doctor', '--timeout-ms', '500'], env);
+  await doctor.waitExit();
+  t.regex(
+    doctor.stdout(),
+    /^! env — GATEWAY_RELAY_BOT_IDS entry "dicsord" .*Fix: rename the entry "discord"$/m,
+  );
+  t.false(`${run.stderr()}${doctor.stdout()}`.includes('987654321'));
+});
