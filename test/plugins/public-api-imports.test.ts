@@ -1,7 +1,8 @@
 /**
  * spec/plugins.md: "The core's public API (`core/index.ts`) is the only thing a plugin imports from
- * the project." Every import of every built-in's source is zod, a file of its own folder, or the
- * public API; a built-in reaching into `core/plugin-host/…` or another plugin's folder fails here.
+ * the project." Every import of every built-in's source is zod, a file of its own folder, the
+ * public API or a `node:` module; a built-in reaching into `core/plugin-host/…` or another
+ * plugin's folder fails here.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,9 @@ const PLUGINS = join(repoRoot(), 'plugins');
 /** `from '…'` of static imports and re-exports, and `import('…')`. */
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g;
 
+/** The spec limits what a plugin imports from the project; Node's own modules are not the project. */
 function allowed(specifier: string): boolean {
+  if (specifier.startsWith('node:')) return true;
   return specifier === 'zod' || specifier === '../../core/index.js' || /^\.\/[a-z0-9-]+\.js$/.test(specifier);
 }
 
