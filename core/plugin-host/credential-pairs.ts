@@ -158,11 +158,13 @@ export function jsonString(raw: string): string {
 const BARE_PERCENT = /%(?![0-9a-f]{2})/i;
 
 /**
- * A form field's name or value as a reader takes it: as the URL standard's form decoding (twilio's
- * `URLSearchParams`) does, `+` a space, `%XX` a byte, a `%` starting no escape kept as it is,
- * bytes that are no UTF-8 each a U+FFFD. `decodeURIComponent` refused such a text whole, which was then read as
- * written: `Auth%54oken%` (the plugin's `AuthToken%`) named no credential, and a value ending
- * `%41%ZZ` was not found in the plugin's words, which held `A%ZZ`.
+ * A form field's name or value (one field's part: no `&`) as a plugin reads it: as this runtime's
+ * `URLSearchParams` (twilio's reader) does, `+` a space, `%XX` a byte, a `%` starting no escape
+ * kept as it is. `decodeURIComponent` refused such a text whole, which was then read as written:
+ * `Auth%54oken%` (the plugin's `AuthToken%`) named no credential. The runtime's reader, not the
+ * URL standard's: given bytes that are no UTF-8, Node 20's cuts the part's other characters to
+ * their low byte (`\u00e9%C3` is two U+FFFD, `to\u016Ben%C3` is `token\uFFFD`), and a value
+ * decoded as the standard does was not what the plugin's words held.
  */
 export function formDecode(text: string): string {
   // nothing to decode: most keys and values, and the decoding's call is not free
@@ -173,14 +175,8 @@ export function formDecode(text: string): string {
     try {
       return decodeURIComponent(text.replace(/\+/g, ' '));
     } catch {
-      // bytes that are no UTF-8: URLSearchParams replaces them
+      // bytes that are no UTF-8: the reader's own fallback below
     }
   }
-  // its other characters as their UTF-8 escapes first: Node 20's URLSearchParams, given a text with
-  // bytes that are no UTF-8, cuts each other character to its low byte (`\u212A%C3` gives `*\uFFFD`)
-  const escaped = text.replaceAll('&', '%26').replace(NON_ASCII_RUN, formEscaped);
-  return new URLSearchParams(`k=${escaped}`).get('k') ?? text;
+  return new URLSearchParams(`k=${text}`).get('k') ?? text;
 }
-
-/** Characters past ASCII, in a run. */
-const NON_ASCII_RUN = /[^\0-\x7f]+/g;

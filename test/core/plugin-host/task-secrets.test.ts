@@ -170,10 +170,12 @@ test('a credential value longer than 4 096 characters is found past the budget o
     t.true(taskSecrets(convert(body)).includes(pem), where);
 });
 
+/** Form fields enough to spend the budget of keys (4 096), each followed by `&`. */
+const FORM_FILLER = `${new URLSearchParams(Object.fromEntries(Array.from({ length: 4_200 }, (_, i) => [`f${i}`, `${i}`])))}&`;
+
 test('a form is read as URLSearchParams reads it, a `%` starting no escape kept', (t) => {
   // twilio's reader: `Auth%54oken%` is `AuthToken%`, a value `…%41%ZZ` is `…A%ZZ`; a strict
   // decoding refused both and read them as written, so the plugin's view kept the token
-  const filler = `${new URLSearchParams(Object.fromEntries(Array.from({ length: 4_200 }, (_, i) => [`f${i}`, `${i}`])))}&`;
   for (const field of [
     `Auth%54oken%=${TOKEN}`,
     `AuthToken=${TOKEN}%41%ZZ`,
@@ -182,10 +184,30 @@ test('a form is read as URLSearchParams reads it, a `%` starting no escape kept'
   ])
     for (const [where, body] of [
       ['within', `From=%2B1555&${field}`],
-      ['past', `${filler}${field}`],
+      ['past', `${FORM_FILLER}${field}`],
     ] as const) {
       const seen = [...new URLSearchParams(body).values()].at(-1) ?? '';
       const redacted = redactPluginText(`plugin saw ${seen}`, taskSecrets(convert(body)));
       t.false(redacted.includes(TOKEN), `${field.split('=')[0]} ${where}: the value stayed`);
     }
+});
+
+test('a form field with characters past ASCII and bytes that are no UTF-8 is read as the plugin reads it', (t) => {
+  // the plugin's reader is this runtime's URLSearchParams (twilio's): on Node 20 such a field's
+  // other characters are cut to their low byte (`\u00e9%C3` is two U+FFFD, `\u016B` a `k`), which
+  // the standard's decoding, used before, did not give, so the value the plugin saw stayed whole
+  const fields = [`AuthToken=${TOKEN}\u00e9%C3`, `token=\u212A%C3${TOKEN}`, `api_key=%41\u00e9${TOKEN}%ZZ`];
+  const cases = [
+    ...fields.flatMap((field) => [
+      ['within', field, `From=%2B1555&${field}`],
+      ['past', field, `${FORM_FILLER}${field}`],
+    ]),
+    // a name the plugin reads as `token\uFFFD`: within the budget only (credential-pairs.ts)
+    ['within', 'to\u016Ben%C3', `From=%2B1555&to\u016Ben%C3=${TOKEN}`],
+  ] as const;
+  for (const [where, field, body] of cases) {
+    const seen = [...new URLSearchParams(body).values()].at(-1) ?? '';
+    const redacted = redactPluginText(`plugin saw ${seen}`, taskSecrets(convert(body)));
+    t.false(redacted.includes(TOKEN), `${field.split('=')[0]} ${where}: the value stayed`);
+  }
 });
