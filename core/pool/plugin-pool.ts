@@ -3,8 +3,6 @@
  * rejects: a hook failure, a timeout (the worker is terminated), a dead worker and a full queue
  * all resolve to a {@link TaskFailure} naming the chain position that was running.
  */
-import { systemClock } from '../di/clock.js';
-import { abortAfter } from '../di/deadline.js';
 import type { ErrorData } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -19,6 +17,7 @@ import {
   type PoolStats,
 } from './pool-options.js';
 import { DEFAULT_RENEW_DELAYS, PoolRenewal, RENEW_WARM_MS } from './pool-renewal.js';
+import { warmWorkers } from './pool-warm.js';
 import { PoolWatch } from './pool-watch.js';
 import { ProgressSlots, type SlotProgress } from './progress-slots.js';
 import { WaitingTasks, withWaiting } from './ready-dispatch.js';
@@ -214,28 +213,8 @@ export class PluginPool {
    * Load every plugin in the running workers (start-up check); resolves with load failures.
    * `cancel` aborts it early (a renewal's check, when its worker fails to start).
    */
-  async warm(tasks: number, timeoutMs: number, cancel?: AbortSignal): Promise<WarmValue['failed']> {
-    const run = async () => {
-      // work waiting for a worker, as a task is (ready-dispatch.ts), from now until a loaded worker
-      // takes it: counted in the status and gauge, though outside `pool.maxQueue`
-      const waiting = this.waiting.enter('warm');
-      // a load a freeze cut (its reply unread, or its worker stopped too) is no load failure
-      const deadline = abortAfter(systemClock, timeoutMs, 'plugin warm-up');
-      try {
-        await this.pools.settled(Number.POSITIVE_INFINITY, false);
-        const signal = cancel ? AbortSignal.any([deadline.signal, cancel]) : deadline.signal;
-        const task: PoolTask = { k: 'warm' };
-        const reply = (await this.pools.current.run(withWaiting(task, waiting), {
-          signal,
-        })) as TaskReply<WarmValue>;
-        return reply.ok ? reply.value.failed : [];
-      } finally {
-        deadline.clear();
-        waiting.leave();
-      }
-    };
-    const results = await Promise.all(Array.from({ length: Math.max(1, tasks) }, run));
-    return results.flat();
+  warm(tasks: number, timeoutMs: number, cancel?: AbortSignal): Promise<WarmValue['failed']> {
+    return warmWorkers(this.pools, this.waiting, tasks, timeoutMs, cancel);
   }
 
   /** Current counters. */
