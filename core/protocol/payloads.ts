@@ -247,7 +247,13 @@ export function normaliseEvent(e: MessageEventFields): MessageEvent {
 /** A normalised platform message. Unknown keys are preserved for the agent. */
 export const MessageEventSchema = MessageEventFieldsSchema.transform(normaliseEvent);
 
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/**
+ * Base64 characters, then at most one padded last group; with a length that is a multiple of 4
+ * this is whole groups of 4 and a padded end. No repeated group: `(?:[…]{4})*` kept a regexp
+ * backtrack entry per group and threw RangeError (stack size) past ~5 MiB of base64, so every
+ * forward of a body over ~3.7 MiB (the payload limit is 16 MiB) failed its schema.
+ */
+const STRICT_BASE64 = /^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** True when `s` is standard padded base64 (what `bodyB64` must be). */
 export function isStrictBase64(s: string): boolean {

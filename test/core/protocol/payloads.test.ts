@@ -206,3 +206,19 @@ test('forward: strings coerced, bad header entries dropped in order, strict base
   t.true(isStrictBase64(''));
   t.true(isStrictBase64('aGVsbG8gd29ybGQ='));
 });
+
+test('a forward body of up to 16 MiB is checked as base64 without a throw (the regexp overflowed past ~4 MiB)', (t) => {
+  // 12 MiB of body: base64 of 16 MiB, the relay's payload limit
+  for (const mib of [6, 12]) {
+    const body = Buffer.alloc(mib * 1024 * 1024, 'a=b&');
+    for (const b64 of [
+      body.toString('base64'),
+      Buffer.concat([body, Buffer.from('\n')]).toString('base64'),
+    ]) {
+      t.true(isStrictBase64(b64), `${mib} MiB`);
+      t.false(isStrictBase64(`${b64.slice(0, -4)}a$k=`), `${mib} MiB, a bad last group`);
+    }
+  }
+  for (const bad of ['aGk', 'a$k=', 'aG=k', 'aGk=\n', '====', 'a===', 'aG==aGk='])
+    t.false(isStrictBase64(bad), bad);
+});
