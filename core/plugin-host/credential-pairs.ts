@@ -73,6 +73,30 @@ function credentialEnd(escaped: (c: string) => string): string {
  */
 const JSON_CHAR = '(?:[^"\\\\]|\\\\[\\s\\S])';
 /**
+ * A byte of the Kelvin sign's UTF-8 as a form's reader may meet it: raw (a character whose low
+ * byte it is: Node 20's reader cuts a part holding a byte that is no UTF-8 to low bytes, see
+ * {@link formDecode}) or escaped, each byte either way.
+ */
+const KELVIN_BYTES = [...Buffer.from('\u212A', 'utf8')]
+  .map((b) => b.toString(16))
+  .map((hex) => `(?:\\u00${hex}|%${hex})`)
+  .join('');
+
+/** {@link formEscaped}, and for the Kelvin sign its bytes one by one ({@link KELVIN_BYTES}). */
+function formOrByteEscaped(c: string): string {
+  return c === '\u212A' ? `(?:${formEscaped(c)}|${KELVIN_BYTES})` : formEscaped(c);
+}
+
+/**
+ * A credential word's end anywhere in a form's text, each letter plain (any case), `%XX`, or the
+ * Kelvin sign's bytes: every field a reader takes for a credential holds one in its name, so a
+ * text without it needs no walk of its fields (the dead letters' prefilter, redact-form.ts). Run
+ * on the text, and on its low bytes (`Buffer.from(text, 'latin1')`) where the reader may cut to
+ * them. No repeat in it: one bounded try per position.
+ */
+export const CREDENTIAL_WORD_IN_FORM = new RegExp(credentialEnd(formOrByteEscaped), 'gi');
+
+/**
  * A JSON string's characters, any number: {@link JSON_CHAR} unrolled, so a text has one reading
  * of them and a try backs off through them once (an alternation starred made V8 keep a step for
  * each character of a 256 KiB body).

@@ -5,7 +5,10 @@
  * not JSON) most of all — so the inbox removes them again before storing (spec/plugins.md: the
  * interaction token must never reach the inbox).
  */
+
+import { formDecode } from '../../core/plugin-host/credential-pairs.js';
 import { canHoldSecret, isCredentialHeader, isCredentialKey } from '../../core/protocol/credential-key.js';
+import { credentialFields, formEncoded, MAX_CREDENTIAL_FIELDS } from './redact-form.js';
 import { hasSecretPair, redactSecretPairs } from './redact-text.js';
 
 /**
@@ -33,13 +36,11 @@ export const BODY_OMITTED = {
   notText: 'the body is not text (it holds NUL bytes), so it cannot be searched for credentials',
   unhandledPair:
     'the body is no JSON object and shows a credential key whose value could not be removed (e.g. behind escaped quotes)',
+  tooManyFields: `the body has more than ${MAX_CREDENTIAL_FIELDS} form fields showing a credential word, more than are searched`,
 } as const;
 
 /** What a form field holding a credential becomes. */
 const REDACTED_FIELD = '[redacted]';
-
-/** `name=value&…`, percent-encoded, no whitespace: a form-encoded body (Twilio, Slack). */
-const FORM_BODY = /^[^\s=&]+=[^\s&]*(?:&[^\s=&]+=[^\s&]*)*&?$/;
 
 /** `text` as JSON without credential keys, or undefined when it is no JSON object or array. */
 function strippedJson(text: string): string | undefined {
@@ -58,56 +59,67 @@ function strippedPairs(text: string): { text: string; redacted: number } | undef
 }
 
 /**
- * A form-encoded body without credentials: a field named like a credential gets
- * {@link REDACTED_FIELD}, a field whose value shows a credential pair (Slack's `payload=` JSON)
- * loses it as a JSON body would. `unchanged` when nothing had to go, undefined when a pair stays.
+ * `text` read as form fields (any text: redact-form.ts) without credentials: a field the reader
+ * takes for a credential (credential-key.ts's rule on its name decoded as the plugin decodes it)
+ * gets {@link REDACTED_FIELD}, a field whose value shows a credential pair (Slack's `payload=`
+ * JSON) loses it as a JSON body would. Every other byte stays; the text itself when nothing had
+ * to go. Why not, when the fields could not all be searched or a pair stays.
  */
-function strippedForm(text: string): string | 'unchanged' | undefined {
-  const out = new URLSearchParams();
-  let changed = false;
-  for (const [name, value] of new URLSearchParams(text)) {
-    let kept = value;
-    if (isCredentialKey(name)) kept = REDACTED_FIELD;
-    else if (hasSecretPair(value, isCredentialKey)) {
-      const stripped = strippedJson(value) ?? strippedPairs(value)?.text;
-      if (stripped === undefined) return undefined;
-      kept = stripped;
+function strippedFields(text: string): string | { omitted: string } {
+  const fields = credentialFields(text);
+  if (fields === undefined) return { omitted: BODY_OMITTED.tooManyFields };
+  let out = '';
+  let copied = 0;
+  for (const [start, end] of fields) {
+    const eq = text.indexOf('=', start);
+    // a name alone (`flag`) has no value to hide
+    if (eq < 0 || eq >= end) continue;
+    const value = text.slice(eq + 1, end);
+    let kept: string | undefined;
+    if (isCredentialKey(formDecode(text.slice(start, eq)))) kept = value === '' ? undefined : REDACTED_FIELD;
+    else {
+      const decoded = formDecode(value);
+      if (hasSecretPair(decoded, isCredentialKey)) {
+        kept = strippedJson(decoded) ?? strippedPairs(decoded)?.text;
+        if (kept === undefined) return { omitted: BODY_OMITTED.unhandledPair };
+      }
     }
-    changed ||= kept !== value;
-    out.append(name, kept);
+    if (kept === undefined) continue;
+    out += text.slice(copied, eq + 1) + formEncoded(kept);
+    copied = end;
   }
-  return changed ? out.toString() : 'unchanged';
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 /**
  * A base64 body without credentials, as close to the original as that allows:
  * - JSON (after one leading UTF-8 BOM, which the plugins' `TextDecoder` skips too) that is an
  *   object or array ⇒ re-serialised without credential keys, at any depth;
- * - a form-encoded body (`a=1&b=2`) ⇒ the original bytes when no field holds a credential, else
- *   re-encoded with each credential field's value replaced, and credential keys removed from JSON
- *   inside a field;
- * - anything else ⇒ the original bytes, except the value of each `"<credential key>": value`
- *   pair, replaced textually (a body cut off mid-value included; see redact-text.ts);
- * - a body that is not text, or still shows a credential pair the scans could not handle ⇒
- *   no body, and why.
+ * - anything else ⇒ read as form fields, as `URLSearchParams` reads any text: each credential
+ *   field's value replaced, credential keys removed from JSON inside a field
+ *   ({@link strippedFields}); then the value of each `"<credential key>": value` pair replaced
+ *   textually (a body cut off mid-value included; see redact-text.ts); every other byte kept;
+ * - a body that is not text, or still shows a credential the scans could not handle, or has too
+ *   many fields showing a credential word to search ⇒ no body, and why.
  */
 export function redactBody(bodyB64: string): RedactedBody {
-  const bytes = Buffer.from(bodyB64, 'base64');
+  let bytes = Buffer.from(bodyB64, 'base64');
   let text = bytes.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const bom = text.charCodeAt(0) === 0xfeff;
+  if (bom) text = text.slice(1);
   const json = strippedJson(text);
   if (json !== undefined) return { bodyB64: Buffer.from(json, 'utf8').toString('base64') };
   // UTF-16 or binary: a key spelled with NULs between its letters would not be found
   if (bytes.includes(0)) return { bodyB64: '', omitted: BODY_OMITTED.notText };
-  if (FORM_BODY.test(text)) {
-    const form = strippedForm(text);
-    if (form === undefined) return { bodyB64: '', omitted: BODY_OMITTED.unhandledPair };
-    if (form !== 'unchanged') return { bodyB64: Buffer.from(form, 'utf8').toString('base64') };
-  }
+  const form = strippedFields(text);
+  if (typeof form !== 'string') return { bodyB64: '', ...form };
+  const changed = form !== text;
+  if (changed) bytes = Buffer.from(`${bom ? '\ufeff' : ''}${form}`, 'utf8');
   // one character per byte, so every byte the scan does not replace is kept as it was
   const pairs = strippedPairs(bytes.toString('latin1'));
   if (pairs === undefined) return { bodyB64: '', omitted: BODY_OMITTED.unhandledPair };
-  return { bodyB64: pairs.redacted === 0 ? bodyB64 : Buffer.from(pairs.text, 'latin1').toString('base64') };
+  if (pairs.redacted > 0) return { bodyB64: Buffer.from(pairs.text, 'latin1').toString('base64') };
+  return { bodyB64: changed ? bytes.toString('base64') : bodyB64 };
 }
 
 /** {@link redactBody}'s base64 alone (`''` when the body had to be left out). */
