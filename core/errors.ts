@@ -103,6 +103,8 @@ export const ERROR_CODES = {
   CORE_ERR_INBOX_UPKEEP_FAILED:
     'An inbox upkeep step (pruning, queued replays) failed; the next pass retries.',
   CORE_ERR_INBOX_DEAD_LETTERS_DROPPED: 'Dead letters past the cap (100 000) were dropped, oldest first.',
+  CORE_ERR_INBOX_REDACTION_FAILED:
+    "A dead letter's redaction threw; the frame was dead-lettered without its body, path query or headers, and acked.",
   CORE_ERR_INBOX_REPLAY_FAILED:
     'A dead letter could not be replayed (no replayable payload, or a store error).',
   // agent delivery and API

@@ -96,6 +96,12 @@ function applyDecision(deps: CommitDeps, job: FrameJob, decision: CommitDecision
   }
   if (decision.deadLetter) {
     const dead = { ...fields, deadLetterId: decision.deadLetter.id };
+    // once per dead letter, after its commit (a group retried frame by frame logs nothing twice)
+    if (decision.deadLetter.redactionFailed !== undefined)
+      reportError(log, metrics, 'CORE_ERR_INBOX_REDACTION_FAILED', 'dead letter stored without its body', {
+        ...dead,
+        error: decision.deadLetter.redactionFailed,
+      });
     if (decision.deadLetter.code === 'CORE_ERR_PLUGIN_QUARANTINED') {
       reportError(log, metrics, 'CORE_ERR_PLUGIN_QUARANTINED', 'frame quarantined', dead);
     } else {

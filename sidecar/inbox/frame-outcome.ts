@@ -54,8 +54,11 @@ export interface CommitDecision {
   readonly envelopes?: readonly string[];
   /** The frame (or some of its events) was a duplicate of a committed one. */
   readonly duplicate: boolean;
-  /** The frame was dead-lettered: id and code. */
-  readonly deadLetter?: { readonly id: string; readonly code: string };
+  /**
+   * The frame was dead-lettered: id and code; `redactionFailed` (the thrown error's name) when
+   * its redaction threw and it was stored without body, query and headers.
+   */
+  readonly deadLetter?: { readonly id: string; readonly code: string; readonly redactionFailed?: string };
   /** A transient failure left the frame un-acked; the count so far. */
   readonly attempts?: number;
 }

@@ -13,7 +13,7 @@ import { EventTable, type QueuedDelivery } from './event-table.js';
 import { FrameAttempts, newestAttempt } from './frame-attempts.js';
 import type { CommitDecision, FrameJob, FrameOutcome } from './frame-outcome.js';
 import { OutboxTable } from './outbox-table.js';
-import { redactFrame } from './redact-frame.js';
+import { redactFrame, redactFrameWhole } from './redact-frame.js';
 
 /** Limits the commit rule needs. */
 export interface CommitLimits {
@@ -37,9 +37,14 @@ export class InboxStore {
     (items: readonly [FrameJob, FrameOutcome][], now: number) => CommitDecision[]
   >;
 
+  /**
+   * @param redact what a dead letter keeps of a frame (a test's throwing one proves the commit
+   *   fails closed; redact-frame.ts otherwise)
+   */
   constructor(
     readonly db: BetterSqlite3.Database,
     private readonly limits: CommitLimits,
+    private readonly redact: (frame: Record<string, unknown>) => Record<string, unknown> = redactFrame,
   ) {
     this.events = new EventTable(db);
     // one aging clock for the keys and the attempt counts: the time since the newer of both at
@@ -164,11 +169,21 @@ export class InboxStore {
     // rare path: remembered here whatever happened before (a repeat add is a no-op)
     if (job.key) this.dedupe.add(job.key, now);
     if (job.bufferId) this.attempts.clear(job.bufferId);
-    this.deadLetters.add(
-      { id, kind: 'frame', code, message, payload: { frame: redactFrame(job.frame) } },
-      now,
-    );
-    return { ack, committed: [], duplicate: false, deadLetter: { id, code } };
+    // a redaction that throws fails closed, here inside the transaction: the throw rolled the
+    // commit back (dedupe key, attempt count), so a buffered frame failed again at every
+    // redelivery, never acked, and a live one was lost
+    let frame: Record<string, unknown>;
+    let redactionFailed: string | undefined;
+    try {
+      frame = this.redact(job.frame);
+    } catch (err) {
+      frame = redactFrameWhole(job.frame);
+      // its name alone: a message may quote the body (V8's JSON.parse does)
+      redactionFailed = err instanceof Error ? err.name : typeof err;
+    }
+    this.deadLetters.add({ id, kind: 'frame', code, message, payload: { frame } }, now);
+    const deadLetter = { id, code, ...(redactionFailed === undefined ? {} : { redactionFailed }) };
+    return { ack, committed: [], duplicate: false, deadLetter };
   }
 
   private transient(

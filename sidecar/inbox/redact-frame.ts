@@ -37,6 +37,7 @@ export const BODY_OMITTED = {
   unhandledPair:
     'the body is no JSON object and shows a credential key whose value could not be removed (e.g. behind escaped quotes)',
   tooManyFields: `the body has more than ${MAX_CREDENTIAL_FIELDS} form fields showing a credential word, more than are searched`,
+  redactionFailed: 'the redaction of the frame failed (CORE_ERR_INBOX_REDACTION_FAILED), so no body is kept',
 } as const;
 
 /** What a form field holding a credential becomes. */
@@ -142,6 +143,33 @@ export function redactPath(path: string): string {
     out.append(name, secret ? REDACTED_FIELD : value);
   }
   return changed ? `${path.slice(0, at)}?${out.toString()}` : path;
+}
+
+/**
+ * What a dead letter keeps of a frame whose {@link redactFrame} threw: its type, bufferId and a
+ * forward's platform, bot, method and path without its query; no body, no header, nothing else
+ * (fail closed: whatever the redaction could not finish may hold a secret). Reads strings alone,
+ * so it cannot throw.
+ */
+export function redactFrameWhole(frame: Record<string, unknown>): Record<string, unknown> {
+  const text = (from: Record<string, unknown>, key: string) =>
+    typeof from[key] === 'string' ? (from[key] as string) : '';
+  const out: Record<string, unknown> = { type: text(frame, 'type') };
+  if (typeof frame.bufferId === 'string') out.bufferId = frame.bufferId;
+  const fwd = frame.forward;
+  if (fwd && typeof fwd === 'object' && !Array.isArray(fwd)) {
+    const f = fwd as Record<string, unknown>;
+    out.forward = {
+      platform: text(f, 'platform'),
+      botId: text(f, 'botId'),
+      method: text(f, 'method'),
+      path: text(f, 'path').split('?')[0],
+      headers: [],
+      bodyB64: '',
+      bodyOmitted: BODY_OMITTED.redactionFailed,
+    };
+  }
+  return out;
 }
 
 /** A copy of a connector frame fit for the dead-letter table. */
