@@ -130,19 +130,16 @@ export function redactBodyB64(bodyB64: string): string {
 
 /**
  * A forward's path with the value of each credential-named query parameter (`?token=`,
- * `?api_key=`: a webhook URL that holds its own key) replaced; byte for byte when there is none.
+ * `?api_key=`: a webhook URL that holds its own key) replaced, read as a body's form fields are
+ * ({@link strippedFields}: in place, in one bounded pass; a re-encoding of every field cost 2 s of
+ * the main thread on a 4 MiB query); byte for byte when there is none, without its query when it
+ * cannot be searched.
  */
 export function redactPath(path: string): string {
   const at = path.indexOf('?');
   if (at < 0) return path;
-  const out = new URLSearchParams();
-  let changed = false;
-  for (const [name, value] of new URLSearchParams(path.slice(at + 1))) {
-    const secret = isCredentialKey(name);
-    changed ||= secret;
-    out.append(name, secret ? REDACTED_FIELD : value);
-  }
-  return changed ? `${path.slice(0, at)}?${out.toString()}` : path;
+  const query = strippedFields(path.slice(at + 1));
+  return typeof query === 'string' ? `${path.slice(0, at + 1)}${query}` : path.slice(0, at);
 }
 
 /**

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { isCredentialKey } from '../../../core/protocol/credential-key.js';
 import { MAX_CREDENTIAL_FIELDS } from '../../../sidecar/inbox/redact-form.js';
-import { BODY_OMITTED, redactBody } from '../../../sidecar/inbox/redact-frame.js';
+import { BODY_OMITTED, redactBody, redactPath } from '../../../sidecar/inbox/redact-frame.js';
 
 const SECRET = 'c2VjcmV0LWF1dGgtdG9rZW4tOWY4ZTdkNmM1YjRh';
 
@@ -100,4 +100,19 @@ test('hostile forms are searched in one pass, never throw, and too many credenti
   // as many as searched: each taken out
   const enough = `${'token=x&'.repeat(MAX_CREDENTIAL_FIELDS - 1)}AuthToken=${SECRET}`;
   t.deepEqual(leakedFields(stored(redactBody(b64(enough)))), []);
+});
+
+test("a forward's path is read as the body is: its credential fields lose their values, every other byte stays", (t) => {
+  t.is(
+    redactPath(`/twilio/sms?a=1&flag&&AuthToken=${SECRET}&From=%2b1+2`),
+    '/twilio/sms?a=1&flag&&AuthToken=%5Bredacted%5D&From=%2b1+2',
+  );
+  t.is(redactPath(`/h?to%6Ben=${SECRET}`), '/h?to%6Ben=%5Bredacted%5D');
+  // a hostile query of 4 MiB is read in one pass (each field decoded cost 2 s of the main thread)
+  const hostile = `/h?${'é=x&'.repeat(1024 * 1024)}token=${SECRET}`;
+  const kept = redactPath(hostile);
+  t.false(kept.includes(SECRET));
+  t.true(kept.startsWith(`/h?${'é=x&'.repeat(16)}`));
+  // too many credential fields to search: the query is not kept
+  t.is(redactPath(`/h?${'token=x&'.repeat(MAX_CREDENTIAL_FIELDS + 1)}`), '/h');
 });
