@@ -68,11 +68,6 @@ function credentialEnd(escaped: (c: string) => string): string {
 }
 
 /**
- * One character of a JSON string: plain, or escaped (`\"`, `\\`, `\/`, `\u0074`'s start; any
- * character after the backslash, as a broken body may hold one JSON.parse refuses).
- */
-const JSON_CHAR = '(?:[^"\\\\]|\\\\[\\s\\S])';
-/**
  * A byte of the Kelvin sign's UTF-8 as a form's reader may meet it: raw (a character whose low
  * byte it is: Node 20's reader cuts a part holding a byte that is no UTF-8 to low bytes, see
  * {@link formDecode}) or escaped, each byte either way.
@@ -96,6 +91,11 @@ function formOrByteEscaped(c: string): string {
  */
 export const CREDENTIAL_WORD_IN_FORM = new RegExp(credentialEnd(formOrByteEscaped), 'gi');
 
+/**
+ * One character of a JSON string: plain, or escaped (`\"`, `\\`, `\/`, `\u0074`'s start; any
+ * character after the backslash, as a broken body may hold one JSON.parse refuses).
+ */
+const JSON_CHAR = '(?:[^"\\\\]|\\\\[\\s\\S])';
 /**
  * A JSON string's characters, any number: {@link JSON_CHAR} unrolled, so a text has one reading
  * of them and a try backs off through them once (an alternation starred made V8 keep a step for
