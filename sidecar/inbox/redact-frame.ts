@@ -98,13 +98,15 @@ function strippedFields(text: string): string | { omitted: string } {
  *   object or array ⇒ re-serialised without credential keys, at any depth;
  * - anything else ⇒ read as form fields, as `URLSearchParams` reads any text: each credential
  *   field's value replaced, credential keys removed from JSON inside a field
- *   ({@link strippedFields}); then the value of each `"<credential key>": value` pair replaced
- *   textually (a body cut off mid-value included; see redact-text.ts); every other byte kept;
+ *   ({@link strippedFields}); and the value of each `"<credential key>": value` pair of the
+ *   connector's bytes replaced textually (a body cut off mid-value included; see redact-text.ts);
+ *   every other byte kept. A body showing both a credential field and a credential pair is not
+ *   kept: either rewrite can hide what the other would find;
  * - a body that is not text, or still shows a credential the scans could not handle, or has too
  *   many fields showing a credential word to search ⇒ no body, and why.
  */
 export function redactBody(bodyB64: string): RedactedBody {
-  let bytes = Buffer.from(bodyB64, 'base64');
+  const bytes = Buffer.from(bodyB64, 'base64');
   let text = bytes.toString('utf8');
   const bom = text.charCodeAt(0) === 0xfeff;
   if (bom) text = text.slice(1);
@@ -112,15 +114,24 @@ export function redactBody(bodyB64: string): RedactedBody {
   if (json !== undefined) return { bodyB64: Buffer.from(json, 'utf8').toString('base64') };
   // UTF-16 or binary: a key spelled with NULs between its letters would not be found
   if (bytes.includes(0)) return { bodyB64: '', omitted: BODY_OMITTED.notText };
+  // the pairs are read on the connector's bytes, one character per byte, so every byte the scan
+  // does not replace is kept as it was
+  const original = strippedPairs(bytes.toString('latin1'));
+  if (original === undefined) return { bodyB64: '', omitted: BODY_OMITTED.unhandledPair };
   const form = strippedFields(text);
   if (typeof form !== 'string') return { bodyB64: '', ...form };
-  const changed = form !== text;
-  if (changed) bytes = Buffer.from(`${bom ? '\ufeff' : ''}${form}`, 'utf8');
-  // one character per byte, so every byte the scan does not replace is kept as it was
-  const pairs = strippedPairs(bytes.toString('latin1'));
+  if (form === text) {
+    if (original.redacted === 0) return { bodyB64 };
+    return { bodyB64: Buffer.from(original.text, 'latin1').toString('base64') };
+  }
+  // both a credential field and a credential pair: each rewrite can hide what the other reads (a
+  // field's value dropped a quote that opened a pair's key, `token=a"b&c_token":"<v>"`; a pair's
+  // value dropped a field name's last word), so neither order is safe: fail closed
+  if (original.redacted > 0) return { bodyB64: '', omitted: BODY_OMITTED.unhandledPair };
+  // the rewrite holds no quote (its values form-encoded), but the quotes it dropped may pair others
+  const pairs = strippedPairs(Buffer.from(`${bom ? '\ufeff' : ''}${form}`, 'utf8').toString('latin1'));
   if (pairs === undefined) return { bodyB64: '', omitted: BODY_OMITTED.unhandledPair };
-  if (pairs.redacted > 0) return { bodyB64: Buffer.from(pairs.text, 'latin1').toString('base64') };
-  return { bodyB64: changed ? bytes.toString('base64') : bodyB64 };
+  return { bodyB64: Buffer.from(pairs.text, 'latin1').toString('base64') };
 }
 
 /** {@link redactBody}'s base64 alone (`''` when the body had to be left out). */

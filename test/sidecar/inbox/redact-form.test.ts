@@ -116,3 +116,13 @@ test("a forward's path is read as the body is: its credential fields lose their 
   // too many credential fields to search: the query is not kept
   t.is(redactPath(`/h?${'token=x&'.repeat(MAX_CREDENTIAL_FIELDS + 1)}`), '/h');
 });
+
+test('a JSON pair whose key opens in a credential field the form pass rewrites is still redacted', (t) => {
+  // the rewrite drops the field's quote, so a scan of the rewritten text reads the quotes after
+  // it in other pairs and misses `"b&c_token": <secret>`, which a scan of the body finds
+  const bodies = [`token=a"b&c_token":"${SECRET}"`, `token=a"b&c_token": "${SECRET}", "x": 1`];
+  for (const body of bodies) {
+    const kept = stored(redactBody(b64(body)));
+    t.false(kept.includes(SECRET), `a credential pair kept of a ${body.length}-byte body`);
+  }
+});
