@@ -107,7 +107,8 @@ export const API_ERROR_CODES = {
   },
   not_replayable: {
     status: 409,
-    meaning: 'The dead letter holds no payload that can run again (e.g. a frame that never parsed).',
+    meaning:
+      'The dead letter holds no payload that can run again (a frame that never parsed, or a forward stored without its body: `bodyOmitted`).',
     remedy: 'Inspect it with `GET /v1/dead-letters/{id}`; fix the sender; it cannot be replayed.',
   },
   malformed_request: {

@@ -12,7 +12,10 @@ import type { Scheduler } from '../delivery/scheduler.js';
 import type { InboxStore } from './inbox-store.js';
 import type { Ingest } from './ingest.js';
 
-/** `replayed`: queued again; `unknown`: no such dead letter; `not_replayable`: nothing to re-run. */
+/**
+ * `replayed`: queued again; `unknown`: no such dead letter; `not_replayable`: nothing to re-run (no
+ * frame kept, or a forward kept without its body).
+ */
 export type ReplayResult = 'replayed' | 'unknown' | 'not_replayable';
 
 /** The frames a dead letter can hold and re-run. */
@@ -69,8 +72,29 @@ export function replayDeadLetter(id: string, ctx: ReplayContext): ReplayResult {
     );
     return 'not_replayable';
   }
+  // stored without its body (redact-frame.ts: not text, a credential the scans could not remove,
+  // a redaction that failed): re-run, the plugin would read an empty body and the letter's
+  // original error be overwritten by one about that
+  if (bodyLeftOut(letter.payload)) {
+    reportError(
+      ctx.log,
+      ctx.metrics,
+      'CORE_ERR_INBOX_REPLAY_FAILED',
+      'dead letter was stored without its body',
+      {
+        id,
+      },
+    );
+    return 'not_replayable';
+  }
   ctx.replaying.add(id);
   ctx.ingest.replay(id, parsed.data.frame, () => ctx.replaying.delete(id));
   ctx.log.info({ id, type: parsed.data.frame.type }, 'dead frame replayed');
   return 'replayed';
+}
+
+/** Was the forward of a dead letter's frame stored without its body (`bodyOmitted`)? */
+function bodyLeftOut(payload: unknown): boolean {
+  const forward = (payload as { frame?: { forward?: { bodyOmitted?: unknown } } } | null)?.frame?.forward;
+  return typeof forward === 'object' && forward !== null && forward.bodyOmitted !== undefined;
 }

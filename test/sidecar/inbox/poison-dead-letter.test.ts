@@ -138,3 +138,31 @@ test('a schema-failed frame reported by the relay client is dead-lettered and ac
   t.is(h.inbox.replay(letter!.id), 'not_replayable');
   t.is(h.sink.withCode('CORE_ERR_INBOX_REPLAY_FAILED').length, 1);
 });
+
+test('a dead letter stored without its body is not replayed: its plugin would read an empty body', async (t) => {
+  // was: replayed, the plugin read an empty body and the letter's error was overwritten by that one
+  const h = await startInbox(t, echo(), { start: false });
+  const frame = PassthroughForwardFrameSchema.parse({
+    type: 'passthrough_forward',
+    bufferId: 'pz-9',
+    forward: {
+      platform: 'echo',
+      botId: 'B1',
+      method: 'POST',
+      path: '/webhook',
+      headers: [['content-type', 'application/octet-stream']],
+      // NUL bytes: no text to search for credentials, so the dead letter keeps no body
+      bodyB64: Buffer.from([0x74, 0, 0x6f, 0, 0x6b, 0]).toString('base64'),
+    },
+  });
+  h.inbox.routes.passthrough_forward(frame);
+  await until(() => h.acks.length === 1);
+  const [letter] = h.inbox.stats().dead_letters;
+  const stored = h.inbox.deadLetter(letter!.id) as { payload: { frame: Json } };
+  t.truthy(stored.payload.frame.forward.bodyOmitted);
+  t.is(h.inbox.replay(letter!.id), 'not_replayable');
+  t.is(h.sink.withCode('CORE_ERR_INBOX_REPLAY_FAILED').length, 1);
+  const [kept] = h.inbox.stats().dead_letters;
+  t.is(kept?.id, letter?.id);
+  t.is(kept?.code, letter?.code, 'its own error kept');
+});
