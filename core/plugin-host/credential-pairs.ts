@@ -14,7 +14,7 @@
  * quotes, backslashes and near-words costs a few ms per 256 KiB. Pure.
  */
 
-import { CREDENTIAL_ENDS } from '../protocol/credential-key.js';
+import { CREDENTIAL_ENDS, NON_ASCII } from '../protocol/credential-key.js';
 
 /**
  * Letters a reader of a key also takes for an ASCII letter: the Kelvin sign (U+212A) lowercases to
@@ -178,8 +178,6 @@ export function jsonString(raw: string): string {
   }
 }
 
-/** A character past ASCII. */
-const NON_ASCII = /[^\0-\x7f]/;
 /** A `%` starting no escape of an ASCII character: a bare one, or a byte's that may be no UTF-8. */
 const UNSAFE_PERCENT = /%(?![0-7][0-9a-f])/i;
 /** A `%XX` escape. */

@@ -83,8 +83,11 @@ const PLAIN_CREDENTIAL_END = new RegExp(
     .join('|')}))$`,
 );
 
-/** A character the ASCII scan cannot read as the split does (`\u212A` lowercases to `k`). */
-const NON_ASCII = /[^\0-\x7f]/;
+/**
+ * A character past ASCII: one the ASCII scan cannot read as the split does (`\u212A` lowercases
+ * to `k`), and where a form's reader may cut a part to its low bytes (credential-pairs.ts).
+ */
+export const NON_ASCII = /[^\0-\x7f]/;
 
 /** Whether the ASCII character code `c` is a digit, a lower or an upper case letter. */
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;

@@ -13,15 +13,13 @@
  * main thread). Pure, linear in the text, and bounded in the fields it decodes.
  */
 import { CREDENTIAL_WORD_IN_FORM } from '../../core/plugin-host/credential-pairs.js';
+import { NON_ASCII } from '../../core/protocol/credential-key.js';
 
 /**
  * Fields showing a credential word, at most: a webhook's form has a few dozen fields. Past it the
  * body is not stored (what a reader would take for a credential might be among the rest).
  */
 export const MAX_CREDENTIAL_FIELDS = 10_000;
-
-/** A character past ASCII. */
-const NON_ASCII = /[^\0-\x7f]/;
 
 /**
  * Where each field of `text` showing a credential word starts and ends (its `&` excluded), in
