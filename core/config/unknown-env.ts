@@ -7,8 +7,6 @@
 import { closestName } from './closest-name.js';
 import { ENV_BINDINGS, IDENTITY_ENV } from './env-map.js';
 
-export { closestName } from './closest-name.js';
-
 /** Every variable the sidecar reads. */
 export const KNOWN_ENV: readonly string[] = [
   ...ENV_BINDINGS.map((b) => b.env),
