@@ -7,10 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Command } from 'commander';
 import { verifyToken } from '../../core/transport/auth-token.js';
 import { createSideRoutes, DevConnector, type UpgradeRecord } from '../dev-connector/index.js';
 import type { CliIo } from './cli-io.js';
+import { DEFAULT_CONNECTOR_PORT } from './commands.js';
 import {
   descriptorFromFile,
   descriptorProblem,
@@ -20,8 +20,6 @@ import {
 import { readInjections } from './connector-inject.js';
 import { ExitCode } from './exit-codes.js';
 
-/** Default port of `connector`. */
-export const DEFAULT_CONNECTOR_PORT = 8787;
 /** Budget of the shutdown (sockets get 1 s of it to finish their close handshake), ms. */
 export const CONNECTOR_CLOSE_BUDGET_MS = 3_000;
 /** Hosts `--host` accepts: the dev connector has no TLS and may accept any dial. */
@@ -172,44 +170,4 @@ function upgradeLine(rec: UpgradeRecord): string {
 
 function clock(): string {
   return new Date().toISOString().slice(11, 23);
-}
-
-/** Register `connector` on `program`; SIGINT/SIGTERM stop it, a second signal exits at once. */
-export function registerConnector(program: Command, io: CliIo): Command {
-  return program
-    .command('connector')
-    .description(
-      'run the loopback dev connector: print every frame, inject frames from stdin (plugin authors)',
-    )
-    .option('--port <port>', 'TCP port on 127.0.0.1 (0 = any free port)', String(DEFAULT_CONNECTOR_PORT))
-    .option('--host <host>', 'listen address; loopback only', '127.0.0.1')
-    .option('--secret <secret>', 'require upgrade tokens signed with this secret (repeatable)', collect)
-    .option(
-      '--descriptor-file <json>',
-      'descriptor fields for every hello, or {"platforms": {"<name>"|"*": {…}}}',
-    )
-    .option('--no-auto-result', 'do not answer outbounds; inject outbound_result frames yourself')
-    .option('--exit-on-eof', 'stop when stdin ends')
-    .action(async (opts: ConnectorOptions) => {
-      const ac = new AbortController();
-      const onSignal = () => {
-        if (!ac.signal.aborted) return ac.abort();
-        io.stderr('connector: second signal, exiting now\n');
-        process.exit(ExitCode.FAILURE);
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        io.setExitCode(await runConnector(opts, io, { stdin: process.stdin, signal: ac.signal }));
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        // A paused stdin pipe would still hold the event loop open.
-        process.stdin.destroy();
-      }
-    });
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }

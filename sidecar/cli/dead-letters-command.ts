@@ -4,7 +4,6 @@
  * else from its store (a replay is then queued for its next start).
  */
 import { join } from 'node:path';
-import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { API_TOKEN_FILE } from '../agent-api/api-token.js';
@@ -144,39 +143,4 @@ function tokenHint(config: Config): string {
 /** The exit code of a refusal with API error `code`, from the API or the store alike. */
 function refusalExit(code: string | undefined): number {
   return code === 'unknown_dead_letter' ? ExitCode.NOT_FOUND : ExitCode.FAILURE;
-}
-
-/** Register `dead-letters` on the program. */
-export function registerDeadLetters(program: Command, io: CliIo): void {
-  const cmd = program
-    .command('dead-letters')
-    .description(
-      'list, show or replay dead letters (via the API of the running sidecar, else from its store: a replay is then queued for its next start)',
-    );
-  withSource(cmd.command('list'))
-    .description('one line per dead letter: id, when, kind, code and why')
-    .option('-n, --limit <n>', `how many, newest first, 1 to ${MAX_LIST}`, '50')
-    .action(async (opts: DeadLetterSource & { limit: string }) => {
-      io.setExitCode(await runDeadLetters({ kind: 'list', limit: Number(opts.limit) }, io, opts));
-    });
-  withSource(cmd.command('show <id>'))
-    .description('one dead letter in full, as JSON')
-    .action(async (id: string, opts: DeadLetterSource) =>
-      io.setExitCode(await runDeadLetters({ kind: 'show', id }, io, opts)),
-    );
-  withSource(cmd.command('replay <id>'))
-    .description('run a dead letter again (when the sidecar is stopped: at its next start)')
-    .action(async (id: string, opts: DeadLetterSource) =>
-      io.setExitCode(await runDeadLetters({ kind: 'replay', id }, io, opts)),
-    );
-}
-
-/** The options that say where the sidecar's settings are, as `run` takes them. */
-function withSource(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <file>', 'config file of the sidecar, as for run; default $SIDECAR_CONFIG')
-    .option(
-      '--env-path <path>',
-      'env file of the sidecar, as for run (e.g. .env.relay), over the environment',
-    );
 }

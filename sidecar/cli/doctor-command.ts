@@ -6,7 +6,6 @@
  * file, sends no frame beyond the hellos, and never prints a secret.
  */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import { envValue, misspeltBotIds, misspeltBotIdWarning } from '../../core/config/env-map.js';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
@@ -14,6 +13,7 @@ import { unknownEnv } from '../../core/config/unknown-env.js';
 import { silentLogger } from '../../core/log/logger.js';
 import type { SocketFactory } from '../../core/transport/relay-client.js';
 import type { CliIo } from './cli-io.js';
+import { DEFAULT_DOCTOR_TIMEOUT_MS } from './commands.js';
 import {
   type CheckResult,
   checkApiAddress,
@@ -32,8 +32,6 @@ import { checkUnits } from './doctor-units.js';
 import { withEnvFile } from './env-file.js';
 import { ExitCode } from './exit-codes.js';
 
-/** Default budget of the connector dial, ms. */
-export const DEFAULT_DOCTOR_TIMEOUT_MS = 10_000;
 /** Largest `--timeout-ms` accepted, ms. */
 export const MAX_DOCTOR_TIMEOUT_MS = 600_000;
 
@@ -175,20 +173,4 @@ function summary(results: readonly CheckResult[], configLoaded: boolean): string
   if (failed === 0 && warned === 0) return `doctor: all ${results.length} checks passed`;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   return `doctor: ${plural(failed, 'problem')}, ${plural(warned, 'warning')}${skipped}`;
-}
-
-/** Register `doctor` on `program`. */
-export function registerDoctor(program: Command, io: CliIo): Command {
-  return program
-    .command('doctor')
-    .description(
-      'check configuration, plugins, permissions, the store, the agent and a real dial to the connector; one line per check',
-    )
-    .option('-c, --config <file>', 'config file, as for run; default $SIDECAR_CONFIG')
-    .option('-p, --plugins <file>', 'plugin manifest, as for run; default $SIDECAR_PLUGINS or ./plugins.json')
-    .option('--env-path <path>', 'also read settings from this env file (e.g. .env.relay)')
-    .option('--timeout-ms <ms>', `budget of the connector dial (default ${DEFAULT_DOCTOR_TIMEOUT_MS})`)
-    .action(async (opts: DoctorOptions) => {
-      io.setExitCode(await runDoctor(opts, io));
-    });
 }

@@ -3,7 +3,6 @@
  * persist them to an env file (mode 0600). The secret is written, never printed.
  */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { RelayError } from '../../core/errors.js';
@@ -11,6 +10,7 @@ import { httpBase } from '../../core/transport/dial-url.js';
 import { enroll } from '../side-routes/enroll.js';
 import type { FetchFn } from '../side-routes/http-client.js';
 import type { CliIo } from './cli-io.js';
+import { DEFAULT_ENV_FILE } from './commands.js';
 import {
   checkEnvFileWritable,
   formatEnvValue,
@@ -20,9 +20,6 @@ import {
   writeEnvFileAtomic,
 } from './env-file.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-
-/** Default env file of `enroll`, relative to the working directory. */
-export const DEFAULT_ENV_FILE = '.env.relay';
 
 /** Options of `enroll` (flags; each falls back to its env variable). */
 export interface EnrollOptions {
@@ -147,23 +144,4 @@ export async function runEnroll(opts: EnrollOptions, io: CliIo): Promise<ExitCod
 /** A secret as shown to the operator: its length only. */
 export function masked(value: string): string {
   return value === '' ? '(empty)' : `<hidden, ${value.length} chars>`;
-}
-
-/** Register `enroll` on `program`. */
-export function registerEnroll(program: Command, io: CliIo): Command {
-  return program
-    .command('enroll')
-    .description('enrol this gateway with the connector and write its credentials to an env file (0600)')
-    .option('--token <token>', 'single-use enrolment token (env GATEWAY_RELAY_ENROLL_TOKEN)')
-    .option('--gateway-id <id>', 'gateway id to enrol (env GATEWAY_RELAY_ID)')
-    .option('--connector-url <url>', 'connector base URL, http(s) or ws(s) (env GATEWAY_RELAY_URL)')
-    .option('--wake-url <url>', 'URL the connector may GET to wake this gateway (env GATEWAY_RELAY_WAKE_URL)')
-    .option(
-      '--identity-token <token>',
-      'caller identity bearer (env GATEWAY_RELAY_IDENTITY_TOKEN; prefer the env: command lines are visible)',
-    )
-    .option('--env-path <path>', 'env file to create or update', DEFAULT_ENV_FILE)
-    .action(async (opts: EnrollOptions) => {
-      io.setExitCode(await runEnroll(opts, io));
-    });
 }

@@ -13,14 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../../core/errors.js';
 import { type CliIo, processIo } from './cli-io.js';
-import { registerConnector } from './connector-command.js';
-import { registerDeadLetters } from './dead-letters-command.js';
-import { registerDemo } from './demo-command.js';
-import { registerDoctor } from './doctor-command.js';
-import { registerEnroll } from './enroll-command.js';
+import { registerCommands } from './commands.js';
 import { ExitCode, exitCodesText } from './exit-codes.js';
-import { registerRun } from './run-command.js';
-import { registerToken } from './token-command.js';
 import { commandNames, usageErrorText } from './usage-errors.js';
 
 /** The package version, or `0.0.0` when package.json cannot be read. */
@@ -63,13 +57,7 @@ export function buildProgram(io: CliIo = processIo(), argv: readonly string[] = 
         'Settings: environment (GATEWAY_RELAY_*, SIDECAR_*, AGENT_*, LOG_*) over the config file;\n' +
         'every key with its unit, default and variable is in docs/config.md.\n',
     );
-  registerRun(program, io);
-  registerDemo(program, io);
-  registerDeadLetters(program, io);
-  registerEnroll(program, io);
-  registerToken(program, io);
-  registerDoctor(program, io);
-  registerConnector(program, io);
+  registerCommands(program, io);
   return program;
 }
 

@@ -3,7 +3,6 @@
  * summary, and run until SIGTERM/SIGINT (graceful drain; a second signal forces exit) or until
  * the connector revokes the credentials (exit 3).
  */
-import type { Command } from 'commander';
 import { misspeltBotIds, misspeltBotIdWarning } from '../../core/config/env-map.js';
 import type { ListenAddress } from '../../core/config/listen-address.js';
 import { loadConfig } from '../../core/config/load.js';
@@ -230,20 +229,4 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
       void stop().then(() => finish(ExitCode.REVOKED));
     });
   });
-}
-
-/** Register `run` on the program. */
-export function registerRun(program: Command, io: CliIo): void {
-  program
-    .command('run')
-    .description('start the sidecar (config from env, --config file and plugins.json)')
-    .option('-c, --config <file>', 'config file (YAML or JSON); default $SIDECAR_CONFIG')
-    .option('-p, --plugins <file>', 'plugin manifest; default $SIDECAR_PLUGINS or ./plugins.json')
-    .option(
-      '--env-path <path>',
-      'also read settings from this env file (e.g. .env.relay), over the environment',
-    )
-    .action(async (opts: RunOptions) => {
-      io.setExitCode(await runRun(opts, io));
-    });
 }

@@ -3,7 +3,6 @@
  * (e.g. to try the connector with curl or websocat). The token goes to stdout alone, so it can be
  * captured; the warning that it is a credential goes to stderr.
  */
-import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { upgradeToken } from '../../core/transport/auth-token.js';
@@ -63,17 +62,4 @@ export function runToken(opts: TokenOptions, io: CliIo): ExitCode {
       'do not paste it into logs, tickets or chats\n',
   );
   return ExitCode.OK;
-}
-
-/** Register `token` on `program`. */
-export function registerToken(program: Command, io: CliIo): Command {
-  return program
-    .command('token')
-    .description('print a fresh upgrade token for GATEWAY_RELAY_ID / GATEWAY_RELAY_SECRET (debugging)')
-    .option('-c, --config <file>', 'config file of the sidecar, as for run; default $SIDECAR_CONFIG')
-    .option('--env-path <path>', 'read the credentials from this env file (e.g. .env.relay)')
-    .option('--ttl <seconds>', 'token lifetime in seconds (default relay.tokenTtlS, 300)')
-    .action((opts: TokenOptions) => {
-      io.setExitCode(runToken(opts, io));
-    });
 }
