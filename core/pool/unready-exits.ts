@@ -65,24 +65,65 @@ interface Watched {
   ended: boolean;
 }
 
+/** A thread's ends, as one pool's watch reads them. */
+interface ThreadWatch {
+  readonly onError: () => void;
+  readonly onExit: (code: number) => void;
+}
+
+/** A pool's offer of a thread just made: its watch, taken back by `drop` once it is not that pool's. */
+type Offer = (thread: Worker, drop: (watch: ThreadWatch) => void) => ThreadWatch;
+
+/** The open pools' offers; each piscina thread made in the process is offered to them all. */
+const offers = new Set<Offer>();
+
+onPiscinaThread((thread) => {
+  if (offers.size === 0) return;
+  const watches = new Set<ThreadWatch>();
+  const onError = (): void => {
+    for (const watch of watches) watch.onError();
+  };
+  const onExit = (code: number): void => {
+    for (const watch of watches) watch.onExit(code);
+  };
+  const drop = (watch: ThreadWatch): void => {
+    watches.delete(watch);
+    if (watches.size > 0) return;
+    thread.off('error', onError);
+    thread.off('exit', onExit);
+  };
+  for (const offer of offers) watches.add(offer(thread, drop));
+  // one pair of listeners per thread however many pools the process holds, and none on a thread
+  // no pool watches: each pool's own pair made ten pools' threads carry twenty, and Node printed
+  // "Possible EventEmitter memory leak detected"
+  thread.once('error', onError);
+  thread.once('exit', onExit);
+});
+
 /** Watches the pool's threads for ends before they are ready, which piscina keeps silent. */
 export class UnreadyExits<P extends UnreadyPool> {
   private readonly watched = new Map<number, Watched>();
   /** Ids of the pools' threads that exited before their entry loaded, the latest {@link MAX_EXITED}. */
   private readonly exitedLoading = new Set<number>();
   private readonly seen = new WeakSet<Worker>();
-  private readonly stop: () => void;
+  private readonly offer: Offer = (thread, drop) => this.made(thread, undefined, drop);
   private closed = false;
 
   constructor(private readonly options: UnreadyExitsOptions<P>) {
-    this.stop = onPiscinaThread((thread) => this.made(thread));
+    offers.add(this.offer);
   }
 
   /** Watch `pool`'s workers (the first pool, and each a renewal makes: plugin-pool.ts). */
   watch(pool: P): void {
     // the first pool's first threads were made before this watched piscina's, in the same turn:
     // piscina counts them ready at once (their `workerCreate` comes before a microtask of ours)
-    for (const thread of pool.threads) this.made(thread, pool);
+    for (const thread of pool.threads) {
+      // after piscina's listeners: only the order of this pair against each other matters here
+      if (this.seen.has(thread)) continue;
+      const watch = this.made(thread, pool);
+      thread.once('error', watch.onError);
+      thread.once('exit', watch.onExit);
+    }
     pool.on('workerCreate', (worker) => {
       const watched = this.watched.get(worker.id);
       if (watched) watched.ready = true;
@@ -106,49 +147,59 @@ export class UnreadyExits<P extends UnreadyPool> {
   /** Watch no more. */
   close(): void {
     this.closed = true;
-    this.stop();
+    offers.delete(this.offer);
   }
 
-  /** Watch `thread`; `first`: a thread of that pool made before it was watched (one of its first). */
-  private made(thread: Worker, first?: P): void {
-    if (this.seen.has(thread)) return;
+  /**
+   * The watch of `thread`; `first`: a thread of that pool made before it was watched (one of its
+   * first); otherwise `drop` takes the watch back once the thread is found another pool's.
+   */
+  private made(thread: Worker, first?: P, drop?: (watch: ThreadWatch) => void): ThreadWatch {
     this.seen.add(thread);
     // kept: a thread's id reads -1 once it has exited
     const id = thread.threadId;
     const watched: Watched = { thread, ready: first !== undefined, ended: false };
     let pool: P | undefined = first;
     let failed = false;
+    const watch: ThreadWatch = {
+      onError: () => {
+        failed = true;
+      },
+      onExit: (code) => this.ended(id, watched, pool, failed, code),
+    };
     if (first) this.watched.set(id, watched);
     // before piscina's own `workerCreate` of a new pool's first workers (queued after this)
     else
       queueMicrotask(() => {
         const current = this.options.current();
-        if (!current.threads.includes(thread)) return;
+        // another pool's thread: nothing here reads its end
+        if (!current.threads.includes(thread)) return drop?.(watch);
         pool = current;
         this.watched.set(id, watched);
       });
-    // attached before piscina's listeners as the thread is made (after them for the first pool's
-    // first threads: only the order against each other matters to what is read here)
-    thread.once('error', () => {
-      failed = true;
-    });
-    thread.once('exit', (code: number) => {
-      // piscina's ready message, seen from the thread's start (entry-loads.ts): a first worker
-      // was counted ready before it
-      const loaded = hasLoaded(thread);
-      this.watched.delete(id);
-      if (pool !== undefined && !loaded) this.exited(id);
-      if (this.closed || pool === undefined || failed || this.options.closing(pool)) return;
-      if (watched.ready) {
-        // one piscina ended (a task's timeout) is no exit of its own
-        if (!loaded && !watched.ended) this.options.onExit(pool, code, true);
-      } else if (!watched.ended) this.options.onExit(pool, code, false);
-      else {
-        // `log` is the pool's (component plugin-pool): a field of that name again is a duplicate key
-        this.options.log.info('plugin worker ended before it was ready; the worker pool will be renewed');
-        this.options.onEnded(pool);
-      }
-    });
+    return watch;
+  }
+
+  /**
+   * Thread `id` (`watched`'s) exited with `code`; `pool`: undefined while it is not known to be
+   * this pool's; `failed`: it emitted an error first.
+   */
+  private ended(id: number, watched: Watched, pool: P | undefined, failed: boolean, code: number): void {
+    // piscina's ready message, seen from the thread's start (entry-loads.ts): a first worker
+    // was counted ready before it
+    const loaded = hasLoaded(watched.thread);
+    this.watched.delete(id);
+    if (pool !== undefined && !loaded) this.exited(id);
+    if (this.closed || pool === undefined || failed || this.options.closing(pool)) return;
+    if (watched.ready) {
+      // one piscina ended (a task's timeout) is no exit of its own
+      if (!loaded && !watched.ended) this.options.onExit(pool, code, true);
+    } else if (!watched.ended) this.options.onExit(pool, code, false);
+    else {
+      // `log` is the pool's (component plugin-pool): a field of that name again is a duplicate key
+      this.options.log.info('plugin worker ended before it was ready; the worker pool will be renewed');
+      this.options.onEnded(pool);
+    }
   }
 
   /** Thread `id` exited before its entry loaded: kept for its tasks' rejections. */
