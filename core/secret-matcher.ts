@@ -3,16 +3,14 @@
  * goes through — its own credentials in a connector's close reason or error, the credentials a
  * task handed a plugin in that plugin's words, a worker's recent tasks' in a stray error.
  *
- * A URL's key-like path segment is taken out too, known or not (Discord's and Slack's webhook
- * URLs hold their key there). One pass over the text, whatever the number of secrets: they are
- * indexed by their first {@link KEY_CHARS} characters, and each position of the text looks up
- * only the secrets starting there. Searching the text once per secret made the cost grow with their number, which is why the
- * plugins' search stopped at 32 values — and a body with 32 credential-named decoys first then
+ * A URL's key-like path segment is taken out too, known or not (path-keys.ts: Discord's and
+ * Slack's webhook URLs hold their key there). One pass over the text, whatever the number of
+ * secrets: they are indexed by their first {@link KEY_CHARS} characters, and each position of the
+ * text looks up only the secrets starting there. Searching the text once per secret made the cost
+ * grow with their number, which is why the plugins' search stopped at 32 values — and a body with 32 credential-named decoys first then
  * crowded out the real token, which went out unredacted. Pure.
  */
-
-/** What a known secret becomes in a text. */
-export const REDACTED = '[redacted]';
+import { REDACTED, withoutPathKeys } from './path-keys.js';
 
 /** Shorter secrets are left: they would turn ordinary words into noise. */
 const MIN_SECRET_CHARS = 4;
@@ -22,47 +20,6 @@ const KEY_CHARS = 4;
 const MIN_TAIL_CHARS = 8;
 /** A cut-off start is looked for in the text's last this many characters (texts are bounded). */
 const TAIL_WINDOW = 512;
-/**
- * A path segment (after a `/`) of 20 characters or more of a key's alphabet, up to the segment's
- * end: a URL that holds its own key there (Discord's `/webhooks/<id>/<token>`, Slack's
- * `response_url` and incoming webhooks) is often under a key not named like a credential, so its
- * value is not known to be a secret.
- */
-const PATH_SEGMENT = /\/([A-Za-z0-9_~%+=.-]{20,})(?=$|[/?#&\s'"`),;\]>])/g;
-
-/**
- * Ids and names that mix cases and digits, yet are no key: a ULID after a lower-case prefix (the
- * sidecar's own `dlv_<ulid>` and `dl_<ulid>`), a Twilio SID (two capitals, 32 lower-case hex: the
- * `Accounts/AC…` of every Twilio API path), a temp dir of lower-case words and mkdtemp's six
- * characters (`relay-sidecar-store-a8Bx9Q`). A key's random characters fit none of these but by
- * a negligible chance (a lower-case prefix, then exactly the shape's rest).
- */
-const ID_SHAPES = [
-  /^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$/,
-  /^[A-Z]{2}[0-9a-f]{32}(?:\.[a-z]{2,5})?$/,
-  /^[a-z]+(?:[-_.][a-z]+)*[-_.][A-Za-z0-9]{6}$/,
-];
-
-/**
- * Whether a path segment looks like a key: upper case, lower case and digits mixed. Ids do not
- * (a snowflake is digits, a UUID lower-case hex, a ULID upper case, or {@link ID_SHAPES}), nor
- * words (`status-callback`).
- */
-function keyLike(segment: string): boolean {
-  return (
-    /[A-Z]/.test(segment) &&
-    /[a-z]/.test(segment) &&
-    /[0-9]/.test(segment) &&
-    !ID_SHAPES.some((shape) => shape.test(segment))
-  );
-}
-
-/** `text` with every key-like path segment ({@link PATH_SEGMENT}) replaced by {@link REDACTED}. */
-function withoutPathKeys(text: string): string {
-  if (!text.includes('/')) return text;
-  return text.replace(PATH_SEGMENT, (whole, segment: string) => (keyLike(segment) ? `/${REDACTED}` : whole));
-}
-
 /**
  * Characters a redaction may compare per character of its text, and on top: a secret is compared
  * only where the text holds its first four characters, so this is spent only by many secrets
@@ -147,7 +104,7 @@ export class SecretMatcher {
   /**
    * `text` with every occurrence of each secret replaced by {@link REDACTED}, and a text that ends
    * in the start of one ({@link MIN_TAIL_CHARS} characters or more: a message cut at its bound)
-   * ending in it instead; then every key-like path segment, known or not ({@link PATH_SEGMENT}).
+   * ending in it instead; then every key-like path segment, known or not ({@link withoutPathKeys}).
    * Linear in the text's length.
    */
   redact(text: string): string {

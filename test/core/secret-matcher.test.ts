@@ -1,6 +1,7 @@
 /** Known secrets taken out of texts in one pass, however many there are (secret-matcher.ts). */
 import test from 'ava';
-import { REDACTED, SecretMatcher } from '../../core/secret-matcher.js';
+import { REDACTED } from '../../core/path-keys.js';
+import { SecretMatcher } from '../../core/secret-matcher.js';
 
 const TOKEN = 'Z3ctMToxNzk1ODQyMTMyOjZjM2Q4MDQ3MTk3NzY3NjM1YTQw';
 

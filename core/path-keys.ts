@@ -1,0 +1,111 @@
+/**
+ * Key-like URL path segments: the one rule that takes a key out of a path segment, known or not.
+ * A URL that holds its own key there (Discord's `/webhooks/<id>/<token>`, Slack's `response_url`
+ * and incoming webhooks, a provider's `/hooks/<secret>`) is often under a key not named like a
+ * credential, so its value is not known to be a secret. Every redaction of a text takes it
+ * (secret-matcher.ts), and so does a dead letter's stored path (sidecar/inbox/redact-frame.ts).
+ *
+ * A scan, not a regexp: the pattern it replaces (a backtracking `{20,}` of the segment's
+ * characters) threw RangeError (regexp stack) on a segment of 8 MiB, which a forward's path may
+ * be. Pure; linear in the text, each character read once by the scan and once by the judgement.
+ */
+
+/** What a secret becomes in a text. */
+export const REDACTED = '[redacted]';
+
+/** A key is 20 characters or more of its alphabet; shorter segments are ids and words. */
+const MIN_KEY_CHARS = 20;
+
+/** Whether each ASCII code is one of a key's alphabet in a path: `[A-Za-z0-9_~%+=.-]`. */
+const SEGMENT_CHARS = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~%+=.-')
+  SEGMENT_CHARS[c.charCodeAt(0)] = 1;
+
+/**
+ * What may follow a segment: the end of a path or of its part (`/?#&`), a quote, bracket or
+ * space of the text around a URL, or a delimiter RFC 3986 lets a segment hold (`;` params, `:`,
+ * `@`, `!`, `$`, `*`, `(`, `)`, `,`, `'`). A segment going on in any other character (one past
+ * ASCII) is no key's whole.
+ */
+const SEGMENT_END = /^[/?#&\s'"`),;\]>:@!$*(]$/;
+
+/**
+ * Ids and names that mix cases and digits, yet are no key: a ULID after a lower-case prefix (the
+ * sidecar's own `dlv_<ulid>` and `dl_<ulid>`), a Twilio SID (two capitals, 32 lower-case hex: the
+ * `Accounts/AC…` of every Twilio API path), a temp dir of lower-case words and mkdtemp's six
+ * characters (`relay-sidecar-store-a8Bx9Q`). A key's random characters fit none of these but by
+ * a negligible chance (a lower-case prefix, then exactly the shape's rest). Tried only on
+ * segments up to {@link MAX_ID_CHARS}: a longer one is none of them.
+ */
+const ID_SHAPES = [
+  /^[a-z]{1,16}_[0-9A-HJKMNP-TV-Z]{26}$/,
+  /^[A-Z]{2}[0-9a-f]{32}(?:\.[a-z]{2,5})?$/,
+  /^[a-z]+(?:[-_.][a-z]+)*[-_.][A-Za-z0-9]{6}$/,
+];
+const MAX_ID_CHARS = 256;
+
+/**
+ * A segment as it reads with its `%XX` escapes decoded (one past ASCII dropped): the hex digits
+ * and capitals of `caf%C3%A9` or `a%2Fb` are no key's mixed alphabet, an escaped `+`, `/` or `=`
+ * of a base64 key leaves the key's own.
+ */
+function unescaped(segment: string): string {
+  if (!segment.includes('%')) return segment;
+  return segment.replace(/%[0-9A-Fa-f]{2}/g, (hex) => {
+    const code = Number.parseInt(hex.slice(1), 16);
+    return code < 0x80 ? String.fromCharCode(code) : '';
+  });
+}
+
+/**
+ * Whether a path segment looks like a key: upper case, lower case and digits mixed, once its
+ * escapes are read. Ids do not (a snowflake is digits, a UUID lower-case hex, a ULID upper case,
+ * or {@link ID_SHAPES}), nor words (`status-callback`, `caf%C3%A9-au-lait`).
+ */
+function keyLike(segment: string): boolean {
+  const plain = unescaped(segment);
+  return (
+    /[A-Z]/.test(plain) &&
+    /[a-z]/.test(plain) &&
+    /[0-9]/.test(plain) &&
+    (plain.length > MAX_ID_CHARS || !ID_SHAPES.some((shape) => shape.test(plain)))
+  );
+}
+
+/**
+ * Where each key-like segment of `text` starts and ends: after a `/`, {@link MIN_KEY_CHARS} or
+ * more of a key's alphabet up to a {@link SEGMENT_END} or the text's end; at most `max`. The scan
+ * goes on from each segment's end (no segment holds a `/`), so each character is read once.
+ */
+function keySegments(text: string, max: number): [number, number][] {
+  const found: [number, number][] = [];
+  let slash = text.indexOf('/');
+  while (slash >= 0 && found.length < max) {
+    let end = slash + 1;
+    while (end < text.length && SEGMENT_CHARS[text.charCodeAt(end)] === 1) end++;
+    if (
+      end - slash - 1 >= MIN_KEY_CHARS &&
+      (end === text.length || SEGMENT_END.test(text.charAt(end))) &&
+      keyLike(text.slice(slash + 1, end))
+    )
+      found.push([slash + 1, end]);
+    slash = text.indexOf('/', end);
+  }
+  return found;
+}
+
+/** `text` with every key-like path segment replaced by {@link REDACTED}; `text` itself when none. */
+export function withoutPathKeys(text: string): string {
+  let out = '';
+  let kept = 0;
+  for (const [start, end] of keySegments(text, Number.POSITIVE_INFINITY)) {
+    out += text.slice(kept, start) + REDACTED;
+    kept = end;
+  }
+  return kept === 0 ? text : out + text.slice(kept);
+}
+
+/** The key-like path segments of `text`, as they are written (escapes kept), the first `max`. */
+export function pathKeys(text: string, max: number): string[] {
+  return keySegments(text, max).map(([start, end]) => text.slice(start, end));
+}

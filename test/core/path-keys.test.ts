@@ -1,0 +1,62 @@
+/**
+ * The rule that blanks a key-like URL path segment (secret-matcher.ts), at its edges: the one rule
+ * the log side and the dead letters' stored path share (redact-frame.ts).
+ */
+import test from 'ava';
+import { REDACTED } from '../../core/path-keys.js';
+import { SecretMatcher } from '../../core/secret-matcher.js';
+
+const rule = (text: string) => new SecretMatcher([]).redact(text);
+
+/** Whether `actual` is `expected`, said by their ends alone (a failure must not print megabytes). */
+const same = (actual: string, expected: string) =>
+  actual === expected || `${actual.length} characters ending ${JSON.stringify(actual.slice(-60))}`;
+
+/** A Discord webhook token's shape: base64url, 68 characters. */
+const DISCORD_TOKEN = 'Xy9_kLmN0pQr-StUv1WxYz2AbCdEfGh3IjKlMn4OpQrStUvWxYz5AbCdEfGh6IjKlMn7';
+
+test('short numeric ids stay, a long mixed-case base64url segment goes', (t) => {
+  t.is(rule(`/webhooks/1184393483943/${DISCORD_TOKEN}`), `/webhooks/1184393483943/${REDACTED}`);
+  t.is(rule('/webhooks/1184393483943/12345'), '/webhooks/1184393483943/12345');
+  // 19 characters of a key's alphabet: shorter than a key is taken to be
+  t.is(rule('/hooks/Ab1Cd2Ef3Gh4Ij5Kl6M'), '/hooks/Ab1Cd2Ef3Gh4Ij5Kl6M');
+  t.is(rule('/hooks/Ab1Cd2Ef3Gh4Ij5Kl6Mn'), `/hooks/${REDACTED}`);
+  // one case only, or no digit: a word or an id, not a key
+  t.is(rule('/hooks/abcdefghijklmnopqrstuvwxyz0123'), '/hooks/abcdefghijklmnopqrstuvwxyz0123');
+  t.is(rule('/hooks/AbcdefGhijklmnOpqrstuvwxyz'), '/hooks/AbcdefGhijklmnOpqrstuvwxyz');
+});
+
+test('a percent-encoded segment is judged by what it spells, and blanked whole', (t) => {
+  // a base64 key as a URL carries it: its '+', '/' and '=' percent-encoded
+  const key = encodeURIComponent('aW50ZXJhY3Rpb246+MTIz/NDU2Nzg5OkxFQUtFRFRPS0VO==');
+  t.is(rule(`/hooks/${key}`), `/hooks/${REDACTED}`);
+  t.is(rule(`/hooks/${key}/run`), `/hooks/${REDACTED}/run`);
+  // words spelled with escapes: the escapes' hex digits and capitals make no key of them
+  for (const words of [
+    'caf%C3%A9-au-lait-and-cr%C3%A8me-br%C3%BBl%C3%A9e',
+    'reports%2Fweekly%2Fsummary-notes',
+  ])
+    t.is(rule(`/docs/${words}`), `/docs/${words}`, words);
+});
+
+test('a segment ends where a URL may end it: params, a colon, an at sign, sub-delimiters', (t) => {
+  t.is(rule(`/hooks/${DISCORD_TOKEN};v=1`), `/hooks/${REDACTED};v=1`);
+  // was: kept whole, the colon (a custom method's, a port's) was no end the rule knew
+  t.is(rule(`/hooks/${DISCORD_TOKEN}:trigger`), `/hooks/${REDACTED}:trigger`);
+  t.is(rule(`POST /hooks/${DISCORD_TOKEN}: 404`), `POST /hooks/${REDACTED}: 404`);
+  for (const end of ['@', '!', '$', '*', '('])
+    t.is(rule(`/hooks/${DISCORD_TOKEN}${end}x`), `/hooks/${REDACTED}${end}x`, end);
+});
+
+test('a very long path costs one pass: every key in it goes, the rest stays', (t) => {
+  // 4 MiB of segments one character short of a key, then a key; one 8 MiB segment, ended by a
+  // colon, or going on in a character no URL holds unencoded (no segment's end: kept); 2 Mi slashes
+  const short = '/Ab1Cd2Ef3Gh4Ij5Kl6M'.repeat(200_000);
+  t.is(same(rule(`${short}/${DISCORD_TOKEN}`), `${short}/${REDACTED}`), true);
+  // was: RangeError (regexp stack) from the pattern the scan replaced
+  const long = `/${'Ab1'.repeat(2_800_000)}`;
+  t.is(same(rule(`${long}:x`), `/${REDACTED}:x`), true);
+  t.is(same(rule(`${long}\u00e9`), `${long}\u00e9`), true);
+  const slashes = '/'.repeat(2 * 1024 * 1024);
+  t.is(same(rule(slashes), slashes), true);
+});
