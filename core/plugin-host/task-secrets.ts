@@ -12,6 +12,7 @@
  * Pure.
  */
 import { withoutUrls } from '../errors.js';
+import { pathKeys } from '../path-keys.js';
 import type { ChainTask, HookLogEntry } from '../pool/task-protocol.js';
 import { canHoldSecret, isCredentialHeader, isCredentialKey } from '../protocol/credential-key.js';
 import { withoutJsonSnippet } from '../protocol/decode.js';
@@ -107,6 +108,25 @@ class Finder {
   }
 
   /**
+   * The key-like segments of a forward's path (path-keys.ts), as they came and decoded, each one
+   * key of the budget: a plugin quoting one without its slash (`'unknown hook ' + hook`) put it
+   * in its reason, and so in the dead letter's message, where the rule, which reads paths, never
+   * saw it. The path is read to its last `/` within {@link MAX_BODY_SEARCH_BYTES}, so that no
+   * segment is cut (a cut one would be taken out as its start alone).
+   */
+  path(path: string): void {
+    const read =
+      path.length <= MAX_BODY_SEARCH_BYTES
+        ? path
+        : path.slice(0, Math.max(0, path.lastIndexOf('/', MAX_BODY_SEARCH_BYTES)));
+    for (const key of pathKeys(read, Math.max(0, this.keysLeft))) {
+      this.keysLeft--;
+      this.add(key);
+      this.add(uriDecoded(key));
+    }
+  }
+
+  /**
    * Credential values of a body: JSON keys, form fields, or quoted pairs of a broken body; and,
    * once the budget of keys is spent, those under a key ending in a credential word
    * ({@link spentBudget}), so that keys enough before it cannot hide a token. So too when the
@@ -167,6 +187,15 @@ class Finder {
   }
 }
 
+/** `text` percent-decoded as a path is (no `+` for a space), or as it is when it does not decode. */
+function uriDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /**
  * Whether a header's value is a credential: {@link isCredentialHeader}, less a signature's timestamp
  * (Discord's `X-Signature-Timestamp`): a Unix time is no secret, and taken for one it blanked
@@ -186,8 +215,9 @@ export function taskSecrets(task: ChainTask, options: readonly unknown[] = []): 
   if (task.k === 'convert') {
     const { headers, path, bodyB64 } = task.forward;
     for (const [name, value] of headers) find.header(String(name), value);
-    // a webhook URL holding its own key: `?token=…` in the forward's path
+    // a webhook URL holding its own key: `?token=…` in the forward's path, or a segment of it
     if (path.includes('?')) find.query(path.slice(path.indexOf('?') + 1));
+    find.path(path);
     // base64: 4 characters for 3 bytes, so the cut falls between whole groups
     const b64 = bodyB64.slice(0, Math.floor(MAX_BODY_SEARCH_BYTES / 3) * 4);
     find.body(Buffer.from(b64, 'base64').toString('utf8'));

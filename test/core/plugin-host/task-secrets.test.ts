@@ -211,3 +211,21 @@ test('a form field with characters past ASCII and bytes that are no UTF-8 is rea
     t.false(redacted.includes(TOKEN), `${field.split('=')[0]} ${where}: the value stayed`);
   }
 });
+
+test("a key-like segment of the forward's path is a credential the task hands over, as it came and decoded", (t) => {
+  // a provider's `/hooks/<secret>`: a plugin quoting it without its slash left it in its words
+  const key = 'Xy9_kLmN0pQr-StUv1WxYz2AbCdEfGh3IjKl';
+  t.deepEqual(taskSecrets(convert('{}', { path: `/hooks/${key};v=1?a=1` })), [key]);
+  const b64 = 'aW50ZXJhY3Rpb246+MTIz/NDU2Nzg5OkxFQUtFRFRPS0VO==';
+  const found = taskSecrets(convert('{}', { path: `/hooks/${encodeURIComponent(b64)}` }));
+  t.true(found.includes(b64) && found.includes(encodeURIComponent(b64)), found.join(' '));
+  t.deepEqual(redactPluginText(`unknown hook ${b64}`, found), 'unknown hook [redacted]');
+  // ids and words are no keys; a path of more key-like segments than the search takes is bounded
+  t.deepEqual(taskSecrets(convert('{}', { path: '/interactions/discord/987654321098765432' })), []);
+  const many = Array.from({ length: 10_000 }, (_, i) => `/Ab1Cd2Ef3Gh4Ij5Kl6Mn${i}`).join('');
+  t.true(taskSecrets(convert('{}', { path: many })).length <= 4_096);
+  // past the path's first 256 KiB: cut at a `/`, a segment is never taken by its start alone
+  const far = `/${'a'.repeat(300 * 1024)}/${key}`;
+  t.deepEqual(taskSecrets(convert('{}', { path: far })), []);
+  t.deepEqual(taskSecrets(convert('{}', { path: `/x/${key}${'Q'.repeat(300 * 1024)}` })), []);
+});
