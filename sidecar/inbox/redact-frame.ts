@@ -3,9 +3,11 @@
  * connector strips credentials and the plugins remove interaction tokens, but a frame that a
  * plugin rejected may still carry one — a body the plugin could not even parse (cut off, or
  * not JSON) most of all — so the inbox removes them again before storing (spec/plugins.md: the
- * interaction token must never reach the inbox).
+ * interaction token must never reach the inbox). A path loses its credential query values and its
+ * key-like segments; those are stored as `[redacted]` and replayed so (decisions.md).
  */
 
+import { REDACTED, withoutPathKeys } from '../../core/path-keys.js';
 import { formDecode } from '../../core/plugin-host/credential-pairs.js';
 import { canHoldSecret, isCredentialHeader, isCredentialKey } from '../../core/protocol/credential-key.js';
 import { credentialFields, formEncoded, MAX_CREDENTIAL_FIELDS } from './redact-form.js';
@@ -140,24 +142,37 @@ export function redactBodyB64(bodyB64: string): string {
 }
 
 /**
- * A forward's path with the value of each credential-named query parameter (`?token=`,
- * `?api_key=`: a webhook URL that holds its own key) replaced, read as a body's form fields are
- * ({@link strippedFields}: in place, in one bounded pass; a re-encoding of every field cost 2 s of
- * the main thread on a 4 MiB query); byte for byte when there is none, without its query when it
- * cannot be searched.
+ * A forward's path with each key-like segment replaced by `[redacted]` (`/webhooks/<id>/<token>`,
+ * `/hooks/<secret>`: path-keys.ts, the rule a plugin's words are redacted by) and the value of each
+ * credential-named query parameter (`?token=`, `?api_key=`: a webhook URL that holds its own key)
+ * replaced, read as a body's form fields are ({@link strippedFields}: in place, in one bounded
+ * pass; a re-encoding of every field cost 2 s of the main thread on a 4 MiB query); byte for byte
+ * when there is neither, without its query when it cannot be searched.
  */
 export function redactPath(path: string): string {
   const at = path.indexOf('?');
-  if (at < 0) return path;
+  if (at < 0) return withoutPathKeys(path);
   const query = strippedFields(path.slice(at + 1));
-  return typeof query === 'string' ? `${path.slice(0, at + 1)}${query}` : path.slice(0, at);
+  return withoutPathKeys(typeof query === 'string' ? `${path.slice(0, at + 1)}${query}` : path.slice(0, at));
+}
+
+/**
+ * Said beside a stored path that holds a `[redacted]` segment ({@link pathMark}): the key is not
+ * kept anywhere, so a replay runs the plugin on the path as stored.
+ */
+const PATH_REDACTED =
+  'a path segment that looked like a key (20 characters or more mixing upper case, lower case and digits) is stored as [redacted]; a replay runs the plugin with the path as stored';
+
+/** `{pathRedacted}` when a stored path holds a `[redacted]` segment (a replayed letter's too). */
+function pathMark(path: string): { pathRedacted?: string } {
+  return path.includes(`/${REDACTED}`) ? { pathRedacted: PATH_REDACTED } : {};
 }
 
 /**
  * What a dead letter keeps of a frame whose {@link redactFrame} threw: its type, bufferId and a
- * forward's platform, bot, method and path without its query; no body, no header, nothing else
- * (fail closed: whatever the redaction could not finish may hold a secret). Reads strings alone,
- * so it cannot throw.
+ * forward's platform, bot, method and path without its query or key-like segments; no body, no
+ * header, nothing else (fail closed: whatever the redaction could not finish may hold a secret).
+ * Reads strings alone with a linear scan (path-keys.ts), so it cannot throw.
  */
 export function redactFrameWhole(frame: Record<string, unknown>): Record<string, unknown> {
   const text = (from: Record<string, unknown>, key: string) =>
@@ -167,11 +182,13 @@ export function redactFrameWhole(frame: Record<string, unknown>): Record<string,
   const fwd = frame.forward;
   if (fwd && typeof fwd === 'object' && !Array.isArray(fwd)) {
     const f = fwd as Record<string, unknown>;
+    const path = withoutPathKeys(text(f, 'path').split('?')[0] as string);
     out.forward = {
       platform: text(f, 'platform'),
       botId: text(f, 'botId'),
       method: text(f, 'method'),
-      path: text(f, 'path').split('?')[0],
+      path,
+      ...pathMark(path),
       headers: [],
       bodyB64: '',
       bodyOmitted: BODY_OMITTED.redactionFailed,
@@ -188,9 +205,11 @@ export function redactFrame(frame: Record<string, unknown>): Record<string, unkn
     const fwd = forward as Record<string, unknown>;
     const headers = Array.isArray(fwd.headers) ? fwd.headers : [];
     const body = typeof fwd.bodyB64 === 'string' ? redactBody(fwd.bodyB64) : undefined;
+    const path = typeof fwd.path === 'string' ? redactPath(fwd.path) : undefined;
     out.forward = {
       ...fwd,
-      ...(typeof fwd.path === 'string' ? { path: redactPath(fwd.path) } : {}),
+      // said where the path is, as the body's omission is: a replay ignores the key
+      ...(path === undefined ? {} : { path, ...pathMark(path) }),
       headers: headers.filter((h) => !(Array.isArray(h) && isCredentialHeader(String(h[0])))),
       bodyB64: body ? body.bodyB64 : fwd.bodyB64,
       // said where the body would be: `dead-letters show` prints it (a replay ignores the key)
