@@ -202,7 +202,9 @@ export function redactFrame(frame: Record<string, unknown>): Record<string, unkn
   const out = stripSecretKeys(frame) as Record<string, unknown>;
   const forward = out.forward;
   if (forward && typeof forward === 'object' && !Array.isArray(forward)) {
-    const fwd = forward as Record<string, unknown>;
+    // the marks are the sidecar's to set: one the connector sent would say a body or key was
+    // taken out where none was (and a letter with `bodyOmitted` is refused replay)
+    const { bodyOmitted: _body, pathRedacted: _path, ...fwd } = forward as Record<string, unknown>;
     const headers = Array.isArray(fwd.headers) ? fwd.headers : [];
     const body = typeof fwd.bodyB64 === 'string' ? redactBody(fwd.bodyB64) : undefined;
     const path = typeof fwd.path === 'string' ? redactPath(fwd.path) : undefined;

@@ -73,3 +73,25 @@ test('a stored forward whose path lost a key says so; one without keeps its path
   });
   t.like(whole, { forward: { path: '/h/[redacted]', pathRedacted: stored.forward.pathRedacted } });
 });
+
+test("the connector's own marks are not stored as the sidecar's: a letter it marked stays replayable", (t) => {
+  // a forward that came with `bodyOmitted` kept it, and its letter was refused replay as one
+  // stored without its body; `pathRedacted` said a key was taken out of a path that held none
+  const stored = redactFrame({
+    type: 'passthrough_forward',
+    forward: {
+      platform: 'hooks',
+      botId: 'b',
+      method: 'POST',
+      path: '/twilio/sms',
+      headers: [],
+      bodyB64: Buffer.from('{"a":1}').toString('base64'),
+      bodyOmitted: 'said by the connector',
+      pathRedacted: 'said by the connector',
+    },
+  }) as { forward: Record<string, unknown> };
+  t.false('bodyOmitted' in stored.forward);
+  t.false('pathRedacted' in stored.forward);
+  t.is(stored.forward.path, '/twilio/sms');
+  t.is(stored.forward.bodyB64, Buffer.from('{"a":1}').toString('base64'));
+});
