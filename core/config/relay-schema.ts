@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CommandManifestEntrySchema } from '../protocol/frames.js';
 import { CONNECTOR_URL_FORM, connectorUrlProblem } from '../transport/dial-url.js';
+import { connectorCallbackUrlProblem } from './http-url.js';
 import { count, ms } from './units.js';
 
 /** One fronted identity: one `hello` each, in order; the first is the session default. */
@@ -39,6 +40,23 @@ function identitiesOnce(
     else first.set(key, i);
   });
 }
+
+/**
+ * A URL the connector is given (enroll, provision) and calls: checked at load by the http(s) rule
+ * of AGENT_URL, so a bad one stops the start naming the key instead of reaching the connector.
+ */
+const connectorCallbackUrl = (example: string) =>
+  z
+    .string()
+    .min(1)
+    .superRefine((url, ctx) => {
+      const problem = connectorCallbackUrlProblem(url, example);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional();
+
+/** The wake URL's example in messages (config, `enroll --wake-url`). */
+export const WAKE_URL_EXAMPLE = 'https://gateway.example/wake';
 
 /** Relevance policy for one platform (POST /relay/policy). */
 export const PolicySchema = z.strictObject({
@@ -78,9 +96,12 @@ export const RelayConfigSchema = z.strictObject({
   identityToken: z.string().min(1).optional(),
   /** Single-use enrolment token. */
   enrollToken: z.string().min(1).optional(),
-  wakeUrl: z.string().min(1).optional(),
+  /** URL the connector may GET to wake this gateway (enroll, provision): absolute http(s). */
+  wakeUrl: connectorCallbackUrl(WAKE_URL_EXAMPLE),
+  /** Provision extra: the connector's instance id for this gateway. */
   instanceId: z.string().min(1).optional(),
-  endpoint: z.string().min(1).optional(),
+  /** Provision `gatewayEndpoint`: where the connector reaches this gateway, absolute http(s). */
+  endpoint: connectorCallbackUrl('https://gateway.example/relay'),
   routeKeys: z.array(z.string().min(1)).default([]),
   /** Relevance policies sent at boot (fail-soft). */
   policies: z.array(PolicySchema).default([]),

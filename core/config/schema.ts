@@ -6,9 +6,9 @@
  */
 import { z } from 'zod';
 import { DEFAULT_STORE_LIMITS } from '../store/store-limits.js';
-import { agentUrlProblem } from './agent-url.js';
 import { ApiTokenSchema } from './api-token-rule.js';
 import { ENV_BOOLEAN_WORDS } from './env-map.js';
+import { agentUrlProblem } from './http-url.js';
 import { LISTEN_FORM, listenAddressProblem } from './listen-address.js';
 import { RelayConfigSchema } from './relay-schema.js';
 import { ageMs, count, ms } from './units.js';

@@ -3,7 +3,9 @@
  * persist them to an env file (mode 0600). The secret is written, never printed.
  */
 import { resolve } from 'node:path';
+import { connectorCallbackUrlProblem } from '../../core/config/http-url.js';
 import { loadConfig } from '../../core/config/load.js';
+import { WAKE_URL_EXAMPLE } from '../../core/config/relay-schema.js';
 import type { Config } from '../../core/config/schema.js';
 import { RelayError } from '../../core/errors.js';
 import { httpBase } from '../../core/transport/dial-url.js';
@@ -78,6 +80,11 @@ export async function runEnroll(opts: EnrollOptions, io: CliIo): Promise<ExitCod
       opts.connectorUrl === undefined ? message : message.replace(/^GATEWAY_RELAY_URL\b/, '--connector-url'),
     );
   }
+  // the flag by GATEWAY_RELAY_WAKE_URL's rule (the variable's was checked at load): before the
+  // single-use token is spent, and before the file the next start would refuse is written
+  const wakeProblem =
+    opts.wakeUrl === undefined ? undefined : connectorCallbackUrlProblem(opts.wakeUrl, WAKE_URL_EXAMPLE);
+  if (wakeProblem) return fail(ExitCode.CONFIG, `--wake-url ${wakeProblem}`);
   const envPath = resolve(io.cwd, opts.envPath ?? DEFAULT_ENV_FILE);
   try {
     // Before the single-use token is spent: make sure the result can be saved.

@@ -19,3 +19,15 @@ test('an AGENT_URL with an escaped % in its password loads', (t) => {
   const url = 'http://agent:p%25ss@127.0.0.1:9000/relay';
   t.is(loadConfig({ env: { AGENT_URL: url } }).agent.url, url);
 });
+
+test('an AGENT_URL without its scheme written out is refused without naming a part of it', (t) => {
+  // WHATWG reads `admin:pw@host` as the scheme `admin:`, which the message named
+  for (const url of ['admin:hunter2@127.0.0.1:9000/relay', 'http:127.0.0.1:9000/relay']) {
+    const err = t.throws(() => loadConfig({ env: { AGENT_URL: url } }));
+    t.regex(
+      err?.message ?? '',
+      /agent\.url \(AGENT_URL\): must be an absolute http\(s\):\/\/ URL .*\(not an absolute URL\)/,
+    );
+    t.false(err?.message.includes('admin'));
+  }
+});

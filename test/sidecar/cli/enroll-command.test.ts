@@ -97,6 +97,19 @@ test('a bad connector URL exits 2, naming where it came from', async (t) => {
   t.regex(fromEnv.err, /\(GATEWAY_RELAY_URL\): must be an absolute/);
 });
 
+test('a --wake-url that is no http(s) URL exits 2 naming the flag, before the token is spent, never echoing it', async (t) => {
+  // was: any string went to the connector in the enroll body and into the env file, where the
+  // next start refused it (GATEWAY_RELAY_WAKE_URL) with the token already spent
+  const c = await connector(t, { identityTokens: [IDENTITY], enrollmentTokens: [ENROLL] });
+  for (const wakeUrl of ['admin:hunter2@gw.example.com/wake', 'ftp://gw.example.com/wake', '']) {
+    const io = testIo(t);
+    t.is(await runEnroll(opts(c.base, { wakeUrl }), io), ExitCode.CONFIG, wakeUrl);
+    t.regex(io.err, /^enroll: --wake-url must be an absolute http\(s\):\/\/ URL with a host/, wakeUrl);
+    for (const part of ['hunter2', 'admin', 'gw.example.com']) t.false(io.err.includes(part), part);
+  }
+  t.is(c.routes.calls.length, 0);
+});
+
 test('an unwritable env file exits 2 before the single-use token is spent', async (t) => {
   const c = await connector(t);
   const io = testIo(t);

@@ -115,3 +115,34 @@ test('run and doctor warn of a GATEWAY_RELAY_BOT_IDS entry a slip from a listed 
   );
   t.false(`${run.stderr()}${doctor.stdout()}`.includes('987654321'));
 });
+
+test('run and doctor refuse a GATEWAY_RELAY_WAKE_URL or GATEWAY_RELAY_ENDPOINT that is no http(s) URL, never echoing it', async (t) => {
+  // was: any string loaded and went to the connector with enroll/provision
+  const env = {
+    GATEWAY_RELAY_URL: 'http://127.0.0.1:1',
+    SIDECAR_PLUGINS: PLUGINS,
+    SIDECAR_DATA_DIR: tempDir(t),
+    GATEWAY_RELAY_WAKE_URL: 'admin:hunter2@gw.example.com/wake',
+    GATEWAY_RELAY_ENDPOINT: 'gw.example.com/relay?token=hunter2',
+  };
+  const run = spawnCli(t, ['run'], env);
+  t.is((await run.waitExit()).code, 2);
+  const err = run.stderr();
+  t.regex(err, /^run: CORE_ERR_CONFIG_INVALID: invalid configuration:$/m);
+  t.regex(
+    err,
+    /relay\.wakeUrl \(GATEWAY_RELAY_WAKE_URL\): must be an absolute http\(s\):\/\/ URL with a host/,
+  );
+  t.regex(
+    err,
+    /relay\.endpoint \(GATEWAY_RELAY_ENDPOINT\): must be an absolute http\(s\):\/\/ URL with a host/,
+  );
+  const doctor = spawnCli(t, ['doctor', '--timeout-ms', '500'], env);
+  t.is((await doctor.waitExit()).code, 2);
+  t.regex(
+    doctor.stdout(),
+    /^✗ config — CORE_ERR_CONFIG_INVALID: .*relay\.wakeUrl \(GATEWAY_RELAY_WAKE_URL\): must be/m,
+  );
+  for (const part of ['hunter2', 'admin', 'gw.example.com'])
+    t.false(`${err}${doctor.stdout()}${doctor.stderr()}`.includes(part), part);
+});
