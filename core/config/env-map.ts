@@ -3,8 +3,21 @@
  * Env wins over the config file. Parsing of list/JSON/boolean variables happens here; the
  * result is validated by the one schema afterwards.
  */
-import { RelayError } from '../errors.js';
-import { closestName } from './closest-name.js';
+import { botIdsWarnings, parseBotIds } from './bot-ids.js';
+
+/**
+ * Something the environment sets that the start goes ahead with but an operator should hear of
+ * (a `GATEWAY_RELAY_BOT_IDS` entry that goes unused): `run` and `doctor` print it.
+ */
+export interface ConfigWarning {
+  /** The sentence: names only, never a value (it may be a secret, or a bot id). */
+  readonly message: string;
+  /** What to do about it. */
+  readonly fix: string;
+}
+
+/** Where the env overlay says its warnings; none by default. */
+export type WarnFn = (warning: ConfigWarning) => void;
 
 /** One env variable: its config path and how its string becomes a value. */
 export interface EnvBinding {
@@ -86,16 +99,22 @@ export function envNameFor(path: readonly (string | number)[]): string | undefin
 
 /**
  * Identities from env: `GATEWAY_RELAY_PLATFORMS` (+ `GATEWAY_RELAY_BOT_IDS` JSON map), else the
- * legacy `GATEWAY_RELAY_PLATFORM` + `GATEWAY_RELAY_BOT_ID`. Undefined when none is set.
+ * legacy `GATEWAY_RELAY_PLATFORM` + `GATEWAY_RELAY_BOT_ID`. Undefined when none is set. What the
+ * map leaves unused goes to `warn`, from this one parse of it.
  * @throws RelayError `CORE_ERR_CONFIG_BOT_IDS_MALFORMED` when `GATEWAY_RELAY_BOT_IDS` is set and
  * malformed, even when `GATEWAY_RELAY_PLATFORMS` is unset and the map would go unused.
  */
-export function identitiesFromEnv(env: NodeJS.ProcessEnv): { platform: string; botId: string }[] | undefined {
+export function identitiesFromEnv(
+  env: NodeJS.ProcessEnv,
+  warn: WarnFn = () => {},
+): { platform: string; botId: string }[] | undefined {
   // parsed whenever set: a malformed map refuses the start rather than being silently ignored
   const botIds = parseBotIds(envValue(env, 'GATEWAY_RELAY_BOT_IDS'));
   const platforms = envValue(env, 'GATEWAY_RELAY_PLATFORMS');
   if (platforms !== undefined) {
-    return list(platforms).map((platform) => ({ platform, botId: botIds[platform] ?? '' }));
+    const listed = list(platforms);
+    for (const w of botIdsWarnings(botIds, listed)) warn(w);
+    return listed.map((platform) => ({ platform, botId: botIds.byPlatform[platform] ?? '' }));
   }
   // empty counts as unset, as for every other variable: `GATEWAY_RELAY_PLATFORM=` (a compose
   // file's blank default) replaced the config file's identities with the `relay` placeholder
@@ -107,78 +126,15 @@ export function identitiesFromEnv(env: NodeJS.ProcessEnv): { platform: string; b
   return undefined;
 }
 
-/** A `GATEWAY_RELAY_BOT_IDS` entry named like a listed platform that has no entry of its own. */
-export interface MisspeltBotId {
-  readonly entry: string;
-  readonly meant: string;
-}
-
-/**
- * Map entries a slip away from a listed platform that has none (`dicsord` beside `discord`):
- * that platform starts with botId "" (config.md: a missing entry) and the entry goes unused, so
- * the start says so as a warning. Entries near no such platform are not listed: one map may serve
- * sidecars fronting other platforms. Empty while either variable is unset or the map malformed
- * (the load refuses a malformed map itself).
- */
-export function misspeltBotIds(env: NodeJS.ProcessEnv): MisspeltBotId[] {
-  const platforms = envValue(env, 'GATEWAY_RELAY_PLATFORMS');
-  if (platforms === undefined) return [];
-  let entries: string[];
-  try {
-    entries = Object.keys(parseBotIds(envValue(env, 'GATEWAY_RELAY_BOT_IDS')));
-  } catch {
-    return [];
-  }
-  const listed = list(platforms);
-  const without = listed.filter((p) => !entries.includes(p));
-  const out: MisspeltBotId[] = [];
-  for (const entry of entries) {
-    const meant = listed.includes(entry) ? undefined : closestName(entry, without);
-    if (meant !== undefined) out.push({ entry: entry.slice(0, 100), meant });
-  }
-  return out;
-}
-
-/** The warning line for one misspelt entry (names only: never the bot id). */
-export function misspeltBotIdWarning(m: MisspeltBotId): string {
-  return `GATEWAY_RELAY_BOT_IDS entry "${m.entry}" is no platform of GATEWAY_RELAY_PLATFORMS: did you mean "${m.meant}"? (without an entry ${m.meant} starts with botId "")`;
-}
-
-/** Parse `{"discord":{"botId":"…"}, …}`; malformed ⇒ the start is refused. */
-export function parseBotIds(raw: string | undefined): Record<string, string> {
-  if (raw === undefined || raw.trim() === '') return {};
-  const fail = (why: string): never => {
-    throw new RelayError(
-      'CORE_ERR_CONFIG_BOT_IDS_MALFORMED',
-      `GATEWAY_RELAY_BOT_IDS ${why}; expected a JSON object like {"discord":{"botId":"123"}}`,
-    );
-  };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return fail('is not valid JSON');
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return fail('is not a JSON object');
-  const out: Record<string, string> = {};
-  for (const [platform, entry] of Object.entries(parsed as Record<string, unknown>)) {
-    const botId = entry && typeof entry === 'object' ? (entry as { botId?: unknown }).botId : undefined;
-    if (typeof botId !== 'string' && typeof botId !== 'number')
-      fail(`entry "${platform}" has no string botId`);
-    out[platform] = String(botId);
-  }
-  return out;
-}
-
-/** The env overlay in nested config form. */
-export function envOverlay(env: NodeJS.ProcessEnv): Record<string, unknown> {
+/** The env overlay in nested config form; warnings (see {@link ConfigWarning}) go to `warn`. */
+export function envOverlay(env: NodeJS.ProcessEnv, warn?: WarnFn): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const b of ENV_BINDINGS) {
     const raw = envValue(env, b.env);
     if (raw === undefined) continue;
     setPath(out, b.path, b.parse ? b.parse(raw) : raw);
   }
-  const identities = identitiesFromEnv(env);
+  const identities = identitiesFromEnv(env, warn);
   if (identities) setPath(out, ['relay', 'identities'], identities);
   return out;
 }

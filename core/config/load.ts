@@ -5,7 +5,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { type Alias, parseDocument, visit, type YAMLError } from 'yaml';
 import { RelayError } from '../errors.js';
 import { deepFreeze } from './deep-freeze.js';
-import { envNameFor, envOverlay, envValue } from './env-map.js';
+import { envNameFor, envOverlay, envValue, type WarnFn } from './env-map.js';
 import { issueMessage } from './issue-message.js';
 import { openToEveryone } from './open-to-everyone.js';
 import { type Config, ConfigSchema } from './schema.js';
@@ -18,6 +18,11 @@ export interface LoadConfigOptions {
   readonly file?: string;
   /** Values applied under the file and env (CLI defaults, tests). */
   readonly base?: Record<string, unknown>;
+  /**
+   * Told what the environment sets that the start goes ahead with but leaves unused (a
+   * `GATEWAY_RELAY_BOT_IDS` entry): called during the load, before it returns or throws.
+   */
+  readonly warn?: WarnFn;
 }
 
 /** Read the config file (YAML or JSON). */
@@ -126,17 +131,18 @@ export function deepMerge(
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const file = options.file ?? envValue(env, 'SIDECAR_CONFIG');
-  const fromFile = file ? readConfigFile(file) : {};
   let overlay: Record<string, unknown>;
   let botIds: RelayError | undefined;
   try {
-    overlay = envOverlay(env);
+    overlay = envOverlay(env, options.warn);
   } catch (err) {
     if (!(err instanceof RelayError) || err.code !== 'CORE_ERR_CONFIG_BOT_IDS_MALFORMED') throw err;
     // the rest is still checked, so one start names every bad key
     botIds = err;
     overlay = envOverlay({ ...env, GATEWAY_RELAY_BOT_IDS: undefined });
   }
+  // after the env's warnings, so an unreadable file does not keep them unsaid
+  const fromFile = file ? readConfigFile(file) : {};
   const merged = deepMerge(deepMerge(options.base ?? {}, fromFile), overlay);
   if (!botIds) return validateConfig(merged);
   let others: string[] = [];

@@ -6,7 +6,7 @@
  * file, sends no frame beyond the hellos, and never prints a secret.
  */
 import { resolve } from 'node:path';
-import { envValue, misspeltBotIds, misspeltBotIdWarning } from '../../core/config/env-map.js';
+import { type ConfigWarning, envValue } from '../../core/config/env-map.js';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
 import { unknownEnv } from '../../core/config/unknown-env.js';
@@ -106,11 +106,10 @@ function loadChecked(
     const fix = u.suggestion ? `rename it ${u.suggestion}` : 'remove it, or see docs/config.md for the names';
     report(warn('env', `${u.name} is set but relay-sidecar does not read it`, fix));
   }
-  for (const m of misspeltBotIds(env)) {
-    report(warn('env', misspeltBotIdWarning(m), `rename the entry "${m.meant}"`));
-  }
+  // what the load leaves unused (a GATEWAY_RELAY_BOT_IDS entry), said as it loads
+  const unused = (w: ConfigWarning) => report(warn('env', w.message, w.fix));
   try {
-    const config = loadConfig({ env, ...(file ? { file } : {}) });
+    const config = loadConfig({ env, ...(file ? { file } : {}), warn: unused });
     report({ status: 'ok', name: 'config', detail: file ? `loaded (env and ${file})` : 'loaded (env)' });
     return config;
   } catch (err) {

@@ -3,7 +3,7 @@
  * summary, and run until SIGTERM/SIGINT (graceful drain; a second signal forces exit) or until
  * the connector revokes the credentials (exit 3).
  */
-import { misspeltBotIds, misspeltBotIdWarning } from '../../core/config/env-map.js';
+import type { ConfigWarning } from '../../core/config/env-map.js';
 import type { ListenAddress } from '../../core/config/listen-address.js';
 import { loadConfig } from '../../core/config/load.js';
 import type { Config } from '../../core/config/schema.js';
@@ -128,8 +128,9 @@ export async function runRun(opts: RunOptions, io: CliIo, hooks: RunHooks = proc
     const env = { ...base, ...(opts.plugins ? { SIDECAR_PLUGINS: opts.plugins } : {}) };
     // a misspelt name is otherwise silently ignored, its default used: said before anything else
     for (const u of unknownEnv(env)) io.stderr(`run: warning: ${unknownEnvWarning(u)}\n`);
-    for (const m of misspeltBotIds(env)) io.stderr(`run: warning: ${misspeltBotIdWarning(m)}\n`);
-    config = loadConfig({ env, file: opts.config });
+    // what the load leaves unused (a GATEWAY_RELAY_BOT_IDS entry), from its own parse
+    const warn = (w: ConfigWarning) => io.stderr(`run: warning: ${w.message}\n`);
+    config = loadConfig({ env, file: opts.config, warn });
   } catch (err) {
     io.stderr(`run: ${withCode(err)}\n`);
     return exitCodeFor(err);

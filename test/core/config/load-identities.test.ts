@@ -4,9 +4,16 @@
  * GATEWAY_RELAY_BOT_IDS refusing the start with every other bad key reported beside it.
  */
 import test from 'ava';
-import { type MisspeltBotId, misspeltBotIds, misspeltBotIdWarning } from '../../../core/config/env-map.js';
+import type { ConfigWarning } from '../../../core/config/env-map.js';
 import { loadConfig } from '../../../core/config/load.js';
 import { configError, tmpFile } from './load-harness.js';
+
+/** The config `env` loads to, and the warnings the load said. */
+function loadWarned(env: NodeJS.ProcessEnv, file?: string) {
+  const warnings: ConfigWarning[] = [];
+  const config = loadConfig({ env, ...(file ? { file } : {}), warn: (w) => warnings.push(w) });
+  return { config, warnings };
+}
 
 test('GATEWAY_RELAY_PLATFORMS with BOT_IDS: one identity each, in order; missing entry ⇒ empty botId', (t) => {
   const cfg = loadConfig({
@@ -110,49 +117,50 @@ test('a platform with a space, or an identity named twice, refuses the start nam
 
 test('a GATEWAY_RELAY_BOT_IDS entry one slip from a listed platform without one is warned of, not refused', (t) => {
   // spec/config.md: a missing entry gives botId "", only a malformed map refuses the start; the
-  // slip was silently unused, so it is named as a warning (the run and doctor print it)
+  // slip was silently unused, so the load names it as a warning (run and doctor print it)
   const env = {
     GATEWAY_RELAY_PLATFORMS: 'discord,twilio',
     GATEWAY_RELAY_BOT_IDS: '{"dicsord":{"botId":"123"}}',
   };
-  t.deepEqual(loadConfig({ env }).relay.identities, [
+  const { config, warnings } = loadWarned(env);
+  t.deepEqual(config.relay.identities, [
     { platform: 'discord', botId: '' },
     { platform: 'twilio', botId: '' },
   ]);
-  const slips = misspeltBotIds(env);
-  t.deepEqual(slips, [{ entry: 'dicsord', meant: 'discord' }]);
-  const line = misspeltBotIdWarning(slips[0] as MisspeltBotId);
+  t.is(warnings.length, 1);
   t.regex(
-    line,
-    /GATEWAY_RELAY_BOT_IDS entry "dicsord" is no platform of GATEWAY_RELAY_PLATFORMS: did you mean "discord"\?/,
+    warnings[0]?.message ?? '',
+    /^GATEWAY_RELAY_BOT_IDS entry "dicsord" is no platform of GATEWAY_RELAY_PLATFORMS: did you mean "discord"\?/,
   );
-  t.false(line.includes('123'), 'the bot id is not echoed');
+  t.is(warnings[0]?.fix, 'rename the entry "discord"');
+  t.false(JSON.stringify(warnings).includes('123'), 'the bot id is not echoed');
+  const malformed = { ...env, GATEWAY_RELAY_BOT_IDS: '{"dicsord":' };
+  const said: ConfigWarning[] = [];
+  t.throws(() => loadConfig({ env: malformed, warn: (w) => said.push(w) }));
+  t.deepEqual(said, [], 'a malformed map is refused, not warned of');
   t.deepEqual(
-    misspeltBotIds({ ...env, GATEWAY_RELAY_BOT_IDS: '{"dicsord":' }),
-    [],
-    "a malformed map is the load's to refuse",
-  );
-  t.deepEqual(
-    misspeltBotIds({ GATEWAY_RELAY_BOT_IDS: env.GATEWAY_RELAY_BOT_IDS }),
+    loadWarned({ GATEWAY_RELAY_BOT_IDS: env.GATEWAY_RELAY_BOT_IDS }).warnings,
     [],
     'no platforms listed',
   );
 });
 
+test('the warnings of the environment are said before a config file that cannot be read refuses the load', (t) => {
+  const said: ConfigWarning[] = [];
+  const env = { GATEWAY_RELAY_PLATFORMS: 'discord', GATEWAY_RELAY_BOT_IDS: '{"dicsord":{"botId":"1"}}' };
+  const err = configError(() =>
+    loadConfig({ env, file: '/nonexistent/sidecar.yaml', warn: (w) => said.push(w) }),
+  );
+  t.is(err.code, 'CORE_ERR_CONFIG_FILE_UNREADABLE');
+  t.is(said.length, 1);
+});
+
 test('a GATEWAY_RELAY_BOT_IDS entry for a platform not listed, and near none without one, is unused', (t) => {
   // one map shared by sidecars fronting different platforms: the others' entries are not slips
-  const cfg = loadConfig({
-    env: {
-      GATEWAY_RELAY_PLATFORMS: 'discord',
-      GATEWAY_RELAY_BOT_IDS: '{"discord":{"botId":"1"},"discords":{"botId":"2"},"slack":{"botId":"3"}}',
-    },
+  const { config, warnings } = loadWarned({
+    GATEWAY_RELAY_PLATFORMS: 'discord',
+    GATEWAY_RELAY_BOT_IDS: '{"discord":{"botId":"1"},"discords":{"botId":"2"},"slack":{"botId":"3"}}',
   });
-  t.deepEqual(cfg.relay.identities, [{ platform: 'discord', botId: '1' }]);
-  t.deepEqual(
-    misspeltBotIds({
-      GATEWAY_RELAY_PLATFORMS: 'discord',
-      GATEWAY_RELAY_BOT_IDS: '{"discord":{"botId":"1"},"discords":{"botId":"2"},"slack":{"botId":"3"}}',
-    }),
-    [],
-  );
+  t.deepEqual(config.relay.identities, [{ platform: 'discord', botId: '1' }]);
+  t.deepEqual(warnings, []);
 });
