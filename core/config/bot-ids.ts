@@ -8,8 +8,11 @@ import type { ConfigWarning } from './env-map.js';
 
 /** The map read. */
 export interface BotIds {
-  /** The bot id by platform, entries in the order written. */
-  readonly byPlatform: Readonly<Record<string, string>>;
+  /**
+   * The bot id by platform, entries in the order written. A Map: a record read `constructor` or
+   * `__proto__` from Object.prototype for a platform without an entry.
+   */
+  readonly byPlatform: ReadonlyMap<string, string>;
 }
 
 /**
@@ -17,7 +20,7 @@ export interface BotIds {
  * @throws RelayError `CORE_ERR_CONFIG_BOT_IDS_MALFORMED` when malformed (the start is refused).
  */
 export function parseBotIds(raw: string | undefined): BotIds {
-  if (raw === undefined || raw.trim() === '') return { byPlatform: {} };
+  if (raw === undefined || raw.trim() === '') return { byPlatform: new Map() };
   const fail = (why: string): never => {
     throw new RelayError(
       'CORE_ERR_CONFIG_BOT_IDS_MALFORMED',
@@ -31,12 +34,12 @@ export function parseBotIds(raw: string | undefined): BotIds {
     return fail('is not valid JSON');
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return fail('is not a JSON object');
-  const byPlatform: Record<string, string> = {};
+  const byPlatform = new Map<string, string>();
   for (const [platform, entry] of Object.entries(parsed as Record<string, unknown>)) {
     const botId = entry && typeof entry === 'object' ? (entry as { botId?: unknown }).botId : undefined;
     if (typeof botId !== 'string' && typeof botId !== 'number')
       fail(`entry "${platform}" has no string botId`);
-    byPlatform[platform] = String(botId);
+    byPlatform.set(platform, String(botId));
   }
   return { byPlatform };
 }
@@ -48,7 +51,7 @@ export function parseBotIds(raw: string | undefined): BotIds {
  * named: one map may serve sidecars fronting other platforms. Names only, never a bot id.
  */
 export function botIdsWarnings(botIds: BotIds, listed: readonly string[]): ConfigWarning[] {
-  const entries = Object.keys(botIds.byPlatform);
+  const entries = [...botIds.byPlatform.keys()];
   const without = listed.filter((p) => !entries.includes(p));
   const out: ConfigWarning[] = [];
   for (const entry of entries) {

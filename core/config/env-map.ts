@@ -114,7 +114,7 @@ export function identitiesFromEnv(
   if (platforms !== undefined) {
     const listed = list(platforms);
     for (const w of botIdsWarnings(botIds, listed)) warn(w);
-    return listed.map((platform) => ({ platform, botId: botIds.byPlatform[platform] ?? '' }));
+    return listed.map((platform) => ({ platform, botId: botIds.byPlatform.get(platform) ?? '' }));
   }
   // empty counts as unset, as for every other variable: `GATEWAY_RELAY_PLATFORM=` (a compose
   // file's blank default) replaced the config file's identities with the `relay` placeholder

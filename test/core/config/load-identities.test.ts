@@ -164,3 +164,22 @@ test('a GATEWAY_RELAY_BOT_IDS entry for a platform not listed, and near none wit
   t.deepEqual(config.relay.identities, [{ platform: 'discord', botId: '1' }]);
   t.deepEqual(warnings, []);
 });
+
+test('a platform named like an Object property (constructor, __proto__) takes its own entry or ""', (t) => {
+  // was: botIds[platform] read Object.prototype's members, and the start was refused with
+  // "botId: must be a string, not a function" for a platform the map has no entry for
+  t.deepEqual(
+    loadConfig({ env: { GATEWAY_RELAY_PLATFORMS: 'constructor,toString', GATEWAY_RELAY_BOT_IDS: '{}' } })
+      .relay.identities,
+    [
+      { platform: 'constructor', botId: '' },
+      { platform: 'toString', botId: '' },
+    ],
+  );
+  t.deepEqual(
+    loadConfig({
+      env: { GATEWAY_RELAY_PLATFORMS: '__proto__', GATEWAY_RELAY_BOT_IDS: '{"__proto__":{"botId":"5"}}' },
+    }).relay.identities,
+    [{ platform: '__proto__', botId: '5' }],
+  );
+});
