@@ -13,14 +13,34 @@ export interface BotIds {
    * `__proto__` from Object.prototype for a platform without an entry.
    */
   readonly byPlatform: ReadonlyMap<string, string>;
+  /** The entries' keys other than botId, which nothing reads, in the order written. */
+  readonly unread: readonly { readonly entry: string; readonly key: string }[];
 }
+
+/** The one key an entry takes (spec/config.md). */
+const BOT_ID = 'botId';
+
+/** Unread keys named one warning each; past this, one line counts the rest. */
+const MAX_UNREAD_WARNINGS = 10;
+
+/**
+ * A name from the map as a message shows it: quoted, at most 100 characters, with a control
+ * character escaped (JSON's escapes, `?` for DEL and C1): a newline or a terminal escape in a
+ * key must not forge or wipe a line of the operator's stderr.
+ */
+function shown(name: string): string {
+  return JSON.stringify(name.slice(0, 100)).replace(CONTROL_AFTER_JSON, '?');
+}
+
+/** DEL and the C1 controls, which JSON.stringify leaves as they are. */
+const CONTROL_AFTER_JSON = /[\u007f-\u009f]/g;
 
 /**
  * Parse `{"discord":{"botId":"…"}, …}`; unset or blank ⇒ an empty map.
  * @throws RelayError `CORE_ERR_CONFIG_BOT_IDS_MALFORMED` when malformed (the start is refused).
  */
 export function parseBotIds(raw: string | undefined): BotIds {
-  if (raw === undefined || raw.trim() === '') return { byPlatform: new Map() };
+  if (raw === undefined || raw.trim() === '') return { byPlatform: new Map(), unread: [] };
   const fail = (why: string): never => {
     throw new RelayError(
       'CORE_ERR_CONFIG_BOT_IDS_MALFORMED',
@@ -35,13 +55,42 @@ export function parseBotIds(raw: string | undefined): BotIds {
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return fail('is not a JSON object');
   const byPlatform = new Map<string, string>();
+  const unread: { entry: string; key: string }[] = [];
   for (const [platform, entry] of Object.entries(parsed as Record<string, unknown>)) {
-    const botId = entry && typeof entry === 'object' ? (entry as { botId?: unknown }).botId : undefined;
-    if (typeof botId !== 'string' && typeof botId !== 'number')
-      fail(`entry "${platform}" has no string botId`);
+    const keys = entry && typeof entry === 'object' && !Array.isArray(entry) ? Object.keys(entry) : [];
+    const botId = keys.includes(BOT_ID) ? (entry as Record<string, unknown>)[BOT_ID] : undefined;
+    if (typeof botId !== 'string' && typeof botId !== 'number') {
+      // `botID`, `bot_id`: the key meant, never its value (the bot id)
+      const slip = keys.find((k) => closestName(k, [BOT_ID]) !== undefined);
+      const meant = slip === undefined ? '' : ` (it has ${shown(slip)}: did you mean "${BOT_ID}"?)`;
+      fail(`entry ${shown(platform)} has no string botId${meant}`);
+    }
     byPlatform.set(platform, String(botId));
+    for (const key of keys) if (key !== BOT_ID) unread.push({ entry: platform, key });
   }
-  return { byPlatform };
+  return { byPlatform, unread };
+}
+
+/**
+ * The keys of the map's entries other than botId: read by no sidecar, so said whatever the
+ * platforms listed (config.md fixes an entry as `{"botId": …}`; a well-formed map is not refused
+ * for them). At most {@link MAX_UNREAD_WARNINGS} named, the rest counted. Names only.
+ */
+export function unreadKeyWarnings(botIds: BotIds): ConfigWarning[] {
+  const named = botIds.unread.slice(0, MAX_UNREAD_WARNINGS).map(({ entry, key }) => {
+    const meant = closestName(key, [BOT_ID]) === undefined ? '' : `: did you mean "${BOT_ID}"?`;
+    return {
+      message: `GATEWAY_RELAY_BOT_IDS entry ${shown(entry)} has the key ${shown(key)}, which is not read${meant} (an entry takes only ${BOT_ID})`,
+      fix: `remove the key ${shown(key)} from the entry ${shown(entry)}`,
+    };
+  });
+  const more = botIds.unread.length - named.length;
+  if (more > 0)
+    named.push({
+      message: `GATEWAY_RELAY_BOT_IDS has ${more} more keys that are not read (an entry takes only ${BOT_ID})`,
+      fix: `leave only ${BOT_ID} in each entry`,
+    });
+  return named;
 }
 
 /**
@@ -58,7 +107,7 @@ export function botIdsWarnings(botIds: BotIds, listed: readonly string[]): Confi
     const meant = listed.includes(entry) ? undefined : closestName(entry, without);
     if (meant === undefined) continue;
     out.push({
-      message: `GATEWAY_RELAY_BOT_IDS entry "${entry.slice(0, 100)}" is no platform of GATEWAY_RELAY_PLATFORMS: did you mean "${meant}"? (without an entry ${meant} starts with botId "")`,
+      message: `GATEWAY_RELAY_BOT_IDS entry ${shown(entry)} is no platform of GATEWAY_RELAY_PLATFORMS: did you mean "${meant}"? (without an entry ${meant} starts with botId "")`,
       fix: `rename the entry "${meant}"`,
     });
   }

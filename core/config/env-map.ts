@@ -3,7 +3,7 @@
  * Env wins over the config file. Parsing of list/JSON/boolean variables happens here; the
  * result is validated by the one schema afterwards.
  */
-import { botIdsWarnings, parseBotIds } from './bot-ids.js';
+import { botIdsWarnings, parseBotIds, unreadKeyWarnings } from './bot-ids.js';
 
 /**
  * Something the environment sets that the start goes ahead with but an operator should hear of
@@ -110,6 +110,7 @@ export function identitiesFromEnv(
 ): { platform: string; botId: string }[] | undefined {
   // parsed whenever set: a malformed map refuses the start rather than being silently ignored
   const botIds = parseBotIds(envValue(env, 'GATEWAY_RELAY_BOT_IDS'));
+  for (const w of unreadKeyWarnings(botIds)) warn(w);
   const platforms = envValue(env, 'GATEWAY_RELAY_PLATFORMS');
   if (platforms !== undefined) {
     const listed = list(platforms);

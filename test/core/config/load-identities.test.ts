@@ -183,3 +183,56 @@ test('a platform named like an Object property (constructor, __proto__) takes it
     [{ platform: '__proto__', botId: '5' }],
   );
 });
+
+test('a key of a GATEWAY_RELAY_BOT_IDS entry other than botId is warned of, naming entry, key and the key meant', (t) => {
+  // was: ignored without a word; config.md fixes an entry's shape as {"botId": …}
+  const { config, warnings } = loadWarned({
+    GATEWAY_RELAY_PLATFORMS: 'discord',
+    GATEWAY_RELAY_BOT_IDS: '{"discord":{"botId":"111","bot_id":"222"},"slack":{"botId":"333","name":"444"}}',
+  });
+  t.deepEqual(config.relay.identities, [{ platform: 'discord', botId: '111' }]);
+  t.deepEqual(
+    warnings.map((w) => w.message),
+    [
+      'GATEWAY_RELAY_BOT_IDS entry "discord" has the key "bot_id", which is not read: did you mean "botId"? (an entry takes only botId)',
+      // an entry for a platform this sidecar does not list is still one other sidecars read
+      'GATEWAY_RELAY_BOT_IDS entry "slack" has the key "name", which is not read (an entry takes only botId)',
+    ],
+  );
+  t.deepEqual(
+    warnings.map((w) => w.fix),
+    ['remove the key "bot_id" from the entry "discord"', 'remove the key "name" from the entry "slack"'],
+  );
+  for (const id of ['111', '222', '333', '444']) t.false(JSON.stringify(warnings).includes(id), id);
+  // the map is checked whenever set, even while no platforms are listed
+  t.is(loadWarned({ GATEWAY_RELAY_BOT_IDS: '{"discord":{"botId":"1","botid":"2"}}' }).warnings.length, 1);
+});
+
+test('an entry whose only key is a slip of botId is refused as malformed, naming the key meant, never the id', (t) => {
+  const err = configError(() =>
+    loadConfig({
+      env: { GATEWAY_RELAY_PLATFORMS: 'discord', GATEWAY_RELAY_BOT_IDS: '{"discord":{"botID":"98765"}}' },
+    }),
+  );
+  t.is(err.code, 'CORE_ERR_CONFIG_BOT_IDS_MALFORMED');
+  t.regex(err.message, /entry "discord" has no string botId \(it has "botID": did you mean "botId"\?\)/);
+  t.false(err.message.includes('98765'));
+});
+
+test('the warnings of the GATEWAY_RELAY_BOT_IDS keys are bounded and print names escaped', (t) => {
+  const map: Record<string, unknown> = {};
+  for (let i = 0; i < 50; i += 1) map[`p${i}`] = { botId: `${i}`, extra: 1 };
+  map.q = { botId: '1', 'x\n\u001b[2Jy': 1 };
+  const { warnings } = loadWarned({ GATEWAY_RELAY_BOT_IDS: JSON.stringify(map) });
+  t.is(warnings.length, 11);
+  t.regex(
+    warnings[10]?.message ?? '',
+    /^GATEWAY_RELAY_BOT_IDS has 41 more keys that are not read \(an entry takes only botId\)$/,
+  );
+  const escaped = loadWarned({ GATEWAY_RELAY_BOT_IDS: JSON.stringify({ q: map.q }) }).warnings;
+  t.is(escaped[0]?.message.includes('"x\\n\\u001b[2Jy"'), true, escaped[0]?.message);
+  t.false(
+    [...(escaped[0]?.message ?? '')].some((c) => c.charCodeAt(0) < 0x20),
+    'a control character',
+  );
+});
