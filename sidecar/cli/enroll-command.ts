@@ -8,7 +8,7 @@ import { loadConfig } from '../../core/config/load.js';
 import { WAKE_URL_EXAMPLE } from '../../core/config/relay-schema.js';
 import type { Config } from '../../core/config/schema.js';
 import { RelayError } from '../../core/errors.js';
-import { httpBase } from '../../core/transport/dial-url.js';
+import { httpBase, redactUrl } from '../../core/transport/dial-url.js';
 import { enroll } from '../side-routes/enroll.js';
 import type { FetchFn } from '../side-routes/http-client.js';
 import type { CliIo } from './cli-io.js';
@@ -45,6 +45,8 @@ export interface EnrollOptions {
 
 /** Env keys whose values are secrets: written to the file, shown masked. */
 const SECRET_KEYS = new Set(['GATEWAY_RELAY_SECRET', 'GATEWAY_RELAY_DELIVERY_KEY']);
+/** Env keys whose values are URLs: written as given, shown without user info or query. */
+const URL_KEYS = new Set(['GATEWAY_RELAY_URL', 'GATEWAY_RELAY_WAKE_URL']);
 
 /** Run `enroll`; returns the exit code (never throws). */
 export async function runEnroll(opts: EnrollOptions, io: CliIo): Promise<ExitCode> {
@@ -142,10 +144,30 @@ export async function runEnroll(opts: EnrollOptions, io: CliIo): Promise<ExitCod
   io.stdout(
     `enrolled gateway ${printable(creds.gatewayId)}${creds.tenant ? ` (tenant ${printable(creds.tenant)})` : ''}\n` +
       `wrote ${envPath} (mode 0600):\n` +
-      entries.map(([k, v]) => `  ${k}=${SECRET_KEYS.has(k) ? masked(v) : v}\n`).join('') +
+      entries.map(([k, v]) => `  ${k}=${shown(k, v)}\n`).join('') +
       `load it into the sidecar environment (${readers}) and keep it private\n`,
   );
   return ExitCode.OK;
+}
+
+/** A value written to the env file as the operator is shown it. */
+function shown(key: string, value: string): string {
+  if (SECRET_KEYS.has(key)) return masked(value);
+  return URL_KEYS.has(key) ? shownUrl(value) : value;
+}
+
+/**
+ * A URL as shown: user info and query may carry a credential (a wake URL's token), so a URL with
+ * either is shown without them, saying so; the file keeps it as given.
+ */
+function shownUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return redactUrl(url);
+  }
+  return u.username || u.password || u.search ? `${redactUrl(url)} (user info and query not shown)` : url;
 }
 
 /** A secret as shown to the operator: its length only. */

@@ -110,6 +110,30 @@ test('a --wake-url that is no http(s) URL exits 2 naming the flag, before the to
   t.is(c.routes.calls.length, 0);
 });
 
+test('the URLs written are shown without their user info or query, which may carry a credential', async (t) => {
+  // was: printed as written, e.g. a wake URL's query token on the terminal and in CI logs
+  const c = await connector(t, { identityTokens: [IDENTITY], enrollmentTokens: [ENROLL] });
+  const io = testIo(t);
+  // side routes refuse user info in the connector URL; a query is kept
+  const base = `${c.base}?key=relaytoken`;
+  const wakeUrl = 'https://waker:wakepass@wake.example/w?token=waketoken';
+  t.is(await runEnroll(opts(base, { wakeUrl }), io), ExitCode.OK, io.err);
+  const env = parseEnvText(readFileSync(join(io.cwd, '.env.relay'), 'utf8'));
+  t.is(env.GATEWAY_RELAY_WAKE_URL, wakeUrl, 'the file keeps them');
+  t.is(env.GATEWAY_RELAY_URL, base);
+  t.regex(
+    io.out,
+    /^ {2}GATEWAY_RELAY_WAKE_URL=https:\/\/wake\.example\/w \(user info and query not shown\)$/m,
+  );
+  t.regex(io.out, /^ {2}GATEWAY_RELAY_URL=http:\/\/127\.0\.0\.1:\d+\/ \(user info and query not shown\)$/m);
+  for (const s of ['relayuser', 'relaypass', 'waker', 'wakepass', 'waketoken'])
+    t.false(io.out.includes(s), s);
+  const plain = testIo(t);
+  const c2 = await connector(t, { identityTokens: [IDENTITY], enrollmentTokens: [ENROLL] });
+  t.is(await runEnroll(opts(c2.base, { wakeUrl: 'https://wake.example/w' }), plain), ExitCode.OK, plain.err);
+  t.regex(plain.out, /^ {2}GATEWAY_RELAY_WAKE_URL=https:\/\/wake\.example\/w$/m);
+});
+
 test('an unwritable env file exits 2 before the single-use token is spent', async (t) => {
   const c = await connector(t);
   const io = testIo(t);
