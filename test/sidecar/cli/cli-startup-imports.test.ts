@@ -48,13 +48,27 @@ test("the CLI's entry loads no command's work, and each command's work is still 
     t.false(inGraph(heavy), `${heavy} is not loaded by --help`);
   for (const pkg of ['undici', 'zod', 'prom-client', 'pino', 'better-sqlite3', 'piscina', 'ws'])
     t.false(graph.has(pkg), `${pkg} is not loaded by --help`);
-  // the walk is real: the run command's own graph holds what the entry's no longer does
-  const run = staticGraph(resolve(dist, 'sidecar/cli/run-command.js'));
-  t.true(run.has(resolve(dist, 'sidecar/app.js')) && run.has('zod') && run.has('undici'));
+  // the walk is real: the sidecar's own graph holds what the entry's does not
+  const app = staticGraph(resolve(dist, 'sidecar/app.js'));
+  t.true(app.has('zod') && app.has('undici') && app.has(resolve(dist, 'sidecar/agent-api/server.js')));
+
   // and every lazily loaded module exists where the commands load it from
   const commands = readFileSync(resolve(dist, 'sidecar/cli/commands.js'), 'utf8');
   const lazy = [...commands.matchAll(/import\('([^']+)'\)/g)].map((m) => m[1] as string);
   t.is(lazy.length, 7);
   const require = createRequire(fileURLToPath(import.meta.url));
   for (const spec of lazy) t.notThrows(() => require.resolve(resolve(dist, 'sidecar/cli', spec)), spec);
+});
+
+test('`run` reads and checks its configuration before it loads the sidecar', (t) => {
+  const dist = resolve(dirname(cliPath()), '../..');
+  const run = staticGraph(resolve(dist, 'sidecar/cli/run-command.js'));
+  t.true(run.has(resolve(dist, 'core/config/load.js')) && run.has('zod'));
+  // a refused configuration is said without loading the store, the pool, the API and undici
+  t.false(run.has(resolve(dist, 'sidecar/app.js')));
+  t.false(run.has('undici'));
+  t.regex(
+    readFileSync(resolve(dist, 'sidecar/cli/run-command.js'), 'utf8'),
+    /await import\('\.\.\/app\.js'\)/,
+  );
 });
