@@ -11,7 +11,7 @@ import test, { type ExecutionContext } from 'ava';
 import type { Piscina } from 'piscina';
 import { removeDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/until.js';
-import { inbound, startFixturePool } from './pool-harness.js';
+import { inbound, startFixturePool, WARM_MS } from './pool-harness.js';
 
 const PLUGINS = ['echo', 'fault-loops', 'fault-hangs', 'fault-blocks'];
 
@@ -20,12 +20,12 @@ const startPool = (t: ExecutionContext, pool: Record<string, unknown>, closeBudg
 
 test('warm-up loads every plugin in the workers', async (t) => {
   const { pool } = startPool(t, {});
-  t.deepEqual(await pool.warm(1, 10_000), []);
+  t.deepEqual(await pool.warm(1, WARM_MS), []);
 });
 
 test('beyond maxQueue waiting tasks, a task fails at once as saturated', async (t) => {
   const { pool, metrics } = startPool(t, { maxQueue: 1 });
-  await pool.warm(1, 10_000);
+  await pool.warm(1, WARM_MS);
   const busy = pool.run([inbound(1, 'fault:loop', 300)]); // occupies the only worker
   const queued = pool.run([inbound(0, 'queued')]);
   const [rejected] = await pool.run([inbound(0, 'one too many')]);
@@ -38,7 +38,7 @@ test('beyond maxQueue waiting tasks, a task fails at once as saturated', async (
 
 test('close is bounded: a hanging task is cut and resolves as closed', async (t) => {
   const { pool } = startPool(t, {}, 100);
-  await pool.warm(1, 10_000);
+  await pool.warm(1, WARM_MS);
   const hanging = pool.run([inbound(2, 'fault:hang', 60_000)]);
   // let the worker start it
   await new Promise((r) => setTimeout(r, 50));
@@ -53,7 +53,7 @@ test('close is bounded: a hanging task is cut and resolves as closed', async (t)
 
 test('a worker terminated for a timeout that exits only after close leaves no worker running in the closed pool', async (t) => {
   const { pool } = startPool(t, {}, 200);
-  await pool.warm(1, 10_000);
+  await pool.warm(1, WARM_MS);
   // fault-blocks waits in open() on a named pipe: terminating its worker waits for the call
   const dir = mkdtempSync(join(tmpdir(), 'relay-pool-fifo-'));
   t.teardown(() => removeDir(dir));

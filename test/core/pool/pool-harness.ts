@@ -19,6 +19,12 @@ import { fixture } from '../plugin-host/fixture-host.js';
 const event = MessageEventSchema.parse({ text: 'x', source: { platform: 'echo', chat_id: 'c' } });
 
 /** An inbound chain of the plugin at manifest index `plugin` alone, on an event with `text`. */
+/**
+ * Budget of a test's warm-up, ms: loading a fixture pool's plugins took over 10 s once on a CI
+ * machine loaded far past its two cores (all four of plugin-pool's warm-ups aborted at once).
+ */
+export const WARM_MS = 60_000;
+
 export const inbound = (plugin: number, text: string, budgetMs = 10_000): BatchItem => ({
   task: {
     k: 'inbound',

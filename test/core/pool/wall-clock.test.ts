@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { MessageEventSchema } from '../../../core/index.js';
 import { type BatchItem } from '../../../core/pool/plugin-pool.js';
-import { startFixturePool } from './pool-harness.js';
+import { startFixturePool, WARM_MS } from './pool-harness.js';
 
 const PLUGINS = ['echo', 'fault-hangs'];
 const HOUR = 3_600_000;
@@ -30,7 +30,7 @@ test.serial(
   'a hung plugin still times out after its budget when the wall clock steps back an hour',
   async (t) => {
     const pool = startPool(t);
-    await pool.warm(1, 10_000);
+    await pool.warm(1, WARM_MS);
     const result = pool.run([hanging(5_000, 300)]);
     const undo = stepWallClock(t, -HOUR);
     const outcome = await Promise.race([
@@ -46,7 +46,7 @@ test.serial(
   'a plugin within its budget is not timed out when the wall clock steps forward a day',
   async (t) => {
     const pool = startPool(t);
-    await pool.warm(1, 10_000);
+    await pool.warm(1, WARM_MS);
     // the shorter budget of the first plugin makes the watchdog look every second
     const result = pool.run([hanging(1_000, 15_000)]);
     const undo = stepWallClock(t, 24 * HOUR);
