@@ -2,8 +2,8 @@
  * The rule for a URL that is fetched over HTTP: `agent.url` (AGENT_URL; push delivery POSTs to
  * it), `relay.wakeUrl` and `relay.endpoint` (sent to the connector, which calls them). Checked at
  * load, so a bad one stops the start naming the key, before anything opens. Messages never hold
- * the URL's text, nor any part of it but a scheme written out with `://`: it may carry credentials
- * (`user:pass@`, a query token).
+ * the URL's text, nor any part of it but a well-known scheme written out with `://`: it may carry
+ * credentials (`user:pass@`, a query token, a token pasted before `://`).
  */
 
 /** What the message says the key takes, with an example of the key's own. */
@@ -12,6 +12,20 @@ const form = (example: string) => `must be an absolute http(s):// URL with a hos
 /** A scheme written out, after any leading blanks WHATWG parsing drops. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters WHATWG drops
 const SCHEME = /^[\u0000-\u0020]*[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/** Schemes a message may name when they are not http(s): a likely mistake, never a credential. */
+const NAMED_SCHEMES = new Set([
+  'ws:',
+  'wss:',
+  'ftp:',
+  'ftps:',
+  'sftp:',
+  'ssh:',
+  'file:',
+  'unix:',
+  'tcp:',
+  'udp:',
+]);
 
 /**
  * What is wrong with an http(s) URL, as the message of its config issue, or undefined.
@@ -27,8 +41,12 @@ export function httpUrlProblem(url: string, example: string): string | undefined
   } catch {
     return `${form(example)} (not an absolute URL)`;
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:')
-    return `${form(example)} (the scheme is ${u.protocol}, not http or https)`;
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    // only a well-known scheme is named: any other written before `://` may be a token pasted
+    // there, of any length (`hunter2token://host`)
+    const which = NAMED_SCHEMES.has(u.protocol) ? `the scheme is ${u.protocol},` : 'its scheme is';
+    return `${form(example)} (${which} not http or https)`;
+  }
   if (u.hostname === '') return `${form(example)} (no host)`;
   try {
     // push sends user:pass@ as Basic auth, percent-decoded: a `%` not starting an escape (a

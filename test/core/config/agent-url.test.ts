@@ -31,3 +31,22 @@ test('an AGENT_URL without its scheme written out is refused without naming a pa
     t.false(err?.message.includes('admin'));
   }
 });
+
+test('a scheme other than a well-known one is not named: it may be a credential, or any length', (t) => {
+  // the rule named any scheme written out with `://`: a token pasted before it, or 5000 characters
+  const long = `x${'y'.repeat(5_000)}`;
+  for (const [name, url] of [
+    ['AGENT_URL', 'hunter2token://127.0.0.1:9000/relay'],
+    ['GATEWAY_RELAY_WAKE_URL', 'hunter2token://gw.example/wake'],
+    ['GATEWAY_RELAY_ENDPOINT', `${long}://gw.example/relay`],
+  ] as const) {
+    const err = t.throws(() => loadConfig({ env: { [name]: url } }));
+    t.is((err as RelayError).code, 'CORE_ERR_CONFIG_INVALID');
+    t.regex(err?.message ?? '', /\(its scheme is not http or https\)/, name);
+    t.false(err?.message.includes('hunter2'), name);
+    t.false(err?.message.includes('yyyy'), name);
+  }
+  // a well-known one is still named: it says what was mistaken
+  const ws = t.throws(() => loadConfig({ env: { GATEWAY_RELAY_WAKE_URL: 'wss://gw.example/wake' } }));
+  t.regex(ws?.message ?? '', /\(the scheme is wss:, not http or https\)/);
+});
