@@ -60,6 +60,8 @@ export function parseBotIds(raw: string | undefined): BotIds {
     const keys = entry && typeof entry === 'object' && !Array.isArray(entry) ? Object.keys(entry) : [];
     const botId = keys.includes(BOT_ID) ? (entry as Record<string, unknown>)[BOT_ID] : undefined;
     if (typeof botId !== 'string' && typeof botId !== 'number') {
+      // there but null, an object…: no slip to point at (botId is itself a slip of botId)
+      if (keys.includes(BOT_ID)) fail(`entry ${shown(platform)} has a botId that is no string or number`);
       // `botID`, `bot_id`: the key meant, never its value (the bot id)
       const slip = keys.find((k) => closestName(k, [BOT_ID]) !== undefined);
       const meant = slip === undefined ? '' : ` (it has ${shown(slip)}: did you mean "${BOT_ID}"?)`;

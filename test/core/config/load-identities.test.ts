@@ -236,3 +236,18 @@ test('the warnings of the GATEWAY_RELAY_BOT_IDS keys are bounded and print names
     'a control character',
   );
 });
+
+test('an entry whose botId is no string is refused saying so, not as a slip of botId itself', (t) => {
+  // was: 'has no string botId (it has "botId": did you mean "botId"?)', a hint to write what was there
+  for (const entry of ['{"botId":null}', '{"botId":{"id":"98765"}}', '{"botId":true,"botid":"98765"}']) {
+    const err = configError(() =>
+      loadConfig({
+        env: { GATEWAY_RELAY_PLATFORMS: 'discord', GATEWAY_RELAY_BOT_IDS: `{"discord":${entry}}` },
+      }),
+    );
+    t.is(err.code, 'CORE_ERR_CONFIG_BOT_IDS_MALFORMED');
+    t.regex(err.message, /entry "discord" has a botId that is no string or number; expected/, entry);
+    t.false(err.message.includes('did you mean'), entry);
+    t.false(err.message.includes('98765'), entry);
+  }
+});
