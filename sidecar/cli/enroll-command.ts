@@ -45,7 +45,7 @@ export interface EnrollOptions {
 
 /** Env keys whose values are secrets: written to the file, shown masked. */
 const SECRET_KEYS = new Set(['GATEWAY_RELAY_SECRET', 'GATEWAY_RELAY_DELIVERY_KEY']);
-/** Env keys whose values are URLs: written as given, shown without user info or query. */
+/** Env keys whose values are URLs: written as given, shown without user info, query or fragment. */
 const URL_KEYS = new Set(['GATEWAY_RELAY_URL', 'GATEWAY_RELAY_WAKE_URL']);
 
 /** Run `enroll`; returns the exit code (never throws). */
@@ -157,8 +157,9 @@ function shown(key: string, value: string): string {
 }
 
 /**
- * A URL as shown: user info and query may carry a credential (a wake URL's token), so a URL with
- * either is shown without them, saying so; the file keeps it as given.
+ * A URL as shown: user info, query and fragment may carry a credential (a wake URL's token, a
+ * signature after `#`), so a URL with any of them is shown without them, saying so; the file keeps
+ * it as given.
  */
 function shownUrl(url: string): string {
   let u: URL;
@@ -167,7 +168,8 @@ function shownUrl(url: string): string {
   } catch {
     return redactUrl(url);
   }
-  return u.username || u.password || u.search ? `${redactUrl(url)} (user info and query not shown)` : url;
+  const hidden = u.username || u.password || u.search || u.hash;
+  return hidden ? `${redactUrl(url)} (user info, query and fragment not shown)` : url;
 }
 
 /** A secret as shown to the operator: its length only. */

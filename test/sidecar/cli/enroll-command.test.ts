@@ -123,15 +123,32 @@ test('the URLs written are shown without their user info or query, which may car
   t.is(env.GATEWAY_RELAY_URL, base);
   t.regex(
     io.out,
-    /^ {2}GATEWAY_RELAY_WAKE_URL=https:\/\/wake\.example\/w \(user info and query not shown\)$/m,
+    /^ {2}GATEWAY_RELAY_WAKE_URL=https:\/\/wake\.example\/w \(user info, query and fragment not shown\)$/m,
   );
-  t.regex(io.out, /^ {2}GATEWAY_RELAY_URL=http:\/\/127\.0\.0\.1:\d+\/ \(user info and query not shown\)$/m);
+  t.regex(
+    io.out,
+    /^ {2}GATEWAY_RELAY_URL=http:\/\/127\.0\.0\.1:\d+\/ \(user info, query and fragment not shown\)$/m,
+  );
   for (const s of ['relayuser', 'relaypass', 'waker', 'wakepass', 'waketoken'])
     t.false(io.out.includes(s), s);
   const plain = testIo(t);
   const c2 = await connector(t, { identityTokens: [IDENTITY], enrollmentTokens: [ENROLL] });
   t.is(await runEnroll(opts(c2.base, { wakeUrl: 'https://wake.example/w' }), plain), ExitCode.OK, plain.err);
   t.regex(plain.out, /^ {2}GATEWAY_RELAY_WAKE_URL=https:\/\/wake\.example\/w$/m);
+});
+
+test('a URL written is shown without its fragment, which may carry a credential too', async (t) => {
+  // was: shown as written when it had no user info or query, e.g. a signed wake URL's `#sig=`
+  const c = await connector(t, { identityTokens: [IDENTITY], enrollmentTokens: [ENROLL] });
+  const io = testIo(t);
+  const wakeUrl = 'https://wake.example/w#sig=wakesignature';
+  t.is(await runEnroll(opts(c.base, { wakeUrl }), io), ExitCode.OK, io.err);
+  t.is(parseEnvText(readFileSync(join(io.cwd, '.env.relay'), 'utf8')).GATEWAY_RELAY_WAKE_URL, wakeUrl);
+  t.regex(
+    io.out,
+    /^ {2}GATEWAY_RELAY_WAKE_URL=https:\/\/wake\.example\/w \(user info, query and fragment not shown\)$/m,
+  );
+  t.false(io.out.includes('wakesignature'));
 });
 
 test('an unwritable env file exits 2 before the single-use token is spent', async (t) => {
