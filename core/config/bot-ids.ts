@@ -20,8 +20,8 @@ export interface BotIds {
 /** The one key an entry takes (spec/config.md). */
 const BOT_ID = 'botId';
 
-/** Unread keys named one warning each; past this, one line counts the rest. */
-const MAX_UNREAD_WARNINGS = 10;
+/** Warnings of one kind named one each; past this, one line counts the rest. */
+const MAX_WARNINGS = 10;
 
 /**
  * A name from the map as a message shows it: quoted, at most 100 characters, with a control
@@ -76,22 +76,29 @@ export function parseBotIds(raw: string | undefined): BotIds {
 /**
  * The keys of the map's entries other than botId: read by no sidecar, so said whatever the
  * platforms listed (config.md fixes an entry as `{"botId": …}`; a well-formed map is not refused
- * for them). At most {@link MAX_UNREAD_WARNINGS} named, the rest counted. Names only.
+ * for them). At most {@link MAX_WARNINGS} named, the rest counted. Names only.
  */
 export function unreadKeyWarnings(botIds: BotIds): ConfigWarning[] {
-  const named = botIds.unread.slice(0, MAX_UNREAD_WARNINGS).map(({ entry, key }) => {
+  const all = botIds.unread.map(({ entry, key }) => {
     const meant = closestName(key, [BOT_ID]) === undefined ? '' : `: did you mean "${BOT_ID}"?`;
     return {
       message: `GATEWAY_RELAY_BOT_IDS entry ${shown(entry)} has the key ${shown(key)}, which is not read${meant} (an entry takes only ${BOT_ID})`,
       fix: `remove the key ${shown(key)} from the entry ${shown(entry)}`,
     };
   });
-  const more = botIds.unread.length - named.length;
-  if (more > 0)
-    named.push({
-      message: `GATEWAY_RELAY_BOT_IDS has ${more} more keys that are not read (an entry takes only ${BOT_ID})`,
-      fix: `leave only ${BOT_ID} in each entry`,
-    });
+  return bounded(all, (more) => ({
+    message: `GATEWAY_RELAY_BOT_IDS has ${more} more keys that are not read (an entry takes only ${BOT_ID})`,
+    fix: `leave only ${BOT_ID} in each entry`,
+  }));
+}
+
+/**
+ * The first {@link MAX_WARNINGS} of `all`, then one line (`rest`) counting the others: a large
+ * shared map must not flood stderr.
+ */
+function bounded(all: ConfigWarning[], rest: (more: number) => ConfigWarning): ConfigWarning[] {
+  const named = all.slice(0, MAX_WARNINGS);
+  if (all.length > named.length) named.push(rest(all.length - named.length));
   return named;
 }
 
@@ -99,7 +106,8 @@ export function unreadKeyWarnings(botIds: BotIds): ConfigWarning[] {
  * What a well-formed map leaves unused for `listed` platforms: an entry a slip away from a listed
  * platform that has none (`dicsord` beside `discord`) starts that platform with botId ""
  * (config.md: a missing entry), so the start says so. Entries near no such platform are not
- * named: one map may serve sidecars fronting other platforms. Names only, never a bot id.
+ * named: one map may serve sidecars fronting other platforms. At most {@link MAX_WARNINGS}
+ * named, the rest counted. Names only, never a bot id.
  */
 export function botIdsWarnings(botIds: BotIds, listed: readonly string[]): ConfigWarning[] {
   const entries = [...botIds.byPlatform.keys()];
@@ -113,5 +121,8 @@ export function botIdsWarnings(botIds: BotIds, listed: readonly string[]): Confi
       fix: `rename the entry "${meant}"`,
     });
   }
-  return out;
+  return bounded(out, (more) => ({
+    message: `GATEWAY_RELAY_BOT_IDS has ${more} more entries that are no platform of GATEWAY_RELAY_PLATFORMS, each a slip from a listed one without an entry`,
+    fix: 'rename each entry after the platform it is for',
+  }));
 }

@@ -251,3 +251,24 @@ test('an entry whose botId is no string is refused saying so, not as a slip of b
     t.false(err.message.includes('98765'), entry);
   }
 });
+
+test('the warnings of entries a slip from a listed platform are bounded as those of keys', (t) => {
+  // was: one line per entry, however many: a shared map of thousands flooded stderr
+  const map: Record<string, unknown> = { slack: { botId: '1' } };
+  for (const c of 'abcdefghijklmnopqrstuvwxyz0123') map[`discord${c}`] = { botId: '98765' };
+  const { config, warnings } = loadWarned({
+    GATEWAY_RELAY_PLATFORMS: 'discord,slack',
+    GATEWAY_RELAY_BOT_IDS: JSON.stringify(map),
+  });
+  t.deepEqual(config.relay.identities, [
+    { platform: 'discord', botId: '' },
+    { platform: 'slack', botId: '1' },
+  ]);
+  t.is(warnings.length, 11);
+  t.regex(warnings[0]?.message ?? '', /^GATEWAY_RELAY_BOT_IDS entry "discorda" is no platform/);
+  t.regex(
+    warnings[10]?.message ?? '',
+    /^GATEWAY_RELAY_BOT_IDS has 20 more entries that are no platform of GATEWAY_RELAY_PLATFORMS/,
+  );
+  t.false(JSON.stringify(warnings).includes('98765'));
+});
