@@ -116,9 +116,10 @@ export function botIdsWarnings(botIds: BotIds, listed: readonly string[]): Confi
   for (const entry of entries) {
     const meant = listed.includes(entry) ? undefined : closestName(entry, without);
     if (meant === undefined) continue;
+    // the platform as the entry is shown: it is said before the load checks the listed names
     out.push({
-      message: `GATEWAY_RELAY_BOT_IDS entry ${shown(entry)} is no platform of GATEWAY_RELAY_PLATFORMS: did you mean "${meant}"? (without an entry ${meant} starts with botId "")`,
-      fix: `rename the entry "${meant}"`,
+      message: `GATEWAY_RELAY_BOT_IDS entry ${shown(entry)} is no platform of GATEWAY_RELAY_PLATFORMS: did you mean ${shown(meant)}? (without an entry ${shown(meant)} starts with botId "")`,
+      fix: `rename the entry ${shown(meant)}`,
     });
   }
   return bounded(out, (more) => ({

@@ -272,3 +272,22 @@ test('the warnings of entries a slip from a listed platform are bounded as those
   );
   t.false(JSON.stringify(warnings).includes('98765'));
 });
+
+test('the platform meant is shown escaped as the entry is: a newline in it cannot forge a line', (t) => {
+  // was: the entry JSON-quoted, the listed platform as written (said before the load refused it)
+  const platform = 'discor\nd\u001b[2J';
+  const warnings: ConfigWarning[] = [];
+  const env = {
+    GATEWAY_RELAY_PLATFORMS: platform,
+    GATEWAY_RELAY_BOT_IDS: JSON.stringify({ 'discor\nd\u001b[2X': { botId: '1' } }),
+  };
+  configError(() => loadConfig({ env, warn: (w) => warnings.push(w) }));
+  t.is(warnings.length, 1);
+  for (const text of [warnings[0]?.message ?? '', warnings[0]?.fix ?? '']) {
+    t.true(text.includes('"discor\\nd\\u001b[2J"'), text);
+    t.false(
+      [...text].some((c) => c.charCodeAt(0) < 0x20),
+      'a control character',
+    );
+  }
+});
