@@ -58,16 +58,24 @@ function unescaped(segment: string): string {
 }
 
 /**
- * Whether a path segment looks like a key: upper case, lower case and digits mixed, once its
- * escapes are read. Ids do not (a snowflake is digits, a UUID lower-case hex, a ULID upper case,
- * or {@link ID_SHAPES}), nor words (`status-callback`, `caf%C3%A9-au-lait`).
+ * An escaped `+`, `/` or `=`: a base64 key's own symbols as a URL carries them. One counts as a
+ * key's digit: read undecoded, its hex digit made a key of the base64 keys whose own characters
+ * hold none (one in 30 of 20 characters), and decoded alone it left them in the path.
+ */
+const ESCAPED_BASE64 = /%(?:2[BbFf]|3[Dd])/;
+
+/**
+ * Whether a path segment looks like a key: upper case, lower case and digits (or an escaped
+ * base64 symbol, {@link ESCAPED_BASE64}) mixed, once its escapes are read. Ids do not (a snowflake
+ * is digits, a UUID lower-case hex, a ULID upper case, or {@link ID_SHAPES}), nor words
+ * (`status-callback`, `caf%C3%A9-au-lait`, `reports%2Fweekly%2Fsummary`).
  */
 function keyLike(segment: string): boolean {
   const plain = unescaped(segment);
   return (
     /[A-Z]/.test(plain) &&
     /[a-z]/.test(plain) &&
-    /[0-9]/.test(plain) &&
+    (/[0-9]/.test(plain) || ESCAPED_BASE64.test(segment)) &&
     (plain.length > MAX_ID_CHARS || !ID_SHAPES.some((shape) => shape.test(plain)))
   );
 }

@@ -39,6 +39,20 @@ test('a percent-encoded segment is judged by what it spells, and blanked whole',
     t.is(rule(`/docs/${words}`), `/docs/${words}`, words);
 });
 
+test('a percent-encoded base64 key whose own characters hold no digit still goes', (t) => {
+  // was: kept — its escaped `+`, `/`, `=` gave the old rule its digit; decoded, they gave none
+  // (a 20-character base64 key has no digit one time in 30, a 32-character one in 250)
+  for (const key of [
+    'AbCdEfGhIjKlMnOpQrSt+Uv/WxYz==',
+    'aBcDeFgHiJkLmNoPqRsTuVwX==',
+    'QwErTy/UiOpAsDfGhJkLzXcV',
+  ])
+    t.is(rule(`/hooks/${encodeURIComponent(key)}/run`), `/hooks/${REDACTED}/run`, key);
+  // the same symbols escaped in lower-case words, or as they are beside capitals: no key
+  t.is(rule('/docs/reports%2Fweekly%2Fsummary%3Dnotes'), '/docs/reports%2Fweekly%2Fsummary%3Dnotes');
+  t.is(rule('/docs/Hello+World+From+Alice+Bob'), '/docs/Hello+World+From+Alice+Bob');
+});
+
 test('a segment ends where a URL may end it: params, a colon, an at sign, sub-delimiters', (t) => {
   t.is(rule(`/hooks/${DISCORD_TOKEN};v=1`), `/hooks/${REDACTED};v=1`);
   // was: kept whole, the colon (a custom method's, a port's) was no end the rule knew
