@@ -30,6 +30,14 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_
 const SEGMENT_END = /^[/?#&\s'"`),;\]>:@!$*(]$/;
 
 /**
+ * Delimiters RFC 3986 lets a segment hold (`:` `@` `;` `,` `!` `$` `*` `(`) after which a key may
+ * start within it: Telegram's `/<bot id>:<token>` (the webhook path its libraries suggest) and
+ * `/bot<id>:<token>/sendMessage`, a `;key=<key>` param, the password of `https://user:<key>@host`.
+ */
+const PART_START = new Uint8Array(128);
+for (const c of ':@;,!$*(') PART_START[c.charCodeAt(0)] = 1;
+
+/**
  * Ids and names that mix cases and digits, yet are no key: a ULID after a lower-case prefix (the
  * sidecar's own `dlv_<ulid>` and `dl_<ulid>`), a Twilio SID (two capitals, 32 lower-case hex: the
  * `Accounts/AC…` of every Twilio API path), a temp dir of lower-case words and mkdtemp's six
@@ -81,23 +89,25 @@ function keyLike(segment: string): boolean {
 }
 
 /**
- * Where each key-like segment of `text` starts and ends: after a `/`, {@link MIN_KEY_CHARS} or
- * more of a key's alphabet up to a {@link SEGMENT_END} or the text's end; at most `max`. The scan
- * goes on from each segment's end (no segment holds a `/`), so each character is read once.
+ * Where each key-like segment of `text` starts and ends: after a `/` (or a {@link PART_START} that
+ * ends the part of a segment before it), {@link MIN_KEY_CHARS} or more of a key's alphabet up to a
+ * {@link SEGMENT_END} or the text's end; at most `max`. The scan goes on from each part's end (no
+ * part holds a `/` or a {@link PART_START}), so each character is read once.
  */
 function keySegments(text: string, max: number): [number, number][] {
   const found: [number, number][] = [];
-  let slash = text.indexOf('/');
-  while (slash >= 0 && found.length < max) {
-    let end = slash + 1;
+  let before = text.indexOf('/');
+  while (before >= 0 && found.length < max) {
+    let end = before + 1;
     while (end < text.length && SEGMENT_CHARS[text.charCodeAt(end)] === 1) end++;
     if (
-      end - slash - 1 >= MIN_KEY_CHARS &&
+      end - before - 1 >= MIN_KEY_CHARS &&
       (end === text.length || SEGMENT_END.test(text.charAt(end))) &&
-      keyLike(text.slice(slash + 1, end))
+      keyLike(text.slice(before + 1, end))
     )
-      found.push([slash + 1, end]);
-    slash = text.indexOf('/', end);
+      found.push([before + 1, end]);
+    // what follows `:` `;` `@` … within the segment is judged as its own part
+    before = PART_START[text.charCodeAt(end)] === 1 ? end : text.indexOf('/', end);
   }
   return found;
 }
@@ -111,6 +121,18 @@ export function withoutPathKeys(text: string): string {
     kept = end;
   }
   return kept === 0 ? text : out + text.slice(kept);
+}
+
+/**
+ * Whether `text` holds a part {@link withoutPathKeys} blanks: a {@link REDACTED} after a `/` or a
+ * {@link PART_START} (a stored path's, and a replayed one's, whose key is gone already).
+ */
+export function holdsBlankedKey(text: string): boolean {
+  for (let at = text.indexOf(REDACTED, 1); at > 0; at = text.indexOf(REDACTED, at + 1)) {
+    const code = text.charCodeAt(at - 1);
+    if (code === 0x2f || PART_START[code] === 1) return true;
+  }
+  return false;
 }
 
 /** The key-like path segments of `text`, as they are written (escapes kept), the first `max`. */

@@ -7,7 +7,7 @@
  * key-like segments; those are stored as `[redacted]` and replayed so (decisions.md).
  */
 
-import { REDACTED, withoutPathKeys } from '../../core/path-keys.js';
+import { holdsBlankedKey, withoutPathKeys } from '../../core/path-keys.js';
 import { formDecode } from '../../core/plugin-host/credential-pairs.js';
 import { canHoldSecret, isCredentialHeader, isCredentialKey } from '../../core/protocol/credential-key.js';
 import { credentialFields, formEncoded, MAX_CREDENTIAL_FIELDS } from './redact-form.js';
@@ -163,9 +163,12 @@ export function redactPath(path: string): string {
 const PATH_REDACTED =
   'a path segment that looked like a key (20 characters or more mixing upper case, lower case and digits) is stored as [redacted]; a replay runs the plugin with the path as stored';
 
-/** `{pathRedacted}` when a stored path holds a `[redacted]` segment (a replayed letter's too). */
+/**
+ * `{pathRedacted}` when a stored path holds a `[redacted]` segment or part (`/<bot id>:[redacted]`),
+ * a replayed letter's too.
+ */
 function pathMark(path: string): { pathRedacted?: string } {
-  return path.includes(`/${REDACTED}`) ? { pathRedacted: PATH_REDACTED } : {};
+  return holdsBlankedKey(path) ? { pathRedacted: PATH_REDACTED } : {};
 }
 
 /**

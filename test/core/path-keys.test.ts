@@ -62,6 +62,30 @@ test('a segment ends where a URL may end it: params, a colon, an at sign, sub-de
     t.is(rule(`/hooks/${DISCORD_TOKEN}${end}x`), `/hooks/${REDACTED}${end}x`, end);
 });
 
+test('a key after a delimiter within its segment goes: a bot token, a param, a URL’s user info', (t) => {
+  // was: kept — a part was read only from a `/`, so what followed `:`, `;`, `@` in a segment was
+  // never judged: Telegram's `/<bot id>:<token>` (the webhook path its libraries suggest) and
+  // `/bot<id>:<token>/sendMessage`, a `;key=` param, a password in `https://user:<key>@host`
+  const bot = 'AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
+  t.is(rule(`/123456789:${bot}`), `/123456789:${REDACTED}`);
+  t.is(
+    rule(`POST https://api.telegram.org/bot123456789:${bot}/sendMessage: 401`),
+    `POST https://api.telegram.org/bot123456789:${REDACTED}/sendMessage: 401`,
+  );
+  t.is(rule(`/twilio/sms;key=${DISCORD_TOKEN}?a=1`), `/twilio/sms;${REDACTED}?a=1`);
+  t.is(
+    rule(`https://relay:${DISCORD_TOKEN}@relay.example.com/ws`),
+    `https://relay:${REDACTED}@relay.example.com/ws`,
+  );
+  // what a segment holds beside such delimiters that is no key stays
+  for (const text of [
+    '/v1/dead-letters/dl_01ARZ3NDEKTSV4RRFFQ69G5FAV:replay',
+    'at /srv/app/main.js:120:17',
+    'POST /hooks/x: Not Found AbCdEfGhIjKlMnOpQrStUv1',
+  ])
+    t.is(rule(text), text);
+});
+
 test('a very long path costs one pass: every key in it goes, the rest stays', (t) => {
   // 4 MiB of segments one character short of a key, then a key; one 8 MiB segment, ended by a
   // colon, or going on in a character no URL holds unencoded (no segment's end: kept); 2 Mi slashes

@@ -220,6 +220,9 @@ test("a key-like segment of the forward's path is a credential the task hands ov
   const found = taskSecrets(convert('{}', { path: `/hooks/${encodeURIComponent(b64)}` }));
   t.true(found.includes(b64) && found.includes(encodeURIComponent(b64)), found.join(' '));
   t.deepEqual(redactPluginText(`unknown hook ${b64}`, found), 'unknown hook [redacted]');
+  // a key after a delimiter within its segment: Telegram's `/<bot id>:<token>`
+  const bot = 'AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
+  t.deepEqual(taskSecrets(convert('{}', { path: `/123456789:${bot}` })), [bot]);
   // ids and words are no keys; a path of more key-like segments than the search takes is bounded
   t.deepEqual(taskSecrets(convert('{}', { path: '/interactions/discord/987654321098765432' })), []);
   const many = Array.from({ length: 10_000 }, (_, i) => `/Ab1Cd2Ef3Gh4Ij5Kl6Mn${i}`).join('');

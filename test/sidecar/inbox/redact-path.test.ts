@@ -20,6 +20,9 @@ test("a key-like path segment is stored as [redacted]; ids, words and the query'
     redactPath(`/hooks/${TOKEN}/sms?From=%2B1555&token=abc&cb=/x/${TOKEN}`),
     '/hooks/[redacted]/sms?From=%2B1555&token=%5Bredacted%5D&cb=/x/[redacted]',
   );
+  // a key after a delimiter within its segment: Telegram's `/<bot id>:<token>`, a `;key=` param
+  t.is(redactPath('/123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw'), '/123456789:[redacted]');
+  t.is(redactPath(`/twilio/sms;key=${TOKEN}`), '/twilio/sms;[redacted]');
   for (const path of [
     '/twilio/sms',
     '/interactions/discord/987654321098765432',
@@ -66,6 +69,16 @@ test('a stored forward whose path lost a key says so; one without keeps its path
   };
   t.is(plain.forward.path, '/twilio/sms');
   t.false('pathRedacted' in plain.forward);
+  // a key after a delimiter within its segment (Telegram's `/<bot id>:<token>`) is marked too
+  const bot = redactFrame({
+    type: 'passthrough_forward',
+    forward: { ...forward, path: '/123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw' },
+  }) as { forward: Record<string, unknown> };
+  t.like(bot.forward, { path: '/123456789:[redacted]', pathRedacted: stored.forward.pathRedacted });
+  const botAgain = redactFrame({ type: 'passthrough_forward', forward: bot.forward }) as {
+    forward: Record<string, unknown>;
+  };
+  t.is(botAgain.forward.pathRedacted, stored.forward.pathRedacted);
   // the fail-closed copy of a frame whose redaction threw applies the rule too
   const whole = redactFrameWhole({
     type: 'passthrough_forward',
