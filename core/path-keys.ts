@@ -135,7 +135,15 @@ export function holdsBlankedKey(text: string): boolean {
   return false;
 }
 
-/** The key-like path segments of `text`, as they are written (escapes kept), the first `max`. */
-export function pathKeys(text: string, max: number): string[] {
-  return keySegments(text, max).map(([start, end]) => text.slice(start, end));
+/**
+ * The key-like path segments of `text`, as they are written (escapes kept), the first `max`, of
+ * those that end within its first `within` characters: one running to that bound may go on past
+ * it, and its start alone is no key's whole.
+ */
+export function pathKeys(text: string, max: number, within = text.length): string[] {
+  // one character past the bound says whether a part reaching it is whole
+  const read = text.length > within ? text.slice(0, within + 1) : text;
+  return keySegments(read, max)
+    .filter(([, end]) => end < read.length || read === text)
+    .map(([start, end]) => text.slice(start, end));
 }

@@ -111,15 +111,12 @@ class Finder {
    * The key-like segments of a forward's path (path-keys.ts), as they came and decoded, each one
    * key of the budget: a plugin quoting one without its slash (`'unknown hook ' + hook`) put it
    * in its reason, and so in the dead letter's message, where the rule, which reads paths, never
-   * saw it. The path is read to its last `/` within {@link MAX_BODY_SEARCH_BYTES}, so that no
-   * segment is cut (a cut one would be taken out as its start alone).
+   * saw it. Those ending within {@link MAX_BODY_SEARCH_BYTES} are taken, none cut there (a cut one
+   * would be taken out as its start alone); a cut at the last `/` before the bound dropped the
+   * key of `/hooks/<key>?payload=<a long percent-encoded payload>`, which holds no other `/`.
    */
   path(path: string): void {
-    const read =
-      path.length <= MAX_BODY_SEARCH_BYTES
-        ? path
-        : path.slice(0, Math.max(0, path.lastIndexOf('/', MAX_BODY_SEARCH_BYTES)));
-    for (const key of pathKeys(read, Math.max(0, this.keysLeft))) {
+    for (const key of pathKeys(path, Math.max(0, this.keysLeft), MAX_BODY_SEARCH_BYTES)) {
       this.keysLeft--;
       this.add(key);
       this.add(uriDecoded(key));

@@ -231,4 +231,9 @@ test("a key-like segment of the forward's path is a credential the task hands ov
   const far = `/${'a'.repeat(300 * 1024)}/${key}`;
   t.deepEqual(taskSecrets(convert('{}', { path: far })), []);
   t.deepEqual(taskSecrets(convert('{}', { path: `/x/${key}${'Q'.repeat(300 * 1024)}` })), []);
+  // was: nothing — a long query holding no `/` (a percent-encoded payload) put the cut before
+  // the key's segment, which ended far within the bound
+  const payload = encodeURIComponent(`{"text":"${'a/b '.repeat(100 * 1024)}"}`);
+  t.deepEqual(taskSecrets(convert('{}', { path: `/hooks/${key}?payload=${payload}` })), [key]);
+  t.deepEqual(taskSecrets(convert('{}', { path: `/hooks/${key}:run?p=${payload}` })), [key]);
 });
