@@ -275,5 +275,17 @@ function describe(err: unknown, located = true): string {
   }
   // where it threw, after the cut message so a long one cannot push it out
   const where = located ? hookLocation(err) : undefined;
-  return `${text.slice(0, MAX_ERROR_MESSAGE)}${where ? ` (at ${where})` : ''}`;
+  return `${cutAtWord(text)}${where ? ` (at ${where})` : ''}`;
+}
+
+/**
+ * `text` cut to {@link MAX_ERROR_MESSAGE} before the word the cut falls inside (`…` said instead):
+ * a credential cut there left its start, which the main thread's search takes out only at a
+ * text's end, and the location follows it.
+ */
+function cutAtWord(text: string): string {
+  if (text.length <= MAX_ERROR_MESSAGE) return text;
+  let end = MAX_ERROR_MESSAGE;
+  while (end > 0 && !/\s/.test(text.charAt(end))) end--;
+  return `${text.slice(0, end)}…`;
 }
