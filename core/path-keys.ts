@@ -38,6 +38,17 @@ const PART_START = new Uint8Array(128);
 for (const c of ':@;,!$*(') PART_START[c.charCodeAt(0)] = 1;
 
 /**
+ * Where a query's parts start once a part ended at `?`: each name and each value is judged alone
+ * (`=` ends a part there), whatever the name: an Azure Functions key (`?code=<key>`), a Logic Apps
+ * signature (`&sig=`), a Google API key (`?key=`) and a bare `?<key>` are under no credential's name.
+ */
+const QUERY_PART_START = new Uint8Array(128);
+for (const c of '?&=#') QUERY_PART_START[c.charCodeAt(0)] = 1;
+const QUESTION = 0x3f;
+const EQUALS = 0x3d;
+const SLASH = 0x2f;
+
+/**
  * Ids and names that mix cases and digits, yet are no key: a ULID after a lower-case prefix (the
  * sidecar's own `dlv_<ulid>` and `dl_<ulid>`), a Twilio SID (two capitals, 32 lower-case hex: the
  * `Accounts/AC…` of every Twilio API path), a temp dir of lower-case words and mkdtemp's six
@@ -97,17 +108,32 @@ function keyLike(segment: string): boolean {
 function keySegments(text: string, max: number): [number, number][] {
   const found: [number, number][] = [];
   let before = text.indexOf('/');
+  // within a URL's query ({@link QUERY_PART_START}): from a `?` that ended a part to what ends the URL
+  let query = false;
   while (before >= 0 && found.length < max) {
+    // a query's name ends at `=`; its value holds any (a base64 key's padding)
+    const name = query && text.charCodeAt(before) !== EQUALS;
     let end = before + 1;
-    while (end < text.length && SEGMENT_CHARS[text.charCodeAt(end)] === 1) end++;
+    while (
+      end < text.length &&
+      SEGMENT_CHARS[text.charCodeAt(end)] === 1 &&
+      !(name && text.charCodeAt(end) === EQUALS)
+    )
+      end++;
+    const next = text.charCodeAt(end);
     if (
       end - before - 1 >= MIN_KEY_CHARS &&
-      (end === text.length || SEGMENT_END.test(text.charAt(end))) &&
+      (end === text.length || SEGMENT_END.test(text.charAt(end)) || (name && next === EQUALS)) &&
       keyLike(text.slice(before + 1, end))
     )
       found.push([before + 1, end]);
-    // what follows `:` `;` `@` … within the segment is judged as its own part
-    before = PART_START[text.charCodeAt(end)] === 1 ? end : text.indexOf('/', end);
+    if (next === QUESTION) query = true;
+    // what follows `:` `;` `@` … within the segment, or `?` `&` `=` in a query, is its own part
+    if (PART_START[next] === 1 || (query && QUERY_PART_START[next] === 1)) before = end;
+    else {
+      query &&= next === SLASH;
+      before = text.indexOf('/', end);
+    }
   }
   return found;
 }
@@ -130,7 +156,7 @@ export function withoutPathKeys(text: string): string {
 export function holdsBlankedKey(text: string): boolean {
   for (let at = text.indexOf(REDACTED, 1); at > 0; at = text.indexOf(REDACTED, at + 1)) {
     const code = text.charCodeAt(at - 1);
-    if (code === 0x2f || PART_START[code] === 1) return true;
+    if (code === SLASH || PART_START[code] === 1 || QUERY_PART_START[code] === 1) return true;
   }
   return false;
 }

@@ -86,6 +86,27 @@ test('a key after a delimiter within its segment goes: a bot token, a param, a U
     t.is(rule(text), text);
 });
 
+test('a key-like query name or value goes, whatever its name: Azure’s `?code=`, a bare `?<key>`', (t) => {
+  // was: kept — a query's parts were never judged, and only credential-named fields lose their
+  // values elsewhere: an Azure Functions key (`?code=`), a Logic Apps signature (`&sig=`), a
+  // Google API key (`?key=`), a key given as the query itself
+  const key = 'aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5zA7bC9dE1fG3hI==';
+  t.is(rule(`POST /api/HttpTrigger1?code=${key}: 500`), `POST /api/HttpTrigger1?code=${REDACTED}: 500`);
+  t.is(
+    rule(`/invoke?api-version=2016-10-01&sv=1.0&sig=${DISCORD_TOKEN}`),
+    `/invoke?api-version=2016-10-01&sv=1.0&sig=${REDACTED}`,
+  );
+  t.is(rule(`/hook?${DISCORD_TOKEN}`), `/hook?${REDACTED}`);
+  t.is(rule(`/hook?${DISCORD_TOKEN}=1&a=2`), `/hook?${REDACTED}=1&a=2`);
+  // ids, words and encoded paths in a query stay; a `?` or `=` outside a URL starts nothing
+  for (const text of [
+    '/v1/dead-letters?after=dl_01ARZ3NDEKTSV4RRFFQ69G5FAV&limit=50',
+    '/x?sp=%2Ftriggers%2Fmanual%2Frun&cursor=01ARZ3NDEKTSV4RRFFQ69G5FAV',
+    'why? AbCdEfGhIjKlMnOpQrStUv1=AbCdEfGhIjKlMnOpQrStUv1',
+  ])
+    t.is(rule(text), text);
+});
+
 test('a very long path costs one pass: every key in it goes, the rest stays', (t) => {
   // 4 MiB of segments one character short of a key, then a key; one 8 MiB segment, ended by a
   // colon, or going on in a character no URL holds unencoded (no segment's end: kept); 2 Mi slashes

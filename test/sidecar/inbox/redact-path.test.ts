@@ -23,6 +23,8 @@ test("a key-like path segment is stored as [redacted]; ids, words and the query'
   // a key after a delimiter within its segment: Telegram's `/<bot id>:<token>`, a `;key=` param
   t.is(redactPath('/123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw'), '/123456789:[redacted]');
   t.is(redactPath(`/twilio/sms;key=${TOKEN}`), '/twilio/sms;[redacted]');
+  // a key-like query value under a name that is no credential's (Azure Functions' `?code=`)
+  t.is(redactPath(`/api/HttpTrigger1?code=${TOKEN}&a=1`), '/api/HttpTrigger1?code=[redacted]&a=1');
   for (const path of [
     '/twilio/sms',
     '/interactions/discord/987654321098765432',
