@@ -157,11 +157,11 @@ export function redactPath(path: string): string {
 }
 
 /**
- * Said beside a stored path that holds a `[redacted]` segment ({@link pathMark}): the key is not
+ * Said beside a stored path that holds a `[redacted]` part ({@link pathMark}): the key is not
  * kept anywhere, so a replay runs the plugin on the path as stored.
  */
 const PATH_REDACTED =
-  'a path segment that looked like a key (20 characters or more mixing upper case, lower case and digits) is stored as [redacted]; a replay runs the plugin with the path as stored';
+  'a part of the path that looked like a key (a segment, a part of one after : @ ; and the like, or a query name or value: 20 characters or more mixing upper case, lower case and digits) is stored as [redacted]; a replay runs the plugin with the path as stored';
 
 /**
  * `{pathRedacted}` when a stored path holds a `[redacted]` segment or part (`/<bot id>:[redacted]`),
