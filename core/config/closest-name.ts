@@ -38,25 +38,24 @@ export function closestName(name: string, known: readonly string[]): string | un
 function distance(a: string, b: string, limit: number): number {
   let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  // the least cell of the row before (row 0 starts at 0)
+  let prevLeast = 0;
   for (let i = 1; i <= a.length; i += 1) {
     const row = [i];
+    let least = i;
     for (let j = 1; j <= b.length; j += 1) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
         d = Math.min(d, before[j - 2]! + 1);
       row.push(d);
+      if (d < least) least = d;
     }
     // a cell comes from the row before (at most 0 added) or the one before that (1 added)
-    if (allPast(row, limit) && allPast(prev, limit)) return limit + 1;
+    if (least > limit && prevLeast > limit) return limit + 1;
+    prevLeast = least;
     before = prev;
     prev = row;
   }
   return prev[b.length]!;
-}
-
-/** Is every cell of `row` more than `limit`? (a loop: a long name's row is too long to spread) */
-function allPast(row: readonly number[], limit: number): boolean {
-  for (const cell of row) if (cell <= limit) return false;
-  return true;
 }
